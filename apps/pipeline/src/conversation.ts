@@ -1,0 +1,234 @@
+import { DurableObject } from "cloudflare:workers";
+import { type Channel, type MessageKind, createLogger, errorFields, newId } from "@concierge/core";
+import { decryptString } from "@concierge/crypto";
+import { type Turn, runTurn } from "./turn.ts";
+import type { PipelineEnv } from "./env.ts";
+import { tenantKey } from "./keys.ts";
+
+const log = createLogger("pipeline.conversation");
+
+export type Thread = {
+  key: string;
+  tenantId: string;
+  accountId: string;
+  channel: Channel;
+  accountExternalId: string;
+  customerId: string;
+};
+
+export type AcceptInput = {
+  thread: Thread;
+  providerMessageId: string;
+  /** `{ text, customerName, subject }` sealed with the tenant key, bound to the thread key. */
+  sealed: string;
+  sentAt: number;
+  kind: MessageKind;
+  hasAttachment: boolean;
+  waitSeconds: number;
+};
+
+/** How long a provider message id is remembered for de-duplication; Meta retries for days. */
+const SEEN_TTL_MS = 7 * 24 * 3600_000;
+/** However long a burst goes on, its first message is answered within this. */
+const MAX_BUFFER_MS = 30_000;
+/** A new conversation starts after this long without messages (tenant-tunable in a later step). */
+const IDLE_GAP_MS = 6 * 3600_000;
+/** A turn that keeps failing is retried with backoff for this long, then given up (and logged). */
+const GIVE_UP_AFTER_MS = 24 * 3600_000;
+
+type PendingRow = {
+  seq: number;
+  provider_message_id: string;
+  sealed: string;
+  sent_at: number;
+  kind: string;
+  has_attachment: number;
+  accepted_at: number;
+};
+
+/**
+ * One customer thread: the single point of serialization for de-duplication, the reply buffer
+ * and the conversation's state. Storage is SQLite, whose synchronous API lets the duplicate check
+ * and the insert happen with nothing in between.
+ */
+export class ConversationDO extends DurableObject<PipelineEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: PipelineEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS pending (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider_message_id TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        has_attachment INTEGER NOT NULL,
+        accepted_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS outbox (
+        turn_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        provider_message_id TEXT,
+        updated_at INTEGER NOT NULL
+      );
+    `);
+  }
+
+  private get(k: string): string | null {
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = ?", k).toArray()[0];
+    return row ? row.v : null;
+  }
+
+  private set(k: string, v: string): void {
+    this.sql.exec(
+      "INSERT INTO state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+      k,
+      v,
+    );
+  }
+
+  async accept(input: AcceptInput): Promise<{ status: "accepted" | "duplicate" }> {
+    const now = Date.now();
+    // No await between the check and the inserts: no other request can interleave here.
+    const dup = this.sql
+      .exec("SELECT 1 FROM seen WHERE provider_message_id = ?", input.providerMessageId)
+      .toArray().length;
+    if (dup) return { status: "duplicate" };
+    this.sql.exec("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", input.providerMessageId, now);
+    this.sql.exec(
+      "INSERT INTO pending (provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES (?, ?, ?, ?, ?, ?)",
+      input.providerMessageId,
+      input.sealed,
+      input.sentAt,
+      input.kind,
+      input.hasAttachment ? 1 : 0,
+      now,
+    );
+    if (!this.get("thread")) this.set("thread", JSON.stringify(input.thread));
+    this.set("wait_ms", String(input.waitSeconds * 1000));
+    // Sliding window: each message pushes the turn back, but never past MAX_BUFFER_MS after the first.
+    const first = this.sql.exec<{ at: number }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
+    await this.ctx.storage.setAlarm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
+    // The output gate holds this reply until the writes above are durable.
+    return { status: "accepted" };
+  }
+
+  override async alarm(): Promise<void> {
+    const threadJson = this.get("thread");
+    const pending = this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
+    if (!threadJson || pending.length === 0) return this.prune();
+    const thread = JSON.parse(threadJson) as Thread;
+    const lastSeq = pending[pending.length - 1]!.seq;
+    const turnId = `turn:${lastSeq}`;
+    try {
+      const turn = await this.buildTurn(thread, pending, turnId);
+      const outcome = await runTurn(this.env, turn, {
+        outboxStatus: () => this.outboxStatus(turnId),
+        markSending: () => this.markOutbox(turnId, "sending"),
+        markSent: (id) => this.markOutbox(turnId, "sent", id),
+        markFailed: () => this.markOutbox(turnId, "failed"),
+      });
+      if (outcome.kind === "retry") return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread);
+      this.finishTurn(lastSeq, turnId);
+    } catch (err) {
+      log.error("turn.failed", {
+        ...errorFields(err),
+        tenant_id: thread.tenantId,
+        account_id: thread.accountId,
+      });
+      return this.retryLater(pending[0]!.accepted_at, null, thread);
+    }
+    await this.afterTurn();
+  }
+
+  private async buildTurn(thread: Thread, pending: PendingRow[], turnId: string): Promise<Turn> {
+    const key = await tenantKey(this.env, thread.tenantId);
+    const messages = await Promise.all(
+      pending.map(async (p) => {
+        const opened = JSON.parse(await decryptString(key.key, p.sealed, thread.key)) as {
+          text: string;
+          customerName: string | null;
+        };
+        return {
+          providerMessageId: p.provider_message_id,
+          text: opened.text,
+          customerName: opened.customerName,
+          sentAt: p.sent_at,
+          kind: p.kind as MessageKind,
+          hasAttachment: p.has_attachment === 1,
+        };
+      }),
+    );
+    return { id: turnId, thread, conversationId: this.conversationId(Date.now()), messages };
+  }
+
+  /** Stable within a conversation; a new one after the idle gap. */
+  private conversationId(now: number): string {
+    const last = Number(this.get("last_activity_at") ?? 0);
+    let id = this.get("conversation_id");
+    if (!id || now - last > IDLE_GAP_MS) {
+      id = newId("conv");
+      this.set("conversation_id", id);
+    }
+    this.set("last_activity_at", String(now));
+    return id;
+  }
+
+  private outboxStatus(turnId: string): string | null {
+    const row = this.sql
+      .exec<{ status: string }>("SELECT status FROM outbox WHERE turn_id = ?", turnId)
+      .toArray()[0];
+    return row?.status ?? null;
+  }
+
+  private markOutbox(turnId: string, status: string, providerMessageId?: string): void {
+    this.sql.exec(
+      `INSERT INTO outbox (turn_id, status, attempts, provider_message_id, updated_at) VALUES (?, ?, 1, ?, ?)
+       ON CONFLICT (turn_id) DO UPDATE SET status = excluded.status, attempts = attempts + (excluded.status = 'sending'),
+         provider_message_id = COALESCE(excluded.provider_message_id, provider_message_id), updated_at = excluded.updated_at`,
+      turnId,
+      status,
+      providerMessageId ?? null,
+      Date.now(),
+    );
+  }
+
+  /** The turn is done: its messages' text leaves storage now. */
+  private finishTurn(lastSeq: number, turnId: string): void {
+    this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
+    this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", turnId);
+    this.sql.exec("DELETE FROM state WHERE k = 'attempts'");
+  }
+
+  private async retryLater(firstAcceptedAt: number, afterMs: number | null, thread: Thread): Promise<void> {
+    const attempts = Number(this.get("attempts") ?? 0) + 1;
+    if (Date.now() - firstAcceptedAt > GIVE_UP_AFTER_MS) {
+      log.error("turn.given_up", { tenant_id: thread.tenantId, account_id: thread.accountId, attempts });
+      this.sql.exec("DELETE FROM pending");
+      this.sql.exec("DELETE FROM outbox");
+      this.sql.exec("DELETE FROM state WHERE k = 'attempts'");
+      return;
+    }
+    this.set("attempts", String(attempts));
+    const backoff = Math.min(2 ** attempts * 1000, 10 * 60_000);
+    await this.ctx.storage.setAlarm(Date.now() + Math.max(afterMs ?? 0, backoff));
+  }
+
+  /** Messages that arrived while the turn was running get their own turn. */
+  private async afterTurn(): Promise<void> {
+    const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+    if (left > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + Number(this.get("wait_ms") ?? 0));
+    }
+    this.prune();
+  }
+
+  private prune(): void {
+    this.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_TTL_MS);
+  }
+}

@@ -1,0 +1,14 @@
+import type { ConversationDO } from "./conversation.ts";
+
+/**
+ * The pipeline's bindings. Written out (rather than the generated global `Env`) because the
+ * ingress Workers type-check this source through their typed service binding, where the global
+ * `Env` is theirs. `env-check.ts` proves it matches the generated types of wrangler.jsonc.
+ */
+export interface PipelineEnv {
+  DB: D1Database;
+  CONVERSATIONS: DurableObjectNamespace<ConversationDO>;
+  META_GRAPH_BASE_URL: string;
+  ENCRYPTION_KEY: string;
+  WHATSAPP_ACCESS_TOKEN: string;
+}

@@ -1,0 +1,13 @@
+import { errorResponse } from "@concierge/core";
+
+import type { PipelineEnv } from "./env.ts";
+
+export { ConversationDO } from "./conversation.ts";
+export { PipelineEntrypoint } from "./entrypoint.ts";
+
+// The pipeline has no public routes (workers_dev is off); its work arrives over RPC.
+export default {
+  async fetch(): Promise<Response> {
+    return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
+  },
+} satisfies ExportedHandler<PipelineEnv>;

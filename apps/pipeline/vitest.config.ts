@@ -1,0 +1,31 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.jsonc" },
+        remoteBindings: false,
+        miniflare: {
+          bindings: {
+            // The fake Graph API of packages/sandbox, started in global-setup.ts.
+            META_GRAPH_BASE_URL: `${inject("sandboxUrl")}/graph/v24.0`,
+            SANDBOX_URL: inject("sandboxUrl"),
+            ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
+            WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+            TEST_MIGRATIONS: migrations,
+          },
+        },
+      })),
+    ],
+    test: {
+      globalSetup: ["../../packages/sandbox/src/vitest-setup.ts"],
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 20_000,
+    },
+  };
+});

@@ -1,0 +1,61 @@
+import * as v from "valibot";
+import { type SendResult, graphFailure, networkFailure } from "./graph.ts";
+
+export const WhatsAppSendResponseSchema = v.object({
+  messaging_product: v.literal("whatsapp"),
+  messages: v.pipe(v.array(v.object({ id: v.string() })), v.minLength(1)),
+});
+
+export type WhatsAppTarget = {
+  /** `META_GRAPH_BASE_URL`, version included, e.g. https://graph.facebook.com/v24.0 */
+  baseUrl: string;
+  /** The platform's system-user token: one token sends for every connected number. */
+  token: string;
+  phoneNumberId: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+};
+
+/** A free-form text message through the Cloud API messages endpoint. */
+export async function sendWhatsAppText(
+  target: WhatsAppTarget,
+  to: string,
+  body: string,
+  replyToMessageId?: string,
+): Promise<SendResult> {
+  const doFetch = target.fetch ?? fetch;
+  const payload: Record<string, unknown> = {
+    messaging_product: "whatsapp",
+    recipient_type: "individual",
+    to,
+    type: "text",
+    text: { preview_url: false, body },
+  };
+  if (replyToMessageId) payload.context = { message_id: replyToMessageId };
+  let res: Response;
+  try {
+    res = await doFetch(`${target.baseUrl}/${encodeURIComponent(target.phoneNumberId)}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${target.token}`, "content-type": "application/json" },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(target.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    return networkFailure(err);
+  }
+  if (!res.ok) return graphFailure(res);
+  const parsed = v.safeParse(WhatsAppSendResponseSchema, await res.json().catch(() => null));
+  if (!parsed.success) {
+    // Meta accepted the request but the answer is not what it documents: the message may be out,
+    // so this is not retryable (a retry could send it twice).
+    return {
+      ok: false,
+      retryable: false,
+      status: res.status,
+      code: null,
+      reason: "unexpected Graph response",
+      retryAfterSeconds: null,
+    };
+  }
+  return { ok: true, providerMessageId: parsed.output.messages[0]!.id };
+}

@@ -1,0 +1,55 @@
+import * as v from "valibot";
+
+export const ChannelSchema = v.picklist(["whatsapp", "instagram", "email", "discord"]);
+export type Channel = v.InferOutput<typeof ChannelSchema>;
+
+export const MessageKindSchema = v.picklist([
+  "text",
+  "media",
+  "interactive",
+  "location",
+  "contacts",
+  "unsupported",
+]);
+export type MessageKind = v.InferOutput<typeof MessageKindSchema>;
+
+const Id = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
+
+/** Upper bound on one message's text; anything longer is cut by the ingress before it gets here. */
+export const MAX_TEXT_LENGTH = 16_384;
+
+/**
+ * One customer message, the same shape for every channel. Ingress Workers produce it; the pipeline
+ * is the only consumer. It crosses the service binding in memory and is never persisted as-is.
+ */
+export const InboundMessageSchema = v.object({
+  channel: ChannelSchema,
+  /** The channel account as the provider names it: phone_number_id, page id, email subdomain. */
+  accountExternalId: Id(128),
+  /** The provider's id for this message, the de-duplication key (wamid, mid, Message-ID). */
+  providerMessageId: Id(512),
+  customerId: Id(320),
+  customerName: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  /** When the provider says the customer sent it, epoch milliseconds. */
+  sentAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  kind: MessageKindSchema,
+  text: v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH)),
+  subject: v.optional(v.pipe(v.string(), v.maxLength(1000))),
+  hasAttachment: v.boolean(),
+});
+export type InboundMessage = v.InferOutput<typeof InboundMessageSchema>;
+
+export const IngestBatchSchema = v.pipe(v.array(InboundMessageSchema), v.minLength(1), v.maxLength(100));
+
+export const IngestStatusSchema = v.picklist([
+  "accepted",
+  "duplicate",
+  "unknown_account",
+  "inactive_account",
+]);
+export type IngestStatus = v.InferOutput<typeof IngestStatusSchema>;
+
+/** RPC results carry the same error envelope as HTTP answers instead of throwing across the binding. */
+export type IngestResult =
+  | { ok: true; results: { providerMessageId: string; status: IngestStatus }[] }
+  | { ok: false; error: { code: string; message: string } };

@@ -1,0 +1,3 @@
+export * from "./aes.ts";
+export * from "./encoding.ts";
+export * from "./hmac.ts";

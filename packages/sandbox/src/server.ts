@@ -1,0 +1,147 @@
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
+import { type Fault, FakeGraph } from "./graph.ts";
+import { customerPage } from "./page.ts";
+
+export type SandboxOptions = {
+  port?: number;
+  host?: string;
+  /** Meta app secret the sandbox signs webhooks with (the same one meta-webhooks verifies). */
+  appSecret: string;
+  /** Where "send as a customer" posts: meta-webhooks' POST /webhook/whatsapp. */
+  whatsappWebhookUrl?: string;
+  /** The platform token the fake Graph API expects; null accepts any. */
+  graphToken?: string | null;
+  /** Phone numbers shown on the customer page. */
+  phoneNumbers?: { id: string; display: string; business: string }[];
+};
+
+export type Sandbox = {
+  url: string;
+  /** Value for META_GRAPH_BASE_URL. */
+  graphBaseUrl: string;
+  graph: FakeGraph;
+  setWebhookUrl(url: string): void;
+  close(): Promise<void>;
+};
+
+const GRAPH_SEND = /^\/graph\/(v\d+\.\d+)\/([^/]+)\/messages$/;
+const MAX_BODY = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error("body too large"));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const isText = typeof body === "string";
+  res.writeHead(status, {
+    "content-type": isText ? "text/html; charset=utf-8" : "application/json",
+    ...headers,
+  });
+  res.end(isText ? body : JSON.stringify(body));
+}
+
+/** Starts the sandbox: the fake Graph API, the customer page and its small JSON API. */
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const graph = new FakeGraph(opts.graphToken ?? null);
+  let webhookUrl = opts.whatsappWebhookUrl ?? "";
+  const phoneNumbers = opts.phoneNumbers ?? [];
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://sandbox");
+      const graphMatch = GRAPH_SEND.exec(url.pathname);
+      if (graphMatch && req.method === "POST") {
+        const r = graph.handleSend(
+          decodeURIComponent(graphMatch[2]!),
+          req.headers.authorization,
+          await readBody(req),
+        );
+        return send(res, r.status, r.body, r.headers);
+      }
+      if (url.pathname === "/" && req.method === "GET") return send(res, 200, customerPage(phoneNumbers));
+      if (url.pathname === "/__sandbox/sent" && req.method === "GET") {
+        const to = url.searchParams.get("to");
+        return send(res, 200, {
+          sent: to ? graph.sent.filter((s) => s.to === to) : graph.sent,
+          attempts: graph.attempts,
+        });
+      }
+      if (url.pathname === "/__sandbox/reset" && req.method === "POST") {
+        graph.reset();
+        return send(res, 200, { ok: true });
+      }
+      if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
+        const body = JSON.parse(await readBody(req)) as Fault & { count?: number };
+        graph.injectFaults(body, body.count ?? 1);
+        return send(res, 200, { ok: true });
+      }
+      if (url.pathname === "/api/whatsapp/send" && req.method === "POST") {
+        const input = JSON.parse(await readBody(req)) as {
+          phoneNumberId?: string;
+          from?: string;
+          name?: string;
+          text?: string;
+        };
+        if (!input.phoneNumberId || !input.from || !input.text) {
+          return send(res, 400, {
+            ok: false,
+            error: { code: "invalid", message: "phoneNumberId, from and text are required" },
+          });
+        }
+        const payload = whatsappWebhook([
+          {
+            phoneNumberId: input.phoneNumberId,
+            from: input.from,
+            name: input.name ?? "Customer",
+            text: input.text,
+          },
+        ]);
+        const signed = await signedMetaRequest(opts.appSecret, payload);
+        const r = await fetch(webhookUrl, { method: "POST", headers: signed.headers, body: signed.body });
+        const messageId = payload.entry[0]!.changes[0]!.value.messages[0]!.id;
+        return send(res, 200, { ok: r.ok, webhookStatus: r.status, messageId });
+      }
+      return send(res, 404, {
+        ok: false,
+        error: { code: "not_found", message: `${req.method} ${url.pathname}` },
+      });
+    } catch (err) {
+      return send(res, 500, { ok: false, error: { code: "sandbox_error", message: String(err) } });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    graphBaseUrl: `${url}/graph/v24.0`,
+    graph,
+    setWebhookUrl: (u) => {
+      webhookUrl = u;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

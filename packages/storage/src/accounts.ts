@@ -1,0 +1,115 @@
+import { AppError, type Channel, newId } from "@concierge/core";
+import {
+  DEFAULT_WAIT_SECONDS,
+  type ReplyConfig,
+  ReplyConfigSchema,
+  parseReplyConfig,
+} from "@concierge/rules";
+import * as v from "valibot";
+
+export type ChannelAccount = {
+  id: string;
+  tenantId: string;
+  channel: Channel;
+  externalId: string;
+  displayName: string | null;
+  status: "active" | "disabled";
+};
+
+/** What ingest needs to accept a message: the owner and the reply buffer window. */
+export type IngestTarget = ChannelAccount & { waitSeconds: number };
+
+const ACCOUNT_COLUMNS =
+  "id, tenant_id AS tenantId, channel, external_id AS externalId, display_name AS displayName, status";
+
+/** Resolves the owner of an external id (phone_number_id, page id, subdomain); the ingest hot path. */
+export async function findIngestTarget(
+  db: D1Database,
+  channel: Channel,
+  externalId: string,
+): Promise<IngestTarget | null> {
+  return db
+    .prepare(
+      `SELECT a.id, a.tenant_id AS tenantId, a.channel, a.external_id AS externalId,
+              a.display_name AS displayName, a.status, COALESCE(r.wait_seconds, ?) AS waitSeconds
+         FROM channel_accounts a LEFT JOIN reply_configs r ON r.account_id = a.id
+        WHERE a.channel = ? AND a.external_id = ?`,
+    )
+    .bind(DEFAULT_WAIT_SECONDS, channel, externalId)
+    .first<IngestTarget>();
+}
+
+export async function getChannelAccount(db: D1Database, id: string): Promise<ChannelAccount | null> {
+  return db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM channel_accounts WHERE id = ?`).bind(id).first();
+}
+
+/**
+ * Connects an external account to a tenant. The UNIQUE (channel, external_id) constraint is what
+ * makes "one owner, ever" true under races; the error names the conflict plainly.
+ */
+export async function createChannelAccount(
+  db: D1Database,
+  input: { tenantId: string; channel: Channel; externalId: string; displayName?: string; id?: string },
+): Promise<ChannelAccount> {
+  const id = input.id ?? newId("acc");
+  try {
+    await db
+      .prepare(
+        "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .bind(id, input.tenantId, input.channel, input.externalId, input.displayName ?? null, Date.now())
+      .run();
+  } catch (err) {
+    if (String(err).includes("UNIQUE constraint failed")) {
+      throw new AppError(409, "account_taken", `This ${input.channel} account is already connected.`);
+    }
+    throw err;
+  }
+  return {
+    id,
+    tenantId: input.tenantId,
+    channel: input.channel,
+    externalId: input.externalId,
+    displayName: input.displayName ?? null,
+    status: "active",
+  };
+}
+
+/** Validates and stores an account's reply config; invalid input changes nothing. */
+export async function saveReplyConfig(
+  db: D1Database,
+  tenantId: string,
+  accountId: string,
+  input: unknown,
+): Promise<ReplyConfig> {
+  const parsed = parseReplyConfig(input);
+  if (!parsed.ok) {
+    const first = parsed.issues[0]!;
+    throw new AppError(
+      400,
+      "invalid_reply_config",
+      first.path ? `${first.path}: ${first.message}` : first.message,
+    );
+  }
+  const res = await db
+    .prepare(
+      `INSERT INTO reply_configs (account_id, tenant_id, config_json, wait_seconds, updated_at)
+       SELECT id, tenant_id, ?, ?, ? FROM channel_accounts WHERE id = ? AND tenant_id = ?
+       ON CONFLICT (account_id) DO UPDATE SET config_json = excluded.config_json,
+         wait_seconds = excluded.wait_seconds, updated_at = excluded.updated_at`,
+    )
+    .bind(JSON.stringify(parsed.value), parsed.value.wait_seconds, Date.now(), accountId, tenantId)
+    .run();
+  if (res.meta.changes === 0) throw new AppError(404, "not_found", "No such channel account.");
+  return parsed.value;
+}
+
+export async function getReplyConfig(db: D1Database, accountId: string): Promise<ReplyConfig | null> {
+  const row = await db
+    .prepare("SELECT config_json FROM reply_configs WHERE account_id = ?")
+    .bind(accountId)
+    .first<{ config_json: string }>();
+  if (!row) return null;
+  // Validated on save; parsing again applies defaults added since the row was written.
+  return v.parse(ReplyConfigSchema, JSON.parse(row.config_json));
+}

@@ -1,0 +1,3 @@
+export * from "./accounts.ts";
+export * from "./messages.ts";
+export * from "./tenants.ts";

@@ -1,0 +1,42 @@
+import { newId } from "@concierge/core";
+import { importMasterKey, newWrappedDataKey } from "@concierge/crypto";
+
+export type TenantRow = { id: string; name: string; locale: string; status: "active" | "suspended" };
+
+/** Creates a tenant and its wrapped data key in one batch: a tenant never exists without a key. */
+export async function createTenant(
+  db: D1Database,
+  masterKeyB64: string,
+  input: { id?: string; name: string; locale?: string },
+): Promise<TenantRow> {
+  const id = input.id ?? newId("t");
+  const wrapped = await newWrappedDataKey(await importMasterKey(masterKeyB64), id);
+  const now = Date.now();
+  const locale = input.locale ?? "en-IN";
+  await db.batch([
+    db
+      .prepare("INSERT INTO tenants (id, name, locale, created_at) VALUES (?, ?, ?, ?)")
+      .bind(id, input.name, locale, now),
+    db
+      .prepare("INSERT INTO tenant_keys (tenant_id, version, wrapped_key, created_at) VALUES (?, 1, ?, ?)")
+      .bind(id, wrapped, now),
+  ]);
+  return { id, name: input.name, locale, status: "active" };
+}
+
+export async function getTenant(db: D1Database, id: string): Promise<TenantRow | null> {
+  return db.prepare("SELECT id, name, locale, status FROM tenants WHERE id = ?").bind(id).first<TenantRow>();
+}
+
+/** The tenant's current (newest) wrapped data key. */
+export async function getWrappedTenantKey(
+  db: D1Database,
+  tenantId: string,
+): Promise<{ version: number; wrapped: string } | null> {
+  return db
+    .prepare(
+      "SELECT version, wrapped_key AS wrapped FROM tenant_keys WHERE tenant_id = ? ORDER BY version DESC LIMIT 1",
+    )
+    .bind(tenantId)
+    .first<{ version: number; wrapped: string }>();
+}

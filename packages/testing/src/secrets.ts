@@ -1,0 +1,11 @@
+/**
+ * Development and test values of the platform secrets. Never used in production: deployment
+ * reads real ones with `wrangler secret put`.
+ */
+export const TEST_SECRETS = {
+  // base64 of 32 bytes, as ENCRYPTION_KEY must be.
+  encryptionKey: "Y29uY2llcmdlLWRldmVsb3BtZW50LWtleS0wMDAwMDE=",
+  whatsappToken: "sandbox-whatsapp-token",
+  metaAppSecret: "sandbox-meta-app-secret",
+  whatsappVerifyToken: "sandbox-verify-token",
+} as const;
