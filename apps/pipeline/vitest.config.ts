@@ -18,6 +18,8 @@ export default defineConfig(async () => {
             ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
             WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
             TEST_MIGRATIONS: migrations,
+            // Tests change config in D1 directly and expect the next message to see it.
+            CONFIG_CACHE_MS: "0",
           },
         },
       })),

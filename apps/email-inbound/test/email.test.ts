@@ -1,5 +1,4 @@
-import { env, exports } from "cloudflare:workers";
-import { createExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import worker from "../src/index.ts";
 import { describe, expect, it } from "vitest";
 
@@ -20,7 +19,7 @@ describe("email-inbound", () => {
       forward: async () => ({ messageId: "x" }),
       reply: async () => ({ messageId: "x" }),
     } as unknown as ForwardableEmailMessage;
-    await worker.email(message, env, createExecutionContext());
+    await worker.email(message);
     expect(rejected).toBe("This address does not accept mail yet.");
   });
 

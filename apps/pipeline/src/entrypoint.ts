@@ -14,6 +14,7 @@ import { findIngestTarget } from "@concierge/storage";
 import * as v from "valibot";
 import type { AcceptInput } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
+import { configCache } from "./config-cache.ts";
 import { tenantKey } from "./keys.ts";
 
 const log = createLogger("pipeline");
@@ -42,7 +43,9 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
   }
 
   private async accept(m: InboundMessage): Promise<IngestStatus> {
-    const target = await findIngestTarget(this.env.DB, m.channel, m.accountExternalId);
+    const target = await configCache(this.env).ingestTargets.get(`${m.channel}:${m.accountExternalId}`, () =>
+      findIngestTarget(this.env.DB, m.channel, m.accountExternalId),
+    );
     if (!target) {
       log.warn("ingest.unknown_account", { channel: m.channel, account_external_id: m.accountExternalId });
       return "unknown_account";

@@ -11,4 +11,6 @@ export interface PipelineEnv {
   META_GRAPH_BASE_URL: string;
   ENCRYPTION_KEY: string;
   WHATSAPP_ACCESS_TOKEN: string;
+  /** Milliseconds config reads stay cached in an isolate (default 10000; 0 = off). */
+  CONFIG_CACHE_MS?: string;
 }

@@ -3,6 +3,7 @@ import { type MessageKind, createLogger } from "@concierge/core";
 import { type Match, matchReply } from "@concierge/rules";
 import { type MessageMeta, getReplyConfig, recordMessages } from "@concierge/storage";
 import type { Thread } from "./conversation.ts";
+import { configCache } from "./config-cache.ts";
 import type { PipelineEnv } from "./env.ts";
 
 const log = createLogger("pipeline.turn");
@@ -31,7 +32,8 @@ export type TurnOutcome = { kind: "done" } | { kind: "retry"; afterMs: number | 
 type Decision = { action: string; match: Match | null; reply: string | null };
 
 async function decide(env: PipelineEnv, turn: Turn): Promise<Decision> {
-  const config = await getReplyConfig(env.DB, turn.thread.accountId);
+  const accountId = turn.thread.accountId;
+  const config = await configCache(env).replyConfigs.get(accountId, () => getReplyConfig(env.DB, accountId));
   if (!config) return { action: "no_config", match: null, reply: null };
   if (!config.enabled) return { action: "auto_reply_off", match: null, reply: null };
   const match = matchReply(config, turn.messages.map((m) => m.text).join("\n"));
@@ -68,12 +70,12 @@ async function send(env: PipelineEnv, thread: Thread, text: string, replyTo: str
 
 /**
  * Runs one turn: decide, send at most once, record metadata. The outbox state makes a retry safe:
- * a turn whose send may already have reached the provider is never sent again.
+ * a turn whose send may already have reached the provider is never sent again. Metadata is written
+ * once per turn, in one batch, when the outcome is known (rows are idempotent by provider id).
  */
 export async function runTurn(env: PipelineEnv, turn: Turn, outbox: Outbox): Promise<TurnOutcome> {
   const { thread } = turn;
   const decision = await decide(env, turn);
-  const now = Date.now();
   const base = {
     tenantId: thread.tenantId,
     accountId: thread.accountId,
@@ -81,16 +83,16 @@ export async function runTurn(env: PipelineEnv, turn: Turn, outbox: Outbox): Pro
     conversationId: turn.conversationId,
     ruleId: decision.match?.rule.id ?? null,
   };
-  const inbound: MessageMeta[] = turn.messages.map((m) => ({
-    ...base,
-    direction: "inbound",
-    providerMessageId: m.providerMessageId,
-    senderId: thread.customerId,
-    recipientId: thread.accountExternalId,
-    action: decision.action,
-    at: m.sentAt,
-  }));
-  await recordMessages(env.DB, inbound);
+  const inbound = (action: string): MessageMeta[] =>
+    turn.messages.map((m) => ({
+      ...base,
+      direction: "inbound",
+      providerMessageId: m.providerMessageId,
+      senderId: thread.customerId,
+      recipientId: thread.accountExternalId,
+      action,
+      at: m.sentAt,
+    }));
 
   const fields = {
     tenant_id: thread.tenantId,
@@ -99,15 +101,16 @@ export async function runTurn(env: PipelineEnv, turn: Turn, outbox: Outbox): Pro
     action: decision.action,
   };
   if (decision.reply === null) {
+    await recordMessages(env.DB, inbound(decision.action));
     log.info("turn.no_reply", fields);
     return { kind: "done" };
   }
   const status = outbox.outboxStatus();
-  if (status === "sent") return { kind: "done" };
-  if (status === "sending") {
-    // A previous attempt died between sending and recording: the reply may be out. Never risk a
-    // second copy to the customer; say so in the logs instead.
-    log.warn("turn.send_outcome_unknown", fields);
+  if (status === "sent" || status === "sending") {
+    // "sending" means a previous attempt died between sending and recording: the reply may be out.
+    // Never risk a second copy to the customer; say so in the logs instead.
+    if (status === "sending") log.warn("turn.send_outcome_unknown", fields);
+    await recordMessages(env.DB, inbound(decision.action));
     return { kind: "done" };
   }
   outbox.markSending();
@@ -125,10 +128,12 @@ export async function runTurn(env: PipelineEnv, turn: Turn, outbox: Outbox): Pro
       outbox.markFailed();
       return { kind: "retry", afterMs: result.retryAfterSeconds ? result.retryAfterSeconds * 1000 : null };
     }
+    await recordMessages(env.DB, inbound("send_failed"));
     return { kind: "done" };
   }
   outbox.markSent(result.providerMessageId);
   await recordMessages(env.DB, [
+    ...inbound(decision.action),
     {
       ...base,
       direction: "outbound",
@@ -136,7 +141,7 @@ export async function runTurn(env: PipelineEnv, turn: Turn, outbox: Outbox): Pro
       senderId: thread.accountExternalId,
       recipientId: thread.customerId,
       action: decision.action,
-      at: now,
+      at: Date.now(),
     },
   ]);
   log.info("turn.replied", fields);

@@ -1,18 +1,49 @@
 // Node-side helpers for vitest configs (not for code running in workerd).
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { TEST_SECRETS } from "./secrets.ts";
 
 const appsDir = path.join(import.meta.dirname, "../../../apps");
 
-/** Bundles an app exactly as `wrangler deploy` would, into apps/<name>/dist. */
+export const APPS = [
+  "pipeline",
+  "meta-webhooks",
+  "email-inbound",
+  "discord-interactions",
+  "dashboard",
+] as const;
+export type AppName = (typeof APPS)[number];
+
+// Each build gets its own directory, so test runs and a running `npm start` never overwrite
+// each other's bundles.
+function outdir(name: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `concierge-${name}-`));
+}
+
+/** Bundles an app exactly as `wrangler deploy` would; returns the entry module's path. */
 export function buildApp(name: string): string {
-  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", "dist"], {
+  const out = outdir(name);
+  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", out], {
     cwd: path.join(appsDir, name),
     stdio: "pipe",
   });
-  return path.join(appsDir, name, "dist/index.js");
+  return path.join(out, "index.js");
+}
+
+export async function buildAppAsync(name: string): Promise<string> {
+  const out = outdir(name);
+  await promisify(execFile)("wrangler", ["deploy", "--dry-run", "--outdir", out], {
+    cwd: path.join(appsDir, name),
+  });
+  return path.join(out, "index.js");
+}
+
+export function appDir(name: string): string {
+  return path.join(appsDir, name);
 }
 
 /** Miniflare options from an app's real wrangler.jsonc (bindings, DOs, D1, services). */
@@ -31,13 +62,16 @@ export function appWorkerOptions(name: string) {
  */
 export function pipelineAuxWorker(sandboxUrl: string) {
   const options = appWorkerOptions("pipeline");
+  const script = buildApp("pipeline");
   return {
     ...options,
     name: "pipeline",
     modules: true,
-    scriptPath: buildApp("pipeline"),
+    scriptPath: script,
+    // Module names resolve under this root; the bundle lives in its own build directory.
+    modulesRoot: path.dirname(script),
     bindings: {
-      ...options.bindings,
+      ...(options.bindings as Record<string, unknown> | undefined),
       META_GRAPH_BASE_URL: `${sandboxUrl}/graph/v24.0`,
       ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
       WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,

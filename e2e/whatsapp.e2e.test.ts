@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { DEMO } from "@concierge/testing/seed";
+import { TEST_SECRETS } from "@concierge/testing/secrets";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type Stack, startStack } from "../scripts/stack.ts";
+
+// The five Workers from their real wrangler.jsonc files in one runtime, joined by their real
+// service bindings, with the sandbox as Meta: exactly what `npm start` runs.
+let stack: Stack;
+let persistDir: string;
+
+beforeAll(async () => {
+  persistDir = mkdtempSync(path.join(os.tmpdir(), "concierge-e2e-"));
+  stack = await startStack({ persistDir, demoWaitSeconds: 0 });
+});
+
+afterAll(async () => {
+  await stack?.dispose();
+  rmSync(persistDir, { recursive: true, force: true });
+});
+
+async function waitForReplies(customer: string, n = 1) {
+  await vi.waitUntil(async () => (await sentTo(stack.urls.sandbox, customer)).length >= n, {
+    timeout: 10_000,
+    interval: 100,
+  });
+  return sentTo(stack.urls.sandbox, customer);
+}
+
+describe("a WhatsApp message, end to end across Workers", () => {
+  it("travels from a signed webhook through the pipeline to a canned reply at the Graph API", async () => {
+    const customer = uniqueCustomer();
+    const payload = whatsappWebhook([
+      {
+        phoneNumberId: DEMO.whatsapp.phoneNumberId,
+        from: customer,
+        name: "Meera",
+        text: "When are you open? canary-e2e-91",
+      },
+    ]);
+    const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
+    const res = await fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
+      method: "POST",
+      headers: signed.headers,
+      body: signed.body,
+    });
+    expect(res.status).toBe(200);
+    const [reply] = await waitForReplies(customer);
+    expect(reply).toMatchObject({ to: customer, text: DEMO.replyConfig.rules[0].response.text });
+
+    const rows = await stack.db
+      .prepare("SELECT * FROM messages WHERE sender_id = ? OR recipient_id = ? ORDER BY id")
+      .bind(customer, customer)
+      .all<Record<string, unknown>>();
+    expect(rows.results.map((r) => r.direction)).toEqual(["inbound", "outbound"]);
+    expect(JSON.stringify(rows.results)).not.toContain("canary-e2e-91");
+  });
+
+  it("is what the sandbox's customer page does: sign, post, and show the reply", async () => {
+    const customer = uniqueCustomer();
+    const res = await fetch(`${stack.urls.sandbox}/api/whatsapp/send`, {
+      method: "POST",
+      body: JSON.stringify({
+        phoneNumberId: DEMO.whatsapp.phoneNumberId,
+        from: customer,
+        text: "price list?",
+      }),
+    });
+    expect(await res.json()).toMatchObject({ ok: true, webhookStatus: 200 });
+    const [reply] = await waitForReplies(customer);
+    expect(reply!.text).toBe(DEMO.replyConfig.rules[1].response.text);
+  });
+
+  it("serves every public Worker's health check", async () => {
+    for (const app of ["dashboard", "meta-webhooks", "discord-interactions", "email-inbound"] as const) {
+      const res = await fetch(`${stack.urls[app]}/healthz`);
+      expect(await res.json()).toEqual({ ok: true });
+    }
+  });
+
+  it("keeps the pipeline off the public network: only the ingress Workers have ports", () => {
+    expect(Object.keys(stack.urls).sort()).toEqual(
+      ["dashboard", "discord-interactions", "email-inbound", "meta-webhooks", "sandbox"].sort(),
+    );
+  });
+});

@@ -1,0 +1,2 @@
+export * from "./offline.ts";
+export * from "./provider.ts";

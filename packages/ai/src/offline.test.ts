@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { lexicalEmbedding, offlineProvider } from "./offline.ts";
+import { cosine } from "./provider.ts";
+
+describe("offline provider", () => {
+  it("embeds deterministically to unit vectors, closer for texts that share words", async () => {
+    const ai = offlineProvider();
+    const [a, b, c] = await ai.embed([
+      "I want to book an appointment for tomorrow",
+      "can I book an appointment?",
+      "what is the price of masala chai",
+    ]);
+    expect(lexicalEmbedding("I want to book an appointment for tomorrow")).toEqual(a);
+    expect(Math.abs(cosine(a!, a!) - 1)).toBeLessThan(1e-9);
+    expect(cosine(a!, b!)).toBeGreaterThan(cosine(a!, c!));
+  });
+
+  it("says plainly that a reply comes from the offline provider", async () => {
+    const r = await offlineProvider().generate({
+      system: "s",
+      messages: [{ role: "user", content: "hello there" }],
+    });
+    expect(r.text).toMatch(/^\[offline AI\]/);
+  });
+
+  it("gives an empty text a zero vector, whose similarity to anything is 0", () => {
+    const z = lexicalEmbedding("");
+    expect(z.every((x) => x === 0)).toBe(true);
+    expect(cosine(z, lexicalEmbedding("hello world"))).toBe(0);
+  });
+});

@@ -1,0 +1,63 @@
+import type { AiProvider, GenerateRequest } from "./provider.ts";
+
+const DIMENSIONS = 256;
+
+function tokens(text: string): string[] {
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((t) => t.length > 1);
+}
+
+// FNV-1a: a stable, dependency-free hash for feature hashing.
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Lexical embeddings by feature hashing of words and their 3-letter prefixes: texts sharing
+ * words land close together, so embedding rules still match sensibly with no model at all.
+ */
+export function lexicalEmbedding(text: string): number[] {
+  const v = new Array<number>(DIMENSIONS).fill(0);
+  for (const t of tokens(text)) {
+    for (const feature of [t, `p:${t.slice(0, 3)}`]) {
+      const h = hash(feature);
+      v[h % DIMENSIONS]! += h & 0x100 ? 1 : -1;
+    }
+  }
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  return norm === 0 ? v : v.map((x) => x / norm);
+}
+
+function lastUserMessage(req: GenerateRequest): string {
+  for (let i = req.messages.length - 1; i >= 0; i--) {
+    if (req.messages[i]!.role === "user") return req.messages[i]!.content;
+  }
+  return "";
+}
+
+/** Deterministic and network-free. Its replies say plainly where they come from. */
+export function offlineProvider(): AiProvider {
+  return {
+    name: "offline",
+    async generate(req) {
+      const words = tokens(lastUserMessage(req)).length;
+      return {
+        text: `[offline AI] This is an automatic reply from the offline provider to a message of ${words} words.`,
+      };
+    },
+    async classify() {
+      return { text: "safe" };
+    },
+    async embed(texts) {
+      return texts.map(lexicalEmbedding);
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type ReplyConfig, matchReply, needsEmbedding, parseReplyConfig } from "./reply-rules.ts";
+
+const canned = (text: string) => ({ kind: "canned", text }) as const;
+
+function config(rules: unknown[], extra: Record<string, unknown> = {}): ReplyConfig {
+  const r = parseReplyConfig({ rules, default_rule: { response: canned("default") }, ...extra });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.value;
+}
+
+const kw = (id: string, keywords: string[], text = id) => ({
+  id,
+  matcher: { kind: "static_text", keywords },
+  response: canned(text),
+});
+
+describe("parseReplyConfig", () => {
+  it("accepts the seed's JSON shape and fills the documented defaults", () => {
+    const c = config([
+      kw("hours", ["hours", "open"]),
+      {
+        id: "booking",
+        label: "Booking requests",
+        matcher: { kind: "prompt", description: "wants to book an appointment" },
+        response: { kind: "prompt", text: "Ask which service and day." },
+      },
+    ]);
+    expect(c.enabled).toBe(true);
+    expect(c.wait_seconds).toBe(5);
+    expect(c.rules[1]!.matcher).toMatchObject({ kind: "prompt", threshold: 0.72 });
+    expect(c.rules[1]!.approval).toBe("auto");
+    expect(c.default_rule.id).toBe("default");
+  });
+
+  it("rejects bad input with a path a form can show", () => {
+    const cases: [unknown, string][] = [
+      [{ rules: [] }, "default_rule"],
+      [{ default_rule: { response: canned("x") }, wait_seconds: 31 }, "wait_seconds"],
+      [{ default_rule: { response: canned("x") }, rules: [kw("a", [])] }, "rules.0.matcher.keywords"],
+      [
+        {
+          default_rule: { response: canned("x") },
+          rules: [
+            { id: "p", matcher: { kind: "prompt", description: "d", threshold: 0.4 }, response: canned("x") },
+          ],
+        },
+        "rules.0.matcher.threshold",
+      ],
+      [{ default_rule: { response: canned("x") }, rules: [kw("Bad Id", ["x"])] }, "rules.0.id"],
+      [{ default_rule: { response: { kind: "canned", text: "  " } } }, "default_rule.response.text"],
+    ];
+    for (const [input, path] of cases) {
+      const r = parseReplyConfig(input);
+      expect(r.ok, path).toBe(false);
+      if (!r.ok) expect(r.issues.map((i) => i.path)).toContain(path);
+    }
+  });
+
+  it("allows at most 50 rules, each with its own id", () => {
+    const many = Array.from({ length: 51 }, (_, i) => kw(`r${i}`, ["x"]));
+    expect(parseReplyConfig({ rules: many, default_rule: { response: canned("x") } }).ok).toBe(false);
+    expect(parseReplyConfig({ rules: many.slice(0, 50), default_rule: { response: canned("x") } }).ok).toBe(
+      true,
+    );
+    const dup = parseReplyConfig({
+      rules: [kw("a", ["x"]), kw("a", ["y"])],
+      default_rule: { response: canned("x") },
+    });
+    expect(dup.ok).toBe(false);
+  });
+});
+
+describe("matchReply", () => {
+  it("matches keywords as case-insensitive substrings, first rule wins", () => {
+    const c = config([kw("hours", ["Opening Hours", "open"]), kw("menu", ["menu", "open"])]);
+    expect(matchReply(c, "when do you OPEN?")).toMatchObject({
+      via: "keyword",
+      rule: { id: "hours" },
+      keyword: "open",
+    });
+    expect(matchReply(c, "send the MENU")).toMatchObject({ via: "keyword", rule: { id: "menu" } });
+    expect(matchReply(c, "nothing here")).toMatchObject({ via: "default", rule: { id: "default" } });
+  });
+
+  it("matches across scripts and width forms after normalization", () => {
+    const c = config([kw("hello", ["مرحبا"]), kw("full", ["ＭＥＮＵ"])]);
+    expect(matchReply(c, "أهلا مرحبا!")).toMatchObject({ rule: { id: "hello" } });
+    expect(matchReply(c, "menu please")).toMatchObject({ rule: { id: "full" } });
+  });
+
+  it("uses embedding scores only at or above the rule's threshold, in rule order", () => {
+    const c = config([
+      {
+        id: "book",
+        matcher: { kind: "prompt", description: "booking", threshold: 0.8 },
+        response: canned("b"),
+      },
+      kw("hours", ["hours"]),
+    ]);
+    expect(needsEmbedding(c)).toBe(true);
+    expect(matchReply(c, "hours?", () => 0.79)).toMatchObject({ via: "keyword", rule: { id: "hours" } });
+    expect(matchReply(c, "hours?", () => 0.8)).toMatchObject({
+      via: "embedding",
+      score: 0.8,
+      rule: { id: "book" },
+    });
+    expect(matchReply(c, "hours?", () => null)).toMatchObject({ via: "keyword" });
+    expect(needsEmbedding(config([kw("a", ["a"])]))).toBe(false);
+  });
+
+  it("always picks the first rule any of whose keywords occurs in the text (property)", () => {
+    const word = fc.stringMatching(/^[a-z]{1,6}$/);
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(word, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
+        fc.array(word, { maxLength: 6 }),
+        fc.boolean(),
+        (keywordSets, words, shout) => {
+          const c = config(keywordSets.map((k, i) => kw(`r${i}`, k)));
+          const text = shout ? words.join(" ").toUpperCase() : words.join(" ");
+          const expected = keywordSets.findIndex((ks) => ks.some((k) => text.toLowerCase().includes(k)));
+          const m = matchReply(c, text);
+          if (expected === -1) expect(m.via).toBe("default");
+          else expect(m.rule.id).toBe(`r${expected}`);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,189 @@
+// The whole product in one local runtime: all five Workers in one Miniflare (wrangler's own),
+// each from its real wrangler.jsonc and bundled as `wrangler deploy` bundles it, with real local
+// D1, Durable Objects and service bindings, plus the sandbox playing the outside world.
+// Used by `npm start`, the end-to-end tests and the benchmark.
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { promisify } from "node:util";
+import { type Sandbox, startSandbox } from "@concierge/sandbox";
+import { TEST_SECRETS } from "@concierge/testing/secrets";
+import { DEMO, seedDemoTenant } from "@concierge/testing/seed";
+import { APPS, type AppName, appDir, appWorkerOptions, buildAppAsync } from "@concierge/testing/workers";
+
+const root = path.join(import.meta.dirname, "..");
+const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+// Only the surface used here; miniflare is wrangler's dependency, not ours.
+type MiniflareInstance = {
+  ready: Promise<URL>;
+  dispose(): Promise<void>;
+  unsafeGetDirectURL(workerName?: string): Promise<URL>;
+  getD1Database(bindingName: string, workerName?: string): Promise<unknown>;
+};
+const { Miniflare, convertV4MiniflareOptions } = (await import(requireFromWrangler.resolve("miniflare"))) as {
+  Miniflare: new (options: unknown) => MiniflareInstance;
+  convertV4MiniflareOptions(options: unknown): unknown;
+};
+
+export type PublicApp = Exclude<AppName, "pipeline">;
+
+export type StackOptions = {
+  /** Where D1 and Durable Object state lives (wrangler's layout, so `wrangler d1` sees it too). */
+  persistDir: string;
+  /** Fixed ports for `npm start`; 0 or absent picks a free one. */
+  ports?: Partial<Record<PublicApp | "sandbox", number>>;
+  /** Read each app's .dev.vars over the development defaults (npm start); tests leave it off. */
+  useDevVars?: boolean;
+  /** Reply buffer of the demo account; tests and the bench use 0 so turns run at once. */
+  demoWaitSeconds?: number;
+  /** More Workers in the same runtime (the bench's bare Worker), each with a port of its own. */
+  extraWorkers?: { name: string; script: string; port?: number }[];
+};
+
+export type Stack = {
+  urls: Record<PublicApp, string> & { sandbox: string };
+  extraUrls: Record<string, string>;
+  sandbox: Sandbox;
+  db: D1Database;
+  dispose(): Promise<void>;
+};
+
+/** Development values of each app's secrets and outside-service URLs. */
+function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
+  switch (app) {
+    case "pipeline":
+      return {
+        ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
+        WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+        META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
+      };
+    case "meta-webhooks":
+      return {
+        META_APP_SECRET: TEST_SECRETS.metaAppSecret,
+        WHATSAPP_VERIFY_TOKEN: TEST_SECRETS.whatsappVerifyToken,
+      };
+    case "dashboard":
+      return { ENVIRONMENT: "local" };
+    default:
+      return {};
+  }
+}
+
+/** KEY=value lines, as wrangler reads .dev.vars. */
+export function parseDevVars(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m?.[2]) out[m[1]!] = m[2].replace(/^"(.*)"$/, "$1");
+  }
+  return out;
+}
+
+function devVars(app: AppName): Record<string, string> {
+  const file = path.join(appDir(app), ".dev.vars");
+  return existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
+}
+
+/** Applies D1 migrations with wrangler itself, exactly as deployment does (locally, no login). */
+export async function migrate(persistDir: string): Promise<void> {
+  await promisify(execFile)(
+    "wrangler",
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
+    { cwd: appDir("pipeline"), env: { ...process.env, CI: "true" } },
+  );
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const ports = opts.ports ?? {};
+  const sandbox = await startSandbox({
+    port: ports.sandbox ?? 0,
+    appSecret: opts.useDevVars
+      ? (devVars("meta-webhooks").META_APP_SECRET ?? TEST_SECRETS.metaAppSecret)
+      : TEST_SECRETS.metaAppSecret,
+    graphToken: opts.useDevVars
+      ? (devVars("pipeline").WHATSAPP_ACCESS_TOKEN ?? TEST_SECRETS.whatsappToken)
+      : TEST_SECRETS.whatsappToken,
+    phoneNumbers: [
+      {
+        id: DEMO.whatsapp.phoneNumberId,
+        display: DEMO.whatsapp.displayPhoneNumber,
+        business: DEMO.tenantName,
+      },
+    ],
+  });
+  try {
+    const [scripts] = await Promise.all([
+      Promise.all(APPS.map((app) => buildAppAsync(app))),
+      migrate(opts.persistDir),
+    ]);
+    const workers = APPS.map((app, i) => {
+      const options = appWorkerOptions(app);
+      return {
+        ...options,
+        name: app,
+        modules: true,
+        scriptPath: scripts[i]!,
+        // Module names are resolved under this root; the bundle lives in its own build directory.
+        modulesRoot: path.dirname(scripts[i]!),
+        bindings: {
+          ...(options.bindings as Record<string, unknown> | undefined),
+          ...devBindings(app, sandbox),
+          ...(opts.useDevVars ? devVars(app) : {}),
+          // The sandbox's address is only known now, whatever .dev.vars says.
+          ...(app === "pipeline" ? { META_GRAPH_BASE_URL: sandbox.graphBaseUrl } : {}),
+        },
+        unsafeDirectSockets: app === "pipeline" ? [] : [{ host: "127.0.0.1", port: ports[app] ?? 0 }],
+      };
+    });
+    const extra = (opts.extraWorkers ?? []).map((w) => ({
+      name: w.name,
+      modules: true,
+      script: w.script,
+      compatibilityDate: "2026-11-01",
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: w.port ?? 0 }],
+    }));
+    const mf = new Miniflare(
+      convertV4MiniflareOptions({
+        host: "127.0.0.1",
+        port: 0,
+        // No network here: use Miniflare's placeholder Request.cf instead of fetching the real one.
+        cf: false,
+        resourcePersistencePath: path.join(opts.persistDir, "v3"),
+        workers: [...workers, ...extra],
+      }),
+    );
+    await mf.ready;
+    const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+    const urls = {
+      "meta-webhooks": await url("meta-webhooks"),
+      "email-inbound": await url("email-inbound"),
+      "discord-interactions": await url("discord-interactions"),
+      dashboard: await url("dashboard"),
+      sandbox: sandbox.url,
+    };
+    const extraUrls: Record<string, string> = {};
+    for (const w of opts.extraWorkers ?? []) extraUrls[w.name] = await url(w.name);
+    sandbox.setWebhookUrl(`${urls["meta-webhooks"]}/webhook/whatsapp`);
+    const db = (await mf.getD1Database("DB", "pipeline")) as unknown as D1Database;
+    const key = opts.useDevVars
+      ? (devVars("pipeline").ENCRYPTION_KEY ?? TEST_SECRETS.encryptionKey)
+      : TEST_SECRETS.encryptionKey;
+    await seedDemoTenant(db, key, { waitSeconds: opts.demoWaitSeconds });
+    return {
+      urls,
+      extraUrls,
+      sandbox,
+      db,
+      dispose: async () => {
+        await mf.dispose();
+        await sandbox.close();
+      },
+    };
+  } catch (err) {
+    await sandbox.close();
+    throw err;
+  }
+}
+
+export { root };
