@@ -59,6 +59,7 @@ const stack = await startStack({
   persistDir,
   demoWaitSeconds: Number(process.env.BENCH_WAIT ?? 0),
   extraWorkers: [{ name: "bare", script: BARE_WORKER }],
+  quiet: true,
 });
 try {
   const sample = nextMessage();
@@ -144,7 +145,7 @@ Ingress benchmark: ${CONNECTIONS} connections, ${DURATION} s each, loopback, one
 
 After the drain (${(drainMs / 1000).toFixed(1)} s), from server-side records:
   messages acknowledged (200)    ${acknowledged.size}
-  messages accepted (D1 inbound) ${inbound!.n}
+  messages accepted (D1 inbound) ${inbound!.n}   (includes ${inbound!.n - acknowledged.size} still in flight when the clock stopped)
   replies sent (fake Graph API)  ${stack.sandbox.graph.sent.length}
   replies recorded (D1 outbound) ${replies}
   lost                           ${lost}   (target 0)

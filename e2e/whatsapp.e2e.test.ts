@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
@@ -13,15 +13,26 @@ import { type Stack, startStack } from "../scripts/stack.ts";
 let stack: Stack;
 let persistDir: string;
 
+// Every line the five Workers log is kept, to be searched for message text.
+const output: string[] = [];
+
 beforeAll(async () => {
   persistDir = mkdtempSync(path.join(os.tmpdir(), "concierge-e2e-"));
-  stack = await startStack({ persistDir, demoWaitSeconds: 0 });
+  stack = await startStack({ persistDir, demoWaitSeconds: 0, onLog: (line) => output.push(line) });
 });
 
 afterAll(async () => {
   await stack?.dispose();
   rmSync(persistDir, { recursive: true, force: true });
 });
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+const CANARY = `canary-${Math.random().toString(36).slice(2, 10)}`;
 
 async function waitForReplies(customer: string, n = 1) {
   await vi.waitUntil(async () => (await sentTo(stack.urls.sandbox, customer)).length >= n, {
@@ -39,7 +50,7 @@ describe("a WhatsApp message, end to end across Workers", () => {
         phoneNumberId: DEMO.whatsapp.phoneNumberId,
         from: customer,
         name: "Meera",
-        text: "When are you open? canary-e2e-91",
+        text: `When are you open? ${CANARY}`,
       },
     ]);
     const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
@@ -57,7 +68,7 @@ describe("a WhatsApp message, end to end across Workers", () => {
       .bind(customer, customer)
       .all<Record<string, unknown>>();
     expect(rows.results.map((r) => r.direction)).toEqual(["inbound", "outbound"]);
-    expect(JSON.stringify(rows.results)).not.toContain("canary-e2e-91");
+    expect(JSON.stringify(rows.results)).not.toContain(CANARY);
   });
 
   it("is what the sandbox's customer page does: sign, post, and show the reply", async () => {
@@ -73,6 +84,33 @@ describe("a WhatsApp message, end to end across Workers", () => {
     expect(await res.json()).toMatchObject({ ok: true, webhookStatus: 200 });
     const [reply] = await waitForReplies(customer);
     expect(reply!.text).toBe(DEMO.replyConfig.rules[1].response.text);
+  });
+
+  it("leaves no plaintext of the message in any local state (D1, Durable Objects) or any log", async () => {
+    const customer = uniqueCustomer();
+    const canaryName = `${CANARY}-name`;
+    const payload = whatsappWebhook([
+      {
+        phoneNumberId: DEMO.whatsapp.phoneNumberId,
+        from: customer,
+        name: canaryName,
+        text: `menu ${CANARY} 🙂 مرحبا`,
+      },
+    ]);
+    const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
+    await fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
+      method: "POST",
+      headers: signed.headers,
+      body: signed.body,
+    });
+    await waitForReplies(customer);
+    const files = filesUnder(persistDir);
+    expect(files.some((f) => f.includes("D1DatabaseObject"))).toBe(true);
+    expect(files.some((f) => f.includes("ConversationDO"))).toBe(true);
+    const hits = files.filter((f) => readFileSync(f).includes(CANARY));
+    expect(hits).toEqual([]);
+    expect(output.join("").includes("turn.replied")).toBe(true);
+    expect(output.join("")).not.toContain(CANARY);
   });
 
   it("serves every public Worker's health check", async () => {

@@ -39,6 +39,10 @@ export type StackOptions = {
   demoWaitSeconds?: number;
   /** More Workers in the same runtime (the bench's bare Worker), each with a port of its own. */
   extraWorkers?: { name: string; script: string; port?: number }[];
+  /** Every line the Workers log, e.g. for tests that prove message text never reaches a log. */
+  onLog?: (line: string, level: string) => void;
+  /** Keep the Workers' logs off the terminal (the bench). */
+  quiet?: boolean;
 };
 
 export type Stack = {
@@ -149,6 +153,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         port: 0,
         // No network here: use Miniflare's placeholder Request.cf instead of fetching the real one.
         cf: false,
+        handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
+          opts.onLog?.(message, level);
+          if (opts.quiet) return;
+          if (level === "error" || level === "warn") console.error(message);
+          else console.log(message);
+        },
         resourcePersistencePath: path.join(opts.persistDir, "v3"),
         workers: [...workers, ...extra],
       }),

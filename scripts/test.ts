@@ -1,7 +1,7 @@
 // `npm test`: every check, then every test suite, then one line `N passed, N failed` computed
 // from the runners' own JSON reports. Any failure, or any test skipped or left as todo, fails it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.join(import.meta.dirname, "..");
@@ -16,6 +16,18 @@ function run(title: string, cmd: string, args: string[], cwd = root): boolean {
 }
 
 const failures: string[] = [];
+// Each check (format, lint, types, type-check) counts as one result in the summary line.
+let checksPassed = 0;
+let checksFailed = 0;
+
+// The browser tests drive Debian's Chromium; install it when it is missing and we may (root).
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+if (!existsSync(chromium) && process.getuid?.() === 0) {
+  run("install chromium (browser tests)", "sh", [
+    "-c",
+    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
+  ]);
+}
 
 // 1. Checks: formatting, lint, generated Worker types up to date, type-check every workspace.
 for (const [title, cmd, args] of [
@@ -24,7 +36,11 @@ for (const [title, cmd, args] of [
   ["generated worker types", "node", ["scripts/worker-types.mjs", "--check"]],
   ["type-check", "turbo", ["run", "typecheck", "--output-logs=errors-only"]],
 ] as const) {
-  if (!run(title, cmd, [...args])) failures.push(title);
+  if (run(title, cmd, [...args])) checksPassed += 1;
+  else {
+    checksFailed += 1;
+    failures.push(title);
+  }
 }
 
 // 2. Test suites: pure packages in Node, Workers in workerd, then the multi-Worker end to end.
@@ -64,11 +80,20 @@ for (const suite of suites) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
-  if (!ok) failures.push(`tests: ${suite}`);
-  if (report.numTotalTests === 0) failures.push(`tests: ${suite} ran no test`);
+  if (!ok) {
+    failures.push(`tests: ${suite}`);
+    // The runner failed although no test did (an unhandled error, a crashed pool): count it.
+    if (report.numFailedTests === 0) failed += 1;
+  }
+  if (report.numTotalTests === 0) {
+    failures.push(`tests: ${suite} ran no test`);
+    failed += 1;
+  }
 }
 
 if (skipped > 0) failures.push(`${skipped} test(s) skipped or todo: nothing may be skipped`);
 if (failures.length > 0) console.log(`\nFAILED: ${failures.join("; ")}`);
-console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+const summary = `${passed + checksPassed} passed, ${failed + checksFailed} failed${skipped ? `, ${skipped} skipped` : ""}`;
+writeFileSync(path.join(reports, "summary.txt"), `${summary}\n`);
+console.log(`\n${summary}`);
 process.exit(failures.length > 0 ? 1 : 0);
