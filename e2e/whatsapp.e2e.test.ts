@@ -120,9 +120,20 @@ describe("a WhatsApp message, end to end across Workers", () => {
     }
   });
 
-  it("keeps the pipeline off the public network: only the ingress Workers have ports", () => {
-    expect(Object.keys(stack.urls).sort()).toEqual(
-      ["dashboard", "discord-interactions", "email-inbound", "meta-webhooks", "sandbox"].sort(),
+  it("answers Meta 200 for a number no tenant owns, sends nothing, and logs it", async () => {
+    const customer = uniqueCustomer();
+    const payload = whatsappWebhook([{ phoneNumberId: "555000999888", from: customer, text: "hours?" }]);
+    const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
+    const res = await fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
+      method: "POST",
+      headers: signed.headers,
+      body: signed.body,
+    });
+    expect(res.status).toBe(200);
+    await vi.waitUntil(() =>
+      output.some((l) => l.includes("ingest.unknown_account") && l.includes("555000999888")),
     );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sentTo(stack.urls.sandbox, customer)).toHaveLength(0);
   });
 });

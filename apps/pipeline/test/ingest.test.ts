@@ -208,3 +208,11 @@ describe("sending", () => {
     }
   });
 });
+
+describe("HTTP", () => {
+  it("answers every request with 404: the pipeline is reached over RPC only", async () => {
+    const res = await exports.default.fetch("https://pipeline.test/anything", { method: "POST", body: "{}" });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+});
