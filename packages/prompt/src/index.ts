@@ -1,0 +1,3 @@
+export * from "./envelope.ts";
+export * from "./handoff.ts";
+export * from "./persona.ts";

@@ -1,0 +1,87 @@
+import * as v from "valibot";
+
+/** Voice archetypes the guided builder offers. */
+export const VOICE_ARCHETYPES = {
+  friendly: "Warm, upbeat and welcoming, like a favourite neighbourhood shop.",
+  professional: "Courteous, precise and calm, like a well-run clinic's front desk.",
+  playful: "Light-hearted and witty, with the odd emoji, never at the customer's expense.",
+  concise: "Straight to the point: short, clear sentences and no small talk.",
+  luxurious: "Polished and attentive, like a concierge at a fine hotel.",
+} as const;
+export type VoiceArchetype = keyof typeof VOICE_ARCHETYPES;
+
+const Line = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max));
+const List = (maxItems: number, maxLength: number, what: string) =>
+  v.optional(v.pipe(v.array(Line(maxLength)), v.maxLength(maxItems, `At most ${maxItems} ${what}.`)), []);
+
+export const RAW_PROMPT_MAX = 2000;
+
+export const BuilderPersonaSchema = v.object({
+  kind: v.literal("builder"),
+  voice: v.picklist(Object.keys(VOICE_ARCHETYPES) as [VoiceArchetype, ...VoiceArchetype[]]),
+  businessName: Line(80),
+  businessType: Line(80),
+  city: v.optional(Line(80)),
+  hours: v.optional(Line(200)),
+  goal: v.optional(Line(200)),
+  goalUrl: v.optional(
+    v.pipe(v.string(), v.trim(), v.url("The goal link must be a full URL."), v.maxLength(300)),
+  ),
+  catchPhrases: List(5, 80, "catch-phrases"),
+  offTopics: List(10, 80, "off-topics"),
+  never: List(10, 120, "entries in the never list"),
+  handoffConditions: List(5, 160, "handoff conditions"),
+});
+
+export const ArchetypePersonaSchema = v.object({
+  kind: v.literal("archetype"),
+  archetypeId: Line(64),
+  /** Copied from the catalog when chosen, so a later catalog edit does not change it silently. */
+  prompt: Line(RAW_PROMPT_MAX),
+});
+
+export const RawPersonaSchema = v.object({
+  kind: v.literal("raw"),
+  prompt: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, "Write the persona prompt."),
+    v.maxLength(RAW_PROMPT_MAX, `At most ${RAW_PROMPT_MAX} characters.`),
+  ),
+});
+
+export const PersonaSchema = v.variant("kind", [
+  BuilderPersonaSchema,
+  ArchetypePersonaSchema,
+  RawPersonaSchema,
+]);
+export type Persona = v.InferOutput<typeof PersonaSchema>;
+
+const bullets = (items: readonly string[]) => items.map((i) => `- ${i}`).join("\n");
+
+/** The persona as the middle section of the envelope. Deterministic: same persona, same text. */
+export function renderPersona(persona: Persona): string {
+  if (persona.kind !== "builder") return persona.prompt;
+  const p = persona;
+  const lines = [
+    `You speak for ${p.businessName}, a ${p.businessType}${p.city ? ` in ${p.city}` : ""}.`,
+    `Voice: ${VOICE_ARCHETYPES[p.voice]}`,
+  ];
+  if (p.hours) lines.push(`Opening hours: ${p.hours}`);
+  if (p.goal)
+    lines.push(
+      `Where it fits, help the customer towards this goal: ${p.goal}${p.goalUrl ? ` (${p.goalUrl})` : ""}`,
+    );
+  if (p.catchPhrases.length) lines.push(`Phrases the business likes to use:\n${bullets(p.catchPhrases)}`);
+  if (p.offTopics.length) lines.push(`Topics to politely decline:\n${bullets(p.offTopics)}`);
+  if (p.never.length) lines.push(`Never:\n${bullets(p.never)}`);
+  if (p.handoffConditions.length)
+    lines.push(`Also hand off to a person when:\n${bullets(p.handoffConditions)}`);
+  return lines.join("\n");
+}
+
+/** The hash safety approval is recorded against: a changed persona needs a new approval. */
+export async function personaHash(persona: Persona): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(renderPersona(persona)));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
