@@ -1,3 +1,4 @@
 export * from "./accounts.ts";
 export * from "./messages.ts";
 export * from "./tenants.ts";
+export * from "./credits.ts";

@@ -1,0 +1,103 @@
+import { AppError } from "@concierge/core";
+
+/**
+ * Credit operations. Each is idempotent by its reference: call it again with the same reference
+ * (a retry, a replayed webhook) and nothing changes the second time.
+ */
+
+export type GrantInput = {
+  tenantId: string;
+  amount: number;
+  source: "purchase" | "grant";
+  /** Unique per tenant: the payment id, or the operator grant's id. */
+  reference: string;
+  expiresAt?: number | null;
+  now?: number;
+};
+
+export async function grantCredits(db: D1Database, g: GrantInput): Promise<{ applied: boolean }> {
+  if (!Number.isInteger(g.amount) || g.amount <= 0) {
+    throw new AppError(400, "invalid_amount", "Credits are granted in whole positive numbers.");
+  }
+  const now = g.now ?? Date.now();
+  if (g.expiresAt != null && g.expiresAt <= now) {
+    throw new AppError(400, "invalid_expiry", "The expiry must be in the future.");
+  }
+  const lotId = `lot:${g.tenantId}:${g.reference}`;
+  const [, ledger] = await db.batch([
+    db
+      .prepare(
+        "INSERT OR IGNORE INTO credit_lots (id, tenant_id, source, granted, remaining, expires_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+      )
+      .bind(lotId, g.tenantId, g.source, g.amount, g.expiresAt ?? null, now),
+    db
+      .prepare(
+        `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
+         SELECT tenant_id, id, granted, source, ?, ? FROM credit_lots WHERE id = ?
+         ON CONFLICT (tenant_id, reference) DO NOTHING`,
+      )
+      .bind(g.reference, now, lotId),
+  ]);
+  return { applied: (ledger?.meta.changes ?? 0) > 0 };
+}
+
+/**
+ * Takes one credit for an AI reply from the soonest-expiring spendable lot (never-expiring lots
+ * last). One conditional statement: it inserts the ledger row only if a lot has credit left, and
+ * the trigger moves the lot's balance in the same statement, so concurrent debits can never
+ * overdraw and a retried debit with the same reference takes nothing more.
+ */
+export async function debitCredit(
+  db: D1Database,
+  tenantId: string,
+  reference: string,
+  now = Date.now(),
+): Promise<{ ok: boolean }> {
+  const res = await db
+    .prepare(
+      `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
+       SELECT tenant_id, id, -1, 'ai_reply', ?, ? FROM credit_lots
+        WHERE tenant_id = ? AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?)
+        ORDER BY expires_at IS NULL, expires_at, created_at
+        LIMIT 1
+       ON CONFLICT (tenant_id, reference) DO NOTHING`,
+    )
+    .bind(reference, now, tenantId, now)
+    .run();
+  if (res.meta.changes > 0) return { ok: true };
+  // Nothing inserted: either no credit, or this reference was already debited (a retry).
+  const prior = await db
+    .prepare("SELECT 1 FROM credit_ledger WHERE tenant_id = ? AND reference = ? AND delta < 0")
+    .bind(tenantId, reference)
+    .first();
+  return { ok: prior !== null };
+}
+
+/** Gives back the credit a debit took (failed generation, rejected or expired draft). Once. */
+export async function restoreCredit(
+  db: D1Database,
+  tenantId: string,
+  debitReference: string,
+): Promise<{ applied: boolean }> {
+  const res = await db
+    .prepare(
+      `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
+       SELECT tenant_id, lot_id, 1, 'restore', 'restore:' || reference, ? FROM credit_ledger
+        WHERE tenant_id = ? AND reference = ? AND delta = -1
+       ON CONFLICT (tenant_id, reference) DO NOTHING`,
+    )
+    .bind(Date.now(), tenantId, debitReference)
+    .run();
+  return { applied: res.meta.changes > 0 };
+}
+
+/** Credits spendable now: unexpired lots only. */
+export async function creditBalance(db: D1Database, tenantId: string, now = Date.now()): Promise<number> {
+  const row = await db
+    .prepare(
+      "SELECT COALESCE(SUM(remaining), 0) AS balance FROM credit_lots WHERE tenant_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+    )
+    .bind(tenantId, now)
+    .first<{ balance: number }>();
+  return row?.balance ?? 0;
+}
