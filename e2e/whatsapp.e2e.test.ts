@@ -34,6 +34,15 @@ function filesUnder(dir: string): string[] {
 
 const CANARY = `canary-${Math.random().toString(36).slice(2, 10)}`;
 
+async function postWebhook(payload: unknown): Promise<Response> {
+  const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
+  return fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
+    method: "POST",
+    headers: signed.headers,
+    body: signed.body,
+  });
+}
+
 async function waitForReplies(customer: string, n = 1) {
   await vi.waitUntil(async () => (await sentTo(stack.urls.sandbox, customer)).length >= n, {
     timeout: 10_000,
@@ -53,12 +62,7 @@ describe("a WhatsApp message, end to end across Workers", () => {
         text: `When are you open? ${CANARY}`,
       },
     ]);
-    const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
-    const res = await fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
-      method: "POST",
-      headers: signed.headers,
-      body: signed.body,
-    });
+    const res = await postWebhook(payload);
     expect(res.status).toBe(200);
     const [reply] = await waitForReplies(customer);
     expect(reply).toMatchObject({ to: customer, text: DEMO.replyConfig.rules[0].response.text });
@@ -123,12 +127,7 @@ describe("a WhatsApp message, end to end across Workers", () => {
   it("answers Meta 200 for a number no tenant owns, sends nothing, and logs it", async () => {
     const customer = uniqueCustomer();
     const payload = whatsappWebhook([{ phoneNumberId: "555000999888", from: customer, text: "hours?" }]);
-    const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
-    const res = await fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
-      method: "POST",
-      headers: signed.headers,
-      body: signed.body,
-    });
+    const res = await postWebhook(payload);
     expect(res.status).toBe(200);
     await vi.waitUntil(() =>
       output.some((l) => l.includes("ingest.unknown_account") && l.includes("555000999888")),

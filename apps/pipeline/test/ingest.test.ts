@@ -37,6 +37,20 @@ async function metadata(customerId: string) {
   return results;
 }
 
+/** Runs `fn` with the demo account's reply buffer set to `seconds`, then puts it back to 0. */
+async function withWaitSeconds(seconds: number, fn: () => Promise<void>): Promise<void> {
+  const set = (n: number) =>
+    env.DB.prepare("UPDATE reply_configs SET wait_seconds = ? WHERE account_id = ?")
+      .bind(n, DEMO.whatsapp.accountId)
+      .run();
+  await set(seconds);
+  try {
+    await fn();
+  } finally {
+    await set(0);
+  }
+}
+
 describe("PipelineEntrypoint.ingest", () => {
   it("accepts a message, then its turn sends the matching canned reply and records metadata only", async () => {
     const m = message({ text: "Hi! What are your HOURS today? canary-7f3a" });
@@ -110,10 +124,7 @@ describe("PipelineEntrypoint.ingest", () => {
   });
 
   it("keeps pending text encrypted in the conversation object until the turn runs", async () => {
-    await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 30 WHERE account_id = ?")
-      .bind(DEMO.whatsapp.accountId)
-      .run();
-    try {
+    await withWaitSeconds(30, async () => {
       const m = message({ text: "are you open? canary-51c2" });
       await pipeline.ingest([m]);
       const stored = await runInDurableObject(conversationStub(m.customerId), async (_obj, state) => {
@@ -130,18 +141,11 @@ describe("PipelineEntrypoint.ingest", () => {
         state.storage.sql.exec("SELECT COUNT(*) AS n FROM pending").one(),
       );
       expect(left.n).toBe(0);
-    } finally {
-      await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 0 WHERE account_id = ?")
-        .bind(DEMO.whatsapp.accountId)
-        .run();
-    }
+    });
   });
 
   it("buffers a burst inside the wait window into one turn with one reply", async () => {
-    await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 30 WHERE account_id = ?")
-      .bind(DEMO.whatsapp.accountId)
-      .run();
-    try {
+    await withWaitSeconds(30, async () => {
       const customerId = uniqueCustomer();
       for (const text of ["hi", "I wanted to ask", "what's on the menu?"]) {
         await pipeline.ingest([message({ customerId, text })]);
@@ -151,20 +155,13 @@ describe("PipelineEntrypoint.ingest", () => {
       expect(sent).toHaveLength(1);
       expect(sent[0]!.text).toBe(DEMO.replyConfig.rules[1].response.text);
       expect((await metadata(customerId)).filter((r) => r.direction === "inbound")).toHaveLength(3);
-    } finally {
-      await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 0 WHERE account_id = ?")
-        .bind(DEMO.whatsapp.accountId)
-        .run();
-    }
+    });
   });
 });
 
 describe("sending", () => {
   it("retries a 5xx from Graph later and sends exactly once when it recovers", async () => {
-    await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 30 WHERE account_id = ?")
-      .bind(DEMO.whatsapp.accountId)
-      .run();
-    try {
+    await withWaitSeconds(30, async () => {
       const m = message({ text: "opening hours?" });
       await pipeline.ingest([m]);
       await injectGraphFault(env.SANDBOX_URL, { status: 500, code: 1, message: "An unknown error occurred" });
@@ -177,18 +174,11 @@ describe("sending", () => {
       expect(await sentTo(env.SANDBOX_URL, m.customerId)).toHaveLength(1);
       expect(await runDurableObjectAlarm(conversationStub(m.customerId))).toBe(false);
       expect(await sentTo(env.SANDBOX_URL, m.customerId)).toHaveLength(1);
-    } finally {
-      await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 0 WHERE account_id = ?")
-        .bind(DEMO.whatsapp.accountId)
-        .run();
-    }
+    });
   });
 
   it("does not retry a permanent Graph error", async () => {
-    await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 30 WHERE account_id = ?")
-      .bind(DEMO.whatsapp.accountId)
-      .run();
-    try {
+    await withWaitSeconds(30, async () => {
       const m = message({ text: "hours?" });
       await pipeline.ingest([m]);
       await injectGraphFault(env.SANDBOX_URL, {
@@ -201,11 +191,7 @@ describe("sending", () => {
       expect(await runDurableObjectAlarm(conversationStub(m.customerId))).toBe(false);
       expect(await graphAttempts(env.SANDBOX_URL)).toBe(before + 1);
       expect(await sentTo(env.SANDBOX_URL, m.customerId)).toHaveLength(0);
-    } finally {
-      await env.DB.prepare("UPDATE reply_configs SET wait_seconds = 0 WHERE account_id = ?")
-        .bind(DEMO.whatsapp.accountId)
-        .run();
-    }
+    });
   });
 });
 
