@@ -101,12 +101,7 @@ describe("a WhatsApp message, end to end across Workers", () => {
         text: `menu ${CANARY} 🙂 مرحبا`,
       },
     ]);
-    const signed = await signedMetaRequest(TEST_SECRETS.metaAppSecret, payload);
-    await fetch(`${stack.urls["meta-webhooks"]}/webhook/whatsapp`, {
-      method: "POST",
-      headers: signed.headers,
-      body: signed.body,
-    });
+    expect((await postWebhook(payload)).status).toBe(200);
     await waitForReplies(customer);
     const files = filesUnder(persistDir);
     expect(files.some((f) => f.includes("D1DatabaseObject"))).toBe(true);
