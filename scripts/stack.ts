@@ -61,6 +61,7 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
         WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
         META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
+        AI_PROVIDER: "offline",
       };
     case "meta-webhooks":
       return {

@@ -11,6 +11,15 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.jsonc" },
         remoteBindings: false,
         miniflare: {
+          // Deliver queue messages at once instead of waiting to fill a batch.
+          queueConsumers: {
+            "concierge-safety": {
+              maxBatchTimeout: 0.05,
+              maxRetries: 3,
+              deadLetterQueue: "concierge-safety-dlq",
+            },
+            "concierge-safety-dlq": { maxBatchTimeout: 0.05, maxRetries: 3 },
+          },
           bindings: {
             // The fake Graph API of packages/sandbox, started in global-setup.ts.
             META_GRAPH_BASE_URL: `${inject("sandboxUrl")}/graph/v24.0`,
@@ -20,6 +29,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // Tests change config in D1 directly and expect the next message to see it.
             CONFIG_CACHE_MS: "0",
+            AI_PROVIDER: "offline",
           },
         },
       })),

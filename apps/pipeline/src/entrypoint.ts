@@ -10,7 +10,8 @@ import {
   errorBody,
 } from "@concierge/core";
 import { encryptString } from "@concierge/crypto";
-import { findIngestTarget } from "@concierge/storage";
+import { PersonaSchema, personaHash } from "@concierge/prompt";
+import { type SafetyStatus, findIngestTarget, getPersona, getTenant, savePersona } from "@concierge/storage";
 import * as v from "valibot";
 import type { AcceptInput } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -40,6 +41,26 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
       })),
     );
     return { ok: true, results };
+  }
+
+  /**
+   * Saves the tenant's persona (builder, archetype or raw prompt) after validating it, and queues
+   * its safety check. AI replies pause until this exact persona is approved.
+   */
+  async savePersona(
+    tenantId: string,
+    input: unknown,
+  ): Promise<
+    { ok: true; hash: string; status: SafetyStatus } | { ok: false; error: { code: string; message: string } }
+  > {
+    const parsed = v.safeParse(PersonaSchema, input);
+    if (!parsed.success) return errorBody("invalid_persona", describeIssues(parsed.issues));
+    if (!(await getTenant(this.env.DB, tenantId))) return errorBody("not_found", "No such tenant.");
+    const hash = await personaHash(parsed.output);
+    await savePersona(this.env.DB, tenantId, parsed.output, hash);
+    const row = await getPersona(this.env.DB, tenantId);
+    if (row?.status === "pending") await this.env.SAFETY.send({ kind: "persona", tenantId, hash });
+    return { ok: true, hash, status: row?.status ?? "pending" };
   }
 
   private async accept(m: InboundMessage): Promise<IngestStatus> {

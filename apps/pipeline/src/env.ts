@@ -1,4 +1,6 @@
+import type { AiBinding } from "@concierge/ai";
 import type { ConversationDO } from "./conversation.ts";
+import type { SafetyJob } from "./safety.ts";
 
 /**
  * The pipeline's bindings. Written out (rather than the generated global `Env`) because the
@@ -13,4 +15,10 @@ export interface PipelineEnv {
   WHATSAPP_ACCESS_TOKEN: string;
   /** Milliseconds config reads stay cached in an isolate (default 10000; 0 = off). */
   CONFIG_CACHE_MS?: string;
+  SAFETY: Queue<SafetyJob>;
+  /** Deployment only; locally AI_PROVIDER is offline (or openai). */
+  AI?: AiBinding;
+  AI_PROVIDER: string;
+  OPENAI_BASE_URL?: string;
+  OPENAI_API_KEY?: string;
 }

@@ -1,6 +1,7 @@
 import { errorResponse } from "@concierge/core";
 
 import type { PipelineEnv } from "./env.ts";
+import { type SafetyJob, handleSafetyBatch } from "./safety.ts";
 
 export { ConversationDO } from "./conversation.ts";
 export { PipelineEntrypoint } from "./entrypoint.ts";
@@ -10,4 +11,5 @@ export default {
   async fetch(): Promise<Response> {
     return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
   },
-} satisfies ExportedHandler<PipelineEnv>;
+  queue: (batch, env) => handleSafetyBatch(batch, env),
+} satisfies ExportedHandler<PipelineEnv, SafetyJob>;

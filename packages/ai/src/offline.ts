@@ -43,6 +43,11 @@ function lastUserMessage(req: GenerateRequest): string {
   return "";
 }
 
+// What the offline classifier flags: attempts to rewrite the responder's instructions, and a few
+// plainly harmful asks. Deterministic, so tests can drive both verdicts.
+const FLAGGED =
+  /ignore (all |any |the )?(previous|prior|above|earlier) (instructions|rules|messages)|you are now\b|system prompt|reveal (your|the) (instructions|prompt|rules)|jailbreak|developer mode|\b(build|make) (a )?(bomb|weapon)|insult (the )?customers?/i;
+
 /** Deterministic and network-free. Its replies say plainly where they come from. */
 export function offlineProvider(): AiProvider {
   return {
@@ -53,8 +58,10 @@ export function offlineProvider(): AiProvider {
         text: `[offline AI] This is an automatic reply from the offline provider to a message of ${words} words.`,
       };
     },
-    async classify() {
-      return { text: "safe" };
+    async classify(req) {
+      return {
+        text: FLAGGED.test(lastUserMessage(req)) ? "unsafe: flagged by the offline classifier" : "safe",
+      };
     },
     async embed(texts) {
       return texts.map(lexicalEmbedding);

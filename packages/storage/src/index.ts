@@ -2,3 +2,4 @@ export * from "./accounts.ts";
 export * from "./messages.ts";
 export * from "./tenants.ts";
 export * from "./credits.ts";
+export * from "./personas.ts";

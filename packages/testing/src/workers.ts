@@ -75,6 +75,7 @@ export function pipelineAuxWorker(sandboxUrl: string) {
       META_GRAPH_BASE_URL: `${sandboxUrl}/graph/v24.0`,
       ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
       WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+      AI_PROVIDER: "offline",
     },
   };
 }
