@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Channel, type MessageKind, createLogger, errorFields, newId } from "@concierge/core";
-import { decryptString } from "@concierge/crypto";
-import { type Turn, runTurn } from "./turn.ts";
+import type { ChatMessage } from "@concierge/ai";
+import { decryptString, encryptString } from "@concierge/crypto";
+import { type HandoffPhase, type Turn, runTurn } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
 import { tenantKey } from "./keys.ts";
 
@@ -31,8 +32,12 @@ export type AcceptInput = {
 const SEEN_TTL_MS = 7 * 24 * 3600_000;
 /** However long a burst goes on, its first message is answered within this. */
 const MAX_BUFFER_MS = 30_000;
-/** A new conversation starts after this long without messages (tenant-tunable in a later step). */
+/** A new conversation starts after this long without messages (PRODUCT.md §3 default). */
 const IDLE_GAP_MS = 6 * 3600_000;
+/** After a handoff, the holding voice answers for this long; then silence until a person acts. */
+const HANDOFF_COOLDOWN_MS = 60 * 60_000;
+/** Turns of history the AI sees (a user message and its reply make one turn). */
+const HISTORY_TURNS = 20;
 /** A turn that keeps failing is retried with backoff for this long, then given up (and logged). */
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
 
@@ -69,6 +74,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         accepted_at INTEGER NOT NULL
       );
       CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, sealed TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS outbox (
         turn_id TEXT PRIMARY KEY,
         status TEXT NOT NULL,
@@ -121,17 +127,44 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   override async alarm(): Promise<void> {
     const threadJson = this.get("thread");
     const pending = this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
-    if (!threadJson || pending.length === 0) return this.prune();
+    if (!threadJson || pending.length === 0) return this.expireIfIdle();
     const thread = JSON.parse(threadJson) as Thread;
     const lastSeq = pending[pending.length - 1]!.seq;
     const turnId = `turn:${lastSeq}`;
     try {
       const turn = await this.buildTurn(thread, pending, turnId);
+      const key = await tenantKey(this.env, thread.tenantId);
       const outcome = await runTurn(this.env, turn, {
+        history: await this.history(thread),
+        handoff: this.handoffPhase(Date.now()),
+        attempt: Number(this.get("attempts") ?? 0),
         outboxStatus: () => this.outboxStatus(turnId),
         markSending: () => this.markOutbox(turnId, "sending"),
         markSent: (id) => this.markOutbox(turnId, "sent", id),
         markFailed: () => this.markOutbox(turnId, "failed"),
+        startHandoff: () => {
+          this.set("handoff_since", String(Date.now()));
+          log.info("handoff.started", {
+            tenant_id: thread.tenantId,
+            account_id: thread.accountId,
+            turn_id: turnId,
+          });
+        },
+        remember: async (messages) => {
+          for (const m of messages) {
+            const sealed = await encryptString(
+              key.key,
+              key.version,
+              JSON.stringify(m),
+              `${thread.key}:history`,
+            );
+            this.sql.exec("INSERT INTO history (sealed) VALUES (?)", sealed);
+          }
+          this.sql.exec(
+            "DELETE FROM history WHERE seq NOT IN (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)",
+            HISTORY_TURNS * 2,
+          );
+        },
       });
       if (outcome.kind === "retry") return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread);
       this.finishTurn(lastSeq, turnId);
@@ -167,13 +200,36 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     return { id: turnId, thread, conversationId: this.conversationId(Date.now()), messages };
   }
 
-  /** Stable within a conversation; a new one after the idle gap. */
+  /** The recent turns, oldest first, as the AI sees them. */
+  private async history(thread: Thread): Promise<ChatMessage[]> {
+    const key = await tenantKey(this.env, thread.tenantId);
+    const rows = this.sql.exec<{ sealed: string }>("SELECT sealed FROM history ORDER BY seq").toArray();
+    return Promise.all(
+      rows.map(
+        async (r) =>
+          JSON.parse(await decryptString(key.key, r.sealed, `${thread.key}:history`)) as ChatMessage,
+      ),
+    );
+  }
+
+  private handoffPhase(now: number): HandoffPhase {
+    const since = this.get("handoff_since");
+    if (since === null) return "none";
+    return now - Number(since) < HANDOFF_COOLDOWN_MS ? "holding" : "silent";
+  }
+
+  /**
+   * Stable within a conversation. After the idle gap a new conversation starts: a new id, and
+   * the old one's history and handoff state are gone.
+   */
   private conversationId(now: number): string {
     const last = Number(this.get("last_activity_at") ?? 0);
     let id = this.get("conversation_id");
     if (!id || now - last > IDLE_GAP_MS) {
       id = newId("conv");
       this.set("conversation_id", id);
+      this.sql.exec("DELETE FROM history");
+      this.sql.exec("DELETE FROM state WHERE k = 'handoff_since'");
     }
     this.set("last_activity_at", String(now));
     return id;
@@ -219,11 +275,28 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     await this.ctx.storage.setAlarm(Date.now() + Math.max(afterMs ?? 0, backoff));
   }
 
-  /** Messages that arrived while the turn was running get their own turn. */
+  /**
+   * Messages that arrived while the turn was running get their own turn. Otherwise the next
+   * alarm is the end of the idle gap, when the conversation's history is deleted.
+   */
   private async afterTurn(): Promise<void> {
     const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
-    if (left > 0 && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + Number(this.get("wait_ms") ?? 0));
+    if (left > 0) {
+      if ((await this.ctx.storage.getAlarm()) === null) {
+        await this.ctx.storage.setAlarm(Date.now() + Number(this.get("wait_ms") ?? 0));
+      }
+    } else {
+      await this.ctx.storage.setAlarm(Number(this.get("last_activity_at") ?? Date.now()) + IDLE_GAP_MS);
+    }
+    this.prune();
+  }
+
+  /** An alarm with nothing pending: the idle gap has passed, so the history goes. */
+  private expireIfIdle(): void {
+    const last = Number(this.get("last_activity_at") ?? 0);
+    if (Date.now() - last >= IDLE_GAP_MS) {
+      this.sql.exec("DELETE FROM history");
+      this.sql.exec("DELETE FROM state WHERE k = 'handoff_since'");
     }
     this.prune();
   }

@@ -1,9 +1,11 @@
-import { sendWhatsAppText, type SendResult } from "@concierge/channels";
+import type { ChatMessage } from "@concierge/ai";
+import { type SendResult, sendWhatsAppText } from "@concierge/channels";
 import { type MessageKind, createLogger } from "@concierge/core";
-import { type Match, matchReply } from "@concierge/rules";
-import { type MessageMeta, getReplyConfig, recordMessages } from "@concierge/storage";
-import type { Thread } from "./conversation.ts";
+import { matchReply } from "@concierge/rules";
+import { type MessageMeta, getReplyConfig, recordMessages, restoreCredit } from "@concierge/storage";
+import { type AiPlan, generateAiReply } from "./ai-turn.ts";
 import { configCache } from "./config-cache.ts";
+import type { Thread } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 
 const log = createLogger("pipeline.turn");
@@ -20,27 +22,49 @@ export type TurnMessage = {
 /** A burst of buffered messages from one customer, answered once. Lives only in memory. */
 export type Turn = { id: string; thread: Thread; conversationId: string; messages: TurnMessage[] };
 
-export type Outbox = {
+export type HandoffPhase = "none" | "holding" | "silent";
+
+/** What the conversation object lends a turn: its state, and the effects it may record. */
+export type TurnContext = {
+  history: ChatMessage[];
+  handoff: HandoffPhase;
+  /** 0 for the first try of this turn, then 1, 2, … for retries. */
+  attempt: number;
   outboxStatus(): string | null;
   markSending(): void;
   markSent(providerMessageId: string): void;
   markFailed(): void;
+  /** The AI asked for a person: start the holding pattern (and page the tenant, once). */
+  startHandoff(): void;
+  remember(messages: ChatMessage[]): Promise<void>;
 };
 
 export type TurnOutcome = { kind: "done" } | { kind: "retry"; afterMs: number | null };
 
-type Decision = { action: string; match: Match | null; reply: string | null };
+type Plan =
+  | { kind: "none"; action: string; ruleId: string | null }
+  | { kind: "canned"; text: string; ruleId: string }
+  | ({ kind: "ai"; ruleId: string | null } & AiPlan);
 
-async function decide(env: PipelineEnv, turn: Turn): Promise<Decision> {
+async function plan(env: PipelineEnv, turn: Turn, handoff: HandoffPhase): Promise<Plan> {
+  // During a handoff no rule talks over the human: first the holding voice, then silence.
+  if (handoff === "silent") return { kind: "none", action: "handoff_silent", ruleId: null };
+  if (handoff === "holding")
+    return { kind: "ai", ruleId: null, rulePrompt: null, holding: true, approval: "auto" };
   const accountId = turn.thread.accountId;
   const config = await configCache(env).replyConfigs.get(accountId, () => getReplyConfig(env.DB, accountId));
-  if (!config) return { action: "no_config", match: null, reply: null };
-  if (!config.enabled) return { action: "auto_reply_off", match: null, reply: null };
+  if (!config) return { kind: "none", action: "no_config", ruleId: null };
+  if (!config.enabled) return { kind: "none", action: "auto_reply_off", ruleId: null };
   const match = matchReply(config, turn.messages.map((m) => m.text).join("\n"));
-  const response = match.rule.response;
-  if (response.kind === "canned") return { action: "canned_reply", match, reply: response.text };
-  // AI replies arrive with the AI pipeline; until then an AI rule answers nothing rather than wrongly.
-  return { action: "ai_unavailable", match, reply: null };
+  const { response } = match.rule;
+  if (response.kind === "canned") return { kind: "canned", text: response.text, ruleId: match.rule.id };
+  return {
+    kind: "ai",
+    ruleId: match.rule.id,
+    rulePrompt: response.text,
+    holding: false,
+    approval: match.rule.approval,
+  };
 }
 
 async function send(env: PipelineEnv, thread: Thread, text: string, replyTo: string): Promise<SendResult> {
@@ -69,81 +93,96 @@ async function send(env: PipelineEnv, thread: Thread, text: string, replyTo: str
 }
 
 /**
- * Runs one turn: decide, send at most once, record metadata. The outbox state makes a retry safe:
- * a turn whose send may already have reached the provider is never sent again. Metadata is written
- * once per turn, in one batch, when the outcome is known (rows are idempotent by provider id).
+ * Runs one turn: plan, produce the reply (canned, or AI), send it at most once, record metadata.
+ * The outbox makes a retry safe: a turn whose send may already have reached the provider is never
+ * sent (or generated, or charged) again. Metadata is written once, when the outcome is known.
  */
-export async function runTurn(env: PipelineEnv, turn: Turn, outbox: Outbox): Promise<TurnOutcome> {
+export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): Promise<TurnOutcome> {
   const { thread } = turn;
-  const decision = await decide(env, turn);
-  const base = {
-    tenantId: thread.tenantId,
-    accountId: thread.accountId,
-    channel: thread.channel,
-    conversationId: turn.conversationId,
-    ruleId: decision.match?.rule.id ?? null,
-  };
-  const inbound = (action: string): MessageMeta[] =>
-    turn.messages.map((m) => ({
-      ...base,
-      direction: "inbound",
-      providerMessageId: m.providerMessageId,
-      senderId: thread.customerId,
-      recipientId: thread.accountExternalId,
+  const p = await plan(env, turn, ctx.handoff);
+  const meta = (direction: "inbound" | "outbound", action: string, providerMessageId: string, at: number) =>
+    ({
+      tenantId: thread.tenantId,
+      accountId: thread.accountId,
+      channel: thread.channel,
+      conversationId: turn.conversationId,
+      ruleId: p.ruleId,
+      direction,
+      providerMessageId,
+      senderId: direction === "inbound" ? thread.customerId : thread.accountExternalId,
+      recipientId: direction === "inbound" ? thread.accountExternalId : thread.customerId,
       action,
-      at: m.sentAt,
-    }));
+      at,
+    }) satisfies MessageMeta;
+  const inbound = (action: string) =>
+    turn.messages.map((m) => meta("inbound", action, m.providerMessageId, m.sentAt));
+  const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, turn_id: turn.id };
+  const customerText = turn.messages.map((m) => m.text).join("\n");
 
-  const fields = {
-    tenant_id: thread.tenantId,
-    account_id: thread.accountId,
-    turn_id: turn.id,
-    action: decision.action,
-  };
-  if (decision.reply === null) {
-    await recordMessages(env.DB, inbound(decision.action));
-    log.info("turn.no_reply", fields);
+  if (p.kind === "none") {
+    await recordMessages(env.DB, inbound(p.action));
+    await ctx.remember([{ role: "user", content: customerText }]);
+    log.info("turn.no_reply", { ...fields, action: p.action });
     return { kind: "done" };
   }
-  const status = outbox.outboxStatus();
+  const status = ctx.outboxStatus();
   if (status === "sent" || status === "sending") {
-    // "sending" means a previous attempt died between sending and recording: the reply may be out.
+    // "sending": a previous attempt died between sending and recording, so the reply may be out.
     // Never risk a second copy to the customer; say so in the logs instead.
     if (status === "sending") log.warn("turn.send_outcome_unknown", fields);
-    await recordMessages(env.DB, inbound(decision.action));
+    await recordMessages(env.DB, inbound("reply_outcome_unknown"));
     return { kind: "done" };
   }
-  outbox.markSending();
+
+  let text: string;
+  let action: string;
+  let creditRef: string | null = null;
+  let handoff = false;
+  if (p.kind === "canned") {
+    text = p.text;
+    action = "canned_reply";
+  } else {
+    const ai = await generateAiReply(env, turn, ctx.history, p, ctx.attempt);
+    if (ai.kind === "retry") return { kind: "retry", afterMs: null };
+    if (ai.kind === "none") {
+      await recordMessages(env.DB, inbound(ai.action));
+      await ctx.remember([{ role: "user", content: customerText }]);
+      return { kind: "done" };
+    }
+    ({ text, creditRef, handoff } = ai);
+    action = p.holding ? "holding_reply" : handoff ? "handoff" : "ai_reply";
+  }
+
+  ctx.markSending();
   const last = turn.messages[turn.messages.length - 1]!;
-  const result = await send(env, thread, decision.reply, last.providerMessageId);
+  const result = await send(env, thread, text, last.providerMessageId);
   if (!result.ok) {
     log.warn("turn.send_failed", {
       ...fields,
+      action,
       status: result.status,
       code: result.code,
       reason: result.reason,
       retryable: result.retryable,
     });
+    if (creditRef) await restoreCredit(env.DB, thread.tenantId, creditRef);
     if (result.retryable) {
-      outbox.markFailed();
+      ctx.markFailed();
       return { kind: "retry", afterMs: result.retryAfterSeconds ? result.retryAfterSeconds * 1000 : null };
     }
     await recordMessages(env.DB, inbound("send_failed"));
     return { kind: "done" };
   }
-  outbox.markSent(result.providerMessageId);
+  ctx.markSent(result.providerMessageId);
+  if (handoff) ctx.startHandoff();
   await recordMessages(env.DB, [
-    ...inbound(decision.action),
-    {
-      ...base,
-      direction: "outbound",
-      providerMessageId: result.providerMessageId,
-      senderId: thread.accountExternalId,
-      recipientId: thread.customerId,
-      action: decision.action,
-      at: Date.now(),
-    },
+    ...inbound(action),
+    meta("outbound", action, result.providerMessageId, Date.now()),
   ]);
-  log.info("turn.replied", fields);
+  await ctx.remember([
+    { role: "user", content: customerText },
+    { role: "assistant", content: text },
+  ]);
+  log.info("turn.replied", { ...fields, action });
   return { kind: "done" };
 }

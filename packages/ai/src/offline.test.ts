@@ -21,6 +21,15 @@ describe("offline provider", () => {
       messages: [{ role: "user", content: "hello there" }],
     });
     expect(r.text).toMatch(/^\[offline AI\]/);
+    expect(r.text).toContain("0 earlier messages");
+  });
+
+  it("hands off when the customer asks for a person, as the envelope tells a real model to", async () => {
+    const r = await offlineProvider().generate({
+      system: "s",
+      messages: [{ role: "user", content: "Can I talk to a human?" }],
+    });
+    expect(r.text).toMatch(/\[\[HANDOFF\]\]$/);
   });
 
   it("classifies instruction overrides and plainly harmful asks as unsafe, everything else as safe", async () => {

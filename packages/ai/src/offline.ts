@@ -48,14 +48,21 @@ function lastUserMessage(req: GenerateRequest): string {
 const FLAGGED =
   /ignore (all |any |the )?(previous|prior|above|earlier) (instructions|rules|messages)|you are now\b|system prompt|reveal (your|the) (instructions|prompt|rules)|jailbreak|developer mode|\b(build|make) (a )?(bomb|weapon)|insult (the )?customers?/i;
 
+const ASKS_FOR_PERSON = /\b(human|real person|a person|agent|manager|someone from (the|your) team)\b/i;
+
 /** Deterministic and network-free. Its replies say plainly where they come from. */
 export function offlineProvider(): AiProvider {
   return {
     name: "offline",
     async generate(req) {
-      const words = tokens(lastUserMessage(req)).length;
+      const last = lastUserMessage(req);
+      const earlier = req.messages.length - 1;
+      // Like a real model following the envelope: a customer asking for a person is handed off.
+      if (ASKS_FOR_PERSON.test(last)) {
+        return { text: "[offline AI] I'll ask a person from our team to help you with this. [[HANDOFF]]" };
+      }
       return {
-        text: `[offline AI] This is an automatic reply from the offline provider to a message of ${words} words.`,
+        text: `[offline AI] This is an automatic reply from the offline provider to a message of ${tokens(last).length} words, with ${earlier} earlier messages in context.`,
       };
     },
     async classify(req) {
