@@ -36,7 +36,7 @@ export async function generateAiReply(
   const tenantId = turn.thread.tenantId;
   const fields = { tenant_id: tenantId, account_id: turn.thread.accountId, turn_id: turn.id };
   const persona = await getPersona(env.DB, tenantId);
-  if (!persona || persona.status !== "approved") {
+  if (persona?.status !== "approved") {
     // Canned replies still go; AI replies wait for the exact current persona to be approved.
     log.info("ai.persona_not_approved", { ...fields, status: persona?.status ?? "none" });
     return { kind: "none", action: "ai_paused_persona" };
