@@ -1,5 +1,4 @@
-import type { ReplyConfig } from "@concierge/rules";
-import type { IngestTarget } from "@concierge/storage";
+import type { IngestTarget, StoredReplyConfig } from "@concierge/storage";
 import { TtlCache } from "./cache.ts";
 import type { PipelineEnv } from "./env.ts";
 
@@ -9,7 +8,7 @@ const DEFAULT_TTL_MS = 10_000;
 let caches: {
   ttl: number;
   ingestTargets: TtlCache<IngestTarget | null>;
-  replyConfigs: TtlCache<ReplyConfig | null>;
+  replyConfigs: TtlCache<StoredReplyConfig | null>;
 } | null = null;
 
 /** The isolate's config caches; `CONFIG_CACHE_MS` tunes the TTL (0 turns caching off). */

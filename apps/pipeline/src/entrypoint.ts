@@ -8,10 +8,24 @@ import {
   createLogger,
   describeIssues,
   errorBody,
+  errorFields,
 } from "@concierge/core";
 import { encryptString } from "@concierge/crypto";
-import { PersonaSchema, personaHash } from "@concierge/prompt";
-import { type SafetyStatus, findIngestTarget, getPersona, getTenant, savePersona } from "@concierge/storage";
+import { createAiProvider } from "@concierge/ai";
+import { PersonaSchema, buildEnvelope, personaHash, renderPersona } from "@concierge/prompt";
+import { type ReplyConfig, parseReplyConfig } from "@concierge/rules";
+import {
+  type RuleEmbeddings,
+  type SafetyStatus,
+  findIngestTarget,
+  getChannelAccount,
+  getPersona,
+  getReplyConfig,
+  getTenant,
+  saveReplyConfig,
+  savePersona,
+} from "@concierge/storage";
+import { embedRules, matchTurn } from "./reply-rules.ts";
 import * as v from "valibot";
 import type { AcceptInput } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -19,6 +33,20 @@ import { configCache } from "./config-cache.ts";
 import { tenantKey } from "./keys.ts";
 
 const log = createLogger("pipeline");
+
+type RpcError = { ok: false; error: { code: string; message: string } };
+/** RPC answers carry the error envelope rather than throwing across the binding. */
+export type RpcResult<T> = ({ ok: true } & T) | RpcError;
+
+export type RuleTest = {
+  ruleId: string;
+  label: string;
+  via: "keyword" | "embedding" | "default";
+  score: number | null;
+  reply:
+    | { kind: "canned"; text: string }
+    | { kind: "prompt"; envelope: string; personaStatus: SafetyStatus | null };
+};
 
 /**
  * The pipeline's RPC surface, bound by the ingress Workers and the dashboard. Every method
@@ -61,6 +89,77 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     const row = await getPersona(this.env.DB, tenantId);
     if (row?.status === "pending") await this.env.SAFETY.send({ kind: "persona", tenantId, hash });
     return { ok: true, hash, status: row?.status ?? "pending" };
+  }
+
+  /**
+   * Saves a channel account's reply config for the dashboard: validates it (clear errors, nothing
+   * saved on bad input), embeds the `prompt` matchers once, and stores both.
+   */
+  async saveReplyConfig(
+    tenantId: string,
+    accountId: string,
+    input: unknown,
+  ): Promise<RpcResult<{ config: ReplyConfig }>> {
+    const parsed = parseReplyConfig(input);
+    if (!parsed.ok) {
+      const first = parsed.issues[0]!;
+      return errorBody(
+        "invalid_reply_config",
+        first.path ? `${first.path}: ${first.message}` : first.message,
+      );
+    }
+    const account = await getChannelAccount(this.env.DB, accountId);
+    if (!account || account.tenantId !== tenantId) return errorBody("not_found", "No such channel account.");
+    let embeddings: RuleEmbeddings;
+    try {
+      const previous = await getReplyConfig(this.env.DB, accountId);
+      embeddings = await embedRules(createAiProvider(this.env), parsed.value, previous?.embeddings ?? null);
+    } catch (err) {
+      log.warn("rules.embed_on_save_failed", { ...errorFields(err), account_id: accountId });
+      return errorBody(
+        "embedding_unavailable",
+        "Intent rules could not be prepared right now; nothing was saved. Try again.",
+      );
+    }
+    const config = await saveReplyConfig(this.env.DB, tenantId, accountId, parsed.value, embeddings);
+    configCache(this.env).replyConfigs.delete(accountId);
+    configCache(this.env).ingestTargets.delete(`${account.channel}:${account.externalId}`);
+    return { ok: true, config };
+  }
+
+  /**
+   * The dashboard's test panel: which rule a message would match (with the similarity for intent
+   * rules) and what would be sent, the canned text or the exact AI envelope. Sends nothing and
+   * spends nothing.
+   */
+  async testReplyRules(tenantId: string, accountId: string, text: string): Promise<RpcResult<RuleTest>> {
+    if (typeof text !== "string" || !text.trim() || text.length > 4096) {
+      return errorBody("invalid_text", "Type a message of 1 to 4096 characters.");
+    }
+    const account = await getChannelAccount(this.env.DB, accountId);
+    if (!account || account.tenantId !== tenantId) return errorBody("not_found", "No such channel account.");
+    const stored = await getReplyConfig(this.env.DB, accountId);
+    if (!stored) return errorBody("no_rules", "This account has no reply rules yet.");
+    const match = await matchTurn(createAiProvider(this.env), stored, text);
+    const base = {
+      ruleId: match.rule.id,
+      label: match.rule.label,
+      via: match.via,
+      score: match.via === "embedding" ? match.score : null,
+    };
+    const response = match.rule.response;
+    if (response.kind === "canned")
+      return { ok: true, ...base, reply: { kind: "canned", text: response.text } };
+    const persona = await getPersona(this.env.DB, tenantId);
+    const envelope = buildEnvelope({
+      persona: persona ? renderPersona(persona.persona) : "",
+      rulePrompt: response.text,
+    });
+    return {
+      ok: true,
+      ...base,
+      reply: { kind: "prompt", envelope: envelope.system, personaStatus: persona?.status ?? null },
+    };
   }
 
   private async accept(m: InboundMessage): Promise<IngestStatus> {

@@ -1,12 +1,12 @@
-import type { ChatMessage } from "@concierge/ai";
+import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { type SendResult, sendWhatsAppText } from "@concierge/channels";
 import { type MessageKind, createLogger } from "@concierge/core";
-import { matchReply } from "@concierge/rules";
 import { type MessageMeta, getReplyConfig, recordMessages, restoreCredit } from "@concierge/storage";
 import { type AiPlan, generateAiReply } from "./ai-turn.ts";
 import { configCache } from "./config-cache.ts";
 import type { Thread } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
+import { matchTurn } from "./reply-rules.ts";
 
 const log = createLogger("pipeline.turn");
 
@@ -52,10 +52,10 @@ async function plan(env: PipelineEnv, turn: Turn, handoff: HandoffPhase): Promis
   if (handoff === "holding")
     return { kind: "ai", ruleId: null, rulePrompt: null, holding: true, approval: "auto" };
   const accountId = turn.thread.accountId;
-  const config = await configCache(env).replyConfigs.get(accountId, () => getReplyConfig(env.DB, accountId));
-  if (!config) return { kind: "none", action: "no_config", ruleId: null };
-  if (!config.enabled) return { kind: "none", action: "auto_reply_off", ruleId: null };
-  const match = matchReply(config, turn.messages.map((m) => m.text).join("\n"));
+  const stored = await configCache(env).replyConfigs.get(accountId, () => getReplyConfig(env.DB, accountId));
+  if (!stored) return { kind: "none", action: "no_config", ruleId: null };
+  if (!stored.config.enabled) return { kind: "none", action: "auto_reply_off", ruleId: null };
+  const match = await matchTurn(createAiProvider(env), stored, turn.messages.map((m) => m.text).join("\n"));
   const { response } = match.rule;
   if (response.kind === "canned") return { kind: "canned", text: response.text, ruleId: match.rule.id };
   return {

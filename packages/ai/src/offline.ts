@@ -54,6 +54,7 @@ const ASKS_FOR_PERSON = /\b(human|real person|a person|agent|manager|someone fro
 export function offlineProvider(): AiProvider {
   return {
     name: "offline",
+    embeddingModel: `offline/lexical-${DIMENSIONS}`,
     async generate(req) {
       const last = lastUserMessage(req);
       const earlier = req.messages.length - 1;

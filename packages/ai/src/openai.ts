@@ -56,6 +56,7 @@ export function openAiProvider(o: OpenAiOptions): AiProvider {
     });
   return {
     name: "openai",
+    embeddingModel: o.models.embedding,
     generate: chat(o.models.reply, "generation"),
     classify: chat(o.models.small, "classification"),
     embed: (texts) =>

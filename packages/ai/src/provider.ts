@@ -13,6 +13,8 @@ export type GenerateRequest = {
 
 export interface AiProvider {
   readonly name: string;
+  /** Which model `embed` uses: vectors of different models are never compared. */
+  readonly embeddingModel: string;
   /** A reply from the reply model. */
   generate(req: GenerateRequest): Promise<{ text: string }>;
   /** The small model: injection scan and safety classification. */

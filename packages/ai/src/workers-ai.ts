@@ -28,6 +28,7 @@ export function workersAiProvider(
     });
   return {
     name: "workers-ai",
+    embeddingModel: models.embedding,
     generate: chat(models.reply, "generation"),
     classify: chat(models.small, "classification"),
     embed: (texts) =>

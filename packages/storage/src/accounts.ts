@@ -75,12 +75,22 @@ export async function createChannelAccount(
   };
 }
 
+/** Vectors of an account's `prompt` matchers, keyed by rule id, with the description embedded. */
+export type RuleEmbeddings = {
+  model: string | null;
+  rules: Record<string, { description: string; vector: number[] }>;
+};
+export type StoredReplyConfig = { config: ReplyConfig; embeddings: RuleEmbeddings };
+
+const NO_EMBEDDINGS: RuleEmbeddings = { model: null, rules: {} };
+
 /** Validates and stores an account's reply config; invalid input changes nothing. */
 export async function saveReplyConfig(
   db: D1Database,
   tenantId: string,
   accountId: string,
   input: unknown,
+  embeddings: RuleEmbeddings = NO_EMBEDDINGS,
 ): Promise<ReplyConfig> {
   const parsed = parseReplyConfig(input);
   if (!parsed.ok) {
@@ -93,23 +103,34 @@ export async function saveReplyConfig(
   }
   const res = await db
     .prepare(
-      `INSERT INTO reply_configs (account_id, tenant_id, config_json, wait_seconds, updated_at)
-       SELECT id, tenant_id, ?, ?, ? FROM channel_accounts WHERE id = ? AND tenant_id = ?
+      `INSERT INTO reply_configs (account_id, tenant_id, config_json, wait_seconds, embeddings_json, updated_at)
+       SELECT id, tenant_id, ?, ?, ?, ? FROM channel_accounts WHERE id = ? AND tenant_id = ?
        ON CONFLICT (account_id) DO UPDATE SET config_json = excluded.config_json,
-         wait_seconds = excluded.wait_seconds, updated_at = excluded.updated_at`,
+         wait_seconds = excluded.wait_seconds, embeddings_json = excluded.embeddings_json,
+         updated_at = excluded.updated_at`,
     )
-    .bind(JSON.stringify(parsed.value), parsed.value.wait_seconds, Date.now(), accountId, tenantId)
+    .bind(
+      JSON.stringify(parsed.value),
+      parsed.value.wait_seconds,
+      JSON.stringify(embeddings),
+      Date.now(),
+      accountId,
+      tenantId,
+    )
     .run();
   if (res.meta.changes === 0) throw new AppError(404, "not_found", "No such channel account.");
   return parsed.value;
 }
 
-export async function getReplyConfig(db: D1Database, accountId: string): Promise<ReplyConfig | null> {
+export async function getReplyConfig(db: D1Database, accountId: string): Promise<StoredReplyConfig | null> {
   const row = await db
-    .prepare("SELECT config_json FROM reply_configs WHERE account_id = ?")
+    .prepare("SELECT config_json, embeddings_json FROM reply_configs WHERE account_id = ?")
     .bind(accountId)
-    .first<{ config_json: string }>();
+    .first<{ config_json: string; embeddings_json: string }>();
   if (!row) return null;
   // Validated on save; parsing again applies defaults added since the row was written.
-  return v.parse(ReplyConfigSchema, JSON.parse(row.config_json));
+  return {
+    config: v.parse(ReplyConfigSchema, JSON.parse(row.config_json)),
+    embeddings: JSON.parse(row.embeddings_json) as RuleEmbeddings,
+  };
 }

@@ -1,0 +1,159 @@
+import { env, exports } from "cloudflare:workers";
+import { type Persona, personaHash } from "@concierge/prompt";
+import {
+  createChannelAccount,
+  createTenant,
+  creditBalance,
+  getReplyConfig,
+  grantCredits,
+  recordPersonaVerdict,
+  savePersona,
+} from "@concierge/storage";
+import { newWamid } from "@concierge/testing/meta";
+import { graphAttempts, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { DEMO } from "@concierge/testing/seed";
+import { TEST_SECRETS } from "@concierge/testing/secrets";
+import { describe, expect, it, vi } from "vitest";
+
+const pipeline = exports.PipelineEntrypoint;
+const tenantId = DEMO.tenantId;
+
+let phone = 0;
+async function account() {
+  phone += 1;
+  const externalId = `9200${Date.now() % 1e7}${phone}`;
+  return createChannelAccount(env.DB, { tenantId, channel: "whatsapp", externalId });
+}
+
+const intentRules = {
+  wait_seconds: 0,
+  rules: [
+    {
+      id: "hours",
+      matcher: { kind: "static_text", keywords: ["hours"] },
+      response: { kind: "canned", text: "7 to 7." },
+    },
+    {
+      id: "booking",
+      label: "Booking requests",
+      matcher: { kind: "prompt", description: "book a table reservation for dinner", threshold: 0.5 },
+      response: { kind: "canned", text: "Booked! (canned)" },
+    },
+    {
+      id: "catering",
+      matcher: { kind: "prompt", description: "catering for an office party event", threshold: 0.5 },
+      response: { kind: "prompt", text: "Ask for the date and headcount." },
+    },
+  ],
+  default_rule: { response: { kind: "canned", text: "Thanks!" } },
+};
+
+describe("saving reply rules (RPC)", () => {
+  it("embeds intent rules once at save time, with the model that made the vectors", async () => {
+    const acc = await account();
+    expect(await pipeline.saveReplyConfig(tenantId, acc.id, intentRules)).toMatchObject({ ok: true });
+    const stored = await getReplyConfig(env.DB, acc.id);
+    expect(stored!.embeddings.model).toBe("offline/lexical-256");
+    expect(Object.keys(stored!.embeddings.rules).sort()).toEqual(["booking", "catering"]);
+    expect(stored!.embeddings.rules.booking!.vector).toHaveLength(256);
+  });
+
+  it("answers a message by the intent rule it is closest to", async () => {
+    const acc = await account();
+    await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
+    const customer = uniqueCustomer();
+    await pipeline.ingest([
+      {
+        channel: "whatsapp",
+        accountExternalId: acc.externalId,
+        providerMessageId: newWamid(),
+        customerId: customer,
+        sentAt: Date.now(),
+        kind: "text",
+        text: "Can I book a table for dinner tonight?",
+        hasAttachment: false,
+      },
+    ]);
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 5000 });
+    expect((await sentTo(env.SANDBOX_URL, customer))[0]!.text).toBe("Booked! (canned)");
+  });
+
+  it("refuses an invalid config with the field's path and keeps the previous one", async () => {
+    const acc = await account();
+    await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
+    const bad = { ...intentRules, wait_seconds: 45 };
+    expect(await pipeline.saveReplyConfig(tenantId, acc.id, bad)).toMatchObject({
+      ok: false,
+      error: { code: "invalid_reply_config", message: expect.stringContaining("wait_seconds") },
+    });
+    expect((await getReplyConfig(env.DB, acc.id))!.config.wait_seconds).toBe(0);
+  });
+
+  it("refuses another tenant's account as if it did not exist", async () => {
+    const acc = await account();
+    const other = await createTenant(env.DB, TEST_SECRETS.encryptionKey, {
+      name: "Other",
+      id: `t_other_${Date.now()}`,
+    });
+    expect(await pipeline.saveReplyConfig(other.id, acc.id, intentRules)).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await pipeline.testReplyRules(other.id, acc.id, "hours?")).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await getReplyConfig(env.DB, acc.id)).toBeNull();
+  });
+});
+
+describe("the rules test panel (RPC)", () => {
+  it("shows the matched rule and its reply without sending anything or spending a credit", async () => {
+    const persona: Persona = { kind: "raw", prompt: "You are the voice of Chai & Co." };
+    const hash = await personaHash(persona);
+    await savePersona(env.DB, tenantId, persona, hash);
+    await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
+    await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `panel-${Date.now()}` });
+    const acc = await account();
+    await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
+    const attempts = await graphAttempts(env.SANDBOX_URL);
+    const balance = await creditBalance(env.DB, tenantId);
+
+    expect(await pipeline.testReplyRules(tenantId, acc.id, "what are your HOURS")).toEqual({
+      ok: true,
+      ruleId: "hours",
+      label: "",
+      via: "keyword",
+      score: null,
+      reply: { kind: "canned", text: "7 to 7." },
+    });
+
+    const intent = await pipeline.testReplyRules(tenantId, acc.id, "we need catering for our office party");
+    expect(intent).toMatchObject({
+      ok: true,
+      ruleId: "catering",
+      via: "embedding",
+      reply: { kind: "prompt" },
+    });
+    if (!intent.ok || intent.reply.kind !== "prompt") throw new Error("expected an AI rule");
+    expect(intent.score).toBeGreaterThanOrEqual(0.5);
+    expect(intent.reply.envelope).toContain("You are the voice of Chai & Co.");
+    expect(intent.reply.envelope).toContain("For this message: Ask for the date and headcount.");
+    expect(intent.reply.personaStatus).toBe("approved");
+
+    expect(await pipeline.testReplyRules(tenantId, acc.id, "zzz")).toMatchObject({
+      ok: true,
+      via: "default",
+    });
+    expect(await graphAttempts(env.SANDBOX_URL)).toBe(attempts);
+    expect(await creditBalance(env.DB, tenantId)).toBe(balance);
+  });
+
+  it("asks for a message when given none", async () => {
+    const acc = await account();
+    expect(await pipeline.testReplyRules(tenantId, acc.id, "  ")).toMatchObject({
+      ok: false,
+      error: { code: "invalid_text" },
+    });
+  });
+});
