@@ -1,6 +1,7 @@
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { createLogger, errorFields } from "@concierge/core";
 import { INJECTION_SCAN, buildEnvelope, extractHandoff, readVerdict, renderPersona } from "@concierge/prompt";
+import { assessRisk } from "@concierge/rules";
 import { debitCredit, getPersona, restoreCredit } from "@concierge/storage";
 import type { PipelineEnv } from "./env.ts";
 import type { Turn } from "./turn.ts";
@@ -10,8 +11,11 @@ const log = createLogger("pipeline.ai");
 export type AiPlan = { rulePrompt: string | null; holding: boolean; approval: "auto" | "always" };
 
 export type AiOutcome =
-  /** A reply to send; `creditRef` is the debit to restore if sending fails. */
-  | { kind: "reply"; text: string; handoff: boolean; creditRef: string }
+  /**
+   * A reply; `creditRef` is the debit to restore if it is never sent. `hold` lists why it must
+   * wait for a person's approval (the rule says always, or the risk check flagged it).
+   */
+  | { kind: "reply"; text: string; handoff: boolean; creditRef: string; hold: string[] | null }
   /** No reply for this turn, for the reason in `action` (credit already restored if taken). */
   | { kind: "none"; action: string }
   /** Worth trying again later (the model failed or timed out); the credit is back. */
@@ -40,12 +44,6 @@ export async function generateAiReply(
     // Canned replies still go; AI replies wait for the exact current persona to be approved.
     log.info("ai.persona_not_approved", { ...fields, status: persona?.status ?? "none" });
     return { kind: "none", action: "ai_paused_persona" };
-  }
-  if (plan.approval === "always") {
-    // Held drafts need the approvals inbox; until it exists, such a rule sends nothing rather
-    // than sending what the tenant wanted to see first.
-    log.info("ai.approval_required", fields);
-    return { kind: "none", action: "approval_unavailable" };
   }
   const ref = creditReference(turn, attempt);
   if (!(await debitCredit(env.DB, tenantId, ref)).ok) {
@@ -85,5 +83,9 @@ export async function generateAiReply(
     await restoreCredit(env.DB, tenantId, ref);
     return { kind: "none", action: "ai_empty" };
   }
-  return { kind: "reply", text, handoff: handoff && !plan.holding, creditRef: ref };
+  const offTopics = persona.persona.kind === "builder" ? persona.persona.offTopics : [];
+  const risk = assessRisk({ draft: text, offTopics });
+  const hold =
+    plan.approval === "always" ? ["approval_always", ...risk.reasons] : risk.hold ? risk.reasons : null;
+  return { kind: "reply", text, handoff: handoff && !plan.holding, creditRef: ref, hold };
 }

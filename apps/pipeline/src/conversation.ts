@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { type Channel, type MessageKind, createLogger, errorFields, newId } from "@concierge/core";
 import type { ChatMessage } from "@concierge/ai";
 import { decryptString, encryptString } from "@concierge/crypto";
-import { type HandoffPhase, type Turn, runTurn } from "./turn.ts";
+import { recordMessages } from "@concierge/storage";
+import { type HandoffPhase, type Turn, runTurn, send } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
 import { tenantKey } from "./keys.ts";
 
@@ -75,6 +76,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       );
       CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, sealed TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS drafts (
+        approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS outbox (
         turn_id TEXT PRIMARY KEY,
         status TEXT NOT NULL,
@@ -150,6 +154,16 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
             turn_id: turnId,
           });
         },
+        holdDraft: async (approvalId, text, replyTo) => {
+          const sealed = await encryptString(key.key, key.version, text, `${thread.key}:draft:${approvalId}`);
+          this.sql.exec(
+            "INSERT OR REPLACE INTO drafts (approval_id, sealed, reply_to, created_at) VALUES (?, ?, ?, ?)",
+            approvalId,
+            sealed,
+            replyTo,
+            Date.now(),
+          );
+        },
         remember: async (messages) => {
           for (const m of messages) {
             const sealed = await encryptString(
@@ -198,6 +212,83 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       }),
     );
     return { id: turnId, thread, conversationId: this.conversationId(Date.now()), messages };
+  }
+
+  private async remember(thread: Thread, messages: ChatMessage[]): Promise<void> {
+    const key = await tenantKey(this.env, thread.tenantId);
+    for (const m of messages) {
+      const sealed = await encryptString(key.key, key.version, JSON.stringify(m), `${thread.key}:history`);
+      this.sql.exec("INSERT INTO history (sealed) VALUES (?)", sealed);
+    }
+    this.sql.exec(
+      "DELETE FROM history WHERE seq NOT IN (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)",
+      HISTORY_TURNS * 2,
+    );
+  }
+
+  private thread(): Thread | null {
+    const json = this.get("thread");
+    return json ? (JSON.parse(json) as Thread) : null;
+  }
+
+  /** The held draft's text, for the person deciding (the dashboard or the Discord inbox). */
+  async readDraft(approvalId: string): Promise<string | null> {
+    const thread = this.thread();
+    const row = this.sql
+      .exec<{ sealed: string }>("SELECT sealed FROM drafts WHERE approval_id = ?", approvalId)
+      .toArray()[0];
+    if (!thread || !row) return null;
+    const key = await tenantKey(this.env, thread.tenantId);
+    return decryptString(key.key, row.sealed, `${thread.key}:draft:${approvalId}`);
+  }
+
+  /**
+   * Sends an approved draft (or the person's edit of it) to the customer, at most once: the
+   * outbox row of the approval stops a second send even if the caller retries.
+   */
+  async sendDraft(
+    approvalId: string,
+    editedText: string | null,
+  ): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string }> {
+    const thread = this.thread();
+    const row = this.sql
+      .exec<{ reply_to: string }>("SELECT reply_to FROM drafts WHERE approval_id = ?", approvalId)
+      .toArray()[0];
+    const outboxId = `approval:${approvalId}`;
+    const status = this.outboxStatus(outboxId);
+    if (status === "sent" || status === "sending") return { ok: true };
+    if (!thread || !row) return { ok: false, retryable: false, reason: "The draft is no longer here." };
+    const text = editedText ?? (await this.readDraft(approvalId))!;
+    this.markOutbox(outboxId, "sending");
+    const result = await send(this.env, thread, text, row.reply_to);
+    if (!result.ok) {
+      this.markOutbox(outboxId, "failed");
+      return { ok: false, retryable: result.retryable, reason: result.reason };
+    }
+    this.markOutbox(outboxId, "sent", result.providerMessageId);
+    this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);
+    await recordMessages(this.env.DB, [
+      {
+        tenantId: thread.tenantId,
+        accountId: thread.accountId,
+        channel: thread.channel,
+        conversationId: this.get("conversation_id"),
+        ruleId: null,
+        direction: "outbound",
+        providerMessageId: result.providerMessageId,
+        senderId: thread.accountExternalId,
+        recipientId: thread.customerId,
+        action: editedText === null ? "approved_reply" : "edited_reply",
+        at: Date.now(),
+      },
+    ]);
+    await this.remember(thread, [{ role: "assistant", content: text }]);
+    return { ok: true };
+  }
+
+  /** A rejected or expired draft's text leaves storage. */
+  async dropDraft(approvalId: string): Promise<void> {
+    this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);
   }
 
   /** The recent turns, oldest first, as the AI sees them. */

@@ -15,6 +15,7 @@ import { createAiProvider } from "@concierge/ai";
 import { PersonaSchema, buildEnvelope, personaHash, renderPersona } from "@concierge/prompt";
 import { type ReplyConfig, parseReplyConfig } from "@concierge/rules";
 import {
+  type ApprovalRow,
   type RuleEmbeddings,
   type SafetyStatus,
   findIngestTarget,
@@ -22,9 +23,11 @@ import {
   getPersona,
   getReplyConfig,
   getTenant,
+  listPendingApprovals,
   saveReplyConfig,
   savePersona,
 } from "@concierge/storage";
+import { type Decision, type DecisionResult, decideApproval, readApprovalDraft } from "./approvals.ts";
 import { embedRules, matchTurn } from "./reply-rules.ts";
 import * as v from "valibot";
 import type { AcceptInput } from "./conversation.ts";
@@ -160,6 +163,29 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
       ...base,
       reply: { kind: "prompt", envelope: envelope.system, personaStatus: persona?.status ?? null },
     };
+  }
+
+  /** Drafts waiting for a person, newest last; ids and reasons only. */
+  async listApprovals(tenantId: string): Promise<ApprovalRow[]> {
+    return listPendingApprovals(this.env.DB, tenantId);
+  }
+
+  /** The text of one pending draft, for the person deciding on it. */
+  async readApprovalDraft(tenantId: string, approvalId: string): Promise<RpcResult<{ text: string }>> {
+    const text = await readApprovalDraft(this.env, tenantId, approvalId);
+    return text === null ? errorBody("not_found", "No such pending draft.") : { ok: true, text };
+  }
+
+  async decideApproval(
+    tenantId: string,
+    approvalId: string,
+    decision: Decision,
+    actor: string,
+  ): Promise<DecisionResult> {
+    if (!decision || !["approve", "edit", "reject"].includes(decision.action)) {
+      return errorBody("invalid_decision", "Decide with approve, edit or reject.");
+    }
+    return decideApproval(this.env, tenantId, approvalId, decision, actor);
   }
 
   private async accept(m: InboundMessage): Promise<IngestStatus> {

@@ -1,5 +1,6 @@
 import { errorResponse } from "@concierge/core";
 
+import { expireApprovals } from "./approvals.ts";
 import type { PipelineEnv } from "./env.ts";
 import { type SafetyJob, handleSafetyBatch } from "./safety.ts";
 
@@ -12,4 +13,7 @@ export default {
     return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
   },
   queue: (batch, env) => handleSafetyBatch(batch, env),
+  async scheduled(_controller, env) {
+    await expireApprovals(env);
+  },
 } satisfies ExportedHandler<PipelineEnv, SafetyJob>;

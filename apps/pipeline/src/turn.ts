@@ -1,7 +1,13 @@
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { type SendResult, sendWhatsAppText } from "@concierge/channels";
 import { type MessageKind, createLogger } from "@concierge/core";
-import { type MessageMeta, getReplyConfig, recordMessages, restoreCredit } from "@concierge/storage";
+import {
+  type MessageMeta,
+  createApproval,
+  getReplyConfig,
+  recordMessages,
+  restoreCredit,
+} from "@concierge/storage";
 import { type AiPlan, generateAiReply } from "./ai-turn.ts";
 import { configCache } from "./config-cache.ts";
 import type { Thread } from "./conversation.ts";
@@ -36,6 +42,8 @@ export type TurnContext = {
   markFailed(): void;
   /** The AI asked for a person: start the holding pattern (and page the tenant, once). */
   startHandoff(): void;
+  /** Keeps a draft (encrypted) until a person approves, edits or rejects it. */
+  holdDraft(approvalId: string, text: string, replyTo: string): Promise<void>;
   remember(messages: ChatMessage[]): Promise<void>;
 };
 
@@ -67,7 +75,17 @@ async function plan(env: PipelineEnv, turn: Turn, handoff: HandoffPhase): Promis
   };
 }
 
-async function send(env: PipelineEnv, thread: Thread, text: string, replyTo: string): Promise<SendResult> {
+async function shortHash(s: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
+  return [...d.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function send(
+  env: PipelineEnv,
+  thread: Thread,
+  text: string,
+  replyTo: string,
+): Promise<SendResult> {
   switch (thread.channel) {
     case "whatsapp":
       return sendWhatsAppText(
@@ -147,6 +165,30 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     if (ai.kind === "none") {
       await recordMessages(env.DB, inbound(ai.action));
       await ctx.remember([{ role: "user", content: customerText }]);
+      return { kind: "done" };
+    }
+    if (ai.hold) {
+      const approvalId = `apr_${turn.id.replace(/\W/g, "")}_${await shortHash(thread.key)}`;
+      try {
+        await ctx.holdDraft(approvalId, ai.text, turn.messages[turn.messages.length - 1]!.providerMessageId);
+        await createApproval(env.DB, {
+          id: approvalId,
+          tenantId: thread.tenantId,
+          accountId: thread.accountId,
+          threadKey: thread.key,
+          conversationId: turn.conversationId,
+          ruleId: p.ruleId,
+          creditRef: ai.creditRef,
+          reasons: ai.hold,
+        });
+      } catch (err) {
+        await restoreCredit(env.DB, thread.tenantId, ai.creditRef);
+        throw err;
+      }
+      if (ai.handoff) ctx.startHandoff();
+      await recordMessages(env.DB, inbound("held_for_approval"));
+      await ctx.remember([{ role: "user", content: customerText }]);
+      log.info("turn.held_for_approval", { ...fields, approval_id: approvalId, reasons: ai.hold.join(",") });
       return { kind: "done" };
     }
     ({ text, creditRef, handoff } = ai);

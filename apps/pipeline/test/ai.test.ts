@@ -173,16 +173,6 @@ describe("AI replies", () => {
     expect(await creditBalance(env.DB, tenantId)).toBe(3);
   });
 
-  it("sends nothing for an always-approval rule while approvals are not available, and charges nothing", async () => {
-    await setBalance(3);
-    const acc = await aiAccount("always");
-    const customer = uniqueCustomer();
-    await acc.send(customer, "book a table");
-    await vi.waitUntil(async () => (await actions(customer)).length > 0);
-    expect((await actions(customer)).map((a) => a.action)).toEqual(["approval_unavailable"]);
-    expect(await creditBalance(env.DB, tenantId)).toBe(3);
-  });
-
   it("gives 50 customers at once exactly as many AI replies as there are credits (20)", async () => {
     await setBalance(20);
     const acc = await aiAccount();

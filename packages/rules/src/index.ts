@@ -1,1 +1,2 @@
 export * from "./reply-rules.ts";
+export * from "./risk.ts";

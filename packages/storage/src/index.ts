@@ -3,3 +3,4 @@ export * from "./messages.ts";
 export * from "./tenants.ts";
 export * from "./credits.ts";
 export * from "./personas.ts";
+export * from "./approvals.ts";

@@ -1,0 +1,104 @@
+import { createLogger, errorBody } from "@concierge/core";
+import {
+  type ApprovalRow,
+  getApproval,
+  listExpiredApprovals,
+  restoreCredit,
+  transitionApproval,
+} from "@concierge/storage";
+import type { PipelineEnv } from "./env.ts";
+
+const log = createLogger("pipeline.approvals");
+
+export type Decision = { action: "approve" } | { action: "edit"; text: string } | { action: "reject" };
+export type DecisionResult =
+  | { ok: true; status: "sent" | "rejected" }
+  | { ok: false; error: { code: string; message: string } };
+
+function conversation(env: PipelineEnv, a: ApprovalRow) {
+  return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(a.threadKey));
+}
+
+export async function readApprovalDraft(
+  env: PipelineEnv,
+  tenantId: string,
+  id: string,
+): Promise<string | null> {
+  const a = await getApproval(env.DB, tenantId, id);
+  if (!a || a.status !== "pending") return null;
+  return conversation(env, a).readDraft(id);
+}
+
+/**
+ * Approve (send the draft), edit (send the person's text) or reject (drop it, credit back).
+ * The D1 transition from `pending` is the lock: a second click, or a click after expiry, finds
+ * nothing to change and is told so.
+ */
+export async function decideApproval(
+  env: PipelineEnv,
+  tenantId: string,
+  id: string,
+  decision: Decision,
+  actor: string,
+): Promise<DecisionResult> {
+  if (
+    decision.action === "edit" &&
+    (typeof decision.text !== "string" || !decision.text.trim() || decision.text.length > 4096)
+  ) {
+    return errorBody("invalid_text", "The edited reply must be 1 to 4096 characters.");
+  }
+  const a = await getApproval(env.DB, tenantId, id);
+  if (!a) return errorBody("not_found", "No such approval.");
+  if (decision.action === "reject") {
+    if (!(await transitionApproval(env.DB, tenantId, id, "pending", "rejected", actor)).changed) {
+      return errorBody(
+        "already_decided",
+        `This draft was already ${a.status === "pending" ? "handled" : a.status}.`,
+      );
+    }
+    await restoreCredit(env.DB, tenantId, a.creditRef);
+    await conversation(env, a).dropDraft(id);
+    log.info("approval.rejected", { tenant_id: tenantId, approval_id: id });
+    return { ok: true, status: "rejected" };
+  }
+  if (!(await transitionApproval(env.DB, tenantId, id, "pending", "sending", actor)).changed) {
+    return errorBody(
+      "already_decided",
+      `This draft was already ${a.status === "pending" ? "handled" : a.status}.`,
+    );
+  }
+  const result = await conversation(env, a).sendDraft(
+    id,
+    decision.action === "edit" ? decision.text.trim() : null,
+  );
+  if (result.ok) {
+    await transitionApproval(env.DB, tenantId, id, "sending", "sent", actor, { unexpiredOnly: false });
+    log.info("approval.sent", { tenant_id: tenantId, approval_id: id, edited: decision.action === "edit" });
+    return { ok: true, status: "sent" };
+  }
+  if (result.retryable) {
+    // The channel is down for now: the draft waits again, so the person can try once more.
+    await transitionApproval(env.DB, tenantId, id, "sending", "pending", null, { unexpiredOnly: false });
+    return errorBody("send_failed", "The message could not be sent just now. Try again in a moment.");
+  }
+  await transitionApproval(env.DB, tenantId, id, "sending", "failed", null, { unexpiredOnly: false });
+  await restoreCredit(env.DB, tenantId, a.creditRef);
+  return errorBody("send_failed", `The message could not be delivered: ${result.reason}`);
+}
+
+/** Cron: drafts that waited past their expiry are dropped and their credit restored. */
+export async function expireApprovals(env: PipelineEnv, now = Date.now()): Promise<number> {
+  let expired = 0;
+  for (const a of await listExpiredApprovals(env.DB, now)) {
+    const t = await transitionApproval(env.DB, a.tenantId, a.id, "pending", "expired", null, {
+      unexpiredOnly: false,
+      now,
+    });
+    if (!t.changed) continue;
+    await restoreCredit(env.DB, a.tenantId, a.creditRef);
+    await conversation(env, a).dropDraft(a.id);
+    expired += 1;
+  }
+  if (expired) log.info("approvals.expired", { count: expired });
+  return expired;
+}
