@@ -57,16 +57,24 @@ suites.push("e2e");
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+// A suite may have extra configurations (vitest.<name>.config.ts), e.g. another AI provider.
+const runs: { suite: string; config: string | null }[] = [];
 for (const suite of suites) {
-  const out = path.join(reports, `${suite.replace("/", "__")}.json`);
-  const ok = run(
-    `tests: ${suite}`,
-    "vitest",
-    ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`],
-    path.join(root, suite),
-  );
+  runs.push({ suite, config: null });
+  for (const f of readdirSync(path.join(root, suite)).sort()) {
+    if (/^vitest\.[\w-]+\.config\.ts$/.test(f)) runs.push({ suite, config: f });
+  }
+}
+
+for (const { suite, config } of runs) {
+  const name = `${suite.replace("/", "__")}${config ? `__${config.split(".")[1]}` : ""}`;
+  const out = path.join(reports, `${name}.json`);
+  const args = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`];
+  if (config) args.push("--config", config);
+  const title = `tests: ${suite}${config ? ` (${config})` : ""}`;
+  const ok = run(title, "vitest", args, path.join(root, suite));
   if (!existsSync(out)) {
-    failures.push(`${suite} (no report: the runner did not finish)`);
+    failures.push(`${title} (no report: the runner did not finish)`);
     failed += 1;
     continue;
   }
@@ -81,12 +89,12 @@ for (const suite of suites) {
   failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
   if (!ok) {
-    failures.push(`tests: ${suite}`);
+    failures.push(title);
     // The runner failed although no test did (an unhandled error, a crashed pool): count it.
     if (report.numFailedTests === 0) failed += 1;
   }
   if (report.numTotalTests === 0) {
-    failures.push(`tests: ${suite} ran no test`);
+    failures.push(`${title} ran no test`);
     failed += 1;
   }
 }

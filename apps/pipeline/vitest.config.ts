@@ -35,6 +35,8 @@ export default defineConfig(async () => {
       })),
     ],
     test: {
+      // test/openai/ runs with the OpenAI-compatible provider: vitest.openai.config.ts.
+      exclude: ["test/openai/**", "**/node_modules/**"],
       globalSetup: ["../../packages/sandbox/src/vitest-setup.ts"],
       setupFiles: ["./test/setup.ts"],
       testTimeout: 20_000,

@@ -25,7 +25,7 @@ export async function readApprovalDraft(
   id: string,
 ): Promise<string | null> {
   const a = await getApproval(env.DB, tenantId, id);
-  if (!a || a.status !== "pending") return null;
+  if (a?.status !== "pending") return null;
   return conversation(env, a).readDraft(id);
 }
 

@@ -1,2 +1,3 @@
 export * from "./graph.ts";
 export * from "./server.ts";
+export * from "./ai.ts";

@@ -1,6 +1,7 @@
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
+import { FakeAi } from "./ai.ts";
 import { type Fault, FakeGraph } from "./graph.ts";
 import { customerPage } from "./page.ts";
 
@@ -22,6 +23,9 @@ export type Sandbox = {
   /** Value for META_GRAPH_BASE_URL. */
   graphBaseUrl: string;
   graph: FakeGraph;
+  ai: FakeAi;
+  /** Value for OPENAI_BASE_URL. */
+  openAiBaseUrl: string;
   setWebhookUrl(url: string): void;
   close(): Promise<void>;
 };
@@ -62,6 +66,7 @@ function send(
 /** Starts the sandbox: the fake Graph API, the customer page and its small JSON API. */
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const graph = new FakeGraph(opts.graphToken ?? null);
+  const ai = new FakeAi();
   let webhookUrl = opts.whatsappWebhookUrl ?? "";
   const phoneNumbers = opts.phoneNumbers ?? [];
 
@@ -77,6 +82,20 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         );
         return send(res, r.status, r.body, r.headers);
       }
+      if (url.pathname === "/openai/v1/chat/completions" && req.method === "POST") {
+        const r = await ai.chat(JSON.parse(await readBody(req)));
+        return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/openai/v1/embeddings" && req.method === "POST") {
+        const r = ai.embed(JSON.parse(await readBody(req)));
+        return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/__sandbox/ai" && req.method === "GET")
+        return send(res, 200, { calls: ai.calls, settings: ai.settings });
+      if (url.pathname === "/__sandbox/ai" && req.method === "POST") {
+        ai.configure(JSON.parse(await readBody(req)));
+        return send(res, 200, { ok: true });
+      }
       if (url.pathname === "/" && req.method === "GET") return send(res, 200, customerPage(phoneNumbers));
       if (url.pathname === "/__sandbox/sent" && req.method === "GET") {
         const to = url.searchParams.get("to");
@@ -87,6 +106,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       }
       if (url.pathname === "/__sandbox/reset" && req.method === "POST") {
         graph.reset();
+        ai.reset();
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
@@ -135,6 +155,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     url,
     graphBaseUrl: `${url}/graph/v24.0`,
     graph,
+    ai,
+    openAiBaseUrl: `${url}/openai/v1`,
     setWebhookUrl: (u) => {
       webhookUrl = u;
     },
