@@ -43,6 +43,8 @@ export type StackOptions = {
   onLog?: (line: string, level: string) => void;
   /** Keep the Workers' logs off the terminal (the bench). */
   quiet?: boolean;
+  /** The pipeline's AI: the offline provider (default) or the sandbox's OpenAI-compatible fake. */
+  ai?: "offline" | "sandbox";
 };
 
 export type Stack = {
@@ -137,6 +139,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...(opts.useDevVars ? devVars(app) : {}),
           // The sandbox's address is only known now, whatever .dev.vars says.
           ...(app === "pipeline" ? { META_GRAPH_BASE_URL: sandbox.graphBaseUrl } : {}),
+          ...(app === "pipeline" && opts.ai === "sandbox"
+            ? { AI_PROVIDER: "openai", OPENAI_BASE_URL: sandbox.openAiBaseUrl }
+            : {}),
         },
         unsafeDirectSockets: app === "pipeline" ? [] : [{ host: "127.0.0.1", port: ports[app] ?? 0 }],
       };
