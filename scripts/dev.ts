@@ -13,6 +13,7 @@ const DEV_VALUES: Record<string, string> = {
   WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
   META_APP_SECRET: TEST_SECRETS.metaAppSecret,
   WHATSAPP_VERIFY_TOKEN: TEST_SECRETS.whatsappVerifyToken,
+  DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
 };
 
 /** Fills .dev.vars from .dev.vars.example with development values, never overwriting yours. */

@@ -64,6 +64,8 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
         META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
         AI_PROVIDER: "offline",
+        DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
+        DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
       };
     case "meta-webhooks":
       return {
@@ -108,6 +110,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     appSecret: opts.useDevVars
       ? (devVars("meta-webhooks").META_APP_SECRET ?? TEST_SECRETS.metaAppSecret)
       : TEST_SECRETS.metaAppSecret,
+    discordToken: opts.useDevVars
+      ? (devVars("pipeline").DISCORD_BOT_TOKEN ?? TEST_SECRETS.discordBotToken)
+      : TEST_SECRETS.discordBotToken,
     graphToken: opts.useDevVars
       ? (devVars("pipeline").WHATSAPP_ACCESS_TOKEN ?? TEST_SECRETS.whatsappToken)
       : TEST_SECRETS.whatsappToken,
@@ -138,7 +143,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...devBindings(app, sandbox),
           ...(opts.useDevVars ? devVars(app) : {}),
           // The sandbox's address is only known now, whatever .dev.vars says.
-          ...(app === "pipeline" ? { META_GRAPH_BASE_URL: sandbox.graphBaseUrl } : {}),
+          ...(app === "pipeline"
+            ? { META_GRAPH_BASE_URL: sandbox.graphBaseUrl, DISCORD_API_BASE_URL: sandbox.discordBaseUrl }
+            : {}),
           ...(app === "pipeline" && opts.ai === "sandbox"
             ? { AI_PROVIDER: "openai", OPENAI_BASE_URL: sandbox.openAiBaseUrl }
             : {}),

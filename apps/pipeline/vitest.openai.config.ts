@@ -26,6 +26,8 @@ export default defineConfig(async () => {
             SANDBOX_URL: inject("sandboxUrl"),
             ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
             WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+            DISCORD_API_BASE_URL: `${inject("sandboxUrl")}/discord/api/v10`,
+            DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
             TEST_MIGRATIONS: migrations,
             // Tests change config in D1 directly and expect the next message to see it.
             CONFIG_CACHE_MS: "0",

@@ -2,8 +2,9 @@ import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { createLogger, errorFields } from "@concierge/core";
 import { INJECTION_SCAN, buildEnvelope, extractHandoff, readVerdict, renderPersona } from "@concierge/prompt";
 import { assessRisk } from "@concierge/rules";
-import { debitCredit, getPersona, restoreCredit } from "@concierge/storage";
+import { creditBalance, debitCredit, getPersona, restoreCredit } from "@concierge/storage";
 import type { PipelineEnv } from "./env.ts";
+import { notifyTenant, tenantSettings } from "./notify.ts";
 import type { Turn } from "./turn.ts";
 
 const log = createLogger("pipeline.ai");
@@ -20,6 +21,28 @@ export type AiOutcome =
   | { kind: "none"; action: string }
   /** Worth trying again later (the model failed or timed out); the credit is back. */
   | { kind: "retry" };
+
+/**
+ * The tenant hears once when a debit brings the balance down to their threshold (debits are
+ * serialized, so exactly one lands on it). Best effort: a failed warning never fails a reply.
+ */
+async function warnOnLowBalance(env: PipelineEnv, tenantId: string): Promise<void> {
+  try {
+    const settings = await tenantSettings(env, tenantId);
+    if (!settings) return;
+    const balance = await creditBalance(env.DB, tenantId);
+    if (balance !== settings.lowBalanceThreshold) return;
+    log.warn("credits.low_balance", { tenant_id: tenantId, balance });
+    await notifyTenant(
+      env,
+      tenantId,
+      "low_balance",
+      `⚠️ Your Concierge balance is down to ${balance} AI ${balance === 1 ? "reply" : "replies"}. At zero, AI replies stop (canned replies still go). Top up in the dashboard.`,
+    );
+  } catch (err) {
+    log.warn("credits.low_balance_check_failed", errorFields(err));
+  }
+}
 
 /** The debit reference of one attempt at one turn: unique per tenant, stable across a retry. */
 export function creditReference(turn: Turn, attempt: number): string {
@@ -51,6 +74,7 @@ export async function generateAiReply(
     log.info("ai.no_credits", fields);
     return { kind: "none", action: "no_credits" };
   }
+  await warnOnLowBalance(env, tenantId);
   const customerText = turn.messages.map((m) => m.text).join("\n");
   const envelope = buildEnvelope({
     persona: renderPersona(persona.persona),

@@ -6,6 +6,7 @@ import { recordMessages } from "@concierge/storage";
 import { type HandoffPhase, type Turn, runTurn, send } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
 import { tenantKey } from "./keys.ts";
+import { maskCustomer, notifyTenant, tenantSettings } from "./notify.ts";
 
 const log = createLogger("pipeline.conversation");
 
@@ -33,12 +34,11 @@ export type AcceptInput = {
 const SEEN_TTL_MS = 7 * 24 * 3600_000;
 /** However long a burst goes on, its first message is answered within this. */
 const MAX_BUFFER_MS = 30_000;
-/** A new conversation starts after this long without messages (PRODUCT.md §3 default). */
-const IDLE_GAP_MS = 6 * 3600_000;
-/** After a handoff, the holding voice answers for this long; then silence until a person acts. */
-const HANDOFF_COOLDOWN_MS = 60 * 60_000;
-/** Turns of history the AI sees (a user message and its reply make one turn). */
-const HISTORY_TURNS = 20;
+/** PRODUCT.md §3 defaults, used until the tenant's own settings are read. */
+const DEFAULTS = { idleGapMinutes: 360, handoffCooldownMinutes: 60, historyTurns: 20 };
+type Timing = typeof DEFAULTS;
+/** A page that could not be delivered is tried again after this long. */
+const PAGE_RETRY_MS = 60_000;
 /** A turn that keeps failing is retried with backoff for this long, then given up (and logged). */
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
 
@@ -133,14 +133,15 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     const pending = this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
     if (!threadJson || pending.length === 0) return this.expireIfIdle();
     const thread = JSON.parse(threadJson) as Thread;
+    const timing = await this.timing(thread);
     const lastSeq = pending[pending.length - 1]!.seq;
     const turnId = `turn:${lastSeq}`;
     try {
-      const turn = await this.buildTurn(thread, pending, turnId);
+      const turn = await this.buildTurn(thread, pending, turnId, timing);
       const key = await tenantKey(this.env, thread.tenantId);
       const outcome = await runTurn(this.env, turn, {
         history: await this.history(thread),
-        handoff: this.handoffPhase(Date.now()),
+        handoff: this.handoffPhase(Date.now(), timing),
         attempt: Number(this.get("attempts") ?? 0),
         outboxStatus: () => this.outboxStatus(turnId),
         markSending: () => this.markOutbox(turnId, "sending"),
@@ -148,6 +149,8 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         markFailed: () => this.markOutbox(turnId, "failed"),
         startHandoff: () => {
           this.set("handoff_since", String(Date.now()));
+          // Paged once per handoff; delivered after the turn, retried until it gets through.
+          this.set("page_pending", turn.conversationId);
           log.info("handoff.started", {
             tenant_id: thread.tenantId,
             account_id: thread.accountId,
@@ -164,21 +167,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
             Date.now(),
           );
         },
-        remember: async (messages) => {
-          for (const m of messages) {
-            const sealed = await encryptString(
-              key.key,
-              key.version,
-              JSON.stringify(m),
-              `${thread.key}:history`,
-            );
-            this.sql.exec("INSERT INTO history (sealed) VALUES (?)", sealed);
-          }
-          this.sql.exec(
-            "DELETE FROM history WHERE seq NOT IN (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)",
-            HISTORY_TURNS * 2,
-          );
-        },
+        remember: (messages) => this.remember(thread, messages, timing),
       });
       if (outcome.kind === "retry") return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread);
       this.finishTurn(lastSeq, turnId);
@@ -190,10 +179,16 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       });
       return this.retryLater(pending[0]!.accepted_at, null, thread);
     }
-    await this.afterTurn();
+    await this.flushPage(thread);
+    await this.afterTurn(timing);
   }
 
-  private async buildTurn(thread: Thread, pending: PendingRow[], turnId: string): Promise<Turn> {
+  private async buildTurn(
+    thread: Thread,
+    pending: PendingRow[],
+    turnId: string,
+    timing: Timing,
+  ): Promise<Turn> {
     const key = await tenantKey(this.env, thread.tenantId);
     const messages = await Promise.all(
       pending.map(async (p) => {
@@ -211,10 +206,29 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         };
       }),
     );
-    return { id: turnId, thread, conversationId: this.conversationId(Date.now()), messages };
+    return { id: turnId, thread, conversationId: this.conversationId(Date.now(), timing), messages };
   }
 
-  private async remember(thread: Thread, messages: ChatMessage[]): Promise<void> {
+  private async timing(thread: Thread): Promise<Timing> {
+    return (await tenantSettings(this.env, thread.tenantId)) ?? DEFAULTS;
+  }
+
+  /** Pages the tenant about a handoff once; on failure the alarm tries again shortly. */
+  private async flushPage(thread: Thread): Promise<void> {
+    const conversationId = this.get("page_pending");
+    if (!conversationId) return;
+    const channel = thread.channel === "whatsapp" ? "WhatsApp" : thread.channel;
+    const delivered = await notifyTenant(
+      this.env,
+      thread.tenantId,
+      "handoff",
+      `🔔 A customer on ${channel} (${maskCustomer(thread.customerId)}) asked for a person. Conversation ${conversationId} is waiting for your reply.`,
+    );
+    if (delivered) this.sql.exec("DELETE FROM state WHERE k = 'page_pending'");
+  }
+
+  private async remember(thread: Thread, messages: ChatMessage[], timing?: Timing): Promise<void> {
+    const historyTurns = (timing ?? (await this.timing(thread))).historyTurns;
     const key = await tenantKey(this.env, thread.tenantId);
     for (const m of messages) {
       const sealed = await encryptString(key.key, key.version, JSON.stringify(m), `${thread.key}:history`);
@@ -222,7 +236,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     }
     this.sql.exec(
       "DELETE FROM history WHERE seq NOT IN (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)",
-      HISTORY_TURNS * 2,
+      historyTurns * 2,
     );
   }
 
@@ -303,20 +317,20 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     );
   }
 
-  private handoffPhase(now: number): HandoffPhase {
+  private handoffPhase(now: number, timing: Timing): HandoffPhase {
     const since = this.get("handoff_since");
     if (since === null) return "none";
-    return now - Number(since) < HANDOFF_COOLDOWN_MS ? "holding" : "silent";
+    return now - Number(since) < timing.handoffCooldownMinutes * 60_000 ? "holding" : "silent";
   }
 
   /**
    * Stable within a conversation. After the idle gap a new conversation starts: a new id, and
    * the old one's history and handoff state are gone.
    */
-  private conversationId(now: number): string {
+  private conversationId(now: number, timing: Timing): string {
     const last = Number(this.get("last_activity_at") ?? 0);
     let id = this.get("conversation_id");
-    if (!id || now - last > IDLE_GAP_MS) {
+    if (!id || now - last > timing.idleGapMinutes * 60_000) {
       id = newId("conv");
       this.set("conversation_id", id);
       this.sql.exec("DELETE FROM history");
@@ -370,25 +384,38 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
    * Messages that arrived while the turn was running get their own turn. Otherwise the next
    * alarm is the end of the idle gap, when the conversation's history is deleted.
    */
-  private async afterTurn(): Promise<void> {
+  private async afterTurn(timing: Timing): Promise<void> {
     const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
     if (left > 0) {
       if ((await this.ctx.storage.getAlarm()) === null) {
         await this.ctx.storage.setAlarm(Date.now() + Number(this.get("wait_ms") ?? 0));
       }
+    } else if (this.get("page_pending")) {
+      await this.ctx.storage.setAlarm(Date.now() + PAGE_RETRY_MS);
     } else {
-      await this.ctx.storage.setAlarm(Number(this.get("last_activity_at") ?? Date.now()) + IDLE_GAP_MS);
+      const last = Number(this.get("last_activity_at") ?? Date.now());
+      await this.ctx.storage.setAlarm(last + timing.idleGapMinutes * 60_000);
     }
     this.prune();
   }
 
-  /** An alarm with nothing pending: the idle gap has passed, so the history goes. */
-  private expireIfIdle(): void {
+  /**
+   * An alarm with nothing pending: deliver an undelivered page, and once the idle gap has
+   * passed, delete the history.
+   */
+  private async expireIfIdle(): Promise<void> {
+    const thread = this.thread();
+    if (!thread) return this.prune();
+    const timing = await this.timing(thread);
+    await this.flushPage(thread);
     const last = Number(this.get("last_activity_at") ?? 0);
-    if (Date.now() - last >= IDLE_GAP_MS) {
+    const idleAt = last + timing.idleGapMinutes * 60_000;
+    if (Date.now() >= idleAt) {
       this.sql.exec("DELETE FROM history");
       this.sql.exec("DELETE FROM state WHERE k = 'handoff_since'");
     }
+    if (this.get("page_pending")) await this.ctx.storage.setAlarm(Date.now() + PAGE_RETRY_MS);
+    else if (Date.now() < idleAt) await this.ctx.storage.setAlarm(idleAt);
     this.prune();
   }
 

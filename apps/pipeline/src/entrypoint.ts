@@ -16,6 +16,8 @@ import { PersonaSchema, buildEnvelope, personaHash, renderPersona } from "@conci
 import { type ReplyConfig, parseReplyConfig } from "@concierge/rules";
 import {
   type ApprovalRow,
+  type ConversationSettings,
+  ConversationSettingsSchema,
   type RuleEmbeddings,
   type SafetyStatus,
   findIngestTarget,
@@ -24,7 +26,9 @@ import {
   getReplyConfig,
   getTenant,
   listPendingApprovals,
+  saveConversationSettings,
   saveReplyConfig,
+  setNotifyDiscordChannel,
   savePersona,
 } from "@concierge/storage";
 import { type Decision, type DecisionResult, decideApproval, readApprovalDraft } from "./approvals.ts";
@@ -163,6 +167,38 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
       ...base,
       reply: { kind: "prompt", envelope: envelope.system, personaStatus: persona?.status ?? null },
     };
+  }
+
+  /** Conversation settings: idle gap, handoff cooldown, history cap, default wait, low balance. */
+  async saveConversationSettings(
+    tenantId: string,
+    input: unknown,
+  ): Promise<RpcResult<{ settings: ConversationSettings }>> {
+    const parsed = v.safeParse(ConversationSettingsSchema, input);
+    if (!parsed.success) {
+      const first = parsed.issues[0]!;
+      const path = v.getDotPath(first);
+      return errorBody("invalid_settings", path ? `${path}: ${first.message}` : first.message);
+    }
+    if (!(await saveConversationSettings(this.env.DB, tenantId, parsed.output))) {
+      return errorBody("not_found", "No such tenant.");
+    }
+    configCache(this.env).tenantSettings.delete(tenantId);
+    return { ok: true, settings: parsed.output };
+  }
+
+  /** Where handoff pages and low-balance warnings go (a Discord channel id), or null for none. */
+  async setNotificationChannel(
+    tenantId: string,
+    discordChannelId: string | null,
+  ): Promise<RpcResult<object>> {
+    if (discordChannelId !== null && !/^\d{17,20}$/.test(discordChannelId)) {
+      return errorBody("invalid_channel", "A Discord channel id is 17 to 20 digits.");
+    }
+    if (!(await getTenant(this.env.DB, tenantId))) return errorBody("not_found", "No such tenant.");
+    await setNotifyDiscordChannel(this.env.DB, tenantId, discordChannelId);
+    configCache(this.env).tenantSettings.delete(tenantId);
+    return { ok: true };
   }
 
   /** Drafts waiting for a person, newest last; ids and reasons only. */

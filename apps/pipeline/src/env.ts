@@ -19,6 +19,8 @@ export interface PipelineEnv {
   /** Deployment only; locally AI_PROVIDER is offline (or openai). */
   AI?: AiBinding;
   AI_PROVIDER: string;
+  DISCORD_API_BASE_URL: string;
+  DISCORD_BOT_TOKEN: string;
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
 }

@@ -1,2 +1,3 @@
 export * from "./graph.ts";
 export * from "./whatsapp.ts";
+export * from "./discord.ts";

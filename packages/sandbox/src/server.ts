@@ -2,6 +2,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
 import { FakeAi } from "./ai.ts";
+import { FakeDiscord } from "./discord.ts";
 import { type Fault, FakeGraph } from "./graph.ts";
 import { customerPage } from "./page.ts";
 
@@ -14,6 +15,8 @@ export type SandboxOptions = {
   whatsappWebhookUrl?: string;
   /** The platform token the fake Graph API expects; null accepts any. */
   graphToken?: string | null;
+  /** The bot token the fake Discord API expects; null accepts any. */
+  discordToken?: string | null;
   /** Phone numbers shown on the customer page. */
   phoneNumbers?: { id: string; display: string; business: string }[];
 };
@@ -26,6 +29,9 @@ export type Sandbox = {
   ai: FakeAi;
   /** Value for OPENAI_BASE_URL. */
   openAiBaseUrl: string;
+  discord: FakeDiscord;
+  /** Value for DISCORD_API_BASE_URL. */
+  discordBaseUrl: string;
   setWebhookUrl(url: string): void;
   close(): Promise<void>;
 };
@@ -67,6 +73,7 @@ function send(
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const graph = new FakeGraph(opts.graphToken ?? null);
   const ai = new FakeAi();
+  const discord = new FakeDiscord(opts.discordToken ?? null);
   let webhookUrl = opts.whatsappWebhookUrl ?? "";
   const phoneNumbers = opts.phoneNumbers ?? [];
 
@@ -90,6 +97,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const r = ai.embed(JSON.parse(await readBody(req)));
         return send(res, r.status, r.body);
       }
+      const discordPost = /^\/discord\/api\/v10\/channels\/([^/]+)\/messages$/.exec(url.pathname);
+      if (discordPost && req.method === "POST") {
+        const r = discord.createMessage(
+          decodeURIComponent(discordPost[1]!),
+          req.headers.authorization,
+          await readBody(req),
+        );
+        return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/__sandbox/discord" && req.method === "GET")
+        return send(res, 200, { messages: discord.messages });
       if (url.pathname === "/__sandbox/ai" && req.method === "GET")
         return send(res, 200, { calls: ai.calls, settings: ai.settings });
       if (url.pathname === "/__sandbox/ai" && req.method === "POST") {
@@ -157,6 +175,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     graph,
     ai,
     openAiBaseUrl: `${url}/openai/v1`,
+    discord,
+    discordBaseUrl: `${url}/discord/api/v10`,
     setWebhookUrl: (u) => {
       webhookUrl = u;
     },

@@ -7,6 +7,7 @@ export default async function ({ provide }: TestProject) {
   const sandbox = await startSandbox({
     appSecret: TEST_SECRETS.metaAppSecret,
     graphToken: TEST_SECRETS.whatsappToken,
+    discordToken: TEST_SECRETS.discordBotToken,
   });
   provide("sandboxUrl", sandbox.url);
   return () => sandbox.close();

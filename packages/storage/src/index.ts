@@ -4,3 +4,4 @@ export * from "./tenants.ts";
 export * from "./credits.ts";
 export * from "./personas.ts";
 export * from "./approvals.ts";
+export * from "./settings.ts";

@@ -8,4 +8,5 @@ export const TEST_SECRETS = {
   whatsappToken: "sandbox-whatsapp-token",
   metaAppSecret: "sandbox-meta-app-secret",
   whatsappVerifyToken: "sandbox-verify-token",
+  discordBotToken: "sandbox-discord-bot-token",
 } as const;

@@ -76,6 +76,8 @@ export function pipelineAuxWorker(sandboxUrl: string) {
       ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
       WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
       AI_PROVIDER: "offline",
+      DISCORD_API_BASE_URL: `${sandboxUrl}/discord/api/v10`,
+      DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
     },
   };
 }

@@ -1,0 +1,220 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import type { InboundMessage } from "@concierge/core";
+import { type Persona, personaHash } from "@concierge/prompt";
+import {
+  createChannelAccount,
+  grantCredits,
+  recordPersonaVerdict,
+  saveReplyConfig,
+  savePersona,
+} from "@concierge/storage";
+import { newWamid } from "@concierge/testing/meta";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { DEMO } from "@concierge/testing/seed";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+const pipeline = exports.PipelineEntrypoint;
+const tenantId = DEMO.tenantId;
+const DEFAULTS = {
+  idleGapMinutes: 360,
+  handoffCooldownMinutes: 60,
+  historyTurns: 20,
+  defaultWaitSeconds: 5,
+  lowBalanceThreshold: 20,
+};
+const CHANNEL = "1300000000000000042";
+
+type DiscordMessage = { channelId: string; content: string };
+async function discordMessages(): Promise<DiscordMessage[]> {
+  return (
+    (await (await fetch(`${env.SANDBOX_URL}/__sandbox/discord`)).json()) as { messages: DiscordMessage[] }
+  ).messages;
+}
+
+let phone = 0;
+async function account() {
+  phone += 1;
+  const acc = await createChannelAccount(env.DB, {
+    tenantId,
+    channel: "whatsapp",
+    externalId: `9500${Date.now() % 1e7}${phone}`,
+  });
+  await saveReplyConfig(env.DB, tenantId, acc.id, {
+    wait_seconds: 0,
+    rules: [
+      {
+        id: "hours",
+        matcher: { kind: "static_text", keywords: ["hours"] },
+        response: { kind: "canned", text: "7 to 7" },
+      },
+    ],
+    default_rule: { response: { kind: "prompt", text: "Answer kindly." } },
+  });
+  const send = (customerId: string, text: string) => {
+    const m: InboundMessage = {
+      channel: "whatsapp",
+      accountExternalId: acc.externalId,
+      providerMessageId: newWamid(),
+      customerId,
+      sentAt: Date.now(),
+      kind: "text",
+      text,
+      hasAttachment: false,
+    };
+    return pipeline.ingest([m]);
+  };
+  const state = (customerId: string, key: string, value: string) =>
+    runInDurableObject(
+      env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customerId}`)),
+      (_o, s) => {
+        s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
+      },
+    );
+  return { ...acc, send, state };
+}
+
+async function replies(customer: string, n: number) {
+  await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length >= n, { timeout: 5000 });
+  return sentTo(env.SANDBOX_URL, customer);
+}
+
+async function settings(s: Partial<typeof DEFAULTS>) {
+  const r = await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, ...s });
+  expect(r.ok).toBe(true);
+}
+
+beforeAll(async () => {
+  const persona: Persona = { kind: "raw", prompt: "Friendly." };
+  const hash = await personaHash(persona);
+  await savePersona(env.DB, tenantId, persona, hash);
+  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
+});
+
+beforeEach(async () => {
+  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
+  await grantCredits(env.DB, {
+    tenantId,
+    amount: 50,
+    source: "grant",
+    reference: `st-${Date.now()}-${Math.random()}`,
+  });
+});
+
+afterEach(async () => {
+  await settings({});
+  await pipeline.setNotificationChannel(tenantId, null);
+});
+
+describe("conversation settings (RPC)", () => {
+  it("refuses an idle gap not longer than the cooldown, out-of-range values and unknown tenants", async () => {
+    expect(
+      await pipeline.saveConversationSettings(tenantId, {
+        ...DEFAULTS,
+        idleGapMinutes: 60,
+        handoffCooldownMinutes: 60,
+      }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: "invalid_settings", message: expect.stringContaining("idleGapMinutes") },
+    });
+    expect(await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, historyTurns: 0 })).toMatchObject(
+      { ok: false },
+    );
+    expect(
+      await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, defaultWaitSeconds: 31 }),
+    ).toMatchObject({ ok: false });
+    expect(await pipeline.saveConversationSettings("t_nobody", DEFAULTS)).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await pipeline.setNotificationChannel(tenantId, "general")).toMatchObject({
+      ok: false,
+      error: { code: "invalid_channel" },
+    });
+  });
+
+  it("caps the history the AI sees at the tenant's number of turns", async () => {
+    await settings({ historyTurns: 1 });
+    const acc = await account();
+    const c = uniqueCustomer();
+    for (let i = 1; i <= 3; i++) await acc.send(c, `question number ${i}`).then(() => replies(c, i));
+    const texts = (await sentTo(env.SANDBOX_URL, c)).map((s) => s.text);
+    expect(texts[1]).toContain("with 2 earlier messages");
+    expect(texts[2]).toContain("with 2 earlier messages");
+  });
+
+  it("starts a new conversation after the tenant's idle gap", async () => {
+    await settings({ idleGapMinutes: 30, handoffCooldownMinutes: 10 });
+    const acc = await account();
+    const c = uniqueCustomer();
+    await acc.send(c, "hello");
+    await replies(c, 1);
+    await acc.state(c, "last_activity_at", String(Date.now() - 31 * 60_000));
+    await acc.send(c, "hello again");
+    expect((await replies(c, 2))[1]!.text).toContain("with 0 earlier messages");
+    const { results } = await env.DB.prepare(
+      "SELECT DISTINCT conversation_id FROM messages WHERE sender_id = ?",
+    )
+      .bind(c)
+      .all();
+    expect(results).toHaveLength(2);
+  });
+
+  it("goes silent after the tenant's cooldown, not the default one", async () => {
+    await settings({ handoffCooldownMinutes: 5 });
+    const acc = await account();
+    const c = uniqueCustomer();
+    await acc.send(c, "let me talk to a human");
+    await replies(c, 1);
+    await acc.state(c, "handoff_since", String(Date.now() - 6 * 60_000));
+    await acc.send(c, "anyone?");
+    await vi.waitUntil(async () => {
+      const r = await env.DB.prepare(
+        "SELECT action FROM messages WHERE sender_id = ? ORDER BY id DESC LIMIT 1",
+      )
+        .bind(c)
+        .first<{ action: string }>();
+      return r?.action === "handoff_silent";
+    });
+    expect(await sentTo(env.SANDBOX_URL, c)).toHaveLength(1);
+  });
+});
+
+describe("telling the tenant", () => {
+  it("pages the tenant's Discord channel once per handoff, with no customer words in it", async () => {
+    await pipeline.setNotificationChannel(tenantId, CHANNEL);
+    const before = (await discordMessages()).length;
+    const acc = await account();
+    const c = uniqueCustomer();
+    await acc.send(c, "I need a human, my order canary-pg-5 is wrong");
+    await replies(c, 1);
+    await acc.send(c, "still waiting for a person");
+    await replies(c, 2);
+    await new Promise((r) => setTimeout(r, 300));
+    const pages = (await discordMessages()).slice(before);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]!.channelId).toBe(CHANNEL);
+    expect(pages[0]!.content).toContain(`…${c.slice(-4)}`);
+    expect(pages[0]!.content).toMatch(/conv_[0-9a-f]+/);
+    expect(pages[0]!.content).not.toContain("canary-pg-5");
+    expect(pages[0]!.content).not.toContain(c);
+  });
+
+  it("warns once when the balance comes down to the tenant's threshold", async () => {
+    await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
+    await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `lb-${Date.now()}` });
+    await settings({ lowBalanceThreshold: 2 });
+    await pipeline.setNotificationChannel(tenantId, CHANNEL);
+    const before = (await discordMessages()).length;
+    const acc = await account();
+    const c = uniqueCustomer();
+    await acc.send(c, "first question");
+    await replies(c, 1);
+    await acc.send(c, "second question");
+    await replies(c, 2);
+    const warnings = (await discordMessages()).slice(before).filter((m) => m.content.includes("balance"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.content).toContain("down to 2 AI replies");
+  });
+});
