@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Channel, type MessageKind, createLogger, errorFields, newId } from "@concierge/core";
 import type { ChatMessage } from "@concierge/ai";
-import { decryptString, encryptString } from "@concierge/crypto";
+import { encryptString } from "@concierge/crypto";
 import { recordMessages } from "@concierge/storage";
 import { type HandoffPhase, type Turn, runTurn, send } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
-import { tenantKey } from "./keys.ts";
+import { openSealed, tenantKey } from "./keys.ts";
 import { maskCustomer, notifyTenant, tenantSettings } from "./notify.ts";
 
 const log = createLogger("pipeline.conversation");
@@ -189,10 +189,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     turnId: string,
     timing: Timing,
   ): Promise<Turn> {
-    const key = await tenantKey(this.env, thread.tenantId);
     const messages = await Promise.all(
       pending.map(async (p) => {
-        const opened = JSON.parse(await decryptString(key.key, p.sealed, thread.key)) as {
+        const opened = JSON.parse(await openSealed(this.env, thread.tenantId, p.sealed, thread.key)) as {
           text: string;
           customerName: string | null;
         };
@@ -252,8 +251,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       .exec<{ sealed: string }>("SELECT sealed FROM drafts WHERE approval_id = ?", approvalId)
       .toArray()[0];
     if (!thread || !row) return null;
-    const key = await tenantKey(this.env, thread.tenantId);
-    return decryptString(key.key, row.sealed, `${thread.key}:draft:${approvalId}`);
+    return openSealed(this.env, thread.tenantId, row.sealed, `${thread.key}:draft:${approvalId}`);
   }
 
   /**
@@ -307,12 +305,13 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
 
   /** The recent turns, oldest first, as the AI sees them. */
   private async history(thread: Thread): Promise<ChatMessage[]> {
-    const key = await tenantKey(this.env, thread.tenantId);
     const rows = this.sql.exec<{ sealed: string }>("SELECT sealed FROM history ORDER BY seq").toArray();
     return Promise.all(
       rows.map(
         async (r) =>
-          JSON.parse(await decryptString(key.key, r.sealed, `${thread.key}:history`)) as ChatMessage,
+          JSON.parse(
+            await openSealed(this.env, thread.tenantId, r.sealed, `${thread.key}:history`),
+          ) as ChatMessage,
       ),
     );
   }

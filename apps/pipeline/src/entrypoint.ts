@@ -26,6 +26,7 @@ import {
   getReplyConfig,
   getTenant,
   listPendingApprovals,
+  rotateTenantKey,
   saveConversationSettings,
   saveReplyConfig,
   setNotifyDiscordChannel,
@@ -37,7 +38,7 @@ import * as v from "valibot";
 import type { AcceptInput } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 import { configCache } from "./config-cache.ts";
-import { tenantKey } from "./keys.ts";
+import { forgetTenantKeys, tenantKey } from "./keys.ts";
 
 const log = createLogger("pipeline");
 
@@ -199,6 +200,18 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     await setNotifyDiscordChannel(this.env.DB, tenantId, discordChannelId);
     configCache(this.env).tenantSettings.delete(tenantId);
     return { ok: true };
+  }
+
+  /**
+   * Rotates the tenant's data key (operators): new text is sealed with the new version, text
+   * sealed before stays readable with the old one until it expires.
+   */
+  async rotateTenantKey(tenantId: string): Promise<RpcResult<{ version: number }>> {
+    const version = await rotateTenantKey(this.env.DB, this.env.ENCRYPTION_KEY, tenantId);
+    if (version === null) return errorBody("not_found", "No such tenant.");
+    forgetTenantKeys(tenantId);
+    log.info("tenant.key_rotated", { tenant_id: tenantId, version });
+    return { ok: true, version };
   }
 
   /** Drafts waiting for a person, newest last; ids and reasons only. */

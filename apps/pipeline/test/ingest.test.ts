@@ -209,3 +209,33 @@ describe("HTTP", () => {
     expect(await res.json()).toMatchObject({ ok: false, error: { code: "not_found" } });
   });
 });
+
+describe("tenant key rotation", () => {
+  it("seals new text with the new key version and still opens text sealed before the rotation", async () => {
+    await withWaitSeconds(30, async () => {
+      const customerId = uniqueCustomer();
+      await pipeline.ingest([message({ customerId, text: "first, sealed with v1: hours?" })]);
+      const t = await env.DB.prepare("SELECT MAX(version) AS v FROM tenant_keys WHERE tenant_id = ?")
+        .bind(DEMO.tenantId)
+        .first<{ v: number }>();
+      const rotated = await pipeline.rotateTenantKey(DEMO.tenantId);
+      expect(rotated).toEqual({ ok: true, version: t!.v + 1 });
+      await pipeline.ingest([message({ customerId, text: "second, sealed with the new key" })]);
+      const versions = await runInDurableObject(conversationStub(customerId), (_o, state) =>
+        state.storage.sql
+          .exec<{ sealed: string }>("SELECT sealed FROM pending ORDER BY seq")
+          .toArray()
+          .map((r) => r.sealed.split(".")[0]),
+      );
+      expect(versions).toEqual([`v${t!.v}`, `v${t!.v + 1}`]);
+      expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
+      expect((await sentTo(env.SANDBOX_URL, customerId))[0]!.text).toBe(
+        DEMO.replyConfig.rules[0].response.text,
+      );
+    });
+    expect(await pipeline.rotateTenantKey("t_nobody")).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+  });
+});

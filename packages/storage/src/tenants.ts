@@ -28,6 +28,37 @@ export async function getTenant(db: D1Database, id: string): Promise<TenantRow |
   return db.prepare("SELECT id, name, locale, status FROM tenants WHERE id = ?").bind(id).first<TenantRow>();
 }
 
+/** Every version of the tenant's wrapped data key: old ciphertext stays readable after a rotation. */
+export async function getWrappedTenantKeys(
+  db: D1Database,
+  tenantId: string,
+): Promise<{ version: number; wrapped: string }[]> {
+  const { results } = await db
+    .prepare("SELECT version, wrapped_key AS wrapped FROM tenant_keys WHERE tenant_id = ? ORDER BY version")
+    .bind(tenantId)
+    .all<{ version: number; wrapped: string }>();
+  return results;
+}
+
+/** Adds a new data key version; new ciphertext uses it, older versions still decrypt. */
+export async function rotateTenantKey(
+  db: D1Database,
+  masterKeyB64: string,
+  tenantId: string,
+): Promise<number | null> {
+  const wrapped = await newWrappedDataKey(await importMasterKey(masterKeyB64), tenantId);
+  const row = await db
+    .prepare(
+      `INSERT INTO tenant_keys (tenant_id, version, wrapped_key, created_at)
+       SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ? FROM tenant_keys WHERE tenant_id = ?
+       HAVING COUNT(*) > 0
+       RETURNING version`,
+    )
+    .bind(tenantId, wrapped, Date.now(), tenantId)
+    .first<{ version: number }>();
+  return row?.version ?? null;
+}
+
 /** The tenant's current (newest) wrapped data key. */
 export async function getWrappedTenantKey(
   db: D1Database,
