@@ -9,6 +9,7 @@ import {
   saveReplyConfig,
   savePersona,
   setNotifyDiscordChannel,
+  setNotifyEmail,
 } from "@concierge/storage";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
@@ -34,6 +35,7 @@ beforeAll(async () => {
   await recordPersonaVerdict(stack.db, DEMO.tenantId, hash, "approved", null);
   await grantCredits(stack.db, { tenantId: DEMO.tenantId, amount: 20, source: "grant", reference: "e2e-ai" });
   await setNotifyDiscordChannel(stack.db, DEMO.tenantId, "1300000000000000077");
+  await setNotifyEmail(stack.db, DEMO.tenantId, "owner@chai.example");
 });
 
 afterAll(async () => {
@@ -83,8 +85,16 @@ describe("message text at rest and in logs, on the AI path", () => {
     await vi.waitUntil(() => output.some((l) => l.includes("turn.held_for_approval")), { timeout: 10_000 });
     await vi.waitUntil(() => stack.sandbox.discord.messages.length > 0, { timeout: 10_000 });
 
-    // The handoff page carries no customer words.
+    // The handoff page, in Discord and by email, carries no customer words.
     expect(stack.sandbox.discord.messages[0]!.content).not.toContain(CANARY);
+    // The email page went through the EMAIL binding, which checks the MIME it is given.
+    await vi.waitUntil(
+      () => output.some((l) => l.includes("notify.email_sent") && l.includes('"kind":"handoff"')),
+      {
+        timeout: 10_000,
+      },
+    );
+    expect(output.some((l) => l.includes("notify.email_failed"))).toBe(false);
     const files = readdirSync(persistDir, { withFileTypes: true, recursive: true })
       .filter((e) => e.isFile())
       .map((e) => path.join(e.parentPath, e.name));

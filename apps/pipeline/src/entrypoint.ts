@@ -12,6 +12,7 @@ import {
 } from "@concierge/core";
 import { encryptString } from "@concierge/crypto";
 import { createAiProvider } from "@concierge/ai";
+import { isPlainAddress } from "@concierge/channels";
 import { PersonaSchema, buildEnvelope, personaHash, renderPersona } from "@concierge/prompt";
 import { type ReplyConfig, parseReplyConfig } from "@concierge/rules";
 import {
@@ -30,6 +31,7 @@ import {
   saveConversationSettings,
   saveReplyConfig,
   setNotifyDiscordChannel,
+  setNotifyEmail,
   savePersona,
 } from "@concierge/storage";
 import { type Decision, type DecisionResult, decideApproval, readApprovalDraft } from "./approvals.ts";
@@ -188,16 +190,24 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     return { ok: true, settings: parsed.output };
   }
 
-  /** Where handoff pages and low-balance warnings go (a Discord channel id), or null for none. */
-  async setNotificationChannel(
+  /**
+   * Where handoff pages and low-balance warnings go: a Discord channel, an email address, both or
+   * neither (null). A field left out is left as it is.
+   */
+  async setNotifications(
     tenantId: string,
-    discordChannelId: string | null,
+    to: { discordChannelId?: string | null; email?: string | null },
   ): Promise<RpcResult<object>> {
-    if (discordChannelId !== null && !/^\d{17,20}$/.test(discordChannelId)) {
+    const { discordChannelId, email } = to ?? {};
+    if (discordChannelId != null && !/^\d{17,20}$/.test(discordChannelId)) {
       return errorBody("invalid_channel", "A Discord channel id is 17 to 20 digits.");
     }
+    if (email != null && !isPlainAddress(email))
+      return errorBody("invalid_email", "Give a plain email address.");
     if (!(await getTenant(this.env.DB, tenantId))) return errorBody("not_found", "No such tenant.");
-    await setNotifyDiscordChannel(this.env.DB, tenantId, discordChannelId);
+    if (discordChannelId !== undefined)
+      await setNotifyDiscordChannel(this.env.DB, tenantId, discordChannelId);
+    if (email !== undefined) await setNotifyEmail(this.env.DB, tenantId, email);
     configCache(this.env).tenantSettings.delete(tenantId);
     return { ok: true };
   }

@@ -21,6 +21,8 @@ export interface PipelineEnv {
   AI_PROVIDER: string;
   DISCORD_API_BASE_URL: string;
   DISCORD_BOT_TOKEN: string;
+  EMAIL: SendEmail;
+  NOTIFY_EMAIL_FROM: string;
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
 }

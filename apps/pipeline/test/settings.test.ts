@@ -103,7 +103,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await settings({});
-  await pipeline.setNotificationChannel(tenantId, null);
+  await pipeline.setNotifications(tenantId, { discordChannelId: null, email: null });
 });
 
 describe("conversation settings (RPC)", () => {
@@ -128,9 +128,13 @@ describe("conversation settings (RPC)", () => {
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await pipeline.setNotificationChannel(tenantId, "general")).toMatchObject({
+    expect(await pipeline.setNotifications(tenantId, { discordChannelId: "general" })).toMatchObject({
       ok: false,
       error: { code: "invalid_channel" },
+    });
+    expect(await pipeline.setNotifications(tenantId, { email: "Owner <o@x.co>" })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_email" },
     });
   });
 
@@ -183,7 +187,7 @@ describe("conversation settings (RPC)", () => {
 
 describe("telling the tenant", () => {
   it("pages the tenant's Discord channel once per handoff, with no customer words in it", async () => {
-    await pipeline.setNotificationChannel(tenantId, CHANNEL);
+    await pipeline.setNotifications(tenantId, { discordChannelId: CHANNEL });
     const before = (await discordMessages()).length;
     const acc = await account();
     const c = uniqueCustomer();
@@ -201,11 +205,24 @@ describe("telling the tenant", () => {
     expect(pages[0]!.content).not.toContain(c);
   });
 
+  it("pages by email too, through the EMAIL binding, and counts the page as delivered", async () => {
+    await pipeline.setNotifications(tenantId, { email: "owner@chai.example" });
+    const acc = await account();
+    const c = uniqueCustomer();
+    await acc.send(c, "please get me a real person");
+    await replies(c, 1);
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${c}`));
+    const pending = await runInDurableObject(stub, (_o, st) =>
+      st.storage.sql.exec("SELECT v FROM state WHERE k = 'page_pending'").toArray(),
+    );
+    expect(pending).toEqual([]);
+  });
+
   it("warns once when the balance comes down to the tenant's threshold", async () => {
     await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
     await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `lb-${Date.now()}` });
     await settings({ lowBalanceThreshold: 2 });
-    await pipeline.setNotificationChannel(tenantId, CHANNEL);
+    await pipeline.setNotifications(tenantId, { discordChannelId: CHANNEL });
     const before = (await discordMessages()).length;
     const acc = await account();
     const c = uniqueCustomer();

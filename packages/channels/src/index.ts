@@ -1,3 +1,4 @@
 export * from "./graph.ts";
 export * from "./whatsapp.ts";
 export * from "./discord.ts";
+export * from "./email.ts";

@@ -16,6 +16,17 @@ describe("createLogger", () => {
     });
   });
 
+  it("never lets a field overwrite the record's level, service or event", () => {
+    const lines: string[] = [];
+    createLogger("svc", {}, (l) => lines.push(l)).info("real.event", { event: "other", level: "x" });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      event: "real.event",
+      level: "info",
+      field_event: "other",
+      field_level: "x",
+    });
+  });
+
   it("redacts fields that carry message content, whatever their case", () => {
     const lines: string[] = [];
     const log = createLogger("svc", {}, (l) => lines.push(l)).child({ Body: "secret-canary" });

@@ -7,6 +7,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 const CONTENT_KEYS = new Set(["text", "body", "subject", "draft", "content", "caption", "prompt", "message"]);
+// A field may not overwrite the record's own keys: `event: "x"` in the fields becomes `field_event`.
+const RESERVED = new Set(["level", "service", "event"]);
 
 export type Logger = {
   debug(event: string, fields?: LogFields): void;
@@ -28,7 +30,8 @@ export function createLogger(service: string, base: LogFields = {}, sink: LogSin
   const write = (level: LogLevel, event: string, fields: LogFields = {}) => {
     const record: Record<string, unknown> = { level, service, event };
     for (const [k, v] of Object.entries({ ...base, ...fields })) {
-      record[k] = CONTENT_KEYS.has(k.toLowerCase()) ? "[redacted]" : v;
+      const key = RESERVED.has(k) ? `field_${k}` : k;
+      record[key] = CONTENT_KEYS.has(k.toLowerCase()) ? "[redacted]" : v;
     }
     sink(JSON.stringify(record), level);
   };

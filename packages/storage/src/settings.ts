@@ -19,14 +19,18 @@ export const ConversationSettingsSchema = v.pipe(
 );
 export type ConversationSettings = v.InferOutput<typeof ConversationSettingsSchema>;
 
-export type TenantSettings = ConversationSettings & { notifyDiscordChannelId: string | null };
+export type TenantSettings = ConversationSettings & {
+  notifyDiscordChannelId: string | null;
+  notifyEmail: string | null;
+};
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
   return db
     .prepare(
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
-              low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId
+              low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
+              notify_email AS notifyEmail
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)
@@ -64,4 +68,8 @@ export async function setNotifyDiscordChannel(
     .prepare("UPDATE tenants SET notify_discord_channel_id = ? WHERE id = ?")
     .bind(channelId, tenantId)
     .run();
+}
+
+export async function setNotifyEmail(db: D1Database, tenantId: string, email: string | null): Promise<void> {
+  await db.prepare("UPDATE tenants SET notify_email = ? WHERE id = ?").bind(email, tenantId).run();
 }
