@@ -298,6 +298,13 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     return { ok: true };
   }
 
+  /** A person has taken over: the holding pattern or the silence ends, and rules apply again. */
+  async resolveHandoff(): Promise<{ wasInHandoff: boolean }> {
+    const was = this.get("handoff_since") !== null;
+    this.sql.exec("DELETE FROM state WHERE k IN ('handoff_since', 'page_pending')");
+    return { wasInHandoff: was };
+  }
+
   /** A rejected or expired draft's text leaves storage. */
   async dropDraft(approvalId: string): Promise<void> {
     this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);

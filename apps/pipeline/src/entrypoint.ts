@@ -224,6 +224,25 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     return { ok: true, version };
   }
 
+  /**
+   * A person resolved a handed-off conversation (from the inbox or the dashboard): automatic
+   * replies resume for that customer.
+   */
+  async resolveHandoff(
+    tenantId: string,
+    accountId: string,
+    customerId: string,
+  ): Promise<RpcResult<{ wasInHandoff: boolean }>> {
+    const account = await getChannelAccount(this.env.DB, accountId);
+    if (!account || account.tenantId !== tenantId || typeof customerId !== "string" || !customerId) {
+      return errorBody("not_found", "No such conversation.");
+    }
+    const stub = this.env.CONVERSATIONS.get(
+      this.env.CONVERSATIONS.idFromName(conversationKey(tenantId, accountId, customerId)),
+    );
+    return { ok: true, ...(await stub.resolveHandoff()) };
+  }
+
   /** Drafts waiting for a person, newest last; ids and reasons only. */
   async listApprovals(tenantId: string): Promise<ApprovalRow[]> {
     return listPendingApprovals(this.env.DB, tenantId);

@@ -256,4 +256,22 @@ describe("conversations and handoff", () => {
     const conversations = [...new Set(rows.map((r) => r.conversation_id))];
     expect(conversations).toHaveLength(2);
   });
+
+  it("lets rules answer again once a person resolves the handoff", async () => {
+    await setBalance(10);
+    const acc = await aiAccount();
+    const customer = uniqueCustomer();
+    await acc.send(customer, "can I speak to a human please");
+    await replies(customer, 1);
+    expect(await pipeline.resolveHandoff(tenantId, acc.id, customer)).toEqual({
+      ok: true,
+      wasInHandoff: true,
+    });
+    await acc.send(customer, "what are your hours?");
+    expect((await replies(customer, 2))[1]!.text).toBe("Open 7 to 7.");
+    expect(await pipeline.resolveHandoff("t_other", acc.id, customer)).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+  });
 });
