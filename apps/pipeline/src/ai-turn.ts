@@ -26,7 +26,7 @@ export type AiOutcome =
  * The tenant hears once when a debit brings the balance down to their threshold (debits are
  * serialized, so exactly one lands on it). Best effort: a failed warning never fails a reply.
  */
-async function warnOnLowBalance(env: PipelineEnv, tenantId: string): Promise<void> {
+export async function warnOnLowBalance(env: PipelineEnv, tenantId: string): Promise<void> {
   try {
     const settings = await tenantSettings(env, tenantId);
     if (!settings) return;
@@ -74,7 +74,6 @@ export async function generateAiReply(
     log.info("ai.no_credits", fields);
     return { kind: "none", action: "no_credits" };
   }
-  await warnOnLowBalance(env, tenantId);
   const customerText = turn.messages.map((m) => m.text).join("\n");
   const envelope = buildEnvelope({
     persona: renderPersona(persona.persona),

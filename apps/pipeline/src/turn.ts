@@ -8,7 +8,7 @@ import {
   recordMessages,
   restoreCredit,
 } from "@concierge/storage";
-import { type AiPlan, generateAiReply } from "./ai-turn.ts";
+import { type AiPlan, generateAiReply, warnOnLowBalance } from "./ai-turn.ts";
 import { configCache } from "./config-cache.ts";
 import type { Thread } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -187,6 +187,7 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
       }
       if (ai.handoff) ctx.startHandoff();
       await recordMessages(env.DB, inbound("held_for_approval"));
+      await warnOnLowBalance(env, thread.tenantId);
       await ctx.remember([{ role: "user", content: customerText }]);
       log.info("turn.held_for_approval", { ...fields, approval_id: approvalId, reasons: ai.hold.join(",") });
       return { kind: "done" };
@@ -226,5 +227,7 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     { role: "assistant", content: text },
   ]);
   log.info("turn.replied", { ...fields, action });
+  // After the reply is out, so the check never delays it.
+  if (creditRef) await warnOnLowBalance(env, thread.tenantId);
   return { kind: "done" };
 }
