@@ -34,6 +34,7 @@ for (const [title, cmd, args] of [
   ["format", "biome", ["format", "."]],
   ["lint", "biome", ["lint", "--error-on-warnings", "."]],
   ["generated worker types", "node", ["scripts/worker-types.mjs", "--check"]],
+  ["generated messages (Fluent)", "node", ["packages/i18n/scripts/generate.mjs", "--check"]],
   ["type-check", "turbo", ["run", "typecheck", "--output-logs=errors-only"]],
 ] as const) {
   if (run(title, cmd, [...args])) checksPassed += 1;

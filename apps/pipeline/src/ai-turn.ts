@@ -33,12 +33,7 @@ export async function warnOnLowBalance(env: PipelineEnv, tenantId: string): Prom
     const balance = await creditBalance(env.DB, tenantId);
     if (balance !== settings.lowBalanceThreshold) return;
     log.warn("credits.low_balance", { tenant_id: tenantId, balance });
-    await notifyTenant(
-      env,
-      tenantId,
-      "low_balance",
-      `⚠️ Your Concierge balance is down to ${balance} AI ${balance === 1 ? "reply" : "replies"}. At zero, AI replies stop (canned replies still go). Top up in the dashboard.`,
-    );
+    await notifyTenant(env, tenantId, { kind: "low_balance", balance });
   } catch (err) {
     log.warn("credits.low_balance_check_failed", errorFields(err));
   }

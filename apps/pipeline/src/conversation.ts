@@ -216,13 +216,12 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   private async flushPage(thread: Thread): Promise<void> {
     const conversationId = this.get("page_pending");
     if (!conversationId) return;
-    const channel = thread.channel === "whatsapp" ? "WhatsApp" : thread.channel;
-    const delivered = await notifyTenant(
-      this.env,
-      thread.tenantId,
-      "handoff",
-      `🔔 A customer on ${channel} (${maskCustomer(thread.customerId)}) asked for a person. Conversation ${conversationId} is waiting for your reply.`,
-    );
+    const delivered = await notifyTenant(this.env, thread.tenantId, {
+      kind: "handoff",
+      channel: thread.channel,
+      customer: maskCustomer(thread.customerId),
+      conversation: conversationId,
+    });
     if (delivered) this.sql.exec("DELETE FROM state WHERE k = 'page_pending'");
   }
 

@@ -1,6 +1,7 @@
 import { EmailMessage } from "cloudflare:email";
 import { buildNotificationEmail, postDiscordMessage } from "@concierge/channels";
 import { createLogger, errorFields } from "@concierge/core";
+import { translator } from "@concierge/i18n";
 import { type TenantSettings, getTenantSettings } from "@concierge/storage";
 import { configCache } from "./config-cache.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -16,27 +17,40 @@ export function maskCustomer(id: string): string {
   return id.length > 4 ? `…${id.slice(-4)}` : id;
 }
 
-const SUBJECTS: Record<string, string> = {
-  handoff: "A customer is waiting for a person",
-  low_balance: "Your Concierge balance is low",
-};
+export type Notice =
+  | { kind: "handoff"; channel: string; customer: string; conversation: string }
+  | { kind: "low_balance"; balance: number };
 
 /**
- * Tells the tenant something (a handoff, a low balance) in their Discord channel and/or by
- * email, whichever they set. Metadata only: never a customer's words. Returns false when a
- * channel failed in a way worth retrying, so the caller tries again later.
+ * Tells the tenant something (a handoff, a low balance), in their locale, in their Discord channel
+ * and/or by email, whichever they set. Metadata only: never a customer's words. Returns false when
+ * a channel failed in a way worth retrying, so the caller tries again later.
  */
-export async function notifyTenant(
-  env: PipelineEnv,
-  tenantId: string,
-  event: string,
-  content: string,
-): Promise<boolean> {
+export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: Notice): Promise<boolean> {
   const settings = await tenantSettings(env, tenantId);
+  const kind = notice.kind;
   if (!settings?.notifyDiscordChannelId && !settings?.notifyEmail) {
-    log.info("notify.no_channel", { tenant_id: tenantId, kind: event });
+    log.info("notify.no_channel", { tenant_id: tenantId, kind });
     return true;
   }
+  const t = translator(settings.locale);
+  const channelNames: Record<string, () => string> = {
+    whatsapp: () => t("channel-whatsapp"),
+    instagram: () => t("channel-instagram"),
+    email: () => t("channel-email"),
+    discord: () => t("channel-discord"),
+  };
+  const [subject, content] =
+    notice.kind === "handoff"
+      ? [
+          t("notify-handoff-subject"),
+          t("notify-handoff", {
+            channel: channelNames[notice.channel]?.() ?? notice.channel,
+            customer: notice.customer,
+            conversation: notice.conversation,
+          }),
+        ]
+      : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
   let delivered = true;
   if (settings.notifyDiscordChannelId) {
     const r = await postDiscordMessage(
@@ -47,11 +61,11 @@ export async function notifyTenant(
     if (!r.ok)
       log.warn("notify.discord_failed", {
         tenant_id: tenantId,
-        kind: event,
+        kind,
         status: r.status,
         retryable: r.retryable,
       });
-    else log.info("notify.discord_sent", { tenant_id: tenantId, kind: event });
+    else log.info("notify.discord_sent", { tenant_id: tenantId, kind });
     if (!r.ok && r.retryable) delivered = false;
   }
   if (settings.notifyEmail) {
@@ -60,13 +74,13 @@ export async function notifyTenant(
         from: env.NOTIFY_EMAIL_FROM,
         fromName: "Concierge",
         to: settings.notifyEmail,
-        subject: SUBJECTS[event] ?? "Concierge",
+        subject,
         text: content,
       });
       await env.EMAIL.send(new EmailMessage(env.NOTIFY_EMAIL_FROM, settings.notifyEmail, raw));
-      log.info("notify.email_sent", { tenant_id: tenantId, kind: event });
+      log.info("notify.email_sent", { tenant_id: tenantId, kind });
     } catch (err) {
-      log.warn("notify.email_failed", { tenant_id: tenantId, kind: event, ...errorFields(err) });
+      log.warn("notify.email_failed", { tenant_id: tenantId, kind, ...errorFields(err) });
       delivered = false;
     }
   }

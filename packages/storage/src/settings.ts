@@ -22,6 +22,7 @@ export type ConversationSettings = v.InferOutput<typeof ConversationSettingsSche
 export type TenantSettings = ConversationSettings & {
   notifyDiscordChannelId: string | null;
   notifyEmail: string | null;
+  locale: string;
 };
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
@@ -30,7 +31,7 @@ export async function getTenantSettings(db: D1Database, tenantId: string): Promi
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
-              notify_email AS notifyEmail
+              notify_email AS notifyEmail, locale
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)

@@ -1,0 +1,54 @@
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { LOCALES, formatMoney, formatNumber, hasMessage, translator } from "./index.ts";
+
+const repo = path.join(import.meta.dirname, "../../..");
+
+/** Every `t("id"` / `translate("id"` in the Workers' and packages' source. */
+function idsUsedInCode(): string[] {
+  const ids = new Set<string>();
+  for (const top of ["apps", "packages"]) {
+    for (const entry of readdirSync(path.join(repo, top), { recursive: true, withFileTypes: true })) {
+      const file = path.join(entry.parentPath, entry.name);
+      if (
+        !entry.isFile() ||
+        !file.endsWith(".ts") ||
+        file.includes("node_modules") ||
+        file.endsWith(".test.ts")
+      )
+        continue;
+      for (const m of readFileSync(file, "utf8").matchAll(/\bt\(\s*"([a-z0-9-]+)"/g)) ids.add(m[1]!);
+    }
+  }
+  return [...ids].sort();
+}
+
+describe("messages", () => {
+  it("ships en-IN and en-US", () => {
+    expect([...LOCALES].sort()).toEqual(["en-IN", "en-US"]);
+  });
+
+  it("has every message the code uses in every shipped locale", () => {
+    const used = idsUsedInCode();
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((id) => !hasMessage(id))).toEqual([]);
+  });
+
+  it("formats arguments and plurals", () => {
+    const t = translator("en-US");
+    expect(t("notify-low-balance", { balance: 1 })).toContain("down to 1 AI reply.");
+    expect(t("notify-low-balance", { balance: 5 })).toContain("down to 5 AI replies.");
+    expect(() => t("no-such-message")).toThrow(/missing message/);
+    expect(translator("fr-FR")("channel-whatsapp")).toBe("WhatsApp");
+  });
+});
+
+describe("numbers and money", () => {
+  it("groups Indian style in en-IN and Western style in en-US", () => {
+    expect(formatNumber("en-IN", 100000)).toBe("1,00,000");
+    expect(formatNumber("en-US", 100000)).toBe("100,000");
+    expect(formatMoney("en-IN", 123456.5, "INR")).toBe("₹1,23,456.50");
+    expect(formatMoney("en-US", 123456.5, "USD")).toBe("$123,456.50");
+  });
+});

@@ -1,0 +1,7 @@
+// Generated from locales/*/*.ftl by scripts/generate.mjs. Do not edit; edit the .ftl files.
+export const MESSAGES: Record<string, string> = {
+  "en-IN":
+    "## Tenant notifications (Discord and email). Never include a customer's words.\n\nnotify-handoff-subject = A customer is waiting for a person\nnotify-handoff = 🔔 A customer on { $channel } ({ $customer }) asked for a person. Conversation { $conversation } is waiting for your reply.\nnotify-low-balance-subject = Your Concierge balance is low\nnotify-low-balance = ⚠️ Your Concierge balance is down to { $balance ->\n    [one] { $balance } AI reply\n   *[other] { $balance } AI replies\n  }. At zero, AI replies stop (canned replies still go). Top up in the dashboard.\n\nchannel-whatsapp = WhatsApp\nchannel-instagram = Instagram\nchannel-email = email\nchannel-discord = Discord\n",
+  "en-US":
+    "## Tenant notifications (Discord and email). Never include a customer's words.\n\nnotify-handoff-subject = A customer is waiting for a person\nnotify-handoff = 🔔 A customer on { $channel } ({ $customer }) asked for a person. Conversation { $conversation } is waiting for your reply.\nnotify-low-balance-subject = Your Concierge balance is low\nnotify-low-balance = ⚠️ Your Concierge balance is down to { $balance ->\n    [one] { $balance } AI reply\n   *[other] { $balance } AI replies\n  }. At zero, AI replies stop (canned replies still go). Top up in the dashboard.\n\nchannel-whatsapp = WhatsApp\nchannel-instagram = Instagram\nchannel-email = email\nchannel-discord = Discord\n",
+};
