@@ -69,41 +69,50 @@ export async function generateAiReply(
     log.info("ai.no_credits", fields);
     return { kind: "none", action: "no_credits" };
   }
-  const customerText = turn.messages.map((m) => m.text).join("\n");
-  const envelope = buildEnvelope({
-    persona: renderPersona(persona.persona),
-    ...(plan.rulePrompt ? { rulePrompt: plan.rulePrompt } : {}),
-    holding: plan.holding,
-  });
-  const ai = createAiProvider(env);
-  // The scan runs alongside generation, so it adds no latency; its verdict decides afterwards.
-  const [scan, generation] = await Promise.allSettled([
-    ai.classify({
-      system: INJECTION_SCAN,
-      messages: [{ role: "user", content: customerText }],
-      maxTokens: 5,
-    }),
-    ai.generate({ system: envelope.system, messages: [...history, { role: "user", content: customerText }] }),
-  ]);
-  if (scan.status === "rejected" || generation.status === "rejected") {
-    const err = scan.status === "rejected" ? scan.reason : (generation as PromiseRejectedResult).reason;
-    log.warn("ai.call_failed", { ...fields, ...errorFields(err) });
+  try {
+    const customerText = turn.messages.map((m) => m.text).join("\n");
+    const envelope = buildEnvelope({
+      persona: renderPersona(persona.persona),
+      ...(plan.rulePrompt ? { rulePrompt: plan.rulePrompt } : {}),
+      holding: plan.holding,
+    });
+    const ai = createAiProvider(env);
+    // The scan runs alongside generation, so it adds no latency; its verdict decides afterwards.
+    const [scan, generation] = await Promise.allSettled([
+      ai.classify({
+        system: INJECTION_SCAN,
+        messages: [{ role: "user", content: customerText }],
+        maxTokens: 5,
+      }),
+      ai.generate({
+        system: envelope.system,
+        messages: [...history, { role: "user", content: customerText }],
+      }),
+    ]);
+    if (scan.status === "rejected" || generation.status === "rejected") {
+      const err = scan.status === "rejected" ? scan.reason : (generation as PromiseRejectedResult).reason;
+      log.warn("ai.call_failed", { ...fields, ...errorFields(err) });
+      await restoreCredit(env.DB, tenantId, ref);
+      return { kind: "retry" };
+    }
+    if (!readVerdict(scan.value.text).safe) {
+      await restoreCredit(env.DB, tenantId, ref);
+      log.warn("ai.injection_flagged", fields);
+      return { kind: "none", action: "injection_flagged" };
+    }
+    const { handoff, text } = extractHandoff(generation.value.text);
+    if (!text.trim()) {
+      await restoreCredit(env.DB, tenantId, ref);
+      return { kind: "none", action: "ai_empty" };
+    }
+    const offTopics = persona.persona.kind === "builder" ? persona.persona.offTopics : [];
+    const risk = assessRisk({ draft: text, offTopics });
+    const hold =
+      plan.approval === "always" ? ["approval_always", ...risk.reasons] : risk.hold ? risk.reasons : null;
+    return { kind: "reply", text, handoff: handoff && !plan.holding, creditRef: ref, hold };
+  } catch (err) {
+    // Anything that fails after the debit gives the credit back before the turn is retried.
     await restoreCredit(env.DB, tenantId, ref);
-    return { kind: "retry" };
+    throw err;
   }
-  if (!readVerdict(scan.value.text).safe) {
-    await restoreCredit(env.DB, tenantId, ref);
-    log.warn("ai.injection_flagged", fields);
-    return { kind: "none", action: "injection_flagged" };
-  }
-  const { handoff, text } = extractHandoff(generation.value.text);
-  if (!text.trim()) {
-    await restoreCredit(env.DB, tenantId, ref);
-    return { kind: "none", action: "ai_empty" };
-  }
-  const offTopics = persona.persona.kind === "builder" ? persona.persona.offTopics : [];
-  const risk = assessRisk({ draft: text, offTopics });
-  const hold =
-    plan.approval === "always" ? ["approval_always", ...risk.reasons] : risk.hold ? risk.reasons : null;
-  return { kind: "reply", text, handoff: handoff && !plan.holding, creditRef: ref, hold };
 }

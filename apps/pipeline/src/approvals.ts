@@ -1,4 +1,4 @@
-import { createLogger, errorBody } from "@concierge/core";
+import { createLogger, errorBody, errorFields } from "@concierge/core";
 import {
   type ApprovalRow,
   getApproval,
@@ -83,6 +83,7 @@ export async function decideApproval(
   }
   await transitionApproval(env.DB, tenantId, id, "sending", "failed", null, { unexpiredOnly: false });
   await restoreCredit(env.DB, tenantId, a.creditRef);
+  await conversation(env, a).dropDraft(id);
   return errorBody("send_failed", `The message could not be delivered: ${result.reason}`);
 }
 
@@ -90,14 +91,19 @@ export async function decideApproval(
 export async function expireApprovals(env: PipelineEnv, now = Date.now()): Promise<number> {
   let expired = 0;
   for (const a of await listExpiredApprovals(env.DB, now)) {
-    const t = await transitionApproval(env.DB, a.tenantId, a.id, "pending", "expired", null, {
-      unexpiredOnly: false,
-      now,
-    });
-    if (!t.changed) continue;
-    await restoreCredit(env.DB, a.tenantId, a.creditRef);
-    await conversation(env, a).dropDraft(a.id);
-    expired += 1;
+    // One failure must not stop the sweep; restoring is idempotent, so a later run finishes it.
+    try {
+      const t = await transitionApproval(env.DB, a.tenantId, a.id, "pending", "expired", null, {
+        unexpiredOnly: false,
+        now,
+      });
+      if (!t.changed) continue;
+      await restoreCredit(env.DB, a.tenantId, a.creditRef);
+      await conversation(env, a).dropDraft(a.id);
+      expired += 1;
+    } catch (err) {
+      log.error("approvals.expire_failed", { approval_id: a.id, ...errorFields(err) });
+    }
   }
   if (expired) log.info("approvals.expired", { count: expired });
   return expired;

@@ -122,19 +122,46 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     if (!this.get("thread")) this.set("thread", JSON.stringify(input.thread));
     this.set("wait_ms", String(input.waitSeconds * 1000));
     // Sliding window: each message pushes the turn back, but never past MAX_BUFFER_MS after the first.
-    const first = this.sql.exec<{ at: number }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
-    await this.ctx.storage.setAlarm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
+    // A turn that is being retried keeps its backoff (and the provider's Retry-After); this
+    // message gets its own turn when that one is done.
+    if (this.get("turn_seq") === null) {
+      const first = this.sql.exec<{ at: number }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
+      await this.ctx.storage.setAlarm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
+    }
     // The output gate holds this reply until the writes above are durable.
     return { status: "accepted" };
   }
 
   override async alarm(): Promise<void> {
+    try {
+      await this.runAlarm();
+    } catch (err) {
+      // Whatever failed outside a turn (reading settings, paging, scheduling): never leave the
+      // object without a next alarm, or accepted messages would wait for the next customer word.
+      log.error("alarm.failed", errorFields(err));
+      await this.ctx.storage.setAlarm(Date.now() + PAGE_RETRY_MS);
+    }
+  }
+
+  private async runAlarm(): Promise<void> {
     const threadJson = this.get("thread");
-    const pending = this.sql.exec<PendingRow>("SELECT * FROM pending ORDER BY seq").toArray();
-    if (!threadJson || pending.length === 0) return this.expireIfIdle();
+    // A turn keeps the messages it started with across retries: its id, outbox row and credit
+    // reference stay the same even when more messages arrive meanwhile.
+    const fixed = this.get("turn_seq");
+    const pending = this.sql
+      .exec<PendingRow>(
+        "SELECT * FROM pending WHERE seq <= ? ORDER BY seq",
+        fixed === null ? Number.MAX_SAFE_INTEGER : Number(fixed),
+      )
+      .toArray();
+    if (!threadJson || pending.length === 0) {
+      this.sql.exec("DELETE FROM state WHERE k = 'turn_seq'");
+      return this.expireIfIdle();
+    }
     const thread = JSON.parse(threadJson) as Thread;
     const timing = await this.timing(thread);
     const lastSeq = pending[pending.length - 1]!.seq;
+    this.set("turn_seq", String(lastSeq));
     const turnId = `turn:${lastSeq}`;
     try {
       const turn = await this.buildTurn(thread, pending, turnId, timing);
@@ -167,9 +194,12 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
             Date.now(),
           );
         },
+        dropDraft: (approvalId) => this.dropDraft(approvalId),
+        markHeld: () => this.markOutbox(turnId, "held"),
         remember: (messages) => this.remember(thread, messages, timing),
       });
-      if (outcome.kind === "retry") return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread);
+      if (outcome.kind === "retry")
+        return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread, lastSeq);
       this.finishTurn(lastSeq, turnId);
     } catch (err) {
       log.error("turn.failed", {
@@ -177,7 +207,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         tenant_id: thread.tenantId,
         account_id: thread.accountId,
       });
-      return this.retryLater(pending[0]!.accepted_at, null, thread);
+      return this.retryLater(pending[0]!.accepted_at, null, thread, lastSeq);
     }
     await this.flushPage(thread);
     await this.afterTurn(timing);
@@ -212,17 +242,24 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     return (await tenantSettings(this.env, thread.tenantId)) ?? DEFAULTS;
   }
 
-  /** Pages the tenant about a handoff once; on failure the alarm tries again shortly. */
+  /** Pages the tenant about a handoff once; on failure the alarm tries again shortly, 10 times. */
   private async flushPage(thread: Thread): Promise<void> {
     const conversationId = this.get("page_pending");
     if (!conversationId) return;
+    const attempts = Number(this.get("page_attempts") ?? 0) + 1;
+    this.set("page_attempts", String(attempts));
+    if (attempts > 10) {
+      log.error("handoff.page_given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
+      this.sql.exec("DELETE FROM state WHERE k IN ('page_pending', 'page_attempts')");
+      return;
+    }
     const delivered = await notifyTenant(this.env, thread.tenantId, {
       kind: "handoff",
       channel: thread.channel,
       customer: maskCustomer(thread.customerId),
       conversation: conversationId,
     });
-    if (delivered) this.sql.exec("DELETE FROM state WHERE k = 'page_pending'");
+    if (delivered) this.sql.exec("DELETE FROM state WHERE k IN ('page_pending', 'page_attempts')");
   }
 
   private async remember(thread: Thread, messages: ChatMessage[], timing?: Timing): Promise<void> {
@@ -272,6 +309,12 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     const text = editedText ?? (await this.readDraft(approvalId))!;
     this.markOutbox(outboxId, "sending");
     const result = await send(this.env, thread, text, row.reply_to);
+    if (!result.ok && result.unknown) {
+      // Possibly delivered: treat as sent (never twice), and say so in the logs.
+      log.warn("approval.send_outcome_unknown", { tenant_id: thread.tenantId, approval_id: approvalId });
+      this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);
+      return { ok: true };
+    }
     if (!result.ok) {
       this.markOutbox(outboxId, "failed");
       return { ok: false, retryable: result.retryable, reason: result.reason };
@@ -368,16 +411,22 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   private finishTurn(lastSeq: number, turnId: string): void {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", turnId);
-    this.sql.exec("DELETE FROM state WHERE k = 'attempts'");
+    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq')");
   }
 
-  private async retryLater(firstAcceptedAt: number, afterMs: number | null, thread: Thread): Promise<void> {
+  private async retryLater(
+    firstAcceptedAt: number,
+    afterMs: number | null,
+    thread: Thread,
+    lastSeq: number,
+  ): Promise<void> {
     const attempts = Number(this.get("attempts") ?? 0) + 1;
     if (Date.now() - firstAcceptedAt > GIVE_UP_AFTER_MS) {
+      // Only this turn's messages are given up; later ones still get their own turn.
       log.error("turn.given_up", { tenant_id: thread.tenantId, account_id: thread.accountId, attempts });
-      this.sql.exec("DELETE FROM pending");
-      this.sql.exec("DELETE FROM outbox");
-      this.sql.exec("DELETE FROM state WHERE k = 'attempts'");
+      this.finishTurn(lastSeq, `turn:${lastSeq}`);
+      const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+      if (left > 0) await this.ctx.storage.setAlarm(Date.now());
       return;
     }
     this.set("attempts", String(attempts));

@@ -44,6 +44,8 @@ export type TurnContext = {
   startHandoff(): void;
   /** Keeps a draft (encrypted) until a person approves, edits or rejects it. */
   holdDraft(approvalId: string, text: string, replyTo: string): Promise<void>;
+  dropDraft(approvalId: string): Promise<void>;
+  markHeld(): void;
   remember(messages: ChatMessage[]): Promise<void>;
 };
 
@@ -144,6 +146,10 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     return { kind: "done" };
   }
   const status = ctx.outboxStatus();
+  if (status === "held") {
+    // A previous attempt already held this turn's draft for approval: nothing more to do.
+    return { kind: "done" };
+  }
   if (status === "sent" || status === "sending") {
     // "sending": a previous attempt died between sending and recording, so the reply may be out.
     // Never risk a second copy to the customer; say so in the logs instead.
@@ -182,9 +188,12 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
           reasons: ai.hold,
         });
       } catch (err) {
+        await ctx.dropDraft(approvalId);
         await restoreCredit(env.DB, thread.tenantId, ai.creditRef);
         throw err;
       }
+      // From here a retry of this turn must not draft (or charge) again.
+      ctx.markHeld();
       if (ai.handoff) ctx.startHandoff();
       await recordMessages(env.DB, inbound("held_for_approval"));
       await warnOnLowBalance(env, thread.tenantId);
@@ -199,6 +208,12 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
   ctx.markSending();
   const last = turn.messages[turn.messages.length - 1]!;
   const result = await send(env, thread, text, last.providerMessageId);
+  if (!result.ok && result.unknown) {
+    // The provider may have delivered it: never send again, keep the credit, say so in the logs.
+    log.warn("turn.send_outcome_unknown", { ...fields, action, reason: result.reason });
+    await recordMessages(env.DB, inbound("reply_outcome_unknown"));
+    return { kind: "done" };
+  }
   if (!result.ok) {
     log.warn("turn.send_failed", {
       ...fields,
@@ -208,9 +223,9 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
       reason: result.reason,
       retryable: result.retryable,
     });
+    if (result.retryable) ctx.markFailed();
     if (creditRef) await restoreCredit(env.DB, thread.tenantId, creditRef);
     if (result.retryable) {
-      ctx.markFailed();
       return { kind: "retry", afterMs: result.retryAfterSeconds ? result.retryAfterSeconds * 1000 : null };
     }
     await recordMessages(env.DB, inbound("send_failed"));

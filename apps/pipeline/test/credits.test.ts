@@ -108,6 +108,9 @@ describe("credits", () => {
     expect(restores.filter((r) => r.applied)).toHaveLength(1);
     expect(await creditBalance(env.DB, t)).toBe(2);
     expect(await restoreCredit(env.DB, t, "never-debited")).toEqual({ applied: false });
+    // A restored reference is spent: reusing it neither charges nor counts as paid.
+    expect(await debitCredit(env.DB, t, "turn:x")).toEqual({ ok: false });
+    expect(await creditBalance(env.DB, t)).toBe(2);
   });
 
   it("refuses bad grants with a clear error and changes nothing", async () => {

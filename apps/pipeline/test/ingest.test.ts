@@ -184,6 +184,30 @@ describe("sending", () => {
     });
   });
 
+  it("keeps a retried turn to its own messages: a message arriving meanwhile gets its own turn", async () => {
+    await withWaitSeconds(30, async () => {
+      const customerId = uniqueCustomer();
+      await pipeline.ingest([message({ customerId, text: "opening hours?" })]);
+      await injectGraphFault(env.SANDBOX_URL, {
+        status: 503,
+        code: 2,
+        message: "Service temporarily unavailable",
+      });
+      expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
+      const backoff = await nextAlarmIn(customerId);
+      await pipeline.ingest([message({ customerId, text: "and the menu?" })]);
+      // The new message does not pull the retry forward.
+      expect(await nextAlarmIn(customerId)).toBeGreaterThan(backoff - 1000);
+      expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
+      expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
+      const sent = await sentTo(env.SANDBOX_URL, customerId);
+      expect(sent.map((s) => s.text)).toEqual([
+        DEMO.replyConfig.rules[0].response.text,
+        DEMO.replyConfig.rules[1].response.text,
+      ]);
+    });
+  });
+
   it("does not retry a permanent Graph error", async () => {
     await withWaitSeconds(30, async () => {
       const m = message({ text: "hours?" });

@@ -17,6 +17,11 @@ export type SendResult =
       ok: false;
       /** Worth trying again later (5xx, throttling, network); permanent errors are not. */
       retryable: boolean;
+      /**
+       * The request may have reached the provider (it timed out waiting for the answer): the
+       * message may be out, so it must not be sent again.
+       */
+      unknown?: boolean;
       status: number;
       code: number | null;
       reason: string;
@@ -47,9 +52,11 @@ export async function graphFailure(res: Response): Promise<SendResult & { ok: fa
 }
 
 export function networkFailure(err: unknown): SendResult & { ok: false } {
+  const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
   return {
     ok: false,
-    retryable: true,
+    retryable: !timedOut,
+    unknown: timedOut,
     status: 0,
     code: null,
     reason: err instanceof Error ? err.message.slice(0, 300) : "network error",

@@ -66,3 +66,16 @@ describe("sendWhatsAppText", () => {
     });
   });
 });
+
+describe("a send that timed out", () => {
+  it("is reported as an unknown outcome, never as retryable: the message may be out", async () => {
+    const f = (async () => {
+      throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    }) as unknown as typeof fetch;
+    expect(await sendWhatsAppText(target(f), "1", "x")).toMatchObject({
+      ok: false,
+      retryable: false,
+      unknown: true,
+    });
+  });
+});

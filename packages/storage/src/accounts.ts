@@ -31,8 +31,10 @@ export async function findIngestTarget(
   return db
     .prepare(
       `SELECT a.id, a.tenant_id AS tenantId, a.channel, a.external_id AS externalId,
-              a.display_name AS displayName, a.status, COALESCE(r.wait_seconds, ?) AS waitSeconds
-         FROM channel_accounts a LEFT JOIN reply_configs r ON r.account_id = a.id
+              a.display_name AS displayName, a.status, COALESCE(r.wait_seconds, t.default_wait_seconds, ?) AS waitSeconds
+         FROM channel_accounts a
+         JOIN tenants t ON t.id = a.tenant_id
+         LEFT JOIN reply_configs r ON r.account_id = a.id
         WHERE a.channel = ? AND a.external_id = ?`,
     )
     .bind(DEFAULT_WAIT_SECONDS, channel, externalId)

@@ -67,7 +67,10 @@ export async function debitCredit(
   if (res.meta.changes > 0) return { ok: true };
   // Nothing inserted: either no credit, or this reference was already debited (a retry).
   const prior = await db
-    .prepare("SELECT 1 FROM credit_ledger WHERE tenant_id = ? AND reference = ? AND delta < 0")
+    .prepare(
+      `SELECT 1 FROM credit_ledger d WHERE d.tenant_id = ? AND d.reference = ? AND d.delta < 0
+         AND NOT EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = d.tenant_id AND r.reference = 'restore:' || d.reference)`,
+    )
     .bind(tenantId, reference)
     .first();
   return { ok: prior !== null };
