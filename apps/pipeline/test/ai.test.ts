@@ -1,24 +1,14 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
-import {
-  createChannelAccount,
-  creditBalance,
-  grantCredits,
-  recordPersonaVerdict,
-  saveReplyConfig,
-  savePersona,
-} from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
+import { env } from "cloudflare:workers";
+import type { Persona } from "@concierge/prompt";
+import { creditBalance, recordPersonaVerdict } from "@concierge/storage";
+import { personaHash } from "@concierge/prompt";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
-import { DEMO } from "@concierge/testing/seed";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { approvePersona, newAccount, pipeline, repliesTo, setBalance, tenantId } from "./helpers.ts";
 
 // The AI path through the real entry point (PIPELINE.ingest), the real DO, D1 and queue, with the
 // offline provider: deterministic, and it hands off when a customer asks for a person.
-const pipeline = exports.PipelineEntrypoint;
-const tenantId = DEMO.tenantId;
 const persona: Persona = {
   kind: "builder",
   voice: "friendly",
@@ -30,13 +20,9 @@ const persona: Persona = {
   handoffConditions: [],
 };
 
-let phone = 0;
 /** A fresh WhatsApp number of the demo tenant: an AI rule for bookings, a canned one for hours. */
-async function aiAccount(approval: "auto" | "always" = "auto") {
-  phone += 1;
-  const externalId = `9100${Date.now() % 1e7}${phone}`;
-  const account = await createChannelAccount(env.DB, { tenantId, channel: "whatsapp", externalId });
-  await saveReplyConfig(env.DB, tenantId, account.id, {
+function aiAccount(approval: "auto" | "always" = "auto") {
+  return newAccount({
     wait_seconds: 0,
     rules: [
       {
@@ -53,46 +39,6 @@ async function aiAccount(approval: "auto" | "always" = "auto") {
     ],
     default_rule: { response: { kind: "canned", text: "Thanks!" } },
   });
-  return {
-    ...account,
-    send: (customerId: string, text: string) => pipeline.ingest([message(externalId, customerId, text)]),
-  };
-}
-
-function message(accountExternalId: string, customerId: string, text: string): InboundMessage {
-  return {
-    channel: "whatsapp",
-    accountExternalId,
-    providerMessageId: newWamid(),
-    customerId,
-    sentAt: Date.now(),
-    kind: "text",
-    text,
-    hasAttachment: false,
-  };
-}
-
-async function approvePersona() {
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
-}
-
-let grant = 0;
-async function topUp(amount: number) {
-  grant += 1;
-  await grantCredits(env.DB, {
-    tenantId,
-    amount,
-    source: "grant",
-    reference: `test-grant-${grant}-${Date.now()}`,
-  });
-}
-
-/** Spends whatever is left, so a test starts from an exact balance. */
-async function setBalance(amount: number) {
-  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
-  if (amount > 0) await topUp(amount);
 }
 
 async function replies(customerId: string, atLeast = 1) {
@@ -113,11 +59,7 @@ async function actions(customerId: string) {
   return results;
 }
 
-function stub(accountId: string, customerId: string) {
-  return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${accountId}/${customerId}`));
-}
-
-beforeAll(approvePersona);
+beforeAll(() => approvePersona(persona));
 
 describe("AI replies", () => {
   it("answers an AI rule with one AI reply and takes exactly one credit", async () => {
@@ -212,7 +154,7 @@ describe("conversations and handoff", () => {
     await setBalance(10);
     const acc = await aiAccount();
     const customer = uniqueCustomer();
-    const convo = stub(acc.id, customer);
+    const convo = acc.conversation(customer);
 
     await acc.send(customer, "I need to talk to a human");
     const [first] = await replies(customer, 1);

@@ -1,27 +1,13 @@
 import { createScheduledController, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
-import {
-  createChannelAccount,
-  creditBalance,
-  getApproval,
-  grantCredits,
-  recordPersonaVerdict,
-  saveReplyConfig,
-  savePersona,
-} from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
+import { env } from "cloudflare:workers";
+import { creditBalance, getApproval } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
-import { DEMO } from "@concierge/testing/seed";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
+import { approvePersona, newAccount, pipeline, setBalance, tenantId } from "./helpers.ts";
 
-const pipeline = exports.PipelineEntrypoint;
-const tenantId = DEMO.tenantId;
-
-async function usePersona(offTopics: string[] = []) {
-  const persona: Persona = {
+function usePersona(offTopics: string[] = []) {
+  return approvePersona({
     kind: "builder",
     voice: "concise",
     businessName: "Chai & Co.",
@@ -30,36 +16,15 @@ async function usePersona(offTopics: string[] = []) {
     offTopics,
     never: [],
     handoffConditions: [],
-  };
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
+  });
 }
 
-let phone = 0;
-async function account(approval: "auto" | "always") {
-  phone += 1;
-  const externalId = `9300${Date.now() % 1e7}${phone}`;
-  const acc = await createChannelAccount(env.DB, { tenantId, channel: "whatsapp", externalId });
-  await saveReplyConfig(env.DB, tenantId, acc.id, {
+function account(approval: "auto" | "always") {
+  return newAccount({
     wait_seconds: 0,
     rules: [],
     default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval },
   });
-  return acc;
-}
-
-function message(accountExternalId: string, customerId: string, text: string): InboundMessage {
-  return {
-    channel: "whatsapp",
-    accountExternalId,
-    providerMessageId: newWamid(),
-    customerId,
-    sentAt: Date.now(),
-    kind: "text",
-    text,
-    hasAttachment: false,
-  };
 }
 
 /** A held draft for a new customer; returns its approval id. */
@@ -69,7 +34,7 @@ async function heldDraft(
 ) {
   const acc = await account(approval);
   const customer = uniqueCustomer();
-  await pipeline.ingest([message(acc.externalId, customer, text)]);
+  await acc.send(customer, text);
   await vi.waitUntil(
     async () => (await pipeline.listApprovals(tenantId)).some((a) => a.accountId === acc.id),
     {
@@ -82,13 +47,7 @@ async function heldDraft(
 
 beforeEach(async () => {
   await usePersona();
-  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
-  await grantCredits(env.DB, {
-    tenantId,
-    amount: 5,
-    source: "grant",
-    reference: `ap-${Date.now()}-${Math.random()}`,
-  });
+  await setBalance(5);
 });
 
 describe("approvals", () => {
@@ -99,9 +58,8 @@ describe("approvals", () => {
     expect(await creditBalance(env.DB, tenantId)).toBe(4);
     const draft = await pipeline.readApprovalDraft(tenantId, id);
     expect(draft).toMatchObject({ ok: true, text: expect.stringMatching(/^\[offline AI\]/) });
-    const stored = await runInDurableObject(
-      env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`)),
-      (_o, state) => JSON.stringify(state.storage.sql.exec("SELECT * FROM drafts").toArray()),
+    const stored = await runInDurableObject(acc.conversation(customer), (_o, state) =>
+      JSON.stringify(state.storage.sql.exec("SELECT * FROM drafts").toArray()),
     );
     expect(stored).toContain(id);
     expect(stored).not.toContain("offline AI");

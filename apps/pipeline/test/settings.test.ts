@@ -1,21 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
-import {
-  createChannelAccount,
-  grantCredits,
-  recordPersonaVerdict,
-  saveReplyConfig,
-  savePersona,
-} from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
+import { env } from "cloudflare:workers";
+import { grantCredits } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
-import { DEMO } from "@concierge/testing/seed";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { approvePersona, newAccount, pipeline, repliesTo, setBalance, tenantId } from "./helpers.ts";
 
-const pipeline = exports.PipelineEntrypoint;
-const tenantId = DEMO.tenantId;
 const DEFAULTS = {
   idleGapMinutes: 360,
   handoffCooldownMinutes: 60,
@@ -32,15 +21,8 @@ async function discordMessages(): Promise<DiscordMessage[]> {
   ).messages;
 }
 
-let phone = 0;
 async function account() {
-  phone += 1;
-  const acc = await createChannelAccount(env.DB, {
-    tenantId,
-    channel: "whatsapp",
-    externalId: `9500${Date.now() % 1e7}${phone}`,
-  });
-  await saveReplyConfig(env.DB, tenantId, acc.id, {
+  const acc = await newAccount({
     wait_seconds: 0,
     rules: [
       {
@@ -51,55 +33,23 @@ async function account() {
     ],
     default_rule: { response: { kind: "prompt", text: "Answer kindly." } },
   });
-  const send = (customerId: string, text: string) => {
-    const m: InboundMessage = {
-      channel: "whatsapp",
-      accountExternalId: acc.externalId,
-      providerMessageId: newWamid(),
-      customerId,
-      sentAt: Date.now(),
-      kind: "text",
-      text,
-      hasAttachment: false,
-    };
-    return pipeline.ingest([m]);
-  };
   const state = (customerId: string, key: string, value: string) =>
-    runInDurableObject(
-      env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customerId}`)),
-      (_o, s) => {
-        s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
-      },
-    );
-  return { ...acc, send, state };
+    runInDurableObject(acc.conversation(customerId), (_o, s) => {
+      s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
+    });
+  return { ...acc, state };
 }
 
-async function replies(customer: string, n: number) {
-  await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length >= n, { timeout: 5000 });
-  return sentTo(env.SANDBOX_URL, customer);
-}
+const replies = repliesTo;
 
 async function settings(s: Partial<typeof DEFAULTS>) {
   const r = await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, ...s });
   expect(r.ok).toBe(true);
 }
 
-beforeAll(async () => {
-  const persona: Persona = { kind: "raw", prompt: "Friendly." };
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
-});
+beforeAll(() => approvePersona({ kind: "raw", prompt: "Friendly." }));
 
-beforeEach(async () => {
-  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
-  await grantCredits(env.DB, {
-    tenantId,
-    amount: 50,
-    source: "grant",
-    reference: `st-${Date.now()}-${Math.random()}`,
-  });
-});
+beforeEach(() => setBalance(50));
 
 afterEach(async () => {
   await settings({});
@@ -211,8 +161,7 @@ describe("telling the tenant", () => {
     const c = uniqueCustomer();
     await acc.send(c, "please get me a real person");
     await replies(c, 1);
-    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${c}`));
-    const pending = await runInDurableObject(stub, (_o, st) =>
+    const pending = await runInDurableObject(acc.conversation(c), (_o, st) =>
       st.storage.sql.exec("SELECT v FROM state WHERE k = 'page_pending'").toArray(),
     );
     expect(pending).toEqual([]);

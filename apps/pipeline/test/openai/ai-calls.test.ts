@@ -1,18 +1,9 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
-import {
-  createChannelAccount,
-  creditBalance,
-  grantCredits,
-  recordPersonaVerdict,
-  savePersona,
-} from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
+import { env } from "cloudflare:workers";
+import { createChannelAccount, creditBalance } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
-import { DEMO } from "@concierge/testing/seed";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { approvePersona, inboundText, pipeline, setBalance, tenantId } from "../helpers.ts";
 
 // The AI path against a real HTTP server speaking the OpenAI wire format (the sandbox's), so the
 // calls themselves can be counted and timed.
@@ -22,8 +13,6 @@ type AiCall = {
   endedAt: number;
   userText: string;
 };
-const pipeline = exports.PipelineEntrypoint;
-const tenantId = DEMO.tenantId;
 
 async function aiCalls(): Promise<AiCall[]> {
   return ((await (await fetch(`${env.SANDBOX_URL}/__sandbox/ai`)).json()) as { calls: AiCall[] }).calls;
@@ -49,41 +38,17 @@ async function account(rules: unknown[], waitSeconds = 0) {
   return acc;
 }
 
-function message(accountExternalId: string, customerId: string, text: string): InboundMessage {
-  return {
-    channel: "whatsapp",
-    accountExternalId,
-    providerMessageId: newWamid(),
-    customerId,
-    sentAt: Date.now(),
-    kind: "text",
-    text,
-    hasAttachment: false,
-  };
-}
-
 async function callsSince(before: number, customerText?: string) {
   return (await aiCalls())
     .slice(before)
     .filter((c) => !customerText || c.userText.includes(customerText) || c.kind === "embed");
 }
 
-beforeAll(async () => {
-  const persona: Persona = { kind: "raw", prompt: "You are Chai & Co.'s friendly assistant." };
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
-});
+beforeAll(() => approvePersona({ kind: "raw", prompt: "You are Chai & Co.'s friendly assistant." }));
 
 beforeEach(async () => {
   await configureAi({ generateLatencyMs: 0, classifyLatencyMs: 0, failNext: 0 });
-  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
-  await grantCredits(env.DB, {
-    tenantId,
-    amount: 10,
-    source: "grant",
-    reference: `oa-${Date.now()}-${Math.random()}`,
-  });
+  await setBalance(10);
 });
 
 describe("AI calls (OpenAI-compatible provider)", () => {
@@ -92,7 +57,7 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const acc = await account([]);
     const customer = uniqueCustomer();
     const before = (await aiCalls()).length;
-    await pipeline.ingest([message(acc.externalId, customer, "overlap check: do you deliver?")]);
+    await pipeline.ingest([inboundText(acc.externalId, customer, "overlap check: do you deliver?")]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 8000 });
     const calls = await callsSince(before, "overlap check");
     const gen = calls.find((c) => c.kind === "generate")!;
@@ -108,7 +73,7 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const customer = uniqueCustomer();
     const before = (await aiCalls()).length;
     const texts = ["hi", "burst one", "burst two", "burst three", "do you deliver?"];
-    for (const t of texts) await pipeline.ingest([message(acc.externalId, customer, t)]);
+    for (const t of texts) await pipeline.ingest([inboundText(acc.externalId, customer, t)]);
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const calls = (await aiCalls()).slice(before);
@@ -141,9 +106,9 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const a = uniqueCustomer();
     const b = uniqueCustomer();
     const before = (await aiCalls()).length;
-    await pipeline.ingest([message(withIntent.externalId, a, "catering for an office party of 30")]);
+    await pipeline.ingest([inboundText(withIntent.externalId, a, "catering for an office party of 30")]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, a)).length > 0, { timeout: 5000 });
-    await pipeline.ingest([message(keywordsOnly.externalId, b, "what are your hours")]);
+    await pipeline.ingest([inboundText(keywordsOnly.externalId, b, "what are your hours")]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, b)).length > 0, { timeout: 5000 });
     const embeds = (await aiCalls()).slice(before).filter((c) => c.kind === "embed");
     expect(embeds.map((e) => e.userText)).toEqual(["catering for an office party of 30"]);
@@ -155,7 +120,7 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const customer = uniqueCustomer();
     const balance = await creditBalance(env.DB, tenantId);
     await configureAi({ failNext: 1 });
-    await pipeline.ingest([message(acc.externalId, customer, "retry check")]);
+    await pipeline.ingest([inboundText(acc.externalId, customer, "retry check")]);
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);

@@ -1,0 +1,60 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
+
+/**
+ * The pipeline under test in workerd, from its real wrangler.jsonc, with the sandbox (started in
+ * the global setup) as Meta, Discord and, for `ai: "openai"`, an OpenAI-compatible model server.
+ */
+export function pipelineTestConfig(opts: {
+  ai: "offline" | "openai";
+  include?: string[];
+  exclude?: string[];
+}) {
+  return defineConfig(async () => {
+    const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
+    return {
+      plugins: [
+        cloudflareTest(({ inject }) => {
+          const sandbox = String(inject("sandboxUrl"));
+          return {
+            wrangler: { configPath: "./wrangler.jsonc" },
+            remoteBindings: false,
+            miniflare: {
+              // Deliver queue messages at once instead of waiting to fill a batch.
+              queueConsumers: {
+                "concierge-safety": {
+                  maxBatchTimeout: 0.05,
+                  maxRetries: 3,
+                  deadLetterQueue: "concierge-safety-dlq",
+                },
+                "concierge-safety-dlq": { maxBatchTimeout: 0.05, maxRetries: 3 },
+              },
+              bindings: {
+                META_GRAPH_BASE_URL: `${sandbox}/graph/v24.0`,
+                DISCORD_API_BASE_URL: `${sandbox}/discord/api/v10`,
+                SANDBOX_URL: sandbox,
+                ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
+                WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+                DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
+                TEST_MIGRATIONS: migrations,
+                // Tests change config in D1 directly and expect the next message to see it.
+                CONFIG_CACHE_MS: "0",
+                AI_PROVIDER: opts.ai,
+                OPENAI_BASE_URL: `${sandbox}/openai/v1`,
+              },
+            },
+          };
+        }),
+      ],
+      test: {
+        ...(opts.include ? { include: opts.include } : {}),
+        ...(opts.exclude ? { exclude: opts.exclude } : {}),
+        globalSetup: ["../../packages/sandbox/src/vitest-setup.ts"],
+        setupFiles: ["./test/setup.ts"],
+        testTimeout: 20_000,
+      },
+    };
+  });
+}
