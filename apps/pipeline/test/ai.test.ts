@@ -5,7 +5,7 @@ import { creditBalance, recordPersonaVerdict } from "@concierge/storage";
 import { personaHash } from "@concierge/prompt";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { approvePersona, newAccount, pipeline, repliesTo, setBalance, tenantId } from "./helpers.ts";
+import { approvePersona, newAccount, pipeline, setBalance, tenantId } from "./helpers.ts";
 
 // The AI path through the real entry point (PIPELINE.ingest), the real DO, D1 and queue, with the
 // offline provider: deterministic, and it hands off when a customer asks for a person.
