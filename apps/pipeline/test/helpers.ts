@@ -32,11 +32,17 @@ export function inboundText(accountExternalId: string, customerId: string, text:
 }
 
 let phone = 0;
-/** A new WhatsApp number of the demo tenant with this reply config; `send` ingests as a customer. */
-export async function newAccount(config: unknown) {
+/** A new WhatsApp number of the demo tenant, with no reply config yet. */
+export function newBareAccount() {
   phone += 1;
   const externalId = `91${String(Date.now() % 1e9).padStart(9, "0")}${phone}`;
-  const account = await createChannelAccount(env.DB, { tenantId, channel: "whatsapp", externalId });
+  return createChannelAccount(env.DB, { tenantId, channel: "whatsapp", externalId });
+}
+
+/** A new WhatsApp number of the demo tenant with this reply config; `send` ingests as a customer. */
+export async function newAccount(config: unknown) {
+  const account = await newBareAccount();
+  const externalId = account.externalId;
   await saveReplyConfig(env.DB, tenantId, account.id, config);
   return {
     ...account,

@@ -1,29 +1,11 @@
-import { env, exports } from "cloudflare:workers";
-import { type Persona, personaHash } from "@concierge/prompt";
-import {
-  createChannelAccount,
-  createTenant,
-  creditBalance,
-  getReplyConfig,
-  grantCredits,
-  recordPersonaVerdict,
-  savePersona,
-} from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
-import { graphAttempts, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
-import { DEMO } from "@concierge/testing/seed";
+import { env } from "cloudflare:workers";
+import { createTenant, creditBalance, getReplyConfig, grantCredits } from "@concierge/storage";
+import { graphAttempts, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { approvePersona, inboundText, newBareAccount, pipeline, repliesTo, tenantId } from "./helpers.ts";
 
-const pipeline = exports.PipelineEntrypoint;
-const tenantId = DEMO.tenantId;
-
-let phone = 0;
-async function account() {
-  phone += 1;
-  const externalId = `9200${Date.now() % 1e7}${phone}`;
-  return createChannelAccount(env.DB, { tenantId, channel: "whatsapp", externalId });
-}
+const account = newBareAccount;
 
 const intentRules = {
   wait_seconds: 0,
@@ -62,20 +44,8 @@ describe("saving reply rules (RPC)", () => {
     const acc = await account();
     await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
     const customer = uniqueCustomer();
-    await pipeline.ingest([
-      {
-        channel: "whatsapp",
-        accountExternalId: acc.externalId,
-        providerMessageId: newWamid(),
-        customerId: customer,
-        sentAt: Date.now(),
-        kind: "text",
-        text: "Can I book a table for dinner tonight?",
-        hasAttachment: false,
-      },
-    ]);
-    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 5000 });
-    expect((await sentTo(env.SANDBOX_URL, customer))[0]!.text).toBe("Booked! (canned)");
+    await pipeline.ingest([inboundText(acc.externalId, customer, "Can I book a table for dinner tonight?")]);
+    expect((await repliesTo(customer))[0]!.text).toBe("Booked! (canned)");
   });
 
   it("refuses an invalid config with the field's path and keeps the previous one", async () => {
@@ -109,10 +79,7 @@ describe("saving reply rules (RPC)", () => {
 
 describe("the rules test panel (RPC)", () => {
   it("shows the matched rule and its reply without sending anything or spending a credit", async () => {
-    const persona: Persona = { kind: "raw", prompt: "You are the voice of Chai & Co." };
-    const hash = await personaHash(persona);
-    await savePersona(env.DB, tenantId, persona, hash);
-    await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
+    await approvePersona({ kind: "raw", prompt: "You are the voice of Chai & Co." });
     await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `panel-${Date.now()}` });
     const acc = await account();
     await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);

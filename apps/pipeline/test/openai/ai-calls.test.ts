@@ -1,9 +1,9 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createChannelAccount, creditBalance } from "@concierge/storage";
+import { creditBalance } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { approvePersona, inboundText, pipeline, setBalance, tenantId } from "../helpers.ts";
+import { approvePersona, inboundText, newBareAccount, pipeline, setBalance, tenantId } from "../helpers.ts";
 
 // The AI path against a real HTTP server speaking the OpenAI wire format (the sandbox's), so the
 // calls themselves can be counted and timed.
@@ -21,14 +21,8 @@ async function configureAi(settings: Record<string, number>) {
   await fetch(`${env.SANDBOX_URL}/__sandbox/ai`, { method: "POST", body: JSON.stringify(settings) });
 }
 
-let phone = 0;
 async function account(rules: unknown[], waitSeconds = 0) {
-  phone += 1;
-  const acc = await createChannelAccount(env.DB, {
-    tenantId,
-    channel: "whatsapp",
-    externalId: `9400${Date.now() % 1e7}${phone}`,
-  });
+  const acc = await newBareAccount();
   const saved = await pipeline.saveReplyConfig(tenantId, acc.id, {
     wait_seconds: waitSeconds,
     rules,
