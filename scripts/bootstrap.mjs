@@ -20,6 +20,7 @@ const tasks = {
   start: ["run", "dev"],
   test: ["run", "test:ci"],
   bench: ["run", "bench:run"],
+  screenshots: ["run", "screenshots:run"],
 };
 
 function run(cmd, args, extraEnv = {}) {

@@ -14,6 +14,7 @@ const DEV_VALUES: Record<string, string> = {
   META_APP_SECRET: TEST_SECRETS.metaAppSecret,
   WHATSAPP_VERIFY_TOKEN: TEST_SECRETS.whatsappVerifyToken,
   DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
+  GOOGLE_CLIENT_SECRET: TEST_SECRETS.googleClientSecret,
 };
 
 /** Fills .dev.vars from .dev.vars.example with development values, never overwriting yours. */
@@ -50,13 +51,15 @@ console.log(`
 Concierge is running locally.
 
   Sandbox (send a WhatsApp message as a customer)  ${stack.urls.sandbox}
-  Dashboard and public site                        ${stack.urls.dashboard}
+  Public site                                      ${stack.urls.dashboard}
+  Dashboard (development sign-in, no password)     ${stack.urls.dashboard}/sign-in
   meta-webhooks   POST /webhook/whatsapp           ${stack.urls["meta-webhooks"]}
   discord-interactions                             ${stack.urls["discord-interactions"]}
   email-inbound   (health)                         ${stack.urls["email-inbound"]}
 
 Demo tenant "${DEMO.tenantName}" answers on WhatsApp number ${DEMO.whatsapp.displayPhoneNumber}:
-try "what are your hours?" or "can I see the menu?" on the sandbox page.
+try "what are your hours?" or "can I see the menu?" on the sandbox page. Sign in to the
+dashboard choosing "The demo business" to edit its rules and watch its approvals.
 State lives in .local/state. Press Ctrl+C to stop.
 `);
 

@@ -73,7 +73,13 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         WHATSAPP_VERIFY_TOKEN: TEST_SECRETS.whatsappVerifyToken,
       };
     case "dashboard":
-      return { ENVIRONMENT: "local" };
+      return {
+        ENVIRONMENT: "local",
+        GOOGLE_CLIENT_ID: TEST_SECRETS.googleClientId,
+        GOOGLE_CLIENT_SECRET: TEST_SECRETS.googleClientSecret,
+        FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+        META_APP_SECRET: TEST_SECRETS.metaAppSecret,
+      };
     default:
       return {};
   }
@@ -116,6 +122,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     graphToken: opts.useDevVars
       ? (devVars("pipeline").WHATSAPP_ACCESS_TOKEN ?? TEST_SECRETS.whatsappToken)
       : TEST_SECRETS.whatsappToken,
+    googleClientId: TEST_SECRETS.googleClientId,
+    googleClientSecret: TEST_SECRETS.googleClientSecret,
+    facebookAppId: TEST_SECRETS.facebookAppId,
     phoneNumbers: [
       {
         id: DEMO.whatsapp.phoneNumberId,
@@ -145,6 +154,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           // The sandbox's address is only known now, whatever .dev.vars says.
           ...(app === "pipeline"
             ? { META_GRAPH_BASE_URL: sandbox.graphBaseUrl, DISCORD_API_BASE_URL: sandbox.discordBaseUrl }
+            : {}),
+          ...(app === "dashboard"
+            ? {
+                GOOGLE_OAUTH_BASE_URL: sandbox.googleBaseUrl,
+                META_DIALOG_BASE_URL: sandbox.facebookDialogBaseUrl,
+                META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
+              }
             : {}),
           ...(app === "pipeline" && opts.ai === "sandbox"
             ? { AI_PROVIDER: "openai", OPENAI_BASE_URL: sandbox.openAiBaseUrl }

@@ -1,14 +1,59 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
 import { pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
 
-export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.jsonc" },
-      remoteBindings: false,
-      miniflare: { workers: [pipelineAuxWorker(inject("sandboxUrl"))] },
-    })),
-  ],
-  test: { globalSetup: ["../../packages/sandbox/src/vitest-setup.ts"] },
+// The dashboard in workerd from its real config, with the pipeline beside it as an auxiliary
+// Worker (real RPC, D1 shared by id, Durable Objects, queues) and the sandbox playing Google,
+// Facebook and Meta. Browser tests run separately against the whole local stack.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => {
+        const sandbox = String(inject("sandboxUrl"));
+        const pipeline = pipelineAuxWorker(sandbox);
+        return {
+          wrangler: { configPath: "./wrangler.jsonc" },
+          remoteBindings: false,
+          miniflare: {
+            bindings: {
+              ENVIRONMENT: "local",
+              GOOGLE_OAUTH_BASE_URL: `${sandbox}/google`,
+              GOOGLE_CLIENT_ID: TEST_SECRETS.googleClientId,
+              GOOGLE_CLIENT_SECRET: TEST_SECRETS.googleClientSecret,
+              META_DIALOG_BASE_URL: `${sandbox}/facebook/v24.0`,
+              META_GRAPH_BASE_URL: `${sandbox}/graph/v24.0`,
+              FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+              META_APP_SECRET: TEST_SECRETS.metaAppSecret,
+              SANDBOX_URL: sandbox,
+              TEST_MIGRATIONS: migrations,
+            },
+            workers: [
+              {
+                ...pipeline,
+                bindings: { ...pipeline.bindings, CONFIG_CACHE_MS: "0" },
+                // Safety verdicts arrive at once instead of after a batch fills.
+                queueConsumers: {
+                  "concierge-safety": {
+                    maxBatchTimeout: 0.05,
+                    maxRetries: 3,
+                    deadLetterQueue: "concierge-safety-dlq",
+                  },
+                  "concierge-safety-dlq": { maxBatchTimeout: 0.05, maxRetries: 3 },
+                },
+              },
+            ],
+          },
+        };
+      }),
+    ],
+    test: {
+      include: ["test/*.test.ts"],
+      globalSetup: ["../../packages/sandbox/src/vitest-setup.ts"],
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 20_000,
+    },
+  };
 });

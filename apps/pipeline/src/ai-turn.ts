@@ -2,7 +2,7 @@ import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { createLogger, errorFields } from "@concierge/core";
 import { INJECTION_SCAN, buildEnvelope, extractHandoff, readVerdict, renderPersona } from "@concierge/prompt";
 import { assessRisk } from "@concierge/rules";
-import { creditBalance, debitCredit, getPersona, restoreCredit } from "@concierge/storage";
+import { type PersonaRow, creditBalance, debitCredit, getPersona, restoreCredit } from "@concierge/storage";
 import type { PipelineEnv } from "./env.ts";
 import { notifyTenant, tenantSettings } from "./notify.ts";
 import type { Turn } from "./turn.ts";
@@ -44,6 +44,61 @@ export function creditReference(turn: Turn, attempt: number): string {
   return `ai:${turn.thread.key}:${turn.id}:${attempt}`;
 }
 
+/** What the model made of one request, before any credit bookkeeping. */
+export type ModelAnswer =
+  /** `hold` lists why a person must approve it first (the rule says always, or the risk check). */
+  | { kind: "reply"; text: string; handoff: boolean; hold: string[] | null }
+  /** The injection scan flagged the customer's text: no reply. */
+  | { kind: "flagged" }
+  /** Nothing left once the handoff sentinel is stripped. */
+  | { kind: "empty" }
+  /** The scan or the generation call failed (worth trying again later). */
+  | { kind: "failed"; error: unknown };
+
+/**
+ * The AI call itself, shared by a conversation's turn and the dashboard's preview so that the
+ * preview shows exactly what a customer would get: the envelope (persona and rule prompt), the
+ * injection scan alongside generation, the handoff sentinel and the approval decision.
+ */
+export async function askModel(
+  env: PipelineEnv,
+  persona: PersonaRow,
+  plan: AiPlan,
+  history: ChatMessage[],
+  customerText: string,
+): Promise<ModelAnswer> {
+  const envelope = buildEnvelope({
+    persona: renderPersona(persona.persona),
+    ...(plan.rulePrompt ? { rulePrompt: plan.rulePrompt } : {}),
+    holding: plan.holding,
+  });
+  const ai = createAiProvider(env);
+  // The scan runs alongside generation, so it adds no latency; its verdict decides afterwards.
+  const [scan, generation] = await Promise.allSettled([
+    ai.classify({
+      system: INJECTION_SCAN,
+      messages: [{ role: "user", content: customerText }],
+      maxTokens: 5,
+    }),
+    ai.generate({
+      system: envelope.system,
+      messages: [...history, { role: "user", content: customerText }],
+    }),
+  ]);
+  if (scan.status === "rejected" || generation.status === "rejected") {
+    const error = scan.status === "rejected" ? scan.reason : (generation as PromiseRejectedResult).reason;
+    return { kind: "failed", error };
+  }
+  if (!readVerdict(scan.value.text).safe) return { kind: "flagged" };
+  const { handoff, text } = extractHandoff(generation.value.text);
+  if (!text.trim()) return { kind: "empty" };
+  const offTopics = persona.persona.kind === "builder" ? persona.persona.offTopics : [];
+  const risk = assessRisk({ draft: text, offTopics });
+  const hold =
+    plan.approval === "always" ? ["approval_always", ...risk.reasons] : risk.hold ? risk.reasons : null;
+  return { kind: "reply", text, handoff: handoff && !plan.holding, hold };
+}
+
 /**
  * One AI reply: persona safety gate → credit debit → injection scan alongside generation →
  * handoff sentinel. Every path that took a credit and produces no reply gives it back.
@@ -71,45 +126,22 @@ export async function generateAiReply(
   }
   try {
     const customerText = turn.messages.map((m) => m.text).join("\n");
-    const envelope = buildEnvelope({
-      persona: renderPersona(persona.persona),
-      ...(plan.rulePrompt ? { rulePrompt: plan.rulePrompt } : {}),
-      holding: plan.holding,
-    });
-    const ai = createAiProvider(env);
-    // The scan runs alongside generation, so it adds no latency; its verdict decides afterwards.
-    const [scan, generation] = await Promise.allSettled([
-      ai.classify({
-        system: INJECTION_SCAN,
-        messages: [{ role: "user", content: customerText }],
-        maxTokens: 5,
-      }),
-      ai.generate({
-        system: envelope.system,
-        messages: [...history, { role: "user", content: customerText }],
-      }),
-    ]);
-    if (scan.status === "rejected" || generation.status === "rejected") {
-      const err = scan.status === "rejected" ? scan.reason : (generation as PromiseRejectedResult).reason;
-      log.warn("ai.call_failed", { ...fields, ...errorFields(err) });
+    const answer = await askModel(env, persona, plan, history, customerText);
+    if (answer.kind === "failed") {
+      log.warn("ai.call_failed", { ...fields, ...errorFields(answer.error) });
       await restoreCredit(env.DB, tenantId, ref);
       return { kind: "retry" };
     }
-    if (!readVerdict(scan.value.text).safe) {
+    if (answer.kind === "flagged") {
       await restoreCredit(env.DB, tenantId, ref);
       log.warn("ai.injection_flagged", fields);
       return { kind: "none", action: "injection_flagged" };
     }
-    const { handoff, text } = extractHandoff(generation.value.text);
-    if (!text.trim()) {
+    if (answer.kind === "empty") {
       await restoreCredit(env.DB, tenantId, ref);
       return { kind: "none", action: "ai_empty" };
     }
-    const offTopics = persona.persona.kind === "builder" ? persona.persona.offTopics : [];
-    const risk = assessRisk({ draft: text, offTopics });
-    const hold =
-      plan.approval === "always" ? ["approval_always", ...risk.reasons] : risk.hold ? risk.reasons : null;
-    return { kind: "reply", text, handoff: handoff && !plan.holding, creditRef: ref, hold };
+    return { kind: "reply", text: answer.text, handoff: answer.handoff, creditRef: ref, hold: answer.hold };
   } catch (err) {
     // Anything that fails after the debit gives the credit back before the turn is retried.
     await restoreCredit(env.DB, tenantId, ref);

@@ -59,6 +59,12 @@ type PendingRow = {
  */
 export class ConversationDO extends DurableObject<PipelineEnv> {
   private readonly sql: SqlStorage;
+  /**
+   * Set when the tenant was deleted and this object purged: work still in flight (a turn awaiting
+   * the model) must neither write again nor re-arm the alarm. Its tables are gone as well, so any
+   * write it attempts fails instead of re-creating data.
+   */
+  private purged = false;
 
   constructor(ctx: DurableObjectState, env: PipelineEnv) {
     super(ctx, env);
@@ -102,7 +108,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     );
   }
 
-  async accept(input: AcceptInput): Promise<{ status: "accepted" | "duplicate" }> {
+  async accept(input: AcceptInput): Promise<{ status: "accepted" | "duplicate" | "unknown_account" }> {
+    // The tenant is being deleted (a lookup cached elsewhere can still lead here): refuse.
+    if (this.purged) return { status: "unknown_account" };
     const now = Date.now();
     // No await between the check and the inserts: no other request can interleave here.
     const dup = this.sql
@@ -126,25 +134,52 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     // message gets its own turn when that one is done.
     if (this.get("turn_seq") === null) {
       const first = this.sql.exec<{ at: number }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
-      await this.ctx.storage.setAlarm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
+      await this.arm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
     }
     // The output gate holds this reply until the writes above are durable.
     return { status: "accepted" };
   }
 
   override async alarm(): Promise<void> {
+    if (this.purged) return;
     try {
       await this.runAlarm();
     } catch (err) {
+      if (this.purged) return;
       // Whatever failed outside a turn (reading settings, paging, scheduling): never leave the
       // object without a next alarm, or accepted messages would wait for the next customer word.
       log.error("alarm.failed", errorFields(err));
-      await this.ctx.storage.setAlarm(Date.now() + PAGE_RETRY_MS);
+      await this.arm(Date.now() + PAGE_RETRY_MS);
     }
+  }
+
+  /** Every alarm goes through here: a purged object never arms one again. */
+  private async arm(at: number): Promise<void> {
+    if (!this.purged) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * The tenant is deleted: everything this thread holds (pending messages, history, drafts,
+   * de-duplication ids, state) and its alarm go, at once. Safe to call again, or on an object that
+   * never held anything.
+   */
+  async purge(): Promise<void> {
+    this.purged = true;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   private async runAlarm(): Promise<void> {
     const threadJson = this.get("thread");
+    if (threadJson) {
+      const { tenantId, accountId } = JSON.parse(threadJson) as Thread;
+      if (!(await tenantSettings(this.env, tenantId))) {
+        // The tenant was deleted after this object accepted something the deletion could not see
+        // (no metadata yet). Nothing of it may stay, and nothing re-arms.
+        log.info("conversation.tenant_gone", { tenant_id: tenantId, account_id: accountId });
+        return this.purge();
+      }
+    }
     // A turn keeps the messages it started with across retries: its id, outbox row and credit
     // reference stay the same even when more messages arrive meanwhile.
     const fixed = this.get("turn_seq");
@@ -202,6 +237,8 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread, lastSeq);
       this.finishTurn(lastSeq, turnId);
     } catch (err) {
+      // Purged while the turn ran (the tenant was deleted): its tables are gone, hence the failure.
+      if (this.purged) return;
       log.error("turn.failed", {
         ...errorFields(err),
         tenant_id: thread.tenantId,
@@ -209,6 +246,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       });
       return this.retryLater(pending[0]!.accepted_at, null, thread, lastSeq);
     }
+    if (this.purged) return;
     await this.flushPage(thread);
     await this.afterTurn(timing);
   }
@@ -282,6 +320,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
 
   /** The held draft's text, for the person deciding (the dashboard or the Discord inbox). */
   async readDraft(approvalId: string): Promise<string | null> {
+    if (this.purged) return null;
     const thread = this.thread();
     const row = this.sql
       .exec<{ sealed: string }>("SELECT sealed FROM drafts WHERE approval_id = ?", approvalId)
@@ -298,6 +337,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     approvalId: string,
     editedText: string | null,
   ): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string }> {
+    if (this.purged) return { ok: false, retryable: false, reason: "The draft is no longer here." };
     const thread = this.thread();
     const row = this.sql
       .exec<{ reply_to: string }>("SELECT reply_to FROM drafts WHERE approval_id = ?", approvalId)
@@ -342,6 +382,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
 
   /** A person has taken over: the holding pattern or the silence ends, and rules apply again. */
   async resolveHandoff(): Promise<{ wasInHandoff: boolean }> {
+    if (this.purged) return { wasInHandoff: false };
     const was = this.get("handoff_since") !== null;
     this.sql.exec("DELETE FROM state WHERE k IN ('handoff_since', 'page_pending')");
     return { wasInHandoff: was };
@@ -349,6 +390,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
 
   /** A rejected or expired draft's text leaves storage. */
   async dropDraft(approvalId: string): Promise<void> {
+    if (this.purged) return;
     this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);
   }
 
@@ -426,12 +468,12 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       log.error("turn.given_up", { tenant_id: thread.tenantId, account_id: thread.accountId, attempts });
       this.finishTurn(lastSeq, `turn:${lastSeq}`);
       const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
-      if (left > 0) await this.ctx.storage.setAlarm(Date.now());
+      if (left > 0) await this.arm(Date.now());
       return;
     }
     this.set("attempts", String(attempts));
     const backoff = Math.min(2 ** attempts * 1000, 10 * 60_000);
-    await this.ctx.storage.setAlarm(Date.now() + Math.max(afterMs ?? 0, backoff));
+    await this.arm(Date.now() + Math.max(afterMs ?? 0, backoff));
   }
 
   /**
@@ -442,13 +484,13 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
     if (left > 0) {
       if ((await this.ctx.storage.getAlarm()) === null) {
-        await this.ctx.storage.setAlarm(Date.now() + Number(this.get("wait_ms") ?? 0));
+        await this.arm(Date.now() + Number(this.get("wait_ms") ?? 0));
       }
     } else if (this.get("page_pending")) {
-      await this.ctx.storage.setAlarm(Date.now() + PAGE_RETRY_MS);
+      await this.arm(Date.now() + PAGE_RETRY_MS);
     } else {
       const last = Number(this.get("last_activity_at") ?? Date.now());
-      await this.ctx.storage.setAlarm(last + timing.idleGapMinutes * 60_000);
+      await this.arm(last + timing.idleGapMinutes * 60_000);
     }
     this.prune();
   }
@@ -468,8 +510,8 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       this.sql.exec("DELETE FROM history");
       this.sql.exec("DELETE FROM state WHERE k = 'handoff_since'");
     }
-    if (this.get("page_pending")) await this.ctx.storage.setAlarm(Date.now() + PAGE_RETRY_MS);
-    else if (Date.now() < idleAt) await this.ctx.storage.setAlarm(idleAt);
+    if (this.get("page_pending")) await this.arm(Date.now() + PAGE_RETRY_MS);
+    else if (Date.now() < idleAt) await this.arm(idleAt);
     this.prune();
   }
 

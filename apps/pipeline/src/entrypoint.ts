@@ -41,6 +41,8 @@ import type { AcceptInput } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 import { configCache } from "./config-cache.ts";
 import { forgetTenantKeys, tenantKey } from "./keys.ts";
+import { type AiPreview, previewAiReply } from "./preview.ts";
+import { type NewTenant, createTenant, deleteTenant } from "./tenant-lifecycle.ts";
 
 const log = createLogger("pipeline");
 
@@ -172,6 +174,21 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     };
   }
 
+  /**
+   * The test panel's opt-in AI preview: the reply the matched AI rule would really produce, for
+   * exactly one credit (once per `previewId`, so a retried click never pays twice; given back if
+   * generation fails). Sends nothing and touches no conversation. Refused, with nothing spent,
+   * when a canned rule matches or the persona is not approved.
+   */
+  async previewAiReply(
+    tenantId: string,
+    accountId: string,
+    text: string,
+    previewId: string,
+  ): Promise<RpcResult<AiPreview>> {
+    return previewAiReply(this.env, tenantId, accountId, text, previewId);
+  }
+
   /** Conversation settings: idle gap, handoff cooldown, history cap, default wait, low balance. */
   async saveConversationSettings(
     tenantId: string,
@@ -222,6 +239,25 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     forgetTenantKeys(tenantId);
     log.info("tenant.key_rotated", { tenant_id: tenantId, version });
     return { ok: true, version };
+  }
+
+  /**
+   * Signs up a new tenant with its own data key. Here rather than in the dashboard because only
+   * the pipeline holds ENCRYPTION_KEY, which wraps the key.
+   */
+  async createTenant(input: NewTenant): Promise<RpcResult<{ tenantId: string }>> {
+    return createTenant(this.env, input);
+  }
+
+  /**
+   * Deletes the tenant and everything of it: every D1 row, every conversation's stored state and
+   * its data key (crypto-shredding). Safe to call again after a failure; a tenant already gone is
+   * `not_found`.
+   */
+  async deleteTenant(
+    tenantId: string,
+  ): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
+    return deleteTenant(this.env, tenantId);
   }
 
   /**

@@ -1,11 +1,11 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { LOCALES, formatMoney, formatNumber, hasMessage, translator } from "./index.ts";
+import { formatMoney, formatNumber, hasMessage, LOCALES, translator } from "./index.ts";
 
 const repo = path.join(import.meta.dirname, "../../..");
 
-/** Every `t("id"` / `translate("id"` in the Workers' and packages' source. */
+/** Every `t("id"` / `msg("id"` in the Workers' and packages' source. */
 function idsUsedInCode(): string[] {
   const ids = new Set<string>();
   for (const top of ["apps", "packages"]) {
@@ -18,7 +18,7 @@ function idsUsedInCode(): string[] {
         file.endsWith(".test.ts")
       )
         continue;
-      for (const m of readFileSync(file, "utf8").matchAll(/\bt\(\s*"([a-z0-9-]+)"/g)) ids.add(m[1]!);
+      for (const m of readFileSync(file, "utf8").matchAll(/\b(?:t|msg)\(\s*"([a-z0-9-]+)"/g)) ids.add(m[1]!);
     }
   }
   return [...ids].sort();

@@ -32,6 +32,14 @@ export function translator(locale: string): Translate {
   };
 }
 
+/**
+ * Marks a string as a message id passed around before it is translated (validation messages,
+ * error pages), so the "every id exists" test finds it like a `t("id")` call.
+ */
+export function msg<const T extends string>(id: T): T {
+  return id;
+}
+
 /** Whether every shipped locale has this message. */
 export function hasMessage(id: string): boolean {
   return LOCALES.every((l) => bundle(l).hasMessage(id));

@@ -1,4 +1,4 @@
-export * from "./graph.ts";
-export * from "./server.ts";
 export * from "./ai.ts";
 export * from "./discord.ts";
+export * from "./graph.ts";
+export * from "./server.ts";

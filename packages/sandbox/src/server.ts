@@ -1,9 +1,10 @@
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
 import { FakeAi } from "./ai.ts";
 import { FakeDiscord } from "./discord.ts";
-import { type Fault, FakeGraph } from "./graph.ts";
+import { FakeGraph, type Fault } from "./graph.ts";
+import { FakeOAuth, type OAuthReply } from "./oauth.ts";
 import { customerPage } from "./page.ts";
 
 export type SandboxOptions = {
@@ -17,6 +18,11 @@ export type SandboxOptions = {
   graphToken?: string | null;
   /** The bot token the fake Discord API expects; null accepts any. */
   discordToken?: string | null;
+  /** The Google OAuth client the fake Google expects; null accepts any. */
+  googleClientId?: string | null;
+  googleClientSecret?: string | null;
+  /** The Facebook app id the fake Facebook Login expects (its secret is `appSecret`); null accepts any. */
+  facebookAppId?: string | null;
   /** Phone numbers shown on the customer page. */
   phoneNumbers?: { id: string; display: string; business: string }[];
 };
@@ -32,11 +38,20 @@ export type Sandbox = {
   discord: FakeDiscord;
   /** Value for DISCORD_API_BASE_URL. */
   discordBaseUrl: string;
+  /** The fake Google OpenID provider (`oauth.google`) and Facebook Login (`oauth.facebook`). */
+  oauth: FakeOAuth;
+  /** Value for GOOGLE_OAUTH_BASE_URL: the issuer; discovery at /.well-known/openid-configuration. */
+  googleBaseUrl: string;
+  /** Value for META_DIALOG_BASE_URL (www.facebook.com/vX); the code exchange is on graphBaseUrl. */
+  facebookDialogBaseUrl: string;
   setWebhookUrl(url: string): void;
   close(): Promise<void>;
 };
 
 const GRAPH_SEND = /^\/graph\/(v\d+\.\d+)\/([^/]+)\/messages$/;
+const GRAPH_OAUTH_TOKEN = /^\/graph\/v\d+\.\d+\/oauth\/access_token$/;
+const GRAPH_ME = /^\/graph\/v\d+\.\d+\/me$/;
+const FACEBOOK_DIALOG = /^\/facebook\/v\d+\.\d+\/dialog\/oauth$/;
 const MAX_BODY = 1024 * 1024;
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -69,11 +84,22 @@ function send(
   res.end(isText ? body : JSON.stringify(body));
 }
 
+function reply(res: ServerResponse, r: OAuthReply): void {
+  send(res, r.status, r.body, r.headers);
+}
+
 /** Starts the sandbox: the fake Graph API, the customer page and its small JSON API. */
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const graph = new FakeGraph(opts.graphToken ?? null);
   const ai = new FakeAi();
   const discord = new FakeDiscord(opts.discordToken ?? null);
+  const oauth = new FakeOAuth({
+    googleClientId: opts.googleClientId ?? null,
+    googleClientSecret: opts.googleClientSecret ?? null,
+    facebookAppId: opts.facebookAppId ?? null,
+    facebookAppSecret: opts.appSecret,
+  });
+  const { google, facebook } = oauth;
   let webhookUrl = opts.whatsappWebhookUrl ?? "";
   const phoneNumbers = opts.phoneNumbers ?? [];
 
@@ -106,6 +132,26 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         );
         return send(res, r.status, r.body);
       }
+      if (req.method === "GET") {
+        const path = url.pathname;
+        const query = url.searchParams;
+        const auth = req.headers.authorization;
+        if (path === "/google/.well-known/openid-configuration") return reply(res, google.discovery());
+        if (path === "/google/o/oauth2/v2/auth") return reply(res, google.authorize(query, path));
+        if (path === "/google/oauth2/v3/certs") return reply(res, google.jwks());
+        if (path === "/google/oauth2/v3/userinfo") return reply(res, google.userinfo(auth));
+        if (FACEBOOK_DIALOG.test(path)) return reply(res, facebook.dialog(query, path));
+        if (GRAPH_OAUTH_TOKEN.test(path)) return reply(res, facebook.accessToken(query));
+        if (GRAPH_ME.test(path)) return reply(res, facebook.me(query, auth));
+        if (path === "/__sandbox/oauth") return send(res, 200, { tokenRequests: oauth.tokenRequests });
+      }
+      if (url.pathname === "/google/token" && req.method === "POST") {
+        const r = google.token(req.headers["content-type"], req.headers.authorization, await readBody(req));
+        return reply(res, r);
+      }
+      if (url.pathname === "/__sandbox/oauth/faults" && req.method === "POST") {
+        return reply(res, oauth.injectFault(JSON.parse(await readBody(req))));
+      }
       if (url.pathname === "/__sandbox/discord" && req.method === "GET")
         return send(res, 200, { messages: discord.messages });
       if (url.pathname === "/__sandbox/ai" && req.method === "GET")
@@ -125,6 +171,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (url.pathname === "/__sandbox/reset" && req.method === "POST") {
         graph.reset();
         ai.reset();
+        oauth.reset();
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
@@ -169,6 +216,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  // The issuer names the port, which is known only now; no request can arrive before this runs.
+  google.issuer = `${url}/google`;
   return {
     url,
     graphBaseUrl: `${url}/graph/v24.0`,
@@ -177,6 +226,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     openAiBaseUrl: `${url}/openai/v1`,
     discord,
     discordBaseUrl: `${url}/discord/api/v10`,
+    oauth,
+    googleBaseUrl: google.issuer,
+    facebookDialogBaseUrl: `${url}/facebook/v24.0`,
     setWebhookUrl: (u) => {
       webhookUrl = u;
     },

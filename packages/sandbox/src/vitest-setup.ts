@@ -1,6 +1,6 @@
-import { startSandbox } from "./server.ts";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import type { TestProject } from "vitest/node";
+import { startSandbox } from "./server.ts";
 
 /** The fake outside world for this test run: a real HTTP server speaking Graph's wire format. */
 export default async function ({ provide }: TestProject) {
@@ -8,6 +8,9 @@ export default async function ({ provide }: TestProject) {
     appSecret: TEST_SECRETS.metaAppSecret,
     graphToken: TEST_SECRETS.whatsappToken,
     discordToken: TEST_SECRETS.discordBotToken,
+    googleClientId: TEST_SECRETS.googleClientId,
+    googleClientSecret: TEST_SECRETS.googleClientSecret,
+    facebookAppId: TEST_SECRETS.facebookAppId,
   });
   provide("sandboxUrl", sandbox.url);
   return () => sandbox.close();

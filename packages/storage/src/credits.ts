@@ -104,3 +104,20 @@ export async function creditBalance(db: D1Database, tenantId: string, now = Date
     .first<{ balance: number }>();
   return row?.balance ?? 0;
 }
+
+/** When a debit with this reference was taken, and whether it has been given back; null if never. */
+export async function creditDebit(
+  db: D1Database,
+  tenantId: string,
+  reference: string,
+): Promise<{ at: number; restored: boolean } | null> {
+  const row = await db
+    .prepare(
+      `SELECT d.created_at AS at,
+              EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = d.tenant_id AND r.reference = 'restore:' || d.reference) AS restored
+         FROM credit_ledger d WHERE d.tenant_id = ? AND d.reference = ? AND d.delta < 0`,
+    )
+    .bind(tenantId, reference)
+    .first<{ at: number; restored: number }>();
+  return row ? { at: row.at, restored: row.restored === 1 } : null;
+}

@@ -7,21 +7,22 @@ export type TenantRow = { id: string; name: string; locale: string; status: "act
 export async function createTenant(
   db: D1Database,
   masterKeyB64: string,
-  input: { id?: string; name: string; locale?: string },
-): Promise<TenantRow> {
+  input: { id?: string; name: string; locale?: string; currency?: "INR" | "USD" },
+): Promise<TenantRow & { currency: "INR" | "USD" }> {
   const id = input.id ?? newId("t");
   const wrapped = await newWrappedDataKey(await importMasterKey(masterKeyB64), id);
   const now = Date.now();
   const locale = input.locale ?? "en-IN";
+  const currency = input.currency ?? "INR";
   await db.batch([
     db
-      .prepare("INSERT INTO tenants (id, name, locale, created_at) VALUES (?, ?, ?, ?)")
-      .bind(id, input.name, locale, now),
+      .prepare("INSERT INTO tenants (id, name, locale, currency, created_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(id, input.name, locale, currency, now),
     db
       .prepare("INSERT INTO tenant_keys (tenant_id, version, wrapped_key, created_at) VALUES (?, 1, ?, ?)")
       .bind(id, wrapped, now),
   ]);
-  return { id, name: input.name, locale, status: "active" };
+  return { id, name: input.name, locale, status: "active", currency };
 }
 
 export async function getTenant(db: D1Database, id: string): Promise<TenantRow | null> {

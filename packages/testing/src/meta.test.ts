@@ -1,4 +1,4 @@
-import { verifyMetaSignature, utf8 } from "@concierge/crypto";
+import { utf8, verifyMetaSignature } from "@concierge/crypto";
 import { describe, expect, it } from "vitest";
 import { metaJson, signedMetaRequest, whatsappWebhook } from "./meta.ts";
 

@@ -9,4 +9,7 @@ export const TEST_SECRETS = {
   metaAppSecret: "sandbox-meta-app-secret",
   whatsappVerifyToken: "sandbox-verify-token",
   discordBotToken: "sandbox-discord-bot-token",
+  googleClientId: "sandbox-google-client.apps.googleusercontent.com",
+  googleClientSecret: "sandbox-google-client-secret",
+  facebookAppId: "100000000000001",
 } as const;

@@ -1,4 +1,4 @@
-import { createChannelAccount, getTenant, saveReplyConfig, createTenant } from "@concierge/storage";
+import { createChannelAccount, createTenant, getTenant, saveReplyConfig } from "@concierge/storage";
 
 /** The demo tenant `npm start` seeds and the tests build on: one WhatsApp number, canned rules. */
 export const DEMO = {

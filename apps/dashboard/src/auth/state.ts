@@ -1,0 +1,47 @@
+import { toBase64Url, utf8 } from "@concierge/crypto";
+import * as v from "valibot";
+
+/** How long a person may take at the provider's consent screen. */
+const STATE_TTL_SECONDS = 600;
+
+export const PendingSignInSchema = v.object({
+  provider: v.picklist(["google", "facebook"]),
+  next: v.string(),
+  /** PKCE verifier and OIDC nonce (Google); Facebook Login uses only `state`. */
+  verifier: v.optional(v.string()),
+  nonce: v.optional(v.string()),
+});
+export type PendingSignIn = v.InferOutput<typeof PendingSignInSchema>;
+
+export function randomString(bytes = 32): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+export async function pkceChallenge(verifier: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(verifier))));
+}
+
+/** Remembers a sign-in in progress under its `state`; the key expires on its own. */
+export async function putPendingSignIn(
+  kv: KVNamespace,
+  state: string,
+  pending: PendingSignIn,
+): Promise<void> {
+  await kv.put(`signin:${state}`, JSON.stringify(pending), { expirationTtl: STATE_TTL_SECONDS });
+}
+
+/** Takes (reads and deletes) a pending sign-in: a `state` works once. */
+export async function takePendingSignIn(kv: KVNamespace, state: string): Promise<PendingSignIn | null> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(state)) return null;
+  const raw = await kv.get(`signin:${state}`);
+  if (!raw) return null;
+  await kv.delete(`signin:${state}`);
+  const parsed = v.safeParse(PendingSignInSchema, JSON.parse(raw));
+  return parsed.success ? parsed.output : null;
+}
+
+/** Only our own paths: an open redirect after sign-in would hand the session page to anyone. */
+export function safeNext(next: string | null | undefined): string {
+  const ok = next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\");
+  return ok && next ? next : "/admin";
+}

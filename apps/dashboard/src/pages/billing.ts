@@ -1,0 +1,214 @@
+import { formatNumber, msg } from "@concierge/i18n";
+import {
+  type CreditLot,
+  creditBalance,
+  getTenantSettings,
+  type LedgerEntry,
+  listCreditLots,
+  listLedgerPage,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { errorSummary, type FieldErrors, field, num, validate } from "../forms.ts";
+import { type Html, html } from "../html.ts";
+import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
+import { csrfField, page } from "../layout.ts";
+import { formatDate, formatDateTime } from "./insights.ts";
+
+/** Ledger entries per page; older ones are behind the `?before=` cursor. */
+export const LEDGER_PAGE = 50;
+
+export const ThresholdFormSchema = v.object({
+  lowBalanceThreshold: v.pipe(
+    v.number(msg("err-number")),
+    v.integer(msg("err-integer")),
+    v.minValue(0, msg("billing-err-threshold-range")),
+    v.maxValue(1_000_000, msg("billing-err-threshold-range")),
+  ),
+});
+
+const REASON: Record<LedgerEntry["reason"], string> = {
+  purchase: msg("billing-reason-purchase"),
+  grant: msg("billing-reason-grant"),
+  ai_reply: msg("billing-reason-ai-reply"),
+  restore: msg("billing-reason-restore"),
+};
+
+const SOURCE: Record<CreditLot["source"], string> = {
+  purchase: msg("billing-source-purchase"),
+  grant: msg("billing-source-grant"),
+};
+
+/** `?before=` as a positive whole number; anything else is the first page. */
+function cursor(url: URL): number | null {
+  const raw = url.searchParams.get("before");
+  if (!raw || !/^\d{1,15}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n > 0 ? n : null;
+}
+
+function lotsSection(c: AuthedCtx, lots: CreditLot[], now: number): Html {
+  const { t } = c;
+  const n = (x: number) => formatNumber(c.locale, x);
+  const body =
+    lots.length === 0
+      ? html`<p class="card">${t("billing-no-lots")}</p>`
+      : html`<div class="table-wrap"><table id="lots">
+<thead><tr><th scope="col">${t("billing-col-source")}</th><th scope="col">${t("billing-col-added")}</th><th scope="col" class="num">${t("billing-col-granted")}</th><th scope="col" class="num">${t("billing-col-remaining")}</th><th scope="col">${t("billing-col-expiry")}</th></tr></thead>
+<tbody>
+${lots.map(
+  (l) => html`<tr>
+<td>${t(SOURCE[l.source])}</td>
+<td>${formatDate(c.locale, l.createdAt)}</td>
+<td class="num">${n(l.granted)}</td>
+<td class="num">${n(l.remaining)}</td>
+<td>${
+    l.expiresAt === null
+      ? t("billing-never-expires")
+      : l.expiresAt <= now
+        ? html`<span class="badge warn">${t("billing-expired")}</span> ${formatDate(c.locale, l.expiresAt)}`
+        : formatDate(c.locale, l.expiresAt)
+  }</td>
+</tr>`,
+)}
+</tbody></table></div>`;
+  return html`<section aria-labelledby="lots-h">
+<h2 id="lots-h">${t("billing-lots")}</h2>
+<p class="muted">${t("billing-lots-lead")}</p>
+${body}
+</section>`;
+}
+
+function ledgerSection(
+  c: AuthedCtx,
+  ledger: { entries: LedgerEntry[]; next: number | null },
+  before: number | null,
+): Html {
+  const { t } = c;
+  const body =
+    ledger.entries.length === 0
+      ? html`<p class="card">${t("billing-no-ledger")}</p>`
+      : html`<div class="table-wrap"><table id="ledger">
+<thead><tr><th scope="col">${t("billing-col-date")}</th><th scope="col">${t("billing-col-reason")}</th><th scope="col" class="num">${t("billing-col-change")}</th><th scope="col">${t("billing-col-reference")}</th></tr></thead>
+<tbody>
+${ledger.entries.map(
+  (e) => html`<tr data-entry="${e.id}">
+<td>${formatDateTime(c.locale, e.createdAt)}</td>
+<td>${t(REASON[e.reason])}</td>
+<td class="num">${e.delta > 0 ? "+" : "−"}${formatNumber(c.locale, Math.abs(e.delta))}</td>
+<td class="bl-ref">${e.reference}</td>
+</tr>`,
+)}
+</tbody></table></div>`;
+  const nav =
+    before !== null || ledger.next !== null
+      ? html`<nav class="row" aria-label="${t("billing-ledger-pages")}">
+${before !== null ? html`<a href="/admin/billing#ledger-h">${t("billing-ledger-newest")}</a>` : null}
+${ledger.next !== null ? html`<a href="/admin/billing?before=${ledger.next}#ledger-h">${t("billing-ledger-older")}</a>` : null}
+</nav>`
+      : null;
+  return html`<section aria-labelledby="ledger-h">
+<h2 id="ledger-h">${t("billing-ledger")}</h2>
+${body}
+${nav}
+</section>`;
+}
+
+function thresholdForm(c: AuthedCtx, value: number | string, errors: FieldErrors | null): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="threshold-h">
+<h2 id="threshold-h">${t("billing-threshold")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/billing/threshold" novalidate>
+  ${csrfField(c)}
+  ${field(c, {
+    name: "lowBalanceThreshold",
+    label: t("billing-threshold-label"),
+    hint: t("billing-threshold-hint"),
+    type: "number",
+    value: typeof value === "number" && Number.isNaN(value) ? "" : value,
+    error: errors?.lowBalanceThreshold ?? null,
+    attrs: html`min="0" max="1000000" step="1" required inputmode="numeric"`,
+  })}
+  <div><button type="submit">${t("billing-threshold-save")}</button></div>
+</form>
+</section>`;
+}
+
+async function render(
+  c: AuthedCtx,
+  opts: { threshold?: number | string; errors?: FieldErrors | null; status?: number },
+): Promise<Response> {
+  const tenantId = c.session.tenantId;
+  const now = Date.now();
+  const before = cursor(c.url);
+  const [settings, balance, lots, ledger] = await Promise.all([
+    getTenantSettings(c.env.DB, tenantId),
+    creditBalance(c.env.DB, tenantId, now),
+    listCreditLots(c.env.DB, tenantId),
+    listLedgerPage(c.env.DB, tenantId, { before, limit: LEDGER_PAGE }),
+  ]);
+  if (!settings) notFound();
+  const { t } = c;
+  const low = balance <= settings.lowBalanceThreshold;
+  const saved = c.url.searchParams.get("saved") === "1";
+  return respond(
+    c,
+    page(c, {
+      title: t("billing-title"),
+      section: "billing",
+      notice: saved ? t("saved") : null,
+      body: html`<style nonce="${c.nonce}">.bl-ref{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:14px}#balance h2{margin:0 0 8px;font-size:17px}#balance p:last-child{margin:0}</style>
+<section class="card" id="balance" aria-labelledby="balance-h">
+<h2 id="balance-h">${t("billing-balance")}</h2>
+<p class="stat">${formatNumber(c.locale, balance)}</p>
+<p class="muted">${t("billing-balance-unit")}</p>
+${
+  balance <= 0
+    ? html`<p><span class="badge danger">${t("billing-balance-empty")}</span> ${t("billing-balance-empty-text")}</p>`
+    : low
+      ? html`<p><span class="badge warn">${t("billing-balance-low")}</span> ${t("billing-balance-low-text", {
+          threshold: formatNumber(c.locale, settings.lowBalanceThreshold),
+        })}</p>`
+      : null
+}
+<p>${t("billing-buy-soon")}</p>
+</section>
+${thresholdForm(c, opts.threshold ?? settings.lowBalanceThreshold, opts.errors ?? null)}
+${lotsSection(c, lots, now)}
+${ledgerSection(c, ledger, before)}`,
+    }),
+    opts.status ?? 200,
+  );
+}
+
+export function billingPage(c: AuthedCtx): Promise<Response> {
+  return render(c, {});
+}
+
+/** The low-balance warning level, saved with the other conversation settings as they are. */
+export async function saveThreshold(c: AuthedCtx): Promise<Response> {
+  const current = await getTenantSettings(c.env.DB, c.session.tenantId);
+  if (!current) notFound();
+  const input = { lowBalanceThreshold: num(c.form, "lowBalanceThreshold") };
+  const checked = validate(ThresholdFormSchema, input);
+  let errors: FieldErrors;
+  if (checked.ok) {
+    const saved = await c.env.PIPELINE.saveConversationSettings(c.session.tenantId, {
+      idleGapMinutes: current.idleGapMinutes,
+      handoffCooldownMinutes: current.handoffCooldownMinutes,
+      historyTurns: current.historyTurns,
+      defaultWaitSeconds: current.defaultWaitSeconds,
+      lowBalanceThreshold: checked.value.lowBalanceThreshold,
+    });
+    if (saved.ok) return redirect("/admin/billing?saved=1");
+    errors = { _form: msg("err-save-failed") };
+  } else {
+    errors = checked.errors;
+  }
+  const typed = c.form.get("lowBalanceThreshold");
+  return render(c, {
+    threshold: typeof typed === "string" ? typed : "",
+    errors,
+    status: 422,
+  });
+}

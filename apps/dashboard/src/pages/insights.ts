@@ -1,0 +1,245 @@
+import { formatNumber, msg } from "@concierge/i18n";
+import { CUSTOMER_CHANNELS, type CustomerChannel, type Insights, type InsightsDay } from "@concierge/storage";
+import { type Html, html } from "../html.ts";
+import type { Ctx } from "../http.ts";
+
+/**
+ * The overview's 30-day insights as an accessible inline SVG: small multiples sharing the day
+ * axis (messages received per channel, replies by kind, credits used), a title and a description
+ * with the totals, a visible legend and the numbers as a real table. Colours are presentation
+ * attributes and classes (the CSP allows no inline `style`), all at least 4.5:1 on white.
+ */
+
+/** A day as the tenant's locale writes it, for the UTC day the insights count. */
+export function formatDay(locale: string, ms: number): string {
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(ms);
+}
+
+/** A calendar date in UTC, the tenant's way ("21 Nov 2026", "Nov 21, 2026"). */
+export function formatDate(locale: string, ms: number): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(ms);
+}
+
+/** A moment with date and time, in UTC (tenants have no time zone yet), labelled as such. */
+export function formatDateTime(locale: string, ms: number): string {
+  return new Intl.DateTimeFormat(locale, {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone: "UTC",
+    timeZoneName: "short",
+  }).format(ms);
+}
+
+type SeriesId = CustomerChannel | "canned" | "ai" | "handoffs" | "credits";
+type Series = { id: SeriesId; label: string; color: string; value: (d: InsightsDay) => number };
+
+const CHANNEL_LABEL: Record<CustomerChannel, string> = {
+  whatsapp: msg("channel-whatsapp"),
+  instagram: msg("channel-instagram"),
+  email: msg("insights-channel-email"),
+};
+
+const COLORS: Record<SeriesId, string> = {
+  whatsapp: "#047857",
+  instagram: "#a21caf",
+  email: "#1d4ed8",
+  canned: "#b45309",
+  ai: "#6d28d9",
+  handoffs: "#be123c",
+  credits: "#334155",
+};
+
+const SERIES: Series[] = [
+  ...CUSTOMER_CHANNELS.map((ch) => ({
+    id: ch,
+    label: CHANNEL_LABEL[ch],
+    color: COLORS[ch],
+    value: (d: InsightsDay) => d.received[ch],
+  })),
+  { id: "canned", label: msg("insights-canned"), color: COLORS.canned, value: (d) => d.canned },
+  { id: "ai", label: msg("insights-ai"), color: COLORS.ai, value: (d) => d.ai },
+  { id: "handoffs", label: msg("insights-handoffs"), color: COLORS.handoffs, value: (d) => d.handoffs },
+  { id: "credits", label: msg("insights-credits"), color: COLORS.credits, value: (d) => d.credits },
+];
+const series = (ids: SeriesId[]) => SERIES.filter((s) => ids.includes(s.id));
+
+const PANELS: { title: string; series: Series[] }[] = [
+  { title: msg("insights-panel-received"), series: series([...CUSTOMER_CHANNELS]) },
+  { title: msg("insights-panel-replies"), series: series(["canned", "ai", "handoffs"]) },
+  { title: msg("insights-panel-credits"), series: series(["credits"]) },
+];
+
+// Geometry in viewBox units; the SVG scales to its container (width 100%, no pixel size).
+const W = 640;
+const LEFT = 6;
+const RIGHT = 6;
+const TOP = 6;
+const TITLE_H = 30;
+const PLOT_H = 110;
+const GAP = 18;
+const AXIS_H = 30;
+const PANEL_H = TITLE_H + PLOT_H + GAP;
+
+/** A round axis maximum at or above the largest value: 1, 2, 5, 10, 20, 50… */
+export function niceMax(value: number): number {
+  if (value <= 1) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  return 10 * power;
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+function panel(c: Ctx, p: (typeof PANELS)[number], index: number, days: InsightsDay[]): Html {
+  const { t } = c;
+  const y0 = TOP + index * PANEL_H;
+  const plotTop = y0 + TITLE_H;
+  const base = plotTop + PLOT_H;
+  const slot = (W - LEFT - RIGHT) / days.length;
+  const barW = slot * 0.72;
+  const stackMax = Math.max(0, ...days.map((d) => p.series.reduce((n, s) => n + s.value(d), 0)));
+  const max = niceMax(stackMax);
+  const scale = PLOT_H / max;
+  const bars = days.map((d, i) => {
+    const x = round(LEFT + i * slot + (slot - barW) / 2);
+    let top = base;
+    return p.series.map((s) => {
+      const n = s.value(d);
+      if (n <= 0) return null;
+      const h = Math.max(n * scale, 1);
+      top -= h;
+      return html`<rect x="${x}" y="${round(top)}" width="${round(barW)}" height="${round(h)}" fill="${s.color}" stroke="#fff" stroke-width="0.75"><title>${formatDay(c.locale, d.start)} · ${t(s.label)}: ${formatNumber(c.locale, n)}</title></rect>`;
+    });
+  });
+  return html`<g>
+<text class="ic-h" x="${LEFT}" y="${y0 + 18}">${t(p.title)}</text>
+<line x1="${LEFT}" x2="${W - RIGHT}" y1="${plotTop}" y2="${plotTop}" stroke="#d0d5dd" stroke-dasharray="4 4"/>
+<line x1="${LEFT}" x2="${W - RIGHT}" y1="${plotTop + PLOT_H / 2}" y2="${plotTop + PLOT_H / 2}" stroke="#e4e7ec" stroke-dasharray="4 4"/>
+<text class="ic-t" x="${W - RIGHT}" y="${y0 + 18}" text-anchor="end">${t("insights-axis-max", { max: formatNumber(c.locale, max) })}</text>
+${bars}
+<line x1="${LEFT}" x2="${W - RIGHT}" y1="${base}" y2="${base}" stroke="#667085"/>
+</g>`;
+}
+
+function dayTicks(c: Ctx, days: InsightsDay[], y: number): Html[] {
+  const slot = (W - LEFT - RIGHT) / days.length;
+  const picks = [0, 7, 14, 21, days.length - 1].filter(
+    (i, k, all) => i < days.length && all.indexOf(i) === k,
+  );
+  return picks.map((i) => {
+    const anchor = i === 0 ? "start" : i === days.length - 1 ? "end" : "middle";
+    const x = anchor === "start" ? LEFT : anchor === "end" ? W - RIGHT : round(LEFT + (i + 0.5) * slot);
+    return html`<text class="ic-t" x="${x}" y="${y}" text-anchor="${anchor}">${formatDay(c.locale, days[i]!.start)}</text>`;
+  });
+}
+
+/** "42 messages received (WhatsApp 30, …), 20 canned replies, …": the chart in one sentence. */
+export function insightsSummary(c: Ctx, data: Insights): string {
+  const { t } = c;
+  const n = (v: number) => formatNumber(c.locale, v);
+  const tt = data.totals;
+  const last = data.days[data.days.length - 1]!;
+  return t("insights-desc", {
+    from: formatDay(c.locale, data.from),
+    to: formatDay(c.locale, last.start),
+    received: n(tt.receivedAll),
+    receivedCount: tt.receivedAll,
+    whatsapp: n(tt.received.whatsapp),
+    instagram: n(tt.received.instagram),
+    email: n(tt.received.email),
+    canned: n(tt.canned),
+    cannedCount: tt.canned,
+    ai: n(tt.ai),
+    aiCount: tt.ai,
+    handoffs: n(tt.handoffs),
+    handoffsCount: tt.handoffs,
+    credits: n(tt.credits),
+    creditsCount: tt.credits,
+  });
+}
+
+function chart(c: Ctx, data: Insights): Html {
+  const height = TOP + PANELS.length * PANEL_H + AXIS_H - GAP;
+  return html`<svg id="insights-chart" class="chart ic" viewBox="0 0 ${W} ${height}" role="img" aria-labelledby="insights-chart-title insights-chart-desc" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">
+<title id="insights-chart-title">${c.t("insights-chart-title")}</title>
+<desc id="insights-chart-desc">${insightsSummary(c, data)}</desc>
+${PANELS.map((p, i) => panel(c, p, i, data.days))}
+${dayTicks(c, data.days, height - 8)}
+</svg>`;
+}
+
+function legend(c: Ctx): Html {
+  return html`<ul class="legend">${SERIES.map(
+    (s) => html`<li><i class="ic-sw ic-${s.id}" aria-hidden="true"></i>${c.t(s.label)}</li>`,
+  )}</ul>`;
+}
+
+function table(c: Ctx, data: Insights): Html {
+  const { t } = c;
+  const n = (v: number) => formatNumber(c.locale, v);
+  const cells = (d: Pick<InsightsDay, "received" | "canned" | "ai" | "handoffs" | "credits">) =>
+    html`${CUSTOMER_CHANNELS.map((ch) => html`<td class="num">${n(d.received[ch])}</td>`)}<td class="num">${n(d.canned)}</td><td class="num">${n(d.ai)}</td><td class="num">${n(d.handoffs)}</td><td class="num">${n(d.credits)}</td>`;
+  return html`<details class="ic-numbers">
+<summary>${t("insights-show-numbers")}</summary>
+<div class="table-wrap"><table id="insights-table">
+<caption class="sr-only">${t("insights-table-caption")}</caption>
+<thead><tr><th scope="col">${t("insights-col-day")}</th>${CUSTOMER_CHANNELS.map(
+    (ch) => html`<th scope="col" class="num">${t(CHANNEL_LABEL[ch])}</th>`,
+  )}<th scope="col" class="num">${t("insights-canned")}</th><th scope="col" class="num">${t("insights-ai")}</th><th scope="col" class="num">${t("insights-handoffs")}</th><th scope="col" class="num">${t("insights-credits")}</th></tr></thead>
+<tbody>
+${data.days.map((d) => html`<tr data-day="${d.date}"><th scope="row">${formatDay(c.locale, d.start)}</th>${cells(d)}</tr>`)}
+</tbody>
+<tfoot><tr data-day="total"><th scope="row">${t("insights-total")}</th>${cells(data.totals)}</tr></tfoot>
+</table></div>
+</details>`;
+}
+
+function stats(c: Ctx, data: Insights): Html {
+  const tt = data.totals;
+  const card = (id: string, label: string, value: number) =>
+    html`<div class="card ic-stat" id="stat-${id}"><p class="muted">${c.t(label)}</p><p class="stat">${formatNumber(c.locale, value)}</p></div>`;
+  return html`<div class="ic-stats">
+${card("received", msg("insights-stat-received"), tt.receivedAll)}
+${card("canned", msg("insights-canned"), tt.canned)}
+${card("ai", msg("insights-ai"), tt.ai)}
+${card("handoffs", msg("insights-handoffs"), tt.handoffs)}
+${card("credits", msg("insights-credits"), tt.credits)}
+</div>`;
+}
+
+/** Page-specific styles, nonce'd (the CSP has no 'unsafe-inline'). */
+export function insightsStyle(c: Ctx): Html {
+  const swatches = SERIES.map((s) => `.ic-sw.ic-${s.id}{background:${s.color}}`).join("");
+  return html`<style nonce="${c.nonce}">
+.ic{display:block;max-width:760px;margin:8px 0 0}
+.ic text{font-family:inherit}
+.ic .ic-t{font-size:13px;fill:#475467}
+.ic .ic-h{font-size:14px;font-weight:600;fill:#14213d}
+.ic-stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));margin:0 0 8px}
+.ic-stats .card{margin:0}
+.ic-stats p{margin:0}
+.ic-numbers{margin:12px 0 0}
+.ic-numbers summary{cursor:pointer;font-weight:600;padding:4px 0}
+.ic-numbers th[scope=row]{white-space:nowrap}
+${swatches}
+@media (max-width:600px){.ic .ic-t{font-size:22px}.ic .ic-h{font-size:24px}}
+</style>`;
+}
+
+/** The whole insights section: totals as cards, the chart with its legend, the numbers. */
+export function insightsSection(c: Ctx, data: Insights): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="insights-h">
+<h2 id="insights-h">${t("insights-title")}</h2>
+<p class="muted">${t("insights-lead")}</p>
+${stats(c, data)}
+<div class="card">
+${chart(c, data)}
+${legend(c)}
+${table(c, data)}
+</div>
+</section>`;
+}

@@ -1,0 +1,179 @@
+import { formatNumber, msg } from "@concierge/i18n";
+import {
+  type AccountActivity,
+  accountHealth,
+  creditBalance,
+  getPersona,
+  getTenantSettings,
+  type HealthLevel,
+  type HealthReason,
+  listAccountActivity,
+  listPendingApprovals,
+  type SafetyStatus,
+  tenantInsights,
+} from "@concierge/storage";
+import { type Html, html } from "../html.ts";
+import { type AuthedCtx, notFound, html as respond } from "../http.ts";
+import { page } from "../layout.ts";
+import { formatDateTime, insightsSection, insightsStyle } from "./insights.ts";
+
+const CHANNEL_NAME: Record<AccountActivity["channel"], string> = {
+  whatsapp: msg("channel-whatsapp"),
+  instagram: msg("channel-instagram"),
+  email: msg("overview-channel-email"),
+  discord: msg("channel-discord"),
+};
+
+const HEALTH_LABEL: Record<HealthLevel, string> = {
+  ok: msg("overview-health-ok"),
+  warn: msg("overview-health-warn"),
+  danger: msg("overview-health-danger"),
+};
+
+const HEALTH_REASON: Record<HealthReason, string> = {
+  disabled: msg("overview-health-disabled"),
+  last_send_failed: msg("overview-health-last-send-failed"),
+  failed_sends: msg("overview-health-failed-sends"),
+  no_messages: msg("overview-health-no-messages"),
+  quiet: msg("overview-health-quiet"),
+  working: msg("overview-health-working"),
+  connected: msg("overview-health-connected"),
+};
+
+const PERSONA_STATUS: Record<SafetyStatus | "none", { level: HealthLevel; label: string; text: string }> = {
+  approved: {
+    level: "ok",
+    label: msg("overview-persona-approved"),
+    text: msg("overview-persona-approved-text"),
+  },
+  pending: {
+    level: "warn",
+    label: msg("overview-persona-pending"),
+    text: msg("overview-persona-pending-text"),
+  },
+  needs_review: {
+    level: "warn",
+    label: msg("overview-persona-review"),
+    text: msg("overview-persona-review-text"),
+  },
+  rejected: {
+    level: "danger",
+    label: msg("overview-persona-rejected"),
+    text: msg("overview-persona-rejected-text"),
+  },
+  none: { level: "warn", label: msg("overview-persona-none"), text: msg("overview-persona-none-text") },
+};
+
+const badge = (level: HealthLevel, text: string) =>
+  html`<span class="badge ${level === "ok" ? "ok" : level === "warn" ? "warn" : "danger"}">${text}</span>`;
+
+function channelsSection(c: AuthedCtx, accounts: AccountActivity[], now: number): Html {
+  const { t } = c;
+  const when = (ms: number | null) => (ms === null ? t("overview-never") : formatDateTime(c.locale, ms));
+  const body =
+    accounts.length === 0
+      ? html`<p class="card">${t("overview-no-channels")}</p>`
+      : html`<ul class="grid ov-channels" id="channels">
+${accounts.map((a) => {
+  const health = accountHealth(a, now);
+  return html`<li class="card" data-account="${a.id}">
+<h3>${t(CHANNEL_NAME[a.channel])}${a.displayName ? html` · ${a.displayName}` : null}</h3>
+<p class="muted ov-wrap">${a.externalId}</p>
+<p>${badge(health.level, t(HEALTH_LABEL[health.level]))} <span class="ov-reason">${t(HEALTH_REASON[health.reason], { count: a.failedSends, n: formatNumber(c.locale, a.failedSends) })}</span></p>
+${
+  a.channel === "discord"
+    ? null
+    : html`<dl>
+<dt>${t("overview-col-last-in")}</dt><dd>${when(a.lastInboundAt)}</dd>
+<dt>${t("overview-col-last-out")}</dt><dd>${when(a.lastOutboundAt)}</dd>
+</dl>`
+}
+</li>`;
+})}
+</ul>`;
+  return html`<section aria-labelledby="channels-h">
+<h2 id="channels-h">${t("overview-channels")}</h2>
+${body}
+</section>`;
+}
+
+function balanceCard(c: AuthedCtx, balance: number, threshold: number): Html {
+  const { t } = c;
+  const state =
+    balance <= 0
+      ? html`<p>${badge("danger", t("overview-balance-empty"))} ${t("overview-balance-empty-text")}</p>`
+      : balance <= threshold
+        ? html`<p>${badge("warn", t("overview-balance-low"))} ${t("overview-balance-low-text", {
+            threshold: formatNumber(c.locale, threshold),
+          })}</p>`
+        : null;
+  return html`<section class="card ov-card" id="balance" aria-labelledby="balance-h">
+<h2 id="balance-h">${t("overview-balance")}</h2>
+<p class="stat">${formatNumber(c.locale, balance)}</p>
+<p class="muted">${t("overview-balance-unit")}</p>
+${state}
+<p><a href="/admin/billing">${t("overview-balance-link")}</a></p>
+</section>`;
+}
+
+function approvalsCard(c: AuthedCtx, pending: number): Html {
+  const { t } = c;
+  return html`<section class="card ov-card" id="pending-approvals" aria-labelledby="approvals-h">
+<h2 id="approvals-h">${t("overview-approvals")}</h2>
+<p class="stat">${formatNumber(c.locale, pending)}</p>
+<p class="muted">${t("overview-approvals-text", { count: pending })}</p>
+<p><a href="/admin/approvals">${t("overview-approvals-link")}</a></p>
+</section>`;
+}
+
+function personaCard(c: AuthedCtx, status: SafetyStatus | null): Html {
+  const { t } = c;
+  const s = PERSONA_STATUS[status ?? "none"];
+  return html`<section class="card ov-card" id="persona-status" aria-labelledby="persona-h">
+<h2 id="persona-h">${t("overview-persona")}</h2>
+<p>${badge(s.level, t(s.label))}</p>
+<p class="muted">${t(s.text)}</p>
+<p><a href="/admin/persona">${t("overview-persona-link")}</a></p>
+</section>`;
+}
+
+export async function overviewPage(c: AuthedCtx): Promise<Response> {
+  const tenantId = c.session.tenantId;
+  const now = Date.now();
+  const [settings, balance, pending, persona, accounts, insights] = await Promise.all([
+    getTenantSettings(c.env.DB, tenantId),
+    creditBalance(c.env.DB, tenantId, now),
+    listPendingApprovals(c.env.DB, tenantId, now),
+    getPersona(c.env.DB, tenantId),
+    listAccountActivity(c.env.DB, tenantId, now),
+    tenantInsights(c.env.DB, tenantId, now),
+  ]);
+  if (!settings) notFound();
+  return respond(
+    c,
+    page(c, {
+      title: c.t("overview-title"),
+      section: "overview",
+      body: html`${insightsStyle(c)}<style nonce="${c.nonce}">
+.ov-card{margin:0}
+.ov-card h2{margin:0 0 8px;font-size:17px}
+.ov-card p:last-child{margin:0}
+.ov-wrap{overflow-wrap:anywhere}
+.ov-reason{display:block;font-size:14px;margin-top:4px}
+.ov-channels{list-style:none;padding:0;margin:0}
+.ov-channels .card{margin:0}
+.ov-channels h3{margin:0 0 2px;overflow-wrap:anywhere}
+.ov-channels dl{margin:0;font-size:14px}
+.ov-channels dt{color:var(--muted)}
+.ov-channels dd{margin:0 0 4px}
+</style>
+<div class="grid">
+${balanceCard(c, balance, settings.lowBalanceThreshold)}
+${approvalsCard(c, pending.length)}
+${personaCard(c, persona?.status ?? null)}
+</div>
+${channelsSection(c, accounts, now)}
+${insightsSection(c, insights)}`,
+    }),
+  );
+}

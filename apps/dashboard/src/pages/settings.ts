@@ -1,0 +1,281 @@
+import { isPlainAddress } from "@concierge/channels";
+import { createLogger } from "@concierge/core";
+import { msg } from "@concierge/i18n";
+import {
+  getTenantPreferences,
+  getTenantSettings,
+  saveTenantPreferences,
+  TENANT_CURRENCIES,
+  TENANT_LOCALES,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { clearCookie, SESSION_COOKIE } from "../cookies.ts";
+import { errorSummary, type FieldErrors, field, str, validate } from "../forms.ts";
+import { type Html, html } from "../html.ts";
+import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
+import { csrfField, page, publicPage } from "../layout.ts";
+
+const log = createLogger("dashboard");
+
+const LOCALE_LABEL: Record<(typeof TENANT_LOCALES)[number], string> = {
+  "en-IN": msg("settings-locale-en-in"),
+  "en-US": msg("settings-locale-en-us"),
+};
+const CURRENCY_LABEL: Record<(typeof TENANT_CURRENCIES)[number], string> = {
+  INR: msg("settings-currency-inr"),
+  USD: msg("settings-currency-usd"),
+};
+
+export const PreferencesFormSchema = v.object({
+  locale: v.picklist(TENANT_LOCALES, msg("settings-err-locale")),
+  currency: v.picklist(TENANT_CURRENCIES, msg("settings-err-currency")),
+});
+
+/** Empty clears the destination; the pipeline checks again. */
+export const NotificationsFormSchema = v.object({
+  discordChannelId: v.pipe(
+    v.string(),
+    v.trim(),
+    v.check((s) => s === "" || /^\d{17,20}$/.test(s), msg("settings-err-discord")),
+  ),
+  email: v.pipe(
+    v.string(),
+    v.trim(),
+    v.maxLength(254, msg("settings-err-email")),
+    v.check((s) => s === "" || isPlainAddress(s), msg("settings-err-email")),
+  ),
+});
+
+type Prefs = { locale: string; currency: string };
+type Notify = { discordChannelId: string; email: string };
+type Forms = {
+  prefs: Prefs;
+  notify: Notify;
+  confirmName: string;
+  errors: { prefs?: FieldErrors; notify?: FieldErrors; remove?: FieldErrors };
+};
+
+function select(
+  c: AuthedCtx,
+  f: { name: string; label: string; value: string; options: [string, string][]; error?: string | null },
+): Html {
+  const id = `f-${f.name}`;
+  return html`<div class="field">
+  <label for="${id}">${f.label}</label>
+  <select id="${id}" name="${f.name}"${f.error ? html` aria-invalid="true" aria-describedby="${id}-err"` : null}>
+    ${f.options.map(
+      ([value, label]) =>
+        html`<option value="${value}"${value === f.value ? html` selected` : null}>${label}</option>`,
+    )}
+  </select>
+  ${f.error ? html`<span class="err" id="${id}-err">${c.t(f.error)}</span>` : null}
+</div>`;
+}
+
+function preferencesForm(c: AuthedCtx, values: Prefs, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="prefs-h">
+<h2 id="prefs-h">${t("settings-prefs")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/settings/preferences" novalidate>
+  ${csrfField(c)}
+  <p class="muted">${t("settings-prefs-lead")}</p>
+  ${select(c, {
+    name: "locale",
+    label: t("settings-locale"),
+    value: values.locale,
+    options: TENANT_LOCALES.map((l) => [l, t(LOCALE_LABEL[l])]),
+    error: errors?.locale ?? null,
+  })}
+  ${select(c, {
+    name: "currency",
+    label: t("settings-currency"),
+    value: values.currency,
+    options: TENANT_CURRENCIES.map((cur) => [cur, t(CURRENCY_LABEL[cur])]),
+    error: errors?.currency ?? null,
+  })}
+  <div><button type="submit">${t("settings-prefs-save")}</button></div>
+</form>
+</section>`;
+}
+
+function notificationsForm(c: AuthedCtx, values: Notify, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="notify-h">
+<h2 id="notify-h">${t("settings-notify")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/settings/notifications" novalidate>
+  ${csrfField(c)}
+  <p class="muted">${t("settings-notify-lead")}</p>
+  ${field(c, {
+    name: "discordChannelId",
+    label: t("settings-notify-discord"),
+    hint: t("settings-notify-discord-hint"),
+    value: values.discordChannelId,
+    error: errors?.discordChannelId ?? null,
+    attrs: html`inputmode="numeric" autocomplete="off" maxlength="20"`,
+  })}
+  ${field(c, {
+    name: "email",
+    label: t("settings-notify-email"),
+    hint: t("settings-notify-email-hint"),
+    type: "email",
+    value: values.email,
+    error: errors?.email ?? null,
+    attrs: html`autocomplete="email" maxlength="254"`,
+  })}
+  <div><button type="submit">${t("settings-notify-save")}</button></div>
+</form>
+</section>`;
+}
+
+function deleteForm(c: AuthedCtx, typed: string, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section class="card st-danger" id="delete-account" aria-labelledby="delete-h">
+<h2 id="delete-h">${t("settings-delete")}</h2>
+<p>${t("settings-delete-lead")}</p>
+${errorSummary(c, errors)}
+<form class="stack" method="post" action="/admin/settings/delete#delete-account" novalidate>
+  ${csrfField(c)}
+  ${field(c, {
+    name: "confirmName",
+    label: t("settings-delete-confirm", { name: c.session.tenantName }),
+    hint: t("settings-delete-confirm-hint"),
+    value: typed,
+    error: errors?.confirmName ?? null,
+    attrs: html`autocomplete="off" spellcheck="false" required`,
+  })}
+  <div><button class="danger" type="submit">${t("settings-delete-submit")}</button></div>
+</form>
+</section>`;
+}
+
+async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<Response> {
+  const values = forms ?? { ...(await stored(c)), errors: {} };
+  const saved = status === 200 && c.url.searchParams.get("saved") === "1";
+  return respond(
+    c,
+    page(c, {
+      title: c.t("settings-title"),
+      section: "settings",
+      notice: saved ? c.t("saved") : null,
+      body: html`<style nonce="${c.nonce}">.st-danger{border-color:#f5c2bd;margin-top:28px}.st-danger h2{margin-top:0;color:var(--danger)}</style>
+${preferencesForm(c, values.prefs, values.errors.prefs)}
+${notificationsForm(c, values.notify, values.errors.notify)}
+${deleteForm(c, values.confirmName, values.errors.remove)}`,
+    }),
+    status,
+  );
+}
+
+/** The other forms as stored, for a page re-shown with one form's errors. */
+async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
+  const [prefs, settings] = await Promise.all([
+    getTenantPreferences(c.env.DB, c.session.tenantId),
+    getTenantSettings(c.env.DB, c.session.tenantId),
+  ]);
+  if (!prefs || !settings) notFound();
+  return {
+    prefs,
+    notify: { discordChannelId: settings.notifyDiscordChannelId ?? "", email: settings.notifyEmail ?? "" },
+    confirmName: "",
+  };
+}
+
+export function settingsPage(c: AuthedCtx): Promise<Response> {
+  return render(c, null);
+}
+
+export async function savePreferences(c: AuthedCtx): Promise<Response> {
+  const input = { locale: str(c.form, "locale"), currency: str(c.form, "currency") };
+  const checked = validate(PreferencesFormSchema, input);
+  if (checked.ok) {
+    if (!(await saveTenantPreferences(c.env.DB, c.session.tenantId, checked.value))) notFound();
+    return redirect("/admin/settings?saved=1");
+  }
+  return render(c, { ...(await stored(c)), prefs: input, errors: { prefs: checked.errors } }, 422);
+}
+
+const NOTIFY_ERROR_FIELD: Record<string, keyof Notify> = {
+  invalid_channel: "discordChannelId",
+  invalid_email: "email",
+};
+
+export async function saveNotifications(c: AuthedCtx): Promise<Response> {
+  const input = { discordChannelId: str(c.form, "discordChannelId"), email: str(c.form, "email") };
+  const checked = validate(NotificationsFormSchema, input);
+  let errors: FieldErrors;
+  if (checked.ok) {
+    const res = await c.env.PIPELINE.setNotifications(c.session.tenantId, {
+      discordChannelId: checked.value.discordChannelId || null,
+      email: checked.value.email || null,
+    });
+    if (res.ok) return redirect("/admin/settings?saved=1");
+    if (res.error.code === "not_found") notFound();
+    const name = NOTIFY_ERROR_FIELD[res.error.code];
+    errors = name
+      ? { [name]: name === "email" ? msg("settings-err-email") : msg("settings-err-discord") }
+      : { _form: msg("err-save-failed") };
+  } else {
+    errors = checked.errors;
+  }
+  return render(c, { ...(await stored(c)), notify: input, errors: { notify: errors } }, 422);
+}
+
+/**
+ * Deletes the tenant and all of its data (ARCHITECTURE.md §5) once the business name is typed
+ * exactly. The session goes with the tenant; the cookie is cleared and the browser lands on a
+ * public page saying so.
+ */
+export async function deleteAccount(c: AuthedCtx): Promise<Response> {
+  const typed = str(c.form, "confirmName");
+  if (typed.trim() !== c.session.tenantName) {
+    return render(
+      c,
+      {
+        ...(await stored(c)),
+        confirmName: typed,
+        errors: {
+          remove: {
+            confirmName:
+              typed.trim() === "" ? msg("settings-err-confirm-empty") : msg("settings-err-confirm"),
+          },
+        },
+      },
+      422,
+    );
+  }
+  const res = await c.env.PIPELINE.deleteTenant(c.session.tenantId);
+  // not_found: already gone (a double submit); the outcome the person wanted either way.
+  if (!res.ok && res.error.code !== "not_found") {
+    log.error("tenant.delete_failed", { tenant_id: c.session.tenantId, code: res.error.code });
+    return render(
+      c,
+      {
+        ...(await stored(c)),
+        confirmName: typed,
+        errors: { remove: { _form: msg("settings-delete-failed") } },
+      },
+      500,
+    );
+  }
+  const headers = new Headers({ location: "/account-deleted" });
+  headers.append("set-cookie", clearCookie(SESSION_COOKIE));
+  return new Response(null, { status: 303, headers });
+}
+
+/** Where the browser lands after deleting the account (public: the session is gone). */
+export function accountDeletedPage(c: Ctx): Promise<Response> {
+  const { t } = c;
+  return respond(
+    c,
+    publicPage(c, {
+      title: t("settings-deleted-title"),
+      body: html`<div class="signin">
+<h1>${t("settings-deleted-title")}</h1>
+<p role="status">${t("settings-deleted-text")}</p>
+<p><a href="/">${t("settings-deleted-home")}</a></p>
+</div>`,
+    }),
+  );
+}

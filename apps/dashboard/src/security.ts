@@ -1,0 +1,37 @@
+import { toBase64 } from "@concierge/crypto";
+
+/** A fresh CSP nonce per response: only scripts and styles we rendered carry it. */
+export function newNonce(): string {
+  return toBase64(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/**
+ * Headers every response gets. Scripts run only with this response's nonce; nothing may frame the
+ * dashboard; forms post only to us.
+ */
+export function securityHeaders(nonce: string): Record<string, string> {
+  return {
+    "content-security-policy": [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}' 'strict-dynamic'`,
+      `style-src 'self' 'nonce-${nonce}'`,
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join("; "),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+  };
+}
+
+/** Copies a response with the security headers set (redirects and errors included). */
+export function withSecurityHeaders(res: Response, nonce: string, noStore: boolean): Response {
+  const out = new Response(res.body, res);
+  for (const [k, v] of Object.entries(securityHeaders(nonce))) out.headers.set(k, v);
+  if (noStore && !out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
+  return out;
+}

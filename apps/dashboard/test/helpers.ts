@@ -1,0 +1,98 @@
+// What the dashboard's Worker tests share: signing in through the real development sign-in,
+// and requests carrying that session's cookie and CSRF token.
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const ORIGIN = "https://dash.test";
+
+export function app(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init }));
+}
+
+/** The value of one Set-Cookie by name (the cookie's own value, decoded). */
+export function cookieValue(res: Response, name: string): string | null {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(";");
+    const eq = pair!.indexOf("=");
+    if (pair!.slice(0, eq) === name) return decodeURIComponent(pair!.slice(eq + 1));
+  }
+  return null;
+}
+
+export function csrfFrom(html: string): string {
+  const m = /<meta name="csrf-token" content="([^"]+)">/.exec(html);
+  if (!m) throw new Error("no csrf-token meta on the page");
+  return m[1]!;
+}
+
+export type TestSession = { cookie: string; csrf: string; tenantId: string; userId: string; email: string };
+
+let n = 0;
+/**
+ * Signs in through the development sign-in as a new person; `business: "new"` (the default) makes
+ * a fresh tenant, so tests never see each other's data.
+ */
+export async function signIn(
+  opts: { email?: string; business?: "new" | "demo"; name?: string } = {},
+): Promise<TestSession> {
+  n += 1;
+  const email = opts.email ?? `owner${n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const page = await app("/sign-in");
+  const login = cookieValue(page, "__Host-concierge_login")!;
+  const res = await app("/auth/dev", {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie: `__Host-concierge_login=${login}`,
+    },
+    body: new URLSearchParams({
+      _login: login,
+      email,
+      business: opts.business ?? "new",
+      businessName: opts.name ?? "Test business",
+      next: "/admin/conversations",
+    }),
+  });
+  expect(res.status).toBe(303);
+  const token = cookieValue(res, "__Host-concierge_session");
+  expect(token).toBeTruthy();
+  const cookie = `__Host-concierge_session=${token}`;
+  const html = await (await app("/admin/conversations", { headers: { cookie } })).text();
+  const user = await env.DB.prepare(
+    "SELECT id, tenant_id AS tenantId FROM users WHERE provider = 'dev' AND subject = ?",
+  )
+    .bind(email)
+    .first<{ id: string; tenantId: string }>();
+  return {
+    cookie,
+    csrf: csrfFrom(html),
+    tenantId: user!.tenantId,
+    userId: user!.id,
+    email,
+  } satisfies TestSession;
+}
+
+export function get(s: TestSession | null, path: string, headers: Record<string, string> = {}) {
+  return app(path, { headers: { ...(s ? { cookie: s.cookie } : {}), ...headers } });
+}
+
+/** A form POST as the browser sends it; `csrf: false` leaves the token out, a string replaces it. */
+export function post(
+  s: TestSession | null,
+  path: string,
+  fields: Record<string, string | number> = {},
+  opts: { csrf?: false | string; headers?: Record<string, string> } = {},
+) {
+  const body = new URLSearchParams();
+  if (s && opts.csrf !== false) body.set("_csrf", typeof opts.csrf === "string" ? opts.csrf : s.csrf);
+  for (const [k, v] of Object.entries(fields)) body.append(k, String(v));
+  return app(path, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...(s ? { cookie: s.cookie } : {}),
+      ...opts.headers,
+    },
+    body,
+  });
+}

@@ -1,0 +1,268 @@
+import { env } from "cloudflare:workers";
+import type { Channel } from "@concierge/core";
+import {
+  accountHealth,
+  buildInsights,
+  createApproval,
+  createChannelAccount,
+  DAY_MS,
+  debitCredit,
+  grantCredits,
+  restoreCredit,
+} from "@concierge/storage";
+import { describe, expect, it } from "vitest";
+import { niceMax } from "../src/pages/insights.ts";
+import { get, signIn } from "./helpers.ts";
+
+let seq = 0;
+/** One metadata row, as the pipeline records it (there is no text column to fill). */
+async function message(
+  tenantId: string,
+  accountId: string,
+  channel: Channel,
+  direction: "inbound" | "outbound",
+  action: string | null,
+  at: number,
+): Promise<void> {
+  seq += 1;
+  await env.DB.prepare(
+    `INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, conversation_id,
+       sender_id, recipient_id, action, rule_id, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, ?)`,
+  )
+    .bind(
+      tenantId,
+      accountId,
+      channel,
+      direction,
+      `pm-${crypto.randomUUID()}-${seq}`,
+      direction === "inbound" ? "cust-1" : "biz",
+      direction === "inbound" ? "biz" : "cust-1",
+      action,
+      at,
+    )
+    .run();
+}
+
+const uid = () => crypto.randomUUID().slice(0, 12);
+const today = () => Math.floor(Date.now() / DAY_MS) * DAY_MS;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The numbers of one row of the insights table (channels, canned, AI, handoffs, credits). */
+function tableRow(page: string, day: string): number[] {
+  const m = new RegExp(`<tr data-day="${day}">(.*?)</tr>`, "s").exec(page);
+  if (!m) throw new Error(`no insights row for ${day}`);
+  return [...m[1]!.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((x) => Number(x[1]!.replace(/,/g, "")));
+}
+
+describe("overview", () => {
+  it("sends signed-out visitors to sign in", async () => {
+    const res = await get(null, "/admin");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/sign-in?next=%2Fadmin");
+  });
+
+  it("shows the empty state, the balance, no pending approvals and a chart of 30 empty days", async () => {
+    const s = await signIn();
+    const res = await get(s, "/admin");
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain("No channels connected yet.");
+    expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">0<\/p>/);
+    expect(page).toContain("No credits left");
+    expect(page).toMatch(/id="pending-approvals"[\s\S]*?<p class="stat">0<\/p>/);
+    expect(page).toContain("Not set up");
+    expect(page).toContain('href="/admin/persona"');
+    const rows = page.match(/<tr data-day="\d{4}-\d\d-\d\d">/g) ?? [];
+    expect(rows).toHaveLength(30);
+    expect(page).toContain(`<tr data-day="${isoDay(today())}">`);
+    expect(page).toContain(`<tr data-day="${isoDay(today() - 29 * DAY_MS)}">`);
+    expect(tableRow(page, "total")).toEqual([0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it("shows the tenant's channels with health, balance, pending approvals and insights matching its metadata only", async () => {
+    const s = await signIn();
+    const other = await signIn();
+    const wa = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "whatsapp",
+      externalId: `pn-${uid()}`,
+      displayName: "Front desk phone",
+    });
+    const mail = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "email",
+      externalId: `shop-${uid()}.cncg.email`,
+    });
+    const ig = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "instagram",
+      externalId: `ig-${uid()}`,
+      displayName: "Shop on Instagram",
+    });
+    const theirs = await createChannelAccount(env.DB, {
+      tenantId: other.tenantId,
+      channel: "whatsapp",
+      externalId: `pn-${uid()}`,
+      displayName: "Someone else's phone",
+    });
+    const d0 = today() + 1000;
+    const d1 = d0 - DAY_MS;
+    const d5 = d0 - 5 * DAY_MS;
+    // Today: three WhatsApp messages, answered canned, canned and AI.
+    await message(s.tenantId, wa.id, "whatsapp", "inbound", "canned_reply", d0);
+    await message(s.tenantId, wa.id, "whatsapp", "inbound", "canned_reply", d0 + 1);
+    await message(s.tenantId, wa.id, "whatsapp", "inbound", "ai_reply", d0 + 2);
+    await message(s.tenantId, wa.id, "whatsapp", "outbound", "canned_reply", d0 + 3);
+    await message(s.tenantId, wa.id, "whatsapp", "outbound", "canned_reply", d0 + 4);
+    await message(s.tenantId, wa.id, "whatsapp", "outbound", "ai_reply", d0 + 5);
+    // Yesterday: two emails; one handed off, an approved draft sent; the newest failed to send.
+    await message(s.tenantId, mail.id, "email", "inbound", "handoff", d1);
+    await message(s.tenantId, mail.id, "email", "outbound", "handoff", d1 + 1);
+    await message(s.tenantId, mail.id, "email", "outbound", "approved_reply", d1 + 2);
+    await message(s.tenantId, mail.id, "email", "inbound", "send_failed", d1 + 3);
+    // Five days ago: one Instagram message, no reply (auto-reply off).
+    await message(s.tenantId, ig.id, "instagram", "inbound", "auto_reply_off", d5);
+    // Outside the window: not counted.
+    await message(s.tenantId, wa.id, "whatsapp", "inbound", "canned_reply", d0 - 40 * DAY_MS);
+    await message(s.tenantId, wa.id, "whatsapp", "outbound", "canned_reply", d0 - 40 * DAY_MS);
+    // Another tenant, same day: never counted here.
+    for (let i = 0; i < 7; i++) {
+      await message(other.tenantId, theirs.id, "whatsapp", "inbound", "ai_reply", d0 + i);
+      await message(other.tenantId, theirs.id, "whatsapp", "outbound", "ai_reply", d0 + i);
+    }
+    await grantCredits(env.DB, { tenantId: s.tenantId, amount: 500, source: "grant", reference: "g1" });
+    for (const ref of ["t1", "t2", "t3"]) await debitCredit(env.DB, s.tenantId, ref, d0);
+    await restoreCredit(env.DB, s.tenantId, "t3");
+    await grantCredits(env.DB, { tenantId: other.tenantId, amount: 50, source: "grant", reference: "g1" });
+    for (const ref of ["o1", "o2"]) await debitCredit(env.DB, other.tenantId, ref, d0);
+    await createApproval(env.DB, {
+      id: `apr_${uid()}`,
+      tenantId: s.tenantId,
+      accountId: wa.id,
+      threadKey: `thread-${uid()}`,
+      conversationId: null,
+      ruleId: null,
+      creditRef: "t1",
+      reasons: ["money"],
+    });
+
+    const res = await get(s, "/admin");
+    expect(res.status).toBe(200);
+    const page = await res.text();
+
+    // Channels with health: a badge with words, not colour only.
+    expect(page).toContain("Front desk phone");
+    expect(page).toContain(wa.externalId);
+    expect(page).toContain(mail.externalId);
+    expect(page).not.toContain("Someone else&#39;s phone");
+    expect(page).not.toContain(theirs.externalId);
+    const row = (id: string) =>
+      new RegExp(`<li class="card" data-account="${id}">([\\s\\S]*?)</li>`).exec(page)![1]!;
+    expect(row(wa.id)).toContain('<span class="badge ok">Healthy</span>');
+    expect(row(wa.id)).toContain("Receiving messages and replying.");
+    expect(row(mail.id)).toContain('<span class="badge danger">Not working</span>');
+    expect(row(mail.id)).toContain("The reply to the latest message failed to send.");
+    expect(row(ig.id)).toContain("Healthy");
+    expect(row(ig.id)).toContain("Never"); // no reply sent yet
+
+    // Balance 500 - 2 used (the third given back); one pending approval.
+    expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">498<\/p>/);
+    expect(page).not.toContain("Low balance");
+    expect(page).toMatch(/id="pending-approvals"[\s\S]*?<p class="stat">1<\/p>/);
+    expect(page).toContain('href="/admin/approvals"');
+
+    // The chart: an accessible SVG with a title, a description of the totals and a legend.
+    const svg = /<svg id="insights-chart"[\s\S]*?<\/svg>/.exec(page)![0];
+    expect(svg).toContain('role="img"');
+    expect(svg).toContain('aria-labelledby="insights-chart-title insights-chart-desc"');
+    expect(svg).toMatch(/viewBox="0 0 \d+ \d+"/);
+    expect(svg).not.toMatch(/\bstyle=/);
+    expect(svg).not.toMatch(/\bwidth="\d+px"/);
+    expect(svg).toContain(
+      "6 messages received (WhatsApp 3, Instagram 1, email 2); 2 canned replies, 2 AI replies and 1 handoff sent; 2 credits used.",
+    );
+    expect(page).toMatch(
+      /<ul class="legend">[\s\S]*WhatsApp[\s\S]*Canned replies[\s\S]*Credits used[\s\S]*<\/ul>/,
+    );
+
+    // The numbers: WhatsApp, Instagram, email, canned, AI, handoffs, credits.
+    expect(tableRow(page, isoDay(d0))).toEqual([3, 0, 0, 2, 1, 0, 2]);
+    expect(tableRow(page, isoDay(d1))).toEqual([0, 0, 2, 0, 1, 1, 0]);
+    expect(tableRow(page, isoDay(d5))).toEqual([0, 1, 0, 0, 0, 0, 0]);
+    expect(tableRow(page, "total")).toEqual([3, 1, 2, 2, 2, 1, 2]);
+    expect(page).toContain("Show the numbers");
+    // Stat cards for the period.
+    expect(page).toMatch(/id="stat-received"[\s\S]*?<p class="stat">6<\/p>/);
+    expect(page).toMatch(/id="stat-credits"[\s\S]*?<p class="stat">2<\/p>/);
+  });
+
+  it("shows a low balance against the tenant's threshold", async () => {
+    const s = await signIn();
+    await grantCredits(env.DB, { tenantId: s.tenantId, amount: 5, source: "grant", reference: "g1" });
+    const page = await (await get(s, "/admin")).text();
+    expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">5<\/p>/);
+    expect(page).toContain("Low balance");
+    expect(page).toContain("at or below your warning level of 20 credits");
+  });
+});
+
+describe("insights arithmetic", () => {
+  it("keeps a fixed 30-day UTC window with empty days and ignores rows outside it", () => {
+    const now = Date.UTC(2026, 2, 14, 23, 59);
+    const day = Math.floor(now / DAY_MS);
+    const r = buildInsights(
+      now,
+      [
+        { day, channel: "whatsapp", direction: "inbound", action: "canned_reply", n: 4 },
+        { day, channel: "whatsapp", direction: "outbound", action: "canned_reply", n: 4 },
+        { day: day - 29, channel: "email", direction: "outbound", action: "edited_reply", n: 1 },
+        { day: day - 30, channel: "email", direction: "inbound", action: null, n: 9 },
+        { day: day + 1, channel: "email", direction: "inbound", action: null, n: 9 },
+        { day, channel: "whatsapp", direction: "outbound", action: "something_new", n: 9 },
+      ],
+      [{ day, n: 3 }],
+    );
+    expect(r.days).toHaveLength(30);
+    expect(r.days[0]!.date).toBe("2026-02-13");
+    expect(r.days[29]!.date).toBe("2026-03-14");
+    expect(r.from).toBe(Date.UTC(2026, 1, 13));
+    expect(r.to).toBe(Date.UTC(2026, 2, 15));
+    expect(r.days[29]).toMatchObject({ received: { whatsapp: 4 }, canned: 4, credits: 3 });
+    expect(r.days[0]).toMatchObject({ ai: 1 });
+    expect(r.totals).toMatchObject({ receivedAll: 4, canned: 4, ai: 1, handoffs: 0, credits: 3 });
+  });
+
+  it("judges channel health from the newest message, recent failures and silence", () => {
+    const now = Date.UTC(2026, 2, 14);
+    const base = {
+      id: "a",
+      channel: "whatsapp" as const,
+      externalId: "x",
+      displayName: null,
+      status: "active" as const,
+      lastInboundAt: now - 1000,
+      lastOutboundAt: now - 500,
+      failedSends: 0,
+      lastInboundAction: "ai_reply",
+    };
+    expect(accountHealth(base, now)).toEqual({ level: "ok", reason: "working" });
+    expect(accountHealth({ ...base, status: "disabled" }, now).reason).toBe("disabled");
+    expect(accountHealth({ ...base, lastInboundAction: "send_failed", failedSends: 1 }, now)).toEqual({
+      level: "danger",
+      reason: "last_send_failed",
+    });
+    expect(accountHealth({ ...base, failedSends: 2 }, now)).toEqual({
+      level: "warn",
+      reason: "failed_sends",
+    });
+    expect(accountHealth({ ...base, lastInboundAt: null, lastInboundAction: null }, now).reason).toBe(
+      "no_messages",
+    );
+    expect(accountHealth({ ...base, lastInboundAt: now - 8 * DAY_MS }, now).reason).toBe("quiet");
+    expect(accountHealth({ ...base, channel: "discord", lastInboundAt: null }, now).reason).toBe("connected");
+  });
+
+  it("rounds the chart's scale up to 1, 2 or 5 times a power of ten", () => {
+    expect([0, 1, 2, 3, 7, 10, 11, 49, 51, 101].map(niceMax)).toEqual([1, 1, 2, 5, 10, 10, 20, 50, 100, 200]);
+  });
+});

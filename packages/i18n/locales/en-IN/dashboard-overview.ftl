@@ -1,0 +1,159 @@
+## Overview: balance, approvals, persona status, channels and their health.
+
+overview-title = Overview
+overview-balance = Credit balance
+overview-balance-unit = AI replies left. One credit is one AI reply; canned replies are free.
+overview-balance-low = Low balance
+overview-balance-low-text = You are at or below your warning level of { $threshold } credits. At zero, AI replies stop; canned replies still send.
+overview-balance-empty = No credits left
+overview-balance-empty-text = AI replies are stopped until you add credits. Canned replies still send.
+overview-balance-link = Billing and credit history
+overview-approvals = Pending approvals
+overview-approvals-text = { $count ->
+    [one] AI draft is waiting for your decision.
+   *[other] AI drafts are waiting for your decision.
+}
+overview-approvals-link = Review approvals
+overview-persona = Persona safety
+overview-persona-approved = Approved
+overview-persona-approved-text = Your persona passed the safety check. AI replies are on.
+overview-persona-pending = Checking
+overview-persona-pending-text = The safety check is running. AI replies are paused until it approves your persona; canned replies still send.
+overview-persona-review = Under review
+overview-persona-review-text = Your persona needs a closer look. AI replies are paused until it is approved; canned replies still send.
+overview-persona-rejected = Rejected
+overview-persona-rejected-text = Your persona did not pass the safety check. AI replies are paused; edit it to try again.
+overview-persona-none = Not set up
+overview-persona-none-text = You have no persona yet. AI replies start once you create one and it is approved.
+overview-persona-link = Edit persona
+overview-channels = Channels
+overview-no-channels = No channels connected yet.
+overview-channel-email = Email
+overview-col-last-in = Last message received
+overview-col-last-out = Last reply sent
+overview-never = Never
+overview-health-ok = Healthy
+overview-health-warn = Needs attention
+overview-health-danger = Not working
+overview-health-disabled = This account is switched off: new messages are not accepted.
+overview-health-last-send-failed = The reply to the latest message failed to send.
+overview-health-failed-sends = { $count ->
+    [one] The reply to { $n } message failed to send in the last 7 days.
+   *[other] Replies to { $n } messages failed to send in the last 7 days.
+}
+overview-health-no-messages = No messages received yet.
+overview-health-quiet = No messages received in the last 7 days.
+overview-health-working = Receiving messages and replying.
+overview-health-connected = Connected.
+
+## Overview: the 30-day insights chart.
+
+insights-title = Last 30 days
+insights-lead = Counted from message records only (never their text). Days run midnight to midnight UTC.
+insights-chart-title = Messages, replies and credits per day, last 30 days
+insights-desc = From { $from } to { $to } (UTC days): { $received } { $receivedCount ->
+    [one] message
+   *[other] messages
+} received (WhatsApp { $whatsapp }, Instagram { $instagram }, email { $email }); { $canned } canned { $cannedCount ->
+    [one] reply
+   *[other] replies
+}, { $ai } AI { $aiCount ->
+    [one] reply
+   *[other] replies
+} and { $handoffs } { $handoffsCount ->
+    [one] handoff
+   *[other] handoffs
+} sent; { $credits } { $creditsCount ->
+    [one] credit
+   *[other] credits
+} used.
+insights-panel-received = Messages received
+insights-panel-replies = Replies sent
+insights-panel-credits = Credits used
+insights-axis-max = scale 0–{ $max }
+insights-channel-email = Email
+insights-canned = Canned replies
+insights-ai = AI replies
+insights-handoffs = Handoffs
+insights-credits = Credits used
+insights-stat-received = Messages received
+insights-show-numbers = Show the numbers
+insights-table-caption = Messages received per channel, replies sent by kind, and credits used, per UTC day
+insights-col-day = Day (UTC)
+insights-total = Total
+
+## Billing.
+
+billing-title = Billing
+billing-balance = Credit balance
+billing-balance-unit = AI replies left. One credit is one AI reply; canned replies are free.
+billing-balance-low = Low balance
+billing-balance-low-text = You are at or below your warning level of { $threshold } credits.
+billing-balance-empty = No credits left
+billing-balance-empty-text = AI replies are stopped; canned replies still send.
+billing-buy-soon = Buying credits from the dashboard is coming soon.
+billing-threshold = Low-balance warning
+billing-threshold-label = Warn me when my balance reaches (credits)
+billing-threshold-hint = We send the warning to your notification channels once, when the balance drops to this number. 0 to 10,00,000; 0 turns it off.
+billing-threshold-save = Save threshold
+billing-err-threshold-range = Enter a whole number from 0 to 10,00,000.
+billing-lots = Credit lots
+billing-lots-lead = Each purchase or grant is a lot. Credits that expire soonest are used first; purchased credits never expire.
+billing-no-lots = No credits yet.
+billing-col-source = Source
+billing-col-added = Added
+billing-col-granted = Credits
+billing-col-remaining = Remaining
+billing-col-expiry = Expires
+billing-source-purchase = Purchase
+billing-source-grant = Grant
+billing-never-expires = Never
+billing-expired = Expired
+billing-ledger = Credit history
+billing-no-ledger = No credit movements yet.
+billing-col-date = Date
+billing-col-reason = What
+billing-col-change = Change
+billing-col-reference = Reference
+billing-reason-purchase = Credits bought
+billing-reason-grant = Credits granted
+billing-reason-ai-reply = AI reply
+billing-reason-restore = Credit given back
+billing-ledger-pages = Credit history pages
+billing-ledger-newest = Newest entries
+billing-ledger-older = Older entries
+
+## Settings.
+
+settings-title = Settings
+settings-prefs = Language and currency
+settings-prefs-lead = How the dashboard, your notifications and numbers are written, and the currency for prices.
+settings-locale = Language and number format
+settings-locale-en-in = English (India): 1,00,000
+settings-locale-en-us = English (United States): 100,000
+settings-currency = Currency
+settings-currency-inr = Indian rupee (₹, INR)
+settings-currency-usd = US dollar ($, USD)
+settings-prefs-save = Save preferences
+settings-err-locale = Choose one of the listed languages.
+settings-err-currency = Choose one of the listed currencies.
+settings-notify = Notifications
+settings-notify-lead = Where we tell you about handoffs (a customer wants a person) and a low credit balance. Leave a field empty to stop that kind of notification.
+settings-notify-discord = Discord channel id
+settings-notify-discord-hint = The id of a channel in your Discord server where the Concierge bot can post: 17 to 20 digits.
+settings-notify-email = Notification email
+settings-notify-email-hint = An address like name@example.com.
+settings-notify-save = Save notifications
+settings-err-discord = A Discord channel id is 17 to 20 digits.
+settings-err-email = Enter an email address like name@example.com.
+settings-delete = Delete account
+settings-delete-lead = This deletes your business, its channels, reply rules, persona, conversations, message records, credits and everyone's sign-in for it, at once and for good. Unused credits are lost. This cannot be undone.
+settings-delete-confirm = Type your business name, { $name }, to confirm
+settings-delete-confirm-hint = Exactly as shown, including capital letters.
+settings-delete-submit = Delete account permanently
+settings-err-confirm = That is not your business name exactly. Nothing was deleted.
+settings-err-confirm-empty = Type your business name to confirm. Nothing was deleted.
+settings-delete-failed = The account could not be deleted right now. Nothing you can see changed; please try again.
+settings-deleted-title = Account deleted
+settings-deleted-text = Your account and all its data were deleted.
+settings-deleted-home = Go to the home page

@@ -1,0 +1,162 @@
+## Reply rules editor (dashboard): accounts, rules, default reply, settings and the test panel.
+
+rules-list-title = Reply rules
+rules-list-lead = Each channel account has its own reply rules. They are checked from the top; the first rule that matches a message decides the reply, and the default reply answers everything else.
+rules-list-caption = Your channel accounts and their reply rules
+rules-list-account = Account
+rules-list-state = Automatic replies
+rules-list-count = Rules
+rules-list-empty = No WhatsApp number, Instagram account or email subdomain is connected yet. Connect one first; its reply rules then appear here.
+rules-account-disabled = Disconnected
+rules-state-not-set-up = Not set up
+rules-state-on = On
+rules-state-off = Paused
+
+rules-channel-whatsapp = WhatsApp
+rules-channel-instagram = Instagram
+rules-channel-email = Email
+rules-channel-discord = Discord
+
+rules-editor-title = Reply rules: { $account }
+rules-back-to-list = ← All accounts
+rules-back-to-editor = ← Back to the rules of { $account }
+rules-not-saved-yet = Nothing is saved for this account yet, so it sends no automatic replies. Add a rule, or save the default reply or the settings, to switch them on.
+rules-deleted = Rule deleted.
+
+rules-rules-heading = Rules
+rules-rules-lead = Checked from top to bottom; the first match wins. Keyword rules match when the message contains one of the words; intent rules match when the message means the same as their description.
+rules-none = No rules yet: every message gets the default reply.
+rules-new-rule = New rule
+rules-edit = Edit
+rules-move-up = Move up
+rules-move-down = Move down
+rules-delete = Delete
+rules-delete-confirm = Delete the rule “{ $label }”? This cannot be undone.
+rules-delete-submit = Yes, delete this rule
+
+rules-fact-keywords = Keywords
+rules-fact-intent = Intent
+rules-fact-threshold = match at { $threshold } or more
+rules-fact-canned = Canned reply
+rules-fact-ai = AI reply prompt
+rules-fact-approval = Approval
+rules-approval-auto = Automatic: sent unless the risk check holds it
+rules-approval-always = Always wait for my approval
+
+rules-default-title = Default reply
+rules-default-lead = Sent when no rule matches.
+rules-default-save = Save default reply
+rules-starter-default-reply = Thanks for your message! We'll get back to you shortly.
+
+rules-settings-title = Settings for this account
+rules-settings-enabled = Reply automatically on this account
+rules-settings-enabled-hint = Turn this off to pause every automatic reply here. Your rules are kept.
+rules-settings-wait = Wait before replying (seconds)
+rules-settings-wait-hint = Messages sent within this window are answered together as one. 0 to 30.
+rules-settings-save = Save settings
+
+rules-new-title = New rule for { $account }
+rules-edit-title = Edit rule: { $label }
+rules-form-label = Name
+rules-form-label-hint = For you, e.g. “Opening hours”.
+rules-form-id = Rule id (optional)
+rules-form-id-hint = Lowercase letters, digits, - and _. Leave it empty to make one from the name.
+rules-form-matcher-kind = Match messages by
+rules-form-matcher-keywords = Keywords
+rules-form-matcher-intent = Intent (meaning)
+rules-form-keywords = Keywords
+rules-form-keywords-hint = One per line, or separated by commas. A message matches when it contains any of them; capitals do not matter.
+rules-form-description = What the customer wants
+rules-form-description-hint = Describe the intent in a sentence, e.g. “The customer wants to book a table”.
+rules-form-threshold = Similarity needed
+rules-form-threshold-hint = From 0.5 (matches loosely) to 0.95 (almost the same words). 0.72 suits most rules.
+rules-form-response-kind = Reply with
+rules-form-response-canned = A canned reply (free)
+rules-form-response-ai = An AI reply (1 credit)
+rules-form-response-text = Reply
+rules-form-response-text-canned-hint = Sent exactly as written.
+rules-form-response-text-ai-hint = Instructions for the AI for this kind of message, e.g. “Explain how to book and share the booking link”. Your persona sets the voice.
+rules-form-approval = Approval of AI replies
+rules-form-approval-hint = Only used when the reply is written by the AI.
+rules-form-add = Add rule
+rules-form-save = Save rule
+rules-form-cancel = Cancel
+
+rules-err-label-required = Give the rule a name.
+rules-err-label-long = A name is at most 100 characters.
+rules-err-id-format = Use lowercase letters, digits, - and _ only, starting with a letter or digit (at most 64).
+rules-err-id-taken = Another rule already has this id.
+rules-err-matcher-kind = Choose keywords or intent.
+rules-err-keywords-required = Give at least one keyword.
+rules-err-keywords-many = At most 50 keywords per rule.
+rules-err-keyword-long = A keyword is at most 100 characters.
+rules-err-description-required = Describe what the customer wants.
+rules-err-description-long = A description is at most 500 characters.
+rules-err-threshold-range = Enter a similarity from 0.5 to 0.95.
+rules-err-response-kind = Choose a canned reply or an AI reply.
+rules-err-response-required = Write the reply.
+rules-err-canned-long = A canned reply is at most 4096 characters.
+rules-err-prompt-long = AI instructions are at most 2000 characters.
+rules-err-approval = Choose how AI replies are approved.
+rules-err-too-many = This account already has 50 rules, the most it can have. Delete one first.
+rules-err-wait-range = The wait is 0 to 30 seconds.
+rules-err-direction = A rule moves up or down.
+rules-err-stale = These rules changed since you opened this page (perhaps in another tab), so nothing was saved. Here is the current version; check it and try again.
+rules-err-config-invalid = The rules could not be saved as they are. Check the fields marked below; nothing was saved.
+rules-err-rejected = This value was not accepted. Check it and try again.
+rules-err-embedding-unavailable = Intent rules could not be prepared just now, so nothing was saved. Please try again in a minute.
+
+rules-test-title = Try a customer message
+rules-test-lead = See which rule answers a message and what it would send. Nothing is sent and no credit is used.
+rules-test-text = Customer message
+rules-test-submit = Test
+rules-test-result = Result
+rules-test-matched = Matched:
+rules-via-keyword = A keyword of this rule appears in the message.
+rules-via-embedding = The message means the same as this rule's intent (similarity { $score }).
+rules-via-embedding-threshold = The message means the same as this rule's intent (similarity { $score }; this rule needs { $threshold }).
+rules-via-default = No rule matched, so the default reply answers.
+rules-test-canned = This canned reply would be sent (free):
+rules-test-ai = An AI reply would be written (1 credit) with exactly these instructions:
+rules-test-envelope = Instructions sent to the AI
+rules-test-nothing-sent = Nothing was sent and no credit was used.
+rules-test-auto-reply-off = Automatic replies are paused for this account, so a real message would get no reply now.
+rules-test-err-empty = Type a message to test.
+rules-test-err-long = A message is at most 4096 characters.
+rules-test-no-rules = This account has nothing saved yet. Save a rule or the default reply first, then test.
+rules-test-failed = The test could not run just now. Please try again.
+
+rules-persona-approved = Your persona is approved, so AI replies go out.
+rules-persona-pending = AI replies are paused until your persona passes its safety check (in progress).
+rules-persona-rejected = AI replies are paused: your persona did not pass its safety check.
+rules-persona-needs-review = AI replies are paused while your persona is reviewed.
+rules-persona-none = AI replies are paused until you set up a persona and it passes its safety check.
+rules-persona-link = Go to the persona
+rules-preview-balance = { $count ->
+    [one] You have { $balance } credit.
+   *[other] You have { $balance } credits.
+  }
+rules-preview-submit = Preview the AI reply (uses 1 credit)
+rules-preview-result = AI reply preview
+rules-preview-reply = A customer sending this message would get:
+rules-preview-handoff = The AI asked for a person: in a real conversation your team would be called in.
+rules-preview-held = In a real conversation this reply would wait for your approval:
+rules-preview-would-send = In a real conversation this reply would be sent straight away.
+rules-preview-balance-after = Credits left: { $balance }
+rules-preview-nothing-sent = Nothing was sent to anyone.
+rules-hold-always = This rule always waits for approval.
+rules-hold-too-short = The reply is very short.
+rules-hold-too-long = The reply is very long.
+rules-hold-money = It mentions money, prices or payments.
+rules-hold-commitment = It promises or confirms something.
+rules-hold-off-topic = It touches a topic your persona avoids.
+rules-hold-other = The risk check flagged it.
+rules-preview-err-expired = This preview button has expired. Test the message again.
+rules-preview-err-not-ai = This message gets a canned reply, which needs no AI preview.
+rules-preview-err-persona = AI replies are paused until your persona passes its safety check. No credit was used.
+rules-preview-err-used = This preview has already run. Test the message again to start a new one.
+rules-preview-err-no-credits = You have no credits left for an AI preview. Buy credits on the Billing page.
+rules-preview-err-ai-unavailable = The AI could not answer just now. No credit was used; please try again.
+rules-preview-err-flagged = This message looks like an attempt to change the AI's instructions, so customers sending it get no AI reply. No credit was used.
+rules-preview-err-empty = The AI had nothing to say to this message. No credit was used.
+rules-preview-err-failed = The preview could not run just now. Please try again.

@@ -1,0 +1,238 @@
+import type { Channel } from "@concierge/core";
+
+/**
+ * The overview's insights, from message metadata and the credit ledger only (never text).
+ * Days are UTC days: tenants have no time zone of their own yet, so a day is
+ * [00:00, 24:00) UTC, and the window is today (UTC) and the 29 days before it.
+ */
+
+export const DAY_MS = 86_400_000;
+export const INSIGHTS_DAYS = 30;
+
+/** The customer channels whose messages are counted (Discord is the operators' inbox). */
+export const CUSTOMER_CHANNELS = ["whatsapp", "instagram", "email"] as const;
+export type CustomerChannel = (typeof CUSTOMER_CHANNELS)[number];
+
+/** What a reply was, from the `action` recorded with its outbound metadata row. */
+export type ReplyKind = "canned" | "ai" | "handoff";
+
+const REPLY_KINDS: Record<string, ReplyKind> = {
+  canned_reply: "canned",
+  ai_reply: "ai",
+  holding_reply: "ai",
+  approved_reply: "ai",
+  edited_reply: "ai",
+  handoff: "handoff",
+};
+
+/** The kind of an outbound row's action; null for anything that is not a reply we count. */
+export function replyKind(action: string | null): ReplyKind | null {
+  return (action !== null && REPLY_KINDS[action]) || null;
+}
+
+export type InsightsDay = {
+  /** The UTC day as YYYY-MM-DD. */
+  date: string;
+  /** Start of the day, epoch milliseconds (UTC midnight). */
+  start: number;
+  received: Record<CustomerChannel, number>;
+  canned: number;
+  ai: number;
+  handoffs: number;
+  credits: number;
+};
+
+export type InsightsTotals = Omit<InsightsDay, "date" | "start"> & { receivedAll: number };
+
+export type Insights = {
+  /** First millisecond of the window (inclusive) and the end (exclusive). */
+  from: number;
+  to: number;
+  days: InsightsDay[];
+  totals: InsightsTotals;
+};
+
+/** The window's UTC day numbers (days since the epoch), oldest first. */
+export function insightsWindow(now: number, days = INSIGHTS_DAYS): { first: number; last: number } {
+  const last = Math.floor(now / DAY_MS);
+  return { first: last - days + 1, last };
+}
+
+export type MessageCountRow = {
+  day: number;
+  channel: string;
+  direction: "inbound" | "outbound";
+  action: string | null;
+  n: number;
+};
+export type CreditCountRow = { day: number; n: number };
+
+const emptyReceived = (): Record<CustomerChannel, number> => ({ whatsapp: 0, instagram: 0, email: 0 });
+
+/**
+ * Folds grouped counts into one entry per day of the window, empty days included; rows outside
+ * the window are ignored. Pure, so the arithmetic is tested without a database.
+ */
+export function buildInsights(
+  now: number,
+  messages: MessageCountRow[],
+  credits: CreditCountRow[],
+  days = INSIGHTS_DAYS,
+): Insights {
+  const { first, last } = insightsWindow(now, days);
+  const out: InsightsDay[] = [];
+  for (let d = first; d <= last; d++) {
+    out.push({
+      date: new Date(d * DAY_MS).toISOString().slice(0, 10),
+      start: d * DAY_MS,
+      received: emptyReceived(),
+      canned: 0,
+      ai: 0,
+      handoffs: 0,
+      credits: 0,
+    });
+  }
+  const at = (day: number) => (day >= first && day <= last ? out[day - first] : undefined);
+  for (const r of messages) {
+    const day = at(r.day);
+    if (!day) continue;
+    if (r.direction === "inbound") {
+      if ((CUSTOMER_CHANNELS as readonly string[]).includes(r.channel)) {
+        day.received[r.channel as CustomerChannel] += r.n;
+      }
+      continue;
+    }
+    const kind = replyKind(r.action);
+    if (kind === "canned") day.canned += r.n;
+    else if (kind === "ai") day.ai += r.n;
+    else if (kind === "handoff") day.handoffs += r.n;
+  }
+  for (const r of credits) {
+    const day = at(r.day);
+    if (day) day.credits += r.n;
+  }
+  const totals: InsightsTotals = {
+    received: emptyReceived(),
+    receivedAll: 0,
+    canned: 0,
+    ai: 0,
+    handoffs: 0,
+    credits: 0,
+  };
+  for (const d of out) {
+    for (const ch of CUSTOMER_CHANNELS) {
+      totals.received[ch] += d.received[ch];
+      totals.receivedAll += d.received[ch];
+    }
+    totals.canned += d.canned;
+    totals.ai += d.ai;
+    totals.handoffs += d.handoffs;
+    totals.credits += d.credits;
+  }
+  return { from: first * DAY_MS, to: (last + 1) * DAY_MS, days: out, totals };
+}
+
+/**
+ * The last 30 UTC days of the tenant: messages received per channel, replies by kind, handoffs,
+ * and credits used (AI-reply debits not given back, on the day they were taken).
+ */
+export async function tenantInsights(db: D1Database, tenantId: string, now = Date.now()): Promise<Insights> {
+  const { first, last } = insightsWindow(now);
+  const from = first * DAY_MS;
+  const to = (last + 1) * DAY_MS;
+  const [messages, credits] = await db.batch<MessageCountRow | CreditCountRow>([
+    db
+      .prepare(
+        `SELECT created_at / ${DAY_MS} AS day, channel, direction, action, COUNT(*) AS n
+           FROM messages
+          WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
+          GROUP BY day, channel, direction, action`,
+      )
+      .bind(tenantId, from, to),
+    db
+      .prepare(
+        `SELECT d.created_at / ${DAY_MS} AS day, SUM(-d.delta) AS n
+           FROM credit_ledger d
+          WHERE d.tenant_id = ? AND d.reason = 'ai_reply' AND d.created_at >= ? AND d.created_at < ?
+            AND NOT EXISTS (SELECT 1 FROM credit_ledger r
+                             WHERE r.tenant_id = d.tenant_id AND r.reference = 'restore:' || d.reference)
+          GROUP BY day`,
+      )
+      .bind(tenantId, from, to),
+  ]);
+  return buildInsights(
+    now,
+    (messages?.results ?? []) as MessageCountRow[],
+    (credits?.results ?? []) as CreditCountRow[],
+  );
+}
+
+/** Channel health: how an account looks from its recent metadata. */
+export type HealthLevel = "ok" | "warn" | "danger";
+export type HealthReason =
+  | "disabled"
+  | "last_send_failed"
+  | "failed_sends"
+  | "no_messages"
+  | "quiet"
+  | "working"
+  | "connected";
+export type Health = { level: HealthLevel; reason: HealthReason };
+
+/** Failures and silence are judged over this period. */
+export const HEALTH_WINDOW_MS = 7 * DAY_MS;
+
+export type AccountActivity = {
+  id: string;
+  channel: Channel;
+  externalId: string;
+  displayName: string | null;
+  status: "active" | "disabled";
+  lastInboundAt: number | null;
+  lastOutboundAt: number | null;
+  /** Customer messages whose reply failed to send, in the health window. */
+  failedSends: number;
+  /** The action recorded with the newest customer message (what happened to it). */
+  lastInboundAction: string | null;
+};
+
+/**
+ * Red when the account is off or the newest customer message's reply failed to send; amber when
+ * nothing has arrived yet, nothing arrived in the last 7 days, or some replies failed in that
+ * time; green otherwise. Discord (the operators' inbox) carries no customer messages: connected
+ * is healthy.
+ */
+export function accountHealth(a: AccountActivity, now = Date.now()): Health {
+  if (a.status !== "active") return { level: "danger", reason: "disabled" };
+  if (a.channel === "discord") return { level: "ok", reason: "connected" };
+  if (a.lastInboundAction === "send_failed") return { level: "danger", reason: "last_send_failed" };
+  if (a.lastInboundAt === null) return { level: "warn", reason: "no_messages" };
+  if (a.failedSends > 0) return { level: "warn", reason: "failed_sends" };
+  if (a.lastInboundAt < now - HEALTH_WINDOW_MS) return { level: "warn", reason: "quiet" };
+  return { level: "ok", reason: "working" };
+}
+
+/** The tenant's connected accounts with their latest activity, for the overview. */
+export async function listAccountActivity(
+  db: D1Database,
+  tenantId: string,
+  now = Date.now(),
+): Promise<AccountActivity[]> {
+  const own = "m.tenant_id = a.tenant_id AND m.account_id = a.id";
+  const { results } = await db
+    .prepare(
+      `SELECT a.id, a.channel, a.external_id AS externalId, a.display_name AS displayName, a.status,
+              (SELECT MAX(m.created_at) FROM messages m WHERE ${own} AND m.direction = 'inbound') AS lastInboundAt,
+              (SELECT MAX(m.created_at) FROM messages m WHERE ${own} AND m.direction = 'outbound') AS lastOutboundAt,
+              (SELECT COUNT(*) FROM messages m
+                WHERE ${own} AND m.direction = 'inbound' AND m.action = 'send_failed' AND m.created_at >= ?) AS failedSends,
+              (SELECT m.action FROM messages m WHERE ${own} AND m.direction = 'inbound'
+                ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS lastInboundAction
+         FROM channel_accounts a
+        WHERE a.tenant_id = ?
+        ORDER BY a.channel, a.created_at, a.id`,
+    )
+    .bind(now - HEALTH_WINDOW_MS, tenantId)
+    .all<AccountActivity>();
+  return results;
+}

@@ -1,0 +1,126 @@
+import { type Channel, conversationKey } from "@concierge/core";
+
+/**
+ * Deleting a tenant (ARCHITECTURE.md §5): every row of every table, and its data key. The
+ * conversations' Durable Objects are found through the metadata here, so the caller purges them
+ * before the metadata that names them is gone.
+ */
+
+/** One customer thread of the tenant: its Durable Object name and where the metadata came from. */
+export type TenantThread = { key: string; accountId: string; customerId: string | null };
+
+/**
+ * Turns the tenant's accounts off so that ingest refuses new messages while the deletion runs
+ * (nothing new may arrive in a conversation already purged). Returns them, to drop cached lookups.
+ */
+export async function disableTenantAccounts(
+  db: D1Database,
+  tenantId: string,
+): Promise<{ id: string; channel: Channel; externalId: string }[]> {
+  const { results } = await db
+    .prepare(
+      "UPDATE channel_accounts SET status = 'disabled' WHERE tenant_id = ? RETURNING id, channel, external_id AS externalId",
+    )
+    .bind(tenantId)
+    .all<{ id: string; channel: Channel; externalId: string }>();
+  return results;
+}
+
+/** The customer side of a metadata row: the sender of an inbound message, the recipient of a reply. */
+const CUSTOMER = "CASE direction WHEN 'inbound' THEN sender_id ELSE recipient_id END";
+
+/**
+ * Up to `limit` of the tenant's threads still named by metadata: message rows (account and
+ * customer) and approvals (their thread key). Call `forgetTenantThreads` on a page once its
+ * objects are purged, and the next call returns the next page.
+ */
+export async function listTenantThreads(
+  db: D1Database,
+  tenantId: string,
+  limit = 50,
+): Promise<TenantThread[]> {
+  const [messages, approvals] = await Promise.all([
+    db
+      .prepare(
+        `SELECT DISTINCT account_id AS accountId, ${CUSTOMER} AS customerId FROM messages WHERE tenant_id = ? LIMIT ?`,
+      )
+      .bind(tenantId, limit)
+      .all<{ accountId: string; customerId: string }>(),
+    db
+      .prepare(
+        "SELECT DISTINCT account_id AS accountId, thread_key AS key FROM approvals WHERE tenant_id = ? LIMIT ?",
+      )
+      .bind(tenantId, limit)
+      .all<{ accountId: string; key: string }>(),
+  ]);
+  const threads = new Map<string, TenantThread>();
+  for (const m of messages.results) {
+    const key = conversationKey(tenantId, m.accountId, m.customerId);
+    threads.set(key, { key, accountId: m.accountId, customerId: m.customerId });
+  }
+  for (const a of approvals.results) {
+    if (!threads.has(a.key)) threads.set(a.key, { key: a.key, accountId: a.accountId, customerId: null });
+  }
+  return [...threads.values()];
+}
+
+/**
+ * Deletes the metadata naming these (already purged) threads, so a deletion that fails midway
+ * resumes with the threads not yet purged. Returns the number of rows deleted.
+ */
+export async function forgetTenantThreads(
+  db: D1Database,
+  tenantId: string,
+  threads: TenantThread[],
+): Promise<number> {
+  if (threads.length === 0) return 0;
+  const statements = threads.flatMap((t) => [
+    ...(t.customerId === null
+      ? []
+      : [
+          db
+            .prepare(`DELETE FROM messages WHERE tenant_id = ? AND account_id = ? AND ${CUSTOMER} = ?`)
+            .bind(tenantId, t.accountId, t.customerId),
+        ]),
+    db.prepare("DELETE FROM approvals WHERE tenant_id = ? AND thread_key = ?").bind(tenantId, t.key),
+  ]);
+  const results = await db.batch(statements);
+  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+}
+
+/**
+ * Every remaining row of the tenant, in every table, children before parents (so nothing relies
+ * on cascades), and its data key with them: one batch, so it happens entirely or not at all.
+ * Keep this list in step with the migrations; the deletion test fails on any table it misses.
+ */
+export async function deleteTenantRows(
+  db: D1Database,
+  tenantId: string,
+): Promise<{ rows: number; tenantDeleted: boolean }> {
+  const accounts = "SELECT id FROM channel_accounts WHERE tenant_id = ?";
+  const statements = [
+    db.prepare("DELETE FROM sessions WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM users WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
+    // messages.account_id has no foreign key: rows of an account deleted earlier still go.
+    db
+      .prepare(`DELETE FROM messages WHERE tenant_id = ? OR account_id IN (${accounts})`)
+      .bind(tenantId, tenantId),
+    // The ledger's trigger fires on insert only; deleting it moves no balance.
+    db.prepare("DELETE FROM credit_ledger WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM credit_lots WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM personas WHERE tenant_id = ?").bind(tenantId),
+    db
+      .prepare(`DELETE FROM reply_configs WHERE tenant_id = ? OR account_id IN (${accounts})`)
+      .bind(tenantId, tenantId),
+    db.prepare("DELETE FROM channel_accounts WHERE tenant_id = ?").bind(tenantId),
+    // Crypto-shredding: without its key, nothing sealed for this tenant can be read again.
+    db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM tenants WHERE id = ?").bind(tenantId),
+  ];
+  const results = await db.batch(statements);
+  return {
+    rows: results.reduce((n, r) => n + (r.meta.changes ?? 0), 0),
+    tenantDeleted: (results[results.length - 1]!.meta.changes ?? 0) > 0,
+  };
+}
