@@ -25,6 +25,8 @@ export function securityHeaders(nonce: string): Record<string, string> {
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    // Browsers ignore it over plain http (local runs); in production it pins https.
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
   };
 }
 

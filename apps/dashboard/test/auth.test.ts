@@ -119,14 +119,28 @@ describe("Google sign-in", () => {
     });
   }
 
-  it("never redirects after sign-in to another site", async () => {
+  const hostile = [
+    "//evil.example/x",
+    "/\t/evil.example",
+    "/\\evil.example",
+    "https://evil.example",
+    "/\n/evil.example",
+  ];
+  for (const next of hostile) {
+    it(`never redirects after sign-in to another site (next=${JSON.stringify(next)})`, async () => {
+      const { callback, flow } = await begin("google", `g-${crypto.randomUUID()}@example.com`, next);
+      const res = await finish(callback, flow);
+      expect(res.headers.get("location")).toBe("/admin");
+    });
+  }
+
+  it("keeps the path, query and fragment of a safe next", async () => {
     const { callback, flow } = await begin(
       "google",
       `g-${crypto.randomUUID()}@example.com`,
-      "//evil.example/x",
+      "/admin/rules?x=1#y",
     );
-    const res = await finish(callback, flow);
-    expect(res.headers.get("location")).toBe("/admin");
+    expect((await finish(callback, flow)).headers.get("location")).toBe("/admin/rules?x=1#y");
   });
 });
 
@@ -208,6 +222,40 @@ describe("sessions", () => {
     expect((await get(s, "/admin/conversations")).status).toBe(303);
   });
 
+  it("replaces the browser's earlier session when it signs in again", async () => {
+    const s = await signIn();
+    const page = await app("/sign-in", { headers: { cookie: s.cookie } });
+    expect(page.status).toBe(303);
+    const { callback, flow } = await begin("google", `g-${crypto.randomUUID()}@example.com`);
+    const res = await app(`${callback.pathname}${callback.search}`, {
+      headers: { cookie: `${OAUTH_COOKIE}=${flow}; ${s.cookie}` },
+    });
+    expect(res.status).toBe(303);
+    expect((await get(s, "/admin/conversations")).status).toBe(303);
+  });
+
+  it("refuses a form body over 64 KiB, even without a Content-Length, and changes nothing", async () => {
+    const s = await signIn();
+    const big = new ReadableStream({
+      start(controller) {
+        const chunk = new TextEncoder().encode(`x=${"a".repeat(16 * 1024)}`);
+        for (let i = 0; i < 5; i++) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const res = await app("/admin/conversations", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: s.cookie,
+        "x-csrf-token": s.csrf,
+      },
+      body: big,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+  });
+
   it("refuses sign-out without the CSRF token", async () => {
     const s = await signIn();
     expect((await post(s, "/sign-out", {}, { csrf: false })).status).toBe(403);
@@ -253,5 +301,6 @@ describe("security headers", () => {
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     }
     expect((await app("/no-such-page")).status).toBe(404);
+    expect((await app("/sign-in")).headers.get("cache-control")).toBe("no-store");
   });
 });

@@ -11,9 +11,10 @@ describe("public site", () => {
     expect(await res.text()).toContain("Every customer message, answered.");
   });
 
-  it("answers unknown paths with a 404 in the error envelope", async () => {
+  it("answers unknown paths with a 404 page that says what to do", async () => {
     const res = await exports.default.fetch("https://concierge.test/no-such-page");
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("There is nothing here, or it belongs to another account.");
   });
 });

@@ -34,7 +34,7 @@ export function translator(locale: string): Translate {
 
 /**
  * Marks a string as a message id passed around before it is translated (validation messages,
- * error pages), so the "every id exists" test finds it like a `t("id")` call.
+ * error pages), so the "every id exists" test finds it like a call of `t`.
  */
 export function msg<const T extends string>(id: T): T {
   return id;

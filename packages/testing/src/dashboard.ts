@@ -170,7 +170,10 @@ export async function seedShowcase(
 }
 
 /** Every page a person can reach, signed in or not, for layout checks and screenshots. */
-export function dashboardPages(accountId: string): { name: string; path: string; signedIn: boolean }[] {
+export function dashboardPages(
+  accountId: string,
+  ruleId = "hours",
+): { name: string; path: string; signedIn: boolean }[] {
   return [
     { name: "welcome", path: "/", signedIn: false },
     { name: "sign-in", path: "/sign-in", signedIn: false },
@@ -179,6 +182,8 @@ export function dashboardPages(accountId: string): { name: string; path: string;
     { name: "overview", path: "/admin", signedIn: true },
     { name: "rules-accounts", path: "/admin/rules", signedIn: true },
     { name: "rules-editor", path: `/admin/rules/whatsapp/${accountId}`, signedIn: true },
+    { name: "rules-new", path: `/admin/rules/whatsapp/${accountId}/new-rule`, signedIn: true },
+    { name: "rules-edit", path: `/admin/rules/whatsapp/${accountId}/rules/${ruleId}`, signedIn: true },
     { name: "persona", path: "/admin/persona", signedIn: true },
     { name: "conversations", path: "/admin/conversations", signedIn: true },
     { name: "approvals", path: "/admin/approvals", signedIn: true },

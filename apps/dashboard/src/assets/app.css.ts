@@ -19,7 +19,9 @@ nav.main a{display:block;padding:6px 10px;border-radius:8px;text-decoration:none
 nav.main a[aria-current=page]{background:var(--ink);color:#fff}
 nav.main .count{display:inline-block;min-width:20px;margin-left:4px;padding:0 6px;border-radius:10px;background:var(--warn);color:#fff;font-size:12px;text-align:center}
 main{max-width:1100px;margin:0 auto;padding:20px 16px 48px}
-h1{font-size:clamp(22px,5vw,30px);line-height:1.2;margin:0 0 16px}
+h1{font-size:clamp(22px,5vw,30px);line-height:1.2;margin:0 0 16px;overflow-wrap:anywhere}
+h2,h3{overflow-wrap:anywhere}
+code{overflow-wrap:anywhere}
 h2{font-size:20px;margin:28px 0 12px}
 h3{font-size:17px;margin:16px 0 8px}
 p{margin:0 0 12px}
@@ -29,7 +31,8 @@ p{margin:0 0 12px}
 .stat{font-size:28px;font-weight:700}
 .notice{border-radius:8px;padding:10px 12px;margin:0 0 16px;background:#e7f6ec;color:var(--ok);border:1px solid #b7e4c7}
 .notice.error{background:#fdecea;color:var(--danger);border-color:#f5c2bd}
-.badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:13px;border:1px solid var(--line);background:#f2f4f7;white-space:nowrap}
+.badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:13px;border:1px solid var(--line);background:#f2f4f7;white-space:nowrap;max-width:100%;overflow-wrap:anywhere}
+.chips .badge{white-space:normal}
 .badge.ok{background:#e7f6ec;color:var(--ok);border-color:#b7e4c7}
 .badge.warn{background:#fef4e6;color:var(--warn);border-color:#f9dbaf}
 .badge.danger{background:#fdecea;color:var(--danger);border-color:#f5c2bd}

@@ -11,8 +11,19 @@ export const APP_JS = `
     var fresh = holder.firstElementChild;
     if (fresh) { target.replaceWith(fresh); wire(fresh); }
   }
+  function all(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    return found;
+  }
+  // An error page, a redirect to sign-in or a network failure is never swapped into the page:
+  // the browser does the plain, JavaScript-free thing instead.
+  function fragment(res) {
+    if (!res.ok || res.redirected) throw new Error("no fragment");
+    return res.text();
+  }
   function wire(root) {
-    root.querySelectorAll("form[data-target]").forEach(function (form) {
+    all(root, "form[data-target]").forEach(function (form) {
       if (form.dataset.wired) return;
       form.dataset.wired = "1";
       form.addEventListener("submit", function (ev) {
@@ -26,22 +37,23 @@ export const APP_JS = `
           body: body,
           headers: { "x-partial": "1", "x-csrf-token": csrf ? csrf.content : "" },
           credentials: "same-origin"
-        }).then(function (res) { return res.text(); }).then(function (text) {
+        }).then(fragment).then(function (text) {
           swap(target, text);
         }).catch(function () { form.submit(); });
       });
     });
-    root.querySelectorAll("[data-poll]").forEach(function (el) {
+    all(root, "[data-poll]").forEach(function (el) {
       if (el.dataset.wired) return;
       el.dataset.wired = "1";
       setTimeout(function () {
         if (!el.isConnected) return;
         fetch(el.dataset.poll, { headers: { "x-partial": "1" }, credentials: "same-origin" })
-          .then(function (res) { return res.text(); })
-          .then(function (text) { swap(el, text); });
+          .then(fragment)
+          .then(function (text) { swap(el, text); })
+          .catch(function () { location.reload(); });
       }, Number(el.dataset.pollMs || 2000));
     });
-    root.querySelectorAll("[data-live-preview]").forEach(function (form) {
+    all(root, "[data-live-preview]").forEach(function (form) {
       if (form.dataset.liveWired) return;
       form.dataset.liveWired = "1";
       var timer;
@@ -55,10 +67,10 @@ export const APP_JS = `
             body: new URLSearchParams(new FormData(form)),
             headers: { "x-partial": "1", "x-csrf-token": csrf ? csrf.content : "" },
             credentials: "same-origin"
-          }).then(function (res) { return res.text(); }).then(function (text) {
+          }).then(fragment).then(function (text) {
             var t = document.querySelector(form.dataset.livePreview);
             if (t) swap(t, text);
-          });
+          }).catch(function () {});
         }, 300);
       });
     });

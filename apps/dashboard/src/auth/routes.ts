@@ -11,8 +11,8 @@ import {
   setCookie,
 } from "../cookies.ts";
 import { type Html, html } from "../html.ts";
-import { type AuthedCtx, type Ctx, redirect } from "../http.ts";
-import { publicPage } from "../layout.ts";
+import { type AuthedCtx, type Ctx, redirect, html as respond } from "../http.ts";
+import { errorPage, publicPage } from "../layout.ts";
 import { createSession, revokeSession, SESSION_TTL_MS } from "../sessions.ts";
 import { findOrCreateUser, type Identity } from "../users.ts";
 import { facebookAuthorizeUrl, facebookIdentity } from "./facebook.ts";
@@ -92,7 +92,11 @@ async function signInResponse(
   const body = await render(
     publicPage(c, { title: c.t("signin-title"), body: signInBody(c, { ...opts, loginToken }) }),
   );
-  const res = html200(body, loginToken ? { "set-cookie": setCookie(LOGIN_COOKIE, loginToken, 3600) } : {});
+  // no-store: the page carries this browser's login token.
+  const res = html200(body, {
+    "cache-control": "no-store",
+    ...(loginToken ? { "set-cookie": setCookie(LOGIN_COOKIE, loginToken, 3600) } : {}),
+  });
   return status === 200 ? res : new Response(res.body, { status, headers: res.headers });
 }
 
@@ -111,6 +115,8 @@ async function completeSignIn(
     locale: c.locale === "en-US" ? "en-US" : "en-IN",
     ...(signup.tenantId ? { tenantId: signup.tenantId } : {}),
   });
+  // A sign-in replaces whatever session this browser had: the old token stops working at once.
+  if (c.session) await revokeSession(c.env.DB, c.session.tokenHash);
   const { token } = await createSession(c.env.DB, user);
   log.info("auth.signed_in", { provider: who.provider, user_id: user.id, tenant_id: user.tenantId });
   const headers = new Headers({ location: safeNext(next) });
@@ -211,7 +217,7 @@ export async function facebookCallback(c: Ctx): Promise<Response> {
 
 /** Development sign-in: exists only when the app runs locally (ENVIRONMENT=local). */
 export async function devSignIn(c: Ctx): Promise<Response> {
-  if (!isLocal(c.env)) return new Response("Not found", { status: 404 });
+  if (!isLocal(c.env)) return respond(c, errorPage(c, 404, msg("error-not-found")), 404);
   const sent = c.form.get("_login");
   const cookie = readCookie(c.req, LOGIN_COOKIE);
   if (typeof sent !== "string" || !cookie || !timingSafeEqualString(sent, cookie)) {

@@ -40,8 +40,17 @@ export async function takePendingSignIn(kv: KVNamespace, state: string): Promise
   return parsed.success ? parsed.output : null;
 }
 
-/** Only our own paths: an open redirect after sign-in would hand the session page to anyone. */
+/**
+ * Only our own paths: an open redirect after sign-in would hand the session page to anyone.
+ * Control characters and backslashes are refused outright (browsers strip tabs and newlines, so
+ * "/\t/evil.example" would become "//evil.example"), then the result must resolve to our origin.
+ */
 export function safeNext(next: string | null | undefined): string {
-  const ok = next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\");
-  return ok && next ? next : "/admin";
+  // Any code point up to the space, or a backslash, refuses the path.
+  const unsafe = [...(next ?? "")].some((ch) => ch.charCodeAt(0) <= 0x20 || ch === "\\");
+  if (!next?.startsWith("/") || unsafe) return "/admin";
+  const base = "https://dashboard.invalid";
+  const url = new URL(next, base);
+  if (url.origin !== base) return "/admin";
+  return `${url.pathname}${url.search}${url.hash}`;
 }

@@ -25,7 +25,10 @@ const customer = "919811122233";
 
 beforeAll(async () => {
   persistDir = mkdtempSync(path.join(os.tmpdir(), "concierge-browser-"));
-  [stack, browser] = await Promise.all([startStack({ persistDir, demoWaitSeconds: 0, quiet: true }), launchBrowser()]);
+  [stack, browser] = await Promise.all([
+    startStack({ persistDir, demoWaitSeconds: 0, quiet: true }),
+    launchBrowser(),
+  ]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
   page = await context.newPage();
 });
@@ -41,8 +44,12 @@ const url = (p: string) => `${stack.urls.dashboard}${p}`;
 /** Waits until the element's text contains what a person would read (playwright-core has no expect). */
 async function seeText(locator: Locator, expected: string | RegExp, timeout = 10_000) {
   await expect
-    .poll(async () => (await locator.count()) > 0 && ((await locator.first().textContent()) ?? ""), { timeout })
-    .toMatch(typeof expected === "string" ? new RegExp(expected.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : expected);
+    .poll(async () => (await locator.count()) > 0 && ((await locator.first().textContent()) ?? ""), {
+      timeout,
+    })
+    .toMatch(
+      typeof expected === "string" ? new RegExp(expected.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : expected,
+    );
 }
 const ruleIds = () => page.locator("#rule-list li").evaluateAll((els) => els.map((e) => e.id));
 
@@ -69,7 +76,10 @@ describe("the dashboard in a browser", () => {
     const addRule = async (fill: () => Promise<void>) => {
       await page.click("text=New rule");
       await fill();
-      await Promise.all([page.waitForURL(`**/admin/rules/whatsapp/${accountId}**`), page.click("button:has-text('Add rule')")]);
+      await Promise.all([
+        page.waitForURL(`**/admin/rules/whatsapp/${accountId}**`),
+        page.click("button:has-text('Add rule')"),
+      ]);
     };
     await addRule(async () => {
       await page.fill("[name=label]", "Opening hours");
@@ -144,7 +154,9 @@ describe("the dashboard in a browser", () => {
     await page.locator("article.approval button:has-text('Approve')").click();
     await page.waitForLoadState();
     await expect.poll(() => page.locator("article.approval").count()).toBe(0);
-    await expect.poll(async () => (await sentTo(stack.urls.sandbox, customer)).length, { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(async () => (await sentTo(stack.urls.sandbox, customer)).length, { timeout: 10_000 })
+      .toBe(1);
   });
 
   it("switches the locale and groups numbers the Indian way", async () => {
@@ -163,7 +175,7 @@ describe("the dashboard in a browser", () => {
     const p = await phone.newPage();
     await devSignIn(p, stack.urls.dashboard, { email });
     const problems: string[] = [];
-    for (const entry of dashboardPages(accountId)) {
+    for (const entry of dashboardPages(accountId, "opening-hours")) {
       await p.goto(url(entry.path));
       for (const problem of await layoutProblems(p)) problems.push(`${entry.path}: ${problem}`);
     }

@@ -1,0 +1,151 @@
+import { env } from "cloudflare:workers";
+import { createApproval, createChannelAccount, grantCredits, saveReplyConfig } from "@concierge/storage";
+import { graphAttempts } from "@concierge/testing/sandbox-client";
+import { beforeAll, describe, expect, it } from "vitest";
+import { router } from "../src/routes.ts";
+import { type TestSession, get, post, signIn } from "./helpers.ts";
+
+// Tenant isolation: every route that takes an id, walked by one tenant with another tenant's
+// ids. The route table comes from the router itself, so a new route with an id that is not
+// listed here fails this test until it is.
+
+type Victim = { accountId: string; ruleId: string; approvalId: string };
+
+/** Form fields that would be valid for any of the routes, so only ownership can refuse them. */
+const FIELDS = {
+  label: "Hijack",
+  id: "hijack",
+  matcherKind: "static_text",
+  keywords: "hello",
+  description: "anything at all",
+  threshold: "0.72",
+  responseKind: "canned",
+  responseText: "Taken over",
+  approval: "auto",
+  enabled: "on",
+  waitSeconds: "1",
+  direction: "up",
+  text: "hello there",
+  previewId: "preview-0123456789",
+  action: "approve",
+};
+
+const PARAMS: Record<string, (v: Victim) => string> = {
+  channel: () => "whatsapp",
+  accountId: (v) => v.accountId,
+  ruleId: (v) => v.ruleId,
+  id: (v) => v.approvalId,
+};
+
+function idRoutes(): { method: string; path: string }[] {
+  return router.routes
+    .map(([method, , , path]) => ({ method, path: path ?? "" }))
+    .filter((r) => r.path.includes("/:"));
+}
+
+function fill(path: string, v: Victim): string {
+  return path.replace(/:(\w+)/g, (_, name: string) => {
+    const make = PARAMS[name];
+    if (!make) throw new Error(`the isolation test has no value for :${name} (route ${path})`);
+    return encodeURIComponent(make(v));
+  });
+}
+
+async function snapshot(tenantId: string): Promise<string> {
+  const tables = [
+    "tenants",
+    "channel_accounts",
+    "reply_configs",
+    "approvals",
+    "personas",
+    "credit_ledger",
+    "messages",
+  ];
+  const out: Record<string, unknown> = {};
+  for (const table of tables) {
+    const column = table === "tenants" ? "id" : "tenant_id";
+    out[table] = (
+      await env.DB.prepare(`SELECT * FROM ${table} WHERE ${column} = ?`).bind(tenantId).all()
+    ).results;
+  }
+  return JSON.stringify(out);
+}
+
+let attacker: TestSession;
+let owner: TestSession;
+let victim: Victim;
+
+beforeAll(async () => {
+  [attacker, owner] = [await signIn(), await signIn()];
+  const account = await createChannelAccount(env.DB, {
+    tenantId: owner.tenantId,
+    channel: "whatsapp",
+    externalId: `9100${Date.now()}`,
+  });
+  await saveReplyConfig(env.DB, owner.tenantId, account.id, {
+    rules: [
+      {
+        id: "hours",
+        label: "Hours",
+        matcher: { kind: "static_text", keywords: ["hours"] },
+        response: { kind: "canned", text: "Open 9 to 5." },
+      },
+    ],
+    default_rule: { response: { kind: "canned", text: "Thanks!" } },
+  });
+  await grantCredits(env.DB, { tenantId: owner.tenantId, amount: 10, source: "grant", reference: "iso" });
+  const approvalId = `ap_${crypto.randomUUID().replaceAll("-", "")}`;
+  await createApproval(env.DB, {
+    id: approvalId,
+    tenantId: owner.tenantId,
+    accountId: account.id,
+    threadKey: `${owner.tenantId}/${account.id}/919800000000`,
+    conversationId: "c_iso",
+    ruleId: "hours",
+    creditRef: "turn:iso",
+    reasons: ["approval_always"],
+  });
+  victim = { accountId: account.id, ruleId: "hours", approvalId };
+});
+
+describe("tenant isolation", () => {
+  it("knows a value for every id in every route", () => {
+    const routes = idRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    for (const r of routes) expect(() => fill(r.path, victim)).not.toThrow();
+  });
+
+  it("answers 404 to every route given another tenant's ids, and changes nothing", async () => {
+    const before = await snapshot(owner.tenantId);
+    const sendsBefore = await graphAttempts(env.SANDBOX_URL);
+    const answers: string[] = [];
+    for (const r of idRoutes()) {
+      const path = fill(r.path, victim);
+      const res = r.method === "GET" ? await get(attacker, path) : await post(attacker, path, FIELDS);
+      answers.push(`${r.method} ${r.path} → ${res.status}`);
+      if (res.status === 404) expect(await res.text()).not.toContain("Open 9 to 5.");
+    }
+    expect(answers).toEqual(idRoutes().map((r) => `${r.method} ${r.path} → 404`));
+    expect(await snapshot(owner.tenantId)).toBe(before);
+    expect(await graphAttempts(env.SANDBOX_URL)).toBe(sendsBefore);
+  });
+
+  it("lets the owner reach the same routes (the ids are real)", async () => {
+    const editor = await get(owner, fill("/admin/rules/:channel/:accountId", victim));
+    expect(editor.status).toBe(200);
+    expect(await editor.text()).toContain("Open 9 to 5.");
+    expect((await get(owner, fill("/admin/rules/:channel/:accountId/rules/:ruleId", victim))).status).toBe(
+      200,
+    );
+    expect(await (await get(owner, "/admin/approvals")).text()).toContain(victim.approvalId);
+  });
+
+  it("answers 404 for ids that do not exist at all", async () => {
+    const missing = { accountId: "acc_missing", ruleId: "missing", approvalId: "ap_missing" };
+    for (const r of idRoutes()) {
+      const path = fill(r.path, missing);
+      const res = r.method === "GET" ? await get(owner, path) : await post(owner, path, FIELDS);
+      expect(`${r.method} ${r.path} → ${res.status}`).toBe(`${r.method} ${r.path} → 404`);
+    }
+  });
+});
