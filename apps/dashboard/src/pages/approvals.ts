@@ -97,7 +97,13 @@ async function loadCards(c: AuthedCtx): Promise<Card[]> {
       return {
         approval: a,
         account: account && account.tenantId === tenantId ? account : null,
-        ruleLabel: rule ? rule.label || rule.id : a.ruleId,
+        // The default rule's stored label is the schema's English "Default": name it in the locale.
+        ruleLabel:
+          rule && config && rule === config.default_rule
+            ? c.t("rules-default-title")
+            : rule
+              ? rule.label || rule.id
+              : a.ruleId,
         draft: draft.ok ? draft.text : null,
       };
     }),
