@@ -2,10 +2,11 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
-import { pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
+import { metaWebhooksAuxWorker, pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
 
 // The dashboard in workerd from its real config, with the pipeline beside it as an auxiliary
-// Worker (real RPC, D1 shared by id, Durable Objects, queues) and the sandbox playing Google,
+// Worker (real RPC, D1 shared by id, Durable Objects, queues), meta-webhooks for the WhatsApp
+// self-test, and the sandbox playing Google,
 // Facebook and Meta. Browser tests run separately against the whole local stack.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
@@ -26,6 +27,7 @@ export default defineConfig(async () => {
               META_DIALOG_BASE_URL: `${sandbox}/facebook/v24.0`,
               META_GRAPH_BASE_URL: `${sandbox}/graph/v24.0`,
               FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+              WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID: "sandbox-embedded-signup-config",
               META_APP_SECRET: TEST_SECRETS.metaAppSecret,
               SANDBOX_URL: sandbox,
               TEST_MIGRATIONS: migrations,
@@ -44,6 +46,8 @@ export default defineConfig(async () => {
                   "concierge-safety-dlq": { maxBatchTimeout: 0.05, maxRetries: 3 },
                 },
               },
+              // The WhatsApp self-test's signed webhook goes through the real ingress.
+              metaWebhooksAuxWorker(),
             ],
           },
         };

@@ -6,6 +6,7 @@ import type { AuthedCtx, Ctx } from "./http.ts";
 export type Section =
   | "overview"
   | "rules"
+  | "channels"
   | "persona"
   | "conversations"
   | "approvals"
@@ -14,6 +15,7 @@ export type Section =
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: "overview", href: "/admin", label: msg("nav-overview") },
+  { id: "channels", href: "/admin/channels", label: msg("nav-channels") },
   { id: "rules", href: "/admin/rules", label: msg("nav-rules") },
   { id: "persona", href: "/admin/persona", label: msg("nav-persona") },
   { id: "conversations", href: "/admin/conversations", label: msg("nav-conversations") },

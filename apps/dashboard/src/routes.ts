@@ -14,7 +14,9 @@ import {
 import { authedRoute as authed, publicRoute as open } from "./http.ts";
 import { approvalsPage, decideApprovalForm } from "./pages/approvals.ts";
 import { billingPage, saveThreshold } from "./pages/billing.ts";
+import { channelsPage, deleteChannel, rerunSelfTest } from "./pages/channels.ts";
 import { conversationsPage, saveConversations } from "./pages/conversations.ts";
+import { dataDeletionCallback, dataDeletionStatus } from "./pages/data-deletion.ts";
 import { notFoundPage } from "./pages/not-found.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { personaPage, personaStatus, previewPersona, savePersonaForm } from "./pages/persona.ts";
@@ -39,6 +41,7 @@ import {
   savePreferences,
   settingsPage,
 } from "./pages/settings.ts";
+import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
 import { welcomePage } from "./site.ts";
 
 /** Every route of the dashboard; the tenant-isolation test walks this table. */
@@ -86,5 +89,16 @@ router
   .post("/admin/settings/notifications", authed(saveNotifications))
   .post("/admin/settings/delete", authed(deleteAccount))
   .get("/account-deleted", open(accountDeletedPage));
+router
+  .post("/data-deletion", open(dataDeletionCallback))
+  .get("/data-deletion/status", open(dataDeletionStatus));
+router
+  .get("/admin/channels", authed(channelsPage))
+  .post("/admin/channels/:accountId/self-test", authed(rerunSelfTest))
+  .post("/admin/channels/:accountId/delete", authed(deleteChannel))
+  .get("/admin/whatsapp/connect", authed(connectPage))
+  .post("/admin/whatsapp/connect", authed(embeddedSignupCallback))
+  .get("/admin/whatsapp/manual", authed(manualPage))
+  .post("/admin/whatsapp/manual", authed(manualConnect));
 
 router.all("*", open(notFoundPage));

@@ -5,18 +5,33 @@ export function newNonce(): string {
   return toBase64(crypto.getRandomValues(new Uint8Array(16)));
 }
 
+/** Sources one page may add to the policy (Embedded Signup: Meta's JavaScript SDK). */
+export type CspAllowance = Partial<Record<"script-src" | "frame-src" | "connect-src" | "img-src", string[]>>;
+
+const allowances = new WeakMap<Response, CspAllowance>();
+
+/** Widens the policy for this response only; every other page keeps the strict default. */
+export function allowInCsp(res: Response, allow: CspAllowance): Response {
+  allowances.set(res, allow);
+  return res;
+}
+
+const extra = (allow: CspAllowance, directive: keyof CspAllowance) =>
+  allow[directive]?.length ? ` ${allow[directive].join(" ")}` : "";
+
 /**
  * Headers every response gets. Scripts run only with this response's nonce; nothing may frame the
  * dashboard; forms post only to us.
  */
-export function securityHeaders(nonce: string): Record<string, string> {
+export function securityHeaders(nonce: string, allow: CspAllowance = {}): Record<string, string> {
   return {
     "content-security-policy": [
       "default-src 'none'",
-      `script-src 'nonce-${nonce}' 'strict-dynamic'`,
+      `script-src 'nonce-${nonce}' 'strict-dynamic'${extra(allow, "script-src")}`,
       `style-src 'self' 'nonce-${nonce}'`,
-      "img-src 'self' data:",
-      "connect-src 'self'",
+      `img-src 'self' data:${extra(allow, "img-src")}`,
+      `connect-src 'self'${extra(allow, "connect-src")}`,
+      ...(allow["frame-src"]?.length ? [`frame-src${extra(allow, "frame-src")}`] : []),
       "form-action 'self'",
       "frame-ancestors 'none'",
       "base-uri 'none'",
@@ -33,7 +48,7 @@ export function securityHeaders(nonce: string): Record<string, string> {
 /** Copies a response with the security headers set (redirects and errors included). */
 export function withSecurityHeaders(res: Response, nonce: string, noStore: boolean): Response {
   const out = new Response(res.body, res);
-  for (const [k, v] of Object.entries(securityHeaders(nonce))) out.headers.set(k, v);
+  for (const [k, v] of Object.entries(securityHeaders(nonce, allowances.get(res)))) out.headers.set(k, v);
   if (noStore && !out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
   return out;
 }

@@ -1,4 +1,11 @@
-import { AppError, createLogger, errorFields, errorResponse } from "@concierge/core";
+import {
+  AppError,
+  type InboundMessage,
+  type StatusUpdate,
+  createLogger,
+  errorFields,
+  errorResponse,
+} from "@concierge/core";
 import { fromUtf8, timingSafeEqualString } from "@concierge/crypto";
 import type { IRequest } from "itty-router";
 import * as v from "valibot";
@@ -23,9 +30,52 @@ export function verifySubscription(request: IRequest, env: Env): Response {
   return errorResponse(403, "verification_failed", "The verify token does not match.");
 }
 
+/** The pipeline takes at most this many messages or statuses per call. */
+const RPC_BATCH = 100;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += RPC_BATCH) out.push(items.slice(i, i + RPC_BATCH));
+  return out;
+}
+
+/** Hands the customer messages to the pipeline; the number it accepted, or null when it refused. */
+async function ingest(env: Env, messages: InboundMessage[]): Promise<number | null> {
+  let accepted = 0;
+  for (const batch of chunks(messages)) {
+    const outcome = await env.PIPELINE.ingest(batch);
+    if (!outcome.ok) {
+      // Our own normalization produced something the pipeline refuses: a bug, not Meta's fault.
+      log.error("whatsapp.ingest_refused", { code: outcome.error.code, reason: outcome.error.message });
+      return null;
+    }
+    for (const r of outcome.results) {
+      if (r.status === "unknown_account") {
+        // Still 200: Meta would retry for days a number no tenant owns.
+        log.warn("whatsapp.unknown_account", { provider_message_id: r.providerMessageId });
+      }
+      if (r.status === "accepted") accepted += 1;
+    }
+  }
+  return accepted;
+}
+
+/** Hands delivery statuses to the pipeline; false when it refused them. */
+async function recordStatuses(env: Env, statuses: StatusUpdate[]): Promise<boolean> {
+  for (const batch of chunks(statuses)) {
+    const outcome = await env.PIPELINE.recordStatuses(batch);
+    if (!outcome.ok) {
+      log.error("whatsapp.statuses_refused", { code: outcome.error.code, reason: outcome.error.message });
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * POST /webhook/whatsapp. Answers 200 only once every message in it is durably accepted by the
- * pipeline; a pipeline failure answers 500 so that Meta delivers it again (de-duplicated then).
+ * pipeline and every status recorded; a pipeline failure answers 500 so that Meta delivers it
+ * again (messages are de-duplicated then, and a status never moves a message backwards).
  */
 export async function receiveWhatsApp(request: IRequest, env: Env): Promise<Response> {
   const raw = await readSignedMetaBody(request, env.META_APP_SECRET);
@@ -39,24 +89,17 @@ export async function receiveWhatsApp(request: IRequest, env: Env): Promise<Resp
   if (!payload.success) {
     throw new AppError(400, "invalid_payload", "Not a WhatsApp Business Account webhook.");
   }
-  const { messages, skipped } = normalizeWhatsApp(payload.output);
-  for (const s of skipped) log.info("whatsapp.skipped", { reason: s.reason, provider_message_id: s.id });
-  if (messages.length === 0) return Response.json({ ok: true, accepted: 0 });
+  const { messages, statuses, notes } = normalizeWhatsApp(payload.output);
+  for (const { event, reason, id, code } of notes) {
+    log.info(event, { reason, provider_message_id: id, error_code: code });
+  }
   try {
-    const outcome = await env.PIPELINE.ingest(messages);
-    if (!outcome.ok) {
-      // Our own normalization produced something the pipeline refuses: a bug, not Meta's fault.
-      log.error("whatsapp.ingest_refused", { code: outcome.error.code, reason: outcome.error.message });
+    const accepted = messages.length > 0 ? await ingest(env, messages) : 0;
+    const recorded = statuses.length > 0 ? await recordStatuses(env, statuses) : true;
+    if (accepted === null || !recorded) {
       return errorResponse(500, "ingest_refused", "The messages could not be accepted.");
     }
-    const { results } = outcome;
-    for (const r of results) {
-      if (r.status === "unknown_account") {
-        // Still 200: Meta would retry for days a number no tenant owns.
-        log.warn("whatsapp.unknown_account", { provider_message_id: r.providerMessageId });
-      }
-    }
-    return Response.json({ ok: true, accepted: results.filter((r) => r.status === "accepted").length });
+    return Response.json({ ok: true, accepted });
   } catch (err) {
     log.error("whatsapp.ingest_failed", errorFields(err));
     return errorResponse(

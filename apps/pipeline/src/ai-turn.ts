@@ -6,6 +6,7 @@ import { type PersonaRow, creditBalance, debitCredit, getPersona, restoreCredit 
 import type { PipelineEnv } from "./env.ts";
 import { notifyTenant, tenantSettings } from "./notify.ts";
 import type { Turn } from "./turn.ts";
+import { customerContent } from "./turn-content.ts";
 
 const log = createLogger("pipeline.ai");
 
@@ -109,6 +110,8 @@ export async function generateAiReply(
   history: ChatMessage[],
   plan: AiPlan,
   attempt: number,
+  /** Called once the credit is taken, as generation starts: a reply is now likely. */
+  onGenerating?: () => void,
 ): Promise<AiOutcome> {
   const tenantId = turn.thread.tenantId;
   const fields = { tenant_id: tenantId, account_id: turn.thread.accountId, turn_id: turn.id };
@@ -124,8 +127,9 @@ export async function generateAiReply(
     log.info("ai.no_credits", fields);
     return { kind: "none", action: "no_credits" };
   }
+  onGenerating?.();
   try {
-    const customerText = turn.messages.map((m) => m.text).join("\n");
+    const customerText = customerContent(turn.messages);
     const answer = await askModel(env, persona, plan, history, customerText);
     if (answer.kind === "failed") {
       log.warn("ai.call_failed", { ...fields, ...errorFields(answer.error) });

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Channel, type MessageKind, createLogger, errorFields, newId } from "@concierge/core";
+import { type Channel, type MessageKind, createLogger, errorBody, errorFields, newId } from "@concierge/core";
 import type { ChatMessage } from "@concierge/ai";
 import { encryptString } from "@concierge/crypto";
 import { recordMessages } from "@concierge/storage";
@@ -7,6 +7,7 @@ import { type HandoffPhase, type Turn, runTurn, send } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
 import { openSealed, tenantKey } from "./keys.ts";
 import { maskCustomer, notifyTenant, tenantSettings } from "./notify.ts";
+import { type KeptReply, serviceWindowMs } from "./outbound.ts";
 
 const log = createLogger("pipeline.conversation");
 
@@ -41,6 +42,16 @@ type Timing = typeof DEFAULTS;
 const PAGE_RETRY_MS = 60_000;
 /** A turn that keeps failing is retried with backoff for this long, then given up (and logged). */
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
+
+export type HumanReplyInput = { text: string; actor: string; requestId: string };
+export type HumanReplyResult =
+  | { ok: true; providerMessageId: string | null }
+  | { ok: false; error: { code: string; message: string } };
+
+const OUTSIDE_WINDOW = errorBody(
+  "outside_window",
+  "More than 24 hours have passed since the customer's last message, so WhatsApp no longer accepts a free-form reply; it allows only template messages now. The conversation reopens when the customer writes again.",
+);
 
 type PendingRow = {
   seq: number;
@@ -129,6 +140,10 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     );
     if (!this.get("thread")) this.set("thread", JSON.stringify(input.thread));
     this.set("wait_ms", String(input.waitSeconds * 1000));
+    // The customer-service window runs from the customer's own send time (a redelivery hours
+    // later must not reopen it), never from a time in the future.
+    const inboundAt = Math.min(input.sentAt, now);
+    if (inboundAt > Number(this.get("last_inbound_at") ?? 0)) this.set("last_inbound_at", String(inboundAt));
     // Sliding window: each message pushes the turn back, but never past MAX_BUFFER_MS after the first.
     // A turn that is being retried keeps its backoff (and the provider's Retry-After); this
     // message gets its own turn when that one is done.
@@ -232,6 +247,20 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         dropDraft: (approvalId) => this.dropDraft(approvalId),
         markHeld: () => this.markOutbox(turnId, "held"),
         remember: (messages) => this.remember(thread, messages, timing),
+        keptReply: async () => {
+          const sealed = this.get("kept_reply");
+          if (!sealed) return null;
+          return JSON.parse(
+            await openSealed(this.env, thread.tenantId, sealed, `${thread.key}:reply:${turnId}`),
+          ) as KeptReply;
+        },
+        keepReply: async (reply) => {
+          const json = JSON.stringify(reply);
+          this.set(
+            "kept_reply",
+            await encryptString(key.key, key.version, json, `${thread.key}:reply:${turnId}`),
+          );
+        },
       });
       if (outcome.kind === "retry")
         return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread, lastSeq);
@@ -262,6 +291,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         const opened = JSON.parse(await openSealed(this.env, thread.tenantId, p.sealed, thread.key)) as {
           text: string;
           customerName: string | null;
+          attachment?: { type: string } | null;
         };
         return {
           providerMessageId: p.provider_message_id,
@@ -270,6 +300,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
           sentAt: p.sent_at,
           kind: p.kind as MessageKind,
           hasAttachment: p.has_attachment === 1,
+          attachmentType: opened.attachment?.type ?? null,
         };
       }),
     );
@@ -380,6 +411,82 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     return { ok: true };
   }
 
+  /**
+   * A person's reply (dashboard, Discord inbox), sent at once if the channel's customer-service
+   * window is open, at most once per `requestId`. During a handoff the holding voice stops: the
+   * thread stays silent until the handoff is resolved, so no automatic reply talks over the person.
+   */
+  async sendHumanReply(input: HumanReplyInput): Promise<HumanReplyResult> {
+    const thread = this.purged ? null : this.thread();
+    if (!thread) return OUTSIDE_WINDOW;
+    const now = Date.now();
+    // Threads from before the window was tracked fall back on their last turn.
+    const lastInbound = Number(this.get("last_inbound_at") ?? this.get("last_activity_at") ?? 0);
+    const windowMs = serviceWindowMs(thread.channel);
+    const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, actor: input.actor };
+    if (windowMs !== null && now - lastInbound > windowMs) {
+      log.info("human_reply.outside_window", fields);
+      return OUTSIDE_WINDOW;
+    }
+    const outboxId = `human:${input.requestId}`;
+    const status = this.outboxStatus(outboxId);
+    if (status === "sent" || status === "sending") {
+      const row = this.sql
+        .exec<{ id: string | null }>(
+          "SELECT provider_message_id AS id FROM outbox WHERE turn_id = ?",
+          outboxId,
+        )
+        .one();
+      return { ok: true, providerMessageId: row.id };
+    }
+    this.markOutbox(outboxId, "sending");
+    const result = await send(this.env, thread, input.text);
+    if (!result.ok && result.unknown) {
+      // Possibly delivered: never sent a second time, even if the person clicks again.
+      log.warn("human_reply.send_outcome_unknown", fields);
+      return { ok: true, providerMessageId: null };
+    }
+    const meta = (action: string, providerMessageId: string, errorCode: number | null) => ({
+      tenantId: thread.tenantId,
+      accountId: thread.accountId,
+      channel: thread.channel,
+      conversationId: this.get("conversation_id"),
+      ruleId: null,
+      direction: "outbound" as const,
+      providerMessageId,
+      senderId: thread.accountExternalId,
+      recipientId: thread.customerId,
+      action,
+      at: Date.now(),
+      errorCode,
+    });
+    if (!result.ok) {
+      this.markOutbox(outboxId, "failed");
+      log.warn("human_reply.send_failed", { ...fields, status: result.status, code: result.code });
+      if (result.outsideWindow) return OUTSIDE_WINDOW;
+      if (result.retryable) {
+        const wait = result.retryAfterSeconds ? `in ${result.retryAfterSeconds} seconds` : "in a moment";
+        return errorBody("send_retryable", `The message could not be sent just now. Try again ${wait}.`);
+      }
+      await recordMessages(this.env.DB, [meta("send_failed", `failed:${outboxId}`, result.code)]);
+      return errorBody(
+        "send_failed",
+        `The message could not be delivered${result.code === null ? "" : ` (error ${result.code})`}: ${result.reason}`,
+      );
+    }
+    this.markOutbox(outboxId, "sent", result.providerMessageId);
+    if (this.get("handoff_since") !== null) {
+      // A handoff that began at the epoch is past any cooldown: silent, until resolved or idle.
+      this.set("handoff_since", "0");
+      this.sql.exec("DELETE FROM state WHERE k IN ('page_pending', 'page_attempts')");
+    }
+    this.set("last_activity_at", String(now));
+    await recordMessages(this.env.DB, [meta("human_reply", result.providerMessageId, null)]);
+    await this.remember(thread, [{ role: "assistant", content: input.text }]);
+    log.info("human_reply.sent", fields);
+    return { ok: true, providerMessageId: result.providerMessageId };
+  }
+
   /** A person has taken over: the holding pattern or the silence ends, and rules apply again. */
   async resolveHandoff(): Promise<{ wasInHandoff: boolean }> {
     if (this.purged) return { wasInHandoff: false };
@@ -453,7 +560,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   private finishTurn(lastSeq: number, turnId: string): void {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", turnId);
-    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq')");
+    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq', 'kept_reply')");
   }
 
   private async retryLater(
@@ -473,7 +580,8 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     }
     this.set("attempts", String(attempts));
     const backoff = Math.min(2 ** attempts * 1000, 10 * 60_000);
-    await this.arm(Date.now() + Math.max(afterMs ?? 0, backoff));
+    // A failed send brings its own schedule (jittered backoff, never before Retry-After).
+    await this.arm(Date.now() + (afterMs ?? backoff));
   }
 
   /**
@@ -517,5 +625,10 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
 
   private prune(): void {
     this.sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - SEEN_TTL_MS);
+    // A person's double click comes within seconds; a week of guard is plenty.
+    this.sql.exec(
+      "DELETE FROM outbox WHERE turn_id LIKE 'human:%' AND updated_at < ?",
+      Date.now() - SEEN_TTL_MS,
+    );
   }
 }

@@ -4,11 +4,16 @@ import {
   IngestBatchSchema,
   type IngestResult,
   type IngestStatus,
+  StatusBatchSchema,
+  type StatusResult,
+  type StatusUpdate,
   conversationKey,
   createLogger,
   describeIssues,
   errorBody,
   errorFields,
+  newId,
+  selfTestToken,
 } from "@concierge/core";
 import { encryptString } from "@concierge/crypto";
 import { createAiProvider } from "@concierge/ai";
@@ -22,6 +27,7 @@ import {
   type RuleEmbeddings,
   type SafetyStatus,
   findIngestTarget,
+  recordDeliveryStatus,
   getChannelAccount,
   getPersona,
   getReplyConfig,
@@ -37,14 +43,36 @@ import {
 import { type Decision, type DecisionResult, decideApproval, readApprovalDraft } from "./approvals.ts";
 import { embedRules, matchTurn } from "./reply-rules.ts";
 import * as v from "valibot";
-import type { AcceptInput } from "./conversation.ts";
+import type { AcceptInput, HumanReplyResult } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 import { configCache } from "./config-cache.ts";
 import { forgetTenantKeys, tenantKey } from "./keys.ts";
 import { type AiPreview, previewAiReply } from "./preview.ts";
 import { type NewTenant, createTenant, deleteTenant } from "./tenant-lifecycle.ts";
+import {
+  type ConnectWhatsAppInput,
+  type ConnectedNumber,
+  connectWhatsApp,
+  disconnectAccount,
+  recordSelfTest,
+} from "./whatsapp-connect.ts";
 
 const log = createLogger("pipeline");
+
+const HumanReplySchema = v.object({
+  tenantId: v.pipe(v.string(), v.minLength(1)),
+  accountId: v.pipe(v.string(), v.minLength(1)),
+  customerId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  // WhatsApp's limit for a text body.
+  text: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, "1 to 4096 characters"),
+    v.maxLength(4096, "1 to 4096 characters"),
+  ),
+  actor: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+  requestId: v.optional(v.pipe(v.string(), v.regex(/^[\w.:-]{1,100}$/))),
+});
 
 type RpcError = { ok: false; error: { code: string; message: string } };
 /** RPC answers carry the error envelope rather than throwing across the binding. */
@@ -279,6 +307,96 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     return { ok: true, ...(await stub.resolveHandoff()) };
   }
 
+  /**
+   * A person's reply to a customer (dashboard, Discord inbox), sent through the channel at once.
+   * WhatsApp accepts free-form text only within 24 hours of the customer's last message; later
+   * it is refused with `outside_window` (templates are a later feature). `requestId` makes a
+   * repeated call (a double click, a retried request) send once.
+   */
+  async sendHumanReply(
+    tenantId: string,
+    accountId: string,
+    customerId: string,
+    text: string,
+    actor: string,
+    opts: { requestId?: string } = {},
+  ): Promise<HumanReplyResult> {
+    const parsed = v.safeParse(HumanReplySchema, { tenantId, accountId, customerId, text, actor, ...opts });
+    if (!parsed.success) return errorBody("invalid_input", describeIssues(parsed.issues));
+    const input = parsed.output;
+    const account = await getChannelAccount(this.env.DB, input.accountId);
+    if (!account || account.tenantId !== input.tenantId)
+      return errorBody("not_found", "No such conversation.");
+    if (account.status !== "active") {
+      return errorBody("account_disabled", "This channel is switched off; switch it on to reply.");
+    }
+    const stub = this.env.CONVERSATIONS.get(
+      this.env.CONVERSATIONS.idFromName(conversationKey(input.tenantId, input.accountId, input.customerId)),
+    );
+    return stub.sendHumanReply({
+      text: input.text,
+      actor: input.actor,
+      requestId: input.requestId ?? newId("hr"),
+    });
+  }
+
+  /**
+   * Connects a WhatsApp number (Embedded Signup or the manual fallback) once Meta confirms it;
+   * a number another tenant owns is `account_taken`, the same tenant again changes nothing.
+   */
+  async connectWhatsApp(tenantId: string, input: ConnectWhatsAppInput): Promise<RpcResult<ConnectedNumber>> {
+    return connectWhatsApp(this.env, tenantId, input);
+  }
+
+  /** Deletes one of the tenant's channel accounts and drops it from this isolate's caches. */
+  async disconnectAccount(tenantId: string, accountId: string): Promise<RpcResult<object>> {
+    return disconnectAccount(this.env, tenantId, accountId);
+  }
+
+  /**
+   * Delivery statuses of our sends (sent, delivered, read, failed with the provider's error code),
+   * recorded on the outbound metadata rows. Statuses arrive out of order and more than once, so a
+   * row only moves forward; a status for a message we have no row for is ignored and logged.
+   */
+  async recordStatuses(batch: StatusUpdate[]): Promise<StatusResult> {
+    const parsed = v.safeParse(StatusBatchSchema, batch);
+    if (!parsed.success) return errorBody("invalid_status", describeIssues(parsed.issues));
+    const results = [];
+    for (const s of parsed.output) {
+      const target = await configCache(this.env).ingestTargets.get(
+        `${s.channel}:${s.accountExternalId}`,
+        () => findIngestTarget(this.env.DB, s.channel, s.accountExternalId),
+      );
+      const outcome = target
+        ? await recordDeliveryStatus(this.env.DB, {
+            accountId: target.id,
+            channel: s.channel,
+            providerMessageId: s.providerMessageId,
+            status: s.status,
+            at: s.at,
+            errorCode: s.errorCode ?? null,
+            errorTitle: s.errorTitle ?? null,
+          })
+        : "unknown";
+      if (outcome === "unknown") {
+        log.info("status.unknown_message", {
+          channel: s.channel,
+          account_id: target?.id ?? null,
+          provider_message_id: s.providerMessageId,
+          status: s.status,
+        });
+      } else if (s.status === "failed" && outcome === "updated") {
+        log.warn("status.failed", {
+          account_id: target?.id ?? null,
+          provider_message_id: s.providerMessageId,
+          error_code: s.errorCode ?? null,
+        });
+      }
+      results.push({ providerMessageId: s.providerMessageId, outcome });
+    }
+    return { ok: true, results };
+  }
+
   /** Drafts waiting for a person, newest last; ids and reasons only. */
   async listApprovals(tenantId: string): Promise<ApprovalRow[]> {
     return listPendingApprovals(this.env.DB, tenantId);
@@ -310,6 +428,11 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
       log.warn("ingest.unknown_account", { channel: m.channel, account_external_id: m.accountExternalId });
       return "unknown_account";
     }
+    const selfTest = m.channel === "whatsapp" ? selfTestToken(m) : null;
+    if (selfTest !== null) {
+      await recordSelfTest(this.env, target.id, selfTest);
+      return "accepted";
+    }
     if (target.status !== "active") {
       log.info("ingest.inactive_account", { channel: m.channel, account_id: target.id });
       return "inactive_account";
@@ -320,7 +443,14 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     const sealed = await encryptString(
       key.key,
       key.version,
-      JSON.stringify({ text: m.text, customerName: m.customerName ?? null, subject: m.subject ?? null }),
+      JSON.stringify({
+        text: m.text,
+        customerName: m.customerName ?? null,
+        subject: m.subject ?? null,
+        // The media handle and the tapped button's id are the customer's too: sealed, never in D1.
+        attachment: m.attachment ?? null,
+        replyId: m.replyId ?? null,
+      }),
       thread,
     );
     const input: AcceptInput = {

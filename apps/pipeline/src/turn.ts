@@ -1,5 +1,5 @@
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
-import { type SendResult, sendWhatsAppText } from "@concierge/channels";
+import { type SendResult, sendRetryDelayMs, sendWhatsAppText } from "@concierge/channels";
 import { type MessageKind, createLogger } from "@concierge/core";
 import {
   type MessageMeta,
@@ -13,6 +13,9 @@ import { configCache } from "./config-cache.ts";
 import type { Thread } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 import { matchTurn } from "./reply-rules.ts";
+import { type KeptReply, markRead, whatsappTarget } from "./outbound.ts";
+import { matchReply } from "@concierge/rules";
+import { customerContent, matchText } from "./turn-content.ts";
 
 const log = createLogger("pipeline.turn");
 
@@ -23,6 +26,8 @@ export type TurnMessage = {
   sentAt: number;
   kind: MessageKind;
   hasAttachment: boolean;
+  /** The provider's media type (image, sticker, …) when a file came with it. */
+  attachmentType: string | null;
 };
 
 /** A burst of buffered messages from one customer, answered once. Lives only in memory. */
@@ -47,25 +52,37 @@ export type TurnContext = {
   dropDraft(approvalId: string): Promise<void>;
   markHeld(): void;
   remember(messages: ChatMessage[]): Promise<void>;
+  /** The reply an earlier attempt of this turn could not send yet (retryable failure). */
+  keptReply(): Promise<KeptReply | null>;
+  /** Keeps the reply, sealed, for the next attempt; the turn's end forgets it. */
+  keepReply(reply: KeptReply): Promise<void>;
 };
 
 export type TurnOutcome = { kind: "done" } | { kind: "retry"; afterMs: number | null };
 
 type Plan =
   | { kind: "none"; action: string; ruleId: string | null }
+  /** A retry of a reply that is already written: only the send is left. */
+  | { kind: "kept"; reply: KeptReply; ruleId: string | null }
   | { kind: "canned"; text: string; ruleId: string }
   | ({ kind: "ai"; ruleId: string | null } & AiPlan);
 
 async function plan(env: PipelineEnv, turn: Turn, handoff: HandoffPhase): Promise<Plan> {
   // During a handoff no rule talks over the human: first the holding voice, then silence.
   if (handoff === "silent") return { kind: "none", action: "handoff_silent", ruleId: null };
+  // Nothing we could read (a poll, an edit, a type Meta does not pass on): no rule can answer it
+  // sensibly, so it waits for a person, who sees it in the conversation's metadata.
+  if (turn.messages.every((m) => m.kind === "unsupported"))
+    return { kind: "none", action: "unsupported", ruleId: null };
   if (handoff === "holding")
     return { kind: "ai", ruleId: null, rulePrompt: null, holding: true, approval: "auto" };
   const accountId = turn.thread.accountId;
   const stored = await configCache(env).replyConfigs.get(accountId, () => getReplyConfig(env.DB, accountId));
   if (!stored) return { kind: "none", action: "no_config", ruleId: null };
   if (!stored.config.enabled) return { kind: "none", action: "auto_reply_off", ruleId: null };
-  const match = await matchTurn(createAiProvider(env), stored, turn.messages.map((m) => m.text).join("\n"));
+  const text = matchText(turn.messages);
+  // A file without a caption has no words to match: the default rule answers it.
+  const match = text ? await matchTurn(createAiProvider(env), stored, text) : matchReply(stored.config, "");
   const { response } = match.rule;
   if (response.kind === "canned") return { kind: "canned", text: response.text, ruleId: match.rule.id };
   return {
@@ -86,20 +103,11 @@ export async function send(
   env: PipelineEnv,
   thread: Thread,
   text: string,
-  replyTo: string,
+  replyTo?: string,
 ): Promise<SendResult> {
   switch (thread.channel) {
     case "whatsapp":
-      return sendWhatsAppText(
-        {
-          baseUrl: env.META_GRAPH_BASE_URL,
-          token: env.WHATSAPP_ACCESS_TOKEN,
-          phoneNumberId: thread.accountExternalId,
-        },
-        thread.customerId,
-        text,
-        replyTo,
-      );
+      return sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo);
     default:
       return {
         ok: false,
@@ -119,7 +127,10 @@ export async function send(
  */
 export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): Promise<TurnOutcome> {
   const { thread } = turn;
-  const p = await plan(env, turn, ctx.handoff);
+  const kept = await ctx.keptReply();
+  const p: Plan = kept
+    ? { kind: "kept", reply: kept, ruleId: kept.ruleId }
+    : await plan(env, turn, ctx.handoff);
   const meta = (direction: "inbound" | "outbound", action: string, providerMessageId: string, at: number) =>
     ({
       tenantId: thread.tenantId,
@@ -135,9 +146,13 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
       at,
     }) satisfies MessageMeta;
   const inbound = (action: string) =>
-    turn.messages.map((m) => meta("inbound", action, m.providerMessageId, m.sentAt));
+    turn.messages.map((m) => ({
+      ...meta("inbound", action, m.providerMessageId, m.sentAt),
+      kind: m.kind,
+      hasAttachment: m.hasAttachment,
+    }));
   const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, turn_id: turn.id };
-  const customerText = turn.messages.map((m) => m.text).join("\n");
+  const customerText = customerContent(turn.messages);
 
   if (p.kind === "none") {
     await recordMessages(env.DB, inbound(p.action));
@@ -158,15 +173,31 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     return { kind: "done" };
   }
 
-  let text: string;
-  let action: string;
-  let creditRef: string | null = null;
-  let handoff = false;
-  if (p.kind === "canned") {
-    text = p.text;
-    action = "canned_reply";
+  const last = turn.messages[turn.messages.length - 1]!;
+  // Read receipts are a courtesy (markRead never throws); only the first attempt sends one.
+  let receipt: Promise<void> = Promise.resolve();
+  let reply: KeptReply;
+  if (p.kind === "kept") {
+    reply = p.reply;
+  } else if (p.kind === "canned") {
+    reply = {
+      text: p.text,
+      action: "canned_reply",
+      ruleId: p.ruleId,
+      creditRef: null,
+      handoff: false,
+      failures: 0,
+    };
+    // Read without the typing indicator: the answer is instant. Goes alongside the send.
+    receipt = markRead(env, thread, last.providerMessageId, false, fields);
   } else {
-    const ai = await generateAiReply(env, turn, ctx.history, p, ctx.attempt);
+    // The typing indicator only once a credit is taken (a reply is coming), and not for a draft
+    // that will wait for a person's approval anyway.
+    const ai = await generateAiReply(env, turn, ctx.history, p, ctx.attempt, () => {
+      receipt = markRead(env, thread, last.providerMessageId, p.approval !== "always", fields);
+    });
+    // Before the send: an indicator arriving after the reply would show "typing…" for 25 s.
+    await receipt;
     if (ai.kind === "retry") return { kind: "retry", afterMs: null };
     if (ai.kind === "none") {
       await recordMessages(env.DB, inbound(ai.action));
@@ -201,13 +232,20 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
       log.info("turn.held_for_approval", { ...fields, approval_id: approvalId, reasons: ai.hold.join(",") });
       return { kind: "done" };
     }
-    ({ text, creditRef, handoff } = ai);
-    action = p.holding ? "holding_reply" : handoff ? "handoff" : "ai_reply";
+    reply = {
+      text: ai.text,
+      action: p.holding ? "holding_reply" : ai.handoff ? "handoff" : "ai_reply",
+      ruleId: p.ruleId,
+      creditRef: ai.creditRef,
+      handoff: ai.handoff,
+      failures: 0,
+    };
   }
+  const { text, action, creditRef, handoff } = reply;
 
   ctx.markSending();
-  const last = turn.messages[turn.messages.length - 1]!;
   const result = await send(env, thread, text, last.providerMessageId);
+  await receipt;
   if (!result.ok && result.unknown) {
     // The provider may have delivered it: never send again, keep the credit, say so in the logs.
     log.warn("turn.send_outcome_unknown", { ...fields, action, reason: result.reason });
@@ -215,6 +253,10 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     return { kind: "done" };
   }
   if (!result.ok) {
+    const failures = reply.failures + 1;
+    // Retryable errors wait with backoff (never sooner than Retry-After) until the attempts run
+    // out; permanent ones, and a closed 24-hour window, are never repeated.
+    const retryIn = result.retryable ? sendRetryDelayMs(failures, result.retryAfterSeconds) : null;
     log.warn("turn.send_failed", {
       ...fields,
       action,
@@ -222,13 +264,21 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
       code: result.code,
       reason: result.reason,
       retryable: result.retryable,
+      attempt: failures,
+      retry_in_ms: retryIn,
     });
-    if (result.retryable) ctx.markFailed();
-    if (creditRef) await restoreCredit(env.DB, thread.tenantId, creditRef);
-    if (result.retryable) {
-      return { kind: "retry", afterMs: result.retryAfterSeconds ? result.retryAfterSeconds * 1000 : null };
+    ctx.markFailed();
+    if (retryIn !== null) {
+      await ctx.keepReply({ ...reply, failures });
+      return { kind: "retry", afterMs: retryIn };
     }
-    await recordMessages(env.DB, inbound("send_failed"));
+    if (creditRef) await restoreCredit(env.DB, thread.tenantId, creditRef);
+    // The tenant sees it: the channel's health reads the inbound rows, the code rides along.
+    const errorCode = result.code;
+    await recordMessages(env.DB, [
+      ...inbound("send_failed").map((r) => ({ ...r, errorCode })),
+      { ...meta("outbound", "send_failed", `failed:${last.providerMessageId}`, Date.now()), errorCode },
+    ]);
     return { kind: "done" };
   }
   ctx.markSent(result.providerMessageId);

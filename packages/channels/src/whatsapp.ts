@@ -59,3 +59,37 @@ export async function sendWhatsAppText(
   }
   return { ok: true, providerMessageId: parsed.output.messages[0]!.id };
 }
+
+/**
+ * Marks an inbound message (and the ones before it) as read; with `typing`, also shows the typing
+ * indicator, which WhatsApp dismisses when the reply arrives or after 25 seconds. Meta asks for
+ * the indicator only when a reply is coming. Documented answer: `{ "success": true }`.
+ */
+export async function markWhatsAppRead(
+  target: WhatsAppTarget,
+  messageId: string,
+  typing: boolean,
+): Promise<{ ok: true } | (SendResult & { ok: false })> {
+  const doFetch = target.fetch ?? fetch;
+  const payload: Record<string, unknown> = {
+    messaging_product: "whatsapp",
+    status: "read",
+    message_id: messageId,
+  };
+  if (typing) payload.typing_indicator = { type: "text" };
+  let res: Response;
+  try {
+    res = await doFetch(`${target.baseUrl}/${encodeURIComponent(target.phoneNumberId)}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${target.token}`, "content-type": "application/json" },
+      body: JSON.stringify(payload),
+      // Short: a receipt that is late is worth little, and the reply waits for it.
+      signal: AbortSignal.timeout(target.timeoutMs ?? 3_000),
+    });
+  } catch (err) {
+    return networkFailure(err);
+  }
+  if (!res.ok) return graphFailure(res);
+  await res.body?.cancel();
+  return { ok: true };
+}

@@ -18,6 +18,15 @@ const Id = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max))
 /** Upper bound on one message's text; anything longer is cut by the ingress before it gets here. */
 export const MAX_TEXT_LENGTH = 16_384;
 
+/** A file the customer sent, as the provider's handle: fetched later if ever, never at ingest. */
+export const AttachmentSchema = v.object({
+  /** The provider's media type: image, audio, video, document, sticker, … */
+  type: v.pipe(v.string(), v.minLength(1), v.maxLength(32)),
+  mediaId: Id(512),
+  mimeType: v.optional(v.pipe(v.string(), v.maxLength(255))),
+});
+export type Attachment = v.InferOutput<typeof AttachmentSchema>;
+
 /**
  * One customer message, the same shape for every channel. Ingress Workers produce it; the pipeline
  * is the only consumer. It crosses the service binding in memory and is never persisted as-is.
@@ -36,6 +45,15 @@ export const InboundMessageSchema = v.object({
   text: v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH)),
   subject: v.optional(v.pipe(v.string(), v.maxLength(1000))),
   hasAttachment: v.boolean(),
+  /** The attachment's provider handle, when there is one; never downloaded at ingest. */
+  attachment: v.optional(AttachmentSchema),
+  /**
+   * The provider's own name for what arrived when `kind` is coarser ("sticker", "button_reply",
+   * "list_reply", "button", an unsupported type's name): metadata, so the tenant can see it.
+   */
+  providerType: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  /** The id or payload the business gave the button or list row the customer tapped. */
+  replyId: v.optional(v.pipe(v.string(), v.maxLength(512))),
 });
 export type InboundMessage = v.InferOutput<typeof InboundMessageSchema>;
 

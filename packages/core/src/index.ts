@@ -3,3 +3,5 @@ export * from "./ids.ts";
 export * from "./inbound.ts";
 export * from "./logger.ts";
 export * from "./validation.ts";
+export * from "./delivery-status.ts";
+export * from "./self-test.ts";

@@ -1,3 +1,4 @@
 export * from "./aes.ts";
 export * from "./encoding.ts";
 export * from "./hmac.ts";
+export * from "./signed-request.ts";

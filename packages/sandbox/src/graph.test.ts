@@ -38,3 +38,78 @@ describe("FakeGraph", () => {
     expect(g.attempts).toBe(2);
   });
 });
+
+describe("FakeGraph read receipts and scoped faults", () => {
+  const read = (g: FakeGraph, body: Record<string, unknown>) =>
+    g.handleSend(
+      "123",
+      "Bearer tok",
+      JSON.stringify({ messaging_product: "whatsapp", status: "read", ...body }),
+    );
+
+  it("records read receipts and typing indicators apart from sends, without counting them as attempts", () => {
+    const g = new FakeGraph("tok");
+    expect(read(g, { message_id: "wamid.A", typing_indicator: { type: "text" } })).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    expect(read(g, { message_id: "wamid.B" }).status).toBe(200);
+    expect(g.reads).toMatchObject([
+      { phoneNumberId: "123", messageId: "wamid.A", typing: true },
+      { messageId: "wamid.B", typing: false },
+    ]);
+    expect(g.sent).toHaveLength(0);
+    expect(g.attempts).toBe(0);
+    expect(read(g, { message_id: "wamid.C", typing_indicator: { type: "audio" } })).toMatchObject({
+      status: 400,
+    });
+  });
+
+  it("answers faults with Meta's documented error body, scoped to a recipient or to read receipts", () => {
+    const g = new FakeGraph(null);
+    g.injectFaults({
+      status: 400,
+      code: 131026,
+      message: "(#131026) Message Undeliverable",
+      details: "Message failed to send because the recipient is not a WhatsApp user.",
+      to: "9190001",
+    });
+    g.injectFaults({ status: 500, code: 131000, message: "(#131000) Something went wrong", target: "read" });
+    g.injectFaults({
+      status: 429,
+      code: 130429,
+      message: "(#130429) Rate limit hit",
+      retryAfter: "Sat, 21 Nov 2026 10:00:30 GMT",
+      to: "9190002",
+    });
+    // Another recipient and a read receipt for it go through untouched by the send faults.
+    expect(send(g, text).status).toBe(200);
+    const failed = send(g, { ...text, to: "9190001" });
+    expect(failed).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          message: "(#131026) Message Undeliverable",
+          type: "OAuthException",
+          code: 131026,
+          error_data: {
+            messaging_product: "whatsapp",
+            details: "Message failed to send because the recipient is not a WhatsApp user.",
+          },
+          fbtrace_id: expect.any(String),
+        },
+      },
+    });
+    expect(read(g, { message_id: "wamid.A" })).toMatchObject({
+      status: 500,
+      body: { error: { code: 131000 } },
+    });
+    expect(send(g, { ...text, to: "9190002" })).toMatchObject({
+      status: 429,
+      headers: { "retry-after": "Sat, 21 Nov 2026 10:00:30 GMT" },
+    });
+    expect(g.attemptsTo.get("9190001")).toBe(1);
+    expect(g.attemptsTo.get("9190002")).toBe(1);
+    expect(g.attempts).toBe(3);
+  });
+});

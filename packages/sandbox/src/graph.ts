@@ -13,12 +13,32 @@ export type SentMessage = {
   at: number;
 };
 
-export type Fault = { status: number; code: number; message: string; retryAfter?: number };
+export type Fault = {
+  status: number;
+  code: number;
+  message: string;
+  /** `error_data.details`, Meta's explanation of the code. */
+  details?: string;
+  error_subcode?: number;
+  /** Sent as the `Retry-After` header: delay-seconds, or an HTTP date as a string. */
+  retryAfter?: number | string;
+  /** Only a request to this recipient (sends) or for this message id (read receipts) fails. */
+  to?: string;
+  /** Which requests fail: sends (the default) or read receipts / typing indicators. */
+  target?: "send" | "read";
+};
+
+/** A read receipt, with or without the typing indicator: not a message, counted apart. */
+export type ReadReceipt = { phoneNumberId: string; messageId: string; typing: boolean; at: number };
 
 export class FakeGraph {
   readonly sent: SentMessage[] = [];
-  /** Requests the fake answered, faults included, for tests that count attempts. */
+  /** Read receipts and typing indicators that were accepted. */
+  readonly reads: ReadReceipt[] = [];
+  /** Send requests the fake answered, faults included, for tests that count attempts. */
   attempts = 0;
+  /** Send requests per recipient, faults included, so tests running side by side count their own. */
+  readonly attemptsTo = new Map<string, number>();
   private faults: Fault[] = [];
   private seq = 0;
 
@@ -35,8 +55,18 @@ export class FakeGraph {
 
   reset(): void {
     this.sent.length = 0;
+    this.reads.length = 0;
     this.faults = [];
     this.attempts = 0;
+    this.attemptsTo.clear();
+  }
+
+  /** The first queued fault for this kind of request and recipient, taken off the queue. */
+  private takeFault(target: "send" | "read", key: string | null): Fault | undefined {
+    const i = this.faults.findIndex(
+      (f) => (f.target ?? "send") === target && (f.to === undefined || f.to === key),
+    );
+    return i < 0 ? undefined : this.faults.splice(i, 1)[0];
   }
 
   handleSend(
@@ -44,21 +74,20 @@ export class FakeGraph {
     authorization: string | undefined,
     raw: string,
   ): { status: number; body: unknown; headers?: Record<string, string> } {
+    let body: Record<string, unknown> | null = null;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {}
+    // The same endpoint marks messages read: `{ messaging_product, status: "read", message_id }`.
+    if (body?.status === "read") return this.handleRead(phoneNumberId, authorization, body);
     this.attempts += 1;
+    if (typeof body?.to === "string") this.attemptsTo.set(body.to, (this.attemptsTo.get(body.to) ?? 0) + 1);
     if (this.token !== null && authorization !== `Bearer ${this.token}`) {
       return graphError(401, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
     }
-    const fault = this.faults.shift();
-    if (fault) {
-      const r = graphError(fault.status, fault.code, fault.message, "OAuthException");
-      return fault.retryAfter ? { ...r, headers: { "retry-after": String(fault.retryAfter) } } : r;
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      return graphError(400, 100, "Invalid parameter", "OAuthException");
-    }
+    const fault = this.takeFault("send", typeof body?.to === "string" ? body.to : null);
+    if (fault) return faultReply(fault);
+    if (body === null) return graphError(400, 100, "Invalid parameter", "OAuthException");
     const to = body.to;
     if (body.messaging_product !== "whatsapp" || typeof to !== "string" || typeof body.type !== "string") {
       return graphError(400, 100, "(#100) The parameter messaging_product is required.", "OAuthException");
@@ -83,11 +112,74 @@ export class FakeGraph {
       body: { messaging_product: "whatsapp", contacts: [{ input: to, wa_id: to }], messages: [{ id }] },
     };
   }
+
+  private handleRead(
+    phoneNumberId: string,
+    authorization: string | undefined,
+    body: Record<string, unknown>,
+  ): { status: number; body: unknown; headers?: Record<string, string> } {
+    if (this.token !== null && authorization !== `Bearer ${this.token}`) {
+      return graphError(401, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+    }
+    const messageId = body.message_id;
+    const fault = this.takeFault("read", typeof messageId === "string" ? messageId : null);
+    if (fault) return faultReply(fault);
+    if (body.messaging_product !== "whatsapp" || typeof messageId !== "string") {
+      return graphError(
+        400,
+        100,
+        "(#100) Invalid parameter",
+        "OAuthException",
+        "Param message_id is required.",
+      );
+    }
+    const indicator = body.typing_indicator as { type?: unknown } | undefined;
+    if (indicator !== undefined && indicator?.type !== "text") {
+      return graphError(
+        400,
+        100,
+        "(#100) Invalid parameter",
+        "OAuthException",
+        "typing_indicator.type must be text.",
+      );
+    }
+    this.reads.push({ phoneNumberId, messageId, typing: indicator !== undefined, at: Date.now() });
+    return { status: 200, body: { success: true } };
+  }
 }
 
-function graphError(status: number, code: number, message: string, type: string) {
+/** Meta's documented Cloud API error body: code, title in `message`, `error_data.details`. */
+function graphError(
+  status: number,
+  code: number,
+  message: string,
+  type: string,
+  details = message,
+  subcode?: number,
+): { status: number; body: unknown; headers?: Record<string, string> } {
   return {
     status,
-    body: { error: { message, type, code, fbtrace_id: `Sandbox${Math.random().toString(36).slice(2, 12)}` } },
+    body: {
+      error: {
+        message,
+        type,
+        code,
+        ...(subcode === undefined ? {} : { error_subcode: subcode }),
+        error_data: { messaging_product: "whatsapp", details },
+        fbtrace_id: `Sandbox${Math.random().toString(36).slice(2, 12)}`,
+      },
+    },
   };
+}
+
+function faultReply(fault: Fault) {
+  const r = graphError(
+    fault.status,
+    fault.code,
+    fault.message,
+    "OAuthException",
+    fault.details,
+    fault.error_subcode,
+  );
+  return fault.retryAfter === undefined ? r : { ...r, headers: { "retry-after": String(fault.retryAfter) } };
 }

@@ -396,7 +396,13 @@ export class FakeGoogle {
   }
 }
 
-type FacebookGrant = { appId: string; redirectUri: string; scope: string[]; identity: OAuthIdentity };
+type FacebookGrant = {
+  appId: string;
+  /** null for codes the JavaScript SDK hands the page (Embedded Signup): no redirect to match. */
+  redirectUri: string | null;
+  scope: string[];
+  identity: OAuthIdentity;
+};
 
 /** Facebook Login: the OAuth dialog, and the Graph API's code exchange and /me. */
 export class FakeFacebook {
@@ -501,7 +507,6 @@ export class FakeFacebook {
     if (!appId || (this.appId !== null && appId !== this.appId)) {
       return fail(101, "Error validating application. Invalid application ID.");
     }
-    if (!params.get("redirect_uri")) return fail(100, "Missing redirect_uri parameter.");
     if (!params.get("client_secret")) return fail(100, "Missing client_secret parameter.");
     if (this.appSecret !== null && params.get("client_secret") !== this.appSecret) {
       return fail(100, "Error validating client secret.");
@@ -517,7 +522,10 @@ export class FakeFacebook {
     }
     const grant = taken.grant;
     if (grant.appId !== appId) return fail(100, "Invalid verification code format.");
-    if (grant.redirectUri !== params.get("redirect_uri")) {
+    if (grant.redirectUri !== null && !params.get("redirect_uri")) {
+      return fail(100, "Missing redirect_uri parameter.");
+    }
+    if (grant.redirectUri !== null && grant.redirectUri !== params.get("redirect_uri")) {
       return fail(
         100,
         "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
@@ -537,6 +545,27 @@ export class FakeFacebook {
       status: 200,
       body: { access_token: accessToken, token_type: "bearer", expires_in: FACEBOOK_TOKEN_TTL_S },
     };
+  }
+
+  /**
+   * What Embedded Signup's popup gives the page that opened it: a code the server exchanges without
+   * a redirect_uri (the JavaScript SDK carried it, not a redirect).
+   */
+  issueSdkCode(appId: string | null, identity: OAuthIdentity): string {
+    const code = `AQ${randomToken(180)}`;
+    this.codes.issue(code, {
+      appId: appId ?? this.appId ?? "",
+      redirectUri: null,
+      scope: ["whatsapp_business_management", "whatsapp_business_messaging"],
+      identity,
+    });
+    return code;
+  }
+
+  /** Whether a token came from a code exchange here and is still valid. */
+  knowsToken(token: string): boolean {
+    const grant = this.tokens.get(token);
+    return grant !== undefined && grant.expiresAt > Date.now();
   }
 
   /** GET graph.facebook.com/{version}/me?fields=…: the requested fields of the token's user. */

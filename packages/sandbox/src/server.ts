@@ -6,6 +6,7 @@ import { FakeDiscord } from "./discord.ts";
 import { FakeGraph, type Fault } from "./graph.ts";
 import { FakeOAuth, type OAuthReply } from "./oauth.ts";
 import { customerPage } from "./page.ts";
+import { FakePhoneNumbers } from "./phone-numbers.ts";
 
 export type SandboxOptions = {
   port?: number;
@@ -51,6 +52,7 @@ export type Sandbox = {
 const GRAPH_SEND = /^\/graph\/(v\d+\.\d+)\/([^/]+)\/messages$/;
 const GRAPH_OAUTH_TOKEN = /^\/graph\/v\d+\.\d+\/oauth\/access_token$/;
 const GRAPH_ME = /^\/graph\/v\d+\.\d+\/me$/;
+const GRAPH_PHONE_NUMBER = /^\/graph\/v\d+\.\d+\/(\d+)$/;
 const FACEBOOK_DIALOG = /^\/facebook\/v\d+\.\d+\/dialog\/oauth$/;
 const MAX_BODY = 1024 * 1024;
 
@@ -100,6 +102,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     facebookAppSecret: opts.appSecret,
   });
   const { google, facebook } = oauth;
+  const phones = new FakePhoneNumbers(
+    (opts.phoneNumbers ?? []).map((n) => ({
+      id: n.id,
+      display_phone_number: n.display,
+      verified_name: n.business,
+    })),
+  );
+  // Graph honours the platform token and business tokens from an Embedded Signup code exchange.
+  const graphTokenOk = (t: string) =>
+    opts.graphToken == null || t === opts.graphToken || facebook.knowsToken(t);
   let webhookUrl = opts.whatsappWebhookUrl ?? "";
   const phoneNumbers = opts.phoneNumbers ?? [];
 
@@ -143,11 +155,49 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (FACEBOOK_DIALOG.test(path)) return reply(res, facebook.dialog(query, path));
         if (GRAPH_OAUTH_TOKEN.test(path)) return reply(res, facebook.accessToken(query));
         if (GRAPH_ME.test(path)) return reply(res, facebook.me(query, auth));
+        const phoneNumber = GRAPH_PHONE_NUMBER.exec(path);
+        if (phoneNumber) return reply(res, phones.lookup(phoneNumber[1]!, query, auth, graphTokenOk));
         if (path === "/__sandbox/oauth") return send(res, 200, { tokenRequests: oauth.tokenRequests });
       }
       if (url.pathname === "/google/token" && req.method === "POST") {
         const r = google.token(req.headers["content-type"], req.headers.authorization, await readBody(req));
         return reply(res, r);
+      }
+      if (url.pathname === "/__sandbox/whatsapp/phone-numbers" && req.method === "POST") {
+        const n = JSON.parse(await readBody(req)) as {
+          id?: string;
+          display_phone_number?: string;
+          verified_name?: string;
+        };
+        if (!n.id || !/^\d+$/.test(n.id) || !n.display_phone_number) {
+          return send(res, 400, {
+            ok: false,
+            error: { code: "invalid", message: "id (digits) and display_phone_number are required" },
+          });
+        }
+        phones.add({
+          id: n.id,
+          display_phone_number: n.display_phone_number,
+          verified_name: n.verified_name ?? "Sandbox Business",
+        });
+        return send(res, 200, { ok: true });
+      }
+      // What Embedded Signup's popup hands the page: the session info and a code to exchange.
+      if (url.pathname === "/__sandbox/whatsapp/embedded-signup" && req.method === "POST") {
+        const n = JSON.parse(await readBody(req)) as { phone_number_id?: string; waba_id?: string };
+        if (!n.phone_number_id) {
+          return send(res, 400, {
+            ok: false,
+            error: { code: "invalid", message: "phone_number_id is required" },
+          });
+        }
+        const code = facebook.issueSdkCode(null, { email: "owner@example.com", name: "Sandbox Business" });
+        return send(res, 200, {
+          code,
+          type: "WA_EMBEDDED_SIGNUP",
+          event: "FINISH",
+          data: { phone_number_id: n.phone_number_id, waba_id: n.waba_id ?? "102290129340398" },
+        });
       }
       if (url.pathname === "/__sandbox/oauth/faults" && req.method === "POST") {
         return reply(res, oauth.injectFault(JSON.parse(await readBody(req))));
@@ -165,7 +215,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const to = url.searchParams.get("to");
         return send(res, 200, {
           sent: to ? graph.sent.filter((s) => s.to === to) : graph.sent,
-          attempts: graph.attempts,
+          // With `to`, only the send requests to that recipient: tests running side by side.
+          attempts: to ? (graph.attemptsTo.get(to) ?? 0) : graph.attempts,
+        });
+      }
+      if (url.pathname === "/__sandbox/reads" && req.method === "GET") {
+        const message = url.searchParams.get("message");
+        return send(res, 200, {
+          reads: message ? graph.reads.filter((r) => r.messageId === message) : graph.reads,
         });
       }
       if (url.pathname === "/__sandbox/reset" && req.method === "POST") {

@@ -11,3 +11,4 @@ export * from "./reply-config-summaries.ts";
 export * from "./insights.ts";
 export * from "./credit-history.ts";
 export * from "./preferences.ts";
+export * from "./channel-connections.ts";

@@ -13,16 +13,36 @@ export async function sentTo(sandboxUrl: string, to: string): Promise<SentRecord
   return ((await r.json()) as { sent: SentRecord[] }).sent;
 }
 
-export async function graphAttempts(sandboxUrl: string): Promise<number> {
-  const r = await fetch(`${sandboxUrl}/__sandbox/sent`);
+/** Send requests the fake Graph API answered (faults included): all, or those to one recipient. */
+export async function graphAttempts(sandboxUrl: string, to?: string): Promise<number> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/sent${to ? `?to=${encodeURIComponent(to)}` : ""}`);
   return ((await r.json()) as { attempts: number }).attempts;
 }
 
-export async function injectGraphFault(
-  sandboxUrl: string,
-  fault: { status: number; code: number; message: string; retryAfter?: number; count?: number },
-): Promise<void> {
+export type GraphFault = {
+  status: number;
+  code: number;
+  message: string;
+  details?: string;
+  error_subcode?: number;
+  /** The `Retry-After` header: delay-seconds, or an HTTP date. */
+  retryAfter?: number | string;
+  /** Only sends to this recipient (or, with `target: "read"`, receipts for this message id) fail. */
+  to?: string;
+  target?: "send" | "read";
+  count?: number;
+};
+
+export async function injectGraphFault(sandboxUrl: string, fault: GraphFault): Promise<void> {
   await fetch(`${sandboxUrl}/__sandbox/faults`, { method: "POST", body: JSON.stringify(fault) });
+}
+
+export type ReadRecord = { phoneNumberId: string; messageId: string; typing: boolean };
+
+/** Read receipts (with or without the typing indicator) the fake Graph API accepted for a message. */
+export async function readsOf(sandboxUrl: string, messageId: string): Promise<ReadRecord[]> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/reads?message=${encodeURIComponent(messageId)}`);
+  return ((await r.json()) as { reads: ReadRecord[] }).reads;
 }
 
 /** A customer id no other test uses, so tests sharing one runtime never see each other's replies. */
@@ -30,4 +50,35 @@ export function uniqueCustomer(): string {
   return `91${String(Date.now()).slice(-8)}${Math.floor(Math.random() * 1e6)
     .toString()
     .padStart(6, "0")}`;
+}
+
+/** Makes a phone number known to the fake Graph API (`GET /{phone_number_id}`). */
+export async function addGraphPhoneNumber(
+  sandboxUrl: string,
+  n: { id: string; display_phone_number: string; verified_name?: string },
+): Promise<void> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/whatsapp/phone-numbers`, {
+    method: "POST",
+    body: JSON.stringify(n),
+  });
+  if (!r.ok) throw new Error(`sandbox refused the phone number: ${r.status}`);
+}
+
+/** Plays Embedded Signup's popup: the session info message and a code for the server to exchange. */
+export async function embeddedSignupSession(
+  sandboxUrl: string,
+  phoneNumberId: string,
+): Promise<{ code: string; data: { phone_number_id: string; waba_id: string } }> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/whatsapp/embedded-signup`, {
+    method: "POST",
+    body: JSON.stringify({ phone_number_id: phoneNumberId }),
+  });
+  return (await r.json()) as { code: string; data: { phone_number_id: string; waba_id: string } };
+}
+
+/** A phone number id no other test uses (Graph ids are 15–16 digits). */
+export function uniquePhoneNumberId(): string {
+  return `10${String(Date.now()).slice(-9)}${Math.floor(Math.random() * 1e5)
+    .toString()
+    .padStart(5, "0")}`;
 }

@@ -86,3 +86,24 @@ export function pipelineAuxWorker(sandboxUrl: string) {
 export function pipelineDatabaseId(): string {
   return (appWorkerOptions("pipeline").d1Databases as Record<string, string>).DB!;
 }
+
+/**
+ * meta-webhooks as an auxiliary Worker (the dashboard's self-test posts through it): its real
+ * config, bundled as deployed, verifying with the test app secret and ingesting into "pipeline".
+ */
+export function metaWebhooksAuxWorker() {
+  const options = appWorkerOptions("meta-webhooks");
+  const script = buildApp("meta-webhooks");
+  return {
+    ...options,
+    name: "meta-webhooks",
+    modules: true,
+    scriptPath: script,
+    modulesRoot: path.dirname(script),
+    bindings: {
+      ...(options.bindings as Record<string, unknown> | undefined),
+      META_APP_SECRET: TEST_SECRETS.metaAppSecret,
+      WHATSAPP_VERIFY_TOKEN: TEST_SECRETS.whatsappVerifyToken,
+    },
+  };
+}

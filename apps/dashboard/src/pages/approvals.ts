@@ -97,9 +97,9 @@ async function loadCards(c: AuthedCtx): Promise<Card[]> {
       return {
         approval: a,
         account: account && account.tenantId === tenantId ? account : null,
-        // The default rule's stored label is the schema's English "Default": name it in the locale.
+        // A default rule nobody named carries the schema's English "Default": name it in the locale.
         ruleLabel:
-          rule && config && rule === config.default_rule
+          rule && config && rule === config.default_rule && (!rule.label || rule.label === "Default")
             ? c.t("rules-default-title")
             : rule
               ? rule.label || rule.id

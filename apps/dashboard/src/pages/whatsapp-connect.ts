@@ -1,0 +1,247 @@
+import { createLogger } from "@concierge/core";
+import { msg } from "@concierge/i18n";
+import * as v from "valibot";
+import { errorSummary, type FieldErrors, field, str, validate } from "../forms.ts";
+import { type Html, html, raw } from "../html.ts";
+import { type AuthedCtx, redirect, html as respond } from "../http.ts";
+import { csrfField, page } from "../layout.ts";
+import { allowInCsp } from "../security.ts";
+import { runSelfTest } from "../whatsapp-self-test.ts";
+
+const log = createLogger("dashboard");
+
+/** Meta's JavaScript SDK, which Embedded Signup requires; only the connect page loads it. */
+const FACEBOOK_SDK = "https://connect.facebook.net/en_US/sdk.js";
+
+/**
+ * What the SDK needs beyond our default policy: its script host, the www.facebook.com frames and
+ * the Graph/Facebook endpoints it calls, and the pixels it logs with.
+ */
+const SDK_CSP = {
+  "script-src": ["https://connect.facebook.net"],
+  "frame-src": ["https://www.facebook.com", "https://web.facebook.com"],
+  "connect-src": ["https://graph.facebook.com", "https://www.facebook.com"],
+  "img-src": ["https://www.facebook.com"],
+};
+
+const PhoneNumberIdField = v.pipe(
+  v.string(),
+  v.trim(),
+  v.nonEmpty(msg("err-wa-id-required")),
+  v.regex(/^\d{5,32}$/, msg("err-wa-id-digits")),
+);
+
+const ManualSchema = v.object({ phoneNumberId: PhoneNumberIdField });
+
+const EmbeddedSignupSchema = v.object({
+  code: v.pipe(v.string(), v.trim(), v.nonEmpty(), v.maxLength(4096)),
+  phoneNumberId: v.pipe(v.string(), v.regex(/^\d{5,32}$/)),
+});
+
+const TokenSchema = v.object({ access_token: v.pipe(v.string(), v.minLength(1)) });
+
+/** The pipeline's refusals, as the tenant reads them. */
+const CONNECT_ERRORS: Record<string, { status: number; message: string }> = {
+  unknown_number: { status: 422, message: msg("err-wa-unknown-number") },
+  invalid_phone_number_id: { status: 422, message: msg("err-wa-id-digits") },
+  account_taken: { status: 409, message: msg("err-wa-taken") },
+};
+const GRAPH_DOWN = { status: 502, message: msg("err-wa-graph-down") };
+
+/** The Graph API version the SDK should speak: the one in META_GRAPH_BASE_URL. */
+function graphVersion(env: Env): string {
+  return /\/(v\d+\.\d+)\/?$/.exec(env.META_GRAPH_BASE_URL)?.[1] ?? "v24.0";
+}
+
+/**
+ * Connects through the pipeline (which looks the number up at Meta and enforces one owner per
+ * number), then runs the self-test; the channels page shows both outcomes.
+ */
+async function connectAndTest(
+  c: AuthedCtx,
+  input: { phoneNumberId: string; accessToken?: string },
+): Promise<Response | { status: number; message: string }> {
+  const result = await c.env.PIPELINE.connectWhatsApp(c.session.tenantId, input);
+  if (!result.ok) return CONNECT_ERRORS[result.error.code] ?? GRAPH_DOWN;
+  await runSelfTest(c.env, c.session.tenantId, result.accountId);
+  return redirect(
+    `/admin/channels?done=${result.created ? "connected" : "again"}#account-${result.accountId}`,
+  );
+}
+
+// ---- Embedded Signup ----
+
+/** Inline, nonce'd: waits for both the code (FB.login) and the session info (message event). */
+const SIGNUP_SCRIPT = `(function () {
+  var root = document.getElementById("wa-es");
+  var form = document.getElementById("wa-es-form");
+  var button = document.getElementById("wa-es-start");
+  var status = document.getElementById("wa-es-status");
+  if (!root || !form || !button) return;
+  var code = null;
+  var session = null;
+  function say(text) { status.textContent = text; }
+  function finish() {
+    if (!code || !session) return;
+    form.elements.code.value = code;
+    form.elements.phone_number_id.value = session.phone_number_id;
+    form.elements.waba_id.value = session.waba_id || "";
+    say(root.dataset.msgSaving);
+    form.submit();
+  }
+  window.addEventListener("message", function (event) {
+    if (event.origin !== "https://www.facebook.com" && event.origin !== "https://web.facebook.com") return;
+    var data;
+    try { data = JSON.parse(event.data); } catch (e) { return; }
+    if (!data || data.type !== "WA_EMBEDDED_SIGNUP") return;
+    if (data.event === "FINISH" && data.data && data.data.phone_number_id) {
+      session = data.data;
+      finish();
+    } else if (data.event === "CANCEL") {
+      button.disabled = false;
+      say(data.data && data.data.error_message ? root.dataset.msgError : root.dataset.msgCancelled);
+    }
+  });
+  window.fbAsyncInit = function () {
+    FB.init({ appId: root.dataset.appId, autoLogAppEvents: true, xfbml: false, version: root.dataset.graphVersion });
+    button.disabled = false;
+  };
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    say(root.dataset.msgWaiting);
+    FB.login(function (response) {
+      if (response.authResponse && response.authResponse.code) {
+        code = response.authResponse.code;
+        finish();
+      } else if (!session) {
+        button.disabled = false;
+        say(root.dataset.msgCancelled);
+      }
+    }, {
+      config_id: root.dataset.configId,
+      response_type: "code",
+      override_default_response_type: true,
+      extras: { setup: {}, featureType: "", sessionInfoVersion: "3" }
+    });
+  });
+})();`;
+
+function connectBody(c: AuthedCtx, error: string | null): Html {
+  const { t, env } = c;
+  const fallback = html`<p><a href="/admin/whatsapp/manual">${t("wa-connect-fallback")}</a></p>`;
+  const errorNotice = error ? html`<p class="notice error" role="alert">${t(error)}</p>` : null;
+  if (!env.WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID || !env.FACEBOOK_APP_ID) {
+    return html`${errorNotice}<p class="card">${t("wa-connect-unconfigured")}</p>
+<p><a class="button" href="/admin/whatsapp/manual">${t("ch-connect-manual")}</a></p>`;
+  }
+  return html`${errorNotice}<p class="muted">${t("wa-connect-lead")}</p>
+<div class="card stack" id="wa-es" data-app-id="${env.FACEBOOK_APP_ID}" data-config-id="${env.WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID}"
+  data-graph-version="${graphVersion(env)}" data-msg-waiting="${t("wa-connect-waiting")}" data-msg-saving="${t("wa-connect-saving")}"
+  data-msg-cancelled="${t("wa-connect-cancelled")}" data-msg-error="${t("wa-connect-error")}">
+  <noscript><p class="notice error">${t("wa-connect-noscript")}</p></noscript>
+  <div><button type="button" id="wa-es-start" disabled>${t("wa-connect-start")}</button></div>
+  <p id="wa-es-status" role="status" aria-live="polite"></p>
+  <form id="wa-es-form" method="post" action="/admin/whatsapp/connect" hidden>
+    ${csrfField(c)}
+    <input type="hidden" name="code" value="">
+    <input type="hidden" name="phone_number_id" value="">
+    <input type="hidden" name="waba_id" value="">
+  </form>
+</div>
+${fallback}
+<script nonce="${c.nonce}">${raw(SIGNUP_SCRIPT)}</script>
+<script async defer crossorigin="anonymous" src="${FACEBOOK_SDK}" nonce="${c.nonce}"></script>`;
+}
+
+async function connectPageResponse(c: AuthedCtx, error: string | null, status = 200): Promise<Response> {
+  const res = await respond(
+    c,
+    page(c, { title: c.t("wa-connect-title"), section: "channels", body: connectBody(c, error) }),
+    status,
+  );
+  return allowInCsp(res, SDK_CSP);
+}
+
+/** GET /admin/whatsapp/connect: Embedded Signup through Meta's JavaScript SDK. */
+export function connectPage(c: AuthedCtx): Promise<Response> {
+  return connectPageResponse(c, null);
+}
+
+/**
+ * POST /admin/whatsapp/connect: the page's code and phone number id. The code is exchanged here,
+ * server-side with the app secret (it is valid for 30 seconds and once); the business token it
+ * yields is what proves the number is this person's to connect.
+ */
+export async function embeddedSignupCallback(c: AuthedCtx): Promise<Response> {
+  const input = v.safeParse(EmbeddedSignupSchema, {
+    code: str(c.form, "code"),
+    phoneNumberId: str(c.form, "phone_number_id"),
+  });
+  if (!input.success) return connectPageResponse(c, msg("err-wa-es-incomplete"), 422);
+  const exchange = new URL(`${c.env.META_GRAPH_BASE_URL.replace(/\/$/, "")}/oauth/access_token`);
+  exchange.search = new URLSearchParams({
+    client_id: c.env.FACEBOOK_APP_ID,
+    client_secret: c.env.META_APP_SECRET,
+    code: input.output.code,
+  }).toString();
+  let token: string | null = null;
+  try {
+    const res = await fetch(exchange, { signal: AbortSignal.timeout(10_000) });
+    const body = await res.json().catch(() => null);
+    const parsed = v.safeParse(TokenSchema, body);
+    if (res.ok && parsed.success) token = parsed.output.access_token;
+    else log.warn("whatsapp.code_exchange_refused", { status: res.status });
+  } catch (err) {
+    log.warn("whatsapp.code_exchange_failed", { error: String(err) });
+    return connectPageResponse(c, GRAPH_DOWN.message, GRAPH_DOWN.status);
+  }
+  if (!token) return connectPageResponse(c, msg("err-wa-es-code"), 422);
+  const done = await connectAndTest(c, { phoneNumberId: input.output.phoneNumberId, accessToken: token });
+  if (done instanceof Response) return done;
+  return connectPageResponse(c, done.message, done.status);
+}
+
+// ---- the manual fallback ----
+
+function manualForm(c: AuthedCtx, value: string, errors: FieldErrors | null): Html {
+  const { t } = c;
+  return html`<p class="muted">${t("wa-manual-lead")}</p>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/whatsapp/manual" novalidate>
+  ${csrfField(c)}
+  ${field(c, {
+    name: "phoneNumberId",
+    label: t("wa-manual-id"),
+    hint: t("wa-manual-id-hint"),
+    value,
+    error: errors?.phoneNumberId ?? null,
+    attrs: html`required inputmode="numeric" autocomplete="off" pattern="[0-9]{5,32}" maxlength="32"`,
+  })}
+  <div><button type="submit">${t("wa-manual-submit")}</button></div>
+</form>`;
+}
+
+function manualPageResponse(c: AuthedCtx, value: string, errors: FieldErrors | null, status = 200) {
+  return respond(
+    c,
+    page(c, { title: c.t("wa-manual-title"), section: "channels", body: manualForm(c, value, errors) }),
+    status,
+  );
+}
+
+/** GET /admin/whatsapp/manual: the fallback, typing the phone number id. */
+export function manualPage(c: AuthedCtx): Promise<Response> {
+  return manualPageResponse(c, "", null);
+}
+
+/** POST /admin/whatsapp/manual: validated, looked up at Meta, then connected and self-tested. */
+export async function manualConnect(c: AuthedCtx): Promise<Response> {
+  const typed = str(c.form, "phoneNumberId");
+  const checked = validate(ManualSchema, { phoneNumberId: typed });
+  if (!checked.ok) return manualPageResponse(c, typed, checked.errors, 422);
+  const done = await connectAndTest(c, { phoneNumberId: checked.value.phoneNumberId });
+  if (done instanceof Response) return done;
+  const errors: FieldErrors =
+    done.status === GRAPH_DOWN.status ? { _form: done.message } : { phoneNumberId: done.message };
+  return manualPageResponse(c, typed, errors, done.status);
+}

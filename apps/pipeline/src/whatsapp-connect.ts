@@ -1,0 +1,163 @@
+import { AppError, createLogger, errorBody, errorFields } from "@concierge/core";
+import {
+  createChannelAccount,
+  deleteChannelAccount,
+  findIngestTarget,
+  recordSelfTestArrival,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { configCache } from "./config-cache.ts";
+import type { PipelineEnv } from "./env.ts";
+
+const log = createLogger("pipeline");
+
+type RpcError = { ok: false; error: { code: string; message: string } };
+
+export type ConnectedNumber = {
+  accountId: string;
+  phoneNumberId: string;
+  displayName: string;
+  created: boolean;
+};
+
+export type ConnectWhatsAppInput = {
+  phoneNumberId: string;
+  /**
+   * The business token Embedded Signup's code was exchanged for; without it (the manual fallback)
+   * the platform token looks the number up, which sees only numbers in the platform's account.
+   */
+  accessToken?: string;
+};
+
+/** A phone number id as Meta issues them: digits only. */
+export const PhoneNumberIdSchema = v.pipe(v.string(), v.regex(/^\d{5,32}$/));
+
+/** GET /{phone_number_id}: the documented fields of a WhatsApp business phone number. */
+const PhoneNumberSchema = v.object({
+  id: v.string(),
+  display_phone_number: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  verified_name: v.optional(v.string()),
+});
+
+const GraphErrorSchema = v.object({
+  error: v.object({ code: v.optional(v.number()), error_subcode: v.optional(v.number()) }),
+});
+
+/** Graph's answer for an object that does not exist or that this token may not see. */
+const GRAPH_UNKNOWN_OBJECT = 100;
+
+type Lookup = { ok: true; displayName: string } | RpcError;
+
+async function lookUpNumber(env: PipelineEnv, phoneNumberId: string, token: string): Promise<Lookup> {
+  const url = new URL(`${env.META_GRAPH_BASE_URL.replace(/\/$/, "")}/${phoneNumberId}`);
+  url.searchParams.set("fields", "display_phone_number,verified_name");
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    log.warn("whatsapp.lookup_failed", errorFields(err));
+    return errorBody("graph_unavailable", "The Graph API could not be reached; nothing was saved.");
+  }
+  const body = await res.json().catch(() => null);
+  if (res.ok) {
+    const number = v.safeParse(PhoneNumberSchema, body);
+    if (number.success && number.output.id === phoneNumberId) {
+      return { ok: true, displayName: number.output.display_phone_number };
+    }
+    return errorBody("graph_unavailable", "The Graph API answered something unexpected; nothing was saved.");
+  }
+  const err = v.safeParse(GraphErrorSchema, body);
+  if (res.status === 404 || (err.success && err.output.error.code === GRAPH_UNKNOWN_OBJECT)) {
+    return errorBody("unknown_number", "Meta knows no phone number with this id that we may use.");
+  }
+  log.warn("whatsapp.lookup_refused", {
+    status: res.status,
+    graph_code: err.success ? (err.output.error.code ?? null) : null,
+  });
+  return errorBody("graph_unavailable", "The Graph API refused the lookup; nothing was saved.");
+}
+
+/**
+ * Connects a WhatsApp number to a tenant after Meta confirms it exists. A number belongs to one
+ * tenant, ever: another tenant's number is `account_taken`; the same tenant again is a no-op.
+ */
+export async function connectWhatsApp(
+  env: PipelineEnv,
+  tenantId: string,
+  input: ConnectWhatsAppInput,
+): Promise<({ ok: true } & ConnectedNumber) | RpcError> {
+  const id = v.safeParse(PhoneNumberIdSchema, input?.phoneNumberId);
+  if (!id.success) return errorBody("invalid_phone_number_id", "A phone number id is 5 to 32 digits.");
+  const phoneNumberId = id.output;
+  if (input.accessToken !== undefined && (typeof input.accessToken !== "string" || !input.accessToken)) {
+    return errorBody("invalid_token", "The access token is empty.");
+  }
+  const existing = await findIngestTarget(env.DB, "whatsapp", phoneNumberId);
+  if (existing && existing.tenantId !== tenantId) {
+    return errorBody("account_taken", "This WhatsApp number is already connected to another business.");
+  }
+  const lookup = await lookUpNumber(env, phoneNumberId, input.accessToken ?? env.WHATSAPP_ACCESS_TOKEN);
+  if (!lookup.ok) return lookup;
+  if (existing) {
+    return {
+      ok: true,
+      accountId: existing.id,
+      phoneNumberId,
+      displayName: lookup.displayName,
+      created: false,
+    };
+  }
+  try {
+    const account = await createChannelAccount(env.DB, {
+      tenantId,
+      channel: "whatsapp",
+      externalId: phoneNumberId,
+      displayName: lookup.displayName,
+    });
+    // A message that arrived before the number was connected may have cached "unknown".
+    configCache(env).ingestTargets.delete(`whatsapp:${phoneNumberId}`);
+    log.info("whatsapp.connected", { tenant_id: tenantId, account_id: account.id });
+    return { ok: true, accountId: account.id, phoneNumberId, displayName: lookup.displayName, created: true };
+  } catch (err) {
+    if (err instanceof AppError && err.code === "account_taken") {
+      // Lost a race: the number was connected between the check and the insert.
+      const winner = await findIngestTarget(env.DB, "whatsapp", phoneNumberId);
+      if (winner?.tenantId === tenantId) {
+        return {
+          ok: true,
+          accountId: winner.id,
+          phoneNumberId,
+          displayName: lookup.displayName,
+          created: false,
+        };
+      }
+      return errorBody("account_taken", "This WhatsApp number is already connected to another business.");
+    }
+    throw err;
+  }
+}
+
+/** Removes one of the tenant's accounts; ingest stops seeing it at once in this isolate. */
+export async function disconnectAccount(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+): Promise<{ ok: true } | RpcError> {
+  if (typeof accountId !== "string" || !accountId) return errorBody("not_found", "No such channel account.");
+  const gone = await deleteChannelAccount(env.DB, tenantId, accountId);
+  if (!gone) return errorBody("not_found", "No such channel account.");
+  const caches = configCache(env);
+  caches.ingestTargets.delete(`${gone.channel}:${gone.externalId}`);
+  caches.replyConfigs.delete(accountId);
+  log.info("account.disconnected", { tenant_id: tenantId, account_id: accountId, channel: gone.channel });
+  return { ok: true };
+}
+
+/** A self-test webhook reached the pipeline: mark the attempt green, start no conversation. */
+export async function recordSelfTest(env: PipelineEnv, accountId: string, token: string): Promise<void> {
+  const matched = await recordSelfTestArrival(env.DB, accountId, token, Date.now());
+  log.info("whatsapp.self_test_arrived", { account_id: accountId, matched });
+}
