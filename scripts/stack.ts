@@ -62,6 +62,8 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
       return {
         ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
         WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+        FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+        META_APP_SECRET: TEST_SECRETS.metaAppSecret,
         META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
         AI_PROVIDER: "offline",
         DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
@@ -204,6 +206,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const extraUrls: Record<string, string> = {};
     for (const w of opts.extraWorkers ?? []) extraUrls[w.name] = await url(w.name);
     sandbox.setWebhookUrl(`${urls["meta-webhooks"]}/webhook/whatsapp`);
+    sandbox.setInstagramWebhookUrl(`${urls["meta-webhooks"]}/webhook/instagram`);
     const db = (await mf.getD1Database("DB", "pipeline")) as unknown as D1Database;
     const key = opts.useDevVars
       ? (devVars("pipeline").ENCRYPTION_KEY ?? TEST_SECRETS.encryptionKey)

@@ -37,6 +37,8 @@ export function pipelineTestConfig(opts: {
                 SANDBOX_URL: sandbox,
                 ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
                 WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+                FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+                META_APP_SECRET: TEST_SECRETS.metaAppSecret,
                 DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
                 TEST_MIGRATIONS: migrations,
                 // Tests change config in D1 directly and expect the next message to see it.

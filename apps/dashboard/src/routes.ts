@@ -17,6 +17,12 @@ import { billingPage, saveThreshold } from "./pages/billing.ts";
 import { channelsPage, deleteChannel, rerunSelfTest } from "./pages/channels.ts";
 import { conversationsPage, saveConversations } from "./pages/conversations.ts";
 import { dataDeletionCallback, dataDeletionStatus } from "./pages/data-deletion.ts";
+import {
+  instagramCallback,
+  instagramChoose,
+  instagramConnectPage,
+  instagramStart,
+} from "./pages/instagram-connect.ts";
 import { notFoundPage } from "./pages/not-found.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { personaPage, personaStatus, previewPersona, savePersonaForm } from "./pages/persona.ts";
@@ -99,6 +105,10 @@ router
   .get("/admin/whatsapp/connect", authed(connectPage))
   .post("/admin/whatsapp/connect", authed(embeddedSignupCallback))
   .get("/admin/whatsapp/manual", authed(manualPage))
-  .post("/admin/whatsapp/manual", authed(manualConnect));
+  .post("/admin/whatsapp/manual", authed(manualConnect))
+  .get("/admin/instagram/connect", authed(instagramConnectPage))
+  .get("/admin/instagram/start", authed(instagramStart))
+  .get("/admin/instagram/callback", authed(instagramCallback))
+  .post("/admin/instagram/choose", authed(instagramChoose));
 
 router.all("*", open(notFoundPage));

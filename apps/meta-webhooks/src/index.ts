@@ -1,5 +1,6 @@
 import { errorResponse, toErrorResponse } from "@concierge/core";
 import { Router } from "itty-router";
+import { receiveInstagram } from "./instagram.ts";
 import { receiveWhatsApp, verifySubscription } from "./whatsapp.ts";
 
 const router = Router<import("itty-router").IRequest, [Env, ExecutionContext]>({
@@ -10,6 +11,9 @@ const router = Router<import("itty-router").IRequest, [Env, ExecutionContext]>({
 router
   .get("/webhook/whatsapp", verifySubscription)
   .post("/webhook/whatsapp", receiveWhatsApp)
+  // One verify token for both objects: the app's webhook settings name it per object.
+  .get("/webhook/instagram", verifySubscription)
+  .post("/webhook/instagram", receiveInstagram)
   .get("/healthz", () => Response.json({ ok: true }));
 
 export default { fetch: router.fetch } satisfies ExportedHandler<Env>;

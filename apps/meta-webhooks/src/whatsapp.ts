@@ -1,14 +1,8 @@
-import {
-  AppError,
-  type InboundMessage,
-  type StatusUpdate,
-  createLogger,
-  errorFields,
-  errorResponse,
-} from "@concierge/core";
+import { AppError, type StatusUpdate, createLogger, errorFields, errorResponse } from "@concierge/core";
 import { fromUtf8, timingSafeEqualString } from "@concierge/crypto";
 import type { IRequest } from "itty-router";
 import * as v from "valibot";
+import { chunks, ingest } from "./ingest.ts";
 import { readSignedMetaBody } from "./signed-body.ts";
 import { WhatsAppWebhookSchema, normalizeWhatsApp } from "./whatsapp-payload.ts";
 
@@ -28,36 +22,6 @@ export function verifySubscription(request: IRequest, env: Env): Response {
     return new Response(challenge, { headers: { "content-type": "text/plain; charset=utf-8" } });
   }
   return errorResponse(403, "verification_failed", "The verify token does not match.");
-}
-
-/** The pipeline takes at most this many messages or statuses per call. */
-const RPC_BATCH = 100;
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += RPC_BATCH) out.push(items.slice(i, i + RPC_BATCH));
-  return out;
-}
-
-/** Hands the customer messages to the pipeline; the number it accepted, or null when it refused. */
-async function ingest(env: Env, messages: InboundMessage[]): Promise<number | null> {
-  let accepted = 0;
-  for (const batch of chunks(messages)) {
-    const outcome = await env.PIPELINE.ingest(batch);
-    if (!outcome.ok) {
-      // Our own normalization produced something the pipeline refuses: a bug, not Meta's fault.
-      log.error("whatsapp.ingest_refused", { code: outcome.error.code, reason: outcome.error.message });
-      return null;
-    }
-    for (const r of outcome.results) {
-      if (r.status === "unknown_account") {
-        // Still 200: Meta would retry for days a number no tenant owns.
-        log.warn("whatsapp.unknown_account", { provider_message_id: r.providerMessageId });
-      }
-      if (r.status === "accepted") accepted += 1;
-    }
-  }
-  return accepted;
 }
 
 /** Hands delivery statuses to the pipeline; false when it refused them. */
@@ -94,7 +58,7 @@ export async function receiveWhatsApp(request: IRequest, env: Env): Promise<Resp
     log.info(event, { reason, provider_message_id: id, error_code: code });
   }
   try {
-    const accepted = messages.length > 0 ? await ingest(env, messages) : 0;
+    const accepted = messages.length > 0 ? await ingest(env, "whatsapp", messages) : 0;
     const recorded = statuses.length > 0 ? await recordStatuses(env, statuses) : true;
     if (accepted === null || !recorded) {
       return errorResponse(500, "ingest_refused", "The messages could not be accepted.");

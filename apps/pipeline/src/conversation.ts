@@ -7,7 +7,7 @@ import { type HandoffPhase, type Turn, runTurn, send } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
 import { openSealed, tenantKey } from "./keys.ts";
 import { maskCustomer, notifyTenant, tenantSettings } from "./notify.ts";
-import { type KeptReply, serviceWindowMs } from "./outbound.ts";
+import { type KeptReply, humanReplyWindowMs, serviceWindowMs } from "./outbound.ts";
 
 const log = createLogger("pipeline.conversation");
 
@@ -52,6 +52,14 @@ const OUTSIDE_WINDOW = errorBody(
   "outside_window",
   "More than 24 hours have passed since the customer's last message, so WhatsApp no longer accepts a free-form reply; it allows only template messages now. The conversation reopens when the customer writes again.",
 );
+
+const INSTAGRAM_OUTSIDE_WINDOW = errorBody(
+  "outside_window",
+  "More than 7 days have passed since the customer's last message, so Instagram no longer accepts a reply, even from a person. The conversation reopens when the customer writes again.",
+);
+
+const outsideWindow = (channel: Channel) =>
+  channel === "instagram" ? INSTAGRAM_OUTSIDE_WINDOW : OUTSIDE_WINDOW;
 
 type PendingRow = {
   seq: number;
@@ -422,12 +430,16 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     const now = Date.now();
     // Threads from before the window was tracked fall back on their last turn.
     const lastInbound = Number(this.get("last_inbound_at") ?? this.get("last_activity_at") ?? 0);
-    const windowMs = serviceWindowMs(thread.channel);
+    const windowMs = humanReplyWindowMs(thread.channel);
     const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, actor: input.actor };
     if (windowMs !== null && now - lastInbound > windowMs) {
       log.info("human_reply.outside_window", fields);
-      return OUTSIDE_WINDOW;
+      return outsideWindow(thread.channel);
     }
+    // Past the automatic window a person may still answer on Instagram, tagged as a human agent.
+    const automaticMs = serviceWindowMs(thread.channel);
+    const humanAgent =
+      thread.channel === "instagram" && automaticMs !== null && now - lastInbound > automaticMs;
     const outboxId = `human:${input.requestId}`;
     const status = this.outboxStatus(outboxId);
     if (status === "sent" || status === "sending") {
@@ -440,7 +452,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       return { ok: true, providerMessageId: row.id };
     }
     this.markOutbox(outboxId, "sending");
-    const result = await send(this.env, thread, input.text);
+    const result = await send(this.env, thread, input.text, undefined, { humanAgent });
     if (!result.ok && result.unknown) {
       // Possibly delivered: never sent a second time, even if the person clicks again.
       log.warn("human_reply.send_outcome_unknown", fields);
@@ -463,7 +475,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     if (!result.ok) {
       this.markOutbox(outboxId, "failed");
       log.warn("human_reply.send_failed", { ...fields, status: result.status, code: result.code });
-      if (result.outsideWindow) return OUTSIDE_WINDOW;
+      if (result.outsideWindow) return outsideWindow(thread.channel);
       if (result.retryable) {
         const wait = result.retryAfterSeconds ? `in ${result.retryAfterSeconds} seconds` : "in a moment";
         return errorBody("send_retryable", `The message could not be sent just now. Try again ${wait}.`);

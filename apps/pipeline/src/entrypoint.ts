@@ -47,6 +47,11 @@ import type { AcceptInput, HumanReplyResult } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 import { configCache } from "./config-cache.ts";
 import { forgetTenantKeys, tenantKey } from "./keys.ts";
+import {
+  type ConnectInstagramInput,
+  type ConnectedInstagram,
+  connectInstagram,
+} from "./instagram-connect.ts";
 import { type AiPreview, previewAiReply } from "./preview.ts";
 import { type NewTenant, createTenant, deleteTenant } from "./tenant-lifecycle.ts";
 import {
@@ -310,7 +315,8 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
   /**
    * A person's reply to a customer (dashboard, Discord inbox), sent through the channel at once.
    * WhatsApp accepts free-form text only within 24 hours of the customer's last message; later
-   * it is refused with `outside_window` (templates are a later feature). `requestId` makes a
+   * it is refused with `outside_window` (templates are a later feature). Instagram accepts it up
+   * to 7 days, tagged `HUMAN_AGENT` after the first 24 hours, then refuses. `requestId` makes a
    * repeated call (a double click, a retried request) send once.
    */
   async sendHumanReply(
@@ -346,6 +352,18 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
    */
   async connectWhatsApp(tenantId: string, input: ConnectWhatsAppInput): Promise<RpcResult<ConnectedNumber>> {
     return connectWhatsApp(this.env, tenantId, input);
+  }
+
+  /**
+   * Connects an Instagram account through its Facebook Page (chosen after Facebook Login in the
+   * dashboard): seals the page token, subscribes the page to our webhooks. A page another tenant
+   * owns is `account_taken`; the same tenant again replaces the token.
+   */
+  async connectInstagram(
+    tenantId: string,
+    input: ConnectInstagramInput,
+  ): Promise<RpcResult<ConnectedInstagram>> {
+    return connectInstagram(this.env, tenantId, input);
   }
 
   /** Deletes one of the tenant's channel accounts and drops it from this isolate's caches. */

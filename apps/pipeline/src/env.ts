@@ -13,6 +13,9 @@ export interface PipelineEnv {
   META_GRAPH_BASE_URL: string;
   ENCRYPTION_KEY: string;
   WHATSAPP_ACCESS_TOKEN: string;
+  /** The Meta app: Instagram page tokens are checked with its app access token. */
+  FACEBOOK_APP_ID: string;
+  META_APP_SECRET: string;
   /** Milliseconds config reads stay cached in an isolate (default 10000; 0 = off). */
   CONFIG_CACHE_MS?: string;
   SAFETY: Queue<SafetyJob>;

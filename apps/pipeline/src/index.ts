@@ -2,6 +2,7 @@ import { errorResponse } from "@concierge/core";
 
 import { expireApprovals } from "./approvals.ts";
 import type { PipelineEnv } from "./env.ts";
+import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./instagram-connect.ts";
 import { type SafetyJob, handleSafetyBatch } from "./safety.ts";
 
 export { ConversationDO } from "./conversation.ts";
@@ -13,7 +14,9 @@ export default {
     return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
   },
   queue: (batch, env) => handleSafetyBatch(batch, env),
-  async scheduled(_controller, env) {
-    await expireApprovals(env);
+  // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh, else every 15 min.
+  async scheduled(controller, env) {
+    if (controller.cron === INSTAGRAM_TOKEN_CRON) await refreshInstagramTokens(env);
+    else await expireApprovals(env);
   },
 } satisfies ExportedHandler<PipelineEnv, SafetyJob>;

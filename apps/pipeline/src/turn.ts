@@ -13,7 +13,7 @@ import { configCache } from "./config-cache.ts";
 import type { Thread } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
 import { matchTurn } from "./reply-rules.ts";
-import { type KeptReply, markRead, whatsappTarget } from "./outbound.ts";
+import { type KeptReply, markRead, sendInstagram, whatsappTarget } from "./outbound.ts";
 import { matchReply } from "@concierge/rules";
 import { customerContent, matchText } from "./turn-content.ts";
 
@@ -104,10 +104,13 @@ export async function send(
   thread: Thread,
   text: string,
   replyTo?: string,
+  opts: { humanAgent?: boolean } = {},
 ): Promise<SendResult> {
   switch (thread.channel) {
     case "whatsapp":
       return sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo);
+    case "instagram":
+      return sendInstagram(env, thread, text, opts);
     default:
       return {
         ok: false,

@@ -8,6 +8,7 @@ import {
 import * as v from "valibot";
 import { configCache } from "./config-cache.ts";
 import type { PipelineEnv } from "./env.ts";
+import { deletePageToken } from "./page-tokens.ts";
 
 const log = createLogger("pipeline");
 
@@ -147,6 +148,8 @@ export async function disconnectAccount(
   accountId: string,
 ): Promise<{ ok: true } | RpcError> {
   if (typeof accountId !== "string" || !accountId) return errorBody("not_found", "No such channel account.");
+  // An Instagram account's sealed tokens go first (children of the account row).
+  await deletePageToken(env, tenantId, accountId);
   const gone = await deleteChannelAccount(env.DB, tenantId, accountId);
   if (!gone) return errorBody("not_found", "No such channel account.");
   const caches = configCache(env);

@@ -54,10 +54,11 @@ const RETRYABLE_CODES = new Set([2, 4, 613, 80007, 130429, 131000, 131016, 13105
  * (3, a permissions problem, comes as HTTP 500), and retrying those only repeats the failure.
  * 131048 (spam rate limit) is a quality restriction on the number, not a throughput limit:
  * retrying within minutes cannot succeed and adds to the number's block signals.
+ * 551 (Messenger and Instagram): the person cannot receive the message now (blocked, gone).
  */
 const PERMANENT_CODES = new Set([
-  0, 3, 10, 33, 100, 190, 368, 131008, 131009, 131021, 131026, 131031, 131042, 131045, 131047, 131048, 131051,
-  131052, 131053,
+  0, 3, 10, 33, 100, 190, 368, 551, 131008, 131009, 131021, 131026, 131031, 131042, 131045, 131047, 131048,
+  131051, 131052, 131053,
 ]);
 
 /** WhatsApp: "Re-engagement message", more than 24 hours since the customer's last message. */

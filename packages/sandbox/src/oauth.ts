@@ -568,6 +568,12 @@ export class FakeFacebook {
     return grant !== undefined && grant.expiresAt > Date.now();
   }
 
+  /** The app-scoped user id behind a valid token from a code exchange here; null otherwise. */
+  userIdOf(token: string): string | null {
+    const grant = this.tokens.get(token);
+    return grant && grant.expiresAt > Date.now() ? facebookUserId(grant.identity.email) : null;
+  }
+
   /** GET graph.facebook.com/{version}/me?fields=…: the requested fields of the token's user. */
   me(params: URLSearchParams, authorization: string | undefined): OAuthReply {
     const token =

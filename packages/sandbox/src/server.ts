@@ -1,10 +1,21 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
+import { signedMetaRequest } from "@concierge/testing/meta";
 import { FakeAi } from "./ai.ts";
+import {
+  advances,
+  customerPayload,
+  parseCustomerMessage,
+  parseStatusRequest,
+  preview,
+  statusPayload,
+} from "./customer.ts";
 import { FakeDiscord } from "./discord.ts";
 import { FakeGraph, type Fault } from "./graph.ts";
+import { FakeInstagram, type InstagramFault, isSendApiBody } from "./instagram.ts";
+import { instagramCustomerPage, sendAsInstagramCustomer } from "./instagram-page.ts";
 import { FakeOAuth, type OAuthReply } from "./oauth.ts";
+import { DEFAULT_PAGES, FakePages, type PageMode } from "./pages.ts";
 import { customerPage } from "./page.ts";
 import { FakePhoneNumbers } from "./phone-numbers.ts";
 
@@ -15,6 +26,8 @@ export type SandboxOptions = {
   appSecret: string;
   /** Where "send as a customer" posts: meta-webhooks' POST /webhook/whatsapp. */
   whatsappWebhookUrl?: string;
+  /** Where the Instagram mode posts: meta-webhooks' POST /webhook/instagram. */
+  instagramWebhookUrl?: string;
   /** The platform token the fake Graph API expects; null accepts any. */
   graphToken?: string | null;
   /** The bot token the fake Discord API expects; null accepts any. */
@@ -46,12 +59,18 @@ export type Sandbox = {
   /** Value for META_DIALOG_BASE_URL (www.facebook.com/vX); the code exchange is on graphBaseUrl. */
   facebookDialogBaseUrl: string;
   setWebhookUrl(url: string): void;
+  /** Instagram sends (`/me/messages`), recorded apart from WhatsApp's. */
+  instagram: FakeInstagram;
+  setInstagramWebhookUrl(url: string): void;
   close(): Promise<void>;
 };
 
 const GRAPH_SEND = /^\/graph\/(v\d+\.\d+)\/([^/]+)\/messages$/;
 const GRAPH_OAUTH_TOKEN = /^\/graph\/v\d+\.\d+\/oauth\/access_token$/;
 const GRAPH_ME = /^\/graph\/v\d+\.\d+\/me$/;
+const GRAPH_ME_ACCOUNTS = /^\/graph\/v\d+\.\d+\/me\/accounts$/;
+const GRAPH_DEBUG_TOKEN = /^\/graph\/v\d+\.\d+\/debug_token$/;
+const GRAPH_SUBSCRIBED_APPS = /^\/graph\/v\d+\.\d+\/(\d+)\/subscribed_apps$/;
 const GRAPH_PHONE_NUMBER = /^\/graph\/v\d+\.\d+\/(\d+)$/;
 const FACEBOOK_DIALOG = /^\/facebook\/v\d+\.\d+\/dialog\/oauth$/;
 const MAX_BODY = 1024 * 1024;
@@ -102,6 +121,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     facebookAppSecret: opts.appSecret,
   });
   const { google, facebook } = oauth;
+  // Facebook Pages and their Instagram accounts (pages.ts); page ids never collide with phone ids.
+  const pages = new FakePages(opts.facebookAppId ?? null, opts.appSecret, (t) => facebook.userIdOf(t));
   const phones = new FakePhoneNumbers(
     (opts.phoneNumbers ?? []).map((n) => ({
       id: n.id,
@@ -113,18 +134,30 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const graphTokenOk = (t: string) =>
     opts.graphToken == null || t === opts.graphToken || facebook.knowsToken(t);
   let webhookUrl = opts.whatsappWebhookUrl ?? "";
+  const instagram = new FakeInstagram();
+  let instagramWebhookUrl = opts.instagramWebhookUrl ?? "";
   const phoneNumbers = opts.phoneNumbers ?? [];
+  // Meta writes the business number as digits, in metadata and in a reply's `context.from`.
+  const displayDigits = (id: string) =>
+    phoneNumbers.find((n) => n.id === id)?.display.replace(/\D/g, "") || undefined;
+  /** Statuses the page played as Meta and meta-webhooks accepted, by our send's wamid. */
+  const statuses = new Map<string, { status: string; code?: number }>();
+  const postWebhook = async (payload: unknown) => {
+    const signed = await signedMetaRequest(opts.appSecret, payload);
+    return fetch(webhookUrl, { method: "POST", headers: signed.headers, body: signed.body });
+  };
 
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://sandbox");
       const graphMatch = GRAPH_SEND.exec(url.pathname);
       if (graphMatch && req.method === "POST") {
-        const r = graph.handleSend(
-          decodeURIComponent(graphMatch[2]!),
-          req.headers.authorization,
-          await readBody(req),
-        );
+        const raw = await readBody(req);
+        const node = decodeURIComponent(graphMatch[2]!);
+        // `/{page-id}/messages` with a Send API body (recipient, no messaging_product): Instagram.
+        const r = isSendApiBody(raw)
+          ? instagram.handleSend(node, req.headers.authorization, raw)
+          : graph.handleSend(node, req.headers.authorization, raw);
         return send(res, r.status, r.body, r.headers);
       }
       if (url.pathname === "/openai/v1/chat/completions" && req.method === "POST") {
@@ -153,8 +186,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (path === "/google/oauth2/v3/certs") return reply(res, google.jwks());
         if (path === "/google/oauth2/v3/userinfo") return reply(res, google.userinfo(auth));
         if (FACEBOOK_DIALOG.test(path)) return reply(res, facebook.dialog(query, path));
+        if (GRAPH_OAUTH_TOKEN.test(path) && query.get("grant_type") === "fb_exchange_token") {
+          return reply(res, pages.exchange(query));
+        }
         if (GRAPH_OAUTH_TOKEN.test(path)) return reply(res, facebook.accessToken(query));
         if (GRAPH_ME.test(path)) return reply(res, facebook.me(query, auth));
+        if (GRAPH_ME_ACCOUNTS.test(path)) return reply(res, pages.accounts(query, auth));
+        if (GRAPH_DEBUG_TOKEN.test(path)) return reply(res, pages.debugToken(query));
+        const pageId = GRAPH_PHONE_NUMBER.exec(path)?.[1];
+        if (pageId && pages.has(pageId)) return reply(res, pages.page(pageId, query, auth));
         const phoneNumber = GRAPH_PHONE_NUMBER.exec(path);
         if (phoneNumber) return reply(res, phones.lookup(phoneNumber[1]!, query, auth, graphTokenOk));
         if (path === "/__sandbox/oauth") return send(res, 200, { tokenRequests: oauth.tokenRequests });
@@ -199,6 +239,46 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           data: { phone_number_id: n.phone_number_id, waba_id: n.waba_id ?? "102290129340398" },
         });
       }
+      const subscribe = GRAPH_SUBSCRIBED_APPS.exec(url.pathname);
+      if (subscribe && req.method === "POST") {
+        // Graph takes the parameters in the query or in a form body.
+        const params = new URLSearchParams(url.search);
+        for (const [k, v] of new URLSearchParams(await readBody(req))) params.set(k, v);
+        return reply(res, pages.subscribe(subscribe[1]!, params, req.headers.authorization));
+      }
+      if (url.pathname === "/__sandbox/pages" && req.method === "POST") {
+        const p = JSON.parse(await readBody(req)) as {
+          id?: string;
+          name?: string;
+          instagram?: { id: string; username: string } | null;
+          mode?: PageMode;
+        };
+        if (!p.id || !/^\d+$/.test(p.id)) {
+          return send(res, 400, {
+            ok: false,
+            error: { code: "invalid", message: "id (digits) is required" },
+          });
+        }
+        return send(res, 200, { ok: true, page: pages.upsert({ ...p, id: p.id }) });
+      }
+      // Tokens as if the page had been connected, for tests that skip the login.
+      if (url.pathname === "/__sandbox/pages/tokens" && req.method === "POST") {
+        const t = JSON.parse(await readBody(req)) as { pageId?: string; expiresInSeconds?: number | null };
+        if (!t.pageId) {
+          return send(res, 400, { ok: false, error: { code: "invalid", message: "pageId is required" } });
+        }
+        return send(res, 200, pages.issueForTest(t.pageId, t.expiresInSeconds ?? null));
+      }
+      if (url.pathname === "/__sandbox/pages/faults" && req.method === "POST") {
+        pages.injectFault(JSON.parse(await readBody(req)));
+        return send(res, 200, { ok: true });
+      }
+      if (url.pathname === "/__sandbox/pages/subscriptions" && req.method === "GET") {
+        const page = url.searchParams.get("page");
+        return send(res, 200, {
+          subscriptions: page ? pages.subscriptions.filter((s) => s.pageId === page) : pages.subscriptions,
+        });
+      }
       if (url.pathname === "/__sandbox/oauth/faults" && req.method === "POST") {
         return reply(res, oauth.injectFault(JSON.parse(await readBody(req))));
       }
@@ -213,8 +293,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (url.pathname === "/" && req.method === "GET") return send(res, 200, customerPage(phoneNumbers));
       if (url.pathname === "/__sandbox/sent" && req.method === "GET") {
         const to = url.searchParams.get("to");
+        const sent = to ? graph.sent.filter((s) => s.to === to) : graph.sent;
         return send(res, 200, {
-          sent: to ? graph.sent.filter((s) => s.to === to) : graph.sent,
+          sent,
+          statuses: Object.fromEntries(
+            sent.flatMap((s) => (statuses.has(s.id) ? [[s.id, statuses.get(s.id)]] : [])),
+          ),
           // With `to`, only the send requests to that recipient: tests running side by side.
           attempts: to ? (graph.attemptsTo.get(to) ?? 0) : graph.attempts,
         });
@@ -225,8 +309,32 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           reads: message ? graph.reads.filter((r) => r.messageId === message) : graph.reads,
         });
       }
+      if (url.pathname === "/__sandbox/instagram/sent" && req.method === "GET") {
+        const to = url.searchParams.get("to");
+        return send(res, 200, {
+          sent: to ? instagram.sent.filter((s) => s.to === to) : instagram.sent,
+          actions: to ? instagram.actions.filter((a) => a.to === to) : instagram.actions,
+          attempts: to ? (instagram.attemptsTo.get(to) ?? 0) : instagram.sent.length,
+        });
+      }
+      if (url.pathname === "/__sandbox/instagram/faults" && req.method === "POST") {
+        const body = JSON.parse(await readBody(req)) as InstagramFault & { count?: number };
+        instagram.injectFaults(body, body.count ?? 1);
+        return send(res, 200, { ok: true });
+      }
+      if (url.pathname === "/api/instagram/send" && req.method === "POST") {
+        const input = JSON.parse(await readBody(req)) as Parameters<typeof sendAsInstagramCustomer>[2];
+        const r = await sendAsInstagramCustomer(opts.appSecret, instagramWebhookUrl, input);
+        return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/instagram" && req.method === "GET") {
+        const accounts = DEFAULT_PAGES.flatMap((p) => (p.instagram ? [p.instagram] : []));
+        return send(res, 200, instagramCustomerPage(accounts));
+      }
       if (url.pathname === "/__sandbox/reset" && req.method === "POST") {
         graph.reset();
+        instagram.reset();
+        statuses.clear();
         ai.reset();
         oauth.reset();
         return send(res, 200, { ok: true });
@@ -237,30 +345,45 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/api/whatsapp/send" && req.method === "POST") {
-        const input = JSON.parse(await readBody(req)) as {
-          phoneNumberId?: string;
-          from?: string;
-          name?: string;
-          text?: string;
-        };
-        if (!input.phoneNumberId || !input.from || !input.text) {
-          return send(res, 400, {
+        const input = parseCustomerMessage(JSON.parse(await readBody(req)));
+        if (!input.ok)
+          return send(res, 400, { ok: false, error: { code: "invalid", message: input.message } });
+        const { payload, messageId } = customerPayload(input.value, displayDigits(input.value.phoneNumberId));
+        const r = await postWebhook(payload);
+        return send(res, 200, {
+          ok: r.ok,
+          webhookStatus: r.status,
+          messageId,
+          preview: preview(input.value),
+        });
+      }
+      // Plays Meta's delivery status for one of the replies the fake Graph API accepted.
+      if (url.pathname === "/api/whatsapp/status" && req.method === "POST") {
+        const input = parseStatusRequest(JSON.parse(await readBody(req)));
+        if (!input.ok)
+          return send(res, 400, { ok: false, error: { code: "invalid", message: input.message } });
+        const sent = graph.sent.find((m) => m.id === input.value.messageId);
+        if (!sent) {
+          return send(res, 404, {
             ok: false,
-            error: { code: "invalid", message: "phoneNumberId, from and text are required" },
+            error: { code: "not_found", message: "No such reply was sent." },
           });
         }
-        const payload = whatsappWebhook([
-          {
-            phoneNumberId: input.phoneNumberId,
-            from: input.from,
-            name: input.name ?? "Customer",
-            text: input.text,
-          },
-        ]);
-        const signed = await signedMetaRequest(opts.appSecret, payload);
-        const r = await fetch(webhookUrl, { method: "POST", headers: signed.headers, body: signed.body });
-        const messageId = payload.entry[0]!.changes[0]!.value.messages[0]!.id;
-        return send(res, 200, { ok: r.ok, webhookStatus: r.status, messageId });
+        const payload = statusPayload(
+          { ...input.value, phoneNumberId: sent.phoneNumberId, recipientId: sent.to },
+          displayDigits(sent.phoneNumberId),
+        );
+        const r = await postWebhook(payload);
+        const { status, code } = input.value;
+        if (r.ok && advances(statuses.get(sent.id)?.status, status)) {
+          statuses.set(sent.id, code === undefined ? { status } : { status, code });
+        }
+        return send(res, 200, {
+          ok: r.ok,
+          webhookStatus: r.status,
+          status,
+          ...(code === undefined ? {} : { code }),
+        });
       }
       return send(res, 404, {
         ok: false,
@@ -288,6 +411,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     facebookDialogBaseUrl: `${url}/facebook/v24.0`,
     setWebhookUrl: (u) => {
       webhookUrl = u;
+    },
+    instagram,
+    setInstagramWebhookUrl: (u) => {
+      instagramWebhookUrl = u;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -113,6 +113,10 @@ export async function deleteTenantRows(
     db
       .prepare(`DELETE FROM reply_configs WHERE tenant_id = ? OR account_id IN (${accounts})`)
       .bind(tenantId, tenantId),
+    // Sealed Instagram page tokens: children of channel_accounts, so before them.
+    db
+      .prepare(`DELETE FROM channel_tokens WHERE tenant_id = ? OR account_id IN (${accounts})`)
+      .bind(tenantId, tenantId),
     db.prepare("DELETE FROM channel_accounts WHERE tenant_id = ?").bind(tenantId),
     // Crypto-shredding: without its key, nothing sealed for this tenant can be read again.
     db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ?").bind(tenantId),

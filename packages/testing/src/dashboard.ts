@@ -183,6 +183,7 @@ export function dashboardPages(
     { name: "channels", path: "/admin/channels", signedIn: true },
     { name: "whatsapp-connect", path: "/admin/whatsapp/connect", signedIn: true },
     { name: "whatsapp-manual", path: "/admin/whatsapp/manual", signedIn: true },
+    { name: "instagram-connect", path: "/admin/instagram/connect", signedIn: true },
     { name: "rules-accounts", path: "/admin/rules", signedIn: true },
     { name: "rules-editor", path: `/admin/rules/whatsapp/${accountId}`, signedIn: true },
     { name: "rules-new", path: `/admin/rules/whatsapp/${accountId}/new-rule`, signedIn: true },

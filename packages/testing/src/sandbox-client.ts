@@ -82,3 +82,34 @@ export function uniquePhoneNumberId(): string {
     .toString()
     .padStart(5, "0")}`;
 }
+
+export type InstagramSentRecord = {
+  id: string;
+  pageId: string;
+  to: string;
+  text: string;
+  messagingType: string;
+  tag: string | null;
+  pageToken: string;
+};
+
+type InstagramSent = {
+  sent: InstagramSentRecord[];
+  actions: { action: string; pageToken: string }[];
+  /** Message requests to this customer, faults included. */
+  attempts: number;
+};
+
+/** Instagram DMs (and sender actions) the fake Graph API accepted for one customer. */
+export async function instagramSentTo(sandboxUrl: string, to: string): Promise<InstagramSent> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/instagram/sent?to=${encodeURIComponent(to)}`);
+  return (await r.json()) as InstagramSent;
+}
+
+/** The next Instagram send (or, with `target: "action"`, sender action) to `to` fails like this. */
+export async function injectInstagramFault(
+  sandboxUrl: string,
+  fault: Omit<GraphFault, "target" | "details"> & { target?: "send" | "action" },
+): Promise<void> {
+  await fetch(`${sandboxUrl}/__sandbox/instagram/faults`, { method: "POST", body: JSON.stringify(fault) });
+}

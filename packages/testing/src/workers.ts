@@ -75,6 +75,8 @@ export function pipelineAuxWorker(sandboxUrl: string) {
       META_GRAPH_BASE_URL: `${sandboxUrl}/graph/v24.0`,
       ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
       WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
+      FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+      META_APP_SECRET: TEST_SECRETS.metaAppSecret,
       AI_PROVIDER: "offline",
       DISCORD_API_BASE_URL: `${sandboxUrl}/discord/api/v10`,
       DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,

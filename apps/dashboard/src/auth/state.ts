@@ -5,8 +5,11 @@ import * as v from "valibot";
 const STATE_TTL_SECONDS = 600;
 
 export const PendingSignInSchema = v.object({
-  provider: v.picklist(["google", "facebook"]),
+  /** "instagram": connecting an Instagram account (Facebook Login), not a sign-in. */
+  provider: v.picklist(["google", "facebook", "instagram"]),
   next: v.string(),
+  /** The tenant that started an Instagram connect: the callback must come back to it. */
+  tenantId: v.optional(v.string()),
   /** PKCE verifier and OIDC nonce (Google); Facebook Login uses only `state`. */
   verifier: v.optional(v.string()),
   nonce: v.optional(v.string()),
@@ -26,16 +29,24 @@ export async function putPendingSignIn(
   kv: KVNamespace,
   state: string,
   pending: PendingSignIn,
+  prefix: PendingPrefix = "signin",
 ): Promise<void> {
-  await kv.put(`signin:${state}`, JSON.stringify(pending), { expirationTtl: STATE_TTL_SECONDS });
+  await kv.put(`${prefix}:${state}`, JSON.stringify(pending), { expirationTtl: STATE_TTL_SECONDS });
 }
 
+/** KV key prefixes: sign-ins, and flows started by a signed-in person (Instagram connect). */
+export type PendingPrefix = "signin" | "igconnect";
+
 /** Takes (reads and deletes) a pending sign-in: a `state` works once. */
-export async function takePendingSignIn(kv: KVNamespace, state: string): Promise<PendingSignIn | null> {
+export async function takePendingSignIn(
+  kv: KVNamespace,
+  state: string,
+  prefix: PendingPrefix = "signin",
+): Promise<PendingSignIn | null> {
   if (!/^[A-Za-z0-9_-]{20,100}$/.test(state)) return null;
-  const raw = await kv.get(`signin:${state}`);
+  const raw = await kv.get(`${prefix}:${state}`);
   if (!raw) return null;
-  await kv.delete(`signin:${state}`);
+  await kv.delete(`${prefix}:${state}`);
   const parsed = v.safeParse(PendingSignInSchema, JSON.parse(raw));
   return parsed.success ? parsed.output : null;
 }

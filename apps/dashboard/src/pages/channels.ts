@@ -11,7 +11,40 @@ const NOTICES: Record<string, string> = {
   again: "ch-already-connected",
   deleted: "ch-deleted",
   tested: "ch-tested",
+  "ig-connected": "ig-connected",
+  "ig-again": "ig-already-connected",
 };
+
+/** An Instagram account's page token, as the table shows it (never the token itself). */
+type TokenState = { status: "ok" | "dead"; expiresAt: number | null; deadReason: string | null };
+
+const DEAD_REASONS = new Set(["expired", "revoked", "permissions", "invalid"]);
+
+async function tokenStates(db: D1Database, tenantId: string): Promise<Map<string, TokenState>> {
+  const { results } = await db
+    .prepare(
+      `SELECT account_id AS accountId, status, expires_at AS expiresAt, dead_reason AS deadReason
+         FROM channel_tokens WHERE tenant_id = ?`,
+    )
+    .bind(tenantId)
+    .all<TokenState & { accountId: string }>();
+  return new Map(results.map((r) => [r.accountId, r]));
+}
+
+function tokenCell(c: AuthedCtx, token: TokenState | undefined): Html {
+  const { t } = c;
+  if (!token) return html`<span class="badge warn">${t("ig-token-missing")}</span>`;
+  if (token.status === "dead") {
+    const reason = DEAD_REASONS.has(token.deadReason ?? "") ? token.deadReason : "invalid";
+    return html`<span class="badge danger">${t("ig-token-dead")}</span>
+<br><span class="selftest-reason">${t(`ig-token-reason-${reason}`)}</span>`;
+  }
+  if (token.expiresAt != null) {
+    return html`<span class="badge ok">✓ ${t("ig-token-ok")}</span>
+<br><span class="muted">${t("ig-token-expires", { time: formatDateTime(c.locale, token.expiresAt) })}</span>`;
+  }
+  return html`<span class="badge ok">✓ ${t("ig-token-ok")}</span>`;
+}
 
 function selfTestCell(c: AuthedCtx, a: ConnectedAccount): Html {
   const { t } = c;
@@ -28,17 +61,22 @@ function selfTestCell(c: AuthedCtx, a: ConnectedAccount): Html {
   return html`<span class="badge">${t("ch-selftest-none")}</span>`;
 }
 
-function accountRow(c: AuthedCtx, a: ConnectedAccount): Html {
+function accountRow(c: AuthedCtx, a: ConnectedAccount, token: TokenState | undefined): Html {
   const { t } = c;
   const name = a.displayName ?? a.externalId;
   const base = `/admin/channels/${encodeURIComponent(a.id)}`;
   return html`<tr id="account-${a.id}">
   <td class="account"><strong>${name}</strong><br><span class="muted">${channelLabel(c, a.channel)} · <code>${a.externalId}</code></span></td>
-  <td>${selfTestCell(c, a)}</td>
+  <td>${a.channel === "instagram" ? tokenCell(c, token) : selfTestCell(c, a)}</td>
   <td><div class="actions">
     ${
       a.channel === "whatsapp"
         ? html`<form class="inline" method="post" action="${base}/self-test">${csrfField(c)}<button class="secondary" type="submit">${t("ch-selftest-rerun")}</button></form>`
+        : null
+    }
+    ${
+      a.channel === "instagram" && (!token || token.status === "dead")
+        ? html`<a class="button secondary" href="/admin/instagram/connect">${t("ig-reconnect")}</a>`
         : null
     }
     <details class="confirm">
@@ -56,7 +94,10 @@ function accountRow(c: AuthedCtx, a: ConnectedAccount): Html {
 /** GET /admin/channels: every connected account with its self-test state, and ways to connect. */
 export async function channelsPage(c: AuthedCtx): Promise<Response> {
   const { t } = c;
-  const accounts = await listConnectedAccounts(c.env.DB, c.session.tenantId);
+  const [accounts, tokens] = await Promise.all([
+    listConnectedAccounts(c.env.DB, c.session.tenantId),
+    tokenStates(c.env.DB, c.session.tenantId),
+  ]);
   const noticeId = NOTICES[c.url.searchParams.get("done") ?? ""];
   const table =
     accounts.length === 0
@@ -66,7 +107,7 @@ export async function channelsPage(c: AuthedCtx): Promise<Response> {
 <caption class="sr-only">${t("ch-caption")}</caption>
 <thead><tr><th scope="col">${t("ch-col-account")}</th><th scope="col">${t("ch-col-test")}</th><th scope="col">${t("ch-col-actions")}</th></tr></thead>
 <tbody>
-${accounts.map((a) => accountRow(c, a))}
+${accounts.map((a) => accountRow(c, a, tokens.get(a.id)))}
 </tbody>
 </table>
 </div>`;
@@ -78,7 +119,8 @@ ${accounts.map((a) => accountRow(c, a))}
       notice: noticeId ? t(noticeId) : null,
       body: html`<p class="muted">${t("ch-lead")}</p>
 <p class="row"><a class="button" href="/admin/whatsapp/connect">${t("ch-connect-whatsapp")}</a>
-<a class="button secondary" href="/admin/whatsapp/manual">${t("ch-connect-manual")}</a></p>
+<a class="button secondary" href="/admin/whatsapp/manual">${t("ch-connect-manual")}</a>
+<a class="button secondary" href="/admin/instagram/connect">${t("ig-connect-button")}</a></p>
 ${table}`,
     }),
   );

@@ -21,8 +21,12 @@ const STATUS_TEXT: Record<Status, string> = {
 /** The tenants a Facebook user signed in to (the app-scoped id Meta sends is the user's subject). */
 async function tenantsOf(db: D1Database, facebookUserId: string): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT DISTINCT tenant_id AS tenantId FROM users WHERE provider = 'facebook' AND subject = ?")
-    .bind(facebookUserId)
+    .prepare(
+      // Who signed in with Facebook, and who connected an Instagram account with it.
+      `SELECT tenant_id AS tenantId FROM users WHERE provider = 'facebook' AND subject = ?
+       UNION SELECT tenant_id AS tenantId FROM channel_tokens WHERE facebook_user_id = ?`,
+    )
+    .bind(facebookUserId, facebookUserId)
     .all<{ tenantId: string }>();
   return results.map((r) => r.tenantId);
 }

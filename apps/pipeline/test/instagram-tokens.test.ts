@@ -1,0 +1,170 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index.ts";
+import { INSTAGRAM_TOKEN_CRON } from "../src/instagram-connect.ts";
+import { getPageToken } from "../src/page-tokens.ts";
+import { pipeline, tenantId } from "./helpers.ts";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+let seq = 0;
+/** A page with an Instagram account at the fake, connected to the demo tenant through the RPC. */
+async function connectedPage() {
+  seq += 1;
+  const tail = `${String(Date.now()).slice(-8)}${seq}${Math.floor(Math.random() * 1000)}`;
+  const page = { id: `30${tail}`, instagram: { id: `1785${tail}`, username: `tea.house${tail}` } };
+  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, { method: "POST", body: JSON.stringify(page) });
+  const tokens = (await (
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
+      method: "POST",
+      body: JSON.stringify({ pageId: page.id }),
+    })
+  ).json()) as { userToken: string; pageToken: string };
+  const result = await pipeline.connectInstagram(tenantId, {
+    pageId: page.id,
+    instagramId: page.instagram.id,
+    username: page.instagram.username,
+    pageToken: tokens.pageToken,
+    userToken: tokens.userToken,
+    facebookUserId: "10000000000000001",
+  });
+  if (!result.ok) throw new Error(`connect failed: ${result.error.code}`);
+  return { pageId: page.id, accountId: result.accountId, pageToken: tokens.pageToken };
+}
+
+async function setMode(pageId: string, mode: "valid" | "expiring" | "invalid" | "revoked") {
+  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, {
+    method: "POST",
+    body: JSON.stringify({ id: pageId, mode }),
+  });
+}
+
+async function expiresIn(accountId: string, ms: number) {
+  await env.DB.prepare("UPDATE channel_tokens SET expires_at = ? WHERE account_id = ?")
+    .bind(Date.now() + ms, accountId)
+    .run();
+}
+
+function tokenRow(accountId: string) {
+  return env.DB.prepare("SELECT * FROM channel_tokens WHERE account_id = ?")
+    .bind(accountId)
+    .first<Record<string, unknown>>();
+}
+
+function runDailyCron() {
+  return worker.scheduled(
+    createScheduledController({ cron: INSTAGRAM_TOKEN_CRON, scheduledTime: Date.now() }),
+    env,
+  );
+}
+
+describe("Instagram token refresh cron", () => {
+  it("re-derives a page token nearing expiry from the sealed user token and stores it with its new expiry", async () => {
+    const { accountId, pageToken } = await connectedPage();
+    await expiresIn(accountId, 2 * DAY);
+    const before = await tokenRow(accountId);
+    await runDailyCron();
+    const after = await tokenRow(accountId);
+    expect(after).toMatchObject({ status: "ok", dead_reason: null });
+    expect(after!.sealed_token).not.toBe(before!.sealed_token);
+    expect(after!.expires_at as number).toBeGreaterThan(Date.now() + 80 * DAY);
+    expect(after!.refreshed_at as number).toBeGreaterThan(before!.refreshed_at as number);
+    const fresh = await getPageToken(env, tenantId, accountId);
+    expect(fresh).toMatch(/^EAAP/);
+    expect(fresh).not.toBe(pageToken);
+  });
+
+  it("leaves tokens far from expiry untouched", async () => {
+    const { accountId, pageToken } = await connectedPage();
+    await expiresIn(accountId, 30 * DAY);
+    const before = await tokenRow(accountId);
+    await runDailyCron();
+    expect(await tokenRow(accountId)).toEqual(before);
+    expect(await getPageToken(env, tenantId, accountId)).toBe(pageToken);
+  });
+
+  it("marks a token Meta calls expired as dead with the reason, and the send path gets no token", async () => {
+    const { pageId, accountId } = await connectedPage();
+    await expiresIn(accountId, 1 * DAY);
+    await setMode(pageId, "invalid");
+    await runDailyCron();
+    expect(await tokenRow(accountId)).toMatchObject({ status: "dead", dead_reason: "expired" });
+    expect(await getPageToken(env, tenantId, accountId)).toBeNull();
+  });
+
+  it("marks a token whose app access was withdrawn as dead with reason revoked", async () => {
+    const { pageId, accountId } = await connectedPage();
+    await expiresIn(accountId, 3 * DAY);
+    await setMode(pageId, "revoked");
+    await runDailyCron();
+    expect(await tokenRow(accountId)).toMatchObject({ status: "dead", dead_reason: "revoked" });
+  });
+
+  it("changes nothing when the Graph API fails, so tomorrow's run tries again", async () => {
+    const { accountId } = await connectedPage();
+    await expiresIn(accountId, 2 * DAY);
+    const before = await tokenRow(accountId);
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/faults`, {
+      method: "POST",
+      body: JSON.stringify({ status: 500, code: 2, message: "An unexpected error has occurred." }),
+    });
+    await runDailyCron();
+    expect(await tokenRow(accountId)).toEqual(before);
+  });
+
+  it("is not run by the 15-minute schedule", async () => {
+    const { pageId, accountId } = await connectedPage();
+    await expiresIn(accountId, 1 * DAY);
+    await setMode(pageId, "invalid");
+    await worker.scheduled(
+      createScheduledController({ cron: "*/15 * * * *", scheduledTime: Date.now() }),
+      env,
+    );
+    expect(await tokenRow(accountId)).toMatchObject({ status: "ok" });
+    // Tidy: the daily run marks it, so later tests see no due rows of ours.
+    await runDailyCron();
+  });
+});
+
+describe("connectInstagram", () => {
+  it("refuses a page another tenant owns and changes nothing", async () => {
+    const { pageId, accountId } = await connectedPage();
+    const before = await tokenRow(accountId);
+    const other = `t_other_${Date.now()}`;
+    await env.DB.prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, 'Other', ?)")
+      .bind(other, Date.now())
+      .run()
+      .catch(() => undefined);
+    const tokens = (await (
+      await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
+        method: "POST",
+        body: JSON.stringify({ pageId }),
+      })
+    ).json()) as { pageToken: string };
+    const res = await pipeline.connectInstagram(other, {
+      pageId,
+      instagramId: "17859999999999",
+      username: "someone.else",
+      pageToken: tokens.pageToken,
+    });
+    expect(res).toMatchObject({ ok: false, error: { code: "account_taken" } });
+    expect(await tokenRow(accountId)).toEqual(before);
+  });
+
+  it("refuses a token Meta says is invalid and saves nothing", async () => {
+    const res = await pipeline.connectInstagram(tenantId, {
+      pageId: "3099999999999",
+      instagramId: "17858888888888",
+      username: "nobody",
+      pageToken: "EAAPnotatokenthefakeknows",
+    });
+    expect(res).toMatchObject({ ok: false, error: { code: "invalid_token" } });
+    const n = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM channel_accounts WHERE external_id = '17858888888888'",
+    ).first<{
+      n: number;
+    }>();
+    expect(n!.n).toBe(0);
+  });
+});

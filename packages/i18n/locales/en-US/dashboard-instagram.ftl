@@ -1,0 +1,34 @@
+# Connecting an Instagram account (Facebook Login) and its token state on the channels page.
+
+ig-connect-title = Connect Instagram
+ig-connect-button = Connect Instagram
+ig-connect-lead = Connect the Instagram professional account your customers message. You sign in with Facebook and choose the Facebook Page your Instagram account is linked to.
+ig-connect-requirements = You need an Instagram business or creator account linked to a Facebook Page that you manage.
+ig-connect-start = Continue with Facebook
+ig-connect-again = Try again with Facebook
+ig-connect-unconfigured = Connecting Instagram is not set up on this installation yet (no Facebook app id).
+ig-choose-title = Choose your Instagram account
+ig-choose-lead = These are the Facebook Pages you manage. Choose the one whose Instagram account should be answered.
+ig-choose-legend = Facebook Page and Instagram account
+ig-choose-no-instagram = No Instagram business account is linked to this Page, so it cannot be chosen. Link one in the Instagram app (Settings › Account type and tools), then try again.
+ig-choose-none = Facebook shows no Pages you manage. Check that you allowed access to your Page during sign-in.
+ig-choose-submit = Connect this account
+ig-connected = Instagram account connected. Its messages now reach your inbox.
+ig-already-connected = This Instagram account was already connected; its access was renewed.
+ig-err-cancelled = Facebook sign-in was cancelled; nothing was connected.
+ig-err-state = This sign-in link is not valid for this browser or has expired. Start again.
+ig-err-graph = Facebook could not be reached or refused the request; nothing was connected. Try again in a moment.
+ig-err-expired = This choice has expired (after 10 minutes). Start again.
+ig-err-no-page = Choose a Page that has an Instagram business account.
+ig-err-taken = This Facebook Page is already connected to another business.
+ig-err-token = Facebook says the access for this Page is not valid. Start again and allow all requested permissions.
+ig-err-subscribe = Facebook refused to send this Page's messages to us; nothing was connected. Check that you allowed managing the Page, then try again.
+ig-token-ok = Access valid
+ig-token-expires = until { $time }
+ig-token-dead = Access lost
+ig-token-missing = No access token
+ig-token-reason-expired = Facebook's access expired. Reconnect to renew it.
+ig-token-reason-revoked = The access was withdrawn on Facebook (app removed or password changed). Reconnect.
+ig-token-reason-permissions = A required permission is missing. Reconnect and allow all requested permissions.
+ig-token-reason-invalid = Facebook no longer accepts the access. Reconnect.
+ig-reconnect = Reconnect
