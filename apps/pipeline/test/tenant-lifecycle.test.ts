@@ -186,7 +186,7 @@ describe("createTenant", () => {
     ];
     for (const input of bad) {
       // biome-ignore lint/suspicious/noExplicitAny: deliberately malformed input across the binding
-      const r = await pipeline.createTenant(input as any);
+      const r = await pipeline.createTenant(input as never);
       expect(r, JSON.stringify(input)).toMatchObject({ ok: false, error: { code: "invalid_tenant" } });
     }
     expect(await count()).toBe(before);
