@@ -168,18 +168,60 @@ describe("WhatsApp Embedded Signup", () => {
       code: session.code,
       phone_number_id: session.data.phone_number_id,
       waba_id: session.data.waba_id,
+      pin: "246810",
     });
     expect(res.status).toBe(303);
     const [account] = await whatsappAccounts(s);
     expect(account).toMatchObject({ externalId: id, displayName: "+1 631-555-0142" });
     expect(account!.selfTestOkAt).toEqual(expect.any(Number));
+    // Meta's onboarding steps for a Tech Provider: our app subscribed to the customer's account,
+    // and the number registered for Cloud API.
+    const onboarding = await onboardingAtMeta();
+    expect(onboarding.subscriptions).toContain(session.data.waba_id);
+    expect(onboarding.registrations).toContainEqual({ phoneNumberId: id });
+    const row = await env.DB.prepare("SELECT waba_id AS wabaId FROM channel_accounts WHERE external_id = ?")
+      .bind(id)
+      .first<{ wabaId: string }>();
+    expect(row!.wabaId).toBe(session.data.waba_id);
+  });
+
+  it("asks for the two-step verification PIN and connects nothing without it", async () => {
+    const s = await signIn();
+    const id = await knownNumber();
+    const session = await embeddedSignupSession(env.SANDBOX_URL, id);
+    const fields = { code: session.code, phone_number_id: id, waba_id: session.data.waba_id };
+    for (const pin of ["", "12345", "abcdef"]) {
+      const res = await post(s, "/admin/whatsapp/connect", { ...fields, pin });
+      expect(res.status).toBe(422);
+      expect(await res.text()).toContain("exactly 6 digits");
+    }
+    expect(await whatsappAccounts(s)).toEqual([]);
+  });
+
+  it("explains a PIN that does not match the number's two-step verification, and connects nothing", async () => {
+    const s = await signIn();
+    const id = await knownNumber();
+    await fetch(`${env.SANDBOX_URL}/__sandbox/whatsapp/two-step`, {
+      method: "POST",
+      body: JSON.stringify({ phone_number_id: id, pin: "111111" }),
+    });
+    const session = await embeddedSignupSession(env.SANDBOX_URL, id);
+    const res = await post(s, "/admin/whatsapp/connect", {
+      code: session.code,
+      phone_number_id: id,
+      waba_id: session.data.waba_id,
+      pin: "222222",
+    });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain("already has a different two-step verification PIN");
+    expect(await whatsappAccounts(s)).toEqual([]);
   });
 
   it("refuses a forged or missing CSRF token with 403 and connects nothing", async () => {
     const s = await signIn();
     const id = await knownNumber();
     const session = await embeddedSignupSession(env.SANDBOX_URL, id);
-    const fields = { code: session.code, phone_number_id: id };
+    const fields = { code: session.code, phone_number_id: id, waba_id: session.data.waba_id, pin: "246810" };
     expect((await post(s, "/admin/whatsapp/connect", fields, { csrf: false })).status).toBe(403);
     expect((await post(s, "/admin/whatsapp/connect", fields, { csrf: "forged-token" })).status).toBe(403);
     expect(await whatsappAccounts(s)).toEqual([]);
@@ -188,11 +230,16 @@ describe("WhatsApp Embedded Signup", () => {
   it("shows a clear error for a code Meta refuses, and for a code used twice", async () => {
     const s = await signIn();
     const id = await knownNumber();
-    const bad = await post(s, "/admin/whatsapp/connect", { code: "AQnot-a-real-code", phone_number_id: id });
+    const bad = await post(s, "/admin/whatsapp/connect", {
+      code: "AQnot-a-real-code",
+      phone_number_id: id,
+      waba_id: "102290129340398",
+      pin: "246810",
+    });
     expect(bad.status).toBe(422);
     expect(await bad.text()).toContain("Meta did not accept the sign-up code");
     const session = await embeddedSignupSession(env.SANDBOX_URL, id);
-    const fields = { code: session.code, phone_number_id: id };
+    const fields = { code: session.code, phone_number_id: id, waba_id: session.data.waba_id, pin: "246810" };
     expect((await post(s, "/admin/whatsapp/connect", fields)).status).toBe(303);
     const replay = await post(await signIn(), "/admin/whatsapp/connect", fields);
     expect(replay.status).toBe(422);
@@ -207,6 +254,11 @@ describe("WhatsApp Embedded Signup", () => {
     expect(await whatsappAccounts(s)).toEqual([]);
   });
 });
+
+async function onboardingAtMeta() {
+  const r = await fetch(`${env.SANDBOX_URL}/__sandbox/whatsapp/onboarding`);
+  return (await r.json()) as { subscriptions: string[]; registrations: { phoneNumberId: string }[] };
+}
 
 describe("WhatsApp self-test", () => {
   it("shows the reason when meta-webhooks refuses the signature, and goes green when run again", async () => {

@@ -4,6 +4,7 @@ import {
   deleteChannelAccount,
   findIngestTarget,
   recordSelfTestArrival,
+  setWhatsAppBusinessAccount,
 } from "@concierge/storage";
 import * as v from "valibot";
 import { configCache } from "./config-cache.ts";
@@ -28,6 +29,13 @@ export type ConnectWhatsAppInput = {
    * the platform token looks the number up, which sees only numbers in the platform's account.
    */
   accessToken?: string;
+  /** With a business token: the customer's WhatsApp Business Account, to subscribe our app to. */
+  wabaId?: string;
+  /**
+   * With a business token: the number's two-step verification PIN (6 digits). Registering a
+   * number for Cloud API sets it, or must repeat it when the number already has one.
+   */
+  pin?: string;
 };
 
 /** A phone number id as Meta issues them: digits only. */
@@ -81,6 +89,60 @@ async function lookUpNumber(env: PipelineEnv, phoneNumberId: string, token: stri
   return errorBody("graph_unavailable", "The Graph API refused the lookup; nothing was saved.");
 }
 
+/** Graph's answer when registering with a PIN other than the one two-step verification has. */
+const GRAPH_PIN_MISMATCH = 133005;
+
+async function graphPost(env: PipelineEnv, path: string, token: string, body?: unknown) {
+  try {
+    const res = await fetch(`${env.META_GRAPH_BASE_URL.replace(/\/$/, "")}/${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const parsed = v.safeParse(GraphErrorSchema, await res.json().catch(() => null));
+    return {
+      ok: res.ok,
+      status: res.status,
+      code: parsed.success ? (parsed.output.error.code ?? null) : null,
+    };
+  } catch (err) {
+    log.warn("whatsapp.onboarding_unreachable", errorFields(err));
+    return { ok: false, status: 0, code: null };
+  }
+}
+
+/**
+ * What Meta asks of a Tech Provider after Embedded Signup, with the customer's business token:
+ * subscribe our app to their WhatsApp Business Account (or no webhook would ever reach us), then
+ * register the number for Cloud API with its two-step verification PIN. Both are idempotent, so
+ * a retried connect repeats them safely.
+ */
+async function onboard(
+  env: PipelineEnv,
+  p: { phoneNumberId: string; wabaId: string; pin: string; token: string },
+) {
+  const subscribed = await graphPost(env, `${p.wabaId}/subscribed_apps`, p.token);
+  if (!subscribed.ok) {
+    log.warn("whatsapp.subscribe_refused", { status: subscribed.status, graph_code: subscribed.code });
+    return errorBody(
+      "subscribe_failed",
+      "Meta refused to send this account's messages to us; nothing was saved.",
+    );
+  }
+  const registered = await graphPost(env, `${p.phoneNumberId}/register`, p.token, {
+    messaging_product: "whatsapp",
+    pin: p.pin,
+  });
+  if (!registered.ok) {
+    log.warn("whatsapp.register_refused", { status: registered.status, graph_code: registered.code });
+    return registered.code === GRAPH_PIN_MISMATCH
+      ? errorBody("pin_mismatch", "This number already has a different two-step verification PIN.")
+      : errorBody("register_failed", "Meta refused to register this number; nothing was saved.");
+  }
+  return { ok: true as const };
+}
+
 /**
  * Connects a WhatsApp number to a tenant after Meta confirms it exists. A number belongs to one
  * tenant, ever: another tenant's number is `account_taken`; the same tenant again is a no-op.
@@ -100,8 +162,24 @@ export async function connectWhatsApp(
   if (existing && existing.tenantId !== tenantId) {
     return errorBody("account_taken", "This WhatsApp number is already connected to another business.");
   }
+  const onboarding = input.accessToken !== undefined;
+  if (
+    onboarding &&
+    (!/^\d{5,32}$/.test(String(input.wabaId ?? "")) || !/^\d{6}$/.test(String(input.pin ?? "")))
+  ) {
+    return errorBody("invalid_onboarding", "Embedded Signup needs the account id and a 6-digit PIN.");
+  }
   const lookup = await lookUpNumber(env, phoneNumberId, input.accessToken ?? env.WHATSAPP_ACCESS_TOKEN);
   if (!lookup.ok) return lookup;
+  if (onboarding) {
+    const done = await onboard(env, {
+      phoneNumberId,
+      wabaId: input.wabaId!,
+      pin: input.pin!,
+      token: input.accessToken!,
+    });
+    if (!done.ok) return done;
+  }
   if (existing) {
     return {
       ok: true,
@@ -118,6 +196,7 @@ export async function connectWhatsApp(
       externalId: phoneNumberId,
       displayName: lookup.displayName,
     });
+    if (onboarding) await setWhatsAppBusinessAccount(env.DB, account.id, input.wabaId!);
     // A message that arrived before the number was connected may have cached "unknown".
     configCache(env).ingestTargets.delete(`whatsapp:${phoneNumberId}`);
     log.info("whatsapp.connected", { tenant_id: tenantId, account_id: account.id });

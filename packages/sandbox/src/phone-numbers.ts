@@ -28,6 +28,10 @@ export class FakePhoneNumbers {
     this.numbers.set(n.id, n);
   }
 
+  has(id: string): boolean {
+    return this.numbers.has(id);
+  }
+
   /** `tokenOk` says whether a bearer token is one Graph would honour (platform or business). */
   lookup(
     id: string,
@@ -91,4 +95,73 @@ function error(status: number, code: number, message: string, type: string, subc
       },
     },
   };
+}
+
+/**
+ * What a Tech Provider does after Embedded Signup: subscribe the app to the customer's WhatsApp
+ * Business Account (`POST /{waba_id}/subscribed_apps`) and register the number for Cloud API
+ * (`POST /{phone_number_id}/register` with a 6-digit two-step verification PIN). Recorded, so
+ * tests can see both happened, with the PIN mismatch Meta answers when 2FA already has one.
+ */
+export class FakeOnboarding {
+  readonly wabas = new Set<string>();
+  readonly subscriptions: string[] = [];
+  readonly registrations: { phoneNumberId: string; pin: string }[] = [];
+  /** A number that already has two-step verification: registering needs exactly this PIN. */
+  readonly pins = new Map<string, string>();
+
+  isWaba(id: string): boolean {
+    return this.wabas.has(id);
+  }
+
+  subscribe(wabaId: string, authorization: string | undefined, tokenOk: (t: string) => boolean): OAuthReply {
+    const token = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+    if (!token || !tokenOk(token)) {
+      return error(400, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+    }
+    this.subscriptions.push(wabaId);
+    return { status: 200, body: { success: true } };
+  }
+
+  register(
+    phoneNumberId: string,
+    body: string,
+    authorization: string | undefined,
+    tokenOk: (t: string) => boolean,
+    known: boolean,
+  ): OAuthReply {
+    const token = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+    if (!token || !tokenOk(token)) {
+      return error(400, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+    }
+    let input: { messaging_product?: unknown; pin?: unknown };
+    try {
+      input = JSON.parse(body) as typeof input;
+    } catch {
+      return error(400, 100, "(#100) Invalid parameter", "OAuthException");
+    }
+    if (!known) {
+      return error(
+        400,
+        100,
+        `Unsupported post request. Object with ID '${phoneNumberId}' does not exist`,
+        "GraphMethodException",
+        33,
+      );
+    }
+    if (
+      input.messaging_product !== "whatsapp" ||
+      typeof input.pin !== "string" ||
+      !/^\d{6}$/.test(input.pin)
+    ) {
+      return error(400, 100, "(#100) The parameter pin is required and must be 6 digits.", "OAuthException");
+    }
+    const existing = this.pins.get(phoneNumberId);
+    if (existing && existing !== input.pin) {
+      return error(400, 133005, "Two step verification PIN Mismatch", "OAuthException");
+    }
+    this.pins.set(phoneNumberId, input.pin);
+    this.registrations.push({ phoneNumberId, pin: input.pin });
+    return { status: 200, body: { success: true } };
+  }
 }

@@ -17,7 +17,7 @@ import { instagramCustomerPage, sendAsInstagramCustomer } from "./instagram-page
 import { FakeOAuth, type OAuthReply } from "./oauth.ts";
 import { DEFAULT_PAGES, FakePages, type PageMode } from "./pages.ts";
 import { customerPage } from "./page.ts";
-import { FakePhoneNumbers } from "./phone-numbers.ts";
+import { FakeOnboarding, FakePhoneNumbers } from "./phone-numbers.ts";
 
 export type SandboxOptions = {
   port?: number;
@@ -72,6 +72,7 @@ const GRAPH_ME_ACCOUNTS = /^\/graph\/v\d+\.\d+\/me\/accounts$/;
 const GRAPH_DEBUG_TOKEN = /^\/graph\/v\d+\.\d+\/debug_token$/;
 const GRAPH_SUBSCRIBED_APPS = /^\/graph\/v\d+\.\d+\/(\d+)\/subscribed_apps$/;
 const GRAPH_PHONE_NUMBER = /^\/graph\/v\d+\.\d+\/(\d+)$/;
+const GRAPH_REGISTER = /^\/graph\/v\d+\.\d+\/(\d+)\/register$/;
 const FACEBOOK_DIALOG = /^\/facebook\/v\d+\.\d+\/dialog\/oauth$/;
 const MAX_BODY = 1024 * 1024;
 
@@ -130,6 +131,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       verified_name: n.business,
     })),
   );
+  const onboarding = new FakeOnboarding();
   // Graph honours the platform token and business tokens from an Embedded Signup code exchange.
   const graphTokenOk = (t: string) =>
     opts.graphToken == null || t === opts.graphToken || facebook.knowsToken(t);
@@ -232,18 +234,55 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
           });
         }
         const code = facebook.issueSdkCode(null, { email: "owner@example.com", name: "Sandbox Business" });
+        const wabaId = n.waba_id ?? "102290129340398";
+        onboarding.wabas.add(wabaId);
         return send(res, 200, {
           code,
           type: "WA_EMBEDDED_SIGNUP",
           event: "FINISH",
-          data: { phone_number_id: n.phone_number_id, waba_id: n.waba_id ?? "102290129340398" },
+          data: { phone_number_id: n.phone_number_id, waba_id: wabaId },
         });
+      }
+      if (url.pathname === "/__sandbox/whatsapp/onboarding" && req.method === "GET") {
+        return send(res, 200, {
+          subscriptions: onboarding.subscriptions,
+          registrations: onboarding.registrations.map((r) => ({ phoneNumberId: r.phoneNumberId })),
+        });
+      }
+      // A number whose two-step verification already has a PIN: registering needs that PIN.
+      if (url.pathname === "/__sandbox/whatsapp/two-step" && req.method === "POST") {
+        const n = JSON.parse(await readBody(req)) as { phone_number_id?: string; pin?: string };
+        if (!n.phone_number_id || !n.pin) {
+          return send(res, 400, {
+            ok: false,
+            error: { code: "invalid", message: "phone_number_id and pin are required" },
+          });
+        }
+        onboarding.pins.set(n.phone_number_id, n.pin);
+        return send(res, 200, { ok: true });
+      }
+      const register = GRAPH_REGISTER.exec(url.pathname);
+      if (register && req.method === "POST") {
+        const id = register[1]!;
+        return reply(
+          res,
+          onboarding.register(
+            id,
+            await readBody(req),
+            req.headers.authorization,
+            graphTokenOk,
+            phones.has(id),
+          ),
+        );
       }
       const subscribe = GRAPH_SUBSCRIBED_APPS.exec(url.pathname);
       if (subscribe && req.method === "POST") {
         // Graph takes the parameters in the query or in a form body.
         const params = new URLSearchParams(url.search);
         for (const [k, v] of new URLSearchParams(await readBody(req))) params.set(k, v);
+        if (onboarding.isWaba(subscribe[1]!)) {
+          return reply(res, onboarding.subscribe(subscribe[1]!, req.headers.authorization, graphTokenOk));
+        }
         return reply(res, pages.subscribe(subscribe[1]!, params, req.headers.authorization));
       }
       if (url.pathname === "/__sandbox/pages" && req.method === "POST") {

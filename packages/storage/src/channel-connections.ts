@@ -107,3 +107,12 @@ export async function recordSelfTestFailure(
     .bind(error, accountId, token)
     .run();
 }
+
+/** Records the WhatsApp Business Account a number was onboarded from (Embedded Signup). */
+export async function setWhatsAppBusinessAccount(
+  db: D1Database,
+  accountId: string,
+  wabaId: string,
+): Promise<void> {
+  await db.prepare("UPDATE channel_accounts SET waba_id = ? WHERE id = ?").bind(wabaId, accountId).run();
+}

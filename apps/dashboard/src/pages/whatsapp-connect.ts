@@ -36,7 +36,11 @@ const ManualSchema = v.object({ phoneNumberId: PhoneNumberIdField });
 const EmbeddedSignupSchema = v.object({
   code: v.pipe(v.string(), v.trim(), v.nonEmpty(), v.maxLength(4096)),
   phoneNumberId: v.pipe(v.string(), v.regex(/^\d{5,32}$/)),
+  wabaId: v.pipe(v.string(), v.regex(/^\d{5,32}$/)),
 });
+
+/** The number's two-step verification PIN, which registering it for Cloud API sets or repeats. */
+const PinSchema = v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/));
 
 const TokenSchema = v.object({ access_token: v.pipe(v.string(), v.minLength(1)) });
 
@@ -45,6 +49,10 @@ const CONNECT_ERRORS: Record<string, { status: number; message: string }> = {
   unknown_number: { status: 422, message: msg("err-wa-unknown-number") },
   invalid_phone_number_id: { status: 422, message: msg("err-wa-id-digits") },
   account_taken: { status: 409, message: msg("err-wa-taken") },
+  invalid_onboarding: { status: 422, message: msg("err-wa-es-incomplete") },
+  pin_mismatch: { status: 422, message: msg("err-wa-pin-mismatch") },
+  subscribe_failed: { status: 502, message: msg("err-wa-subscribe-failed") },
+  register_failed: { status: 502, message: msg("err-wa-register-failed") },
 };
 const GRAPH_DOWN = { status: 502, message: msg("err-wa-graph-down") };
 
@@ -59,7 +67,7 @@ function graphVersion(env: Env): string {
  */
 async function connectAndTest(
   c: AuthedCtx,
-  input: { phoneNumberId: string; accessToken?: string },
+  input: { phoneNumberId: string; accessToken?: string; wabaId?: string; pin?: string },
 ): Promise<Response | { status: number; message: string }> {
   const result = await c.env.PIPELINE.connectWhatsApp(c.session.tenantId, input);
   if (!result.ok) return CONNECT_ERRORS[result.error.code] ?? GRAPH_DOWN;
@@ -86,6 +94,7 @@ const SIGNUP_SCRIPT = `(function () {
     form.elements.code.value = code;
     form.elements.phone_number_id.value = session.phone_number_id;
     form.elements.waba_id.value = session.waba_id || "";
+    form.elements.pin.value = document.getElementById("wa-es-pin").value;
     say(root.dataset.msgSaving);
     form.submit();
   }
@@ -139,6 +148,9 @@ function connectBody(c: AuthedCtx, error: string | null): Html {
   data-graph-version="${graphVersion(env)}" data-msg-waiting="${t("wa-connect-waiting")}" data-msg-saving="${t("wa-connect-saving")}"
   data-msg-cancelled="${t("wa-connect-cancelled")}" data-msg-error="${t("wa-connect-error")}">
   <noscript><p class="notice error">${t("wa-connect-noscript")}</p></noscript>
+  <div class="field"><label for="wa-es-pin">${t("wa-connect-pin")}</label>
+    <span class="hint" id="wa-es-pin-hint">${t("wa-connect-pin-hint")}</span>
+    <input id="wa-es-pin" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="off" aria-describedby="wa-es-pin-hint" required></div>
   <div><button type="button" id="wa-es-start" disabled>${t("wa-connect-start")}</button></div>
   <p id="wa-es-status" role="status" aria-live="polite"></p>
   <form id="wa-es-form" method="post" action="/admin/whatsapp/connect" hidden>
@@ -146,6 +158,7 @@ function connectBody(c: AuthedCtx, error: string | null): Html {
     <input type="hidden" name="code" value="">
     <input type="hidden" name="phone_number_id" value="">
     <input type="hidden" name="waba_id" value="">
+    <input type="hidden" name="pin" value="">
   </form>
 </div>
 ${fallback}
@@ -176,8 +189,11 @@ export async function embeddedSignupCallback(c: AuthedCtx): Promise<Response> {
   const input = v.safeParse(EmbeddedSignupSchema, {
     code: str(c.form, "code"),
     phoneNumberId: str(c.form, "phone_number_id"),
+    wabaId: str(c.form, "waba_id"),
   });
   if (!input.success) return connectPageResponse(c, msg("err-wa-es-incomplete"), 422);
+  const pin = v.safeParse(PinSchema, str(c.form, "pin"));
+  if (!pin.success) return connectPageResponse(c, msg("err-wa-pin"), 422);
   const exchange = new URL(`${c.env.META_GRAPH_BASE_URL.replace(/\/$/, "")}/oauth/access_token`);
   exchange.search = new URLSearchParams({
     client_id: c.env.FACEBOOK_APP_ID,
@@ -196,7 +212,12 @@ export async function embeddedSignupCallback(c: AuthedCtx): Promise<Response> {
     return connectPageResponse(c, GRAPH_DOWN.message, GRAPH_DOWN.status);
   }
   if (!token) return connectPageResponse(c, msg("err-wa-es-code"), 422);
-  const done = await connectAndTest(c, { phoneNumberId: input.output.phoneNumberId, accessToken: token });
+  const done = await connectAndTest(c, {
+    phoneNumberId: input.output.phoneNumberId,
+    accessToken: token,
+    wabaId: input.output.wabaId,
+    pin: pin.output,
+  });
   if (done instanceof Response) return done;
   return connectPageResponse(c, done.message, done.status);
 }

@@ -53,3 +53,12 @@ err-wa-taken = This WhatsApp number is already connected to another business. A 
 err-wa-graph-down = Meta could not be asked about this number right now. Nothing was saved; try again in a minute.
 err-wa-es-incomplete = The sign-up did not return a code and a phone number. Start again.
 err-wa-es-code = Meta did not accept the sign-up code (codes expire after 30 seconds and work once). Nothing was connected; start again.
+
+## Embedded Signup: registering the number for Cloud API.
+
+wa-connect-pin = Two-step verification PIN
+wa-connect-pin-hint = 6 digits. If this number already has a WhatsApp two-step verification PIN, enter that one; otherwise choose one and keep it safe.
+err-wa-pin = Enter the number's two-step verification PIN: exactly 6 digits.
+err-wa-pin-mismatch = This number already has a different two-step verification PIN. Enter that PIN, or turn two-step verification off in WhatsApp Manager, and connect again.
+err-wa-subscribe-failed = Meta refused to send this account's messages to Concierge, so nothing was connected. Please try again in a minute.
+err-wa-register-failed = Meta refused to register this number for the WhatsApp Cloud API, so nothing was connected. Check the number in WhatsApp Manager and try again.
