@@ -185,7 +185,6 @@ describe("createTenant", () => {
       { name: "Ok", currency: "EUR" },
     ];
     for (const input of bad) {
-      // biome-ignore lint/suspicious/noExplicitAny: deliberately malformed input across the binding
       const r = await pipeline.createTenant(input as never);
       expect(r, JSON.stringify(input)).toMatchObject({ ok: false, error: { code: "invalid_tenant" } });
     }
