@@ -1,4 +1,4 @@
-import { AppError, createLogger, errorFields } from "@concierge/core";
+import { AppError, createLogger, errorFields, readBodyLimited } from "@concierge/core";
 import { timingSafeEqualString } from "@concierge/crypto";
 import { DEFAULT_LOCALE, msg, type Translate, translator } from "@concierge/i18n";
 import type { IRequest } from "itty-router";
@@ -52,40 +52,18 @@ export function redirect(location: string, status = 303): Response {
   return new Response(null, { status, headers: { location } });
 }
 
-/** Reads the body, stopping as soon as it passes the limit (a chunked body has no length). */
-async function readLimited(req: Request, limit: number): Promise<string> {
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new AppError(413, "too_large", msg("error-too-large"));
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
-
 async function readForm(req: Request): Promise<FormData> {
   if (req.method === "GET" || req.method === "HEAD") return new FormData();
-  const length = Number(req.headers.get("content-length") ?? "0");
-  if (length > MAX_FORM_BYTES) throw new AppError(413, "too_large", msg("error-too-large"));
   const type = req.headers.get("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
     return new FormData();
   }
-  const text = await readLimited(req, MAX_FORM_BYTES);
+  const bytes = await readBodyLimited(
+    req,
+    MAX_FORM_BYTES,
+    () => new AppError(413, "too_large", msg("error-too-large")),
+  );
+  const text = new TextDecoder().decode(bytes);
   if (type.startsWith("multipart/form-data")) {
     return new Response(text, { headers: { "content-type": type } }).formData();
   }

@@ -1,4 +1,4 @@
-import { type InboundMessage, createLogger } from "@concierge/core";
+import { createLogger, type InboundMessage } from "@concierge/core";
 
 const log = createLogger("meta-webhooks");
 

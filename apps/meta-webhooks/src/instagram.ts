@@ -1,10 +1,8 @@
-import { AppError, createLogger, errorFields, errorResponse } from "@concierge/core";
-import { fromUtf8 } from "@concierge/crypto";
+import { createLogger, errorFields, errorResponse } from "@concierge/core";
 import type { IRequest } from "itty-router";
-import * as v from "valibot";
 import { ingest } from "./ingest.ts";
 import { InstagramWebhookSchema, normalizeInstagram } from "./instagram-payload.ts";
-import { readSignedMetaBody } from "./signed-body.ts";
+import { readSignedWebhook } from "./signed-body.ts";
 
 const log = createLogger("meta-webhooks");
 
@@ -14,16 +12,13 @@ const log = createLogger("meta-webhooks");
  * (the pipeline de-duplicates on `mid`).
  */
 export async function receiveInstagram(request: IRequest, env: Env): Promise<Response> {
-  const raw = await readSignedMetaBody(request, env.META_APP_SECRET);
-  let json: unknown;
-  try {
-    json = JSON.parse(fromUtf8(raw));
-  } catch {
-    throw new AppError(400, "malformed_json", "The body is not valid JSON.");
-  }
-  const payload = v.safeParse(InstagramWebhookSchema, json);
-  if (!payload.success) throw new AppError(400, "invalid_payload", "Not an Instagram webhook.");
-  const { messages, notes } = normalizeInstagram(payload.output);
+  const payload = await readSignedWebhook(
+    request,
+    env.META_APP_SECRET,
+    InstagramWebhookSchema,
+    "Not an Instagram webhook.",
+  );
+  const { messages, notes } = normalizeInstagram(payload);
   for (const { event, reason, id } of notes) log.info(event, { reason, provider_message_id: id });
   try {
     const accepted = messages.length > 0 ? await ingest(env, "instagram", messages) : 0;

@@ -1,36 +1,16 @@
-import { AppError } from "@concierge/core";
-import { verifyMetaSignature } from "@concierge/crypto";
+import { AppError, readBodyLimited } from "@concierge/core";
+import { fromUtf8, verifyMetaSignature } from "@concierge/crypto";
+import * as v from "valibot";
 
 /** Meta's webhook payloads are a few KiB; anything near this is not from Meta. */
 export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
-/** Reads at most `limit` bytes; a longer body is refused without being buffered whole. */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
-    throw new AppError(413, "payload_too_large", `The body is over ${limit} bytes.`);
-  }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new AppError(413, "payload_too_large", `The body is over ${limit} bytes.`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+function readLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  return readBodyLimited(
+    request,
+    limit,
+    () => new AppError(413, "payload_too_large", `The body is over ${limit} bytes.`),
+  );
 }
 
 /**
@@ -48,4 +28,26 @@ export async function readSignedMetaBody(
     throw new AppError(401, "invalid_signature", "The signature does not match the body.");
   }
   return body;
+}
+
+/**
+ * A signed Meta webhook, verified, parsed and checked against `schema`: malformed JSON and a
+ * payload of another kind are 400s with the envelope, so Meta does not retry them.
+ */
+export async function readSignedWebhook<S extends v.GenericSchema>(
+  request: Request,
+  appSecret: string,
+  schema: S,
+  notThisKind: string,
+): Promise<v.InferOutput<S>> {
+  const raw = await readSignedMetaBody(request, appSecret);
+  let json: unknown;
+  try {
+    json = JSON.parse(fromUtf8(raw));
+  } catch {
+    throw new AppError(400, "malformed_json", "The body is not valid JSON.");
+  }
+  const payload = v.safeParse(schema, json);
+  if (!payload.success) throw new AppError(400, "invalid_payload", notThisKind);
+  return payload.output;
 }

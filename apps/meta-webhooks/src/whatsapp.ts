@@ -1,10 +1,9 @@
-import { AppError, type StatusUpdate, createLogger, errorFields, errorResponse } from "@concierge/core";
-import { fromUtf8, timingSafeEqualString } from "@concierge/crypto";
+import { createLogger, errorFields, errorResponse, type StatusUpdate } from "@concierge/core";
+import { timingSafeEqualString } from "@concierge/crypto";
 import type { IRequest } from "itty-router";
-import * as v from "valibot";
 import { chunks, ingest } from "./ingest.ts";
-import { readSignedMetaBody } from "./signed-body.ts";
-import { WhatsAppWebhookSchema, normalizeWhatsApp } from "./whatsapp-payload.ts";
+import { readSignedWebhook } from "./signed-body.ts";
+import { normalizeWhatsApp, WhatsAppWebhookSchema } from "./whatsapp-payload.ts";
 
 const log = createLogger("meta-webhooks");
 
@@ -42,18 +41,13 @@ async function recordStatuses(env: Env, statuses: StatusUpdate[]): Promise<boole
  * again (messages are de-duplicated then, and a status never moves a message backwards).
  */
 export async function receiveWhatsApp(request: IRequest, env: Env): Promise<Response> {
-  const raw = await readSignedMetaBody(request, env.META_APP_SECRET);
-  let json: unknown;
-  try {
-    json = JSON.parse(fromUtf8(raw));
-  } catch {
-    throw new AppError(400, "malformed_json", "The body is not valid JSON.");
-  }
-  const payload = v.safeParse(WhatsAppWebhookSchema, json);
-  if (!payload.success) {
-    throw new AppError(400, "invalid_payload", "Not a WhatsApp Business Account webhook.");
-  }
-  const { messages, statuses, notes } = normalizeWhatsApp(payload.output);
+  const payload = await readSignedWebhook(
+    request,
+    env.META_APP_SECRET,
+    WhatsAppWebhookSchema,
+    "Not a WhatsApp Business Account webhook.",
+  );
+  const { messages, statuses, notes } = normalizeWhatsApp(payload);
   for (const { event, reason, id, code } of notes) {
     log.info(event, { reason, provider_message_id: id, error_code: code });
   }

@@ -1,4 +1,4 @@
-import { type SendResult, networkFailure } from "./graph.ts";
+import { networkFailure, type SendResult } from "./graph.ts";
 
 export type DiscordTarget = {
   /** `DISCORD_API_BASE_URL`, e.g. https://discord.com/api/v10 */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SEND_RETRY, classifyGraphError, graphFailure, parseRetryAfter, sendRetryDelayMs } from "./graph.ts";
+import { classifyGraphError, graphFailure, parseRetryAfter, SEND_RETRY, sendRetryDelayMs } from "./graph.ts";
 import { markWhatsAppRead } from "./whatsapp.ts";
 
 /** Meta's documented Cloud API error body. */

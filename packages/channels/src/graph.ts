@@ -126,6 +126,21 @@ export async function graphFailure(res: Response): Promise<SendResult & { ok: fa
   };
 }
 
+/**
+ * Meta accepted the request but did not answer as it documents: the message may be out, so this
+ * is never retryable (a retry could send it twice).
+ */
+export function unexpectedGraphResponse(status: number): SendResult & { ok: false } {
+  return {
+    ok: false,
+    retryable: false,
+    status,
+    code: null,
+    reason: "unexpected Graph response",
+    retryAfterSeconds: null,
+  };
+}
+
 export function networkFailure(err: unknown): SendResult & { ok: false } {
   const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
   return {

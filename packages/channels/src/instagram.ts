@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { type SendResult, graphFailure, networkFailure } from "./graph.ts";
+import { graphFailure, networkFailure, type SendResult, unexpectedGraphResponse } from "./graph.ts";
 
 /** The Send API's documented answer: `{ recipient_id, message_id }`. */
 export const InstagramSendResponseSchema = v.object({
@@ -59,17 +59,7 @@ export async function sendInstagramText(
   }
   if (!res.ok) return graphFailure(res);
   const parsed = v.safeParse(InstagramSendResponseSchema, await res.json().catch(() => null));
-  if (!parsed.success) {
-    // Accepted, but not the documented answer: it may be out, so never sent again.
-    return {
-      ok: false,
-      retryable: false,
-      status: res.status,
-      code: null,
-      reason: "unexpected Graph response",
-      retryAfterSeconds: null,
-    };
-  }
+  if (!parsed.success) return unexpectedGraphResponse(res.status);
   return { ok: true, providerMessageId: parsed.output.message_id };
 }
 

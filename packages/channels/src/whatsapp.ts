@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { type SendResult, graphFailure, networkFailure } from "./graph.ts";
+import { graphFailure, networkFailure, type SendResult, unexpectedGraphResponse } from "./graph.ts";
 
 export const WhatsAppSendResponseSchema = v.object({
   messaging_product: v.literal("whatsapp"),
@@ -45,18 +45,7 @@ export async function sendWhatsAppText(
   }
   if (!res.ok) return graphFailure(res);
   const parsed = v.safeParse(WhatsAppSendResponseSchema, await res.json().catch(() => null));
-  if (!parsed.success) {
-    // Meta accepted the request but the answer is not what it documents: the message may be out,
-    // so this is not retryable (a retry could send it twice).
-    return {
-      ok: false,
-      retryable: false,
-      status: res.status,
-      code: null,
-      reason: "unexpected Graph response",
-      retryAfterSeconds: null,
-    };
-  }
+  if (!parsed.success) return unexpectedGraphResponse(res.status);
   return { ok: true, providerMessageId: parsed.output.messages[0]!.id };
 }
 
