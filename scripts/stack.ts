@@ -68,6 +68,7 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         AI_PROVIDER: "offline",
         DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
         DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
+        EMAIL_OUTBOX_URL: sandbox.emailOutboxUrl,
       };
     case "meta-webhooks":
       return {

@@ -35,6 +35,7 @@ export function pipelineTestConfig(opts: {
                 META_GRAPH_BASE_URL: `${sandbox}/graph/v24.0`,
                 DISCORD_API_BASE_URL: `${sandbox}/discord/api/v10`,
                 SANDBOX_URL: sandbox,
+                EMAIL_OUTBOX_URL: `${sandbox}/email/outbox`,
                 ENCRYPTION_KEY: TEST_SECRETS.encryptionKey,
                 WHATSAPP_ACCESS_TOKEN: TEST_SECRETS.whatsappToken,
                 FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,

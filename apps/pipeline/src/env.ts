@@ -25,6 +25,8 @@ export interface PipelineEnv {
   DISCORD_API_BASE_URL: string;
   DISCORD_BOT_TOKEN: string;
   EMAIL: SendEmail;
+  /** Local only: where deliverEmail posts mail instead of the binding (the sandbox outbox). */
+  EMAIL_OUTBOX_URL?: string;
   NOTIFY_EMAIL_FROM: string;
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;

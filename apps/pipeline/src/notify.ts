@@ -1,10 +1,10 @@
-import { EmailMessage } from "cloudflare:email";
 import { buildNotificationEmail, postDiscordMessage } from "@concierge/channels";
 import { createLogger, errorFields } from "@concierge/core";
 import { translator } from "@concierge/i18n";
 import { type TenantSettings, getTenantSettings } from "@concierge/storage";
 import { configCache } from "./config-cache.ts";
 import type { PipelineEnv } from "./env.ts";
+import { deliverEmail } from "./mail.ts";
 
 const log = createLogger("pipeline.notify");
 
@@ -77,7 +77,7 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
         subject,
         text: content,
       });
-      await env.EMAIL.send(new EmailMessage(env.NOTIFY_EMAIL_FROM, settings.notifyEmail, raw));
+      await deliverEmail(env, { from: env.NOTIFY_EMAIL_FROM, to: settings.notifyEmail, raw });
       log.info("notify.email_sent", { tenant_id: tenantId, kind });
     } catch (err) {
       log.warn("notify.email_failed", { tenant_id: tenantId, kind, ...errorFields(err) });

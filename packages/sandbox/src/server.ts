@@ -11,6 +11,7 @@ import {
   statusPayload,
 } from "./customer.ts";
 import { FakeDiscord } from "./discord.ts";
+import { FakeOutbox } from "./outbox.ts";
 import { FakeGraph, type Fault } from "./graph.ts";
 import { FakeInstagram, type InstagramFault, isSendApiBody } from "./instagram.ts";
 import { instagramCustomerPage, sendAsInstagramCustomer } from "./instagram-page.ts";
@@ -62,6 +63,10 @@ export type Sandbox = {
   /** Instagram sends (`/me/messages`), recorded apart from WhatsApp's. */
   instagram: FakeInstagram;
   setInstagramWebhookUrl(url: string): void;
+  /** Mail the pipeline sent (Cloudflare Email Sending's stand-in). */
+  outbox: FakeOutbox;
+  /** Value for the pipeline's EMAIL_OUTBOX_URL. */
+  emailOutboxUrl: string;
   close(): Promise<void>;
 };
 
@@ -115,6 +120,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const graph = new FakeGraph(opts.graphToken ?? null);
   const ai = new FakeAi();
   const discord = new FakeDiscord(opts.discordToken ?? null);
+  const outbox = new FakeOutbox();
   const oauth = new FakeOAuth({
     googleClientId: opts.googleClientId ?? null,
     googleClientSecret: opts.googleClientSecret ?? null,
@@ -169,6 +175,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (url.pathname === "/openai/v1/embeddings" && req.method === "POST") {
         const r = ai.embed(JSON.parse(await readBody(req)));
         return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/email/outbox" && req.method === "POST") {
+        const r = outbox.accept(await readBody(req));
+        return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/__sandbox/email/outbox" && req.method === "GET") {
+        return send(res, 200, { messages: outbox.to(url.searchParams.get("to")) });
       }
       const discordPost = /^\/discord\/api\/v10\/channels\/([^/]+)\/messages$/.exec(url.pathname);
       if (discordPost && req.method === "POST") {
@@ -376,6 +389,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         statuses.clear();
         ai.reset();
         oauth.reset();
+        outbox.reset();
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
@@ -455,6 +469,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     setInstagramWebhookUrl: (u) => {
       instagramWebhookUrl = u;
     },
+    outbox,
+    emailOutboxUrl: `${url}/email/outbox`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

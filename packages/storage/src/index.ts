@@ -12,3 +12,4 @@ export * from "./insights.ts";
 export * from "./credit-history.ts";
 export * from "./preferences.ts";
 export * from "./channel-connections.ts";
+export * from "./discord.ts";

@@ -113,3 +113,11 @@ export async function injectInstagramFault(
 ): Promise<void> {
   await fetch(`${sandboxUrl}/__sandbox/instagram/faults`, { method: "POST", body: JSON.stringify(fault) });
 }
+
+export type SentEmailRecord = { id: string; from: string; to: string; raw: string; at: number };
+
+/** Raw MIME messages the pipeline sent (the sandbox outbox): all, or those to one address. */
+export async function sentEmails(sandboxUrl: string, to?: string): Promise<SentEmailRecord[]> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/email/outbox${to ? `?to=${encodeURIComponent(to)}` : ""}`);
+  return ((await r.json()) as { messages: SentEmailRecord[] }).messages;
+}
