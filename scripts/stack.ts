@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { type Sandbox, startSandbox } from "@concierge/sandbox";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
-import { DEMO, seedDemoTenant } from "@concierge/testing/seed";
+import { DEMO, DEMO_EMAIL, seedDemoEmail, seedDemoTenant } from "@concierge/testing/seed";
 import { APPS, type AppName, appDir, appWorkerOptions, buildAppAsync } from "@concierge/testing/workers";
 
 const root = path.join(import.meta.dirname, "..");
@@ -68,7 +68,19 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         AI_PROVIDER: "offline",
         DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
         DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
+        DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
+        DISCORD_CLIENT_SECRET: TEST_SECRETS.discordClientSecret,
         EMAIL_OUTBOX_URL: sandbox.emailOutboxUrl,
+        CLOUDFLARE_API_BASE_URL: sandbox.cloudflareBaseUrl,
+        CLOUDFLARE_ZONE_ID: "0000000000000000000000000000c0de",
+        CLOUDFLARE_API_TOKEN: TEST_SECRETS.cloudflareApiToken,
+      };
+    case "discord-interactions":
+      // The sandbox signs the interactions it plays with the matching private key.
+      return {
+        DISCORD_PUBLIC_KEY: TEST_SECRETS.discordPublicKey,
+        DISCORD_APPLICATION_ID: TEST_SECRETS.discordApplicationId,
+        DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
       };
     case "meta-webhooks":
       return {
@@ -82,6 +94,7 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         GOOGLE_CLIENT_SECRET: TEST_SECRETS.googleClientSecret,
         FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
         META_APP_SECRET: TEST_SECRETS.metaAppSecret,
+        DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
       };
     default:
       return {};
@@ -125,9 +138,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     graphToken: opts.useDevVars
       ? (devVars("pipeline").WHATSAPP_ACCESS_TOKEN ?? TEST_SECRETS.whatsappToken)
       : TEST_SECRETS.whatsappToken,
+    discordClientId: TEST_SECRETS.discordApplicationId,
+    discordClientSecret: TEST_SECRETS.discordClientSecret,
     googleClientId: TEST_SECRETS.googleClientId,
     googleClientSecret: TEST_SECRETS.googleClientSecret,
     facebookAppId: TEST_SECRETS.facebookAppId,
+    emailDemoAddress: `hello@${DEMO_EMAIL.domain}`,
     phoneNumbers: [
       {
         id: DEMO.whatsapp.phoneNumberId,
@@ -156,13 +172,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...(opts.useDevVars ? devVars(app) : {}),
           // The sandbox's address is only known now, whatever .dev.vars says.
           ...(app === "pipeline"
-            ? { META_GRAPH_BASE_URL: sandbox.graphBaseUrl, DISCORD_API_BASE_URL: sandbox.discordBaseUrl }
+            ? {
+                META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
+                DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
+                CLOUDFLARE_API_BASE_URL: sandbox.cloudflareBaseUrl,
+                // Verification links in mail point at the local dashboard.
+                ...(ports.dashboard ? { DASHBOARD_URL: `http://localhost:${ports.dashboard}` } : {}),
+              }
             : {}),
+          ...(app === "discord-interactions" ? { DISCORD_API_BASE_URL: sandbox.discordBaseUrl } : {}),
           ...(app === "dashboard"
             ? {
                 GOOGLE_OAUTH_BASE_URL: sandbox.googleBaseUrl,
                 META_DIALOG_BASE_URL: sandbox.facebookDialogBaseUrl,
                 META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
+                DISCORD_AUTHORIZE_URL: `${sandbox.url}/discord/oauth2/authorize`,
               }
             : {}),
           ...(app === "pipeline" && opts.ai === "sandbox"
@@ -192,10 +216,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           else console.log(message);
         },
         resourcePersistencePath: path.join(opts.persistDir, "v3"),
+        // The sandbox's email page delivers through Miniflare's local email() trigger.
+        unsafeTriggerHandlers: true,
         workers: [...workers, ...extra],
       }),
     );
-    await mf.ready;
+    const entry = (await mf.ready).toString().replace(/\/$/, "");
     const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
     const urls = {
       "meta-webhooks": await url("meta-webhooks"),
@@ -208,11 +234,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const w of opts.extraWorkers ?? []) extraUrls[w.name] = await url(w.name);
     sandbox.setWebhookUrl(`${urls["meta-webhooks"]}/webhook/whatsapp`);
     sandbox.setInstagramWebhookUrl(`${urls["meta-webhooks"]}/webhook/instagram`);
+    sandbox.discordInteractions.interactionsUrl = `${urls["discord-interactions"]}/interactions`;
+    // What `wrangler dev` serves as /cdn-cgi/handler/email, aimed at email-inbound.
+    sandbox.setEmailHandler({
+      url: `${entry}/cdn-cgi/local/email`,
+      headers: { "MF-Route-Override": "email-inbound" },
+    });
     const db = (await mf.getD1Database("DB", "pipeline")) as unknown as D1Database;
     const key = opts.useDevVars
       ? (devVars("pipeline").ENCRYPTION_KEY ?? TEST_SECRETS.encryptionKey)
       : TEST_SECRETS.encryptionKey;
     await seedDemoTenant(db, key, { waitSeconds: opts.demoWaitSeconds });
+    await seedDemoEmail(db, { waitSeconds: opts.demoWaitSeconds });
     return {
       urls,
       extraUrls,

@@ -29,6 +29,8 @@ export default defineConfig(async () => {
               FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
               WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID: "sandbox-embedded-signup-config",
               META_APP_SECRET: TEST_SECRETS.metaAppSecret,
+              DISCORD_AUTHORIZE_URL: `${sandbox}/discord/oauth2/authorize`,
+              DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
               SANDBOX_URL: sandbox,
               TEST_MIGRATIONS: migrations,
             },

@@ -1,14 +1,47 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
+import { pipelineAuxWorker, pipelineDatabaseId } from "../../packages/testing/src/workers.ts";
 
-export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.jsonc" },
-      remoteBindings: false,
-      miniflare: { workers: [pipelineAuxWorker(inject("sandboxUrl"))] },
-    })),
-  ],
-  test: { globalSetup: ["../../packages/sandbox/src/vitest-setup.ts"] },
+// The pipeline runs beside email-inbound as an auxiliary Worker from its real config, so the
+// service binding, the RPC entrypoint, D1 and the Durable Object are the real thing; its mail goes
+// to the sandbox's outbox, where the tests read it.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => {
+        const pipeline = pipelineAuxWorker(inject("sandboxUrl"));
+        return {
+          wrangler: { configPath: "./wrangler.jsonc" },
+          remoteBindings: false,
+          miniflare: {
+            bindings: {
+              SANDBOX_URL: inject("sandboxUrl"),
+              LOG_PROBE_URL: inject("logProbeUrl"),
+              TEST_MIGRATIONS: migrations,
+            },
+            // Test-only: the pipeline's database, to seed configuration and read the metadata.
+            d1Databases: { DB: pipelineDatabaseId() },
+            workers: [
+              {
+                ...pipeline,
+                bindings: {
+                  ...pipeline.bindings,
+                  EMAIL_OUTBOX_URL: `${inject("sandboxUrl")}/email/outbox`,
+                  // Tests change a subdomain's routing between mails: no stale config.
+                  CONFIG_CACHE_MS: "0",
+                },
+              },
+            ],
+          },
+        };
+      }),
+    ],
+    test: {
+      globalSetup: ["../../packages/sandbox/src/vitest-setup.ts", "./test/log-probe.ts"],
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 20_000,
+    },
+  };
 });

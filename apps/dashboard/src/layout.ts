@@ -7,6 +7,8 @@ export type Section =
   | "overview"
   | "rules"
   | "channels"
+  | "email"
+  | "discord"
   | "persona"
   | "conversations"
   | "approvals"
@@ -16,6 +18,8 @@ export type Section =
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: "overview", href: "/admin", label: msg("nav-overview") },
   { id: "channels", href: "/admin/channels", label: msg("nav-channels") },
+  { id: "email", href: "/admin/email", label: msg("nav-email") },
+  { id: "discord", href: "/admin/discord", label: msg("nav-discord") },
   { id: "rules", href: "/admin/rules", label: msg("nav-rules") },
   { id: "persona", href: "/admin/persona", label: msg("nav-persona") },
   { id: "conversations", href: "/admin/conversations", label: msg("nav-conversations") },

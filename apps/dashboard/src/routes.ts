@@ -18,11 +18,39 @@ import { channelsPage, deleteChannel, rerunSelfTest } from "./pages/channels.ts"
 import { conversationsPage, saveConversations } from "./pages/conversations.ts";
 import { dataDeletionCallback, dataDeletionStatus } from "./pages/data-deletion.ts";
 import {
+  addAddress,
+  addressesPage,
+  createSubdomain,
+  deleteAddress,
+  deleteSubdomain,
+  emailPage,
+  resendAddress,
+  retrySubdomain,
+  verifyPage,
+} from "./pages/email.ts";
+import {
+  createRoutingRule,
+  deleteRoutingRule,
+  editRoutingRulePage,
+  moveRoutingRule,
+  routingPage,
+  saveDefaultAction,
+  testRoutingForm,
+  updateRoutingRule,
+} from "./pages/email-routing.ts";
+import {
   instagramCallback,
   instagramChoose,
   instagramConnectPage,
   instagramStart,
 } from "./pages/instagram-connect.ts";
+import {
+  discordCallback,
+  discordInstall,
+  discordSettingsPage,
+  saveDiscordSettingsForm,
+  uninstallDiscordForm,
+} from "./pages/discord.ts";
 import { notFoundPage } from "./pages/not-found.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { personaPage, personaStatus, previewPersona, savePersonaForm } from "./pages/persona.ts";
@@ -110,5 +138,29 @@ router
   .get("/admin/instagram/start", authed(instagramStart))
   .get("/admin/instagram/callback", authed(instagramCallback))
   .post("/admin/instagram/choose", authed(instagramChoose));
+router
+  .get("/admin/email", authed(emailPage))
+  .post("/admin/email", authed(createSubdomain))
+  .get("/admin/email/addresses", authed(addressesPage))
+  .post("/admin/email/addresses", authed(addAddress))
+  .post("/admin/email/addresses/:addressId/resend", authed(resendAddress))
+  .post("/admin/email/addresses/:addressId/delete", authed(deleteAddress))
+  .post("/admin/email/:accountId/retry", authed(retrySubdomain))
+  .post("/admin/email/:accountId/delete", authed(deleteSubdomain))
+  .get("/admin/email/:accountId/routing", authed(routingPage))
+  .post("/admin/email/:accountId/routing/default", authed(saveDefaultAction))
+  .post("/admin/email/:accountId/routing/test", authed(testRoutingForm))
+  .post("/admin/email/:accountId/routing/rules", authed(createRoutingRule))
+  .get("/admin/email/:accountId/routing/rules/:ruleId", authed(editRoutingRulePage))
+  .post("/admin/email/:accountId/routing/rules/:ruleId", authed(updateRoutingRule))
+  .post("/admin/email/:accountId/routing/rules/:ruleId/move", authed(moveRoutingRule))
+  .post("/admin/email/:accountId/routing/rules/:ruleId/delete", authed(deleteRoutingRule))
+  .get("/email/verify", open(verifyPage));
+router
+  .get("/admin/discord", authed(discordSettingsPage))
+  .get("/admin/discord/install", authed(discordInstall))
+  .get("/admin/discord/callback", authed(discordCallback))
+  .post("/admin/discord/settings", authed(saveDiscordSettingsForm))
+  .post("/admin/discord/uninstall", authed(uninstallDiscordForm));
 
 router.all("*", open(notFoundPage));

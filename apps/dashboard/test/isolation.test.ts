@@ -9,7 +9,7 @@ import { type TestSession, get, post, signIn } from "./helpers.ts";
 // ids. The route table comes from the router itself, so a new route with an id that is not
 // listed here fails this test until it is.
 
-type Victim = { accountId: string; ruleId: string; approvalId: string };
+type Victim = { accountId: string; ruleId: string; approvalId: string; addressId: string };
 
 /** Form fields that would be valid for any of the routes, so only ownership can refuse them. */
 const FIELDS = {
@@ -35,6 +35,7 @@ const PARAMS: Record<string, (v: Victim) => string> = {
   accountId: (v) => v.accountId,
   ruleId: (v) => v.ruleId,
   id: (v) => v.approvalId,
+  addressId: (v) => v.addressId,
 };
 
 function idRoutes(): { method: string; path: string }[] {
@@ -60,6 +61,8 @@ async function snapshot(tenantId: string): Promise<string> {
     "personas",
     "credit_ledger",
     "messages",
+    "email_subdomains",
+    "email_forward_addresses",
   ];
   const out: Record<string, unknown> = {};
   for (const table of tables) {
@@ -105,7 +108,13 @@ beforeAll(async () => {
     creditRef: "turn:iso",
     reasons: ["approval_always"],
   });
-  victim = { accountId: account.id, ruleId: "hours", approvalId };
+  const addressId = `fwd_${crypto.randomUUID().replaceAll("-", "")}`;
+  await env.DB.prepare(
+    "INSERT INTO email_forward_addresses (id, tenant_id, address, created_at) VALUES (?, ?, ?, ?)",
+  )
+    .bind(addressId, owner.tenantId, `owner-${addressId}@example.com`, Date.now())
+    .run();
+  victim = { accountId: account.id, ruleId: "hours", approvalId, addressId };
 });
 
 describe("tenant isolation", () => {
@@ -141,7 +150,12 @@ describe("tenant isolation", () => {
   });
 
   it("answers 404 for ids that do not exist at all", async () => {
-    const missing = { accountId: "acc_missing", ruleId: "missing", approvalId: "ap_missing" };
+    const missing = {
+      accountId: "acc_missing",
+      ruleId: "missing",
+      approvalId: "ap_missing",
+      addressId: "fwd_missing",
+    };
     for (const r of idRoutes()) {
       const path = fill(r.path, missing);
       const res = r.method === "GET" ? await get(owner, path) : await post(owner, path, FIELDS);

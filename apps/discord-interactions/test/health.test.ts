@@ -7,8 +7,8 @@ describe("discord-interactions", () => {
     expect(await res.json()).toEqual({ ok: true });
   });
 
-  it("refuses routes it does not serve yet with the error envelope", async () => {
-    const res = await exports.default.fetch("https://discord.test/interactions", {
+  it("refuses routes it does not serve with the error envelope", async () => {
+    const res = await exports.default.fetch("https://discord.test/webhook", {
       method: "POST",
       body: "{}",
     });

@@ -1,4 +1,5 @@
 import { createLogger, errorResponse } from "@concierge/core";
+import { handleEmail } from "./inbound.ts";
 
 const log = createLogger("email-inbound");
 
@@ -7,10 +8,13 @@ export default {
     if (new URL(request.url).pathname === "/healthz") return Response.json({ ok: true });
     return errorResponse(404, "not_found", "No such route.");
   },
-  // Until the email channel is built, no subdomain accepts mail: refusing at SMTP time tells the
-  // sender at once instead of losing the message silently.
-  async email(message): Promise<void> {
-    log.info("email.refused", { reason: "email_channel_not_enabled", size: message.rawSize });
-    message.setReject("This address does not accept mail yet.");
+  async email(message, env): Promise<void> {
+    try {
+      await handleEmail(message, env);
+    } catch (err) {
+      // Rethrown: Cloudflare then refuses the mail temporarily and the sender retries later.
+      log.error("email.temporary_failure", { error: err instanceof Error ? err.message : "unknown" });
+      throw err;
+    }
   },
 } satisfies ExportedHandler<Env>;

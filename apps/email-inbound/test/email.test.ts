@@ -1,29 +1,508 @@
-import { exports } from "cloudflare:workers";
-import worker from "../src/index.ts";
-import { describe, expect, it } from "vitest";
+import { env, exports } from "cloudflare:workers";
+import { parseEmail } from "@concierge/channels";
+import { sentEmails } from "@concierge/testing/sandbox-client";
+import {
+  EMAIL_CANARIES,
+  EMAIL_TOKEN_PLACEHOLDER,
+  type EmailFixtureName,
+  emailFixtures,
+  oversizeEmail,
+  replaceAll,
+  withHeaders,
+} from "@concierge/testing/email-fixtures";
+import { DEMO } from "@concierge/testing/seed";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { REJECT } from "../src/inbound.ts";
+import {
+  deliver,
+  header,
+  inboundRow,
+  mail,
+  mailTo,
+  seedSubdomain,
+  settle,
+  settledRow,
+  unique,
+} from "./helpers.ts";
 
-describe("email-inbound", () => {
-  it("refuses mail at SMTP time with a clear reason while the email channel is not enabled", async () => {
-    const raw =
-      "From: a@example.com\r\nTo: hello@acme.cncg.email\r\nSubject: hi\r\nMessage-ID: <1@example.com>\r\n\r\nhello\r\n";
+/** A fixture addressed to a test's own subdomain, with a Message-ID no other test uses. */
+function fixture(name: EmailFixtureName, domain: string, extra: Record<string, string | null> = {}) {
+  const messageId = `<${unique("fx")}@customer.example>`;
+  const raw = withHeaders(replaceAll(emailFixtures[name], { "acme.cncg.email": domain }), {
+    "Message-ID": messageId,
+    ...extra,
+  });
+  return { raw, messageId };
+}
+
+const relayAll = { rules: [], defaultAction: { kind: "relay" as const } };
+const autoReplyAll = { rules: [], defaultAction: { kind: "auto_reply" as const } };
+
+describe("email() before parsing", () => {
+  it("refuses a message over the size limit without reading a byte of it", async () => {
+    const sd = await seedSubdomain({ routing: autoReplyAll });
+    const raw = oversizeEmail();
+    let read = false;
+    const message = {
+      from: "big@customer.example",
+      to: `hello@${sd.domain}`,
+      headers: new Headers({ "message-id": "<oversize-1@customer.example>" }),
+      // No eager pull: any read at all would be the handler's.
+      raw: new ReadableStream(
+        {
+          pull() {
+            read = true;
+          },
+        },
+        { highWaterMark: 0 },
+      ),
+      rawSize: raw.length,
+      setReject(reason: string) {
+        rejected = reason;
+      },
+    } as unknown as ForwardableEmailMessage;
+    let rejected: string | null = null;
+    const worker = (await import("../src/index.ts")).default;
+    await worker.email(message, env);
+    expect(read).toBe(false);
+    expect(rejected).toBe(REJECT.oversize);
+    expect(rejected).toContain("10 MB");
+    expect((await inboundRow(sd.accountId, "<oversize-1@customer.example>"))?.action).toBe(
+      "rejected_oversize",
+    );
+  });
+
+  it("refuses mail for a subdomain nobody owns with a clear reason", async () => {
+    const m = mail({ from: "a@customer.example", to: "hello@nobody-here.cncg.test" });
+    const r = await deliver(m.raw, { from: "a@customer.example", to: "hello@nobody-here.cncg.test" });
+    expect(r).toEqual({ rejected: REJECT.unknown, error: null });
+    expect(REJECT.unknown).toMatch(/no such mailbox/i);
+  });
+
+  it("refuses mail for a subdomain that is still being provisioned", async () => {
+    const sd = await seedSubdomain({ routing: autoReplyAll, status: "provisioning" });
+    const to = `hello@${sd.domain}`;
+    const r = await deliver(mail({ from: "a@customer.example", to }).raw, { from: "a@customer.example", to });
+    expect(r).toEqual({ rejected: REJECT.notAccepting, error: null });
+  });
+});
+
+describe("routing actions, through email()", () => {
+  it("drops: no bounce, no mail out, a metadata row that says dropped", async () => {
+    const sd = await seedSubdomain({
+      routing: {
+        rules: [{ id: "spam", priority: 1, when: { subject: "*win*" }, action: { kind: "drop" } }],
+        defaultAction: { kind: "auto_reply" },
+      },
+    });
+    const from = `${unique("c")}@customer.example`;
+    const m = mail({ from, to: `hello@${sd.domain}`, subject: "You WIN a prize" });
+    expect(await deliver(m.raw, { from, to: `hello@${sd.domain}` })).toEqual({ rejected: null, error: null });
+    expect(await inboundRow(sd.accountId, m.messageId)).toEqual({
+      action: "dropped",
+      rule_id: "spam",
+      has_attachment: 0,
+    });
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, from)).toHaveLength(0);
+  });
+
+  it("rejects with the rule's own reason as the SMTP answer", async () => {
+    const sd = await seedSubdomain({
+      routing: {
+        rules: [
+          {
+            id: "no-sales",
+            priority: 1,
+            when: { from: "*@sales.example" },
+            action: { kind: "reject", reason: "We do not take sales pitches." },
+          },
+        ],
+        defaultAction: { kind: "auto_reply" },
+      },
+    });
+    const from = "bob@sales.example";
+    const m = mail({ from, to: `hello@${sd.domain}` });
+    expect(await deliver(m.raw, { from, to: `hello@${sd.domain}` })).toEqual({
+      rejected: "We do not take sales pitches.",
+      error: null,
+    });
+    expect((await inboundRow(sd.accountId, m.messageId))?.action).toBe("rejected");
+  });
+
+  it("applies the last matching rule by priority when rules overlap, whatever their list order", async () => {
+    const sd = await seedSubdomain({
+      routing: {
+        rules: [
+          // Listed first but highest priority: checked last, so it wins over the broad rule.
+          { id: "vip", priority: 20, when: { from: "vip@*" }, action: { kind: "auto_reply" } },
+          {
+            id: "all-customer",
+            priority: 10,
+            when: { from: "*@customer.example" },
+            action: { kind: "drop" },
+          },
+          { id: "early", priority: 5, when: { from: "*" }, action: { kind: "reject", reason: "Not here." } },
+        ],
+        defaultAction: { kind: "reject", reason: "Nobody matched." },
+      },
+    });
+    const to = `hello@${sd.domain}`;
+    const vip = mail({ from: "vip@customer.example", to });
+    const plain = mail({ from: "someone@customer.example", to });
+    const other = mail({ from: "x@elsewhere.example", to });
+    await deliver(vip.raw, { from: "vip@customer.example", to });
+    await deliver(plain.raw, { from: "someone@customer.example", to });
+    const third = await deliver(other.raw, { from: "x@elsewhere.example", to });
+    expect((await settledRow(sd.accountId, vip.messageId)).action).toBe("canned_reply");
+    expect(await inboundRow(sd.accountId, plain.messageId)).toMatchObject({
+      action: "dropped",
+      rule_id: "all-customer",
+    });
+    expect(third.rejected).toBe("Not here.");
+    expect(await inboundRow(sd.accountId, other.messageId)).toMatchObject({
+      action: "rejected",
+      rule_id: "early",
+    });
+  });
+
+  it("takes the default action when no rule matches", async () => {
+    const sd = await seedSubdomain({
+      routing: {
+        rules: [{ id: "inv", priority: 1, when: { subject: "invoice*" }, action: { kind: "drop" } }],
+        defaultAction: { kind: "reject", reason: "Write to orders@ instead." },
+      },
+    });
+    const to = `hello@${sd.domain}`;
+    const m = mail({ from: "a@customer.example", to, subject: "Question" });
+    expect((await deliver(m.raw, { from: "a@customer.example", to })).rejected).toBe(
+      "Write to orders@ instead.",
+    );
+    expect(await inboundRow(sd.accountId, m.messageId)).toMatchObject({ action: "rejected", rule_id: null });
+  });
+
+  it("auto-replies with the canned rule, threaded, from the address the customer wrote to", async () => {
+    const sd = await seedSubdomain({ routing: autoReplyAll });
+    const from = `${unique("c")}@customer.example`;
+    const to = `Orders@${sd.domain}`;
+    const m = mail({
+      from,
+      to,
+      subject: "Are you open on Sunday?",
+      body: "What are your hours?",
+      headers: { References: "<older@customer.example>" },
+    });
+    expect(await deliver(m.raw, { from, to })).toEqual({ rejected: null, error: null });
+    const [reply] = await mailTo(from);
+    expect(reply!.from).toBe(`orders@${sd.domain}`);
+    expect(header(reply!.raw, "Subject")).toBe("Re: Are you open on Sunday?");
+    expect(header(reply!.raw, "In-Reply-To")).toBe(m.messageId);
+    expect(header(reply!.raw, "References")).toBe(`<older@customer.example> ${m.messageId}`);
+    expect(header(reply!.raw, "Auto-Submitted")).toBe("auto-replied");
+    expect(header(reply!.raw, "X-Concierge-Loop")).not.toBeNull();
+    expect((await parseEmail(reply!.raw)).text).toBe("We are open 7am to 7pm.");
+    expect(await settledRow(sd.accountId, m.messageId)).toMatchObject({
+      action: "canned_reply",
+      rule_id: "hours",
+    });
+  });
+
+  it("relays to the tenant's Discord inbox, with no reply to the customer", async () => {
+    const guildId = `14${Date.now()}${Math.floor(Math.random() * 1e4)}`.slice(0, 19);
+    const { guild } = (await (
+      await fetch(`${env.SANDBOX_URL}/__sandbox/discord/guilds`, {
+        method: "POST",
+        body: JSON.stringify({ id: guildId, name: "Demo" }),
+      })
+    ).json()) as { guild: { channels: { id: string; name: string }[] } };
+    const channel = guild.channels.find((c) => c.name === "inbox")!.id;
+    await env.DB.prepare(
+      `INSERT INTO discord_installs (tenant_id, guild_id, guild_name, inbox_channel_id, created_at, updated_at)
+       VALUES (?, ?, 'Demo', ?, ?, ?)
+       ON CONFLICT (tenant_id) DO UPDATE SET guild_id = excluded.guild_id, inbox_channel_id = excluded.inbox_channel_id`,
+    )
+      .bind(DEMO.tenantId, guildId, channel, Date.now(), Date.now())
+      .run();
+    const sd = await seedSubdomain({ routing: relayAll });
+    const from = `${unique("c")}@customer.example`;
+    const to = `hello@${sd.domain}`;
+    const m = mail({ from, to, subject: "Broken order" });
+    expect(await deliver(m.raw, { from, to })).toEqual({ rejected: null, error: null });
+    expect((await settledRow(sd.accountId, m.messageId)).action).toBe("relayed");
+    const posted = (
+      (await (await fetch(`${env.SANDBOX_URL}/__sandbox/discord`)).json()) as {
+        messages: { channelId: string; embeds: unknown[] }[];
+      }
+    ).messages.filter((x) => x.channelId === channel);
+    expect(posted).toHaveLength(1);
+    expect(JSON.stringify(posted[0]!.embeds)).toContain("Broken order");
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, from)).toHaveLength(0);
+  });
+});
+
+describe("a person's reply and failures", () => {
+  it("threads a person's later reply under the customer's newest mail, not marked automatic", async () => {
+    const sd = await seedSubdomain({ routing: autoReplyAll });
+    const from = `${unique("c")}@customer.example`;
+    const to = `help@${sd.domain}`;
+    const m = mail({ from, to, subject: "Refund" });
+    await deliver(m.raw, { from, to });
+    await mailTo(from);
+    const r = await env.PIPELINE.sendHumanReply(
+      DEMO.tenantId,
+      sd.accountId,
+      from,
+      "Refund sent today.",
+      "asha",
+    );
+    expect(r.ok).toBe(true);
+    const [, human] = await mailTo(from, 2);
+    expect(human!.from).toBe(to);
+    expect(header(human!.raw, "In-Reply-To")).toBe(m.messageId);
+    expect(header(human!.raw, "Subject")).toBe("Re: Refund");
+    expect(header(human!.raw, "Auto-Submitted")).toBeNull();
+    expect((await parseEmail(human!.raw)).text).toBe("Refund sent today.");
+    const row = await env.DB.prepare(
+      "SELECT action FROM messages WHERE account_id = ? AND direction = 'outbound' AND provider_message_id = ?",
+    )
+      .bind(sd.accountId, r.ok ? r.providerMessageId : "")
+      .first<{ action: string }>();
+    expect(row?.action).toBe("human_reply");
+  });
+
+  it("throws (a temporary SMTP failure, so the sender retries) when the pipeline cannot take the mail", async () => {
+    const worker = (await import("../src/index.ts")).default;
+    const m = mail({ from: "a@customer.example", to: "hello@acme.cncg.test" });
     let rejected: string | null = null;
     const message = {
-      from: "a@example.com",
-      to: "hello@acme.cncg.email",
-      headers: new Headers({ subject: "hi" }),
-      raw: new Response(raw).body!,
-      rawSize: raw.length,
+      from: "a@customer.example",
+      to: "hello@acme.cncg.test",
+      headers: new Headers(),
+      raw: new Response(m.raw).body!,
+      rawSize: m.raw.length,
       setReject: (reason: string) => {
         rejected = reason;
       },
-      forward: async () => ({ messageId: "x" }),
-      reply: async () => ({ messageId: "x" }),
     } as unknown as ForwardableEmailMessage;
-    await worker.email(message);
-    expect(rejected).toBe("This address does not accept mail yet.");
+    const down = {
+      PIPELINE: { emailRoute: async () => ({ ok: false, error: { code: "internal", message: "down" } }) },
+    } as unknown as Env;
+    await expect(worker.email(message, down)).rejects.toThrow();
+    expect(rejected).toBeNull();
+  });
+});
+
+describe("forwarding and reverse aliases", () => {
+  async function forwarded() {
+    const staff = `${unique("staff")}@team.example`;
+    const sd = await seedSubdomain({
+      routing: { rules: [], defaultAction: { kind: "forward", addressId: "placeholder" } },
+      forward: { staff },
+    });
+    await env.DB.prepare("UPDATE email_subdomains SET routing_json = ? WHERE account_id = ?")
+      .bind(
+        JSON.stringify({ rules: [], defaultAction: { kind: "forward", addressId: sd.forwardIds.staff } }),
+        sd.accountId,
+      )
+      .run();
+    const customer = `${unique("c")}@customer.example`;
+    const to = `orders@${sd.domain}`;
+    const f = fixture("multipartAlternativeAttachments", sd.domain, {
+      From: `Li Wei <${customer}>`,
+      References: "<thread-1@customer.example>",
+    });
+    expect(await deliver(f.raw, { from: customer, to })).toEqual({ rejected: null, error: null });
+    const [out] = await mailTo(staff);
+    return { sd, staff, customer, to, original: f, out: out! };
+  }
+
+  it("forwards to a verified address with a reply+ alias as Reply-To and the attachments", async () => {
+    const { sd, customer, original, out } = await forwarded();
+    const replyTo = header(out.raw, "Reply-To")!;
+    expect(replyTo).toMatch(new RegExp(`^<?reply\\+[0-9a-f]{32}@${sd.domain.replace(/\./g, "\\.")}>?$`));
+    expect(header(out.raw, "From")).toContain(`via ${sd.domain}`);
+    expect(header(out.raw, "X-Original-From")).toBe(customer);
+    expect(out.raw).toMatch(/filename="?invoice/i);
+    expect(await inboundRow(sd.accountId, original.messageId)).toMatchObject({
+      action: "forwarded",
+      has_attachment: 1,
+    });
+    // Only the token's hash is kept.
+    const token = /reply\+([0-9a-f]{32})@/.exec(replyTo)![1]!;
+    const aliases = await env.DB.prepare("SELECT * FROM email_aliases WHERE account_id = ?")
+      .bind(sd.accountId)
+      .all();
+    expect(aliases.results).toHaveLength(1);
+    expect(JSON.stringify(aliases.results)).not.toContain(token);
   });
 
-  it("reports its health", async () => {
-    expect(await (await exports.default.fetch("https://email.test/healthz")).json()).toEqual({ ok: true });
+  it("sends the forwarded-to person's reply to the original sender from the subdomain, threaded", async () => {
+    const { sd, staff, customer, to, original, out } = await forwarded();
+    const alias = /reply\+[0-9a-f]{32}@[^>\s]+/.exec(header(out.raw, "Reply-To")!)![0];
+    const token = /reply\+([0-9a-f]{32})@/.exec(alias)![1]!;
+    const answer = replaceAll(emailFixtures.replyToAlias, {
+      "acme.cncg.email": sd.domain,
+      [EMAIL_TOKEN_PLACEHOLDER]: token,
+      "priya@customer.example": staff,
+    });
+    const reply = withHeaders(answer, {
+      "Message-ID": `<${unique("ans")}@team.example>`,
+      Subject: "Re: Invoice 1042 attached",
+    });
+    expect(await deliver(reply, { from: staff, to: alias })).toEqual({ rejected: null, error: null });
+    const [back] = await mailTo(customer);
+    expect(back!.from).toBe(to);
+    expect(header(back!.raw, "From")).toContain(to);
+    expect(header(back!.raw, "In-Reply-To")).toBe(original.messageId);
+    expect(header(back!.raw, "References")).toBe(`<thread-1@customer.example> ${original.messageId}`);
+    expect(header(back!.raw, "Subject")).toBe("Re: Invoice 1042 attached");
+    expect(header(back!.raw, "Auto-Submitted")).toBeNull();
+    expect(back!.raw).not.toContain(token);
   });
+
+  it("refuses a reply to an expired alias", async () => {
+    const { sd, staff, out } = await forwarded();
+    const alias = /reply\+[0-9a-f]{32}@[^>\s]+/.exec(header(out.raw, "Reply-To")!)![0];
+    await env.DB.prepare("UPDATE email_aliases SET expires_at = ? WHERE account_id = ?")
+      .bind(Date.now() - 1, sd.accountId)
+      .run();
+    const m = mail({ from: staff, to: alias, subject: "Re: late" });
+    expect(await deliver(m.raw, { from: staff, to: alias })).toEqual({
+      rejected: REJECT.expiredAlias,
+      error: null,
+    });
+  });
+
+  it("refuses a reply to an alias from anyone but the person it was forwarded to", async () => {
+    const { sd, out, customer } = await forwarded();
+    const alias = /reply\+[0-9a-f]{32}@[^>\s]+/.exec(header(out.raw, "Reply-To")!)![0];
+    const m = mail({ from: "mallory@evil.example", to: alias });
+    expect(await deliver(m.raw, { from: "mallory@evil.example", to: alias })).toEqual({
+      rejected: REJECT.wrongSender,
+      error: null,
+    });
+    expect((await inboundRow(sd.accountId, m.messageId))?.action).toBe("alias_rejected");
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
+  it("refuses an alias that never existed", async () => {
+    const sd = await seedSubdomain({ routing: autoReplyAll });
+    const alias = `reply+${"0".repeat(32)}@${sd.domain}`;
+    const m = mail({ from: "a@customer.example", to: alias });
+    expect((await deliver(m.raw, { from: "a@customer.example", to: alias })).rejected).toBe(
+      REJECT.unknownAlias,
+    );
+  });
+
+  it("relays instead when the forward address is no longer verified", async () => {
+    const staff = `${unique("staff")}@team.example`;
+    const sd = await seedSubdomain({ routing: autoReplyAll, forward: { staff }, unverified: ["staff"] });
+    await env.DB.prepare("UPDATE email_subdomains SET routing_json = ? WHERE account_id = ?")
+      .bind(
+        JSON.stringify({ rules: [], defaultAction: { kind: "forward", addressId: sd.forwardIds.staff } }),
+        sd.accountId,
+      )
+      .run();
+    const from = `${unique("c")}@customer.example`;
+    const m = mail({ from, to: `hello@${sd.domain}` });
+    expect(await deliver(m.raw, { from, to: `hello@${sd.domain}` })).toEqual({ rejected: null, error: null });
+    expect((await settledRow(sd.accountId, m.messageId)).action).toMatch(/^relay/);
+    expect(await sentEmails(env.SANDBOX_URL, staff)).toHaveLength(0);
+  });
+});
+
+describe("loop and abuse safety", () => {
+  const automatic: [string, EmailFixtureName, Record<string, string | null>, string | null][] = [
+    ["a vacation auto-reply", "vacationAutoReply", {}, null],
+    ["a bounce (DSN)", "bounceDsn", {}, ""],
+    ["a mailing-list post", "mailingList", {}, null],
+    ["mail with a null return path", "plainText", {}, ""],
+    ["mail carrying our own loop header", "plainText", { "X-Concierge-Loop": "1" }, null],
+  ];
+  for (const [what, name, extra, envelope] of automatic) {
+    it(`never auto-replies to ${what}`, async () => {
+      const sd = await seedSubdomain({ routing: autoReplyAll });
+      const sender = envelope ?? `${unique("c")}@customer.example`;
+      const f = fixture(name, sd.domain, extra);
+      expect(await deliver(f.raw, { from: sender, to: `hello@${sd.domain}` })).toEqual({
+        rejected: null,
+        error: null,
+      });
+      expect((await settledRow(sd.accountId, f.messageId)).action).toBe("automatic_mail");
+      const all = await sentEmails(env.SANDBOX_URL);
+      expect(all.filter((s) => s.from.endsWith(sd.domain))).toHaveLength(0);
+    });
+  }
+
+  it("answers a sender once per 24 hours per subdomain; the second mail's metadata says why", async () => {
+    const sd = await seedSubdomain({ routing: autoReplyAll });
+    const from = `${unique("c")}@customer.example`;
+    const to = `hello@${sd.domain}`;
+    const first = mail({ from, to });
+    await deliver(first.raw, { from, to });
+    await mailTo(from);
+    expect((await settledRow(sd.accountId, first.messageId)).action).toBe("canned_reply");
+    const second = mail({ from, to, subject: "One more thing" });
+    await deliver(second.raw, { from, to });
+    expect((await settledRow(sd.accountId, second.messageId)).action).toBe("auto_reply_cooldown");
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, from)).toHaveLength(1);
+  });
+});
+
+describe("every fixture, end to end", () => {
+  const names = Object.keys(emailFixtures).filter((n) => n !== "replyToAlias") as EmailFixtureName[];
+  for (const name of names) {
+    it(`accepts ${name} and records its metadata`, async () => {
+      const sd = await seedSubdomain({ routing: autoReplyAll });
+      const f = fixture(name, sd.domain);
+      const from = `${unique("c")}@customer.example`;
+      expect(await deliver(f.raw, { from, to: `hello@${sd.domain}` })).toEqual({
+        rejected: null,
+        error: null,
+      });
+      expect((await settledRow(sd.accountId, f.messageId)).action).toMatch(/canned_reply|automatic_mail/);
+    });
+  }
+});
+
+describe("privacy", () => {
+  afterAll(() => vi.restoreAllMocks());
+
+  it("leaves no fixture's text in any D1 table or log line", async () => {
+    // Runs after the suites above in this file: every fixture has been through email().
+    await settle();
+    const { results: tables } = await env.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
+    ).all<{ name: string }>();
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["messages", "email_aliases", "email_subdomains"]),
+    );
+    const dump: string[] = [];
+    for (const { name } of tables) {
+      dump.push(JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results));
+    }
+    const all = dump.join("\n");
+    const canaries = [
+      ...Object.values(EMAIL_CANARIES),
+      "canary-eml-oversize",
+      "Broken order",
+      "You WIN a prize",
+    ];
+    for (const c of canaries) expect(all, c).not.toContain(c);
+    const probe = async (needle: string) =>
+      (await (await fetch(`${env.LOG_PROBE_URL}/?contains=${encodeURIComponent(needle)}`)).json()) as {
+        lines: number;
+        hits: number;
+      };
+    // The probe does see the Workers' log lines (the pipeline logs every turn).
+    expect((await probe('"service":"pipeline')).hits).toBeGreaterThan(0);
+    for (const c of canaries) expect((await probe(c)).hits, c).toBe(0);
+  });
+});
+
+it("reports its health", async () => {
+  expect(await (await exports.default.fetch("https://email.test/healthz")).json()).toEqual({ ok: true });
 });

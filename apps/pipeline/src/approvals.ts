@@ -7,6 +7,7 @@ import {
   transitionApproval,
 } from "@concierge/storage";
 import type { PipelineEnv } from "./env.ts";
+import { closeApprovalRelay } from "./relay.ts";
 
 const log = createLogger("pipeline.approvals");
 
@@ -59,6 +60,7 @@ export async function decideApproval(
     await restoreCredit(env.DB, tenantId, a.creditRef);
     await conversation(env, a).dropDraft(id);
     log.info("approval.rejected", { tenant_id: tenantId, approval_id: id });
+    await closeApprovalRelay(env, tenantId, id, "rejected", actor);
     return { ok: true, status: "rejected" };
   }
   if (!(await transitionApproval(env.DB, tenantId, id, "pending", "sending", actor)).changed) {
@@ -74,6 +76,7 @@ export async function decideApproval(
   if (result.ok) {
     await transitionApproval(env.DB, tenantId, id, "sending", "sent", actor, { unexpiredOnly: false });
     log.info("approval.sent", { tenant_id: tenantId, approval_id: id, edited: decision.action === "edit" });
+    await closeApprovalRelay(env, tenantId, id, decision.action === "edit" ? "edited" : "approved", actor);
     return { ok: true, status: "sent" };
   }
   if (result.retryable) {
@@ -84,6 +87,7 @@ export async function decideApproval(
   await transitionApproval(env.DB, tenantId, id, "sending", "failed", null, { unexpiredOnly: false });
   await restoreCredit(env.DB, tenantId, a.creditRef);
   await conversation(env, a).dropDraft(id);
+  await closeApprovalRelay(env, tenantId, id, "failed", null);
   return errorBody("send_failed", `The message could not be delivered: ${result.reason}`);
 }
 
@@ -100,6 +104,7 @@ export async function expireApprovals(env: PipelineEnv, now = Date.now()): Promi
       if (!t.changed) continue;
       await restoreCredit(env.DB, a.tenantId, a.creditRef);
       await conversation(env, a).dropDraft(a.id);
+      await closeApprovalRelay(env, a.tenantId, a.id, "expired", null);
       expired += 1;
     } catch (err) {
       log.error("approvals.expire_failed", { approval_id: a.id, ...errorFields(err) });

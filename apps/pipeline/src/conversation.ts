@@ -3,11 +3,13 @@ import { type Channel, type MessageKind, createLogger, errorBody, errorFields, n
 import type { ChatMessage } from "@concierge/ai";
 import { encryptString } from "@concierge/crypto";
 import { recordMessages } from "@concierge/storage";
-import { type HandoffPhase, type Turn, runTurn, send } from "./turn.ts";
+import { type HandoffPhase, type Turn, type TurnMessage, runTurn, send } from "./turn.ts";
 import type { PipelineEnv } from "./env.ts";
 import { openSealed, tenantKey } from "./keys.ts";
 import { maskCustomer, notifyTenant, tenantSettings } from "./notify.ts";
+import { type RelayRequest, relayId, relayItem } from "./relay.ts";
 import { type KeptReply, humanReplyWindowMs, serviceWindowMs } from "./outbound.ts";
+import { type EmailReplyContext, type EmailTurnState, replyContextOf } from "./email-turn.ts";
 
 const log = createLogger("pipeline.conversation");
 
@@ -40,10 +42,31 @@ const DEFAULTS = { idleGapMinutes: 360, handoffCooldownMinutes: 60, historyTurns
 type Timing = typeof DEFAULTS;
 /** A page that could not be delivered is tried again after this long. */
 const PAGE_RETRY_MS = 60_000;
+/**
+ * Attempts at posting an inbox item, a minute apart: within the few minutes Discord honours a
+ * message's nonce, so a retry after an unknown outcome never posts twice.
+ */
+const RELAY_ATTEMPTS = 4;
+/** What a turn did that decides its inbox item. */
+type TurnFacts = {
+  phase: HandoffPhase;
+  handoffStarted: boolean;
+  held: { approvalId: string; text: string; reasons: string[] } | null;
+};
 /** A turn that keeps failing is retried with backoff for this long, then given up (and logged). */
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
 
-export type HumanReplyInput = { text: string; actor: string; requestId: string };
+export type HumanReplyInput = {
+  text: string;
+  actor: string;
+  requestId: string;
+  /**
+   * The Discord install's choice after a person's reply: `silent` hands the conversation to the
+   * person (no automatic reply, handoff or not, until resolved or idle), `keep` leaves automatic
+   * replies as they were. Unset (dashboard): a handoff in progress goes silent.
+   */
+  afterReply?: "silent" | "keep";
+};
 export type HumanReplyResult =
   | { ok: true; providerMessageId: string | null }
   | { ok: false; error: { code: string; message: string } };
@@ -103,6 +126,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, sealed TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS drafts (
         approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS relay_queue (
+        id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
       );
       CREATE TABLE IF NOT EXISTS outbox (
         turn_id TEXT PRIMARY KEY,
@@ -224,15 +250,21 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     try {
       const turn = await this.buildTurn(thread, pending, turnId, timing);
       const key = await tenantKey(this.env, thread.tenantId);
+      const facts: TurnFacts = {
+        phase: this.handoffPhase(Date.now(), timing),
+        handoffStarted: false,
+        held: null,
+      };
       const outcome = await runTurn(this.env, turn, {
         history: await this.history(thread),
-        handoff: this.handoffPhase(Date.now(), timing),
+        handoff: facts.phase,
         attempt: Number(this.get("attempts") ?? 0),
         outboxStatus: () => this.outboxStatus(turnId),
         markSending: () => this.markOutbox(turnId, "sending"),
         markSent: (id) => this.markOutbox(turnId, "sent", id),
         markFailed: () => this.markOutbox(turnId, "failed"),
         startHandoff: () => {
+          facts.handoffStarted = true;
           this.set("handoff_since", String(Date.now()));
           // Paged once per handoff; delivered after the turn, retried until it gets through.
           this.set("page_pending", turn.conversationId);
@@ -242,7 +274,8 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
             turn_id: turnId,
           });
         },
-        holdDraft: async (approvalId, text, replyTo) => {
+        holdDraft: async (approvalId, text, replyTo, reasons) => {
+          facts.held = { approvalId, text, reasons: reasons ?? [] };
           const sealed = await encryptString(key.key, key.version, text, `${thread.key}:draft:${approvalId}`);
           this.sql.exec(
             "INSERT OR REPLACE INTO drafts (approval_id, sealed, reply_to, created_at) VALUES (?, ?, ?, ?)",
@@ -254,6 +287,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         },
         dropDraft: (approvalId) => this.dropDraft(approvalId),
         markHeld: () => this.markOutbox(turnId, "held"),
+        ...(thread.channel === "email" ? { email: this.emailState() } : {}),
         remember: (messages) => this.remember(thread, messages, timing),
         keptReply: async () => {
           const sealed = this.get("kept_reply");
@@ -272,6 +306,8 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       });
       if (outcome.kind === "retry")
         return this.retryLater(pending[0]!.accepted_at, outcome.afterMs, thread, lastSeq);
+      // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
+      await this.queueRelay(turn, facts);
       this.finishTurn(lastSeq, turnId);
     } catch (err) {
       // Purged while the turn ran (the tenant was deleted): its tables are gone, hence the failure.
@@ -284,6 +320,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       return this.retryLater(pending[0]!.accepted_at, null, thread, lastSeq);
     }
     if (this.purged) return;
+    await this.flushRelays(thread);
     await this.flushPage(thread);
     await this.afterTurn(timing);
   }
@@ -300,8 +337,11 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
           text: string;
           customerName: string | null;
           attachment?: { type: string } | null;
+          subject?: string | null;
+          email?: TurnMessage["email"];
         };
         return {
+          ...(opened.email ? { subject: opened.subject ?? null, email: opened.email } : {}),
           providerMessageId: p.provider_message_id,
           text: opened.text,
           customerName: opened.customerName,
@@ -312,7 +352,39 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         };
       }),
     );
+    const newest = messages[messages.length - 1];
+    const context = newest ? replyContextOf(newest) : null;
+    if (context) {
+      // A person's later reply (Discord, dashboard) threads under the customer's newest mail.
+      const key = await tenantKey(this.env, thread.tenantId);
+      this.set(
+        "email_ctx",
+        await encryptString(key.key, key.version, JSON.stringify(context), `${thread.key}:email`),
+      );
+    }
     return { id: turnId, thread, conversationId: this.conversationId(Date.now(), timing), messages };
+  }
+
+  /** The email reply context of the customer's newest mail, for a person's reply. */
+  private async emailContext(thread: Thread): Promise<EmailReplyContext | null> {
+    const sealed = thread.channel === "email" ? this.get("email_ctx") : null;
+    if (!sealed) return null;
+    return JSON.parse(
+      await openSealed(this.env, thread.tenantId, sealed, `${thread.key}:email`),
+    ) as EmailReplyContext;
+  }
+
+  /** Per sender and subdomain, as this object is: the auto-reply cooldown and relays done. */
+  private emailState(): EmailTurnState {
+    return {
+      lastAutoReplyAt: () => {
+        const at = this.get("last_auto_reply_at");
+        return at === null ? null : Number(at);
+      },
+      markAutoReplied: (at) => this.set("last_auto_reply_at", String(at)),
+      wasRelayed: (id) => this.get(`relayed:${id}`) !== null,
+      markRelayed: (id) => this.set(`relayed:${id}`, "1"),
+    };
   }
 
   private async timing(thread: Thread): Promise<Timing> {
@@ -335,8 +407,97 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       channel: thread.channel,
       customer: maskCustomer(thread.customerId),
       conversation: conversationId,
+      relayedTo: this.get("handoff_relayed_to"),
     });
-    if (delivered) this.sql.exec("DELETE FROM state WHERE k IN ('page_pending', 'page_attempts')");
+    if (delivered) {
+      this.sql.exec("DELETE FROM state WHERE k IN ('page_pending', 'page_attempts', 'handoff_relayed_to')");
+    }
+  }
+
+  /**
+   * What the turn calls for in the Discord inbox: the held draft, the handoff it started (or the
+   * handoff it arrived in), or, for tenants relaying everything, the message itself. Queued sealed
+   * (the text stays in this object) and posted after the turn; never fails the turn.
+   */
+  private async queueRelay(turn: Turn, facts: TurnFacts): Promise<void> {
+    const { thread } = turn;
+    // Mail the routing rules relayed is in the inbox already (email-turn.ts).
+    const messages = turn.messages.filter((m) => m.email?.route !== "relay");
+    const last = messages[messages.length - 1];
+    if (!last) return;
+    const base = {
+      thread,
+      providerMessageId: last.providerMessageId,
+      customerName: [...messages].reverse().find((m) => m.customerName)?.customerName ?? null,
+      subject: last.subject ?? null,
+      preview: messages
+        .map((m) => m.text)
+        .filter(Boolean)
+        .join("\n"),
+    };
+    const req: RelayRequest = facts.held
+      ? {
+          ...base,
+          kind: "approval",
+          approvalId: facts.held.approvalId,
+          reason: facts.held.reasons.join(","),
+          draft: facts.held.text,
+        }
+      : facts.handoffStarted || facts.phase !== "none"
+        ? { ...base, kind: "handoff", approvalId: null, reason: "handoff" }
+        : { ...base, kind: "message", approvalId: null, reason: "all" };
+    try {
+      const id = await relayId(req);
+      const key = await tenantKey(this.env, thread.tenantId);
+      const sealed = await encryptString(
+        key.key,
+        key.version,
+        JSON.stringify(req),
+        `${thread.key}:relay:${id}`,
+      );
+      this.sql.exec(
+        "INSERT OR IGNORE INTO relay_queue (id, sealed, created_at) VALUES (?, ?, ?)",
+        id,
+        sealed,
+        Date.now(),
+      );
+    } catch (err) {
+      log.error("relay.queue_failed", { ...errorFields(err), tenant_id: thread.tenantId, kind: req.kind });
+    }
+  }
+
+  private relaysQueued(): boolean {
+    return this.sql.exec("SELECT 1 FROM relay_queue LIMIT 1").toArray().length > 0;
+  }
+
+  /** Posts queued inbox items; a retryable failure waits for the next alarm, a few times. */
+  private async flushRelays(thread: Thread): Promise<void> {
+    const rows = this.sql
+      .exec<{ id: string; sealed: string; attempts: number }>("SELECT id, sealed, attempts FROM relay_queue")
+      .toArray();
+    for (const row of rows) {
+      const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, relay_id: row.id };
+      try {
+        const req = JSON.parse(
+          await openSealed(this.env, thread.tenantId, row.sealed, `${thread.key}:relay:${row.id}`),
+        ) as RelayRequest;
+        const r = await relayItem(this.env, req);
+        if (r.ok && r.relayed && req.kind === "handoff" && r.channelId) {
+          this.set("handoff_relayed_to", r.channelId);
+        }
+        if (r.ok || !r.retryable || row.attempts + 1 >= RELAY_ATTEMPTS) {
+          if (!r.ok) log.error("relay.given_up", { ...fields, attempts: row.attempts + 1 });
+          this.sql.exec("DELETE FROM relay_queue WHERE id = ?", row.id);
+        } else {
+          this.sql.exec("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", row.id);
+        }
+      } catch (err) {
+        if (this.purged) return;
+        log.error("relay.flush_failed", { ...errorFields(err), ...fields });
+        this.sql.exec("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", row.id);
+        this.sql.exec("DELETE FROM relay_queue WHERE id = ? AND attempts >= ?", row.id, RELAY_ATTEMPTS);
+      }
+    }
   }
 
   private async remember(thread: Thread, messages: ChatMessage[], timing?: Timing): Promise<void> {
@@ -387,7 +548,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     if (!thread || !row) return { ok: false, retryable: false, reason: "The draft is no longer here." };
     const text = editedText ?? (await this.readDraft(approvalId))!;
     this.markOutbox(outboxId, "sending");
-    const result = await send(this.env, thread, text, row.reply_to);
+    const result = await send(this.env, thread, text, row.reply_to, {
+      email: { context: await this.emailContext(thread), automatic: false },
+    });
     if (!result.ok && result.unknown) {
       // Possibly delivered: treat as sent (never twice), and say so in the logs.
       log.warn("approval.send_outcome_unknown", { tenant_id: thread.tenantId, approval_id: approvalId });
@@ -452,7 +615,10 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       return { ok: true, providerMessageId: row.id };
     }
     this.markOutbox(outboxId, "sending");
-    const result = await send(this.env, thread, input.text, undefined, { humanAgent });
+    const result = await send(this.env, thread, input.text, undefined, {
+      humanAgent,
+      email: { context: await this.emailContext(thread), automatic: false },
+    });
     if (!result.ok && result.unknown) {
       // Possibly delivered: never sent a second time, even if the person clicks again.
       log.warn("human_reply.send_outcome_unknown", fields);
@@ -487,7 +653,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       );
     }
     this.markOutbox(outboxId, "sent", result.providerMessageId);
-    if (this.get("handoff_since") !== null) {
+    const silence =
+      input.afterReply === "silent" || (input.afterReply === undefined && this.get("handoff_since") !== null);
+    if (silence) {
       // A handoff that began at the epoch is past any cooldown: silent, until resolved or idle.
       this.set("handoff_since", "0");
       this.sql.exec("DELETE FROM state WHERE k IN ('page_pending', 'page_attempts')");
@@ -573,6 +741,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", turnId);
     this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq', 'kept_reply')");
+    this.sql.exec("DELETE FROM state WHERE k LIKE 'relayed:%'");
   }
 
   private async retryLater(
@@ -606,7 +775,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       if ((await this.ctx.storage.getAlarm()) === null) {
         await this.arm(Date.now() + Number(this.get("wait_ms") ?? 0));
       }
-    } else if (this.get("page_pending")) {
+    } else if (this.get("page_pending") || this.relaysQueued()) {
       await this.arm(Date.now() + PAGE_RETRY_MS);
     } else {
       const last = Number(this.get("last_activity_at") ?? Date.now());
@@ -623,6 +792,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     const thread = this.thread();
     if (!thread) return this.prune();
     const timing = await this.timing(thread);
+    await this.flushRelays(thread);
     await this.flushPage(thread);
     const last = Number(this.get("last_activity_at") ?? 0);
     const idleAt = last + timing.idleGapMinutes * 60_000;
@@ -630,7 +800,7 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       this.sql.exec("DELETE FROM history");
       this.sql.exec("DELETE FROM state WHERE k = 'handoff_since'");
     }
-    if (this.get("page_pending")) await this.arm(Date.now() + PAGE_RETRY_MS);
+    if (this.get("page_pending") || this.relaysQueued()) await this.arm(Date.now() + PAGE_RETRY_MS);
     else if (Date.now() < idleAt) await this.arm(idleAt);
     this.prune();
   }

@@ -42,6 +42,29 @@ import {
 } from "@concierge/storage";
 import { type Decision, type DecisionResult, decideApproval, readApprovalDraft } from "./approvals.ts";
 import { embedRules, matchTurn } from "./reply-rules.ts";
+import {
+  type AliasReply,
+  type AliasReplyResult,
+  type EmailOutcome,
+  type EmailRouteInfo,
+  type ForwardRequest,
+  type ForwardResult,
+  emailRoute,
+  forwardEmail,
+  recordEmailOutcome,
+  replyViaAlias,
+} from "./email-ingest.ts";
+import {
+  type DiscordGuild,
+  type DiscordRules,
+  type DiscordStatus,
+  discordAccounts,
+  discordDomains,
+  discordGuild,
+  discordRules,
+  discordStatus,
+} from "./discord-commands.ts";
+import { type RelayActionResult, type RelayState, relayAction, relayState } from "./discord-actions.ts";
 import * as v from "valibot";
 import type { AcceptInput, HumanReplyResult } from "./conversation.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -53,6 +76,33 @@ import {
   connectInstagram,
 } from "./instagram-connect.ts";
 import { type AiPreview, previewAiReply } from "./preview.ts";
+import {
+  type CompleteInstall,
+  type DiscordSettingsInput,
+  type DiscordSetup,
+  completeDiscordInstall,
+  getDiscordSetup,
+  saveDiscordSettings,
+  uninstallDiscord,
+} from "./discord-install.ts";
+import {
+  type RoutingTest,
+  type SubdomainView,
+  addForwardAddress,
+  createEmailSubdomain,
+  deleteEmailSubdomain,
+  deleteForwardAddress,
+  getRouting,
+  listAddresses,
+  listSubdomains,
+  resendForwardVerification,
+  retryEmailSubdomain,
+  saveRouting,
+  testRouting,
+  verifyForwardAddress,
+} from "./email-config.ts";
+import type { EmailFacts, EmailRouting } from "@concierge/rules";
+import type { ForwardAddress } from "@concierge/storage";
 import { type NewTenant, createTenant, deleteTenant } from "./tenant-lifecycle.ts";
 import {
   type ConnectWhatsAppInput,
@@ -67,7 +117,8 @@ const log = createLogger("pipeline");
 const HumanReplySchema = v.object({
   tenantId: v.pipe(v.string(), v.minLength(1)),
   accountId: v.pipe(v.string(), v.minLength(1)),
-  customerId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  // Phone numbers and page-scoped ids, or an email address (up to 320 characters).
+  customerId: v.pipe(v.string(), v.minLength(1), v.maxLength(320)),
   // WhatsApp's limit for a text body.
   text: v.pipe(
     v.string(),
@@ -368,6 +419,11 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
 
   /** Deletes one of the tenant's channel accounts and drops it from this isolate's caches. */
   async disconnectAccount(tenantId: string, accountId: string): Promise<RpcResult<object>> {
+    // An email subdomain has its Cloudflare route to remove first, wherever it is removed from.
+    const account = await getChannelAccount(this.env.DB, String(accountId));
+    if (account?.tenantId === tenantId && account.channel === "email") {
+      return deleteEmailSubdomain(this.env, tenantId, accountId);
+    }
     return disconnectAccount(this.env, tenantId, accountId);
   }
 
@@ -438,6 +494,172 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
     return decideApproval(this.env, tenantId, approvalId, decision, actor);
   }
 
+  /** Dashboard, after Discord's bot authorization: the code exchanged, the guild recorded. */
+  async completeDiscordInstall(
+    tenantId: string,
+    input: CompleteInstall,
+  ): Promise<RpcResult<{ guildId: string; guildName: string | null }>> {
+    return completeDiscordInstall(this.env, tenantId, input);
+  }
+
+  /** Dashboard: the install, and the guild's text channels and roles to choose from. */
+  async getDiscordSetup(tenantId: string): Promise<DiscordSetup> {
+    return getDiscordSetup(this.env, tenantId);
+  }
+
+  async saveDiscordSettings(tenantId: string, input: DiscordSettingsInput): Promise<RpcResult<object>> {
+    return saveDiscordSettings(this.env, tenantId, input);
+  }
+
+  /** The bot leaves the tenant's guild and the install is deleted. */
+  async uninstallDiscord(tenantId: string): Promise<RpcResult<object>> {
+    return uninstallDiscord(this.env, tenantId);
+  }
+
+  /** Discord interactions: the tenant a guild belongs to, its staff role and locale. */
+  async discordGuild(guildId: string): Promise<RpcResult<DiscordGuild>> {
+    return discordGuild(this.env, guildId);
+  }
+
+  /** /status: channels and their health, credits, AI and persona, pending approvals. */
+  async discordStatus(tenantId: string): Promise<RpcResult<DiscordStatus>> {
+    return discordStatus(this.env, tenantId);
+  }
+
+  /** /domains: the email subdomains and their state. */
+  async discordDomains(tenantId: string) {
+    return discordDomains(this.env, tenantId);
+  }
+
+  /** /rules' autocomplete: the accounts customers write to. */
+  async discordAccounts(tenantId: string) {
+    return discordAccounts(this.env, tenantId);
+  }
+
+  /** /rules: one account's reply rules, in the order they are tried. */
+  async discordRules(tenantId: string, accountRef: string): Promise<RpcResult<DiscordRules>> {
+    return discordRules(this.env, tenantId, accountRef);
+  }
+
+  /** Whether an inbox item is still open, and who handled it if not. */
+  async relayState(tenantId: string, relayId: string): Promise<RpcResult<RelayState>> {
+    return relayState(this.env, tenantId, relayId);
+  }
+
+  /**
+   * A person's Reply, Approve or Drop on an inbox item, once: a second action on a handled item
+   * is `already_handled` with who handled it.
+   */
+  async relayAction(
+    tenantId: string,
+    relayId: string,
+    action: unknown,
+    actor: unknown,
+  ): Promise<RelayActionResult> {
+    return relayAction(this.env, tenantId, relayId, action, actor);
+  }
+
+  /** email-inbound: who owns a subdomain, whether it takes mail, its routing and forward targets. */
+  async emailRoute(domain: string): Promise<RpcResult<{ route: EmailRouteInfo | null }>> {
+    return emailRoute(this.env, domain);
+  }
+
+  /** email-inbound: the metadata row of mail handled without a send (dropped, rejected). */
+  async recordEmailOutcome(input: EmailOutcome): Promise<RpcResult<object>> {
+    return recordEmailOutcome(this.env, input);
+  }
+
+  /** email-inbound: forwards a mail to a verified address behind a fresh reverse alias. */
+  async forwardEmail(input: ForwardRequest): Promise<ForwardResult> {
+    return forwardEmail(this.env, input);
+  }
+
+  /** email-inbound: a reply to a reverse alias goes back to the original sender, threaded. */
+  async replyViaAlias(input: AliasReply): Promise<AliasReplyResult> {
+    return replyViaAlias(this.env, input);
+  }
+
+  /**
+   * Email subdomains (dashboard): create one (`acme` → acme.<EMAIL_DOMAIN>) and provision its
+   * Cloudflare Email Routing; a Cloudflare refusal leaves it `failed` with the reason, for Retry.
+   */
+  async createEmailSubdomain(
+    tenantId: string,
+    name: string,
+  ): Promise<RpcResult<{ subdomain: SubdomainView }>> {
+    return createEmailSubdomain(this.env, tenantId, name);
+  }
+
+  async retryEmailSubdomain(
+    tenantId: string,
+    accountId: string,
+  ): Promise<RpcResult<{ subdomain: SubdomainView }>> {
+    return retryEmailSubdomain(this.env, tenantId, accountId);
+  }
+
+  /** Removes the Cloudflare rule first, then the rows (the channel account cascades). */
+  async deleteEmailSubdomain(tenantId: string, accountId: string): Promise<RpcResult<object>> {
+    return deleteEmailSubdomain(this.env, tenantId, accountId);
+  }
+
+  async listEmailSubdomains(tenantId: string): Promise<SubdomainView[]> {
+    return listSubdomains(this.env, tenantId);
+  }
+
+  /** Adds a forward address and emails it a single-use verification link (7 days). */
+  async addForwardAddress(
+    tenantId: string,
+    address: string,
+  ): Promise<RpcResult<{ address: ForwardAddress; sent: boolean }>> {
+    return addForwardAddress(this.env, tenantId, address);
+  }
+
+  async resendForwardVerification(tenantId: string, id: string): Promise<RpcResult<{ sent: boolean }>> {
+    return resendForwardVerification(this.env, tenantId, id);
+  }
+
+  /** Refused (`address_in_use`) while a routing rule forwards to it. */
+  async deleteForwardAddress(tenantId: string, id: string): Promise<RpcResult<object>> {
+    return deleteForwardAddress(this.env, tenantId, id);
+  }
+
+  async listForwardAddresses(tenantId: string): Promise<ForwardAddress[]> {
+    return listAddresses(this.env, tenantId);
+  }
+
+  /** The public verification link: `verified`, `expired` or `invalid` (unknown or already used). */
+  async verifyForwardAddress(
+    token: string,
+  ): Promise<{ ok: true; status: "verified" | "expired" | "invalid"; address?: string }> {
+    return verifyForwardAddress(this.env, token);
+  }
+
+  async getEmailRouting(
+    tenantId: string,
+    accountId: string,
+  ): Promise<RpcResult<{ routing: EmailRouting; version: number; domain: string }>> {
+    return getRouting(this.env, tenantId, accountId);
+  }
+
+  /** Validated, forward targets must be confirmed addresses, and `version` refuses a stale edit. */
+  async saveEmailRouting(
+    tenantId: string,
+    accountId: string,
+    routing: unknown,
+    version: number,
+  ): Promise<RpcResult<{ routing: EmailRouting; version: number }>> {
+    return saveRouting(this.env, tenantId, accountId, routing, version);
+  }
+
+  /** The routing test panel: a pasted raw email (≤ 1 MiB) or typed facts → the winning rule. */
+  async testEmailRouting(
+    tenantId: string,
+    accountId: string,
+    input: { raw: string } | EmailFacts,
+  ): Promise<RpcResult<RoutingTest>> {
+    return testRouting(this.env, tenantId, accountId, input);
+  }
+
   private async accept(m: InboundMessage): Promise<IngestStatus> {
     const target = await configCache(this.env).ingestTargets.get(`${m.channel}:${m.accountExternalId}`, () =>
       findIngestTarget(this.env.DB, m.channel, m.accountExternalId),
@@ -468,6 +690,8 @@ export class PipelineEntrypoint extends WorkerEntrypoint<PipelineEnv> {
         // The media handle and the tapped button's id are the customer's too: sealed, never in D1.
         attachment: m.attachment ?? null,
         replyId: m.replyId ?? null,
+        // Email's routing decision and threading ids: what a reply needs, sealed with the subject.
+        email: m.email ?? null,
       }),
       thread,
     );

@@ -18,7 +18,14 @@ export function maskCustomer(id: string): string {
 }
 
 export type Notice =
-  | { kind: "handoff"; channel: string; customer: string; conversation: string }
+  | {
+      kind: "handoff";
+      channel: string;
+      customer: string;
+      conversation: string;
+      /** The Discord channel the handoff's inbox item went to: the page does not repeat it there. */
+      relayedTo?: string | null;
+    }
   | { kind: "low_balance"; balance: number };
 
 /**
@@ -52,7 +59,8 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
         ]
       : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
   let delivered = true;
-  if (settings.notifyDiscordChannelId) {
+  const relayedTo = notice.kind === "handoff" ? notice.relayedTo : null;
+  if (settings.notifyDiscordChannelId && settings.notifyDiscordChannelId !== relayedTo) {
     const r = await postDiscordMessage(
       { baseUrl: env.DISCORD_API_BASE_URL, botToken: env.DISCORD_BOT_TOKEN },
       settings.notifyDiscordChannelId,

@@ -12,6 +12,8 @@ import { configCache } from "./config-cache.ts";
 import type { RpcResult } from "./entrypoint.ts";
 import type { PipelineEnv } from "./env.ts";
 import { forgetTenantKeys } from "./keys.ts";
+import { leaveTenantGuild } from "./discord-install.ts";
+import { removeTenantEmailRoutes } from "./email-config.ts";
 
 const log = createLogger("pipeline.tenants");
 
@@ -82,6 +84,9 @@ export async function deleteTenant(
     rows += await forgetTenantThreads(env.DB, tenantId, page);
     conversations += page.length;
   }
+  // The bot leaves the tenant's Discord server before its install row goes (best effort).
+  await leaveTenantGuild(env, tenantId);
+  await removeTenantEmailRoutes(env, tenantId);
   const removed = await deleteTenantRows(env.DB, tenantId);
   rows += removed.rows;
   forgetTenantKeys(tenantId);

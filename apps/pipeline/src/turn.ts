@@ -1,6 +1,6 @@
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { type SendResult, sendRetryDelayMs, sendWhatsAppText } from "@concierge/channels";
-import { type MessageKind, createLogger } from "@concierge/core";
+import { type InboundEmail, type MessageKind, createLogger } from "@concierge/core";
 import {
   type MessageMeta,
   createApproval,
@@ -16,6 +16,14 @@ import { matchTurn } from "./reply-rules.ts";
 import { type KeptReply, markRead, sendInstagram, whatsappTarget } from "./outbound.ts";
 import { matchReply } from "@concierge/rules";
 import { customerContent, matchText } from "./turn-content.ts";
+import {
+  type EmailReplyContext,
+  type EmailTurnState,
+  autoReplyBlock,
+  relayEmails,
+  replyContextOf,
+  sendEmailReply,
+} from "./email-turn.ts";
 
 const log = createLogger("pipeline.turn");
 
@@ -28,6 +36,9 @@ export type TurnMessage = {
   hasAttachment: boolean;
   /** The provider's media type (image, sticker, …) when a file came with it. */
   attachmentType: string | null;
+  /** Email only: the subject (sealed like the text) and the ingress's routing and threading ids. */
+  subject?: string | null;
+  email?: InboundEmail | null;
 };
 
 /** A burst of buffered messages from one customer, answered once. Lives only in memory. */
@@ -47,8 +58,8 @@ export type TurnContext = {
   markFailed(): void;
   /** The AI asked for a person: start the holding pattern (and page the tenant, once). */
   startHandoff(): void;
-  /** Keeps a draft (encrypted) until a person approves, edits or rejects it. */
-  holdDraft(approvalId: string, text: string, replyTo: string): Promise<void>;
+  /** Keeps a draft (encrypted) until a person approves, edits or rejects it; `reasons`: why held. */
+  holdDraft(approvalId: string, text: string, replyTo: string, reasons?: string[]): Promise<void>;
   dropDraft(approvalId: string): Promise<void>;
   markHeld(): void;
   remember(messages: ChatMessage[]): Promise<void>;
@@ -56,6 +67,8 @@ export type TurnContext = {
   keptReply(): Promise<KeptReply | null>;
   /** Keeps the reply, sealed, for the next attempt; the turn's end forgets it. */
   keepReply(reply: KeptReply): Promise<void>;
+  /** Email threads only: relays done, and when the last automatic reply went. */
+  email?: EmailTurnState;
 };
 
 export type TurnOutcome = { kind: "done" } | { kind: "retry"; afterMs: number | null };
@@ -67,7 +80,16 @@ type Plan =
   | { kind: "canned"; text: string; ruleId: string }
   | ({ kind: "ai"; ruleId: string | null } & AiPlan);
 
-async function plan(env: PipelineEnv, turn: Turn, handoff: HandoffPhase): Promise<Plan> {
+async function plan(
+  env: PipelineEnv,
+  turn: Turn,
+  handoff: HandoffPhase,
+  email?: EmailTurnState,
+): Promise<Plan> {
+  if (email) {
+    const blocked = autoReplyBlock(turn.messages, email);
+    if (blocked) return { kind: "none", action: blocked, ruleId: null };
+  }
   // During a handoff no rule talks over the human: first the holding voice, then silence.
   if (handoff === "silent") return { kind: "none", action: "handoff_silent", ruleId: null };
   // Nothing we could read (a poll, an edit, a type Meta does not pass on): no rule can answer it
@@ -104,9 +126,11 @@ export async function send(
   thread: Thread,
   text: string,
   replyTo?: string,
-  opts: { humanAgent?: boolean } = {},
+  opts: { humanAgent?: boolean; email?: { context: EmailReplyContext | null; automatic: boolean } } = {},
 ): Promise<SendResult> {
   switch (thread.channel) {
+    case "email":
+      return sendEmailReply(env, thread, text, opts.email);
     case "whatsapp":
       return sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo);
     case "instagram":
@@ -128,12 +152,20 @@ export async function send(
  * The outbox makes a retry safe: a turn whose send may already have reached the provider is never
  * sent (or generated, or charged) again. Metadata is written once, when the outcome is known.
  */
-export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): Promise<TurnOutcome> {
+export async function runTurn(env: PipelineEnv, whole: Turn, ctx: TurnContext): Promise<TurnOutcome> {
+  let turn = whole;
+  if (ctx.email) {
+    // Mail routed to the Discord inbox is relayed, not answered; the rest goes to the reply rules.
+    const relayed = await relayEmails(env, turn, ctx.email);
+    if (relayed.kind === "retry") return { kind: "retry", afterMs: null };
+    if (relayed.messages.length === 0) return { kind: "done" };
+    turn = { ...turn, messages: relayed.messages };
+  }
   const { thread } = turn;
   const kept = await ctx.keptReply();
   const p: Plan = kept
     ? { kind: "kept", reply: kept, ruleId: kept.ruleId }
-    : await plan(env, turn, ctx.handoff);
+    : await plan(env, turn, ctx.handoff, ctx.email);
   const meta = (direction: "inbound" | "outbound", action: string, providerMessageId: string, at: number) =>
     ({
       tenantId: thread.tenantId,
@@ -210,7 +242,12 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     if (ai.hold) {
       const approvalId = `apr_${turn.id.replace(/\W/g, "")}_${await shortHash(thread.key)}`;
       try {
-        await ctx.holdDraft(approvalId, ai.text, turn.messages[turn.messages.length - 1]!.providerMessageId);
+        await ctx.holdDraft(
+          approvalId,
+          ai.text,
+          turn.messages[turn.messages.length - 1]!.providerMessageId,
+          ai.hold,
+        );
         await createApproval(env.DB, {
           id: approvalId,
           tenantId: thread.tenantId,
@@ -247,7 +284,9 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
   const { text, action, creditRef, handoff } = reply;
 
   ctx.markSending();
-  const result = await send(env, thread, text, last.providerMessageId);
+  const result = await send(env, thread, text, last.providerMessageId, {
+    email: { context: replyContextOf(last), automatic: true },
+  });
   await receipt;
   if (!result.ok && result.unknown) {
     // The provider may have delivered it: never send again, keep the credit, say so in the logs.
@@ -285,6 +324,7 @@ export async function runTurn(env: PipelineEnv, turn: Turn, ctx: TurnContext): P
     return { kind: "done" };
   }
   ctx.markSent(result.providerMessageId);
+  ctx.email?.markAutoReplied(Date.now());
   if (handoff) ctx.startHandoff();
   await recordMessages(env.DB, [
     ...inbound(action),

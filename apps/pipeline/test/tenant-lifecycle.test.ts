@@ -8,7 +8,14 @@ import {
   grantCredits,
   recordPersonaVerdict,
   savePersona,
+  updateDiscordSettings,
 } from "@concierge/storage";
+import {
+  discordInstallCode,
+  discordRecords,
+  newDiscordGuild,
+  textChannel,
+} from "@concierge/testing/discord-sandbox";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import { tenantId as demoTenantId, inboundText, newAccount, pipeline } from "./helpers.ts";
@@ -112,6 +119,19 @@ async function busyTenant(canary: string) {
   )
     .bind(`hash-${tid}`, `u_${tid}`, tid, "csrf", Date.now(), Date.now() + 3600_000)
     .run();
+  // The Discord bot in a server of the tenant's, relaying every message to its inbox channel.
+  const guild = await newDiscordGuild(env.SANDBOX_URL);
+  const redirectUri = "https://dashboard.example/admin/discord/callback";
+  const code = await discordInstallCode(env.SANDBOX_URL, guild.id, redirectUri);
+  expect(await pipeline.completeDiscordInstall(tid, { code, redirectUri, actor: null })).toMatchObject({
+    ok: true,
+  });
+  await updateDiscordSettings(env.DB, tid, {
+    inboxChannelId: textChannel(guild),
+    staffRoleId: null,
+    relayMode: "all",
+    afterHumanReply: "silent",
+  });
 
   const send = (customer: string, text: string) =>
     pipeline.ingest([inboundText(account.externalId, customer, `${text} ${canary}`)]);
@@ -126,6 +146,15 @@ async function busyTenant(canary: string) {
   await vi.waitUntil(async () => (await pipeline.listApprovals(tid)).length === 1, { timeout: 8000 });
   await vi.waitUntil(async () => (await messageRows(account.id)) === 5, { timeout: 8000 });
   expect(await creditBalance(env.DB, tid)).toBe(8);
+  await vi.waitUntil(
+    async () =>
+      (await env.DB.prepare(
+        "SELECT COUNT(*) AS n FROM discord_relays WHERE tenant_id = ? AND discord_message_id IS NOT NULL",
+      )
+        .bind(tid)
+        .first<{ n: number }>())!.n === 3,
+    { timeout: 8000 },
+  );
 
   // A message still pending (its turn 30 s away) in a conversation that has metadata already.
   expect(await pipeline.saveReplyConfig(tid, account.id, rulesFor(30))).toMatchObject({ ok: true });
@@ -137,7 +166,7 @@ async function busyTenant(canary: string) {
   const threads = [canned, ai, held].map((c) =>
     env.CONVERSATIONS.idFromName(conversationKey(tid, account.id, c)),
   );
-  return { tid, account, customers: { canned, ai, held }, threads };
+  return { tid, account, customers: { canned, ai, held }, threads, guild };
 }
 
 describe("createTenant", () => {
@@ -206,7 +235,7 @@ describe("deleteTenant", () => {
     await vi.waitUntil(async () => (await messageRows(demoAccount.id)) === 2);
     const demoBalance = await creditBalance(env.DB, demoTenantId);
 
-    const { tid, account, customers, threads } = await busyTenant(canary);
+    const { tid, account, customers, threads, guild } = await busyTenant(canary);
     const demoThread = env.CONVERSATIONS.idFromName(
       conversationKey(demoTenantId, demoAccount.id, demoCustomer),
     );
@@ -226,6 +255,8 @@ describe("deleteTenant", () => {
       "approvals",
       "users",
       "sessions",
+      "discord_installs",
+      "discord_relays",
     ]) {
       expect(
         before[table]!.some((r) => JSON.stringify(r).includes(tid)),
@@ -243,8 +274,11 @@ describe("deleteTenant", () => {
     expect(result).toMatchObject({ ok: true, deleted: { conversations: 3 } });
     if (!result.ok) return;
     // tenant, key, account, reply config, persona, credit lot, user, session: 1 each; 5 message rows;
-    // 3 ledger rows (the grant, the AI reply, the held draft); 1 approval.
-    expect(result.deleted.rows).toBe(17);
+    // 3 ledger rows (the grant, the AI reply, the held draft); 1 approval; the Discord install and
+    // its 3 relayed items.
+    expect(result.deleted.rows).toBe(21);
+    // The bot left the tenant's Discord server.
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).toContain(guild.id);
 
     // D1: not one row anywhere names the tenant, its account, its customers or its user, and
     // every other row is exactly as it was.

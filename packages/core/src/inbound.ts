@@ -27,6 +27,29 @@ export const AttachmentSchema = v.object({
 });
 export type Attachment = v.InferOutput<typeof AttachmentSchema>;
 
+/** RFC 5322 Message-IDs as they appear in headers, angle brackets included. */
+const MessageIdSchema = v.pipe(v.string(), v.minLength(3), v.maxLength(998), v.regex(/^<[^<>\s]+>$/));
+
+/**
+ * What the email ingress decided and what a threaded reply needs. Ids and addresses only: the
+ * subject and text travel in the message's own fields and are sealed with them.
+ */
+export const InboundEmailSchema = v.object({
+  /** The routing action that sent it into the pipeline. */
+  route: v.picklist(["auto_reply", "relay"]),
+  /** The routing rule that won; null when the default action applied. */
+  ruleId: v.nullable(v.pipe(v.string(), v.maxLength(64))),
+  /** RFC 3834: automatic mail (vacation replies, bounces, lists) is never answered automatically. */
+  automatic: v.boolean(),
+  automaticReason: v.nullable(v.pipe(v.string(), v.maxLength(64))),
+  /** The envelope recipient: the address on the subdomain the customer wrote to. */
+  to: v.pipe(v.string(), v.minLength(3), v.maxLength(320)),
+  inReplyTo: v.nullable(MessageIdSchema),
+  /** The References chain, capped: the newest 20 ids are enough to thread. */
+  references: v.pipe(v.array(MessageIdSchema), v.maxLength(20)),
+});
+export type InboundEmail = v.InferOutput<typeof InboundEmailSchema>;
+
 /**
  * One customer message, the same shape for every channel. Ingress Workers produce it; the pipeline
  * is the only consumer. It crosses the service binding in memory and is never persisted as-is.
@@ -54,6 +77,8 @@ export const InboundMessageSchema = v.object({
   providerType: v.optional(v.pipe(v.string(), v.maxLength(64))),
   /** The id or payload the business gave the button or list row the customer tapped. */
   replyId: v.optional(v.pipe(v.string(), v.maxLength(512))),
+  /** Email only: the routing decision and threading ids. */
+  email: v.optional(InboundEmailSchema),
 });
 export type InboundMessage = v.InferOutput<typeof InboundMessageSchema>;
 

@@ -2,3 +2,4 @@ export * from "./aes.ts";
 export * from "./encoding.ts";
 export * from "./hmac.ts";
 export * from "./signed-request.ts";
+export * from "./ed25519.ts";

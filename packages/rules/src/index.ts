@@ -1,2 +1,3 @@
 export * from "./reply-rules.ts";
 export * from "./risk.ts";
+export * from "./email-routing.ts";

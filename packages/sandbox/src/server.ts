@@ -10,8 +10,18 @@ import {
   preview,
   statusPayload,
 } from "./customer.ts";
-import { FakeDiscord } from "./discord.ts";
+import { type CloudflareFault, FakeCloudflare } from "./cloudflare.ts";
+import { discordRoute, FakeDiscord } from "./discord.ts";
+import { FakeDiscordInteractions } from "./discord-interactions.ts";
+import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { FakeOutbox } from "./outbox.ts";
+import {
+  type EmailHandlerTarget,
+  buildCustomerEmail,
+  deliverToEmailHandler,
+  emailPage,
+  outboxView,
+} from "./email-page.ts";
 import { FakeGraph, type Fault } from "./graph.ts";
 import { FakeInstagram, type InstagramFault, isSendApiBody } from "./instagram.ts";
 import { instagramCustomerPage, sendAsInstagramCustomer } from "./instagram-page.ts";
@@ -33,11 +43,25 @@ export type SandboxOptions = {
   graphToken?: string | null;
   /** The bot token the fake Discord API expects; null accepts any. */
   discordToken?: string | null;
+  /** The API token the fake Cloudflare API expects; null accepts any. */
+  cloudflareToken?: string | null;
+  /** The Discord application's OAuth2 client the fake code exchange expects; null accepts any. */
+  discordClientId?: string | null;
+  discordClientSecret?: string | null;
+  /** The Discord application whose interactions the sandbox signs (defaults: the test application). */
+  discordApplicationId?: string;
+  discordInteractionsPrivateKey?: string;
+  /** Where pressed buttons are posted: discord-interactions' POST /interactions. */
+  discordInteractionsUrl?: string;
   /** The Google OAuth client the fake Google expects; null accepts any. */
   googleClientId?: string | null;
   googleClientSecret?: string | null;
   /** The Facebook app id the fake Facebook Login expects (its secret is `appSecret`); null accepts any. */
   facebookAppId?: string | null;
+  /** Where "email as a customer" delivers: email-inbound's local email() trigger. */
+  emailHandler?: EmailHandlerTarget;
+  /** The email page's default To (an address on the demo subdomain). */
+  emailDemoAddress?: string;
   /** Phone numbers shown on the customer page. */
   phoneNumbers?: { id: string; display: string; business: string }[];
 };
@@ -53,6 +77,8 @@ export type Sandbox = {
   discord: FakeDiscord;
   /** Value for DISCORD_API_BASE_URL. */
   discordBaseUrl: string;
+  /** Discord's interaction webhook, command registration and the signed button presses. */
+  discordInteractions: FakeDiscordInteractions;
   /** The fake Google OpenID provider (`oauth.google`) and Facebook Login (`oauth.facebook`). */
   oauth: FakeOAuth;
   /** Value for GOOGLE_OAUTH_BASE_URL: the issuer; discovery at /.well-known/openid-configuration. */
@@ -63,10 +89,16 @@ export type Sandbox = {
   /** Instagram sends (`/me/messages`), recorded apart from WhatsApp's. */
   instagram: FakeInstagram;
   setInstagramWebhookUrl(url: string): void;
+  /** Where the email page delivers (known once the Workers run). */
+  setEmailHandler(target: EmailHandlerTarget): void;
   /** Mail the pipeline sent (Cloudflare Email Sending's stand-in). */
   outbox: FakeOutbox;
   /** Value for the pipeline's EMAIL_OUTBOX_URL. */
   emailOutboxUrl: string;
+  /** The fake Cloudflare API (Email Routing of the subdomains). */
+  cloudflare: FakeCloudflare;
+  /** Value for CLOUDFLARE_API_BASE_URL. */
+  cloudflareBaseUrl: string;
   close(): Promise<void>;
 };
 
@@ -119,8 +151,19 @@ function reply(res: ServerResponse, r: OAuthReply): void {
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const graph = new FakeGraph(opts.graphToken ?? null);
   const ai = new FakeAi();
-  const discord = new FakeDiscord(opts.discordToken ?? null);
+  const discord = new FakeDiscord({
+    botToken: opts.discordToken ?? null,
+    clientId: opts.discordClientId ?? null,
+    clientSecret: opts.discordClientSecret ?? null,
+  });
+  const discordInteractions = new FakeDiscordInteractions(discord, {
+    applicationId: opts.discordApplicationId ?? TEST_SECRETS.discordApplicationId,
+    privateKeyHex: opts.discordInteractionsPrivateKey ?? TEST_SECRETS.discordPrivateKey,
+    botToken: opts.discordToken ?? null,
+  });
+  discordInteractions.interactionsUrl = opts.discordInteractionsUrl ?? "";
   const outbox = new FakeOutbox();
+  const cloudflare = new FakeCloudflare(opts.cloudflareToken ?? null);
   const oauth = new FakeOAuth({
     googleClientId: opts.googleClientId ?? null,
     googleClientSecret: opts.googleClientSecret ?? null,
@@ -144,6 +187,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   let webhookUrl = opts.whatsappWebhookUrl ?? "";
   const instagram = new FakeInstagram();
   let instagramWebhookUrl = opts.instagramWebhookUrl ?? "";
+  let emailHandler: EmailHandlerTarget | null = opts.emailHandler ?? null;
   const phoneNumbers = opts.phoneNumbers ?? [];
   // Meta writes the business number as digits, in metadata and in a reply's `context.from`.
   const displayDigits = (id: string) =>
@@ -158,6 +202,22 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://sandbox");
+      if (FakeCloudflare.matches(url.pathname)) {
+        const raw = req.method === "GET" ? "" : await readBody(req);
+        const r = cloudflare.handle(req.method ?? "GET", url.pathname, req.headers.authorization, raw);
+        return send(res, r.status, r.body);
+      }
+      if (url.pathname === "/__sandbox/cloudflare" && req.method === "GET") {
+        return send(res, 200, {
+          calls: cloudflare.calls,
+          rules: [...cloudflare.rules.values()],
+          dns: [...cloudflare.dns],
+        });
+      }
+      if (url.pathname === "/__sandbox/cloudflare/faults" && req.method === "POST") {
+        cloudflare.addFault(JSON.parse(await readBody(req)) as CloudflareFault);
+        return send(res, 200, { ok: true });
+      }
       const graphMatch = GRAPH_SEND.exec(url.pathname);
       if (graphMatch && req.method === "POST") {
         const raw = await readBody(req);
@@ -183,15 +243,35 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (url.pathname === "/__sandbox/email/outbox" && req.method === "GET") {
         return send(res, 200, { messages: outbox.to(url.searchParams.get("to")) });
       }
-      const discordPost = /^\/discord\/api\/v10\/channels\/([^/]+)\/messages$/.exec(url.pathname);
-      if (discordPost && req.method === "POST") {
-        const r = discord.createMessage(
-          decodeURIComponent(discordPost[1]!),
-          req.headers.authorization,
-          await readBody(req),
-        );
-        return send(res, r.status, r.body);
+      if (url.pathname === "/__sandbox/email/outbox/parsed" && req.method === "GET") {
+        return send(res, 200, { messages: await outboxView(outbox) });
       }
+      if (url.pathname === "/email" && req.method === "GET") {
+        return send(res, 200, emailPage(opts.emailDemoAddress ?? "hello@demo.cncg.email"));
+      }
+      if (url.pathname === "/api/email/send" && req.method === "POST") {
+        const m = JSON.parse(await readBody(req)) as Parameters<typeof buildCustomerEmail>[0] & {
+          raw?: string;
+        };
+        let raw: string;
+        try {
+          raw = m.raw?.trim() ? m.raw.replace(/\r?\n/g, "\r\n") : buildCustomerEmail(m).raw;
+        } catch (err) {
+          return send(res, 400, { ok: false, error: { code: "invalid", message: String(err) } });
+        }
+        return send(res, 200, await deliverToEmailHandler(emailHandler, { from: m.from, to: m.to }, raw));
+      }
+      const interactionReply = await discordInteractions.handle(
+        req.method ?? "GET",
+        url,
+        req.headers.authorization,
+        () => readBody(req),
+      );
+      if (interactionReply) return reply(res, interactionReply);
+      const discordReply = await discordRoute(discord, req.method ?? "GET", url, req.headers, () =>
+        readBody(req),
+      );
+      if (discordReply) return reply(res, discordReply);
       if (req.method === "GET") {
         const path = url.pathname;
         const query = url.searchParams;
@@ -334,8 +414,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (url.pathname === "/__sandbox/oauth/faults" && req.method === "POST") {
         return reply(res, oauth.injectFault(JSON.parse(await readBody(req))));
       }
-      if (url.pathname === "/__sandbox/discord" && req.method === "GET")
-        return send(res, 200, { messages: discord.messages });
       if (url.pathname === "/__sandbox/ai" && req.method === "GET")
         return send(res, 200, { calls: ai.calls, settings: ai.settings });
       if (url.pathname === "/__sandbox/ai" && req.method === "POST") {
@@ -390,6 +468,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         ai.reset();
         oauth.reset();
         outbox.reset();
+        discord.reset();
+        discordInteractions.reset();
+        cloudflare.reset();
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
@@ -459,6 +540,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     openAiBaseUrl: `${url}/openai/v1`,
     discord,
     discordBaseUrl: `${url}/discord/api/v10`,
+    discordInteractions,
     oauth,
     googleBaseUrl: google.issuer,
     facebookDialogBaseUrl: `${url}/facebook/v24.0`,
@@ -469,8 +551,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     setInstagramWebhookUrl: (u) => {
       instagramWebhookUrl = u;
     },
+    setEmailHandler: (t) => {
+      emailHandler = t;
+    },
     outbox,
     emailOutboxUrl: `${url}/email/outbox`,
+    cloudflare,
+    cloudflareBaseUrl: `${url}/cloudflare/client/v4`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

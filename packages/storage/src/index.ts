@@ -13,3 +13,6 @@ export * from "./credit-history.ts";
 export * from "./preferences.ts";
 export * from "./channel-connections.ts";
 export * from "./discord.ts";
+export * from "./email-routes.ts";
+export * from "./email-aliases.ts";
+export * from "./email-config.ts";

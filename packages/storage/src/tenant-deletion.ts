@@ -102,6 +102,8 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM sessions WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM users WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM discord_relays WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
     // messages.account_id has no foreign key: rows of an account deleted earlier still go.
     db
       .prepare(`DELETE FROM messages WHERE tenant_id = ? OR account_id IN (${accounts})`)

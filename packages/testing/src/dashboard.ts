@@ -173,6 +173,8 @@ export async function seedShowcase(
 export function dashboardPages(
   accountId: string,
   ruleId = "hours",
+  /** An email subdomain's account, for its routing editor (left out when there is none). */
+  emailAccountId?: string,
 ): { name: string; path: string; signedIn: boolean }[] {
   return [
     { name: "welcome", path: "/", signedIn: false },
@@ -193,5 +195,10 @@ export function dashboardPages(
     { name: "approvals", path: "/admin/approvals", signedIn: true },
     { name: "billing", path: "/admin/billing", signedIn: true },
     { name: "settings", path: "/admin/settings", signedIn: true },
+    { name: "email", path: "/admin/email", signedIn: true },
+    { name: "email-addresses", path: "/admin/email/addresses", signedIn: true },
+    ...(emailAccountId
+      ? [{ name: "email-routing", path: `/admin/email/${emailAccountId}/routing`, signedIn: true }]
+      : []),
   ];
 }

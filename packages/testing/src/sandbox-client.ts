@@ -121,3 +121,40 @@ export async function sentEmails(sandboxUrl: string, to?: string): Promise<SentE
   const r = await fetch(`${sandboxUrl}/__sandbox/email/outbox${to ? `?to=${encodeURIComponent(to)}` : ""}`);
   return ((await r.json()) as { messages: SentEmailRecord[] }).messages;
 }
+
+export type CloudflareState = {
+  calls: {
+    op: "dns" | "rule_create" | "rule_delete" | "rule_list";
+    zoneId: string;
+    body: unknown;
+    at: number;
+  }[];
+  rules: {
+    id: string;
+    zoneId: string;
+    name: string;
+    matchers: { type: string; field?: string; value?: string }[];
+    actions: { type: string; value?: string[] }[];
+  }[];
+  /** "zone/subdomain" with Email Routing enabled. */
+  dns: string[];
+};
+
+/** What the fake Cloudflare API was asked and holds now. */
+export async function cloudflareState(sandboxUrl: string): Promise<CloudflareState> {
+  return (await (await fetch(`${sandboxUrl}/__sandbox/cloudflare`)).json()) as CloudflareState;
+}
+
+/** The next `times` (default 1) calls of one operation fail with this Cloudflare error. */
+export async function injectCloudflareFault(
+  sandboxUrl: string,
+  fault: {
+    op: "dns" | "rule_create" | "rule_delete";
+    status: number;
+    code: number;
+    message: string;
+    times?: number;
+  },
+): Promise<void> {
+  await fetch(`${sandboxUrl}/__sandbox/cloudflare/faults`, { method: "POST", body: JSON.stringify(fault) });
+}

@@ -9,6 +9,14 @@ export const TEST_SECRETS = {
   metaAppSecret: "sandbox-meta-app-secret",
   whatsappVerifyToken: "sandbox-verify-token",
   discordBotToken: "sandbox-discord-bot-token",
+  // The sandbox's Discord application: it signs interactions with the private key (a raw Ed25519
+  // seed, hex); discord-interactions verifies them with the public key (DISCORD_PUBLIC_KEY).
+  discordApplicationId: "1300000000000000001",
+  discordPublicKey: "ca4b6ea489a26586aa657aac840c285df409815f522e46e2c6b2c68fa33beeda",
+  // The OAuth2 client secret of that application (its client id is the application id).
+  discordClientSecret: "sandbox-discord-client-secret",
+  discordPrivateKey: "f30e5ecd9debf1dfd279d68dd7586a505f292be41a6c044b0797987cab43828d",
+  cloudflareApiToken: "sandbox-cloudflare-api-token",
   googleClientId: "sandbox-google-client.apps.googleusercontent.com",
   googleClientSecret: "sandbox-google-client-secret",
   facebookAppId: "100000000000001",

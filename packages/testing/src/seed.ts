@@ -62,3 +62,74 @@ export async function seedDemoTenant(
     wait_seconds: overrides.waitSeconds ?? DEMO.replyConfig.wait_seconds,
   });
 }
+
+/**
+ * The demo tenant's email subdomain for `npm start` (the sandbox's /email page writes to it):
+ * active, newsletters dropped, anything about an invoice relayed to a person, the rest answered
+ * by the same canned rules as WhatsApp. Kept apart from seedDemoTenant so tests that count the
+ * demo tenant's channels are not affected.
+ */
+export const DEMO_EMAIL = {
+  accountId: "acc_demo_email",
+  name: "demo",
+  /** Matches the pipeline's default EMAIL_DOMAIN. */
+  domain: "demo.cncg.email",
+  routing: {
+    rules: [
+      {
+        id: "newsletters",
+        name: "Newsletters",
+        priority: 10,
+        when: { from: "*@news.*" },
+        action: { kind: "drop" },
+      },
+      {
+        id: "invoices",
+        name: "Invoices to a person",
+        priority: 20,
+        when: { subject: "*invoice*" },
+        action: { kind: "relay" },
+      },
+    ],
+    defaultAction: { kind: "auto_reply" },
+  },
+} as const;
+
+/** Idempotent, like seedDemoTenant (which must have run first). */
+export async function seedDemoEmail(db: D1Database, overrides: { waitSeconds?: number } = {}): Promise<void> {
+  const existing = await db
+    .prepare("SELECT id FROM channel_accounts WHERE id = ?")
+    .bind(DEMO_EMAIL.accountId)
+    .first();
+  if (!existing) {
+    await createChannelAccount(db, {
+      id: DEMO_EMAIL.accountId,
+      tenantId: DEMO.tenantId,
+      channel: "email",
+      externalId: DEMO_EMAIL.domain,
+      displayName: DEMO_EMAIL.domain,
+    });
+  }
+  const now = Date.now();
+  await db
+    .prepare(
+      `INSERT INTO email_subdomains (account_id, tenant_id, name, domain, status, routing_json, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'active', ?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET status = 'active', routing_json = excluded.routing_json,
+         updated_at = excluded.updated_at`,
+    )
+    .bind(
+      DEMO_EMAIL.accountId,
+      DEMO.tenantId,
+      DEMO_EMAIL.name,
+      DEMO_EMAIL.domain,
+      JSON.stringify(DEMO_EMAIL.routing),
+      now,
+      now,
+    )
+    .run();
+  await saveReplyConfig(db, DEMO.tenantId, DEMO_EMAIL.accountId, {
+    ...DEMO.replyConfig,
+    wait_seconds: overrides.waitSeconds ?? DEMO.replyConfig.wait_seconds,
+  });
+}

@@ -80,9 +80,19 @@ export function pipelineAuxWorker(sandboxUrl: string) {
       AI_PROVIDER: "offline",
       DISCORD_API_BASE_URL: `${sandboxUrl}/discord/api/v10`,
       DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
+      DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
+      DISCORD_CLIENT_SECRET: TEST_SECRETS.discordClientSecret,
+      EMAIL_OUTBOX_URL: `${sandboxUrl}/email/outbox`,
+      CLOUDFLARE_API_BASE_URL: `${sandboxUrl}/cloudflare/client/v4`,
+      CLOUDFLARE_ZONE_ID: TEST_CLOUDFLARE_ZONE_ID,
+      CLOUDFLARE_API_TOKEN: TEST_SECRETS.cloudflareApiToken,
+      DASHBOARD_URL: "https://dash.test",
     },
   };
 }
+
+/** The Cloudflare zone the tests provision email subdomains in (the sandbox accepts any). */
+export const TEST_CLOUDFLARE_ZONE_ID = "0000000000000000000000000000c0de";
 
 /** The pipeline's D1 database id, so a test can bind the same database to read what it wrote. */
 export function pipelineDatabaseId(): string {

@@ -1,0 +1,299 @@
+import { msg } from "@concierge/i18n";
+import { errorSummary, field, type FieldErrors, str } from "../forms.ts";
+import { type Html, html } from "../html.ts";
+import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
+import { csrfField, page, publicPage } from "../layout.ts";
+
+// The email pages: subdomains (each provisioned at Cloudflare by the pipeline), forward addresses
+// with their confirmation state, and the public page a confirmation link opens.
+
+type Subdomain = Awaited<ReturnType<Env["PIPELINE"]["listEmailSubdomains"]>>[number];
+type ForwardAddress = Awaited<ReturnType<Env["PIPELINE"]["listForwardAddresses"]>>[number];
+
+/** The platform's mail domain, as the pipeline names it (shown before any subdomain exists). */
+const EMAIL_DOMAIN = "cncg.email";
+
+const SUBDOMAIN_NOTICES: Record<string, string> = {
+  created: "em-created",
+  "created-failed": "em-created-failed",
+  retried: "em-retried",
+  deleted: "em-deleted",
+};
+
+const STATE_BADGE: Record<Subdomain["status"], string> = {
+  active: "ok",
+  provisioning: "warn",
+  failed: "danger",
+};
+
+function subdomainRow(c: AuthedCtx, s: Subdomain): Html {
+  const { t } = c;
+  const base = `/admin/email/${encodeURIComponent(s.accountId)}`;
+  return html`<tr id="subdomain-${s.accountId}">
+  <td class="account"><strong>*@${s.domain}</strong></td>
+  <td><span class="badge ${STATE_BADGE[s.status]}">${t(`em-state-${s.status}`)}</span>${
+    s.status === "failed" && s.statusError
+      ? html`<br><span class="selftest-reason">${s.statusError}</span>`
+      : null
+  }</td>
+  <td><div class="actions">
+    <a class="button secondary" href="${base}/routing">${t("em-routing-link")}</a>
+    ${
+      s.status !== "active"
+        ? html`<form class="inline" method="post" action="${base}/retry">${csrfField(c)}<button type="submit">${t("em-retry")}</button></form>`
+        : null
+    }
+    <details class="confirm">
+      <summary>${t("em-delete")}</summary>
+      <form method="post" action="${base}/delete">
+        ${csrfField(c)}
+        <p>${t("em-delete-confirm", { domain: s.domain })}</p>
+        <div><button class="danger" type="submit">${t("em-delete-submit")}</button></div>
+      </form>
+    </details>
+  </div></td>
+</tr>`;
+}
+
+async function quotaOf(c: AuthedCtx): Promise<number> {
+  const row = await c.env.DB.prepare("SELECT email_subdomain_quota AS q FROM tenants WHERE id = ?")
+    .bind(c.session.tenantId)
+    .first<{ q: number }>();
+  return row?.q ?? 0;
+}
+
+async function renderSubdomains(
+  c: AuthedCtx,
+  opts: { name?: string; errors?: FieldErrors; error?: string | null; status?: number } = {},
+): Promise<Response> {
+  const { t } = c;
+  const [subdomains, quota] = await Promise.all([
+    c.env.PIPELINE.listEmailSubdomains(c.session.tenantId),
+    quotaOf(c),
+  ]);
+  const domain = subdomains[0]?.domain.split(".").slice(1).join(".") || EMAIL_DOMAIN;
+  const noticeId = SUBDOMAIN_NOTICES[c.url.searchParams.get("done") ?? ""];
+  const table =
+    subdomains.length === 0
+      ? html`<p class="card muted">${t("em-empty")}</p>`
+      : html`<div class="table-wrap card" id="email-subdomains">
+<table>
+<caption class="sr-only">${t("em-caption")}</caption>
+<thead><tr><th scope="col">${t("em-col-domain")}</th><th scope="col">${t("em-col-state")}</th><th scope="col">${t("em-col-actions")}</th></tr></thead>
+<tbody>
+${subdomains.map((s) => subdomainRow(c, s))}
+</tbody>
+</table>
+</div>`;
+  const typed = opts.name ?? "";
+  return respond(
+    c,
+    page(c, {
+      title: t("em-title"),
+      section: "email",
+      notice: noticeId ? t(noticeId) : null,
+      error: opts.error ? t(opts.error) : null,
+      body: html`<p class="muted">${t("em-lead", { domain })}</p>
+<p class="row"><a class="button secondary" href="/admin/email/addresses">${t("em-addresses-link")}</a></p>
+${table}
+<p class="muted">${t("em-quota", { used: subdomains.length, quota })}</p>
+<section class="card">
+<h2>${t("em-create-heading")}</h2>
+${errorSummary(c, opts.errors)}
+<form method="post" action="/admin/email">
+${csrfField(c)}
+${field(c, {
+  name: "name",
+  label: t("em-create-name"),
+  value: typed,
+  hint: t("em-create-hint"),
+  error: opts.errors?.name ?? null,
+  attrs: html`autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="40"`,
+})}
+<p class="muted" id="subdomain-preview">${t("em-create-preview", { name: typed.trim().toLowerCase() || "name", domain })}</p>
+<div><button type="submit">${t("em-create-submit")}</button></div>
+</form>
+</section>`,
+    }),
+    opts.status ?? 200,
+  );
+}
+
+/** GET /admin/email: the tenant's subdomains with their state, and the form to add one. */
+export function emailPage(c: AuthedCtx): Promise<Response> {
+  return renderSubdomains(c);
+}
+
+/** POST /admin/email: creates and provisions a subdomain; a bad or taken name is 422 with the form. */
+export async function createSubdomain(c: AuthedCtx): Promise<Response> {
+  const name = str(c.form, "name");
+  const r = await c.env.PIPELINE.createEmailSubdomain(c.session.tenantId, name);
+  if (!r.ok) {
+    const known = ["invalid_name", "reserved_name", "name_taken", "quota_reached"];
+    const id = known.includes(r.error.code) ? `em-err-${r.error.code}` : "error-internal";
+    return renderSubdomains(c, { name, errors: { name: msg(id) }, status: 422 });
+  }
+  const done = r.subdomain.status === "active" ? "created" : "created-failed";
+  return redirect(`/admin/email?done=${done}#subdomain-${r.subdomain.accountId}`);
+}
+
+/** POST /admin/email/:accountId/retry: provisioning again after a failure. */
+export async function retrySubdomain(c: AuthedCtx): Promise<Response> {
+  const r = await c.env.PIPELINE.retryEmailSubdomain(c.session.tenantId, c.params.accountId ?? "");
+  if (!r.ok) notFound();
+  return redirect(`/admin/email?done=retried#subdomain-${r.subdomain.accountId}`);
+}
+
+/** POST /admin/email/:accountId/delete: Cloudflare's rule first, then the rows (pipeline). */
+export async function deleteSubdomain(c: AuthedCtx): Promise<Response> {
+  const r = await c.env.PIPELINE.deleteEmailSubdomain(c.session.tenantId, c.params.accountId ?? "");
+  if (!r.ok) {
+    if (r.error.code === "not_found") notFound();
+    return renderSubdomains(c, { error: msg("em-err-cloudflare_failed"), status: 502 });
+  }
+  return redirect("/admin/email?done=deleted");
+}
+
+// Forward addresses.
+
+const ADDRESS_NOTICES: Record<string, string> = {
+  added: "fa-added",
+  unsent: "fa-added-unsent",
+  resent: "fa-resent",
+  deleted: "fa-deleted",
+};
+
+function addressState(a: ForwardAddress): "verified" | "pending" | "expired" {
+  if (a.verifiedAt !== null) return "verified";
+  return a.tokenExpiresAt !== null && a.tokenExpiresAt > Date.now() ? "pending" : "expired";
+}
+
+function addressRow(c: AuthedCtx, a: ForwardAddress): Html {
+  const { t } = c;
+  const state = addressState(a);
+  const base = `/admin/email/addresses/${encodeURIComponent(a.id)}`;
+  const badge = state === "verified" ? "ok" : state === "pending" ? "warn" : "danger";
+  return html`<tr id="address-${a.id}">
+  <td class="account"><strong>${a.address}</strong></td>
+  <td><span class="badge ${badge}">${t(`fa-state-${state}`)}</span></td>
+  <td><div class="actions">
+    ${
+      state !== "verified"
+        ? html`<form class="inline" method="post" action="${base}/resend">${csrfField(c)}<button class="secondary" type="submit">${t("fa-resend")}</button></form>`
+        : null
+    }
+    <details class="confirm">
+      <summary>${t("fa-delete")}</summary>
+      <form method="post" action="${base}/delete">
+        ${csrfField(c)}
+        <p>${t("fa-delete-confirm", { address: a.address })}</p>
+        <div><button class="danger" type="submit">${t("fa-delete-submit")}</button></div>
+      </form>
+    </details>
+  </div></td>
+</tr>`;
+}
+
+async function renderAddresses(
+  c: AuthedCtx,
+  opts: { address?: string; errors?: FieldErrors; error?: string | null; status?: number } = {},
+): Promise<Response> {
+  const { t } = c;
+  const addresses = await c.env.PIPELINE.listForwardAddresses(c.session.tenantId);
+  const noticeId = ADDRESS_NOTICES[c.url.searchParams.get("done") ?? ""];
+  const table =
+    addresses.length === 0
+      ? html`<p class="card muted">${t("fa-empty")}</p>`
+      : html`<div class="table-wrap card" id="forward-addresses">
+<table>
+<caption class="sr-only">${t("fa-caption")}</caption>
+<thead><tr><th scope="col">${t("fa-col-address")}</th><th scope="col">${t("fa-col-state")}</th><th scope="col">${t("fa-col-actions")}</th></tr></thead>
+<tbody>
+${addresses.map((a) => addressRow(c, a))}
+</tbody>
+</table>
+</div>`;
+  return respond(
+    c,
+    page(c, {
+      title: t("fa-title"),
+      section: "email",
+      notice: noticeId ? t(noticeId) : null,
+      error: opts.error ? t(opts.error) : null,
+      body: html`<p class="muted">${t("fa-lead")}</p>
+<p class="row"><a class="button secondary" href="/admin/email">${t("er-back")}</a></p>
+${table}
+<section class="card">
+<h2>${t("fa-add-heading")}</h2>
+${errorSummary(c, opts.errors)}
+<form method="post" action="/admin/email/addresses">
+${csrfField(c)}
+${field(c, {
+  name: "address",
+  label: t("fa-add-label"),
+  type: "email",
+  value: opts.address ?? "",
+  error: opts.errors?.address ?? null,
+  attrs: html`autocomplete="email" maxlength="254"`,
+})}
+<div><button type="submit">${t("fa-add-submit")}</button></div>
+</form>
+</section>`,
+    }),
+    opts.status ?? 200,
+  );
+}
+
+/** GET /admin/email/addresses: forward addresses and whether each confirmed its link. */
+export function addressesPage(c: AuthedCtx): Promise<Response> {
+  return renderAddresses(c);
+}
+
+/** POST /admin/email/addresses: adds one and mails its confirmation link (pipeline). */
+export async function addAddress(c: AuthedCtx): Promise<Response> {
+  const address = str(c.form, "address");
+  const r = await c.env.PIPELINE.addForwardAddress(c.session.tenantId, address);
+  if (!r.ok) {
+    const known = ["invalid_email", "address_exists", "limit_reached"];
+    const id = known.includes(r.error.code) ? `fa-err-${r.error.code}` : "error-internal";
+    return renderAddresses(c, { address, errors: { address: msg(id) }, status: 422 });
+  }
+  return redirect(`/admin/email/addresses?done=${r.sent ? "added" : "unsent"}#address-${r.address.id}`);
+}
+
+/** POST /admin/email/addresses/:addressId/resend: a new link; the old one stops working. */
+export async function resendAddress(c: AuthedCtx): Promise<Response> {
+  const r = await c.env.PIPELINE.resendForwardVerification(c.session.tenantId, c.params.addressId ?? "");
+  if (!r.ok) {
+    if (r.error.code === "not_found") notFound();
+    return renderAddresses(c, { error: msg(`fa-err-${r.error.code}`), status: 409 });
+  }
+  return redirect("/admin/email/addresses?done=resent");
+}
+
+/** POST /admin/email/addresses/:addressId/delete: refused while a routing rule forwards to it. */
+export async function deleteAddress(c: AuthedCtx): Promise<Response> {
+  const r = await c.env.PIPELINE.deleteForwardAddress(c.session.tenantId, c.params.addressId ?? "");
+  if (!r.ok) {
+    if (r.error.code === "not_found") notFound();
+    return renderAddresses(c, { error: msg("fa-err-address_in_use"), status: 409 });
+  }
+  return redirect("/admin/email/addresses?done=deleted");
+}
+
+/**
+ * GET /email/verify?token=…: public (the person confirming has no account). The token is
+ * single-use; the page says plainly whether it worked, expired or is not valid.
+ */
+export async function verifyPage(c: Ctx): Promise<Response> {
+  const token = c.url.searchParams.get("token") ?? "";
+  const r = await c.env.PIPELINE.verifyForwardAddress(token);
+  const status = r.status;
+  const body = html`<h1>${c.t(`ev-title-${status}`)}</h1>
+<p>${status === "verified" ? c.t("ev-verified", { address: r.address ?? "" }) : c.t(`ev-${status}`)}</p>`;
+  return respond(
+    c,
+    publicPage(c, { title: c.t(`ev-title-${status}`), body }),
+    status === "verified" ? 200 : status === "expired" ? 410 : 404,
+  );
+}

@@ -1,0 +1,147 @@
+/** The inbox buttons (Reply, Approve, Drop) and the Reply modal. */
+import type { Translate } from "@concierge/i18n";
+import type {
+  APIEmbed,
+  APIEmbedField,
+  RESTPatchAPIWebhookWithTokenMessageJSONBody,
+} from "discord-api-types/v10";
+import type { RelayActionResult } from "pipeline/src/discord-actions.ts";
+import {
+  deferUpdate,
+  editOriginal,
+  ephemeral,
+  followUpEphemeral,
+  replyModal,
+  type Webhook,
+} from "./responses.ts";
+import type { InteractionMessage } from "./schema.ts";
+
+export type Actor = { id: string; name: string };
+type Ctx = {
+  env: Env;
+  ctx: ExecutionContext;
+  tenantId: string;
+  t: Translate;
+  webhook: Webhook;
+  actor: Actor;
+};
+type RelayAction = { kind: "reply"; text: string } | { kind: "approve" } | { kind: "drop" };
+
+/** Discord's own timestamp markup: every reader sees it in their time zone. */
+const discordTime = (ms: number) => `<t:${Math.floor(ms / 1000)}:f>`;
+
+const DONE = {
+  replied: "discord-handled-replied",
+  approved: "discord-handled-approved",
+  dropped: "discord-handled-dropped",
+} as const;
+
+const EMBED_FIELDS_MAX = 25;
+
+/**
+ * The inbox message after an action: the same embed, plus who did what and when, and no buttons,
+ * so nobody acts on it again.
+ */
+export function handledMessage(
+  t: Translate,
+  message: InteractionMessage | undefined,
+  done: Extract<RelayActionResult, { ok: true }>,
+): RESTPatchAPIWebhookWithTokenMessageJSONBody {
+  const field: APIEmbedField = {
+    name: t("discord-handled-field"),
+    value: t(DONE[done.status], { name: done.handledBy, when: discordTime(done.handledAt) }),
+  };
+  const embeds = (message?.embeds ?? []) as APIEmbed[];
+  const [first, ...rest] = embeds.length ? embeds : [{}];
+  const fields = [...(first!.fields ?? []), field].slice(-EMBED_FIELDS_MAX);
+  return { embeds: [{ ...first, fields }, ...rest], components: [] };
+}
+
+function refusal(t: Translate, code: string, message: string, channel: string | null): string {
+  switch (code) {
+    case "outside_window":
+      return t(
+        channel === "whatsapp"
+          ? "discord-outside-window-whatsapp"
+          : channel === "instagram"
+            ? "discord-outside-window-instagram"
+            : "discord-outside-window",
+      );
+    case "account_disabled":
+      return t("discord-account-disabled");
+    case "send_retryable":
+      return t("discord-send-retry");
+    case "no_draft":
+      return t("discord-no-draft");
+    case "not_found":
+      return t("discord-item-gone");
+    case "invalid_action":
+      return t("discord-empty-reply");
+    default:
+      return t("discord-action-failed", { reason: message });
+  }
+}
+
+function handledBy(t: Translate, name: string | null, at: number | null): string {
+  return name && at
+    ? t("discord-already-handled", { name, when: discordTime(at) })
+    : t("discord-already-handled-unknown");
+}
+
+/** Runs the action after Discord has its answer, then edits the message or tells the person why not. */
+async function act(c: Ctx, relayId: string, action: RelayAction, message: InteractionMessage | undefined) {
+  const { env, t, webhook } = c;
+  let channel: string | null = null;
+  try {
+    const r = await env.PIPELINE.relayAction(c.tenantId, relayId, action, c.actor);
+    if (r.ok) {
+      await editOriginal(webhook, handledMessage(t, message, r));
+      return;
+    }
+    if (r.error.code === "already_handled") {
+      await followUpEphemeral(webhook, handledBy(t, r.handledBy ?? null, r.handledAt ?? null));
+      return;
+    }
+    if (r.error.code === "outside_window") {
+      const s = await env.PIPELINE.relayState(c.tenantId, relayId);
+      channel = s.ok ? s.channel : null;
+    }
+    await followUpEphemeral(webhook, refusal(t, r.error.code, r.error.message, channel));
+  } catch {
+    await followUpEphemeral(webhook, t("discord-error"));
+  }
+}
+
+/**
+ * A button: Reply opens the modal at once; Approve and Drop are acknowledged within Discord's
+ * 3 seconds and carried out after the answer. An item already handled says by whom.
+ */
+export async function onButton(
+  c: Ctx,
+  action: "reply" | "approve" | "drop",
+  relayId: string,
+  message: InteractionMessage,
+): Promise<Response> {
+  const { env, t } = c;
+  const state = await env.PIPELINE.relayState(c.tenantId, relayId);
+  if (!state.ok) return ephemeral(t("discord-item-gone"));
+  if (state.status !== "open") return ephemeral(handledBy(t, state.handledBy, state.handledAt));
+  if (action === "reply") {
+    return replyModal(relayId, t("discord-reply-modal-title"), t("discord-reply-modal-label"));
+  }
+  if (action === "approve" && !state.hasDraft) return ephemeral(t("discord-no-draft"));
+  c.ctx.waitUntil(act(c, relayId, { kind: action }, message));
+  return deferUpdate();
+}
+
+/** The Reply modal's text goes to the customer after Discord has its answer. */
+export function onReplySubmit(
+  c: Ctx,
+  relayId: string,
+  text: string | null,
+  message: InteractionMessage | undefined,
+): Response {
+  if (!text?.trim()) return ephemeral(c.t("discord-empty-reply"));
+  c.ctx.waitUntil(act(c, relayId, { kind: "reply", text }, message));
+  return deferUpdate();
+}

@@ -1,0 +1,65 @@
+## Discord: slash command answers, inbox buttons and the reply modal. Markdown as Discord shows it.
+
+discord-guild-only = Use this in the server connected to Concierge.
+discord-not-installed = This server is not connected to Concierge. Connect it from your dashboard's Discord settings.
+discord-no-permission = Only members with the staff role or the Manage Server permission can do this.
+discord-unknown = Concierge does not know this command or button.
+discord-error = Something went wrong on our side. Try again in a moment.
+discord-item-gone = This item is no longer in the inbox.
+discord-already-handled = Already handled by { $name } { $when }.
+discord-already-handled-unknown = This item was already handled.
+discord-no-draft = There is no draft to approve on this item.
+discord-empty-reply = Write a reply of 1 to 4,000 characters.
+discord-outside-window-whatsapp = Not sent: more than 24 hours have passed since the customer's last message, so WhatsApp no longer accepts a free-form reply. The conversation reopens when the customer writes again.
+discord-outside-window-instagram = Not sent: more than 7 days have passed since the customer's last message, so Instagram no longer accepts a reply, even from a person. The conversation reopens when the customer writes again.
+discord-outside-window = Not sent: the channel no longer accepts a reply to this customer until they write again.
+discord-account-disabled = Not sent: this channel is switched off. Switch it on in your dashboard to reply.
+discord-send-retry = Not sent: the channel did not accept the message just now. Try again in a moment.
+discord-action-failed = Not done: { $reason }
+discord-reply-modal-title = Reply to the customer
+discord-reply-modal-label = Your reply
+discord-handled-field = Handled
+discord-handled-replied = Replied by { $name } · { $when }
+discord-handled-approved = Approved by { $name } · { $when }
+discord-handled-dropped = Dropped by { $name } · { $when }
+
+discord-status-title = Concierge status
+discord-status-balance = Credit balance
+discord-status-balance-value = { $balance } credits
+discord-status-balance-low = { $balance } credits: at or below your warning level of { $threshold }
+discord-status-balance-empty = No credits left: AI replies are stopped. Canned replies still send.
+discord-status-ai = AI replies
+discord-status-ai-on = On
+discord-status-ai-no-persona = Paused: no persona yet
+discord-status-ai-persona-not-approved = Paused until the persona is approved
+discord-status-ai-no-credits = Stopped: no credits left
+discord-status-persona = Persona safety
+discord-status-persona-approved = Approved
+discord-status-persona-pending = Checking
+discord-status-persona-needs-review = Under review
+discord-status-persona-rejected = Rejected
+discord-status-persona-none = Not set up
+discord-status-approvals = Pending approvals
+discord-status-channels = Channels
+discord-status-no-channels = No channels connected yet.
+discord-status-token-dead = The Instagram access token stopped working: reconnect the account in the dashboard.
+discord-status-health-ok = Healthy
+discord-status-health-warn = Needs attention
+discord-status-health-danger = Not working
+
+discord-domains-title = Email subdomains
+discord-domains-none = No email subdomains yet. Add one in the dashboard.
+discord-domain-active = Active: mail arrives
+discord-domain-provisioning = Being set up
+discord-domain-failed = Setup failed ({ $reason }). Try again from the dashboard.
+
+discord-rules-title = Reply rules · { $account }
+discord-rules-not-found = No such channel account. Pick one from the list.
+discord-rules-none = No reply rules yet for this account.
+discord-rules-off = Automatic replies are switched off for this account.
+discord-rules-keywords = keywords: { $keywords }
+discord-rules-intent = intent
+discord-rules-default = when nothing else matches
+discord-rules-canned = canned reply
+discord-rules-ai = AI reply
+discord-rules-held = held for approval
