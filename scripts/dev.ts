@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
-import { DEMO } from "@concierge/testing/seed";
+import { DEMO, DEMO_EMAIL } from "@concierge/testing/seed";
 import { APPS, appDir } from "@concierge/testing/workers";
 import { root, startStack } from "./stack.ts";
 
@@ -45,20 +45,25 @@ const stack = await startStack({
   persistDir: path.join(root, ".local", "state"),
   ports: PORTS,
   useDevVars: true,
+  demoDiscord: true,
 });
 
 console.log(`
 Concierge is running locally.
 
   Sandbox (send a WhatsApp message as a customer)  ${stack.urls.sandbox}
+  Sandbox: email as a customer, sent mail          ${stack.urls.sandbox}/email
+  Sandbox: the Discord inbox (press the buttons)   ${stack.urls.sandbox}/discord/inbox
   Public site                                      ${stack.urls.dashboard}
   Dashboard (development sign-in, no password)     ${stack.urls.dashboard}/sign-in
   meta-webhooks   POST /webhook/whatsapp           ${stack.urls["meta-webhooks"]}
-  discord-interactions                             ${stack.urls["discord-interactions"]}
-  email-inbound   (health)                         ${stack.urls["email-inbound"]}
+  discord-interactions  POST /interactions        ${stack.urls["discord-interactions"]}
+  email-inbound   (email() via the sandbox)        ${stack.urls["email-inbound"]}
 
 Demo tenant "${DEMO.tenantName}" answers on WhatsApp number ${DEMO.whatsapp.displayPhoneNumber}:
-try "what are your hours?" or "can I see the menu?" on the sandbox page. Sign in to the
+try "what are your hours?" or "can I see the menu?" on the sandbox page, or write to
+hello@${DEMO_EMAIL.domain} from its /email page: a subject with "invoice" in it is relayed to
+the sandbox's Discord inbox (/discord/inbox), where Reply and Drop work as in Discord. Sign in to the
 dashboard choosing "The demo business" to edit its rules and watch its approvals.
 State lives in .local/state. Press Ctrl+C to stop.
 `);

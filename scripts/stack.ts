@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { type Sandbox, startSandbox } from "@concierge/sandbox";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
-import { DEMO, DEMO_EMAIL, seedDemoEmail, seedDemoTenant } from "@concierge/testing/seed";
+import { DEMO, DEMO_EMAIL, seedDemoDiscord, seedDemoEmail, seedDemoTenant } from "@concierge/testing/seed";
 import { APPS, type AppName, appDir, appWorkerOptions, buildAppAsync } from "@concierge/testing/workers";
 
 const root = path.join(import.meta.dirname, "..");
@@ -43,6 +43,8 @@ export type StackOptions = {
   onLog?: (line: string, level: string) => void;
   /** Keep the Workers' logs off the terminal (the bench). */
   quiet?: boolean;
+  /** Install the bot for the demo tenant in the sandbox's Discord guild, its #inbox as the inbox. */
+  demoDiscord?: boolean;
   /** The pipeline's AI: the offline provider (default) or the sandbox's OpenAI-compatible fake. */
   ai?: "offline" | "sandbox";
 };
@@ -246,6 +248,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       : TEST_SECRETS.encryptionKey;
     await seedDemoTenant(db, key, { waitSeconds: opts.demoWaitSeconds });
     await seedDemoEmail(db, { waitSeconds: opts.demoWaitSeconds });
+    if (opts.demoDiscord) {
+      const guild = [...sandbox.discord.guilds.values()][0];
+      const inbox = guild?.channels.find((c) => c.name === "inbox");
+      if (guild && inbox) {
+        sandbox.discord.botGuilds.add(guild.id);
+        await seedDemoDiscord(db, { id: guild.id, name: guild.name, inboxChannelId: inbox.id });
+      }
+    }
     return {
       urls,
       extraUrls,

@@ -1,4 +1,11 @@
-import { createChannelAccount, createTenant, getTenant, saveReplyConfig } from "@concierge/storage";
+import {
+  createChannelAccount,
+  createTenant,
+  getTenant,
+  saveDiscordInstall,
+  saveReplyConfig,
+  updateDiscordSettings,
+} from "@concierge/storage";
 
 /** The demo tenant `npm start` seeds and the tests build on: one WhatsApp number, canned rules. */
 export const DEMO = {
@@ -131,5 +138,29 @@ export async function seedDemoEmail(db: D1Database, overrides: { waitSeconds?: n
   await saveReplyConfig(db, DEMO.tenantId, DEMO_EMAIL.accountId, {
     ...DEMO.replyConfig,
     wait_seconds: overrides.waitSeconds ?? DEMO.replyConfig.wait_seconds,
+  });
+}
+
+/**
+ * The demo tenant's Discord inbox (npm start): the bot installed in the sandbox's guild, relaying
+ * what needs a person to its #inbox channel. The fake Discord makes new channel ids each run, so
+ * this runs on every start and points the install at this run's channel.
+ */
+export async function seedDemoDiscord(
+  db: D1Database,
+  guild: { id: string; name: string; inboxChannelId: string },
+): Promise<void> {
+  const saved = await saveDiscordInstall(db, {
+    tenantId: DEMO.tenantId,
+    guildId: guild.id,
+    guildName: guild.name,
+    installedBy: "demo seed",
+  });
+  if (!saved.ok) return;
+  await updateDiscordSettings(db, DEMO.tenantId, {
+    inboxChannelId: guild.inboxChannelId,
+    staffRoleId: null,
+    relayMode: "needs_human",
+    afterHumanReply: "silent",
   });
 }
