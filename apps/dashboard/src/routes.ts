@@ -26,6 +26,7 @@ import {
   emailPage,
   resendAddress,
   retrySubdomain,
+  confirmVerify,
   verifyPage,
 } from "./pages/email.ts";
 import {
@@ -155,7 +156,8 @@ router
   .post("/admin/email/:accountId/routing/rules/:ruleId", authed(updateRoutingRule))
   .post("/admin/email/:accountId/routing/rules/:ruleId/move", authed(moveRoutingRule))
   .post("/admin/email/:accountId/routing/rules/:ruleId/delete", authed(deleteRoutingRule))
-  .get("/email/verify", open(verifyPage));
+  .get("/email/verify", open(verifyPage))
+  .post("/email/verify", open(confirmVerify));
 router
   .get("/admin/discord", authed(discordSettingsPage))
   .get("/admin/discord/install", authed(discordInstall))

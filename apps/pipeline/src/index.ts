@@ -1,9 +1,12 @@
-import { errorResponse } from "@concierge/core";
+import { createLogger, errorResponse } from "@concierge/core";
+import { deleteExpiredEmailAliases } from "@concierge/storage";
 
 import { expireApprovals } from "./approvals.ts";
 import type { PipelineEnv } from "./env.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./instagram-connect.ts";
 import { type SafetyJob, handleSafetyBatch } from "./safety.ts";
+
+const log = createLogger("pipeline.cron");
 
 export { ConversationDO } from "./conversation.ts";
 export { PipelineEntrypoint } from "./entrypoint.ts";
@@ -14,9 +17,14 @@ export default {
     return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
   },
   queue: (batch, env) => handleSafetyBatch(batch, env),
-  // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh, else every 15 min.
+  // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh and expired
+  // reverse aliases (lookups check the expiry themselves; this only keeps addresses from lingering),
+  // else every 15 min.
   async scheduled(controller, env) {
-    if (controller.cron === INSTAGRAM_TOKEN_CRON) await refreshInstagramTokens(env);
-    else await expireApprovals(env);
+    if (controller.cron === INSTAGRAM_TOKEN_CRON) {
+      await refreshInstagramTokens(env);
+      const aliases = await deleteExpiredEmailAliases(env.DB, controller.scheduledTime);
+      if (aliases) log.info("email.aliases_expired", { count: aliases });
+    } else await expireApprovals(env);
   },
 } satisfies ExportedHandler<PipelineEnv, SafetyJob>;

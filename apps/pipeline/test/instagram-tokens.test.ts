@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
 import { INSTAGRAM_TOKEN_CRON } from "../src/instagram-connect.ts";
 import { getPageToken } from "../src/page-tokens.ts";
-import { pipeline, tenantId } from "./helpers.ts";
+import { createEmailAlias, getEmailAlias } from "@concierge/storage";
+import { newBareAccount, pipeline, tenantId } from "./helpers.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -166,5 +167,31 @@ describe("connectInstagram", () => {
       n: number;
     }>();
     expect(n!.n).toBe(0);
+  });
+});
+
+describe("the daily cron and reverse aliases", () => {
+  it("deletes reverse aliases past their expiry and keeps the live ones", async () => {
+    const account = await newBareAccount();
+    const alias = (tokenHash: string, expiresAt: number) =>
+      createEmailAlias(env.DB, {
+        tokenHash,
+        tenantId,
+        accountId: account.id,
+        originalSender: "customer@example.com",
+        replyFrom: "hello@acme.cncg.email",
+        forwardedTo: "owner@example.com",
+        originalMessageId: "<m1@example.com>",
+        originalReferences: "",
+        createdAt: Date.now() - 31 * DAY,
+        expiresAt,
+      });
+    const expired = `expired-${crypto.randomUUID()}`;
+    const live = `live-${crypto.randomUUID()}`;
+    await alias(expired, Date.now() - 1000);
+    await alias(live, Date.now() + DAY);
+    await runDailyCron();
+    expect(await getEmailAlias(env.DB, account.id, expired)).toBeNull();
+    expect(await getEmailAlias(env.DB, account.id, live)).not.toBeNull();
   });
 });

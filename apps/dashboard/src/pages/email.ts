@@ -282,11 +282,27 @@ export async function deleteAddress(c: AuthedCtx): Promise<Response> {
 }
 
 /**
- * GET /email/verify?token=…: public (the person confirming has no account). The token is
- * single-use; the page says plainly whether it worked, expired or is not valid.
+ * GET /email/verify?token=…: public (the person confirming has no account). It only asks: mail
+ * security scanners open every link in a message, and must not confirm an address on their own.
  */
 export async function verifyPage(c: Ctx): Promise<Response> {
   const token = c.url.searchParams.get("token") ?? "";
+  const body = html`<h1>${c.t("ev-title-confirm")}</h1>
+<p>${c.t("ev-confirm")}</p>
+<form method="post" action="/email/verify">
+  <input type="hidden" name="token" value="${token}">
+  <button type="submit" class="button">${c.t("ev-confirm-button")}</button>
+</form>`;
+  return respond(c, publicPage(c, { title: c.t("ev-title-confirm"), body }), 200);
+}
+
+/**
+ * POST /email/verify: confirms with the single-use token from the form. The token is the proof
+ * (only the address's owner received it), so no session or CSRF token is involved; the page says
+ * plainly whether it worked, expired or is not valid.
+ */
+export async function confirmVerify(c: Ctx): Promise<Response> {
+  const token = String(c.form.get("token") ?? "");
   const r = await c.env.PIPELINE.verifyForwardAddress(token);
   const status = r.status;
   const body = html`<h1>${c.t(`ev-title-${status}`)}</h1>

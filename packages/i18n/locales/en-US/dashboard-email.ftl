@@ -60,6 +60,9 @@ fa-err-limit_reached = You can keep at most 10 forwarding addresses.
 fa-err-address_in_use = Routing rules forward to this address. Change those rules first, then remove it.
 fa-err-already_verified = This address is already confirmed.
 
+ev-title-confirm = Confirm this address
+ev-confirm = A business using Concierge wants to forward mail to this address. Confirm only if you expect it.
+ev-confirm-button = Confirm the address
 ev-title-verified = Address confirmed
 ev-verified = { $address } can now receive mail forwarded by Concierge. You can close this page.
 ev-title-expired = Link expired
