@@ -44,8 +44,11 @@ const inbox = async () =>
     .messages;
 
 const outbox = async () =>
-  ((await (await fetch(`${stack.urls.sandbox}/__sandbox/email/outbox/parsed`)).json()) as { messages: Mail[] })
-    .messages;
+  (
+    (await (await fetch(`${stack.urls.sandbox}/__sandbox/email/outbox/parsed`)).json()) as {
+      messages: Mail[];
+    }
+  ).messages;
 
 const press = async (body: unknown) => {
   const r = await fetch(`${stack.urls.sandbox}/__sandbox/discord/press`, {
