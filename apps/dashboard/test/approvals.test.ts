@@ -1,17 +1,14 @@
 import { env } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
+import type { Persona } from "@concierge/prompt";
 import {
   createChannelAccount,
   creditBalance,
   getApproval,
   grantCredits,
-  recordPersonaVerdict,
-  savePersona,
   saveReplyConfig,
 } from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { approvePersona, inboundText } from "@concierge/testing/tenant-fixtures";
 import { describe, expect, it, vi } from "vitest";
 import { get, post, signIn, type TestSession } from "./helpers.ts";
 
@@ -31,28 +28,13 @@ const ready = new Set<string>();
 async function readyForAi(s: TestSession) {
   if (ready.has(s.tenantId)) return;
   ready.add(s.tenantId);
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, s.tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, s.tenantId, hash, "approved", null);
+  await approvePersona(env.DB, s.tenantId, persona);
   await grantCredits(env.DB, {
     tenantId: s.tenantId,
     amount: 10,
     source: "grant",
     reference: `test-${s.tenantId}`,
   });
-}
-
-function inboundText(accountExternalId: string, customerId: string, text: string): InboundMessage {
-  return {
-    channel: "whatsapp",
-    accountExternalId,
-    providerMessageId: newWamid(),
-    customerId,
-    sentAt: Date.now(),
-    kind: "text",
-    text,
-    hasAttachment: false,
-  };
 }
 
 let phone = 0;

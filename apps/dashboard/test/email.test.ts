@@ -92,7 +92,7 @@ describe("email subdomains page", () => {
     expect(page).toContain(`*@${created.name}.cncg.email`);
     expect(page).toContain("Receiving mail");
     expect(page).toContain("1 of 3 subdomains used.");
-    // A subdomain is a channel account: its reply rules (used by auto-reply) are edited as any other's.
+    // A subdomain is a channel account: its reply rules (used by auto-reply) are edited like every other account's.
     expect(await (await get(s, "/admin/rules")).text()).toContain(`${created.name}.cncg.email`);
     expect((await get(s, `/admin/rules/email/${created.accountId}`)).status).toBe(200);
   });

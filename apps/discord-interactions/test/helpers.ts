@@ -1,21 +1,21 @@
 // What the interactions tests share: signed requests to POST /interactions, the demo tenant's
 // Discord install, relays seeded straight into D1, and reading Discord's side from the sandbox.
 import { env, exports } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
+import type { Persona } from "@concierge/prompt";
 import {
   createChannelAccount,
   createRelay,
-  grantCredits,
-  recordPersonaVerdict,
   saveDiscordInstall,
-  savePersona,
   updateDiscordSettings,
 } from "@concierge/storage";
 import { signedInteraction } from "@concierge/testing/discord";
-import { newWamid } from "@concierge/testing/meta";
 import { uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { DEMO } from "@concierge/testing/seed";
+import {
+  approvePersona as approveTenantPersona,
+  inboundText,
+  setBalance as setTenantBalance,
+} from "@concierge/testing/tenant-fixtures";
 import { vi } from "vitest";
 
 export const tenantId = DEMO.tenantId;
@@ -126,18 +126,7 @@ export function inboxMessage(relayId: string, withApprove: boolean) {
   };
 }
 
-export function inboundText(accountExternalId: string, customerId: string, text: string): InboundMessage {
-  return {
-    channel: "whatsapp",
-    accountExternalId,
-    providerMessageId: newWamid(),
-    customerId,
-    sentAt: Date.now(),
-    kind: "text",
-    text,
-    hasAttachment: false,
-  };
-}
+export { inboundText };
 
 let phone = 0;
 export async function newWhatsAppAccount() {
@@ -188,23 +177,11 @@ export async function approvePersona(): Promise<void> {
     never: [],
     handoffConditions: [],
   };
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
+  await approveTenantPersona(env.DB, tenantId, persona);
 }
 
-let grant = 0;
-export async function setBalance(amount: number): Promise<void> {
-  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
-  grant += 1;
-  if (amount > 0) {
-    await grantCredits(env.DB, {
-      tenantId,
-      amount,
-      source: "grant",
-      reference: `di-test-${grant}-${Date.now()}`,
-    });
-  }
+export function setBalance(amount: number): Promise<void> {
+  return setTenantBalance(env.DB, tenantId, amount);
 }
 
 export { uniqueCustomer };

@@ -1,35 +1,21 @@
 // What the pipeline's Worker tests share: the demo tenant's fresh accounts, customer messages,
 // an approved persona, an exact balance, and waiting for replies at the fake Graph API.
 import { env, exports } from "cloudflare:workers";
-import type { InboundMessage } from "@concierge/core";
-import { type Persona, personaHash } from "@concierge/prompt";
-import {
-  createChannelAccount,
-  grantCredits,
-  recordPersonaVerdict,
-  saveReplyConfig,
-  savePersona,
-} from "@concierge/storage";
-import { newWamid } from "@concierge/testing/meta";
+import type { Persona } from "@concierge/prompt";
+import { createChannelAccount, saveReplyConfig } from "@concierge/storage";
 import { sentTo } from "@concierge/testing/sandbox-client";
 import { DEMO } from "@concierge/testing/seed";
+import {
+  approvePersona as approveTenantPersona,
+  inboundText,
+  setBalance as setTenantBalance,
+} from "@concierge/testing/tenant-fixtures";
 import { vi } from "vitest";
 
 export const pipeline = exports.PipelineEntrypoint;
 export const tenantId = DEMO.tenantId;
 
-export function inboundText(accountExternalId: string, customerId: string, text: string): InboundMessage {
-  return {
-    channel: "whatsapp",
-    accountExternalId,
-    providerMessageId: newWamid(),
-    customerId,
-    sentAt: Date.now(),
-    kind: "text",
-    text,
-    hasAttachment: false,
-  };
-}
+export { inboundText };
 
 let phone = 0;
 /** A new WhatsApp number of the demo tenant, with no reply config yet. */
@@ -52,25 +38,13 @@ export async function newAccount(config: unknown) {
   };
 }
 
-export async function approvePersona(persona: Persona): Promise<void> {
-  const hash = await personaHash(persona);
-  await savePersona(env.DB, tenantId, persona, hash);
-  await recordPersonaVerdict(env.DB, tenantId, hash, "approved", null);
+export function approvePersona(persona: Persona): Promise<void> {
+  return approveTenantPersona(env.DB, tenantId, persona);
 }
 
-let grant = 0;
 /** Spends whatever the demo tenant has left, then grants exactly `amount`. */
-export async function setBalance(amount: number): Promise<void> {
-  await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
-  grant += 1;
-  if (amount > 0) {
-    await grantCredits(env.DB, {
-      tenantId,
-      amount,
-      source: "grant",
-      reference: `test-${grant}-${Date.now()}`,
-    });
-  }
+export function setBalance(amount: number): Promise<void> {
+  return setTenantBalance(env.DB, tenantId, amount);
 }
 
 /** The replies a customer has had, once there are at least `n`. */

@@ -48,7 +48,7 @@ function referenceGlob(pattern: string, value: string): boolean {
 }
 
 describe("globMatch", () => {
-  it("matches whole strings, case-insensitively, with * as any run and ? as one character", () => {
+  it("matches whole strings, case-insensitively, with * matching any run and ? as one character", () => {
     expect(globMatch("*refund*", "I would like a REFUND please")).toBe(true);
     expect(globMatch("refund", "refund please")).toBe(false);
     expect(globMatch("*@customer.example", "Priya@Customer.Example")).toBe(true);
