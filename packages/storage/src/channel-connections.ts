@@ -116,3 +116,17 @@ export async function setWhatsAppBusinessAccount(
 ): Promise<void> {
   await db.prepare("UPDATE channel_accounts SET waba_id = ? WHERE id = ?").bind(wabaId, accountId).run();
 }
+
+/** Renames one of the tenant's accounts (e.g. a reconnected Instagram account's @username). */
+export async function setChannelAccountDisplayName(
+  db: D1Database,
+  tenantId: string,
+  accountId: string,
+  displayName: string,
+): Promise<boolean> {
+  const res = await db
+    .prepare("UPDATE channel_accounts SET display_name = ? WHERE id = ? AND tenant_id = ?")
+    .bind(displayName, accountId, tenantId)
+    .run();
+  return res.meta.changes > 0;
+}

@@ -16,3 +16,4 @@ export * from "./discord.ts";
 export * from "./email-routes.ts";
 export * from "./email-aliases.ts";
 export * from "./email-config.ts";
+export * from "./channel-tokens.ts";

@@ -90,3 +90,21 @@ export async function recordDeliveryStatus(db: D1Database, c: StatusChange): Pro
     .first();
   return exists ? "unchanged" : "unknown";
 }
+
+/**
+ * Whether an inbound message with this provider id was already recorded on the account (a
+ * redelivered email, say); one lookup on the UNIQUE (account_id, direction, provider_message_id).
+ */
+export async function inboundMessageRecorded(
+  db: D1Database,
+  accountId: string,
+  providerMessageId: string,
+): Promise<boolean> {
+  const row = await db
+    .prepare(
+      "SELECT 1 FROM messages WHERE account_id = ? AND direction = 'inbound' AND provider_message_id = ?",
+    )
+    .bind(accountId, providerMessageId)
+    .first();
+  return row !== null;
+}

@@ -1,0 +1,39 @@
+import { type Channel, newId } from "@concierge/core";
+import { env } from "cloudflare:workers";
+import { type ChannelAccount, createChannelAccount } from "../src/accounts.ts";
+import { createTenant, type TenantRow } from "../src/tenants.ts";
+
+/** A fresh ENCRYPTION_KEY for this test file (base64 of 32 random bytes). */
+export const MASTER_KEY = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+
+export const db = (): D1Database => env.DB;
+
+/** A new tenant with its data key, through the real createTenant. */
+export function newTenant(name = "Test tenant"): Promise<TenantRow & { currency: "INR" | "USD" }> {
+  return createTenant(env.DB, MASTER_KEY, { name });
+}
+
+/** A new channel account of the tenant with a unique external id. */
+export function newAccount(
+  tenantId: string,
+  channel: Channel = "whatsapp",
+  externalId = newId("ext"),
+): Promise<ChannelAccount> {
+  return createChannelAccount(env.DB, { tenantId, channel, externalId, displayName: `${channel} test` });
+}
+
+/** One number from a statement (e.g. a COUNT): what the tests check behind the functions' backs. */
+export async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<Record<string, number>>();
+  return Number(Object.values(row ?? {})[0] ?? 0);
+}
+
+/** Every row of a table matching a condition, for asserting exact stored values. */
+export async function rows<T = Record<string, unknown>>(sql: string, ...binds: unknown[]): Promise<T[]> {
+  const { results } = await env.DB.prepare(sql)
+    .bind(...binds)
+    .all<T>();
+  return results;
+}
