@@ -34,6 +34,8 @@ export default defineConfig(async () => {
               SANDBOX_URL: sandbox,
               TEST_MIGRATIONS: migrations,
             },
+            // Test-only: the ingest API, to bring customer messages in as the ingress Workers do.
+            serviceBindings: { PIPELINE_INGEST: { name: "pipeline", entrypoint: "IngestEntrypoint" } },
             workers: [
               {
                 ...pipeline,

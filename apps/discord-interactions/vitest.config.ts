@@ -27,6 +27,8 @@ export default defineConfig(async () => {
           },
           // Test-only: the pipeline's database, to seed installs and relays and read their state.
           d1Databases: { DB: pipelineDatabaseId() },
+          // Test-only: the ingest API, to bring customer messages in as the ingress Workers do.
+          serviceBindings: { PIPELINE_INGEST: { name: "pipeline", entrypoint: "IngestEntrypoint" } },
           workers: [pipelineAuxWorker(inject("sandboxUrl"))],
         },
       })),

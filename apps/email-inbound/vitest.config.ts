@@ -23,6 +23,8 @@ export default defineConfig(async () => {
             },
             // Test-only: the pipeline's database, to seed configuration and read the metadata.
             d1Databases: { DB: pipelineDatabaseId() },
+            // Test-only: the tenant API, for a person's reply as the dashboard sends it.
+            serviceBindings: { PIPELINE_TENANT: { name: "pipeline", entrypoint: "TenantEntrypoint" } },
             workers: [
               {
                 ...pipeline,

@@ -61,7 +61,7 @@ async function heldDraft(s: TestSession, text = "Do you have oat milk?") {
     },
   });
   const customer = uniqueCustomer();
-  const ingested = await env.PIPELINE.ingest([inboundText(account.externalId, customer, text)]);
+  const ingested = await env.PIPELINE_INGEST.ingest([inboundText(account.externalId, customer, text)]);
   expect(ingested).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
   let id = "";
   await vi.waitFor(

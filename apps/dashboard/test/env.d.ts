@@ -2,5 +2,7 @@ declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     SANDBOX_URL: string;
+    /** Test-only: the pipeline's ingest API, as meta-webhooks and email-inbound bind it. */
+    PIPELINE_INGEST: Service<import("@concierge/core").IngestApi & Rpc.WorkerEntrypointBranded>;
   }
 }

@@ -115,7 +115,7 @@ describe("deleting a channel account", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/channels?done=deleted");
     expect(await whatsappAccounts(s)).toEqual([]);
-    const status = await env.PIPELINE.ingest([
+    const status = await env.PIPELINE_INGEST.ingest([
       {
         channel: "whatsapp",
         accountExternalId: id,

@@ -7,7 +7,7 @@ import {
   InteractionResponseType,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from "discord-api-types/v10";
-import type { DiscordRules, DiscordStatus, StatusChannel } from "pipeline/src/discord-commands.ts";
+import type { DiscordRules, DiscordStatus, StatusChannel } from "@concierge/core";
 import { respond } from "./responses.ts";
 import type { Interaction } from "./schema.ts";
 

@@ -5,7 +5,7 @@ import type {
   APIEmbedField,
   RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from "discord-api-types/v10";
-import type { RelayActionResult } from "pipeline/src/discord-actions.ts";
+import type { RelayActionResult } from "@concierge/core";
 import {
   deferUpdate,
   editOriginal,

@@ -3,6 +3,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     TEST_DISCORD_PRIVATE_KEY: string;
     SANDBOX_URL: string;
+    /** Test-only: the pipeline's ingest API, as meta-webhooks and email-inbound bind it. */
+    PIPELINE_INGEST: Service<import("@concierge/core").IngestApi & Rpc.WorkerEntrypointBranded>;
     DB: D1Database;
   }
 }

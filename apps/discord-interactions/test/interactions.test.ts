@@ -55,7 +55,7 @@ const command = (name: string, options: unknown[] = [], who = STAFF) =>
 async function customerWhoWrote() {
   const account = await newWhatsAppAccount();
   const customer = uniqueCustomer();
-  await env.PIPELINE.ingest([inboundText(account.externalId, customer, "Is the shop open today?")]);
+  await env.PIPELINE_INGEST.ingest([inboundText(account.externalId, customer, "Is the shop open today?")]);
   return { accountId: account.id, customerId: customer };
 }
 
@@ -68,7 +68,7 @@ async function heldDraft() {
     default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
   });
   const customer = uniqueCustomer();
-  await env.PIPELINE.ingest([inboundText(account.externalId, customer, "Do you have oat milk?")]);
+  await env.PIPELINE_INGEST.ingest([inboundText(account.externalId, customer, "Do you have oat milk?")]);
   await vi.waitUntil(
     async () => (await env.PIPELINE.listApprovals(tenantId)).some((a) => a.accountId === account.id),
     { timeout: 8000 },

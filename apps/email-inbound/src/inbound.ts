@@ -6,7 +6,7 @@ import {
   parseEmail,
 } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
-import type { EmailRouteInfo } from "pipeline/src/email-ingest.ts";
+import type { EmailRouteInfo } from "@concierge/core";
 import { toInboundMessage } from "./normalize.ts";
 import { aliasToken, looksLikeAlias } from "./reverse-alias.ts";
 import { decide } from "./routing.ts";

@@ -249,7 +249,7 @@ describe("a person's reply and failures", () => {
     const m = mail({ from, to, subject: "Refund" });
     await deliver(m.raw, { from, to });
     await mailTo(from);
-    const r = await env.PIPELINE.sendHumanReply(
+    const r = await env.PIPELINE_TENANT.sendHumanReply(
       DEMO.tenantId,
       sd.accountId,
       from,

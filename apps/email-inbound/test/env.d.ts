@@ -3,6 +3,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     SANDBOX_URL: string;
     LOG_PROBE_URL: string;
+    /** Test-only: the pipeline's tenant API, as the dashboard binds it. */
+    PIPELINE_TENANT: Service<import("@concierge/core").TenantApi & Rpc.WorkerEntrypointBranded>;
     /** The pipeline's D1, bound in tests only. */
     DB: D1Database;
   }

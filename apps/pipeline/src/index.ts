@@ -1,15 +1,18 @@
-import { createLogger, errorResponse } from "@concierge/core";
+import { type SafetyJob, createLogger, errorResponse } from "@concierge/core";
 import { deleteExpiredEmailAliases } from "@concierge/storage";
-
-import { expireApprovals } from "./approvals.ts";
+import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
+import { expireApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
-import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./instagram-connect.ts";
-import { type SafetyJob, handleSafetyBatch } from "./safety.ts";
+import { handleSafetyBatch } from "./tenants/safety.ts";
 
 const log = createLogger("pipeline.cron");
 
-export { ConversationDO } from "./conversation.ts";
-export { PipelineEntrypoint } from "./entrypoint.ts";
+export { ConversationDO } from "./conversation/object.ts";
+// One named entrypoint per caller; each Worker's service binding names only its own.
+export { DiscordEntrypoint } from "./entrypoints/discord.ts";
+export { IngestEntrypoint } from "./entrypoints/ingest.ts";
+export { OperatorEntrypoint } from "./entrypoints/operator.ts";
+export { TenantEntrypoint } from "./entrypoints/tenant.ts";
 
 // The pipeline has no public routes (workers_dev is off); its work arrives over RPC.
 export default {

@@ -5,7 +5,7 @@ import { creditBalance, recordPersonaVerdict } from "@concierge/storage";
 import { personaHash } from "@concierge/prompt";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { approvePersona, newAccount, pipeline, setBalance, tenantId } from "./helpers.ts";
+import { approvePersona, newAccount, setBalance, tenantApi, tenantId } from "./helpers.ts";
 
 // The AI path through the real entry point (PIPELINE.ingest), the real DO, D1 and queue, with the
 // offline provider: deterministic, and it hands off when a customer asks for a person.
@@ -205,13 +205,13 @@ describe("conversations and handoff", () => {
     const customer = uniqueCustomer();
     await acc.send(customer, "can I speak to a human please");
     await replies(customer, 1);
-    expect(await pipeline.resolveHandoff(tenantId, acc.id, customer)).toEqual({
+    expect(await tenantApi.resolveHandoff(tenantId, acc.id, customer)).toEqual({
       ok: true,
       wasInHandoff: true,
     });
     await acc.send(customer, "what are your hours?");
     expect((await replies(customer, 2))[1]!.text).toBe("Open 7 to 7.");
-    expect(await pipeline.resolveHandoff("t_other", acc.id, customer)).toMatchObject({
+    expect(await tenantApi.resolveHandoff("t_other", acc.id, customer)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });

@@ -4,7 +4,7 @@ import { creditBalance, getApproval } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
-import { approvePersona, newAccount, pipeline, setBalance, tenantId } from "./helpers.ts";
+import { approvePersona, newAccount, setBalance, tenantApi, tenantId } from "./helpers.ts";
 
 function usePersona(offTopics: string[] = []) {
   return approvePersona({
@@ -36,12 +36,12 @@ async function heldDraft(
   const customer = uniqueCustomer();
   await acc.send(customer, text);
   await vi.waitUntil(
-    async () => (await pipeline.listApprovals(tenantId)).some((a) => a.accountId === acc.id),
+    async () => (await tenantApi.listApprovals(tenantId)).some((a) => a.accountId === acc.id),
     {
       timeout: 5000,
     },
   );
-  const a = (await pipeline.listApprovals(tenantId)).find((x) => x.accountId === acc.id)!;
+  const a = (await tenantApi.listApprovals(tenantId)).find((x) => x.accountId === acc.id)!;
   return { id: a.id, approval: a, customer, acc };
 }
 
@@ -56,7 +56,7 @@ describe("approvals", () => {
     expect(approval).toMatchObject({ status: "pending", reasons: ["approval_always"] });
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
     expect(await creditBalance(env.DB, tenantId)).toBe(4);
-    const draft = await pipeline.readApprovalDraft(tenantId, id);
+    const draft = await tenantApi.readApprovalDraft(tenantId, id);
     expect(draft).toMatchObject({ ok: true, text: expect.stringMatching(/^\[offline AI\]/) });
     const stored = await runInDurableObject(acc.conversation(customer), (_o, state) =>
       JSON.stringify(state.storage.sql.exec("SELECT * FROM drafts").toArray()),
@@ -71,8 +71,8 @@ describe("approvals", () => {
   it("sends an approved draft once, however many times it is clicked", async () => {
     const { id, customer } = await heldDraft();
     const results = await Promise.all([
-      pipeline.decideApproval(tenantId, id, { action: "approve" }, "asha"),
-      pipeline.decideApproval(tenantId, id, { action: "approve" }, "ravi"),
+      tenantApi.decideApproval(tenantId, id, { action: "approve" }, "asha"),
+      tenantApi.decideApproval(tenantId, id, { action: "approve" }, "ravi"),
     ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.find((r) => !r.ok)).toMatchObject({ error: { code: "already_decided" } });
@@ -81,32 +81,34 @@ describe("approvals", () => {
     expect(sent[0]!.text).toMatch(/^\[offline AI\]/);
     expect(await getApproval(env.DB, tenantId, id)).toMatchObject({ status: "sent" });
     expect(await creditBalance(env.DB, tenantId)).toBe(4);
-    expect(await pipeline.readApprovalDraft(tenantId, id)).toMatchObject({ ok: false });
+    expect(await tenantApi.readApprovalDraft(tenantId, id)).toMatchObject({ ok: false });
   });
 
   it("sends the person's edit instead of the draft", async () => {
     const { id, customer } = await heldDraft();
     expect(
-      await pipeline.decideApproval(tenantId, id, { action: "edit", text: "Yes, we do! 🥛" }, "asha"),
+      await tenantApi.decideApproval(tenantId, id, { action: "edit", text: "Yes, we do! 🥛" }, "asha"),
     ).toEqual({
       ok: true,
       status: "sent",
     });
     expect((await sentTo(env.SANDBOX_URL, customer))[0]!.text).toBe("Yes, we do! 🥛");
-    expect(await pipeline.decideApproval(tenantId, id, { action: "edit", text: " " }, "asha")).toMatchObject({
-      ok: false,
-      error: { code: "invalid_text" },
-    });
+    expect(await tenantApi.decideApproval(tenantId, id, { action: "edit", text: " " }, "asha")).toMatchObject(
+      {
+        ok: false,
+        error: { code: "invalid_text" },
+      },
+    );
   });
 
   it("rejects a draft: nothing is sent and the credit comes back", async () => {
     const { id, customer } = await heldDraft();
-    expect(await pipeline.decideApproval(tenantId, id, { action: "reject" }, "asha")).toEqual({
+    expect(await tenantApi.decideApproval(tenantId, id, { action: "reject" }, "asha")).toEqual({
       ok: true,
       status: "rejected",
     });
     expect(await creditBalance(env.DB, tenantId)).toBe(5);
-    expect(await pipeline.decideApproval(tenantId, id, { action: "approve" }, "asha")).toMatchObject({
+    expect(await tenantApi.decideApproval(tenantId, id, { action: "approve" }, "asha")).toMatchObject({
       ok: false,
     });
     await new Promise((r) => setTimeout(r, 200));
@@ -118,7 +120,7 @@ describe("approvals", () => {
     await env.DB.prepare("UPDATE approvals SET expires_at = ? WHERE id = ?")
       .bind(Date.now() - 1, id)
       .run();
-    expect(await pipeline.decideApproval(tenantId, id, { action: "approve" }, "late")).toMatchObject({
+    expect(await tenantApi.decideApproval(tenantId, id, { action: "approve" }, "late")).toMatchObject({
       ok: false,
     });
     await worker.scheduled(
@@ -138,11 +140,11 @@ describe("approvals", () => {
 
   it("keeps another tenant's approvals out of reach", async () => {
     const { id } = await heldDraft();
-    expect(await pipeline.readApprovalDraft("t_other", id)).toMatchObject({
+    expect(await tenantApi.readApprovalDraft("t_other", id)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await pipeline.decideApproval("t_other", id, { action: "approve" }, "x")).toMatchObject({
+    expect(await tenantApi.decideApproval("t_other", id, { action: "approve" }, "x")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });

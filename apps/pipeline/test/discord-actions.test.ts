@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { createRelay, saveDiscordInstall, updateDiscordSettings } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
-import { newAccount, pipeline, repliesTo, tenantId } from "./helpers.ts";
+import { discordApi, newAccount, repliesTo, tenantId } from "./helpers.ts";
 
 const GUILD = "910000000000000001";
 const ASHA = { id: "810000000000000001", name: "Asha" };
@@ -66,7 +66,7 @@ describe("relayAction", () => {
   it("after a person's reply with after_human_reply 'silent', automatic replies stop for that conversation", async () => {
     await install("silent");
     const { acc, customer, relayId } = await conversationWithItem();
-    const r = await pipeline.relayAction(
+    const r = await discordApi.relayAction(
       tenantId,
       relayId,
       { kind: "reply", text: "Asha here, how can I help?" },
@@ -84,7 +84,7 @@ describe("relayAction", () => {
     await install("keep");
     const { acc, customer, relayId } = await conversationWithItem();
     expect(
-      await pipeline.relayAction(tenantId, relayId, { kind: "reply", text: "Asha here." }, ASHA),
+      await discordApi.relayAction(tenantId, relayId, { kind: "reply", text: "Asha here." }, ASHA),
     ).toMatchObject({
       ok: true,
     });
@@ -101,8 +101,8 @@ describe("relayAction", () => {
     await install("silent");
     const { customer, relayId } = await conversationWithItem();
     const results = await Promise.all([
-      pipeline.relayAction(tenantId, relayId, { kind: "reply", text: "First" }, ASHA),
-      pipeline.relayAction(
+      discordApi.relayAction(tenantId, relayId, { kind: "reply", text: "First" }, ASHA),
+      discordApi.relayAction(
         tenantId,
         relayId,
         { kind: "reply", text: "Second" },
@@ -121,16 +121,16 @@ describe("relayAction", () => {
   it("refuses an empty reply and an unknown item without changing anything", async () => {
     await install("silent");
     const { relayId } = await conversationWithItem();
-    expect(await pipeline.relayAction(tenantId, relayId, { kind: "reply", text: "   " }, ASHA)).toMatchObject(
-      {
-        ok: false,
-        error: { code: "invalid_action" },
-      },
-    );
-    expect(await pipeline.relayAction(tenantId, "rl_nope", { kind: "drop" }, ASHA)).toMatchObject({
+    expect(
+      await discordApi.relayAction(tenantId, relayId, { kind: "reply", text: "   " }, ASHA),
+    ).toMatchObject({
+      ok: false,
+      error: { code: "invalid_action" },
+    });
+    expect(await discordApi.relayAction(tenantId, "rl_nope", { kind: "drop" }, ASHA)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await pipeline.relayState(tenantId, relayId)).toMatchObject({ ok: true, status: "open" });
+    expect(await discordApi.relayState(tenantId, relayId)).toMatchObject({ ok: true, status: "open" });
   });
 });

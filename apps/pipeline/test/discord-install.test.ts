@@ -9,7 +9,7 @@ import {
   textChannel,
 } from "@concierge/testing/discord-sandbox";
 import { describe, expect, it } from "vitest";
-import { pipeline } from "./helpers.ts";
+import { tenantApi } from "./helpers.ts";
 
 // The bot install through the pipeline's RPC, with the sandbox as Discord: the code exchanged at
 // /oauth2/token, the guild from the token response, the settings checked against the guild's
@@ -18,7 +18,7 @@ import { pipeline } from "./helpers.ts";
 const REDIRECT = "https://dashboard.example/admin/discord/callback";
 
 async function newTenant(name = "Discord Bakery") {
-  const r = await pipeline.createTenant({ name, locale: "en-US", currency: "USD" });
+  const r = await tenantApi.createTenant({ name, locale: "en-US", currency: "USD" });
   if (!r.ok) throw new Error(r.error.message);
   return r.tenantId;
 }
@@ -26,7 +26,7 @@ async function newTenant(name = "Discord Bakery") {
 async function installed(tenantId: string) {
   const guild = await newDiscordGuild(env.SANDBOX_URL);
   const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
-  const r = await pipeline.completeDiscordInstall(tenantId, {
+  const r = await tenantApi.completeDiscordInstall(tenantId, {
     code,
     redirectUri: REDIRECT,
     actor: "owner@x.example",
@@ -40,7 +40,7 @@ describe("completeDiscordInstall", () => {
     const tid = await newTenant();
     const guild = await newDiscordGuild(env.SANDBOX_URL, "Chai Staff");
     const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
-    const r = await pipeline.completeDiscordInstall(tid, {
+    const r = await tenantApi.completeDiscordInstall(tid, {
       code,
       redirectUri: REDIRECT,
       actor: "owner@x.example",
@@ -63,7 +63,7 @@ describe("completeDiscordInstall", () => {
     const guild = await newDiscordGuild(env.SANDBOX_URL);
     const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
     expect(
-      await pipeline.completeDiscordInstall(tid, {
+      await tenantApi.completeDiscordInstall(tid, {
         code,
         redirectUri: "https://evil.example/cb",
         actor: null,
@@ -73,10 +73,10 @@ describe("completeDiscordInstall", () => {
     const other = await newTenant();
     const code2 = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
     expect(
-      await pipeline.completeDiscordInstall(other, { code: code2, redirectUri: REDIRECT, actor: null }),
+      await tenantApi.completeDiscordInstall(other, { code: code2, redirectUri: REDIRECT, actor: null }),
     ).toMatchObject({ ok: true });
     expect(
-      await pipeline.completeDiscordInstall(tid, { code: code2, redirectUri: REDIRECT, actor: null }),
+      await tenantApi.completeDiscordInstall(tid, { code: code2, redirectUri: REDIRECT, actor: null }),
     ).toMatchObject({ ok: false, error: { code: "exchange_failed" } });
     expect(await getDiscordInstall(env.DB, tid)).toBeNull();
   });
@@ -87,7 +87,7 @@ describe("completeDiscordInstall", () => {
     const second = await newTenant("Second");
     const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
     expect(
-      await pipeline.completeDiscordInstall(second, { code, redirectUri: REDIRECT, actor: null }),
+      await tenantApi.completeDiscordInstall(second, { code, redirectUri: REDIRECT, actor: null }),
     ).toMatchObject({
       ok: false,
       error: { code: "guild_taken" },
@@ -110,7 +110,7 @@ describe("completeDiscordInstall", () => {
     const tid = await newTenant();
     const before = (await discordRecords(env.SANDBOX_URL)).tokenRequests.length;
     expect(
-      await pipeline.completeDiscordInstall(tid, { code: "", redirectUri: "not a url", actor: null }),
+      await tenantApi.completeDiscordInstall(tid, { code: "", redirectUri: "not a url", actor: null }),
     ).toMatchObject({ ok: false, error: { code: "invalid_input" } });
     expect((await discordRecords(env.SANDBOX_URL)).tokenRequests.length).toBe(before);
   });
@@ -120,7 +120,7 @@ describe("Discord settings", () => {
   it("offers the guild's text channels and its roles (not @everyone, not the bot's), and saves a valid choice", async () => {
     const tid = await newTenant();
     const guild = await installed(tid);
-    const setup = await pipeline.getDiscordSetup(tid);
+    const setup = await tenantApi.getDiscordSetup(tid);
     expect(setup.lookupFailed).toBe(false);
     expect(setup.channels.map((c) => c.name)).toEqual(["general", "inbox"]);
     expect(setup.roles.map((r) => r.name)).toEqual(["Staff"]);
@@ -130,9 +130,9 @@ describe("Discord settings", () => {
       relayMode: "all",
       afterHumanReply: "keep",
     } as const;
-    expect(await pipeline.saveDiscordSettings(tid, choice)).toEqual({ ok: true });
+    expect(await tenantApi.saveDiscordSettings(tid, choice)).toEqual({ ok: true });
     expect(await getDiscordInstall(env.DB, tid)).toMatchObject(choice);
-    expect((await pipeline.getDiscordSetup(tid)).install).toMatchObject(choice);
+    expect((await tenantApi.getDiscordSetup(tid)).install).toMatchObject(choice);
   });
 
   it("refuses a channel or role that is not the guild's text channel or role, and a bad mode", async () => {
@@ -146,18 +146,18 @@ describe("Discord settings", () => {
       relayMode: "all",
       afterHumanReply: "silent",
     } as const;
-    expect(await pipeline.saveDiscordSettings(tid, { ...base, inboxChannelId: voice })).toMatchObject({
+    expect(await tenantApi.saveDiscordSettings(tid, { ...base, inboxChannelId: voice })).toMatchObject({
       error: { code: "unknown_channel" },
     });
     expect(
-      await pipeline.saveDiscordSettings(tid, { ...base, inboxChannelId: textChannel(other) }),
+      await tenantApi.saveDiscordSettings(tid, { ...base, inboxChannelId: textChannel(other) }),
     ).toMatchObject({
       error: { code: "unknown_channel" },
     });
-    expect(await pipeline.saveDiscordSettings(tid, { ...base, staffRoleId: guild.id })).toMatchObject({
+    expect(await tenantApi.saveDiscordSettings(tid, { ...base, staffRoleId: guild.id })).toMatchObject({
       error: { code: "unknown_role" },
     });
-    expect(await pipeline.saveDiscordSettings(tid, { ...base, relayMode: "some" as never })).toMatchObject({
+    expect(await tenantApi.saveDiscordSettings(tid, { ...base, relayMode: "some" as never })).toMatchObject({
       error: { code: "invalid_input" },
     });
     expect(await getDiscordInstall(env.DB, tid)).toMatchObject({ inboxChannelId: null, staffRoleId: null });
@@ -167,9 +167,9 @@ describe("Discord settings", () => {
     const tid = await newTenant();
     const guild = await installed(tid);
     await injectDiscordFault(env.SANDBOX_URL, { route: "channels", status: 503, target: guild.id, count: 2 });
-    expect((await pipeline.getDiscordSetup(tid)).lookupFailed).toBe(true);
+    expect((await tenantApi.getDiscordSetup(tid)).lookupFailed).toBe(true);
     expect(
-      await pipeline.saveDiscordSettings(tid, {
+      await tenantApi.saveDiscordSettings(tid, {
         inboxChannelId: textChannel(guild),
         staffRoleId: null,
         relayMode: "all",
@@ -181,14 +181,14 @@ describe("Discord settings", () => {
 
   it("has nothing to save for a tenant without the bot", async () => {
     const tid = await newTenant();
-    expect(await pipeline.getDiscordSetup(tid)).toEqual({
+    expect(await tenantApi.getDiscordSetup(tid)).toEqual({
       install: null,
       channels: [],
       roles: [],
       lookupFailed: false,
     });
     expect(
-      await pipeline.saveDiscordSettings(tid, {
+      await tenantApi.saveDiscordSettings(tid, {
         inboxChannelId: null,
         staffRoleId: null,
         relayMode: "all",
@@ -202,36 +202,36 @@ describe("uninstallDiscord", () => {
   it("makes the bot leave the guild (DELETE /users/@me/guilds/{id}) and deletes the install", async () => {
     const tid = await newTenant();
     const guild = await installed(tid);
-    expect(await pipeline.uninstallDiscord(tid)).toEqual({ ok: true });
+    expect(await tenantApi.uninstallDiscord(tid)).toEqual({ ok: true });
     const records = await discordRecords(env.SANDBOX_URL);
     expect(records.leaves.filter((l) => l.guildId === guild.id)).toHaveLength(1);
     expect(records.botGuilds).not.toContain(guild.id);
     expect(await getDiscordInstall(env.DB, tid)).toBeNull();
     // Again: nothing left to do.
-    expect(await pipeline.uninstallDiscord(tid)).toEqual({ ok: true });
+    expect(await tenantApi.uninstallDiscord(tid)).toEqual({ ok: true });
   });
 
   it("keeps the install when Discord fails, so the tenant can try again", async () => {
     const tid = await newTenant();
     const guild = await installed(tid);
     await injectDiscordFault(env.SANDBOX_URL, { route: "leave", status: 500, target: guild.id });
-    expect(await pipeline.uninstallDiscord(tid)).toMatchObject({
+    expect(await tenantApi.uninstallDiscord(tid)).toMatchObject({
       ok: false,
       error: { code: "discord_unavailable" },
     });
     expect(await getDiscordInstall(env.DB, tid)).toMatchObject({ guildId: guild.id });
-    expect(await pipeline.uninstallDiscord(tid)).toEqual({ ok: true });
+    expect(await tenantApi.uninstallDiscord(tid)).toEqual({ ok: true });
     expect(await getDiscordInstall(env.DB, tid)).toBeNull();
   });
 
   it("lets the guild be installed by another tenant afterwards", async () => {
     const first = await newTenant("First");
     const guild = await installed(first);
-    expect(await pipeline.uninstallDiscord(first)).toEqual({ ok: true });
+    expect(await tenantApi.uninstallDiscord(first)).toEqual({ ok: true });
     const second = await newTenant("Second");
     const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
     expect(
-      await pipeline.completeDiscordInstall(second, { code, redirectUri: REDIRECT, actor: null }),
+      await tenantApi.completeDiscordInstall(second, { code, redirectUri: REDIRECT, actor: null }),
     ).toMatchObject({
       ok: true,
       guildId: guild.id,

@@ -3,12 +3,12 @@
 import { env } from "cloudflare:workers";
 import { cloudflareState, injectCloudflareFault, sentEmails } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { pipeline } from "./helpers.ts";
+import { tenantApi } from "./helpers.ts";
 
 const ZONE = "0000000000000000000000000000c0de";
 
 async function newTenant(): Promise<string> {
-  const r = await pipeline.createTenant({ name: "Mail test" });
+  const r = await tenantApi.createTenant({ name: "Mail test" });
   if (!r.ok) throw new Error(r.error.message);
   return r.tenantId;
 }
@@ -57,10 +57,10 @@ describe("subdomain names", () => {
       const tenantId = await newTenant();
       // Accepted names get a unique suffix so that repeated runs never collide globally.
       const input = code ? name : `${name}${uniqueName("z")}`.slice(0, 40);
-      const r = await pipeline.createEmailSubdomain(tenantId, input);
+      const r = await tenantApi.createEmailSubdomain(tenantId, input);
       if (code) {
         expect(r).toMatchObject({ ok: false, error: { code } });
-        expect(await pipeline.listEmailSubdomains(tenantId)).toEqual([]);
+        expect(await tenantApi.listEmailSubdomains(tenantId)).toEqual([]);
       } else {
         expectOk(r);
         expect(r.subdomain.name).toBe(input.toLowerCase());
@@ -74,7 +74,7 @@ describe("subdomains", () => {
   it("provisions Email Routing for the subdomain and a rule to the email-inbound Worker, then is active", async () => {
     const tenantId = await newTenant();
     const name = uniqueName();
-    const r = await pipeline.createEmailSubdomain(tenantId, name);
+    const r = await tenantApi.createEmailSubdomain(tenantId, name);
     expectOk(r);
     expect(r.subdomain).toMatchObject({ status: "active", statusError: null, domain: `${name}.cncg.email` });
     const cf = await cloudflareState(env.SANDBOX_URL);
@@ -97,23 +97,23 @@ describe("subdomains", () => {
   it("refuses a name another tenant has with name_taken, and creates nothing", async () => {
     const [a, b] = [await newTenant(), await newTenant()];
     const name = uniqueName();
-    expectOk(await pipeline.createEmailSubdomain(a, name));
+    expectOk(await tenantApi.createEmailSubdomain(a, name));
     const before = (await cloudflareState(env.SANDBOX_URL)).calls.length;
-    const r = await pipeline.createEmailSubdomain(b, name.toUpperCase());
+    const r = await tenantApi.createEmailSubdomain(b, name.toUpperCase());
     expect(r).toMatchObject({ ok: false, error: { code: "name_taken" } });
-    expect(await pipeline.listEmailSubdomains(b)).toEqual([]);
+    expect(await tenantApi.listEmailSubdomains(b)).toEqual([]);
     expect((await cloudflareState(env.SANDBOX_URL)).calls.length).toBe(before);
   });
 
   it("stops at the tenant's quota (3 by default) and allows more once the operator raises it", async () => {
     const tenantId = await newTenant();
-    for (let i = 0; i < 3; i++) expectOk(await pipeline.createEmailSubdomain(tenantId, uniqueName()));
-    const over = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    for (let i = 0; i < 3; i++) expectOk(await tenantApi.createEmailSubdomain(tenantId, uniqueName()));
+    const over = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expect(over).toMatchObject({ ok: false, error: { code: "quota_reached" } });
-    expect(await pipeline.listEmailSubdomains(tenantId)).toHaveLength(3);
+    expect(await tenantApi.listEmailSubdomains(tenantId)).toHaveLength(3);
     await env.DB.prepare("UPDATE tenants SET email_subdomain_quota = 4 WHERE id = ?").bind(tenantId).run();
-    expectOk(await pipeline.createEmailSubdomain(tenantId, uniqueName()));
-    expect(await pipeline.listEmailSubdomains(tenantId)).toHaveLength(4);
+    expectOk(await tenantApi.createEmailSubdomain(tenantId, uniqueName()));
+    expect(await tenantApi.listEmailSubdomains(tenantId)).toHaveLength(4);
   });
 
   it("shows a Cloudflare refusal as failed with the reason, and Retry makes it active", async () => {
@@ -124,14 +124,14 @@ describe("subdomains", () => {
       code: 2008,
       message: "Too many rules in this zone",
     });
-    const r = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const r = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(r);
     expect(r.subdomain.status).toBe("failed");
     expect(r.subdomain.statusError).toBe("rule (2008): Too many rules in this zone");
-    const [listed] = await pipeline.listEmailSubdomains(tenantId);
+    const [listed] = await tenantApi.listEmailSubdomains(tenantId);
     expect(listed).toMatchObject({ status: "failed", cfRuleId: null });
 
-    const retried = await pipeline.retryEmailSubdomain(tenantId, r.subdomain.accountId);
+    const retried = await tenantApi.retryEmailSubdomain(tenantId, r.subdomain.accountId);
     expectOk(retried);
     expect(retried.subdomain).toMatchObject({ status: "active", statusError: null });
     expect(retried.subdomain.cfRuleId).toBeTruthy();
@@ -145,23 +145,23 @@ describe("subdomains", () => {
       code: 10000,
       message: "Authentication error",
     });
-    const r = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const r = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(r);
     expect(r.subdomain).toMatchObject({ status: "failed", statusError: "dns (10000): Authentication error" });
   });
 
   it("deletes the Cloudflare rule first, then the subdomain and its channel account", async () => {
     const tenantId = await newTenant();
-    const created = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const created = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(created);
     const { accountId, cfRuleId } = created.subdomain;
-    expectOk(await pipeline.deleteEmailSubdomain(tenantId, accountId));
+    expectOk(await tenantApi.deleteEmailSubdomain(tenantId, accountId));
     const cf = await cloudflareState(env.SANDBOX_URL);
     expect(cf.calls.filter((c) => c.op === "rule_delete").map((c) => c.body)).toContainEqual({
       id: cfRuleId,
     });
     expect(cf.rules.find((x) => x.id === cfRuleId)).toBeUndefined();
-    expect(await pipeline.listEmailSubdomains(tenantId)).toEqual([]);
+    expect(await tenantApi.listEmailSubdomains(tenantId)).toEqual([]);
     expect(
       await env.DB.prepare("SELECT 1 FROM channel_accounts WHERE id = ?").bind(accountId).first(),
     ).toBeNull();
@@ -169,21 +169,21 @@ describe("subdomains", () => {
 
   it("removes the Cloudflare rule when the account is removed from the channels page too", async () => {
     const tenantId = await newTenant();
-    const created = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const created = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(created);
     const { accountId, cfRuleId } = created.subdomain;
-    expectOk(await pipeline.disconnectAccount(tenantId, accountId));
+    expectOk(await tenantApi.disconnectAccount(tenantId, accountId));
     const cf = await cloudflareState(env.SANDBOX_URL);
     expect(cf.rules.find((x) => x.id === cfRuleId)).toBeUndefined();
-    expect(await pipeline.listEmailSubdomains(tenantId)).toEqual([]);
+    expect(await tenantApi.listEmailSubdomains(tenantId)).toEqual([]);
   });
 
   it("removes the tenant's Cloudflare rules when the tenant is deleted", async () => {
     const tenantId = await newTenant();
-    const created = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const created = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(created);
     const { cfRuleId } = created.subdomain;
-    expectOk(await pipeline.deleteTenant(tenantId));
+    expectOk(await tenantApi.deleteTenant(tenantId));
     const cf = await cloudflareState(env.SANDBOX_URL);
     expect(cf.calls.filter((c) => c.op === "rule_delete").map((c) => c.body)).toContainEqual({
       id: cfRuleId,
@@ -193,7 +193,7 @@ describe("subdomains", () => {
 
   it("keeps everything when Cloudflare refuses the deletion, so the tenant can try again", async () => {
     const tenantId = await newTenant();
-    const created = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const created = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(created);
     await injectCloudflareFault(env.SANDBOX_URL, {
       op: "rule_delete",
@@ -201,23 +201,23 @@ describe("subdomains", () => {
       code: 10001,
       message: "Internal error",
     });
-    const r = await pipeline.deleteEmailSubdomain(tenantId, created.subdomain.accountId);
+    const r = await tenantApi.deleteEmailSubdomain(tenantId, created.subdomain.accountId);
     expect(r).toMatchObject({ ok: false, error: { code: "cloudflare_failed" } });
-    expect(await pipeline.listEmailSubdomains(tenantId)).toHaveLength(1);
-    expectOk(await pipeline.deleteEmailSubdomain(tenantId, created.subdomain.accountId));
+    expect(await tenantApi.listEmailSubdomains(tenantId)).toHaveLength(1);
+    expectOk(await tenantApi.deleteEmailSubdomain(tenantId, created.subdomain.accountId));
   });
 
   it("treats another tenant's subdomain as not found for retry, delete and routing", async () => {
     const [owner, other] = [await newTenant(), await newTenant()];
-    const created = await pipeline.createEmailSubdomain(owner, uniqueName());
+    const created = await tenantApi.createEmailSubdomain(owner, uniqueName());
     expectOk(created);
     const id = created.subdomain.accountId;
     for (const r of [
-      await pipeline.retryEmailSubdomain(other, id),
-      await pipeline.deleteEmailSubdomain(other, id),
-      await pipeline.getEmailRouting(other, id),
-      await pipeline.saveEmailRouting(other, id, { rules: [], defaultAction: { kind: "drop" } }, 1),
-      await pipeline.testEmailRouting(other, id, {
+      await tenantApi.retryEmailSubdomain(other, id),
+      await tenantApi.deleteEmailSubdomain(other, id),
+      await tenantApi.getEmailRouting(other, id),
+      await tenantApi.saveEmailRouting(other, id, { rules: [], defaultAction: { kind: "drop" } }, 1),
+      await tenantApi.testEmailRouting(other, id, {
         from: "a@b.co",
         to: "x@y.co",
         subject: "",
@@ -227,7 +227,7 @@ describe("subdomains", () => {
     ]) {
       expect(r).toMatchObject({ ok: false, error: { code: "not_found" } });
     }
-    expect(await pipeline.listEmailSubdomains(owner)).toHaveLength(1);
+    expect(await tenantApi.listEmailSubdomains(owner)).toHaveLength(1);
   });
 });
 
@@ -235,7 +235,7 @@ describe("forward addresses", () => {
   it("mails a verification link; the link confirms the address once", async () => {
     const tenantId = await newTenant();
     const address = `Owner-${crypto.randomUUID().slice(0, 8)}@Example.com`;
-    const added = await pipeline.addForwardAddress(tenantId, address);
+    const added = await tenantApi.addForwardAddress(tenantId, address);
     expectOk(added);
     expect(added.address).toMatchObject({ address: address.toLowerCase(), verifiedAt: null });
     const token = await verifyLink(address.toLowerCase());
@@ -246,53 +246,53 @@ describe("forward addresses", () => {
     expect(row!.h).toMatch(/^[0-9a-f]{64}$/);
     expect(row!.h).not.toBe(token);
 
-    expect(await pipeline.verifyForwardAddress(token)).toEqual({
+    expect(await tenantApi.verifyForwardAddress(token)).toEqual({
       ok: true,
       status: "verified",
       address: address.toLowerCase(),
     });
-    expect(await pipeline.verifyForwardAddress(token)).toEqual({ ok: true, status: "invalid" });
-    const [listed] = await pipeline.listForwardAddresses(tenantId);
+    expect(await tenantApi.verifyForwardAddress(token)).toEqual({ ok: true, status: "invalid" });
+    const [listed] = await tenantApi.listForwardAddresses(tenantId);
     expect(listed!.verifiedAt).toBeTypeOf("number");
   });
 
   it("refuses an expired link and a resent link replaces the old one", async () => {
     const tenantId = await newTenant();
     const address = `late-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const added = await pipeline.addForwardAddress(tenantId, address);
+    const added = await tenantApi.addForwardAddress(tenantId, address);
     expectOk(added);
     const first = await verifyLink(address);
     await env.DB.prepare("UPDATE email_forward_addresses SET token_expires_at = ? WHERE id = ?")
       .bind(Date.now() - 1, added.address.id)
       .run();
-    expect(await pipeline.verifyForwardAddress(first)).toEqual({ ok: true, status: "expired" });
+    expect(await tenantApi.verifyForwardAddress(first)).toEqual({ ok: true, status: "expired" });
 
-    expectOk(await pipeline.resendForwardVerification(tenantId, added.address.id));
+    expectOk(await tenantApi.resendForwardVerification(tenantId, added.address.id));
     const second = await verifyLink(address);
     expect(second).not.toBe(first);
-    expect(await pipeline.verifyForwardAddress(first)).toEqual({ ok: true, status: "invalid" });
-    expect(await pipeline.verifyForwardAddress(second)).toMatchObject({ status: "verified" });
+    expect(await tenantApi.verifyForwardAddress(first)).toEqual({ ok: true, status: "invalid" });
+    expect(await tenantApi.verifyForwardAddress(second)).toMatchObject({ status: "verified" });
   });
 
   it("refuses a malformed address, a duplicate, and more than 10", async () => {
     const tenantId = await newTenant();
-    expect(await pipeline.addForwardAddress(tenantId, "not an address")).toMatchObject({
+    expect(await tenantApi.addForwardAddress(tenantId, "not an address")).toMatchObject({
       ok: false,
       error: { code: "invalid_email" },
     });
-    expect(await pipeline.addForwardAddress(tenantId, "a@b.co\r\nBcc: x@y.co")).toMatchObject({
+    expect(await tenantApi.addForwardAddress(tenantId, "a@b.co\r\nBcc: x@y.co")).toMatchObject({
       ok: false,
       error: { code: "invalid_email" },
     });
     const tag = crypto.randomUUID().slice(0, 6);
-    expectOk(await pipeline.addForwardAddress(tenantId, `p0-${tag}@example.com`));
-    expect(await pipeline.addForwardAddress(tenantId, `P0-${tag}@Example.com`)).toMatchObject({
+    expectOk(await tenantApi.addForwardAddress(tenantId, `p0-${tag}@example.com`));
+    expect(await tenantApi.addForwardAddress(tenantId, `P0-${tag}@Example.com`)).toMatchObject({
       ok: false,
       error: { code: "address_exists" },
     });
     for (let i = 1; i < 10; i++)
-      expectOk(await pipeline.addForwardAddress(tenantId, `p${i}-${tag}@example.com`));
-    expect(await pipeline.addForwardAddress(tenantId, `p10-${tag}@example.com`)).toMatchObject({
+      expectOk(await tenantApi.addForwardAddress(tenantId, `p${i}-${tag}@example.com`));
+    expect(await tenantApi.addForwardAddress(tenantId, `p10-${tag}@example.com`)).toMatchObject({
       ok: false,
       error: { code: "limit_reached" },
     });
@@ -300,12 +300,12 @@ describe("forward addresses", () => {
 
   it("refuses to delete an address a routing rule forwards to, and deletes it once unused", async () => {
     const tenantId = await newTenant();
-    const sub = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const sub = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(sub);
     const address = `fw-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const added = await pipeline.addForwardAddress(tenantId, address);
+    const added = await tenantApi.addForwardAddress(tenantId, address);
     expectOk(added);
-    await pipeline.verifyForwardAddress(await verifyLink(address));
+    await tenantApi.verifyForwardAddress(await verifyLink(address));
     const routing = {
       rules: [
         {
@@ -318,33 +318,33 @@ describe("forward addresses", () => {
       ],
       defaultAction: { kind: "relay" },
     };
-    expectOk(await pipeline.saveEmailRouting(tenantId, sub.subdomain.accountId, routing, 1));
-    const refused = await pipeline.deleteForwardAddress(tenantId, added.address.id);
+    expectOk(await tenantApi.saveEmailRouting(tenantId, sub.subdomain.accountId, routing, 1));
+    const refused = await tenantApi.deleteForwardAddress(tenantId, added.address.id);
     expect(refused).toMatchObject({ ok: false, error: { code: "address_in_use" } });
-    expect(await pipeline.listForwardAddresses(tenantId)).toHaveLength(1);
+    expect(await tenantApi.listForwardAddresses(tenantId)).toHaveLength(1);
 
     expectOk(
-      await pipeline.saveEmailRouting(
+      await tenantApi.saveEmailRouting(
         tenantId,
         sub.subdomain.accountId,
         { rules: [], defaultAction: { kind: "relay" } },
         2,
       ),
     );
-    expectOk(await pipeline.deleteForwardAddress(tenantId, added.address.id));
-    expect(await pipeline.listForwardAddresses(tenantId)).toEqual([]);
+    expectOk(await tenantApi.deleteForwardAddress(tenantId, added.address.id));
+    expect(await tenantApi.listForwardAddresses(tenantId)).toEqual([]);
   });
 });
 
 describe("routing rules", () => {
   async function subdomainWithVerifiedAddress() {
     const tenantId = await newTenant();
-    const sub = await pipeline.createEmailSubdomain(tenantId, uniqueName());
+    const sub = await tenantApi.createEmailSubdomain(tenantId, uniqueName());
     expectOk(sub);
     const address = `team-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const added = await pipeline.addForwardAddress(tenantId, address);
+    const added = await tenantApi.addForwardAddress(tenantId, address);
     expectOk(added);
-    await pipeline.verifyForwardAddress(await verifyLink(address));
+    await tenantApi.verifyForwardAddress(await verifyLink(address));
     return {
       tenantId,
       accountId: sub.subdomain.accountId,
@@ -355,10 +355,10 @@ describe("routing rules", () => {
 
   it("starts with relay as the default and saves with a version that refuses a stale edit", async () => {
     const { tenantId, accountId } = await subdomainWithVerifiedAddress();
-    const got = await pipeline.getEmailRouting(tenantId, accountId);
+    const got = await tenantApi.getEmailRouting(tenantId, accountId);
     expectOk(got);
     expect(got).toMatchObject({ routing: { rules: [], defaultAction: { kind: "relay" } }, version: 1 });
-    const saved = await pipeline.saveEmailRouting(
+    const saved = await tenantApi.saveEmailRouting(
       tenantId,
       accountId,
       { rules: [], defaultAction: { kind: "drop" } },
@@ -366,26 +366,26 @@ describe("routing rules", () => {
     );
     expectOk(saved);
     expect(saved.version).toBe(2);
-    const stale = await pipeline.saveEmailRouting(
+    const stale = await tenantApi.saveEmailRouting(
       tenantId,
       accountId,
       { rules: [], defaultAction: { kind: "relay" } },
       1,
     );
     expect(stale).toMatchObject({ ok: false, error: { code: "stale" } });
-    const now = await pipeline.getEmailRouting(tenantId, accountId);
+    const now = await tenantApi.getEmailRouting(tenantId, accountId);
     expectOk(now);
     expect(now).toMatchObject({ routing: { defaultAction: { kind: "drop" } }, version: 2 });
   });
 
   it("refuses invalid rules and forwarding to an address that is not confirmed", async () => {
     const { tenantId, accountId } = await subdomainWithVerifiedAddress();
-    const pending = await pipeline.addForwardAddress(
+    const pending = await tenantApi.addForwardAddress(
       tenantId,
       `pending-${crypto.randomUUID().slice(0, 8)}@example.com`,
     );
     expectOk(pending);
-    const bad = await pipeline.saveEmailRouting(
+    const bad = await tenantApi.saveEmailRouting(
       tenantId,
       accountId,
       {
@@ -395,14 +395,14 @@ describe("routing rules", () => {
       1,
     );
     expect(bad).toMatchObject({ ok: false, error: { code: "invalid_routing" } });
-    const unverified = await pipeline.saveEmailRouting(
+    const unverified = await tenantApi.saveEmailRouting(
       tenantId,
       accountId,
       { rules: [], defaultAction: { kind: "forward", addressId: pending.address.id } },
       1,
     );
     expect(unverified).toMatchObject({ ok: false, error: { code: "unverified_address" } });
-    const got = await pipeline.getEmailRouting(tenantId, accountId);
+    const got = await tenantApi.getEmailRouting(tenantId, accountId);
     expectOk(got);
     expect(got.version).toBe(1);
   });
@@ -429,9 +429,9 @@ describe("routing rules", () => {
       ],
       defaultAction: { kind: "relay" },
     };
-    expectOk(await pipeline.saveEmailRouting(tenantId, accountId, routing, 1));
+    expectOk(await tenantApi.saveEmailRouting(tenantId, accountId, routing, 1));
     const facts = { to: `hello@${domain}`, body: "", hasAttachment: false };
-    const vip = await pipeline.testEmailRouting(tenantId, accountId, {
+    const vip = await tenantApi.testEmailRouting(tenantId, accountId, {
       ...facts,
       from: "boss@vip.example",
       subject: "Your INVOICE",
@@ -439,14 +439,14 @@ describe("routing rules", () => {
     expectOk(vip);
     expect(vip.rule?.id).toBe("vip");
     expect(vip.action).toEqual({ kind: "forward", addressId });
-    const plain = await pipeline.testEmailRouting(tenantId, accountId, {
+    const plain = await tenantApi.testEmailRouting(tenantId, accountId, {
       ...facts,
       from: "a@shop.example",
       subject: "invoice 7",
     });
     expectOk(plain);
     expect(plain.rule?.id).toBe("invoices");
-    const none = await pipeline.testEmailRouting(tenantId, accountId, {
+    const none = await tenantApi.testEmailRouting(tenantId, accountId, {
       ...facts,
       from: "a@shop.example",
       subject: "hello",
@@ -465,7 +465,7 @@ describe("routing rules", () => {
       "Please pay.",
       "",
     ].join("\r\n");
-    const pasted = await pipeline.testEmailRouting(tenantId, accountId, { raw });
+    const pasted = await tenantApi.testEmailRouting(tenantId, accountId, { raw });
     expectOk(pasted);
     expect(pasted.rule?.id).toBe("vip");
     expect(pasted.facts).toMatchObject({
@@ -478,7 +478,7 @@ describe("routing rules", () => {
   it("refuses a pasted email over 1 MiB before parsing it", async () => {
     const { tenantId, accountId } = await subdomainWithVerifiedAddress();
     const raw = `Subject: big\r\n\r\n${"x".repeat(1024 * 1024)}`;
-    expect(await pipeline.testEmailRouting(tenantId, accountId, { raw })).toMatchObject({
+    expect(await tenantApi.testEmailRouting(tenantId, accountId, { raw })).toMatchObject({
       ok: false,
       error: { code: "too_large" },
     });

@@ -12,7 +12,11 @@ import {
 } from "@concierge/testing/tenant-fixtures";
 import { vi } from "vitest";
 
-export const pipeline = exports.PipelineEntrypoint;
+// One handle per named entrypoint, as each caller's service binding sees the pipeline.
+export const ingestApi = exports.IngestEntrypoint;
+export const tenantApi = exports.TenantEntrypoint;
+export const discordApi = exports.DiscordEntrypoint;
+export const operatorApi = exports.OperatorEntrypoint;
 export const tenantId = DEMO.tenantId;
 
 export { inboundText };
@@ -32,7 +36,7 @@ export async function newAccount(config: unknown) {
   await saveReplyConfig(env.DB, tenantId, account.id, config);
   return {
     ...account,
-    send: (customerId: string, text: string) => pipeline.ingest([inboundText(externalId, customerId, text)]),
+    send: (customerId: string, text: string) => ingestApi.ingest([inboundText(externalId, customerId, text)]),
     conversation: (customerId: string) =>
       env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${account.id}/${customerId}`)),
   };

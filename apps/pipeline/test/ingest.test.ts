@@ -6,7 +6,9 @@ import { graphAttempts, injectGraphFault, sentTo, uniqueCustomer } from "@concie
 import { describe, expect, it, vi } from "vitest";
 import { newWamid } from "@concierge/testing/meta";
 
-const pipeline = exports.PipelineEntrypoint;
+const ingestApi = exports.IngestEntrypoint;
+const operatorApi = exports.OperatorEntrypoint;
+const tenantApi = exports.TenantEntrypoint;
 
 function message(over: Partial<InboundMessage> = {}): InboundMessage {
   return {
@@ -60,7 +62,7 @@ async function withWaitSeconds(seconds: number, fn: () => Promise<void>): Promis
 describe("PipelineEntrypoint.ingest", () => {
   it("accepts a message, then its turn sends the matching canned reply and records metadata only", async () => {
     const m = message({ text: "Hi! What are your HOURS today? canary-7f3a" });
-    expect(await pipeline.ingest([m])).toEqual({
+    expect(await ingestApi.ingest([m])).toEqual({
       ok: true,
       results: [{ providerMessageId: m.providerMessageId, status: "accepted" }],
     });
@@ -89,7 +91,7 @@ describe("PipelineEntrypoint.ingest", () => {
 
   it("falls back to the default rule when no keyword matches", async () => {
     const m = message({ text: "do you deliver to Koramangala?" });
-    await pipeline.ingest([m]);
+    await ingestApi.ingest([m]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, m.customerId)).length > 0, {
       timeout: 5000,
     });
@@ -100,7 +102,7 @@ describe("PipelineEntrypoint.ingest", () => {
 
   it("accepts the same provider message id once, however many deliveries race", async () => {
     const m = message({ text: "menu please" });
-    const results = await Promise.all(Array.from({ length: 5 }, () => pipeline.ingest([m])));
+    const results = await Promise.all(Array.from({ length: 5 }, () => ingestApi.ingest([m])));
     const statuses = results.map((r) => (r.ok ? r.results[0]!.status : r.error.code)).sort();
     expect(statuses).toEqual(["accepted", "duplicate", "duplicate", "duplicate", "duplicate"]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, m.customerId)).length > 0, {
@@ -114,17 +116,17 @@ describe("PipelineEntrypoint.ingest", () => {
   it("reports an unknown account and stores nothing for it", async () => {
     const before = await listDurableObjectIds(env.CONVERSATIONS);
     const m = message({ accountExternalId: "999999999" });
-    expect(await pipeline.ingest([m])).toMatchObject({ ok: true, results: [{ status: "unknown_account" }] });
+    expect(await ingestApi.ingest([m])).toMatchObject({ ok: true, results: [{ status: "unknown_account" }] });
     expect(await listDurableObjectIds(env.CONVERSATIONS)).toHaveLength(before.length);
   });
 
   it("rejects a malformed batch with a clear error and accepts nothing", async () => {
     const bad = { ...message(), channel: "fax" } as unknown as InboundMessage;
     const before = await listDurableObjectIds(env.CONVERSATIONS);
-    const r = await pipeline.ingest([message(), bad]);
+    const r = await ingestApi.ingest([message(), bad]);
     expect(r).toMatchObject({ ok: false, error: { code: "invalid_message" } });
     expect(r.ok ? "" : r.error.message).toMatch(/channel/);
-    expect(await pipeline.ingest([])).toMatchObject({ ok: false, error: { code: "invalid_message" } });
+    expect(await ingestApi.ingest([])).toMatchObject({ ok: false, error: { code: "invalid_message" } });
     // The valid message in the rejected batch was not accepted either.
     expect(await listDurableObjectIds(env.CONVERSATIONS)).toHaveLength(before.length);
   });
@@ -132,7 +134,7 @@ describe("PipelineEntrypoint.ingest", () => {
   it("keeps pending text encrypted in the conversation object until the turn runs", async () => {
     await withWaitSeconds(30, async () => {
       const m = message({ text: "are you open? canary-51c2" });
-      await pipeline.ingest([m]);
+      await ingestApi.ingest([m]);
       const stored = await runInDurableObject(conversationStub(m.customerId), async (_obj, state) => {
         const rows = state.storage.sql.exec("SELECT * FROM pending").toArray();
         return JSON.stringify(rows);
@@ -154,7 +156,7 @@ describe("PipelineEntrypoint.ingest", () => {
     await withWaitSeconds(30, async () => {
       const customerId = uniqueCustomer();
       for (const text of ["hi", "I wanted to ask", "what's on the menu?"]) {
-        await pipeline.ingest([message({ customerId, text })]);
+        await ingestApi.ingest([message({ customerId, text })]);
       }
       expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
       const sent = await sentTo(env.SANDBOX_URL, customerId);
@@ -169,7 +171,7 @@ describe("sending", () => {
   it("retries a 5xx from Graph later and sends exactly once when it recovers", async () => {
     await withWaitSeconds(30, async () => {
       const m = message({ text: "opening hours?" });
-      await pipeline.ingest([m]);
+      await ingestApi.ingest([m]);
       await injectGraphFault(env.SANDBOX_URL, { status: 500, code: 1, message: "An unknown error occurred" });
       const before = await graphAttempts(env.SANDBOX_URL);
       expect(await runDurableObjectAlarm(conversationStub(m.customerId))).toBe(true);
@@ -187,7 +189,7 @@ describe("sending", () => {
   it("keeps a retried turn to its own messages: a message arriving meanwhile gets its own turn", async () => {
     await withWaitSeconds(30, async () => {
       const customerId = uniqueCustomer();
-      await pipeline.ingest([message({ customerId, text: "opening hours?" })]);
+      await ingestApi.ingest([message({ customerId, text: "opening hours?" })]);
       await injectGraphFault(env.SANDBOX_URL, {
         status: 503,
         code: 2,
@@ -195,7 +197,7 @@ describe("sending", () => {
       });
       expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
       const backoff = await nextAlarmIn(customerId);
-      await pipeline.ingest([message({ customerId, text: "and the menu?" })]);
+      await ingestApi.ingest([message({ customerId, text: "and the menu?" })]);
       // The new message does not pull the retry forward.
       expect(await nextAlarmIn(customerId)).toBeGreaterThan(backoff - 1000);
       expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);
@@ -211,7 +213,7 @@ describe("sending", () => {
   it("does not retry a permanent Graph error", async () => {
     await withWaitSeconds(30, async () => {
       const m = message({ text: "hours?" });
-      await pipeline.ingest([m]);
+      await ingestApi.ingest([m]);
       await injectGraphFault(env.SANDBOX_URL, {
         status: 400,
         code: 131026,
@@ -228,7 +230,10 @@ describe("sending", () => {
 
 describe("HTTP", () => {
   it("answers every request with 404: the pipeline is reached over RPC only", async () => {
-    const res = await exports.default.fetch("https://pipeline.test/anything", { method: "POST", body: "{}" });
+    const res = await exports.default.fetch("https://tenantApi.test/anything", {
+      method: "POST",
+      body: "{}",
+    });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ ok: false, error: { code: "not_found" } });
   });
@@ -238,13 +243,13 @@ describe("tenant key rotation", () => {
   it("seals new text with the new key version and still opens text sealed before the rotation", async () => {
     await withWaitSeconds(30, async () => {
       const customerId = uniqueCustomer();
-      await pipeline.ingest([message({ customerId, text: "first, sealed with v1: hours?" })]);
+      await ingestApi.ingest([message({ customerId, text: "first, sealed with v1: hours?" })]);
       const t = await env.DB.prepare("SELECT MAX(version) AS v FROM tenant_keys WHERE tenant_id = ?")
         .bind(DEMO.tenantId)
         .first<{ v: number }>();
-      const rotated = await pipeline.rotateTenantKey(DEMO.tenantId);
+      const rotated = await operatorApi.rotateTenantKey(DEMO.tenantId);
       expect(rotated).toEqual({ ok: true, version: t!.v + 1 });
-      await pipeline.ingest([message({ customerId, text: "second, sealed with the new key" })]);
+      await ingestApi.ingest([message({ customerId, text: "second, sealed with the new key" })]);
       const versions = await runInDurableObject(conversationStub(customerId), (_o, state) =>
         state.storage.sql
           .exec<{ sealed: string }>("SELECT sealed FROM pending ORDER BY seq")
@@ -257,7 +262,7 @@ describe("tenant key rotation", () => {
         DEMO.replyConfig.rules[0].response.text,
       );
     });
-    expect(await pipeline.rotateTenantKey("t_nobody")).toMatchObject({
+    expect(await operatorApi.rotateTenantKey("t_nobody")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });

@@ -5,8 +5,8 @@ import { createChannelAccount, saveReplyConfig } from "@concierge/storage";
 import { newMid, uniqueIgsid } from "@concierge/testing/instagram-fixtures";
 import { injectInstagramFault, instagramSentTo } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { savePageToken } from "../src/page-tokens.ts";
-import { pipeline, tenantId } from "./helpers.ts";
+import { savePageToken } from "../src/channels/instagram/page-tokens.ts";
+import { ingestApi, tenantApi, tenantId } from "./helpers.ts";
 
 // Instagram replies through the real entry point and ConversationDO against the sandbox's fake
 // Send API (`/{page-id}/messages`). Every alarm is driven by hand; faults are scoped to each customer.
@@ -55,7 +55,7 @@ async function customerWrites(acc: Account, text: string) {
     text,
     hasAttachment: false,
   };
-  expect(await pipeline.ingest([m])).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
+  expect(await ingestApi.ingest([m])).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
   const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`));
   return {
     customer,
@@ -137,7 +137,7 @@ describe("Instagram replies", () => {
       .bind(c.customer)
       .first();
     expect(failed).toEqual({ action: "send_failed", error_code: 190 });
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Hello?", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Hello?", "u_asha");
     expect(r).toMatchObject({ ok: false, error: { code: "send_failed" } });
     expect((await sent(c.customer)).attempts).toBe(1);
   });
@@ -154,7 +154,7 @@ describe("a person's Instagram reply (sendHumanReply)", () => {
 
   it("goes plain within 24 hours", async () => {
     const { acc, c } = await answered();
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Asha here!", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Asha here!", "u_asha");
     expect(r).toMatchObject({ ok: true });
     expect((await sent(c.customer)).sent[1]).toMatchObject({
       text: "Asha here!",
@@ -167,7 +167,7 @@ describe("a person's Instagram reply (sendHumanReply)", () => {
   it("is tagged HUMAN_AGENT between 24 hours and 7 days", async () => {
     const { acc, c } = await answered();
     await c.lastInboundAgo(3 * DAY);
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Sorry for the wait!", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Sorry for the wait!", "u_asha");
     expect(r).toMatchObject({ ok: true });
     expect((await sent(c.customer)).sent[1]).toMatchObject({
       text: "Sorry for the wait!",
@@ -180,7 +180,7 @@ describe("a person's Instagram reply (sendHumanReply)", () => {
     const { acc, c } = await answered();
     await c.lastInboundAgo(7 * DAY + 60_000);
     const before = (await sent(c.customer)).attempts;
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Still there?", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Still there?", "u_asha");
     expect(r).toMatchObject({ ok: false, error: { code: "outside_window" } });
     if (r.ok) throw new Error("expected a refusal");
     expect(r.error.message).toMatch(/7 days/);
@@ -197,7 +197,7 @@ describe("a person's Instagram reply (sendHumanReply)", () => {
       message: "(#10) This message is sent outside of allowed window.",
       to: c.customer,
     });
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha");
     expect(r).toMatchObject({ ok: false, error: { code: "outside_window" } });
   });
 });

@@ -2,10 +2,10 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
-import { INSTAGRAM_TOKEN_CRON } from "../src/instagram-connect.ts";
-import { getPageToken } from "../src/page-tokens.ts";
+import { INSTAGRAM_TOKEN_CRON } from "../src/channels/instagram/connect.ts";
+import { getPageToken } from "../src/channels/instagram/page-tokens.ts";
 import { createEmailAlias, getEmailAlias } from "@concierge/storage";
-import { newBareAccount, pipeline, tenantId } from "./helpers.ts";
+import { newBareAccount, tenantApi, tenantId } from "./helpers.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -22,7 +22,7 @@ async function connectedPage() {
       body: JSON.stringify({ pageId: page.id }),
     })
   ).json()) as { userToken: string; pageToken: string };
-  const result = await pipeline.connectInstagram(tenantId, {
+  const result = await tenantApi.connectInstagram(tenantId, {
     pageId: page.id,
     instagramId: page.instagram.id,
     username: page.instagram.username,
@@ -143,7 +143,7 @@ describe("connectInstagram", () => {
         body: JSON.stringify({ pageId }),
       })
     ).json()) as { pageToken: string };
-    const res = await pipeline.connectInstagram(other, {
+    const res = await tenantApi.connectInstagram(other, {
       pageId,
       instagramId: "17859999999999",
       username: "someone.else",
@@ -154,7 +154,7 @@ describe("connectInstagram", () => {
   });
 
   it("refuses a token Meta says is invalid and saves nothing", async () => {
-    const res = await pipeline.connectInstagram(tenantId, {
+    const res = await tenantApi.connectInstagram(tenantId, {
       pageId: "3099999999999",
       instagramId: "17858888888888",
       username: "nobody",

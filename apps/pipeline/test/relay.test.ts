@@ -22,9 +22,9 @@ import {
 } from "@concierge/testing/discord-sandbox";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
-import type { Thread } from "../src/conversation.ts";
-import { EMBED_LIMITS, relayId, relayItem } from "../src/relay.ts";
-import { inboundText, pipeline } from "./helpers.ts";
+import type { Thread } from "@concierge/core";
+import { EMBED_LIMITS, relayId, relayItem } from "../src/channels/discord/relay.ts";
+import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 // The Discord inbox: turns relayed by the conversation object (through PIPELINE.ingest) and
 // relayItem itself, with the sandbox as Discord — embeds, buttons, limits, modes and retries.
@@ -66,7 +66,7 @@ const rules = {
 
 /** A tenant of its own with a WhatsApp number, an approved persona, credits and the bot installed. */
 async function relayTenant(mode: "all" | "needs_human", opts: { inbox?: boolean } = {}) {
-  const created = await pipeline.createTenant({ name: "Relay Bakery", locale: "en-US", currency: "USD" });
+  const created = await tenantApi.createTenant({ name: "Relay Bakery", locale: "en-US", currency: "USD" });
   if (!created.ok) throw new Error(created.error.message);
   const tid = created.tenantId;
   const account = await createChannelAccount(env.DB, {
@@ -74,7 +74,7 @@ async function relayTenant(mode: "all" | "needs_human", opts: { inbox?: boolean 
     channel: "whatsapp",
     externalId: newPhoneNumberId(),
   });
-  expect(await pipeline.saveReplyConfig(tid, account.id, rules)).toMatchObject({ ok: true });
+  expect(await tenantApi.saveReplyConfig(tid, account.id, rules)).toMatchObject({ ok: true });
   const persona = { kind: "raw", prompt: "You are Relay Bakery's assistant." } as const;
   const hash = await personaHash(persona);
   await savePersona(env.DB, tid, persona, hash);
@@ -83,7 +83,7 @@ async function relayTenant(mode: "all" | "needs_human", opts: { inbox?: boolean 
   const guild = await newDiscordGuild(env.SANDBOX_URL);
   const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
   expect(
-    await pipeline.completeDiscordInstall(tid, { code, redirectUri: REDIRECT, actor: null }),
+    await tenantApi.completeDiscordInstall(tid, { code, redirectUri: REDIRECT, actor: null }),
   ).toMatchObject({ ok: true });
   const inbox = textChannel(guild);
   await updateDiscordSettings(env.DB, tid, {
@@ -107,7 +107,7 @@ async function relayTenant(mode: "all" | "needs_human", opts: { inbox?: boolean 
     inbox,
     thread,
     send: (customerId: string, text: string) =>
-      pipeline.ingest([inboundText(account.externalId, customerId, text)]),
+      ingestApi.ingest([inboundText(account.externalId, customerId, text)]),
     conversation: (customerId: string) =>
       env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(thread(customerId).key)),
   };
@@ -215,9 +215,9 @@ describe("relay from the conversation", () => {
     const customer = uniqueCustomer();
     await t.send(customer, "any discount on the price?");
     const [m] = await inboxMessages(t.inbox);
-    const approvals = await pipeline.listApprovals(t.tid);
+    const approvals = await tenantApi.listApprovals(t.tid);
     expect(approvals).toHaveLength(1);
-    const draft = await pipeline.readApprovalDraft(t.tid, approvals[0]!.id);
+    const draft = await tenantApi.readApprovalDraft(t.tid, approvals[0]!.id);
     if (!draft.ok) throw new Error("no draft");
     const e = m!.embeds[0]!;
     expect(e.title).toBe("A reply is waiting for approval");
@@ -238,7 +238,7 @@ describe("relay from the conversation", () => {
     });
 
     expect(
-      await pipeline.decideApproval(t.tid, approvals[0]!.id, { action: "approve" }, "owner@x.example"),
+      await tenantApi.decideApproval(t.tid, approvals[0]!.id, { action: "approve" }, "owner@x.example"),
     ).toMatchObject({
       ok: true,
       status: "sent",

@@ -3,7 +3,15 @@ import { createTenant, creditBalance, getReplyConfig, grantCredits } from "@conc
 import { graphAttempts, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { describe, expect, it } from "vitest";
-import { approvePersona, inboundText, newBareAccount, pipeline, repliesTo, tenantId } from "./helpers.ts";
+import {
+  approvePersona,
+  inboundText,
+  ingestApi,
+  newBareAccount,
+  repliesTo,
+  tenantApi,
+  tenantId,
+} from "./helpers.ts";
 
 const account = newBareAccount;
 
@@ -33,7 +41,7 @@ const intentRules = {
 describe("saving reply rules (RPC)", () => {
   it("embeds intent rules once at save time, with the model that made the vectors", async () => {
     const acc = await account();
-    expect(await pipeline.saveReplyConfig(tenantId, acc.id, intentRules)).toMatchObject({ ok: true });
+    expect(await tenantApi.saveReplyConfig(tenantId, acc.id, intentRules)).toMatchObject({ ok: true });
     const stored = await getReplyConfig(env.DB, acc.id);
     expect(stored!.embeddings.model).toBe("offline/lexical-256");
     expect(Object.keys(stored!.embeddings.rules).sort()).toEqual(["booking", "catering"]);
@@ -42,17 +50,17 @@ describe("saving reply rules (RPC)", () => {
 
   it("answers a message by the intent rule it is closest to", async () => {
     const acc = await account();
-    await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
+    await tenantApi.saveReplyConfig(tenantId, acc.id, intentRules);
     const customer = uniqueCustomer();
-    await pipeline.ingest([inboundText(acc.externalId, customer, "Can I book a table for dinner tonight?")]);
+    await ingestApi.ingest([inboundText(acc.externalId, customer, "Can I book a table for dinner tonight?")]);
     expect((await repliesTo(customer))[0]!.text).toBe("Booked! (canned)");
   });
 
   it("refuses an invalid config with the field's path and keeps the previous one", async () => {
     const acc = await account();
-    await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
+    await tenantApi.saveReplyConfig(tenantId, acc.id, intentRules);
     const bad = { ...intentRules, wait_seconds: 45 };
-    expect(await pipeline.saveReplyConfig(tenantId, acc.id, bad)).toMatchObject({
+    expect(await tenantApi.saveReplyConfig(tenantId, acc.id, bad)).toMatchObject({
       ok: false,
       error: { code: "invalid_reply_config", message: expect.stringContaining("wait_seconds") },
     });
@@ -65,11 +73,11 @@ describe("saving reply rules (RPC)", () => {
       name: "Other",
       id: `t_other_${Date.now()}`,
     });
-    expect(await pipeline.saveReplyConfig(other.id, acc.id, intentRules)).toMatchObject({
+    expect(await tenantApi.saveReplyConfig(other.id, acc.id, intentRules)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await pipeline.testReplyRules(other.id, acc.id, "hours?")).toMatchObject({
+    expect(await tenantApi.testReplyRules(other.id, acc.id, "hours?")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
@@ -82,11 +90,11 @@ describe("the rules test panel (RPC)", () => {
     await approvePersona({ kind: "raw", prompt: "You are the voice of Chai & Co." });
     await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `panel-${Date.now()}` });
     const acc = await account();
-    await pipeline.saveReplyConfig(tenantId, acc.id, intentRules);
+    await tenantApi.saveReplyConfig(tenantId, acc.id, intentRules);
     const attempts = await graphAttempts(env.SANDBOX_URL);
     const balance = await creditBalance(env.DB, tenantId);
 
-    expect(await pipeline.testReplyRules(tenantId, acc.id, "what are your HOURS")).toEqual({
+    expect(await tenantApi.testReplyRules(tenantId, acc.id, "what are your HOURS")).toEqual({
       ok: true,
       ruleId: "hours",
       label: "",
@@ -95,7 +103,7 @@ describe("the rules test panel (RPC)", () => {
       reply: { kind: "canned", text: "7 to 7." },
     });
 
-    const intent = await pipeline.testReplyRules(tenantId, acc.id, "we need catering for our office party");
+    const intent = await tenantApi.testReplyRules(tenantId, acc.id, "we need catering for our office party");
     expect(intent).toMatchObject({
       ok: true,
       ruleId: "catering",
@@ -108,7 +116,7 @@ describe("the rules test panel (RPC)", () => {
     expect(intent.reply.envelope).toContain("For this message: Ask for the date and headcount.");
     expect(intent.reply.personaStatus).toBe("approved");
 
-    expect(await pipeline.testReplyRules(tenantId, acc.id, "zzz")).toMatchObject({
+    expect(await tenantApi.testReplyRules(tenantId, acc.id, "zzz")).toMatchObject({
       ok: true,
       via: "default",
     });
@@ -118,7 +126,7 @@ describe("the rules test panel (RPC)", () => {
 
   it("asks for a message when given none", async () => {
     const acc = await account();
-    expect(await pipeline.testReplyRules(tenantId, acc.id, "  ")).toMatchObject({
+    expect(await tenantApi.testReplyRules(tenantId, acc.id, "  ")).toMatchObject({
       ok: false,
       error: { code: "invalid_text" },
     });

@@ -10,7 +10,15 @@ import {
   uniqueCustomer,
 } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { approvePersona, inboundText, newAccount, pipeline, setBalance, tenantId } from "./helpers.ts";
+import {
+  approvePersona,
+  inboundText,
+  ingestApi,
+  newAccount,
+  setBalance,
+  tenantApi,
+  tenantId,
+} from "./helpers.ts";
 
 // Sending through the real entry point and ConversationDO against the sandbox's fake Graph API.
 // Faults are scoped to each test's own customer, so files sharing the sandbox never collide.
@@ -55,7 +63,7 @@ type Account = Awaited<ReturnType<typeof account>>;
 async function customerWrites(acc: Account, text: string) {
   const customer = uniqueCustomer();
   const m = inboundText(acc.externalId, customer, text);
-  expect(await pipeline.ingest([m])).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
+  expect(await ingestApi.ingest([m])).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
   const stub = acc.conversation(customer);
   return {
     customer,
@@ -269,8 +277,8 @@ describe("read receipts and the typing indicator", () => {
     const customer = uniqueCustomer();
     const first = inboundText(acc.externalId, customer, "hi");
     const second = inboundText(acc.externalId, customer, "can I book?");
-    await pipeline.ingest([first]);
-    await pipeline.ingest([second]);
+    await ingestApi.ingest([first]);
+    await ingestApi.ingest([second]);
     expect(await runDurableObjectAlarm(acc.conversation(customer))).toBe(true);
     expect(await readsOf(env.SANDBOX_URL, first.providerMessageId)).toHaveLength(0);
     expect(await readsOf(env.SANDBOX_URL, second.providerMessageId)).toHaveLength(1);
@@ -325,7 +333,7 @@ describe("a person's reply (sendHumanReply)", () => {
 
   it("sends inside the 24-hour window and records human_reply metadata, once per request id", async () => {
     const { acc, c } = await answeredCustomer();
-    const r = await pipeline.sendHumanReply(
+    const r = await tenantApi.sendHumanReply(
       tenantId,
       acc.id,
       c.customer,
@@ -336,7 +344,7 @@ describe("a person's reply (sendHumanReply)", () => {
       },
     );
     expect(r).toMatchObject({ ok: true, providerMessageId: expect.stringMatching(/^wamid\./) });
-    const again = await pipeline.sendHumanReply(
+    const again = await tenantApi.sendHumanReply(
       tenantId,
       acc.id,
       c.customer,
@@ -367,7 +375,7 @@ describe("a person's reply (sendHumanReply)", () => {
       );
     });
     const before = await graphAttempts(env.SANDBOX_URL, c.customer);
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Are you still there?", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Are you still there?", "u_asha");
     expect(r).toMatchObject({ ok: false, error: { code: "outside_window" } });
     if (r.ok) throw new Error("expected a refusal");
     expect(r.error.message).toMatch(/24 hours/);
@@ -385,14 +393,14 @@ describe("a person's reply (sendHumanReply)", () => {
         "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
       to: c.customer,
     });
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Hello again", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Hello again", "u_asha");
     expect(r).toMatchObject({ ok: false, error: { code: "outside_window" } });
     expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);
   });
 
   it("refuses a customer who never wrote: the window never opened", async () => {
     const acc = await account();
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, uniqueCustomer(), "Hi!", "u_asha");
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, uniqueCustomer(), "Hi!", "u_asha");
     expect(r).toMatchObject({ ok: false, error: { code: "outside_window" } });
   });
 
@@ -405,11 +413,11 @@ describe("a person's reply (sendHumanReply)", () => {
       );
     });
     expect(
-      await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Asha here, how can I help?", "u_asha"),
+      await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Asha here, how can I help?", "u_asha"),
     ).toMatchObject({
       ok: true,
     });
-    await pipeline.ingest([inboundText(acc.externalId, c.customer, "hours?")]);
+    await ingestApi.ingest([inboundText(acc.externalId, c.customer, "hours?")]);
     expect(await c.runAlarm()).toBe(true);
     // No automatic reply talks over the person: only the first canned answer and the person's.
     expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(2);
@@ -427,7 +435,7 @@ describe("a person's reply (sendHumanReply)", () => {
       message: "(#131026) Message Undeliverable",
       to: c.customer,
     });
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha", {
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha", {
       requestId: "req-x",
     });
     expect(r).toMatchObject({ ok: false, error: { code: "send_failed" } });
@@ -447,29 +455,29 @@ describe("a person's reply (sendHumanReply)", () => {
       retryAfter: 5,
       to: c.customer,
     });
-    const r = await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha", {
+    const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha", {
       requestId: "req-y",
     });
     expect(r).toMatchObject({ ok: false, error: { code: "send_retryable" } });
     if (r.ok) throw new Error("expected a failure");
     expect(r.error.message).toMatch(/5 seconds/);
     expect(
-      await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha", { requestId: "req-y" }),
+      await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Hello", "u_asha", { requestId: "req-y" }),
     ).toMatchObject({ ok: true });
     expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(2);
   });
 
   it("refuses empty text, another tenant's account and unknown accounts", async () => {
     const { acc, c } = await answeredCustomer();
-    expect(await pipeline.sendHumanReply(tenantId, acc.id, c.customer, "   ", "u_asha")).toMatchObject({
+    expect(await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "   ", "u_asha")).toMatchObject({
       ok: false,
       error: { code: "invalid_input" },
     });
-    expect(await pipeline.sendHumanReply("t_someone_else", acc.id, c.customer, "Hi", "u_x")).toMatchObject({
+    expect(await tenantApi.sendHumanReply("t_someone_else", acc.id, c.customer, "Hi", "u_x")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await pipeline.sendHumanReply(tenantId, "acc_nope", c.customer, "Hi", "u_x")).toMatchObject({
+    expect(await tenantApi.sendHumanReply(tenantId, "acc_nope", c.customer, "Hi", "u_x")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { grantCredits } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { approvePersona, newAccount, pipeline, repliesTo, setBalance, tenantId } from "./helpers.ts";
+import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
 
 const DEFAULTS = {
   idleGapMinutes: 360,
@@ -43,7 +43,7 @@ async function account() {
 const replies = repliesTo;
 
 async function settings(s: Partial<typeof DEFAULTS>) {
-  const r = await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, ...s });
+  const r = await tenantApi.saveConversationSettings(tenantId, { ...DEFAULTS, ...s });
   expect(r.ok).toBe(true);
 }
 
@@ -53,13 +53,13 @@ beforeEach(() => setBalance(50));
 
 afterEach(async () => {
   await settings({});
-  await pipeline.setNotifications(tenantId, { discordChannelId: null, email: null });
+  await tenantApi.setNotifications(tenantId, { discordChannelId: null, email: null });
 });
 
 describe("conversation settings (RPC)", () => {
   it("refuses an idle gap not longer than the cooldown, out-of-range values and unknown tenants", async () => {
     expect(
-      await pipeline.saveConversationSettings(tenantId, {
+      await tenantApi.saveConversationSettings(tenantId, {
         ...DEFAULTS,
         idleGapMinutes: 60,
         handoffCooldownMinutes: 60,
@@ -68,21 +68,21 @@ describe("conversation settings (RPC)", () => {
       ok: false,
       error: { code: "invalid_settings", message: expect.stringContaining("idleGapMinutes") },
     });
-    expect(await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, historyTurns: 0 })).toMatchObject(
-      { ok: false },
-    );
     expect(
-      await pipeline.saveConversationSettings(tenantId, { ...DEFAULTS, defaultWaitSeconds: 31 }),
+      await tenantApi.saveConversationSettings(tenantId, { ...DEFAULTS, historyTurns: 0 }),
     ).toMatchObject({ ok: false });
-    expect(await pipeline.saveConversationSettings("t_nobody", DEFAULTS)).toMatchObject({
+    expect(
+      await tenantApi.saveConversationSettings(tenantId, { ...DEFAULTS, defaultWaitSeconds: 31 }),
+    ).toMatchObject({ ok: false });
+    expect(await tenantApi.saveConversationSettings("t_nobody", DEFAULTS)).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await pipeline.setNotifications(tenantId, { discordChannelId: "general" })).toMatchObject({
+    expect(await tenantApi.setNotifications(tenantId, { discordChannelId: "general" })).toMatchObject({
       ok: false,
       error: { code: "invalid_channel" },
     });
-    expect(await pipeline.setNotifications(tenantId, { email: "Owner <o@x.co>" })).toMatchObject({
+    expect(await tenantApi.setNotifications(tenantId, { email: "Owner <o@x.co>" })).toMatchObject({
       ok: false,
       error: { code: "invalid_email" },
     });
@@ -137,7 +137,7 @@ describe("conversation settings (RPC)", () => {
 
 describe("telling the tenant", () => {
   it("pages the tenant's Discord channel once per handoff, with no customer words in it", async () => {
-    await pipeline.setNotifications(tenantId, { discordChannelId: CHANNEL });
+    await tenantApi.setNotifications(tenantId, { discordChannelId: CHANNEL });
     const before = (await discordMessages()).length;
     const acc = await account();
     const c = uniqueCustomer();
@@ -156,7 +156,7 @@ describe("telling the tenant", () => {
   });
 
   it("pages by email too, through the EMAIL binding, and counts the page as delivered", async () => {
-    await pipeline.setNotifications(tenantId, { email: "owner@chai.example" });
+    await tenantApi.setNotifications(tenantId, { email: "owner@chai.example" });
     const acc = await account();
     const c = uniqueCustomer();
     await acc.send(c, "please get me a real person");
@@ -171,7 +171,7 @@ describe("telling the tenant", () => {
     await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
     await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `lb-${Date.now()}` });
     await settings({ lowBalanceThreshold: 2 });
-    await pipeline.setNotifications(tenantId, { discordChannelId: CHANNEL });
+    await tenantApi.setNotifications(tenantId, { discordChannelId: CHANNEL });
     const before = (await discordMessages()).length;
     const acc = await account();
     const c = uniqueCustomer();

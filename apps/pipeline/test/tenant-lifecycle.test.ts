@@ -18,7 +18,14 @@ import {
 } from "@concierge/testing/discord-sandbox";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
-import { tenantId as demoTenantId, inboundText, newAccount, pipeline } from "./helpers.ts";
+import {
+  inboundText,
+  ingestApi,
+  newAccount,
+  operatorApi,
+  tenantApi,
+  tenantId as demoTenantId,
+} from "./helpers.ts";
 
 // Tenant sign-up and "delete account with full purge" (ARCHITECTURE.md §5) through the RPC, then
 // every store listed to prove nothing of the deleted tenant is left anywhere.
@@ -95,7 +102,7 @@ async function messageRows(accountId: string): Promise<number> {
  * pending message, a user and a session. Message bodies carry `canary`.
  */
 async function busyTenant(canary: string) {
-  const created = await pipeline.createTenant({ name: "Doomed Bakery", locale: "en-US", currency: "USD" });
+  const created = await tenantApi.createTenant({ name: "Doomed Bakery", locale: "en-US", currency: "USD" });
   if (!created.ok) throw new Error(created.error.message);
   const tid = created.tenantId;
   const account = await createChannelAccount(env.DB, {
@@ -103,7 +110,7 @@ async function busyTenant(canary: string) {
     channel: "whatsapp",
     externalId: newPhoneNumberId(),
   });
-  expect(await pipeline.saveReplyConfig(tid, account.id, rulesFor(0))).toMatchObject({ ok: true });
+  expect(await tenantApi.saveReplyConfig(tid, account.id, rulesFor(0))).toMatchObject({ ok: true });
   const persona = { kind: "raw", prompt: "You are Doomed Bakery's assistant." } as const;
   const hash = await personaHash(persona);
   await savePersona(env.DB, tid, persona, hash);
@@ -123,7 +130,7 @@ async function busyTenant(canary: string) {
   const guild = await newDiscordGuild(env.SANDBOX_URL);
   const redirectUri = "https://dashboard.example/admin/discord/callback";
   const code = await discordInstallCode(env.SANDBOX_URL, guild.id, redirectUri);
-  expect(await pipeline.completeDiscordInstall(tid, { code, redirectUri, actor: null })).toMatchObject({
+  expect(await tenantApi.completeDiscordInstall(tid, { code, redirectUri, actor: null })).toMatchObject({
     ok: true,
   });
   await updateDiscordSettings(env.DB, tid, {
@@ -134,7 +141,7 @@ async function busyTenant(canary: string) {
   });
 
   const send = (customer: string, text: string) =>
-    pipeline.ingest([inboundText(account.externalId, customer, `${text} ${canary}`)]);
+    ingestApi.ingest([inboundText(account.externalId, customer, `${text} ${canary}`)]);
   const canned = uniqueCustomer();
   const ai = uniqueCustomer();
   const held = uniqueCustomer();
@@ -143,7 +150,7 @@ async function busyTenant(canary: string) {
   await send(held, "do you have oat milk?");
   await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, canned)).length === 1, { timeout: 8000 });
   await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, ai)).length === 1, { timeout: 8000 });
-  await vi.waitUntil(async () => (await pipeline.listApprovals(tid)).length === 1, { timeout: 8000 });
+  await vi.waitUntil(async () => (await tenantApi.listApprovals(tid)).length === 1, { timeout: 8000 });
   await vi.waitUntil(async () => (await messageRows(account.id)) === 5, { timeout: 8000 });
   expect(await creditBalance(env.DB, tid)).toBe(8);
   await vi.waitUntil(
@@ -157,7 +164,7 @@ async function busyTenant(canary: string) {
   );
 
   // A message still pending (its turn 30 s away) in a conversation that has metadata already.
-  expect(await pipeline.saveReplyConfig(tid, account.id, rulesFor(30))).toMatchObject({ ok: true });
+  expect(await tenantApi.saveReplyConfig(tid, account.id, rulesFor(30))).toMatchObject({ ok: true });
   expect(await send(canned, "and on sundays?")).toMatchObject({
     ok: true,
     results: [{ status: "accepted" }],
@@ -171,7 +178,7 @@ async function busyTenant(canary: string) {
 
 describe("createTenant", () => {
   it("creates the tenant with its wrapped data key, trimming the name and applying defaults", async () => {
-    const a = await pipeline.createTenant({ name: "  Chai Corner  " });
+    const a = await tenantApi.createTenant({ name: "  Chai Corner  " });
     expect(a).toMatchObject({ ok: true, tenantId: expect.stringMatching(/^t_/) });
     if (!a.ok) return;
     expect(
@@ -186,13 +193,13 @@ describe("createTenant", () => {
     expect(keys.results[0]!.version).toBe(1);
     expect(keys.results[0]!.wrapped_key.length).toBeGreaterThan(20);
 
-    const b = await pipeline.createTenant({ name: "Diner", locale: "en-US", currency: "USD" });
+    const b = await tenantApi.createTenant({ name: "Diner", locale: "en-US", currency: "USD" });
     if (!b.ok) throw new Error(b.error.message);
     expect(
       await env.DB.prepare("SELECT locale, currency FROM tenants WHERE id = ?").bind(b.tenantId).first(),
     ).toEqual({ locale: "en-US", currency: "USD" });
     // The new tenant's key works: a message can be sealed for it and its settings saved.
-    expect(await pipeline.rotateTenantKey(b.tenantId)).toEqual({ ok: true, version: 2 });
+    expect(await operatorApi.rotateTenantKey(b.tenantId)).toEqual({ ok: true, version: 2 });
   });
 
   it("refuses invalid input with a clear error and creates nothing", async () => {
@@ -214,11 +221,11 @@ describe("createTenant", () => {
       { name: "Ok", currency: "EUR" },
     ];
     for (const input of bad) {
-      const r = await pipeline.createTenant(input as never);
+      const r = await tenantApi.createTenant(input as never);
       expect(r, JSON.stringify(input)).toMatchObject({ ok: false, error: { code: "invalid_tenant" } });
     }
     expect(await count()).toBe(before);
-    expect(await pipeline.createTenant({ name: "x".repeat(80) })).toMatchObject({ ok: true });
+    expect(await tenantApi.createTenant({ name: "x".repeat(80) })).toMatchObject({ ok: true });
   });
 });
 
@@ -270,7 +277,7 @@ describe("deleteTenant", () => {
     expect(contents[1]!.rows.history!.length).toBeGreaterThan(0);
     expect(contents[2]!.rows.drafts).toHaveLength(1);
 
-    const result = await pipeline.deleteTenant(tid);
+    const result = await tenantApi.deleteTenant(tid);
     expect(result).toMatchObject({ ok: true, deleted: { conversations: 3 } });
     if (!result.ok) return;
     // tenant, key, account, reply config, persona, credit lot, user, session: 1 each; 5 message rows;
@@ -313,7 +320,7 @@ describe("deleteTenant", () => {
 
     // A later message to the deleted tenant's number is not accepted, and creates nothing.
     const late = uniqueCustomer();
-    expect(await pipeline.ingest([inboundText(account.externalId, late, `hello ${canary}`)])).toMatchObject({
+    expect(await ingestApi.ingest([inboundText(account.externalId, late, `hello ${canary}`)])).toMatchObject({
       ok: true,
       results: [{ status: "unknown_account" }],
     });
@@ -323,15 +330,15 @@ describe("deleteTenant", () => {
     expect(await allD1Rows()).toEqual(after);
 
     // Deleting again (a retry, a double click) finds nothing.
-    expect(await pipeline.deleteTenant(tid)).toMatchObject({ ok: false, error: { code: "not_found" } });
-    expect(await pipeline.deleteTenant("t_never_existed")).toMatchObject({
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await tenantApi.deleteTenant("t_never_existed")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
   });
 
   it("purges a conversation the deletion could not see (accepted, not yet answered) at its alarm", async () => {
-    const created = await pipeline.createTenant({ name: "Quick Exit" });
+    const created = await tenantApi.createTenant({ name: "Quick Exit" });
     if (!created.ok) throw new Error(created.error.message);
     const tid = created.tenantId;
     const account = await createChannelAccount(env.DB, {
@@ -339,16 +346,16 @@ describe("deleteTenant", () => {
       channel: "whatsapp",
       externalId: newPhoneNumberId(),
     });
-    await pipeline.saveReplyConfig(tid, account.id, rulesFor(30));
+    await tenantApi.saveReplyConfig(tid, account.id, rulesFor(30));
     const customer = uniqueCustomer();
-    await pipeline.ingest([inboundText(account.externalId, customer, "what are your hours?")]);
+    await ingestApi.ingest([inboundText(account.externalId, customer, "what are your hours?")]);
     const stub = env.CONVERSATIONS.get(
       env.CONVERSATIONS.idFromName(conversationKey(tid, account.id, customer)),
     );
     expect((await objectContents(stub.id)).rows.pending).toHaveLength(1);
 
     // No metadata names this conversation yet, so the deletion cannot find it...
-    expect(await pipeline.deleteTenant(tid)).toMatchObject({ ok: true, deleted: { conversations: 0 } });
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: true, deleted: { conversations: 0 } });
     // ...but its alarm finds the tenant gone: it empties itself, sends nothing and does not re-arm.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const c = await objectContents(stub.id);
@@ -367,7 +374,7 @@ describe("deleteTenant", () => {
       .bind(tid)
       .run();
 
-    expect(await pipeline.deleteTenant(tid)).toMatchObject({ ok: true, deleted: { conversations: 3 } });
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: true, deleted: { conversations: 3 } });
     for (const id of threads) expect(isEmpty(await objectContents(id))).toBe(true);
     const dump = JSON.stringify(await allD1Rows());
     for (const m of [tid, account.id, account.externalId, canary]) expect(dump).not.toContain(m);

@@ -3,7 +3,7 @@ import { SELF_TEST_ID_PREFIX, SELF_TEST_SENDER } from "@concierge/core";
 import { getConnectedAccount, startSelfTest } from "@concierge/storage";
 import { addGraphPhoneNumber, uniquePhoneNumberId } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { inboundText, pipeline, tenantId } from "./helpers.ts";
+import { inboundText, ingestApi, tenantApi, tenantId } from "./helpers.ts";
 
 function selfTestMessage(phoneNumberId: string, token: string) {
   return {
@@ -18,31 +18,31 @@ describe("connectWhatsApp and disconnectAccount", () => {
   it("connects a number Graph knows with its display number, and refuses unknown and malformed ids", async () => {
     const id = uniquePhoneNumberId();
     await addGraphPhoneNumber(env.SANDBOX_URL, { id, display_phone_number: "+91 90000 00001" });
-    const connected = await pipeline.connectWhatsApp(tenantId, { phoneNumberId: id });
+    const connected = await tenantApi.connectWhatsApp(tenantId, { phoneNumberId: id });
     expect(connected).toMatchObject({
       ok: true,
       phoneNumberId: id,
       displayName: "+91 90000 00001",
       created: true,
     });
-    const unknown = await pipeline.connectWhatsApp(tenantId, { phoneNumberId: uniquePhoneNumberId() });
+    const unknown = await tenantApi.connectWhatsApp(tenantId, { phoneNumberId: uniquePhoneNumberId() });
     expect(unknown).toMatchObject({ ok: false, error: { code: "unknown_number" } });
-    const junk = await pipeline.connectWhatsApp(tenantId, { phoneNumberId: "12ab" });
+    const junk = await tenantApi.connectWhatsApp(tenantId, { phoneNumberId: "12ab" });
     expect(junk).toMatchObject({ ok: false, error: { code: "invalid_phone_number_id" } });
   });
 
   it("gives a number to one tenant only", async () => {
     const id = uniquePhoneNumberId();
     await addGraphPhoneNumber(env.SANDBOX_URL, { id, display_phone_number: "+91 90000 00002" });
-    expect(await pipeline.connectWhatsApp(tenantId, { phoneNumberId: id })).toMatchObject({ ok: true });
-    const other = await pipeline.createTenant({ name: "Other" });
+    expect(await tenantApi.connectWhatsApp(tenantId, { phoneNumberId: id })).toMatchObject({ ok: true });
+    const other = await tenantApi.createTenant({ name: "Other" });
     expect(other.ok).toBe(true);
     const otherId = (other as { tenantId: string }).tenantId;
-    expect(await pipeline.connectWhatsApp(otherId, { phoneNumberId: id })).toMatchObject({
+    expect(await tenantApi.connectWhatsApp(otherId, { phoneNumberId: id })).toMatchObject({
       ok: false,
       error: { code: "account_taken" },
     });
-    expect(await pipeline.disconnectAccount(otherId, "acc_missing")).toMatchObject({
+    expect(await tenantApi.disconnectAccount(otherId, "acc_missing")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });
@@ -53,16 +53,16 @@ describe("the self-test message at ingest", () => {
   it("marks the current attempt green, starts no conversation, and ignores a stale token", async () => {
     const id = uniquePhoneNumberId();
     await addGraphPhoneNumber(env.SANDBOX_URL, { id, display_phone_number: "+91 90000 00003" });
-    const connected = await pipeline.connectWhatsApp(tenantId, { phoneNumberId: id });
+    const connected = await tenantApi.connectWhatsApp(tenantId, { phoneNumberId: id });
     const accountId = (connected as { accountId: string }).accountId;
     const current = token();
     await startSelfTest(env.DB, tenantId, accountId, current, Date.now());
 
-    const stale = await pipeline.ingest([selfTestMessage(id, token())]);
+    const stale = await ingestApi.ingest([selfTestMessage(id, token())]);
     expect(stale).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
     expect(await getConnectedAccount(env.DB, tenantId, accountId)).toMatchObject({ selfTestOkAt: null });
 
-    await pipeline.ingest([selfTestMessage(id, current)]);
+    await ingestApi.ingest([selfTestMessage(id, current)]);
     const after = await getConnectedAccount(env.DB, tenantId, accountId);
     expect(after!.selfTestOkAt).toEqual(expect.any(Number));
     const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE account_id = ?")
@@ -74,12 +74,12 @@ describe("the self-test message at ingest", () => {
   it("treats a customer message that only looks like a self-test as a customer message", async () => {
     const id = uniquePhoneNumberId();
     await addGraphPhoneNumber(env.SANDBOX_URL, { id, display_phone_number: "+91 90000 00004" });
-    const connected = await pipeline.connectWhatsApp(tenantId, { phoneNumberId: id });
+    const connected = await tenantApi.connectWhatsApp(tenantId, { phoneNumberId: id });
     const accountId = (connected as { accountId: string }).accountId;
     const current = token();
     await startSelfTest(env.DB, tenantId, accountId, current, Date.now());
     // The token in the id, but from a real customer: not the reserved sender.
-    await pipeline.ingest([{ ...selfTestMessage(id, current), customerId: "919811111111" }]);
+    await ingestApi.ingest([{ ...selfTestMessage(id, current), customerId: "919811111111" }]);
     expect(await getConnectedAccount(env.DB, tenantId, accountId)).toMatchObject({ selfTestOkAt: null });
   });
 });

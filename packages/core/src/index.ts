@@ -6,3 +6,4 @@ export * from "./inbound.ts";
 export * from "./logger.ts";
 export * from "./self-test.ts";
 export * from "./validation.ts";
+export * from "./contracts/index.ts";

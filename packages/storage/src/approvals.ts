@@ -1,20 +1,7 @@
+import type { ApprovalRow, ApprovalStatus } from "@concierge/core";
+
 /** Held AI drafts, indexed without their text (the text is in the conversation's object). */
-export type ApprovalStatus = "pending" | "sending" | "sent" | "rejected" | "expired" | "failed";
-export type ApprovalRow = {
-  id: string;
-  tenantId: string;
-  accountId: string;
-  threadKey: string;
-  conversationId: string | null;
-  ruleId: string | null;
-  creditRef: string;
-  reasons: string[];
-  status: ApprovalStatus;
-  createdAt: number;
-  expiresAt: number;
-  decidedAt: number | null;
-  decidedBy: string | null;
-};
+export type { ApprovalRow, ApprovalStatus };
 
 /** Drafts wait this long for a decision, then expire and give their credit back. */
 export const APPROVAL_TTL_MS = 24 * 3600_000;

@@ -1,8 +1,4 @@
-/**
- * Read-only summaries for the Discord slash commands (/status, /domains, /rules). Ids, names and
- * states only: nothing a customer wrote.
- */
-import type { Channel } from "@concierge/core";
+
 
 export type InstagramTokenState = { accountId: string; status: "ok" | "dead"; deadReason: string | null };
 
@@ -20,13 +16,6 @@ export async function listInstagramTokenStates(
   return results;
 }
 
-export type EmailSubdomainState = {
-  accountId: string;
-  domain: string;
-  status: "provisioning" | "active" | "failed";
-  statusError: string | null;
-};
-
 export async function listEmailSubdomainStates(
   db: D1Database,
   tenantId: string,
@@ -41,13 +30,9 @@ export async function listEmailSubdomainStates(
   return results;
 }
 
-export type CustomerAccount = {
-  id: string;
-  channel: Channel;
-  externalId: string;
-  displayName: string | null;
-  status: "active" | "disabled";
-};
+import type { CustomerAccount, EmailSubdomainState } from "@concierge/core";
+
+export type { CustomerAccount, EmailSubdomainState };
 
 /** The accounts customers write to (not Discord), for choosing one in /rules. */
 export async function listCustomerAccounts(db: D1Database, tenantId: string): Promise<CustomerAccount[]> {

@@ -2,21 +2,9 @@
  * The Discord bot's installation per tenant, and the items relayed to its inbox channel. Ids and
  * states only: what the customer wrote is in Discord's message, never here.
  */
-export type RelayMode = "all" | "needs_human";
-export type AfterHumanReply = "silent" | "keep";
+import type { AfterHumanReply, DiscordInstall, RelayKind, RelayMode, RelayStatus } from "@concierge/core";
 
-export type DiscordInstall = {
-  tenantId: string;
-  guildId: string;
-  guildName: string | null;
-  inboxChannelId: string | null;
-  staffRoleId: string | null;
-  relayMode: RelayMode;
-  afterHumanReply: AfterHumanReply;
-  installedBy: string | null;
-  createdAt: number;
-  updatedAt: number;
-};
+export type { AfterHumanReply, DiscordInstall, RelayKind, RelayMode, RelayStatus };
 
 const INSTALL_COLUMNS = `tenant_id AS tenantId, guild_id AS guildId, guild_name AS guildName,
   inbox_channel_id AS inboxChannelId, staff_role_id AS staffRoleId, relay_mode AS relayMode,
@@ -100,9 +88,6 @@ export async function deleteDiscordInstall(db: D1Database, tenantId: string): Pr
     .bind(tenantId)
     .first<DiscordInstall>();
 }
-
-export type RelayKind = "message" | "handoff" | "approval" | "email";
-export type RelayStatus = "open" | "replied" | "approved" | "dropped";
 
 export type DiscordRelay = {
   id: string;

@@ -3,21 +3,9 @@
  * validated JSON with a version, and forward addresses with their verification tokens (hashes
  * only). Configuration only: nothing here comes from a message.
  */
-export type EmailSubdomainStatus = "provisioning" | "active" | "failed";
+import type { EmailSubdomain, EmailSubdomainStatus, ForwardAddress } from "@concierge/core";
 
-export type EmailSubdomain = {
-  accountId: string;
-  tenantId: string;
-  name: string;
-  domain: string;
-  status: EmailSubdomainStatus;
-  cfRuleId: string | null;
-  statusError: string | null;
-  routingJson: string;
-  routingVersion: number;
-  createdAt: number;
-  updatedAt: number;
-};
+export type { EmailSubdomain, EmailSubdomainStatus, ForwardAddress };
 
 const SUBDOMAIN_COLUMNS = `account_id AS accountId, tenant_id AS tenantId, name, domain, status,
   cf_rule_id AS cfRuleId, status_error AS statusError, routing_json AS routingJson,
@@ -134,15 +122,6 @@ export async function saveEmailRoutingJson(
     .first<{ version: number }>();
   return row?.version ?? null;
 }
-
-export type ForwardAddress = {
-  id: string;
-  tenantId: string;
-  address: string;
-  verifiedAt: number | null;
-  tokenExpiresAt: number | null;
-  createdAt: number;
-};
 
 const ADDRESS_COLUMNS = `id, tenant_id AS tenantId, address, verified_at AS verifiedAt,
   token_expires_at AS tokenExpiresAt, created_at AS createdAt`;

@@ -168,15 +168,9 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
 }
 
 /** Channel health: how an account looks from its recent metadata. */
-export type HealthLevel = "ok" | "warn" | "danger";
-export type HealthReason =
-  | "disabled"
-  | "last_send_failed"
-  | "failed_sends"
-  | "no_messages"
-  | "quiet"
-  | "working"
-  | "connected";
+import type { HealthLevel, HealthReason } from "@concierge/core";
+
+export type { HealthLevel, HealthReason };
 export type Health = { level: HealthLevel; reason: HealthReason };
 
 /** Failures and silence are judged over this period. */

@@ -1,6 +1,8 @@
 import type { Persona } from "@concierge/prompt";
 
-export type SafetyStatus = "pending" | "approved" | "rejected" | "needs_review";
+import type { SafetyStatus } from "@concierge/core";
+
+export type { SafetyStatus };
 export type PersonaRow = { persona: Persona; hash: string; status: SafetyStatus; reason: string | null };
 
 /** Stores a (validated) persona; its safety status starts over as pending. */

@@ -1,23 +1,6 @@
-import * as v from "valibot";
+import { type ConversationSettings, ConversationSettingsSchema } from "@concierge/core";
 
-/** A tenant's conversation settings, as the dashboard edits them. */
-export const ConversationSettingsSchema = v.pipe(
-  v.object({
-    idleGapMinutes: v.pipe(v.number(), v.integer(), v.minValue(30), v.maxValue(10080)),
-    handoffCooldownMinutes: v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(1440)),
-    historyTurns: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(50)),
-    defaultWaitSeconds: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(30)),
-    lowBalanceThreshold: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000)),
-  }),
-  v.forward(
-    v.check(
-      (s) => s.idleGapMinutes > s.handoffCooldownMinutes,
-      "The idle gap must be longer than the handoff cooldown.",
-    ),
-    ["idleGapMinutes"],
-  ),
-);
-export type ConversationSettings = v.InferOutput<typeof ConversationSettingsSchema>;
+export { type ConversationSettings, ConversationSettingsSchema };
 
 export type TenantSettings = ConversationSettings & {
   notifyDiscordChannelId: string | null;

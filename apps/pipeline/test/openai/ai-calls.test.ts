@@ -3,7 +3,15 @@ import { env } from "cloudflare:workers";
 import { creditBalance } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { approvePersona, inboundText, newBareAccount, pipeline, setBalance, tenantId } from "../helpers.ts";
+import {
+  approvePersona,
+  inboundText,
+  ingestApi,
+  newBareAccount,
+  setBalance,
+  tenantApi,
+  tenantId,
+} from "../helpers.ts";
 
 // The AI path against a real HTTP server speaking the OpenAI wire format (the sandbox's), so the
 // calls themselves can be counted and timed.
@@ -23,7 +31,7 @@ async function configureAi(settings: Record<string, number>) {
 
 async function account(rules: unknown[], waitSeconds = 0) {
   const acc = await newBareAccount();
-  const saved = await pipeline.saveReplyConfig(tenantId, acc.id, {
+  const saved = await tenantApi.saveReplyConfig(tenantId, acc.id, {
     wait_seconds: waitSeconds,
     rules,
     default_rule: { response: { kind: "prompt", text: "Answer kindly." } },
@@ -51,7 +59,7 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const acc = await account([]);
     const customer = uniqueCustomer();
     const before = (await aiCalls()).length;
-    await pipeline.ingest([inboundText(acc.externalId, customer, "overlap check: do you deliver?")]);
+    await ingestApi.ingest([inboundText(acc.externalId, customer, "overlap check: do you deliver?")]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 8000 });
     const calls = await callsSince(before, "overlap check");
     const gen = calls.find((c) => c.kind === "generate")!;
@@ -67,7 +75,7 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const customer = uniqueCustomer();
     const before = (await aiCalls()).length;
     const texts = ["hi", "burst one", "burst two", "burst three", "do you deliver?"];
-    for (const t of texts) await pipeline.ingest([inboundText(acc.externalId, customer, t)]);
+    for (const t of texts) await ingestApi.ingest([inboundText(acc.externalId, customer, t)]);
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const calls = (await aiCalls()).slice(before);
@@ -100,9 +108,9 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const a = uniqueCustomer();
     const b = uniqueCustomer();
     const before = (await aiCalls()).length;
-    await pipeline.ingest([inboundText(withIntent.externalId, a, "catering for an office party of 30")]);
+    await ingestApi.ingest([inboundText(withIntent.externalId, a, "catering for an office party of 30")]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, a)).length > 0, { timeout: 5000 });
-    await pipeline.ingest([inboundText(keywordsOnly.externalId, b, "what are your hours")]);
+    await ingestApi.ingest([inboundText(keywordsOnly.externalId, b, "what are your hours")]);
     await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, b)).length > 0, { timeout: 5000 });
     const embeds = (await aiCalls()).slice(before).filter((c) => c.kind === "embed");
     expect(embeds.map((e) => e.userText)).toEqual(["catering for an office party of 30"]);
@@ -114,7 +122,7 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const customer = uniqueCustomer();
     const balance = await creditBalance(env.DB, tenantId);
     await configureAi({ failNext: 1 });
-    await pipeline.ingest([inboundText(acc.externalId, customer, "retry check")]);
+    await ingestApi.ingest([inboundText(acc.externalId, customer, "retry check")]);
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);

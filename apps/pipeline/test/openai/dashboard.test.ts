@@ -11,7 +11,15 @@ import {
 } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { approvePersona, inboundText, newAccount, pipeline, setBalance, tenantId } from "../helpers.ts";
+import {
+  approvePersona,
+  inboundText,
+  ingestApi,
+  newAccount,
+  setBalance,
+  tenantApi,
+  tenantId,
+} from "../helpers.ts";
 
 // The dashboard's AI preview and tenant deletion against a real HTTP model server (the sandbox's),
 // whose failures and latency are set per test.
@@ -37,7 +45,7 @@ describe("AI preview (OpenAI-compatible provider)", () => {
     const acc = await newAccount(aiRules(0));
     const id = crypto.randomUUID();
     await configureAi({ failNext: 1 });
-    expect(await pipeline.previewAiReply(tenantId, acc.id, "do you deliver?", id)).toMatchObject({
+    expect(await tenantApi.previewAiReply(tenantId, acc.id, "do you deliver?", id)).toMatchObject({
       ok: false,
       error: { code: "ai_unavailable" },
     });
@@ -49,19 +57,19 @@ describe("AI preview (OpenAI-compatible provider)", () => {
       .all<{ delta: number }>();
     expect(results.map((r) => r.delta)).toEqual([-1, 1]);
     // That id is spent; a new click is a new preview.
-    expect(await pipeline.previewAiReply(tenantId, acc.id, "do you deliver?", id)).toMatchObject({
+    expect(await tenantApi.previewAiReply(tenantId, acc.id, "do you deliver?", id)).toMatchObject({
       ok: false,
       error: { code: "preview_id_used" },
     });
     expect(
-      await pipeline.previewAiReply(tenantId, acc.id, "do you deliver?", crypto.randomUUID()),
+      await tenantApi.previewAiReply(tenantId, acc.id, "do you deliver?", crypto.randomUUID()),
     ).toMatchObject({ ok: true, reply: expect.stringMatching(/^\[sandbox AI\]/), balance: 9 });
   });
 });
 
 describe("deleteTenant while a turn is in flight", () => {
   it("leaves the purged conversation empty: the turn neither writes, sends, nor re-arms", async () => {
-    const created = await pipeline.createTenant({ name: "Mid-flight" });
+    const created = await tenantApi.createTenant({ name: "Mid-flight" });
     if (!created.ok) throw new Error(created.error.message);
     const tid = created.tenantId;
     const account = await createChannelAccount(env.DB, {
@@ -69,7 +77,7 @@ describe("deleteTenant while a turn is in flight", () => {
       channel: "whatsapp",
       externalId: `66${String(Date.now() % 1e10).padStart(10, "0")}`,
     });
-    expect(await pipeline.saveReplyConfig(tid, account.id, aiRules(0))).toMatchObject({ ok: true });
+    expect(await tenantApi.saveReplyConfig(tid, account.id, aiRules(0))).toMatchObject({ ok: true });
     const persona = { kind: "raw", prompt: "You are Mid-flight's assistant." } as const;
     const hash = await personaHash(persona);
     await savePersona(env.DB, tid, persona, hash);
@@ -78,7 +86,7 @@ describe("deleteTenant while a turn is in flight", () => {
 
     // A first turn, so the deletion finds this conversation through its metadata.
     const customer = uniqueCustomer();
-    await pipeline.ingest([inboundText(account.externalId, customer, "hello")]);
+    await ingestApi.ingest([inboundText(account.externalId, customer, "hello")]);
     const deadline = Date.now() + 8000;
     while ((await sentTo(env.SANDBOX_URL, customer)).length < 1 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
@@ -87,9 +95,9 @@ describe("deleteTenant while a turn is in flight", () => {
 
     // The second turn waits on a slow model while the tenant is deleted.
     await configureAi({ generateLatencyMs: 1500, classifyLatencyMs: 1500 });
-    await pipeline.ingest([inboundText(account.externalId, customer, "are you there?")]);
+    await ingestApi.ingest([inboundText(account.externalId, customer, "are you there?")]);
     await new Promise((r) => setTimeout(r, 400));
-    expect(await pipeline.deleteTenant(tid)).toMatchObject({ ok: true, deleted: { conversations: 1 } });
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: true, deleted: { conversations: 1 } });
     await new Promise((r) => setTimeout(r, 2000));
 
     const stub = env.CONVERSATIONS.get(

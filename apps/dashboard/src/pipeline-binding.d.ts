@@ -1,0 +1,13 @@
+// The pipeline's service binding, typed by its contract in packages/core: this Worker sees
+// the tenant API (the entrypoint its wrangler.jsonc names) and nothing else of the pipeline, and never
+// type-checks the pipeline's source. Merged into the generated `Env` (worker-configuration.d.ts).
+type PipelineBinding = Service<import("@concierge/core").TenantApi & Rpc.WorkerEntrypointBranded>;
+
+declare namespace Cloudflare {
+  interface Env {
+    PIPELINE: PipelineBinding;
+  }
+}
+interface Env {
+  PIPELINE: PipelineBinding;
+}

@@ -1,0 +1,280 @@
+import {
+  type AliasReply,
+  type AliasReplyResult,
+  AliasReplySchema,
+  createLogger,
+  type EmailOutcome,
+  EmailOutcomeSchema,
+  type EmailRouteInfo,
+  errorBody,
+  type ForwardRequest,
+  ForwardRequestSchema,
+  type ForwardResult,
+  type RpcError,
+} from "@concierge/core";
+import { toHex } from "@concierge/crypto";
+import { buildForwardEmail, buildReplyEmail } from "@concierge/channels";
+import {
+  type EmailRoute,
+  createEmailAlias,
+  getEmailAlias,
+  getEmailRoute,
+  inboundMessageRecorded,
+  recordMessages,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { TtlCache } from "../../config/cache.ts";
+import type { PipelineEnv } from "../../env.ts";
+import { deliverEmail } from "./deliver.ts";
+
+const log = createLogger("pipeline.email");
+
+/** How long a forwarded mail's reverse alias keeps routing replies back (PRODUCT.md §1). */
+export const ALIAS_TTL_MS = 30 * 24 * 3600_000;
+
+let routeCache: { ttl: number; cache: TtlCache<EmailRoute | null> } | null = null;
+
+/** Same TTL rule as the other config caches (CONFIG_CACHE_MS, default 10 s, 0 = off). */
+function routes(env: PipelineEnv): TtlCache<EmailRoute | null> {
+  const ttl = env.CONFIG_CACHE_MS === undefined ? 10_000 : Number(env.CONFIG_CACHE_MS);
+  if (!routeCache || routeCache.ttl !== ttl) routeCache = { ttl, cache: new TtlCache(ttl) };
+  return routeCache.cache;
+}
+
+/** For whoever changes a subdomain's routing or forward addresses: this isolate sees it at once. */
+export function forgetEmailRoute(domain: string): void {
+  routeCache?.cache.delete(domain.toLowerCase());
+}
+
+export async function emailRoute(
+  env: PipelineEnv,
+  domain: string,
+): Promise<{ ok: true; route: EmailRouteInfo | null } | RpcError> {
+  if (typeof domain !== "string" || domain.length < 3 || domain.length > 253) {
+    return errorBody("invalid_domain", "Give the subdomain's full domain.");
+  }
+  const d = domain.toLowerCase();
+  const row = await routes(env).get(d, () => getEmailRoute(env.DB, d));
+  if (!row) return { ok: true, route: null };
+  return {
+    ok: true,
+    route: {
+      tenantId: row.tenantId,
+      accountId: row.accountId,
+      domain: row.domain,
+      accepting: row.status === "active" && row.accountStatus === "active",
+      routingJson: row.routingJson,
+      routingVersion: row.routingVersion,
+      forwardAddresses: row.forwardAddresses,
+    },
+  };
+}
+
+/** Mail handled without a send (dropped, rejected): its metadata row, nothing else. */
+export async function recordEmailOutcome(
+  env: PipelineEnv,
+  input: EmailOutcome,
+): Promise<{ ok: true } | RpcError> {
+  const parsed = v.safeParse(EmailOutcomeSchema, input);
+  if (!parsed.success) return errorBody("invalid_input", parsed.issues[0].message);
+  const o = parsed.output;
+  const route = await getEmailRoute(env.DB, o.domain);
+  if (!route) return errorBody("not_found", "No such subdomain.");
+  await recordMessages(env.DB, [
+    {
+      tenantId: route.tenantId,
+      accountId: route.accountId,
+      channel: "email",
+      direction: "inbound",
+      providerMessageId: o.providerMessageId,
+      conversationId: null,
+      senderId: o.sender,
+      recipientId: o.recipient,
+      action: o.action,
+      ruleId: o.ruleId,
+      at: o.sentAt,
+      kind: "text",
+      hasAttachment: o.hasAttachment,
+    },
+  ]);
+  return { ok: true };
+}
+
+async function sha256Hex(s: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s))));
+}
+
+/**
+ * Forwards one mail to a verified address of the tenant, with a fresh reverse alias as its
+ * Reply-To so the answer goes back to the customer from the subdomain. Only the alias token's
+ * hash is stored. A redelivered mail (same Message-ID) is not forwarded twice.
+ */
+export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Promise<ForwardResult> {
+  const parsed = v.safeParse(ForwardRequestSchema, input);
+  if (!parsed.success)
+    return { ok: false, error: { code: "invalid_input", message: parsed.issues[0].message } };
+  const f = parsed.output;
+  // Fresh, not cached: an address unverified a moment ago must not receive mail.
+  const route = await getEmailRoute(env.DB, f.domain);
+  if (!route) return { ok: false, error: { code: "not_found", message: "No such subdomain." } };
+  const target = route.forwardAddresses.find((a) => a.id === f.addressId);
+  const fields = { tenant_id: route.tenantId, account_id: route.accountId, address_id: f.addressId };
+  if (!target) {
+    log.warn("email.forward_address_unverified", fields);
+    return {
+      ok: false,
+      error: { code: "forward_unverified", message: "The forward address is not verified." },
+    };
+  }
+  if (await inboundMessageRecorded(env.DB, route.accountId, f.providerMessageId))
+    return { ok: true, forwarded: false };
+  const token = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  const alias = `reply+${token}@${route.domain}`;
+  const now = Date.now();
+  await createEmailAlias(env.DB, {
+    tokenHash: await sha256Hex(token),
+    tenantId: route.tenantId,
+    accountId: route.accountId,
+    originalSender: f.envelopeFrom,
+    replyFrom: f.envelopeTo,
+    forwardedTo: target.address,
+    originalMessageId: f.providerMessageId,
+    originalReferences: f.references.join(" "),
+    createdAt: now,
+    expiresAt: now + ALIAS_TTL_MS,
+  });
+  const mail = buildForwardEmail({
+    from: { addr: alias, name: `${f.fromName || f.envelopeFrom} via ${route.domain}` },
+    to: target.address,
+    replyTo: alias,
+    subject: f.subject,
+    originalFrom: f.envelopeFrom,
+    text: f.text,
+    ...(f.html ? { html: f.html } : {}),
+    attachments: f.attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      data: a.data,
+      inline: a.inline,
+      ...(a.contentId ? { contentId: a.contentId } : {}),
+    })),
+    messageIdDomain: route.domain,
+  });
+  try {
+    await deliverEmail(env, { from: alias, to: target.address, raw: mail.raw });
+  } catch (err) {
+    log.warn("email.forward_send_failed", { ...fields, error: String(err).slice(0, 200) });
+    return {
+      ok: false,
+      error: { code: "send_failed", message: "The forward could not be sent; try again." },
+    };
+  }
+  const base = { tenantId: route.tenantId, accountId: route.accountId, channel: "email" as const };
+  await recordMessages(env.DB, [
+    {
+      ...base,
+      direction: "inbound",
+      providerMessageId: f.providerMessageId,
+      conversationId: null,
+      senderId: f.envelopeFrom,
+      recipientId: f.envelopeTo,
+      action: "forwarded",
+      ruleId: f.ruleId,
+      at: f.sentAt,
+      kind: "text",
+      hasAttachment: f.attachments.length > 0,
+    },
+    {
+      ...base,
+      direction: "outbound",
+      providerMessageId: mail.messageId,
+      conversationId: null,
+      senderId: alias,
+      recipientId: target.address,
+      action: "forwarded",
+      ruleId: f.ruleId,
+      at: Date.now(),
+    },
+  ]);
+  log.info("email.forwarded", fields);
+  return { ok: true, forwarded: true };
+}
+
+/**
+ * The forwarded-to person answered a reverse alias: the answer goes to the original sender, from
+ * the address they wrote to, threaded under their mail. Only the person the mail was forwarded to
+ * may use the alias.
+ */
+export async function replyViaAlias(env: PipelineEnv, input: AliasReply): Promise<AliasReplyResult> {
+  const parsed = v.safeParse(AliasReplySchema, input);
+  if (!parsed.success) {
+    return { ok: false, error: { code: "unknown_alias", message: "No such reply address." } };
+  }
+  const r = parsed.output;
+  const route = await getEmailRoute(env.DB, r.domain);
+  const alias = route ? await getEmailAlias(env.DB, route.accountId, await sha256Hex(r.token)) : null;
+  if (!route || !alias)
+    return { ok: false, error: { code: "unknown_alias", message: "No such reply address." } };
+  const fields = { tenant_id: route.tenantId, account_id: route.accountId };
+  if (alias.expiresAt < Date.now()) {
+    log.info("email.alias_expired", fields);
+    return { ok: false, error: { code: "expired_alias", message: "This reply address has expired." } };
+  }
+  if (r.envelopeFrom.toLowerCase() !== alias.forwardedTo.toLowerCase()) {
+    log.warn("email.alias_wrong_sender", fields);
+    return {
+      ok: false,
+      error: { code: "wrong_sender", message: "Only the person this mail was forwarded to may reply here." },
+    };
+  }
+  if (await inboundMessageRecorded(env.DB, route.accountId, r.providerMessageId))
+    return { ok: true, sent: false };
+  const references = [...alias.originalReferences.split(" ").filter(Boolean), alias.originalMessageId].slice(
+    -20,
+  );
+  const mail = buildReplyEmail({
+    from: { addr: alias.replyFrom },
+    to: alias.originalSender,
+    subject: r.subject,
+    inReplyTo: alias.originalMessageId,
+    references,
+    text: r.text,
+    ...(r.html ? { html: r.html } : {}),
+    automatic: false,
+    messageIdDomain: route.domain,
+  });
+  try {
+    await deliverEmail(env, { from: alias.replyFrom, to: alias.originalSender, raw: mail.raw });
+  } catch (err) {
+    log.warn("email.alias_reply_send_failed", { ...fields, error: String(err).slice(0, 200) });
+    return { ok: false, error: { code: "send_failed", message: "The reply could not be sent; try again." } };
+  }
+  const base = { tenantId: route.tenantId, accountId: route.accountId, channel: "email" as const };
+  await recordMessages(env.DB, [
+    {
+      ...base,
+      direction: "inbound",
+      providerMessageId: r.providerMessageId,
+      conversationId: null,
+      senderId: alias.forwardedTo,
+      recipientId: `reply@${route.domain}`,
+      action: "alias_reply",
+      ruleId: null,
+      at: r.sentAt,
+      kind: "text",
+    },
+    {
+      ...base,
+      direction: "outbound",
+      providerMessageId: mail.messageId,
+      conversationId: null,
+      senderId: alias.replyFrom,
+      recipientId: alias.originalSender,
+      action: "alias_reply",
+      ruleId: null,
+      at: Date.now(),
+    },
+  ]);
+  log.info("email.alias_reply_sent", fields);
+  return { ok: true, sent: true };
+}

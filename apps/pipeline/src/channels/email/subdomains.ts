@@ -1,0 +1,474 @@
+import {
+  createLogger,
+  errorBody,
+  newId,
+  type RoutingTest,
+  type RpcResult,
+  type SubdomainView,
+} from "@concierge/core";
+import { buildNotificationEmail, emailFacts, isPlainAddress, parseEmail } from "@concierge/channels";
+import {
+  type EmailAction,
+  type EmailFacts,
+  type EmailRouting,
+  compileEmailRouting,
+  parseEmailRouting,
+  routeEmail,
+} from "@concierge/rules";
+import {
+  type EmailSubdomain,
+  type ForwardAddress,
+  consumeForwardToken,
+  deleteChannelAccount,
+  deleteForwardAddressRow,
+  getEmailSubdomain,
+  getForwardAddress,
+  insertEmailSubdomain,
+  insertForwardAddress,
+  listEmailSubdomains,
+  listForwardAddresses,
+  renewForwardToken,
+  saveEmailRoutingJson,
+  setEmailSubdomainState,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { createSubdomainWorkerRule, deleteRoutingRule, enableSubdomainRouting } from "./cloudflare-api.ts";
+import { configCache } from "../../config/config-cache.ts";
+import { forgetEmailRoute } from "./ingest.ts";
+import type { PipelineEnv } from "../../env.ts";
+import { deliverEmail } from "./deliver.ts";
+
+const log = createLogger("pipeline");
+
+/**
+ * Names nobody may take: mail infrastructure, role accounts (RFC 2142), our own product and
+ * service names, and names that would look official to a reader of the address.
+ */
+export const RESERVED_SUBDOMAINS: ReadonlySet<string> = new Set([
+  "www",
+  "mail",
+  "email",
+  "smtp",
+  "imap",
+  "pop",
+  "pop3",
+  "mx",
+  "mta",
+  "webmail",
+  "autoconfig",
+  "autodiscover",
+  "dkim",
+  "dmarc",
+  "spf",
+  "bounce",
+  "bounces",
+  "mailer-daemon",
+  "admin",
+  "administrator",
+  "postmaster",
+  "hostmaster",
+  "webmaster",
+  "abuse",
+  "root",
+  "support",
+  "help",
+  "security",
+  "noreply",
+  "no-reply",
+  "donotreply",
+  "do-not-reply",
+  "api",
+  "app",
+  "dashboard",
+  "status",
+  "billing",
+  "cncg",
+  "concierge",
+  "test",
+  "notify",
+  "alerts",
+  "system",
+  "official",
+  "staff",
+  "team",
+  "login",
+  "signin",
+  "account",
+  "accounts",
+  "payments",
+  "invoice",
+  "manage",
+  "operator",
+  "sandbox",
+  "demo",
+  "dev",
+  "staging",
+  "prod",
+  "localhost",
+]);
+
+const LABEL = /^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
+
+export type NameProblem = "invalid_name" | "reserved_name";
+
+/** Why a subdomain label cannot be used, or null when it can (the caller lowercases first). */
+export function subdomainNameProblem(name: string): NameProblem | null {
+  if (name.length < 3 || name.length > 40 || !LABEL.test(name)) return "invalid_name";
+  // Punycode labels look like other words once displayed; refused outright.
+  if (name.startsWith("xn--")) return "invalid_name";
+  if (RESERVED_SUBDOMAINS.has(name)) return "reserved_name";
+  return null;
+}
+
+const NAME_MESSAGES: Record<NameProblem, string> = {
+  invalid_name:
+    "Use 3 to 40 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.",
+  reserved_name: "That name is reserved. Choose another.",
+};
+
+function view(s: EmailSubdomain): SubdomainView {
+  const { routingJson: _unused, ...rest } = s;
+  return rest;
+}
+
+function forgetDomain(env: PipelineEnv, accountId: string, domain: string): void {
+  const caches = configCache(env);
+  caches.ingestTargets.delete(`email:${domain}`);
+  caches.replyConfigs.delete(accountId);
+  forgetEmailRoute(domain);
+}
+
+/** The tenant-facing reason for a Cloudflare refusal: a short code and Cloudflare's own words. */
+function cfReason(step: string, r: { code: number | null; message: string }): string {
+  return `${step}${r.code ? ` (${r.code})` : ""}: ${r.message}`.slice(0, 300);
+}
+
+/**
+ * Runs (or re-runs) the Cloudflare side: Email Routing on the subdomain, then the rule to the
+ * email-inbound Worker. A rule already recorded is not created twice.
+ */
+async function provision(env: PipelineEnv, s: EmailSubdomain): Promise<SubdomainView> {
+  const dns = await enableSubdomainRouting(env, s.domain);
+  if (!dns.ok) {
+    const reason = cfReason("dns", dns);
+    await setEmailSubdomainState(env.DB, s.accountId, { status: "failed", statusError: reason });
+    log.warn("email.subdomain_failed", { account_id: s.accountId, step: "dns", cf_code: dns.code });
+    return { ...view(s), status: "failed", statusError: reason };
+  }
+  let ruleId = s.cfRuleId;
+  if (!ruleId) {
+    const rule = await createSubdomainWorkerRule(env, s.domain);
+    if (!rule.ok) {
+      const reason = cfReason("rule", rule);
+      await setEmailSubdomainState(env.DB, s.accountId, { status: "failed", statusError: reason });
+      log.warn("email.subdomain_failed", { account_id: s.accountId, step: "rule", cf_code: rule.code });
+      return { ...view(s), status: "failed", statusError: reason };
+    }
+    ruleId = rule.result.id;
+  }
+  await setEmailSubdomainState(env.DB, s.accountId, {
+    status: "active",
+    cfRuleId: ruleId,
+    statusError: null,
+  });
+  forgetDomain(env, s.accountId, s.domain);
+  log.info("email.subdomain_active", { account_id: s.accountId });
+  return { ...view(s), status: "active", cfRuleId: ruleId, statusError: null };
+}
+
+export async function createEmailSubdomain(
+  env: PipelineEnv,
+  tenantId: string,
+  rawName: unknown,
+): Promise<RpcResult<{ subdomain: SubdomainView }>> {
+  if (typeof rawName !== "string") return errorBody("invalid_name", NAME_MESSAGES.invalid_name);
+  const name = rawName.trim().toLowerCase();
+  const problem = subdomainNameProblem(name);
+  if (problem) return errorBody(problem, NAME_MESSAGES[problem]);
+  const domain = `${name}.${env.EMAIL_DOMAIN}`;
+  const inserted = await insertEmailSubdomain(env.DB, { accountId: newId("acc"), tenantId, name, domain });
+  if (!inserted.ok) {
+    if (inserted.code === "name_taken") return errorBody("name_taken", `${domain} is already taken.`);
+    if (inserted.code === "quota_reached") {
+      return errorBody("quota_reached", "You have as many email addresses as your plan allows.");
+    }
+    return errorBody("not_found", "No such tenant.");
+  }
+  return { ok: true, subdomain: await provision(env, inserted.subdomain) };
+}
+
+export async function retryEmailSubdomain(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+): Promise<RpcResult<{ subdomain: SubdomainView }>> {
+  const s = await getEmailSubdomain(env.DB, tenantId, String(accountId));
+  if (!s) return errorBody("not_found", "No such email address.");
+  if (s.status === "active") return { ok: true, subdomain: view(s) };
+  return { ok: true, subdomain: await provision(env, s) };
+}
+
+/** Cloudflare first: if the rule cannot be removed, nothing is deleted and the tenant may retry. */
+export async function deleteEmailSubdomain(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+): Promise<RpcResult<object>> {
+  const s = await getEmailSubdomain(env.DB, tenantId, String(accountId));
+  if (!s) return errorBody("not_found", "No such email address.");
+  if (s.cfRuleId) {
+    const r = await deleteRoutingRule(env, s.cfRuleId);
+    if (!r.ok) return errorBody("cloudflare_failed", cfReason("rule", r));
+  }
+  await deleteChannelAccount(env.DB, tenantId, s.accountId);
+  forgetDomain(env, s.accountId, s.domain);
+  log.info("email.subdomain_deleted", { account_id: s.accountId });
+  return { ok: true };
+}
+
+/**
+ * Tenant deletion: the Cloudflare routes of its subdomains go (best effort, logged), so that a
+ * deleted tenant's addresses stop reaching the Worker; the rows go with the tenant.
+ */
+export async function removeTenantEmailRoutes(env: PipelineEnv, tenantId: string): Promise<void> {
+  for (const s of await listEmailSubdomains(env.DB, tenantId)) {
+    if (!s.cfRuleId) continue;
+    const r = await deleteRoutingRule(env, s.cfRuleId);
+    if (!r.ok)
+      log.warn("email.route_removal_failed", { account_id: s.accountId, status: r.status, code: r.code });
+    forgetDomain(env, s.accountId, s.domain);
+  }
+}
+
+export async function listSubdomains(env: PipelineEnv, tenantId: string): Promise<SubdomainView[]> {
+  return (await listEmailSubdomains(env.DB, tenantId)).map(view);
+}
+
+// Forward addresses.
+
+export const MAX_FORWARD_ADDRESSES = 10;
+const TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
+
+async function sha256Hex(s: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+async function sendVerification(env: PipelineEnv, address: string, token: string): Promise<boolean> {
+  const link = `${env.DASHBOARD_URL.replace(/\/+$/, "")}/email/verify?token=${encodeURIComponent(token)}`;
+  const raw = buildNotificationEmail({
+    from: env.NOTIFY_EMAIL_FROM,
+    fromName: "Concierge",
+    to: address,
+    subject: "Confirm this address for forwarded mail",
+    text: `A Concierge business asked to forward some of its mail to ${address}.\n\nIf that is you, confirm within 7 days:\n${link}\n\nIf you did not expect this, ignore this message: nothing will be forwarded to you.\n`,
+  });
+  try {
+    await deliverEmail(env, { from: env.NOTIFY_EMAIL_FROM, to: address, raw });
+    return true;
+  } catch (err) {
+    log.warn("email.verification_send_failed", { error: String(err) });
+    return false;
+  }
+}
+
+export async function addForwardAddress(
+  env: PipelineEnv,
+  tenantId: string,
+  rawAddress: unknown,
+): Promise<RpcResult<{ address: ForwardAddress; sent: boolean }>> {
+  const address = typeof rawAddress === "string" ? rawAddress.trim().toLowerCase() : "";
+  if (!isPlainAddress(address)) return errorBody("invalid_email", "Give a plain email address.");
+  const token = newToken();
+  const id = newId("fwd");
+  const inserted = await insertForwardAddress(env.DB, {
+    id,
+    tenantId,
+    address,
+    tokenHash: await sha256Hex(token),
+    expiresAt: Date.now() + TOKEN_TTL_MS,
+    limit: MAX_FORWARD_ADDRESSES,
+  });
+  if (!inserted.ok) {
+    return inserted.code === "address_exists"
+      ? errorBody("address_exists", "That address is already on your list.")
+      : errorBody("limit_reached", `You can keep at most ${MAX_FORWARD_ADDRESSES} forwarding addresses.`);
+  }
+  const sent = await sendVerification(env, address, token);
+  return { ok: true, address: (await getForwardAddress(env.DB, tenantId, id))!, sent };
+}
+
+export async function resendForwardVerification(
+  env: PipelineEnv,
+  tenantId: string,
+  id: string,
+): Promise<RpcResult<{ sent: boolean }>> {
+  const row = await getForwardAddress(env.DB, tenantId, String(id));
+  if (!row) return errorBody("not_found", "No such address.");
+  if (row.verifiedAt !== null) return errorBody("already_verified", "This address is already confirmed.");
+  const token = newToken();
+  await renewForwardToken(env.DB, tenantId, row.id, await sha256Hex(token), Date.now() + TOKEN_TTL_MS);
+  return { ok: true, sent: await sendVerification(env, row.address, token) };
+}
+
+/**
+ * Refused while a routing rule (or a default action) forwards to the address: deleting it would
+ * silently turn those rules into errors at delivery time. The answer names the subdomains.
+ */
+export async function deleteForwardAddress(
+  env: PipelineEnv,
+  tenantId: string,
+  id: string,
+): Promise<RpcResult<object>> {
+  const row = await getForwardAddress(env.DB, tenantId, String(id));
+  if (!row) return errorBody("not_found", "No such address.");
+  const users = (await listEmailSubdomains(env.DB, tenantId)).filter((s) =>
+    usesAddress(s.routingJson, row.id),
+  );
+  if (users.length > 0) {
+    return errorBody(
+      "address_in_use",
+      `Routing rules of ${users.map((s) => s.domain).join(", ")} forward to this address; change them first.`,
+    );
+  }
+  await deleteForwardAddressRow(env.DB, tenantId, row.id);
+  for (const s of await listEmailSubdomains(env.DB, tenantId)) forgetDomain(env, s.accountId, s.domain);
+  return { ok: true };
+}
+
+function usesAddress(routingJson: string, addressId: string): boolean {
+  const parsed = parseEmailRouting(safeJson(routingJson));
+  if (!parsed.ok) return false;
+  const actions = [parsed.routing.defaultAction, ...parsed.routing.rules.map((r) => r.action)];
+  return actions.some((a) => a.kind === "forward" && a.addressId === addressId);
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}
+
+export async function listAddresses(env: PipelineEnv, tenantId: string): Promise<ForwardAddress[]> {
+  return listForwardAddresses(env.DB, tenantId);
+}
+
+export async function verifyForwardAddress(
+  env: PipelineEnv,
+  token: unknown,
+): Promise<{ ok: true; status: "verified" | "expired" | "invalid"; address?: string }> {
+  if (typeof token !== "string" || token.length < 20 || token.length > 100)
+    return { ok: true, status: "invalid" };
+  const outcome = await consumeForwardToken(env.DB, await sha256Hex(token));
+  if (outcome.status !== "verified") return { ok: true, status: outcome.status };
+  for (const s of await listEmailSubdomains(env.DB, outcome.tenantId))
+    forgetDomain(env, s.accountId, s.domain);
+  log.info("email.forward_verified", { tenant_id: outcome.tenantId });
+  return { ok: true, status: "verified", address: outcome.address };
+}
+
+// Routing rules.
+
+export async function getRouting(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+): Promise<RpcResult<{ routing: EmailRouting; version: number; domain: string }>> {
+  const s = await getEmailSubdomain(env.DB, tenantId, String(accountId));
+  if (!s) return errorBody("not_found", "No such email address.");
+  const parsed = parseEmailRouting(safeJson(s.routingJson));
+  // Stored JSON was validated on the way in; a row that no longer parses shows as the default.
+  const routing: EmailRouting = parsed.ok ? parsed.routing : { rules: [], defaultAction: { kind: "relay" } };
+  return { ok: true, routing, version: s.routingVersion, domain: s.domain };
+}
+
+export async function saveRouting(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+  input: unknown,
+  version: unknown,
+): Promise<RpcResult<{ routing: EmailRouting; version: number }>> {
+  const parsed = parseEmailRouting(input);
+  if (!parsed.ok) return errorBody("invalid_routing", parsed.issues[0] ?? "Invalid routing rules.");
+  if (typeof version !== "number" || !Number.isInteger(version)) {
+    return errorBody("invalid_routing", "version: a whole number is required.");
+  }
+  const s = await getEmailSubdomain(env.DB, tenantId, String(accountId));
+  if (!s) return errorBody("not_found", "No such email address.");
+  const verified = new Set(
+    (await listForwardAddresses(env.DB, tenantId)).filter((a) => a.verifiedAt !== null).map((a) => a.id),
+  );
+  const { routing } = parsed;
+  const actions: { where: string; action: EmailAction }[] = [
+    { where: "defaultAction", action: routing.defaultAction },
+    ...routing.rules.map((r, i) => ({ where: `rules.${i}.action`, action: r.action })),
+  ];
+  for (const { where, action } of actions) {
+    if (action.kind === "forward" && !verified.has(action.addressId)) {
+      return errorBody("unverified_address", `${where}: forward only to one of your confirmed addresses.`);
+    }
+  }
+  const next = await saveEmailRoutingJson(env.DB, tenantId, s.accountId, JSON.stringify(routing), version);
+  if (next === null) {
+    return errorBody("stale", "Someone saved these rules since you opened them. Reload and try again.");
+  }
+  forgetDomain(env, s.accountId, s.domain);
+  return { ok: true, routing, version: next };
+}
+
+/** 1 MiB: more than any message a person pastes to test a rule; bigger is refused before parsing. */
+export const MAX_TEST_EMAIL_BYTES = 1024 * 1024;
+
+const FactsSchema = v.object({
+  from: v.pipe(v.string(), v.maxLength(998)),
+  to: v.pipe(v.string(), v.maxLength(998)),
+  subject: v.pipe(v.string(), v.maxLength(998)),
+  body: v.pipe(v.string(), v.maxLength(MAX_TEST_EMAIL_BYTES)),
+  hasAttachment: v.boolean(),
+});
+
+/** Which rule would win for a message and what would happen; sends and stores nothing. */
+export async function testRouting(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+  input: unknown,
+): Promise<RpcResult<RoutingTest>> {
+  const s = await getEmailSubdomain(env.DB, tenantId, String(accountId));
+  if (!s) return errorBody("not_found", "No such email address.");
+  let facts: EmailFacts;
+  if (input && typeof input === "object" && "raw" in input) {
+    const raw = (input as { raw: unknown }).raw;
+    if (typeof raw !== "string" || !raw.trim()) return errorBody("invalid_email", "Paste a whole email.");
+    if (new TextEncoder().encode(raw).byteLength > MAX_TEST_EMAIL_BYTES) {
+      return errorBody("too_large", "That email is larger than 1 MiB; paste a smaller one.");
+    }
+    try {
+      const parsed = await parseEmail(raw);
+      // The envelope recipient is not in a pasted message: the To address on this subdomain stands in.
+      const to = parsed.to.find((a) => a.toLowerCase().endsWith(`@${s.domain}`)) ?? `someone@${s.domain}`;
+      facts = emailFacts(parsed, to);
+    } catch {
+      return errorBody("invalid_email", "That does not look like an email message.");
+    }
+  } else {
+    const parsed = v.safeParse(FactsSchema, input);
+    if (!parsed.success)
+      return errorBody("invalid_facts", "Give from, to, subject, body and has-attachment.");
+    facts = parsed.output;
+  }
+  const stored = await getRouting(env, tenantId, s.accountId);
+  if (!stored.ok) return stored;
+  const { rule, action } = routeEmail(compileEmailRouting(stored.routing), facts);
+  return { ok: true, rule, action, facts };
+}

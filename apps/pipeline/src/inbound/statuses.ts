@@ -1,0 +1,50 @@
+import { type StatusResult, type StatusUpdate, createLogger } from "@concierge/core";
+import { findIngestTarget, recordDeliveryStatus } from "@concierge/storage";
+import { configCache } from "../config/config-cache.ts";
+import type { PipelineEnv } from "../env.ts";
+
+const log = createLogger("pipeline");
+
+/**
+ * Delivery statuses of our sends (sent, delivered, read, failed with the provider's error code),
+ * recorded on the outbound metadata rows. Statuses arrive out of order and more than once, so a
+ * row only moves forward; a status for a message we have no row for is ignored and logged.
+ */
+export async function recordStatuses(
+  env: PipelineEnv,
+  statuses: StatusUpdate[],
+): Promise<Extract<StatusResult, { ok: true }>["results"]> {
+  const results = [];
+  for (const s of statuses) {
+    const target = await configCache(env).ingestTargets.get(`${s.channel}:${s.accountExternalId}`, () =>
+      findIngestTarget(env.DB, s.channel, s.accountExternalId),
+    );
+    const outcome = target
+      ? await recordDeliveryStatus(env.DB, {
+          accountId: target.id,
+          channel: s.channel,
+          providerMessageId: s.providerMessageId,
+          status: s.status,
+          at: s.at,
+          errorCode: s.errorCode ?? null,
+          errorTitle: s.errorTitle ?? null,
+        })
+      : "unknown";
+    if (outcome === "unknown") {
+      log.info("status.unknown_message", {
+        channel: s.channel,
+        account_id: target?.id ?? null,
+        provider_message_id: s.providerMessageId,
+        status: s.status,
+      });
+    } else if (s.status === "failed" && outcome === "updated") {
+      log.warn("status.failed", {
+        account_id: target?.id ?? null,
+        provider_message_id: s.providerMessageId,
+        error_code: s.errorCode ?? null,
+      });
+    }
+    results.push({ providerMessageId: s.providerMessageId, outcome });
+  }
+  return results;
+}

@@ -1,0 +1,71 @@
+import { ciphertextVersion, decryptString, importMasterKey, unwrapDataKey } from "@concierge/crypto";
+import { type RpcResult, createLogger, errorBody } from "@concierge/core";
+import { getWrappedTenantKeys, rotateTenantKey } from "@concierge/storage";
+
+export type TenantKey = { version: number; key: CryptoKey };
+type Keyring = { current: TenantKey; versions: Map<number, CryptoKey> };
+type KeyEnv = { DB: D1Database; ENCRYPTION_KEY: string };
+
+// Unwrapping costs a D1 read and AES operations, so keyrings stay in isolate memory for a few
+// minutes. A deleted tenant's keys are gone from D1 at once; this cache only shortens their use.
+const TTL_MS = 5 * 60_000;
+const cache = new Map<string, { at: number; ring: Promise<Keyring> }>();
+
+function load(env: KeyEnv, tenantId: string): Promise<Keyring> {
+  const ring = (async () => {
+    const rows = await getWrappedTenantKeys(env.DB, tenantId);
+    if (rows.length === 0) throw new Error(`tenant ${tenantId} has no data key`);
+    const master = await importMasterKey(env.ENCRYPTION_KEY);
+    const versions = new Map<number, CryptoKey>();
+    for (const r of rows) versions.set(r.version, await unwrapDataKey(master, r.wrapped, tenantId));
+    const newest = rows[rows.length - 1]!.version;
+    return { current: { version: newest, key: versions.get(newest)! }, versions };
+  })();
+  cache.set(tenantId, { at: Date.now(), ring });
+  ring.catch(() => cache.delete(tenantId));
+  return ring;
+}
+
+function keyring(env: KeyEnv, tenantId: string): Promise<Keyring> {
+  const hit = cache.get(tenantId);
+  return hit && Date.now() - hit.at < TTL_MS ? hit.ring : load(env, tenantId);
+}
+
+/** The key new ciphertext is sealed with: the tenant's newest version. */
+export async function tenantKey(env: KeyEnv, tenantId: string): Promise<TenantKey> {
+  return (await keyring(env, tenantId)).current;
+}
+
+/** Opens a sealed value with the key version it was sealed under, whatever is current now. */
+export async function openSealed(
+  env: KeyEnv,
+  tenantId: string,
+  sealed: string,
+  aad: string,
+): Promise<string> {
+  const version = ciphertextVersion(sealed);
+  let key = (await keyring(env, tenantId)).versions.get(version);
+  // Sealed under a version newer than this isolate's cached ring: reload once.
+  if (!key) key = (await load(env, tenantId)).versions.get(version);
+  if (!key) throw new Error(`tenant ${tenantId} has no data key version ${version}`);
+  return decryptString(key, sealed, aad);
+}
+
+/** After a rotation, this isolate seals with the new version at once. */
+export function forgetTenantKeys(tenantId: string): void {
+  cache.delete(tenantId);
+}
+
+const log = createLogger("pipeline");
+
+/**
+ * Rotates the tenant's data key (operators): new text is sealed with the new version, text
+ * sealed before stays readable with the old one until it expires.
+ */
+export async function rotateKey(env: KeyEnv, tenantId: string): Promise<RpcResult<{ version: number }>> {
+  const version = await rotateTenantKey(env.DB, env.ENCRYPTION_KEY, tenantId);
+  if (version === null) return errorBody("not_found", "No such tenant.");
+  forgetTenantKeys(tenantId);
+  log.info("tenant.key_rotated", { tenant_id: tenantId, version });
+  return { ok: true, version };
+}

@@ -1,0 +1,84 @@
+import { createLogger, errorBody, type NewTenant, NewTenantSchema, type RpcResult } from "@concierge/core";
+import {
+  createTenant as createTenantRows,
+  deleteTenantRows,
+  disableTenantAccounts,
+  forgetTenantThreads,
+  getTenant,
+  listTenantThreads,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { configCache } from "../config/config-cache.ts";
+import type { PipelineEnv } from "../env.ts";
+import { forgetTenantKeys } from "./keys.ts";
+import { leaveTenantGuild } from "../channels/discord/install.ts";
+import { removeTenantEmailRoutes } from "../channels/email/subdomains.ts";
+
+const log = createLogger("pipeline.tenants");
+
+export async function createTenant(
+  env: PipelineEnv,
+  input: NewTenant,
+): Promise<RpcResult<{ tenantId: string }>> {
+  const parsed = v.safeParse(NewTenantSchema, input);
+  if (!parsed.success) {
+    const first = parsed.issues[0]!;
+    const path = v.getDotPath(first);
+    return errorBody("invalid_tenant", path ? `${path}: ${first.message}` : first.message);
+  }
+  const tenant = await createTenantRows(env.DB, env.ENCRYPTION_KEY, parsed.output);
+  log.info("tenant.created", { tenant_id: tenant.id, locale: tenant.locale, currency: tenant.currency });
+  return { ok: true, tenantId: tenant.id };
+}
+
+/** Conversations purged at once: bounded, so a large tenant does not open thousands of calls together. */
+const PURGE_PAGE = 50;
+
+/**
+ * Removes everything of a tenant (ARCHITECTURE.md §5), in an order that is safe to run again if
+ * it stops midway:
+ * 1. its accounts are disabled, so ingest accepts nothing new while the deletion runs;
+ * 2. every conversation named by the metadata (messages, approvals) is purged, page by page, and
+ *    the metadata of a purged page is deleted with it, so a rerun resumes where this one stopped;
+ * 3. every remaining row and the data key go in one D1 batch (crypto-shredding: anything sealed
+ *    that is still somewhere can no longer be read); the in-memory key and config caches are
+ *    dropped.
+ * A conversation with no metadata yet (a message accepted moments before, its turn not run)
+ * purges itself when its alarm finds the tenant gone.
+ */
+export async function deleteTenant(
+  env: PipelineEnv,
+  tenantId: string,
+): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
+  if (typeof tenantId !== "string" || !tenantId || !(await getTenant(env.DB, tenantId))) {
+    return errorBody("not_found", "No such tenant.");
+  }
+  const caches = configCache(env);
+  const accounts = await disableTenantAccounts(env.DB, tenantId);
+  const forgetAccounts = () => {
+    for (const a of accounts) {
+      caches.ingestTargets.delete(`${a.channel}:${a.externalId}`);
+      caches.replyConfigs.delete(a.id);
+    }
+  };
+  forgetAccounts();
+  let rows = 0;
+  let conversations = 0;
+  for (;;) {
+    const page = await listTenantThreads(env.DB, tenantId, PURGE_PAGE);
+    if (page.length === 0) break;
+    await Promise.all(page.map((t) => env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(t.key)).purge()));
+    rows += await forgetTenantThreads(env.DB, tenantId, page);
+    conversations += page.length;
+  }
+  // The bot leaves the tenant's Discord server before its install row goes (best effort).
+  await leaveTenantGuild(env, tenantId);
+  await removeTenantEmailRoutes(env, tenantId);
+  const removed = await deleteTenantRows(env.DB, tenantId);
+  rows += removed.rows;
+  forgetTenantKeys(tenantId);
+  forgetAccounts();
+  caches.tenantSettings.delete(tenantId);
+  log.info("tenant.deleted", { tenant_id: tenantId, rows, conversations });
+  return { ok: true, deleted: { rows, conversations } };
+}

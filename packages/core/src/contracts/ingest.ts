@@ -1,0 +1,113 @@
+/**
+ * The ingest API: what `meta-webhooks` and `email-inbound` may ask of the pipeline. Nothing here
+ * reaches a tenant's configuration or account; that is the tenant API's.
+ */
+import * as v from "valibot";
+import type { StatusResult, StatusUpdate } from "../delivery-status.ts";
+import type { InboundMessage, IngestResult } from "../inbound.ts";
+import type { RpcError, RpcResult } from "./rpc.ts";
+
+/** What email-inbound needs to route a subdomain's mail: configuration, never message text. */
+export type EmailRouteInfo = {
+  tenantId: string;
+  accountId: string;
+  domain: string;
+  /** False while provisioning, after a failure, or when the tenant switched the channel off. */
+  accepting: boolean;
+  /** The stored routing JSON; email-inbound validates and compiles it. */
+  routingJson: string;
+  routingVersion: number;
+  forwardAddresses: { id: string; address: string }[];
+};
+
+const Address = v.pipe(v.string(), v.minLength(1), v.maxLength(320));
+const MessageId = v.pipe(v.string(), v.minLength(3), v.maxLength(998));
+const Domain = v.pipe(v.string(), v.minLength(3), v.maxLength(253));
+
+/** Mail handled without a send (dropped, rejected): its metadata row, nothing else. */
+export const EmailOutcomeSchema = v.object({
+  domain: Domain,
+  providerMessageId: MessageId,
+  sender: Address,
+  recipient: Address,
+  action: v.picklist(["dropped", "rejected", "rejected_oversize", "alias_rejected"]),
+  ruleId: v.nullable(v.pipe(v.string(), v.maxLength(64))),
+  hasAttachment: v.nullable(v.boolean()),
+  sentAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+export type EmailOutcome = v.InferOutput<typeof EmailOutcomeSchema>;
+
+export const EmailAttachmentSchema = v.object({
+  filename: v.pipe(v.string(), v.maxLength(255)),
+  contentType: v.pipe(v.string(), v.maxLength(255)),
+  inline: v.boolean(),
+  contentId: v.nullable(v.pipe(v.string(), v.maxLength(998))),
+  /** base64 */
+  data: v.string(),
+});
+
+/** A mail to forward to a verified address behind a fresh reverse alias. */
+export const ForwardRequestSchema = v.object({
+  domain: Domain,
+  addressId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  ruleId: v.nullable(v.pipe(v.string(), v.maxLength(64))),
+  providerMessageId: MessageId,
+  envelopeFrom: Address,
+  envelopeTo: Address,
+  fromName: v.nullable(v.pipe(v.string(), v.maxLength(256))),
+  subject: v.pipe(v.string(), v.maxLength(2000)),
+  text: v.string(),
+  html: v.nullable(v.string()),
+  attachments: v.array(EmailAttachmentSchema),
+  references: v.pipe(v.array(MessageId), v.maxLength(20)),
+  sentAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+export type ForwardRequest = v.InferOutput<typeof ForwardRequestSchema>;
+
+export type ForwardResult =
+  | { ok: true; forwarded: boolean }
+  | {
+      ok: false;
+      error: { code: "forward_unverified" | "send_failed" | "invalid_input" | "not_found"; message: string };
+    };
+
+/** The forwarded-to person's answer to a reverse alias. */
+export const AliasReplySchema = v.object({
+  domain: Domain,
+  token: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
+  envelopeFrom: Address,
+  providerMessageId: MessageId,
+  subject: v.pipe(v.string(), v.maxLength(2000)),
+  text: v.string(),
+  html: v.nullable(v.string()),
+  sentAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+export type AliasReply = v.InferOutput<typeof AliasReplySchema>;
+
+export type AliasReplyResult =
+  | { ok: true; sent: boolean }
+  | {
+      ok: false;
+      error: {
+        code: "unknown_alias" | "expired_alias" | "wrong_sender" | "send_failed" | "invalid_input";
+        message: string;
+      };
+    };
+
+/** The pipeline's `IngestEntrypoint`, bound by meta-webhooks and email-inbound. */
+export interface IngestApi {
+  /**
+   * Durably accepts inbound messages. Returns only after each message is de-duplicated and stored
+   * (encrypted) in its conversation's Durable Object, so an acknowledged message is never lost.
+   */
+  ingest(batch: InboundMessage[]): Promise<IngestResult>;
+  /** Delivery statuses of our sends; a row only moves forward. */
+  recordStatuses(batch: StatusUpdate[]): Promise<StatusResult>;
+  /** Who owns a subdomain, whether it takes mail, its routing and forward targets. */
+  emailRoute(domain: string): Promise<RpcResult<{ route: EmailRouteInfo | null }>>;
+  /** The metadata row of mail handled without a send (dropped, rejected). */
+  recordEmailOutcome(input: EmailOutcome): Promise<{ ok: true } | RpcError>;
+  forwardEmail(input: ForwardRequest): Promise<ForwardResult>;
+  /** A reply to a reverse alias goes back to the original sender, threaded. */
+  replyViaAlias(input: AliasReply): Promise<AliasReplyResult>;
+}
