@@ -37,3 +37,22 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...binds: u
     .all<T>();
   return results;
 }
+
+/** The database with every statement prepared through it recorded, to count round trips. */
+export function countingDb(): { db: D1Database; statements: string[] } {
+  const statements: string[] = [];
+  const real = env.DB;
+  const proxy = new Proxy(real, {
+    get(target, prop) {
+      if (prop === "prepare") {
+        return (sql: string) => {
+          statements.push(sql);
+          return target.prepare(sql);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db: proxy, statements };
+}
