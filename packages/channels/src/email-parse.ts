@@ -1,3 +1,4 @@
+import { sha256Hex } from "@concierge/crypto";
 import { MAX_TEXT_LENGTH } from "@concierge/core";
 import type { EmailFacts } from "@concierge/rules";
 import PostalMime, { type Address } from "postal-mime";
@@ -53,9 +54,7 @@ async function bytesOf(raw: ArrayBuffer | Uint8Array | string | ReadableStream):
 }
 
 async function syntheticMessageId(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  const hex = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `<${hex}@synthesised.invalid>`;
+  return `<${(await sha256Hex(bytes)).slice(0, 32)}@synthesised.invalid>`;
 }
 
 function mailboxes(list: readonly Address[] | Address | undefined): { address: string; name: string }[] {

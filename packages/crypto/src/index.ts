@@ -1,4 +1,5 @@
 export * from "./aes.ts";
+export * from "./digest.ts";
 export * from "./encoding.ts";
 export * from "./hmac.ts";
 export * from "./signed-request.ts";

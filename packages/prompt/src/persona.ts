@@ -1,3 +1,4 @@
+import { sha256Hex } from "@concierge/crypto";
 import * as v from "valibot";
 
 /** Voice archetypes the guided builder offers. */
@@ -82,6 +83,5 @@ export function renderPersona(persona: Persona): string {
 
 /** The hash safety approval is recorded against: a changed persona needs a new approval. */
 export async function personaHash(persona: Persona): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(renderPersona(persona)));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(renderPersona(persona));
 }
