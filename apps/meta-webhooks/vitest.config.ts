@@ -22,6 +22,8 @@ export default defineConfig(async () => {
           },
           // Test-only: the pipeline's database, to seed it and to read the metadata it writes.
           d1Databases: { DB: pipelineDatabaseId() },
+          // Test-only: the tenant API, to connect Instagram accounts as the dashboard does.
+          serviceBindings: { PIPELINE_TENANT: { name: "pipeline", entrypoint: "TenantEntrypoint" } },
           workers: [pipelineAuxWorker(inject("sandboxUrl"))],
         },
       })),

@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { createChannelAccount, saveReplyConfig } from "@concierge/storage";
+import { saveReplyConfig } from "@concierge/storage";
 import {
   igAttachment,
   igDeleted,
@@ -20,22 +20,41 @@ import { instagramSentTo } from "@concierge/testing/sandbox-client";
 import { DEMO } from "@concierge/testing/seed";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { describe, expect, it, vi } from "vitest";
-// Test-only: the pipeline's own sealing, to give the account a page token as the connect flow would.
-import { savePageToken } from "../../pipeline/src/page-tokens.ts";
 
 const URL_ = "https://meta-webhooks.test/webhook/instagram";
 const HOURS = "We're open 7am–7pm.";
 const DEFAULT = "Thanks for your message!";
 
-/** A connected Instagram account of the demo tenant: keyword "hours" answers canned. */
+/** The page tokens of each connected account, by its Instagram id. */
+const pageTokens = new Map<string, string>();
+
+/**
+ * A connected Instagram account of the demo tenant, connected as the dashboard does it (the
+ * tenant API's connectInstagram, with a page and token the sandbox's Graph API knows): keyword
+ * "hours" answers canned.
+ */
 async function igAccount() {
   const externalId = uniqueIgsid();
-  const account = await createChannelAccount(env.DB, {
-    tenantId: DEMO.tenantId,
-    channel: "instagram",
-    externalId,
+  const pageId = uniqueIgsid();
+  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, {
+    method: "POST",
+    body: JSON.stringify({ id: pageId, instagram: { id: externalId, username: "chai_and_co" } }),
   });
-  await saveReplyConfig(env.DB, DEMO.tenantId, account.id, {
+  const tokens = (await (
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
+      method: "POST",
+      body: JSON.stringify({ pageId }),
+    })
+  ).json()) as { pageToken: string };
+  const connected = await env.PIPELINE_TENANT.connectInstagram(DEMO.tenantId, {
+    pageId,
+    instagramId: externalId,
+    username: "chai_and_co",
+    pageToken: tokens.pageToken,
+  });
+  if (!connected.ok) throw new Error(`connectInstagram: ${connected.error.code}`);
+  pageTokens.set(externalId, tokens.pageToken);
+  await saveReplyConfig(env.DB, DEMO.tenantId, connected.accountId, {
     wait_seconds: 0,
     rules: [
       {
@@ -46,16 +65,6 @@ async function igAccount() {
     ],
     default_rule: { response: { kind: "canned", text: DEFAULT } },
   });
-  await savePageToken(
-    { DB: env.DB, ENCRYPTION_KEY: TEST_SECRETS.encryptionKey },
-    {
-      accountId: account.id,
-      tenantId: DEMO.tenantId,
-      pageId: uniqueIgsid(),
-      token: `EAAG-${externalId}`,
-      expiresAt: null,
-    },
-  );
   return externalId;
 }
 
@@ -131,7 +140,7 @@ describe("POST /webhook/instagram", () => {
     const res = await postSigned(one(account, dm));
     expect(await res.json()).toEqual({ ok: true, accepted: 1 });
     const [reply] = await repliesTo(customer);
-    expect(reply).toMatchObject({ text: HOURS, pageToken: `EAAG-${account}` });
+    expect(reply).toMatchObject({ text: HOURS, pageToken: pageTokens.get(account) });
     expect(await inboundRow(dm.message.mid)).toMatchObject({
       channel: "instagram",
       kind: "text",
