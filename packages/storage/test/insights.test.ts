@@ -1,0 +1,123 @@
+import { newId } from "@concierge/core";
+import { describe, expect, it } from "vitest";
+import { debitCredit, grantCredits, restoreCredit } from "../src/credits.ts";
+import {
+  accountHealth,
+  DAY_MS,
+  HEALTH_WINDOW_MS,
+  listAccountActivity,
+  tenantInsights,
+} from "../src/insights.ts";
+import { type MessageMeta, recordMessages } from "../src/messages.ts";
+import { db, newAccount, newTenant } from "./fixtures.ts";
+
+// Noon UTC on a fixed day, so "today" and the window's edges are exact.
+const TODAY = 20_000 * DAY_MS;
+const NOW = TODAY + DAY_MS / 2;
+
+function msg(tenantId: string, accountId: string, m: Partial<MessageMeta>): MessageMeta {
+  return {
+    tenantId,
+    accountId,
+    channel: "whatsapp",
+    direction: "inbound",
+    providerMessageId: newId("pm"),
+    conversationId: null,
+    senderId: "c1",
+    recipientId: "biz",
+    action: null,
+    ruleId: null,
+    at: NOW,
+    ...m,
+  };
+}
+
+describe("tenant insights", () => {
+  it("counts the tenant's own messages per UTC day and channel, replies by kind, within the 30-day window", async () => {
+    const t = (await newTenant()).id;
+    const wa = await newAccount(t, "whatsapp");
+    const ig = await newAccount(t, "instagram");
+    const other = await newTenant();
+    const otherAcc = await newAccount(other.id);
+    await recordMessages(db(), [
+      msg(t, wa.id, {}),
+      msg(t, wa.id, { at: TODAY }), // first millisecond of today
+      msg(t, ig.id, { channel: "instagram", at: TODAY - 1 }), // last millisecond of yesterday
+      msg(t, wa.id, { at: TODAY - 29 * DAY_MS }), // first day of the window
+      msg(t, wa.id, { at: TODAY - 30 * DAY_MS }), // just outside
+      msg(t, wa.id, { direction: "outbound", action: "canned_reply" }),
+      msg(t, wa.id, { direction: "outbound", action: "ai_reply" }),
+      msg(t, wa.id, { direction: "outbound", action: "holding_reply" }),
+      msg(t, wa.id, { direction: "outbound", action: "handoff" }),
+      msg(t, wa.id, { direction: "outbound", action: "send_failed" }), // not a reply we count
+      msg(other.id, otherAcc.id, {}),
+    ]);
+    const i = await tenantInsights(db(), t, NOW);
+    expect(i.days).toHaveLength(30);
+    expect(i.from).toBe(TODAY - 29 * DAY_MS);
+    expect(i.to).toBe(TODAY + DAY_MS);
+    const today = i.days[29]!;
+    const yesterday = i.days[28]!;
+    expect(today.date).toBe(new Date(TODAY).toISOString().slice(0, 10));
+    expect(today.received).toEqual({ whatsapp: 2, instagram: 0, email: 0 });
+    expect(yesterday.received).toEqual({ whatsapp: 0, instagram: 1, email: 0 });
+    expect(i.days[0]!.received.whatsapp).toBe(1);
+    expect([today.canned, today.ai, today.handoffs]).toEqual([1, 2, 1]);
+    expect(i.totals).toMatchObject({ receivedAll: 4, canned: 1, ai: 2, handoffs: 1 });
+  });
+
+  it("credits used are AI-reply debits not given back, on the day they were taken", async () => {
+    const t = (await newTenant()).id;
+    await grantCredits(db(), {
+      tenantId: t,
+      amount: 10,
+      source: "purchase",
+      reference: "pay",
+      now: TODAY - 5 * DAY_MS,
+    });
+    await debitCredit(db(), t, "a", TODAY - 2 * DAY_MS);
+    await debitCredit(db(), t, "b", NOW);
+    await debitCredit(db(), t, "c", NOW);
+    await restoreCredit(db(), t, "c");
+    const i = await tenantInsights(db(), t, NOW);
+    expect(i.days[27]!.credits).toBe(1);
+    expect(i.days[29]!.credits).toBe(1);
+    expect(i.totals.credits).toBe(2);
+  });
+});
+
+describe("account activity and health", () => {
+  it("reads each account's latest activity and recent failed sends from its own rows", async () => {
+    const t = (await newTenant()).id;
+    const busy = await newAccount(t, "whatsapp");
+    const silent = await newAccount(t, "instagram");
+    await recordMessages(db(), [
+      msg(t, busy.id, { at: NOW - HEALTH_WINDOW_MS - 1, action: "send_failed" }), // too old to count
+      msg(t, busy.id, { at: NOW - 1000, action: "send_failed" }),
+      msg(t, busy.id, { at: NOW - 10, action: "canned_reply" }),
+      msg(t, busy.id, { direction: "outbound", at: NOW - 5 }),
+    ]);
+    const activity = await listAccountActivity(db(), t, NOW);
+    const byId = Object.fromEntries(activity.map((a) => [a.id, a]));
+    expect(byId[busy.id]).toMatchObject({
+      lastInboundAt: NOW - 10,
+      lastOutboundAt: NOW - 5,
+      failedSends: 1,
+      lastInboundAction: "canned_reply",
+    });
+    expect(byId[silent.id]).toMatchObject({ lastInboundAt: null, lastOutboundAt: null, failedSends: 0 });
+    expect(accountHealth(byId[busy.id]!, NOW)).toEqual({ level: "warn", reason: "failed_sends" });
+    expect(accountHealth(byId[silent.id]!, NOW)).toEqual({ level: "warn", reason: "no_messages" });
+  });
+
+  it("the newest customer message decides red: its reply failed", async () => {
+    const t = (await newTenant()).id;
+    const acc = await newAccount(t);
+    await recordMessages(db(), [
+      msg(t, acc.id, { at: NOW - 10, action: "canned_reply" }),
+      msg(t, acc.id, { at: NOW - 5, action: "send_failed" }),
+    ]);
+    const [a] = await listAccountActivity(db(), t, NOW);
+    expect(accountHealth(a!, NOW)).toEqual({ level: "danger", reason: "last_send_failed" });
+  });
+});
