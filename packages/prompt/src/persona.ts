@@ -17,21 +17,40 @@ const List = (maxItems: number, maxLength: number, what: string) =>
 
 export const RAW_PROMPT_MAX = 2000;
 
+/**
+ * The builder's limits, one place: this schema and the dashboard's form (which adds translated
+ * messages) both read them, so the two can never disagree.
+ */
+export const PERSONA_LIMITS = {
+  businessName: 80,
+  businessType: 80,
+  city: 80,
+  hours: 200,
+  goal: 200,
+  goalUrl: 300,
+  catchPhrases: { items: 5, length: 80 },
+  offTopics: { items: 10, length: 80 },
+  never: { items: 10, length: 120 },
+  handoffConditions: { items: 5, length: 160 },
+  rawPrompt: RAW_PROMPT_MAX,
+} as const;
+const L = PERSONA_LIMITS;
+
 export const BuilderPersonaSchema = v.object({
   kind: v.literal("builder"),
   voice: v.picklist(Object.keys(VOICE_ARCHETYPES) as [VoiceArchetype, ...VoiceArchetype[]]),
-  businessName: Line(80),
-  businessType: Line(80),
-  city: v.optional(Line(80)),
-  hours: v.optional(Line(200)),
-  goal: v.optional(Line(200)),
+  businessName: Line(L.businessName),
+  businessType: Line(L.businessType),
+  city: v.optional(Line(L.city)),
+  hours: v.optional(Line(L.hours)),
+  goal: v.optional(Line(L.goal)),
   goalUrl: v.optional(
-    v.pipe(v.string(), v.trim(), v.url("The goal link must be a full URL."), v.maxLength(300)),
+    v.pipe(v.string(), v.trim(), v.url("The goal link must be a full URL."), v.maxLength(L.goalUrl)),
   ),
-  catchPhrases: List(5, 80, "catch-phrases"),
-  offTopics: List(10, 80, "off-topics"),
-  never: List(10, 120, "entries in the never list"),
-  handoffConditions: List(5, 160, "handoff conditions"),
+  catchPhrases: List(L.catchPhrases.items, L.catchPhrases.length, "catch-phrases"),
+  offTopics: List(L.offTopics.items, L.offTopics.length, "off-topics"),
+  never: List(L.never.items, L.never.length, "entries in the never list"),
+  handoffConditions: List(L.handoffConditions.items, L.handoffConditions.length, "handoff conditions"),
 });
 
 export const ArchetypePersonaSchema = v.object({
