@@ -61,7 +61,9 @@ export async function listTenantThreads(
   for (const a of approvals.results) {
     if (!threads.has(a.key)) threads.set(a.key, { key: a.key, accountId: a.accountId, customerId: null });
   }
-  return [...threads.values()];
+  // Both queries may fill a page: the caller purges one page of objects at a time, so it gets
+  // at most `limit`; the approvals not taken now come back on a later page.
+  return [...threads.values()].slice(0, limit);
 }
 
 /**
@@ -104,6 +106,10 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_relays WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
+    // Email: reverse aliases and subdomains name channel accounts, so before them.
+    db.prepare("DELETE FROM email_aliases WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM email_forward_addresses WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM email_subdomains WHERE tenant_id = ?").bind(tenantId),
     // messages.account_id has no foreign key: rows of an account deleted earlier still go.
     db
       .prepare(`DELETE FROM messages WHERE tenant_id = ? OR account_id IN (${accounts})`)

@@ -38,21 +38,40 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...binds: u
   return results;
 }
 
-/** The database with every statement prepared through it recorded, to count round trips. */
-export function countingDb(): { db: D1Database; statements: string[] } {
-  const statements: string[] = [];
+/** A statement as a storage function prepared it, with what it bound. */
+export type Recorded = { sql: string; binds: unknown[] };
+
+/**
+ * The database with every statement prepared through it recorded (SQL and bound values), to
+ * count round trips and to explain each statement's query plan.
+ */
+export function countingDb(): { db: D1Database; statements: string[]; recorded: Recorded[] } {
+  const recorded: Recorded[] = [];
   const real = env.DB;
   const proxy = new Proxy(real, {
     get(target, prop) {
       if (prop === "prepare") {
         return (sql: string) => {
-          statements.push(sql);
-          return target.prepare(sql);
+          const entry: Recorded = { sql, binds: [] };
+          recorded.push(entry);
+          const stmt = target.prepare(sql);
+          const bind = stmt.bind.bind(stmt);
+          stmt.bind = (...values: unknown[]) => {
+            entry.binds = values;
+            return bind(...values);
+          };
+          return stmt;
         };
       }
       const value = Reflect.get(target, prop, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { db: proxy, statements };
+  return {
+    db: proxy,
+    get statements() {
+      return recorded.map((r) => r.sql);
+    },
+    recorded,
+  };
 }

@@ -1,0 +1,177 @@
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import * as summaries from "../src/discord-summaries.ts";
+import * as storage from "../src/index.ts";
+import { countingDb, MASTER_KEY, newAccount, newTenant } from "./fixtures.ts";
+
+/**
+ * Every statement is bounded by an index (ARCHITECTURE.md §4): each function below runs against
+ * the real schema and SQLite's own EXPLAIN QUERY PLAN of every statement it prepared is checked
+ * for a full table scan (`SCAN <table>`).
+ *
+ * KNOWN_SCANS lists the scans the current migrations cannot avoid, by function and table. None is
+ * on the per-message path; each needs an index in a migration. The list is exact: a new scan fails
+ * this test, and so does adding the index without removing its entry.
+ */
+const KNOWN_SCANS: Record<string, string[]> = {
+  // token_hash has no index: the verification link looks the hash up across all addresses.
+  consumeForwardToken: ["email_forward_addresses"],
+  // email_aliases.account_id (a foreign key to channel_accounts) has no index of its own.
+  insertEmailSubdomain: ["email_aliases"],
+  // The billing page orders lots by created_at; the only lot index is the partial spendable one.
+  listCreditLots: ["credit_lots"],
+  // channel_tokens has no index on tenant_id.
+  listInstagramTokenStates: ["channel_tokens"],
+  // Once per deleted tenant: sessions, credit lots, reply configs and channel tokens have no
+  // tenant_id index, and foreign keys without an index are checked by scanning.
+  deleteTenantRows: [
+    "channel_tokens",
+    "credit_ledger",
+    "credit_lots",
+    "email_aliases",
+    "reply_configs",
+    "sessions",
+  ],
+};
+
+it("every statement is bounded by an index, except the known scans listed above", async () => {
+  const t = (await newTenant()).id;
+  const acc = await newAccount(t);
+  const c = countingDb();
+  const d = c.db;
+  const pm = {
+    tenantId: t,
+    accountId: acc.id,
+    channel: "whatsapp" as const,
+    direction: "outbound" as const,
+    providerMessageId: "p",
+    conversationId: null,
+    senderId: "s",
+    recipientId: "r",
+    action: null,
+    ruleId: null,
+    at: 1,
+  };
+  const status = {
+    accountId: acc.id,
+    channel: "whatsapp" as const,
+    providerMessageId: "p",
+    status: "sent" as const,
+    at: 2,
+    errorCode: null,
+    errorTitle: null,
+  };
+  const calls: Record<string, () => Promise<unknown>> = {
+    findIngestTarget: () => storage.findIngestTarget(d, "whatsapp", acc.externalId),
+    getChannelAccount: () => storage.getChannelAccount(d, acc.id),
+    saveReplyConfig: () =>
+      storage.saveReplyConfig(d, t, acc.id, { default_rule: { response: { kind: "canned", text: "x" } } }),
+    getReplyConfig: () => storage.getReplyConfig(d, acc.id),
+    recordMessages: () => storage.recordMessages(d, [pm]),
+    recordDeliveryStatus: async () => {
+      await storage.recordDeliveryStatus(d, status);
+      await storage.recordDeliveryStatus(d, status); // unchanged: the existence check runs too
+    },
+    inboundMessageRecorded: () => storage.inboundMessageRecorded(d, acc.id, "p"),
+    grantCredits: () =>
+      storage.grantCredits(d, { tenantId: t, amount: 1, source: "purchase", reference: "r" }),
+    debitCredit: async () => {
+      await storage.debitCredit(d, t, "d1");
+      await storage.debitCredit(d, t, "d2"); // no credit left: the retry check runs too
+    },
+    restoreCredit: () => storage.restoreCredit(d, t, "d1"),
+    creditBalance: () => storage.creditBalance(d, t),
+    creditDebit: () => storage.creditDebit(d, t, "d1"),
+    savePersona: () => storage.savePersona(d, t, { kind: "raw", prompt: "x" }, "h"),
+    getPersona: () => storage.getPersona(d, t),
+    recordPersonaVerdict: () => storage.recordPersonaVerdict(d, t, "h", "approved", null),
+    getApproval: () => storage.getApproval(d, t, "a"),
+    listPendingApprovals: () => storage.listPendingApprovals(d, t),
+    transitionApproval: () => storage.transitionApproval(d, t, "a", "pending", "sent", null),
+    listExpiredApprovals: () => storage.listExpiredApprovals(d),
+    getTenantSettings: () => storage.getTenantSettings(d, t),
+    getWrappedTenantKeys: () => storage.getWrappedTenantKeys(d, t),
+    getWrappedTenantKey: () => storage.getWrappedTenantKey(d, t),
+    rotateTenantKey: () => storage.rotateTenantKey(d, MASTER_KEY, t),
+    getEmailRoute: () => storage.getEmailRoute(d, "x.cncg.test"),
+    getEmailAlias: () => storage.getEmailAlias(d, acc.id, "h"),
+    deleteExpiredEmailAliases: () => storage.deleteExpiredEmailAliases(d, 1),
+    consumeForwardToken: () => storage.consumeForwardToken(d, "h"),
+    listEmailSubdomains: () => storage.listEmailSubdomains(d, t),
+    insertEmailSubdomain: () =>
+      storage.insertEmailSubdomain(d, {
+        accountId: "acc_q",
+        tenantId: t,
+        name: "qq",
+        domain: "qq.cncg.test",
+      }),
+    emailSubdomainNameTaken: () => storage.emailSubdomainNameTaken(d, "qq"),
+    saveEmailRoutingJson: () => storage.saveEmailRoutingJson(d, t, "acc_q", "{}", 1),
+    insertForwardAddress: () =>
+      storage.insertForwardAddress(d, {
+        id: "f",
+        tenantId: t,
+        address: "a@b",
+        tokenHash: "x",
+        expiresAt: 9e12,
+        limit: 5,
+      }),
+    listForwardAddresses: () => storage.listForwardAddresses(d, t),
+    getDiscordInstall: () => storage.getDiscordInstall(d, t),
+    getDiscordInstallByGuild: () => storage.getDiscordInstallByGuild(d, "g"),
+    getRelay: () => storage.getRelay(d, t, "r"),
+    getRelayByApproval: () => storage.getRelayByApproval(d, t, "a"),
+    transitionRelay: () => storage.transitionRelay(d, t, "r", "replied", "x"),
+    tenantInsights: () => storage.tenantInsights(d, t),
+    listAccountActivity: () => storage.listAccountActivity(d, t),
+    listReplyConfigSummaries: () => storage.listReplyConfigSummaries(d, t),
+    listCreditLots: () => storage.listCreditLots(d, t),
+    listLedgerPage: () => storage.listLedgerPage(d, t),
+    listConnectedAccounts: () => storage.listConnectedAccounts(d, t),
+    recordSelfTestArrival: () => storage.recordSelfTestArrival(d, acc.id, "x", 1),
+    saveChannelToken: () =>
+      storage.saveChannelToken(d, {
+        accountId: acc.id,
+        tenantId: t,
+        pageId: "pg",
+        sealedToken: "s",
+        sealedUserToken: null,
+        expiresAt: null,
+        facebookUserId: null,
+      }),
+    getSealedPageToken: () => storage.getSealedPageToken(d, t, acc.id),
+    getSealedUserToken: () => storage.getSealedUserToken(d, t, acc.id),
+    listChannelTokensExpiringBefore: () => storage.listChannelTokensExpiringBefore(d, 1),
+    channelTokenPageOwner: () => storage.channelTokenPageOwner(d, "pg"),
+    markChannelTokenDead: () => storage.markChannelTokenDead(d, acc.id, "x"),
+    deleteChannelToken: () => storage.deleteChannelToken(d, t, acc.id),
+    setChannelAccountDisplayName: () => storage.setChannelAccountDisplayName(d, t, acc.id, "x"),
+    listInstagramTokenStates: () => summaries.listInstagramTokenStates(d, t),
+    listEmailSubdomainStates: () => summaries.listEmailSubdomainStates(d, t),
+    listCustomerAccounts: () => summaries.listCustomerAccounts(d, t),
+    listTenantThreads: () => storage.listTenantThreads(d, t),
+    forgetTenantThreads: () =>
+      storage.forgetTenantThreads(d, t, [{ key: "k", accountId: acc.id, customerId: "c" }]),
+    disableTenantAccounts: () => storage.disableTenantAccounts(d, "t_other"),
+    deleteTenantRows: () => storage.deleteTenantRows(d, "t_other"),
+  };
+  const scans: Record<string, string[]> = {};
+  for (const [name, call] of Object.entries(calls)) {
+    const start = c.recorded.length;
+    await call();
+    const recorded = c.recorded.slice(start);
+    expect(recorded.length, `${name} prepared no statement`).toBeGreaterThan(0);
+    const tables = new Set<string>();
+    for (const r of recorded) {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${r.sql}`)
+        .bind(...r.binds)
+        .all<{ detail: string }>();
+      for (const { detail } of results) {
+        const m = /^SCAN (\w+)/.exec(detail);
+        if (m && m[1] !== "CONSTANT") tables.add(m[1]!);
+      }
+    }
+    if (tables.size > 0) scans[name] = [...tables].sort();
+  }
+  expect(scans).toEqual(KNOWN_SCANS);
+});

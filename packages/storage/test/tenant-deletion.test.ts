@@ -1,0 +1,261 @@
+import { conversationKey, newId } from "@concierge/core";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { saveReplyConfig } from "../src/accounts.ts";
+import { createApproval } from "../src/approvals.ts";
+import { saveChannelToken } from "../src/channel-tokens.ts";
+import { debitCredit, grantCredits } from "../src/credits.ts";
+import { createRelay, saveDiscordInstall } from "../src/discord.ts";
+import { createEmailAlias } from "../src/email-aliases.ts";
+import { insertEmailSubdomain, insertForwardAddress } from "../src/email-config.ts";
+import { recordMessages } from "../src/messages.ts";
+import { savePersona } from "../src/personas.ts";
+import {
+  deleteTenantRows,
+  disableTenantAccounts,
+  forgetTenantThreads,
+  listTenantThreads,
+  type TenantThread,
+} from "../src/tenant-deletion.ts";
+import { countingDb, db, newAccount, newTenant, scalar } from "./fixtures.ts";
+
+const NOW = 1_800_000_000_000;
+
+/** Tables that hold rows of a tenant: every table with a tenant_id column, and tenants itself. */
+async function tenantTables(): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT m.name FROM sqlite_master m
+      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%'
+        AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'tenant_id')
+      ORDER BY m.name`,
+  ).all<{ name: string }>();
+  return results.map((r) => r.name);
+}
+
+async function rowsOf(tenantId: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {
+    tenants: await scalar("SELECT COUNT(*) FROM tenants WHERE id = ?", tenantId),
+  };
+  for (const t of await tenantTables()) {
+    out[t] = await scalar(`SELECT COUNT(*) FROM "${t}" WHERE tenant_id = ?`, tenantId);
+  }
+  return out;
+}
+
+/** A tenant with at least one row in every table that holds tenant rows; `customers` threads. */
+async function busyTenant(customers = 5) {
+  const t = (await newTenant()).id;
+  const wa = await newAccount(t, "whatsapp");
+  const ig = await newAccount(t, "instagram");
+  await saveReplyConfig(db(), t, wa.id, { default_rule: { response: { kind: "canned", text: "hi" } } });
+  await savePersona(db(), t, { kind: "raw", prompt: "Be kind." }, "h1");
+  await grantCredits(db(), { tenantId: t, amount: 10, source: "purchase", reference: "pay", now: NOW });
+  await debitCredit(db(), t, "turn-1", NOW);
+  await saveChannelToken(db(), {
+    accountId: ig.id,
+    tenantId: t,
+    pageId: newId("page"),
+    sealedToken: "s",
+    sealedUserToken: "u",
+    expiresAt: null,
+    facebookUserId: "fb",
+  });
+  const messages = [];
+  for (let i = 0; i < customers; i++) {
+    const customer = `cust-${i}`;
+    messages.push(
+      {
+        tenantId: t,
+        accountId: wa.id,
+        channel: "whatsapp" as const,
+        direction: "inbound" as const,
+        providerMessageId: newId("in"),
+        conversationId: null,
+        senderId: customer,
+        recipientId: wa.externalId,
+        action: "canned_reply",
+        ruleId: null,
+        at: NOW + i,
+      },
+      {
+        tenantId: t,
+        accountId: wa.id,
+        channel: "whatsapp" as const,
+        direction: "outbound" as const,
+        providerMessageId: newId("out"),
+        conversationId: null,
+        senderId: wa.externalId,
+        recipientId: customer,
+        action: "canned_reply",
+        ruleId: null,
+        at: NOW + i,
+      },
+    );
+  }
+  await recordMessages(db(), messages);
+  // An approval on a thread that has no message rows: it is still named by listTenantThreads.
+  const approvalThread = conversationKey(t, ig.id, "ig-customer");
+  await createApproval(db(), {
+    id: newId("apr"),
+    tenantId: t,
+    accountId: ig.id,
+    threadKey: approvalThread,
+    conversationId: null,
+    ruleId: null,
+    creditRef: "turn-1",
+    reasons: ["always"],
+  });
+  const guildId = newId("guild");
+  await saveDiscordInstall(db(), { tenantId: t, guildId, guildName: "g", installedBy: null });
+  await createRelay(db(), {
+    id: newId("rel"),
+    tenantId: t,
+    accountId: wa.id,
+    channel: "whatsapp",
+    customerId: "cust-0",
+    threadKey: conversationKey(t, wa.id, "cust-0"),
+    kind: "handoff",
+    approvalId: null,
+    providerMessageId: null,
+    guildId,
+    channelId: "c",
+  });
+  const name = `d-${t.slice(-10)}`;
+  const sd = await insertEmailSubdomain(db(), {
+    accountId: newId("acc"),
+    tenantId: t,
+    name,
+    domain: `${name}.cncg.test`,
+  });
+  if (!sd.ok) throw new Error(sd.code);
+  await insertForwardAddress(db(), {
+    id: newId("fwd"),
+    tenantId: t,
+    address: "owner@example.test",
+    tokenHash: newId("h"),
+    expiresAt: NOW,
+    limit: 10,
+  });
+  await createEmailAlias(db(), {
+    tokenHash: newId("alias"),
+    tenantId: t,
+    accountId: sd.subdomain.accountId,
+    originalSender: "c@example.test",
+    replyFrom: `x@${sd.subdomain.domain}`,
+    forwardedTo: "owner@example.test",
+    originalMessageId: "<m@x>",
+    originalReferences: "",
+    createdAt: NOW,
+    expiresAt: NOW + 1,
+  });
+  const userId = newId("u");
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO users (id, tenant_id, provider, subject, created_at) VALUES (?, ?, 'dev', ?, ?)",
+    ).bind(userId, t, newId("sub"), NOW),
+    env.DB.prepare(
+      "INSERT INTO sessions (token_hash, user_id, tenant_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, 'csrf', ?, ?)",
+    ).bind(newId("sess"), userId, t, NOW, NOW + 1),
+  ]);
+  return { tenantId: t, accountIds: [wa.id, ig.id, sd.subdomain.accountId], whatsapp: wa, approvalThread };
+}
+
+/** The deletion's D1 side as the pipeline runs it: disable, purge thread pages, then the rest. */
+async function deleteAll(tenantId: string, pageSize: number) {
+  await disableTenantAccounts(db(), tenantId);
+  const pages: TenantThread[][] = [];
+  for (;;) {
+    const page = await listTenantThreads(db(), tenantId, pageSize);
+    if (page.length === 0) break;
+    pages.push(page);
+    await forgetTenantThreads(db(), tenantId, page);
+    if (pages.length > 50) throw new Error("the thread pages never ran out");
+  }
+  return { pages, result: await deleteTenantRows(db(), tenantId) };
+}
+
+describe("tenant deletion", () => {
+  it("the fixture really fills every table that holds tenant rows (so the next test proves something)", async () => {
+    const { tenantId } = await busyTenant();
+    const counts = await rowsOf(tenantId);
+    expect(Object.entries(counts).filter(([, n]) => n === 0)).toEqual([]);
+  });
+
+  it("empties every table of that tenant, in bounded pages, and leaves another tenant exactly as it was", async () => {
+    const keep = await busyTenant();
+    const gone = await busyTenant(5);
+    const keepBefore = await rowsOf(keep.tenantId);
+
+    const { pages, result } = await deleteAll(gone.tenantId, 2);
+    // 5 customer threads on WhatsApp and one approval thread: pages of at most 2.
+    expect(pages.every((p) => p.length <= 2)).toBe(true);
+    const keys = pages.flat().map((p) => p.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toContain(gone.approvalThread);
+    expect(keys).toContain(conversationKey(gone.tenantId, gone.whatsapp.id, "cust-4"));
+    expect(result.tenantDeleted).toBe(true);
+
+    const after = await rowsOf(gone.tenantId);
+    expect(Object.entries(after).filter(([, n]) => n !== 0)).toEqual([]);
+    expect(await rowsOf(keep.tenantId)).toEqual(keepBefore);
+    expect(
+      await scalar(
+        "SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = ? AND status = 'active'",
+        keep.tenantId,
+      ),
+    ).toBe(3);
+  });
+
+  it("deletes every tenant table by name, children first, without relying on ON DELETE CASCADE", async () => {
+    const { tenantId } = await busyTenant(1);
+    const counting = countingDb();
+    await deleteTenantRows(counting.db, tenantId);
+    const order = counting.statements.map((s) => /^DELETE FROM (\w+)/.exec(s.trim())?.[1]);
+    expect(order.every((t) => t !== undefined)).toBe(true);
+    expect([...order].sort()).toEqual([...(await tenantTables()), "tenants"].sort());
+    // Children before parents: accounts after everything that names them, the key and the tenant last.
+    const at = (t: string) => order.indexOf(t);
+    for (const child of ["reply_configs", "channel_tokens", "email_aliases", "email_subdomains"]) {
+      expect(at(child), child).toBeLessThan(at("channel_accounts"));
+    }
+    expect(at("sessions")).toBeLessThan(at("users"));
+    expect(at("credit_ledger")).toBeLessThan(at("credit_lots"));
+    expect(order.slice(-2)).toEqual(["tenant_keys", "tenants"]);
+  });
+
+  it("counts every row it deletes", async () => {
+    const { tenantId } = await busyTenant(2);
+    const before = Object.values(await rowsOf(tenantId)).reduce((a, b) => a + b, 0);
+    const { pages, result } = await deleteAll(tenantId, 50);
+    expect(pages).toHaveLength(1);
+    // The thread pages took the message rows and the approval; the batch everything else.
+    const forgotten = 2 * 2 + 1;
+    expect(result.rows + forgotten).toBe(before);
+  });
+
+  it("disabling turns off only that tenant's accounts and returns them for the caches", async () => {
+    const a = await busyTenant(1);
+    const b = await busyTenant(1);
+    const disabled = await disableTenantAccounts(db(), a.tenantId);
+    expect(disabled.map((d) => d.id).sort()).toEqual([...a.accountIds].sort());
+    expect(
+      await scalar(
+        "SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = ? AND status = 'active'",
+        a.tenantId,
+      ),
+    ).toBe(0);
+    expect(
+      await scalar(
+        "SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = ? AND status = 'active'",
+        b.tenantId,
+      ),
+    ).toBe(3);
+  });
+
+  it("an unknown tenant deletes nothing and says so", async () => {
+    const keep = await busyTenant(1);
+    const before = await rowsOf(keep.tenantId);
+    expect(await deleteTenantRows(db(), "t_unknown")).toEqual({ rows: 0, tenantDeleted: false });
+    expect(await rowsOf(keep.tenantId)).toEqual(before);
+  });
+});
