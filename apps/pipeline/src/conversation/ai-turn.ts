@@ -2,11 +2,12 @@ import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { createLogger, errorFields } from "@concierge/core";
 import { INJECTION_SCAN, buildEnvelope, extractHandoff, readVerdict, renderPersona } from "@concierge/prompt";
 import { assessRisk } from "@concierge/rules";
-import { type PersonaRow, creditBalance, debitCredit, getPersona, restoreCredit } from "@concierge/storage";
-import type { PipelineEnv } from "./env.ts";
-import { notifyTenant, tenantSettings } from "./notify.ts";
-import type { Turn } from "./turn.ts";
+import { type PersonaRow, creditBalance, getPersona } from "@concierge/storage";
+import type { PipelineEnv } from "../env.ts";
+import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
+import { chargeAttempt } from "./exactly-once.ts";
 import { customerContent } from "./turn-content.ts";
+import type { Turn } from "./types.ts";
 
 const log = createLogger("pipeline.ai");
 
@@ -38,11 +39,6 @@ export async function warnOnLowBalance(env: PipelineEnv, tenantId: string): Prom
   } catch (err) {
     log.warn("credits.low_balance_check_failed", errorFields(err));
   }
-}
-
-/** The debit reference of one attempt at one turn: unique per tenant, stable across a retry. */
-export function creditReference(turn: Turn, attempt: number): string {
-  return `ai:${turn.thread.key}:${turn.id}:${attempt}`;
 }
 
 /** What the model made of one request, before any credit bookkeeping. */
@@ -102,7 +98,8 @@ export async function askModel(
 
 /**
  * One AI reply: persona safety gate → credit debit → injection scan alongside generation →
- * handoff sentinel. Every path that took a credit and produces no reply gives it back.
+ * handoff sentinel. Every path that took a credit and produces no reply gives it back
+ * (exactly-once.ts, rule 6).
  */
 export async function generateAiReply(
   env: PipelineEnv,
@@ -121,34 +118,28 @@ export async function generateAiReply(
     log.info("ai.persona_not_approved", { ...fields, status: persona?.status ?? "none" });
     return { kind: "none", action: "ai_paused_persona" };
   }
-  const ref = creditReference(turn, attempt);
-  if (!(await debitCredit(env.DB, tenantId, ref)).ok) {
-    // Out of credits: silent to the customer, by design.
-    log.info("ai.no_credits", fields);
-    return { kind: "none", action: "no_credits" };
-  }
-  onGenerating?.();
-  try {
+  const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef) => {
+    onGenerating?.();
     const customerText = customerContent(turn.messages);
     const answer = await askModel(env, persona, plan, history, customerText);
     if (answer.kind === "failed") {
       log.warn("ai.call_failed", { ...fields, ...errorFields(answer.error) });
-      await restoreCredit(env.DB, tenantId, ref);
-      return { kind: "retry" };
+      return { refund: true, value: { kind: "retry" } };
     }
     if (answer.kind === "flagged") {
-      await restoreCredit(env.DB, tenantId, ref);
       log.warn("ai.injection_flagged", fields);
-      return { kind: "none", action: "injection_flagged" };
+      return { refund: true, value: { kind: "none", action: "injection_flagged" } };
     }
-    if (answer.kind === "empty") {
-      await restoreCredit(env.DB, tenantId, ref);
-      return { kind: "none", action: "ai_empty" };
-    }
-    return { kind: "reply", text: answer.text, handoff: answer.handoff, creditRef: ref, hold: answer.hold };
-  } catch (err) {
-    // Anything that fails after the debit gives the credit back before the turn is retried.
-    await restoreCredit(env.DB, tenantId, ref);
-    throw err;
+    if (answer.kind === "empty") return { refund: true, value: { kind: "none", action: "ai_empty" } };
+    return {
+      refund: false,
+      value: { kind: "reply", text: answer.text, handoff: answer.handoff, creditRef, hold: answer.hold },
+    };
+  });
+  if (charged.kind === "no_credits") {
+    // Out of credits: silent to the customer, by design.
+    log.info("ai.no_credits", fields);
+    return { kind: "none", action: "no_credits" };
   }
+  return charged.value;
 }

@@ -1,4 +1,4 @@
-import { createLogger, errorBody, errorFields } from "@concierge/core";
+import { createLogger, type Decision, type DecisionResult, errorBody, errorFields } from "@concierge/core";
 import {
   type ApprovalRow,
   getApproval,
@@ -6,15 +6,10 @@ import {
   restoreCredit,
   transitionApproval,
 } from "@concierge/storage";
-import type { PipelineEnv } from "./env.ts";
-import { closeApprovalRelay } from "./relay.ts";
+import type { PipelineEnv } from "../env.ts";
+import { closeApprovalRelay } from "../channels/discord/relay.ts";
 
 const log = createLogger("pipeline.approvals");
-
-export type Decision = { action: "approve" } | { action: "edit"; text: string } | { action: "reject" };
-export type DecisionResult =
-  | { ok: true; status: "sent" | "rejected" }
-  | { ok: false; error: { code: string; message: string } };
 
 function conversation(env: PipelineEnv, a: ApprovalRow) {
   return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(a.threadKey));

@@ -2,11 +2,12 @@ import type { SendResult } from "@concierge/channels";
 import { buildReplyEmail, isPlainAddress } from "@concierge/channels";
 import { type InboundEmail, createLogger, errorFields } from "@concierge/core";
 import { type MessageMeta, recordMessages } from "@concierge/storage";
-import type { Thread } from "./conversation.ts";
-import type { PipelineEnv } from "./env.ts";
-import { deliverEmail } from "./mail.ts";
-import { relayItem } from "./relay.ts";
-import type { Turn, TurnMessage } from "./turn.ts";
+import type { Thread } from "@concierge/core";
+import type { PipelineEnv } from "../env.ts";
+import { deliverEmail } from "../channels/email/deliver.ts";
+import { relayItem } from "../channels/discord/relay.ts";
+import type { ConversationStore } from "./store.ts";
+import type { Turn, TurnMessage } from "./types.ts";
 
 const log = createLogger("pipeline.email");
 
@@ -31,6 +32,19 @@ export type EmailTurnState = {
   wasRelayed(providerMessageId: string): boolean;
   markRelayed(providerMessageId: string): void;
 };
+
+/**
+ * Per sender and subdomain, as the object is: the auto-reply cooldown, and the mails of the turn
+ * already relayed (forgotten when the turn ends).
+ */
+export function emailTurnState(store: ConversationStore): EmailTurnState {
+  return {
+    lastAutoReplyAt: () => store.number("last_auto_reply_at"),
+    markAutoReplied: (at) => store.set("last_auto_reply_at", String(at)),
+    wasRelayed: (id) => store.get(`relayed:${id}`) !== null,
+    markRelayed: (id) => store.set(`relayed:${id}`, "1"),
+  };
+}
 
 export function replyContextOf(m: TurnMessage): EmailReplyContext | null {
   if (!m.email) return null;

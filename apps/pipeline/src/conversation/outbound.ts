@@ -5,11 +5,13 @@ import {
   instagramSenderAction,
   markWhatsAppRead,
   sendInstagramText,
+  sendWhatsAppText,
 } from "@concierge/channels";
 import { createLogger, errorFields } from "@concierge/core";
-import type { Thread } from "./conversation.ts";
-import type { PipelineEnv } from "./env.ts";
-import { getPageSender, markPageTokenDead } from "./page-tokens.ts";
+import type { Thread } from "@concierge/core";
+import type { PipelineEnv } from "../env.ts";
+import { getPageSender, markPageTokenDead } from "../channels/instagram/page-tokens.ts";
+import { type EmailReplyContext, sendEmailReply } from "./email-turn.ts";
 
 const log = createLogger("pipeline.outbound");
 
@@ -34,21 +36,6 @@ export const INSTAGRAM_HUMAN_AGENT_WINDOW_MS = 7 * 24 * 3600_000;
 export function humanReplyWindowMs(channel: Thread["channel"]): number | null {
   return channel === "instagram" ? INSTAGRAM_HUMAN_AGENT_WINDOW_MS : serviceWindowMs(channel);
 }
-
-/**
- * A reply whose send failed with a retryable error, kept (sealed, in the conversation object)
- * for the next attempt: it is neither generated nor charged again, and its credit is restored
- * only if it is finally given up.
- */
-export type KeptReply = {
-  text: string;
-  action: string;
-  ruleId: string | null;
-  creditRef: string | null;
-  handoff: boolean;
-  /** Retryable failures so far. */
-  failures: number;
-};
 
 export function whatsappTarget(env: PipelineEnv, thread: Thread): WhatsAppTarget {
   return {
@@ -123,5 +110,35 @@ export async function markRead(
     if (!r.ok) log.warn("outbound.mark_read_failed", { ...fields, typing, status: r.status, code: r.code });
   } catch (err) {
     log.warn("outbound.mark_read_failed", { ...fields, typing, ...errorFields(err) });
+  }
+}
+
+/**
+ * Sends a text to the thread's customer on its channel. One call, no retry and no record: the
+ * caller decides both (exactly-once.ts).
+ */
+export async function send(
+  env: PipelineEnv,
+  thread: Thread,
+  text: string,
+  replyTo?: string,
+  opts: { humanAgent?: boolean; email?: { context: EmailReplyContext | null; automatic: boolean } } = {},
+): Promise<SendResult> {
+  switch (thread.channel) {
+    case "email":
+      return sendEmailReply(env, thread, text, opts.email);
+    case "whatsapp":
+      return sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo);
+    case "instagram":
+      return sendInstagram(env, thread, text, opts);
+    default:
+      return {
+        ok: false,
+        retryable: false,
+        status: 0,
+        code: null,
+        reason: `no sender for ${thread.channel} yet`,
+        retryAfterSeconds: null,
+      };
   }
 }

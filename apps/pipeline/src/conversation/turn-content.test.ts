@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TurnMessage } from "./turn.ts";
+import type { TurnMessage } from "./types.ts";
 import { customerContent, matchText } from "./turn-content.ts";
 
 const msg = (m: Partial<TurnMessage>): TurnMessage => ({

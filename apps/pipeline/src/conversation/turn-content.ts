@@ -1,4 +1,4 @@
-import type { TurnMessage } from "./turn.ts";
+import type { TurnMessage } from "./types.ts";
 
 /**
  * What the rules match: the customer's own words, i.e. the text, a media caption, the title of

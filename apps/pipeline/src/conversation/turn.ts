@@ -1,77 +1,54 @@
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
-import { type SendResult, sendRetryDelayMs, sendWhatsAppText } from "@concierge/channels";
-import { type InboundEmail, type MessageKind, createLogger } from "@concierge/core";
-import {
-  type MessageMeta,
-  createApproval,
-  getReplyConfig,
-  recordMessages,
-  restoreCredit,
-} from "@concierge/storage";
-import { type AiPlan, generateAiReply, warnOnLowBalance } from "./ai-turn.ts";
-import { configCache } from "./config-cache.ts";
-import type { Thread } from "./conversation.ts";
-import type { PipelineEnv } from "./env.ts";
-import { matchTurn } from "./reply-rules.ts";
-import { type KeptReply, markRead, sendInstagram, whatsappTarget } from "./outbound.ts";
+import { sendRetryDelayMs } from "@concierge/channels";
+import { createLogger } from "@concierge/core";
+import { type MessageMeta, getReplyConfig, recordMessages } from "@concierge/storage";
 import { matchReply } from "@concierge/rules";
-import { customerContent, matchText } from "./turn-content.ts";
+import { configCache } from "../config/config-cache.ts";
+import type { PipelineEnv } from "../env.ts";
+import { matchTurn } from "../replies/reply-rules.ts";
+import { type AiPlan, generateAiReply, warnOnLowBalance } from "./ai-turn.ts";
 import {
-  type EmailReplyContext,
   type EmailTurnState,
   autoReplyBlock,
+  emailTurnState,
   relayEmails,
   replyContextOf,
-  sendEmailReply,
 } from "./email-turn.ts";
+import {
+  type Delivery,
+  deliverOnce,
+  earlierAttempt,
+  holdOnce,
+  keepForRetry,
+  keptReply,
+  refund,
+} from "./exactly-once.ts";
+import { startHandoff } from "./handoff.ts";
+import { markRead, send } from "./outbound.ts";
+import type { SealedThread } from "./sealed.ts";
+import { customerContent, matchText } from "./turn-content.ts";
+import type { HandoffPhase, HeldDraft, KeptReply, Turn } from "./types.ts";
 
 const log = createLogger("pipeline.turn");
 
-export type TurnMessage = {
-  providerMessageId: string;
-  text: string;
-  customerName: string | null;
-  sentAt: number;
-  kind: MessageKind;
-  hasAttachment: boolean;
-  /** The provider's media type (image, sticker, …) when a file came with it. */
-  attachmentType: string | null;
-  /** Email only: the subject (sealed like the text) and the ingress's routing and threading ids. */
-  subject?: string | null;
-  email?: InboundEmail | null;
-};
-
-/** A burst of buffered messages from one customer, answered once. Lives only in memory. */
-export type Turn = { id: string; thread: Thread; conversationId: string; messages: TurnMessage[] };
-
-export type HandoffPhase = "none" | "holding" | "silent";
-
-/** What the conversation object lends a turn: its state, and the effects it may record. */
-export type TurnContext = {
+/** What the conversation object hands a turn besides the turn itself. */
+export type TurnInput = {
+  /** The thread's storage, its text sealed. */
+  sealed: SealedThread;
   history: ChatMessage[];
   handoff: HandoffPhase;
   /** 0 for the first try of this turn, then 1, 2, … for retries. */
   attempt: number;
-  outboxStatus(): string | null;
-  markSending(): void;
-  markSent(providerMessageId: string): void;
-  markFailed(): void;
-  /** The AI asked for a person: start the holding pattern (and page the tenant, once). */
-  startHandoff(): void;
-  /** Keeps a draft (encrypted) until a person approves, edits or rejects it; `reasons`: why held. */
-  holdDraft(approvalId: string, text: string, replyTo: string, reasons?: string[]): Promise<void>;
-  dropDraft(approvalId: string): Promise<void>;
-  markHeld(): void;
-  remember(messages: ChatMessage[]): Promise<void>;
-  /** The reply an earlier attempt of this turn could not send yet (retryable failure). */
-  keptReply(): Promise<KeptReply | null>;
-  /** Keeps the reply, sealed, for the next attempt; the turn's end forgets it. */
-  keepReply(reply: KeptReply): Promise<void>;
-  /** Email threads only: relays done, and when the last automatic reply went. */
-  email?: EmailTurnState;
+  /** How many turns the history keeps. */
+  historyTurns: number;
 };
 
-export type TurnOutcome = { kind: "done" } | { kind: "retry"; afterMs: number | null };
+export type TurnOutcome =
+  /** Over (answered, held, or nothing to say): what it did decides its inbox item. */
+  | { kind: "done"; handoffStarted: boolean; held: HeldDraft | null }
+  | { kind: "retry"; afterMs: number | null };
+
+const DONE: TurnOutcome = { kind: "done", handoffStarted: false, held: null };
 
 type Plan =
   | { kind: "none"; action: string; ruleId: string | null }
@@ -80,6 +57,250 @@ type Plan =
   | { kind: "canned"; text: string; ruleId: string }
   | ({ kind: "ai"; ruleId: string | null } & AiPlan);
 
+/**
+ * Runs one turn, top to bottom: plan what answer it gets → produce it (the rule's text, or the
+ * AI's) → deliver it at most once → record what happened (metadata in D1, the history here).
+ * The exactly-once rules that make a retry safe are in exactly-once.ts: a turn whose reply may
+ * already have reached the provider is never sent (or generated, or charged) again, and metadata
+ * is written once, when the outcome is known.
+ */
+export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): Promise<TurnOutcome> {
+  const email = whole.thread.channel === "email" ? emailTurnState(input.sealed.store) : undefined;
+  let turn = whole;
+  if (email) {
+    // Mail routed to the Discord inbox is relayed, not answered; the rest goes to the reply rules.
+    const relayed = await relayEmails(env, turn, email);
+    if (relayed.kind === "retry") return { kind: "retry", afterMs: null };
+    if (relayed.messages.length === 0) return DONE;
+    turn = { ...turn, messages: relayed.messages };
+  }
+
+  // 1. Plan: the reply an earlier attempt kept, or what the rules (or the handoff) call for.
+  const kept = await keptReply(input.sealed, turn);
+  const p: Plan = kept
+    ? { kind: "kept", reply: kept, ruleId: kept.ruleId }
+    : await plan(env, turn, input.handoff, email);
+  const run = turnRun(env, turn, input, p.ruleId, email);
+  if (p.kind === "none") {
+    await run.noReply(p.action);
+    log.info("turn.no_reply", { ...run.fields, action: p.action });
+    return DONE;
+  }
+  const earlier = earlierAttempt(input.sealed.store, turn.id);
+  // A previous attempt already held this turn's draft for approval: nothing more to do.
+  if (earlier === "held") return DONE;
+  if (earlier === "sent" || earlier === "maybe_sent") {
+    // "maybe_sent": a previous attempt died between sending and recording, so the reply may be
+    // out. Never risk a second copy to the customer; say so in the logs instead.
+    if (earlier === "maybe_sent") log.warn("turn.send_outcome_unknown", run.fields);
+    await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
+    return DONE;
+  }
+
+  // 2. Produce: the kept reply, the rule's canned text, or the AI's (charged, maybe held).
+  const produced = await produce(run, p);
+  if (produced.kind === "over") return produced.outcome;
+  const { reply } = produced;
+
+  // 3. Deliver, at most once.
+  const { thread } = turn;
+  const delivery = await deliverOnce(input.sealed.store, turn.id, () =>
+    send(env, thread, reply.text, run.last.providerMessageId, {
+      email: { context: replyContextOf(run.last), automatic: true },
+    }),
+  );
+  await produced.receipt;
+
+  // 4. Record.
+  return record(run, reply, delivery);
+}
+
+/** One turn as it runs: what every stage uses. */
+type TurnRun = ReturnType<typeof turnRun>;
+
+function turnRun(
+  env: PipelineEnv,
+  turn: Turn,
+  input: TurnInput,
+  ruleId: string | null,
+  email: EmailTurnState | undefined,
+) {
+  const { thread } = turn;
+  const customerText = customerContent(turn.messages);
+  const meta = (direction: "inbound" | "outbound", action: string, providerMessageId: string, at: number) =>
+    ({
+      tenantId: thread.tenantId,
+      accountId: thread.accountId,
+      channel: thread.channel,
+      conversationId: turn.conversationId,
+      ruleId,
+      direction,
+      providerMessageId,
+      senderId: direction === "inbound" ? thread.customerId : thread.accountExternalId,
+      recipientId: direction === "inbound" ? thread.accountExternalId : thread.customerId,
+      action,
+      at,
+    }) satisfies MessageMeta;
+  /** The metadata rows (never text) of the customer's messages. */
+  const inbound = (action: string) =>
+    turn.messages.map((m) => ({
+      ...meta("inbound", action, m.providerMessageId, m.sentAt),
+      kind: m.kind,
+      hasAttachment: m.hasAttachment,
+    }));
+  return {
+    env,
+    turn,
+    input,
+    email,
+    customerText,
+    last: turn.messages[turn.messages.length - 1]!,
+    fields: { tenant_id: thread.tenantId, account_id: thread.accountId, turn_id: turn.id },
+    inbound,
+    /** The metadata row of the reply. */
+    outbound: (action: string, providerMessageId: string) =>
+      meta("outbound", action, providerMessageId, Date.now()),
+    /** Adds to the history the AI sees. */
+    remember: (messages: ChatMessage[]) => input.sealed.remember(messages, input.historyTurns),
+    /** No reply this turn: the customer's messages are recorded, and remembered. */
+    noReply: async (action: string) => {
+      await recordMessages(env.DB, inbound(action));
+      await input.sealed.remember([{ role: "user", content: customerText }], input.historyTurns);
+    },
+  };
+}
+
+type Produced =
+  /** A reply to deliver; `receipt` is the read receipt still on its way. */
+  | { kind: "reply"; reply: KeptReply; receipt: Promise<void> }
+  /** Nothing to deliver: the turn is over, or to be retried. */
+  | { kind: "over"; outcome: TurnOutcome };
+
+async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promise<Produced> {
+  const { env, turn, input, last, fields } = run;
+  const { thread } = turn;
+  // Read receipts are a courtesy (markRead never throws); only the first attempt sends one.
+  if (p.kind === "kept") return { kind: "reply", reply: p.reply, receipt: Promise.resolve() };
+  if (p.kind === "canned") {
+    return {
+      kind: "reply",
+      reply: {
+        text: p.text,
+        action: "canned_reply",
+        ruleId: p.ruleId,
+        creditRef: null,
+        handoff: false,
+        failures: 0,
+      },
+      // Read without the typing indicator: the answer is instant. Goes alongside the send.
+      receipt: markRead(env, thread, last.providerMessageId, false, fields),
+    };
+  }
+  // The typing indicator only once a credit is taken (a reply is coming), and not for a draft
+  // that will wait for a person's approval anyway.
+  let receipt: Promise<void> = Promise.resolve();
+  const ai = await generateAiReply(env, turn, input.history, p, input.attempt, () => {
+    receipt = markRead(env, thread, last.providerMessageId, p.approval !== "always", fields);
+  });
+  // Before the send: an indicator arriving after the reply would show "typing…" for 25 s.
+  await receipt;
+  if (ai.kind === "retry") return { kind: "over", outcome: { kind: "retry", afterMs: null } };
+  if (ai.kind === "none") {
+    await run.noReply(ai.action);
+    return { kind: "over", outcome: DONE };
+  }
+  if (ai.hold) {
+    const held: HeldDraft = {
+      approvalId: `apr_${turn.id.replace(/\W/g, "")}_${await shortHash(thread.key)}`,
+      text: ai.text,
+      reasons: ai.hold,
+    };
+    await holdOnce(env, input.sealed, turn, {
+      ...held,
+      replyTo: last.providerMessageId,
+      ruleId: p.ruleId,
+      creditRef: ai.creditRef,
+    });
+    if (ai.handoff) startHandoff(input.sealed.store, turn);
+    await recordMessages(env.DB, run.inbound("held_for_approval"));
+    await warnOnLowBalance(env, thread.tenantId);
+    await run.remember([{ role: "user", content: run.customerText }]);
+    log.info("turn.held_for_approval", {
+      ...fields,
+      approval_id: held.approvalId,
+      reasons: held.reasons.join(","),
+    });
+    return { kind: "over", outcome: { kind: "done", handoffStarted: ai.handoff, held } };
+  }
+  const reply: KeptReply = {
+    text: ai.text,
+    action: p.holding ? "holding_reply" : ai.handoff ? "handoff" : "ai_reply",
+    ruleId: p.ruleId,
+    creditRef: ai.creditRef,
+    handoff: ai.handoff,
+    failures: 0,
+  };
+  return { kind: "reply", reply, receipt: Promise.resolve() };
+}
+
+/** What the delivery of the turn's reply leaves: metadata, history, a retry, a refund. */
+async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promise<TurnOutcome> {
+  const { env, turn, fields, last } = run;
+  const { thread } = turn;
+  const { text, action, creditRef, handoff } = reply;
+  if (delivery.kind === "already" || delivery.kind === "unknown") {
+    // The provider may have delivered it: never send again, keep the credit, say so in the logs.
+    log.warn("turn.send_outcome_unknown", {
+      ...fields,
+      action,
+      ...(delivery.kind === "unknown" ? { reason: delivery.reason } : {}),
+    });
+    await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
+    return DONE;
+  }
+  if (delivery.kind === "failed") {
+    const { failure } = delivery;
+    const failures = reply.failures + 1;
+    // Retryable errors wait with backoff (never sooner than Retry-After) until the attempts run
+    // out; permanent ones, and a closed 24-hour window, are never repeated.
+    const retryIn = failure.retryable ? sendRetryDelayMs(failures, failure.retryAfterSeconds) : null;
+    log.warn("turn.send_failed", {
+      ...fields,
+      action,
+      status: failure.status,
+      code: failure.code,
+      reason: failure.reason,
+      retryable: failure.retryable,
+      attempt: failures,
+      retry_in_ms: retryIn,
+    });
+    if (retryIn !== null) {
+      await keepForRetry(run.input.sealed, turn, { ...reply, failures });
+      return { kind: "retry", afterMs: retryIn };
+    }
+    await refund(env, thread.tenantId, creditRef);
+    // The tenant sees it: the channel's health reads the inbound rows, the code rides along.
+    const errorCode = failure.code;
+    await recordMessages(env.DB, [
+      ...run.inbound("send_failed").map((r) => ({ ...r, errorCode })),
+      { ...run.outbound("send_failed", `failed:${last.providerMessageId}`), errorCode },
+    ]);
+    return DONE;
+  }
+  run.email?.markAutoReplied(Date.now());
+  if (handoff) startHandoff(run.input.sealed.store, turn);
+  await recordMessages(env.DB, [...run.inbound(action), run.outbound(action, delivery.providerMessageId)]);
+  await run.remember([
+    { role: "user", content: run.customerText },
+    { role: "assistant", content: text },
+  ]);
+  log.info("turn.replied", { ...fields, action });
+  // After the reply is out, so the check never delays it.
+  if (creditRef) await warnOnLowBalance(env, thread.tenantId);
+  return { kind: "done", handoffStarted: handoff, held: null };
+}
+
+/** What the turn calls for: no reply (and why), a canned reply, or an AI reply. */
 async function plan(
   env: PipelineEnv,
   turn: Turn,
@@ -119,223 +340,4 @@ async function plan(
 async function shortHash(s: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
   return [...d.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export async function send(
-  env: PipelineEnv,
-  thread: Thread,
-  text: string,
-  replyTo?: string,
-  opts: { humanAgent?: boolean; email?: { context: EmailReplyContext | null; automatic: boolean } } = {},
-): Promise<SendResult> {
-  switch (thread.channel) {
-    case "email":
-      return sendEmailReply(env, thread, text, opts.email);
-    case "whatsapp":
-      return sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo);
-    case "instagram":
-      return sendInstagram(env, thread, text, opts);
-    default:
-      return {
-        ok: false,
-        retryable: false,
-        status: 0,
-        code: null,
-        reason: `no sender for ${thread.channel} yet`,
-        retryAfterSeconds: null,
-      };
-  }
-}
-
-/**
- * Runs one turn: plan, produce the reply (canned, or AI), send it at most once, record metadata.
- * The outbox makes a retry safe: a turn whose send may already have reached the provider is never
- * sent (or generated, or charged) again. Metadata is written once, when the outcome is known.
- */
-export async function runTurn(env: PipelineEnv, whole: Turn, ctx: TurnContext): Promise<TurnOutcome> {
-  let turn = whole;
-  if (ctx.email) {
-    // Mail routed to the Discord inbox is relayed, not answered; the rest goes to the reply rules.
-    const relayed = await relayEmails(env, turn, ctx.email);
-    if (relayed.kind === "retry") return { kind: "retry", afterMs: null };
-    if (relayed.messages.length === 0) return { kind: "done" };
-    turn = { ...turn, messages: relayed.messages };
-  }
-  const { thread } = turn;
-  const kept = await ctx.keptReply();
-  const p: Plan = kept
-    ? { kind: "kept", reply: kept, ruleId: kept.ruleId }
-    : await plan(env, turn, ctx.handoff, ctx.email);
-  const meta = (direction: "inbound" | "outbound", action: string, providerMessageId: string, at: number) =>
-    ({
-      tenantId: thread.tenantId,
-      accountId: thread.accountId,
-      channel: thread.channel,
-      conversationId: turn.conversationId,
-      ruleId: p.ruleId,
-      direction,
-      providerMessageId,
-      senderId: direction === "inbound" ? thread.customerId : thread.accountExternalId,
-      recipientId: direction === "inbound" ? thread.accountExternalId : thread.customerId,
-      action,
-      at,
-    }) satisfies MessageMeta;
-  const inbound = (action: string) =>
-    turn.messages.map((m) => ({
-      ...meta("inbound", action, m.providerMessageId, m.sentAt),
-      kind: m.kind,
-      hasAttachment: m.hasAttachment,
-    }));
-  const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, turn_id: turn.id };
-  const customerText = customerContent(turn.messages);
-
-  if (p.kind === "none") {
-    await recordMessages(env.DB, inbound(p.action));
-    await ctx.remember([{ role: "user", content: customerText }]);
-    log.info("turn.no_reply", { ...fields, action: p.action });
-    return { kind: "done" };
-  }
-  const status = ctx.outboxStatus();
-  if (status === "held") {
-    // A previous attempt already held this turn's draft for approval: nothing more to do.
-    return { kind: "done" };
-  }
-  if (status === "sent" || status === "sending") {
-    // "sending": a previous attempt died between sending and recording, so the reply may be out.
-    // Never risk a second copy to the customer; say so in the logs instead.
-    if (status === "sending") log.warn("turn.send_outcome_unknown", fields);
-    await recordMessages(env.DB, inbound("reply_outcome_unknown"));
-    return { kind: "done" };
-  }
-
-  const last = turn.messages[turn.messages.length - 1]!;
-  // Read receipts are a courtesy (markRead never throws); only the first attempt sends one.
-  let receipt: Promise<void> = Promise.resolve();
-  let reply: KeptReply;
-  if (p.kind === "kept") {
-    reply = p.reply;
-  } else if (p.kind === "canned") {
-    reply = {
-      text: p.text,
-      action: "canned_reply",
-      ruleId: p.ruleId,
-      creditRef: null,
-      handoff: false,
-      failures: 0,
-    };
-    // Read without the typing indicator: the answer is instant. Goes alongside the send.
-    receipt = markRead(env, thread, last.providerMessageId, false, fields);
-  } else {
-    // The typing indicator only once a credit is taken (a reply is coming), and not for a draft
-    // that will wait for a person's approval anyway.
-    const ai = await generateAiReply(env, turn, ctx.history, p, ctx.attempt, () => {
-      receipt = markRead(env, thread, last.providerMessageId, p.approval !== "always", fields);
-    });
-    // Before the send: an indicator arriving after the reply would show "typing…" for 25 s.
-    await receipt;
-    if (ai.kind === "retry") return { kind: "retry", afterMs: null };
-    if (ai.kind === "none") {
-      await recordMessages(env.DB, inbound(ai.action));
-      await ctx.remember([{ role: "user", content: customerText }]);
-      return { kind: "done" };
-    }
-    if (ai.hold) {
-      const approvalId = `apr_${turn.id.replace(/\W/g, "")}_${await shortHash(thread.key)}`;
-      try {
-        await ctx.holdDraft(
-          approvalId,
-          ai.text,
-          turn.messages[turn.messages.length - 1]!.providerMessageId,
-          ai.hold,
-        );
-        await createApproval(env.DB, {
-          id: approvalId,
-          tenantId: thread.tenantId,
-          accountId: thread.accountId,
-          threadKey: thread.key,
-          conversationId: turn.conversationId,
-          ruleId: p.ruleId,
-          creditRef: ai.creditRef,
-          reasons: ai.hold,
-        });
-      } catch (err) {
-        await ctx.dropDraft(approvalId);
-        await restoreCredit(env.DB, thread.tenantId, ai.creditRef);
-        throw err;
-      }
-      // From here a retry of this turn must not draft (or charge) again.
-      ctx.markHeld();
-      if (ai.handoff) ctx.startHandoff();
-      await recordMessages(env.DB, inbound("held_for_approval"));
-      await warnOnLowBalance(env, thread.tenantId);
-      await ctx.remember([{ role: "user", content: customerText }]);
-      log.info("turn.held_for_approval", { ...fields, approval_id: approvalId, reasons: ai.hold.join(",") });
-      return { kind: "done" };
-    }
-    reply = {
-      text: ai.text,
-      action: p.holding ? "holding_reply" : ai.handoff ? "handoff" : "ai_reply",
-      ruleId: p.ruleId,
-      creditRef: ai.creditRef,
-      handoff: ai.handoff,
-      failures: 0,
-    };
-  }
-  const { text, action, creditRef, handoff } = reply;
-
-  ctx.markSending();
-  const result = await send(env, thread, text, last.providerMessageId, {
-    email: { context: replyContextOf(last), automatic: true },
-  });
-  await receipt;
-  if (!result.ok && result.unknown) {
-    // The provider may have delivered it: never send again, keep the credit, say so in the logs.
-    log.warn("turn.send_outcome_unknown", { ...fields, action, reason: result.reason });
-    await recordMessages(env.DB, inbound("reply_outcome_unknown"));
-    return { kind: "done" };
-  }
-  if (!result.ok) {
-    const failures = reply.failures + 1;
-    // Retryable errors wait with backoff (never sooner than Retry-After) until the attempts run
-    // out; permanent ones, and a closed 24-hour window, are never repeated.
-    const retryIn = result.retryable ? sendRetryDelayMs(failures, result.retryAfterSeconds) : null;
-    log.warn("turn.send_failed", {
-      ...fields,
-      action,
-      status: result.status,
-      code: result.code,
-      reason: result.reason,
-      retryable: result.retryable,
-      attempt: failures,
-      retry_in_ms: retryIn,
-    });
-    ctx.markFailed();
-    if (retryIn !== null) {
-      await ctx.keepReply({ ...reply, failures });
-      return { kind: "retry", afterMs: retryIn };
-    }
-    if (creditRef) await restoreCredit(env.DB, thread.tenantId, creditRef);
-    // The tenant sees it: the channel's health reads the inbound rows, the code rides along.
-    const errorCode = result.code;
-    await recordMessages(env.DB, [
-      ...inbound("send_failed").map((r) => ({ ...r, errorCode })),
-      { ...meta("outbound", "send_failed", `failed:${last.providerMessageId}`, Date.now()), errorCode },
-    ]);
-    return { kind: "done" };
-  }
-  ctx.markSent(result.providerMessageId);
-  ctx.email?.markAutoReplied(Date.now());
-  if (handoff) ctx.startHandoff();
-  await recordMessages(env.DB, [
-    ...inbound(action),
-    meta("outbound", action, result.providerMessageId, Date.now()),
-  ]);
-  await ctx.remember([
-    { role: "user", content: customerText },
-    { role: "assistant", content: text },
-  ]);
-  log.info("turn.replied", { ...fields, action });
-  // After the reply is out, so the check never delays it.
-  if (creditRef) await warnOnLowBalance(env, thread.tenantId);
-  return { kind: "done" };
 }

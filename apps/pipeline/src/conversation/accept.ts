@@ -1,0 +1,46 @@
+import type { AcceptInput } from "@concierge/core";
+import type { ConversationHost } from "./host.ts";
+
+/** However long a burst goes on, its first message is answered within this. */
+const MAX_BUFFER_MS = 30_000;
+
+/**
+ * Takes a customer's message into the reply buffer, once per provider message id
+ * (exactly-once.ts, rule 1), and schedules the turn that answers it.
+ */
+export async function acceptMessage(
+  host: ConversationHost,
+  input: AcceptInput,
+): Promise<{ status: "accepted" | "duplicate" | "unknown_account" }> {
+  // The tenant is being deleted (a lookup cached elsewhere can still lead here): refuse.
+  if (host.purged) return { status: "unknown_account" };
+  const { store } = host;
+  const now = Date.now();
+  // No await between the check and the inserts: no other request can interleave here.
+  const accepted = store.acceptMessage(
+    {
+      providerMessageId: input.providerMessageId,
+      sealed: input.sealed,
+      sentAt: input.sentAt,
+      kind: input.kind,
+      hasAttachment: input.hasAttachment,
+    },
+    now,
+  );
+  if (accepted === "duplicate") return { status: "duplicate" };
+  if (!store.get("thread")) store.set("thread", JSON.stringify(input.thread));
+  store.set("wait_ms", String(input.waitSeconds * 1000));
+  // The customer-service window runs from the customer's own send time (a redelivery hours
+  // later must not reopen it), never from a time in the future.
+  const inboundAt = Math.min(input.sentAt, now);
+  if (inboundAt > (store.number("last_inbound_at") ?? 0)) store.set("last_inbound_at", String(inboundAt));
+  // Sliding window: each message pushes the turn back, but never past MAX_BUFFER_MS after the first.
+  // A turn that is being retried keeps its backoff (and the provider's Retry-After); this
+  // message gets its own turn when that one is done.
+  if (store.get("turn_seq") === null) {
+    const first = store.firstAcceptedAt() ?? now;
+    await host.arm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
+  }
+  // The output gate holds this reply until the writes above are durable.
+  return { status: "accepted" };
+}

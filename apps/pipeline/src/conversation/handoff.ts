@@ -1,0 +1,68 @@
+import { type Thread, createLogger } from "@concierge/core";
+import type { PipelineEnv } from "../env.ts";
+import { maskCustomer, notifyTenant } from "../tenants/notify.ts";
+import type { ConversationStore } from "./store.ts";
+import type { HandoffPhase, Timing, Turn } from "./types.ts";
+
+const log = createLogger("pipeline.conversation");
+
+/** Attempts at paging the tenant about one handoff, an alarm apart. */
+const PAGE_ATTEMPTS = 10;
+
+/** None; holding (the holding voice answers) until the cooldown; then silent until resolved or idle. */
+export function handoffPhase(store: ConversationStore, now: number, t: Timing): HandoffPhase {
+  const since = store.get("handoff_since");
+  if (since === null) return "none";
+  return now - Number(since) < t.handoffCooldownMinutes * 60_000 ? "holding" : "silent";
+}
+
+/** The AI asked for a person: the holding pattern starts, and the tenant is paged once. */
+export function startHandoff(store: ConversationStore, turn: Turn): void {
+  store.set("handoff_since", String(Date.now()));
+  // Paged once per handoff; delivered after the turn, retried until it gets through.
+  store.set("page_pending", turn.conversationId);
+  log.info("handoff.started", {
+    tenant_id: turn.thread.tenantId,
+    account_id: turn.thread.accountId,
+    turn_id: turn.id,
+  });
+}
+
+/** A person has taken over: the holding pattern or the silence ends, and rules apply again. */
+export function resolveHandoff(store: ConversationStore): { wasInHandoff: boolean } {
+  const was = store.get("handoff_since") !== null;
+  store.clear("handoff_since", "page_pending");
+  return { wasInHandoff: was };
+}
+
+/** A person answered: the thread is theirs, silent until resolved or idle, and nobody is paged. */
+export function handToPerson(store: ConversationStore): void {
+  // A handoff that began at the epoch is past any cooldown: silent, until resolved or idle.
+  store.set("handoff_since", "0");
+  store.clear("page_pending", "page_attempts");
+}
+
+export function pagePending(store: ConversationStore): boolean {
+  return store.get("page_pending") !== null;
+}
+
+/** Pages the tenant about a handoff once; on failure the alarm tries again shortly, 10 times. */
+export async function flushPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
+  const conversationId = store.get("page_pending");
+  if (!conversationId) return;
+  const attempts = (store.number("page_attempts") ?? 0) + 1;
+  store.set("page_attempts", String(attempts));
+  if (attempts > PAGE_ATTEMPTS) {
+    log.error("handoff.page_given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
+    store.clear("page_pending", "page_attempts");
+    return;
+  }
+  const delivered = await notifyTenant(env, thread.tenantId, {
+    kind: "handoff",
+    channel: thread.channel,
+    customer: maskCustomer(thread.customerId),
+    conversation: conversationId,
+    relayedTo: store.get("handoff_relayed_to"),
+  });
+  if (delivered) store.clear("page_pending", "page_attempts", "handoff_relayed_to");
+}

@@ -1,0 +1,87 @@
+import { createLogger, errorFields } from "@concierge/core";
+import { type RelayRequest, relayId, relayItem } from "../channels/discord/relay.ts";
+import type { PipelineEnv } from "../env.ts";
+import type { SealedThread } from "./sealed.ts";
+import type { HandoffPhase, HeldDraft, Turn } from "./types.ts";
+
+const log = createLogger("pipeline.conversation");
+
+/**
+ * Attempts at posting an inbox item, a minute apart: within the few minutes Discord honours a
+ * message's nonce, so a retry after an unknown outcome never posts twice.
+ */
+const RELAY_ATTEMPTS = 4;
+
+/** What a turn did that decides its inbox item. */
+export type TurnFacts = { phase: HandoffPhase; handoffStarted: boolean; held: HeldDraft | null };
+
+/**
+ * What the turn calls for in the Discord inbox: the held draft, the handoff it started (or the
+ * handoff it arrived in), or, for tenants relaying everything, the message itself. Queued sealed
+ * (the text stays in this object) and posted after the turn; never fails the turn.
+ */
+export async function queueTurnRelay(sealed: SealedThread, turn: Turn, facts: TurnFacts): Promise<void> {
+  const { thread } = turn;
+  // Mail the routing rules relayed is in the inbox already (email-turn.ts).
+  const messages = turn.messages.filter((m) => m.email?.route !== "relay");
+  const last = messages[messages.length - 1];
+  if (!last) return;
+  const base = {
+    thread,
+    providerMessageId: last.providerMessageId,
+    customerName: [...messages].reverse().find((m) => m.customerName)?.customerName ?? null,
+    subject: last.subject ?? null,
+    preview: messages
+      .map((m) => m.text)
+      .filter(Boolean)
+      .join("\n"),
+  };
+  const req: RelayRequest = facts.held
+    ? {
+        ...base,
+        kind: "approval",
+        approvalId: facts.held.approvalId,
+        reason: facts.held.reasons.join(","),
+        draft: facts.held.text,
+      }
+    : facts.handoffStarted || facts.phase !== "none"
+      ? { ...base, kind: "handoff", approvalId: null, reason: "handoff" }
+      : { ...base, kind: "message", approvalId: null, reason: "all" };
+  try {
+    await sealed.queueRelay(await relayId(req), req);
+  } catch (err) {
+    log.error("relay.queue_failed", { ...errorFields(err), tenant_id: thread.tenantId, kind: req.kind });
+  }
+}
+
+/**
+ * Posts queued inbox items; a retryable failure waits for the next alarm, a few times.
+ * `purged`: the object was purged meanwhile (its tables are gone): stop quietly.
+ */
+export async function flushRelays(
+  env: PipelineEnv,
+  sealed: SealedThread,
+  purged: () => boolean,
+): Promise<void> {
+  const { store, thread } = sealed;
+  for (const row of store.relays()) {
+    const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, relay_id: row.id };
+    try {
+      const req = await sealed.openRelay(row);
+      const r = await relayItem(env, req);
+      if (r.ok && r.relayed && req.kind === "handoff" && r.channelId) {
+        store.set("handoff_relayed_to", r.channelId);
+      }
+      if (r.ok || !r.retryable || row.attempts + 1 >= RELAY_ATTEMPTS) {
+        if (!r.ok) log.error("relay.given_up", { ...fields, attempts: row.attempts + 1 });
+        store.deleteRelay(row.id);
+      } else {
+        store.relayRetry(row.id);
+      }
+    } catch (err) {
+      if (purged()) return;
+      log.error("relay.flush_failed", { ...errorFields(err), ...fields });
+      store.relayAttemptFailed(row.id, RELAY_ATTEMPTS);
+    }
+  }
+}

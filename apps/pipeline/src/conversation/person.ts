@@ -1,0 +1,189 @@
+import {
+  type Channel,
+  type HumanReplyInput,
+  type HumanReplyResult,
+  type Thread,
+  createLogger,
+  errorBody,
+} from "@concierge/core";
+import { recordMessages } from "@concierge/storage";
+import { deliverOnce } from "./exactly-once.ts";
+import { handToPerson } from "./handoff.ts";
+import type { ConversationHost } from "./host.ts";
+import { humanReplyWindowMs, send, serviceWindowMs } from "./outbound.ts";
+import { SealedThread } from "./sealed.ts";
+import { timing } from "./timing.ts";
+
+/** What people do in a thread (the dashboard, the Discord inbox): decide drafts, reply themselves. */
+
+const log = createLogger("pipeline.conversation");
+
+const OUTSIDE_WINDOW = errorBody(
+  "outside_window",
+  "More than 24 hours have passed since the customer's last message, so WhatsApp no longer accepts a free-form reply; it allows only template messages now. The conversation reopens when the customer writes again.",
+);
+
+const INSTAGRAM_OUTSIDE_WINDOW = errorBody(
+  "outside_window",
+  "More than 7 days have passed since the customer's last message, so Instagram no longer accepts a reply, even from a person. The conversation reopens when the customer writes again.",
+);
+
+const outsideWindow = (channel: Channel) =>
+  channel === "instagram" ? INSTAGRAM_OUTSIDE_WINDOW : OUTSIDE_WINDOW;
+
+const DRAFT_GONE = { ok: false as const, retryable: false, reason: "The draft is no longer here." };
+
+function sealedThread(host: ConversationHost): SealedThread | null {
+  const json = host.purged ? null : host.store.get("thread");
+  return json ? new SealedThread(host.env, host.store, JSON.parse(json) as Thread) : null;
+}
+
+/** Adds a person's message to the history the AI sees. */
+async function remember(host: ConversationHost, sealed: SealedThread, text: string): Promise<void> {
+  const t = await timing(host.env, sealed.thread);
+  await sealed.remember([{ role: "assistant", content: text }], t.historyTurns);
+}
+
+/** The held draft's text, for the person deciding (the dashboard or the Discord inbox). */
+export async function readDraft(host: ConversationHost, approvalId: string): Promise<string | null> {
+  const sealed = sealedThread(host);
+  if (!sealed) return null;
+  return (await sealed.draft(approvalId))?.text ?? null;
+}
+
+/**
+ * Sends an approved draft (or the person's edit of it) to the customer, at most once: the
+ * outbox row of the approval stops a second send even if the caller retries.
+ */
+export async function sendDraft(
+  host: ConversationHost,
+  approvalId: string,
+  editedText: string | null,
+): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string }> {
+  if (host.purged) return DRAFT_GONE;
+  const { env, store } = host;
+  const sealed = sealedThread(host);
+  const held = store.draft(approvalId);
+  const outboxId = `approval:${approvalId}`;
+  const earlier = store.outbox(outboxId)?.status;
+  if (earlier === "sent" || earlier === "sending") return { ok: true };
+  if (!sealed || !held) return DRAFT_GONE;
+  const { thread } = sealed;
+  const text = editedText ?? (await sealed.draft(approvalId))!.text;
+  const delivery = await deliverOnce(store, outboxId, async () =>
+    send(env, thread, text, held.replyTo, {
+      email: { context: await sealed.emailContext(), automatic: false },
+    }),
+  );
+  if (delivery.kind === "already") return { ok: true };
+  if (delivery.kind === "unknown") {
+    // Possibly delivered: treat as sent (never twice), and say so in the logs.
+    log.warn("approval.send_outcome_unknown", { tenant_id: thread.tenantId, approval_id: approvalId });
+    store.deleteDraft(approvalId);
+    return { ok: true };
+  }
+  if (delivery.kind === "failed") {
+    return { ok: false, retryable: delivery.failure.retryable, reason: delivery.failure.reason };
+  }
+  store.deleteDraft(approvalId);
+  await recordMessages(env.DB, [
+    {
+      tenantId: thread.tenantId,
+      accountId: thread.accountId,
+      channel: thread.channel,
+      conversationId: store.get("conversation_id"),
+      ruleId: null,
+      direction: "outbound",
+      providerMessageId: delivery.providerMessageId,
+      senderId: thread.accountExternalId,
+      recipientId: thread.customerId,
+      action: editedText === null ? "approved_reply" : "edited_reply",
+      at: Date.now(),
+    },
+  ]);
+  await remember(host, sealed, text);
+  return { ok: true };
+}
+
+/**
+ * A person's reply (dashboard, Discord inbox), sent at once if the channel's customer-service
+ * window is open, at most once per `requestId`. During a handoff the holding voice stops: the
+ * thread stays silent until the handoff is resolved, so no automatic reply talks over the person.
+ */
+export async function sendHumanReply(
+  host: ConversationHost,
+  input: HumanReplyInput,
+): Promise<HumanReplyResult> {
+  const sealed = sealedThread(host);
+  if (!sealed) return OUTSIDE_WINDOW;
+  const { env, store } = host;
+  const { thread } = sealed;
+  const now = Date.now();
+  // Threads from before the window was tracked fall back on their last turn.
+  const lastInbound = store.number("last_inbound_at") ?? store.number("last_activity_at") ?? 0;
+  const windowMs = humanReplyWindowMs(thread.channel);
+  const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, actor: input.actor };
+  if (windowMs !== null && now - lastInbound > windowMs) {
+    log.info("human_reply.outside_window", fields);
+    return outsideWindow(thread.channel);
+  }
+  // Past the automatic window a person may still answer on Instagram, tagged as a human agent.
+  const automaticMs = serviceWindowMs(thread.channel);
+  const humanAgent =
+    thread.channel === "instagram" && automaticMs !== null && now - lastInbound > automaticMs;
+  const outboxId = `human:${input.requestId}`;
+  const delivery = await deliverOnce(store, outboxId, async () =>
+    send(env, thread, input.text, undefined, {
+      humanAgent,
+      email: { context: await sealed.emailContext(), automatic: false },
+    }),
+  );
+  if (delivery.kind === "already") return { ok: true, providerMessageId: delivery.providerMessageId };
+  if (delivery.kind === "unknown") {
+    // Possibly delivered: never sent a second time, even if the person clicks again.
+    log.warn("human_reply.send_outcome_unknown", fields);
+    return { ok: true, providerMessageId: null };
+  }
+  const meta = (action: string, providerMessageId: string, errorCode: number | null) => ({
+    tenantId: thread.tenantId,
+    accountId: thread.accountId,
+    channel: thread.channel,
+    conversationId: store.get("conversation_id"),
+    ruleId: null,
+    direction: "outbound" as const,
+    providerMessageId,
+    senderId: thread.accountExternalId,
+    recipientId: thread.customerId,
+    action,
+    at: Date.now(),
+    errorCode,
+  });
+  if (delivery.kind === "failed") {
+    const { failure } = delivery;
+    log.warn("human_reply.send_failed", { ...fields, status: failure.status, code: failure.code });
+    if (failure.outsideWindow) return outsideWindow(thread.channel);
+    if (failure.retryable) {
+      const wait = failure.retryAfterSeconds ? `in ${failure.retryAfterSeconds} seconds` : "in a moment";
+      return errorBody("send_retryable", `The message could not be sent just now. Try again ${wait}.`);
+    }
+    await recordMessages(env.DB, [meta("send_failed", `failed:${outboxId}`, failure.code)]);
+    return errorBody(
+      "send_failed",
+      `The message could not be delivered${failure.code === null ? "" : ` (error ${failure.code})`}: ${failure.reason}`,
+    );
+  }
+  const silence =
+    input.afterReply === "silent" || (input.afterReply === undefined && store.get("handoff_since") !== null);
+  if (silence) handToPerson(store);
+  store.set("last_activity_at", String(now));
+  await recordMessages(env.DB, [meta("human_reply", delivery.providerMessageId, null)]);
+  await remember(host, sealed, input.text);
+  log.info("human_reply.sent", fields);
+  return { ok: true, providerMessageId: delivery.providerMessageId };
+}
+
+/** A rejected or expired draft's text leaves storage. */
+export function dropDraft(host: ConversationHost, approvalId: string): void {
+  if (host.purged) return;
+  host.store.deleteDraft(approvalId);
+}

@@ -1,0 +1,360 @@
+/**
+ * The conversation object's own SQLite: the only place with its SQL. A typed class over the
+ * Durable Object's storage, synchronous like the SQL API itself, so a caller can check and write
+ * with nothing in between (no await, no other request interleaving).
+ *
+ * What rests here is either ids and times, or text sealed with the tenant's key by `sealed.ts`;
+ * this module never sees plaintext.
+ *
+ * ## Schema versions
+ *
+ * The schema is created or migrated once per version, when the object starts (the constructor),
+ * in one transaction with the version mark. On every later start the store only reads the mark.
+ *
+ * The mark is a view, `schema_version`, rather than `PRAGMA user_version`, a key-value entry or a
+ * row: Durable Objects refuse `PRAGMA user_version` (`SQLITE_AUTH`; it is not among the PRAGMAs
+ * Cloudflare documents for D1 and Durable Objects: table_list, table_info, table_xinfo,
+ * index_list, index_info, index_xinfo, quick_check, foreign_key_check, foreign_key_list,
+ * case_sensitive_like, ignore_check_constraints, legacy_alter_table, recursive_triggers,
+ * reverse_unordered_selects, foreign_keys, defer_foreign_keys; and PRAGMAs there last one
+ * transaction). A key-value entry or a row would be data: an object that holds nothing (a purged
+ * thread, a thread that never got a message) must be provably empty, and is. A view is schema,
+ * goes with `deleteAll()` like the tables, and changes in the same transaction as the tables it
+ * describes, so the two never disagree.
+ *
+ * Objects from before the schema had a version have today's tables (or an older subset of them)
+ * and no mark: they count as version 0 and run migration 1, whose statements are all
+ * `IF NOT EXISTS`, so their rows stay as they are and any table they lack is added.
+ *
+ * To change the schema: append a migration (never edit a shipped one). A version newer than this
+ * code knows (a rolled-back deploy) is left alone.
+ */
+
+/** Migration n+1 is `MIGRATIONS[n]`. */
+const MIGRATIONS: readonly string[] = [
+  // 1: the tables as they were before the schema had a version.
+  `CREATE TABLE IF NOT EXISTS seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE TABLE IF NOT EXISTS pending (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     provider_message_id TEXT NOT NULL,
+     sealed TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     has_attachment INTEGER NOT NULL,
+     accepted_at INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, sealed TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS drafts (
+     approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS relay_queue (
+     id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS outbox (
+     turn_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     provider_message_id TEXT,
+     updated_at INTEGER NOT NULL
+   );`,
+];
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The `state` table: one text value per key. Ids, times and counters in the clear; the values
+ * marked sealed are ciphertext from `sealed.ts`.
+ */
+export type StateKey =
+  /** The thread's ids (JSON), set by the first message. */
+  | "thread"
+  /** The reply buffer's wait, from the latest message's reply config. */
+  | "wait_ms"
+  /** The customer's latest own send time: the customer-service window runs from it. */
+  | "last_inbound_at"
+  /** The end of the latest turn or person's reply: the idle gap runs from it. */
+  | "last_activity_at"
+  | "conversation_id"
+  /** The last pending seq of the turn being retried: it keeps these messages. */
+  | "turn_seq"
+  /** Failed attempts of the current turn. */
+  | "attempts"
+  /** Sealed: a reply kept for the current turn's next attempt. */
+  | "kept_reply"
+  /** Sealed: how to thread a person's reply under the customer's newest mail. */
+  | "email_ctx"
+  | "last_auto_reply_at"
+  /** When the handoff began; "0" hands the thread to a person (silent). */
+  | "handoff_since"
+  /** The conversation whose handoff still has to be paged to the tenant. */
+  | "page_pending"
+  | "page_attempts"
+  /** The Discord channel the handoff's inbox item went to. */
+  | "handoff_relayed_to"
+  /** A mail of the current turn already relayed to the inbox. */
+  | `relayed:${string}`;
+
+/** A message accepted and not yet answered; `sealed` holds its text. */
+export type PendingMessage = {
+  seq: number;
+  providerMessageId: string;
+  sealed: string;
+  sentAt: number;
+  kind: string;
+  hasAttachment: boolean;
+  acceptedAt: number;
+};
+
+/**
+ * Where one outgoing message stands (a turn's reply, an approved draft, a person's reply):
+ * `sending` is written before the provider is called, so it also means "maybe delivered".
+ */
+export type OutboxStatus = "sending" | "sent" | "failed" | "held";
+export type OutboxRow = { status: OutboxStatus; providerMessageId: string | null };
+
+export type QueuedRelay = { id: string; sealed: string; attempts: number };
+
+type Storage = Pick<DurableObjectStorage, "sql" | "transactionSync">;
+
+export class ConversationStore {
+  private readonly sql: SqlStorage;
+
+  /** Opens the store, creating or migrating the schema if its version is behind. */
+  constructor(storage: Storage) {
+    this.sql = storage.sql;
+    const version = this.schemaVersion();
+    if (version >= SCHEMA_VERSION) return;
+    storage.transactionSync(() => {
+      for (const step of MIGRATIONS.slice(version)) this.sql.exec(step);
+      this.sql.exec("DROP VIEW IF EXISTS schema_version");
+      this.sql.exec(`CREATE VIEW schema_version AS SELECT ${SCHEMA_VERSION} AS version`);
+    });
+  }
+
+  /** The version mark; 0 for an empty object or one from before versions. */
+  schemaVersion(): number {
+    const marked = this.sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'schema_version'")
+      .toArray().length;
+    if (!marked) return 0;
+    return this.sql.exec<{ version: number }>("SELECT version FROM schema_version").one().version;
+  }
+
+  // --- state ---------------------------------------------------------------------------------
+
+  get(key: StateKey): string | null {
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = ?", key).toArray()[0];
+    return row ? row.v : null;
+  }
+
+  /** A numeric value, or null when unset. */
+  number(key: StateKey): number | null {
+    const v = this.get(key);
+    return v === null ? null : Number(v);
+  }
+
+  set(key: StateKey, value: string): void {
+    this.sql.exec(
+      "INSERT INTO state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+      key,
+      value,
+    );
+  }
+
+  /** Unsets the keys, in one statement. */
+  clear(...keys: StateKey[]): void {
+    if (keys.length === 1) this.sql.exec("DELETE FROM state WHERE k = ?", keys[0]);
+    else this.sql.exec(`DELETE FROM state WHERE k IN (${keys.map(() => "?").join(", ")})`, ...keys);
+  }
+
+  // --- de-duplication and the reply buffer ----------------------------------------------------
+
+  /**
+   * Remembers the provider message id and buffers the message, unless the id was seen before:
+   * the check and both inserts happen with nothing in between.
+   */
+  acceptMessage(m: Omit<PendingMessage, "seq" | "acceptedAt">, now: number): "accepted" | "duplicate" {
+    const dup = this.sql
+      .exec("SELECT 1 FROM seen WHERE provider_message_id = ?", m.providerMessageId)
+      .toArray().length;
+    if (dup) return "duplicate";
+    this.sql.exec("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
+    this.sql.exec(
+      "INSERT INTO pending (provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES (?, ?, ?, ?, ?, ?)",
+      m.providerMessageId,
+      m.sealed,
+      m.sentAt,
+      m.kind,
+      m.hasAttachment ? 1 : 0,
+      now,
+    );
+    return "accepted";
+  }
+
+  /** When the oldest buffered message was accepted (null: none). */
+  firstAcceptedAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
+  }
+
+  /** Buffered messages up to `lastSeq` (all of them for null), oldest first. */
+  pending(lastSeq: number | null): PendingMessage[] {
+    return this.sql
+      .exec<{
+        seq: number;
+        provider_message_id: string;
+        sealed: string;
+        sent_at: number;
+        kind: string;
+        has_attachment: number;
+        accepted_at: number;
+      }>("SELECT * FROM pending WHERE seq <= ? ORDER BY seq", lastSeq ?? Number.MAX_SAFE_INTEGER)
+      .toArray()
+      .map((r) => ({
+        seq: r.seq,
+        providerMessageId: r.provider_message_id,
+        sealed: r.sealed,
+        sentAt: r.sent_at,
+        kind: r.kind,
+        hasAttachment: r.has_attachment === 1,
+        acceptedAt: r.accepted_at,
+      }));
+  }
+
+  pendingCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+  }
+
+  /**
+   * The turn is over (answered, or given up): its messages' text leaves storage, and with it
+   * everything kept for its retries (outbox row, attempts, kept reply, relayed marks).
+   */
+  finishTurn(lastSeq: number, outboxId: string): void {
+    this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
+    this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", outboxId);
+    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq', 'kept_reply')");
+    this.sql.exec("DELETE FROM state WHERE k LIKE 'relayed:%'");
+  }
+
+  /** Forgets provider message ids seen before `seenBefore`, and persons' replies older than `outboxBefore`. */
+  prune(seenBefore: number, outboxBefore: number): void {
+    this.sql.exec("DELETE FROM seen WHERE at < ?", seenBefore);
+    this.sql.exec("DELETE FROM outbox WHERE turn_id LIKE 'human:%' AND updated_at < ?", outboxBefore);
+  }
+
+  // --- history --------------------------------------------------------------------------------
+
+  /** Sealed history entries, oldest first. */
+  history(): string[] {
+    return this.sql
+      .exec<{ sealed: string }>("SELECT sealed FROM history ORDER BY seq")
+      .toArray()
+      .map((r) => r.sealed);
+  }
+
+  /** Appends sealed entries and keeps only the newest `keep`. */
+  appendHistory(sealed: string[], keep: number): void {
+    for (const s of sealed) this.sql.exec("INSERT INTO history (sealed) VALUES (?)", s);
+    this.sql.exec(
+      "DELETE FROM history WHERE seq NOT IN (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)",
+      keep,
+    );
+  }
+
+  clearHistory(): void {
+    this.sql.exec("DELETE FROM history");
+  }
+
+  // --- drafts awaiting approval ---------------------------------------------------------------
+
+  putDraft(approvalId: string, sealed: string, replyTo: string, now: number): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO drafts (approval_id, sealed, reply_to, created_at) VALUES (?, ?, ?, ?)",
+      approvalId,
+      sealed,
+      replyTo,
+      now,
+    );
+  }
+
+  draft(approvalId: string): { sealed: string; replyTo: string } | null {
+    const row = this.sql
+      .exec<{ sealed: string; reply_to: string }>(
+        "SELECT sealed, reply_to FROM drafts WHERE approval_id = ?",
+        approvalId,
+      )
+      .toArray()[0];
+    return row ? { sealed: row.sealed, replyTo: row.reply_to } : null;
+  }
+
+  deleteDraft(approvalId: string): void {
+    this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);
+  }
+
+  // --- the Discord inbox queue ----------------------------------------------------------------
+
+  /** Queues an inbox item once: a second queueing of the same id changes nothing. */
+  queueRelay(id: string, sealed: string, now: number): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO relay_queue (id, sealed, created_at) VALUES (?, ?, ?)",
+      id,
+      sealed,
+      now,
+    );
+  }
+
+  relays(): QueuedRelay[] {
+    return this.sql
+      .exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue")
+      .toArray()
+      .map((r) => ({ id: r.id, sealed: r.sealed, attempts: r.attempts }));
+  }
+
+  hasRelays(): boolean {
+    return this.sql.exec("SELECT 1 FROM relay_queue LIMIT 1").toArray().length > 0;
+  }
+
+  deleteRelay(id: string): void {
+    this.sql.exec("DELETE FROM relay_queue WHERE id = ?", id);
+  }
+
+  /** Counts a failed attempt; the item goes once it has had `maxAttempts`. */
+  relayAttemptFailed(id: string, maxAttempts: number): void {
+    this.sql.exec("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", id);
+    this.sql.exec("DELETE FROM relay_queue WHERE id = ? AND attempts >= ?", id, maxAttempts);
+  }
+
+  /** Counts a failed attempt and keeps the item for the next. */
+  relayRetry(id: string): void {
+    this.sql.exec("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", id);
+  }
+
+  // --- the outbox -----------------------------------------------------------------------------
+
+  outbox(id: string): OutboxRow | null {
+    const row = this.sql
+      .exec<{ status: OutboxStatus; id: string | null }>(
+        "SELECT status, provider_message_id AS id FROM outbox WHERE turn_id = ?",
+        id,
+      )
+      .toArray()[0];
+    return row ? { status: row.status, providerMessageId: row.id } : null;
+  }
+
+  /**
+   * Moves an outbox row to `status` (creating it), counting each `sending` as an attempt; a
+   * provider message id once known stays.
+   */
+  markOutbox(id: string, status: OutboxStatus, providerMessageId?: string): void {
+    this.sql.exec(
+      `INSERT INTO outbox (turn_id, status, attempts, provider_message_id, updated_at) VALUES (?, ?, 1, ?, ?)
+       ON CONFLICT (turn_id) DO UPDATE SET status = excluded.status, attempts = attempts + (excluded.status = 'sending'),
+         provider_message_id = COALESCE(excluded.provider_message_id, provider_message_id), updated_at = excluded.updated_at`,
+      id,
+      status,
+      providerMessageId ?? null,
+      Date.now(),
+    );
+  }
+}
