@@ -1,0 +1,368 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { SendResult } from "@concierge/channels";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { describe, expect, it } from "vitest";
+import { deliverOnce, earlierAttempt } from "../src/conversation/exactly-once.ts";
+import { ConversationDO } from "../src/conversation/object.ts";
+import { ConversationStore, SCHEMA_VERSION } from "../src/conversation/store.ts";
+import { newAccount } from "./helpers.ts";
+
+// The conversation object's own SQLite (src/conversation/store.ts), in real Durable Objects:
+// the versioned schema, de-duplication, the reply buffer and the outbox's transitions.
+
+const TABLES = ["drafts", "history", "outbox", "pending", "relay_queue", "seen", "state"];
+
+/** A conversation object nobody has used. */
+function freshObject() {
+  return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-test/${crypto.randomUUID()}`));
+}
+
+function withStore<T>(fn: (store: ConversationStore, state: DurableObjectState) => T | Promise<T>) {
+  return runInDurableObject(freshObject(), (_o, state) => fn(new ConversationStore(state.storage), state));
+}
+
+function schema(state: DurableObjectState) {
+  return state.storage.sql
+    .exec<{ type: string; name: string }>(
+      "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+    )
+    .toArray();
+}
+
+/** The storage with every SQL statement written down. */
+function recorded(storage: DurableObjectStorage) {
+  const queries: string[] = [];
+  const sql = {
+    exec: (query: string, ...bindings: unknown[]) => {
+      queries.push(query.trim());
+      return storage.sql.exec(query, ...bindings);
+    },
+  } as unknown as SqlStorage;
+  return { storage: { sql, transactionSync: storage.transactionSync.bind(storage) }, queries };
+}
+
+/**
+ * The schema as objects had it before versions: no version mark, and (for the oldest) only the
+ * tables of the first release; later releases added `history`, `drafts` and `relay_queue`.
+ */
+function plantUnversioned(state: DurableObjectState, tables: "oldest" | "latest") {
+  const sql = state.storage.sql;
+  sql.exec("DROP VIEW IF EXISTS schema_version");
+  for (const t of TABLES) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS pending (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      provider_message_id TEXT NOT NULL,
+      sealed TEXT NOT NULL,
+      sent_at INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      has_attachment INTEGER NOT NULL,
+      accepted_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS outbox (
+      turn_id TEXT PRIMARY KEY,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      provider_message_id TEXT,
+      updated_at INTEGER NOT NULL
+    );
+  `);
+  if (tables === "latest") {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, sealed TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS drafts (
+        approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS relay_queue (
+        id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+      );
+    `);
+    sql.exec("INSERT INTO history (sealed) VALUES ('v1.old-history')");
+    sql.exec("INSERT INTO drafts VALUES ('apr_old', 'v1.old-draft', 'wamid.old', 1)");
+  }
+  sql.exec("INSERT INTO seen VALUES ('wamid.old', ?)", Date.now());
+  sql.exec(
+    "INSERT INTO pending (provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES ('wamid.old', 'v1.old-text', 1, 'text', 0, ?)",
+    Date.now(),
+  );
+  sql.exec("INSERT INTO state VALUES ('conversation_id', 'conv_old'), ('last_activity_at', '123')");
+  sql.exec("INSERT INTO outbox VALUES ('human:r1', 'sent', 1, 'wamid.out', ?)", Date.now());
+}
+
+describe("conversation store: schema versions", () => {
+  it("creates the current schema in a fresh object, marked with its version, holding nothing", async () => {
+    await runInDurableObject(freshObject(), async (_o, state) => {
+      // The object's constructor has opened its store.
+      expect(schema(state)).toEqual(
+        [...TABLES.map((name) => ({ type: "table", name })), { type: "view", name: "schema_version" }].sort(
+          (a, b) => a.name.localeCompare(b.name),
+        ),
+      );
+      expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(SCHEMA_VERSION).toBe(1);
+      // The mark is schema, not data: an unused (or purged) object stays provably empty.
+      for (const t of TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
+      expect([...(await state.storage.list()).keys()]).toEqual([]);
+    });
+  });
+
+  it("only reads the version on a start at the current version: no DDL, no writes", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const { storage, queries } = recorded(state.storage);
+      new ConversationStore(storage);
+      expect(queries).toHaveLength(2);
+      for (const q of queries) expect(q).toMatch(/^SELECT /);
+    });
+  });
+
+  it("upgrades an object from before versions (oldest tables) without losing a row", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      plantUnversioned(state, "oldest");
+      const before = schema(state).map((s) => s.name);
+      expect(before).not.toContain("history");
+      expect(before).not.toContain("schema_version");
+
+      const { storage, queries } = recorded(state.storage);
+      const store = new ConversationStore(storage);
+      expect(queries.some((q) => q.startsWith("CREATE TABLE IF NOT EXISTS seen"))).toBe(true);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(schema(state).map((s) => s.name)).toEqual([...TABLES, "schema_version"].sort());
+
+      // Every old row is where it was, and reads through the store.
+      expect(store.get("conversation_id")).toBe("conv_old");
+      expect(store.number("last_activity_at")).toBe(123);
+      expect(store.pending(null)).toMatchObject([{ providerMessageId: "wamid.old", sealed: "v1.old-text" }]);
+      expect(store.acceptMessage(message("wamid.old"), Date.now())).toBe("duplicate");
+      expect(store.outbox("human:r1")).toEqual({ status: "sent", providerMessageId: "wamid.out" });
+      // The tables it lacked work at once.
+      store.appendHistory(["v1.h"], 10);
+      expect(store.history()).toEqual(["v1.h"]);
+
+      // And the next start only reads the mark.
+      const again = recorded(state.storage);
+      new ConversationStore(again.storage);
+      expect(again.queries.every((q) => q.startsWith("SELECT "))).toBe(true);
+    });
+  });
+
+  it("upgrades an object from before versions (latest tables) without losing a row", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      plantUnversioned(state, "latest");
+      const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
+      const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(Object.fromEntries(TABLES.map((t) => [t, rows(t)]))).toEqual(before);
+      expect(store.history()).toEqual(["v1.old-history"]);
+      expect(store.draft("apr_old")).toEqual({ sealed: "v1.old-draft", replyTo: "wamid.old" });
+    });
+  });
+
+  it("answers the message an unversioned object was holding once it starts on this code", async () => {
+    const acc = await newAccount({
+      wait_seconds: 30,
+      rules: [
+        {
+          id: "hours",
+          matcher: { kind: "static_text", keywords: ["hours"] },
+          response: { kind: "canned", text: "Open 7 to 7." },
+        },
+      ],
+      default_rule: { response: { kind: "canned", text: "Thanks!" } },
+    });
+    const customer = uniqueCustomer();
+    expect(await acc.send(customer, "what are your hours?")).toMatchObject({
+      results: [{ status: "accepted" }],
+    });
+    const stub = acc.conversation(customer);
+    await runInDurableObject(stub, async (_o, state) => {
+      // As deployed before versions: the same tables and rows, no mark.
+      state.storage.sql.exec("DROP VIEW schema_version");
+      // A start of this code on that object (a new instance of the class), then its alarm.
+      const started = new ConversationDO(state, env);
+      expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
+      await started.alarm();
+    });
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
+    // The turn is over: its text has left storage.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one(),
+    );
+    expect(left.n).toBe(0);
+  });
+
+  it("starts over after a purge: the mark goes with the tables", async () => {
+    await runInDurableObject(freshObject(), async (_o, state) => {
+      await state.storage.deleteAll();
+      expect(schema(state)).toEqual([]);
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(schema(state).map((s) => s.name)).toEqual([...TABLES, "schema_version"].sort());
+    });
+  });
+});
+
+function message(providerMessageId: string) {
+  return { providerMessageId, sealed: "v1.sealed", sentAt: 1_000, kind: "text", hasAttachment: false };
+}
+
+describe("conversation store: de-duplication and the reply buffer", () => {
+  it("accepts a provider message id once until it is forgotten", async () => {
+    await withStore((store) => {
+      const now = Date.now();
+      expect(store.acceptMessage(message("wamid.a"), now)).toBe("accepted");
+      expect(store.acceptMessage(message("wamid.a"), now + 1)).toBe("duplicate");
+      expect(store.acceptMessage(message("wamid.b"), now + 2)).toBe("accepted");
+      expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["wamid.a", "wamid.b"]);
+      expect(store.firstAcceptedAt()).toBe(now);
+
+      // Remembered until pruned (a week, in the object), then a redelivery is new again.
+      store.prune(now, 0);
+      expect(store.acceptMessage(message("wamid.a"), now + 3)).toBe("duplicate");
+      store.prune(now + 1, 0);
+      expect(store.acceptMessage(message("wamid.a"), now + 4)).toBe("accepted");
+    });
+  });
+
+  it("keeps a turn's messages fixed and clears only that turn when it finishes", async () => {
+    await withStore((store) => {
+      const now = Date.now();
+      for (const id of ["m1", "m2", "m3"]) store.acceptMessage(message(id), now);
+      const [first, second] = store.pending(null);
+      expect(store.pending(second!.seq).map((p) => p.providerMessageId)).toEqual(["m1", "m2"]);
+      store.set("turn_seq", String(second!.seq));
+      store.set("attempts", "2");
+      store.set("kept_reply", "v1.kept");
+      store.set("relayed:m1", "1");
+      store.set("conversation_id", "conv_1");
+      store.markOutbox(`turn:${second!.seq}`, "failed");
+      store.markOutbox("human:r1", "sent", "wamid.human");
+
+      store.finishTurn(second!.seq, `turn:${second!.seq}`);
+      expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["m3"]);
+      expect(first!.seq).toBeLessThan(second!.seq);
+      for (const k of ["turn_seq", "attempts", "kept_reply", "relayed:m1"] as const)
+        expect(store.get(k)).toBeNull();
+      expect(store.get("conversation_id")).toBe("conv_1");
+      expect(store.outbox(`turn:${second!.seq}`)).toBeNull();
+      expect(store.outbox("human:r1")).not.toBeNull();
+    });
+  });
+
+  it("keeps the newest history entries only", async () => {
+    await withStore((store) => {
+      store.appendHistory(["a", "b", "c"], 4);
+      store.appendHistory(["d", "e"], 4);
+      expect(store.history()).toEqual(["b", "c", "d", "e"]);
+      store.clearHistory();
+      expect(store.history()).toEqual([]);
+    });
+  });
+
+  it("queues an inbox item once and drops it after its attempts", async () => {
+    await withStore((store) => {
+      store.queueRelay("rl1", "v1.first", 1);
+      store.queueRelay("rl1", "v1.second", 2);
+      expect(store.relays()).toEqual([{ id: "rl1", sealed: "v1.first", attempts: 0 }]);
+      store.relayRetry("rl1");
+      store.relayAttemptFailed("rl1", 3);
+      expect(store.relays()).toEqual([{ id: "rl1", sealed: "v1.first", attempts: 2 }]);
+      store.relayAttemptFailed("rl1", 3);
+      expect(store.hasRelays()).toBe(false);
+    });
+  });
+});
+
+describe("conversation store: the outbox", () => {
+  const ok = (id: string): SendResult => ({ ok: true, providerMessageId: id });
+  const failure = (extra: Partial<Extract<SendResult, { ok: false }>> = {}): SendResult => ({
+    ok: false,
+    retryable: true,
+    status: 503,
+    code: null,
+    reason: "unavailable",
+    retryAfterSeconds: null,
+    ...extra,
+  });
+
+  it("moves sending → failed → sending → sent, counting attempts and keeping the provider id", async () => {
+    await withStore((store, state) => {
+      const attempts = () =>
+        state.storage.sql.exec<{ n: number }>("SELECT attempts AS n FROM outbox WHERE turn_id = 't1'").one()
+          .n;
+      expect(store.outbox("t1")).toBeNull();
+      store.markOutbox("t1", "sending");
+      expect(store.outbox("t1")).toEqual({ status: "sending", providerMessageId: null });
+      store.markOutbox("t1", "failed");
+      expect(attempts()).toBe(1);
+      store.markOutbox("t1", "sending");
+      expect(attempts()).toBe(2);
+      store.markOutbox("t1", "sent", "wamid.1");
+      store.markOutbox("t1", "sent");
+      expect(store.outbox("t1")).toEqual({ status: "sent", providerMessageId: "wamid.1" });
+      expect(attempts()).toBe(2);
+    });
+  });
+
+  it("sends once: a delivered message is never sent again", async () => {
+    await withStore(async (store) => {
+      let calls = 0;
+      const send = async () => {
+        calls += 1;
+        return ok("wamid.sent");
+      };
+      expect(earlierAttempt(store, "t1")).toBe("none");
+      expect(await deliverOnce(store, "t1", send)).toEqual({ kind: "sent", providerMessageId: "wamid.sent" });
+      expect(earlierAttempt(store, "t1")).toBe("sent");
+      expect(await deliverOnce(store, "t1", send)).toEqual({
+        kind: "already",
+        providerMessageId: "wamid.sent",
+      });
+      expect(calls).toBe(1);
+    });
+  });
+
+  it("records the attempt before the send: one that died or lost its answer counts as maybe sent", async () => {
+    await withStore(async (store) => {
+      let calls = 0;
+      // The attempt dies while the provider has the request: only `sending` was written.
+      await expect(
+        deliverOnce(store, "t1", async () => {
+          calls += 1;
+          expect(store.outbox("t1")?.status).toBe("sending");
+          throw new Error("evicted");
+        }),
+      ).rejects.toThrow("evicted");
+      expect(earlierAttempt(store, "t1")).toBe("maybe_sent");
+      expect(await deliverOnce(store, "t1", async () => ok("x"))).toEqual({
+        kind: "already",
+        providerMessageId: null,
+      });
+      // A timeout after the request went out: the same.
+      const unknown = await deliverOnce(store, "t2", async () =>
+        failure({ unknown: true, reason: "timeout" }),
+      );
+      expect(unknown).toEqual({ kind: "unknown", reason: "timeout" });
+      expect(earlierAttempt(store, "t2")).toBe("maybe_sent");
+      expect(calls).toBe(1);
+    });
+  });
+
+  it("lets a failed send be tried again, and a held turn stay held", async () => {
+    await withStore(async (store) => {
+      const failed = await deliverOnce(store, "t1", async () => failure());
+      expect(failed).toMatchObject({ kind: "failed", failure: { retryable: true } });
+      expect(earlierAttempt(store, "t1")).toBe("none");
+      expect(await deliverOnce(store, "t1", async () => ok("wamid.2"))).toEqual({
+        kind: "sent",
+        providerMessageId: "wamid.2",
+      });
+      store.markOutbox("t2", "held");
+      expect(earlierAttempt(store, "t2")).toBe("held");
+    });
+  });
+});
