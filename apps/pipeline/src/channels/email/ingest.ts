@@ -12,7 +12,7 @@ import {
   type ForwardResult,
   type RpcError,
 } from "@concierge/core";
-import { toHex } from "@concierge/crypto";
+import { randomToken, sha256Hex } from "@concierge/crypto";
 import { buildForwardEmail, buildReplyEmail } from "@concierge/channels";
 import {
   type EmailRoute,
@@ -100,10 +100,6 @@ export async function recordEmailOutcome(
   return { ok: true };
 }
 
-async function sha256Hex(s: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s))));
-}
-
 /**
  * Forwards one mail to a verified address of the tenant, with a fresh reverse alias as its
  * Reply-To so the answer goes back to the customer from the subdomain. Only the alias token's
@@ -128,7 +124,7 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
   }
   if (await inboundMessageRecorded(env.DB, route.accountId, f.providerMessageId))
     return { ok: true, forwarded: false };
-  const token = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  const token = randomToken(16, "hex");
   const alias = `reply+${token}@${route.domain}`;
   const now = Date.now();
   await createEmailAlias(env.DB, {

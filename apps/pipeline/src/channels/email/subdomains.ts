@@ -1,3 +1,4 @@
+import { randomToken, sha256Hex } from "@concierge/crypto";
 import {
   createLogger,
   errorBody,
@@ -249,18 +250,6 @@ export async function listSubdomains(env: PipelineEnv, tenantId: string): Promis
 export const MAX_FORWARD_ADDRESSES = 10;
 const TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
 
-async function sha256Hex(s: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 async function sendVerification(env: PipelineEnv, address: string, token: string): Promise<boolean> {
   const link = `${env.DASHBOARD_URL.replace(/\/+$/, "")}/email/verify?token=${encodeURIComponent(token)}`;
   const raw = buildNotificationEmail({
@@ -286,7 +275,7 @@ export async function addForwardAddress(
 ): Promise<RpcResult<{ address: ForwardAddress; sent: boolean }>> {
   const address = typeof rawAddress === "string" ? rawAddress.trim().toLowerCase() : "";
   if (!isPlainAddress(address)) return errorBody("invalid_email", "Give a plain email address.");
-  const token = newToken();
+  const token = randomToken();
   const id = newId("fwd");
   const inserted = await insertForwardAddress(env.DB, {
     id,
@@ -313,7 +302,7 @@ export async function resendForwardVerification(
   const row = await getForwardAddress(env.DB, tenantId, String(id));
   if (!row) return errorBody("not_found", "No such address.");
   if (row.verifiedAt !== null) return errorBody("already_verified", "This address is already confirmed.");
-  const token = newToken();
+  const token = randomToken();
   await renewForwardToken(env.DB, tenantId, row.id, await sha256Hex(token), Date.now() + TOKEN_TTL_MS);
   return { ok: true, sent: await sendVerification(env, row.address, token) };
 }
