@@ -17,20 +17,21 @@
  *    same way. A `failed` row may be sent again.
  * 4. Not produced twice. A turn whose outbox row says `sending` or `sent` is not generated or
  *    charged again (`earlierAttempt`); one that says `held` does nothing more: its draft waits
- *    for a person, so it is not drafted, charged or relayed again (`holdOnce`).
+ *    for a person, so it is not drafted or charged again (`holdOnce`).
  * 5. A kept reply is reused. A reply whose send failed with a retryable error is kept, sealed, for
  *    the turn's next attempt, which sends exactly that text: not planned, generated or charged
  *    again (`keptReply`, `keepForRetry`). It is forgotten when the turn ends.
  * 6. One debit per attempt, given back at most once. An AI reply takes one credit under
  *    `ai:<thread>:<turn>:<attempt>` (`chargeAttempt`), where attempt counts the turn's failed
  *    attempts: an attempt that died before finishing finds its own debit again on the next try
- *    instead of taking a second one. The credit is given back, once per reference (the ledger's
- *    `restore:<reference>` row is unique), when generation or the injection scan fails, the scan
- *    flags the customer's text, the answer is empty, anything throws after the debit, holding the
- *    draft fails, the send fails for good (a permanent error, or the retries run out), or the held
- *    draft is rejected, expires or cannot be delivered (approvals.ts, where the D1 transition out
- *    of `pending` is the lock). A reply that was sent, or whose outcome is unknown, keeps its
- *    credit.
+ *    instead of taking a second one (had it already given the credit back, that try finds none
+ *    under the reference and the turn ends as `no_credits`). The credit is given back, once per
+ *    reference (the ledger's `restore:<reference>` row is unique), when generation or the
+ *    injection scan fails, the scan flags the customer's text, the answer is empty, anything
+ *    throws after the debit, holding the draft fails, the send fails for good (a permanent error,
+ *    or the retries run out), or the held draft is rejected, expires or cannot be delivered
+ *    (approvals.ts, where the D1 transition out of `pending` is the lock). A reply that was sent,
+ *    or whose outcome is unknown, keeps its credit.
  * 7. Once per thing around a turn: each mail the routing rules send to the inbox is relayed once
  *    per turn (`relayed:<id>` marks, email-turn.ts); the tenant is paged once per handoff
  *    (`page_pending`, handoff.ts); each inbox item is queued once under a deterministic id, which

@@ -12,15 +12,17 @@
  * in one transaction with the version mark. On every later start the store only reads the mark.
  *
  * The mark is a view, `schema_version`, rather than `PRAGMA user_version`, a key-value entry or a
- * row: Durable Objects refuse `PRAGMA user_version` (`SQLITE_AUTH`; it is not among the PRAGMAs
- * Cloudflare documents for D1 and Durable Objects: table_list, table_info, table_xinfo,
- * index_list, index_info, index_xinfo, quick_check, foreign_key_check, foreign_key_list,
- * case_sensitive_like, ignore_check_constraints, legacy_alter_table, recursive_triggers,
- * reverse_unordered_selects, foreign_keys, defer_foreign_keys; and PRAGMAs there last one
- * transaction). A key-value entry or a row would be data: an object that holds nothing (a purged
- * thread, a thread that never got a message) must be provably empty, and is. A view is schema,
- * goes with `deleteAll()` like the tables, and changes in the same transaction as the tables it
- * describes, so the two never disagree.
+ * row. `PRAGMA user_version` is not among the PRAGMAs Cloudflare documents for its SQLite (D1's
+ * SQL statements page: table_list, table_info, table_xinfo, index_list, index_info, index_xinfo,
+ * quick_check, foreign_key_check, foreign_key_list, case_sensitive_like, ignore_check_constraints,
+ * legacy_alter_table, recursive_triggers, reverse_unordered_selects, foreign_keys,
+ * defer_foreign_keys, each lasting only its transaction; the Durable Objects SQL API page lists
+ * none and points at workerd's source), and workerd refuses it (`not authorized: SQLITE_AUTH`,
+ * read or write). A key-value entry or a row would be data: an object that holds nothing (a
+ * purged thread, a thread that never got a message) must be provably empty, and is (the tenant
+ * deletion test lists every row and key). A view is schema: it goes with `deleteAll()` like the
+ * tables, and changes in the same transaction as the tables it describes, so the two never
+ * disagree.
  *
  * Objects from before the schema had a version have today's tables (or an older subset of them)
  * and no mark: they count as version 0 and run migration 1, whose statements are all
@@ -305,10 +307,7 @@ export class ConversationStore {
   }
 
   relays(): QueuedRelay[] {
-    return this.sql
-      .exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue")
-      .toArray()
-      .map((r) => ({ id: r.id, sealed: r.sealed, attempts: r.attempts }));
+    return this.sql.exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue").toArray();
   }
 
   hasRelays(): boolean {
