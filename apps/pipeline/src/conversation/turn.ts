@@ -1,3 +1,4 @@
+import { sha256Hex } from "@concierge/crypto";
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { sendRetryDelayMs } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
@@ -338,6 +339,5 @@ async function plan(
 }
 
 async function shortHash(s: string): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
-  return [...d.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(s)).slice(0, 16);
 }

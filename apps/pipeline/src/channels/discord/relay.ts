@@ -1,3 +1,4 @@
+import { sha256Hex } from "@concierge/crypto";
 import {
   type APIActionRowComponent,
   type APIButtonComponent,
@@ -93,8 +94,7 @@ export async function relayId(
     req.thread.key,
     req.approvalId ?? req.providerMessageId ?? "",
   ].join("|");
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(basis)));
-  return `rl${[...d.slice(0, 11)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `rl${(await sha256Hex(basis)).slice(0, 22)}`;
 }
 
 function channelName(t: Translate, channel: string): string {
