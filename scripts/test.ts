@@ -45,7 +45,8 @@ for (const [title, cmd, args] of [
 }
 
 // 2. Test suites: pure packages in Node, Workers in workerd, then the multi-Worker end to end.
-const suites: string[] = [];
+// The architecture checks (checks/: boundaries, circles, SQL, Worker types) first, then the rest.
+const suites: string[] = ["checks"];
 for (const group of ["packages", "apps"]) {
   for (const name of readdirSync(path.join(root, group)).sort()) {
     const pkg = path.join(root, group, name, "package.json");
