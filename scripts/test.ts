@@ -29,11 +29,11 @@ if (!existsSync(chromium) && process.getuid?.() === 0) {
   ]);
 }
 
-// 1. Checks: formatting, lint, generated Worker types up to date, type-check every workspace.
+// 1. Checks: formatting, lint, generated messages, type-check every workspace. (Generated Worker
+// types, app boundaries, import circles and SQL placement are tests of their own in checks/.)
 for (const [title, cmd, args] of [
   ["format", "biome", ["format", "."]],
   ["lint", "biome", ["lint", "--error-on-warnings", "."]],
-  ["generated worker types", "node", ["scripts/worker-types.mjs", "--check"]],
   ["generated messages (Fluent)", "node", ["packages/i18n/scripts/generate.mjs", "--check"]],
   ["type-check", "turbo", ["run", "typecheck", "--output-logs=errors-only"]],
 ] as const) {
