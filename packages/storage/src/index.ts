@@ -17,3 +17,8 @@ export * from "./email-routes.ts";
 export * from "./email-aliases.ts";
 export * from "./email-config.ts";
 export * from "./channel-tokens.ts";
+export * from "./sessions.ts";
+export * from "./users.ts";
+export * from "./data-deletions.ts";
+export * from "./channel-token-states.ts";
+export * from "./email-subdomain-quota.ts";
