@@ -1,3 +1,4 @@
+export * from "./billing.ts";
 export * from "./conversation.ts";
 export * from "./discord.ts";
 export * from "./ingest.ts";

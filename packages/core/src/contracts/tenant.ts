@@ -4,6 +4,15 @@
  */
 import type { EmailAction, EmailFacts, EmailRouting, EmailRoutingRule, ReplyConfig } from "@concierge/rules";
 import * as v from "valibot";
+import type {
+  BillingDetails,
+  CheckoutOrder,
+  CheckoutResult,
+  CheckoutSubscription,
+  PaymentOutcome,
+  SubscriptionCheckoutResult,
+  SubscriptionRecord,
+} from "./billing.ts";
 import type { Decision, DecisionResult, HumanReplyResult } from "./conversation.ts";
 import type {
   ApprovalRow,
@@ -218,4 +227,25 @@ export interface TenantApi {
     accountId: string,
     input: { raw: string } | EmailFacts,
   ): Promise<RpcResult<RoutingTest>>;
+
+  /**
+   * Buying credits: creates the Razorpay order for one of the packs offered in the tenant's
+   * currency and records it (credits and amount copied from the pack as priced now).
+   */
+  createOrder(tenantId: string, packId: string): Promise<RpcResult<{ order: CheckoutOrder }>>;
+  /**
+   * The Checkout handler's fields: the signature checked against our own record of the order,
+   * the payment's capture confirmed with Razorpay, the order's credits granted once (ledger
+   * reference = the payment id), whichever of this and the webhook comes first.
+   */
+  confirmCheckout(tenantId: string, result: CheckoutResult): Promise<RpcResult<PaymentOutcome>>;
+  /** The email-subdomain plan: a Razorpay subscription for `quantity` extra subdomains. */
+  startSubscription(tenantId: string, quantity: number): Promise<RpcResult<CheckoutSubscription>>;
+  confirmSubscription(
+    tenantId: string,
+    result: SubscriptionCheckoutResult,
+  ): Promise<RpcResult<{ subscription: SubscriptionRecord }>>;
+  cancelSubscription(tenantId: string): Promise<RpcResult<{ subscription: SubscriptionRecord }>>;
+  /** Legal name, address and GSTIN, printed on receipts. */
+  saveBillingDetails(tenantId: string, input: unknown): Promise<RpcResult<{ details: BillingDetails }>>;
 }
