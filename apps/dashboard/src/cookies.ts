@@ -1,22 +1,40 @@
+import { type Cookies, parseCookie, stringifySetCookie } from "cookie";
+
 /** Cookie names carry the __Host- prefix: Secure, host-only, path /, so no subdomain can set them. */
 export const SESSION_COOKIE = "__Host-concierge_session";
 export const LOGIN_COOKIE = "__Host-concierge_login";
 export const OAUTH_COOKIE = "__Host-concierge_oauth";
 
-export function readCookie(req: Request, name: string): string | null {
+export type { Cookies };
+
+/**
+ * The request's cookies by name (the first of a repeated name wins). Parsed by the `cookie`
+ * package, which never throws on a malformed header: a value that does not percent-decode is kept
+ * as sent, so it simply matches nothing (no session, no state).
+ */
+export function readCookies(req: Request): Cookies {
   const header = req.headers.get("cookie");
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return null;
+  return header ? parseCookie(header) : {};
 }
 
+/**
+ * A Set-Cookie for one of our cookies. The attributes are what the __Host- prefix requires
+ * (Secure, Path=/, no Domain) plus HttpOnly (no script reads them) and SameSite=Lax (a top-level
+ * GET from another site, such as an OAuth provider's redirect back, still carries them).
+ */
 export function setCookie(name: string, value: string, maxAgeSeconds: number): string {
-  return `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=${maxAgeSeconds}`;
+  return stringifySetCookie({
+    name,
+    value,
+    path: "/",
+    httpOnly: true,
+    secure: true,
+    sameSite: "lax",
+    maxAge: maxAgeSeconds,
+  });
 }
 
+/** Tells the browser to drop a cookie at once. */
 export function clearCookie(name: string): string {
-  return `${name}=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0`;
+  return setCookie(name, "", 0);
 }

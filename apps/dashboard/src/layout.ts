@@ -1,5 +1,4 @@
 import { msg } from "@concierge/i18n";
-import { ASSET_VERSION } from "./assets.ts";
 import { type Html, html } from "./html.ts";
 import type { AuthedCtx, Ctx } from "./http.ts";
 
@@ -34,8 +33,8 @@ function head(c: Ctx, title: string, csrf: string | null): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Concierge</title>
 ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : null}
-<link rel="stylesheet" href="/assets/app.css?v=${ASSET_VERSION}">
-<script src="/assets/app.js?v=${ASSET_VERSION}" nonce="${c.nonce}" defer></script>
+<link rel="stylesheet" href="/assets/app.css?v=${c.assetVersion}">
+<script type="module" src="/assets/app.js?v=${c.assetVersion}" nonce="${c.nonce}"></script>
 </head>`;
 }
 

@@ -1,7 +1,8 @@
-// The dashboard's routes: each path to its handler, wrapped as public (`open`) or signed-in
-// (`authed`: session, CSRF, tenant). Handlers live in src/pages and src/auth.
-import { type IRequest, Router } from "itty-router";
-import { serveAsset } from "./assets.ts";
+// The dashboard's routes: each path to its handler (src/pages, src/auth), behind the router's own
+// stages (src/stages.ts): context, session, locale, the signed-in area's guard, form and CSRF
+// before; the error page on anything thrown; security headers on every answer. Handlers under
+// /admin (and sign-out) get an AuthedCtx: the guard has made sure of the session.
+import { Router } from "itty-router";
 import {
   devSignIn,
   facebookCallback,
@@ -11,7 +12,7 @@ import {
   signInPage,
   signOut,
 } from "./auth/routes.ts";
-import { authedRoute as authed, publicRoute as open } from "./http.ts";
+import type { Ctx } from "./http.ts";
 import { approvalsPage, decideApprovalForm } from "./pages/approvals.ts";
 import { billingPage, saveThreshold } from "./pages/billing.ts";
 import { channelsPage, deleteChannel, rerunSelfTest } from "./pages/channels.ts";
@@ -78,91 +79,101 @@ import {
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
 import { welcomePage } from "./site.ts";
+import {
+  checkCsrf,
+  renderError,
+  requireSignIn,
+  withContext,
+  withForm,
+  withLocale,
+  withSecurityHeaders,
+  withSession,
+} from "./stages.ts";
 
 /** Every route of the dashboard; the tenant-isolation test walks this table. */
-export const router = Router<IRequest, [Env, ExecutionContext]>();
+export const router = Router<Ctx, [Env, ExecutionContext]>({
+  before: [withContext, withSession, withLocale, requireSignIn, withForm, checkCsrf],
+  catch: renderError,
+  finally: [withSecurityHeaders],
+});
 
 router
-  .get("/", open(welcomePage))
+  .get("/", welcomePage)
   .get("/healthz", () => Response.json({ ok: true }))
-  .get("/assets/*", (req) => serveAsset(new URL(req.url).pathname) ?? undefined)
-  .get("/sign-in", open(signInPage))
-  .get("/auth/google/start", open(googleStart))
-  .get("/auth/google/callback", open(googleCallback))
-  .get("/auth/facebook/start", open(facebookStart))
-  .get("/auth/facebook/callback", open(facebookCallback))
-  .post("/auth/dev", open(devSignIn))
-  .post("/sign-out", authed(signOut))
-  .get("/admin/conversations", authed(conversationsPage))
-  .post("/admin/conversations", authed(saveConversations));
-router.get("/admin", authed(overviewPage));
+  .get("/sign-in", signInPage)
+  .get("/auth/google/start", googleStart)
+  .get("/auth/google/callback", googleCallback)
+  .get("/auth/facebook/start", facebookStart)
+  .get("/auth/facebook/callback", facebookCallback)
+  .post("/auth/dev", devSignIn)
+  .post("/sign-out", signOut)
+  .get("/admin/conversations", conversationsPage)
+  .post("/admin/conversations", saveConversations);
+router.get("/admin", overviewPage);
 router
-  .get("/admin/rules", authed(rulesListPage))
-  .get("/admin/rules/:channel/:accountId", authed(rulesEditorPage))
-  .post("/admin/rules/:channel/:accountId/settings", authed(saveAccountSettings))
-  .post("/admin/rules/:channel/:accountId/default", authed(saveDefaultRule))
-  .get("/admin/rules/:channel/:accountId/new-rule", authed(newRulePage))
-  .post("/admin/rules/:channel/:accountId/rules", authed(createRule))
-  .get("/admin/rules/:channel/:accountId/rules/:ruleId", authed(editRulePage))
-  .post("/admin/rules/:channel/:accountId/rules/:ruleId", authed(updateRule))
-  .post("/admin/rules/:channel/:accountId/rules/:ruleId/move", authed(moveRule))
-  .post("/admin/rules/:channel/:accountId/rules/:ruleId/delete", authed(deleteRule))
-  .post("/admin/rules/:channel/:accountId/test", authed(testRules))
-  .post("/admin/rules/:channel/:accountId/preview", authed(previewReply));
+  .get("/admin/rules", rulesListPage)
+  .get("/admin/rules/:channel/:accountId", rulesEditorPage)
+  .post("/admin/rules/:channel/:accountId/settings", saveAccountSettings)
+  .post("/admin/rules/:channel/:accountId/default", saveDefaultRule)
+  .get("/admin/rules/:channel/:accountId/new-rule", newRulePage)
+  .post("/admin/rules/:channel/:accountId/rules", createRule)
+  .get("/admin/rules/:channel/:accountId/rules/:ruleId", editRulePage)
+  .post("/admin/rules/:channel/:accountId/rules/:ruleId", updateRule)
+  .post("/admin/rules/:channel/:accountId/rules/:ruleId/move", moveRule)
+  .post("/admin/rules/:channel/:accountId/rules/:ruleId/delete", deleteRule)
+  .post("/admin/rules/:channel/:accountId/test", testRules)
+  .post("/admin/rules/:channel/:accountId/preview", previewReply);
 router
-  .get("/admin/persona", authed(personaPage))
-  .post("/admin/persona", authed(savePersonaForm))
-  .post("/admin/persona/preview", authed(previewPersona))
-  .get("/admin/persona/status", authed(personaStatus));
+  .get("/admin/persona", personaPage)
+  .post("/admin/persona", savePersonaForm)
+  .post("/admin/persona/preview", previewPersona)
+  .get("/admin/persona/status", personaStatus);
+router.get("/admin/approvals", approvalsPage).post("/admin/approvals/:id", decideApprovalForm);
+router.get("/admin/billing", billingPage).post("/admin/billing/threshold", saveThreshold);
 router
-  .get("/admin/approvals", authed(approvalsPage))
-  .post("/admin/approvals/:id", authed(decideApprovalForm));
-router.get("/admin/billing", authed(billingPage)).post("/admin/billing/threshold", authed(saveThreshold));
+  .get("/admin/settings", settingsPage)
+  .post("/admin/settings/preferences", savePreferences)
+  .post("/admin/settings/notifications", saveNotifications)
+  .post("/admin/settings/delete", deleteAccount)
+  .get("/account-deleted", accountDeletedPage);
+router.post("/data-deletion", dataDeletionCallback).get("/data-deletion/status", dataDeletionStatus);
 router
-  .get("/admin/settings", authed(settingsPage))
-  .post("/admin/settings/preferences", authed(savePreferences))
-  .post("/admin/settings/notifications", authed(saveNotifications))
-  .post("/admin/settings/delete", authed(deleteAccount))
-  .get("/account-deleted", open(accountDeletedPage));
+  .get("/admin/channels", channelsPage)
+  .post("/admin/channels/:accountId/self-test", rerunSelfTest)
+  .post("/admin/channels/:accountId/delete", deleteChannel)
+  .get("/admin/whatsapp/connect", connectPage)
+  .post("/admin/whatsapp/connect", embeddedSignupCallback)
+  .get("/admin/whatsapp/manual", manualPage)
+  .post("/admin/whatsapp/manual", manualConnect)
+  .get("/admin/instagram/connect", instagramConnectPage)
+  .get("/admin/instagram/start", instagramStart)
+  .get("/admin/instagram/callback", instagramCallback)
+  .post("/admin/instagram/choose", instagramChoose);
 router
-  .post("/data-deletion", open(dataDeletionCallback))
-  .get("/data-deletion/status", open(dataDeletionStatus));
+  .get("/admin/email", emailPage)
+  .post("/admin/email", createSubdomain)
+  .get("/admin/email/addresses", addressesPage)
+  .post("/admin/email/addresses", addAddress)
+  .post("/admin/email/addresses/:addressId/resend", resendAddress)
+  .post("/admin/email/addresses/:addressId/delete", deleteAddress)
+  .post("/admin/email/:accountId/retry", retrySubdomain)
+  .post("/admin/email/:accountId/delete", deleteSubdomain)
+  .get("/admin/email/:accountId/routing", routingPage)
+  .post("/admin/email/:accountId/routing/default", saveDefaultAction)
+  .post("/admin/email/:accountId/routing/test", testRoutingForm)
+  .post("/admin/email/:accountId/routing/rules", createRoutingRule)
+  .get("/admin/email/:accountId/routing/rules/:ruleId", editRoutingRulePage)
+  .post("/admin/email/:accountId/routing/rules/:ruleId", updateRoutingRule)
+  .post("/admin/email/:accountId/routing/rules/:ruleId/move", moveRoutingRule)
+  .post("/admin/email/:accountId/routing/rules/:ruleId/delete", deleteRoutingRule)
+  .get("/email/verify", verifyPage)
+  .post("/email/verify", confirmVerify);
 router
-  .get("/admin/channels", authed(channelsPage))
-  .post("/admin/channels/:accountId/self-test", authed(rerunSelfTest))
-  .post("/admin/channels/:accountId/delete", authed(deleteChannel))
-  .get("/admin/whatsapp/connect", authed(connectPage))
-  .post("/admin/whatsapp/connect", authed(embeddedSignupCallback))
-  .get("/admin/whatsapp/manual", authed(manualPage))
-  .post("/admin/whatsapp/manual", authed(manualConnect))
-  .get("/admin/instagram/connect", authed(instagramConnectPage))
-  .get("/admin/instagram/start", authed(instagramStart))
-  .get("/admin/instagram/callback", authed(instagramCallback))
-  .post("/admin/instagram/choose", authed(instagramChoose));
-router
-  .get("/admin/email", authed(emailPage))
-  .post("/admin/email", authed(createSubdomain))
-  .get("/admin/email/addresses", authed(addressesPage))
-  .post("/admin/email/addresses", authed(addAddress))
-  .post("/admin/email/addresses/:addressId/resend", authed(resendAddress))
-  .post("/admin/email/addresses/:addressId/delete", authed(deleteAddress))
-  .post("/admin/email/:accountId/retry", authed(retrySubdomain))
-  .post("/admin/email/:accountId/delete", authed(deleteSubdomain))
-  .get("/admin/email/:accountId/routing", authed(routingPage))
-  .post("/admin/email/:accountId/routing/default", authed(saveDefaultAction))
-  .post("/admin/email/:accountId/routing/test", authed(testRoutingForm))
-  .post("/admin/email/:accountId/routing/rules", authed(createRoutingRule))
-  .get("/admin/email/:accountId/routing/rules/:ruleId", authed(editRoutingRulePage))
-  .post("/admin/email/:accountId/routing/rules/:ruleId", authed(updateRoutingRule))
-  .post("/admin/email/:accountId/routing/rules/:ruleId/move", authed(moveRoutingRule))
-  .post("/admin/email/:accountId/routing/rules/:ruleId/delete", authed(deleteRoutingRule))
-  .get("/email/verify", open(verifyPage))
-  .post("/email/verify", open(confirmVerify));
-router
-  .get("/admin/discord", authed(discordSettingsPage))
-  .get("/admin/discord/install", authed(discordInstall))
-  .get("/admin/discord/callback", authed(discordCallback))
-  .post("/admin/discord/settings", authed(saveDiscordSettingsForm))
-  .post("/admin/discord/uninstall", authed(uninstallDiscordForm));
+  .get("/admin/discord", discordSettingsPage)
+  .get("/admin/discord/install", discordInstall)
+  .get("/admin/discord/callback", discordCallback)
+  .post("/admin/discord/settings", saveDiscordSettingsForm)
+  .post("/admin/discord/uninstall", uninstallDiscordForm);
 
-router.all("*", open(notFoundPage));
+// Static Assets answers /assets/* before the Worker runs; any other unknown path is the 404 page.
+router.all("*", notFoundPage);

@@ -8,14 +8,6 @@ export function newNonce(): string {
 /** Sources one page may add to the policy (Embedded Signup: Meta's JavaScript SDK). */
 export type CspAllowance = Partial<Record<"script-src" | "frame-src" | "connect-src" | "img-src", string[]>>;
 
-const allowances = new WeakMap<Response, CspAllowance>();
-
-/** Widens the policy for this response only; every other page keeps the strict default. */
-export function allowInCsp(res: Response, allow: CspAllowance): Response {
-  allowances.set(res, allow);
-  return res;
-}
-
 const extra = (allow: CspAllowance, directive: keyof CspAllowance) =>
   allow[directive]?.length ? ` ${allow[directive].join(" ")}` : "";
 
@@ -45,10 +37,16 @@ export function securityHeaders(nonce: string, allow: CspAllowance = {}): Record
   };
 }
 
-/** Copies a response with the security headers set (redirects and errors included). */
-export function withSecurityHeaders(res: Response, nonce: string, noStore: boolean): Response {
+/**
+ * Copies a response with the security headers set (redirects and errors included): a response
+ * may have immutable headers (Response.redirect, a fetched one), a copy never does.
+ */
+export function withSecurityHeaders(
+  res: Response,
+  opts: { nonce: string; allow: CspAllowance; noStore: boolean },
+): Response {
   const out = new Response(res.body, res);
-  for (const [k, v] of Object.entries(securityHeaders(nonce, allowances.get(res)))) out.headers.set(k, v);
-  if (noStore && !out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
+  for (const [k, v] of Object.entries(securityHeaders(opts.nonce, opts.allow))) out.headers.set(k, v);
+  if (opts.noStore && !out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
   return out;
 }

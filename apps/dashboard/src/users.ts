@@ -1,20 +1,19 @@
 import { newId } from "@concierge/core";
+import {
+  findUserByIdentity,
+  insertUserIfAbsent,
+  type SignInProvider,
+  type UserRow,
+} from "@concierge/storage";
 
 export type Identity = {
-  provider: "google" | "facebook" | "dev";
+  provider: SignInProvider;
   subject: string;
   email: string | null;
   name: string | null;
 };
 
-export type User = { id: string; tenantId: string };
-
-export async function findUser(db: D1Database, who: Identity): Promise<User | null> {
-  return db
-    .prepare("SELECT id, tenant_id AS tenantId FROM users WHERE provider = ? AND subject = ?")
-    .bind(who.provider, who.subject)
-    .first<User>();
-}
+export type User = UserRow;
 
 /**
  * The user for this identity, signing them up on first sight: a new tenant (created by the
@@ -27,7 +26,7 @@ export async function findOrCreateUser(
   who: Identity,
   signup: { businessName: string; locale: "en-IN" | "en-US"; tenantId?: string },
 ): Promise<User> {
-  const existing = await findUser(db, who);
+  const existing = await findUserByIdentity(db, who.provider, who.subject);
   if (existing) return existing;
   let tenantId = signup.tenantId;
   if (!tenantId) {
@@ -35,14 +34,16 @@ export async function findOrCreateUser(
     if (!created.ok) throw new Error(`tenant not created: ${created.error.code}`);
     tenantId = created.tenantId;
   }
-  const id = newId("u");
-  // Two sign-ins racing for the same new identity: the UNIQUE constraint keeps one user.
-  await db
-    .prepare(
-      `INSERT INTO users (id, tenant_id, provider, subject, email, name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (provider, subject) DO NOTHING`,
-    )
-    .bind(id, tenantId, who.provider, who.subject, who.email, who.name, Date.now())
-    .run();
-  return (await findUser(db, who))!;
+  // Two sign-ins racing for the same new identity: the UNIQUE constraint keeps one user, which
+  // both then read back.
+  await insertUserIfAbsent(db, {
+    id: newId("u"),
+    tenantId,
+    provider: who.provider,
+    subject: who.subject,
+    email: who.email,
+    name: who.name,
+    createdAt: Date.now(),
+  });
+  return (await findUserByIdentity(db, who.provider, who.subject))!;
 }

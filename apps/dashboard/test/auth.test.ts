@@ -1,11 +1,14 @@
 import { env } from "cloudflare:workers";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
+import { parseSetCookie } from "cookie";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
 import { app, cookieValue, get, ORIGIN, post, signIn } from "./helpers.ts";
 
 const OAUTH_COOKIE = "__Host-concierge_oauth";
 const SESSION_COOKIE = "__Host-concierge_session";
+/** What every cookie of ours is set with (the __Host- prefix requires Secure and Path=/, no Domain). */
+const HOST_COOKIE = { path: "/", httpOnly: true, secure: true, sameSite: "lax" } as const;
 
 async function fault(provider: "google" | "facebook", name: string) {
   const res = await fetch(`${env.SANDBOX_URL}/__sandbox/oauth/faults`, {
@@ -61,7 +64,7 @@ describe("Google sign-in", () => {
     expect(url.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(url.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     expect(cookieValue(start, OAUTH_COOKIE)).toBe(url.searchParams.get("state"));
-    expect(start.headers.getSetCookie()[0]).toMatch(/HttpOnly; Secure; SameSite=Lax/);
+    expect(parseSetCookie(start.headers.getSetCookie()[0]!)).toMatchObject(HOST_COOKIE);
   });
 
   it("signs a new person up with a verified ID token and lands them on the page they asked for", async () => {
@@ -73,7 +76,7 @@ describe("Google sign-in", () => {
     const session = cookieValue(res, SESSION_COOKIE);
     expect(session).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const cookieLine = res.headers.getSetCookie().find((l) => l.startsWith(SESSION_COOKIE))!;
-    expect(cookieLine).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax; Max-Age=\d+/);
+    expect(parseSetCookie(cookieLine)).toMatchObject({ ...HOST_COOKIE, maxAge: 14 * 24 * 3600 });
     expect(await usersWithEmail(email)).toEqual([
       { provider: "google", tenant_id: expect.stringMatching(/^t_/) },
     ]);
@@ -218,7 +221,11 @@ describe("sessions", () => {
     const s = await signIn();
     const out = await post(s, "/sign-out");
     expect(out.status).toBe(303);
-    expect(out.headers.getSetCookie().join()).toContain(`${SESSION_COOKIE}=; Path=/`);
+    const cleared = out.headers
+      .getSetCookie()
+      .map((line) => parseSetCookie(line))
+      .find((c) => c.name === SESSION_COOKIE);
+    expect(cleared).toMatchObject({ value: "", path: "/", maxAge: 0, httpOnly: true, secure: true });
     expect((await get(s, "/admin/conversations")).status).toBe(303);
   });
 

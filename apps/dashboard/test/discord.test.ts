@@ -9,6 +9,7 @@ import {
   textChannel,
 } from "@concierge/testing/discord-sandbox";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
+import { parseSetCookie } from "cookie";
 import { describe, expect, it } from "vitest";
 import { ORIGIN, type TestSession, cookieValue, get, post, signIn } from "./helpers.ts";
 
@@ -60,7 +61,13 @@ describe("Discord install", () => {
     const start = await get(s, "/admin/discord/install");
     expect(start.status).toBe(302);
     const line = start.headers.getSetCookie().find((c) => c.startsWith(`${DC_COOKIE}=`))!;
-    expect(line).toMatch(/HttpOnly; Secure; SameSite=Lax; Max-Age=600/);
+    expect(parseSetCookie(line)).toMatchObject({
+      path: "/",
+      httpOnly: true,
+      secure: true,
+      sameSite: "lax",
+      maxAge: 600,
+    });
     const url = new URL(start.headers.get("location")!);
     expect(`${url.origin}${url.pathname}`).toBe(`${env.SANDBOX_URL}/discord/oauth2/authorize`);
     expect(Object.fromEntries(url.searchParams)).toEqual({

@@ -150,6 +150,12 @@ describe("WhatsApp Embedded Signup", () => {
     const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
     const body = await res.text();
     expect(body).toContain(`src="https://connect.facebook.net/en_US/sdk.js" nonce="${nonce}"`);
+    // Our script (a static asset) runs first, so window.fbAsyncInit is there when the SDK loads.
+    const ours = /<script src="\/assets\/whatsapp-signup\.js\?v=[a-z0-9]+" nonce="([^"]+)"><\/script>/.exec(
+      body,
+    );
+    expect(ours?.[1]).toBe(nonce);
+    expect(ours!.index).toBeLessThan(body.indexOf("connect.facebook.net/en_US/sdk.js"));
     expect(body).toContain('data-config-id="sandbox-embedded-signup-config"');
     expect(body).toContain("<noscript>");
     expect(body).toContain('href="/admin/whatsapp/manual"');

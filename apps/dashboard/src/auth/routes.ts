@@ -2,14 +2,8 @@ import { isPlainAddress } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
 import { timingSafeEqualString } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
-import {
-  clearCookie,
-  LOGIN_COOKIE,
-  OAUTH_COOKIE,
-  readCookie,
-  SESSION_COOKIE,
-  setCookie,
-} from "../cookies.ts";
+import { getTenant } from "@concierge/storage";
+import { clearCookie, LOGIN_COOKIE, OAUTH_COOKIE, SESSION_COOKIE, setCookie } from "../cookies.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, redirect, html as respond } from "../http.ts";
 import { errorPage, publicPage } from "../layout.ts";
@@ -78,8 +72,8 @@ ${
 }
 
 export async function signInPage(c: Ctx): Promise<Response> {
-  if (c.session) return redirect(safeNext(c.url.searchParams.get("next")));
-  return signInResponse(c, { next: safeNext(c.url.searchParams.get("next")) });
+  if (c.session) return redirect(safeNext(c.searchParams.get("next")));
+  return signInResponse(c, { next: safeNext(c.searchParams.get("next")) });
 }
 
 async function signInResponse(
@@ -127,7 +121,7 @@ async function completeSignIn(
 }
 
 function callbackUrl(c: Ctx, provider: "google" | "facebook"): string {
-  return `${c.url.origin}/auth/${provider}/callback`;
+  return `${c.origin}/auth/${provider}/callback`;
 }
 
 async function refuse(c: Ctx, reason: string, next = "/admin"): Promise<Response> {
@@ -146,7 +140,7 @@ export async function googleStart(c: Ctx): Promise<Response> {
   const state = randomString();
   const verifier = randomString(48);
   const nonce = randomString();
-  const next = safeNext(c.url.searchParams.get("next"));
+  const next = safeNext(c.searchParams.get("next"));
   await putPendingSignIn(c.env.KV, state, { provider: "google", next, verifier, nonce });
   const location = await googleAuthorizeUrl(c.env, {
     redirectUri: callbackUrl(c, "google"),
@@ -159,7 +153,7 @@ export async function googleStart(c: Ctx): Promise<Response> {
 
 export async function facebookStart(c: Ctx): Promise<Response> {
   const state = randomString();
-  const next = safeNext(c.url.searchParams.get("next"));
+  const next = safeNext(c.searchParams.get("next"));
   await putPendingSignIn(c.env.KV, state, { provider: "facebook", next });
   return startRedirect(
     facebookAuthorizeUrl(c.env, { redirectUri: callbackUrl(c, "facebook"), state }),
@@ -171,8 +165,8 @@ async function pendingFor(
   c: Ctx,
   provider: "google" | "facebook",
 ): Promise<{ ok: true; pending: PendingSignIn } | { ok: false; error: string }> {
-  const state = c.url.searchParams.get("state") ?? "";
-  const cookie = readCookie(c.req, OAUTH_COOKIE) ?? "";
+  const state = c.searchParams.get("state") ?? "";
+  const cookie = c.cookies[OAUTH_COOKIE] ?? "";
   if (!state || !cookie || !timingSafeEqualString(state, cookie))
     return { ok: false, error: "state_mismatch" };
   const pending = await takePendingSignIn(c.env.KV, state);
@@ -184,7 +178,7 @@ export async function googleCallback(c: Ctx): Promise<Response> {
   const found = await pendingFor(c, "google");
   if (!found.ok) return refuse(c, found.error);
   const { pending } = found;
-  const code = c.url.searchParams.get("code");
+  const code = c.searchParams.get("code");
   if (!code || !pending.verifier || !pending.nonce) return refuse(c, "no_code", pending.next);
   try {
     const who = await googleIdentity(c.env, {
@@ -204,7 +198,7 @@ export async function facebookCallback(c: Ctx): Promise<Response> {
   const found = await pendingFor(c, "facebook");
   if (!found.ok) return refuse(c, found.error);
   const { pending } = found;
-  const code = c.url.searchParams.get("code");
+  const code = c.searchParams.get("code");
   if (!code) return refuse(c, "no_code", pending.next);
   try {
     const who = await facebookIdentity(c.env, { code, redirectUri: callbackUrl(c, "facebook") });
@@ -219,7 +213,7 @@ export async function facebookCallback(c: Ctx): Promise<Response> {
 export async function devSignIn(c: Ctx): Promise<Response> {
   if (!isLocal(c.env)) return respond(c, errorPage(c, 404, msg("error-not-found")), 404);
   const sent = c.form.get("_login");
-  const cookie = readCookie(c.req, LOGIN_COOKIE);
+  const cookie = c.cookies[LOGIN_COOKIE];
   if (typeof sent !== "string" || !cookie || !timingSafeEqualString(sent, cookie)) {
     return signInResponse(c, { next: "/admin", error: c.t(msg("error-csrf")) }, 403);
   }
@@ -237,8 +231,8 @@ export async function devSignIn(c: Ctx): Promise<Response> {
       .slice(0, 80) || c.t("signup-business");
   const who: Identity = { provider: "dev", subject: email, email, name: null };
   if (joinDemo) {
-    const demo = await c.env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(DEMO_TENANT_ID).first();
-    if (demo) return completeSignIn(c, who, next, { tenantId: DEMO_TENANT_ID });
+    if (await getTenant(c.env.DB, DEMO_TENANT_ID))
+      return completeSignIn(c, who, next, { tenantId: DEMO_TENANT_ID });
   }
   return completeSignIn(c, who, next, { businessName: name });
 }

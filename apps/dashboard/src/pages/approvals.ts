@@ -218,7 +218,7 @@ ${
 
 /** GET /admin/approvals: every pending draft with its text and the three decisions. */
 export async function approvalsPage(c: AuthedCtx): Promise<Response> {
-  const outcome = OUTCOMES[c.url.searchParams.get("done") ?? ""];
+  const outcome = OUTCOMES[c.searchParams.get("done") ?? ""];
   return render(c, {
     notice: outcome && !outcome.error ? c.t(outcome.id) : null,
     error: outcome?.error ? c.t(outcome.id) : null,

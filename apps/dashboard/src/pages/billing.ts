@@ -39,8 +39,8 @@ const SOURCE: Record<CreditLot["source"], string> = {
 };
 
 /** `?before=` as a positive whole number; anything else is the first page. */
-function cursor(url: URL): number | null {
-  const raw = url.searchParams.get("before");
+function cursor(query: URLSearchParams): number | null {
+  const raw = query.get("before");
   if (!raw || !/^\d{1,15}$/.test(raw)) return null;
   const n = Number(raw);
   return n > 0 ? n : null;
@@ -140,7 +140,7 @@ async function render(
 ): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
-  const before = cursor(c.url);
+  const before = cursor(c.searchParams);
   const [settings, balance, lots, ledger] = await Promise.all([
     getTenantSettings(c.env.DB, tenantId),
     creditBalance(c.env.DB, tenantId, now),
@@ -150,7 +150,7 @@ async function render(
   if (!settings) notFound();
   const { t } = c;
   const low = balance <= settings.lowBalanceThreshold;
-  const saved = c.url.searchParams.get("saved") === "1";
+  const saved = c.searchParams.get("saved") === "1";
   return respond(
     c,
     page(c, {

@@ -1,4 +1,10 @@
-import { type ConnectedAccount, getConnectedAccount, listConnectedAccounts } from "@concierge/storage";
+import {
+  type ChannelTokenState,
+  type ConnectedAccount,
+  getConnectedAccount,
+  listChannelTokenStates,
+  listConnectedAccounts,
+} from "@concierge/storage";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
@@ -15,23 +21,14 @@ const NOTICES: Record<string, string> = {
   "ig-again": "ig-already-connected",
 };
 
-/** An Instagram account's page token, as the table shows it (never the token itself). */
-type TokenState = { status: "ok" | "dead"; expiresAt: number | null; deadReason: string | null };
-
 const DEAD_REASONS = new Set(["expired", "revoked", "permissions", "invalid"]);
 
-async function tokenStates(db: D1Database, tenantId: string): Promise<Map<string, TokenState>> {
-  const { results } = await db
-    .prepare(
-      `SELECT account_id AS accountId, status, expires_at AS expiresAt, dead_reason AS deadReason
-         FROM channel_tokens WHERE tenant_id = ?`,
-    )
-    .bind(tenantId)
-    .all<TokenState & { accountId: string }>();
-  return new Map(results.map((r) => [r.accountId, r]));
+/** Each Instagram account's page token, as the table shows it (never the token itself). */
+async function tokenStates(db: D1Database, tenantId: string): Promise<Map<string, ChannelTokenState>> {
+  return new Map((await listChannelTokenStates(db, tenantId)).map((r) => [r.accountId, r]));
 }
 
-function tokenCell(c: AuthedCtx, token: TokenState | undefined): Html {
+function tokenCell(c: AuthedCtx, token: ChannelTokenState | undefined): Html {
   const { t } = c;
   if (!token) return html`<span class="badge warn">${t("ig-token-missing")}</span>`;
   if (token.status === "dead") {
@@ -61,7 +58,7 @@ function selfTestCell(c: AuthedCtx, a: ConnectedAccount): Html {
   return html`<span class="badge">${t("ch-selftest-none")}</span>`;
 }
 
-function accountRow(c: AuthedCtx, a: ConnectedAccount, token: TokenState | undefined): Html {
+function accountRow(c: AuthedCtx, a: ConnectedAccount, token: ChannelTokenState | undefined): Html {
   const { t } = c;
   const name = a.displayName ?? a.externalId;
   const base = `/admin/channels/${encodeURIComponent(a.id)}`;
@@ -98,7 +95,7 @@ export async function channelsPage(c: AuthedCtx): Promise<Response> {
     listConnectedAccounts(c.env.DB, c.session.tenantId),
     tokenStates(c.env.DB, c.session.tenantId),
   ]);
-  const noticeId = NOTICES[c.url.searchParams.get("done") ?? ""];
+  const noticeId = NOTICES[c.searchParams.get("done") ?? ""];
   const table =
     accounts.length === 0
       ? html`<p class="card muted">${t("ch-empty")}</p>`

@@ -59,7 +59,7 @@ function form(c: AuthedCtx, values: Values, errors: FieldErrors | null) {
 export async function conversationsPage(c: AuthedCtx): Promise<Response> {
   const settings = await getTenantSettings(c.env.DB, c.session.tenantId);
   if (!settings) notFound();
-  const saved = c.url.searchParams.get("saved") === "1";
+  const saved = c.searchParams.get("saved") === "1";
   return respond(
     c,
     page(c, {

@@ -1,6 +1,13 @@
 import { createLogger, errorFields, errorResponse } from "@concierge/core";
 import { parseSignedRequest } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
+import {
+  type DataDeletionStatus,
+  finishDataDeletion,
+  getDataDeletion,
+  insertDataDeletion,
+  tenantsOfFacebookUser,
+} from "@concierge/storage";
 import { randomString } from "../auth/state.ts";
 import { str } from "../forms.ts";
 import { html } from "../html.ts";
@@ -9,34 +16,12 @@ import { publicPage } from "../layout.ts";
 
 const log = createLogger("dashboard");
 
-type Status = "pending" | "completed" | "nothing_found" | "failed";
-
-const STATUS_TEXT: Record<Status, string> = {
+const STATUS_TEXT: Record<DataDeletionStatus, string> = {
   pending: msg("deletion-status-pending"),
   completed: msg("deletion-status-completed"),
   nothing_found: msg("deletion-status-nothing-found"),
   failed: msg("deletion-status-failed"),
 };
-
-/** The tenants a Facebook user signed in to (the app-scoped id Meta sends is the user's subject). */
-async function tenantsOf(db: D1Database, facebookUserId: string): Promise<string[]> {
-  const { results } = await db
-    .prepare(
-      // Who signed in with Facebook, and who connected an Instagram account with it.
-      `SELECT tenant_id AS tenantId FROM users WHERE provider = 'facebook' AND subject = ?
-       UNION SELECT tenant_id AS tenantId FROM channel_tokens WHERE facebook_user_id = ?`,
-    )
-    .bind(facebookUserId, facebookUserId)
-    .all<{ tenantId: string }>();
-  return results.map((r) => r.tenantId);
-}
-
-async function finish(db: D1Database, code: string, status: Status): Promise<void> {
-  await db
-    .prepare("UPDATE data_deletions SET status = ?, completed_at = ? WHERE code = ?")
-    .bind(status, Date.now(), code)
-    .run();
-}
 
 async function deleteAll(env: Env, code: string, tenantIds: string[]): Promise<void> {
   try {
@@ -45,10 +30,10 @@ async function deleteAll(env: Env, code: string, tenantIds: string[]): Promise<v
       // not_found: deleted in between (another request, the settings page): the goal holds.
       if (!res.ok && res.error.code !== "not_found") throw new Error(`deleteTenant: ${res.error.code}`);
     }
-    await finish(env.DB, code, "completed");
+    await finishDataDeletion(env.DB, code, "completed");
     log.info("data_deletion.completed", { code, tenants: tenantIds.length });
   } catch (err) {
-    await finish(env.DB, code, "failed");
+    await finishDataDeletion(env.DB, code, "failed");
     log.error("data_deletion.failed", { ...errorFields(err), code });
   }
 }
@@ -70,27 +55,27 @@ export async function dataDeletionCallback(c: Ctx): Promise<Response> {
       "The signed_request is missing, forged or malformed.",
     );
   }
-  const tenantIds = await tenantsOf(c.env.DB, userId);
+  // Who signed in with Facebook, and who connected an Instagram account with it (the app-scoped
+  // id Meta sends is the user's subject).
+  const tenantIds = await tenantsOfFacebookUser(c.env.DB, userId);
   const code = randomString(12);
-  await c.env.DB.prepare("INSERT INTO data_deletions (code, status, requested_at) VALUES (?, ?, ?)")
-    .bind(code, tenantIds.length ? "pending" : "nothing_found", Date.now())
-    .run();
+  await insertDataDeletion(c.env.DB, {
+    code,
+    status: tenantIds.length ? "pending" : "nothing_found",
+    requestedAt: Date.now(),
+  });
   if (tenantIds.length) c.exec.waitUntil(deleteAll(c.env, code, tenantIds));
   log.info("data_deletion.requested", { code, tenants: tenantIds.length });
   return Response.json({
-    url: `${c.url.origin}/data-deletion/status?code=${encodeURIComponent(code)}`,
+    url: `${c.origin}/data-deletion/status?code=${encodeURIComponent(code)}`,
     confirmation_code: code,
   });
 }
 
 /** Where a person (or Meta's reviewers) reads how their deletion request went. */
 export async function dataDeletionStatus(c: Ctx): Promise<Response> {
-  const code = c.url.searchParams.get("code") ?? "";
-  const row = /^[A-Za-z0-9_-]{8,40}$/.test(code)
-    ? await c.env.DB.prepare("SELECT status, requested_at AS requestedAt FROM data_deletions WHERE code = ?")
-        .bind(code)
-        .first<{ status: Status; requestedAt: number }>()
-    : null;
+  const code = c.searchParams.get("code") ?? "";
+  const row = /^[A-Za-z0-9_-]{8,40}$/.test(code) ? await getDataDeletion(c.env.DB, code) : null;
   if (!row) notFound();
   const { t } = c;
   const requested = new Intl.DateTimeFormat(c.locale, {

@@ -3,7 +3,7 @@ import { timingSafeEqualString } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import * as v from "valibot";
 import { randomString } from "../auth/state.ts";
-import { clearCookie, readCookie, setCookie } from "../cookies.ts";
+import { clearCookie, setCookie } from "../cookies.ts";
 import { str } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
@@ -30,7 +30,7 @@ const StateSchema = v.object({ tenantId: v.string() });
 export const DISCORD_PERMISSIONS = String((1 << 10) | (1 << 11) | (1 << 14) | (1 << 16));
 export const DISCORD_SCOPES = "bot applications.commands";
 
-const callbackUrl = (c: AuthedCtx) => `${c.url.origin}/admin/discord/callback`;
+const callbackUrl = (c: AuthedCtx) => `${c.origin}/admin/discord/callback`;
 
 /** Why something failed, as the tenant reads it (Fluent ids), by the pipeline's error code. */
 const ERRORS: Record<string, { status: number; message: string }> = {
@@ -148,7 +148,7 @@ async function discordPage(
 
 /** GET /admin/discord: "Add to Discord", or the installed bot's settings. */
 export function discordSettingsPage(c: AuthedCtx): Promise<Response> {
-  const done = DONE[c.url.searchParams.get("done") ?? ""] ?? null;
+  const done = DONE[c.searchParams.get("done") ?? ""] ?? null;
   return discordPage(c, { notice: done });
 }
 
@@ -181,8 +181,8 @@ export async function discordInstall(c: AuthedCtx): Promise<Response> {
  * comes from Discord's token response.
  */
 export async function discordCallback(c: AuthedCtx): Promise<Response> {
-  const state = c.url.searchParams.get("state") ?? "";
-  const cookie = readCookie(c.req, DISCORD_COOKIE) ?? "";
+  const state = c.searchParams.get("state") ?? "";
+  const cookie = c.cookies[DISCORD_COOKIE] ?? "";
   const fail = async (code: string) => {
     const e = failure(code);
     const res = await discordPage(c, { error: e.message, status: e.status });
@@ -201,8 +201,8 @@ export async function discordCallback(c: AuthedCtx): Promise<Response> {
     log.warn("discord.state_refused", { reason: "state_unknown" });
     return fail("state");
   }
-  const code = c.url.searchParams.get("code");
-  if (!code || c.url.searchParams.has("error")) return fail("cancelled");
+  const code = c.searchParams.get("code");
+  if (!code || c.searchParams.has("error")) return fail("cancelled");
   const result = await c.env.PIPELINE.completeDiscordInstall(c.session.tenantId, {
     code,
     redirectUri: callbackUrl(c),

@@ -347,7 +347,7 @@ async function renderEditor(c: AuthedCtx, l: Loaded, s: EditorState = {}): Promi
     page(c, {
       title: t("er-title", { domain: l.domain }),
       section: "email",
-      notice: c.url.searchParams.get("saved") ? t("er-saved") : null,
+      notice: c.searchParams.get("saved") ? t("er-saved") : null,
       error: s.error ? t(s.error) : null,
       body: html`<p class="muted">${t("er-lead")}</p>
 <p class="row"><a class="button secondary" href="/admin/email">${t("er-back")}</a></p>

@@ -1,4 +1,5 @@
 import { msg } from "@concierge/i18n";
+import { getEmailSubdomainQuota } from "@concierge/storage";
 import { errorSummary, field, type FieldErrors, str } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
@@ -55,11 +56,8 @@ function subdomainRow(c: AuthedCtx, s: Subdomain): Html {
 </tr>`;
 }
 
-async function quotaOf(c: AuthedCtx): Promise<number> {
-  const row = await c.env.DB.prepare("SELECT email_subdomain_quota AS q FROM tenants WHERE id = ?")
-    .bind(c.session.tenantId)
-    .first<{ q: number }>();
-  return row?.q ?? 0;
+function quotaOf(c: AuthedCtx): Promise<number> {
+  return getEmailSubdomainQuota(c.env.DB, c.session.tenantId);
 }
 
 async function renderSubdomains(
@@ -72,7 +70,7 @@ async function renderSubdomains(
     quotaOf(c),
   ]);
   const domain = subdomains[0]?.domain.split(".").slice(1).join(".") || EMAIL_DOMAIN;
-  const noticeId = SUBDOMAIN_NOTICES[c.url.searchParams.get("done") ?? ""];
+  const noticeId = SUBDOMAIN_NOTICES[c.searchParams.get("done") ?? ""];
   const table =
     subdomains.length === 0
       ? html`<p class="card muted">${t("em-empty")}</p>`
@@ -200,7 +198,7 @@ async function renderAddresses(
 ): Promise<Response> {
   const { t } = c;
   const addresses = await c.env.PIPELINE.listForwardAddresses(c.session.tenantId);
-  const noticeId = ADDRESS_NOTICES[c.url.searchParams.get("done") ?? ""];
+  const noticeId = ADDRESS_NOTICES[c.searchParams.get("done") ?? ""];
   const table =
     addresses.length === 0
       ? html`<p class="card muted">${t("fa-empty")}</p>`
@@ -286,7 +284,7 @@ export async function deleteAddress(c: AuthedCtx): Promise<Response> {
  * security scanners open every link in a message, and must not confirm an address on their own.
  */
 export async function verifyPage(c: Ctx): Promise<Response> {
-  const token = c.url.searchParams.get("token") ?? "";
+  const token = c.searchParams.get("token") ?? "";
   const body = html`<h1>${c.t("ev-title-confirm")}</h1>
 <p>${c.t("ev-confirm")}</p>
 <form method="post" action="/email/verify">

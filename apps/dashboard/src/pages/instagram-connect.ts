@@ -2,7 +2,7 @@ import { createLogger, errorFields } from "@concierge/core";
 import { hmacSha256Hex, timingSafeEqualString, utf8 } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import * as v from "valibot";
-import { clearCookie, readCookie, setCookie } from "../cookies.ts";
+import { clearCookie, setCookie } from "../cookies.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
@@ -90,7 +90,7 @@ const ERRORS: Record<string, { status: number; message: string }> = {
 };
 
 const graphBase = (env: Env) => env.META_GRAPH_BASE_URL.replace(/\/$/, "");
-const callbackUrl = (c: AuthedCtx) => `${c.url.origin}/admin/instagram/callback`;
+const callbackUrl = (c: AuthedCtx) => `${c.origin}/admin/instagram/callback`;
 
 class GraphFailure extends Error {}
 
@@ -249,8 +249,8 @@ export async function instagramStart(c: AuthedCtx): Promise<Response> {
  * the code, lists the pages and shows the choice. The candidates wait in KV under a new random id.
  */
 export async function instagramCallback(c: AuthedCtx): Promise<Response> {
-  const state = c.url.searchParams.get("state") ?? "";
-  const cookie = readCookie(c.req, IG_COOKIE) ?? "";
+  const state = c.searchParams.get("state") ?? "";
+  const cookie = c.cookies[IG_COOKIE] ?? "";
   const fail = async (code: keyof typeof ERRORS) => {
     const e = ERRORS[code]!;
     const res = await connectResponse(c, e.message, e.status);
@@ -266,7 +266,7 @@ export async function instagramCallback(c: AuthedCtx): Promise<Response> {
     log.warn("instagram.state_refused", { reason: "state_unknown" });
     return fail("state");
   }
-  const code = c.url.searchParams.get("code");
+  const code = c.searchParams.get("code");
   if (!code) return fail("cancelled");
   let found: Awaited<ReturnType<typeof loadCandidates>>;
   try {

@@ -523,7 +523,7 @@ export async function personaPage(c: AuthedCtx): Promise<Response> {
     getPersona(c.env.DB, c.session.tenantId),
     listActiveArchetypes(c.env.DB),
   ]);
-  const mode = c.url.searchParams.get("mode");
+  const mode = c.searchParams.get("mode");
   const kind = (KINDS as readonly string[]).includes(mode ?? "") ? (mode as Kind) : null;
   const values = valuesFrom(row?.persona ?? null, c.session.tenantName, kind);
   const preview = row && values.kind === row.persona.kind ? row.persona : null;
@@ -533,7 +533,7 @@ export async function personaPage(c: AuthedCtx): Promise<Response> {
     preview: preview ?? (await parsePersona(c, values).then((p) => (p.ok ? p.persona : null))),
     row,
     archetypes,
-    notice: c.url.searchParams.get("saved") === "1" ? c.t("persona-saved") : null,
+    notice: c.searchParams.get("saved") === "1" ? c.t("persona-saved") : null,
   });
 }
 

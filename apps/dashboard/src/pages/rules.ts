@@ -165,7 +165,7 @@ export async function rulesListPage(c: AuthedCtx): Promise<Response> {
 
 export async function rulesEditorPage(c: AuthedCtx): Promise<Response> {
   const l = await load(c);
-  const q = c.url.searchParams;
+  const q = c.searchParams;
   const notice =
     q.get("deleted") === "1" ? c.t("rules-deleted") : q.get("saved") === "1" ? c.t("saved") : null;
   return editorPage(c, l, {}, { notice });

@@ -152,7 +152,7 @@ ${errorSummary(c, errors)}
 
 async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<Response> {
   const values = forms ?? { ...(await stored(c)), errors: {} };
-  const saved = status === 200 && c.url.searchParams.get("saved") === "1";
+  const saved = status === 200 && c.searchParams.get("saved") === "1";
   return respond(
     c,
     page(c, {

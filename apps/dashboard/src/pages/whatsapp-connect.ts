@@ -2,10 +2,9 @@ import { createLogger } from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import * as v from "valibot";
 import { errorSummary, type FieldErrors, field, str, validate } from "../forms.ts";
-import { type Html, html, raw } from "../html.ts";
-import { type AuthedCtx, redirect, html as respond } from "../http.ts";
+import { type Html, html } from "../html.ts";
+import { type AuthedCtx, allowInCsp, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
-import { allowInCsp } from "../security.ts";
 import { runSelfTest } from "../whatsapp-self-test.ts";
 
 const log = createLogger("dashboard");
@@ -79,62 +78,10 @@ async function connectAndTest(
 
 // ---- Embedded Signup ----
 
-/** Inline, nonce'd: waits for both the code (FB.login) and the session info (message event). */
-const SIGNUP_SCRIPT = `(function () {
-  var root = document.getElementById("wa-es");
-  var form = document.getElementById("wa-es-form");
-  var button = document.getElementById("wa-es-start");
-  var status = document.getElementById("wa-es-status");
-  if (!root || !form || !button) return;
-  var code = null;
-  var session = null;
-  function say(text) { status.textContent = text; }
-  function finish() {
-    if (!code || !session) return;
-    form.elements.code.value = code;
-    form.elements.phone_number_id.value = session.phone_number_id;
-    form.elements.waba_id.value = session.waba_id || "";
-    form.elements.pin.value = document.getElementById("wa-es-pin").value;
-    say(root.dataset.msgSaving);
-    form.submit();
-  }
-  window.addEventListener("message", function (event) {
-    if (event.origin !== "https://www.facebook.com" && event.origin !== "https://web.facebook.com") return;
-    var data;
-    try { data = JSON.parse(event.data); } catch (e) { return; }
-    if (!data || data.type !== "WA_EMBEDDED_SIGNUP") return;
-    if (data.event === "FINISH" && data.data && data.data.phone_number_id) {
-      session = data.data;
-      finish();
-    } else if (data.event === "CANCEL") {
-      button.disabled = false;
-      say(data.data && data.data.error_message ? root.dataset.msgError : root.dataset.msgCancelled);
-    }
-  });
-  window.fbAsyncInit = function () {
-    FB.init({ appId: root.dataset.appId, autoLogAppEvents: true, xfbml: false, version: root.dataset.graphVersion });
-    button.disabled = false;
-  };
-  button.addEventListener("click", function () {
-    button.disabled = true;
-    say(root.dataset.msgWaiting);
-    FB.login(function (response) {
-      if (response.authResponse && response.authResponse.code) {
-        code = response.authResponse.code;
-        finish();
-      } else if (!session) {
-        button.disabled = false;
-        say(root.dataset.msgCancelled);
-      }
-    }, {
-      config_id: root.dataset.configId,
-      response_type: "code",
-      override_default_response_type: true,
-      extras: { setup: {}, featureType: "", sessionInfoVersion: "3" }
-    });
-  });
-})();`;
-
+/**
+ * The Embedded Signup page: public/assets/whatsapp-signup.js drives Meta's SDK from the data-*
+ * attributes of #wa-es and posts the hidden form.
+ */
 function connectBody(c: AuthedCtx, error: string | null): Html {
   const { t, env } = c;
   const fallback = html`<p><a href="/admin/whatsapp/manual">${t("wa-connect-fallback")}</a></p>`;
@@ -162,17 +109,17 @@ function connectBody(c: AuthedCtx, error: string | null): Html {
   </form>
 </div>
 ${fallback}
-<script nonce="${c.nonce}">${raw(SIGNUP_SCRIPT)}</script>
+<script src="/assets/whatsapp-signup.js?v=${c.assetVersion}" nonce="${c.nonce}"></script>
 <script async defer crossorigin="anonymous" src="${FACEBOOK_SDK}" nonce="${c.nonce}"></script>`;
 }
 
-async function connectPageResponse(c: AuthedCtx, error: string | null, status = 200): Promise<Response> {
-  const res = await respond(
+function connectPageResponse(c: AuthedCtx, error: string | null, status = 200): Promise<Response> {
+  allowInCsp(c, SDK_CSP);
+  return respond(
     c,
     page(c, { title: c.t("wa-connect-title"), section: "channels", body: connectBody(c, error) }),
     status,
   );
-  return allowInCsp(res, SDK_CSP);
 }
 
 /** GET /admin/whatsapp/connect: Embedded Signup through Meta's JavaScript SDK. */

@@ -1,0 +1,93 @@
+// Progressive enhancement only: every form works without this file. With it, a form marked
+// data-target posts in the background and swaps just that region of the page, and an element
+// marked data-poll refreshes itself until the server stops marking it.
+// Loaded as a module (deferred, strict, nothing global) with the page's CSP nonce.
+
+const csrf = document.querySelector('meta[name="csrf-token"]');
+const csrfToken = () => (csrf ? csrf.content : "");
+
+function swap(target, text) {
+  const holder = document.createElement("div");
+  holder.innerHTML = text;
+  const fresh = holder.firstElementChild;
+  if (fresh) {
+    target.replaceWith(fresh);
+    wire(fresh);
+  }
+}
+
+function all(root, selector) {
+  const found = Array.from(root.querySelectorAll(selector));
+  if (root.matches?.(selector)) found.unshift(root);
+  return found;
+}
+
+// An error page, a redirect to sign-in or a network failure is never swapped into the page:
+// the browser does the plain, JavaScript-free thing instead.
+function fragment(res) {
+  if (!res.ok || res.redirected) throw new Error("no fragment");
+  return res.text();
+}
+
+function wire(root) {
+  for (const form of all(root, "form[data-target]")) {
+    if (form.dataset.wired) continue;
+    form.dataset.wired = "1";
+    form.addEventListener("submit", (ev) => {
+      const target = document.querySelector(form.dataset.target);
+      if (!target) return;
+      ev.preventDefault();
+      const body = new URLSearchParams(new FormData(form, ev.submitter || undefined));
+      target.setAttribute("aria-busy", "true");
+      fetch(form.action, {
+        method: "POST",
+        body,
+        headers: { "x-partial": "1", "x-csrf-token": csrfToken() },
+        credentials: "same-origin",
+      })
+        .then(fragment)
+        .then((text) => swap(target, text))
+        .catch(() => form.submit());
+    });
+  }
+  for (const el of all(root, "[data-poll]")) {
+    if (el.dataset.wired) continue;
+    el.dataset.wired = "1";
+    setTimeout(
+      () => {
+        if (!el.isConnected) return;
+        fetch(el.dataset.poll, { headers: { "x-partial": "1" }, credentials: "same-origin" })
+          .then(fragment)
+          .then((text) => swap(el, text))
+          .catch(() => location.reload());
+      },
+      Number(el.dataset.pollMs || 2000),
+    );
+  }
+  for (const form of all(root, "[data-live-preview]")) {
+    if (form.dataset.liveWired) continue;
+    form.dataset.liveWired = "1";
+    let timer;
+    form.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const target = document.querySelector(form.dataset.livePreview);
+        if (!target) return;
+        fetch(form.dataset.previewUrl, {
+          method: "POST",
+          body: new URLSearchParams(new FormData(form)),
+          headers: { "x-partial": "1", "x-csrf-token": csrfToken() },
+          credentials: "same-origin",
+        })
+          .then(fragment)
+          .then((text) => {
+            const current = document.querySelector(form.dataset.livePreview);
+            if (current) swap(current, text);
+          })
+          .catch(() => {});
+      }, 300);
+    });
+  }
+}
+
+wire(document);

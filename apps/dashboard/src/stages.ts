@@ -1,0 +1,143 @@
+// The stages itty-router runs around every route (src/routes.ts):
+//
+//   before   withContext → withSession → withLocale → requireSignIn → withForm → checkCsrf
+//   route    the page's handler (or the 404 page)
+//   catch    renderError: anything thrown above becomes an error page
+//   finally  withSecurityHeaders: CSP with this response's nonce, no-store when signed in, …
+//
+// A `before` stage that returns a Response (the sign-in redirect, the CSRF refusal) ends the
+// request there: itty skips the routes and still runs `finally`. Everything a stage finds is
+// kept on the request, which is what handlers receive (src/http.ts).
+import { AppError, createLogger, errorFields, readBodyLimited } from "@concierge/core";
+import { timingSafeEqualString } from "@concierge/crypto";
+import { DEFAULT_LOCALE, msg, translator } from "@concierge/i18n";
+import type { IRequestStrict } from "itty-router";
+import { assetVersion } from "./assets.ts";
+import { readCookies, SESSION_COOKIE } from "./cookies.ts";
+import { type Ctx, html, redirect } from "./http.ts";
+import { errorPage } from "./layout.ts";
+import { negotiateLocale } from "./locale.ts";
+import { newNonce, withSecurityHeaders as securedCopy } from "./security.ts";
+import { loadSession } from "./sessions.ts";
+
+const log = createLogger("dashboard");
+
+/** Forms are small; anything bigger is refused before it is parsed. */
+const MAX_FORM_BYTES = 64 * 1024;
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * The signed-in area: everything under /admin, and sign-out. It is decided from the path before
+ * routing, so a page added here cannot forget the session or the CSRF check.
+ */
+const SIGNED_IN_AREA = /^\/(?:admin|sign-out)(?:\/|$)/;
+
+const pathOf = (c: Ctx) => new URL(c.url).pathname;
+
+/** Fills the request's context with its defaults: nothing is signed in, read or checked yet. */
+export async function withContext(req: IRequestStrict, env: Env, exec: ExecutionContext): Promise<void> {
+  const url = new URL(req.url);
+  const context: Omit<Ctx, keyof IRequestStrict> = {
+    env,
+    exec,
+    origin: url.origin,
+    searchParams: url.searchParams,
+    nonce: newNonce(),
+    assetVersion: await assetVersion(env),
+    cookies: readCookies(req),
+    locale: DEFAULT_LOCALE,
+    t: translator(DEFAULT_LOCALE),
+    session: null,
+    form: new FormData(),
+    partial: req.headers.get("x-partial") === "1",
+    csp: {},
+  };
+  Object.assign(req, context);
+}
+
+/** The live session of the session cookie, if any (a malformed cookie is simply no session). */
+export async function withSession(c: Ctx): Promise<void> {
+  c.session = await loadSession(c.env.DB, c.cookies[SESSION_COOKIE]);
+}
+
+/** A signed-in tenant's own locale; otherwise the browser's preference among the shipped ones. */
+export function withLocale(c: Ctx): void {
+  c.locale = c.session?.locale ?? negotiateLocale(c.headers.get("accept-language"));
+  c.t = translator(c.locale);
+}
+
+/** Signed-out visitors of the signed-in area go to sign in, and come back to where they were going. */
+export function requireSignIn(c: Ctx): Response | undefined {
+  if (c.session) return undefined;
+  const url = new URL(c.url);
+  if (!SIGNED_IN_AREA.test(url.pathname)) return undefined;
+  const next = c.method === "GET" ? `?next=${encodeURIComponent(url.pathname + url.search)}` : "";
+  return redirect(`/sign-in${next}`);
+}
+
+/** The submitted form (urlencoded or multipart), read with a size limit: 413 past it. */
+export async function withForm(c: Ctx): Promise<void> {
+  if (c.method === "GET" || c.method === "HEAD") return;
+  const type = c.headers.get("content-type") ?? "";
+  const multipart = type.startsWith("multipart/form-data");
+  if (!multipart && !type.startsWith("application/x-www-form-urlencoded")) return;
+  const bytes = await readBodyLimited(
+    c,
+    MAX_FORM_BYTES,
+    () => new AppError(413, "too_large", msg("error-too-large")),
+  );
+  const text = new TextDecoder().decode(bytes);
+  if (multipart) {
+    c.form = await new Response(text, { headers: { "content-type": type } }).formData();
+    return;
+  }
+  const form = new FormData();
+  for (const [k, v] of new URLSearchParams(text)) form.append(k, v);
+  c.form = form;
+}
+
+/**
+ * A state-changing request in the signed-in area must come from our own pages: same origin and
+ * the session's token (the form's `_csrf` field, or app.js's `x-csrf-token` header).
+ */
+export async function checkCsrf(c: Ctx): Promise<Response | undefined> {
+  if (!c.session || !STATE_CHANGING.has(c.method) || !SIGNED_IN_AREA.test(pathOf(c))) return undefined;
+  const origin = c.headers.get("origin");
+  const sent = c.headers.get("x-csrf-token") ?? c.form.get("_csrf");
+  const sameOrigin = !origin || origin === c.origin;
+  if (sameOrigin && typeof sent === "string" && timingSafeEqualString(sent, c.session.csrfToken)) {
+    return undefined;
+  }
+  return html(c, errorPage(c, 403, msg("error-csrf")), 403);
+}
+
+/**
+ * The `catch` stage: an AppError is the answer it describes (status and message, as a page); any
+ * other error is logged and becomes a 500 page that reveals nothing.
+ */
+export async function renderError(
+  err: unknown,
+  req: IRequestStrict,
+  env: Env,
+  exec: ExecutionContext,
+): Promise<Response> {
+  // The context stage runs first and does not fail; should it ever, the page still gets one.
+  if (!("nonce" in req)) await withContext(req, env, exec);
+  const c = req as Ctx;
+  if (err instanceof AppError) return html(c, errorPage(c, err.status, err.message), err.status);
+  log.error("request.failed", { ...errorFields(err), path: pathOf(c), method: c.method });
+  return html(c, errorPage(c, 500, msg("error-internal")), 500);
+}
+
+/**
+ * The `finally` stage: every answer (pages, redirects, errors, JSON) leaves with the security
+ * headers and this response's nonce in its CSP; signed-in answers are never stored by caches.
+ */
+export function withSecurityHeaders(res: Response, c: Ctx): Response {
+  return securedCopy(res, {
+    nonce: c.nonce,
+    allow: c.csp,
+    noStore: c.session !== null || SIGNED_IN_AREA.test(pathOf(c)),
+  });
+}
