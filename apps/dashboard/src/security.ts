@@ -1,8 +1,8 @@
-import { toBase64 } from "@concierge/crypto";
+import { randomBytes, toBase64 } from "@concierge/crypto";
 
 /** A fresh CSP nonce per response: only scripts and styles we rendered carry it. */
 export function newNonce(): string {
-  return toBase64(crypto.getRandomValues(new Uint8Array(16)));
+  return toBase64(randomBytes(16));
 }
 
 /** Sources one page may add to the policy (Embedded Signup: Meta's JavaScript SDK). */

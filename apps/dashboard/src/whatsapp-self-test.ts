@@ -1,5 +1,5 @@
 import { SELF_TEST_ID_PREFIX, SELF_TEST_SENDER, createLogger, errorFields } from "@concierge/core";
-import { signMeta, toHex, utf8 } from "@concierge/crypto";
+import { randomToken, signMeta, utf8 } from "@concierge/crypto";
 import {
   type ConnectedAccount,
   type SelfTestError,
@@ -72,7 +72,7 @@ export async function runSelfTest(
 ): Promise<SelfTestError | null> {
   const account = await getConnectedAccount(env.DB, tenantId, accountId);
   if (account?.channel !== "whatsapp") return null;
-  const token = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  const token = randomToken(16, "hex");
   await startSelfTest(env.DB, tenantId, accountId, token, Date.now());
   const body = utf8(JSON.stringify(selfTestPayload(account, token)));
   let error: SelfTestError | null = null;

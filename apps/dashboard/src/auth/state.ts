@@ -1,4 +1,4 @@
-import { toBase64Url, utf8 } from "@concierge/crypto";
+import { randomToken, sha256Base64Url } from "@concierge/crypto";
 import * as v from "valibot";
 
 /** How long a person may take at the provider's consent screen. */
@@ -17,11 +17,12 @@ export const PendingSignInSchema = v.object({
 export type PendingSignIn = v.InferOutput<typeof PendingSignInSchema>;
 
 export function randomString(bytes = 32): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return randomToken(bytes);
 }
 
-export async function pkceChallenge(verifier: string): Promise<string> {
-  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(verifier))));
+/** RFC 7636 S256: base64url of the verifier's SHA-256. */
+export function pkceChallenge(verifier: string): Promise<string> {
+  return sha256Base64Url(verifier);
 }
 
 /** Remembers a sign-in in progress under its `state`; the key expires on its own. */

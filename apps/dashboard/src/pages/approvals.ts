@@ -178,16 +178,6 @@ function card(c: AuthedCtx, item: Card, problem: EditProblem | null, now: number
 </article>`;
 }
 
-const STYLE = `
-.approval-meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 16px;margin:0 0 12px}
-.approval-meta dt{font-size:14px;color:var(--muted)}
-.approval-meta dd{margin:0;overflow-wrap:anywhere}
-.approval-draft{margin:0 0 12px;padding:10px 12px;border-left:4px solid var(--brand);background:#f2f4f7;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}
-.approval h2{margin-top:0;overflow-wrap:anywhere}
-.approval .row{margin:0 0 12px}
-.approval-edit summary{cursor:pointer;color:var(--brand);font-weight:600;margin:0 0 8px}
-`;
-
 async function render(
   c: AuthedCtx,
   opts: { problem?: EditProblem | null; notice?: string | null; error?: string | null },
@@ -196,7 +186,7 @@ async function render(
   const { t } = c;
   const cards = await loadCards(c);
   const now = Date.now();
-  const body = html`<style nonce="${c.nonce}">${STYLE}</style>
+  const body = html`
 <p class="muted">${t("approvals-lead")}</p>
 ${
   cards.length === 0

@@ -173,7 +173,8 @@ ${dayTicks(c, data.days, height - 8)}
 
 function legend(c: Ctx): Html {
   return html`<ul class="legend">${SERIES.map(
-    (s) => html`<li><i class="ic-sw ic-${s.id}" aria-hidden="true"></i>${c.t(s.label)}</li>`,
+    (s) =>
+      html`<li><svg class="ic-sw" viewBox="0 0 12 12" aria-hidden="true"><rect width="12" height="12" rx="3" fill="${s.color}"/></svg>${c.t(s.label)}</li>`,
   )}</ul>`;
 }
 
@@ -208,25 +209,6 @@ ${card("ai", msg("insights-ai"), tt.ai)}
 ${card("handoffs", msg("insights-handoffs"), tt.handoffs)}
 ${card("credits", msg("insights-credits"), tt.credits)}
 </div>`;
-}
-
-/** Page-specific styles, nonce'd (the CSP has no 'unsafe-inline'). */
-export function insightsStyle(c: Ctx): Html {
-  const swatches = SERIES.map((s) => `.ic-sw.ic-${s.id}{background:${s.color}}`).join("");
-  return html`<style nonce="${c.nonce}">
-.ic{display:block;max-width:760px;margin:8px 0 0}
-.ic text{font-family:inherit}
-.ic .ic-t{font-size:13px;fill:#475467}
-.ic .ic-h{font-size:14px;font-weight:600;fill:#14213d}
-.ic-stats{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));margin:0 0 8px}
-.ic-stats .card{margin:0}
-.ic-stats p{margin:0}
-.ic-numbers{margin:12px 0 0}
-.ic-numbers summary{cursor:pointer;font-weight:600;padding:4px 0}
-.ic-numbers th[scope=row]{white-space:nowrap}
-${swatches}
-@media (max-width:600px){.ic .ic-t{font-size:22px}.ic .ic-h{font-size:24px}}
-</style>`;
 }
 
 /** The whole insights section: totals as cards, the chart with its legend, the numbers. */

@@ -15,7 +15,7 @@ import {
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, html as respond } from "../http.ts";
 import { page } from "../layout.ts";
-import { formatDateTime, insightsSection, insightsStyle } from "./insights.ts";
+import { formatDateTime, insightsSection } from "./insights.ts";
 
 const CHANNEL_NAME: Record<AccountActivity["channel"], string> = {
   whatsapp: msg("channel-whatsapp"),
@@ -154,19 +154,7 @@ export async function overviewPage(c: AuthedCtx): Promise<Response> {
     page(c, {
       title: c.t("overview-title"),
       section: "overview",
-      body: html`${insightsStyle(c)}<style nonce="${c.nonce}">
-.ov-card{margin:0}
-.ov-card h2{margin:0 0 8px;font-size:17px}
-.ov-card p:last-child{margin:0}
-.ov-wrap{overflow-wrap:anywhere}
-.ov-reason{display:block;font-size:14px;margin-top:4px}
-.ov-channels{list-style:none;padding:0;margin:0}
-.ov-channels .card{margin:0}
-.ov-channels h3{margin:0 0 2px;overflow-wrap:anywhere}
-.ov-channels dl{margin:0;font-size:14px}
-.ov-channels dt{color:var(--muted)}
-.ov-channels dd{margin:0 0 4px}
-</style>
+      body: html`
 <div class="grid">
 ${balanceCard(c, balance, settings.lowBalanceThreshold)}
 ${approvalsCard(c, pending.length)}

@@ -3,6 +3,7 @@ import {
   buildEnvelope,
   PERSONA_REJECTED_REASON,
   type Persona,
+  PERSONA_LIMITS,
   PersonaSchema,
   RAW_PROMPT_MAX,
   renderPersona,
@@ -30,13 +31,9 @@ type Kind = Persona["kind"];
 const KINDS: readonly Kind[] = ["builder", "archetype", "raw"];
 const VOICES = Object.keys(VOICE_ARCHETYPES) as VoiceArchetype[];
 
-const LISTS = {
-  catchPhrases: { items: 5, length: 80 },
-  offTopics: { items: 10, length: 80 },
-  never: { items: 10, length: 120 },
-  handoffConditions: { items: 5, length: 160 },
-} as const;
-type ListName = keyof typeof LISTS;
+// The builder's limits are the persona schema's own (packages/prompt): one source for both.
+const L = PERSONA_LIMITS;
+type ListName = "catchPhrases" | "offTopics" | "never" | "handoffConditions";
 
 /** The form as typed (lists as the textarea's lines), so a 422 shows exactly what was sent. */
 export type PersonaFormValues = {
@@ -61,8 +58,8 @@ const required = (max: number, requiredId: string, maxId: string) =>
 const optional = (max: number, maxId: string) => v.pipe(v.string(), v.trim(), v.maxLength(max, maxId));
 const list = (name: ListName, countId: string, lineId: string) =>
   v.pipe(
-    v.array(v.pipe(v.string(), v.maxLength(LISTS[name].length, lineId))),
-    v.maxLength(LISTS[name].items, countId),
+    v.array(v.pipe(v.string(), v.maxLength(L[name].length, lineId))),
+    v.maxLength(L[name].items, countId),
   );
 
 function isWebUrl(s: string): boolean {
@@ -78,15 +75,15 @@ function isWebUrl(s: string): boolean {
 /** The builder's rules, with messages the page can translate (the pipeline's schema is the same). */
 const BuilderFormSchema = v.object({
   voice: v.picklist(VOICES, msg("persona-err-voice")),
-  businessName: required(80, msg("persona-err-business-name"), msg("persona-err-max-80")),
-  businessType: required(80, msg("persona-err-business-type"), msg("persona-err-max-80")),
-  city: optional(80, msg("persona-err-max-80")),
-  hours: optional(200, msg("persona-err-max-200")),
-  goal: optional(200, msg("persona-err-max-200")),
+  businessName: required(L.businessName, msg("persona-err-business-name"), msg("persona-err-max-80")),
+  businessType: required(L.businessType, msg("persona-err-business-type"), msg("persona-err-max-80")),
+  city: optional(L.city, msg("persona-err-max-80")),
+  hours: optional(L.hours, msg("persona-err-max-200")),
+  goal: optional(L.goal, msg("persona-err-max-200")),
   goalUrl: v.pipe(
     v.string(),
     v.trim(),
-    v.maxLength(300, msg("persona-err-goal-url")),
+    v.maxLength(L.goalUrl, msg("persona-err-goal-url")),
     v.check((s) => s === "" || isWebUrl(s), msg("persona-err-goal-url")),
   ),
   catchPhrases: list("catchPhrases", msg("persona-err-catch-phrases-count"), msg("persona-err-line-80")),
@@ -346,7 +343,7 @@ function builderSection(c: AuthedCtx, values: PersonaFormValues, errors: FieldEr
     textarea(c, {
       name,
       label: t(label),
-      hint: t(hint, { count: LISTS[name].items }),
+      hint: t(hint, { count: L[name].items }),
       value: values[name],
       error: errors?.[name] ?? null,
     });
@@ -425,22 +422,6 @@ function rawSection(c: AuthedCtx, values: PersonaFormValues, errors: FieldErrors
 }
 
 // Without :has() every mode's fields show and the chosen radio still decides what is saved.
-const STYLE = `
-.persona-layout{display:grid;gap:16px;grid-template-columns:minmax(0,1fr)}
-@media (min-width:960px){.persona-layout{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}.persona-side{position:sticky;top:12px;align-self:start}}
-.persona-form{max-width:none}
-.persona-form .stack{display:grid;gap:12px}
-.persona-modes{display:flex;flex-wrap:wrap;gap:8px 16px}
-.persona-choice{display:grid;grid-template-columns:auto minmax(0,1fr);gap:0 8px;align-items:baseline;margin:6px 0}
-.persona-choice .hint,.persona-choice details{grid-column:2;font-size:14px;color:var(--muted)}
-.persona-choice label{font-weight:600}
-.persona-reason{overflow-wrap:anywhere}
-#persona-status h2{margin-top:0}
-#persona-preview{max-height:70vh;overflow:auto}
-.persona-form:has(#kind-builder:checked) .persona-mode:not(.persona-mode-builder),
-.persona-form:has(#kind-archetype:checked) .persona-mode:not(.persona-mode-archetype),
-.persona-form:has(#kind-raw:checked) .persona-mode:not(.persona-mode-raw){display:none}
-`;
 
 type View = {
   values: PersonaFormValues;
@@ -454,7 +435,7 @@ type View = {
 function personaPageBody(c: AuthedCtx, view: View): Html {
   const { t } = c;
   const { values, errors } = view;
-  return html`<style nonce="${c.nonce}">${STYLE}</style>
+  return html`
 <p class="muted">${t("persona-lead")}</p>
 ${statusFragment(c, view.row)}
 <div class="persona-layout">

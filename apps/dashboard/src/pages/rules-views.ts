@@ -72,40 +72,6 @@ export function accountName(a: ChannelAccount): string {
   return a.displayName?.trim() || a.externalId;
 }
 
-/** Page-specific layout, nonce'd for the CSP. */
-export function rulesStyle(c: Ctx): Html {
-  return html`<style nonce="${c.nonce}">
-.rule-list{list-style:none;padding:0;margin:0 0 16px;display:grid;gap:12px}
-.rule-list>li{margin:0}
-.rule-head{display:flex;flex-wrap:wrap;gap:4px 10px;align-items:baseline}
-.rule-head h3{margin:0;overflow-wrap:anywhere}
-dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:4px 12px;margin:10px 0}
-dl.facts dt{font-weight:600;color:var(--muted)}
-dl.facts dd{margin:0;overflow-wrap:anywhere;min-width:0}
-.chips{display:flex;flex-wrap:wrap;gap:4px}
-.actions{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
-details.confirm>summary{cursor:pointer;list-style:none;display:inline-block;padding:8px 14px;border:1px solid var(--danger);border-radius:8px;color:var(--danger);background:#fff;line-height:1.3}
-details.confirm>summary::-webkit-details-marker{display:none}
-details.confirm[open]>summary{margin-bottom:8px}
-details.confirm form{display:grid;gap:8px;padding:10px;border:1px solid #f5c2bd;border-radius:8px;background:#fdecea}
-.when-intent{display:grid;gap:12px}
-.choices{display:flex;flex-wrap:wrap;gap:6px 18px}
-.choices label{font-weight:400;display:inline-flex;gap:6px;align-items:center}
-.switch{display:flex;gap:8px;align-items:flex-start;font-weight:600}
-.switch input{margin-top:5px}
-form.rule-form:has(input[name=matcherKind][value=static_text]:checked) .when-intent{display:none}
-form.rule-form:has(input[name=matcherKind][value=prompt]:checked) .when-keywords{display:none}
-form:has(input[name=responseKind][value=canned]:checked) .when-ai{display:none}
-form:has(input[name=responseKind][value=prompt]:checked) .when-canned{display:none}
-#test-panel>h2{margin-top:0}
-#rules-accounts td.account{overflow-wrap:anywhere;min-width:0}
-#test-result{margin-top:12px}
-#test-result blockquote{margin:0 0 12px;padding:10px 12px;border-left:4px solid var(--brand);background:#f2f4f7;border-radius:4px;white-space:pre-wrap;overflow-wrap:anywhere}
-#test-result pre{max-height:420px;overflow:auto}
-@media (max-width:480px){dl.facts{grid-template-columns:minmax(0,1fr)}dl.facts dd{margin-bottom:6px}}
-</style>`;
-}
-
 const ariaFor = (id: string, hint: unknown, error: string | null | undefined, invalid = true) => {
   const described = [hint ? `${id}-hint` : null, error ? `${id}-err` : null].filter(Boolean).join(" ");
   return html`${described ? html` aria-describedby="${described}"` : null}${
@@ -178,7 +144,7 @@ export function listBody(c: AuthedCtx, rows: ReplyConfigSummary[]): Html {
     return html`<p class="muted">${t("rules-list-lead")}</p>
 <div class="card" id="rules-accounts"><p>${t("rules-list-empty")}</p></div>`;
   }
-  return html`${rulesStyle(c)}<p class="muted">${t("rules-list-lead")}</p>
+  return html`<p class="muted">${t("rules-list-lead")}</p>
 <div class="table-wrap card" id="rules-accounts">
 <table>
 <caption class="sr-only">${t("rules-list-caption")}</caption>
@@ -221,7 +187,7 @@ export type EditorState = {
 export function editorBody(c: AuthedCtx, l: Loaded, state: EditorState): Html {
   const { t } = c;
   const b = base(l.account);
-  return html`${rulesStyle(c)}
+  return html`
 <p><a href="/admin/rules">${t("rules-back-to-list")}</a></p>
 <p class="row">
   <span class="badge">${channelLabel(c, l.account.channel)}</span>
@@ -401,7 +367,7 @@ export function ruleFormBody(
   const { t } = c;
   const b = base(l.account);
   const action = editing === null ? `${b}/rules` : `${b}/rules/${encodeURIComponent(editing)}`;
-  return html`${rulesStyle(c)}
+  return html`
 <p><a href="${b}">${t("rules-back-to-editor", { account: accountName(l.account) })}</a></p>
 ${errorSummary(c, errors)}
 <form id="rule-form" class="card stack rule-form" method="post" action="${action}" novalidate>

@@ -1,3 +1,4 @@
+import { sha256Hex } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import { DEFAULT_WAIT_SECONDS, type ReplyConfig } from "@concierge/rules";
 import {
@@ -46,8 +47,7 @@ import {
 
 /** Identifies a stored config, so a form opened before someone else's change is refused. */
 async function configVersion(config: ReplyConfig): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(config)));
-  return [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(JSON.stringify(config))).slice(0, 24);
 }
 
 /** An account with nothing saved yet starts with no rules and a polite canned default reply. */
