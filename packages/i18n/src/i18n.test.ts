@@ -48,7 +48,24 @@ describe("numbers and money", () => {
   it("groups Indian style in en-IN and Western style in en-US", () => {
     expect(formatNumber("en-IN", 100000)).toBe("1,00,000");
     expect(formatNumber("en-US", 100000)).toBe("100,000");
-    expect(formatMoney("en-IN", 123456.5, "INR")).toBe("₹1,23,456.50");
-    expect(formatMoney("en-US", 123456.5, "USD")).toBe("$123,456.50");
+  });
+
+  it("writes money from minor units in the locale's way", () => {
+    expect(formatMoney("en-IN", "INR", 10_000_000)).toBe("₹1,00,000");
+    expect(formatMoney("en-US", "USD", 10_000_000)).toBe("$100,000");
+    // The packs' prices: whole amounts without ".00".
+    expect(formatMoney("en-IN", "INR", 49_900)).toBe("₹499");
+    expect(formatMoney("en-IN", "INR", 699_900)).toBe("₹6,999");
+    expect(formatMoney("en-US", "USD", 900)).toBe("$9");
+    // Anything else keeps every minor digit.
+    expect(formatMoney("en-IN", "INR", 12_345_650)).toBe("₹1,23,456.50");
+    expect(formatMoney("en-US", "USD", 12_345_650)).toBe("$123,456.50");
+    expect(formatMoney("en-US", "USD", 2_999)).toBe("$29.99");
+    expect(formatMoney("en-US", "USD", 1)).toBe("$0.01");
+    // Either currency in either locale: the locale decides the grouping.
+    expect(formatMoney("en-IN", "USD", 10_000_000)).toBe("$1,00,000");
+    expect(formatMoney("en-US", "INR", 10_000_000)).toBe("₹100,000");
+    // A currency without minor units counts whole units.
+    expect(formatMoney("en-US", "JPY", 1500)).toBe("¥1,500");
   });
 });

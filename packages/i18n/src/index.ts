@@ -50,7 +50,18 @@ export function formatNumber(locale: string, n: number): string {
   return new Intl.NumberFormat(locale).format(n);
 }
 
-/** Money the locale's way: ₹1,00,000.00 or $100,000.00. */
-export function formatMoney(locale: string, amount: number, currency: string): string {
-  return new Intl.NumberFormat(locale, { style: "currency", currency }).format(amount);
+/**
+ * Money the locale's way, from an amount in the currency's minor units (paise, cents: what
+ * Razorpay and our records hold): 10000000 paise is ₹1,00,000 in en-IN, 10000000 cents $100,000 in
+ * en-US. Whole amounts drop the ".00" (prices read ₹499, $9); others keep every minor digit
+ * (₹499.50). The number of minor digits is the currency's own (2 for INR and USD, 0 for JPY).
+ */
+export function formatMoney(locale: string, currency: string, minorUnits: number): string {
+  const format = new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency,
+    trailingZeroDisplay: "stripIfInteger",
+  });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minorUnits / 10 ** digits);
 }
