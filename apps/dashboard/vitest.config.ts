@@ -35,7 +35,7 @@ export default defineConfig(async () => {
               TEST_MIGRATIONS: migrations,
             },
             // Test-only: the ingest API, to bring customer messages in as the ingress Workers do.
-            serviceBindings: { PIPELINE_INGEST: { name: "pipeline", entrypoint: "IngestEntrypoint" } },
+            serviceBindings: { PIPELINE_INGEST: { name: "pipeline", entrypoint: "MetaIngestEntrypoint" } },
             workers: [
               {
                 ...pipeline,

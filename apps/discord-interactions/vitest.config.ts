@@ -28,7 +28,7 @@ export default defineConfig(async () => {
           // Test-only: the pipeline's database, to seed installs and relays and read their state.
           d1Databases: { DB: pipelineDatabaseId() },
           // Test-only: the ingest API, to bring customer messages in as the ingress Workers do.
-          serviceBindings: { PIPELINE_INGEST: { name: "pipeline", entrypoint: "IngestEntrypoint" } },
+          serviceBindings: { PIPELINE_INGEST: { name: "pipeline", entrypoint: "MetaIngestEntrypoint" } },
           workers: [pipelineAuxWorker(inject("sandboxUrl"))],
         },
       })),

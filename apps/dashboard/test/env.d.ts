@@ -3,6 +3,6 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     SANDBOX_URL: string;
     /** Test-only: the pipeline's ingest API, as meta-webhooks and email-inbound bind it. */
-    PIPELINE_INGEST: Service<import("@concierge/core").IngestApi & Rpc.WorkerEntrypointBranded>;
+    PIPELINE_INGEST: Service<import("@concierge/core").MetaIngestApi & Rpc.WorkerEntrypointBranded>;
   }
 }

@@ -4,7 +4,7 @@ declare namespace Cloudflare {
     TEST_DISCORD_PRIVATE_KEY: string;
     SANDBOX_URL: string;
     /** Test-only: the pipeline's ingest API, as meta-webhooks and email-inbound bind it. */
-    PIPELINE_INGEST: Service<import("@concierge/core").IngestApi & Rpc.WorkerEntrypointBranded>;
+    PIPELINE_INGEST: Service<import("@concierge/core").MetaIngestApi & Rpc.WorkerEntrypointBranded>;
     DB: D1Database;
   }
 }

@@ -9,8 +9,10 @@ const log = createLogger("pipeline.cron");
 
 export { ConversationDO } from "./conversation/object.ts";
 // One named entrypoint per caller; each Worker's service binding names only its own.
+export { BillingEntrypoint } from "./entrypoints/billing.ts";
 export { DiscordEntrypoint } from "./entrypoints/discord.ts";
-export { IngestEntrypoint } from "./entrypoints/ingest.ts";
+export { EmailIngestEntrypoint } from "./entrypoints/email-ingest.ts";
+export { MetaIngestEntrypoint } from "./entrypoints/meta-ingest.ts";
 export { OperatorEntrypoint } from "./entrypoints/operator.ts";
 export { TenantEntrypoint } from "./entrypoints/tenant.ts";
 

@@ -13,7 +13,7 @@ import {
 import { vi } from "vitest";
 
 // One handle per named entrypoint, as each caller's service binding sees the pipeline.
-export const ingestApi = exports.IngestEntrypoint;
+export const ingestApi = exports.MetaIngestEntrypoint;
 export const tenantApi = exports.TenantEntrypoint;
 export const discordApi = exports.DiscordEntrypoint;
 export const operatorApi = exports.OperatorEntrypoint;

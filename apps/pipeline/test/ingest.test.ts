@@ -6,7 +6,7 @@ import { graphAttempts, injectGraphFault, sentTo, uniqueCustomer } from "@concie
 import { describe, expect, it, vi } from "vitest";
 import { newWamid } from "@concierge/testing/meta";
 
-const ingestApi = exports.IngestEntrypoint;
+const ingestApi = exports.MetaIngestEntrypoint;
 const operatorApi = exports.OperatorEntrypoint;
 const tenantApi = exports.TenantEntrypoint;
 
@@ -59,7 +59,7 @@ async function withWaitSeconds(seconds: number, fn: () => Promise<void>): Promis
   }
 }
 
-describe("PipelineEntrypoint.ingest", () => {
+describe("MetaIngestEntrypoint.ingest", () => {
   it("accepts a message, then its turn sends the matching canned reply and records metadata only", async () => {
     const m = message({ text: "Hi! What are your HOURS today? canary-7f3a" });
     expect(await ingestApi.ingest([m])).toEqual({

@@ -1,13 +1,19 @@
 import {
   type AcceptInput,
+  type Channel,
   type InboundMessage,
+  IngestBatchSchema,
+  type IngestResult,
   type IngestStatus,
   conversationKey,
   createLogger,
+  describeIssues,
+  errorBody,
   selfTestToken,
 } from "@concierge/core";
 import { encryptString } from "@concierge/crypto";
 import { findIngestTarget } from "@concierge/storage";
+import * as v from "valibot";
 import { recordSelfTest } from "../channels/whatsapp/connect.ts";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
@@ -15,6 +21,31 @@ import { tenantKey } from "../tenants/keys.ts";
 import { conversationStub } from "../tenants/ownership.ts";
 
 const log = createLogger("pipeline");
+
+/**
+ * A batch from one ingress Worker, validated again and limited to the channels that Worker
+ * serves (meta-webhooks: WhatsApp and Instagram; email-inbound: email), so neither can inject
+ * the other's messages. Each message is accepted on its own; the answer lists every status.
+ */
+export async function ingestBatch(
+  env: PipelineEnv,
+  batch: InboundMessage[],
+  channels: readonly Channel[],
+): Promise<IngestResult> {
+  const parsed = v.safeParse(IngestBatchSchema, batch);
+  if (!parsed.success) return errorBody("invalid_message", describeIssues(parsed.issues));
+  const foreign = parsed.output.find((m) => !channels.includes(m.channel));
+  if (foreign) {
+    return errorBody("channel_not_allowed", `This binding does not take ${foreign.channel} messages.`);
+  }
+  const results = await Promise.all(
+    parsed.output.map(async (m) => ({
+      providerMessageId: m.providerMessageId,
+      status: await acceptInbound(env, m),
+    })),
+  );
+  return { ok: true, results };
+}
 
 /**
  * One inbound message, from a validated batch: resolved to its tenant's channel account, sealed

@@ -2,6 +2,7 @@ export * from "./billing.ts";
 export * from "./conversation.ts";
 export * from "./discord.ts";
 export * from "./ingest.ts";
+export * from "./methods.ts";
 export * from "./operator.ts";
 export * from "./queues.ts";
 export * from "./records.ts";

@@ -1,6 +1,7 @@
 /**
- * The ingest API: what `meta-webhooks` and `email-inbound` may ask of the pipeline. Nothing here
- * reaches a tenant's configuration or account; that is the tenant API's.
+ * The ingest APIs: what `meta-webhooks` and `email-inbound` may ask of the pipeline, one
+ * entrypoint each, so neither can do the other's work. Nothing here reaches a tenant's
+ * configuration or account; that is the tenant API's.
  */
 import * as v from "valibot";
 import type { StatusResult, StatusUpdate } from "../delivery-status.ts";
@@ -18,6 +19,11 @@ export type EmailRouteInfo = {
   routingJson: string;
   routingVersion: number;
   forwardAddresses: { id: string; address: string }[];
+  /**
+   * False for a subdomain beyond the free quota whose subscription is not active: its forwards and
+   * automatic replies become relays to the inbox (mail is still accepted, nothing is lost).
+   */
+  automatic: boolean;
 };
 
 const Address = v.pipe(v.string(), v.minLength(1), v.maxLength(320));
@@ -94,15 +100,30 @@ export type AliasReplyResult =
       };
     };
 
-/** The pipeline's `IngestEntrypoint`, bound by meta-webhooks and email-inbound. */
-export interface IngestApi {
+/**
+ * The pipeline's `MetaIngestEntrypoint`, bound by meta-webhooks: WhatsApp and Instagram messages
+ * and the delivery statuses of our sends. Nothing of email, and nothing of a tenant's
+ * configuration.
+ */
+export interface MetaIngestApi {
   /**
-   * Durably accepts inbound messages. Returns only after each message is de-duplicated and stored
-   * (encrypted) in its conversation's Durable Object, so an acknowledged message is never lost.
+   * Durably accepts inbound WhatsApp and Instagram messages (any other channel is refused).
+   * Returns only after each message is de-duplicated and stored (encrypted) in its
+   * conversation's Durable Object, so an acknowledged message is never lost.
    */
   ingest(batch: InboundMessage[]): Promise<IngestResult>;
   /** Delivery statuses of our sends; a row only moves forward. */
   recordStatuses(batch: StatusUpdate[]): Promise<StatusResult>;
+}
+
+/**
+ * The pipeline's `EmailIngestEntrypoint`, bound by email-inbound: mail on tenants' subdomains.
+ * Nothing of WhatsApp or Instagram, and nothing of a tenant's configuration beyond what routing
+ * a mail needs.
+ */
+export interface EmailIngestApi {
+  /** Durably accepts inbound mail (any other channel is refused), as `MetaIngestApi.ingest`. */
+  ingest(batch: InboundMessage[]): Promise<IngestResult>;
   /** Who owns a subdomain, whether it takes mail, its routing and forward targets. */
   emailRoute(domain: string): Promise<RpcResult<{ route: EmailRouteInfo | null }>>;
   /** The metadata row of mail handled without a send (dropped, rejected). */

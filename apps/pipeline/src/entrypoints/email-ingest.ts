@@ -1,0 +1,40 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type {
+  AliasReply,
+  AliasReplyResult,
+  EmailIngestApi,
+  EmailOutcome,
+  ForwardRequest,
+  ForwardResult,
+  InboundMessage,
+  IngestResult,
+} from "@concierge/core";
+import { emailRoute, forwardEmail, recordEmailOutcome, replyViaAlias } from "../channels/email/ingest.ts";
+import type { PipelineEnv } from "../env.ts";
+import { ingestBatch } from "../inbound/accept.ts";
+
+/**
+ * The email ingest API, bound by `email-inbound` only: mail on tenants' subdomains, its routing,
+ * forwards and reverse-alias replies. Every method validates its input again.
+ */
+export class EmailIngestEntrypoint extends WorkerEntrypoint<PipelineEnv> implements EmailIngestApi {
+  ingest(batch: InboundMessage[]): Promise<IngestResult> {
+    return ingestBatch(this.env, batch, ["email"]);
+  }
+
+  emailRoute(domain: string) {
+    return emailRoute(this.env, domain);
+  }
+
+  recordEmailOutcome(input: EmailOutcome) {
+    return recordEmailOutcome(this.env, input);
+  }
+
+  forwardEmail(input: ForwardRequest): Promise<ForwardResult> {
+    return forwardEmail(this.env, input);
+  }
+
+  replyViaAlias(input: AliasReply): Promise<AliasReplyResult> {
+    return replyViaAlias(this.env, input);
+  }
+}
