@@ -33,6 +33,18 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  */
 const SIGNED_IN_AREA = /^\/(?:admin|sign-out)(?:\/|$)/;
 
+/**
+ * Razorpay's callbacks after Checkout: top-level POSTs from Razorpay's origin, so they carry no
+ * CSRF token of ours and (the session cookie being SameSite=Lax) usually no session. They are the
+ * only paths of the signed-in area let through without either, because they authenticate
+ * themselves: the URL names our order or subscription, and the pipeline checks Razorpay's
+ * signature against it (src/pages/checkout.ts explains the whole design).
+ */
+const SELF_AUTHENTICATED = new Set([
+  "/admin/billing/checkout/complete",
+  "/admin/email/subscription/complete",
+]);
+
 const pathOf = (c: Ctx) => new URL(c.url).pathname;
 
 /** Fills the request's context with its defaults: nothing is signed in, read or checked yet. */
@@ -71,7 +83,7 @@ export function withLocale(c: Ctx): void {
 export function requireSignIn(c: Ctx): Response | undefined {
   if (c.session) return undefined;
   const url = new URL(c.url);
-  if (!SIGNED_IN_AREA.test(url.pathname)) return undefined;
+  if (!SIGNED_IN_AREA.test(url.pathname) || SELF_AUTHENTICATED.has(url.pathname)) return undefined;
   const next = c.method === "GET" ? `?next=${encodeURIComponent(url.pathname + url.search)}` : "";
   return redirect(`/sign-in${next}`);
 }
@@ -89,7 +101,11 @@ export async function withForm(c: Ctx): Promise<void> {
   );
   const text = new TextDecoder().decode(bytes);
   if (multipart) {
-    c.form = await new Response(text, { headers: { "content-type": type } }).formData();
+    // A body that does not parse (no boundary, a broken part) is the sender's mistake: 400, not a
+    // 500 and an error log, and no route runs on a half-read form.
+    c.form = await new Response(text, { headers: { "content-type": type } }).formData().catch(() => {
+      throw new AppError(400, "invalid_form", msg("error-bad-request"));
+    });
     return;
   }
   const form = new FormData();
@@ -102,7 +118,9 @@ export async function withForm(c: Ctx): Promise<void> {
  * the session's token (the form's `_csrf` field, or app.js's `x-csrf-token` header).
  */
 export async function checkCsrf(c: Ctx): Promise<Response | undefined> {
-  if (!c.session || !STATE_CHANGING.has(c.method) || !SIGNED_IN_AREA.test(pathOf(c))) return undefined;
+  const path = pathOf(c);
+  if (!c.session || !STATE_CHANGING.has(c.method) || !SIGNED_IN_AREA.test(path)) return undefined;
+  if (SELF_AUTHENTICATED.has(path)) return undefined;
   const origin = c.headers.get("origin");
   const sent = c.headers.get("x-csrf-token") ?? c.form.get("_csrf");
   const sameOrigin = !origin || origin === c.origin;
@@ -135,9 +153,20 @@ export async function renderError(
  * headers and this response's nonce in its CSP; signed-in answers are never stored by caches.
  */
 export function withSecurityHeaders(res: Response, c: Ctx): Response {
-  return securedCopy(res, {
+  const { "form-action": formAction, ...allow } = c.csp;
+  const out = securedCopy(res, {
     nonce: c.nonce,
-    allow: c.csp,
+    allow,
     noStore: c.session !== null || SIGNED_IN_AREA.test(pathOf(c)),
   });
+  // form-action is not among the directives security.ts widens; a page whose form posts to
+  // another site (the checkout page, to Razorpay's hosted checkout) widens it here.
+  if (formAction?.length) {
+    const policy = out.headers.get("content-security-policy") ?? "";
+    out.headers.set(
+      "content-security-policy",
+      policy.replace("form-action 'self'", `form-action 'self' ${formAction.join(" ")}`),
+    );
+  }
+  return out;
 }

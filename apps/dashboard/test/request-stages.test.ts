@@ -171,3 +171,22 @@ describe("the error stage", () => {
     expect(body).toContain('<html lang="en-IN">');
   });
 });
+
+describe("a form body that does not parse", () => {
+  it("is a 400 page with the security headers, on public and signed-in forms alike", async () => {
+    const broken = {
+      method: "POST",
+      body: "--x\r\nnot a part",
+      headers: { "content-type": "multipart/form-data" },
+    };
+    const verify = await app("/email/verify", broken);
+    expect(verify.status).toBe(400);
+    expect(verify.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const s = await signIn();
+    const settings = await app("/admin/settings", {
+      ...broken,
+      headers: { ...broken.headers, cookie: s.cookie, origin: "https://dash.test" },
+    });
+    expect(settings.status).toBe(400);
+  });
+});

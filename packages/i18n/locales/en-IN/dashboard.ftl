@@ -21,6 +21,7 @@ error-not-found = There is nothing here, or it belongs to another account.
 error-csrf = This form expired or did not come from this dashboard. Go back, reload the page and try again.
 error-internal = Something went wrong on our side. Nothing you typed was lost from the page; please try again.
 error-too-large = That form is too large.
+error-bad-request = That form could not be read. Reload the page and try again.
 error-back = Back to the dashboard
 
 ## Validation messages.
