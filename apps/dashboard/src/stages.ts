@@ -31,7 +31,7 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * The signed-in area: everything under /admin, and sign-out. It is decided from the path before
  * routing, so a page added here cannot forget the session or the CSRF check.
  */
-const SIGNED_IN_AREA = /^\/(?:admin|sign-out)(?:\/|$)/;
+export const SIGNED_IN_AREA = /^\/(?:admin|sign-out)(?:\/|$)/;
 
 /**
  * Razorpay's callbacks after Checkout: top-level POSTs from Razorpay's origin, so they carry no
@@ -40,7 +40,7 @@ const SIGNED_IN_AREA = /^\/(?:admin|sign-out)(?:\/|$)/;
  * themselves: the URL names our order or subscription, and the pipeline checks Razorpay's
  * signature against it (src/pages/checkout.ts explains the whole design).
  */
-const SELF_AUTHENTICATED = new Set([
+export const SELF_AUTHENTICATED = new Set([
   "/admin/billing/checkout/complete",
   "/admin/email/subscription/complete",
 ]);
