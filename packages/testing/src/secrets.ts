@@ -20,4 +20,10 @@ export const TEST_SECRETS = {
   googleClientId: "sandbox-google-client.apps.googleusercontent.com",
   googleClientSecret: "sandbox-google-client-secret",
   facebookAppId: "100000000000001",
+  // Razorpay test-mode keys as the sandbox plays Razorpay: the key id is public (Checkout opens
+  // with it), the key secret signs Checkout results and authenticates API calls (HTTP Basic), and
+  // the webhook secret (set per webhook, not the key secret) signs webhook bodies.
+  razorpayKeyId: "rzp_test_SandboxKey0001",
+  razorpayKeySecret: "sandbox-razorpay-key-secret",
+  razorpayWebhookSecret: "sandbox-razorpay-webhook-secret",
 } as const;
