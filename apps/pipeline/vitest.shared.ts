@@ -5,7 +5,8 @@ import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
 
 /**
  * The pipeline under test in workerd, from its real wrangler.jsonc, with the sandbox (started in
- * the global setup) as Meta, Discord and, for `ai: "openai"`, an OpenAI-compatible model server.
+ * the global setup) as Meta, Discord, Cloudflare, Razorpay and, for `ai: "openai"`, an
+ * OpenAI-compatible model server.
  */
 export function pipelineTestConfig(opts: {
   ai: "offline" | "openai";
@@ -52,6 +53,9 @@ export function pipelineTestConfig(opts: {
                 CONFIG_CACHE_MS: "0",
                 AI_PROVIDER: opts.ai,
                 OPENAI_BASE_URL: `${sandbox}/openai/v1`,
+                RAZORPAY_API_BASE_URL: `${sandbox}/razorpay/v1`,
+                RAZORPAY_KEY_ID: TEST_SECRETS.razorpayKeyId,
+                RAZORPAY_KEY_SECRET: TEST_SECRETS.razorpayKeySecret,
               },
             },
           };

@@ -87,6 +87,9 @@ export function pipelineAuxWorker(sandboxUrl: string) {
       CLOUDFLARE_ZONE_ID: TEST_CLOUDFLARE_ZONE_ID,
       CLOUDFLARE_API_TOKEN: TEST_SECRETS.cloudflareApiToken,
       DASHBOARD_URL: "https://dash.test",
+      RAZORPAY_API_BASE_URL: `${sandboxUrl}/razorpay/v1`,
+      RAZORPAY_KEY_ID: TEST_SECRETS.razorpayKeyId,
+      RAZORPAY_KEY_SECRET: TEST_SECRETS.razorpayKeySecret,
     },
   };
 }
