@@ -13,7 +13,8 @@ export type CreditLot = {
 export type LedgerEntry = {
   id: number;
   delta: number;
-  reason: "purchase" | "grant" | "ai_reply" | "restore";
+  /** `refund`: a refund took back unspent credits of the payment's lot (negative delta). */
+  reason: "purchase" | "grant" | "ai_reply" | "restore" | "refund";
   reference: string;
   createdAt: number;
 };

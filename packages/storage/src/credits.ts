@@ -23,22 +23,39 @@ export async function grantCredits(db: D1Database, g: GrantInput): Promise<{ app
   if (g.expiresAt != null && g.expiresAt <= now) {
     throw new AppError(400, "invalid_expiry", "The expiry must be in the future.");
   }
-  const lotId = `lot:${g.tenantId}:${g.reference}`;
+  const lotId = creditLotId(g.tenantId, g.reference);
   const [, ledger] = await db.batch([
     db
       .prepare(
         "INSERT OR IGNORE INTO credit_lots (id, tenant_id, source, granted, remaining, expires_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
       )
       .bind(lotId, g.tenantId, g.source, g.amount, g.expiresAt ?? null, now),
-    db
-      .prepare(
-        `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
-         SELECT tenant_id, id, granted, source, ?, ? FROM credit_lots WHERE id = ?
-         ON CONFLICT (tenant_id, reference) DO NOTHING`,
-      )
-      .bind(g.reference, now, lotId),
+    grantLedgerStatement(db, lotId, g.reference, now),
   ]);
   return { applied: (ledger?.meta.changes ?? 0) > 0 };
+}
+
+/** The lot a grant with this reference creates (one lot per reference and tenant). */
+export const creditLotId = (tenantId: string, reference: string): string => `lot:${tenantId}:${reference}`;
+
+/**
+ * A grant's ledger row: the lot's whole `granted`, once per reference (the UNIQUE (tenant_id,
+ * reference) makes a replay insert nothing); the trigger fills the lot. Nothing when the lot does
+ * not exist. For batches that grant as part of something more (a captured payment, the trial).
+ */
+export function grantLedgerStatement(
+  db: D1Database,
+  lotId: string,
+  reference: string,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
+       SELECT tenant_id, id, granted, source, ?, ? FROM credit_lots WHERE id = ?
+       ON CONFLICT (tenant_id, reference) DO NOTHING`,
+    )
+    .bind(reference, now, lotId);
 }
 
 /**

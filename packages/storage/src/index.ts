@@ -22,3 +22,4 @@ export * from "./users.ts";
 export * from "./data-deletions.ts";
 export * from "./channel-token-states.ts";
 export * from "./email-subdomain-quota.ts";
+export * from "./billing.ts";

@@ -117,6 +117,13 @@ export async function deleteTenantRows(
     // The ledger's trigger fires on insert only; deleting it moves no balance.
     db.prepare("DELETE FROM credit_ledger WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM credit_lots WHERE tenant_id = ?").bind(tenantId),
+    // Money: refunds name payments, payments name orders and subscriptions (by id, no foreign
+    // keys), so children first. Receipts go with the tenant; Razorpay keeps its own records.
+    db.prepare("DELETE FROM refunds WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM payments WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM orders WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM subscriptions WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM tenant_billing_details WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM personas WHERE tenant_id = ?").bind(tenantId),
     db
       .prepare(`DELETE FROM reply_configs WHERE tenant_id = ? OR account_id IN (${accounts})`)

@@ -3,6 +3,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { saveReplyConfig } from "../src/accounts.ts";
 import { createApproval } from "../src/approvals.ts";
+import {
+  insertOrder,
+  recordCapturedPayment,
+  saveBillingDetails,
+  takeBackRefund,
+  upsertSubscription,
+} from "../src/billing.ts";
 import { saveChannelToken } from "../src/channel-tokens.ts";
 import { debitCredit, grantCredits } from "../src/credits.ts";
 import { createRelay, saveDiscordInstall } from "../src/discord.ts";
@@ -51,6 +58,39 @@ async function busyTenant(customers = 5) {
   await savePersona(db(), t, { kind: "raw", prompt: "Be kind." }, "h1");
   await grantCredits(db(), { tenantId: t, amount: 10, source: "purchase", reference: "pay", now: NOW });
   await debitCredit(db(), t, "turn-1", NOW);
+  // Money: a paid order (payment, lot, ledger row), partly refunded, a subscription, billing details.
+  const orderId = newId("ord");
+  await insertOrder(db(), {
+    id: orderId,
+    tenantId: t,
+    packId: "inr-100",
+    credits: 100,
+    amount: 49900,
+    currency: "INR",
+    razorpayOrderId: newId("order"),
+  });
+  const paymentId = newId("pay");
+  await recordCapturedPayment(db(), {
+    tenantId: t,
+    orderId,
+    paymentId,
+    amount: 49900,
+    currency: "INR",
+    method: "upi",
+    credits: 100,
+  });
+  await takeBackRefund(db(), { tenantId: t, paymentId, refundId: newId("rfnd"), refundAmount: 4990 });
+  await upsertSubscription(db(), {
+    id: newId("sub"),
+    tenantId: t,
+    status: "active",
+    quantity: 1,
+    amount: 49900,
+    currency: "INR",
+    currentEnd: null,
+    at: NOW,
+  });
+  await saveBillingDetails(db(), t, { legalName: "Acme Pvt Ltd", address: "1 MG Road", gstin: null });
   await saveChannelToken(db(), {
     accountId: ig.id,
     tenantId: t,
