@@ -4,7 +4,7 @@
 //   date and flags, which this script checks, so one file serves all of them);
 // - each app's own bindings in apps/<app>/worker-configuration.d.ts, without the runtime.
 // A service binding to the pipeline is typed by the app itself from the contracts in
-// packages/core (see each app's src/env.ts), so no app's types import another app's source.
+// packages/core (each app's src/pipeline-binding.d.ts), so no app's types import another's source.
 // Options: --check (fail on stale or missing files), --root DIR (another checkout, for tests).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";

@@ -1,5 +1,4 @@
-// Check 4: generated Worker types are up to date. The generator is scripts/worker-types.mjs (the
-// lead's); its `--check --root DIR` mode runs `wrangler types --check` over the runtime types and
+// Check 4: generated Worker types are up to date. The generator is scripts/worker-types.mjs; its `--check --root DIR` mode runs `wrangler types --check` over the runtime types and
 // every app of another checkout, so the test runs the very same check on the repository and on a
 // copy with a stale app.
 import { spawnSync } from "node:child_process";

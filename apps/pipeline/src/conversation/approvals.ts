@@ -8,12 +8,11 @@ import {
 } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { closeApprovalRelay } from "../channels/discord/relay.ts";
+import { conversationStub } from "../tenants/ownership.ts";
 
 const log = createLogger("pipeline.approvals");
 
-function conversation(env: PipelineEnv, a: ApprovalRow) {
-  return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(a.threadKey));
-}
+const conversation = (env: PipelineEnv, a: ApprovalRow) => conversationStub(env, a.threadKey);
 
 export async function readApprovalDraft(
   env: PipelineEnv,

@@ -4,7 +4,6 @@ import {
   creditBalance,
   creditDebit,
   debitCredit,
-  getChannelAccount,
   getPersona,
   getReplyConfig,
   restoreCredit,
@@ -13,6 +12,7 @@ import * as v from "valibot";
 import { askModel, warnOnLowBalance } from "../conversation/ai-turn.ts";
 import type { PipelineEnv } from "../env.ts";
 import { matchTurn } from "./reply-rules.ts";
+import { ownedAccount } from "../tenants/ownership.ts";
 
 const log = createLogger("pipeline.preview");
 
@@ -47,8 +47,8 @@ export async function previewAiReply(
   if (!v.is(PreviewIdSchema, previewId)) {
     return errorBody("invalid_preview_id", "A preview id is 8 to 100 letters, digits, '-' or '_'.");
   }
-  const account = typeof accountId === "string" ? await getChannelAccount(env.DB, accountId) : null;
-  if (!account || account.tenantId !== tenantId) return errorBody("not_found", "No such channel account.");
+  if (!(await ownedAccount(env, tenantId, accountId)))
+    return errorBody("not_found", "No such channel account.");
   const stored = await getReplyConfig(env.DB, accountId);
   if (!stored) return errorBody("no_rules", "This account has no reply rules yet.");
   const match = await matchTurn(createAiProvider(env), stored, text);

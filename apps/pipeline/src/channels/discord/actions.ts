@@ -17,7 +17,6 @@ import {
 import {
   type DiscordRelay,
   type RelayStatus,
-  getChannelAccount,
   getDiscordInstall,
   getRelay,
   reopenRelay,
@@ -26,6 +25,7 @@ import {
 import * as v from "valibot";
 import { decideApproval } from "../../conversation/approvals.ts";
 import type { PipelineEnv } from "../../env.ts";
+import { conversationStub, ownedAccount } from "../../tenants/ownership.ts";
 
 const log = createLogger("pipeline.discord");
 
@@ -98,14 +98,13 @@ export async function relayAction(
   };
 
   if (action.kind === "reply") {
-    const account = await getChannelAccount(env.DB, relay.accountId);
-    if (!account || account.tenantId !== tenantId)
-      return failed(errorBody("not_found", "No such conversation."));
+    const account = await ownedAccount(env, tenantId, relay.accountId);
+    if (!account) return failed(errorBody("not_found", "No such conversation."));
     if (account.status !== "active") {
       return failed(errorBody("account_disabled", "This channel is switched off; switch it on to reply."));
     }
     const install = await getDiscordInstall(env.DB, tenantId);
-    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(relay.threadKey));
+    const stub = conversationStub(env, relay.threadKey);
     const sent = await stub.sendHumanReply({
       text: action.text,
       actor: `discord:${actor.id}`,

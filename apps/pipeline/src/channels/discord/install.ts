@@ -14,6 +14,7 @@ import {
   DiscordSettingsSchema,
   type DiscordSetup,
   errorBody,
+  type RpcError,
 } from "@concierge/core";
 import {
   type AfterHumanReply,
@@ -29,9 +30,6 @@ import { discordTarget } from "./relay.ts";
 
 const log = createLogger("pipeline.discord");
 
-type Failure = { ok: false; error: { code: string; message: string } };
-
-const _SNOWFLAKE = /^\d{17,20}$/;
 // Channel types the inbox can be: a text channel or an announcement channel.
 const INBOX_TYPES = new Set([0, 5]);
 
@@ -45,7 +43,7 @@ export async function completeDiscordInstall(
   env: PipelineEnv,
   tenantId: string,
   input: CompleteInstall,
-): Promise<{ ok: true; guildId: string; guildName: string | null } | Failure> {
+): Promise<{ ok: true; guildId: string; guildName: string | null } | RpcError> {
   const parsed = v.safeParse(CompleteInstallSchema, input);
   if (!parsed.success) return errorBody("invalid_input", "A code and a redirect address are required.");
   if (!env.DISCORD_CLIENT_ID || !env.DISCORD_CLIENT_SECRET) {
@@ -132,7 +130,7 @@ export async function saveDiscordSettings(
   env: PipelineEnv,
   tenantId: string,
   input: DiscordSettingsInput,
-): Promise<{ ok: true } | Failure> {
+): Promise<{ ok: true } | RpcError> {
   const parsed = v.safeParse(DiscordSettingsSchema, input);
   if (!parsed.success) return errorBody("invalid_input", "Choose a channel, a role and both options.");
   const s = parsed.output;
@@ -164,7 +162,7 @@ export async function saveDiscordSettings(
  * The bot leaves the guild, then the install goes. A guild the bot already left (10004 Unknown
  * Guild) counts as left; any other failure keeps the install so the tenant can try again.
  */
-export async function uninstallDiscord(env: PipelineEnv, tenantId: string): Promise<{ ok: true } | Failure> {
+export async function uninstallDiscord(env: PipelineEnv, tenantId: string): Promise<{ ok: true } | RpcError> {
   const install = await getDiscordInstall(env.DB, tenantId);
   if (!install) return { ok: true };
   const left = await leaveDiscordGuild(discordTarget(env), install.guildId);
