@@ -32,6 +32,9 @@ export class TemporaryFailure extends Error {}
 
 type Pipeline = Env["PIPELINE"];
 
+/** The metadata's reason when a forward or automatic reply is paused for an unpaid subdomain. */
+const PAUSED = "subscription_inactive";
+
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
@@ -96,6 +99,19 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
       sentAt: Date.now(),
     });
   const routed = { ...fields, tenant_id: route.tenantId, rule_id: ruleId, action: action.kind };
+  // A subdomain beyond the free quota whose subscription lapsed: nothing automatic (no forward, no
+  // reply), but the mail is still accepted and a person sees it in the inbox, so nothing is lost.
+  // Paying again restores the rules as written.
+  if (!route.automatic && (action.kind === "forward" || action.kind === "auto_reply")) {
+    log.info("email.routed", { ...routed, action: "relay", paused: action.kind, reason: PAUSED });
+    return ingest(
+      env,
+      message,
+      parsed,
+      { from, to, domain },
+      { route: "relay", ruleId, relayReason: PAUSED },
+    );
+  }
   switch (action.kind) {
     case "drop":
       must(await outcome("dropped"), "recording");
@@ -154,7 +170,7 @@ async function ingest(
   message: ForwardableEmailMessage,
   parsed: ParsedEmail,
   envelope: { from: string; to: string; domain: string },
-  decision: { route: "auto_reply" | "relay"; ruleId: string | null },
+  decision: { route: "auto_reply" | "relay"; ruleId: string | null; relayReason?: typeof PAUSED },
 ): Promise<void> {
   const automatic = isAutomaticEmail(parsed.headers, message.from);
   const m = toInboundMessage(parsed, envelope, decision, automatic);

@@ -5,7 +5,7 @@ import type { ParsedEmail } from "@concierge/channels";
 export function toInboundMessage(
   parsed: ParsedEmail,
   envelope: { from: string; to: string; domain: string },
-  decision: { route: "auto_reply" | "relay"; ruleId: string | null },
+  decision: { route: "auto_reply" | "relay"; ruleId: string | null; relayReason?: "subscription_inactive" },
   automatic: { automatic: boolean; reason: string | null },
   now = Date.now(),
 ): InboundMessage {
@@ -26,6 +26,7 @@ export function toInboundMessage(
     email: {
       route: decision.route,
       ruleId: decision.ruleId,
+      ...(decision.relayReason ? { relayReason: decision.relayReason } : {}),
       automatic: automatic.automatic,
       automaticReason: automatic.reason,
       to: envelope.to,

@@ -39,6 +39,8 @@ export const InboundEmailSchema = v.object({
   route: v.picklist(["auto_reply", "relay"]),
   /** The routing rule that won; null when the default action applied. */
   ruleId: v.nullable(v.pipe(v.string(), v.maxLength(64))),
+  /** Why a forward or automatic reply was turned into a relay: the subdomain's plan lapsed. */
+  relayReason: v.optional(v.picklist(["subscription_inactive"])),
   /** RFC 3834: automatic mail (vacation replies, bounces, lists) is never answered automatically. */
   automatic: v.boolean(),
   automaticReason: v.nullable(v.pipe(v.string(), v.maxLength(64))),

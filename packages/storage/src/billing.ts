@@ -803,3 +803,88 @@ export async function saveBillingDetails(
     .run();
   return res.meta.changes > 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Email-subdomain gating (written for the pipeline's createEmailSubdomain and emailRoute)
+
+type EmailSubdomain = import("@concierge/core").EmailSubdomain;
+
+/**
+ * Creates a subdomain as insertEmailSubdomain does (channel account and row in one transaction,
+ * UNIQUE names under races), but up to the free quota PLUS what the tenant's subscriptions in
+ * `covering` statuses pay for, and marks the row `paid` when it lies beyond the free quota. The
+ * count, the limit and the mark are all decided inside the INSERTs, so two tabs at once cannot
+ * both slip under the limit.
+ */
+export async function insertCoveredEmailSubdomain(
+  db: D1Database,
+  input: { accountId: string; tenantId: string; name: string; domain: string },
+  covering: readonly SubscriptionStatus[],
+  now = Date.now(),
+): Promise<
+  | { ok: true; subdomain: EmailSubdomain & { paid: boolean } }
+  | { ok: false; code: "name_taken" | "quota_reached" | "no_tenant" }
+> {
+  const { accountId, tenantId, name, domain } = input;
+  const marks = covering.map(() => "?").join(", ") || "NULL";
+  const count = "(SELECT COUNT(*) FROM email_subdomains WHERE tenant_id = ?2)";
+  const quota = "(SELECT email_subdomain_quota FROM tenants WHERE id = ?2)";
+  const covered = `(SELECT COALESCE(SUM(quantity), 0) FROM subscriptions WHERE tenant_id = ?2 AND status IN (${marks}))`;
+  let results: D1Result[];
+  try {
+    results = await db.batch([
+      db
+        .prepare(
+          `INSERT INTO channel_accounts (id, tenant_id, channel, external_id, display_name, created_at)
+           SELECT ?1, ?2, 'email', ?3, ?3, ?4 WHERE ${count} < ${quota} + ${covered}`,
+        )
+        .bind(accountId, tenantId, domain, now, ...covering),
+      db
+        .prepare(
+          `INSERT INTO email_subdomains (account_id, tenant_id, name, domain, status, paid, created_at, updated_at)
+           SELECT ?1, ?2, ?3, ?4, 'provisioning', ${count} >= ${quota}, ?5, ?5
+            WHERE EXISTS (SELECT 1 FROM channel_accounts WHERE id = ?1)`,
+        )
+        .bind(accountId, tenantId, name, domain, now),
+    ]);
+  } catch (err) {
+    if (String(err).includes("UNIQUE constraint failed")) return { ok: false, code: "name_taken" };
+    throw err;
+  }
+  if ((results[1]?.meta.changes ?? 0) === 0) {
+    const tenant = await db.prepare("SELECT 1 AS one FROM tenants WHERE id = ?").bind(tenantId).first();
+    return { ok: false, code: tenant ? "quota_reached" : "no_tenant" };
+  }
+  const row = await db
+    .prepare(
+      `SELECT account_id AS accountId, tenant_id AS tenantId, name, domain, status, cf_rule_id AS cfRuleId,
+              status_error AS statusError, routing_json AS routingJson, routing_version AS routingVersion,
+              created_at AS createdAt, updated_at AS updatedAt, paid
+         FROM email_subdomains WHERE account_id = ? AND tenant_id = ?`,
+    )
+    .bind(accountId, tenantId)
+    .first<EmailSubdomain & { paid: number }>();
+  return { ok: true, subdomain: { ...row!, paid: row!.paid === 1 } };
+}
+
+/**
+ * Whether a subdomain's forwards and automatic replies may run: a free one always; a paid one
+ * (beyond the free quota) only while one of the tenant's subscriptions is in a `covering` status.
+ * Null for an unknown subdomain.
+ */
+export async function emailSubdomainAutomatic(
+  db: D1Database,
+  accountId: string,
+  covering: readonly SubscriptionStatus[],
+): Promise<boolean | null> {
+  const marks = covering.map(() => "?").join(", ") || "NULL";
+  const row = await db
+    .prepare(
+      `SELECT s.paid = 0 OR EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = s.tenant_id AND status IN (${marks}))
+                AS automatic
+         FROM email_subdomains s WHERE s.account_id = ?`,
+    )
+    .bind(...covering, accountId)
+    .first<{ automatic: number }>();
+  return row ? row.automatic === 1 : null;
+}

@@ -128,6 +128,14 @@ export function autoReplyBlock(
 }
 
 /**
+ * The metadata row says why a mail went to a person: the routing rules chose it, or its
+ * subdomain's subscription lapsed and a forward or automatic reply was paused.
+ */
+function relayedAction(email: InboundEmail): string {
+  return email.relayReason === "subscription_inactive" ? "relayed_subscription_inactive" : "relayed";
+}
+
+/**
  * Mail the routing rules sent to the Discord inbox: relayed one by one, each at most once (a
  * retried turn skips those already through). Returns the messages left for the reply rules, or a
  * retry when the inbox could not be reached.
@@ -173,7 +181,7 @@ export async function relayEmails(
         conversationId: turn.conversationId,
         senderId: thread.customerId,
         recipientId: thread.accountExternalId,
-        action: !r.ok ? "relay_failed" : r.relayed ? "relayed" : "relay_no_inbox",
+        action: !r.ok ? "relay_failed" : !r.relayed ? "relay_no_inbox" : relayedAction(m.email),
         ruleId: m.email.ruleId,
         at: m.sentAt,
         kind: m.kind,

@@ -17,12 +17,14 @@ import { buildForwardEmail, buildReplyEmail } from "@concierge/channels";
 import {
   type EmailRoute,
   createEmailAlias,
+  emailSubdomainAutomatic,
   getEmailAlias,
   getEmailRoute,
   inboundMessageRecorded,
   recordMessages,
 } from "@concierge/storage";
 import * as v from "valibot";
+import { COVERING } from "../../billing/coverage.ts";
 import { TtlCache } from "../../config/cache.ts";
 import type { PipelineEnv } from "../../env.ts";
 import { deliverEmail } from "./deliver.ts";
@@ -32,10 +34,11 @@ const log = createLogger("pipeline.email");
 /** How long a forwarded mail's reverse alias keeps routing replies back (PRODUCT.md §1). */
 export const ALIAS_TTL_MS = 30 * 24 * 3600_000;
 
-let routeCache: { ttl: number; cache: TtlCache<EmailRoute | null> } | null = null;
+type CachedRoute = EmailRoute & { automatic: boolean };
+let routeCache: { ttl: number; cache: TtlCache<CachedRoute | null> } | null = null;
 
 /** Same TTL rule as the other config caches (CONFIG_CACHE_MS, default 10 s, 0 = off). */
-function routes(env: PipelineEnv): TtlCache<EmailRoute | null> {
+function routes(env: PipelineEnv): TtlCache<CachedRoute | null> {
   const ttl = env.CONFIG_CACHE_MS === undefined ? 10_000 : Number(env.CONFIG_CACHE_MS);
   if (!routeCache || routeCache.ttl !== ttl) routeCache = { ttl, cache: new TtlCache(ttl) };
   return routeCache.cache;
@@ -54,7 +57,13 @@ export async function emailRoute(
     return errorBody("invalid_domain", "Give the subdomain's full domain.");
   }
   const d = domain.toLowerCase();
-  const row = await routes(env).get(d, () => getEmailRoute(env.DB, d));
+  const row = await routes(env).get(d, async () => {
+    const route = await getEmailRoute(env.DB, d);
+    if (!route) return null;
+    // A subdomain beyond the free quota runs automatically only while a subscription covers it.
+    const automatic = await emailSubdomainAutomatic(env.DB, route.accountId, COVERING);
+    return { ...route, automatic: automatic ?? true };
+  });
   if (!row) return { ok: true, route: null };
   return {
     ok: true,
@@ -66,6 +75,7 @@ export async function emailRoute(
       routingJson: row.routingJson,
       routingVersion: row.routingVersion,
       forwardAddresses: row.forwardAddresses,
+      automatic: row.automatic,
     },
   };
 }

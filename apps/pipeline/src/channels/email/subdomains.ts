@@ -24,7 +24,7 @@ import {
   deleteForwardAddressRow,
   getEmailSubdomain,
   getForwardAddress,
-  insertEmailSubdomain,
+  insertCoveredEmailSubdomain,
   insertForwardAddress,
   listEmailSubdomains,
   listForwardAddresses,
@@ -33,6 +33,7 @@ import {
   setEmailSubdomainState,
 } from "@concierge/storage";
 import * as v from "valibot";
+import { ALLOWS_NEW } from "../../billing/coverage.ts";
 import { createSubdomainWorkerRule, deleteRoutingRule, enableSubdomainRouting } from "./cloudflare-api.ts";
 import { configCache } from "../../config/config-cache.ts";
 import { forgetEmailRoute } from "./ingest.ts";
@@ -187,15 +188,26 @@ export async function createEmailSubdomain(
   const problem = subdomainNameProblem(name);
   if (problem) return errorBody(problem, NAME_MESSAGES[problem]);
   const domain = `${name}.${env.EMAIL_DOMAIN}`;
-  const inserted = await insertEmailSubdomain(env.DB, { accountId: newId("acc"), tenantId, name, domain });
+  // Beyond the free quota only as far as an active subscription pays for; such a subdomain is
+  // marked paid, and its forwards and automatic replies stop if the subscription lapses.
+  const inserted = await insertCoveredEmailSubdomain(
+    env.DB,
+    { accountId: newId("acc"), tenantId, name, domain },
+    ALLOWS_NEW,
+  );
   if (!inserted.ok) {
     if (inserted.code === "name_taken") return errorBody("name_taken", `${domain} is already taken.`);
     if (inserted.code === "quota_reached") {
-      return errorBody("quota_reached", "You have as many email addresses as your plan allows.");
+      return errorBody(
+        "quota_reached",
+        "You have as many email addresses as your plan allows; a subscription adds more.",
+      );
     }
     return errorBody("not_found", "No such tenant.");
   }
-  return { ok: true, subdomain: await provision(env, inserted.subdomain) };
+  const { paid, ...subdomain } = inserted.subdomain;
+  if (paid) log.info("email.subdomain_paid", { account_id: subdomain.accountId });
+  return { ok: true, subdomain: await provision(env, subdomain) };
 }
 
 export async function retryEmailSubdomain(
