@@ -6,8 +6,10 @@ import {
   createChannelAccount,
   creditBalance,
   grantCredits,
+  grantTrialCredits,
   recordPersonaVerdict,
   savePersona,
+  setTrialSettings,
   updateDiscordSettings,
 } from "@concierge/storage";
 import {
@@ -97,8 +99,8 @@ async function messageRows(accountId: string): Promise<number> {
 }
 
 /**
- * A tenant using everything: an account with rules, an approved persona, credits (granted, one
- * spent on an AI reply, one held by a draft), conversations holding history, a held draft and a
+ * A tenant using everything: an account with rules, an approved persona, credits (the trial and
+ * a grant; one spent on an AI reply, one held by a draft), conversations holding history, a held draft and a
  * pending message, a user and a session. Message bodies carry `canary`.
  */
 async function busyTenant(canary: string) {
@@ -152,7 +154,8 @@ async function busyTenant(canary: string) {
   await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, ai)).length === 1, { timeout: 8000 });
   await vi.waitUntil(async () => (await tenantApi.listApprovals(tid)).length === 1, { timeout: 8000 });
   await vi.waitUntil(async () => (await messageRows(account.id)) === 5, { timeout: 8000 });
-  expect(await creditBalance(env.DB, tid)).toBe(8);
+  // The trial's 50 and the grant's 10, less the AI reply and the held draft.
+  expect(await creditBalance(env.DB, tid)).toBe(58);
   await vi.waitUntil(
     async () =>
       (await env.DB.prepare(
@@ -200,6 +203,44 @@ describe("createTenant", () => {
     ).toEqual({ locale: "en-US", currency: "USD" });
     // The new tenant's key works: a message can be sealed for it and its settings saved.
     expect(await operatorApi.rotateTenantKey(b.tenantId)).toEqual({ ok: true, version: 2 });
+  });
+
+  it("grants the trial credits once: 50 expiring in 30 days, ledger reference `trial`", async () => {
+    const before = Date.now();
+    const r = await tenantApi.createTenant({ name: "Trial Cafe" });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(await creditBalance(env.DB, r.tenantId)).toBe(50);
+    const lot = await env.DB.prepare(
+      "SELECT source, granted, expires_at AS expiresAt FROM credit_lots WHERE tenant_id = ?",
+    )
+      .bind(r.tenantId)
+      .all<{ source: string; granted: number; expiresAt: number }>();
+    expect(lot.results).toHaveLength(1);
+    expect(lot.results[0]).toMatchObject({ source: "grant", granted: 50 });
+    const days = (lot.results[0]!.expiresAt - before) / 86_400_000;
+    expect(days).toBeGreaterThanOrEqual(30);
+    expect(days).toBeLessThan(30.01);
+    // Whatever grants the trial again for this tenant (a retried sign-up, a second sign-in that
+    // tries) finds it granted: one ledger row, the same balance.
+    expect(await grantTrialCredits(env.DB, r.tenantId)).toMatchObject({ applied: false });
+    const ledger = await env.DB.prepare(
+      "SELECT reason, reference, delta FROM credit_ledger WHERE tenant_id = ?",
+    )
+      .bind(r.tenantId)
+      .all();
+    expect(ledger.results).toEqual([{ reason: "grant", reference: "trial", delta: 50 }]);
+    expect(await creditBalance(env.DB, r.tenantId)).toBe(50);
+  });
+
+  it("grants no trial while the operator has set it to 0 credits", async () => {
+    await setTrialSettings(env.DB, { credits: 0, days: 30 });
+    try {
+      const r = await tenantApi.createTenant({ name: "No Trial" });
+      if (!r.ok) throw new Error(r.error.message);
+      expect(await creditBalance(env.DB, r.tenantId)).toBe(0);
+    } finally {
+      await setTrialSettings(env.DB, { credits: 50, days: 30 });
+    }
   });
 
   it("refuses invalid input with a clear error and creates nothing", async () => {
@@ -280,10 +321,10 @@ describe("deleteTenant", () => {
     const result = await tenantApi.deleteTenant(tid);
     expect(result).toMatchObject({ ok: true, deleted: { conversations: 3 } });
     if (!result.ok) return;
-    // tenant, key, account, reply config, persona, credit lot, user, session: 1 each; 5 message rows;
-    // 3 ledger rows (the grant, the AI reply, the held draft); 1 approval; the Discord install and
-    // its 3 relayed items.
-    expect(result.deleted.rows).toBe(21);
+    // tenant, key, account, reply config, persona, user, session: 1 each; 2 credit lots (the trial,
+    // the grant); 5 message rows; 4 ledger rows (the trial, the grant, the AI reply, the held
+    // draft); 1 approval; the Discord install and its 3 relayed items.
+    expect(result.deleted.rows).toBe(23);
     // The bot left the tenant's Discord server.
     expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).toContain(guild.id);
 

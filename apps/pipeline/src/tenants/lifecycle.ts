@@ -5,6 +5,7 @@ import {
   disableTenantAccounts,
   forgetTenantThreads,
   getTenant,
+  grantTrialCredits,
   listTenantThreads,
 } from "@concierge/storage";
 import * as v from "valibot";
@@ -27,7 +28,15 @@ export async function createTenant(
     return errorBody("invalid_tenant", path ? `${path}: ${first.message}` : first.message);
   }
   const tenant = await createTenantRows(env.DB, env.ENCRYPTION_KEY, parsed.output);
-  log.info("tenant.created", { tenant_id: tenant.id, locale: tenant.locale, currency: tenant.currency });
+  // PRODUCT.md §7: every new tenant can try the AI at once. Once per tenant (ledger reference
+  // `trial`), so a retry of this call grants nothing more.
+  const trial = await grantTrialCredits(env.DB, tenant.id, Date.now());
+  log.info("tenant.created", {
+    tenant_id: tenant.id,
+    locale: tenant.locale,
+    currency: tenant.currency,
+    trial_credits: trial.applied ? trial.credits : 0,
+  });
   return { ok: true, tenantId: tenant.id };
 }
 
