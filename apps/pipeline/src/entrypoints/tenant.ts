@@ -1,6 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type {
   ApprovalRow,
+  CheckoutResult,
   CompleteInstall,
   ConnectInstagramInput,
   ConnectWhatsAppInput,
@@ -9,11 +10,15 @@ import type {
   DiscordSettingsInput,
   NewTenant,
   RpcResult,
+  SubscriptionCheckoutResult,
   TenantApi,
 } from "@concierge/core";
 import { errorBody } from "@concierge/core";
 import type { EmailFacts } from "@concierge/rules";
 import { getChannelAccount, listPendingApprovals } from "@concierge/storage";
+import { confirmCheckout, createOrder } from "../billing/checkout.ts";
+import { saveBillingDetails } from "../billing/details.ts";
+import { cancelSubscription, confirmSubscription, startSubscription } from "../billing/subscriptions.ts";
 import {
   completeDiscordInstall,
   getDiscordSetup,
@@ -225,5 +230,40 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
   /** The routing test panel: a pasted raw email (≤ 1 MiB) or typed facts → the winning rule. */
   testEmailRouting(tenantId: string, accountId: string, input: { raw: string } | EmailFacts) {
     return testRouting(this.env, tenantId, accountId, input);
+  }
+
+  /**
+   * Buying credits: the Razorpay order for one pack of the tenant's currency, recorded with the
+   * pack's credits and amount as priced now (`not_found` for an inactive or other-currency pack).
+   */
+  createOrder(tenantId: string, packId: string) {
+    return createOrder(this.env, tenantId, packId);
+  }
+
+  /**
+   * Checkout's handler fields: verified against our own order of this tenant, the payment's
+   * capture confirmed with Razorpay, the credits granted once (`granted`, `already_granted`,
+   * `pending`; refusals `invalid_signature`, `amount_mismatch`, `payment_failed`, …).
+   */
+  confirmCheckout(tenantId: string, result: CheckoutResult) {
+    return confirmCheckout(this.env, tenantId, result);
+  }
+
+  /** The email-subdomain plan: a Razorpay subscription for `quantity` extra subdomains. */
+  startSubscription(tenantId: string, quantity: number) {
+    return startSubscription(this.env, tenantId, quantity);
+  }
+
+  confirmSubscription(tenantId: string, result: SubscriptionCheckoutResult) {
+    return confirmSubscription(this.env, tenantId, result);
+  }
+
+  /** Cancelled at once: the paid subdomains' automatic replies and forwards stop now. */
+  cancelSubscription(tenantId: string) {
+    return cancelSubscription(this.env, tenantId);
+  }
+
+  saveBillingDetails(tenantId: string, input: unknown) {
+    return saveBillingDetails(this.env, tenantId, input);
   }
 }
