@@ -159,6 +159,10 @@ CREATE TABLE tenant_billing_details (
 -- 1: a subdomain beyond the tenant's free quota, paid for by the subscription. Its automatic
 -- replies and forwards work only while a subscription covers it; mail is accepted regardless.
 ALTER TABLE email_subdomains ADD COLUMN paid INTEGER NOT NULL DEFAULT 0 CHECK (paid IN (0, 1));
+-- Creating a subdomain (free or paid) inserts its channel account with INSERT … SELECT, and
+-- SQLite then checks email_aliases.account_id (a foreign key to channel_accounts) for it; without
+-- an index that check scanned every alias of every tenant, as did deleting an account.
+CREATE INDEX email_aliases_account ON email_aliases (account_id);
 
 -- The ledger gains reason 'refund' (a refund takes back unspent credits). SQLite cannot alter a
 -- CHECK constraint, so the table is rebuilt: same columns and constraints, every row copied with

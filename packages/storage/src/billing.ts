@@ -562,7 +562,8 @@ export async function takeBackRefund(
   const fresh = "NOT EXISTS (SELECT 1 FROM refunds WHERE id = ?)";
   // This refund's share of the credits: what the refunded total after it is worth minus what it
   // was worth before it (whole credits, rounded down each time, so the shares add up exactly).
-  const share = `(p.credits * MIN(p.amount, p.amount_refunded + ?) / p.amount - p.credits * p.amount_refunded / p.amount)`;
+  // D1 binds a JS number as REAL: the cast keeps this integer arithmetic (division rounds down).
+  const share = `(p.credits * MIN(p.amount, p.amount_refunded + CAST(? AS INTEGER)) / p.amount - p.credits * p.amount_refunded / p.amount)`;
   const takenBy =
     "COALESCE((SELECT -delta FROM credit_ledger WHERE tenant_id = ? AND reference = ? AND delta < 0), 0)";
   const [ledger, , refund] = await db.batch([
@@ -579,7 +580,7 @@ export async function takeBackRefund(
       .bind(r.refundAmount, r.refundId, now, lotId, r.paymentId, r.tenantId, r.refundId, r.refundAmount),
     db
       .prepare(
-        `UPDATE payments SET amount_refunded = MIN(amount, amount_refunded + ?),
+        `UPDATE payments SET amount_refunded = MIN(amount, amount_refunded + CAST(? AS INTEGER)),
            status = CASE WHEN amount_refunded + ? >= amount THEN 'refunded' ELSE 'partially_refunded' END,
            credits_taken_back = credits_taken_back + ${takenBy},
            updated_at = ?
