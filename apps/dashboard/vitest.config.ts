@@ -7,7 +7,7 @@ import { metaWebhooksAuxWorker, pipelineAuxWorker } from "../../packages/testing
 // The dashboard in workerd from its real config, with the pipeline beside it as an auxiliary
 // Worker (real RPC, D1 shared by id, Durable Objects, queues), meta-webhooks for the WhatsApp
 // self-test, and the sandbox playing Google,
-// Facebook and Meta. Browser tests run separately against the whole local stack.
+// Facebook, Meta and Razorpay. Browser tests run separately against the whole local stack.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
   return {
@@ -31,6 +31,12 @@ export default defineConfig(async () => {
               META_APP_SECRET: TEST_SECRETS.metaAppSecret,
               DISCORD_AUTHORIZE_URL: `${sandbox}/discord/oauth2/authorize`,
               DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
+              // Razorpay, played by the sandbox: its Checkout script and hosted page, the test key
+              // id the pipeline creates orders with, and the secret its webhooks are signed with.
+              RAZORPAY_KEY_ID: TEST_SECRETS.razorpayKeyId,
+              RAZORPAY_CHECKOUT_URL: `${sandbox}/razorpay/checkout.js`,
+              RAZORPAY_HOSTED_CHECKOUT_URL: `${sandbox}/razorpay/v1/checkout/embedded`,
+              RAZORPAY_WEBHOOK_SECRET: TEST_SECRETS.razorpayWebhookSecret,
               SANDBOX_URL: sandbox,
               TEST_MIGRATIONS: migrations,
             },

@@ -8,7 +8,12 @@ import { createLogger, errorFields } from "@concierge/core";
 const log = createLogger("dashboard");
 
 /** Every file the pages link; the version covers them all. */
-const LINKED = ["/assets/app.css", "/assets/app.js", "/assets/whatsapp-signup.js"] as const;
+const LINKED = [
+  "/assets/app.css",
+  "/assets/app.js",
+  "/assets/whatsapp-signup.js",
+  "/assets/checkout.js",
+] as const;
 
 /** FNV-1a, base 36: a short, stable token of the files' ETags. */
 function fingerprint(text: string): string {

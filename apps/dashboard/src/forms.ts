@@ -60,6 +60,31 @@ export function field(
 </div>`;
 }
 
+/** A labelled textarea with its hint and error, wired like `field`. */
+export function textarea(
+  c: Ctx,
+  f: {
+    name: string;
+    label: string;
+    value: string | null | undefined;
+    rows?: number;
+    hint?: string | null;
+    error?: string | null;
+    attrs?: Html | null;
+  },
+): Html {
+  const id = `f-${f.name.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+  const described = [f.hint ? `${id}-hint` : null, f.error ? `${id}-err` : null].filter(Boolean).join(" ");
+  return html`<div class="field">
+  <label for="${id}">${f.label}</label>
+  ${f.hint ? html`<span class="hint" id="${id}-hint">${f.hint}</span>` : null}
+  <textarea id="${id}" name="${f.name}" rows="${f.rows ?? 3}"${described ? html` aria-describedby="${described}"` : null}${
+    f.error ? html` aria-invalid="true"` : null
+  } ${f.attrs ?? null}>${f.value ?? ""}</textarea>
+  ${f.error ? html`<span class="err" id="${id}-err">${c.t(f.error)}</span>` : null}
+</div>`;
+}
+
 export function errorSummary(c: Ctx, errors: FieldErrors | null | undefined): Html | null {
   if (!errors || Object.keys(errors).length === 0) return null;
   return html`<p class="notice error" role="alert">${c.t(errors._form ?? "form-has-errors")}</p>`;

@@ -31,8 +31,14 @@ export type Ctx = IRequestStrict & {
   /** The request came from app.js asking for a fragment instead of the whole page. */
   partial: boolean;
   /** Sources this response adds to the CSP (see allowInCsp); empty for almost every page. */
-  csp: CspAllowance;
+  csp: PageCsp;
 };
+
+/**
+ * What one response may add to the CSP: security.ts's allowance, and form-action for a form that
+ * posts to another site (the checkout page's, to Razorpay's hosted checkout).
+ */
+export type PageCsp = CspAllowance & { "form-action"?: string[] };
 /** A handler of a route under the signed-in area: the session is there (src/stages.ts). */
 export type AuthedCtx = Ctx & { session: Session };
 
@@ -53,9 +59,10 @@ export function notFound(): never {
 }
 
 /**
- * Widens this response's CSP (Embedded Signup loads Meta's SDK); every other page keeps the
- * strict default. The `finally` stage writes the policy from it.
+ * Widens this response's CSP (Embedded Signup loads Meta's SDK; the checkout page, Razorpay's
+ * Checkout); every other page keeps the strict default. The `finally` stage writes the policy
+ * from it.
  */
-export function allowInCsp(c: Ctx, allow: CspAllowance): void {
+export function allowInCsp(c: Ctx, allow: PageCsp): void {
   c.csp = allow;
 }

@@ -1,13 +1,18 @@
-// The pipeline's service binding, typed by its contract in packages/core: this Worker sees
-// the tenant API (the entrypoint its wrangler.jsonc names) and nothing else of the pipeline, and never
-// type-checks the pipeline's source. Merged into the generated `Env` (worker-configuration.d.ts).
+// The pipeline's service bindings, typed by their contracts in packages/core: this Worker sees the
+// tenant API and the billing API (the entrypoints its wrangler.jsonc names) and nothing else of the
+// pipeline, and never type-checks the pipeline's source. Merged into the generated `Env`
+// (worker-configuration.d.ts).
 type PipelineBinding = Service<import("@concierge/core").TenantApi & Rpc.WorkerEntrypointBranded>;
+/** Only the Razorpay webhook route uses it (src/pages/razorpay-webhook.ts). */
+type BillingBinding = Service<import("@concierge/core").BillingApi & Rpc.WorkerEntrypointBranded>;
 
 declare namespace Cloudflare {
   interface Env {
     PIPELINE: PipelineBinding;
+    BILLING: BillingBinding;
   }
 }
 interface Env {
   PIPELINE: PipelineBinding;
+  BILLING: BillingBinding;
 }

@@ -14,7 +14,8 @@ import {
 } from "./auth/routes.ts";
 import type { Ctx } from "./http.ts";
 import { approvalsPage, decideApprovalForm } from "./pages/approvals.ts";
-import { billingPage, saveThreshold } from "./pages/billing.ts";
+import { billingPage, buyPack, saveThreshold } from "./pages/billing.ts";
+import { checkoutComplete, checkoutPage } from "./pages/checkout.ts";
 import { channelsPage, deleteChannel, rerunSelfTest } from "./pages/channels.ts";
 import { conversationsPage, saveConversations } from "./pages/conversations.ts";
 import { dataDeletionCallback, dataDeletionStatus } from "./pages/data-deletion.ts";
@@ -28,8 +29,14 @@ import {
   resendAddress,
   retrySubdomain,
   confirmVerify,
+  subscribeForm,
   verifyPage,
 } from "./pages/email.ts";
+import {
+  cancelSubscriptionForm,
+  subscriptionCheckoutPage,
+  subscriptionComplete,
+} from "./pages/email-subscription.ts";
 import {
   createRoutingRule,
   deleteRoutingRule,
@@ -55,6 +62,7 @@ import {
 } from "./pages/discord.ts";
 import { notFoundPage } from "./pages/not-found.ts";
 import { overviewPage } from "./pages/overview.ts";
+import { paymentsPage, receiptPage } from "./pages/payments.ts";
 import { personaPage, personaStatus, previewPersona, savePersonaForm } from "./pages/persona.ts";
 import {
   createRule,
@@ -73,11 +81,13 @@ import {
 import {
   accountDeletedPage,
   deleteAccount,
+  saveBillingDetailsForm,
   saveNotifications,
   savePreferences,
   settingsPage,
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
+import { razorpayWebhook } from "./razorpay-webhook.ts";
 import { welcomePage } from "./site.ts";
 import {
   checkCsrf,
@@ -129,11 +139,22 @@ router
   .post("/admin/persona/preview", previewPersona)
   .get("/admin/persona/status", personaStatus);
 router.get("/admin/approvals", approvalsPage).post("/admin/approvals/:id", decideApprovalForm);
-router.get("/admin/billing", billingPage).post("/admin/billing/threshold", saveThreshold);
+router
+  .get("/admin/billing", billingPage)
+  .post("/admin/billing/threshold", saveThreshold)
+  .post("/admin/billing/buy", buyPack)
+  .get("/admin/billing/checkout/:orderId", checkoutPage)
+  // Razorpay's callback: no session or CSRF token of ours (src/pages/checkout.ts says why not).
+  .post("/admin/billing/checkout/complete", checkoutComplete)
+  .get("/admin/billing/payments", paymentsPage)
+  .get("/admin/billing/payments/:paymentId", receiptPage)
+  // Razorpay's webhooks: authenticated by their signature only (src/razorpay-webhook.ts).
+  .post("/webhooks/razorpay", razorpayWebhook);
 router
   .get("/admin/settings", settingsPage)
   .post("/admin/settings/preferences", savePreferences)
   .post("/admin/settings/notifications", saveNotifications)
+  .post("/admin/settings/billing-details", saveBillingDetailsForm)
   .post("/admin/settings/delete", deleteAccount)
   .get("/account-deleted", accountDeletedPage);
 router.post("/data-deletion", dataDeletionCallback).get("/data-deletion/status", dataDeletionStatus);
@@ -152,6 +173,11 @@ router
 router
   .get("/admin/email", emailPage)
   .post("/admin/email", createSubdomain)
+  .post("/admin/email/subscription", subscribeForm)
+  .get("/admin/email/subscription/checkout/:subscriptionId", subscriptionCheckoutPage)
+  // Razorpay's callback, like the credit packs' (src/pages/email-subscription.ts).
+  .post("/admin/email/subscription/complete", subscriptionComplete)
+  .post("/admin/email/subscription/cancel", cancelSubscriptionForm)
   .get("/admin/email/addresses", addressesPage)
   .post("/admin/email/addresses", addAddress)
   .post("/admin/email/addresses/:addressId/resend", resendAddress)

@@ -40,13 +40,14 @@ describe("billing", () => {
     const res = await get(s, "/admin/billing");
     expect(res.status).toBe(200);
     const page = await res.text();
-    expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">109<\/p>/);
-    expect(page).toContain("Buying credits from the dashboard is coming soon.");
-    // Lots: the grant (expiring first) is spent first; the purchase never expires.
+    // 100 bought, 10 granted, the 50 trial credits every new tenant gets, one AI reply spent.
+    expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">159<\/p>/);
+    // Lots: the trial (expiring first) is spent first; the purchase never expires.
     const lots = /<table id="lots">([\s\S]*?)<\/table>/.exec(page)![1]!;
     expect(lots).toContain("Purchase");
     expect(lots).toContain("Never");
-    expect(lots).toMatch(/Grant<\/td>[\s\S]*?<td class="num">10<\/td>\s*<td class="num">9<\/td>/);
+    expect(lots).toMatch(/Trial credits<\/td>[\s\S]*?<td class="num">50<\/td>\s*<td class="num">49<\/td>/);
+    expect(lots).toMatch(/Grant<\/td>[\s\S]*?<td class="num">10<\/td>\s*<td class="num">10<\/td>/);
     // Ledger: newest first, reason in words, signed change, reference.
     const ledger = /<table id="ledger">([\s\S]*?)<\/table>/.exec(page)![1]!;
     const reasons = [...ledger.matchAll(/<tr data-entry="\d+">\s*<td>[^<]*<\/td>\s*<td>([^<]*)<\/td>/g)].map(
@@ -58,7 +59,9 @@ describe("billing", () => {
       "AI reply",
       "Credits granted",
       "Credits bought",
+      "Credits granted",
     ]);
+    expect(ledger).toContain(">trial<");
     expect(ledger).toContain("restore:turn:b");
     expect(ledger).toContain("+100");
     expect(ledger).toContain("−1");
@@ -66,7 +69,7 @@ describe("billing", () => {
     expect(page).not.toContain("Older entries");
   });
 
-  it("pages the ledger 50 entries at a time with a cursor", async () => {
+  it("pages the ledger 50 entries at a time with a cursor (the trial grant is the oldest entry)", async () => {
     const s = await signIn();
     await grantCredits(env.DB, { tenantId: s.tenantId, amount: 100, source: "grant", reference: "g" });
     for (let i = 0; i < 54; i++) await debitCredit(env.DB, s.tenantId, `turn:${i}`);
@@ -77,9 +80,10 @@ describe("billing", () => {
     const older = /href="\/admin\/billing\?before=(\d+)#ledger-h">Older entries<\/a>/.exec(first);
     expect(older).not.toBeNull();
     const second = await (await get(s, `/admin/billing?before=${older![1]}`)).text();
-    expect(entries(second)).toBe(5);
+    expect(entries(second)).toBe(6);
     expect(second).toContain(">turn:0<");
     expect(second).toContain(">g<");
+    expect(second).toContain(">trial<");
     expect(second).toContain("Newest entries");
     expect(second).not.toContain("Older entries");
     // A nonsense cursor is the first page.
@@ -88,7 +92,8 @@ describe("billing", () => {
 
   it("shows a low balance against the threshold", async () => {
     const s = await signIn();
-    await grantCredits(env.DB, { tenantId: s.tenantId, amount: 20, source: "grant", reference: "g" });
+    // The trial's 50 credits, 30 of them spent: 20 left, the default warning level.
+    for (let i = 0; i < 30; i++) await debitCredit(env.DB, s.tenantId, `turn:${i}`);
     const page = await (await get(s, "/admin/billing")).text();
     expect(page).toContain("Low balance");
     expect(page).toContain("at or below your warning level of 20 credits");

@@ -1,5 +1,13 @@
 import { env } from "cloudflare:workers";
-import { createApproval, createChannelAccount, grantCredits, saveReplyConfig } from "@concierge/storage";
+import {
+  createApproval,
+  createChannelAccount,
+  grantCredits,
+  insertOrder,
+  recordCapturedPayment,
+  saveReplyConfig,
+  upsertSubscription,
+} from "@concierge/storage";
 import { graphAttempts } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { router } from "../src/routes.ts";
@@ -9,7 +17,15 @@ import { type TestSession, get, post, signIn } from "./helpers.ts";
 // ids. The route table comes from the router itself, so a new route with an id that is not
 // listed here fails this test until it is.
 
-type Victim = { accountId: string; ruleId: string; approvalId: string; addressId: string };
+type Victim = {
+  accountId: string;
+  ruleId: string;
+  approvalId: string;
+  addressId: string;
+  orderId: string;
+  paymentId: string;
+  subscriptionId: string;
+};
 
 /** Form fields that would be valid for any of the routes, so only ownership can refuse them. */
 const FIELDS = {
@@ -36,6 +52,9 @@ const PARAMS: Record<string, (v: Victim) => string> = {
   ruleId: (v) => v.ruleId,
   id: (v) => v.approvalId,
   addressId: (v) => v.addressId,
+  orderId: (v) => v.orderId,
+  paymentId: (v) => v.paymentId,
+  subscriptionId: (v) => v.subscriptionId,
 };
 
 function idRoutes(): { method: string; path: string }[] {
@@ -63,6 +82,10 @@ async function snapshot(tenantId: string): Promise<string> {
     "messages",
     "email_subdomains",
     "email_forward_addresses",
+    "orders",
+    "payments",
+    "subscriptions",
+    "tenant_billing_details",
   ];
   const out: Record<string, unknown> = {};
   for (const table of tables) {
@@ -114,7 +137,58 @@ beforeAll(async () => {
   )
     .bind(addressId, owner.tenantId, `owner-${addressId}@example.com`, Date.now())
     .run();
-  victim = { accountId: account.id, ruleId: "hours", approvalId, addressId };
+  // A credit pack bought (its order and payment) and a subscription started, not yet paid.
+  const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const orderId = `ord_iso${suffix}`;
+  await insertOrder(env.DB, {
+    id: orderId,
+    tenantId: owner.tenantId,
+    packId: "inr-100",
+    credits: 100,
+    amount: 49900,
+    currency: "INR",
+    razorpayOrderId: `order_Iso${suffix}`,
+  });
+  const paymentId = `pay_Iso${suffix}`;
+  await recordCapturedPayment(env.DB, {
+    tenantId: owner.tenantId,
+    orderId,
+    paymentId,
+    amount: 49900,
+    currency: "INR",
+    method: "upi",
+    credits: 100,
+  });
+  await insertOrder(env.DB, {
+    id: `${orderId}b`,
+    tenantId: owner.tenantId,
+    packId: "inr-100",
+    credits: 100,
+    amount: 49900,
+    currency: "INR",
+    razorpayOrderId: `order_Iso${suffix}b`,
+  });
+  const subscriptionId = `sub_Iso${suffix}`;
+  await upsertSubscription(env.DB, {
+    id: subscriptionId,
+    tenantId: owner.tenantId,
+    status: "created",
+    quantity: 1,
+    amount: 49900,
+    currency: "INR",
+    currentEnd: null,
+    at: Date.now(),
+  });
+  victim = {
+    accountId: account.id,
+    ruleId: "hours",
+    approvalId,
+    addressId,
+    // The unpaid order: its checkout page is the owner's to open.
+    orderId: `${orderId}b`,
+    paymentId,
+    subscriptionId,
+  };
 });
 
 describe("tenant isolation", () => {
@@ -147,6 +221,11 @@ describe("tenant isolation", () => {
       200,
     );
     expect(await (await get(owner, "/admin/approvals")).text()).toContain(victim.approvalId);
+    expect((await get(owner, fill("/admin/billing/checkout/:orderId", victim))).status).toBe(200);
+    expect((await get(owner, fill("/admin/billing/payments/:paymentId", victim))).status).toBe(200);
+    expect(
+      (await get(owner, fill("/admin/email/subscription/checkout/:subscriptionId", victim))).status,
+    ).toBe(200);
   });
 
   it("answers 404 for ids that do not exist at all", async () => {
@@ -155,6 +234,9 @@ describe("tenant isolation", () => {
       ruleId: "missing",
       approvalId: "ap_missing",
       addressId: "fwd_missing",
+      orderId: "ord_missing",
+      paymentId: "pay_Missing0000001",
+      subscriptionId: "sub_Missing0000001",
     };
     for (const r of idRoutes()) {
       const path = fill(r.path, missing);

@@ -90,4 +90,10 @@ function wire(root) {
   }
 }
 
+// Print buttons (a receipt): hidden without JavaScript, where the browser's own Print does it.
+for (const button of document.querySelectorAll("button[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}
+
 wire(document);

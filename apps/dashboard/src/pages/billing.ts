@@ -1,14 +1,17 @@
-import { formatNumber, msg } from "@concierge/i18n";
+import { formatMoney, formatNumber, msg } from "@concierge/i18n";
 import {
   type CreditLot,
+  type CreditPack,
+  type Currency,
   creditBalance,
   getTenantSettings,
   type LedgerEntry,
   listCreditLots,
+  listCreditPacks,
   listLedgerPage,
 } from "@concierge/storage";
 import * as v from "valibot";
-import { errorSummary, type FieldErrors, field, num, validate } from "../forms.ts";
+import { errorSummary, type FieldErrors, field, num, str, validate } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
@@ -31,11 +34,25 @@ const REASON: Record<LedgerEntry["reason"], string> = {
   grant: msg("billing-reason-grant"),
   ai_reply: msg("billing-reason-ai-reply"),
   restore: msg("billing-reason-restore"),
+  refund: msg("billing-reason-refund"),
 };
 
 const SOURCE: Record<CreditLot["source"], string> = {
   purchase: msg("billing-source-purchase"),
   grant: msg("billing-source-grant"),
+};
+
+/**
+ * The trial lot: every new tenant's one-time grant, whose reference is `trial` (storage names a
+ * lot `lot:<tenant>:<reference>`, see grantCredits).
+ */
+const isTrialLot = (tenantId: string, lot: CreditLot) => lot.id === `lot:${tenantId}:trial`;
+
+/** What brought the browser back to this page from Checkout (src/pages/checkout.ts). */
+const CHECKOUT_NOTICES: Record<string, { text: string; error: boolean }> = {
+  cancelled: { text: msg("billing-checkout-cancelled"), error: false },
+  failed: { text: msg("billing-checkout-failed"), error: true },
+  pending: { text: msg("billing-checkout-pending"), error: false },
 };
 
 /** `?before=` as a positive whole number; anything else is the first page. */
@@ -57,7 +74,7 @@ function lotsSection(c: AuthedCtx, lots: CreditLot[], now: number): Html {
 <tbody>
 ${lots.map(
   (l) => html`<tr>
-<td>${t(SOURCE[l.source])}</td>
+<td>${isTrialLot(c.session.tenantId, l) ? t("billing-source-trial") : t(SOURCE[l.source])}</td>
 <td>${formatDate(c.locale, l.createdAt)}</td>
 <td class="num">${n(l.granted)}</td>
 <td class="num">${n(l.remaining)}</td>
@@ -113,6 +130,40 @@ ${nav}
 </section>`;
 }
 
+/** Each pack of the tenant's currency, priced in its locale, with a Buy button (a POST with CSRF). */
+function packsSection(c: AuthedCtx, packs: CreditPack[]): Html {
+  const { t } = c;
+  const money = (p: CreditPack, minor: number) => formatMoney(c.locale, p.currency, minor);
+  const canBuy = c.env.RAZORPAY_KEY_ID !== "";
+  const body =
+    packs.length === 0
+      ? html`<p class="card muted">${t("billing-packs-none", { currency: c.session.currency })}</p>`
+      : html`<ul class="packs">
+${packs.map(
+  (p) => html`<li class="card pack" id="pack-${p.id}">
+<h3>${t("billing-pack-credits", { credits: formatNumber(c.locale, p.credits), count: p.credits })}</h3>
+<p class="pack-price">${money(p, p.amount)}</p>
+<p class="muted">${t("billing-pack-per-credit", { price: money(p, p.amount / p.credits) })}</p>
+${
+  canBuy
+    ? html`<form class="pack-buy" method="post" action="/admin/billing/buy">
+${csrfField(c)}
+<input type="hidden" name="packId" value="${p.id}">
+<button type="submit">${t("billing-pack-buy", { credits: formatNumber(c.locale, p.credits), price: money(p, p.amount) })}</button>
+</form>`
+    : null
+}
+</li>`,
+)}
+</ul>`;
+  return html`<section aria-labelledby="packs-h" id="buy">
+<h2 id="packs-h">${t("billing-packs")}</h2>
+<p class="muted">${t("billing-packs-lead")}</p>
+${canBuy ? null : html`<p class="notice error">${t("billing-packs-not-set-up")}</p>`}
+${body}
+</section>`;
+}
+
 function thresholdForm(c: AuthedCtx, value: number | string, errors: FieldErrors | null): Html {
   const { t } = c;
   return html`<section aria-labelledby="threshold-h">
@@ -136,29 +187,32 @@ ${errorSummary(c, errors)}
 
 async function render(
   c: AuthedCtx,
-  opts: { threshold?: number | string; errors?: FieldErrors | null; status?: number },
+  opts: { threshold?: number | string; errors?: FieldErrors | null; error?: string | null; status?: number },
 ): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
   const before = cursor(c.searchParams);
-  const [settings, balance, lots, ledger] = await Promise.all([
+  const [settings, balance, lots, ledger, packs] = await Promise.all([
     getTenantSettings(c.env.DB, tenantId),
     creditBalance(c.env.DB, tenantId, now),
     listCreditLots(c.env.DB, tenantId),
     listLedgerPage(c.env.DB, tenantId, { before, limit: LEDGER_PAGE }),
+    listCreditPacks(c.env.DB, c.session.currency as Currency),
   ]);
   if (!settings) notFound();
   const { t } = c;
   const low = balance <= settings.lowBalanceThreshold;
   const saved = c.searchParams.get("saved") === "1";
+  const checkout = opts.status ? undefined : CHECKOUT_NOTICES[c.searchParams.get("checkout") ?? ""];
+  const error = opts.error ?? (checkout?.error ? checkout.text : null);
   return respond(
     c,
     page(c, {
       title: t("billing-title"),
       section: "billing",
-      notice: saved ? t("saved") : null,
-      body: html`<style nonce="${c.nonce}">.bl-ref{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:14px}#balance h2{margin:0 0 8px;font-size:17px}#balance p:last-child{margin:0}</style>
-<section class="card" id="balance" aria-labelledby="balance-h">
+      notice: saved ? t("saved") : checkout && !checkout.error ? t(checkout.text) : null,
+      error: error ? t(error) : null,
+      body: html`<section class="card" id="balance" aria-labelledby="balance-h">
 <h2 id="balance-h">${t("billing-balance")}</h2>
 <p class="stat">${formatNumber(c.locale, balance)}</p>
 <p class="muted">${t("billing-balance-unit")}</p>
@@ -171,8 +225,9 @@ ${
         })}</p>`
       : null
 }
-<p>${t("billing-buy-soon")}</p>
+<p><a href="/admin/billing/payments">${t("billing-payments-link")}</a></p>
 </section>
+${packsSection(c, packs)}
 ${thresholdForm(c, opts.threshold ?? settings.lowBalanceThreshold, opts.errors ?? null)}
 ${lotsSection(c, lots, now)}
 ${ledgerSection(c, ledger, before)}`,
@@ -183,6 +238,24 @@ ${ledgerSection(c, ledger, before)}`,
 
 export function billingPage(c: AuthedCtx): Promise<Response> {
   return render(c, {});
+}
+
+/** A pack id as the form sends it; the pipeline decides whether it is offered to this tenant. */
+const PackIdSchema = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(64));
+
+/**
+ * POST /admin/billing/buy: the pipeline creates the Razorpay order for the pack as priced now and
+ * records it (credits and amount from the pack, never from this form); the checkout page opens it.
+ */
+export async function buyPack(c: AuthedCtx): Promise<Response> {
+  const packId = v.safeParse(PackIdSchema, str(c.form, "packId"));
+  if (!packId.success) return render(c, { error: msg("billing-err-pack"), status: 422 });
+  const res = await c.env.PIPELINE.createOrder(c.session.tenantId, packId.output);
+  if (res.ok) return redirect(`/admin/billing/checkout/${encodeURIComponent(res.order.orderId)}`);
+  if (res.error.code === "not_found") return render(c, { error: msg("billing-err-pack"), status: 422 });
+  const error =
+    res.error.code === "razorpay_refused" ? msg("billing-err-order-refused") : msg("billing-err-order");
+  return render(c, { error, status: 502 });
 }
 
 /** The low-balance warning level, saved with the other conversation settings as they are. */

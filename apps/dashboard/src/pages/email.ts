@@ -4,6 +4,13 @@ import { errorSummary, field, type FieldErrors, str } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page, publicPage } from "../layout.ts";
+import {
+  SUBSCRIPTION_NOTICES,
+  subscribe,
+  subscriptionBanner,
+  subscriptionSection,
+  subscriptionState,
+} from "./email-subscription.ts";
 
 // The email pages: subdomains (each provisioned at Cloudflare by the pipeline), forward addresses
 // with their confirmation state, and the public page a confirmation link opens.
@@ -62,15 +69,26 @@ function quotaOf(c: AuthedCtx): Promise<number> {
 
 async function renderSubdomains(
   c: AuthedCtx,
-  opts: { name?: string; errors?: FieldErrors; error?: string | null; status?: number } = {},
+  opts: {
+    name?: string;
+    errors?: FieldErrors;
+    error?: string | null;
+    status?: number;
+    subscription?: { quantity: string; errors: FieldErrors };
+  } = {},
 ): Promise<Response> {
   const { t } = c;
   const [subdomains, quota] = await Promise.all([
     c.env.PIPELINE.listEmailSubdomains(c.session.tenantId),
     quotaOf(c),
   ]);
+  const subscription = await subscriptionState(c, subdomains.length, quota);
   const domain = subdomains[0]?.domain.split(".").slice(1).join(".") || EMAIL_DOMAIN;
-  const noticeId = SUBDOMAIN_NOTICES[c.searchParams.get("done") ?? ""];
+  const subNotice = opts.status ? undefined : SUBSCRIPTION_NOTICES[c.searchParams.get("subscription") ?? ""];
+  const noticeId =
+    SUBDOMAIN_NOTICES[c.searchParams.get("done") ?? ""] ??
+    (subNotice && !subNotice.error ? subNotice.text : null);
+  const errorId = opts.error ?? (subNotice?.error ? subNotice.text : null);
   const table =
     subdomains.length === 0
       ? html`<p class="card muted">${t("em-empty")}</p>`
@@ -90,8 +108,9 @@ ${subdomains.map((s) => subdomainRow(c, s))}
       title: t("em-title"),
       section: "email",
       notice: noticeId ? t(noticeId) : null,
-      error: opts.error ? t(opts.error) : null,
-      body: html`<p class="muted">${t("em-lead", { domain })}</p>
+      error: errorId ? t(errorId) : null,
+      body: html`${subscriptionBanner(c, subscription)}
+<p class="muted">${t("em-lead", { domain })}</p>
 <p class="row"><a class="button secondary" href="/admin/email/addresses">${t("em-addresses-link")}</a></p>
 ${table}
 <p class="muted">${t("em-quota", { used: subdomains.length, quota })}</p>
@@ -111,10 +130,16 @@ ${field(c, {
 <p class="muted" id="subdomain-preview">${t("em-create-preview", { name: typed.trim().toLowerCase() || "name", domain })}</p>
 <div><button type="submit">${t("em-create-submit")}</button></div>
 </form>
-</section>`,
+</section>
+${subscriptionSection(c, subscription, opts.subscription)}`,
     }),
     opts.status ?? 200,
   );
+}
+
+/** POST /admin/email/subscription: Subscribe (src/pages/email-subscription.ts), errors shown here. */
+export function subscribeForm(c: AuthedCtx): Promise<Response> {
+  return subscribe(c, (form, status) => renderSubdomains(c, { subscription: form, status }));
 }
 
 /** GET /admin/email: the tenant's subdomains with their state, and the form to add one. */

@@ -1,7 +1,8 @@
 import { isPlainAddress } from "@concierge/channels";
-import { createLogger } from "@concierge/core";
+import { BillingDetailsSchema, createLogger } from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import {
+  getBillingDetails,
   getTenantPreferences,
   getTenantSettings,
   saveTenantPreferences,
@@ -10,7 +11,7 @@ import {
 } from "@concierge/storage";
 import * as v from "valibot";
 import { clearCookie, SESSION_COOKIE } from "../cookies.ts";
-import { errorSummary, type FieldErrors, field, str, validate } from "../forms.ts";
+import { errorSummary, type FieldErrors, field, str, textarea, validate } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page, publicPage } from "../layout.ts";
@@ -46,13 +47,23 @@ export const NotificationsFormSchema = v.object({
   ),
 });
 
+/** Each field of the contract's schema, with the message shown when it is wrong. */
+const BILLING_ERRORS: Record<string, string> = {
+  legalName: msg("settings-err-legal-name"),
+  address: msg("settings-err-address"),
+  gstin: msg("settings-err-gstin"),
+};
+
 type Prefs = { locale: string; currency: string };
 type Notify = { discordChannelId: string; email: string };
+/** The billing details as typed, and the version (updatedAt, 0 for none yet) the form was shown at. */
+type Billing = { legalName: string; address: string; gstin: string; version: number };
 type Forms = {
   prefs: Prefs;
   notify: Notify;
+  billing: Billing;
   confirmName: string;
-  errors: { prefs?: FieldErrors; notify?: FieldErrors; remove?: FieldErrors };
+  errors: { prefs?: FieldErrors; notify?: FieldErrors; billing?: FieldErrors; remove?: FieldErrors };
 };
 
 function select(
@@ -129,10 +140,49 @@ ${errorSummary(c, errors)}
 </section>`;
 }
 
+function billingForm(c: AuthedCtx, values: Billing, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="billing-details-h" id="billing-details">
+<h2 id="billing-details-h">${t("settings-billing")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/settings/billing-details#billing-details" novalidate>
+  ${csrfField(c)}
+  <input type="hidden" name="version" value="${values.version}">
+  <p class="muted">${t("settings-billing-lead")}</p>
+  ${field(c, {
+    name: "legalName",
+    label: t("settings-billing-legal-name"),
+    hint: t("settings-billing-legal-name-hint"),
+    value: values.legalName,
+    error: errors?.legalName ?? null,
+    attrs: html`autocomplete="organization" maxlength="200" required`,
+  })}
+  ${textarea(c, {
+    name: "address",
+    label: t("settings-billing-address"),
+    hint: t("settings-billing-address-hint"),
+    value: values.address,
+    rows: 4,
+    error: errors?.address ?? null,
+    attrs: html`autocomplete="street-address" maxlength="500" required`,
+  })}
+  ${field(c, {
+    name: "gstin",
+    label: t("settings-billing-gstin"),
+    hint: t("settings-billing-gstin-hint"),
+    value: values.gstin,
+    error: errors?.gstin ?? null,
+    attrs: html`autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="15"`,
+  })}
+  <div><button type="submit">${t("settings-billing-save")}</button></div>
+</form>
+</section>`;
+}
+
 function deleteForm(c: AuthedCtx, typed: string, errors: FieldErrors | undefined): Html {
   const { t } = c;
   return html`<section class="card st-danger" id="delete-account" aria-labelledby="delete-h">
-<h2 id="delete-h">${t("settings-delete")}</h2>
+<h2 id="delete-h" class="st-danger-h">${t("settings-delete")}</h2>
 <p>${t("settings-delete-lead")}</p>
 ${errorSummary(c, errors)}
 <form class="stack" method="post" action="/admin/settings/delete#delete-account" novalidate>
@@ -159,9 +209,9 @@ async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<
       title: c.t("settings-title"),
       section: "settings",
       notice: saved ? c.t("saved") : null,
-      body: html`<style nonce="${c.nonce}">.st-danger{border-color:#f5c2bd;margin-top:28px}.st-danger h2{margin-top:0;color:var(--danger)}</style>
-${preferencesForm(c, values.prefs, values.errors.prefs)}
+      body: html`${preferencesForm(c, values.prefs, values.errors.prefs)}
 ${notificationsForm(c, values.notify, values.errors.notify)}
+${billingForm(c, values.billing, values.errors.billing)}
 ${deleteForm(c, values.confirmName, values.errors.remove)}`,
     }),
     status,
@@ -170,16 +220,25 @@ ${deleteForm(c, values.confirmName, values.errors.remove)}`,
 
 /** The other forms as stored, for a page re-shown with one form's errors. */
 async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
-  const [prefs, settings] = await Promise.all([
+  const [prefs, settings, billing] = await Promise.all([
     getTenantPreferences(c.env.DB, c.session.tenantId),
     getTenantSettings(c.env.DB, c.session.tenantId),
+    storedBilling(c),
   ]);
   if (!prefs || !settings) notFound();
   return {
     prefs,
     notify: { discordChannelId: settings.notifyDiscordChannelId ?? "", email: settings.notifyEmail ?? "" },
+    billing,
     confirmName: "",
   };
+}
+
+async function storedBilling(c: AuthedCtx): Promise<Billing> {
+  const d = await getBillingDetails(c.env.DB, c.session.tenantId);
+  return d
+    ? { legalName: d.legalName, address: d.address, gstin: d.gstin ?? "", version: d.updatedAt }
+    : { legalName: "", address: "", gstin: "", version: 0 };
 }
 
 export function settingsPage(c: AuthedCtx): Promise<Response> {
@@ -220,6 +279,40 @@ export async function saveNotifications(c: AuthedCtx): Promise<Response> {
     errors = checked.errors;
   }
   return render(c, { ...(await stored(c)), notify: input, errors: { notify: errors } }, 422);
+}
+
+/**
+ * POST /admin/settings/billing-details: legal name, address and GSTIN for receipts, checked with
+ * the contract's schema here (422 next to the fields) and saved by the pipeline. The form carries
+ * the version it was shown at: if the details were saved elsewhere since, nothing is overwritten
+ * (409, the stored details shown to review).
+ */
+export async function saveBillingDetailsForm(c: AuthedCtx): Promise<Response> {
+  const typed: Billing = {
+    legalName: str(c.form, "legalName"),
+    address: str(c.form, "address"),
+    gstin: str(c.form, "gstin"),
+    version: Number(str(c.form, "version")) || 0,
+  };
+  const again = async (billing: Billing, errors: FieldErrors, status: number) =>
+    render(c, { ...(await stored(c)), billing, errors: { billing: errors } }, status);
+  const input = { legalName: typed.legalName, address: typed.address, gstin: typed.gstin.trim() || null };
+  const checked = validate(BillingDetailsSchema, input);
+  if (!checked.ok) {
+    const errors: FieldErrors = {};
+    for (const name of Object.keys(checked.errors))
+      errors[name] = BILLING_ERRORS[name] ?? msg("form-has-errors");
+    return again(typed, errors, 422);
+  }
+  const current = await storedBilling(c);
+  if (current.version !== typed.version) {
+    return again(current, { _form: msg("settings-err-billing-stale") }, 409);
+  }
+  const res = await c.env.PIPELINE.saveBillingDetails(c.session.tenantId, checked.value);
+  if (res.ok) return redirect("/admin/settings?saved=1#billing-details");
+  if (res.error.code === "not_found") notFound();
+  log.error("billing_details.save_failed", { tenant_id: c.session.tenantId, code: res.error.code });
+  return again(typed, { _form: msg("err-save-failed") }, res.error.code === "invalid_details" ? 422 : 500);
 }
 
 /**

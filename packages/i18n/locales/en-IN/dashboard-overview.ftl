@@ -91,7 +91,6 @@ billing-balance-low = Low balance
 billing-balance-low-text = You are at or below your warning level of { $threshold } credits.
 billing-balance-empty = No credits left
 billing-balance-empty-text = AI replies are stopped; canned replies still send.
-billing-buy-soon = Buying credits from the dashboard is coming soon.
 billing-threshold = Low-balance warning
 billing-threshold-label = Warn me when my balance reaches (credits)
 billing-threshold-hint = We send the warning to your notification channels once, when the balance drops to this number. 0 to 10,00,000; 0 turns it off.
