@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
-import { DEMO } from "@concierge/testing/seed";
+import { DEMO, DEMO_AI } from "@concierge/testing/seed";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Stack, startStack } from "../scripts/stack.ts";
@@ -110,6 +110,46 @@ describe("a WhatsApp message, end to end across Workers", () => {
     expect(hits).toEqual([]);
     expect(output.join("").includes("turn.replied")).toBe(true);
     expect(output.join("")).not.toContain(CANARY);
+  });
+
+  it("lets the demo tenant answer with the AI from the first run: credits, an approved persona, AI rules", async () => {
+    const before = await stack.db
+      .prepare("SELECT COALESCE(SUM(remaining), 0) AS n FROM credit_lots WHERE tenant_id = ?")
+      .bind(DEMO.tenantId)
+      .first<{ n: number }>();
+    expect(before?.n).toBeGreaterThanOrEqual(DEMO_AI.credits - 5);
+    const customer = uniqueCustomer();
+    await postWebhook(
+      whatsappWebhook([
+        { phoneNumberId: DEMO.whatsapp.phoneNumberId, from: customer, text: "What would you recommend?" },
+      ]),
+    );
+    const [reply] = await waitForReplies(customer);
+    expect(reply?.text).toBeTruthy();
+    const row = await stack.db
+      .prepare("SELECT action, rule_id FROM messages WHERE recipient_id = ? AND direction = 'outbound'")
+      .bind(customer)
+      .first<{ action: string; rule_id: string }>();
+    expect(row).toEqual({ rule_id: "recommend", action: "ai_reply" });
+
+    // The catering rule always waits for a person: a held draft shows in approvals.
+    const held = uniqueCustomer();
+    await postWebhook(
+      whatsappWebhook([
+        { phoneNumberId: DEMO.whatsapp.phoneNumberId, from: held, text: "Do you do catering?" },
+      ]),
+    );
+    await vi.waitUntil(
+      async () =>
+        (await stack.db
+          .prepare(
+            "SELECT 1 FROM approvals WHERE tenant_id = ? AND rule_id = 'catering' AND status = 'pending'",
+          )
+          .bind(DEMO.tenantId)
+          .first()) !== null,
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(await sentTo(stack.urls.sandbox, held)).toHaveLength(0);
   });
 
   it("serves every public Worker's health check", async () => {

@@ -9,7 +9,14 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { type Sandbox, startSandbox } from "@concierge/sandbox";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
-import { DEMO, DEMO_EMAIL, seedDemoDiscord, seedDemoEmail, seedDemoTenant } from "@concierge/testing/seed";
+import {
+  DEMO,
+  DEMO_EMAIL,
+  seedDemoAi,
+  seedDemoDiscord,
+  seedDemoEmail,
+  seedDemoTenant,
+} from "@concierge/testing/seed";
 import { APPS, type AppName, appDir, appWorkerOptions, buildAppAsync } from "@concierge/testing/workers";
 
 const root = path.join(import.meta.dirname, "..");
@@ -248,6 +255,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       : TEST_SECRETS.encryptionKey;
     await seedDemoTenant(db, key, { waitSeconds: opts.demoWaitSeconds });
     await seedDemoEmail(db, { waitSeconds: opts.demoWaitSeconds });
+    await seedDemoAi(db);
     if (opts.demoDiscord) {
       const guild = [...sandbox.discord.guilds.values()][0];
       const inbox = guild?.channels.find((c) => c.name === "inbox");

@@ -1,11 +1,15 @@
+import type { Persona } from "@concierge/prompt";
 import {
   createChannelAccount,
   createTenant,
+  getReplyConfig,
   getTenant,
+  grantCredits,
   saveDiscordInstall,
   saveReplyConfig,
   updateDiscordSettings,
 } from "@concierge/storage";
+import { approvePersona } from "./tenant-fixtures.ts";
 
 /** The demo tenant `npm start` seeds and the tests build on: one WhatsApp number, canned rules. */
 export const DEMO = {
@@ -162,5 +166,65 @@ export async function seedDemoDiscord(
     staffRoleId: null,
     relayMode: "needs_human",
     afterHumanReply: "silent",
+  });
+}
+
+/**
+ * What lets a person try the AI half of the product from the first `npm start`: credits, a
+ * persona approved as the safety queue would approve it, and two AI rules on the demo's WhatsApp
+ * number (one answered at once, one always held for approval). Canned rules stay first, so the
+ * demo's canned answers are unchanged. Idempotent: the grant's reference and the persona's hash
+ * apply once; the rules are saved again as defined here.
+ */
+export const DEMO_AI = {
+  credits: 200,
+  persona: {
+    kind: "builder",
+    voice: "friendly",
+    businessName: "Chai & Co.",
+    businessType: "tea and coffee café",
+    city: "Bengaluru",
+    hours: "7am–7pm every day",
+    goal: "Bring people in for a cup, or take a catering enquiry",
+    catchPhrases: ["Chai's on!"],
+    offTopics: ["politics"],
+    never: ["promise a delivery time"],
+    handoffConditions: ["the customer wants to place a catering order"],
+  } satisfies Persona,
+  rules: [
+    {
+      id: "recommend",
+      label: "Recommendations (AI)",
+      matcher: { kind: "static_text", keywords: ["recommend", "suggest", "favourite", "favorite"] },
+      response: { kind: "prompt", text: "Suggest one or two drinks from the menu that fit what they ask." },
+      approval: "auto",
+    },
+    {
+      id: "catering",
+      label: "Catering enquiries (AI, held for approval)",
+      matcher: { kind: "static_text", keywords: ["catering", "bulk order", "party order"] },
+      response: {
+        kind: "prompt",
+        text: "Thank them and say a person will confirm details; ask for the date and head count.",
+      },
+      approval: "always",
+    },
+  ],
+} as const;
+
+export async function seedDemoAi(db: D1Database): Promise<void> {
+  await grantCredits(db, {
+    tenantId: DEMO.tenantId,
+    amount: DEMO_AI.credits,
+    source: "grant",
+    reference: "demo-seed",
+  });
+  await approvePersona(db, DEMO.tenantId, DEMO_AI.persona);
+  const stored = await getReplyConfig(db, DEMO.whatsapp.accountId);
+  const rules = [...DEMO.replyConfig.rules, ...DEMO_AI.rules];
+  await saveReplyConfig(db, DEMO.tenantId, DEMO.whatsapp.accountId, {
+    ...DEMO.replyConfig,
+    wait_seconds: stored?.config.wait_seconds ?? DEMO.replyConfig.wait_seconds,
+    rules,
   });
 }
