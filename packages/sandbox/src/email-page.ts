@@ -159,7 +159,7 @@ textarea{min-height:7rem}button{margin-top:.8rem;padding:.5rem 1.2rem;font:inher
 pre{white-space:pre-wrap;margin:.4rem 0 0}#result{margin-top:.6rem;font-weight:600}details{margin-top:.8rem}
 </style></head><body>
 <h1>Send an email as a customer</h1>
-<p>Delivered into the local <code>email()</code> handler of email-inbound, exactly as Cloudflare Email Routing would. <a href="/">WhatsApp</a> · <a href="/instagram">Instagram</a></p>
+<p>Delivered into the local <code>email()</code> handler of email-inbound, exactly as Cloudflare Email Routing would. <a href="/">WhatsApp</a> · <a href="/instagram">Instagram</a> · <a href="/razorpay">Razorpay</a></p>
 <form id="f">
 <label for="from">From</label><input id="from" name="from" value="customer@example.com" required>
 <label for="fromName">Name</label><input id="fromName" name="fromName" value="Asha Rao">

@@ -52,7 +52,7 @@ export function instagramCustomerPage(accounts: { id: string; username: string }
   button{padding:8px 16px;font:inherit;border:0;border-radius:6px;background:#c13584;color:#fff}
 </style></head>
 <body>
-<header><h1>Instagram, as a customer</h1><p>DMs are signed like Meta signs them and posted to meta-webhooks' /webhook/instagram. Replies arrive at the fake Send API. <a href="/">WhatsApp mode</a></p></header>
+<header><h1>Instagram, as a customer</h1><p>DMs are signed like Meta signs them and posted to meta-webhooks' /webhook/instagram. Replies arrive at the fake Send API. <a href="/">WhatsApp mode</a> · <a href="/razorpay">Razorpay</a></p></header>
 <main>
   <div class="who"><div><label for="to">Business account (Instagram id)</label><input id="to" list="accounts" value="${esc(accounts[0]?.id ?? "")}" inputmode="numeric">
     <datalist id="accounts">${options}</datalist></div>

@@ -31,7 +31,7 @@ export function customerPage(numbers: { id: string; display: string; business: s
   .st .state.read{color:#027eb5;font-weight:600} .st .state.failed{color:#b00020;font-weight:600}
 </style></head>
 <body>
-<header><h1>WhatsApp, as a customer</h1><p>Messages are signed like Meta signs them and posted to meta-webhooks. Replies arrive at the fake Graph API. <a href="/instagram" style="color:#fff">Instagram mode</a></p></header>
+<header><h1>WhatsApp, as a customer</h1><p>Messages are signed like Meta signs them and posted to meta-webhooks. Replies arrive at the fake Graph API. <a href="/instagram" style="color:#fff">Instagram mode</a> · <a href="/razorpay" style="color:#fff">Razorpay</a></p></header>
 <main>
   <div><label for="to">Business number</label><select id="to">${options}</select></div>
   <div class="who"><div><label for="from">Your WhatsApp id</label><input id="from" value="919800000001" inputmode="numeric"></div>

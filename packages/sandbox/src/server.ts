@@ -29,6 +29,8 @@ import { FakeOAuth, type OAuthReply } from "./oauth.ts";
 import { DEFAULT_PAGES, FakePages, type PageMode } from "./pages.ts";
 import { customerPage } from "./page.ts";
 import { FakeOnboarding, FakePhoneNumbers } from "./phone-numbers.ts";
+import { FakeRazorpay } from "./razorpay.ts";
+import { razorpayRoute } from "./razorpay-routes.ts";
 
 export type SandboxOptions = {
   port?: number;
@@ -64,6 +66,13 @@ export type SandboxOptions = {
   emailDemoAddress?: string;
   /** Phone numbers shown on the customer page. */
   phoneNumbers?: { id: string; display: string; business: string }[];
+  /** Razorpay's API key pair: Basic auth of /razorpay/v1 and the key that signs Checkout results (default: TEST_SECRETS'). */
+  razorpayKeyId?: string;
+  razorpayKeySecret?: string;
+  /** The secret Razorpay's webhooks are signed with (the dashboard's RAZORPAY_WEBHOOK_SECRET). */
+  razorpayWebhookSecret?: string;
+  /** Where Razorpay's webhooks go: the dashboard's POST /webhooks/razorpay (settable later). */
+  razorpayWebhookUrl?: string;
 };
 
 export type Sandbox = {
@@ -99,6 +108,16 @@ export type Sandbox = {
   cloudflare: FakeCloudflare;
   /** Value for CLOUDFLARE_API_BASE_URL. */
   cloudflareBaseUrl: string;
+  /** The fake Razorpay (API, Checkout, webhooks). */
+  razorpay: FakeRazorpay;
+  /** Value for RAZORPAY_API_BASE_URL (Razorpay's https://api.razorpay.com/v1). */
+  razorpayApiBaseUrl: string;
+  /** Value for RAZORPAY_CHECKOUT_URL (Razorpay's https://checkout.razorpay.com/v1/checkout.js). */
+  razorpayCheckoutUrl: string;
+  /** Value for RAZORPAY_HOSTED_CHECKOUT_URL (Razorpay's https://api.razorpay.com/v1/checkout/embedded). */
+  razorpayHostedCheckoutUrl: string;
+  /** Where Razorpay's webhooks go (known once the dashboard runs). */
+  setRazorpayWebhookUrl(url: string): void;
   close(): Promise<void>;
 };
 
@@ -181,6 +200,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     })),
   );
   const onboarding = new FakeOnboarding();
+  const razorpay = new FakeRazorpay({
+    keyId: opts.razorpayKeyId ?? TEST_SECRETS.razorpayKeyId,
+    keySecret: opts.razorpayKeySecret ?? TEST_SECRETS.razorpayKeySecret,
+    webhookSecret: opts.razorpayWebhookSecret ?? TEST_SECRETS.razorpayWebhookSecret,
+    webhookUrl: opts.razorpayWebhookUrl ?? "",
+  });
   // Graph honours the platform token and business tokens from an Embedded Signup code exchange.
   const graphTokenOk = (t: string) =>
     opts.graphToken == null || t === opts.graphToken || facebook.knowsToken(t);
@@ -202,6 +227,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://sandbox");
+      const razorpayReply = await razorpayRoute(razorpay, req.method ?? "GET", url, req.headers, () =>
+        readBody(req),
+      );
+      if (razorpayReply) {
+        // A timeout fault: no answer; the connection is dropped later (or by the client first).
+        if ("hangMs" in razorpayReply) {
+          setTimeout(() => req.socket.destroy(), razorpayReply.hangMs).unref();
+          return;
+        }
+        return send(res, razorpayReply.status, razorpayReply.body, razorpayReply.headers);
+      }
       if (FakeCloudflare.matches(url.pathname)) {
         const raw = req.method === "GET" ? "" : await readBody(req);
         const r = cloudflare.handle(req.method ?? "GET", url.pathname, req.headers.authorization, raw);
@@ -471,6 +507,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         discord.reset();
         discordInteractions.reset();
         cloudflare.reset();
+        razorpay.reset();
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
@@ -532,6 +569,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const url = `http://127.0.0.1:${port}`;
   // The issuer names the port, which is known only now; no request can arrive before this runs.
   google.issuer = `${url}/google`;
+  razorpay.baseUrl = url;
   return {
     url,
     graphBaseUrl: `${url}/graph/v24.0`,
@@ -558,8 +596,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     emailOutboxUrl: `${url}/email/outbox`,
     cloudflare,
     cloudflareBaseUrl: `${url}/cloudflare/client/v4`,
+    razorpay,
+    razorpayApiBaseUrl: `${url}/razorpay/v1`,
+    razorpayCheckoutUrl: `${url}/razorpay/checkout.js`,
+    razorpayHostedCheckoutUrl: `${url}/razorpay/v1/checkout/embedded`,
+    setRazorpayWebhookUrl: (u) => {
+      razorpay.webhooks.url = u;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        razorpay.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -158,3 +158,216 @@ export async function injectCloudflareFault(
 ): Promise<void> {
   await fetch(`${sandboxUrl}/__sandbox/cloudflare/faults`, { method: "POST", body: JSON.stringify(fault) });
 }
+
+// ---- Razorpay, as the sandbox plays it (packages/sandbox/src/razorpay*.ts) ----
+
+/** A webhook the sandbox's Razorpay sent (or recorded: with no webhook URL it only records). */
+export type RazorpayEventRecord = {
+  /** The X-Razorpay-Event-Id, the same on every retry, copy and replay. */
+  id: string;
+  event: string;
+  contains: string[];
+  /** What the event is about. */
+  refs: { order?: string; payment?: string; subscription?: string; refund?: string };
+  /** Unix seconds, as in the envelope. */
+  createdAt: number;
+  state: "held" | "scheduled" | "sending" | "delivered" | "failed" | "no_url";
+  deliveries: {
+    at: number;
+    kind: "send" | "retry" | "copy" | "replay" | "flush";
+    status: number | null;
+    error: string | null;
+  }[];
+  /** The exact body; `signature` is its hex HMAC-SHA256 with the webhook secret. */
+  body: string;
+  signature: string;
+  /** What every delivery carries: content-type, x-razorpay-signature, x-razorpay-event-id. */
+  headers: Record<string, string>;
+};
+
+/**
+ * The events the sandbox's Razorpay sent, oldest first, optionally only those about an order,
+ * payment or subscription, or of one type. A workerd test posts one to the dashboard itself:
+ * `SELF.fetch(".../webhooks/razorpay", { method: "POST", headers: e.headers, body: e.body })`.
+ */
+export async function razorpayEvents(
+  sandboxUrl: string,
+  filter: { order?: string; payment?: string; subscription?: string; event?: string } = {},
+): Promise<RazorpayEventRecord[]> {
+  const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]);
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/events?${q}`);
+  return ((await r.json()) as { events: RazorpayEventRecord[] }).events;
+}
+
+/**
+ * How the sandbox delivers Razorpay's webhooks, for all events or (with `target`, an order,
+ * payment or subscription id) only those about it: normal, duplicate (`copies` at once), reorder
+ * (one state change's events last first), delay (`ms`), hold (until razorpayFlush).
+ * `retryDelaysMs` sets the waits before each retry of a non-2xx answer.
+ */
+export async function razorpayMode(
+  sandboxUrl: string,
+  mode: {
+    mode?: "normal" | "duplicate" | "reorder" | "delay" | "hold";
+    copies?: number;
+    ms?: number;
+    target?: string;
+    retryDelaysMs?: number[];
+  },
+): Promise<void> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/mode`, {
+    method: "POST",
+    body: JSON.stringify(mode),
+  });
+  if (!r.ok) throw new Error(`sandbox refused the Razorpay mode: ${await r.text()}`);
+}
+
+/** Sends the held events (all, or those about `target`), in order or last first; how many. */
+export async function razorpayFlush(
+  sandboxUrl: string,
+  opts: { target?: string; reverse?: boolean } = {},
+): Promise<number> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/flush`, {
+    method: "POST",
+    body: JSON.stringify(opts),
+  });
+  return ((await r.json()) as { sent: number }).sent;
+}
+
+/** Sends an earlier event again: same id, same bytes, same signature. */
+export async function razorpayReplay(sandboxUrl: string, eventId: string): Promise<void> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/replay`, {
+    method: "POST",
+    body: JSON.stringify({ eventId }),
+  });
+  if (!r.ok) throw new Error(`sandbox could not replay ${eventId}: ${r.status}`);
+}
+
+/** What Checkout hands the page after Pay (the handler's argument, or callback_url's fields). */
+export type RazorpayCheckoutResponse =
+  | { razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature: string }
+  | { razorpay_payment_id: string; razorpay_subscription_id: string; razorpay_signature: string };
+
+export type RazorpayCheckoutError = {
+  code: string;
+  description: string;
+  source: string;
+  step: string;
+  reason: string;
+  field: string | null;
+  metadata: { payment_id: string; order_id?: string; subscription_id?: string };
+};
+
+export type RazorpayPayResult = {
+  paymentId: string;
+  /** The payment entity, as GET /v1/payments/:id answers it. */
+  payment: Record<string, unknown>;
+  /** Pay: the signed fields; Fail: null. */
+  response: RazorpayCheckoutResponse | null;
+  /** Fail: the `payment.failed` error; Pay: null. */
+  error: RazorpayCheckoutError | null;
+  /** The webhooks this sent (first attempts over) unless `wait: false`. */
+  events?: { id: string; event: string; state: RazorpayEventRecord["state"] }[];
+};
+
+/**
+ * What Checkout's Pay (or, with `outcome: "fail"`, Fail) button does, server-side, for tests that
+ * cannot click: a captured (failed) payment on the order `order_…`, or a subscription `sub_…`'s
+ * first charge, with the webhooks Razorpay sends. Throws when Checkout would refuse (unknown id,
+ * paid order).
+ */
+export async function razorpayPay(
+  sandboxUrl: string,
+  id: string,
+  opts: { outcome?: "pay" | "fail"; wait?: boolean; name?: string; email?: string; contact?: string } = {},
+): Promise<RazorpayPayResult> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/pay`, {
+    method: "POST",
+    body: JSON.stringify({ id, ...opts, wait: opts.wait ?? true }),
+  });
+  const body = (await r.json()) as {
+    payment_id: string;
+    payment: Record<string, unknown>;
+    response: RazorpayCheckoutResponse | null;
+    error: RazorpayCheckoutError | null;
+    events?: RazorpayPayResult["events"];
+  };
+  if (!r.ok) throw new Error(`sandbox Razorpay refused the payment: ${JSON.stringify(body)}`);
+  return {
+    paymentId: body.payment_id,
+    payment: body.payment,
+    response: body.response,
+    error: body.error,
+    ...(body.events ? { events: body.events } : {}),
+  };
+}
+
+/** Refunds a captured payment (all that is left, or `amount`), sending refund.created and refund.processed. */
+export async function razorpayRefund(
+  sandboxUrl: string,
+  paymentId: string,
+  amount?: number,
+  opts: { wait?: boolean } = {},
+): Promise<Record<string, unknown>> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/refund`, {
+    method: "POST",
+    body: JSON.stringify({ paymentId, amount, wait: opts.wait ?? true }),
+  });
+  const body = (await r.json()) as { refund?: Record<string, unknown> };
+  if (!r.ok || !body.refund) throw new Error(`sandbox Razorpay refused the refund: ${JSON.stringify(body)}`);
+  return body.refund;
+}
+
+/**
+ * Moves a subscription as Razorpay's billing would, with its webhooks: "charged" (the next invoice
+ * paid; from pending or halted it is activated again), "pending", "halted", "cancelled".
+ */
+export async function razorpaySubscription(
+  sandboxUrl: string,
+  id: string,
+  to: "charged" | "pending" | "halted" | "cancelled",
+  opts: { wait?: boolean } = {},
+): Promise<Record<string, unknown>> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/subscription`, {
+    method: "POST",
+    body: JSON.stringify({ id, to, wait: opts.wait ?? true }),
+  });
+  const body = (await r.json()) as { subscription?: Record<string, unknown> };
+  if (!r.ok || !body.subscription)
+    throw new Error(`sandbox Razorpay refused the move: ${JSON.stringify(body)}`);
+  return body.subscription;
+}
+
+/**
+ * The next `count` (default 1) Razorpay API calls matching `method` and `path` (after /v1, e.g.
+ * "/orders", "/payments/:id/refund") answer `status` (500 SERVER_ERROR, 429…) or, with `timeout`,
+ * nothing for `timeoutMs`; `when: "after"` carries the call out first.
+ */
+export async function injectRazorpayFault(
+  sandboxUrl: string,
+  fault: {
+    path?: string;
+    method?: "GET" | "POST";
+    status?: number;
+    timeout?: boolean;
+    timeoutMs?: number;
+    count?: number;
+    when?: "before" | "after";
+    description?: string;
+  },
+): Promise<void> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/faults`, {
+    method: "POST",
+    body: JSON.stringify(fault),
+  });
+  if (!r.ok) throw new Error(`sandbox refused the Razorpay fault: ${await r.text()}`);
+}
+
+/** Where the sandbox's Razorpay posts its webhooks ("" records them without sending). */
+export async function setRazorpayWebhookUrl(sandboxUrl: string, url: string): Promise<void> {
+  const r = await fetch(`${sandboxUrl}/__sandbox/razorpay/webhook-url`, {
+    method: "POST",
+    body: JSON.stringify({ url }),
+  });
+  if (!r.ok) throw new Error(`sandbox refused the webhook URL: ${await r.text()}`);
+}
