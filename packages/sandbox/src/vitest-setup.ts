@@ -2,7 +2,7 @@ import { TEST_SECRETS } from "@concierge/testing/secrets";
 import type { TestProject } from "vitest/node";
 import { startSandbox } from "./server.ts";
 
-/** The fake outside world for this test run: a real HTTP server speaking Graph's wire format. */
+/** The fake outside world for this test run: a real HTTP server speaking Graph's (Razorpay's…) wire format. */
 export default async function ({ provide }: TestProject) {
   const sandbox = await startSandbox({
     appSecret: TEST_SECRETS.metaAppSecret,
@@ -14,6 +14,11 @@ export default async function ({ provide }: TestProject) {
     googleClientId: TEST_SECRETS.googleClientId,
     googleClientSecret: TEST_SECRETS.googleClientSecret,
     facebookAppId: TEST_SECRETS.facebookAppId,
+    // No razorpayWebhookUrl: Workers under test cannot be reached over HTTP; tests read the signed
+    // events (GET /__sandbox/razorpay/events) and hand them to the dashboard themselves.
+    razorpayKeyId: TEST_SECRETS.razorpayKeyId,
+    razorpayKeySecret: TEST_SECRETS.razorpayKeySecret,
+    razorpayWebhookSecret: TEST_SECRETS.razorpayWebhookSecret,
   });
   provide("sandboxUrl", sandbox.url);
   return () => sandbox.close();
