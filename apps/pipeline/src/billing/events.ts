@@ -44,16 +44,16 @@ export async function razorpayEvent(
   const event = parsed.output;
   const { fresh } = await recordWebhookEvent(env.DB, id.output, event.event);
   if (!fresh) {
-    log.info("billing.event_duplicate", { event_id: id.output, event: event.event });
+    log.info("billing.event_duplicate", { event_id: id.output, event_type: event.event });
     return { ok: true, outcome: "duplicate_event" };
   }
   try {
     const outcome = await apply(env, event);
-    log.info("billing.event", { event_id: id.output, event: event.event, outcome });
+    log.info("billing.event", { event_id: id.output, event_type: event.event, outcome });
     return { ok: true, outcome };
   } catch (err) {
     // Not applied: forget the id so that Razorpay's retry (it retries any non-2xx) is processed.
-    log.error("billing.event_failed", { event_id: id.output, event: event.event, ...errorFields(err) });
+    log.error("billing.event_failed", { event_id: id.output, event_type: event.event, ...errorFields(err) });
     await forgetWebhookEvent(env.DB, id.output).catch(() => undefined);
     return errorBody("event_failed", "The event could not be applied; Razorpay will retry it.");
   }

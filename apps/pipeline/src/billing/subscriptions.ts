@@ -218,7 +218,7 @@ export async function applySubscriptionEvent(env: PipelineEnv, event: RazorpayEv
   if (!entity) return "ignored";
   const ours = await getSubscription(env.DB, entity.id);
   if (!ours) {
-    log.warn("billing.unknown_subscription", { subscription_id: entity.id, event: event.event });
+    log.warn("billing.unknown_subscription", { subscription_id: entity.id, event_type: event.event });
     return "ignored";
   }
   const at = event.created_at * 1000;
