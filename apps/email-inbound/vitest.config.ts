@@ -23,8 +23,12 @@ export default defineConfig(async () => {
             },
             // Test-only: the pipeline's database, to seed configuration and read the metadata.
             d1Databases: { DB: pipelineDatabaseId() },
-            // Test-only: the tenant API, for a person's reply as the dashboard sends it.
-            serviceBindings: { PIPELINE_TENANT: { name: "pipeline", entrypoint: "TenantEntrypoint" } },
+            // Test-only: the tenant API, for a person's reply as the dashboard sends it, and the
+            // billing API, for Razorpay's subscription webhooks as the dashboard hands them over.
+            serviceBindings: {
+              PIPELINE_TENANT: { name: "pipeline", entrypoint: "TenantEntrypoint" },
+              PIPELINE_BILLING: { name: "pipeline", entrypoint: "BillingEntrypoint" },
+            },
             workers: [
               {
                 ...pipeline,

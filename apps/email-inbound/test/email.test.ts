@@ -15,13 +15,17 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { REJECT } from "../src/inbound.ts";
 import {
   deliver,
+  activeSubscription,
+  discordInbox,
   header,
   inboundRow,
   mail,
   mailTo,
+  postedTo,
   seedSubdomain,
   settle,
   settledRow,
+  subscriptionEvent,
   unique,
 } from "./helpers.ts";
 
@@ -208,36 +212,111 @@ describe("routing actions, through email()", () => {
   });
 
   it("relays to the tenant's Discord inbox, with no reply to the customer", async () => {
-    const guildId = `14${Date.now()}${Math.floor(Math.random() * 1e4)}`.slice(0, 19);
-    const { guild } = (await (
-      await fetch(`${env.SANDBOX_URL}/__sandbox/discord/guilds`, {
-        method: "POST",
-        body: JSON.stringify({ id: guildId, name: "Demo" }),
-      })
-    ).json()) as { guild: { channels: { id: string; name: string }[] } };
-    const channel = guild.channels.find((c) => c.name === "inbox")!.id;
-    await env.DB.prepare(
-      `INSERT INTO discord_installs (tenant_id, guild_id, guild_name, inbox_channel_id, created_at, updated_at)
-       VALUES (?, ?, 'Demo', ?, ?, ?)
-       ON CONFLICT (tenant_id) DO UPDATE SET guild_id = excluded.guild_id, inbox_channel_id = excluded.inbox_channel_id`,
-    )
-      .bind(DEMO.tenantId, guildId, channel, Date.now(), Date.now())
-      .run();
+    const channel = await discordInbox();
     const sd = await seedSubdomain({ routing: relayAll });
     const from = `${unique("c")}@customer.example`;
     const to = `hello@${sd.domain}`;
     const m = mail({ from, to, subject: "Broken order" });
     expect(await deliver(m.raw, { from, to })).toEqual({ rejected: null, error: null });
     expect((await settledRow(sd.accountId, m.messageId)).action).toBe("relayed");
-    const posted = (
-      (await (await fetch(`${env.SANDBOX_URL}/__sandbox/discord`)).json()) as {
-        messages: { channelId: string; embeds: unknown[] }[];
-      }
-    ).messages.filter((x) => x.channelId === channel);
+    const posted = await postedTo(channel);
     expect(posted).toHaveLength(1);
     expect(JSON.stringify(posted[0]!.embeds)).toContain("Broken order");
     await settle();
     expect(await sentEmails(env.SANDBOX_URL, from)).toHaveLength(0);
+  });
+});
+
+describe("a subdomain beyond the free quota (issue 13)", () => {
+  /** A tenant of its own (subscriptions are tenant-wide), with a subdomain beyond the free quota. */
+  async function paidSubdomain(routing: object, forward?: Record<string, string>) {
+    const created = await env.PIPELINE_TENANT.createTenant({ name: "Paid subdomain" });
+    if (!created.ok) throw new Error(created.error.message);
+    const tenantId = created.tenantId;
+    const sd = await seedSubdomain({ routing, tenantId, ...(forward ? { forward } : {}) });
+    await env.DB.prepare("UPDATE email_subdomains SET paid = 1 WHERE account_id = ?")
+      .bind(sd.accountId)
+      .run();
+    return { ...sd, tenantId, subscription: await activeSubscription(tenantId) };
+  }
+  const now = () => Math.floor(Date.now() / 1000);
+  const event = (id: string, name: "halted" | "charged" | "cancelled", at: number) =>
+    env.PIPELINE_BILLING.razorpayEvent(
+      `evt${unique("E").replace(/[^A-Za-z0-9]/g, "")}`,
+      subscriptionEvent(id, name, at),
+    );
+
+  it("halted: a mail it would auto-reply to is relayed to the inbox instead, no reply; charged: auto-replied again", async () => {
+    const sd = await paidSubdomain(autoReplyAll);
+    const channel = await discordInbox(sd.tenantId);
+    const from = `${unique("c")}@customer.example`;
+    const to = `hello@${sd.domain}`;
+    const t = now();
+    expect(await event(sd.subscription, "halted", t)).toEqual({ ok: true, outcome: "subscription_updated" });
+
+    const first = mail({ from, to, subject: "Table for four?" });
+    expect(await deliver(first.raw, { from, to })).toEqual({ rejected: null, error: null });
+    // Accepted and in front of a person; the row says why no automatic reply went out.
+    expect(await settledRow(sd.accountId, first.messageId)).toMatchObject({
+      action: "relayed_subscription_inactive",
+    });
+    const posted = await postedTo(channel);
+    expect(posted).toHaveLength(1);
+    expect(JSON.stringify(posted[0]!.embeds)).toContain("Table for four?");
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, from)).toHaveLength(0);
+
+    // Paid again: the same sender's next mail is answered automatically.
+    expect(await event(sd.subscription, "charged", t + 1)).toEqual({
+      ok: true,
+      outcome: "subscription_updated",
+    });
+    const second = mail({ from, to, subject: "Are you open today?", body: "What are your hours?" });
+    expect(await deliver(second.raw, { from, to })).toEqual({ rejected: null, error: null });
+    const [reply] = await mailTo(from);
+    expect((await parseEmail(reply!.raw)).text).toBe("We are open 7am to 7pm.");
+    expect(await settledRow(sd.accountId, second.messageId)).toMatchObject({ action: "canned_reply" });
+    expect(await postedTo(channel)).toHaveLength(1);
+  });
+
+  it("cancelled: a mail its rules forward is relayed instead and nothing is forwarded", async () => {
+    const staff = `${unique("staff")}@team.example`;
+    const sd = await paidSubdomain(relayAll, { staff });
+    const channel = await discordInbox(sd.tenantId);
+    await env.DB.prepare("UPDATE email_subdomains SET routing_json = ? WHERE account_id = ?")
+      .bind(
+        JSON.stringify({ rules: [], defaultAction: { kind: "forward", addressId: sd.forwardIds.staff } }),
+        sd.accountId,
+      )
+      .run();
+    expect(await event(sd.subscription, "cancelled", now())).toEqual({
+      ok: true,
+      outcome: "subscription_updated",
+    });
+    const from = `${unique("c")}@customer.example`;
+    const to = `orders@${sd.domain}`;
+    const m = mail({ from, to, subject: "Invoice copy" });
+    expect(await deliver(m.raw, { from, to })).toEqual({ rejected: null, error: null });
+    expect(await settledRow(sd.accountId, m.messageId)).toMatchObject({
+      action: "relayed_subscription_inactive",
+    });
+    expect(await postedTo(channel)).toHaveLength(1);
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, staff)).toHaveLength(0);
+  });
+
+  it("a free subdomain of the same tenant is not affected", async () => {
+    const paid = await paidSubdomain(autoReplyAll);
+    const sd = await seedSubdomain({ routing: autoReplyAll, tenantId: paid.tenantId });
+    expect(await event(paid.subscription, "halted", now())).toEqual({
+      ok: true,
+      outcome: "subscription_updated",
+    });
+    const from = `${unique("c")}@customer.example`;
+    const m = mail({ from, to: `hi@${sd.domain}`, body: "What are your hours?" });
+    expect(await deliver(m.raw, { from, to: `hi@${sd.domain}` })).toEqual({ rejected: null, error: null });
+    await mailTo(from);
+    expect(await settledRow(sd.accountId, m.messageId)).toMatchObject({ action: "canned_reply" });
   });
 });
 

@@ -5,6 +5,8 @@ declare namespace Cloudflare {
     LOG_PROBE_URL: string;
     /** Test-only: the pipeline's tenant API, as the dashboard binds it. */
     PIPELINE_TENANT: Service<import("@concierge/core").TenantApi & Rpc.WorkerEntrypointBranded>;
+    /** Test-only: the pipeline's billing API, as the dashboard's Razorpay webhook route binds it. */
+    PIPELINE_BILLING: Service<import("@concierge/core").BillingApi & Rpc.WorkerEntrypointBranded>;
     /** The pipeline's D1, bound in tests only. */
     DB: D1Database;
   }

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { createChannelAccount, saveReplyConfig } from "@concierge/storage";
+import type { RazorpayEvent, SubscriptionStatus } from "@concierge/core";
+import { createChannelAccount, saveReplyConfig, upsertSubscription } from "@concierge/storage";
 import { type SentEmailRecord, sentEmails } from "@concierge/testing/sandbox-client";
 import { DEMO } from "@concierge/testing/seed";
 import { vi } from "vitest";
@@ -25,11 +26,14 @@ export async function seedSubdomain(opts: {
   forward?: Record<string, string>;
   unverified?: string[];
   replyText?: string;
+  /** Another tenant than the demo one (a test that changes tenant-wide state). */
+  tenantId?: string;
 }): Promise<Subdomain> {
+  const tenantId = opts.tenantId ?? DEMO.tenantId;
   const name = unique("sd");
   const domain = `${name}.${EMAIL_DOMAIN}`;
   const account = await createChannelAccount(env.DB, {
-    tenantId: DEMO.tenantId,
+    tenantId,
     channel: "email",
     externalId: domain,
     displayName: domain,
@@ -39,16 +43,7 @@ export async function seedSubdomain(opts: {
     `INSERT INTO email_subdomains (account_id, tenant_id, name, domain, status, routing_json, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   )
-    .bind(
-      account.id,
-      DEMO.tenantId,
-      name,
-      domain,
-      opts.status ?? "active",
-      JSON.stringify(opts.routing),
-      now,
-      now,
-    )
+    .bind(account.id, tenantId, name, domain, opts.status ?? "active", JSON.stringify(opts.routing), now, now)
     .run();
   const forwardIds: Record<string, string> = {};
   for (const [key, address] of Object.entries(opts.forward ?? {})) {
@@ -57,10 +52,10 @@ export async function seedSubdomain(opts: {
     await env.DB.prepare(
       "INSERT INTO email_forward_addresses (id, tenant_id, address, verified_at, created_at) VALUES (?, ?, ?, ?, ?)",
     )
-      .bind(id, DEMO.tenantId, address, opts.unverified?.includes(key) ? null : now, now)
+      .bind(id, tenantId, address, opts.unverified?.includes(key) ? null : now, now)
       .run();
   }
-  await saveReplyConfig(env.DB, DEMO.tenantId, account.id, {
+  await saveReplyConfig(env.DB, tenantId, account.id, {
     enabled: true,
     wait_seconds: 0,
     rules: [
@@ -181,3 +176,78 @@ export function header(raw: string, name: string): string | null {
 }
 
 export const settle = () => new Promise((r) => setTimeout(r, 400));
+
+/** A fresh Discord server in the sandbox whose #inbox is the tenant's inbox channel. */
+export async function discordInbox(tenantId: string = DEMO.tenantId): Promise<string> {
+  const guildId = `14${Date.now()}${Math.floor(Math.random() * 1e4)}`.slice(0, 19);
+  const { guild } = (await (
+    await fetch(`${env.SANDBOX_URL}/__sandbox/discord/guilds`, {
+      method: "POST",
+      body: JSON.stringify({ id: guildId, name: "Demo" }),
+    })
+  ).json()) as { guild: { channels: { id: string; name: string }[] } };
+  const channel = guild.channels.find((c) => c.name === "inbox")!.id;
+  await env.DB.prepare(
+    `INSERT INTO discord_installs (tenant_id, guild_id, guild_name, inbox_channel_id, created_at, updated_at)
+     VALUES (?, ?, 'Demo', ?, ?, ?)
+     ON CONFLICT (tenant_id) DO UPDATE SET guild_id = excluded.guild_id, inbox_channel_id = excluded.inbox_channel_id`,
+  )
+    .bind(tenantId, guildId, channel, Date.now(), Date.now())
+    .run();
+  return channel;
+}
+
+/** What the sandbox's Discord received in one channel. */
+export async function postedTo(channel: string): Promise<{ channelId: string; embeds: unknown[] }[]> {
+  const all = (await (await fetch(`${env.SANDBOX_URL}/__sandbox/discord`)).json()) as {
+    messages: { channelId: string; embeds: unknown[] }[];
+  };
+  return all.messages.filter((m) => m.channelId === channel);
+}
+
+/**
+ * An active subscription of the tenant for one extra subdomain, as its Checkout would have left it;
+ * the caller marks a subdomain paid. Returns its id.
+ */
+export async function activeSubscription(tenantId: string): Promise<string> {
+  const id = `sub_${unique("S")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(0, 14)}`;
+  await upsertSubscription(env.DB, {
+    id,
+    tenantId,
+    status: "active",
+    quantity: 1,
+    amount: 49900,
+    currency: "INR",
+    currentEnd: null,
+    at: Date.now() - 60_000,
+  });
+  return id;
+}
+
+/** Razorpay's `subscription.<name>` webhook for that subscription, as the dashboard parses it. */
+export function subscriptionEvent(
+  id: string,
+  name: "halted" | "charged" | "cancelled",
+  createdAtSeconds: number,
+): RazorpayEvent {
+  const status: SubscriptionStatus = name === "charged" ? "active" : name;
+  return {
+    entity: "event",
+    event: `subscription.${name}`,
+    payload: {
+      subscription: {
+        entity: {
+          id,
+          entity: "subscription",
+          plan_id: "plan_Sandbox0000001",
+          status,
+          quantity: 1,
+          current_end: null,
+        },
+      },
+    },
+    created_at: createdAtSeconds,
+  };
+}
