@@ -1,5 +1,6 @@
 import { type SafetyJob, createLogger, errorResponse } from "@concierge/core";
 import { deleteExpiredEmailAliases } from "@concierge/storage";
+import { purgeOldWebhookEvents } from "./billing/events.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
 import { expireApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -22,14 +23,15 @@ export default {
     return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
   },
   queue: (batch, env) => handleSafetyBatch(batch, env),
-  // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh and expired
-  // reverse aliases (lookups check the expiry themselves; this only keeps addresses from lingering),
-  // else every 15 min.
+  // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh, expired
+  // reverse aliases (lookups check the expiry themselves; this only keeps addresses from lingering)
+  // and Razorpay event ids past their retention, else every 15 min.
   async scheduled(controller, env) {
     if (controller.cron === INSTAGRAM_TOKEN_CRON) {
       await refreshInstagramTokens(env);
       const aliases = await deleteExpiredEmailAliases(env.DB, controller.scheduledTime);
       if (aliases) log.info("email.aliases_expired", { count: aliases });
+      await purgeOldWebhookEvents(env, controller.scheduledTime);
     } else await expireApprovals(env);
   },
 } satisfies ExportedHandler<PipelineEnv, SafetyJob>;

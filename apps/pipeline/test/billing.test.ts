@@ -1,6 +1,7 @@
 // Money through the real entry points (TenantEntrypoint for the dashboard's calls,
 // BillingEntrypoint for Razorpay's webhooks), with the sandbox playing Razorpay: orders, Checkout,
 // payments, refunds and subscriptions over HTTP, webhooks taken from what it sent.
+import { createScheduledController } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { signCheckout, signSubscriptionCheckout } from "@concierge/billing";
 import type { CheckoutResult } from "@concierge/core";
@@ -18,6 +19,8 @@ import {
   pay,
   refund,
 } from "./billing-helpers.ts";
+import { INSTAGRAM_TOKEN_CRON } from "../src/channels/instagram/connect.ts";
+import worker from "../src/index.ts";
 import { tenantApi } from "./helpers.ts";
 
 const TRIAL = 50;
@@ -670,5 +673,25 @@ describe("the email-subdomain subscription", () => {
       .bind(started.subscriptionId)
       .first();
     expect(row).toEqual({ status: "created", amount: 1800, currency: "USD" });
+  });
+});
+
+describe("the daily cron", () => {
+  it("forgets Razorpay event ids older than 30 days and keeps newer ones", async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    await env.DB.prepare(
+      "INSERT INTO webhook_events (id, event, received_at) VALUES (?, 'payment.captured', ?), (?, 'payment.captured', ?)",
+    )
+      .bind("evtOldOne", now - 31 * day, "evtRecentOne", now - 29 * day)
+      .run();
+    await worker.scheduled(
+      createScheduledController({ cron: INSTAGRAM_TOKEN_CRON, scheduledTime: now }),
+      env,
+    );
+    const { results } = await env.DB.prepare(
+      "SELECT id FROM webhook_events WHERE id IN ('evtOldOne', 'evtRecentOne')",
+    ).all();
+    expect(results).toEqual([{ id: "evtRecentOne" }]);
   });
 });

@@ -20,9 +20,11 @@ import {
   getOrderByRazorpayId,
   getPayment,
   markOrderFailed,
+  purgeWebhookEvents,
   recordCapturedPayment,
   recordWebhookEvent,
   takeBackRefund,
+  WEBHOOK_EVENT_RETENTION_MS,
 } from "@concierge/storage";
 import * as v from "valibot";
 import type { PipelineEnv } from "../env.ts";
@@ -147,4 +149,23 @@ async function refunded(env: PipelineEnv, event: RazorpayEvent): Promise<EventOu
     credits_taken_back: r.creditsTakenBack ?? null,
   });
   return "refunded";
+}
+
+/** Event ids deleted per statement, and statements per run: bounded work for one cron run. */
+const PURGE_BATCH = 1000;
+const PURGE_BATCHES = 20;
+
+/**
+ * The daily cron: event ids older than the retention (Razorpay retries for 24 h and replays up to
+ * 7 days) need not be remembered. Returns how many went; the rest wait for tomorrow's run.
+ */
+export async function purgeOldWebhookEvents(env: PipelineEnv, now: number): Promise<number> {
+  let purged = 0;
+  for (let i = 0; i < PURGE_BATCHES; i++) {
+    const n = await purgeWebhookEvents(env.DB, now - WEBHOOK_EVENT_RETENTION_MS, PURGE_BATCH);
+    purged += n;
+    if (n < PURGE_BATCH) break;
+  }
+  if (purged) log.info("billing.webhook_events_purged", { count: purged });
+  return purged;
 }
