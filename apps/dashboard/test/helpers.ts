@@ -30,10 +30,11 @@ export type TestSession = { cookie: string; csrf: string; tenantId: string; user
 let n = 0;
 /**
  * Signs in through the development sign-in as a new person; `business: "new"` (the default) makes
- * a fresh tenant, so tests never see each other's data.
+ * a fresh tenant, so tests never see each other's data. A new tenant starts with its trial credits
+ * (50, expiring); `trial: false` lets them expire at once, for tests that count credits from zero.
  */
 export async function signIn(
-  opts: { email?: string; business?: "new" | "demo"; name?: string } = {},
+  opts: { email?: string; business?: "new" | "demo"; name?: string; trial?: boolean } = {},
 ): Promise<TestSession> {
   n += 1;
   const email = opts.email ?? `owner${n}-${crypto.randomUUID().slice(0, 8)}@example.com`;
@@ -63,6 +64,7 @@ export async function signIn(
   )
     .bind(email)
     .first<{ id: string; tenantId: string }>();
+  if (opts.trial === false) await expireTrial(user!.tenantId);
   return {
     cookie,
     csrf: csrfFrom(html),
@@ -95,4 +97,14 @@ export function post(
     },
     body,
   });
+}
+
+/**
+ * The tenant's trial credits, expired a moment ago and emptied, so that no debit dated earlier
+ * (the insights tests date theirs) can take from them either. The lot stays, as an expired one does.
+ */
+export async function expireTrial(tenantId: string): Promise<void> {
+  await env.DB.prepare("UPDATE credit_lots SET remaining = 0, expires_at = ? WHERE id = ?")
+    .bind(Date.now() - 1, `lot:${tenantId}:trial`)
+    .run();
 }

@@ -62,7 +62,7 @@ describe("overview", () => {
   });
 
   it("shows the empty state, the balance, no pending approvals and a chart of 30 empty days", async () => {
-    const s = await signIn();
+    const s = await signIn({ trial: false });
     const res = await get(s, "/admin");
     expect(res.status).toBe(200);
     const page = await res.text();
@@ -80,7 +80,7 @@ describe("overview", () => {
   });
 
   it("shows the tenant's channels with health, balance, pending approvals and insights matching its metadata only", async () => {
-    const s = await signIn();
+    const s = await signIn({ trial: false });
     const other = await signIn();
     const wa = await createChannelAccount(env.DB, {
       tenantId: s.tenantId,
@@ -197,7 +197,7 @@ describe("overview", () => {
   });
 
   it("shows a low balance against the tenant's threshold", async () => {
-    const s = await signIn();
+    const s = await signIn({ trial: false });
     await grantCredits(env.DB, { tenantId: s.tenantId, amount: 5, source: "grant", reference: "g1" });
     const page = await (await get(s, "/admin")).text();
     expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">5<\/p>/);

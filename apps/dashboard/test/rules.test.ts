@@ -594,7 +594,7 @@ describe("reply rules: the test panel", () => {
 
 describe("reply rules: the AI preview", () => {
   async function readyTenant(credits: number) {
-    const s = await signIn();
+    const s = await signIn({ trial: false });
     const persona = { kind: "raw", prompt: "Friendly and brief, for a small tea shop." } as const;
     const hash = await personaHash(persona);
     await savePersona(env.DB, s.tenantId, persona, hash);

@@ -49,7 +49,7 @@ describe("settings", () => {
   });
 
   it("switches the locale and currency: every page follows, numbers group the locale's way, and it persists", async () => {
-    const s = await signIn();
+    const s = await signIn({ trial: false });
     await grantCredits(env.DB, { tenantId: s.tenantId, amount: 100000, source: "grant", reference: "g" });
     const before = await (await get(s, "/admin/billing")).text();
     expect(before).toMatch(/id="balance"[\s\S]*?<p class="stat">1,00,000<\/p>/);
@@ -199,7 +199,7 @@ describe("settings", () => {
 
   it("deletes the account and all its data, signs out, and leaves other tenants untouched", async () => {
     const s = await signIn({ name: "Doomed Dosa" });
-    const other = await signIn({ name: "Lasting Lassi" });
+    const other = await signIn({ name: "Lasting Lassi", trial: false });
     const name = await tenantName(s);
     const wa = await createChannelAccount(env.DB, {
       tenantId: s.tenantId,
@@ -247,7 +247,8 @@ describe("settings", () => {
     ).not.toBeNull();
     expect(await count("users", other.tenantId)).toBe(1);
     expect(await count("sessions", other.tenantId)).toBeGreaterThan(0);
-    expect(await count("credit_lots", other.tenantId)).toBe(1);
+    // Its grant and its (expired) trial lot.
+    expect(await count("credit_lots", other.tenantId)).toBe(2);
     const theirs = await get(other, "/admin/billing");
     expect(theirs.status).toBe(200);
     expect(await theirs.text()).toMatch(/id="balance"[\s\S]*?<p class="stat">10<\/p>/);
