@@ -644,6 +644,12 @@ describe("the email-subdomain subscription", () => {
       id: string;
     }>();
     expect(planAfter!.id).toBe(plan!.id);
+
+    // A free subdomain is deleted: the paid one now fits within the free quota and works again.
+    const firstFree = (await tenantApi.listEmailSubdomains(tid)).find((s) => s.domain === free[0])!;
+    expectOk(await tenantApi.deleteEmailSubdomain(tid, firstFree.accountId));
+    expect(await paidFlag(paid.subdomain.accountId)).toBe(0);
+    expect(await automatic(paid.subdomain.domain)).toBe(true);
   });
 
   it("refuses a quantity out of range and confirms nothing for a forged subscription signature", async () => {

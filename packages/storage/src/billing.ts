@@ -889,3 +889,27 @@ export async function emailSubdomainAutomatic(
     .first<{ automatic: number }>();
   return row ? row.automatic === 1 : null;
 }
+
+/**
+ * After a subdomain is deleted: paid subdomains that now fit within the free quota become free
+ * (oldest first), so a lapsed subscription never pauses one the tenant no longer pays for. One
+ * statement. Returns how many were freed.
+ */
+export async function freePaidSubdomainsWithinQuota(
+  db: D1Database,
+  tenantId: string,
+  now = Date.now(),
+): Promise<number> {
+  const res = await db
+    .prepare(
+      `UPDATE email_subdomains SET paid = 0, updated_at = ?2
+        WHERE account_id IN (
+          SELECT account_id FROM email_subdomains WHERE tenant_id = ?1 AND paid = 1
+           ORDER BY created_at, account_id
+           LIMIT MAX(0, (SELECT email_subdomain_quota FROM tenants WHERE id = ?1)
+                        - (SELECT COUNT(*) FROM email_subdomains WHERE tenant_id = ?1 AND paid = 0)))`,
+    )
+    .bind(tenantId, now)
+    .run();
+  return res.meta.changes;
+}

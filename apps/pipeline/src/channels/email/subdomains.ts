@@ -22,6 +22,7 @@ import {
   consumeForwardToken,
   deleteChannelAccount,
   deleteForwardAddressRow,
+  freePaidSubdomainsWithinQuota,
   getEmailSubdomain,
   getForwardAddress,
   insertCoveredEmailSubdomain,
@@ -236,6 +237,12 @@ export async function deleteEmailSubdomain(
   await deleteChannelAccount(env.DB, tenantId, s.accountId);
   forgetDomain(env, s.accountId, s.domain);
   log.info("email.subdomain_deleted", { account_id: s.accountId });
+  // A paid subdomain that now fits within the free quota is free again: a lapsed subscription
+  // must not pause it.
+  if (await freePaidSubdomainsWithinQuota(env.DB, tenantId)) {
+    for (const other of await listEmailSubdomains(env.DB, tenantId))
+      forgetDomain(env, other.accountId, other.domain);
+  }
   return { ok: true };
 }
 
