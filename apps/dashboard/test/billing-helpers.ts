@@ -3,6 +3,12 @@
 // sent to the dashboard as Razorpay sends them: without our session cookie or CSRF token.
 import { env } from "cloudflare:workers";
 import { creditBalance } from "@concierge/storage";
+import {
+  type RazorpayEventRecord,
+  razorpayEvents,
+  razorpayPay,
+  razorpaySubscription,
+} from "@concierge/testing/sandbox-client";
 import { expect } from "vitest";
 import { app, get, post, type TestSession } from "./helpers.ts";
 
@@ -28,17 +34,6 @@ export async function buy(
   return { orderId: orderId!, razorpayOrderId: razorpayOrderId!, page };
 }
 
-async function sandbox(path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${env.SANDBOX_URL}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`sandbox ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 /**
  * Pays (or fails) an order or subscription in the sandbox's Checkout, as a person clicking Pay
  * would; the webhooks it sends are recorded there (tests deliver them to the dashboard themselves).
@@ -47,22 +42,21 @@ export async function pay(
   id: string,
   outcome: "pay" | "fail" = "pay",
 ): Promise<{ paymentId: string; response: Record<string, string> | null }> {
-  const r = await sandbox("/__sandbox/razorpay/pay", { id, outcome, wait: true });
-  return { paymentId: String(r.payment_id), response: r.response as Record<string, string> | null };
+  const r = await razorpayPay(env.SANDBOX_URL, id, { outcome });
+  return { paymentId: r.paymentId, response: r.response as Record<string, string> | null };
 }
 
-export type RecordedEvent = { id: string; event: string; body: string; headers: Record<string, string> };
+export type RecordedEvent = RazorpayEventRecord;
 
 /** The signed webhook events the sandbox's Razorpay sent about an order, payment or subscription. */
 export async function eventsAbout(
   filter: { order?: string; payment?: string; subscription?: string; event?: string },
   expected = 1,
 ): Promise<RecordedEvent[]> {
-  const q = new URLSearchParams(filter as Record<string, string>);
   let events: RecordedEvent[] = [];
   await expect
     .poll(async () => {
-      events = (await sandbox(`/__sandbox/razorpay/events?${q}`)).events as RecordedEvent[];
+      events = await razorpayEvents(env.SANDBOX_URL, filter);
       return events.length;
     })
     .toBeGreaterThanOrEqual(expected);
@@ -70,8 +64,8 @@ export async function eventsAbout(
 }
 
 /** Moves a subscription the way Razorpay's own schedule would (charged, halted, cancelled…). */
-export async function moveSubscription(id: string, to: string): Promise<void> {
-  await sandbox("/__sandbox/razorpay/subscription", { id, to, wait: true });
+export async function moveSubscription(id: string, to: "charged" | "pending" | "halted" | "cancelled") {
+  await razorpaySubscription(env.SANDBOX_URL, id, to);
 }
 
 /** Delivers one recorded event to the dashboard exactly as Razorpay does: same bytes and headers. */

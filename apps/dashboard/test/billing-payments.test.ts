@@ -2,6 +2,7 @@
 // details, amounts in the tenant's locale, refunds), and the billing details form in settings.
 import { env } from "cloudflare:workers";
 import { getBillingDetails, insertOrder, recordCapturedPayment } from "@concierge/storage";
+import { razorpayRefund } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { buy, callback, deliver, eventsAbout, pay } from "./billing-helpers.ts";
 import { get, post, signIn, type TestSession } from "./helpers.ts";
@@ -118,12 +119,7 @@ describe("payments and receipts", () => {
     expect(page).toContain("Your legal name and address are not on this receipt yet.");
     expect(page).not.toContain("GSTIN");
     // Razorpay refunds $14.50 of it: the receipt shows the refund and what it took back.
-    const res = await fetch(`${env.SANDBOX_URL}/__sandbox/razorpay/refund`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ paymentId, amount: 1450, wait: true }),
-    });
-    expect(res.ok).toBe(true);
+    await razorpayRefund(env.SANDBOX_URL, paymentId, 1450);
     const [processed] = await eventsAbout({ payment: paymentId, event: "refund.processed" });
     expect((await deliver(processed!)).status).toBe(200);
     page = await (await get(s, `/admin/billing/payments/${paymentId}`)).text();
