@@ -67,10 +67,18 @@ document.getElementById("rzp-backdrop").addEventListener("click", (e) => {
   if (e.target === e.currentTarget && config.backdropclose) dismiss();
 });
 
+// Escape closes on its keyup, so the frame is not removed while the key is still down.
+let escapeDown = false;
+document.addEventListener("keyup", (e) => {
+  if (e.key === "Escape" && escapeDown) {
+    escapeDown = false;
+    dismiss();
+  }
+});
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && config.escape) {
     e.preventDefault();
-    dismiss();
+    escapeDown = true;
     return;
   }
   // Keep Tab inside the dialog.
