@@ -17,6 +17,7 @@ import {
   foreignOrder,
   moveSubscription,
   pay,
+  razorpayFault,
   refund,
 } from "./billing-helpers.ts";
 import { INSTAGRAM_TOKEN_CRON } from "../src/channels/instagram/connect.ts";
@@ -137,10 +138,7 @@ describe("createOrder", () => {
 
   it("says Razorpay is unavailable (and records nothing) when it cannot be reached", async () => {
     const tid = await newTenant();
-    await fetch(`${env.SANDBOX_URL}/__sandbox/razorpay/faults`, {
-      method: "POST",
-      body: JSON.stringify({ method: "POST", path: "/orders", status: 503 }),
-    });
+    await razorpayFault({ method: "POST", path: "/orders", status: 503 });
     expect(await tenantApi.createOrder(tid, "inr-100")).toMatchObject({
       ok: false,
       error: { code: "razorpay_unavailable" },
@@ -254,10 +252,7 @@ describe("confirmCheckout", () => {
     const tid = await newTenant();
     const o = await order(tid);
     const { paymentId, response } = await pay(o.razorpayOrderId);
-    await fetch(`${env.SANDBOX_URL}/__sandbox/razorpay/faults`, {
-      method: "POST",
-      body: JSON.stringify({ method: "GET", path: `/payments/${paymentId}`, status: 500 }),
-    });
+    await razorpayFault({ method: "GET", path: `/payments/${paymentId}`, status: 500 });
     expect(await tenantApi.confirmCheckout(tid, response)).toMatchObject({
       ok: false,
       error: { code: "razorpay_unavailable" },
