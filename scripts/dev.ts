@@ -15,6 +15,8 @@ const DEV_VALUES: Record<string, string> = {
   WHATSAPP_VERIFY_TOKEN: TEST_SECRETS.whatsappVerifyToken,
   DISCORD_BOT_TOKEN: TEST_SECRETS.discordBotToken,
   GOOGLE_CLIENT_SECRET: TEST_SECRETS.googleClientSecret,
+  RAZORPAY_KEY_SECRET: TEST_SECRETS.razorpayKeySecret,
+  RAZORPAY_WEBHOOK_SECRET: TEST_SECRETS.razorpayWebhookSecret,
 };
 
 /** Fills .dev.vars from .dev.vars.example with development values, never overwriting yours. */

@@ -83,6 +83,8 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         CLOUDFLARE_API_BASE_URL: sandbox.cloudflareBaseUrl,
         CLOUDFLARE_ZONE_ID: "0000000000000000000000000000c0de",
         CLOUDFLARE_API_TOKEN: TEST_SECRETS.cloudflareApiToken,
+        RAZORPAY_KEY_ID: TEST_SECRETS.razorpayKeyId,
+        RAZORPAY_KEY_SECRET: TEST_SECRETS.razorpayKeySecret,
       };
     case "discord-interactions":
       // The sandbox signs the interactions it plays with the matching private key.
@@ -104,6 +106,8 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
         META_APP_SECRET: TEST_SECRETS.metaAppSecret,
         DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
+        RAZORPAY_KEY_ID: TEST_SECRETS.razorpayKeyId,
+        RAZORPAY_WEBHOOK_SECRET: TEST_SECRETS.razorpayWebhookSecret,
       };
     default:
       return {};
@@ -152,6 +156,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     googleClientId: TEST_SECRETS.googleClientId,
     googleClientSecret: TEST_SECRETS.googleClientSecret,
     facebookAppId: TEST_SECRETS.facebookAppId,
+    // Razorpay's keys as the Workers have them: the sandbox checks and signs with the same ones.
+    razorpayKeyId: opts.useDevVars
+      ? (devVars("pipeline").RAZORPAY_KEY_ID ?? TEST_SECRETS.razorpayKeyId)
+      : TEST_SECRETS.razorpayKeyId,
+    razorpayKeySecret: opts.useDevVars
+      ? (devVars("pipeline").RAZORPAY_KEY_SECRET ?? TEST_SECRETS.razorpayKeySecret)
+      : TEST_SECRETS.razorpayKeySecret,
+    razorpayWebhookSecret: opts.useDevVars
+      ? (devVars("dashboard").RAZORPAY_WEBHOOK_SECRET ?? TEST_SECRETS.razorpayWebhookSecret)
+      : TEST_SECRETS.razorpayWebhookSecret,
     emailDemoAddress: `hello@${DEMO_EMAIL.domain}`,
     phoneNumbers: [
       {
@@ -185,6 +199,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
                 META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
                 DISCORD_API_BASE_URL: sandbox.discordBaseUrl,
                 CLOUDFLARE_API_BASE_URL: sandbox.cloudflareBaseUrl,
+                RAZORPAY_API_BASE_URL: sandbox.razorpayApiBaseUrl,
                 // Verification links in mail point at the local dashboard.
                 ...(ports.dashboard ? { DASHBOARD_URL: `http://localhost:${ports.dashboard}` } : {}),
               }
@@ -196,6 +211,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
                 META_DIALOG_BASE_URL: sandbox.facebookDialogBaseUrl,
                 META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
                 DISCORD_AUTHORIZE_URL: `${sandbox.url}/discord/oauth2/authorize`,
+                RAZORPAY_CHECKOUT_URL: sandbox.razorpayCheckoutUrl,
+                RAZORPAY_HOSTED_CHECKOUT_URL: sandbox.razorpayHostedCheckoutUrl,
               }
             : {}),
           ...(app === "pipeline" && opts.ai === "sandbox"
@@ -244,6 +261,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     sandbox.setWebhookUrl(`${urls["meta-webhooks"]}/webhook/whatsapp`);
     sandbox.setInstagramWebhookUrl(`${urls["meta-webhooks"]}/webhook/instagram`);
     sandbox.discordInteractions.interactionsUrl = `${urls["discord-interactions"]}/interactions`;
+    sandbox.setRazorpayWebhookUrl(`${urls.dashboard}/webhooks/razorpay`);
     // What `wrangler dev` serves as /cdn-cgi/handler/email, aimed at email-inbound.
     sandbox.setEmailHandler({
       url: `${entry}/cdn-cgi/local/email`,
