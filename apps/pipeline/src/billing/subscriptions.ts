@@ -4,7 +4,7 @@
  * on first use and stored (plans are immutable: a new price is a new plan). The subscription's
  * status moves as Razorpay says, newest first: an older event never undoes a newer one.
  */
-import { subscriptionSignatureValid } from "@concierge/billing";
+import { subscriptionAmount, subscriptionSignatureValid } from "@concierge/billing";
 import {
   type CheckoutSubscription,
   createLogger,
@@ -109,7 +109,7 @@ export async function startSubscription(
     tenantId,
     status: created.value.status,
     quantity,
-    amount: plan.plan.amount * quantity,
+    amount: subscriptionAmount(plan.plan.amount, quantity),
     currency: prefs.currency,
     currentEnd: null,
     at: Date.now(),
