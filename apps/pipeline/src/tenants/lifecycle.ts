@@ -14,6 +14,7 @@ import type { PipelineEnv } from "../env.ts";
 import { forgetTenantKeys } from "./keys.ts";
 import { leaveTenantGuild } from "../channels/discord/install.ts";
 import { removeTenantEmailRoutes } from "../channels/email/subdomains.ts";
+import { conversationStub } from "./ownership.ts";
 
 const log = createLogger("pipeline.tenants");
 
@@ -76,7 +77,7 @@ export async function deleteTenant(
   for (;;) {
     const page = await listTenantThreads(env.DB, tenantId, PURGE_PAGE);
     if (page.length === 0) break;
-    await Promise.all(page.map((t) => env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(t.key)).purge()));
+    await Promise.all(page.map((t) => conversationStub(env, t.key).purge()));
     rows += await forgetTenantThreads(env.DB, tenantId, page);
     conversations += page.length;
   }
