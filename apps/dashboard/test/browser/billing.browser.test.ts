@@ -155,6 +155,9 @@ describe("buying credits in a browser", () => {
 
     await page.goto(url("/admin/billing"));
     await seeText(page.locator("#balance .stat"), "2,050");
+    await page.goto(url("/admin/billing/payments"));
+    await seeText(page.locator("#payments"), "$99");
+    await fits(page);
     await context.close();
   });
 });

@@ -161,13 +161,14 @@ describe("the dashboard in a browser", () => {
 
   it("switches the locale and groups numbers the Indian way", async () => {
     await page.goto(url("/admin/billing"));
-    await seeText(page.locator("#balance"), "199,999");
+    // 2,00,000 granted and the 50 trial credits, one spent on the approved AI reply.
+    await seeText(page.locator("#balance"), "200,049");
     await page.goto(url("/admin/settings"));
     await page.selectOption("[name=locale]", "en-IN");
     await page.click("button:has-text('Save preferences')");
     await page.waitForLoadState();
     await page.goto(url("/admin/billing"));
-    await seeText(page.locator("#balance"), "1,99,999");
+    await seeText(page.locator("#balance"), "2,00,049");
   });
 
   it("fits every page on a 375 px wide phone without horizontal scrolling", async () => {
