@@ -89,6 +89,8 @@ describe("the subscription's lifecycle on the email page", () => {
       expect((await post(s, "/admin/email", { name: uniqueName() })).status).toBe(303);
     }
 
+    expect(await (await get(s, "/admin/email")).text()).toContain("4 subdomains: 3 included, 1 extra.");
+
     // Razorpay gives up charging: the banner says what stopped and that mail is still relayed.
     await moveSubscription(id, "halted");
     const [halted] = await eventsAbout({ subscription: id, event: "subscription.halted" });

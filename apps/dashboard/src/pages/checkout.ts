@@ -99,7 +99,7 @@ ${hidden("callback_url", f.callbackUrl)}
 ${hidden("cancel_url", f.cancelUrl)}
 <div class="row"><button type="submit" id="checkout-pay">${f.button}</button>
 <a class="button secondary" href="${new URL(f.cancelUrl).pathname}${new URL(f.cancelUrl).search}">${t("checkout-cancel")}</a></div>
-<p class="muted" id="checkout-status" role="status" aria-live="polite"></p>
+<p class="muted checkout-status" id="checkout-status" role="status" aria-live="polite"></p>
 </form>
 <script defer src="${c.env.RAZORPAY_CHECKOUT_URL}" nonce="${c.nonce}"></script>
 <script type="module" src="/assets/checkout.js?v=${c.assetVersion}" nonce="${c.nonce}"></script>`;

@@ -132,7 +132,7 @@ export function subscriptionSection(
   const sub = s.subscription;
   if (!s.plan) {
     return html`<section class="card" id="subscription" aria-labelledby="subscription-h">
-<h2 id="subscription-h">${t("sub-heading")}</h2>
+<h2 id="subscription-h" class="card-h">${t("sub-heading")}</h2>
 <p class="muted">${t("sub-no-plan", { quota: s.quota })}</p>
 </section>`;
   }
@@ -182,7 +182,7 @@ ${csrfField(c)}
 </details>`
       : null;
   return html`<section class="card" id="subscription" aria-labelledby="subscription-h">
-<h2 id="subscription-h">${t("sub-heading")}</h2>
+<h2 id="subscription-h" class="card-h">${t("sub-heading")}</h2>
 <p>${t("sub-plan", { price, quota: s.quota })}</p>
 ${state}
 ${canBuy ? null : html`<p class="muted">${t("billing-packs-not-set-up")}</p>`}

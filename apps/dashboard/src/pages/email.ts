@@ -113,9 +113,13 @@ ${subdomains.map((s) => subdomainRow(c, s))}
 <p class="muted">${t("em-lead", { domain })}</p>
 <p class="row"><a class="button secondary" href="/admin/email/addresses">${t("em-addresses-link")}</a></p>
 ${table}
-<p class="muted">${t("em-quota", { used: subdomains.length, quota })}</p>
+<p class="muted">${
+        subscription.extra > 0
+          ? t("sub-quota-extra", { used: subdomains.length, quota, extra: subscription.extra })
+          : t("em-quota", { used: subdomains.length, quota })
+      }</p>
 <section class="card">
-<h2>${t("em-create-heading")}</h2>
+<h2 class="card-h">${t("em-create-heading")}</h2>
 ${errorSummary(c, opts.errors)}
 <form method="post" action="/admin/email">
 ${csrfField(c)}

@@ -113,6 +113,7 @@ settings-err-billing-stale = The billing details were changed somewhere else aft
 ## Email: the extra-subdomain subscription.
 
 sub-heading = Extra subdomains
+sub-quota-extra = { $used } subdomains: { $quota } included, { $extra } extra.
 sub-plan = { $price } per extra subdomain per month. { $quota ->
     [one] Your first subdomain is included.
    *[other] Your first { $quota } subdomains are included.
