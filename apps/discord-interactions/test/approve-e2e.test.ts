@@ -50,7 +50,9 @@ it("a held WhatsApp draft relayed to Discord is approved with a signed click: se
     default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
   });
   const customer = uniqueCustomer();
-  await env.PIPELINE_INGEST.ingest([inboundText(account.externalId, customer, "Do you deliver to Indiranagar?")]);
+  await env.PIPELINE_INGEST.ingest([
+    inboundText(account.externalId, customer, "Do you deliver to Indiranagar?"),
+  ]);
 
   const inboxMessages = async () => {
     const r = await fetch(`${env.SANDBOX_URL}/__sandbox/discord?channel=${inbox}`);

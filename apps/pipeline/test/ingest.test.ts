@@ -8,7 +8,6 @@ import { newWamid } from "@concierge/testing/meta";
 
 const ingestApi = exports.MetaIngestEntrypoint;
 const operatorApi = exports.OperatorEntrypoint;
-const tenantApi = exports.TenantEntrypoint;
 
 function message(over: Partial<InboundMessage> = {}): InboundMessage {
   return {
@@ -230,7 +229,7 @@ describe("sending", () => {
 
 describe("HTTP", () => {
   it("answers every request with 404: the pipeline is reached over RPC only", async () => {
-    const res = await exports.default.fetch("https://tenantApi.test/anything", {
+    const res = await exports.default.fetch("https://pipeline.test/anything", {
       method: "POST",
       body: "{}",
     });

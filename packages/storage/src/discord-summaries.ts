@@ -1,5 +1,3 @@
-
-
 export type InstagramTokenState = { accountId: string; status: "ok" | "dead"; deadReason: string | null };
 
 /** The Instagram page tokens' states: a dead one means the account cannot send until reconnected. */
