@@ -3,9 +3,19 @@
 // It runs on whatever Node the machine has (20 or newer), installs the workspace with pnpm when
 // anything is missing or the lockfile changed, then hands over to pnpm, whose scripts run on the
 // Node 22 binary the root devDependency `node` puts first on PATH.
-import { spawnSync } from "node:child_process";
+//
+// Stopping. The task runs in a process group of its own (pnpm, its shells, `node scripts/dev.ts`,
+// wrangler, workerd, the sandbox), and SIGINT, SIGTERM or SIGHUP here is passed on to that whole
+// group, so nothing is left behind; whatever still runs after a grace period is killed. A signal
+// sent to npm alone (`npm start & … kill $!`) does not arrive here: npm passes it only to the
+// `sh -c` it runs this script with, and that shell, like the shell shim pnpm writes for the
+// `node` binary, passes nothing on (it dies of SIGTERM, and waits for its child on SIGINT). So
+// this process also watches those shells and npm above them, and stops the task as soon as one of
+// them is gone. (Ctrl+C reaches this process itself: the terminal signals the whole job.)
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,20 +25,18 @@ const PNPM_VERSION = JSON.parse(readFileSync(join(root, "package.json"), "utf8")
 )[1];
 const bin = join(root, "node_modules", ".bin");
 const stamp = join(root, "node_modules", ".concierge-install");
+/** How long the task may take to stop after the signal before its group is killed. */
+const GRACE_MS = 5_000;
 
 const tasks = {
-  start: ["run", "dev"],
+  // --silent: without pnpm's own lines, such as its "Command failed" when the stack is stopped.
+  start: ["--silent", "run", "dev"],
   test: ["run", "test:ci"],
   bench: ["run", "bench:run"],
   screenshots: ["run", "screenshots:run"],
 };
 
-function run(cmd, args, extraEnv = {}) {
-  const env = { ...process.env, ...extraEnv, PATH: `${bin}:${process.env.PATH}` };
-  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env });
-  if (r.error) throw r.error;
-  return r.status ?? 1;
-}
+const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
 
 function installFingerprint() {
   const h = createHash("sha256");
@@ -45,12 +53,145 @@ function ensureInstalled() {
   if (have === want && existsSync(join(bin, "pnpm")) && existsSync(join(bin, "node"))) return;
   const frozen = existsSync(join(root, "pnpm-lock.yaml")) && process.env.CI ? ["--frozen-lockfile"] : [];
   // corepack cannot fetch pnpm here, so pnpm itself comes from the npm registry through npx.
-  const status = run("npx", ["--yes", `pnpm@${PNPM_VERSION}`, "install", ...frozen]);
-  if (status !== 0) {
+  // In the foreground (a prompt of pnpm's can be answered); it ends by itself.
+  const r = spawnSync("npx", ["--yes", `pnpm@${PNPM_VERSION}`, "install", ...frozen], {
+    cwd: root,
+    stdio: "inherit",
+    env,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
     process.stderr.write("bootstrap: pnpm install failed\n");
-    process.exit(status);
+    process.exit(r.status ?? 1);
   }
   writeFileSync(stamp, installFingerprint());
+}
+
+/** Parent pid, state and command line of a process, or null when it is gone. */
+function processInfo(pid) {
+  try {
+    if (process.platform === "linux") {
+      const [state, ppid] = procStat(pid);
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      return { ppid: Number(ppid), state, args };
+    }
+    const out = execFileSync("ps", ["-o", "ppid=,state=,args=", "-p", String(pid)], { encoding: "utf8" });
+    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(out.trim());
+    return m ? { ppid: Number(m[1]), state: m[2], args: m[3] } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The processes this one stands in for: the shells between it and the package manager (their
+ * command lines name this script), the package manager when one ran it, and above that the
+ * shell shim of a `node` from a node_modules/.bin on PATH, if npm was started through one.
+ */
+function launchers() {
+  const chain = [];
+  let pid = process.ppid;
+  let above = false;
+  while (pid > 1 && chain.length < 8) {
+    const info = processInfo(pid);
+    if (!info) break;
+    if (above) {
+      if (!/\/node_modules\/\.bin\/node /.test(info.args)) break;
+      chain.push(pid);
+    } else if (info.args.includes("bootstrap.mjs")) {
+      chain.push(pid);
+    } else {
+      if (!process.env.npm_lifecycle_event) break;
+      chain.push(pid);
+      above = true;
+    }
+    pid = info.ppid;
+  }
+  return chain;
+}
+
+/** "state ppid pgid …" of a Linux process, after its "pid (comm) " which may hold anything. */
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+// Linux: a zombie has ended, and here nothing may reap one whose parent is gone.
+const ended = (state) => state === undefined || state.startsWith("Z");
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+  return process.platform !== "linux" || !ended(processInfo(pid)?.state);
+}
+
+/** Whether any process of the group still runs. */
+function groupAlive(pgid) {
+  if (process.platform !== "linux") return signalGroup(pgid, 0);
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const [state, , group] = procStat(name);
+      if (Number(group) === pgid && !ended(state)) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
+}
+
+/** Sends a signal to every process of the task's group; false when none is left. */
+function signalGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the task in a process group of its own, stops it with us; resolves to its exit code. */
+function runTask(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(bin, "pnpm"), args, {
+      cwd: root,
+      env,
+      // Nothing in a task reads the terminal; outside the foreground group it must not try.
+      stdio: ["ignore", "inherit", "inherit"],
+      detached: true,
+    });
+    const pgid = child.pid;
+    let stopSignal = null;
+    const stop = (signal) => {
+      stopSignal = signal;
+      signalGroup(pgid, signal);
+      setTimeout(() => signalGroup(pgid, "SIGKILL"), GRACE_MS).unref();
+    };
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+      // A second signal (Ctrl+C again) does not wait any longer.
+      process.on(signal, () => (stopSignal ? signalGroup(pgid, "SIGKILL") : stop(signal)));
+    }
+    const watched = launchers();
+    const watchdog = setInterval(() => {
+      if (!stopSignal && !watched.every(alive)) stop("SIGTERM");
+    }, 250);
+    child.on("error", reject);
+    child.on("exit", async (code, signal) => {
+      // pnpm is gone; the rest of its group (workerd, the sandbox) may still be stopping.
+      if (groupAlive(pgid)) {
+        if (!stopSignal) signalGroup(pgid, "SIGTERM");
+        const deadline = Date.now() + GRACE_MS;
+        while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (groupAlive(pgid)) signalGroup(pgid, "SIGKILL");
+      }
+      clearInterval(watchdog);
+      const sig = stopSignal ?? signal;
+      resolve(sig ? 128 + constants.signals[sig] : (code ?? 1));
+    });
+  });
 }
 
 const task = process.argv[2];
@@ -59,4 +200,4 @@ if (!tasks[task]) {
   process.exit(2);
 }
 ensureInstalled();
-process.exit(run(join(bin, "pnpm"), [...tasks[task], ...process.argv.slice(3)]));
+process.exit(await runTask([...tasks[task], ...process.argv.slice(3)]));

@@ -54,6 +54,8 @@ export type StackOptions = {
   demoDiscord?: boolean;
   /** The pipeline's AI: the offline provider (default) or the sandbox's OpenAI-compatible fake. */
   ai?: "offline" | "sandbox";
+  /** One line per step done (each Worker bundled, migrations, runtime, seed), for `npm start`. */
+  onProgress?: (line: string) => void;
 };
 
 export type Stack = {
@@ -129,6 +131,22 @@ function devVars(app: AppName): Record<string, string> {
   return existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
 }
 
+/**
+ * Reads a config with wrangler's own logging down to errors: what it says about a config
+ * ("Using secrets defined in .dev.vars", the AI binding being remote) is about `wrangler dev`,
+ * while here the bindings come from devBindings() and the pipeline's AI is offline.
+ */
+function quietWrangler<T>(read: () => T): T {
+  const level = process.env.WRANGLER_LOG;
+  process.env.WRANGLER_LOG = "error";
+  try {
+    return read();
+  } finally {
+    if (level === undefined) delete process.env.WRANGLER_LOG;
+    else process.env.WRANGLER_LOG = level;
+  }
+}
+
 /** Applies D1 migrations with wrangler itself, exactly as deployment does (locally, no login). */
 export async function migrate(persistDir: string): Promise<void> {
   await promisify(execFile)(
@@ -175,13 +193,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
     ],
   });
+  const progress = opts.onProgress ?? (() => {});
+  let mf: MiniflareInstance | undefined;
   try {
-    const [scripts] = await Promise.all([
-      Promise.all(APPS.map((app) => buildAppAsync(app))),
-      migrate(opts.persistDir),
-    ]);
+    // Bundled in parallel, reported in a fixed order as each one (and those before it) is done.
+    const bundles = APPS.map((app) => buildAppAsync(app));
+    const migrated = migrate(opts.persistDir);
+    // A later step that fails while an earlier one is awaited is no unhandled rejection: its
+    // error is thrown when its turn comes.
+    for (const p of [...bundles, migrated]) p.catch(() => {});
+    const scripts: string[] = [];
+    for (const [i, app] of APPS.entries()) {
+      scripts.push(await bundles[i]!);
+      progress(`  bundled ${app}`);
+    }
+    await migrated;
+    progress("  applied the D1 migrations");
     const workers = APPS.map((app, i) => {
-      const options = appWorkerOptions(app);
+      const options = quietWrangler(() => appWorkerOptions(app));
       return {
         ...options,
         name: app,
@@ -229,7 +258,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       compatibilityDate: "2026-11-01",
       unsafeDirectSockets: [{ host: "127.0.0.1", port: w.port ?? 0 }],
     }));
-    const mf = new Miniflare(
+    mf = new Miniflare(
       convertV4MiniflareOptions({
         host: "127.0.0.1",
         port: 0,
@@ -247,8 +276,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         workers: [...workers, ...extra],
       }),
     );
-    const entry = (await mf.ready).toString().replace(/\/$/, "");
-    const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+    const runtime = mf;
+    const entry = (await runtime.ready).toString().replace(/\/$/, "");
+    progress("  started the Workers runtime");
+    const url = async (name: string) =>
+      (await runtime.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
     const urls = {
       "meta-webhooks": await url("meta-webhooks"),
       "email-inbound": await url("email-inbound"),
@@ -267,7 +299,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       url: `${entry}/cdn-cgi/local/email`,
       headers: { "MF-Route-Override": "email-inbound" },
     });
-    const db = (await mf.getD1Database("DB", "pipeline")) as unknown as D1Database;
+    const db = (await runtime.getD1Database("DB", "pipeline")) as unknown as D1Database;
     const key = opts.useDevVars
       ? (devVars("pipeline").ENCRYPTION_KEY ?? TEST_SECRETS.encryptionKey)
       : TEST_SECRETS.encryptionKey;
@@ -282,17 +314,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await seedDemoDiscord(db, { id: guild.id, name: guild.name, inboxChannelId: inbox.id });
       }
     }
+    progress("  seeded the demo tenant");
     return {
       urls,
       extraUrls,
       sandbox,
       db,
       dispose: async () => {
-        await mf.dispose();
+        await runtime.dispose();
         await sandbox.close();
       },
     };
   } catch (err) {
+    // Whatever started is stopped: workerd must not outlive a failed start.
+    await mf?.dispose().catch(() => {});
     await sandbox.close();
     throw err;
   }
