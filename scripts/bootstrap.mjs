@@ -165,14 +165,23 @@ function runTask(args) {
     });
     const pgid = child.pid;
     let stopSignal = null;
+    let stoppedAt = 0;
     const stop = (signal) => {
       stopSignal = signal;
+      stoppedAt = Date.now();
       signalGroup(pgid, signal);
       setTimeout(() => signalGroup(pgid, "SIGKILL"), GRACE_MS).unref();
     };
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-      // A second signal (Ctrl+C again) does not wait any longer.
-      process.on(signal, () => (stopSignal ? signalGroup(pgid, "SIGKILL") : stop(signal)));
+      // A second Ctrl+C, a second later or more, does not wait any longer. One Ctrl+C arrives
+      // more than once: the terminal signals this process, and npm passes its own copy on to it
+      // too (the `exec` in package.json makes this process the shell npm signals), so copies
+      // within that second are the same request and must not kill the task before it has said
+      // goodbye.
+      process.on(signal, () => {
+        if (!stopSignal) stop(signal);
+        else if (Date.now() - stoppedAt >= 1_000) signalGroup(pgid, "SIGKILL");
+      });
     }
     const watched = launchers();
     const watchdog = setInterval(() => {
