@@ -78,7 +78,21 @@ export const ENTRYPOINT_METHODS = {
     "saveBillingDetails",
   ]),
   BillingEntrypoint: methods<BillingApi>()(["razorpayEvent"]),
-  OperatorEntrypoint: methods<OperatorApi>()(["rotateTenantKey"]),
+  OperatorEntrypoint: methods<OperatorApi>()([
+    "rotateTenantKey",
+    "suspendTenant",
+    "reactivateTenant",
+    "grantCredits",
+    "setSubdomainQuota",
+    "deleteTenant",
+    "saveCreditPack",
+    "setSubdomainPlanPrice",
+    "setTrialSettings",
+    "saveArchetype",
+    "retireArchetype",
+    "saveDemoSettings",
+    "platformHealth",
+  ]),
 } as const;
 
 export type EntrypointName = keyof typeof ENTRYPOINT_METHODS;
