@@ -1,4 +1,10 @@
-/** The persona archetype catalog (operators curate it; tenants pick from the active entries). */
+/**
+ * The persona archetype catalog. Operators curate it through the pipeline (every save is a new
+ * version judged by the same safety classifier as tenants' personas); tenants and the public demo
+ * see only entries that are active and whose current version is approved.
+ */
+import type { SafetyStatus } from "@concierge/core";
+
 export type Archetype = {
   id: string;
   name: string;
@@ -7,20 +13,102 @@ export type Archetype = {
   sortOrder: number;
 };
 
-const COLUMNS = "id, name, description, prompt, sort_order AS sortOrder";
+/** An entry as the operator's catalog page shows it: retired and unapproved ones too. */
+export type CatalogArchetype = Archetype & {
+  status: "active" | "retired";
+  version: number;
+  /** sha256 of the canonical JSON of {name, description, prompt}; null for the seeded rows. */
+  hash: string | null;
+  safetyStatus: SafetyStatus;
+  /** Null for the seeded rows. */
+  updatedAt: number | null;
+};
 
-/** Active archetypes in the catalog's order, as the persona builder offers them. */
+const COLUMNS = "id, name, description, prompt, sort_order AS sortOrder";
+const CATALOG_COLUMNS = `${COLUMNS}, status, version, hash, safety_status AS safetyStatus, updated_at AS updatedAt`;
+/** What tenants and the demo may use: not retired, and this version approved. */
+const OFFERED = "status = 'active' AND safety_status = 'approved'";
+
+/** Active, approved archetypes in the catalog's order, as the persona builder offers them. */
 export async function listActiveArchetypes(db: D1Database): Promise<Archetype[]> {
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS} FROM archetypes WHERE status = 'active' ORDER BY sort_order, name`)
+    .prepare(`SELECT ${COLUMNS} FROM archetypes WHERE ${OFFERED} ORDER BY sort_order, name LIMIT 200`)
     .all<Archetype>();
   return results;
 }
 
-/** One active archetype, or null when it is unknown or retired. */
+/** One offered archetype, or null when it is unknown, retired, or its version is not approved. */
 export async function getActiveArchetype(db: D1Database, id: string): Promise<Archetype | null> {
   return db
-    .prepare(`SELECT ${COLUMNS} FROM archetypes WHERE id = ? AND status = 'active'`)
+    .prepare(`SELECT ${COLUMNS} FROM archetypes WHERE id = ? AND ${OFFERED}`)
     .bind(id)
     .first<Archetype>();
+}
+
+/** The whole catalog for the operator: active first, then in the catalog's order. */
+export async function listAllArchetypes(db: D1Database): Promise<CatalogArchetype[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${CATALOG_COLUMNS} FROM archetypes
+        WHERE status IN ('active', 'retired') ORDER BY status, sort_order, name LIMIT 500`,
+    )
+    .all<CatalogArchetype>();
+  return results;
+}
+
+/** One entry of the catalog, whatever its status; null when unknown. */
+export async function getArchetype(db: D1Database, id: string): Promise<CatalogArchetype | null> {
+  return db
+    .prepare(`SELECT ${CATALOG_COLUMNS} FROM archetypes WHERE id = ?`)
+    .bind(id)
+    .first<CatalogArchetype>();
+}
+
+export type ArchetypeSave = Archetype & { hash: string };
+
+/**
+ * Creates or edits an entry (and puts a retired one back in the catalog, once approved). Changed
+ * text is a new version: `version` + 1 and back to 'pending', hidden until the classifier approves
+ * this hash. Unchanged text (only the order moved) keeps its version and verdict, except that a
+ * version the dead-letter queue gave up on is queued again. RETURNING says which, so the caller
+ * queues the safety job only for 'pending'. Batched with its audit row.
+ */
+export function saveArchetypeStatement(db: D1Database, a: ArchetypeSave, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO archetypes (id, name, description, prompt, status, sort_order, version, hash, safety_status, updated_at)
+       VALUES (?, ?, ?, ?, 'active', ?, 1, ?, 'pending', ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
+         prompt = excluded.prompt, status = 'active', sort_order = excluded.sort_order,
+         version = CASE WHEN archetypes.hash IS excluded.hash THEN archetypes.version ELSE archetypes.version + 1 END,
+         safety_status = CASE WHEN archetypes.hash IS excluded.hash AND archetypes.safety_status <> 'needs_review'
+                              THEN archetypes.safety_status ELSE 'pending' END,
+         hash = excluded.hash, updated_at = excluded.updated_at
+       RETURNING version, safety_status AS safetyStatus`,
+    )
+    .bind(a.id, a.name, a.description, a.prompt, a.sortOrder, a.hash, now);
+}
+
+/** Retires an active entry: out of the persona page and the demo at once. Nothing if retired. */
+export function retireArchetypeStatement(db: D1Database, id: string, now: number): D1PreparedStatement {
+  return db
+    .prepare("UPDATE archetypes SET status = 'retired', updated_at = ? WHERE id = ? AND status = 'active'")
+    .bind(now, id);
+}
+
+/**
+ * Records the classifier's verdict (or the dead-letter queue's needs_review) for the version with
+ * this hash. A verdict for a version the operator has since replaced is stale and changes nothing.
+ */
+export async function recordArchetypeVerdict(
+  db: D1Database,
+  id: string,
+  hash: string,
+  verdict: Exclude<SafetyStatus, "pending">,
+): Promise<{ applied: boolean }> {
+  const res = await db
+    .prepare("UPDATE archetypes SET safety_status = ? WHERE id = ? AND hash = ?")
+    .bind(verdict, id, hash)
+    .run();
+  return { applied: res.meta.changes > 0 };
 }

@@ -1,10 +1,29 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getActiveArchetype, listActiveArchetypes } from "../src/archetypes.ts";
+import {
+  getActiveArchetype,
+  getArchetype,
+  listActiveArchetypes,
+  listAllArchetypes,
+  recordArchetypeVerdict,
+  retireArchetypeStatement,
+  saveArchetypeStatement,
+} from "../src/archetypes.ts";
 import { db } from "./fixtures.ts";
 
+const NOW = 1_900_000_000_000;
+const save = (id: string, prompt: string, hash: string, sortOrder = 9) =>
+  saveArchetypeStatement(
+    db(),
+    { id, name: `N ${id}`, description: "D", prompt, sortOrder, hash },
+    NOW,
+  ).first<{
+    version: number;
+    safetyStatus: string;
+  }>();
+
 describe("archetypes", () => {
-  it("offers the active catalog in its order; a retired entry is neither listed nor found", async () => {
+  it("the seeded catalog is approved and offered in its order; a retired entry is neither listed nor found", async () => {
     const before = await listActiveArchetypes(db());
     expect(before.map((a) => a.id)).toEqual([
       "cafe-host",
@@ -12,7 +31,12 @@ describe("archetypes", () => {
       "shop-assistant",
       "concise-support",
     ]);
-    await env.DB.prepare("UPDATE archetypes SET status = 'retired' WHERE id = 'clinic-desk'").run();
+    expect(
+      (await listAllArchetypes(db())).every((a) => a.safetyStatus === "approved" && a.version === 1),
+    ).toBe(true);
+    const [retired] = await env.DB.batch([retireArchetypeStatement(db(), "clinic-desk", NOW)]);
+    expect(retired?.meta.changes).toBe(1);
+    expect((await retireArchetypeStatement(db(), "clinic-desk", NOW).run()).meta.changes).toBe(0);
     expect((await listActiveArchetypes(db())).map((a) => a.id)).toEqual([
       "cafe-host",
       "shop-assistant",
@@ -21,5 +45,51 @@ describe("archetypes", () => {
     expect(await getActiveArchetype(db(), "clinic-desk")).toBeNull();
     expect(await getActiveArchetype(db(), "cafe-host")).toMatchObject({ name: "Café host", sortOrder: 1 });
     expect(await getActiveArchetype(db(), "nope")).toBeNull();
+    // The operator still sees it, retired.
+    expect(await getArchetype(db(), "clinic-desk")).toMatchObject({ status: "retired", updatedAt: NOW });
+  });
+
+  it("a new or edited version is hidden until its own hash is approved; a stale verdict changes nothing", async () => {
+    expect(await save("new-one", "Be nice.", "h1")).toEqual({ version: 1, safetyStatus: "pending" });
+    expect(await getActiveArchetype(db(), "new-one")).toBeNull();
+    expect(await recordArchetypeVerdict(db(), "new-one", "h1", "approved")).toEqual({ applied: true });
+    expect(await getActiveArchetype(db(), "new-one")).toMatchObject({ prompt: "Be nice." });
+
+    // An edit: version 2, pending, hidden again.
+    expect(await save("new-one", "Be nicer.", "h2")).toEqual({ version: 2, safetyStatus: "pending" });
+    expect(await getActiveArchetype(db(), "new-one")).toBeNull();
+    expect((await listActiveArchetypes(db())).map((a) => a.id)).not.toContain("new-one");
+    // The classifier's answer for version 1 arrives late: it is not this version's verdict.
+    expect(await recordArchetypeVerdict(db(), "new-one", "h1", "approved")).toEqual({ applied: false });
+    expect(await getActiveArchetype(db(), "new-one")).toBeNull();
+    expect(await recordArchetypeVerdict(db(), "new-one", "h2", "rejected")).toEqual({ applied: true });
+    expect(await getActiveArchetype(db(), "new-one")).toBeNull();
+    expect(await getArchetype(db(), "new-one")).toMatchObject({
+      version: 2,
+      hash: "h2",
+      safetyStatus: "rejected",
+    });
+
+    // Only the order changed: same version and verdict.
+    expect(await save("new-one", "Be nicer.", "h2", 1)).toEqual({ version: 2, safetyStatus: "rejected" });
+    // A version the dead-letter queue gave up on is judged again when saved unchanged.
+    await recordArchetypeVerdict(db(), "new-one", "h2", "needs_review");
+    expect(await save("new-one", "Be nicer.", "h2")).toEqual({ version: 2, safetyStatus: "pending" });
+
+    // Editing the seeded entry (no hash yet) is a new version too.
+    expect(await save("cafe-host", "Serve coffee.", "h3", 1)).toEqual({
+      version: 2,
+      safetyStatus: "pending",
+    });
+    expect(await getActiveArchetype(db(), "cafe-host")).toBeNull();
+
+    // Saving a retired entry puts it back, once approved.
+    await retireArchetypeStatement(db(), "shop-assistant", NOW).run();
+    expect(await save("shop-assistant", "Sell things.", "h4")).toEqual({
+      version: 2,
+      safetyStatus: "pending",
+    });
+    await recordArchetypeVerdict(db(), "shop-assistant", "h4", "approved");
+    expect(await getActiveArchetype(db(), "shop-assistant")).toMatchObject({ prompt: "Sell things." });
   });
 });

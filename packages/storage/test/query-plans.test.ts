@@ -16,13 +16,11 @@ import { countingDb, MASTER_KEY, newAccount, newTenant } from "./fixtures.ts";
 const KNOWN_SCANS: Record<string, string[]> = {
   // token_hash has no index: the verification link looks the hash up across all addresses.
   consumeForwardToken: ["email_forward_addresses"],
-  // The billing page orders lots by created_at; the only lot index is the partial spendable one.
-  listCreditLots: ["credit_lots"],
   // channel_tokens has no index on tenant_id.
   listInstagramTokenStates: ["channel_tokens"],
-  // Once per deleted tenant: sessions, credit lots, reply configs and channel tokens have no
-  // tenant_id index, and foreign keys without an index are checked by scanning.
-  deleteTenantRows: ["channel_tokens", "credit_lots", "reply_configs", "sessions"],
+  // Once per deleted tenant: sessions, reply configs and channel tokens have no tenant_id index,
+  // and foreign keys without an index are checked by scanning.
+  deleteTenantRows: ["channel_tokens", "reply_configs", "sessions"],
 };
 
 it("every statement is bounded by an index, except the known scans listed above", async () => {
@@ -228,6 +226,58 @@ it("every statement is bounded by an index, except the known scans listed above"
     listTenantThreads: () => storage.listTenantThreads(d, t),
     forgetTenantThreads: () =>
       storage.forgetTenantThreads(d, t, [{ key: "k", accountId: acc.id, customerId: "c" }]),
+    // The operator panel (issue 14).
+    auditStatement: () =>
+      storage
+        .auditStatement(d, {
+          at: 1,
+          operatorEmail: "o@x",
+          action: "tenant.suspend",
+          tenantId: t,
+          target: null,
+          summary: {},
+        })
+        .run(),
+    listAudit: () => storage.listAudit(d, { limit: 10 }),
+    listAuditByOperator: () => storage.listAudit(d, { operator: "o@x", before: "9~9" }),
+    listAuditByAction: () => storage.listAudit(d, { action: "tenant.suspend", from: 0, to: 9 }),
+    listAuditByTenant: () => storage.listAudit(d, { tenantId: t }),
+    searchTenantsList: () => storage.searchTenants(d, { limit: 10 }),
+    searchTenantsByStatus: () => storage.searchTenants(d, { status: "suspended", cursor: "9~t_x" }),
+    // A name substring cannot use an index: the search walks tenants_created newest first and
+    // stops at the page's LIMIT of matches (a rare name reads them all; an operator page only).
+    searchTenants: () => storage.searchTenants(d, { q: "acme" }),
+    getTenantOverview: () => storage.getTenantOverview(d, t, 1),
+    suspendTenantStatement: () => storage.suspendTenantStatement(d, t, "r", 1).run(),
+    reactivateTenantStatement: () => storage.reactivateTenantStatement(d, t).run(),
+    setEmailSubdomainQuotaStatement: () => storage.setEmailSubdomainQuotaStatement(d, t, 3).run(),
+    getDemoSettings: () => storage.getDemoSettings(d),
+    saveDemoSettingsStatement: () =>
+      storage
+        .saveDemoSettingsStatement(
+          d,
+          { business: "cafe", perVisitorPerHour: 1, totalPerDay: 1, maxChars: 20, maxTurns: 1 },
+          "o@x",
+          1,
+        )
+        .run(),
+    listActiveArchetypes: () => storage.listActiveArchetypes(d),
+    getActiveArchetype: () => storage.getActiveArchetype(d, "cafe-host"),
+    getArchetype: () => storage.getArchetype(d, "cafe-host"),
+    saveArchetypeStatement: () =>
+      storage
+        .saveArchetypeStatement(
+          d,
+          { id: "qa", name: "n", description: "d", prompt: "p", sortOrder: 1, hash: "h" },
+          1,
+        )
+        .run(),
+    retireArchetypeStatement: () => storage.retireArchetypeStatement(d, "qa", 1).run(),
+    recordArchetypeVerdict: () => storage.recordArchetypeVerdict(d, "qa", "h", "approved"),
+    recordCronRun: () => storage.recordCronRun(d, "c", 1, true),
+    listCronRuns: () => storage.listCronRuns(d, ["c", "d"]),
+    safetyBacklog: () => storage.safetyBacklog(d),
+    inboundTrafficLastHour: () => storage.inboundTrafficLastHour(d, 1),
     disableTenantAccounts: () => storage.disableTenantAccounts(d, "t_other"),
     deleteTenantRows: () => storage.deleteTenantRows(d, "t_other"),
   };

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { saveReplyConfig } from "../src/accounts.ts";
 import { createApproval } from "../src/approvals.ts";
+import { appendAudit, listAudit } from "../src/audit-log.ts";
 import {
   insertOrder,
   recordCapturedPayment,
@@ -28,11 +29,15 @@ import { countingDb, db, newAccount, newTenant, scalar } from "./fixtures.ts";
 
 const NOW = 1_800_000_000_000;
 
-/** Tables that hold rows of a tenant: every table with a tenant_id column, and tenants itself. */
+/**
+ * Tables that hold rows of a tenant: every table with a tenant_id column, and tenants itself.
+ * Except audit_log: the operators' append-only record outlives the tenant (with its id only).
+ */
 async function tenantTables(): Promise<string[]> {
   const { results } = await env.DB.prepare(
     `SELECT m.name FROM sqlite_master m
       WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%'
+        AND m.name <> 'audit_log'
         AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'tenant_id')
       ORDER BY m.name`,
   ).all<{ name: string }>();
@@ -290,6 +295,31 @@ describe("tenant deletion", () => {
         b.tenantId,
       ),
     ).toBe(3);
+  });
+
+  it("keeps the tenant's audit rows, which name it by id only", async () => {
+    const { tenantId } = await busyTenant(1);
+    const entry = {
+      operatorEmail: "ops@example.test",
+      tenantId,
+      target: null,
+      summary: { credits: 10, reason: "goodwill" },
+    };
+    await appendAudit(db(), { ...entry, at: NOW, action: "tenant.grant_credits" });
+    await appendAudit(db(), { ...entry, at: NOW + 1, action: "tenant.delete", summary: { confirmed: true } });
+    const before = await listAudit(db(), { tenantId });
+    expect(before.entries).toHaveLength(2);
+
+    const { result } = await deleteAll(tenantId, 50);
+    expect(result.tenantDeleted).toBe(true);
+    expect(await scalar("SELECT COUNT(*) FROM tenants WHERE id = ?", tenantId)).toBe(0);
+    expect(await listAudit(db(), { tenantId })).toEqual(before);
+    // Nothing in them but the id: no name, no email of the tenant's people.
+    const stored = await scalar(
+      "SELECT COUNT(*) FROM audit_log WHERE tenant_id = ? AND (summary LIKE '%Test tenant%' OR target IS NOT NULL)",
+      tenantId,
+    );
+    expect(stored).toBe(0);
   });
 
   it("an unknown tenant deletes nothing and says so", async () => {

@@ -1,0 +1,277 @@
+/**
+ * The operator panel's tenant reads (search, list, the tenant page) and the tenant-level writes
+ * the pipeline's OperatorEntrypoint batches with their audit row. Metadata only.
+ */
+import type { Currency, PaymentRecord } from "@concierge/core";
+import { listPayments } from "./billing.ts";
+import { type ConnectedAccount, listConnectedAccounts } from "./channel-connections.ts";
+import { type CreditLot, type LedgerEntry, listCreditLots, listLedgerPage } from "./credit-history.ts";
+import { creditBalance } from "./credits.ts";
+import {
+  type AccountActivity,
+  type Health,
+  type Insights,
+  accountHealth,
+  listAccountActivity,
+  tenantInsights,
+} from "./insights.ts";
+
+export type TenantStatus = "active" | "suspended";
+
+export type TenantListRow = {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  /** Credits spendable now. */
+  balance: number;
+  /** The newest message (either way), null when none. */
+  lastActivityAt: number | null;
+  createdAt: number;
+};
+
+export type TenantSearch = {
+  /** Name (substring, any case), a user's email, the tenant id, a phone number or other channel
+   * id, a channel's display name (substring), or an email subdomain (label or full domain). */
+  q?: string | null;
+  status?: TenantStatus | null;
+  /** `next` of the previous page. */
+  cursor?: string | null;
+  limit?: number;
+  now?: number;
+};
+
+const CHANNELS = "('whatsapp', 'instagram', 'email', 'discord')";
+
+/** `%text%` for LIKE with the wildcards in `text` taken literally (escaped with `\`). */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * One page of tenants, newest first, with status, balance and last activity. Without `q` it walks
+ * the tenants_created index. With `q`, the exact matches (id, email, channel id, subdomain) are
+ * index lookups, but a name or display-name substring can only be found by reading each tenant's
+ * name: an operator-only page, paginated, never on a message's path.
+ */
+export async function searchTenants(
+  db: D1Database,
+  search: TenantSearch = {},
+): Promise<{ tenants: TenantListRow[]; next: string | null }> {
+  const limit = Math.min(Math.max(search.limit ?? 25, 1), 100);
+  const now = search.now ?? Date.now();
+  const cursor = parseCursor(search.cursor);
+  const where: string[] = ["(t.created_at, t.id) < (?, ?)"];
+  const binds: unknown[] = [cursor.at, cursor.id];
+  if (search.status) {
+    where.push("t.status = ?");
+    binds.push(search.status);
+  }
+  const q = search.q?.trim() ?? "";
+  if (q) {
+    const lower = q.toLowerCase();
+    const pattern = likePattern(q);
+    // SQLite's LIKE ignores case for ASCII, which is what the operator types.
+    where.push(`(t.id = ?
+      OR t.name LIKE ? ESCAPE '\\'
+      OR t.id IN (SELECT u.tenant_id FROM users u WHERE lower(u.email) = ?)
+      OR t.id IN (SELECT a.tenant_id FROM channel_accounts a WHERE a.channel IN ${CHANNELS} AND a.external_id IN (?, ?))
+      OR t.id IN (SELECT s.tenant_id FROM email_subdomains s WHERE s.name = ?)
+      OR t.id IN (SELECT s.tenant_id FROM email_subdomains s WHERE s.domain = ?)
+      OR EXISTS (SELECT 1 FROM channel_accounts a WHERE a.tenant_id = t.id AND a.display_name LIKE ? ESCAPE '\\'))`);
+    // A phone number is typed with or without its +; WhatsApp ids are digits only.
+    const digits = q.replace(/[\s()+-]/g, "");
+    binds.push(q, pattern, lower, q, /^\d+$/.test(digits) ? digits : q, lower, lower, pattern);
+  }
+  const { results } = await db
+    .prepare(
+      `SELECT t.id, t.name, t.status, t.created_at AS createdAt,
+              (SELECT COALESCE(SUM(l.remaining), 0) FROM credit_lots l
+                WHERE l.tenant_id = t.id AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > ?)) AS balance,
+              (SELECT MAX(m.created_at) FROM messages m WHERE m.tenant_id = t.id) AS lastActivityAt
+         FROM tenants t
+        WHERE ${where.join(" AND ")}
+        ORDER BY t.created_at DESC, t.id DESC LIMIT ?`,
+    )
+    .bind(now, ...binds, limit + 1)
+    .all<TenantListRow>();
+  const tenants = results.slice(0, limit);
+  const last = tenants[tenants.length - 1];
+  return { tenants, next: results.length > limit && last ? `${last.createdAt}~${last.id}` : null };
+}
+
+/** `<created_at>~<id>`; anything else is the first page. */
+function parseCursor(raw: string | null | undefined): { at: number; id: string } {
+  const m = raw ? /^(\d{1,15})~([A-Za-z0-9_-]{1,80})$/.exec(raw) : null;
+  return m ? { at: Number(m[1]), id: m[2]! } : { at: Number.MAX_SAFE_INTEGER, id: "\u{10FFFF}" };
+}
+
+export type OperatorTenantRow = {
+  id: string;
+  name: string;
+  locale: string;
+  currency: Currency;
+  status: TenantStatus;
+  suspendedReason: string | null;
+  suspendedAt: number | null;
+  emailSubdomainQuota: number;
+  createdAt: number;
+};
+
+export type OperatorTenantUser = {
+  id: string;
+  provider: "google" | "facebook" | "dev";
+  email: string | null;
+  name: string | null;
+  createdAt: number;
+};
+
+export type OperatorOrder = {
+  id: string;
+  packId: string;
+  credits: number;
+  amount: number;
+  currency: Currency;
+  status: "created" | "paid" | "failed";
+  createdAt: number;
+};
+
+export type OperatorChannel = ConnectedAccount & {
+  activity: AccountActivity | null;
+  health: Health;
+};
+
+export type TenantOverview = {
+  tenant: OperatorTenantRow;
+  channels: OperatorChannel[];
+  users: OperatorTenantUser[];
+  balance: number;
+  lots: CreditLot[];
+  ledger: LedgerEntry[];
+  orders: OperatorOrder[];
+  payments: PaymentRecord[];
+  /** The last 30 UTC days: messages received per channel, replies, credits used. */
+  usage: Insights;
+};
+
+/** The tenant row as the operator sees it; null when there is no such tenant. */
+export async function getOperatorTenant(db: D1Database, tenantId: string): Promise<OperatorTenantRow | null> {
+  return db
+    .prepare(
+      `SELECT id, name, locale, currency, status, suspended_reason AS suspendedReason,
+              suspended_at AS suspendedAt, email_subdomain_quota AS emailSubdomainQuota, created_at AS createdAt
+         FROM tenants WHERE id = ?`,
+    )
+    .bind(tenantId)
+    .first<OperatorTenantRow>();
+}
+
+/** The tenant's people who sign in, oldest first. */
+export async function listTenantUsers(db: D1Database, tenantId: string): Promise<OperatorTenantUser[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, provider, email, name, created_at AS createdAt
+         FROM users WHERE tenant_id = ? ORDER BY created_at, id LIMIT 100`,
+    )
+    .bind(tenantId)
+    .all<OperatorTenantUser>();
+  return results;
+}
+
+/** The tenant's newest orders (a past order keeps the credits and amount it was created with). */
+export async function listRecentOrders(
+  db: D1Database,
+  tenantId: string,
+  limit = 20,
+): Promise<OperatorOrder[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, pack_id AS packId, credits, amount, currency, status, created_at AS createdAt
+         FROM orders WHERE tenant_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+    )
+    .bind(tenantId, limit)
+    .all<OperatorOrder>();
+  return results;
+}
+
+/** Everything the operator's tenant page shows; null when there is no such tenant. */
+export async function getTenantOverview(
+  db: D1Database,
+  tenantId: string,
+  now = Date.now(),
+): Promise<TenantOverview | null> {
+  const tenant = await getOperatorTenant(db, tenantId);
+  if (!tenant) return null;
+  const [accounts, activity, users, balance, lots, ledger, orders, payments, usage] = await Promise.all([
+    listConnectedAccounts(db, tenantId),
+    listAccountActivity(db, tenantId, now),
+    listTenantUsers(db, tenantId),
+    creditBalance(db, tenantId, now),
+    listCreditLots(db, tenantId, 20),
+    listLedgerPage(db, tenantId, { limit: 20 }),
+    listRecentOrders(db, tenantId, 20),
+    listPayments(db, tenantId, { limit: 20 }),
+    tenantInsights(db, tenantId, now),
+  ]);
+  const byId = new Map(activity.map((a) => [a.id, a]));
+  const channels = accounts.map((a) => {
+    const act = byId.get(a.id) ?? null;
+    const health: Health = act
+      ? accountHealth(act, now)
+      : {
+          level: a.status === "active" ? "warn" : "danger",
+          reason: a.status === "active" ? "no_messages" : "disabled",
+        };
+    return { ...a, activity: act, health };
+  });
+  return {
+    tenant,
+    channels,
+    users,
+    balance,
+    lots,
+    ledger: ledger.entries,
+    orders,
+    payments: payments.payments,
+    usage,
+  };
+}
+
+/**
+ * Suspends an active tenant with the operator's reason; nothing when it is suspended already
+ * (the first reason stands) or unknown. Batched with its audit row.
+ */
+export function suspendTenantStatement(
+  db: D1Database,
+  tenantId: string,
+  reason: string,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE tenants SET status = 'suspended', suspended_reason = ?, suspended_at = ?
+        WHERE id = ? AND status = 'active'`,
+    )
+    .bind(reason, now, tenantId);
+}
+
+/** Reactivates a suspended tenant and forgets why it was suspended; nothing when it is active. */
+export function reactivateTenantStatement(db: D1Database, tenantId: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE tenants SET status = 'active', suspended_reason = NULL, suspended_at = NULL
+        WHERE id = ? AND status = 'suspended'`,
+    )
+    .bind(tenantId);
+}
+
+/**
+ * Sets how many email subdomains the tenant may have. Lowering it below what the tenant has
+ * removes none: the insert enforces the quota on the next subdomain only.
+ */
+export function setEmailSubdomainQuotaStatement(
+  db: D1Database,
+  tenantId: string,
+  quota: number,
+): D1PreparedStatement {
+  return db.prepare("UPDATE tenants SET email_subdomain_quota = ? WHERE id = ?").bind(quota, tenantId);
+}

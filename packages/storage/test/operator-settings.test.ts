@@ -1,0 +1,115 @@
+import { DEFAULT_DEMO_SETTINGS, newId } from "@concierge/core";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { recordArchetypeVerdict, saveArchetypeStatement } from "../src/archetypes.ts";
+import { getDemoSettings, saveDemoSettingsStatement } from "../src/demo-settings.ts";
+import { type MessageMeta, recordMessages } from "../src/messages.ts";
+import { savePersona } from "../src/personas.ts";
+import { recordPersonaVerdict } from "../src/personas.ts";
+import {
+  inboundTrafficLastHour,
+  listCronRuns,
+  recordCronRun,
+  safetyBacklog,
+} from "../src/platform-health.ts";
+import { db, newAccount, newTenant } from "./fixtures.ts";
+
+const NOW = 1_900_000_000_000;
+
+describe("demo settings", () => {
+  it("starts with the defaults, saves by whom, and falls back to the defaults without a row", async () => {
+    expect(await getDemoSettings(db())).toEqual({ ...DEFAULT_DEMO_SETTINGS, updatedAt: 0, updatedBy: null });
+    const next = {
+      business: "salon" as const,
+      perVisitorPerHour: 4,
+      totalPerDay: 50,
+      maxChars: 120,
+      maxTurns: 2,
+    };
+    await saveDemoSettingsStatement(db(), next, "ops@example.test", NOW).run();
+    expect(await getDemoSettings(db())).toEqual({ ...next, updatedAt: NOW, updatedBy: "ops@example.test" });
+    // The table refuses limits out of range.
+    await expect(
+      saveDemoSettingsStatement(db(), { ...next, maxTurns: 99 }, "ops@example.test", NOW).run(),
+    ).rejects.toThrow(/CHECK/);
+    await env.DB.prepare("DELETE FROM demo_settings").run();
+    expect(await getDemoSettings(db())).toEqual({ ...DEFAULT_DEMO_SETTINGS, updatedAt: 0, updatedBy: null });
+  });
+});
+
+describe("platform health reads", () => {
+  it("records each cron's last run and whether it completed; one never run is null", async () => {
+    expect(await listCronRuns(db(), ["a", "b"])).toEqual([
+      { name: "a", lastRunAt: null, ok: null },
+      { name: "b", lastRunAt: null, ok: null },
+    ]);
+    await recordCronRun(db(), "a", NOW, true);
+    await recordCronRun(db(), "a", NOW + 1, false);
+    await recordCronRun(db(), "b", NOW + 2, true);
+    expect(await listCronRuns(db(), ["b", "a", "c"])).toEqual([
+      { name: "b", lastRunAt: NOW + 2, ok: true },
+      { name: "a", lastRunAt: NOW + 1, ok: false },
+      { name: "c", lastRunAt: null, ok: null },
+    ]);
+  });
+
+  it("counts pending and needs-review verdicts over personas and archetypes", async () => {
+    const base = await safetyBacklog(db());
+    const t1 = (await newTenant()).id;
+    const t2 = (await newTenant()).id;
+    await savePersona(db(), t1, { kind: "raw", prompt: "x" }, "h");
+    await savePersona(db(), t2, { kind: "raw", prompt: "y" }, "h");
+    await recordPersonaVerdict(db(), t2, "h", "needs_review", null);
+    await saveArchetypeStatement(
+      db(),
+      { id: "backlog-a", name: "A", description: "A", prompt: "A", sortOrder: 1, hash: "ha" },
+      NOW,
+    ).run();
+    await saveArchetypeStatement(
+      db(),
+      { id: "backlog-b", name: "B", description: "B", prompt: "B", sortOrder: 1, hash: "hb" },
+      NOW,
+    ).run();
+    await recordArchetypeVerdict(db(), "backlog-b", "hb", "needs_review");
+    expect(await safetyBacklog(db())).toEqual({
+      pending: base.pending + 2,
+      needsReview: base.needsReview + 2,
+    });
+  });
+
+  it("counts inbound messages per channel in the hour before now, nothing outbound or older", async () => {
+    const t = (await newTenant()).id;
+    const wa = await newAccount(t, "whatsapp");
+    const ig = await newAccount(t, "instagram");
+    const m = (
+      accountId: string,
+      channel: MessageMeta["channel"],
+      at: number,
+      direction = "inbound" as const,
+    ) => ({
+      tenantId: t,
+      accountId,
+      channel,
+      direction,
+      providerMessageId: newId("pm"),
+      conversationId: null,
+      senderId: "c",
+      recipientId: "b",
+      action: null,
+      ruleId: null,
+      at,
+    });
+    await recordMessages(db(), [
+      m(wa.id, "whatsapp", NOW - 10),
+      m(wa.id, "whatsapp", NOW - 3_600_000),
+      m(wa.id, "whatsapp", NOW - 3_600_001),
+      m(ig.id, "instagram", NOW - 5),
+      { ...m(wa.id, "whatsapp", NOW - 5), direction: "outbound" as const },
+      m(wa.id, "whatsapp", NOW),
+    ]);
+    expect(await inboundTrafficLastHour(db(), NOW)).toEqual([
+      { channel: "instagram", count: 1 },
+      { channel: "whatsapp", count: 2 },
+    ]);
+  });
+});
