@@ -23,6 +23,7 @@ export * from "./data-deletions.ts";
 export * from "./channel-token-states.ts";
 export * from "./email-subdomain-quota.ts";
 export * from "./billing.ts";
+export * from "./tenant-status.ts";
 export * from "./audit-log.ts";
 export * from "./operator-tenants.ts";
 export * from "./demo-settings.ts";
