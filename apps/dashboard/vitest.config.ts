@@ -1,13 +1,14 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { accessTeamDomain, TEST_ACCESS_AUD } from "../../packages/testing/src/access.ts";
 import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
 import { metaWebhooksAuxWorker, pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
 
 // The dashboard in workerd from its real config, with the pipeline beside it as an auxiliary
 // Worker (real RPC, D1 shared by id, Durable Objects, queues), meta-webhooks for the WhatsApp
 // self-test, and the sandbox playing Google,
-// Facebook, Meta and Razorpay. Browser tests run separately against the whole local stack.
+// Facebook, Meta, Razorpay and Cloudflare Access. Browser tests run separately against the whole local stack.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "../../migrations"));
   return {
@@ -37,6 +38,12 @@ export default defineConfig(async () => {
               RAZORPAY_CHECKOUT_URL: `${sandbox}/razorpay/checkout.js`,
               RAZORPAY_HOSTED_CHECKOUT_URL: `${sandbox}/razorpay/v1/checkout/embedded`,
               RAZORPAY_WEBHOOK_SECRET: TEST_SECRETS.razorpayWebhookSecret,
+              // Cloudflare Access in front of /manage, played by the sandbox: its certs publish the
+              // fixed test key, so tests sign operators' tokens themselves (packages/testing's
+              // signAccessToken). No refetch cooldown, so each unknown kid shows its one refetch.
+              ACCESS_TEAM_DOMAIN: accessTeamDomain(sandbox),
+              ACCESS_AUD: TEST_ACCESS_AUD,
+              ACCESS_JWKS_COOLDOWN_MS: "0",
               SANDBOX_URL: sandbox,
               TEST_MIGRATIONS: migrations,
             },

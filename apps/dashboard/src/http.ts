@@ -2,7 +2,7 @@
 // passes the same request object through the router's `before` stages, the route's handler and
 // the `finally` stages (src/stages.ts), and each stage adds what it found (as itty's own
 // middleware adds `params` and `query`).
-import { AppError } from "@concierge/core";
+import { AppError, type Operator } from "@concierge/core";
 import type { Translate } from "@concierge/i18n";
 import { msg } from "@concierge/i18n";
 import type { IRequestStrict } from "itty-router";
@@ -26,6 +26,13 @@ export type Ctx = IRequestStrict & {
   locale: string;
   t: Translate;
   session: Session | null;
+  /**
+   * Under /manage: the operator Cloudflare Access let in (the verified token's email), and the
+   * CSRF token their forms carry (src/access.ts). Null and empty everywhere else; the tenant
+   * session plays no part there.
+   */
+  operator: Operator | null;
+  operatorCsrf: string;
   /** The submitted form of a POST (already CSRF-checked on signed-in routes). */
   form: FormData;
   /** The request came from app.js asking for a fragment instead of the whole page. */
@@ -41,6 +48,8 @@ export type Ctx = IRequestStrict & {
 export type PageCsp = CspAllowance & { "form-action"?: string[] };
 /** A handler of a route under the signed-in area: the session is there (src/stages.ts). */
 export type AuthedCtx = Ctx & { session: Session };
+/** A handler of a route under /manage: Access has let the operator in (src/stages.ts). */
+export type OperatorCtx = Ctx & { operator: Operator };
 
 export function html(_c: Ctx, body: Html, status = 200): Promise<Response> {
   return renderHtml(body).then(

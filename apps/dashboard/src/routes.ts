@@ -3,6 +3,7 @@
 // before; the error page on anything thrown; security headers on every answer. Handlers under
 // /admin (and sign-out) get an AuthedCtx: the guard has made sure of the session.
 import { Router } from "itty-router";
+import { accessAuthorized } from "./access.ts";
 import {
   devSignIn,
   facebookCallback,
@@ -13,6 +14,7 @@ import {
   signOut,
 } from "./auth/routes.ts";
 import type { Ctx } from "./http.ts";
+import { registerManageRoutes } from "./manage/routes.ts";
 import { approvalsPage, decideApprovalForm } from "./pages/approvals.ts";
 import { billingPage, buyPack, saveThreshold } from "./pages/billing.ts";
 import { checkoutComplete, checkoutPage } from "./pages/checkout.ts";
@@ -91,7 +93,9 @@ import { razorpayWebhook } from "./razorpay-webhook.ts";
 import { welcomePage } from "./site.ts";
 import {
   checkCsrf,
+  checkOperatorCsrf,
   renderError,
+  requireOperator,
   requireSignIn,
   withContext,
   withForm,
@@ -102,7 +106,17 @@ import {
 
 /** Every route of the dashboard; the tenant-isolation test walks this table. */
 export const router = Router<Ctx, [Env, ExecutionContext]>({
-  before: [withContext, withSession, withLocale, requireSignIn, withForm, checkCsrf],
+  // requireOperator decides /manage before anything there can act; checkOperatorCsrf needs the form.
+  before: [
+    withContext,
+    withSession,
+    withLocale,
+    requireOperator,
+    requireSignIn,
+    withForm,
+    checkCsrf,
+    checkOperatorCsrf,
+  ],
   catch: renderError,
   finally: [withSecurityHeaders],
 });
@@ -200,6 +214,13 @@ router
   .get("/admin/discord/callback", discordCallback)
   .post("/admin/discord/settings", saveDiscordSettingsForm)
   .post("/admin/discord/uninstall", uninstallDiscordForm);
+
+// Cloudflare Access's landing path: Access itself answers it in production; locally the
+// sandbox's Access sign-in comes here to leave its token in a cookie (src/access.ts).
+router.get("/cdn-cgi/access/authorized", accessAuthorized);
+
+// The operator panel (/manage/*): behind Cloudflare Access by path (requireOperator).
+registerManageRoutes(router);
 
 // Static Assets answers /assets/* before the Worker runs; any other unknown path is the 404 page.
 router.all("*", notFoundPage);

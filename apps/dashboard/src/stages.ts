@@ -1,9 +1,11 @@
 // The stages itty-router runs around every route (src/routes.ts):
 //
-//   before   withContext → withSession → withLocale → requireSignIn → withForm → checkCsrf
+//   before   withContext → withSession → withLocale → requireOperator → requireSignIn → withForm
+//            → checkCsrf → checkOperatorCsrf
 //   route    the page's handler (or the 404 page)
 //   catch    renderError: anything thrown above becomes an error page
-//   finally  withSecurityHeaders: CSP with this response's nonce, no-store when signed in, …
+//   finally  withSecurityHeaders: CSP with this response's nonce, no-store when signed in or
+//            under /manage, …
 //
 // A `before` stage that returns a Response (the sign-in redirect, the CSRF refusal) ends the
 // request there: itty skips the routes and still runs `finally`. Everything a stage finds is
@@ -12,6 +14,13 @@ import { AppError, createLogger, errorFields, readBodyLimited } from "@concierge
 import { timingSafeEqualString } from "@concierge/crypto";
 import { DEFAULT_LOCALE, msg, translator } from "@concierge/i18n";
 import type { IRequestStrict } from "itty-router";
+import {
+  accessDeniedPage,
+  MANAGE_AREA,
+  operatorCsrfFor,
+  operatorCsrfMatches,
+  verifyOperator,
+} from "./access.ts";
 import { assetVersion } from "./assets.ts";
 import { readCookies, SESSION_COOKIE } from "./cookies.ts";
 import { type Ctx, html, redirect } from "./http.ts";
@@ -61,6 +70,8 @@ export async function withContext(req: IRequestStrict, env: Env, exec: Execution
     locale: DEFAULT_LOCALE,
     t: translator(DEFAULT_LOCALE),
     session: null,
+    operator: null,
+    operatorCsrf: "",
     form: new FormData(),
     partial: req.headers.get("x-partial") === "1",
     csp: {},
@@ -68,8 +79,13 @@ export async function withContext(req: IRequestStrict, env: Env, exec: Execution
   Object.assign(req, context);
 }
 
-/** The live session of the session cookie, if any (a malformed cookie is simply no session). */
+/**
+ * The live session of the session cookie, if any (a malformed cookie is simply no session). Not
+ * under /manage: the operator panel knows only Cloudflare Access, so a tenant's session there is
+ * neither looked up nor worth anything.
+ */
 export async function withSession(c: Ctx): Promise<void> {
+  if (MANAGE_AREA.test(pathOf(c))) return;
   c.session = await loadSession(c.env.DB, c.cookies[SESSION_COOKIE]);
 }
 
@@ -86,6 +102,21 @@ export function requireSignIn(c: Ctx): Response | undefined {
   if (!SIGNED_IN_AREA.test(url.pathname) || SELF_AUTHENTICATED.has(url.pathname)) return undefined;
   const next = c.method === "GET" ? `?next=${encodeURIComponent(url.pathname + url.search)}` : "";
   return redirect(`/sign-in${next}`);
+}
+
+/**
+ * The operator panel's guard: every path under /manage needs a valid Cloudflare Access token
+ * (src/access.ts), decided from the path before routing, so that no /manage route can forget it.
+ * Without one: 403, and nothing else runs (not even the form is read). With one: the operator
+ * (the token's email) and their forms' CSRF token are on the context.
+ */
+export async function requireOperator(c: Ctx): Promise<Response | undefined> {
+  if (!MANAGE_AREA.test(pathOf(c))) return undefined;
+  const result = await verifyOperator(c);
+  if (!result.ok) return accessDeniedPage(c, result.reason);
+  c.operator = { email: result.identity.email };
+  c.operatorCsrf = await operatorCsrfFor(result.identity.signature);
+  return undefined;
 }
 
 /** The submitted form (urlencoded or multipart), read with a size limit: 413 past it. */
@@ -131,6 +162,20 @@ export async function checkCsrf(c: Ctx): Promise<Response | undefined> {
 }
 
 /**
+ * A state-changing request under /manage must come from the panel's own pages: same origin (when
+ * the browser says) and the operator's CSRF token (`_csrf` field or `x-csrf-token` header),
+ * compared in constant time. Else 403 and nothing runs.
+ */
+export function checkOperatorCsrf(c: Ctx): Promise<Response> | undefined {
+  if (!STATE_CHANGING.has(c.method) || !MANAGE_AREA.test(pathOf(c))) return undefined;
+  const origin = c.headers.get("origin");
+  const sent = c.headers.get("x-csrf-token") ?? c.form.get("_csrf");
+  const sameOrigin = !origin || origin === c.origin;
+  if (c.operator && sameOrigin && operatorCsrfMatches(sent, c.operatorCsrf)) return undefined;
+  return html(c, errorPage(c, 403, msg("manage-access-csrf")), 403);
+}
+
+/**
  * The `catch` stage: an AppError is the answer it describes (status and message, as a page); any
  * other error is logged and becomes a 500 page that reveals nothing.
  */
@@ -157,7 +202,8 @@ export function withSecurityHeaders(res: Response, c: Ctx): Response {
   const out = securedCopy(res, {
     nonce: c.nonce,
     allow,
-    noStore: c.session !== null || SIGNED_IN_AREA.test(pathOf(c)),
+    // The operator panel shows tenants' data: never kept by a cache either.
+    noStore: c.session !== null || SIGNED_IN_AREA.test(pathOf(c)) || MANAGE_AREA.test(pathOf(c)),
   });
   // form-action is not among the directives security.ts widens; a page whose form posts to
   // another site (the checkout page, to Razorpay's hosted checkout) widens it here.

@@ -1,6 +1,7 @@
-// The pipeline's service binding as the dashboard holds it: the tenant API and nothing else (the
-// Razorpay webhook route has its own binding to the billing API). The dashboard cannot ingest
-// customer messages, act as the Discord inbox or rotate keys.
+// The pipeline's service bindings as the dashboard holds them: the tenant API and nothing else (the
+// Razorpay webhook route has its own binding to the billing API, the operator panel its own to the
+// operator API). The dashboard cannot ingest customer messages or act as the Discord inbox, and
+// its tenant pages cannot reach an operator's method.
 import { env } from "cloudflare:workers";
 import { methodsReachedOutside } from "@concierge/testing/least-privilege";
 import { describe, expect, it } from "vitest";
@@ -12,5 +13,11 @@ describe("the dashboard's binding to the pipeline", () => {
 
   it("cannot call any method of the ingest, Discord, billing or operator APIs", async () => {
     expect(await methodsReachedOutside(env.PIPELINE, "TenantEntrypoint")).toEqual([]);
+  });
+});
+
+describe("the dashboard's operator binding (the /manage panel's only way to write)", () => {
+  it("cannot call any method of the ingest, Discord, tenant or billing APIs", async () => {
+    expect(await methodsReachedOutside(env.OPERATOR, "OperatorEntrypoint")).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signedMetaRequest } from "@concierge/testing/meta";
+import { FakeAccess } from "./access.ts";
 import { FakeAi } from "./ai.ts";
 import {
   advances,
@@ -73,6 +74,10 @@ export type SandboxOptions = {
   razorpayWebhookSecret?: string;
   /** Where Razorpay's webhooks go: the dashboard's POST /webhooks/razorpay (settable later). */
   razorpayWebhookUrl?: string;
+  /** Cloudflare Access: the AUD tag its tokens carry (the dashboard's ACCESS_AUD; default the test one). */
+  accessAud?: string;
+  /** Access's first signing key (a private JWK); default a new one per process. Tests pass the fixed test key. */
+  accessKey?: import("@concierge/testing/access").AccessJwk;
 };
 
 export type Sandbox = {
@@ -118,6 +123,10 @@ export type Sandbox = {
   razorpayHostedCheckoutUrl: string;
   /** Where Razorpay's webhooks go (known once the dashboard runs). */
   setRazorpayWebhookUrl(url: string): void;
+  /** Cloudflare Access for the dashboard's /manage: certs, the sign-in page, tokens. */
+  access: FakeAccess;
+  /** Value for ACCESS_TEAM_DOMAIN: the issuer; certs at /cdn-cgi/access/certs under it. */
+  accessTeamDomain: string;
   close(): Promise<void>;
 };
 
@@ -200,6 +209,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     })),
   );
   const onboarding = new FakeOnboarding();
+  const access = await FakeAccess.create({ aud: opts.accessAud, key: opts.accessKey });
   const razorpay = new FakeRazorpay({
     keyId: opts.razorpayKeyId ?? TEST_SECRETS.razorpayKeyId,
     keySecret: opts.razorpayKeySecret ?? TEST_SECRETS.razorpayKeySecret,
@@ -227,6 +237,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://sandbox");
+      const accessReply = await access.handle(req.method ?? "GET", url, () => readBody(req));
+      if (accessReply) return send(res, accessReply.status, accessReply.body, accessReply.headers);
       const razorpayReply = await razorpayRoute(razorpay, req.method ?? "GET", url, req.headers, () =>
         readBody(req),
       );
@@ -508,6 +520,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         discordInteractions.reset();
         cloudflare.reset();
         razorpay.reset();
+        access.reset();
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
@@ -570,6 +583,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   // The issuer names the port, which is known only now; no request can arrive before this runs.
   google.issuer = `${url}/google`;
   razorpay.baseUrl = url;
+  access.teamDomain = `${url}/access`;
   return {
     url,
     graphBaseUrl: `${url}/graph/v24.0`,
@@ -603,6 +617,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     setRazorpayWebhookUrl: (u) => {
       razorpay.webhooks.url = u;
     },
+    access,
+    accessTeamDomain: access.teamDomain,
     close: () =>
       new Promise<void>((resolve) => {
         razorpay.close();

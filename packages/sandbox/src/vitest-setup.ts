@@ -1,3 +1,4 @@
+import { TEST_ACCESS_AUD, TEST_ACCESS_KEY } from "@concierge/testing/access";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import type { TestProject } from "vitest/node";
 import { startSandbox } from "./server.ts";
@@ -19,6 +20,9 @@ export default async function ({ provide }: TestProject) {
     razorpayKeyId: TEST_SECRETS.razorpayKeyId,
     razorpayKeySecret: TEST_SECRETS.razorpayKeySecret,
     razorpayWebhookSecret: TEST_SECRETS.razorpayWebhookSecret,
+    // Access publishes the fixed test key, so tests can sign operators' tokens inside workerd.
+    accessAud: TEST_ACCESS_AUD,
+    accessKey: TEST_ACCESS_KEY,
   });
   provide("sandboxUrl", sandbox.url);
   return () => sandbox.close();
