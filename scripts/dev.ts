@@ -75,6 +75,7 @@ const rows: [string, string][] = [
   ["Sandbox: the Discord inbox (press the buttons)", `${stack.urls.sandbox}/discord/inbox`],
   ["Public site", stack.urls.dashboard],
   ["Dashboard (development sign-in, no password)", `${stack.urls.dashboard}/sign-in`],
+  ["Operator panel (sign in through the sandbox's Access)", `${stack.urls.dashboard}/manage`],
   ["meta-webhooks   POST /webhook/whatsapp", stack.urls["meta-webhooks"]],
   ["discord-interactions  POST /interactions", stack.urls["discord-interactions"]],
   ["email-inbound   (email() via the sandbox)", stack.urls["email-inbound"]],

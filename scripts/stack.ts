@@ -242,6 +242,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
                 DISCORD_AUTHORIZE_URL: `${sandbox.url}/discord/oauth2/authorize`,
                 RAZORPAY_CHECKOUT_URL: sandbox.razorpayCheckoutUrl,
                 RAZORPAY_HOSTED_CHECKOUT_URL: sandbox.razorpayHostedCheckoutUrl,
+                // Cloudflare Access in front of /manage, played by the sandbox: its certs, its
+                // issuer and the AUD tag its sign-in page writes into the tokens.
+                ACCESS_TEAM_DOMAIN: sandbox.accessTeamDomain,
+                ACCESS_AUD: sandbox.access.aud,
               }
             : {}),
           ...(app === "pipeline" && opts.ai === "sandbox"
