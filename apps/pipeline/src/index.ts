@@ -1,5 +1,5 @@
-import { type SafetyJob, createLogger, errorResponse } from "@concierge/core";
-import { deleteExpiredEmailAliases } from "@concierge/storage";
+import { type SafetyJob, createLogger, errorFields, errorResponse } from "@concierge/core";
+import { deleteExpiredEmailAliases, recordCronRun } from "@concierge/storage";
 import { purgeOldWebhookEvents } from "./billing/events.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
 import { expireApprovals } from "./conversation/approvals.ts";
@@ -25,13 +25,25 @@ export default {
   queue: (batch, env) => handleSafetyBatch(batch, env),
   // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh, expired
   // reverse aliases (lookups check the expiry themselves; this only keeps addresses from lingering)
-  // and Razorpay event ids past their retention, else every 15 min.
+  // and Razorpay event ids past their retention, else every 15 min. Each run is recorded under its
+  // cron expression for the operator's health page; a failed run is recorded as such and rethrown.
   async scheduled(controller, env) {
-    if (controller.cron === INSTAGRAM_TOKEN_CRON) {
-      await refreshInstagramTokens(env);
-      const aliases = await deleteExpiredEmailAliases(env.DB, controller.scheduledTime);
-      if (aliases) log.info("email.aliases_expired", { count: aliases });
-      await purgeOldWebhookEvents(env, controller.scheduledTime);
-    } else await expireApprovals(env);
+    let ok = false;
+    try {
+      if (controller.cron === INSTAGRAM_TOKEN_CRON) {
+        await refreshInstagramTokens(env);
+        const aliases = await deleteExpiredEmailAliases(env.DB, controller.scheduledTime);
+        if (aliases) log.info("email.aliases_expired", { count: aliases });
+        await purgeOldWebhookEvents(env, controller.scheduledTime);
+      } else await expireApprovals(env);
+      ok = true;
+    } catch (err) {
+      log.error("cron.failed", { ...errorFields(err), cron: controller.cron });
+      throw err;
+    } finally {
+      await recordCronRun(env.DB, controller.cron, controller.scheduledTime, ok).catch((err: unknown) =>
+        log.error("cron.record_failed", { ...errorFields(err), cron: controller.cron }),
+      );
+    }
   },
 } satisfies ExportedHandler<PipelineEnv, SafetyJob>;

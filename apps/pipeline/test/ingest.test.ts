@@ -246,7 +246,7 @@ describe("tenant key rotation", () => {
       const t = await env.DB.prepare("SELECT MAX(version) AS v FROM tenant_keys WHERE tenant_id = ?")
         .bind(DEMO.tenantId)
         .first<{ v: number }>();
-      const rotated = await operatorApi.rotateTenantKey(DEMO.tenantId);
+      const rotated = await operatorApi.rotateTenantKey({ email: "ops@example.test" }, DEMO.tenantId);
       expect(rotated).toEqual({ ok: true, version: t!.v + 1 });
       await ingestApi.ingest([message({ customerId, text: "second, sealed with the new key" })]);
       const versions = await runInDurableObject(conversationStub(customerId), (_o, state) =>
@@ -261,7 +261,7 @@ describe("tenant key rotation", () => {
         DEMO.replyConfig.rules[0].response.text,
       );
     });
-    expect(await operatorApi.rotateTenantKey("t_nobody")).toMatchObject({
+    expect(await operatorApi.rotateTenantKey({ email: "ops@example.test" }, "t_nobody")).toMatchObject({
       ok: false,
       error: { code: "not_found" },
     });

@@ -202,7 +202,10 @@ describe("createTenant", () => {
       await env.DB.prepare("SELECT locale, currency FROM tenants WHERE id = ?").bind(b.tenantId).first(),
     ).toEqual({ locale: "en-US", currency: "USD" });
     // The new tenant's key works: a message can be sealed for it and its settings saved.
-    expect(await operatorApi.rotateTenantKey(b.tenantId)).toEqual({ ok: true, version: 2 });
+    expect(await operatorApi.rotateTenantKey({ email: "ops@example.test" }, b.tenantId)).toEqual({
+      ok: true,
+      version: 2,
+    });
   });
 
   it("grants the trial credits once: 50 expiring in 30 days, ledger reference `trial`", async () => {

@@ -226,6 +226,18 @@ export async function leaveDiscordGuild(
   return r.ok ? { ok: true, value: null } : r;
 }
 
+const CurrentUserSchema = v.object({ id: v.string(), username: v.string() });
+
+/** Get Current User with the bot token: the bot's own id and name (a check that the token works). */
+export async function getDiscordBotUser(
+  target: DiscordTarget,
+): Promise<DiscordResult<{ id: string; username: string }>> {
+  const r = await call(target, "GET", "/users/@me");
+  if (!r.ok) return r;
+  const parsed = v.safeParse(CurrentUserSchema, await r.res.json().catch(() => null));
+  return parsed.success ? { ok: true, value: parsed.output } : unexpected();
+}
+
 export type DiscordOAuthClient = {
   /** `DISCORD_API_BASE_URL`: the token endpoint is `{baseUrl}/oauth2/token`. */
   baseUrl: string;

@@ -1,7 +1,7 @@
 /**
  * A fake of the Discord REST API and of its bot authorization page, speaking Discord's wire format:
  * Create/Edit Message (with embeds, components, `nonce` + `enforce_nonce`), Get Guild Channels and
- * Roles, Leave Guild, the OAuth2 authorize page and the code exchange whose answer carries the
+ * Roles, Leave Guild, Get Current User (the bot's own user), the OAuth2 authorize page and the code exchange whose answer carries the
  * `guild` the bot was added to. Faults can be injected per route for tests.
  */
 export type DiscordEdit = { content?: string; embeds?: unknown[]; components?: unknown[]; at: number };
@@ -37,7 +37,7 @@ export type DiscordRole = {
 };
 export type DiscordGuild = { id: string; name: string; channels: DiscordChannel[]; roles: DiscordRole[] };
 
-export type DiscordRoute = "create" | "edit" | "token" | "channels" | "roles" | "leave";
+export type DiscordRoute = "create" | "edit" | "token" | "channels" | "roles" | "leave" | "me";
 export type DiscordFault = {
   route: DiscordRoute;
   status: number;
@@ -331,6 +331,16 @@ export class FakeDiscord {
     });
   }
 
+  /** GET /users/@me: the bot's own user (the operator's health page checks the token with it). */
+  currentUser(authorization: string | undefined): DiscordReply {
+    const denied = this.unauthorized(authorization);
+    if (denied) return denied;
+    return this.guarded("me", "", () => ({
+      status: 200,
+      body: { id: "1100000000000000001", username: "Concierge (sandbox)", bot: true, discriminator: "0" },
+    }));
+  }
+
   /**
    * GET /oauth2/authorize: the page where the person picks a server. Each server is a link that
    * plays "Authorize" (the bot joins it) and redirects back with code, state and guild_id.
@@ -575,6 +585,7 @@ export async function discordRoute(
   if (channels) return discord.guildChannels(channels[1]!, auth);
   const roles = method === "GET" ? GUILD_ROLES.exec(path) : null;
   if (roles) return discord.guildRoles(roles[1]!, auth);
+  if (method === "GET" && path === `${API}/users/@me`) return discord.currentUser(auth);
   const leave = method === "DELETE" ? LEAVE_GUILD.exec(path) : null;
   if (leave) return discord.leaveGuild(leave[1]!, auth);
   if (method === "POST" && path === `${API}/oauth2/token`) {

@@ -37,12 +37,21 @@ export type AuditEntry = {
 
 export type AuditRow = AuditEntry & { id: number };
 
-/** The INSERT of one audit row, to run in the same `db.batch` as the change it records. */
-export function auditStatement(db: D1Database, entry: AuditEntry): D1PreparedStatement {
+/**
+ * The INSERT of one audit row, to run in the same `db.batch` as the change it records. With
+ * `afterChange`, the row is written only if the statement just before it in the batch changed a
+ * row (SQLite's changes(): that statement's own rows, not its triggers'), so a change that turns
+ * out to be a no-op (already suspended, a replayed grant) leaves no audit row, even under a race.
+ */
+export function auditStatement(
+  db: D1Database,
+  entry: AuditEntry,
+  opts: { afterChange?: boolean } = {},
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO audit_log (at, operator_email, action, tenant_id, target, summary)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+       SELECT ?, ?, ?, ?, ?, ?${opts.afterChange ? " WHERE changes() > 0" : ""}`,
     )
     .bind(
       entry.at,

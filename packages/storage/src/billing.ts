@@ -67,6 +67,11 @@ export async function getCreditPack(db: D1Database, id: string): Promise<CreditP
  * credits and amount, so a price change never changes a past order or what it grants.
  */
 export async function saveCreditPack(db: D1Database, pack: CreditPack, now = Date.now()): Promise<void> {
+  await saveCreditPackStatement(db, pack, now).run();
+}
+
+/** saveCreditPack as a statement, for a batch with its audit row. Throws on an invalid pack. */
+export function saveCreditPackStatement(db: D1Database, pack: CreditPack, now: number): D1PreparedStatement {
   if (!isWhole(pack.credits, 1) || !isWhole(pack.amount, 100) || !Number.isInteger(pack.sort)) {
     throw new AppError(
       400,
@@ -74,14 +79,13 @@ export async function saveCreditPack(db: D1Database, pack: CreditPack, now = Dat
       "A pack needs whole credits above 0 and an amount of at least 100.",
     );
   }
-  await db
+  return db
     .prepare(
       `INSERT INTO credit_packs (id, currency, credits, amount, active, sort, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, credits = excluded.credits,
          amount = excluded.amount, active = excluded.active, sort = excluded.sort, updated_at = excluded.updated_at`,
     )
-    .bind(pack.id, pack.currency, pack.credits, pack.amount, pack.active ? 1 : 0, pack.sort, now)
-    .run();
+    .bind(pack.id, pack.currency, pack.credits, pack.amount, pack.active ? 1 : 0, pack.sort, now);
 }
 
 export type SubdomainPlan = {
@@ -142,16 +146,28 @@ export async function setSubdomainPlanPrice(
   amount: number,
   now = Date.now(),
 ): Promise<void> {
+  await setSubdomainPlanPriceStatement(db, currency, amount, now).run();
+}
+
+/**
+ * setSubdomainPlanPrice as a statement, for a batch with its audit row; it changes no row when
+ * the price is the same (the stored plan stays valid). Throws on an invalid amount.
+ */
+export function setSubdomainPlanPriceStatement(
+  db: D1Database,
+  currency: Currency,
+  amount: number,
+  now: number,
+): D1PreparedStatement {
   if (!isWhole(amount, 100)) throw new AppError(400, "invalid_amount", "The amount must be at least 100.");
-  await db
+  return db
     .prepare(
       `INSERT INTO subdomain_plans (currency, amount, razorpay_plan_id, updated_at) VALUES (?, ?, NULL, ?)
        ON CONFLICT (currency) DO UPDATE SET amount = excluded.amount, razorpay_plan_id = NULL,
          updated_at = excluded.updated_at
         WHERE subdomain_plans.amount <> excluded.amount`,
     )
-    .bind(currency, amount, now)
-    .run();
+    .bind(currency, amount, now);
 }
 
 export type TrialSettings = { credits: number; days: number; updatedAt: number };
@@ -170,16 +186,24 @@ export async function setTrialSettings(
   settings: { credits: number; days: number },
   now = Date.now(),
 ): Promise<void> {
+  await setTrialSettingsStatement(db, settings, now).run();
+}
+
+/** setTrialSettings as a statement, for a batch with its audit row. Throws on invalid settings. */
+export function setTrialSettingsStatement(
+  db: D1Database,
+  settings: { credits: number; days: number },
+  now: number,
+): D1PreparedStatement {
   if (!isWhole(settings.credits, 0) || !isWhole(settings.days, 1) || settings.days > 3650) {
     throw new AppError(400, "invalid_trial", "Trial credits are a whole number; days from 1 to 3650.");
   }
-  await db
+  return db
     .prepare(
       `INSERT INTO trial_credits (id, credits, days, updated_at) VALUES (1, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET credits = excluded.credits, days = excluded.days, updated_at = excluded.updated_at`,
     )
-    .bind(settings.credits, settings.days, now)
-    .run();
+    .bind(settings.credits, settings.days, now);
 }
 
 /** The trial lot's ledger reference: one per tenant, ever. */

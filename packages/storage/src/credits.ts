@@ -23,16 +23,28 @@ export async function grantCredits(db: D1Database, g: GrantInput): Promise<{ app
   if (g.expiresAt != null && g.expiresAt <= now) {
     throw new AppError(400, "invalid_expiry", "The expiry must be in the future.");
   }
+  const [, ledger] = await db.batch(grantStatements(db, { ...g, now }));
+  return { applied: (ledger?.meta.changes ?? 0) > 0 };
+}
+
+/**
+ * The grant as two statements, the lot then its ledger row, for a batch that does more (an
+ * operator's grant and its audit row). The caller has validated amount and expiry; the ledger
+ * row is the last statement, so `changes()` after it says whether this grant applied.
+ */
+export function grantStatements(
+  db: D1Database,
+  g: GrantInput & { now: number },
+): [D1PreparedStatement, D1PreparedStatement] {
   const lotId = creditLotId(g.tenantId, g.reference);
-  const [, ledger] = await db.batch([
+  return [
     db
       .prepare(
         "INSERT OR IGNORE INTO credit_lots (id, tenant_id, source, granted, remaining, expires_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
       )
-      .bind(lotId, g.tenantId, g.source, g.amount, g.expiresAt ?? null, now),
-    grantLedgerStatement(db, lotId, g.reference, now),
-  ]);
-  return { applied: (ledger?.meta.changes ?? 0) > 0 };
+      .bind(lotId, g.tenantId, g.source, g.amount, g.expiresAt ?? null, g.now),
+    grantLedgerStatement(db, lotId, g.reference, g.now),
+  ];
 }
 
 /** The lot a grant with this reference creates (one lot per reference and tenant). */

@@ -47,17 +47,34 @@ export async function rotateTenantKey(
   masterKeyB64: string,
   tenantId: string,
 ): Promise<number | null> {
-  const wrapped = await newWrappedDataKey(await importMasterKey(masterKeyB64), tenantId);
-  const row = await db
+  const wrapped = await newTenantDataKey(masterKeyB64, tenantId);
+  const row = await rotateTenantKeyStatement(db, tenantId, wrapped, Date.now()).first<{ version: number }>();
+  return row?.version ?? null;
+}
+
+/** A new data key for the tenant, wrapped by the master key (for rotateTenantKeyStatement). */
+export async function newTenantDataKey(masterKeyB64: string, tenantId: string): Promise<string> {
+  return newWrappedDataKey(await importMasterKey(masterKeyB64), tenantId);
+}
+
+/**
+ * Inserts `wrapped` as the tenant's next key version (RETURNING it); nothing for a tenant with no
+ * key (an unknown tenant). For a batch with its audit row.
+ */
+export function rotateTenantKeyStatement(
+  db: D1Database,
+  tenantId: string,
+  wrapped: string,
+  now: number,
+): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO tenant_keys (tenant_id, version, wrapped_key, created_at)
        SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ? FROM tenant_keys WHERE tenant_id = ?
        HAVING COUNT(*) > 0
        RETURNING version`,
     )
-    .bind(tenantId, wrapped, Date.now(), tenantId)
-    .first<{ version: number }>();
-  return row?.version ?? null;
+    .bind(tenantId, wrapped, now, tenantId);
 }
 
 /** The tenant's current (newest) wrapped data key. */

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type AuditEntry, appendAudit, auditStatement, listAudit } from "../src/audit-log.ts";
-import { db, rows, scalar } from "./fixtures.ts";
+import { grantStatements } from "../src/credits.ts";
+import { db, newTenant, rows, scalar } from "./fixtures.ts";
 
 declare global {
   interface ImportMeta {
@@ -85,6 +86,41 @@ describe("audit log", () => {
       env.DB.batch([auditStatement(db(), entry({ tenantId: "t_rolled_back" })), failing]),
     ).rejects.toThrow();
     expect(await scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = 't_rolled_back'")).toBe(0);
+  });
+
+  it("afterChange writes the row only when the statement before it in the batch changed a row", async () => {
+    const t = (await newTenant()).id;
+    const e = entry({ tenantId: t, action: "tenant.suspend" });
+    const suspend = () =>
+      env.DB.prepare("UPDATE tenants SET status = 'suspended' WHERE id = ? AND status = 'active'").bind(t);
+    await env.DB.batch([suspend(), auditStatement(db(), e, { afterChange: true })]);
+    await env.DB.batch([suspend(), auditStatement(db(), e, { afterChange: true })]);
+    expect(await scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = ?", t)).toBe(1);
+    // A trigger's own writes do not count: a replayed grant (ledger insert ignored) audits nothing.
+    const [lot, ledger] = grantStatements(db(), {
+      tenantId: t,
+      amount: 5,
+      source: "grant",
+      reference: "g1",
+      now: 1,
+    });
+    const grant = entry({ tenantId: t, action: "tenant.grant_credits" });
+    await env.DB.batch([lot, ledger, auditStatement(db(), grant, { afterChange: true })]);
+    const [lot2, ledger2] = grantStatements(db(), {
+      tenantId: t,
+      amount: 5,
+      source: "grant",
+      reference: "g1",
+      now: 2,
+    });
+    await env.DB.batch([lot2, ledger2, auditStatement(db(), grant, { afterChange: true })]);
+    expect(
+      await scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE tenant_id = ? AND action = 'tenant.grant_credits'",
+        t,
+      ),
+    ).toBe(1);
+    expect(await scalar("SELECT SUM(remaining) FROM credit_lots WHERE tenant_id = ?", t)).toBe(5);
   });
 
   it("lists newest first with the summary as it was written, filtered and a page at a time", async () => {

@@ -1,6 +1,5 @@
 import { ciphertextVersion, decryptString, importMasterKey, unwrapDataKey } from "@concierge/crypto";
-import { type RpcResult, createLogger, errorBody } from "@concierge/core";
-import { getWrappedTenantKeys, rotateTenantKey } from "@concierge/storage";
+import { getWrappedTenantKeys } from "@concierge/storage";
 
 export type TenantKey = { version: number; key: CryptoKey };
 type Keyring = { current: TenantKey; versions: Map<number, CryptoKey> };
@@ -54,18 +53,4 @@ export async function openSealed(
 /** After a rotation, this isolate seals with the new version at once. */
 export function forgetTenantKeys(tenantId: string): void {
   cache.delete(tenantId);
-}
-
-const log = createLogger("pipeline");
-
-/**
- * Rotates the tenant's data key (operators): new text is sealed with the new version, text
- * sealed before stays readable with the old one until it expires.
- */
-export async function rotateKey(env: KeyEnv, tenantId: string): Promise<RpcResult<{ version: number }>> {
-  const version = await rotateTenantKey(env.DB, env.ENCRYPTION_KEY, tenantId);
-  if (version === null) return errorBody("not_found", "No such tenant.");
-  forgetTenantKeys(tenantId);
-  log.info("tenant.key_rotated", { tenant_id: tenantId, version });
-  return { ok: true, version };
 }
