@@ -102,6 +102,49 @@ describe("Cloudflare Access on /manage", () => {
     expect(await fingerprint()).toBe(before);
   });
 
+  it("refuses every bad token a tenant suspension, which the same form with a good token does", async () => {
+    const tenant = await signIn();
+    const path = `/manage/tenants/${tenant.tenantId}/suspend`;
+    const fields = { reason: "Chargebacks under review" };
+    const status = () =>
+      env.DB.prepare("SELECT status FROM tenants WHERE id = ?").bind(tenant.tenantId).first<string>("status");
+    const audit = () =>
+      env.DB.prepare("SELECT operator_email AS email, action FROM audit_log WHERE tenant_id = ?")
+        .bind(tenant.tenantId)
+        .all<{ email: string; action: string }>()
+        .then((r) => r.results);
+    const before = await fingerprint();
+    for (const [, make] of REFUSED) {
+      const headers = await make();
+      const token = headers["cf-access-jwt-assertion"];
+      const res = await app(path, {
+        method: "POST",
+        headers: { ...headers, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          ...fields,
+          _csrf: token ? await operatorCsrfFor(token.split(".")[2] ?? "") : "",
+        }),
+      });
+      expect(res.status).toBe(403);
+    }
+    // A tenant's own session and CSRF token are no way in either.
+    const asTenant = await app(path, {
+      method: "POST",
+      headers: { cookie: tenant.cookie, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ...fields, _csrf: tenant.csrf }),
+    });
+    expect(asTenant.status).toBe(403);
+    expect(await fingerprint()).toBe(before);
+    expect(await status()).toBe("active");
+    expect(await audit()).toEqual([]);
+
+    const op = await signInOperator();
+    const done = await postAsOperator(op, path, fields);
+    expect(done.status).toBe(303);
+    expect(await status()).toBe("suspended");
+    expect(await audit()).toEqual([{ email: op.email, action: "tenant.suspend" }]);
+  });
+
   it("refetches the certs on an unknown kid, then refuses", async () => {
     const before = (await sandboxAccess()).certRequests;
     const stranger = { ...(await generateAccessKey()), kid: "0".repeat(64) };

@@ -17,6 +17,14 @@ describe("the dashboard's binding to the pipeline", () => {
 });
 
 describe("the dashboard's operator binding (the /manage panel's only way to write)", () => {
+  it("reaches the operator API, which refuses a caller that is no operator", async () => {
+    const res = await env.OPERATOR.suspendTenant(
+      { email: "not an email" },
+      { tenantId: "t_demo", reason: "x" },
+    );
+    expect(res.ok).toBe(false);
+  });
+
   it("cannot call any method of the ingest, Discord, tenant or billing APIs", async () => {
     expect(await methodsReachedOutside(env.OPERATOR, "OperatorEntrypoint")).toEqual([]);
   });
