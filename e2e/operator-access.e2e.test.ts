@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const get = (url: string, init: RequestInit = {}) => fetch(url, { redirect: "manual", ...init });
-const unescape = (s: string) => s.replaceAll("&amp;", "&");
+const unescapeAmp = (s: string) => s.replaceAll("&amp;", "&");
 
 describe("signing in to /manage through the sandbox's Access", () => {
   it("goes from the 403 page to the sign-in and back to the page asked for, with Access's cookie", async () => {
@@ -31,7 +31,7 @@ describe("signing in to /manage through the sandbox's Access", () => {
     expect(refused.status).toBe(403);
     const link = /href="([^"]*\/access\/cdn-cgi\/access\/login\?[^"]*)"/.exec(await refused.text())?.[1];
     expect(link).toBeDefined();
-    const signInUrl = new URL(unescape(link!));
+    const signInUrl = new URL(unescapeAmp(link!));
     expect(signInUrl.origin).toBe(stack.urls.sandbox);
     expect(signInUrl.searchParams.get("redirect_url")).toBe(`${dashboard}/manage/audit`);
 
