@@ -41,7 +41,7 @@ export function field(
     name: string;
     label: string;
     value: string | number | null | undefined;
-    type?: "text" | "email" | "number" | "url";
+    type?: "text" | "email" | "number" | "url" | "date" | "search";
     hint?: string | null;
     error?: string | null;
     attrs?: Html | null;

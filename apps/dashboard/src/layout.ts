@@ -27,7 +27,8 @@ const NAV: { id: Section; href: string; label: string }[] = [
   { id: "settings", href: "/admin/settings", label: msg("nav-settings") },
 ];
 
-function head(c: Ctx, title: string, csrf: string | null): Html {
+/** The document head every page shares (the operator panel's too: src/manage/layout.ts). */
+export function head(c: Ctx, title: string, csrf: string | null): Html {
   return html`<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -41,6 +42,21 @@ ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : null}
 /** The hidden CSRF field every signed-in form carries. */
 export function csrfField(c: AuthedCtx): Html {
   return html`<input type="hidden" name="_csrf" value="${c.session.csrfToken}">`;
+}
+
+/**
+ * While the platform team has suspended the account: on every page, why, and what it means (the
+ * pipeline still takes messages in but sends no reply of any kind).
+ */
+function suspendedBanner(c: AuthedCtx): Html | null {
+  const s = c.session.suspension;
+  if (!s) return null;
+  const { t } = c;
+  return html`<section class="notice error suspended" role="alert" aria-labelledby="suspended-h">
+<h2 id="suspended-h">${t("suspended-title")}</h2>
+${s.reason ? html`<p>${t("suspended-reason", { reason: s.reason })}</p>` : null}
+<p>${t("suspended-effect")}</p>
+</section>`;
 }
 
 /** A signed-in page: header, navigation, the page's own content. */
@@ -68,6 +84,7 @@ ${NAV.map(
 )}
 </ul></nav>
 <main id="content">
+${suspendedBanner(c)}
 <h1>${opts.title}</h1>
 ${opts.notice ? html`<p class="notice" role="status">${opts.notice}</p>` : null}
 ${opts.error ? html`<p class="notice error" role="alert">${opts.error}</p>` : null}

@@ -1,9 +1,20 @@
 import { randomToken, sha256Hex } from "@concierge/crypto";
-import { deleteSession, getLiveSession, insertSession, type SessionRow } from "@concierge/storage";
+import {
+  deleteSession,
+  getLiveSession,
+  getSessionTenantSuspension,
+  insertSession,
+  type SessionRow,
+  type TenantSuspension,
+} from "@concierge/storage";
 
 export const SESSION_TTL_MS = 14 * 24 * 3600_000;
 
-export type Session = SessionRow;
+/**
+ * A live session, with the tenant's suspension when an operator has suspended it (every page
+ * then says so, and why: src/layout.ts).
+ */
+export type Session = SessionRow & { suspension: TenantSuspension | null };
 
 /** D1 keeps only a session token's hash: a read of the table signs nobody in. */
 const hashToken = sha256Hex;
@@ -31,7 +42,13 @@ export async function createSession(
 export async function loadSession(db: D1Database, token: string | null | undefined): Promise<Session | null> {
   // Our tokens are 43 characters; anything much longer is not one, and is not worth hashing.
   if (!token || token.length > 100) return null;
-  return getLiveSession(db, await hashToken(token));
+  const tokenHash = await hashToken(token);
+  // Side by side, not one after the other: the suspension costs no extra wait.
+  const [session, suspension] = await Promise.all([
+    getLiveSession(db, tokenHash),
+    getSessionTenantSuspension(db, tokenHash),
+  ]);
+  return session ? { ...session, suspension } : null;
 }
 
 /** Revokes one session at once (sign out). */

@@ -10,6 +10,7 @@ import {
 } from "@concierge/storage";
 import { graphAttempts } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MANAGE_AREA } from "../src/access.ts";
 import { router } from "../src/routes.ts";
 import { type TestSession, get, post, signIn } from "./helpers.ts";
 
@@ -57,10 +58,14 @@ const PARAMS: Record<string, (v: Victim) => string> = {
   subscriptionId: (v) => v.subscriptionId,
 };
 
+/**
+ * The tenant routes that take an id. The operator panel's (/manage) are not among them: operators
+ * see every tenant by design, and a tenant's session gets 403 on all of them (test/manage.test.ts).
+ */
 function idRoutes(): { method: string; path: string }[] {
   return router.routes
     .map(([method, , , path]) => ({ method, path: path ?? "" }))
-    .filter((r) => r.path.includes("/:"));
+    .filter((r) => r.path.includes("/:") && !MANAGE_AREA.test(r.path));
 }
 
 function fill(path: string, v: Victim): string {

@@ -1,0 +1,59 @@
+// The dashboard's own configuration, by name only, for the platform health page. Values are never
+// read out, only whether each one is there: a binding present, a var or secret non-empty.
+
+/** What the dashboard cannot do its job without, in production. */
+export const DASHBOARD_REQUIRED = [
+  // Bindings.
+  "DB",
+  "KV",
+  "ASSETS",
+  "PIPELINE",
+  "BILLING",
+  "OPERATOR",
+  "META_WEBHOOKS",
+  // The operator panel's Cloudflare Access application (without them /manage refuses everyone).
+  "ACCESS_TEAM_DOMAIN",
+  "ACCESS_AUD",
+  "ENVIRONMENT",
+  // Google sign-in, the way in for every tenant.
+  "GOOGLE_OAUTH_BASE_URL",
+  "GOOGLE_CLIENT_ID",
+  "GOOGLE_CLIENT_SECRET",
+  // Meta's signed data-deletion requests are checked with the app secret.
+  "META_APP_SECRET",
+  // Credit packs and the subdomain plan are paid through Razorpay; its webhooks are signed.
+  "RAZORPAY_KEY_ID",
+  "RAZORPAY_WEBHOOK_SECRET",
+  "RAZORPAY_CHECKOUT_URL",
+  "RAZORPAY_HOSTED_CHECKOUT_URL",
+] as const;
+
+/** What only turns a feature on: without it the dashboard hides that feature and works on. */
+export const DASHBOARD_OPTIONAL = [
+  // Facebook Login and Instagram connection.
+  "FACEBOOK_APP_ID",
+  "META_DIALOG_BASE_URL",
+  "META_GRAPH_BASE_URL",
+  // WhatsApp Embedded Signup (the manual connection works without it).
+  "WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID",
+  // "Add to Discord".
+  "DISCORD_AUTHORIZE_URL",
+  "DISCORD_CLIENT_ID",
+] as const;
+
+export type ConfigItem = { name: string; required: boolean; set: boolean };
+
+/** Whether one name of the environment is set: a binding is there, a string is not empty. */
+function isSet(env: Env, name: string): boolean {
+  const value = (env as unknown as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return false;
+  return typeof value === "string" ? value.trim() !== "" : true;
+}
+
+/** Every required and optional name with whether it is set; required ones first. */
+export function dashboardConfig(env: Env): ConfigItem[] {
+  return [
+    ...DASHBOARD_REQUIRED.map((name) => ({ name, required: true, set: isSet(env, name) })),
+    ...DASHBOARD_OPTIONAL.map((name) => ({ name, required: false, set: isSet(env, name) })),
+  ];
+}
