@@ -21,6 +21,7 @@ export const REJECT = {
   unknownAlias: "No such mailbox: this reply address does not exist.",
   expiredAlias: "This reply address has expired; reply to a newer message instead.",
   wrongSender: "This reply address only accepts mail from the person the message was forwarded to.",
+  suspended: "This account is suspended: replies to customers cannot be sent at the moment.",
 } as const;
 
 /**
@@ -213,7 +214,9 @@ async function replyToAlias(
         ? REJECT.wrongSender
         : r.error.code === "unknown_alias"
           ? REJECT.unknownAlias
-          : null;
+          : r.error.code === "tenant_suspended"
+            ? REJECT.suspended
+            : null;
   if (reason === null) throw new TemporaryFailure(`alias reply failed: ${r.error.code}`);
   log.info("email.alias_rejected", { ...fields, reason: r.error.code });
   must(

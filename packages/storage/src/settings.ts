@@ -6,6 +6,8 @@ export type TenantSettings = ConversationSettings & {
   notifyDiscordChannelId: string | null;
   notifyEmail: string | null;
   locale: string;
+  /** 'suspended' by the platform team: the pipeline sends no reply of any kind. */
+  status: "active" | "suspended";
 };
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
@@ -14,7 +16,7 @@ export async function getTenantSettings(db: D1Database, tenantId: string): Promi
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
-              notify_email AS notifyEmail, locale
+              notify_email AS notifyEmail, locale, status
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)

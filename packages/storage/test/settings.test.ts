@@ -28,6 +28,7 @@ describe("tenant settings", () => {
       notifyDiscordChannelId: null,
       notifyEmail: null,
       locale: "en-IN",
+      status: "active",
     });
   });
 

@@ -9,6 +9,7 @@ import {
 import type { PipelineEnv } from "../env.ts";
 import { closeApprovalRelay } from "../channels/discord/relay.ts";
 import { conversationStub } from "../tenants/ownership.ts";
+import { suspendedError, tenantSuspended } from "../tenants/suspension.ts";
 
 const log = createLogger("pipeline.approvals");
 
@@ -57,6 +58,9 @@ export async function decideApproval(
     await closeApprovalRelay(env, tenantId, id, "rejected", actor);
     return { ok: true, status: "rejected" };
   }
+  // Suspended: the draft is not sent and stays pending (it may still be rejected, or expire), so
+  // a person can send it after reactivation.
+  if (await tenantSuspended(env, tenantId)) return suspendedError();
   if (!(await transitionApproval(env.DB, tenantId, id, "pending", "sending", actor)).changed) {
     return errorBody(
       "already_decided",

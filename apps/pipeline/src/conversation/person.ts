@@ -10,6 +10,7 @@ import { recordMessages } from "@concierge/storage";
 import { deliverOnce } from "./exactly-once.ts";
 import { handToPerson } from "./handoff.ts";
 import type { ConversationHost } from "./host.ts";
+import { suspendedError, tenantSuspended } from "../tenants/suspension.ts";
 import { humanReplyWindowMs, send, serviceWindowMs } from "./outbound.ts";
 import { SealedThread } from "./sealed.ts";
 import { timing } from "./timing.ts";
@@ -123,6 +124,12 @@ export async function sendHumanReply(
   const lastInbound = store.number("last_inbound_at") ?? store.number("last_activity_at") ?? 0;
   const windowMs = humanReplyWindowMs(thread.channel);
   const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, actor: input.actor };
+  // Here, in the thread's object, so every way a person answers (dashboard, Discord inbox) is
+  // refused alike while the platform team has the tenant suspended.
+  if (await tenantSuspended(env, thread.tenantId)) {
+    log.info("human_reply.tenant_suspended", fields);
+    return suspendedError();
+  }
   if (windowMs !== null && now - lastInbound > windowMs) {
     log.info("human_reply.outside_window", fields);
     return outsideWindow(thread.channel);

@@ -24,6 +24,7 @@ import {
   keptReply,
   refund,
 } from "./exactly-once.ts";
+import { tenantSuspended } from "../tenants/suspension.ts";
 import { startHandoff } from "./handoff.ts";
 import { markRead, send } from "./outbound.ts";
 import type { SealedThread } from "./sealed.ts";
@@ -76,6 +77,11 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     turn = { ...turn, messages: relayed.messages };
   }
 
+  // Suspended by the platform team: no reply of any kind this turn (rules, AI, holding voice,
+  // email auto-reply); the messages are recorded and remembered, so nothing is lost. Checked once
+  // per turn, after mail routed to the tenant's own inbox went there.
+  if (await tenantSuspended(env, turn.thread.tenantId)) return suspendedTurn(env, turn, input, email);
+
   // 1. Plan: the reply an earlier attempt kept, or what the rules (or the handoff) call for.
   const kept = await keptReply(input.sealed, turn);
   const p: Plan = kept
@@ -114,6 +120,30 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
 
   // 4. Record.
   return record(run, reply, delivery);
+}
+
+/**
+ * A turn of a suspended tenant. A reply an earlier attempt kept for a retry is not sent, and its
+ * credit goes back; a turn whose reply may already be out is left as it was.
+ */
+async function suspendedTurn(
+  env: PipelineEnv,
+  turn: Turn,
+  input: TurnInput,
+  email: EmailTurnState | undefined,
+): Promise<TurnOutcome> {
+  const earlier = earlierAttempt(input.sealed.store, turn.id);
+  const run = turnRun(env, turn, input, null, email);
+  if (earlier === "held") return DONE;
+  if (earlier === "sent" || earlier === "maybe_sent") {
+    await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
+    return DONE;
+  }
+  const kept = await keptReply(input.sealed, turn);
+  if (kept) await refund(env, turn.thread.tenantId, kept.creditRef);
+  await run.noReply("tenant_suspended");
+  log.info("turn.no_reply", { ...run.fields, action: "tenant_suspended" });
+  return DONE;
 }
 
 /** One turn as it runs: what every stage uses. */

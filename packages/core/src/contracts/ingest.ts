@@ -95,7 +95,14 @@ export type AliasReplyResult =
   | {
       ok: false;
       error: {
-        code: "unknown_alias" | "expired_alias" | "wrong_sender" | "send_failed" | "invalid_input";
+        code:
+          | "unknown_alias"
+          | "expired_alias"
+          | "wrong_sender"
+          | "send_failed"
+          | "invalid_input"
+          /** The platform team suspended the tenant: nothing is sent to customers. */
+          | "tenant_suspended";
         message: string;
       };
     };

@@ -27,6 +27,7 @@ import * as v from "valibot";
 import { COVERING } from "../../billing/coverage.ts";
 import { TtlCache } from "../../config/cache.ts";
 import type { PipelineEnv } from "../../env.ts";
+import { suspendedError, tenantSuspended } from "../../tenants/suspension.ts";
 import { deliverEmail } from "./deliver.ts";
 
 const log = createLogger("pipeline.email");
@@ -235,6 +236,12 @@ export async function replyViaAlias(env: PipelineEnv, input: AliasReply): Promis
   }
   if (await inboundMessageRecorded(env.DB, route.accountId, r.providerMessageId))
     return { ok: true, sent: false };
+  // A person's reply like any other: nothing reaches the customer while the tenant is suspended
+  // (the forwarded-to person's mail is refused with the reason; email-inbound logs it).
+  if (await tenantSuspended(env, route.tenantId)) {
+    log.info("email.alias_reply_suspended", fields);
+    return { ok: false, error: { code: "tenant_suspended", message: suspendedError().error.message } };
+  }
   const references = [...alias.originalReferences.split(" ").filter(Boolean), alias.originalMessageId].slice(
     -20,
   );
