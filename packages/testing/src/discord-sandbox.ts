@@ -35,7 +35,7 @@ export type DiscordRecords = {
 };
 
 export type DiscordFault = {
-  route: "create" | "edit" | "token" | "channels" | "roles" | "leave";
+  route: "create" | "edit" | "token" | "channels" | "roles" | "leave" | "me";
   status: number;
   retryAfter?: number;
   /** "after": Discord carries the request out, then answers the fault. */
