@@ -1,12 +1,20 @@
 // `npm run screenshots`: every dashboard and public page at 1280×800 and 375×812, into
 // .local/screenshots/. Runs the whole local stack on a throwaway state directory, signs in through
 // the development sign-in, gives the tenant data on every page, and fails (exit 1) when a page
-// scrolls horizontally or its navigation is hidden, cut off or covered.
+// scrolls horizontally or its navigation is hidden, cut off or covered. The operator panel's pages
+// (/manage) too, signed in through the sandbox's Cloudflare Access.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { launchBrowser } from "@concierge/testing/browser";
-import { dashboardPages, devSignIn, layoutProblems, seedShowcase } from "@concierge/testing/dashboard";
+import {
+  accessSignIn,
+  dashboardPages,
+  devSignIn,
+  layoutProblems,
+  managePages,
+  seedShowcase,
+} from "@concierge/testing/dashboard";
 import { root, startStack } from "./stack.ts";
 
 const VIEWPORTS = [
@@ -76,6 +84,24 @@ try {
     }
     await signedIn.close();
     await signedOut.close();
+    const operator = await browser.newContext({ viewport });
+    const access = await operator.newPage();
+    await accessSignIn(access, stack.urls.dashboard, "operator@chai.example");
+    await access.close();
+    for (const p of managePages(user.tenantId)) {
+      const page = await operator.newPage();
+      const res = await page.goto(`${stack.urls.dashboard}${p.path}`);
+      await page.waitForLoadState("networkidle");
+      const file = path.join(outDir, `${p.name}-${viewport.width}x${viewport.height}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      const found = await layoutProblems(page);
+      const status = res?.status() ?? 0;
+      if (status !== 200) found.push(`answered ${status}`);
+      for (const f of found) problems.push(`${p.name} at ${viewport.width}px: ${f}`);
+      console.log(`${found.length ? "✗" : "✓"} ${path.relative(root, file)}`);
+      await page.close();
+    }
+    await operator.close();
   }
 } finally {
   await browser.close();

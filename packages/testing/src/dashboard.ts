@@ -202,3 +202,41 @@ export function dashboardPages(
       : []),
   ];
 }
+
+/**
+ * Signs an operator in to /manage through the sandbox's Cloudflare Access, as a person would: the
+ * panel's 403 page links to the sandbox's sign-in, which asks for an email and lands the browser
+ * back on the panel through the dashboard's /cdn-cgi/access/authorized (the CF_Authorization
+ * cookie).
+ */
+export async function accessSignIn(
+  page: Page,
+  dashboardUrl: string,
+  email: string,
+  path = "/manage",
+): Promise<void> {
+  await page.goto(`${dashboardUrl}${path}`);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === "/access/cdn-cgi/access/login"),
+    page.click("a[href*='/cdn-cgi/access/login']"),
+  ]);
+  await page.fill("#email", email);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname.startsWith("/manage")),
+    page.click("form button[type=submit]"),
+  ]);
+}
+
+/** Every page of the operator panel, for layout checks and screenshots. */
+export function managePages(tenantId: string, archetypeId = "cafe-host"): { name: string; path: string }[] {
+  return [
+    { name: "manage-tenants", path: "/manage" },
+    { name: "manage-tenant", path: `/manage/tenants/${tenantId}` },
+    { name: "manage-pricing", path: "/manage/pricing" },
+    { name: "manage-archetypes", path: "/manage/archetypes" },
+    { name: "manage-archetype", path: `/manage/archetypes/${archetypeId}` },
+    { name: "manage-demo", path: "/manage/demo" },
+    { name: "manage-health", path: "/manage/health" },
+    { name: "manage-audit", path: "/manage/audit" },
+  ];
+}

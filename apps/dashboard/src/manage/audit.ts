@@ -163,7 +163,11 @@ ${page.next !== null ? html`<a href="/manage/audit${query(f, page.next)}" rel="n
 </nav>`
       : null;
   const body = html`${filtersForm(c, f, errors)}
-<p class="muted">${t("manage-audit-shown", { count: page.entries.length, shown: formatNumber(c.locale, page.entries.length) })}</p>
+${
+  page.entries.length > 0
+    ? html`<p class="muted">${t("manage-audit-shown", { count: page.entries.length, shown: formatNumber(c.locale, page.entries.length) })}</p>`
+    : null
+}
 ${entriesTable(c, page.entries)}
 ${nav}`;
   return manageHtml(
