@@ -264,6 +264,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     listActiveArchetypes: () => storage.listActiveArchetypes(d),
     getActiveArchetype: () => storage.getActiveArchetype(d, "cafe-host"),
     getArchetype: () => storage.getArchetype(d, "cafe-host"),
+    listAllArchetypes: () => storage.listAllArchetypes(d),
     saveArchetypeStatement: () =>
       storage
         .saveArchetypeStatement(
