@@ -1,5 +1,6 @@
 export * from "./billing.ts";
 export * from "./conversation.ts";
+export * from "./demo.ts";
 export * from "./discord.ts";
 export * from "./ingest.ts";
 export * from "./methods.ts";

@@ -6,6 +6,7 @@
  * The type check makes each list complete: a method added to a contract must be listed here.
  */
 import type { BillingApi } from "./billing.ts";
+import type { DemoApi } from "./demo.ts";
 import type { DiscordApi } from "./discord.ts";
 import type { EmailIngestApi, MetaIngestApi } from "./ingest.ts";
 import type { OperatorApi } from "./operator.ts";
@@ -78,6 +79,7 @@ export const ENTRYPOINT_METHODS = {
     "saveBillingDetails",
   ]),
   BillingEntrypoint: methods<BillingApi>()(["razorpayEvent"]),
+  DemoEntrypoint: methods<DemoApi>()(["demoOptions", "demoReply"]),
   OperatorEntrypoint: methods<OperatorApi>()([
     "rotateTenantKey",
     "suspendTenant",
