@@ -142,6 +142,27 @@ describe("the operator panel's pages", () => {
     expect(html).toContain("<code>ov</code>");
   });
 
+  it("pages through a long ledger, newest first", async () => {
+    const s = await signIn({ name: "Long Ledger", trial: false });
+    for (let i = 0; i < 23; i++) {
+      await grantCredits(env.DB, {
+        tenantId: s.tenantId,
+        amount: i + 1,
+        source: "grant",
+        reference: `g${i}`,
+      });
+    }
+    const refs = (h: string) => [...h.matchAll(/<td class="mg-wrap"><code>(g\d+)<\/code>/g)].map((m) => m[1]);
+    const first = await (await mget(ops, `/manage/tenants/${s.tenantId}`)).text();
+    expect(refs(first)).toHaveLength(20);
+    expect(refs(first)[0]).toBe("g22");
+    const older = /href="([^"]+\?before=\d+)#ledger-h" rel="next"/.exec(first);
+    expect(older).not.toBeNull();
+    const second = await (await mget(ops, older![1]!)).text();
+    expect(refs(second)).toEqual(["g2", "g1", "g0"]);
+    expect(second).not.toContain('rel="next"');
+  });
+
   it("answers 404 for a tenant or archetype that does not exist", async () => {
     expect((await mget(ops, "/manage/tenants/t_nobody")).status).toBe(404);
     expect((await mget(ops, "/manage/tenants/not-an-id")).status).toBe(404);

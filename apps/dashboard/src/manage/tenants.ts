@@ -29,8 +29,11 @@ type TenantCtx = ManageCtx & { params: { tenantId: string } };
 
 /** Tenants per page of the search. */
 export const TENANTS_PAGE = 25;
-/** Ledger entries on the tenant page (older ones behind `?before=`). */
-const LEDGER_PAGE = 25;
+/**
+ * Ledger entries per page of the tenant page (older ones behind `?before=`): as many as
+ * getTenantOverview reads for the first page.
+ */
+const LEDGER_PAGE = 20;
 
 const TENANT_ID = /^t_[A-Za-z0-9_-]{1,64}$/;
 
