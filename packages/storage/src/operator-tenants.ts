@@ -146,7 +146,8 @@ export type TenantOverview = {
   users: OperatorTenantUser[];
   balance: number;
   lots: CreditLot[];
-  ledger: LedgerEntry[];
+  /** The newest page of the ledger; `next` is the cursor of the page before it, null when none. */
+  ledger: { entries: LedgerEntry[]; next: number | null };
   orders: OperatorOrder[];
   payments: PaymentRecord[];
   /** The last 30 UTC days: messages received per channel, replies, credits used. */
@@ -229,7 +230,7 @@ export async function getTenantOverview(
     users,
     balance,
     lots,
-    ledger: ledger.entries,
+    ledger,
     orders,
     payments: payments.payments,
     usage,

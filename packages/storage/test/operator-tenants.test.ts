@@ -192,7 +192,9 @@ describe("operator tenant page and tenant writes", () => {
     expect(o?.channels[0]?.activity).toMatchObject({ lastInboundAt: NOW - 1000, lastOutboundAt: NOW - 900 });
     expect(o?.users.map((u) => u.email)).toEqual(["owner@overview.test"]);
     expect(o?.balance).toBe(40);
-    expect(o?.ledger.map((e) => [e.delta, e.reason, e.reference])).toEqual([[40, "purchase", "pay_1"]]);
+    expect(o?.ledger.entries.map((e) => [e.delta, e.reason, e.reference])).toEqual([
+      [40, "purchase", "pay_1"],
+    ]);
     expect(o?.lots).toHaveLength(1);
     expect(o?.orders).toMatchObject([{ packId: "inr-100", credits: 100, amount: 49900, status: "created" }]);
     expect(o?.payments).toEqual([]);

@@ -240,12 +240,7 @@ async function load(c: TenantCtx, before: number | null, now: number): Promise<L
     before === null ? null : listLedgerPage(c.env.DB, id, { before, limit: LEDGER_PAGE }),
   ]);
   if (!overview) notFound();
-  const newest = overview.ledger;
-  // A full first page may have more behind it: the link's page says so if not.
-  const ledger = older ?? {
-    entries: newest,
-    next: newest.length >= LEDGER_PAGE ? (newest[newest.length - 1]?.id ?? null) : null,
-  };
+  const ledger = older ?? overview.ledger;
   return { overview, lots: overview.lots, ledger, usage: overview.usage };
 }
 
