@@ -27,12 +27,29 @@ const NAV: { id: Section; href: string; label: string }[] = [
   { id: "settings", href: "/admin/settings", label: msg("nav-settings") },
 ];
 
+/**
+ * What a public page says about itself to search engines and link previews (the description and
+ * the Open Graph tags); `path` makes og:url, the page's address on this origin.
+ */
+export type PageMeta = { description: string; path: string };
+
 /** The document head every page shares (the operator panel's too: src/manage/layout.ts). */
-export function head(c: Ctx, title: string, csrf: string | null): Html {
+export function head(c: Ctx, title: string, csrf: string | null, meta: PageMeta | null = null): Html {
+  const fullTitle = `${title} · Concierge`;
   return html`<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Concierge</title>
+<title>${fullTitle}</title>
+${
+  meta
+    ? html`<meta name="description" content="${meta.description}">
+<meta property="og:title" content="${fullTitle}">
+<meta property="og:description" content="${meta.description}">
+<meta property="og:type" content="website">
+<meta property="og:url" content="${c.origin}${meta.path}">
+<meta property="og:site_name" content="Concierge">`
+    : null
+}
 ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : null}
 <link rel="stylesheet" href="/assets/app.css?v=${c.assetVersion}">
 <script type="module" src="/assets/app.js?v=${c.assetVersion}" nonce="${c.nonce}"></script>
@@ -94,23 +111,65 @@ ${opts.body}
 </html>`;
 }
 
-/** A page for signed-out visitors (sign-in, errors before sign-in). */
-export function publicPage(c: Ctx, opts: { title: string; body: Html }): Html {
+/** The public site's pages, for the navigation's current item. */
+export type SiteSection = "home" | "features" | "pricing" | "privacy" | "demo" | "sign-in";
+
+const SITE_NAV: { id: SiteSection; href: string; label: string }[] = [
+  { id: "home", href: "/", label: msg("site-nav-home") },
+  { id: "features", href: "/features", label: msg("site-nav-features") },
+  { id: "pricing", href: "/pricing", label: msg("site-nav-pricing") },
+  { id: "privacy", href: "/privacy", label: msg("site-nav-privacy") },
+  { id: "demo", href: "/demo", label: msg("site-nav-demo") },
+];
+
+/**
+ * A page of the public site, and every page a visitor sees before signing in (sign-in, errors,
+ * confirmations): the site's navigation, plain links that wrap onto a second line on a phone, so
+ * it needs no script. A signed-in visitor's last item leads to the dashboard instead of sign-in.
+ */
+export function publicPage(
+  c: Ctx,
+  opts: { title: string; body: Html; meta?: PageMeta; section?: SiteSection },
+): Html {
+  const { t } = c;
+  const current = (id: SiteSection) => (id === opts.section ? html` aria-current="page"` : null);
   return html`<!doctype html>
 <html lang="${c.locale}">
-${head(c, opts.title, c.session?.csrfToken ?? null)}
+${head(c, opts.title, c.session?.csrfToken ?? null, opts.meta ?? null)}
 <body>
-<header class="top"><div class="bar"><a class="brand" href="/">Concierge</a></div></header>
+<a class="skip" href="#content">${t("skip-to-content")}</a>
+<header class="top"><div class="bar">
+<a class="brand" href="/">Concierge</a>
+<nav class="site-nav" aria-label="${t("site-nav-label")}"><ul class="site-nav-list">
+${SITE_NAV.map((n) => html`<li><a class="site-nav-link" href="${n.href}"${current(n.id)}>${t(n.label)}</a></li>`)}
+${
+  c.session
+    ? html`<li><a class="site-nav-link site-nav-account" href="/admin">${t("site-nav-dashboard")}</a></li>`
+    : html`<li><a class="site-nav-link site-nav-account" href="/sign-in"${current("sign-in")}>${t("site-nav-sign-in")}</a></li>`
+}
+</ul></nav>
+</div></header>
 <main id="content">${opts.body}</main>
 </body>
 </html>`;
 }
 
-/** An error as a page (the status says what happened; the text says what to do). */
+/**
+ * An error as a page (the status says what happened; the text says what to do). A visitor who is
+ * not signed in has no account, so the generic 404 ("… or it belongs to another account", which
+ * keeps other tenants' ids from revealing anything to a signed-in tenant) becomes a plain "page
+ * not found" with the way home for them.
+ */
 export function errorPage(c: Ctx, status: number, messageId: string): Html {
   const title = c.t(
     status === 404 ? "error-title-not-found" : status === 403 ? "error-title-forbidden" : "error-title",
   );
-  const body = html`<h1>${title}</h1><p>${c.t(messageId)}</p><p><a href="${c.session ? "/admin" : "/"}">${c.t("error-back")}</a></p>`;
+  const visitor = !c.session && !c.operator;
+  const text =
+    visitor && status === 404 && messageId === "error-not-found" ? msg("site-not-found") : messageId;
+  const back = visitor
+    ? html`<p class="row"><a class="button" href="/">${c.t("site-not-found-home")}</a> <a href="/features">${c.t("site-nav-features")}</a> <a href="/pricing">${c.t("site-nav-pricing")}</a></p>`
+    : html`<p><a href="${c.session ? "/admin" : "/"}">${c.t("error-back")}</a></p>`;
+  const body = html`<h1>${title}</h1><p>${c.t(text)}</p>${back}`;
   return publicPage(c, { title, body });
 }

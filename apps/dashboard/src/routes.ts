@@ -90,7 +90,11 @@ import {
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
 import { razorpayWebhook } from "./razorpay-webhook.ts";
-import { welcomePage } from "./site.ts";
+import { demoPage } from "./site/demo.ts";
+import { featuresPage } from "./site/features.ts";
+import { pricingPage } from "./site/pricing.ts";
+import { privacyPage } from "./site/privacy.ts";
+import { welcomePage } from "./site/welcome.ts";
 import {
   checkCsrf,
   checkOperatorCsrf,
@@ -123,6 +127,10 @@ export const router = Router<Ctx, [Env, ExecutionContext]>({
 
 router
   .get("/", welcomePage)
+  .get("/features", featuresPage)
+  .get("/pricing", pricingPage)
+  .get("/privacy", privacyPage)
+  .get("/demo", demoPage)
   .get("/healthz", () => Response.json({ ok: true }))
   .get("/sign-in", signInPage)
   .get("/auth/google/start", googleStart)

@@ -66,14 +66,3 @@ err-cooldown-range = The cooldown is 5 to 1440 minutes.
 err-history-range = History is 1 to 50 turns.
 err-wait-range = The wait is 0 to 30 seconds.
 err-idle-gap-vs-cooldown = The idle gap must be longer than the handoff cooldown.
-
-## Public welcome page.
-
-site-title = Every customer message, answered
-site-headline = Every customer message, answered.
-site-lead = Concierge takes in the WhatsApp, Instagram and email messages your business receives, answers them with your own canned replies or an AI in your voice, and hands the rest to your team in one Discord inbox.
-site-point-rules = Reply rules per channel: keywords or intent, canned text or AI.
-site-point-human = A person takes over whenever a customer needs one.
-site-point-credits = Prepaid credits: you pay only for AI replies.
-site-sign-in = Sign in
-site-open-dashboard = Open your dashboard
