@@ -14,6 +14,7 @@ import {
   layoutProblems,
   managePages,
   seedShowcase,
+  seedShowcaseExtras,
 } from "@concierge/testing/dashboard";
 import { root, startStack } from "./stack.ts";
 
@@ -43,6 +44,9 @@ try {
     .first<{ tenantId: string }>();
   if (!user) throw new Error("the development sign-in made no user");
   const { accountId } = await seedShowcase(stack.db, user.tenantId, { phoneNumberId });
+  // The pages that show one record: an email subdomain's routing, a receipt, a checkout, a
+  // data deletion request's status.
+  const ids = await seedShowcaseExtras(stack.db, user.tenantId);
   // One customer message without a matching rule: an AI draft waits on the approvals page.
   await fetch(`${stack.urls.sandbox}/api/whatsapp/send`, {
     method: "POST",
@@ -69,7 +73,7 @@ try {
     const login = await signedIn.newPage();
     await devSignIn(login, stack.urls.dashboard, { email });
     await login.close();
-    for (const p of dashboardPages(accountId)) {
+    for (const p of dashboardPages(accountId, "hours", ids)) {
       const page = await (p.signedIn ? signedIn : signedOut).newPage();
       const res = await page.goto(`${stack.urls.dashboard}${p.path}`);
       await page.waitForLoadState("networkidle");

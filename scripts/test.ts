@@ -1,5 +1,6 @@
-// `npm test`: every check, then every test suite, then one line `N passed, N failed` computed
-// from the runners' own JSON reports. Any failure, or any test skipped or left as todo, fails it.
+// `npm test`: every check, then every test suite, then the screenshots of every page, then one line
+// `N passed, N failed` computed from the runners' own JSON reports. Any failure, or any test
+// skipped or left as todo, fails it.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -99,6 +100,17 @@ for (const { suite, config } of runs) {
     failures.push(`${title} ran no test`);
     failed += 1;
   }
+}
+
+// 3. Screenshots (`npm run screenshots`): every public, dashboard and operator page in Chromium at
+// 1280×800 and 375×812, failing on horizontal scrolling or hidden, cut-off or covered navigation.
+// It runs after every suite, so its local stack (on free ports of its own, on a throwaway state
+// directory it removes, stopped before it exits) never runs beside the e2e or browser suites'
+// stacks. It counts as one result, like a check.
+if (run("screenshots (every page at 1280 and 375 px)", "node", ["scripts/screenshots.ts"])) checksPassed += 1;
+else {
+  checksFailed += 1;
+  failures.push("screenshots");
 }
 
 if (skipped > 0) failures.push(`${skipped} test(s) skipped or todo: nothing may be skipped`);

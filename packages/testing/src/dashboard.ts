@@ -3,13 +3,21 @@
 import { type Persona, personaHash } from "@concierge/prompt";
 import {
   createChannelAccount,
+  finishDataDeletion,
   grantCredits,
+  insertDataDeletion,
+  insertEmailSubdomain,
+  insertOrder,
+  recordCapturedPayment,
   recordMessages,
   recordPersonaVerdict,
+  saveEmailRoutingJson,
   savePersona,
   saveReplyConfig,
+  setEmailSubdomainState,
 } from "@concierge/storage";
 import type { Page } from "playwright-core";
+import { DEMO_EMAIL } from "./seed.ts";
 
 /** Signs in through the development sign-in form, as a person would. */
 export async function devSignIn(
@@ -169,36 +177,125 @@ export async function seedShowcase(
   return { accountId: account.id };
 }
 
-/** Every page a person can reach, signed in or not, for layout checks and screenshots. */
+/** The ids of what seedShowcaseExtras made, for the pages that show one thing. */
+export type ShowcaseIds = {
+  /** An email subdomain's account (its routing editor) and one of its routing rules. */
+  emailAccountId?: string;
+  emailRuleId?: string;
+  /** An order still to be paid (the checkout page). */
+  orderId?: string;
+  /** A captured payment (its receipt). */
+  paymentId?: string;
+  /** A data deletion request (its status page). */
+  deletionCode?: string;
+};
+
+/**
+ * What seedShowcase leaves out, for the pages that show one record: an active email subdomain
+ * with routing rules, a paid order and one still open, and a finished data deletion request.
+ * Everything through packages/storage, as the pipeline writes it.
+ */
+export async function seedShowcaseExtras(
+  db: D1Database,
+  tenantId: string,
+  opts: { subdomain?: string; now?: number } = {},
+): Promise<Required<ShowcaseIds>> {
+  const now = opts.now ?? Date.now();
+  const name = opts.subdomain ?? "chai";
+  const emailAccountId = `acc_showcase_${name}`;
+  const created = await insertEmailSubdomain(
+    db,
+    { accountId: emailAccountId, tenantId, name, domain: `${name}.cncg.email` },
+    now,
+  );
+  if (!created.ok) throw new Error(`the showcase's email subdomain: ${created.code}`);
+  await setEmailSubdomainState(db, emailAccountId, { status: "active", statusError: null }, now);
+  // A new subdomain's routing is at version 1 (the migration's default).
+  const saved = await saveEmailRoutingJson(
+    db,
+    tenantId,
+    emailAccountId,
+    JSON.stringify(DEMO_EMAIL.routing),
+    1,
+    now,
+  );
+  if (saved === null) throw new Error("the showcase's email routing was not saved");
+
+  const paid = { id: `ord_showcase_paid_${name}`, razorpayOrderId: `order_ShowcasePaid${name}` };
+  const open = { id: `ord_showcase_open_${name}`, razorpayOrderId: `order_ShowcaseOpen${name}` };
+  const pack = { packId: "inr-500", credits: 500, amount: 199_900, currency: "INR" as const };
+  for (const o of [paid, open]) await insertOrder(db, { ...o, ...pack, tenantId }, now);
+  const paymentId = `pay_Showcase${name}`;
+  await recordCapturedPayment(db, { ...pack, tenantId, orderId: paid.id, paymentId, method: "upi" });
+
+  const deletionCode = `showcase-${name}-deletion`;
+  await insertDataDeletion(db, { code: deletionCode, status: "pending", requestedAt: now });
+  await finishDataDeletion(db, deletionCode, "completed", now);
+  return {
+    emailAccountId,
+    emailRuleId: DEMO_EMAIL.routing.rules[0].id,
+    orderId: open.id,
+    paymentId,
+    deletionCode,
+  };
+}
+
+/**
+ * Every page a person can reach, signed in or not, for layout checks and screenshots. Pages that
+ * show one record are left out when its id is not given.
+ */
 export function dashboardPages(
   accountId: string,
   ruleId = "hours",
-  /** An email subdomain's account, for its routing editor (left out when there is none). */
-  emailAccountId?: string,
+  ids: ShowcaseIds = {},
 ): { name: string; path: string; signedIn: boolean }[] {
+  const q = encodeURIComponent;
+  const page = (name: string, path: string, signedIn: boolean) => ({ name, path, signedIn });
   return [
-    { name: "welcome", path: "/", signedIn: false },
-    { name: "sign-in", path: "/sign-in", signedIn: false },
-    { name: "not-found", path: "/no-such-page", signedIn: false },
-    { name: "account-deleted", path: "/account-deleted", signedIn: false },
-    { name: "overview", path: "/admin", signedIn: true },
-    { name: "channels", path: "/admin/channels", signedIn: true },
-    { name: "whatsapp-connect", path: "/admin/whatsapp/connect", signedIn: true },
-    { name: "whatsapp-manual", path: "/admin/whatsapp/manual", signedIn: true },
-    { name: "instagram-connect", path: "/admin/instagram/connect", signedIn: true },
-    { name: "rules-accounts", path: "/admin/rules", signedIn: true },
-    { name: "rules-editor", path: `/admin/rules/whatsapp/${accountId}`, signedIn: true },
-    { name: "rules-new", path: `/admin/rules/whatsapp/${accountId}/new-rule`, signedIn: true },
-    { name: "rules-edit", path: `/admin/rules/whatsapp/${accountId}/rules/${ruleId}`, signedIn: true },
-    { name: "persona", path: "/admin/persona", signedIn: true },
-    { name: "conversations", path: "/admin/conversations", signedIn: true },
-    { name: "approvals", path: "/admin/approvals", signedIn: true },
-    { name: "billing", path: "/admin/billing", signedIn: true },
-    { name: "settings", path: "/admin/settings", signedIn: true },
-    { name: "email", path: "/admin/email", signedIn: true },
-    { name: "email-addresses", path: "/admin/email/addresses", signedIn: true },
-    ...(emailAccountId
-      ? [{ name: "email-routing", path: `/admin/email/${emailAccountId}/routing`, signedIn: true }]
+    page("welcome", "/", false),
+    page("features", "/features", false),
+    page("pricing", "/pricing", false),
+    page("privacy", "/privacy", false),
+    page("demo", "/demo", false),
+    page("sign-in", "/sign-in", false),
+    page("not-found", "/no-such-page", false),
+    page("account-deleted", "/account-deleted", false),
+    // The link in a forwarding address's verification mail: it only asks to confirm.
+    page("email-verify", "/email/verify?token=showcase-token", false),
+    ...(ids.deletionCode
+      ? [page("data-deletion-status", `/data-deletion/status?code=${q(ids.deletionCode)}`, false)]
+      : []),
+    page("overview", "/admin", true),
+    page("channels", "/admin/channels", true),
+    page("whatsapp-connect", "/admin/whatsapp/connect", true),
+    page("whatsapp-manual", "/admin/whatsapp/manual", true),
+    page("instagram-connect", "/admin/instagram/connect", true),
+    page("discord", "/admin/discord", true),
+    page("rules-accounts", "/admin/rules", true),
+    page("rules-editor", `/admin/rules/whatsapp/${accountId}`, true),
+    page("rules-new", `/admin/rules/whatsapp/${accountId}/new-rule`, true),
+    page("rules-edit", `/admin/rules/whatsapp/${accountId}/rules/${ruleId}`, true),
+    page("persona", "/admin/persona", true),
+    page("conversations", "/admin/conversations", true),
+    page("approvals", "/admin/approvals", true),
+    page("billing", "/admin/billing", true),
+    page("billing-payments", "/admin/billing/payments", true),
+    ...(ids.paymentId ? [page("billing-receipt", `/admin/billing/payments/${q(ids.paymentId)}`, true)] : []),
+    ...(ids.orderId ? [page("billing-checkout", `/admin/billing/checkout/${q(ids.orderId)}`, true)] : []),
+    page("settings", "/admin/settings", true),
+    page("email", "/admin/email", true),
+    page("email-addresses", "/admin/email/addresses", true),
+    ...(ids.emailAccountId
+      ? [page("email-routing", `/admin/email/${q(ids.emailAccountId)}/routing`, true)]
+      : []),
+    ...(ids.emailAccountId && ids.emailRuleId
+      ? [
+          page(
+            "email-routing-rule",
+            `/admin/email/${q(ids.emailAccountId)}/routing/rules/${q(ids.emailRuleId)}`,
+            true,
+          ),
+        ]
       : []),
   ];
 }
