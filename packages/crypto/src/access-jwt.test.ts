@@ -203,6 +203,68 @@ describe("createAccessVerifier", () => {
     expect(ep.calls).toHaveLength(2);
   });
 
+  it("lets verifies that arrive while the first fetch is under way wait for it: one fetch, all pass", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[] = [];
+    const v = createAccessVerifier({
+      fetch: async (url) => {
+        calls.push(url);
+        await gate;
+        return Response.json({ keys: [current.jwk] });
+      },
+      now: () => 1_000_000,
+    });
+    const tokens = await Promise.all([sign(), sign({ email: "b@example.com" }), sign()]);
+    const pending = tokens.map((t) => v.verify(t, CONFIG));
+    // Every verify has reached the key set before it arrives.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    expect((await Promise.all(pending)).map((r) => r.ok)).toEqual([true, true, true]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("lets concurrent tokens under a rotated kid wait for the one refetch, not refuse", async () => {
+    let t = 1_000_000;
+    let keys = [current.jwk];
+    let release: () => void = () => {};
+    let gate: Promise<void> = Promise.resolve();
+    const calls: string[] = [];
+    const v = createAccessVerifier({
+      fetch: async (url) => {
+        calls.push(url);
+        await gate;
+        return Response.json({ keys });
+      },
+      now: () => t,
+      refetchCooldownMs: 30_000,
+    });
+    expect((await v.verify(await sign(), CONFIG)).ok).toBe(true);
+    keys = [other.jwk, current.jwk];
+    t += 31_000;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const rotated = await Promise.all(
+      [0, 1, 2].map((i) => sign({ sub: `s${i}` }, { kid: "kid-other", key: other.privateKey })),
+    );
+    const pending = rotated.map((token) => v.verify(token, CONFIG));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    expect((await Promise.all(pending)).map((r) => r.ok)).toEqual([true, true, true]);
+    expect(calls).toHaveLength(2);
+    // Made-up kids arriving while a refetch is under way wait for it, then are refused.
+    t += 31_000;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const madeUp = await sign({}, { kid: "made-up", key: other.privateKey });
+    const both = [v.verify(madeUp, CONFIG), v.verify(madeUp, CONFIG)];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    expect(await Promise.all(both)).toEqual([
+      { ok: false, reason: "unknown_kid" },
+      { ok: false, reason: "unknown_kid" },
+    ]);
+    expect(calls).toHaveLength(3);
+  });
+
   it("fetches again once the cached set is older than its max age", async () => {
     let t = 0;
     const ep = endpoint();

@@ -7,8 +7,9 @@
  * The key set is cached in the isolate. Cloudflare rotates its signing key every six weeks and
  * keeps the previous one valid for seven days, publishing both; a token naming a `kid` we have not
  * seen makes us fetch the set again, but at most once per cooldown, so that made-up kids cannot
- * turn into a flood of requests to the team's endpoint. A refusal says why (for the log only: the
- * visitor sees the same 403 whatever the reason).
+ * turn into a flood of requests to the team's endpoint; verifies arriving while a fetch is under
+ * way wait for it. A refusal says why (for the log only: the visitor sees the same 403 whatever
+ * the reason).
  */
 import {
   createLocalJWKSet,
@@ -97,6 +98,11 @@ export function createAccessVerifier(opts: AccessVerifierOptions = {}): AccessVe
   const cache = new Map<string, CachedKeys>();
   /** When each key set was last asked for, whatever the answer: the cooldown counts from there. */
   const lastAttempt = new Map<string, number>();
+  /**
+   * The fetch under way per URL: a verify that needs the keys while it runs waits for it instead
+   * of finding no keys yet (or not the rotated one) and refusing a valid token.
+   */
+  const inFlight = new Map<string, Promise<void>>();
   let fetches = 0;
 
   const mayFetch = (url: string) => {
@@ -104,8 +110,20 @@ export function createAccessVerifier(opts: AccessVerifierOptions = {}): AccessVe
     return last === undefined || now() - last >= cooldownMs;
   };
 
+  /** Joins the fetch under way for `url`, or starts one when the cooldown allows it. */
+  function refresh(url: string): Promise<void> | null {
+    const running = inFlight.get(url);
+    // Started by another request: should that one be cancelled, the Workers runtime may never
+    // settle its fetch for us, so a joiner waits no longer than the fetch itself may take.
+    if (running) return settledWithin(running, JWKS_TIMEOUT_MS);
+    if (!mayFetch(url)) return null;
+    const started = fetchKeys(url).finally(() => inFlight.delete(url));
+    inFlight.set(url, started);
+    return started;
+  }
+
   /** Fetches the key set; a failure keeps whatever was cached before. */
-  async function refresh(url: string): Promise<void> {
+  async function fetchKeys(url: string): Promise<void> {
     lastAttempt.set(url, now());
     fetches += 1;
     try {
@@ -128,9 +146,12 @@ export function createAccessVerifier(opts: AccessVerifierOptions = {}): AccessVe
   async function keysFor(url: string, kid: string): Promise<CachedKeys | AccessRefusal> {
     let keys = cache.get(url);
     const stale = !keys || now() - keys.fetchedAt >= maxAgeMs;
-    if ((stale || !keys?.kids.has(kid)) && mayFetch(url)) {
-      await refresh(url);
-      keys = cache.get(url);
+    if (stale || !keys?.kids.has(kid)) {
+      const refreshing = refresh(url);
+      if (refreshing) {
+        await refreshing;
+        keys = cache.get(url);
+      }
     }
     if (!keys) return "jwks_unavailable";
     if (!keys.kids.has(kid)) return "unknown_kid";
@@ -177,6 +198,16 @@ export function createAccessVerifier(opts: AccessVerifierOptions = {}): AccessVe
       return { ok: true, identity: { email, sub: String(payload.sub), signature: parts[2] } };
     },
   };
+}
+
+/** `p`, or nothing once `ms` have passed, whichever comes first. */
+async function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** jose's error, as the reason a token was refused. */
