@@ -9,8 +9,10 @@ import { handleSafetyBatch } from "./tenants/safety.ts";
 const log = createLogger("pipeline.cron");
 
 export { ConversationDO } from "./conversation/object.ts";
+export { DemoQuotaDO } from "./demo/quota.ts";
 // One named entrypoint per caller; each Worker's service binding names only its own.
 export { BillingEntrypoint } from "./entrypoints/billing.ts";
+export { DemoEntrypoint } from "./entrypoints/demo.ts";
 export { DiscordEntrypoint } from "./entrypoints/discord.ts";
 export { EmailIngestEntrypoint } from "./entrypoints/email-ingest.ts";
 export { MetaIngestEntrypoint } from "./entrypoints/meta-ingest.ts";

@@ -4,6 +4,7 @@
 import { ENTRYPOINT_METHODS, type EntrypointName } from "@concierge/core";
 import { describe, expect, it } from "vitest";
 import { BillingEntrypoint } from "../src/entrypoints/billing.ts";
+import { DemoEntrypoint } from "../src/entrypoints/demo.ts";
 import { DiscordEntrypoint } from "../src/entrypoints/discord.ts";
 import { EmailIngestEntrypoint } from "../src/entrypoints/email-ingest.ts";
 import { MetaIngestEntrypoint } from "../src/entrypoints/meta-ingest.ts";
@@ -18,6 +19,7 @@ const CLASSES: Record<EntrypointName, { prototype: object }> = {
   TenantEntrypoint,
   BillingEntrypoint,
   OperatorEntrypoint,
+  DemoEntrypoint,
 };
 
 describe("the pipeline's entrypoints", () => {

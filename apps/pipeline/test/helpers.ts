@@ -17,6 +17,7 @@ export const ingestApi = exports.MetaIngestEntrypoint;
 export const tenantApi = exports.TenantEntrypoint;
 export const discordApi = exports.DiscordEntrypoint;
 export const operatorApi = exports.OperatorEntrypoint;
+export const demoApi = exports.DemoEntrypoint;
 export const tenantId = DEMO.tenantId;
 
 export { inboundText };

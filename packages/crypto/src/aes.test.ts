@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ciphertextVersion,
   decryptString,
+  derivePurposeKey,
   encryptString,
   importMasterKey,
   newWrappedDataKey,
@@ -37,5 +38,19 @@ describe("tenant data keys", () => {
   it("gives a clear error for a missing or malformed master key", async () => {
     await expect(importMasterKey(undefined)).rejects.toThrow("ENCRYPTION_KEY is not set");
     await expect(importMasterKey("c2hvcnQ=")).rejects.toThrow("32 bytes");
+  });
+});
+
+describe("purpose keys", () => {
+  it("derive the same key for the same purpose, and one that opens nothing of another purpose or the master's", async () => {
+    const a = await derivePurposeKey(masterB64, "demo-transcript");
+    const again = await derivePurposeKey(masterB64, "demo-transcript");
+    const other = await derivePurposeKey(masterB64, "something-else");
+    const master = await importMasterKey(masterB64);
+    const sealed = await encryptString(a, 1, "canary-purpose", "demo");
+    expect(await decryptString(again, sealed, "demo")).toBe("canary-purpose");
+    await expect(decryptString(other, sealed, "demo")).rejects.toThrow();
+    await expect(decryptString(master, sealed, "demo")).rejects.toThrow();
+    await expect(derivePurposeKey(undefined, "demo-transcript")).rejects.toThrow("ENCRYPTION_KEY is not set");
   });
 });

@@ -16,8 +16,7 @@ export async function importAesKey(raw: Uint8Array<ArrayBuffer>, extractable = f
   return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, extractable, ["encrypt", "decrypt"]);
 }
 
-/** Parses `ENCRYPTION_KEY` (base64 of 32 random bytes) into a key, with a clear error if it is not. */
-export async function importMasterKey(b64: string | undefined): Promise<CryptoKey> {
+function masterKeyBytes(b64: string | undefined): Uint8Array<ArrayBuffer> {
   if (!b64) throw new Error("ENCRYPTION_KEY is not set");
   let raw: Uint8Array<ArrayBuffer>;
   try {
@@ -26,7 +25,29 @@ export async function importMasterKey(b64: string | undefined): Promise<CryptoKe
     throw new Error("ENCRYPTION_KEY is not valid base64");
   }
   if (raw.length !== 32) throw new Error("ENCRYPTION_KEY must be 32 bytes, base64-encoded");
-  return importAesKey(raw);
+  return raw;
+}
+
+/** Parses `ENCRYPTION_KEY` (base64 of 32 random bytes) into a key, with a clear error if it is not. */
+export async function importMasterKey(b64: string | undefined): Promise<CryptoKey> {
+  return importAesKey(masterKeyBytes(b64));
+}
+
+/**
+ * An AES-256-GCM key for one purpose only, derived from `ENCRYPTION_KEY` by HKDF-SHA256 with the
+ * purpose as its label: what is sealed for one purpose cannot be opened as another, and the master
+ * key (which wraps tenants' data keys) never touches that data itself. The master key is uniformly
+ * random, so HKDF's salt can be empty (RFC 5869 §3.1).
+ */
+export async function derivePurposeKey(b64: string | undefined, purpose: string): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", masterKeyBytes(b64), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(`concierge/${purpose}`) },
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
 }
 
 export async function encryptString(

@@ -30,6 +30,23 @@ describe("buildEnvelope", () => {
     expect(e.system).toBe(`${e.preamble}\n\n${e.middle}\n\n${e.postamble}`);
   });
 
+  it("marks exactly the business's text (persona and rule prompt) with the editable offsets", () => {
+    const persona = renderPersona(builder);
+    for (const [input, expected] of [
+      [
+        { persona, rulePrompt: "Ask which day suits them." },
+        `${persona}\n\nFor this message: Ask which day suits them.`,
+      ],
+      [{ persona, holding: true }, persona],
+    ] as const) {
+      const e = buildEnvelope(input);
+      const [start, end] = e.editable;
+      expect(e.system.slice(start, end)).toBe(expected);
+      expect(e.system.slice(0, start)).toBe(`${PREAMBLE}\n\n${MIDDLE_START}\n`);
+      expect(e.system.slice(end).startsWith(`\n${MIDDLE_END}\n\n${POSTAMBLE}`)).toBe(true);
+    }
+  });
+
   it("adds the holding-pattern voice after the closing rules while a handoff waits", () => {
     const e = buildEnvelope({ persona: "p", holding: true });
     expect(e.postamble.startsWith(POSTAMBLE)).toBe(true);

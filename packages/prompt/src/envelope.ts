@@ -45,13 +45,32 @@ export type EnvelopeInput = {
   holding?: boolean;
 };
 
-export type Envelope = { system: string; preamble: string; middle: string; postamble: string };
+export type Envelope = {
+  system: string;
+  preamble: string;
+  middle: string;
+  postamble: string;
+  /**
+   * [start, end) of the business's own text inside `system`: the persona and the rule's prompt,
+   * between the fixed markers. A "View prompt" panel marks exactly this span as the editable part.
+   */
+  editable: [number, number];
+};
 
 /** The exact system prompt sent to the model; also what "View prompt" panels show. */
 export function buildEnvelope(input: EnvelopeInput): Envelope {
   const middleParts = [input.persona.trim()];
   if (input.rulePrompt?.trim()) middleParts.push(`For this message: ${input.rulePrompt.trim()}`);
-  const middle = `${MIDDLE_START}\n${middleParts.filter(Boolean).join("\n\n")}\n${MIDDLE_END}`;
+  const editable = middleParts.filter(Boolean).join("\n\n");
+  const middle = `${MIDDLE_START}\n${editable}\n${MIDDLE_END}`;
   const postamble = input.holding ? `${POSTAMBLE}\n\n${HOLDING_PATTERN}` : POSTAMBLE;
-  return { system: `${PREAMBLE}\n\n${middle}\n\n${postamble}`, preamble: PREAMBLE, middle, postamble };
+  // Offsets follow from the template below, so they can never drift from the text they mark.
+  const start = `${PREAMBLE}\n\n${MIDDLE_START}\n`.length;
+  return {
+    system: `${PREAMBLE}\n\n${middle}\n\n${postamble}`,
+    preamble: PREAMBLE,
+    middle,
+    postamble,
+    editable: [start, start + editable.length],
+  };
 }

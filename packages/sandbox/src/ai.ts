@@ -2,8 +2,10 @@ import { lexicalEmbedding } from "@concierge/ai";
 
 /**
  * A fake OpenAI-compatible server (chat completions and embeddings) with a fixed latency per
- * call kind, failures on demand, and a record of every call's start and end. The scan and the
- * reply are told apart by model, as the pipeline uses the small model for the scan.
+ * call kind, failures on demand, a record of every call's start and end, and the exact body of
+ * recent chat requests (so a test can compare what a "View prompt" panel shows with what the
+ * model received, byte for byte). The scan and the reply are told apart by model, as the pipeline
+ * uses the small model for the scan.
  */
 export type AiCall = {
   kind: "generate" | "classify" | "embed";
@@ -14,6 +16,19 @@ export type AiCall = {
   /** The last user message (or the embedded texts): the fake outside world may keep it. */
   userText: string;
 };
+
+/** One chat request as it arrived: `body` is the raw request body, byte for byte. */
+export type AiRequest = {
+  /** 1, 2, … in arrival order (never reused until a reset). */
+  seq: number;
+  kind: "generate" | "classify";
+  model: string;
+  at: number;
+  body: string;
+};
+
+/** Enough for any test's recent calls; older bodies go so a long `npm start` stays small. */
+const MAX_REQUESTS = 500;
 
 export type FakeAiSettings = {
   generateLatencyMs: number;
@@ -27,8 +42,14 @@ export type FakeAiSettings = {
 const FLAGGED =
   /ignore (all |any |the )?(previous|prior|above) (instructions|rules)|reveal (your|the) (prompt|instructions)/i;
 
+// Like a real model following the envelope (and like the offline provider): a customer asking
+// for a person is handed off with the sentinel.
+const ASKS_FOR_PERSON = /\b(human|real person|a person|agent|manager|someone from (the|your) team)\b/i;
+
 export class FakeAi {
   readonly calls: AiCall[] = [];
+  readonly requests: AiRequest[] = [];
+  private seq = 0;
   settings: FakeAiSettings = {
     generateLatencyMs: 0,
     classifyLatencyMs: 0,
@@ -42,15 +63,25 @@ export class FakeAi {
 
   reset(): void {
     this.calls.length = 0;
+    this.requests.length = 0;
+    this.seq = 0;
     this.settings = { ...this.settings, generateLatencyMs: 0, classifyLatencyMs: 0, failNext: 0 };
   }
 
-  async chat(body: {
-    model: string;
-    messages: { role: string; content: string }[];
-  }): Promise<{ status: number; body: unknown }> {
+  /** Chat completions; `raw` is the request body as received, kept for `requests`. */
+  async chat(raw: string): Promise<{ status: number; body: unknown }> {
+    const body = JSON.parse(raw) as { model: string; messages: { role: string; content: string }[] };
     const small = this.settings.smallModels.includes(body.model);
     const startedAt = Date.now();
+    this.seq += 1;
+    this.requests.push({
+      seq: this.seq,
+      kind: small ? "classify" : "generate",
+      model: body.model,
+      at: startedAt,
+      body: raw,
+    });
+    if (this.requests.length > MAX_REQUESTS) this.requests.splice(0, this.requests.length - MAX_REQUESTS);
     await new Promise((r) =>
       setTimeout(r, small ? this.settings.classifyLatencyMs : this.settings.generateLatencyMs),
     );
@@ -71,7 +102,9 @@ export class FakeAi {
       ? FLAGGED.test(userText)
         ? "unsafe"
         : "safe"
-      : `[sandbox AI] Thanks for your message. (${body.messages.length - 2} earlier messages in context)`;
+      : ASKS_FOR_PERSON.test(userText)
+        ? "[sandbox AI] I'll ask a person from our team to help you with this. [[HANDOFF]]"
+        : `[sandbox AI] Thanks for your message. (${body.messages.length - 2} earlier messages in context)`;
     return {
       status: 200,
       body: {

@@ -277,7 +277,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         return send(res, r.status, r.body, r.headers);
       }
       if (url.pathname === "/openai/v1/chat/completions" && req.method === "POST") {
-        const r = await ai.chat(JSON.parse(await readBody(req)));
+        const r = await ai.chat(await readBody(req));
         return send(res, r.status, r.body);
       }
       if (url.pathname === "/openai/v1/embeddings" && req.method === "POST") {
@@ -464,6 +464,17 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       }
       if (url.pathname === "/__sandbox/ai" && req.method === "GET")
         return send(res, 200, { calls: ai.calls, settings: ai.settings });
+      // The exact bodies of recent chat requests, oldest first; `contains` keeps those whose body
+      // has that text (a test's own marker), `kind` the reply (generate) or scan (classify) calls.
+      if (url.pathname === "/__sandbox/ai/requests" && req.method === "GET") {
+        const contains = url.searchParams.get("contains");
+        const kind = url.searchParams.get("kind");
+        return send(res, 200, {
+          requests: ai.requests.filter(
+            (r) => (!contains || r.body.includes(contains)) && (!kind || r.kind === kind),
+          ),
+        });
+      }
       if (url.pathname === "/__sandbox/ai" && req.method === "POST") {
         ai.configure(JSON.parse(await readBody(req)));
         return send(res, 200, { ok: true });

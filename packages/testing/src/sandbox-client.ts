@@ -371,3 +371,41 @@ export async function setRazorpayWebhookUrl(sandboxUrl: string, url: string): Pr
   });
   if (!r.ok) throw new Error(`sandbox refused the webhook URL: ${await r.text()}`);
 }
+
+/**
+ * A chat request the sandbox's fake model server received (AI_PROVIDER=openai with
+ * OPENAI_BASE_URL at the sandbox's /openai/v1): `body` is the raw request body, byte for byte;
+ * `system` and `messages` are read from it (the system prompt is the first message as sent).
+ */
+export type AiRequestRecord = {
+  seq: number;
+  kind: "generate" | "classify";
+  model: string;
+  at: number;
+  body: string;
+  system: string;
+  messages: { role: string; content: string }[];
+};
+
+/**
+ * The recent chat requests the fake model server received, oldest first: `contains` keeps those
+ * whose raw body has that text (put a unique marker in the customer's message), `kind` the reply
+ * ("generate") or the injection scan ("classify").
+ */
+export async function aiRequests(
+  sandboxUrl: string,
+  filter: { contains?: string; kind?: "generate" | "classify" } = {},
+): Promise<AiRequestRecord[]> {
+  const q = new URLSearchParams();
+  if (filter.contains) q.set("contains", filter.contains);
+  if (filter.kind) q.set("kind", filter.kind);
+  const r = await fetch(`${sandboxUrl}/__sandbox/ai/requests?${q}`);
+  const { requests } = (await r.json()) as { requests: Omit<AiRequestRecord, "system" | "messages">[] };
+  return requests.map((req) => {
+    const sent = (JSON.parse(req.body) as { messages: { role: string; content: string }[] }).messages;
+    const [first, ...rest] = sent;
+    return first?.role === "system"
+      ? { ...req, system: first.content, messages: rest }
+      : { ...req, system: "", messages: sent };
+  });
+}

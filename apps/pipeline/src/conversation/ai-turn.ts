@@ -1,8 +1,15 @@
 import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { createLogger, errorFields } from "@concierge/core";
-import { INJECTION_SCAN, buildEnvelope, extractHandoff, readVerdict, renderPersona } from "@concierge/prompt";
+import {
+  INJECTION_SCAN,
+  type Persona,
+  buildEnvelope,
+  extractHandoff,
+  readVerdict,
+  renderPersona,
+} from "@concierge/prompt";
 import { assessRisk } from "@concierge/rules";
-import { type PersonaRow, creditBalance, getPersona } from "@concierge/storage";
+import { creditBalance, getPersona } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
 import { chargeAttempt } from "./exactly-once.ts";
@@ -53,22 +60,35 @@ export type ModelAnswer =
   | { kind: "failed"; error: unknown };
 
 /**
- * The AI call itself, shared by a conversation's turn and the dashboard's preview so that the
- * preview shows exactly what a customer would get: the envelope (persona and rule prompt), the
- * injection scan alongside generation, the handoff sentinel and the approval decision.
+ * Exactly what the reply model is sent: the system prompt (the envelope, with the business's own
+ * span marked) and the messages after it (the history, then the customer's text), byte for byte.
+ */
+export type ModelRequest = { system: string; editable: [number, number]; messages: ChatMessage[] };
+
+/**
+ * The AI call itself, shared by a conversation's turn, the dashboard's preview and the public
+ * demo so that each shows exactly what a customer would get: the envelope (persona and rule
+ * prompt), the injection scan alongside generation, the handoff sentinel and the approval
+ * decision. It answers with the request it sent, so a "View prompt" panel shows what the model
+ * received rather than a rebuilt copy.
  */
 export async function askModel(
   env: PipelineEnv,
-  persona: PersonaRow,
+  persona: Persona,
   plan: AiPlan,
   history: ChatMessage[],
   customerText: string,
-): Promise<ModelAnswer> {
+): Promise<ModelAnswer & { sent: ModelRequest }> {
   const envelope = buildEnvelope({
-    persona: renderPersona(persona.persona),
+    persona: renderPersona(persona),
     ...(plan.rulePrompt ? { rulePrompt: plan.rulePrompt } : {}),
     holding: plan.holding,
   });
+  const sent: ModelRequest = {
+    system: envelope.system,
+    editable: envelope.editable,
+    messages: [...history, { role: "user", content: customerText }],
+  };
   const ai = createAiProvider(env);
   // The scan runs alongside generation, so it adds no latency; its verdict decides afterwards.
   const [scan, generation] = await Promise.allSettled([
@@ -77,23 +97,20 @@ export async function askModel(
       messages: [{ role: "user", content: customerText }],
       maxTokens: 5,
     }),
-    ai.generate({
-      system: envelope.system,
-      messages: [...history, { role: "user", content: customerText }],
-    }),
+    ai.generate({ system: sent.system, messages: sent.messages }),
   ]);
   if (scan.status === "rejected" || generation.status === "rejected") {
     const error = scan.status === "rejected" ? scan.reason : (generation as PromiseRejectedResult).reason;
-    return { kind: "failed", error };
+    return { kind: "failed", error, sent };
   }
-  if (!readVerdict(scan.value.text).safe) return { kind: "flagged" };
+  if (!readVerdict(scan.value.text).safe) return { kind: "flagged", sent };
   const { handoff, text } = extractHandoff(generation.value.text);
-  if (!text.trim()) return { kind: "empty" };
-  const offTopics = persona.persona.kind === "builder" ? persona.persona.offTopics : [];
+  if (!text.trim()) return { kind: "empty", sent };
+  const offTopics = persona.kind === "builder" ? persona.offTopics : [];
   const risk = assessRisk({ draft: text, offTopics });
   const hold =
     plan.approval === "always" ? ["approval_always", ...risk.reasons] : risk.hold ? risk.reasons : null;
-  return { kind: "reply", text, handoff: handoff && !plan.holding, hold };
+  return { kind: "reply", text, handoff: handoff && !plan.holding, hold, sent };
 }
 
 /**
@@ -121,7 +138,7 @@ export async function generateAiReply(
   const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef) => {
     onGenerating?.();
     const customerText = customerContent(turn.messages);
-    const answer = await askModel(env, persona, plan, history, customerText);
+    const answer = await askModel(env, persona.persona, plan, history, customerText);
     if (answer.kind === "failed") {
       log.warn("ai.call_failed", { ...fields, ...errorFields(answer.error) });
       return { refund: true, value: { kind: "retry" } };

@@ -10,7 +10,7 @@ import { PIPELINE_CRONS } from "../crons.ts";
 import type { PipelineEnv } from "../env.ts";
 
 /** Bindings the pipeline cannot work without (wrangler.jsonc). */
-const REQUIRED_BINDINGS = ["DB", "CONVERSATIONS", "SAFETY", "EMAIL"] as const;
+const REQUIRED_BINDINGS = ["DB", "CONVERSATIONS", "DEMO_QUOTA", "SAFETY", "EMAIL"] as const;
 
 /**
  * Secrets (`wrangler secret put`, .dev.vars.example) and vars that must not be empty: each is used

@@ -9,7 +9,7 @@ import {
   restoreCredit,
 } from "@concierge/storage";
 import * as v from "valibot";
-import { askModel, warnOnLowBalance } from "../conversation/ai-turn.ts";
+import { type ModelAnswer, askModel, warnOnLowBalance } from "../conversation/ai-turn.ts";
 import type { PipelineEnv } from "../env.ts";
 import { matchTurn } from "./reply-rules.ts";
 import { ownedAccount } from "../tenants/ownership.ts";
@@ -75,11 +75,11 @@ export async function previewAiReply(
   }
   // Only the call that took the credit gives it back; a retry never refunds an earlier success.
   const giveBack = () => (prior ? Promise.resolve() : restoreCredit(env.DB, tenantId, ref).then(() => {}));
-  let answer: Awaited<ReturnType<typeof askModel>>;
+  let answer: ModelAnswer;
   try {
     answer = await askModel(
       env,
-      persona,
+      persona.persona,
       { rulePrompt: rule.response.text, holding: false, approval: rule.approval },
       [],
       text,

@@ -1,0 +1,89 @@
+/**
+ * The public demo's quotas, as the operator sets them in demo settings: messages per visitor per
+ * hour and messages in total per UTC day. One Durable Object counts for the whole demo (a few
+ * thousand messages a day at most), so each check-and-count is atomic: SQLite's synchronous API
+ * runs it with nothing in between.
+ *
+ * It stores counts only, under the visitor's pseudonym (the dashboard's HMAC of the address,
+ * never the address) and the window's start; never a word of the chat. Every row carries the end
+ * of its window: rows past it are deleted on the next message and by an alarm, so storage holds at
+ * most one hour of visitors and one day's total. (The per-minute burst limit is the dashboard's
+ * Workers Rate Limiting binding, in front of this.)
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { DemoSettings } from "@concierge/core";
+import type { PipelineEnv } from "../env.ts";
+
+const HOUR_MS = 60 * 60_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export type QuotaLimits = Pick<DemoSettings, "perVisitorPerHour" | "totalPerDay">;
+
+export type QuotaVerdict =
+  | { ok: true }
+  /** Refused and not counted: which quota, and when its window ends. */
+  | { ok: false; scope: "visitor" | "total"; retryAfterSeconds: number };
+
+/** The one instance every demo message is counted in. */
+export const QUOTA_OBJECT = "demo-quota";
+
+export class DemoQuotaDO extends DurableObject<PipelineEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: PipelineEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+       CREATE INDEX IF NOT EXISTS counts_expiry ON counts (expires_at);`,
+    );
+  }
+
+  /**
+   * Counts one message of `visitor` if both quotas allow it; a refused message counts for
+   * nothing, so a visitor over the hourly quota does not use up the day's total.
+   */
+  async take(visitor: string, limits: QuotaLimits): Promise<QuotaVerdict> {
+    const now = Date.now();
+    const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+    const day = Math.floor(now / DAY_MS) * DAY_MS;
+    this.sql.exec("DELETE FROM counts WHERE expires_at <= ?", now);
+    const visitorKey = `visitor:${visitor}:${hour}`;
+    const dayKey = `total:${day}`;
+    if (count(this.sql, dayKey) >= limits.totalPerDay)
+      return { ok: false, scope: "total", retryAfterSeconds: Math.ceil((day + DAY_MS - now) / 1000) };
+    if (count(this.sql, visitorKey) >= limits.perVisitorPerHour)
+      return { ok: false, scope: "visitor", retryAfterSeconds: Math.ceil((hour + HOUR_MS - now) / 1000) };
+    bump(this.sql, visitorKey, hour + HOUR_MS);
+    bump(this.sql, dayKey, day + DAY_MS);
+    // The visitor rows end first; the alarm then re-arms itself for whatever is left.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(hour + HOUR_MS);
+    return { ok: true };
+  }
+
+  /** Deletes the rows whose window has ended, and comes back for the next one to end. */
+  override async alarm(): Promise<void> {
+    this.sql.exec("DELETE FROM counts WHERE expires_at <= ?", Date.now());
+    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM counts").one().at;
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+}
+
+// Outside the class: every method of a Durable Object is callable over RPC, and these are not API.
+function count(sql: SqlStorage, key: string): number {
+  return sql.exec<{ n: number }>("SELECT n FROM counts WHERE key = ?", key).toArray()[0]?.n ?? 0;
+}
+
+function bump(sql: SqlStorage, key: string, expiresAt: number): void {
+  sql.exec(
+    "INSERT INTO counts (key, n, expires_at) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET n = n + 1",
+    key,
+    expiresAt,
+  );
+}
+
+/** Counts a demo message against the operator's quotas (see DemoQuotaDO). */
+export function takeDemoQuota(env: PipelineEnv, visitor: string, limits: QuotaLimits): Promise<QuotaVerdict> {
+  const stub = env.DEMO_QUOTA.get(env.DEMO_QUOTA.idFromName(QUOTA_OBJECT));
+  return stub.take(visitor, { perVisitorPerHour: limits.perVisitorPerHour, totalPerDay: limits.totalPerDay });
+}
