@@ -33,22 +33,34 @@ export const MANAGE_AREA = /^\/manage(?:\/|$)/;
 
 type AccessEnv = Pick<Env, "ENVIRONMENT" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD"> & {
   /**
-   * Test-only: the least time between two fetches of the certs (default 30 s). The tests set 0 so
-   * that each unknown kid shows its one refetch; the cooldown itself is tested in packages/crypto.
+   * Test-only, and read only when ENVIRONMENT is "local": the least time between two fetches of
+   * the certs. The tests set 0 so that each unknown kid shows its one refetch; the cooldown itself
+   * is tested in packages/crypto. Anywhere else a stray value could turn made-up kids into a flood
+   * of requests to the team's certs, so it is ignored there.
    */
   ACCESS_JWKS_COOLDOWN_MS?: string;
 };
 
-let verifier: ReturnType<typeof createAccessVerifier> | null = null;
-let verifierCooldown: number | undefined;
+/** The certs' refetch cooldown outside local, whatever the environment says. */
+export const ACCESS_JWKS_COOLDOWN_MS = 30_000;
 
-/** One verifier (and key cache) per isolate. */
+/** The refetch cooldown this environment gets: the test-only override counts locally only. */
+export function accessJwksCooldownMs(env: AccessEnv): number {
+  if (env.ENVIRONMENT !== "local") return ACCESS_JWKS_COOLDOWN_MS;
+  const raw = (env.ACCESS_JWKS_COOLDOWN_MS ?? "").trim();
+  const n = raw === "" ? Number.NaN : Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : ACCESS_JWKS_COOLDOWN_MS;
+}
+
+/** One verifier (and key cache) per isolate and cooldown; a deployment only ever uses one. */
+const verifiers = new Map<number, ReturnType<typeof createAccessVerifier>>();
+
 function accessVerifier(env: AccessEnv) {
-  const raw = env.ACCESS_JWKS_COOLDOWN_MS;
-  const cooldown = raw === undefined || raw === "" ? undefined : Number(raw);
-  if (!verifier || cooldown !== verifierCooldown) {
-    verifier = createAccessVerifier(cooldown === undefined ? {} : { refetchCooldownMs: cooldown });
-    verifierCooldown = cooldown;
+  const cooldown = accessJwksCooldownMs(env);
+  let verifier = verifiers.get(cooldown);
+  if (!verifier) {
+    verifier = createAccessVerifier({ refetchCooldownMs: cooldown });
+    verifiers.set(cooldown, verifier);
   }
   return verifier;
 }

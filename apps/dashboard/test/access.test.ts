@@ -4,15 +4,17 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import {
+  accessJwks,
   accessTeamDomain,
   generateAccessKey,
   TEST_ACCESS_KEY,
   TEST_ACCESS_KID,
 } from "@concierge/testing/access";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   ACCESS_COOKIE,
   accessConfigProblem,
+  accessJwksCooldownMs,
   accessTokenOf,
   MANAGE_AREA,
   operatorCsrfFor,
@@ -311,6 +313,48 @@ describe("GET /cdn-cgi/access/authorized (local only)", () => {
 });
 
 describe("outside local (the production configuration)", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /**
+   * A Cloudflare team of this test's own (an https domain, as production requires) whose certs
+   * publish the test key: this isolate's fetch answers them, and counts them. A token this team
+   * issued passes in the header, so a refusal below is for the reason the test names, nothing else.
+   */
+  function productionTeam() {
+    const teamDomain = `https://team-${crypto.randomUUID().slice(0, 8)}.cloudflareaccess.com`;
+    const certs = `${teamDomain}/cdn-cgi/access/certs`;
+    const requests: string[] = [];
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url !== certs) return realFetch(input, init);
+      requests.push(url);
+      return Promise.resolve(Response.json(accessJwks()));
+    });
+    return {
+      teamDomain,
+      certRequests: requests,
+      token: (opts = {}) => operatorToken({ iss: teamDomain, ...opts }),
+    };
+  }
+
+  /** The dashboard's log lines from here on, parsed (the one logger writes to this isolate's console). */
+  function captureLogs(): Record<string, unknown>[] {
+    const lines: Record<string, unknown>[] = [];
+    for (const level of ["log", "info", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: unknown) => {
+        try {
+          lines.push(JSON.parse(String(line)));
+        } catch {
+          lines.push({ raw: String(line) });
+        }
+      });
+    }
+    return lines;
+  }
+  const refusals = (logs: Record<string, unknown>[]) =>
+    logs.filter((l) => l.event === "access.refused").map((l) => l.reason);
+
   /** The whole router (every stage) with production's ENVIRONMENT and, unless given, Access's vars. */
   async function production(path: string, init: RequestInit, vars: Partial<Env> = {}): Promise<Response> {
     const ctx = createExecutionContext();
@@ -330,21 +374,53 @@ describe("outside local (the production configuration)", () => {
   }
 
   it("ignores Access's cookie and has no landing route", async () => {
-    const op = await signInOperator();
-    // No header: refused as tokenless, before any key is fetched (accessTokenOf above says why).
-    const cookieOnly = await production("/manage", { headers: { cookie: `${ACCESS_COOKIE}=${op.token}` } });
+    const team = productionTeam();
+    const vars = { ACCESS_TEAM_DOMAIN: team.teamDomain };
+    const token = await team.token();
+    const logs = captureLogs();
+    // As the cookie: refused as tokenless, before any key is fetched (accessTokenOf above says why).
+    const cookieOnly = await production(
+      "/manage",
+      { headers: { cookie: `${ACCESS_COOKIE}=${token}` } },
+      vars,
+    );
     expect(cookieOnly.status).toBe(403);
     expect(await cookieOnly.text()).not.toContain("/cdn-cgi/access/login");
-    const landing = await production(`/cdn-cgi/access/authorized?token=${op.token}&redirect_url=/manage`, {});
+    expect(refusals(logs)).toEqual(["no_token"]);
+    expect(team.certRequests).toEqual([]);
+    // The same token in Access's header is let in: only where it was sent made the difference.
+    const header = await production("/manage", { headers: { "cf-access-jwt-assertion": token } }, vars);
+    expect(header.status).toBe(200);
+    expect(refusals(logs)).toEqual(["no_token"]);
+    expect(team.certRequests).toHaveLength(1);
+
+    const landing = await production(
+      `/cdn-cgi/access/authorized?token=${token}&redirect_url=/manage`,
+      {},
+      vars,
+    );
     expect(landing.status).toBe(404);
     expect(landing.headers.get("set-cookie")).toBeNull();
   });
 
   it("refuses everything while ACCESS_TEAM_DOMAIN or ACCESS_AUD is empty (fail closed)", async () => {
-    const op = await signInOperator();
-    for (const vars of [{ ACCESS_TEAM_DOMAIN: "" }, { ACCESS_AUD: "" }]) {
-      expect((await production("/manage", { headers: op.headers }, vars)).status).toBe(403);
+    const team = productionTeam();
+    const headers = { "cf-access-jwt-assertion": await team.token() };
+    const logs = captureLogs();
+    for (const vars of [
+      { ACCESS_TEAM_DOMAIN: "" },
+      { ACCESS_TEAM_DOMAIN: team.teamDomain, ACCESS_AUD: "" },
+    ]) {
+      expect((await production("/manage", { headers }, vars)).status).toBe(403);
     }
+    expect(refusals(logs)).toEqual(["not_configured", "not_configured"]);
+    expect(logs.filter((l) => l.event === "access.not_configured")).toHaveLength(2);
+    expect(team.certRequests).toEqual([]);
+    // Configured, the very same request is let in: the empty setting alone refused it.
+    expect((await production("/manage", { headers }, { ACCESS_TEAM_DOMAIN: team.teamDomain })).status).toBe(
+      200,
+    );
+    expect(refusals(logs)).toEqual(["not_configured", "not_configured"]);
     expect(
       accessConfigProblem({ ENVIRONMENT: "production", ACCESS_TEAM_DOMAIN: "", ACCESS_AUD: "x" }),
     ).toMatch(/not set/);
@@ -362,6 +438,38 @@ describe("outside local (the production configuration)", () => {
         ACCESS_AUD: "x",
       }),
     ).toBeNull();
+  });
+
+  it("keeps the certs' 30 s refetch cooldown whatever ACCESS_JWKS_COOLDOWN_MS says; only local honours it", async () => {
+    const madeUpKid = () => crypto.randomUUID().replaceAll("-", "");
+    for (const [environment, refetches] of [
+      ["production", 0],
+      ["local", 2],
+    ] as const) {
+      const team = productionTeam();
+      const vars = {
+        ENVIRONMENT: environment,
+        ACCESS_TEAM_DOMAIN: team.teamDomain,
+        ACCESS_JWKS_COOLDOWN_MS: "0",
+      };
+      const good = { "cf-access-jwt-assertion": await team.token() };
+      expect((await production("/manage", { headers: good }, vars)).status).toBe(200);
+      expect(team.certRequests).toHaveLength(1);
+      // Two made-up kids at once: production waits out its cooldown, local refetches for each.
+      for (let i = 0; i < 2; i++) {
+        const forged = { "cf-access-jwt-assertion": await team.token({ kid: madeUpKid() }) };
+        expect((await production("/manage", { headers: forged }, vars)).status).toBe(403);
+      }
+      expect(team.certRequests, environment).toHaveLength(1 + refetches);
+      vi.restoreAllMocks();
+    }
+    expect(accessJwksCooldownMs({ ...env, ENVIRONMENT: "production", ACCESS_JWKS_COOLDOWN_MS: "0" })).toBe(
+      30_000,
+    );
+    expect(accessJwksCooldownMs({ ...env, ENVIRONMENT: "local", ACCESS_JWKS_COOLDOWN_MS: "0" })).toBe(0);
+    expect(accessJwksCooldownMs({ ...env, ENVIRONMENT: "local", ACCESS_JWKS_COOLDOWN_MS: "soon" })).toBe(
+      30_000,
+    );
   });
 
   it("the test key's certs stay published (other test files sign with it)", async () => {
