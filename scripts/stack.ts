@@ -298,6 +298,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     sandbox.setInstagramWebhookUrl(`${urls["meta-webhooks"]}/webhook/instagram`);
     sandbox.discordInteractions.interactionsUrl = `${urls["discord-interactions"]}/interactions`;
     sandbox.setRazorpayWebhookUrl(`${urls.dashboard}/webhooks/razorpay`);
+    // Access's sign-in hands its token only to the dashboard.
+    sandbox.access.setDashboardUrl(urls.dashboard);
     // What `wrangler dev` serves as /cdn-cgi/handler/email, aimed at email-inbound.
     sandbox.setEmailHandler({
       url: `${entry}/cdn-cgi/local/email`,

@@ -15,6 +15,8 @@ let sandbox: Sandbox;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ appSecret: "s" });
+  // As scripts/stack.ts does once the dashboard runs.
+  sandbox.access.setDashboardUrl(DASHBOARD);
 });
 afterAll(() => sandbox.close());
 afterEach(async () => {
@@ -75,6 +77,44 @@ describe("the sandbox's Cloudflare Access", () => {
         400,
       );
       expect((await signInForm("ops@example.com", bad)).status).toBe(400);
+    }
+  });
+
+  it("sends a token only to the dashboard's origin (either loopback name), never to another", async () => {
+    for (const bad of [
+      "https://evil.example/manage",
+      "http://127.0.0.1:8788/manage",
+      "https://127.0.0.1:8787/manage",
+      "http://127.0.0.1.evil.example:8787/manage",
+      "http://ops@evil.example/manage",
+    ]) {
+      const page = await get(`/access/cdn-cgi/access/login?redirect_url=${encodeURIComponent(bad)}`);
+      expect(page.status, bad).toBe(400);
+      const res = await signInForm("ops@example.com", bad);
+      expect(res.status, bad).toBe(400);
+      expect(res.headers.get("location"), bad).toBeNull();
+      expect(await res.text(), bad).not.toMatch(/token=/);
+    }
+    expect(sandbox.access.signIns).toEqual([]);
+    // The same Worker under its other loopback name is the dashboard too.
+    const twin = await signInForm("ops@example.com", "http://localhost:8787/manage");
+    expect(twin.status).toBe(303);
+    expect(new URL(twin.headers.get("location")!).origin).toBe("http://localhost:8787");
+  });
+
+  it("refuses every sign-in until it knows the dashboard", async () => {
+    const s = await startSandbox({ appSecret: "s" });
+    try {
+      const res = await fetch(`${s.url}/access/cdn-cgi/access/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email: "ops@example.com", redirect_url: `${DASHBOARD}/manage` }),
+      });
+      expect(res.status).toBe(400);
+      expect(s.access.signIns).toEqual([]);
+    } finally {
+      await s.close();
     }
   });
 

@@ -42,6 +42,13 @@ export class FakeAccess {
   certRequests = 0;
   /** Emails that signed in through the page, for tests. */
   readonly signIns: string[] = [];
+  /**
+   * The origins the sign-in may send a token to (the dashboard's, known once it runs:
+   * `setDashboardUrl`). Access itself only ever returns to its own application's domain; a
+   * sign-in naming any other redirect_url is refused, so a link cannot hand the token elsewhere.
+   * Empty (nothing configured): every sign-in is refused.
+   */
+  private dashboardOrigins = new Set<string>();
 
   private constructor(aud: string, key: JWK) {
     this.aud = aud;
@@ -58,6 +65,28 @@ export class FakeAccess {
 
   get publishedKids(): string[] {
     return this.keys.map((k) => String(k.kid));
+  }
+
+  /**
+   * The dashboard tokens may go to. On this machine the same port answers as 127.0.0.1 and as
+   * localhost, so both names are allowed for a loopback URL.
+   */
+  setDashboardUrl(url: string): void {
+    const u = new URL(url);
+    const origins = [u.origin];
+    for (const [a, b] of [
+      ["127.0.0.1", "localhost"],
+      ["localhost", "127.0.0.1"],
+    ]) {
+      if (u.hostname === a) origins.push(`${u.protocol}//${b}${u.port ? `:${u.port}` : ""}`);
+    }
+    this.dashboardOrigins = new Set(origins);
+  }
+
+  /** The dashboard page to return to: an absolute http(s) URL on the dashboard's origin. */
+  private dashboardTarget(raw: string | null): URL | null {
+    const u = absoluteHttpUrl(raw);
+    return u && this.dashboardOrigins.has(u.origin) ? u : null;
   }
 
   /** A new signing key; the previous one stays published, older ones are dropped (as Access does). */
@@ -92,13 +121,13 @@ export class FakeAccess {
       return { status: 200, body: accessJwks(this.keys) };
     }
     if (path === LOGIN && method === "GET") {
-      const target = dashboardTarget(url.searchParams.get("redirect_url"));
+      const target = this.dashboardTarget(url.searchParams.get("redirect_url"));
       if (!target) return badRedirect();
       return { status: 200, body: loginPage(target.href, ""), headers: NO_STORE };
     }
     if (path === LOGIN && method === "POST") {
       const form = new URLSearchParams(await readBody());
-      const target = dashboardTarget(form.get("redirect_url"));
+      const target = this.dashboardTarget(form.get("redirect_url"));
       if (!target) return badRedirect();
       const email = (form.get("email") ?? "").trim().toLowerCase();
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
@@ -164,8 +193,8 @@ export class FakeAccess {
   }
 }
 
-/** The dashboard page to return to: an absolute http(s) URL (Access's redirect_url). */
-function dashboardTarget(raw: string | null): URL | null {
+/** An absolute http(s) URL (Access's redirect_url), or null. */
+function absoluteHttpUrl(raw: string | null): URL | null {
   try {
     const u = new URL(raw ?? "");
     return u.protocol === "http:" || u.protocol === "https:" ? u : null;
@@ -192,7 +221,7 @@ function badRedirect(): AccessReply {
     status: 400,
     body: shell(
       "Sign in (sandbox)",
-      `<h1>Nothing to sign in to</h1><p>redirect_url must be the absolute URL of the page asked for.</p>`,
+      `<h1>Nothing to sign in to</h1><p>redirect_url must be the absolute URL of a page of the dashboard.</p>`,
     ),
     headers: NO_STORE,
   };
