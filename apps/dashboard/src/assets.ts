@@ -13,6 +13,7 @@ const LINKED = [
   "/assets/app.js",
   "/assets/whatsapp-signup.js",
   "/assets/checkout.js",
+  "/assets/demo.js",
 ] as const;
 
 /** FNV-1a, base 36: a short, stable token of the files' ETags. */

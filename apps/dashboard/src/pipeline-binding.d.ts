@@ -1,22 +1,26 @@
 // The pipeline's service bindings, typed by their contracts in packages/core: this Worker sees the
-// tenant API, the billing API and the operator API (the entrypoints its wrangler.jsonc names) and
-// nothing else of the pipeline, and never type-checks the pipeline's source. Merged into the
-// generated `Env` (worker-configuration.d.ts).
+// tenant API, the billing API, the operator API and the demo API (the entrypoints its
+// wrangler.jsonc names) and nothing else of the pipeline, and never type-checks the pipeline's
+// source. Merged into the generated `Env` (worker-configuration.d.ts).
 type PipelineBinding = Service<import("@concierge/core").TenantApi & Rpc.WorkerEntrypointBranded>;
 /** Only the Razorpay webhook route uses it (src/pages/razorpay-webhook.ts). */
 type BillingBinding = Service<import("@concierge/core").BillingApi & Rpc.WorkerEntrypointBranded>;
 /** Only the /manage routes use it, after Cloudflare Access let the operator in (src/access.ts). */
 type OperatorBinding = Service<import("@concierge/core").OperatorApi & Rpc.WorkerEntrypointBranded>;
+/** Only the public live demo uses it (src/demo/routes.ts): no session, no tenant. */
+type DemoBinding = Service<import("@concierge/core").DemoApi & Rpc.WorkerEntrypointBranded>;
 
 declare namespace Cloudflare {
   interface Env {
     PIPELINE: PipelineBinding;
     BILLING: BillingBinding;
     OPERATOR: OperatorBinding;
+    DEMO: DemoBinding;
   }
 }
 interface Env {
   PIPELINE: PipelineBinding;
   BILLING: BillingBinding;
   OPERATOR: OperatorBinding;
+  DEMO: DemoBinding;
 }

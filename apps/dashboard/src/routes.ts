@@ -13,6 +13,7 @@ import {
   signInPage,
   signOut,
 } from "./auth/routes.ts";
+import { demoPage, demoPost } from "./demo/routes.ts";
 import type { Ctx } from "./http.ts";
 import { registerManageRoutes } from "./manage/routes.ts";
 import { approvalsPage, decideApprovalForm } from "./pages/approvals.ts";
@@ -90,7 +91,6 @@ import {
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
 import { razorpayWebhook } from "./razorpay-webhook.ts";
-import { demoPage } from "./site/demo.ts";
 import { featuresPage } from "./site/features.ts";
 import { pricingPage } from "./site/pricing.ts";
 import { privacyPage } from "./site/privacy.ts";
@@ -131,6 +131,8 @@ router
   .get("/pricing", pricingPage)
   .get("/privacy", privacyPage)
   .get("/demo", demoPage)
+  // The live demo's messages: no session; same-origin and rate-limited (src/demo/routes.ts).
+  .post("/demo", demoPost)
   .get("/healthz", () => Response.json({ ok: true }))
   .get("/sign-in", signInPage)
   .get("/auth/google/start", googleStart)

@@ -1,6 +1,6 @@
 // The pipeline's service bindings as the dashboard holds them: the tenant API and nothing else (the
 // Razorpay webhook route has its own binding to the billing API, the operator panel its own to the
-// operator API). The dashboard cannot ingest customer messages or act as the Discord inbox, and
+// operator API, the public live demo its own to the demo API). The dashboard cannot ingest customer messages or act as the Discord inbox, and
 // its tenant pages cannot reach an operator's method.
 import { env } from "cloudflare:workers";
 import { methodsReachedOutside } from "@concierge/testing/least-privilege";
@@ -27,5 +27,16 @@ describe("the dashboard's operator binding (the /manage panel's only way to writ
 
   it("cannot call any method of the ingest, Discord, tenant or billing APIs", async () => {
     expect(await methodsReachedOutside(env.OPERATOR, "OperatorEntrypoint")).toEqual([]);
+  });
+});
+
+describe("the dashboard's demo binding (the public live demo's only way in)", () => {
+  it("reaches the demo API, which refuses a turn that is not one", async () => {
+    const res = await env.DEMO.demoReply({ archetypeId: "cafe-host" });
+    expect(res.ok).toBe(false);
+  });
+
+  it("cannot call any method of the tenant, ingest, Discord, billing or operator APIs", async () => {
+    expect(await methodsReachedOutside(env.DEMO, "DemoEntrypoint")).toEqual([]);
   });
 });

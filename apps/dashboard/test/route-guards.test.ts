@@ -21,6 +21,7 @@ import {
 const PUBLIC_WRITES: Record<string, string> = {
   "/auth/dev": "development sign-in: local only, double-submit cookie",
   "/data-deletion": "Meta's signed request",
+  "/demo": "the live demo: same origin only, rate-limited, reaches only the demo API",
   "/email/verify": "a single-use token from the mailed link",
   "/webhooks/razorpay": "Razorpay's signature over the raw body",
 };

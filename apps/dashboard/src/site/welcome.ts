@@ -1,10 +1,10 @@
 // GET /: the page a small business lands on. What Concierge does and for whom, the channels, how
 // one message is handled (rules, then the AI inside its fixed envelope, then a person), the live
 // demo's place, and the way to sign up.
+import { demoChat } from "../demo/chat.ts";
 import { type Html, html } from "../html.ts";
 import { type Ctx, html as respond } from "../http.ts";
 import { publicPage } from "../layout.ts";
-import { demoSection } from "./demo.ts";
 
 /** The call to action: sign up (the sign-in page creates the business), or the dashboard. */
 export function signUpButton(c: Ctx): Html {
@@ -44,7 +44,7 @@ ${step(t("site-how-person-title"), t("site-how-person"))}
 </ol>
 <p><a href="/features">${t("site-see-features")}</a></p>
 </section>
-${demoSection(c)}
+${demoChat(c)}
 <section class="card site-cta" aria-labelledby="cta-h">
 <h2 id="cta-h" class="site-box-h">${t("site-cta-title")}</h2>
 <p>${t("site-cta-text")}</p>
