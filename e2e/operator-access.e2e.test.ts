@@ -60,5 +60,32 @@ describe("signing in to /manage through the sandbox's Access", () => {
     expect(open.headers.get("cache-control")).toContain("no-store");
     // The cookie is no way in for anyone else's request: without it, refused again.
     expect((await get(`${dashboard}/manage/audit`)).status).toBe(403);
+
+    // The platform health page: all five Workers of the local stack answer (the three ingress
+    // Workers over the dashboard's HEALTH_* bindings) and none misses a required setting.
+    const health = await get(`${dashboard}/manage/health`, { headers: { cookie } });
+    expect(health.status).toBe(200);
+    const rows = [
+      ...(await health.text()).matchAll(/<tr data-worker="([^"]+)" data-worker-state="([^"]+)">/g),
+    ];
+    expect(rows.map((m) => [m[1], m[2]])).toEqual([
+      ["pipeline", "ok"],
+      ["dashboard", "ok"],
+      ["meta-webhooks", "ok"],
+      ["email-inbound", "ok"],
+      ["discord-interactions", "ok"],
+    ]);
+  });
+
+  it("hands a token only to the dashboard: a sign-in for any other site is refused", async () => {
+    for (const elsewhere of ["https://evil.example/manage", `${stack.urls["meta-webhooks"]}/manage`]) {
+      const signIn = await get(`${stack.urls.sandbox}/access/cdn-cgi/access/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ email: "ops@example.com", redirect_url: elsewhere }),
+      });
+      expect(signIn.status, elsewhere).toBe(400);
+      expect(signIn.headers.get("location")).toBeNull();
+    }
   });
 });

@@ -9,6 +9,11 @@ type BillingBinding = Service<import("@concierge/core").BillingApi & Rpc.WorkerE
 type OperatorBinding = Service<import("@concierge/core").OperatorApi & Rpc.WorkerEntrypointBranded>;
 /** Only the public live demo uses it (src/demo/routes.ts): no session, no tenant. */
 type DemoBinding = Service<import("@concierge/core").DemoApi & Rpc.WorkerEntrypointBranded>;
+/**
+ * Only the platform health page uses them (src/manage/health.ts): each other Worker's
+ * HealthEntrypoint, whose one method reports its configuration by name.
+ */
+type HealthBinding = Service<import("@concierge/core").HealthApi & Rpc.WorkerEntrypointBranded>;
 
 declare namespace Cloudflare {
   interface Env {
@@ -16,6 +21,9 @@ declare namespace Cloudflare {
     BILLING: BillingBinding;
     OPERATOR: OperatorBinding;
     DEMO: DemoBinding;
+    HEALTH_META_WEBHOOKS: HealthBinding;
+    HEALTH_EMAIL_INBOUND: HealthBinding;
+    HEALTH_DISCORD: HealthBinding;
   }
 }
 interface Env {
@@ -23,4 +31,7 @@ interface Env {
   BILLING: BillingBinding;
   OPERATOR: OperatorBinding;
   DEMO: DemoBinding;
+  HEALTH_META_WEBHOOKS: HealthBinding;
+  HEALTH_EMAIL_INBOUND: HealthBinding;
+  HEALTH_DISCORD: HealthBinding;
 }

@@ -6,3 +6,9 @@ declare namespace Cloudflare {
     PIPELINE_INGEST: Service<import("@concierge/core").MetaIngestApi & Rpc.WorkerEntrypointBranded>;
   }
 }
+
+// Vite's raw imports: a file's text, bundled into the test (wrangler.jsonc, .dev.vars.example).
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

@@ -8,3 +8,9 @@ declare namespace Cloudflare {
     DB: D1Database;
   }
 }
+
+// Vite's raw imports: a file's text, bundled into the test (wrangler.jsonc, .dev.vars.example).
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

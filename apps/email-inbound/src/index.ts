@@ -18,3 +18,6 @@ export default {
     }
   },
 } satisfies ExportedHandler<Env>;
+
+// The operator's platform health page reads this Worker's configuration here (by name only).
+export { HealthEntrypoint } from "./health.ts";

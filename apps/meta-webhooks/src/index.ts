@@ -17,3 +17,6 @@ router
   .get("/healthz", () => Response.json({ ok: true }));
 
 export default { fetch: router.fetch } satisfies ExportedHandler<Env>;
+
+// The operator's platform health page reads this Worker's configuration here (by name only).
+export { HealthEntrypoint } from "./health.ts";

@@ -1,12 +1,18 @@
 // The pipeline's service binding as meta-webhooks holds it: the Meta ingest API and nothing else.
 // A compromised or buggy ingress Worker cannot delete a tenant, read drafts, change settings or
 // route email.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { HEALTH_ENTRYPOINT_METHODS, WorkerConfigReportSchema } from "@concierge/core";
+import { declaredConfigNames, listedConfigNames } from "@concierge/testing/config-names";
 import { getTenant } from "@concierge/storage";
 import { methodsReachedOutside } from "@concierge/testing/least-privilege";
 import { newWamid } from "@concierge/testing/meta";
 import { DEMO } from "@concierge/testing/seed";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
+import devVarsExample from "../.dev.vars.example?raw";
+import wranglerConfig from "../wrangler.jsonc?raw";
+import { META_WEBHOOKS_CONFIG, HealthEntrypoint } from "../src/health.ts";
 
 const message = (channel: "whatsapp" | "email") => ({
   channel,
@@ -35,5 +41,30 @@ describe("meta-webhooks' binding to the pipeline", () => {
     expect(await methodsReachedOutside(env.PIPELINE, "MetaIngestEntrypoint")).toEqual([]);
     // Among them deleteTenant: the demo tenant is still there.
     expect(await getTenant(env.DB, DEMO.tenantId)).not.toBeNull();
+  });
+});
+
+// The Worker's own named entrypoint for the platform health page: only the dashboard's
+// HEALTH_META_WEBHOOKS binding reaches it; the internet reaches the default export alone.
+describe("meta-webhooks's health entrypoint", () => {
+  it("reports its configuration by name only: here, nothing missing", async () => {
+    const report = await exports.HealthEntrypoint.configReport();
+    expect(report).toEqual({ worker: "meta-webhooks", missing: [], optionalMissing: [] });
+    expect(v.is(WorkerConfigReportSchema, report)).toBe(true);
+    expect(JSON.stringify(report)).not.toContain(String(env.META_APP_SECRET));
+  });
+
+  it("checks every name its wrangler.jsonc and .dev.vars.example declare, so the list cannot drift", () => {
+    expect(listedConfigNames(META_WEBHOOKS_CONFIG)).toEqual(
+      declaredConfigNames(wranglerConfig, devVarsExample),
+    );
+  });
+
+  it("has exactly the contract's one method, and no route from the internet", async () => {
+    const own = Object.getOwnPropertyNames(HealthEntrypoint.prototype).filter((m) => m !== "constructor");
+    expect(own).toEqual([...HEALTH_ENTRYPOINT_METHODS]);
+    for (const path of ["/configReport", "/HealthEntrypoint/configReport", "/health"]) {
+      expect((await exports.default.fetch(`https://meta-webhooks.test${path}`)).status, path).toBe(404);
+    }
   });
 });

@@ -21,11 +21,14 @@ import {
   listLedgerPage,
   recordCronRun,
 } from "@concierge/storage";
+import { declaredConfigNames, listedConfigNames } from "@concierge/testing/config-names";
 import { injectDiscordFault } from "@concierge/testing/discord-sandbox";
 import { describe, expect, it, vi } from "vitest";
+import devVarsExample from "../.dev.vars.example?raw";
 import { PIPELINE_CRONS } from "../src/crons.ts";
 import worker from "../src/index.ts";
-import { pipelineConfigReport } from "../src/operator/health.ts";
+import { PIPELINE_CONFIG, pipelineConfigReport, platformHealth } from "../src/operator/health.ts";
+import wranglerConfig from "../wrangler.jsonc?raw";
 import { operatorApi, tenantApi } from "./helpers.ts";
 
 const OPS = { email: "Ops.Person@Example.test" };
@@ -136,7 +139,7 @@ describe("every operator action leaves exactly one audit row", () => {
 
   it("prices: a pack, the subdomain plan and the trial, for new orders only; the same plan price records nothing", async () => {
     const pack = { id: "inr-250", currency: "INR", credits: 250, amount: 99_900, active: true, sort: 4 };
-    const p = await auditedBy(() => operatorApi.saveCreditPack(OPS, pack));
+    const p = await auditedBy(() => operatorApi.saveCreditPack(OPS, { ...pack, mode: "new" }));
     expect(p.result).toEqual({ ok: true, id: "inr-250" });
     expect(p.rows).toMatchObject([
       {
@@ -146,7 +149,9 @@ describe("every operator action leaves exactly one audit row", () => {
         summary: { created: true, credits: 250, amount: 99_900, active: true, previousAmount: null },
       },
     ]);
-    const repriced = await auditedBy(() => operatorApi.saveCreditPack(OPS, { ...pack, amount: 89_900 }));
+    const repriced = await auditedBy(() =>
+      operatorApi.saveCreditPack(OPS, { ...pack, amount: 89_900, mode: "edit" }),
+    );
     expect(repriced.rows).toMatchObject([
       { target: "inr-250", summary: { created: false, amount: 89_900, previousAmount: 99_900 } },
     ]);
@@ -263,6 +268,7 @@ describe("refused input changes nothing and records nothing", () => {
         "pack below the minimum",
         () =>
           operatorApi.saveCreditPack(OPS, {
+            mode: "new",
             id: "inr-x",
             currency: "INR",
             credits: 1,
@@ -531,16 +537,16 @@ describe("the archetype catalog", () => {
 
 describe("platform health", () => {
   it("reports the pipeline's configuration by name, the Discord bot, the safety backlog, each cron and inbound traffic", async () => {
-    await recordCronRun(env.DB, PIPELINE_CRONS[0], 1_800_000_000_000, true);
+    await recordCronRun(env.DB, PIPELINE_CRONS[0].cron, 1_800_000_000_000, true);
     const r = await operatorApi.platformHealth();
     if (!r.ok) throw new Error(r.error.message);
     const h = r.health;
-    expect(h.workers).toEqual([{ worker: "pipeline", missing: [] }]);
-    expect(h.discordBot).toMatchObject({ ok: true, detail: expect.stringContaining("signed in as") });
+    expect(h.workers).toEqual([{ worker: "pipeline", missing: [], optionalMissing: [] }]);
+    expect(h.discordBot).toEqual({ ok: true, detail: { kind: "signed_in", username: expect.any(String) } });
     expect(h.safety).toEqual({ pending: expect.any(Number), needsReview: expect.any(Number) });
     expect(h.crons).toEqual([
-      { name: PIPELINE_CRONS[0], lastRunAt: 1_800_000_000_000, ok: true },
-      { name: PIPELINE_CRONS[1], lastRunAt: null, ok: null },
+      { name: "*/15 * * * *", intervalMs: 15 * 60_000, lastRunAt: 1_800_000_000_000, ok: true },
+      { name: "17 3 * * *", intervalMs: 24 * 3600_000, lastRunAt: null, ok: null },
     ]);
     expect(Array.isArray(h.traffic)).toBe(true);
     expect(h.at).toBeLessThanOrEqual(Date.now());
@@ -550,7 +556,16 @@ describe("platform health", () => {
     const refused = await operatorApi.platformHealth();
     expect(refused).toMatchObject({
       ok: true,
-      health: { discordBot: { ok: false, detail: expect.stringContaining("401") } },
+      health: { discordBot: { ok: false, detail: { kind: "refused", status: 401 } } },
+    });
+    // No token at all: said so without asking Discord; Discord out of reach: said so.
+    expect(await platformHealth({ ...env, DISCORD_BOT_TOKEN: " " })).toMatchObject({
+      health: { discordBot: { ok: false, detail: { kind: "token_not_set" } } },
+    });
+    expect(
+      await platformHealth({ ...env, DISCORD_API_BASE_URL: "http://127.0.0.1:9/api/v10" }),
+    ).toMatchObject({
+      health: { discordBot: { ok: false, detail: { kind: "unreachable" } } },
     });
   });
 
@@ -564,9 +579,18 @@ describe("platform health", () => {
     expect(report).toEqual({
       worker: "pipeline",
       missing: ["SAFETY", "DISCORD_BOT_TOKEN", "RAZORPAY_KEY_SECRET"],
+      optionalMissing: [],
     });
     expect(
       pipelineConfigReport({ ...env, AI_PROVIDER: "workers-ai", AI: undefined } as never).missing,
     ).toEqual(["AI"]);
+    expect(
+      pipelineConfigReport({ ...env, AI_PROVIDER: "openai", OPENAI_BASE_URL: "" } as never).missing,
+    ).toEqual(["OPENAI_BASE_URL"]);
+    expect(pipelineConfigReport({ ...env, AI_PROVIDER: "" } as never).missing).toEqual(["AI_PROVIDER"]);
+  });
+
+  it("checks every name its wrangler.jsonc and .dev.vars.example declare, so the list cannot drift", () => {
+    expect(listedConfigNames(PIPELINE_CONFIG)).toEqual(declaredConfigNames(wranglerConfig, devVarsExample));
   });
 });

@@ -287,11 +287,22 @@ describe("a suspended tenant", () => {
 describe("cron runs", () => {
   it("the pipeline's crons are exactly wrangler.jsonc's triggers", () => {
     const crons = /"crons"\s*:\s*(\[[^\]]*\])/.exec(wranglerConfig)?.[1];
-    expect(JSON.parse(crons ?? "null")).toEqual([...PIPELINE_CRONS]);
+    expect(JSON.parse(crons ?? "null")).toEqual(PIPELINE_CRONS.map((c) => c.cron));
+  });
+
+  it("each cron's interval is what its expression says (the health page calls it late by that)", () => {
+    /** The forms the pipeline uses: every N minutes, and once a day at a fixed time. */
+    const intervalOf = (cron: string): number => {
+      const every = /^\*\/(\d+) \* \* \* \*$/.exec(cron);
+      if (every) return Number(every[1]) * 60_000;
+      if (/^\d+ \d+ \* \* \*$/.test(cron)) return 24 * 3600_000;
+      throw new Error(`teach this test the interval of "${cron}"`);
+    };
+    for (const { cron, intervalMs } of PIPELINE_CRONS) expect(intervalMs, cron).toBe(intervalOf(cron));
   });
 
   it("records each run under its cron expression; a failed run is recorded as failed and still throws", async () => {
-    const [approvals] = PIPELINE_CRONS;
+    const [{ cron: approvals }] = PIPELINE_CRONS;
     const at = Date.now();
     await worker.scheduled(createScheduledController({ cron: approvals, scheduledTime: at }), env);
     const row = () =>

@@ -1,4 +1,5 @@
 export * from "./body.ts";
+export * from "./config-report.ts";
 export * from "./delivery-status.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";

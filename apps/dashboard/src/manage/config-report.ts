@@ -1,5 +1,8 @@
 // The dashboard's own configuration, by name only, for the platform health page. Values are never
-// read out, only whether each one is there: a binding present, a var or secret non-empty.
+// read out, only whether each one is there: a binding present, a var or secret non-empty. The lists
+// hold every name of wrangler.jsonc and .dev.vars.example (test/manage-health.test.ts compares
+// them), so a new binding or secret cannot go unreported.
+import { type ConfigNames, configReport, isConfigSet, type WorkerConfigReport } from "@concierge/core";
 
 /** What the dashboard cannot do its job without, in production. */
 export const DASHBOARD_REQUIRED = [
@@ -11,6 +14,13 @@ export const DASHBOARD_REQUIRED = [
   "BILLING",
   "OPERATOR",
   "META_WEBHOOKS",
+  // The public live demo: the pipeline's demo API and the per-visitor burst limit before it.
+  "DEMO",
+  "DEMO_RATE_LIMIT",
+  // The health page's view of the other Workers' configuration.
+  "HEALTH_META_WEBHOOKS",
+  "HEALTH_EMAIL_INBOUND",
+  "HEALTH_DISCORD",
   // The operator panel's Cloudflare Access application (without them /manage refuses everyone).
   "ACCESS_TEAM_DOMAIN",
   "ACCESS_AUD",
@@ -41,19 +51,19 @@ export const DASHBOARD_OPTIONAL = [
   "DISCORD_CLIENT_ID",
 ] as const;
 
-export type ConfigItem = { name: string; required: boolean; set: boolean };
+export const DASHBOARD_CONFIG: ConfigNames = { required: DASHBOARD_REQUIRED, optional: DASHBOARD_OPTIONAL };
 
-/** Whether one name of the environment is set: a binding is there, a string is not empty. */
-function isSet(env: Env, name: string): boolean {
-  const value = (env as unknown as Record<string, unknown>)[name];
-  if (value === undefined || value === null) return false;
-  return typeof value === "string" ? value.trim() !== "" : true;
-}
+export type ConfigItem = { name: string; required: boolean; set: boolean };
 
 /** Every required and optional name with whether it is set; required ones first. */
 export function dashboardConfig(env: Env): ConfigItem[] {
   return [
-    ...DASHBOARD_REQUIRED.map((name) => ({ name, required: true, set: isSet(env, name) })),
-    ...DASHBOARD_OPTIONAL.map((name) => ({ name, required: false, set: isSet(env, name) })),
+    ...DASHBOARD_REQUIRED.map((name) => ({ name, required: true, set: isConfigSet(env, name) })),
+    ...DASHBOARD_OPTIONAL.map((name) => ({ name, required: false, set: isConfigSet(env, name) })),
   ];
+}
+
+/** The same, as every Worker reports it on the health page. */
+export function dashboardConfigReport(env: Env): WorkerConfigReport {
+  return configReport("dashboard", env, DASHBOARD_CONFIG);
 }

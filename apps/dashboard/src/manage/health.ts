@@ -1,17 +1,40 @@
-// GET /manage/health: one page saying whether the platform is in order. The pipeline reports its
-// side (every Worker's missing configuration, the Discord bot, the safety queue and its dead
-// letters, the crons, the last hour's inbound traffic); the dashboard adds its own configuration.
-import { createLogger, errorFields, type PipelineHealth } from "@concierge/core";
+// GET /manage/health: one page saying whether the platform is in order. Every Worker's
+// configuration by name (the pipeline's comes with its report over OPERATOR, the dashboard's is its
+// own, the three others answer over their HEALTH_* bindings; a Worker that does not answer is shown
+// as unreachable), then the pipeline's report: the Discord bot, the safety queue and its dead
+// letters, the crons, the last hour's inbound traffic.
+import {
+  createLogger,
+  type DiscordBotDetail,
+  errorFields,
+  type PipelineHealth,
+  type WorkerConfigReport,
+  WorkerConfigReportSchema,
+} from "@concierge/core";
 import { formatNumber, msg } from "@concierge/i18n";
+import * as v from "valibot";
 import { type Html, html } from "../html.ts";
 import { formatDateTime } from "../pages/insights.ts";
-import { type ConfigItem, dashboardConfig } from "./config-report.ts";
+import { type ConfigItem, dashboardConfig, dashboardConfigReport } from "./config-report.ts";
 import { type ManageCtx, manageHtml, managePage } from "./layout.ts";
 
 const log = createLogger("dashboard");
 
-/** A cron that has not run for this long is shown as late (the slowest runs hourly). */
-const LATE_MS = 2 * 3600_000;
+/** The Workers that answer over a HEALTH_* binding of their own, in the page's order. */
+const BOUND_WORKERS = [
+  { worker: "meta-webhooks", binding: "HEALTH_META_WEBHOOKS" },
+  { worker: "email-inbound", binding: "HEALTH_EMAIL_INBOUND" },
+  { worker: "discord-interactions", binding: "HEALTH_DISCORD" },
+] as const;
+
+/** Every Worker of the platform, as the page lists them. */
+export const PLATFORM_WORKERS = ["pipeline", "dashboard", ...BOUND_WORKERS.map((w) => w.worker)] as const;
+
+/** How long a Worker may take to report before the page calls it unreachable. */
+const REPORT_TIMEOUT_MS = 3_000;
+
+/** One row of the Workers' table: the report, or null when the Worker did not give one. */
+type WorkerRow = { worker: string; report: WorkerConfigReport | null };
 
 const CHANNEL: Record<string, string> = {
   whatsapp: msg("channel-whatsapp"),
@@ -52,42 +75,91 @@ ${items.map(
 </section>`;
 }
 
-function workersSection(c: ManageCtx, h: PipelineHealth): Html {
+function workerState(c: ManageCtx, row: WorkerRow): Html {
+  const { t } = c;
+  if (!row.report) return badge("danger", t("manage-health-unreachable"));
+  if (row.report.missing.length > 0) {
+    return badge("danger", t("manage-health-config-missing", { count: row.report.missing.length }));
+  }
+  return badge("ok", t("manage-health-config-ok"));
+}
+
+function workerMissing(c: ManageCtx, report: WorkerConfigReport | null): Html {
+  const { t } = c;
+  if (!report) return html`<span class="muted">${t("manage-health-unreachable-detail")}</span>`;
+  const names = (list: string[]) => list.map((m) => html`<code>${m}</code> `);
+  return html`${report.missing.length === 0 ? html`<span class="muted">${t("manage-health-none")}</span>` : names(report.missing)}${
+    report.optionalMissing.length > 0
+      ? html`<br><span class="muted">${t("manage-health-optional-not-set")}</span> ${names(report.optionalMissing)}`
+      : null
+  }`;
+}
+
+function workersSection(c: ManageCtx, rows: WorkerRow[]): Html {
   const { t } = c;
   return html`<section aria-labelledby="workers-h" id="workers">
 <h2 id="workers-h">${t("manage-health-workers")}</h2>
 <div class="table-wrap"><table>
 <thead><tr><th scope="col">${t("manage-health-col-worker")}</th><th scope="col">${t("manage-health-col-state")}</th><th scope="col">${t("manage-health-col-missing")}</th></tr></thead>
 <tbody>
-${h.workers.map(
-  (w) => html`<tr data-worker="${w.worker}">
-<td>${w.worker}</td>
-<td>${w.missing.length === 0 ? badge("ok", t("manage-health-config-ok")) : badge("danger", t("manage-health-config-missing", { count: w.missing.length }))}</td>
-<td>${w.missing.length === 0 ? html`<span class="muted">${t("manage-health-none")}</span>` : w.missing.map((m) => html`<code>${m}</code> `)}</td>
+${rows.map(
+  (
+    row,
+  ) => html`<tr data-worker="${row.worker}" data-worker-state="${!row.report ? "unreachable" : row.report.missing.length > 0 ? "missing" : "ok"}">
+<td>${row.worker}</td>
+<td>${workerState(c, row)}</td>
+<td>${workerMissing(c, row.report)}</td>
 </tr>`,
 )}
 </tbody></table></div>
 </section>`;
 }
 
-function cronState(c: ManageCtx, cron: PipelineHealth["crons"][number], now: number): Html {
+/** A cron is late once it has missed a run: more than twice its own interval since the last one. */
+export function cronStatus(
+  cron: PipelineHealth["crons"][number],
+  now: number,
+): "never" | "failed" | "late" | "ok" {
+  if (cron.lastRunAt === null) return "never";
+  if (cron.ok === false) return "failed";
+  if (now - cron.lastRunAt > 2 * cron.intervalMs) return "late";
+  return "ok";
+}
+
+function cronState(c: ManageCtx, status: ReturnType<typeof cronStatus>): Html {
   const { t } = c;
-  if (cron.lastRunAt === null) return badge("warn", t("manage-health-cron-never"));
-  if (cron.ok === false) return badge("danger", t("manage-health-cron-failed"));
-  if (now - cron.lastRunAt > LATE_MS) return badge("warn", t("manage-health-cron-late"));
+  if (status === "never") return badge("warn", t("manage-health-cron-never"));
+  if (status === "failed") return badge("danger", t("manage-health-cron-failed"));
+  if (status === "late") return badge("warn", t("manage-health-cron-late"));
   return badge("ok", t("manage-health-cron-ok"));
+}
+
+/** What the Discord bot check found, in the operator's words. */
+function discordDetail(c: ManageCtx, detail: DiscordBotDetail): string {
+  const { t } = c;
+  switch (detail.kind) {
+    case "signed_in":
+      return t("manage-health-discord-signed-in", { username: detail.username });
+    case "token_not_set":
+      return t("manage-health-discord-token-not-set");
+    case "refused":
+      return t("manage-health-discord-refused", { status: detail.status });
+    case "unreachable":
+      return t("manage-health-discord-unreachable");
+    default:
+      return t("manage-health-discord-unexpected");
+  }
 }
 
 function pipelineSections(c: ManageCtx, h: PipelineHealth): Html {
   const { t } = c;
   const n = (x: number) => formatNumber(c.locale, x);
   const total = h.traffic.reduce((sum, r) => sum + r.count, 0);
-  return html`${workersSection(c, h)}
-<div class="grid mg-health">
+  return html`<div class="grid mg-health">
 <section class="card" aria-labelledby="bot-h" id="discord-bot">
 <h2 id="bot-h" class="card-h">${t("manage-health-discord")}</h2>
 <p>${h.discordBot.ok ? badge("ok", t("manage-health-discord-ok")) : badge("danger", t("manage-health-discord-down"))}</p>
-${h.discordBot.detail ? html`<p class="muted">${h.discordBot.detail}</p>` : null}
+<p class="muted" id="discord-bot-detail">${discordDetail(c, h.discordBot.detail)}</p>
 </section>
 <section class="card" aria-labelledby="safety-h" id="safety">
 <h2 id="safety-h" class="card-h">${t("manage-health-safety")}</h2>
@@ -107,10 +179,10 @@ ${
 <thead><tr><th scope="col">${t("manage-health-col-cron")}</th><th scope="col">${t("manage-health-col-last-run")}</th><th scope="col">${t("manage-health-col-state")}</th></tr></thead>
 <tbody>
 ${h.crons.map(
-  (cron) => html`<tr data-cron="${cron.name}">
+  (cron) => html`<tr data-cron="${cron.name}" data-cron-state="${cronStatus(cron, h.at)}">
 <td><code>${cron.name}</code></td>
 <td>${cron.lastRunAt === null ? t("manage-health-cron-never") : formatDateTime(c.locale, cron.lastRunAt)}</td>
-<td>${cronState(c, cron, h.at)}</td>
+<td>${cronState(c, cronStatus(cron, h.at))}</td>
 </tr>`,
 )}
 </tbody></table></div>`
@@ -145,15 +217,71 @@ async function pipelineHealth(c: ManageCtx): Promise<PipelineHealth | null> {
   return null;
 }
 
+/** `p`, or a rejection once `ms` have passed: a Worker that does not answer is unreachable. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One Worker's report over its HEALTH_* binding, checked at this boundary; null when the binding
+ * is missing, the Worker does not answer (not deployed, failing, slow) or answers something else.
+ */
+async function boundWorkerReport(
+  c: ManageCtx,
+  { worker, binding }: (typeof BOUND_WORKERS)[number],
+): Promise<WorkerConfigReport | null> {
+  try {
+    const stub = c.env[binding] as Env[typeof binding] | undefined;
+    if (!stub) return null;
+    const answer = await within(stub.configReport(), REPORT_TIMEOUT_MS);
+    const parsed = v.safeParse(WorkerConfigReportSchema, answer);
+    if (parsed.success && parsed.output.worker === worker) return parsed.output;
+    log.error("manage.health_report_invalid", { worker });
+  } catch (err) {
+    log.warn("manage.health_worker_unreachable", { worker, ...errorFields(err) });
+  }
+  return null;
+}
+
+/** Every Worker's row, in PLATFORM_WORKERS' order: none left out, whatever answered. */
+function workerRows(
+  c: ManageCtx,
+  health: PipelineHealth | null,
+  bound: (WorkerConfigReport | null)[],
+): WorkerRow[] {
+  const reports = new Map<string, WorkerConfigReport>();
+  for (const r of health?.workers ?? []) reports.set(r.worker, r);
+  reports.set("dashboard", dashboardConfigReport(c.env));
+  BOUND_WORKERS.forEach((w, i) => {
+    const r = bound[i];
+    if (r) reports.set(w.worker, r);
+  });
+  return PLATFORM_WORKERS.map((worker) => ({ worker, report: reports.get(worker) ?? null }));
+}
+
 export async function healthPage(c: ManageCtx): Promise<Response> {
-  const health = await pipelineHealth(c);
+  const [health, bound] = await Promise.all([
+    pipelineHealth(c),
+    Promise.all(BOUND_WORKERS.map((w) => boundWorkerReport(c, w))),
+  ]);
   return manageHtml(
     c,
     managePage(c, {
       title: c.t("manage-health-title"),
       section: "health",
       error: health ? null : c.t("manage-health-pipeline-down"),
-      body: html`${dashboardSection(c, dashboardConfig(c.env))}
+      body: html`${workersSection(c, workerRows(c, health, bound))}
+${dashboardSection(c, dashboardConfig(c.env))}
 ${health ? pipelineSections(c, health) : null}`,
     }),
   );

@@ -4,63 +4,91 @@
  * safety queue's backlog and dead letters, each cron's last run, and inbound traffic per channel.
  */
 import { getDiscordBotUser } from "@concierge/channels";
-import type { PipelineHealth, RpcResult, WorkerConfigReport } from "@concierge/core";
+import {
+  type ConfigNames,
+  configReport,
+  createLogger,
+  type PipelineHealth,
+  type RpcResult,
+  type WorkerConfigReport,
+} from "@concierge/core";
 import { inboundTrafficLastHour, listCronRuns, safetyBacklog } from "@concierge/storage";
 import { PIPELINE_CRONS } from "../crons.ts";
 import type { PipelineEnv } from "../env.ts";
 
-/** Bindings the pipeline cannot work without (wrangler.jsonc). */
-const REQUIRED_BINDINGS = ["DB", "CONVERSATIONS", "DEMO_QUOTA", "SAFETY", "EMAIL"] as const;
+const log = createLogger("pipeline.operator");
 
 /**
- * Secrets (`wrangler secret put`, .dev.vars.example) and vars that must not be empty: each is used
- * on some path (sealing, sends, webhooks, Discord, email routing, payments), and an empty one
- * fails only when that path runs. FACEBOOK_APP_ID and DISCORD_CLIENT_ID ship empty in
- * wrangler.jsonc and are filled per deployment, so they are checked too.
+ * Every name of the pipeline's wrangler.jsonc and .dev.vars.example, by what its absence means
+ * (test/operator.test.ts compares them, so a new binding or secret cannot go unreported).
  */
-const REQUIRED_SETTINGS = [
-  "ENCRYPTION_KEY",
-  "WHATSAPP_ACCESS_TOKEN",
-  "META_APP_SECRET",
-  "DISCORD_BOT_TOKEN",
-  "DISCORD_CLIENT_SECRET",
-  "CLOUDFLARE_API_TOKEN",
-  "RAZORPAY_KEY_SECRET",
-  "META_GRAPH_BASE_URL",
-  "FACEBOOK_APP_ID",
-  "DISCORD_API_BASE_URL",
-  "DISCORD_CLIENT_ID",
-  "NOTIFY_EMAIL_FROM",
-  "EMAIL_DOMAIN",
-  "CLOUDFLARE_API_BASE_URL",
-  "CLOUDFLARE_ZONE_ID",
-  "EMAIL_INBOUND_WORKER",
-  "DASHBOARD_URL",
-  "RAZORPAY_API_BASE_URL",
-  "RAZORPAY_KEY_ID",
-] as const;
+export const PIPELINE_CONFIG = {
+  required: [
+    // Bindings the pipeline cannot work without.
+    "DB",
+    "CONVERSATIONS",
+    "DEMO_QUOTA",
+    "SAFETY",
+    "EMAIL",
+    /*
+     * Secrets (`wrangler secret put`, .dev.vars.example) and vars that must not be empty: each is
+     * used on some path (sealing, sends, webhooks, Discord, email routing, payments), and an empty
+     * one fails only when that path runs. FACEBOOK_APP_ID and DISCORD_CLIENT_ID ship empty in
+     * wrangler.jsonc and are filled per deployment, so they are checked too.
+     */
+    "ENCRYPTION_KEY",
+    "WHATSAPP_ACCESS_TOKEN",
+    "META_APP_SECRET",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_CLIENT_SECRET",
+    "CLOUDFLARE_API_TOKEN",
+    "RAZORPAY_KEY_SECRET",
+    "META_GRAPH_BASE_URL",
+    "FACEBOOK_APP_ID",
+    "DISCORD_API_BASE_URL",
+    "DISCORD_CLIENT_ID",
+    "NOTIFY_EMAIL_FROM",
+    "EMAIL_DOMAIN",
+    "CLOUDFLARE_API_BASE_URL",
+    "CLOUDFLARE_ZONE_ID",
+    "EMAIL_INBOUND_WORKER",
+    "DASHBOARD_URL",
+    "RAZORPAY_API_BASE_URL",
+    "RAZORPAY_KEY_ID",
+  ],
+  optional: [],
+  unchecked: [
+    // The AI provider (unset is the offline one) and the binding only one provider needs:
+    // pipelineConfigReport checks them together, as packages/ai's createAiProvider reads them.
+    "AI_PROVIDER",
+    "AI",
+    // Local only (tests, npm start): empty in production, where mail goes out through EMAIL.
+    "EMAIL_OUTBOX_URL",
+  ],
+} as const satisfies ConfigNames;
 
 /** The names of what is missing or empty; the AI's needs depend on AI_PROVIDER. */
 export function pipelineConfigReport(env: PipelineEnv): WorkerConfigReport {
-  const record = env as unknown as Record<string, unknown>;
-  const missing: string[] = [];
-  for (const name of REQUIRED_BINDINGS) if (!record[name]) missing.push(name);
-  for (const name of REQUIRED_SETTINGS) {
-    const value = record[name];
-    if (typeof value !== "string" || value.trim() === "") missing.push(name);
-  }
-  const provider = env.AI_PROVIDER || "offline";
-  if (provider === "workers-ai" && !env.AI) missing.push("AI");
-  if (provider === "openai" && !env.OPENAI_BASE_URL) missing.push("OPENAI_BASE_URL");
-  if (!["workers-ai", "openai", "offline"].includes(provider)) missing.push("AI_PROVIDER");
-  return { worker: "pipeline", missing };
+  const report = configReport("pipeline", env, PIPELINE_CONFIG);
+  const provider = env.AI_PROVIDER ?? "offline";
+  if (provider === "workers-ai" && !env.AI) report.missing.push("AI");
+  if (provider === "openai" && !env.OPENAI_BASE_URL) report.missing.push("OPENAI_BASE_URL");
+  if (!["workers-ai", "openai", "offline"].includes(provider)) report.missing.push("AI_PROVIDER");
+  return report;
 }
 
-/** Get Current User with the bot token: answers only when the token is valid. */
+/**
+ * Get Current User with the bot token: answers only when the token is valid. The outcome goes
+ * back as data (the panel words it); Discord's own error text stays in the log.
+ */
 async function discordBot(env: PipelineEnv): Promise<PipelineHealth["discordBot"]> {
-  if (!env.DISCORD_BOT_TOKEN) return { ok: false, detail: "DISCORD_BOT_TOKEN is not set" };
+  if (!env.DISCORD_BOT_TOKEN?.trim()) return { ok: false, detail: { kind: "token_not_set" } };
   const me = await getDiscordBotUser({ baseUrl: env.DISCORD_API_BASE_URL, botToken: env.DISCORD_BOT_TOKEN });
-  return me.ok ? { ok: true, detail: `signed in as ${me.value.username}` } : { ok: false, detail: me.reason };
+  if (me.ok) return { ok: true, detail: { kind: "signed_in", username: me.value.username } };
+  log.warn("health.discord_bot_failed", { status: me.status, reason: me.reason });
+  if (me.status === 0) return { ok: false, detail: { kind: "unreachable" } };
+  if (me.status >= 200 && me.status < 300) return { ok: false, detail: { kind: "unexpected" } };
+  return { ok: false, detail: { kind: "refused", status: me.status } };
 }
 
 export async function platformHealth(
@@ -70,11 +98,22 @@ export async function platformHealth(
   const [discord, safety, crons, traffic] = await Promise.all([
     discordBot(env),
     safetyBacklog(env.DB),
-    listCronRuns(env.DB, PIPELINE_CRONS),
+    listCronRuns(
+      env.DB,
+      PIPELINE_CRONS.map((c) => c.cron),
+    ),
     inboundTrafficLastHour(env.DB, now),
   ]);
+  const intervals = new Map<string, number>(PIPELINE_CRONS.map((c) => [c.cron, c.intervalMs]));
   return {
     ok: true,
-    health: { workers: [pipelineConfigReport(env)], discordBot: discord, safety, crons, traffic, at: now },
+    health: {
+      workers: [pipelineConfigReport(env)],
+      discordBot: discord,
+      safety,
+      crons: crons.map((run) => ({ ...run, intervalMs: intervals.get(run.name)! })),
+      traffic,
+      at: now,
+    },
   };
 }

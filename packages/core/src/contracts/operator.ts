@@ -108,15 +108,48 @@ export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
   maxTurns: 3,
 };
 
-/** One Worker's configuration, by name only: which required secrets and bindings are missing. */
-export type WorkerConfigReport = { worker: string; missing: string[] };
+/**
+ * One Worker's configuration, by name only (never a value): the required secrets, vars and
+ * bindings that are missing or empty, and the optional ones (each turns a feature on) that are.
+ */
+export const WorkerConfigReportSchema = v.object({
+  worker: v.pipe(v.string(), v.regex(/^[a-z][a-z-]{0,39}$/)),
+  missing: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/))), v.maxLength(100)),
+  optionalMissing: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/))), v.maxLength(100)),
+});
+export type WorkerConfigReport = v.InferOutput<typeof WorkerConfigReportSchema>;
 
-/** What the pipeline knows of the platform's health (the dashboard adds its own report). */
+/**
+ * The `HealthEntrypoint` of meta-webhooks, email-inbound and discord-interactions: a named
+ * entrypoint, so reachable only over a service binding (the dashboard's HEALTH_* bindings), never
+ * from the internet. Its one method reports the Worker's own configuration by name.
+ */
+export interface HealthApi {
+  configReport(): Promise<WorkerConfigReport>;
+}
+
+/** The methods of every Worker's HealthEntrypoint (its tests compare the class with this). */
+export const HEALTH_ENTRYPOINT_METHODS = ["configReport"] as const satisfies readonly (keyof HealthApi)[];
+
+/**
+ * What the Discord bot check found, as data (the panel words it in the operator's locale): signed
+ * in (the bot's name), no token, Discord refusing it (the HTTP status), Discord out of reach, or an
+ * answer that was not a user.
+ */
+export type DiscordBotDetail =
+  | { kind: "signed_in"; username: string }
+  | { kind: "token_not_set" }
+  | { kind: "refused"; status: number }
+  | { kind: "unreachable" }
+  | { kind: "unexpected" };
+
+/** What the pipeline knows of the platform's health (the dashboard adds the other Workers'). */
 export type PipelineHealth = {
   workers: WorkerConfigReport[];
-  discordBot: { ok: boolean; detail: string };
+  discordBot: { ok: boolean; detail: DiscordBotDetail };
   safety: { pending: number; needsReview: number };
-  crons: { name: string; lastRunAt: number | null; ok: boolean | null }[];
+  /** Each cron with how often it should run, so that "late" means late for that cron. */
+  crons: { name: string; intervalMs: number; lastRunAt: number | null; ok: boolean | null }[];
   /** Inbound messages per channel in the hour before `at`. */
   traffic: { channel: string; count: number }[];
   at: number;

@@ -213,7 +213,7 @@ manage-demo-saved-by = Last saved by { $email } on { $at }.
 ## Platform health.
 
 manage-health-title = Platform health
-manage-health-pipeline-down = The pipeline did not answer, so only the dashboard's own configuration is shown.
+manage-health-pipeline-down = The pipeline did not answer: its configuration, the Discord bot, the safety queue, the scheduled jobs and the traffic are not shown.
 manage-health-dashboard = Dashboard configuration
 manage-health-config-ok = Everything required is set
 manage-health-config-missing = { $count ->
@@ -323,3 +323,14 @@ manage-err-date = Enter a date as YYYY-MM-DD.
 suspended-title = This account is suspended
 suspended-reason = The Concierge team gave this reason: { $reason }
 suspended-effect = Messages from your customers are still received and kept, but nothing is answered until the account is reactivated. Contact the Concierge team to resolve it.
+
+## Platform health: every Worker's configuration and the Discord bot check, in words.
+
+manage-health-unreachable = Unreachable
+manage-health-unreachable-detail = Did not answer over its service binding: not deployed, failing, or the binding is missing.
+manage-health-optional-not-set = Optional, not set:
+manage-health-discord-signed-in = Signed in as { $username }.
+manage-health-discord-token-not-set = The pipeline has no DISCORD_BOT_TOKEN.
+manage-health-discord-refused = Discord refused the bot's token (HTTP { $status }).
+manage-health-discord-unreachable = Discord could not be reached.
+manage-health-discord-unexpected = Discord answered something other than the bot's account.
