@@ -7,8 +7,8 @@ import { methodsReachedOutside } from "@concierge/testing/least-privilege";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import devVarsExample from "../.dev.vars.example?raw";
-import wranglerConfig from "../wrangler.jsonc?raw";
 import { DISCORD_INTERACTIONS_CONFIG, HealthEntrypoint } from "../src/health.ts";
+import wranglerConfig from "../wrangler.jsonc?raw";
 
 describe("discord-interactions' binding to the pipeline", () => {
   it("reaches the Discord API", async () => {

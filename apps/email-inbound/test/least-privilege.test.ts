@@ -8,8 +8,8 @@ import { newWamid } from "@concierge/testing/meta";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import devVarsExample from "../.dev.vars.example?raw";
-import wranglerConfig from "../wrangler.jsonc?raw";
 import { EMAIL_INBOUND_CONFIG, HealthEntrypoint } from "../src/health.ts";
+import wranglerConfig from "../wrangler.jsonc?raw";
 
 describe("email-inbound's binding to the pipeline", () => {
   it("cannot bring in WhatsApp messages", async () => {

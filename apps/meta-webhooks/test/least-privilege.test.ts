@@ -3,16 +3,16 @@
 // route email.
 import { env, exports } from "cloudflare:workers";
 import { HEALTH_ENTRYPOINT_METHODS, WorkerConfigReportSchema } from "@concierge/core";
-import { declaredConfigNames, listedConfigNames } from "@concierge/testing/config-names";
 import { getTenant } from "@concierge/storage";
+import { declaredConfigNames, listedConfigNames } from "@concierge/testing/config-names";
 import { methodsReachedOutside } from "@concierge/testing/least-privilege";
 import { newWamid } from "@concierge/testing/meta";
 import { DEMO } from "@concierge/testing/seed";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import devVarsExample from "../.dev.vars.example?raw";
+import { HealthEntrypoint, META_WEBHOOKS_CONFIG } from "../src/health.ts";
 import wranglerConfig from "../wrangler.jsonc?raw";
-import { META_WEBHOOKS_CONFIG, HealthEntrypoint } from "../src/health.ts";
 
 const message = (channel: "whatsapp" | "email") => ({
   channel,
