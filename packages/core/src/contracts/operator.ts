@@ -53,8 +53,14 @@ export const OperatorDeleteTenantSchema = v.object({
 });
 export type OperatorDeleteTenant = v.InferOutput<typeof OperatorDeleteTenantSchema>;
 
-/** A credit pack as the pricing page saves it (amount in minor units). New orders only. */
+/**
+ * A credit pack as the pricing page saves it (amount in minor units). New orders only. `mode` says
+ * what the operator meant, and the pipeline holds the save to it: "new" never overwrites a pack
+ * that has this id (`pack_exists`), "edit" changes only a pack that exists (`not_found`) and
+ * never moves it to another currency (`currency_fixed`).
+ */
 export const CreditPackInputSchema = v.object({
+  mode: v.picklist(["new", "edit"]),
   id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)),
   currency: CurrencySchema,
   credits: WholeNumber(1, 10_000_000),
