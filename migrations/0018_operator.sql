@@ -36,8 +36,30 @@ END;
 -- Suspension: the operator's reason (shown on the tenant's dashboard) and when. NULL while active.
 ALTER TABLE tenants ADD COLUMN suspended_reason TEXT;
 ALTER TABLE tenants ADD COLUMN suspended_at INTEGER;
+-- When a deletion of the tenant began; NULL otherwise. A deletion is many steps (purging
+-- conversation objects page by page, then one batch of rows), so one that stops midway leaves
+-- the tenant here, marked: it answers no one (the pipeline treats it as suspended) and the next
+-- attempt resumes. A column rather than a third `status` value: that CHECK is inline in 0001's
+-- CREATE TABLE, SQLite cannot alter a CHECK, and rebuilding `tenants` means dropping a table
+-- that every tenant-owned table references with ON DELETE CASCADE.
+ALTER TABLE tenants ADD COLUMN deleting_at INTEGER;
 -- The operator's tenant list, newest first, paginated by (created_at, id).
 CREATE INDEX tenants_created ON tenants (created_at, id);
+-- The operator's search by name: a prefix of the name in any (ASCII) case, an index range.
+CREATE INDEX tenants_name ON tenants (lower(name));
+
+-- A WhatsApp number as digits only ("+91 98765 43210" -> "919876543210"), for the operator's
+-- search by phone number: `external_id` is Meta's phone_number_id, not the number, and the number
+-- itself is only in the formatted `display_name`. Set when a number is connected; NULL for other
+-- channels. Rows connected before this migration are filled from their display name, kept only
+-- when nothing but digits is left.
+ALTER TABLE channel_accounts ADD COLUMN phone_digits TEXT;
+UPDATE channel_accounts
+   SET phone_digits = replace(replace(replace(replace(replace(display_name, ' ', ''), '+', ''), '-', ''), '(', ''), ')', '')
+ WHERE channel = 'whatsapp' AND display_name IS NOT NULL;
+UPDATE channel_accounts SET phone_digits = NULL
+ WHERE phone_digits IS NOT NULL AND (phone_digits = '' OR phone_digits GLOB '*[^0-9]*');
+CREATE INDEX channel_accounts_phone ON channel_accounts (phone_digits) WHERE phone_digits IS NOT NULL;
 
 -- Archetype versions and their verdicts: a save bumps `version`, stores the hash of what is
 -- judged and goes back to 'pending'; tenants and the demo see only approved, active entries.
@@ -47,10 +69,11 @@ ALTER TABLE archetypes ADD COLUMN hash TEXT;
 ALTER TABLE archetypes ADD COLUMN safety_status TEXT NOT NULL DEFAULT 'approved'
   CHECK (safety_status IN ('pending', 'approved', 'rejected', 'needs_review'));
 ALTER TABLE archetypes ADD COLUMN updated_at INTEGER;
--- The persona builder's catalog (active and approved, in order) and the safety backlog counts.
+-- The persona builder's catalog (active and approved, in order); the safety backlog counts and
+-- the 15-minute sweep that queues again what has been pending too long (by status, then age).
 CREATE INDEX archetypes_offered ON archetypes (status, safety_status, sort_order);
-CREATE INDEX archetypes_safety ON archetypes (safety_status);
-CREATE INDEX personas_safety ON personas (safety_status);
+CREATE INDEX archetypes_safety ON archetypes (safety_status, updated_at);
+CREATE INDEX personas_safety ON personas (safety_status, updated_at);
 
 -- The public demo (PRODUCT.md §5): which sample business it plays and its limits. One row; the
 -- defaults are DEFAULT_DEMO_SETTINGS in packages/core/src/contracts/operator.ts.

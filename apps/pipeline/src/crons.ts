@@ -1,6 +1,9 @@
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 
-/** Every 15 minutes: held drafts that waited 24 h expire (their credit goes back). */
+/**
+ * Every 15 minutes: held drafts that waited 24 h expire (their credit goes back), and safety jobs
+ * are queued again for personas and archetypes pending longer than that (requeueStalePendingSafety).
+ */
 export const APPROVALS_CRON = "*/15 * * * *";
 
 /**

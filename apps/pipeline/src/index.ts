@@ -4,7 +4,7 @@ import { purgeOldWebhookEvents } from "./billing/events.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
 import { expireApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
-import { handleSafetyBatch } from "./tenants/safety.ts";
+import { handleSafetyBatch, requeueStalePendingSafety } from "./tenants/safety.ts";
 
 const log = createLogger("pipeline.cron");
 
@@ -27,7 +27,8 @@ export default {
   queue: (batch, env) => handleSafetyBatch(batch, env),
   // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh, expired
   // reverse aliases (lookups check the expiry themselves; this only keeps addresses from lingering)
-  // and Razorpay event ids past their retention, else every 15 min. Each run is recorded under its
+  // and Razorpay event ids past their retention, else every 15 min (held drafts that expired, and
+  // safety jobs queued again for whatever has been pending too long). Each run is recorded under its
   // cron expression for the operator's health page; a failed run is recorded as such and rethrown.
   async scheduled(controller, env) {
     let ok = false;
@@ -37,7 +38,10 @@ export default {
         const aliases = await deleteExpiredEmailAliases(env.DB, controller.scheduledTime);
         if (aliases) log.info("email.aliases_expired", { count: aliases });
         await purgeOldWebhookEvents(env, controller.scheduledTime);
-      } else await expireApprovals(env);
+      } else {
+        await expireApprovals(env);
+        await requeueStalePendingSafety(env, controller.scheduledTime);
+      }
       ok = true;
     } catch (err) {
       log.error("cron.failed", { ...errorFields(err), cron: controller.cron });

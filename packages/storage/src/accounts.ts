@@ -46,20 +46,48 @@ export async function getChannelAccount(db: D1Database, id: string): Promise<Cha
 }
 
 /**
+ * A phone number as its digits only ("+91 98765 43210" -> "919876543210"), as
+ * `channel_accounts.phone_digits` keeps it for the operator's search; null when anything but
+ * spaces, +, -, ( and ) separates the digits (the same rule migrations/0018_operator.sql used to
+ * fill rows connected before the column existed).
+ */
+export function phoneDigits(display: string): string | null {
+  const digits = display.replace(/[ +\-()]/g, "");
+  return /^\d+$/.test(digits) ? digits : null;
+}
+
+/**
  * Connects an external account to a tenant. The UNIQUE (channel, external_id) constraint is what
- * makes "one owner, ever" true under races; the error names the conflict plainly.
+ * makes "one owner, ever" true under races; the error names the conflict plainly. A WhatsApp
+ * number passes `phoneDigits` (of its display number): its external id is Meta's
+ * phone_number_id, which is not the number an operator searches for.
  */
 export async function createChannelAccount(
   db: D1Database,
-  input: { tenantId: string; channel: Channel; externalId: string; displayName?: string; id?: string },
+  input: {
+    tenantId: string;
+    channel: Channel;
+    externalId: string;
+    displayName?: string;
+    phoneDigits?: string | null;
+    id?: string;
+  },
 ): Promise<ChannelAccount> {
   const id = input.id ?? newId("acc");
   try {
     await db
       .prepare(
-        "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, display_name, phone_digits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       )
-      .bind(id, input.tenantId, input.channel, input.externalId, input.displayName ?? null, Date.now())
+      .bind(
+        id,
+        input.tenantId,
+        input.channel,
+        input.externalId,
+        input.displayName ?? null,
+        input.phoneDigits ?? null,
+        Date.now(),
+      )
       .run();
   } catch (err) {
     if (String(err).includes("UNIQUE constraint failed")) {

@@ -66,27 +66,45 @@ export async function getArchetype(db: D1Database, id: string): Promise<CatalogA
 
 export type ArchetypeSave = Archetype & { hash: string };
 
+/** What a save left: the entry's version and whether it waits for a verdict. */
+const SAVED = "RETURNING version, safety_status AS safetyStatus";
+
 /**
- * Creates or edits an entry (and puts a retired one back in the catalog, once approved). Changed
- * text is a new version: `version` + 1 and back to 'pending', hidden until the classifier approves
- * this hash. Unchanged text (only the order moved) keeps its version and verdict, except that a
- * version the dead-letter queue gave up on is queued again. RETURNING says which, so the caller
- * queues the safety job only for 'pending'. Batched with its audit row.
+ * A new entry, version 1, pending its verdict; for a batch with its audit row. Nothing when an
+ * entry has this id already: a new entry never overwrites another, so no row comes back and the
+ * caller tries again with another id.
  */
-export function saveArchetypeStatement(db: D1Database, a: ArchetypeSave, now: number): D1PreparedStatement {
+export function createArchetypeStatement(db: D1Database, a: ArchetypeSave, now: number): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO archetypes (id, name, description, prompt, status, sort_order, version, hash, safety_status, updated_at)
        VALUES (?, ?, ?, ?, 'active', ?, 1, ?, 'pending', ?)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
-         prompt = excluded.prompt, status = 'active', sort_order = excluded.sort_order,
-         version = CASE WHEN archetypes.hash IS excluded.hash THEN archetypes.version ELSE archetypes.version + 1 END,
-         safety_status = CASE WHEN archetypes.hash IS excluded.hash AND archetypes.safety_status <> 'needs_review'
-                              THEN archetypes.safety_status ELSE 'pending' END,
-         hash = excluded.hash, updated_at = excluded.updated_at
-       RETURNING version, safety_status AS safetyStatus`,
+       ON CONFLICT (id) DO NOTHING ${SAVED}`,
     )
     .bind(a.id, a.name, a.description, a.prompt, a.sortOrder, a.hash, now);
+}
+
+/**
+ * Edits an existing entry (and puts a retired one back in the catalog, once approved); for a
+ * batch with its audit row. Changed text is a new version: `version` + 1 and back to 'pending',
+ * hidden until the classifier approves this hash. Unchanged text (only the order moved) keeps its
+ * version and verdict, except that a version the dead-letter queue gave up on is queued again.
+ * RETURNING says which, so the caller queues the safety job only for 'pending'. No row comes back
+ * for an unknown id, or when nothing would change (the same hash of the text, order and status,
+ * and not needs_review), so a repeated save records nothing.
+ */
+export function updateArchetypeStatement(db: D1Database, a: ArchetypeSave, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE archetypes SET name = ?1, description = ?2, prompt = ?3, status = 'active', sort_order = ?4,
+              version = CASE WHEN hash IS ?5 THEN version ELSE version + 1 END,
+              safety_status = CASE WHEN hash IS ?5 AND safety_status <> 'needs_review' THEN safety_status ELSE 'pending' END,
+              hash = ?5, updated_at = ?6
+        WHERE id = ?7
+          AND (hash IS NOT ?5 OR sort_order <> ?4 OR status <> 'active' OR safety_status = 'needs_review')
+       ${SAVED}`,
+    )
+    .bind(a.name, a.description, a.prompt, a.sortOrder, a.hash, now, a.id);
 }
 
 /** Retires an active entry: out of the persona page and the demo at once. Nothing if retired. */

@@ -48,10 +48,30 @@ export function auditStatement(
   entry: AuditEntry,
   opts: { afterChange?: boolean } = {},
 ): D1PreparedStatement {
+  return auditInsert(db, entry, opts.afterChange ? AFTER_CHANGE : null, null);
+}
+
+/** SQL with its bound values. */
+type Sql = { sql: string; binds: unknown[] };
+
+/** Written only if the statement just before it in the batch changed a row. */
+const AFTER_CHANGE: Sql = { sql: "changes() > 0", binds: [] };
+
+/**
+ * The INSERT of one audit row, written only `when` that holds (if given); `read` sets one summary
+ * field to what a scalar subquery reads in the batch, after the change.
+ */
+function auditInsert(
+  db: D1Database,
+  entry: AuditEntry,
+  when: Sql | null,
+  read: (Sql & { field: string }) | null,
+): D1PreparedStatement {
+  const summary = read ? `json_set(?, '$.${read.field}', (${read.sql}))` : "?";
   return db
     .prepare(
       `INSERT INTO audit_log (at, operator_email, action, tenant_id, target, summary)
-       SELECT ?, ?, ?, ?, ?, ?${opts.afterChange ? " WHERE changes() > 0" : ""}`,
+       SELECT ?, ?, ?, ?, ?, ${summary}${when ? ` WHERE ${when.sql}` : ""}`,
     )
     .bind(
       entry.at,
@@ -60,12 +80,73 @@ export function auditStatement(
       entry.tenantId,
       entry.target,
       JSON.stringify(entry.summary),
+      ...(read?.binds ?? []),
+      ...(when?.binds ?? []),
     );
 }
 
-/** Appends one audit row on its own (for a change that is not a single batch). */
+/**
+ * The audit row of an operator's deletion of a tenant, once per tenant however often it is
+ * attempted: a deletion that stopped midway is finished by deleting again, and that records
+ * nothing more. Also when the tenant's own deletion had begun it (the operator finishing it is
+ * still recorded, once). Read through the audit_log_tenant index.
+ */
+export function tenantDeleteAuditStatement(
+  db: D1Database,
+  entry: { at: number; operatorEmail: string; tenantId: string },
+): D1PreparedStatement {
+  return auditInsert(
+    db,
+    { ...entry, action: "tenant.delete", target: null, summary: { confirmed: true } },
+    {
+      sql: "NOT EXISTS (SELECT 1 FROM audit_log WHERE tenant_id = ? AND action = 'tenant.delete')",
+      binds: [entry.tenantId],
+    },
+    null,
+  );
+}
+
+/**
+ * Appends one audit row on its own, outside any change: only for tests that need rows to read.
+ * An operator write records its row in the same batch as the change (auditStatement).
+ */
 export async function appendAudit(db: D1Database, entry: AuditEntry): Promise<void> {
   await auditStatement(db, entry).run();
+}
+
+/**
+ * The audit row of a data key rotation, right after rotateTenantKeyStatement in the same batch
+ * and only if it inserted a key. The summary's `version` is read in SQL from the tenant's key
+ * rows as the insert left them (the batch is one transaction), so it is the version that insert
+ * took, never one read before the batch that another rotation may have taken meanwhile.
+ */
+export function keyRotationAuditStatement(
+  db: D1Database,
+  entry: { at: number; operatorEmail: string; tenantId: string },
+): D1PreparedStatement {
+  return auditInsert(db, { ...entry, action: "tenant.rotate_key", target: null, summary: {} }, AFTER_CHANGE, {
+    field: "version",
+    sql: "SELECT MAX(version) FROM tenant_keys WHERE tenant_id = ?",
+    binds: [entry.tenantId],
+  });
+}
+
+/**
+ * The audit row of an archetype save, right after createArchetypeStatement or
+ * updateArchetypeStatement in the same batch and only if that changed the entry. `version` is
+ * read from the entry as the save left it, so it is the version this save made.
+ */
+export function archetypeSaveAuditStatement(
+  db: D1Database,
+  entry: Omit<AuditEntry, "action" | "tenantId" | "target"> & { archetypeId: string },
+): D1PreparedStatement {
+  const { archetypeId, ...rest } = entry;
+  return auditInsert(
+    db,
+    { ...rest, action: "archetype.save", tenantId: null, target: archetypeId },
+    AFTER_CHANGE,
+    { field: "version", sql: "SELECT version FROM archetypes WHERE id = ?", binds: [archetypeId] },
+  );
 }
 
 export type AuditFilter = {

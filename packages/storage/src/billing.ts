@@ -63,15 +63,23 @@ export async function getCreditPack(db: D1Database, id: string): Promise<CreditP
 }
 
 /**
- * Creates or reprices a pack (the /manage panel). Orders already created keep their own copy of
- * credits and amount, so a price change never changes a past order or what it grants.
+ * Creates or replaces a pack as given, whatever was stored under its id: for seeding prices
+ * (tests, the local stack). The /manage panel saves through the pipeline with
+ * insertCreditPackStatement or updateCreditPackStatement instead, which never overwrite by mistake.
  */
 export async function saveCreditPack(db: D1Database, pack: CreditPack, now = Date.now()): Promise<void> {
-  await saveCreditPackStatement(db, pack, now).run();
+  assertPack(pack);
+  await db
+    .prepare(
+      `INSERT INTO credit_packs (id, currency, credits, amount, active, sort, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, credits = excluded.credits,
+         amount = excluded.amount, active = excluded.active, sort = excluded.sort, updated_at = excluded.updated_at`,
+    )
+    .bind(pack.id, pack.currency, pack.credits, pack.amount, pack.active ? 1 : 0, pack.sort, now)
+    .run();
 }
 
-/** saveCreditPack as a statement, for a batch with its audit row. Throws on an invalid pack. */
-export function saveCreditPackStatement(db: D1Database, pack: CreditPack, now: number): D1PreparedStatement {
+function assertPack(pack: CreditPack): void {
   if (!isWhole(pack.credits, 1) || !isWhole(pack.amount, 100) || !Number.isInteger(pack.sort)) {
     throw new AppError(
       400,
@@ -79,13 +87,59 @@ export function saveCreditPackStatement(db: D1Database, pack: CreditPack, now: n
       "A pack needs whole credits above 0 and an amount of at least 100.",
     );
   }
+}
+
+/**
+ * A new pack, for a batch with its audit row: nothing when a pack has this id already (it is
+ * never overwritten by typing its id), so `changes` says whether it was added. Throws on an
+ * invalid pack.
+ */
+export function insertCreditPackStatement(
+  db: D1Database,
+  pack: CreditPack,
+  now: number,
+): D1PreparedStatement {
+  assertPack(pack);
   return db
     .prepare(
       `INSERT INTO credit_packs (id, currency, credits, amount, active, sort, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, credits = excluded.credits,
-         amount = excluded.amount, active = excluded.active, sort = excluded.sort, updated_at = excluded.updated_at`,
+       ON CONFLICT (id) DO NOTHING`,
     )
     .bind(pack.id, pack.currency, pack.credits, pack.amount, pack.active ? 1 : 0, pack.sort, now);
+}
+
+/**
+ * Reprices an existing pack (or turns it on or off), for a batch with its audit row. Only a pack
+ * of this id in this currency (a pack never moves to another currency: its orders and its place
+ * on the pricing page stay where they are), and only when something differs, so `changes` is 0
+ * for an unknown pack, another currency, or a save that changes nothing. Orders already created
+ * keep their own copy of credits and amount. Throws on an invalid pack.
+ */
+export function updateCreditPackStatement(
+  db: D1Database,
+  pack: CreditPack,
+  now: number,
+): D1PreparedStatement {
+  assertPack(pack);
+  const active = pack.active ? 1 : 0;
+  return db
+    .prepare(
+      `UPDATE credit_packs SET credits = ?, amount = ?, active = ?, sort = ?, updated_at = ?
+        WHERE id = ? AND currency = ? AND (credits <> ? OR amount <> ? OR active <> ? OR sort <> ?)`,
+    )
+    .bind(
+      pack.credits,
+      pack.amount,
+      active,
+      pack.sort,
+      now,
+      pack.id,
+      pack.currency,
+      pack.credits,
+      pack.amount,
+      active,
+      pack.sort,
+    );
 }
 
 export type SubdomainPlan = {
@@ -136,22 +190,10 @@ export async function setSubdomainPlanId(
 }
 
 /**
- * A new monthly price for extra subdomains (the /manage panel). Razorpay plans cannot change, so
- * a new price forgets the stored plan: the next subscription creates one at this price. Existing
- * subscriptions keep their own amount.
- */
-export async function setSubdomainPlanPrice(
-  db: D1Database,
-  currency: Currency,
-  amount: number,
-  now = Date.now(),
-): Promise<void> {
-  await setSubdomainPlanPriceStatement(db, currency, amount, now).run();
-}
-
-/**
- * setSubdomainPlanPrice as a statement, for a batch with its audit row; it changes no row when
- * the price is the same (the stored plan stays valid). Throws on an invalid amount.
+ * A new monthly price for extra subdomains (the /manage panel), for a batch with its audit row.
+ * Razorpay plans cannot change, so a new price forgets the stored plan: the next subscription
+ * creates one at this price; existing subscriptions keep their own amount. The same price changes
+ * no row (the stored plan stays valid). Throws on an invalid amount.
  */
 export function setSubdomainPlanPriceStatement(
   db: D1Database,
@@ -180,7 +222,10 @@ export async function getTrialSettings(db: D1Database): Promise<TrialSettings> {
   return row ?? { credits: 0, days: 30, updatedAt: 0 };
 }
 
-/** Changes the trial for tenants created from now on (the /manage panel). */
+/**
+ * Changes the trial for tenants created from now on, as given: for seeding (tests). The /manage
+ * panel saves through the pipeline with setTrialSettingsStatement and its audit row.
+ */
 export async function setTrialSettings(
   db: D1Database,
   settings: { credits: number; days: number },
@@ -189,7 +234,11 @@ export async function setTrialSettings(
   await setTrialSettingsStatement(db, settings, now).run();
 }
 
-/** setTrialSettings as a statement, for a batch with its audit row. Throws on invalid settings. */
+/**
+ * setTrialSettings as a statement, for a batch with its audit row: no row changes when the
+ * credits and days are what they are already, so a repeated save records nothing. Throws on
+ * invalid settings.
+ */
 export function setTrialSettingsStatement(
   db: D1Database,
   settings: { credits: number; days: number },
@@ -201,7 +250,8 @@ export function setTrialSettingsStatement(
   return db
     .prepare(
       `INSERT INTO trial_credits (id, credits, days, updated_at) VALUES (1, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET credits = excluded.credits, days = excluded.days, updated_at = excluded.updated_at`,
+       ON CONFLICT (id) DO UPDATE SET credits = excluded.credits, days = excluded.days, updated_at = excluded.updated_at
+        WHERE trial_credits.credits <> excluded.credits OR trial_credits.days <> excluded.days`,
     )
     .bind(settings.credits, settings.days, now);
 }

@@ -33,7 +33,10 @@ export async function getDemoSettings(db: D1Database): Promise<StoredDemoSetting
     : { ...DEFAULTS };
 }
 
-/** Writes the (validated) settings, by whom; batched with its audit row. */
+/**
+ * Writes the (validated) settings, by whom; batched with its audit row. Settings equal to the
+ * stored ones change no row (nor who saved them last), so a repeated save records nothing.
+ */
 export function saveDemoSettingsStatement(
   db: D1Database,
   settings: DemoSettings,
@@ -47,7 +50,12 @@ export function saveDemoSettingsStatement(
        ON CONFLICT (id) DO UPDATE SET business = excluded.business,
          per_visitor_per_hour = excluded.per_visitor_per_hour, total_per_day = excluded.total_per_day,
          max_chars = excluded.max_chars, max_turns = excluded.max_turns,
-         updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by
+        WHERE demo_settings.business <> excluded.business
+           OR demo_settings.per_visitor_per_hour <> excluded.per_visitor_per_hour
+           OR demo_settings.total_per_day <> excluded.total_per_day
+           OR demo_settings.max_chars <> excluded.max_chars
+           OR demo_settings.max_turns <> excluded.max_turns`,
     )
     .bind(
       settings.business,

@@ -28,3 +28,4 @@ export * from "./audit-log.ts";
 export * from "./operator-tenants.ts";
 export * from "./demo-settings.ts";
 export * from "./platform-health.ts";
+export * from "./safety-sweep.ts";

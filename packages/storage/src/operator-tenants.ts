@@ -30,8 +30,9 @@ export type TenantListRow = {
 };
 
 export type TenantSearch = {
-  /** Name (substring, any case), a user's email, the tenant id, a phone number or other channel
-   * id, a channel's display name (substring), or an email subdomain (label or full domain). */
+  /** The tenant id, a user's email, a phone number (6 or more digits, typed in any format), a
+   * channel's external id, an email subdomain (label or full domain), or the start of the
+   * tenant's name (any ASCII case). */
   q?: string | null;
   status?: TenantStatus | null;
   /** `next` of the previous page. */
@@ -40,23 +41,33 @@ export type TenantSearch = {
   now?: number;
 };
 
+/** How many tenants a name prefix reads at most (in name order) before the newest-first sort. */
+export const NAME_MATCH_LIMIT = 200;
+
+/** The fewest digits searched as a phone number: fewer would match unrelated numbers. */
+const MIN_PHONE_DIGITS = 6;
+
 const CHANNELS = "('whatsapp', 'instagram', 'email', 'discord')";
 
-/** `%text%` for LIKE with the wildcards in `text` taken literally (escaped with `\`). */
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+/** The columns of a list row; `t` is the tenant. */
+const LIST_COLUMNS = `t.id, t.name, t.status, t.created_at AS createdAt,
+  (SELECT COALESCE(SUM(l.remaining), 0) FROM credit_lots l
+    WHERE l.tenant_id = t.id AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > ?)) AS balance,
+  (SELECT MAX(m.created_at) FROM messages m WHERE m.tenant_id = t.id) AS lastActivityAt`;
 
 /**
  * One page of tenants, newest first, with status, balance and last activity. Without `q` it walks
- * the tenants_created index. With `q`, the exact matches (id, email, channel id, subdomain) are
- * index lookups, but a name or display-name substring can only be found by reading each tenant's
- * name: an operator-only page, paginated, never on a message's path.
+ * the tenants_created index. With `q`, every way of naming a tenant is an index lookup and
+ * nothing reads the whole table: the exact keys (tenant id, a user's email, a phone number's
+ * digits, a channel's external id, an email subdomain) each find a few tenants, and the name is
+ * a prefix, an index range read in name order and cut at NAME_MATCH_LIMIT (`nameMatchesCapped`
+ * says so: the operator types more of the name). The matches are then sorted newest first and
+ * paginated like the list.
  */
 export async function searchTenants(
   db: D1Database,
   search: TenantSearch = {},
-): Promise<{ tenants: TenantListRow[]; next: string | null }> {
+): Promise<{ tenants: TenantListRow[]; next: string | null; nameMatchesCapped: boolean }> {
   const limit = Math.min(Math.max(search.limit ?? 25, 1), 100);
   const now = search.now ?? Date.now();
   const cursor = parseCursor(search.cursor);
@@ -67,33 +78,53 @@ export async function searchTenants(
     binds.push(search.status);
   }
   const q = search.q?.trim() ?? "";
-  if (q) {
-    const lower = q.toLowerCase();
-    const pattern = likePattern(q);
-    // SQLite's LIKE ignores case for ASCII, which is what the operator types.
-    where.push(`(t.id = ?
-      OR t.name LIKE ? ESCAPE '\\'
-      OR t.id IN (SELECT u.tenant_id FROM users u WHERE lower(u.email) = ?)
-      OR t.id IN (SELECT a.tenant_id FROM channel_accounts a WHERE a.channel IN ${CHANNELS} AND a.external_id IN (?, ?))
-      OR t.id IN (SELECT s.tenant_id FROM email_subdomains s WHERE s.name = ?)
-      OR t.id IN (SELECT s.tenant_id FROM email_subdomains s WHERE s.domain = ?)
-      OR EXISTS (SELECT 1 FROM channel_accounts a WHERE a.tenant_id = t.id AND a.display_name LIKE ? ESCAPE '\\'))`);
-    // A phone number is typed with or without its +; WhatsApp ids are digits only.
-    const digits = q.replace(/[\s()+-]/g, "");
-    binds.push(q, pattern, lower, q, /^\d+$/.test(digits) ? digits : q, lower, lower, pattern);
+  if (!q) {
+    const { results } = await db
+      .prepare(
+        `SELECT ${LIST_COLUMNS} FROM tenants t
+          WHERE ${where.join(" AND ")} ORDER BY t.created_at DESC, t.id DESC LIMIT ?`,
+      )
+      .bind(now, ...binds, limit + 1)
+      .all<TenantListRow>();
+    return { ...page(results, limit), nameMatchesCapped: false };
   }
-  const { results } = await db
-    .prepare(
-      `SELECT t.id, t.name, t.status, t.created_at AS createdAt,
-              (SELECT COALESCE(SUM(l.remaining), 0) FROM credit_lots l
-                WHERE l.tenant_id = t.id AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > ?)) AS balance,
-              (SELECT MAX(m.created_at) FROM messages m WHERE m.tenant_id = t.id) AS lastActivityAt
-         FROM tenants t
-        WHERE ${where.join(" AND ")}
-        ORDER BY t.created_at DESC, t.id DESC LIMIT ?`,
-    )
-    .bind(now, ...binds, limit + 1)
-    .all<TenantListRow>();
+  const lower = q.toLowerCase();
+  // A phone number is typed with or without its +, spaces, dashes or brackets.
+  const digits = q.replace(/\D/g, "");
+  const phone = digits.length >= MIN_PHONE_DIGITS ? digits : null;
+  // The name prefix: lower(name) from lower(q) up to (not including) lower(q) followed by the
+  // highest code point, the range of the tenants_name expression index. lower() on both sides:
+  // SQLite's lower() folds ASCII only, and so must the bound.
+  const byName = (limit: number) =>
+    `SELECT id FROM tenants WHERE lower(name) >= lower(?) AND lower(name) < lower(?) || char(1114111)
+      ORDER BY lower(name) LIMIT ${limit}`;
+  const [capped, found] = await db.batch([
+    // One more than is used: whether there were more than NAME_MATCH_LIMIT.
+    db.prepare(`SELECT COUNT(*) AS n FROM (${byName(NAME_MATCH_LIMIT + 1)})`).bind(q, q),
+    db
+      .prepare(
+        // Five terms: D1 allows no more in one compound SELECT.
+        `SELECT ${LIST_COLUMNS} FROM tenants t
+          WHERE t.id IN (
+                  SELECT id FROM tenants WHERE id = ?
+                  UNION SELECT tenant_id FROM users WHERE lower(email) = ?
+                  UNION SELECT tenant_id FROM channel_accounts
+                         WHERE phone_digits = ? OR (channel IN ${CHANNELS} AND external_id = ?)
+                  UNION SELECT tenant_id FROM email_subdomains WHERE name = ? OR domain = ?
+                  UNION SELECT id FROM (${byName(NAME_MATCH_LIMIT)}))
+            AND ${where.join(" AND ")}
+          ORDER BY t.created_at DESC, t.id DESC LIMIT ?`,
+      )
+      .bind(now, q, lower, phone, q, lower, lower, q, q, ...binds, limit + 1),
+  ]);
+  const n = (capped?.results[0] as { n: number } | undefined)?.n ?? 0;
+  return {
+    ...page((found?.results ?? []) as TenantListRow[], limit),
+    nameMatchesCapped: n > NAME_MATCH_LIMIT,
+  };
+}
+
+function page(results: TenantListRow[], limit: number): { tenants: TenantListRow[]; next: string | null } {
   const tenants = results.slice(0, limit);
   const last = tenants[tenants.length - 1];
   return { tenants, next: results.length > limit && last ? `${last.createdAt}~${last.id}` : null };
@@ -113,6 +144,8 @@ export type OperatorTenantRow = {
   status: TenantStatus;
   suspendedReason: string | null;
   suspendedAt: number | null;
+  /** When a deletion began that has not finished (the operator deletes again to finish it). */
+  deletingAt: number | null;
   emailSubdomainQuota: number;
   createdAt: number;
 };
@@ -159,7 +192,8 @@ export async function getOperatorTenant(db: D1Database, tenantId: string): Promi
   return db
     .prepare(
       `SELECT id, name, locale, currency, status, suspended_reason AS suspendedReason,
-              suspended_at AS suspendedAt, email_subdomain_quota AS emailSubdomainQuota, created_at AS createdAt
+              suspended_at AS suspendedAt, deleting_at AS deletingAt,
+              email_subdomain_quota AS emailSubdomainQuota, created_at AS createdAt
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)
@@ -267,12 +301,15 @@ export function reactivateTenantStatement(db: D1Database, tenantId: string): D1P
 
 /**
  * Sets how many email subdomains the tenant may have. Lowering it below what the tenant has
- * removes none: the insert enforces the quota on the next subdomain only.
+ * removes none: the insert enforces the quota on the next subdomain only. The quota it has
+ * already changes no row, so a repeated save records nothing.
  */
 export function setEmailSubdomainQuotaStatement(
   db: D1Database,
   tenantId: string,
   quota: number,
 ): D1PreparedStatement {
-  return db.prepare("UPDATE tenants SET email_subdomain_quota = ? WHERE id = ?").bind(quota, tenantId);
+  return db
+    .prepare("UPDATE tenants SET email_subdomain_quota = ? WHERE id = ? AND email_subdomain_quota <> ?")
+    .bind(quota, tenantId, quota);
 }

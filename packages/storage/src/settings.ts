@@ -8,6 +8,8 @@ export type TenantSettings = ConversationSettings & {
   locale: string;
   /** 'suspended' by the platform team: the pipeline sends no reply of any kind. */
   status: "active" | "suspended";
+  /** When a deletion of the tenant began that has not finished: no replies either. */
+  deletingAt: number | null;
 };
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
@@ -16,7 +18,7 @@ export async function getTenantSettings(db: D1Database, tenantId: string): Promi
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
-              notify_email AS notifyEmail, locale, status
+              notify_email AS notifyEmail, locale, status, deleting_at AS deletingAt
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)

@@ -41,25 +41,15 @@ export async function getWrappedTenantKeys(
   return results;
 }
 
-/** Adds a new data key version; new ciphertext uses it, older versions still decrypt. */
-export async function rotateTenantKey(
-  db: D1Database,
-  masterKeyB64: string,
-  tenantId: string,
-): Promise<number | null> {
-  const wrapped = await newTenantDataKey(masterKeyB64, tenantId);
-  const row = await rotateTenantKeyStatement(db, tenantId, wrapped, Date.now()).first<{ version: number }>();
-  return row?.version ?? null;
-}
-
 /** A new data key for the tenant, wrapped by the master key (for rotateTenantKeyStatement). */
 export async function newTenantDataKey(masterKeyB64: string, tenantId: string): Promise<string> {
   return newWrappedDataKey(await importMasterKey(masterKeyB64), tenantId);
 }
 
 /**
- * Inserts `wrapped` as the tenant's next key version (RETURNING it); nothing for a tenant with no
- * key (an unknown tenant). For a batch with its audit row.
+ * Adds a new data key version (RETURNING it): new ciphertext uses it, older versions still
+ * decrypt. Nothing for a tenant with no key (an unknown tenant). For a batch with its audit row
+ * (keyRotationAuditStatement, which reads the version this inserted).
  */
 export function rotateTenantKeyStatement(
   db: D1Database,
@@ -88,4 +78,20 @@ export async function getWrappedTenantKey(
     )
     .bind(tenantId)
     .first<{ version: number; wrapped: string }>();
+}
+
+/**
+ * Marks the start of the tenant's deletion (tenants.deleting_at), for a batch with the operator's
+ * audit row: from here the tenant answers no one, and a deletion that stops midway leaves it
+ * marked for the next attempt to finish. Changes nothing when the tenant is already marked (a
+ * resumed deletion keeps its first time and records no second audit row) or unknown.
+ */
+export function markTenantDeletingStatement(
+  db: D1Database,
+  tenantId: string,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE tenants SET deleting_at = ? WHERE id = ? AND deleting_at IS NULL")
+    .bind(now, tenantId);
 }

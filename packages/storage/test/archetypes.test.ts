@@ -6,21 +6,26 @@ import {
   listActiveArchetypes,
   listAllArchetypes,
   recordArchetypeVerdict,
+  createArchetypeStatement,
   retireArchetypeStatement,
-  saveArchetypeStatement,
+  updateArchetypeStatement,
 } from "../src/archetypes.ts";
 import { db } from "./fixtures.ts";
 
 const NOW = 1_900_000_000_000;
+type Saved = { version: number; safetyStatus: string };
+const entry = (id: string, prompt: string, hash: string, sortOrder = 9) => ({
+  id,
+  name: `N ${id}`,
+  description: "D",
+  prompt,
+  sortOrder,
+  hash,
+});
+const create = (id: string, prompt: string, hash: string, sortOrder = 9) =>
+  createArchetypeStatement(db(), entry(id, prompt, hash, sortOrder), NOW).first<Saved>();
 const save = (id: string, prompt: string, hash: string, sortOrder = 9) =>
-  saveArchetypeStatement(
-    db(),
-    { id, name: `N ${id}`, description: "D", prompt, sortOrder, hash },
-    NOW,
-  ).first<{
-    version: number;
-    safetyStatus: string;
-  }>();
+  updateArchetypeStatement(db(), entry(id, prompt, hash, sortOrder), NOW).first<Saved>();
 
 describe("archetypes", () => {
   it("the seeded catalog is approved and offered in its order; a retired entry is neither listed nor found", async () => {
@@ -50,7 +55,7 @@ describe("archetypes", () => {
   });
 
   it("a new or edited version is hidden until its own hash is approved; a stale verdict changes nothing", async () => {
-    expect(await save("new-one", "Be nice.", "h1")).toEqual({ version: 1, safetyStatus: "pending" });
+    expect(await create("new-one", "Be nice.", "h1")).toEqual({ version: 1, safetyStatus: "pending" });
     expect(await getActiveArchetype(db(), "new-one")).toBeNull();
     expect(await recordArchetypeVerdict(db(), "new-one", "h1", "approved")).toEqual({ applied: true });
     expect(await getActiveArchetype(db(), "new-one")).toMatchObject({ prompt: "Be nice." });
@@ -72,6 +77,8 @@ describe("archetypes", () => {
 
     // Only the order changed: same version and verdict.
     expect(await save("new-one", "Be nicer.", "h2", 1)).toEqual({ version: 2, safetyStatus: "rejected" });
+    // Nothing changed at all: no row (the caller records nothing).
+    expect(await save("new-one", "Be nicer.", "h2", 1)).toBeNull();
     // A version the dead-letter queue gave up on is judged again when saved unchanged.
     await recordArchetypeVerdict(db(), "new-one", "h2", "needs_review");
     expect(await save("new-one", "Be nicer.", "h2")).toEqual({ version: 2, safetyStatus: "pending" });
@@ -91,5 +98,25 @@ describe("archetypes", () => {
     });
     await recordArchetypeVerdict(db(), "shop-assistant", "h4", "approved");
     expect(await getActiveArchetype(db(), "shop-assistant")).toMatchObject({ prompt: "Sell things." });
+  });
+
+  it("a new entry never overwrites one with its id; an edit changes only an entry that exists", async () => {
+    expect(await create("taken", "First.", "t1")).toEqual({ version: 1, safetyStatus: "pending" });
+    await recordArchetypeVerdict(db(), "taken", "t1", "approved");
+    // A second new entry that happens to get the same id: nothing, the first stays as it was.
+    expect(await create("taken", "Second.", "t2")).toBeNull();
+    expect(await getArchetype(db(), "taken")).toMatchObject({
+      prompt: "First.",
+      version: 1,
+      hash: "t1",
+      safetyStatus: "approved",
+    });
+    // Also for a seeded entry.
+    const seeded = await getArchetype(db(), "concise-support");
+    expect(await create("concise-support", "Overwritten?", "t3")).toBeNull();
+    expect(await getArchetype(db(), "concise-support")).toEqual(seeded);
+    // An edit of an id nobody has creates nothing.
+    expect(await save("never-made", "Hello.", "t4")).toBeNull();
+    expect(await getArchetype(db(), "never-made")).toBeNull();
   });
 });

@@ -18,6 +18,7 @@ import {
   getTrialSettings,
   grantTrialCredits,
   insertCoveredEmailSubdomain,
+  insertCreditPackStatement,
   insertOrder,
   listAllCreditPacks,
   listCreditPacks,
@@ -30,10 +31,12 @@ import {
   saveBillingDetails,
   saveCreditPack,
   setSubdomainPlanId,
-  setSubdomainPlanPrice,
+  setSubdomainPlanPriceStatement,
   setTrialSettings,
+  setTrialSettingsStatement,
   subdomainCoverage,
   takeBackRefund,
+  updateCreditPackStatement,
   upsertSubscription,
 } from "../src/billing.ts";
 import { listLedgerPage } from "../src/credit-history.ts";
@@ -529,6 +532,9 @@ describe("trial credits", () => {
       await expect(setTrialSettings(db(), { credits: -1, days: 7 })).rejects.toMatchObject({
         code: "invalid_trial",
       });
+      // The panel's statement: the trial it is already changes no row (no audit row follows).
+      expect((await setTrialSettingsStatement(db(), { credits: 0, days: 7 }, 5).run()).meta.changes).toBe(0);
+      expect((await setTrialSettingsStatement(db(), { credits: 0, days: 8 }, 5).run()).meta.changes).toBe(1);
     } finally {
       await setTrialSettings(db(), { credits: 50, days: 30 });
     }
@@ -700,6 +706,37 @@ describe("prices and orders", () => {
     ).rejects.toMatchObject({ code: "invalid_pack" });
   });
 
+  it("the panel's saves: a new pack never overwrites one; an edit changes only an existing pack, in its currency, when something differs", async () => {
+    const pack = {
+      id: "inr-panel",
+      currency: "INR" as const,
+      credits: 40,
+      amount: 19900,
+      active: true,
+      sort: 7,
+    };
+    const insert = (p: typeof pack) => insertCreditPackStatement(db(), p, 1).run();
+    const update = (p: typeof pack) => updateCreditPackStatement(db(), p, 2).run();
+    expect((await insert(pack)).meta.changes).toBe(1);
+    // The same id again as a new pack: nothing, the first stays.
+    expect((await insert({ ...pack, credits: 1, amount: 100 })).meta.changes).toBe(0);
+    expect(await getCreditPack(db(), "inr-panel")).toMatchObject({ credits: 40, amount: 19900 });
+    // An edit that changes nothing, one of an unknown pack, and one into another currency: nothing.
+    expect((await update(pack)).meta.changes).toBe(0);
+    expect((await update({ ...pack, id: "inr-nobody" })).meta.changes).toBe(0);
+    expect(await getCreditPack(db(), "inr-nobody")).toBeNull();
+    expect((await update({ ...pack, currency: "USD" as "INR", amount: 500 })).meta.changes).toBe(0);
+    expect(await getCreditPack(db(), "inr-panel")).toMatchObject({ currency: "INR", amount: 19900 });
+    // Each field on its own is a change.
+    for (const changed of [{ credits: 41 }, { amount: 20900 }, { active: false }, { sort: 8 }]) {
+      expect((await update({ ...pack, ...changed })).meta.changes, JSON.stringify(changed)).toBe(1);
+      expect(await getCreditPack(db(), "inr-panel")).toMatchObject(changed);
+      await update(pack);
+    }
+    expect(() => insertCreditPackStatement(db(), { ...pack, amount: 99 }, 1)).toThrow(/at least 100/);
+    expect(() => updateCreditPackStatement(db(), { ...pack, credits: 0 }, 1)).toThrow(/at least 100/);
+  });
+
   it("orders are found by our id only for their tenant, and by Razorpay's id", async () => {
     const { tenantId, order } = await tenantWithOrder();
     expect(await getOrder(db(), (await newTenant()).id, order.id)).toBeNull();
@@ -717,12 +754,13 @@ describe("prices and orders", () => {
     expect(await setSubdomainPlanId(db(), "INR", 49900, "plan_second")).toBe("plan_first");
     // A plan created at a price that changed meanwhile is not stored (it has the old price).
     expect(await setSubdomainPlanId(db(), "INR", 10000, "plan_stale")).toBe("plan_stale");
-    await setSubdomainPlanPrice(db(), "INR", 59900);
+    const price = (amount: number) => setSubdomainPlanPriceStatement(db(), "INR", amount, 1).run();
+    expect((await price(59900)).meta.changes).toBe(1);
     expect(await getSubdomainPlan(db(), "INR")).toMatchObject({ amount: 59900, razorpayPlanId: null });
-    await setSubdomainPlanPrice(db(), "INR", 49900);
+    await price(49900);
     expect(await setSubdomainPlanId(db(), "INR", 49900, "plan_third")).toBe("plan_third");
-    // The same price again keeps the plan.
-    await setSubdomainPlanPrice(db(), "INR", 49900);
+    // The same price again keeps the plan and changes no row (no audit row follows).
+    expect((await price(49900)).meta.changes).toBe(0);
     expect((await getSubdomainPlan(db(), "INR"))?.razorpayPlanId).toBe("plan_third");
   });
 });

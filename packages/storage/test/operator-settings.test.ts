@@ -1,10 +1,11 @@
 import { DEFAULT_DEMO_SETTINGS, newId } from "@concierge/core";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { recordArchetypeVerdict, saveArchetypeStatement } from "../src/archetypes.ts";
+import { createArchetypeStatement, recordArchetypeVerdict } from "../src/archetypes.ts";
 import { getDemoSettings, saveDemoSettingsStatement } from "../src/demo-settings.ts";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
 import { savePersona } from "../src/personas.ts";
+import { listStalePendingSafety } from "../src/safety-sweep.ts";
 import { recordPersonaVerdict } from "../src/personas.ts";
 import {
   inboundTrafficLastHour,
@@ -26,8 +27,23 @@ describe("demo settings", () => {
       maxChars: 120,
       maxTurns: 2,
     };
-    await saveDemoSettingsStatement(db(), next, "ops@example.test", NOW).run();
+    expect((await saveDemoSettingsStatement(db(), next, "ops@example.test", NOW).run()).meta.changes).toBe(1);
     expect(await getDemoSettings(db())).toEqual({ ...next, updatedAt: NOW, updatedBy: "ops@example.test" });
+    // The same settings again change nothing, not even who saved them last (no audit row follows).
+    const same = await saveDemoSettingsStatement(db(), next, "other@example.test", NOW + 1).run();
+    expect(same.meta.changes).toBe(0);
+    expect(await getDemoSettings(db())).toEqual({ ...next, updatedAt: NOW, updatedBy: "ops@example.test" });
+    for (const changed of [
+      { business: "cafe" as const },
+      { perVisitorPerHour: 5 },
+      { totalPerDay: 51 },
+      { maxChars: 121 },
+      { maxTurns: 3 },
+    ]) {
+      const r = await saveDemoSettingsStatement(db(), { ...next, ...changed }, "ops@example.test", NOW).run();
+      expect(r.meta.changes, JSON.stringify(changed)).toBe(1);
+      await saveDemoSettingsStatement(db(), next, "ops@example.test", NOW).run();
+    }
     // The table refuses limits out of range.
     await expect(
       saveDemoSettingsStatement(db(), { ...next, maxTurns: 99 }, "ops@example.test", NOW).run(),
@@ -60,12 +76,12 @@ describe("platform health reads", () => {
     await savePersona(db(), t1, { kind: "raw", prompt: "x" }, "h");
     await savePersona(db(), t2, { kind: "raw", prompt: "y" }, "h");
     await recordPersonaVerdict(db(), t2, "h", "needs_review", null);
-    await saveArchetypeStatement(
+    await createArchetypeStatement(
       db(),
       { id: "backlog-a", name: "A", description: "A", prompt: "A", sortOrder: 1, hash: "ha" },
       NOW,
     ).run();
-    await saveArchetypeStatement(
+    await createArchetypeStatement(
       db(),
       { id: "backlog-b", name: "B", description: "B", prompt: "B", sortOrder: 1, hash: "hb" },
       NOW,
@@ -111,5 +127,36 @@ describe("platform health reads", () => {
       { channel: "instagram", count: 1 },
       { channel: "whatsapp", count: 2 },
     ]);
+  });
+});
+
+describe("the safety sweep", () => {
+  it("lists personas and archetypes pending since before the cutoff, oldest first, as their jobs", async () => {
+    const cutoff = Date.now() + 60_000;
+    const t = (await newTenant()).id;
+    // Pending, saved before the cutoff (savePersona stamps now).
+    await savePersona(db(), t, { kind: "raw", prompt: "sweep" }, "hs");
+    const approved = (await newTenant()).id;
+    await savePersona(db(), approved, { kind: "raw", prompt: "ok" }, "ha");
+    await recordPersonaVerdict(db(), approved, "ha", "approved", null);
+    await createArchetypeStatement(
+      db(),
+      { id: "sweep-old", name: "S", description: "S", prompt: "S", sortOrder: 1, hash: "hso" },
+      cutoff - 10,
+    ).run();
+    await createArchetypeStatement(
+      db(),
+      { id: "sweep-new", name: "S", description: "S", prompt: "S", sortOrder: 1, hash: "hsn" },
+      cutoff + 10,
+    ).run();
+    const jobs = await listStalePendingSafety(db(), cutoff);
+    expect(jobs).toContainEqual({ kind: "persona", tenantId: t, hash: "hs" });
+    expect(jobs).toContainEqual({ kind: "archetype", archetypeId: "sweep-old", hash: "hso" });
+    expect(jobs.map((j) => (j.kind === "persona" ? j.tenantId : j.archetypeId))).not.toContain(approved);
+    expect(jobs.map((j) => (j.kind === "persona" ? j.tenantId : j.archetypeId))).not.toContain("sweep-new");
+    // Bounded: at most `limit` of each.
+    const one = await listStalePendingSafety(db(), cutoff, 1);
+    expect(one.filter((j) => j.kind === "persona")).toHaveLength(1);
+    expect(one.filter((j) => j.kind === "archetype")).toHaveLength(1);
   });
 });

@@ -1,11 +1,15 @@
 import { newId } from "@concierge/core";
+import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createChannelAccount, phoneDigits } from "../src/accounts.ts";
 import { insertOrder } from "../src/billing.ts";
+import { createTenant } from "../src/tenants.ts";
 import { grantCredits } from "../src/credits.ts";
 import { insertEmailSubdomain } from "../src/email-config.ts";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
 import {
+  NAME_MATCH_LIMIT,
   getOperatorTenant,
   getTenantOverview,
   reactivateTenantStatement,
@@ -14,7 +18,7 @@ import {
   suspendTenantStatement,
 } from "../src/operator-tenants.ts";
 import { insertUserIfAbsent } from "../src/users.ts";
-import { db, newAccount, newTenant } from "./fixtures.ts";
+import { MASTER_KEY, db, newAccount, newTenant } from "./fixtures.ts";
 
 const NOW = 1_900_000_000_000;
 
@@ -50,14 +54,21 @@ async function addUser(tenantId: string, email: string | null) {
 const ids = (r: { tenants: { id: string }[] }) => r.tenants.map((t) => t.id);
 
 describe("operator tenant search", () => {
-  it("finds a tenant by name (any case, a substring), user email, id, phone number, display name and subdomain", async () => {
+  it("finds a tenant by the start of its name (any case), user email, id, phone number, channel id and subdomain", async () => {
     const tag = crypto.randomUUID().slice(0, 8);
-    const a = await newTenant(`Chai Point ${tag}`);
-    const b = await newTenant(`Bike Hub ${tag}`);
-    const wa = await newAccount(a.id, "whatsapp", `9198${tag.replace(/\D/g, "7").padEnd(8, "1")}`);
-    await env.DB.prepare("UPDATE channel_accounts SET display_name = ? WHERE id = ?")
-      .bind(`Front desk ${tag}`, wa.id)
-      .run();
+    const a = await newTenant(`${tag} Chai Point`);
+    const b = await newTenant(`${tag} Bike Hub`);
+    // As Meta has it: the account's external id is the phone_number_id; the number itself is only
+    // the formatted display name.
+    const local = String(Date.now() % 1e5).padStart(5, "0");
+    const display = `+91 98765 ${local}`;
+    const wa = await createChannelAccount(db(), {
+      tenantId: a.id,
+      channel: "whatsapp",
+      externalId: `1002003${local}`,
+      displayName: display,
+      phoneDigits: phoneDigits(display),
+    });
     await addUser(b.id, `Owner.${tag}@Example.test`);
     const sd = await insertEmailSubdomain(db(), {
       accountId: newId("acc"),
@@ -66,22 +77,48 @@ describe("operator tenant search", () => {
       domain: `bike${tag}.cncg.test`,
     });
     expect(sd.ok).toBe(true);
+    const find = async (q: string) => ids(await searchTenants(db(), { q }));
 
-    expect(ids(await searchTenants(db(), { q: `chai point ${tag.toUpperCase()}` }))).toEqual([a.id]);
-    expect(ids(await searchTenants(db(), { q: tag }))).toEqual([b.id, a.id]);
-    expect(ids(await searchTenants(db(), { q: `owner.${tag}@example.TEST` }))).toEqual([b.id]);
-    expect(ids(await searchTenants(db(), { q: a.id }))).toEqual([a.id]);
-    expect(ids(await searchTenants(db(), { q: wa.externalId }))).toEqual([a.id]);
-    // Typed as a phone number: with + and spaces.
-    expect(
-      ids(await searchTenants(db(), { q: `+${wa.externalId.slice(0, 4)} ${wa.externalId.slice(4)}` })),
-    ).toEqual([a.id]);
-    expect(ids(await searchTenants(db(), { q: `front DESK ${tag}` }))).toEqual([a.id]);
-    expect(ids(await searchTenants(db(), { q: `bike${tag}` }))).toEqual([b.id]);
-    expect(ids(await searchTenants(db(), { q: `bike${tag}.cncg.test` }))).toEqual([b.id]);
-    // LIKE wildcards are taken literally; a partial email matches nothing.
-    expect(ids(await searchTenants(db(), { q: "%" }))).toEqual([]);
-    expect(ids(await searchTenants(db(), { q: `owner.${tag}` }))).toEqual([]);
+    expect(await find(`${tag.toUpperCase()} chai`)).toEqual([a.id]);
+    expect(await find(tag)).toEqual([b.id, a.id]);
+    expect(await find(`owner.${tag}@example.TEST`)).toEqual([b.id]);
+    expect(await find(a.id)).toEqual([a.id]);
+    // The phone number as the operator types it: with or without +, spaces, dashes, brackets.
+    for (const typed of [display, `+9198765${local}`, `9198765${local}`, `+91 (98765) ${local}`]) {
+      expect(await find(typed), typed).toEqual([a.id]);
+    }
+    // Meta's phone_number_id is a channel id like any other: found exactly as it is.
+    expect(await find(wa.externalId)).toEqual([a.id]);
+    // Too few digits to be a phone number; part of the number is not the number.
+    expect(await find(local)).toEqual([]);
+    expect(await find(`98765${local}`.slice(0, 7))).toEqual([]);
+    expect(await find(`bike${tag}`)).toEqual([b.id]);
+    expect(await find(`bike${tag}.cncg.test`)).toEqual([b.id]);
+    // The name is matched from its start, never inside it, and only the name: a display name is not.
+    expect(await find(`chai point`)).toEqual([]);
+    expect(await find("whatsapp test")).toEqual([]);
+    // Nothing in the query is a wildcard; a partial email matches nothing.
+    expect(await find("%")).toEqual([]);
+    expect(await find(`${tag.slice(0, 4)}_${tag.slice(5)}`)).toEqual([]);
+    expect(await find(`owner.${tag}`)).toEqual([]);
+  });
+
+  it("reads at most NAME_MATCH_LIMIT tenants by name, says so, and still sorts those newest first", async () => {
+    const prefix = `Many ${crypto.randomUUID().slice(0, 6)}`;
+    // More tenants with the prefix than the name range reads (rows only: no key is needed here),
+    // created long ago so that they stay out of the other tests' newest-first lists.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO tenants (id, name, created_at) SELECT 't_many_' || i, ? || ' ' || printf('%03d', i), ? + i FROM n`,
+    )
+      .bind(NAME_MATCH_LIMIT + 5, prefix, 1_000)
+      .run();
+    const many = await searchTenants(db(), { q: prefix, limit: 3 });
+    expect(many.nameMatchesCapped).toBe(true);
+    // The first NAME_MATCH_LIMIT by name ('001'..'200'), newest first among them.
+    expect(ids(many)).toEqual(["t_many_200", "t_many_199", "t_many_198"]);
+    const one = await searchTenants(db(), { q: `${prefix} 204` });
+    expect(one).toMatchObject({ nameMatchesCapped: false, tenants: [{ id: "t_many_204" }] });
   });
 
   it("lists newest first with status, balance and last activity, filtered by status, a page at a time", async () => {
@@ -142,6 +179,41 @@ describe("operator tenant search", () => {
   });
 });
 
+describe("migration 0018", () => {
+  it("fills phone_digits of the WhatsApp numbers connected before it, from their display names", async () => {
+    const mdb = env.MIGRATION_DB;
+    const before = env.TEST_MIGRATIONS.filter((m) => m.name < "0018");
+    expect(env.TEST_MIGRATIONS.some((m) => m.name.startsWith("0018"))).toBe(true);
+    await applyD1Migrations(mdb, before);
+    const t = await createTenant(mdb, MASTER_KEY, { name: "Before 0018" });
+    const insert = mdb.prepare(
+      "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, display_name, created_at) VALUES (?, ?, ?, ?, ?, 1)",
+    );
+    await mdb.batch([
+      insert.bind("acc_spaces", t.id, "whatsapp", "100200300400501", "+91 98765 43299"),
+      insert.bind("acc_us", t.id, "whatsapp", "100200300400502", "+1 (631) 555-1111"),
+      insert.bind("acc_named", t.id, "whatsapp", "100200300400503", "Front desk"),
+      insert.bind("acc_none", t.id, "whatsapp", "100200300400504", null),
+      insert.bind("acc_ig", t.id, "instagram", "17841400000000001", "12345678"),
+    ]);
+    await applyD1Migrations(mdb, env.TEST_MIGRATIONS);
+    const { results } = await mdb
+      .prepare("SELECT id, phone_digits AS digits FROM channel_accounts ORDER BY id")
+      .all<{ id: string; digits: string | null }>();
+    expect(results).toEqual([
+      { id: "acc_ig", digits: null },
+      { id: "acc_named", digits: null },
+      { id: "acc_none", digits: null },
+      { id: "acc_spaces", digits: "919876543299" },
+      { id: "acc_us", digits: "16315551111" },
+    ]);
+    // The same rule as new connections get.
+    expect(phoneDigits("+91 98765 43299")).toBe("919876543299");
+    expect(phoneDigits("+1 (631) 555-1111")).toBe("16315551111");
+    expect(phoneDigits("Front desk")).toBeNull();
+  });
+});
+
 describe("operator tenant page and tenant writes", () => {
   it("gathers the tenant, its channels with health, users, balance, ledger, orders and 30-day usage", async () => {
     const t = await newTenant("Overview Co");
@@ -182,6 +254,7 @@ describe("operator tenant page and tenant writes", () => {
       status: "active",
       suspendedReason: null,
       suspendedAt: null,
+      deletingAt: null,
       emailSubdomainQuota: 3,
       createdAt: expect.any(Number),
     });

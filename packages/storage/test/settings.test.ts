@@ -29,6 +29,7 @@ describe("tenant settings", () => {
       notifyEmail: null,
       locale: "en-IN",
       status: "active",
+      deletingAt: null,
     });
   });
 

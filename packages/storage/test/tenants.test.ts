@@ -1,14 +1,27 @@
 import { importMasterKey, unwrapDataKey } from "@concierge/crypto";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { keyRotationAuditStatement, listAudit } from "../src/audit-log.ts";
 import {
   createTenant,
   getTenant,
   getWrappedTenantKey,
   getWrappedTenantKeys,
-  rotateTenantKey,
+  markTenantDeletingStatement,
+  newTenantDataKey,
+  rotateTenantKeyStatement,
 } from "../src/tenants.ts";
 import { db, MASTER_KEY, newTenant, scalar } from "./fixtures.ts";
+
+/** Rotates the tenant's key as the operator does: the insert and its audit row in one batch. */
+async function rotate(tenantId: string, operatorEmail = "ops@example.test"): Promise<number | null> {
+  const wrapped = await newTenantDataKey(MASTER_KEY, tenantId);
+  const [insert] = await env.DB.batch([
+    rotateTenantKeyStatement(db(), tenantId, wrapped, 1),
+    keyRotationAuditStatement(db(), { at: 1, operatorEmail, tenantId }),
+  ]);
+  return (insert?.results[0] as { version: number } | undefined)?.version ?? null;
+}
 
 describe("tenants", () => {
   it("creates the tenant with defaults and a data key that unwraps under the master key for this tenant only", async () => {
@@ -45,15 +58,30 @@ describe("tenants", () => {
 
   it("rotation adds the next version; every version stays listed so old ciphertext still opens", async () => {
     const t = await newTenant();
-    expect(await rotateTenantKey(db(), MASTER_KEY, t.id)).toBe(2);
-    expect(await rotateTenantKey(db(), MASTER_KEY, t.id)).toBe(3);
+    expect(await rotate(t.id)).toBe(2);
+    expect(await rotate(t.id)).toBe(3);
     expect((await getWrappedTenantKeys(db(), t.id)).map((k) => k.version)).toEqual([1, 2, 3]);
     expect((await getWrappedTenantKey(db(), t.id))?.version).toBe(3);
+    // Each audit row names the version its own insert took, read in the batch after the insert.
+    const audit = await listAudit(db(), { tenantId: t.id });
+    expect(audit.entries.map((e) => [e.action, e.summary])).toEqual([
+      ["tenant.rotate_key", { version: 3 }],
+      ["tenant.rotate_key", { version: 2 }],
+    ]);
   });
 
-  it("rotation for a tenant without keys (deleted, unknown) creates nothing", async () => {
-    expect(await rotateTenantKey(db(), MASTER_KEY, "t_unknown")).toBeNull();
+  it("rotation for a tenant without keys (deleted, unknown) creates nothing and records nothing", async () => {
+    expect(await rotate("t_unknown")).toBeNull();
+    expect((await listAudit(db(), { tenantId: "t_unknown" })).entries).toEqual([]);
     expect(await getWrappedTenantKeys(db(), "t_unknown")).toEqual([]);
     expect(await getWrappedTenantKey(db(), "t_unknown")).toBeNull();
+  });
+
+  it("marks the start of a deletion once: a second mark keeps the first time and changes nothing", async () => {
+    const t = await newTenant();
+    expect((await markTenantDeletingStatement(db(), t.id, 10).run()).meta.changes).toBe(1);
+    expect((await markTenantDeletingStatement(db(), t.id, 20).run()).meta.changes).toBe(0);
+    expect(await scalar("SELECT deleting_at FROM tenants WHERE id = ?", t.id)).toBe(10);
+    expect((await markTenantDeletingStatement(db(), "t_unknown", 10).run()).meta.changes).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import {
   getReplyConfig,
   getTenant,
   grantCredits,
+  phoneDigits,
   saveDiscordInstall,
   saveReplyConfig,
   updateDiscordSettings,
@@ -17,6 +18,8 @@ export const DEMO = {
   tenantName: "Chai & Co. (demo)",
   whatsapp: {
     accountId: "acc_demo_whatsapp",
+    // As Meta issues them: the phone_number_id names the number in the Cloud API and is not the
+    // number itself, which is only the formatted display number (and its digits, for search).
     phoneNumberId: "100200300400500",
     displayPhoneNumber: "+91 98765 43210",
   },
@@ -66,6 +69,7 @@ export async function seedDemoTenant(
       channel: "whatsapp",
       externalId: DEMO.whatsapp.phoneNumberId,
       displayName: DEMO.whatsapp.displayPhoneNumber,
+      phoneDigits: phoneDigits(DEMO.whatsapp.displayPhoneNumber),
     });
   }
   await saveReplyConfig(db, DEMO.tenantId, DEMO.whatsapp.accountId, {

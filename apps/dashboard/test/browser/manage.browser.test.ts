@@ -65,7 +65,7 @@ describe("the operator panel in a browser", () => {
 
   it("finds the demo tenant, grants it credits and sees the grant in its ledger", async () => {
     const before = await balance();
-    await page.fill("[name=q]", DEMO.whatsapp.phoneNumberId);
+    await page.fill("[name=q]", DEMO.whatsapp.displayPhoneNumber);
     await Promise.all([
       page.waitForURL("**/manage?q=*"),
       page.click("form[role=search] button[type=submit]"),

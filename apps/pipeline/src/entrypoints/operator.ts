@@ -36,53 +36,75 @@ import {
  */
 export class OperatorEntrypoint extends WorkerEntrypoint<PipelineEnv> implements OperatorApi {
   rotateTenantKey(operator: unknown, tenantId: unknown) {
-    return asOperator(operator, TenantRefSchema, { tenantId }, (op, i) => rotateTenantKey(this.env, op, i));
+    return asOperator("rotateTenantKey", operator, TenantRefSchema, { tenantId }, (op, i) =>
+      rotateTenantKey(this.env, op, i),
+    );
   }
 
   suspendTenant(operator: unknown, input: unknown) {
-    return asOperator(operator, SuspendTenantSchema, input, (op, i) => suspendTenant(this.env, op, i));
+    return asOperator("suspendTenant", operator, SuspendTenantSchema, input, (op, i) =>
+      suspendTenant(this.env, op, i),
+    );
   }
 
   reactivateTenant(operator: unknown, input: unknown) {
-    return asOperator(operator, TenantRefSchema, input, (op, i) => reactivateTenant(this.env, op, i));
+    return asOperator("reactivateTenant", operator, TenantRefSchema, input, (op, i) =>
+      reactivateTenant(this.env, op, i),
+    );
   }
 
   grantCredits(operator: unknown, input: unknown) {
-    return asOperator(operator, OperatorGrantSchema, input, (op, i) => grantCredits(this.env, op, i));
+    return asOperator("grantCredits", operator, OperatorGrantSchema, input, (op, i) =>
+      grantCredits(this.env, op, i),
+    );
   }
 
   setSubdomainQuota(operator: unknown, input: unknown) {
-    return asOperator(operator, SubdomainQuotaSchema, input, (op, i) => setSubdomainQuota(this.env, op, i));
+    return asOperator("setSubdomainQuota", operator, SubdomainQuotaSchema, input, (op, i) =>
+      setSubdomainQuota(this.env, op, i),
+    );
   }
 
   deleteTenant(operator: unknown, input: unknown) {
-    return asOperator(operator, OperatorDeleteTenantSchema, input, (op, i) => deleteTenant(this.env, op, i));
+    return asOperator("deleteTenant", operator, OperatorDeleteTenantSchema, input, (op, i) =>
+      deleteTenant(this.env, op, i),
+    );
   }
 
   saveCreditPack(operator: unknown, input: unknown) {
-    return asOperator(operator, CreditPackInputSchema, input, (op, i) => saveCreditPack(this.env, op, i));
+    return asOperator("saveCreditPack", operator, CreditPackInputSchema, input, (op, i) =>
+      saveCreditPack(this.env, op, i),
+    );
   }
 
   setSubdomainPlanPrice(operator: unknown, input: unknown) {
-    return asOperator(operator, SubdomainPlanPriceSchema, input, (op, i) =>
+    return asOperator("setSubdomainPlanPrice", operator, SubdomainPlanPriceSchema, input, (op, i) =>
       setSubdomainPlanPrice(this.env, op, i),
     );
   }
 
   setTrialSettings(operator: unknown, input: unknown) {
-    return asOperator(operator, TrialSettingsSchema, input, (op, i) => setTrialSettings(this.env, op, i));
+    return asOperator("setTrialSettings", operator, TrialSettingsSchema, input, (op, i) =>
+      setTrialSettings(this.env, op, i),
+    );
   }
 
   saveArchetype(operator: unknown, input: unknown) {
-    return asOperator(operator, ArchetypeInputSchema, input, (op, i) => saveArchetype(this.env, op, i));
+    return asOperator("saveArchetype", operator, ArchetypeInputSchema, input, (op, i) =>
+      saveArchetype(this.env, op, i),
+    );
   }
 
   retireArchetype(operator: unknown, input: unknown) {
-    return asOperator(operator, ArchetypeRefSchema, input, (op, i) => retireArchetype(this.env, op, i));
+    return asOperator("retireArchetype", operator, ArchetypeRefSchema, input, (op, i) =>
+      retireArchetype(this.env, op, i),
+    );
   }
 
   saveDemoSettings(operator: unknown, input: unknown) {
-    return asOperator(operator, DemoSettingsSchema, input, (op, i) => saveDemoSettings(this.env, op, i));
+    return asOperator("saveDemoSettings", operator, DemoSettingsSchema, input, (op, i) =>
+      saveDemoSettings(this.env, op, i),
+    );
   }
 
   /** Read-only: the pipeline's side of the platform health page. */

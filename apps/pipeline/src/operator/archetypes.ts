@@ -10,13 +10,17 @@ import {
   type RpcResult,
   createLogger,
   errorBody,
+  errorFields,
 } from "@concierge/core";
 import { randomToken, sha256Hex } from "@concierge/crypto";
 import {
+  type CatalogArchetype,
+  archetypeSaveAuditStatement,
   auditStatement,
+  createArchetypeStatement,
   getArchetype,
   retireArchetypeStatement,
-  saveArchetypeStatement,
+  updateArchetypeStatement,
 } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 
@@ -30,7 +34,11 @@ export function archetypeHash(a: { name: string; description: string; prompt: st
   return sha256Hex(JSON.stringify({ name: a.name, description: a.description, prompt: a.prompt }));
 }
 
-/** A new entry's id: its name as a slug (within the contract's pattern) and a random suffix. */
+/**
+ * A new entry's id: its name as a slug (within the contract's pattern) and a random suffix. The
+ * suffix keeps ids unguessable and distinct, but it is short: the insert never overwrites an
+ * entry that has the id already, and the save tries another id instead.
+ */
 function newArchetypeId(name: string): string {
   const slug = name
     .normalize("NFKD")
@@ -43,48 +51,80 @@ function newArchetypeId(name: string): string {
   return slug ? `${slug}-${suffix}` : `archetype-${suffix}`;
 }
 
+/** New ids tried before giving up (each collision is a 1 in 16.7 million chance per slug). */
+const NEW_ID_ATTEMPTS = 3;
+
+type Saved = { version: number; safetyStatus: string };
+
+/**
+ * Creates an archetype (no `id`) or edits one. Every change of its text is a new version, pending
+ * until the classifier approves it; a save that changes nothing records nothing. The row and its
+ * audit row are one batch; the safety job is queued after it commits.
+ */
 export async function saveArchetype(
   env: PipelineEnv,
   operator: Operator,
   input: ArchetypeInput,
 ): Promise<RpcResult<{ id: string; version: number }>> {
   const now = Date.now();
-  const before = input.id ? await getArchetype(env.DB, input.id) : null;
-  if (input.id && !before) return errorBody("not_found", "No such archetype.");
-  const id = input.id ?? newArchetypeId(input.name);
   const hash = await archetypeHash(input);
-  const [saved] = await env.DB.batch([
-    saveArchetypeStatement(
-      env.DB,
-      {
-        id,
-        name: input.name,
-        description: input.description,
-        prompt: input.prompt,
-        sortOrder: input.sortOrder,
-        hash,
-      },
-      now,
-    ),
-    auditStatement(env.DB, {
-      at: now,
-      operatorEmail: operator.email,
-      action: "archetype.save",
-      tenantId: null,
-      target: id,
-      summary: {
-        created: before === null,
-        version: before === null ? 1 : before.hash === hash ? before.version : before.version + 1,
-        hash,
-        sortOrder: input.sortOrder,
-        restored: before?.status === "retired",
-      },
-    }),
-  ]);
-  const row = saved?.results[0] as { version: number; safetyStatus: string } | undefined;
-  if (!row) throw new Error("the archetype save returned no row");
+  const save = (id: string, before: CatalogArchetype | null) => {
+    const row = {
+      id,
+      name: input.name,
+      description: input.description,
+      prompt: input.prompt,
+      sortOrder: input.sortOrder,
+      hash,
+    };
+    return env.DB.batch([
+      before ? updateArchetypeStatement(env.DB, row, now) : createArchetypeStatement(env.DB, row, now),
+      archetypeSaveAuditStatement(env.DB, {
+        at: now,
+        operatorEmail: operator.email,
+        archetypeId: id,
+        summary: {
+          created: before === null,
+          hash,
+          sortOrder: input.sortOrder,
+          restored: before?.status === "retired",
+        },
+      }),
+    ]);
+  };
+  let id: string;
+  let row: Saved | undefined;
+  if (input.id) {
+    id = input.id;
+    const before = await getArchetype(env.DB, id);
+    if (!before) return errorBody("not_found", "No such archetype.");
+    row = (await save(id, before))[0]?.results[0] as Saved | undefined;
+    if (!row) {
+      // Nothing changed (or the entry was deleted meanwhile): the entry as it is.
+      const current = await getArchetype(env.DB, id);
+      if (!current) return errorBody("not_found", "No such archetype.");
+      return { ok: true, id, version: current.version };
+    }
+  } else {
+    id = newArchetypeId(input.name);
+    for (let attempt = 1; ; attempt++) {
+      row = (await save(id, null))[0]?.results[0] as Saved | undefined;
+      if (row || attempt === NEW_ID_ATTEMPTS) break;
+      log.warn("operator.archetype_id_taken", { archetype_id: id, attempt });
+      id = newArchetypeId(input.name);
+    }
+    if (!row) throw new Error("no free archetype id after several attempts");
+  }
   // After the commit: a job for a hash that is replaced before it runs is dropped by the consumer.
-  if (row.safetyStatus === "pending") await env.SAFETY.send({ kind: "archetype", archetypeId: id, hash });
+  // If the queue refuses it, the save stands: the 15-minute cron queues whatever has been pending
+  // too long (requeueStalePendingSafety), so it is judged late but never stays hidden for good.
+  if (row.safetyStatus === "pending") {
+    try {
+      await env.SAFETY.send({ kind: "archetype", archetypeId: id, hash });
+    } catch (err) {
+      log.error("operator.archetype_job_not_queued", { ...errorFields(err), archetype_id: id, hash });
+    }
+  }
   log.info("operator.archetype_saved", { archetype_id: id, version: row.version, safety: row.safetyStatus });
   return { ok: true, id, version: row.version };
 }

@@ -1,4 +1,7 @@
-/** The public demo's settings (PRODUCT.md §5), saved with their audit row in one batch. */
+/**
+ * The public demo's settings (PRODUCT.md §5), saved with their audit row in one batch. Settings
+ * equal to the stored ones change nothing and record nothing.
+ */
 import type { DemoSettings, Operator, RpcResult } from "@concierge/core";
 import { auditStatement, saveDemoSettingsStatement } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
@@ -11,14 +14,18 @@ export async function saveDemoSettings(
   const now = Date.now();
   await env.DB.batch([
     saveDemoSettingsStatement(env.DB, settings, operator.email, now),
-    auditStatement(env.DB, {
-      at: now,
-      operatorEmail: operator.email,
-      action: "demo.save",
-      tenantId: null,
-      target: null,
-      summary: { ...settings },
-    }),
+    auditStatement(
+      env.DB,
+      {
+        at: now,
+        operatorEmail: operator.email,
+        action: "demo.save",
+        tenantId: null,
+        target: null,
+        summary: { ...settings },
+      },
+      { afterChange: true },
+    ),
   ]);
   return { ok: true, settings };
 }

@@ -16,21 +16,23 @@ import {
   errorBody,
 } from "@concierge/core";
 import {
-  appendAudit,
   auditStatement,
   getOperatorTenant,
   getWrappedTenantKey,
   grantStatements,
+  keyRotationAuditStatement,
+  markTenantDeletingStatement,
   newTenantDataKey,
   reactivateTenantStatement,
   rotateTenantKeyStatement,
   setEmailSubdomainQuotaStatement,
   suspendTenantStatement,
+  tenantDeleteAuditStatement,
 } from "@concierge/storage";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 import { forgetTenantKeys } from "../tenants/keys.ts";
-import { deleteTenant as deleteTenantCompletely } from "../tenants/lifecycle.ts";
+import { finishTenantDeletion } from "../tenants/lifecycle.ts";
 
 const log = createLogger("pipeline.operator");
 
@@ -150,6 +152,7 @@ export async function setSubdomainQuota(
   const now = Date.now();
   const tenant = await getOperatorTenant(env.DB, input.tenantId);
   if (!tenant) return notFound();
+  // The quota it has already changes no row and records nothing.
   await env.DB.batch([
     setEmailSubdomainQuotaStatement(env.DB, input.tenantId, input.quota),
     auditStatement(
@@ -170,7 +173,8 @@ export async function setSubdomainQuota(
 
 /**
  * Rotates the tenant's data key: new text is sealed with the new version, text sealed before
- * stays readable with the old one until it expires.
+ * stays readable with the old one until it expires. The audit row reads the version the insert
+ * took inside the batch, so two rotations at once each record their own.
  */
 export async function rotateTenantKey(
   env: PipelineEnv,
@@ -178,24 +182,11 @@ export async function rotateTenantKey(
   input: TenantRef,
 ): Promise<RpcResult<{ version: number }>> {
   const now = Date.now();
-  const current = await getWrappedTenantKey(env.DB, input.tenantId);
-  if (!current) return notFound();
+  if (!(await getWrappedTenantKey(env.DB, input.tenantId))) return notFound();
   const wrapped = await newTenantDataKey(env.ENCRYPTION_KEY, input.tenantId);
   const [insert] = await env.DB.batch([
     rotateTenantKeyStatement(env.DB, input.tenantId, wrapped, now),
-    auditStatement(
-      env.DB,
-      {
-        at: now,
-        operatorEmail: operator.email,
-        action: "tenant.rotate_key",
-        tenantId: input.tenantId,
-        target: null,
-        // The version the insert takes: the newest plus one (D1 runs one batch at a time).
-        summary: { version: current.version + 1 },
-      },
-      { afterChange: true },
-    ),
+    keyRotationAuditStatement(env.DB, { at: now, operatorEmail: operator.email, tenantId: input.tenantId }),
   ]);
   const version = (insert?.results[0] as { version: number } | undefined)?.version;
   if (version === undefined) return notFound();
@@ -206,8 +197,13 @@ export async function rotateTenantKey(
 
 /**
  * Deletes the tenant completely, exactly as its own deletion does, once the operator typed its
- * exact name. The audit row comes first (the deletion is many steps, not one batch) and names the
- * tenant by id only; it outlives every other row of the tenant.
+ * exact name. The deletion is many steps (conversation objects purged page by page, then one
+ * batch of rows), so it cannot be one batch with its audit row. Instead the tenant is first
+ * marked as being deleted in one batch with the audit row (written once per tenant, so exactly
+ * one however often it is attempted): from then on the tenant answers no one. If a step then
+ * fails, the tenant stays marked and the operator deletes it again, which resumes where the last
+ * attempt stopped and records nothing more. The audit row names the tenant by id only and
+ * outlives every other row of it.
  */
 export async function deleteTenant(
   env: PipelineEnv,
@@ -219,13 +215,15 @@ export async function deleteTenant(
   if (input.confirmName !== tenant.name) {
     return errorBody("confirm_mismatch", "Type the tenant's exact name to delete it.");
   }
-  await appendAudit(env.DB, {
-    at: Date.now(),
-    operatorEmail: operator.email,
-    action: "tenant.delete",
-    tenantId: input.tenantId,
-    target: null,
-    summary: { confirmed: true },
-  });
-  return deleteTenantCompletely(env, input.tenantId);
+  const now = Date.now();
+  const [mark] = await env.DB.batch([
+    markTenantDeletingStatement(env.DB, input.tenantId, now),
+    tenantDeleteAuditStatement(env.DB, { at: now, operatorEmail: operator.email, tenantId: input.tenantId }),
+  ]);
+  const resumed = (mark?.meta.changes ?? 0) === 0;
+  // A step that fails leaves the tenant marked and comes back as `delete_incomplete` (logged by
+  // finishTenantDeletion); the operator deletes again to resume.
+  const result = await finishTenantDeletion(env, input.tenantId);
+  log.info("operator.tenant_delete", { tenant_id: input.tenantId, resumed, ok: result.ok });
+  return result;
 }

@@ -1,4 +1,11 @@
-import { createLogger, errorBody, type NewTenant, NewTenantSchema, type RpcResult } from "@concierge/core";
+import {
+  createLogger,
+  errorBody,
+  errorFields,
+  type NewTenant,
+  NewTenantSchema,
+  type RpcResult,
+} from "@concierge/core";
 import {
   createTenant as createTenantRows,
   deleteTenantRows,
@@ -7,6 +14,7 @@ import {
   getTenant,
   grantTrialCredits,
   listTenantThreads,
+  markTenantDeletingStatement,
 } from "@concierge/storage";
 import * as v from "valibot";
 import { configCache } from "../config/config-cache.ts";
@@ -45,8 +53,26 @@ export async function createTenant(
 const PURGE_PAGE = 50;
 
 /**
- * Removes everything of a tenant (ARCHITECTURE.md §5), in an order that is safe to run again if
- * it stops midway:
+ * Removes everything of a tenant (ARCHITECTURE.md §5), the tenant's own deletion: the tenant is
+ * marked as being deleted (tenants.deleting_at; from then on it answers no one), then
+ * finishTenantDeletion runs. The operator's deletion marks it in the batch with its audit row and
+ * runs the same steps; either resumes what the other left unfinished.
+ */
+export async function deleteTenant(
+  env: PipelineEnv,
+  tenantId: string,
+): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
+  if (typeof tenantId !== "string" || !tenantId || !(await getTenant(env.DB, tenantId))) {
+    return errorBody("not_found", "No such tenant.");
+  }
+  await markTenantDeletingStatement(env.DB, tenantId, Date.now()).run();
+  return finishTenantDeletion(env, tenantId);
+}
+
+/**
+ * The steps of a deletion of a tenant already marked as being deleted, in an order that is safe
+ * to run again if it stops midway:
+ * 0. this isolate forgets the tenant's cached settings, so its turns see the mark at once;
  * 1. its accounts are disabled, so ingest accepts nothing new while the deletion runs;
  * 2. every conversation named by the metadata (messages, approvals) is purged, page by page, and
  *    the metadata of a purged page is deleted with it, so a rerun resumes where this one stopped;
@@ -56,14 +82,29 @@ const PURGE_PAGE = 50;
  * A conversation with no metadata yet (a message accepted moments before, its turn not run)
  * purges itself when its alarm finds the tenant gone.
  */
-export async function deleteTenant(
+export async function finishTenantDeletion(
   env: PipelineEnv,
   tenantId: string,
 ): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
-  if (typeof tenantId !== "string" || !tenantId || !(await getTenant(env.DB, tenantId))) {
-    return errorBody("not_found", "No such tenant.");
+  try {
+    return await runTenantDeletion(env, tenantId);
+  } catch (err) {
+    // The tenant stays marked (it answers no one) with whatever is left of it; both callers show
+    // the refusal, and deleting again resumes here.
+    log.error("tenant.delete_incomplete", { ...errorFields(err), tenant_id: tenantId });
+    return errorBody(
+      "delete_incomplete",
+      "The deletion stopped before it finished. Nothing is sent to customers meanwhile; delete again to finish it.",
+    );
   }
+}
+
+async function runTenantDeletion(
+  env: PipelineEnv,
+  tenantId: string,
+): Promise<{ ok: true; deleted: { rows: number; conversations: number } }> {
   const caches = configCache(env);
+  caches.tenantSettings.delete(tenantId);
   const accounts = await disableTenantAccounts(env.DB, tenantId);
   const forgetAccounts = () => {
     for (const a of accounts) {

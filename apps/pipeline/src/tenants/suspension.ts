@@ -11,7 +11,10 @@ import { tenantSettings } from "./notify.ts";
  * the operator's request forgets its copy at once. Reactivation reaches turns the same way.
  */
 export async function tenantSuspended(env: PipelineEnv, tenantId: string): Promise<boolean> {
-  return (await tenantSettings(env, tenantId))?.status === "suspended";
+  const settings = await tenantSettings(env, tenantId);
+  // A tenant whose deletion began and has not finished (it stopped midway and waits for the next
+  // attempt) answers no one either: it is on its way out.
+  return settings?.status === "suspended" || (settings?.deletingAt ?? null) !== null;
 }
 
 /** The refusal of a person's reply or an approved draft while the tenant is suspended. */

@@ -11,6 +11,7 @@ import {
   createChannelAccount,
   deleteChannelAccount,
   findIngestTarget,
+  phoneDigits,
   recordSelfTestArrival,
   setWhatsAppBusinessAccount,
 } from "@concierge/storage";
@@ -178,6 +179,8 @@ export async function connectWhatsApp(
       channel: "whatsapp",
       externalId: phoneNumberId,
       displayName: lookup.displayName,
+      // The number itself, digits only, for the operator's search: the id above is Meta's.
+      phoneDigits: phoneDigits(lookup.displayName),
     });
     if (onboarding) await setWhatsAppBusinessAccount(env.DB, account.id, input.wabaId!);
     // A message that arrived before the number was connected may have cached "unknown".
