@@ -453,6 +453,26 @@ describe("forwarding and reverse aliases", () => {
     });
   });
 
+  it("refuses the forwarded-to person's reply while the tenant is suspended, with the reason", async () => {
+    const { sd, staff, customer, out } = await forwarded();
+    const alias = /reply\+[0-9a-f]{32}@[^>\s]+/.exec(header(out.raw, "Reply-To")!)![0];
+    // The operator's suspension, as the pipeline's OperatorEntrypoint writes it (this Worker's
+    // tests have no operator binding); the pipeline reads it on every reply (CONFIG_CACHE_MS 0).
+    await env.DB.prepare("UPDATE tenants SET status = 'suspended' WHERE id = ?").bind(DEMO.tenantId).run();
+    try {
+      const m = mail({ from: staff, to: alias, subject: "Re: while suspended" });
+      expect(await deliver(m.raw, { from: staff, to: alias })).toEqual({
+        rejected: REJECT.suspended,
+        error: null,
+      });
+      expect((await inboundRow(sd.accountId, m.messageId))?.action).toBe("alias_rejected");
+    } finally {
+      await env.DB.prepare("UPDATE tenants SET status = 'active' WHERE id = ?").bind(DEMO.tenantId).run();
+    }
+    await settle();
+    expect(await sentEmails(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
   it("refuses a reply to an alias from anyone but the person it was forwarded to", async () => {
     const { sd, out, customer } = await forwarded();
     const alias = /reply\+[0-9a-f]{32}@[^>\s]+/.exec(header(out.raw, "Reply-To")!)![0];
