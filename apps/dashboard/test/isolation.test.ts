@@ -14,6 +14,15 @@ import { MANAGE_AREA } from "../src/access.ts";
 import { router } from "../src/routes.ts";
 import { type TestSession, get, post, signIn } from "./helpers.ts";
 
+declare global {
+  interface ImportMeta {
+    glob<T>(pattern: string, options: { query: "?raw"; import: "default"; eager: true }): Record<string, T>;
+  }
+}
+
+// Every source file of the dashboard, as text (Vite inlines them when the test is bundled).
+const SOURCES = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
+
 // Tenant isolation: every route that takes an id, walked by one tenant with another tenant's
 // ids. The route table comes from the router itself, so a new route with an id that is not
 // listed here fails this test until it is.
@@ -248,5 +257,24 @@ describe("tenant isolation", () => {
       const res = r.method === "GET" ? await get(owner, path) : await post(owner, path, FIELDS);
       expect(`${r.method} ${r.path} → ${res.status}`).toBe(`${r.method} ${r.path} → 404`);
     }
+  });
+});
+
+describe("the operator binding stays in the operator panel", () => {
+  /**
+   * The OPERATOR binding writes to any tenant (suspend, grant, delete): only the /manage panel,
+   * behind Cloudflare Access and its own guard stage, may name it. Its type declaration names it
+   * without using it.
+   */
+  const ALLOWED = /^\.\.\/src\/(?:manage\/[^/]+\.ts|pipeline-binding\.d\.ts)$/;
+
+  it("is named only by src/manage/* (and the binding's type declaration)", () => {
+    const files = Object.keys(SOURCES);
+    expect(files.length).toBeGreaterThan(20);
+    const naming = files.filter((f) => /\bOPERATOR\b/.test(SOURCES[f]!)).sort();
+    expect(naming.filter((f) => !ALLOWED.test(f))).toEqual([]);
+    // The scan sees the panel's own uses, so an empty answer above is not a scan that saw nothing.
+    expect(naming).toContain("../src/manage/tenants.ts");
+    expect(naming).toContain("../src/manage/pricing.ts");
   });
 });

@@ -1,7 +1,7 @@
 // /manage/archetypes: the persona archetype catalog. Every save is a new version that tenants and
 // the public demo do not see until the safety classifier approves it (the same queue as tenant
 // personas); retiring takes an archetype out of the persona page at once.
-import { type ArchetypeInput, ArchetypeRefSchema } from "@concierge/core";
+import { type ArchetypeInput, ArchetypeRefSchema, OPERATOR_LIMITS } from "@concierge/core";
 import { formatNumber, msg } from "@concierge/i18n";
 import { type CatalogArchetype, getArchetype, listAllArchetypes } from "@concierge/storage";
 import * as v from "valibot";
@@ -14,31 +14,21 @@ import { type ManageCtx, manageHtml, managePage, operatorCsrfField } from "./lay
 
 type ArchetypeCtx = ManageCtx & { params: { archetypeId: string } };
 
+const L = OPERATOR_LIMITS;
+
+const text = (max: number, message: string) =>
+  v.pipe(v.string(), v.trim(), v.minLength(1, message), v.maxLength(max, message));
+
 /** The contract's ArchetypeInputSchema (without the id: that comes from the URL), with messages. */
 export const ArchetypeFormSchema = v.object({
-  name: v.pipe(
-    v.string(),
-    v.trim(),
-    v.minLength(1, msg("manage-err-arch-name")),
-    v.maxLength(60, msg("manage-err-arch-name")),
-  ),
-  description: v.pipe(
-    v.string(),
-    v.trim(),
-    v.minLength(1, msg("manage-err-arch-description")),
-    v.maxLength(200, msg("manage-err-arch-description")),
-  ),
-  prompt: v.pipe(
-    v.string(),
-    v.trim(),
-    v.minLength(1, msg("manage-err-arch-prompt")),
-    v.maxLength(2000, msg("manage-err-arch-prompt")),
-  ),
+  name: text(L.archetypeNameMax, msg("manage-err-arch-name")),
+  description: text(L.archetypeDescriptionMax, msg("manage-err-arch-description")),
+  prompt: text(L.archetypePromptMax, msg("manage-err-arch-prompt")),
   sortOrder: v.pipe(
     v.number(msg("err-number")),
     v.integer(msg("err-integer")),
-    v.minValue(0, msg("manage-err-sort")),
-    v.maxValue(1000, msg("manage-err-sort")),
+    v.minValue(L.sort.min, msg("manage-err-sort")),
+    v.maxValue(L.sort.max, msg("manage-err-sort")),
   ),
 });
 
@@ -84,7 +74,7 @@ function archetypeForm(
     label: t("manage-arch-name"),
     value: value("name"),
     error: errors.name ?? null,
-    attrs: html`maxlength="60" autocomplete="off" required`,
+    attrs: html`maxlength="${L.archetypeNameMax}" autocomplete="off" required`,
   })}
   ${field(c, {
     id: `${opts.key}-description`,
@@ -93,7 +83,7 @@ function archetypeForm(
     hint: t("manage-arch-description-hint"),
     value: value("description"),
     error: errors.description ?? null,
-    attrs: html`maxlength="200" autocomplete="off" required`,
+    attrs: html`maxlength="${L.archetypeDescriptionMax}" autocomplete="off" required`,
   })}
   ${textarea(c, {
     name: "prompt",
@@ -102,7 +92,7 @@ function archetypeForm(
     value: value("prompt"),
     rows: 8,
     error: errors.prompt ?? null,
-    attrs: html`maxlength="2000" required`,
+    attrs: html`maxlength="${L.archetypePromptMax}" required`,
   })}
   ${field(c, {
     id: `${opts.key}-sortOrder`,
@@ -112,7 +102,7 @@ function archetypeForm(
     type: "number",
     value: value("sortOrder"),
     error: errors.sortOrder ?? null,
-    attrs: html`min="0" max="1000" step="1" inputmode="numeric"`,
+    attrs: html`min="${L.sort.min}" max="${L.sort.max}" step="1" inputmode="numeric"`,
   })}
   <div><button type="submit">${opts.submit}</button></div>
 </form>`;

@@ -1,11 +1,12 @@
 // GET /manage/audit: every operator write, newest first, filtered by operator, action, tenant and
 // date range, a page at a time (keyset on the row id, so a page never shifts while rows arrive).
 // The log is append-only: this page only reads it.
-import { formatNumber, msg } from "@concierge/i18n";
+import type { DEMO_BUSINESSES } from "@concierge/core";
+import { formatMoney, formatNumber, msg } from "@concierge/i18n";
 import { AUDIT_ACTIONS, type AuditRow, type AuditSummary, listAudit } from "@concierge/storage";
 import { field } from "../forms.ts";
 import { type Html, html } from "../html.ts";
-import { formatDateTime } from "../pages/insights.ts";
+import { formatDate, formatDateTime } from "../pages/insights.ts";
 import { parseDay, selectField } from "./forms.ts";
 import { type ManageCtx, manageHtml, managePage } from "./layout.ts";
 
@@ -61,14 +62,95 @@ function query(f: AuditFilters, before: string | null): string {
   return s ? `?${s}` : "";
 }
 
+/** A label for each key the pipeline's audit summaries use (apps/pipeline/src/operator). */
+const SUMMARY_LABEL: Record<string, string> = {
+  status: msg("manage-audit-key-status"),
+  reason: msg("manage-audit-key-reason"),
+  credits: msg("manage-audit-key-credits"),
+  expiresAt: msg("manage-audit-key-expires-at"),
+  quota: msg("manage-audit-key-quota"),
+  previous: msg("manage-audit-key-previous-quota"),
+  version: msg("manage-audit-key-version"),
+  confirmed: msg("manage-audit-key-confirmed"),
+  created: msg("manage-audit-key-created"),
+  currency: msg("manage-audit-key-currency"),
+  amount: msg("manage-audit-key-amount"),
+  active: msg("manage-audit-key-active"),
+  sort: msg("manage-audit-key-sort"),
+  previousCredits: msg("manage-audit-key-previous-credits"),
+  previousAmount: msg("manage-audit-key-previous-amount"),
+  previousActive: msg("manage-audit-key-previous-active"),
+  days: msg("manage-audit-key-days"),
+  previousDays: msg("manage-audit-key-previous-days"),
+  hash: msg("manage-audit-key-hash"),
+  sortOrder: msg("manage-audit-key-sort"),
+  restored: msg("manage-audit-key-restored"),
+  business: msg("manage-audit-key-business"),
+  perVisitorPerHour: msg("manage-demo-per-visitor"),
+  totalPerDay: msg("manage-demo-total"),
+  maxChars: msg("manage-demo-max-chars"),
+  maxTurns: msg("manage-demo-max-turns"),
+};
+
+/** Keys whose number is a moment (epoch ms), shown as a day. */
+const DATE_KEYS = new Set(["expiresAt"]);
+/** Keys whose number is money in minor units of the summary's `currency`. */
+const MONEY_KEYS = new Set(["amount", "previousAmount"]);
+
+/** The statuses a summary records, in words. */
+const STATUS_LABEL: Record<string, string> = {
+  active: msg("manage-audit-status-active"),
+  suspended: msg("manage-audit-status-suspended"),
+  retired: msg("manage-audit-status-retired"),
+};
+
+const BUSINESS_LABEL: Record<(typeof DEMO_BUSINESSES)[number], string> = {
+  cafe: msg("manage-demo-business-cafe"),
+  salon: msg("manage-demo-business-salon"),
+  "bike-shop": msg("manage-demo-business-bike-shop"),
+};
+
+const known = (table: Record<string, string>, key: string): string | null =>
+  Object.hasOwn(table, key) ? table[key]! : null;
+
+/** One value of a summary the operator's way: words for flags and statuses, Intl for the rest. */
+function summaryValue(c: ManageCtx, key: string, val: AuditSummary[string], summary: AuditSummary): Html {
+  const { t } = c;
+  if (val === null) {
+    return html`${DATE_KEYS.has(key) ? t("billing-never-expires") : t("manage-audit-value-none")}`;
+  }
+  if (typeof val === "boolean")
+    return html`${val ? t("manage-audit-value-yes") : t("manage-audit-value-no")}`;
+  if (typeof val === "number") {
+    if (DATE_KEYS.has(key)) return html`${formatDate(c.locale, val)}`;
+    const currency = summary.currency;
+    if (MONEY_KEYS.has(key) && typeof currency === "string" && /^[A-Z]{3}$/.test(currency)) {
+      return html`${formatMoney(c.locale, currency, val)}`;
+    }
+    return html`${formatNumber(c.locale, val)}`;
+  }
+  const word =
+    key === "status" ? known(STATUS_LABEL, val) : key === "business" ? known(BUSINESS_LABEL, val) : null;
+  if (word) return html`${t(word)}`;
+  // The operator's own words (a reason) as typed; ids and hashes as code.
+  return key === "reason" ? html`${val}` : html`<code>${val}</code>`;
+}
+
 /**
  * The summary as recorded: what changed (ids, numbers, statuses, the operator's reason; never
- * message text), shown as its keys and values.
+ * message text), each key with its label and its value formatted for the operator's locale. A
+ * key this page does not know yet is shown as recorded rather than hidden.
  */
-function summaryView(summary: AuditSummary): Html {
-  return html`<dl class="mg-summary">${Object.entries(summary).map(
-    ([k, val]) => html`<dt>${k}</dt><dd>${typeof val === "string" ? val : JSON.stringify(val)}</dd>`,
-  )}</dl>`;
+function summaryView(c: ManageCtx, summary: AuditSummary): Html {
+  return html`<dl class="mg-summary">${Object.entries(summary).map(([k, val]) => {
+    const label = known(SUMMARY_LABEL, k);
+    return html`<dt data-key="${k}">${label ? c.t(label) : html`<code>${k}</code>`}</dt><dd>${summaryValue(
+      c,
+      k,
+      val,
+      summary,
+    )}</dd>`;
+  })}</dl>`;
 }
 
 function filtersForm(c: ManageCtx, f: AuditFilters, errors: { from?: string; to?: string }): Html {
@@ -130,7 +212,7 @@ ${entries.map(
 <td class="mg-wrap">${
     e.tenantId ? html`<a href="/manage/tenants/${e.tenantId}"><code>${e.tenantId}</code></a>` : null
   }${e.target && e.target !== e.tenantId ? html` <code>${e.target}</code>` : null}</td>
-<td>${summaryView(e.summary)}</td>
+<td>${summaryView(c, e.summary)}</td>
 </tr>`,
 )}
 </tbody></table></div>`;

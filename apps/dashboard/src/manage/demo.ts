@@ -1,6 +1,6 @@
 // /manage/demo: which sample business the public demo plays and how much of it a visitor, and
 // everyone together, may use. Read from D1 (the defaults when never saved); saved by the pipeline.
-import { DEMO_BUSINESSES, type DemoSettings } from "@concierge/core";
+import { DEMO_BUSINESSES, type DemoSettings, OPERATOR_LIMITS, type WholeRange } from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import { getDemoSettings } from "@concierge/storage";
 import * as v from "valibot";
@@ -17,28 +17,30 @@ const BUSINESS_LABEL: Record<(typeof DEMO_BUSINESSES)[number], string> = {
   "bike-shop": msg("manage-demo-business-bike-shop"),
 };
 
-const whole = (min: number, max: number, range: string) =>
+const L = OPERATOR_LIMITS.demo;
+
+const whole = (r: WholeRange, range: string) =>
   v.pipe(
     v.number(msg("err-number")),
     v.integer(msg("err-integer")),
-    v.minValue(min, range),
-    v.maxValue(max, range),
+    v.minValue(r.min, range),
+    v.maxValue(r.max, range),
   );
 
 /** The contract's DemoSettingsSchema, with messages a person can act on. */
 export const DemoFormSchema = v.object({
   business: v.picklist(DEMO_BUSINESSES, msg("manage-err-demo-business")),
-  perVisitorPerHour: whole(1, 1000, msg("manage-err-demo-per-visitor")),
-  totalPerDay: whole(1, 1_000_000, msg("manage-err-demo-total")),
-  maxChars: whole(20, 2000, msg("manage-err-demo-max-chars")),
-  maxTurns: whole(1, 20, msg("manage-err-demo-max-turns")),
+  perVisitorPerHour: whole(L.perVisitorPerHour, msg("manage-err-demo-per-visitor")),
+  totalPerDay: whole(L.totalPerDay, msg("manage-err-demo-total")),
+  maxChars: whole(L.maxChars, msg("manage-err-demo-max-chars")),
+  maxTurns: whole(L.maxTurns, msg("manage-err-demo-max-turns")),
 });
 
 const NUMBERS = [
-  ["perVisitorPerHour", msg("manage-demo-per-visitor"), msg("manage-demo-per-visitor-hint"), 1, 1000],
-  ["totalPerDay", msg("manage-demo-total"), msg("manage-demo-total-hint"), 1, 1_000_000],
-  ["maxChars", msg("manage-demo-max-chars"), msg("manage-demo-max-chars-hint"), 20, 2000],
-  ["maxTurns", msg("manage-demo-max-turns"), msg("manage-demo-max-turns-hint"), 1, 20],
+  ["perVisitorPerHour", msg("manage-demo-per-visitor"), msg("manage-demo-per-visitor-hint")],
+  ["totalPerDay", msg("manage-demo-total"), msg("manage-demo-total-hint")],
+  ["maxChars", msg("manage-demo-max-chars"), msg("manage-demo-max-chars-hint")],
+  ["maxTurns", msg("manage-demo-max-turns"), msg("manage-demo-max-turns-hint")],
 ] as const;
 
 async function render(
@@ -68,7 +70,7 @@ async function render(
     options: DEMO_BUSINESSES.map((b) => [b, t(BUSINESS_LABEL[b])]),
     error: again?.errors.business ?? null,
   })}
-  ${NUMBERS.map(([name, label, hint, min, max]) =>
+  ${NUMBERS.map(([name, label, hint]) =>
     field(c, {
       name,
       label: t(label),
@@ -76,7 +78,7 @@ async function render(
       type: "number",
       value: value(name),
       error: again?.errors[name] ?? null,
-      attrs: html`min="${min}" max="${max}" step="1" inputmode="numeric"`,
+      attrs: html`min="${L[name].min}" max="${L[name].max}" step="1" inputmode="numeric"`,
     }),
   )}
   <div><button type="submit">${t("manage-demo-save")}</button></div>

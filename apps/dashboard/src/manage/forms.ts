@@ -95,13 +95,31 @@ export function majorAmountValue(minor: number, currency: string): string {
 }
 
 /**
- * The pipeline's refusal as the page's notice. Its message is the pipeline's own (English) words;
- * the sentence around it, and the fallback when there is none, are ours.
+ * What each of the pipeline's refusal codes (the error envelope's `code`) says to the operator.
+ * The envelope's `message` is the pipeline's own English, for logs and other callers: the panel
+ * speaks the operator's language, so it goes by the code alone.
  */
+export const REFUSAL_MESSAGES: Readonly<Record<string, string>> = {
+  invalid_operator: msg("manage-refused-invalid-operator"),
+  invalid_input: msg("manage-refused-invalid-input"),
+  not_found: msg("manage-refused-not-found"),
+  invalid_expiry: msg("manage-refused-invalid-expiry"),
+  confirm_mismatch: msg("manage-refused-confirm-mismatch"),
+  tenant_suspended: msg("manage-refused-tenant-suspended"),
+  delete_incomplete: msg("manage-refused-delete-incomplete"),
+  pack_exists: msg("manage-refused-pack-exists"),
+  currency_fixed: msg("manage-refused-currency-fixed"),
+  internal: msg("manage-refused-internal"),
+};
+
+/** The message id of a refusal code; a code this panel does not know yet gets the generic one. */
+export function refusalMessage(code: string): string {
+  return Object.hasOwn(REFUSAL_MESSAGES, code) ? REFUSAL_MESSAGES[code]! : msg("manage-refused-unknown");
+}
+
+/** The pipeline's refusal as the page's notice, in the operator's language. */
 export function refusal(c: Ctx, err: RpcError): string {
-  return err.error.message
-    ? c.t("manage-refused", { message: err.error.message })
-    : c.t(msg("manage-refused-unknown"));
+  return c.t(refusalMessage(err.error.code));
 }
 
 /**

@@ -2,7 +2,15 @@
 // the trial every new tenant gets. Amounts are typed in major units (₹, $) and saved in minor
 // units; every change goes through the pipeline (which records it in the audit log) and applies
 // to orders made from now on: an order keeps its own copy of credits and amount.
-import { type CreditPack, CurrencySchema, type Currency } from "@concierge/core";
+import {
+  CATALOG_ID_PATTERN,
+  type CreditPack,
+  CurrencySchema,
+  type Currency,
+  OPERATOR_LIMITS,
+  type RpcError,
+  type WholeRange,
+} from "@concierge/core";
 import { formatMoney, formatNumber, msg } from "@concierge/i18n";
 import { getCreditPack, getSubdomainPlan, getTrialSettings, listAllCreditPacks } from "@concierge/storage";
 import * as v from "valibot";
@@ -22,41 +30,61 @@ import { type ManageCtx, manageHtml, managePage, operatorCsrfField } from "./lay
 
 const CURRENCIES = CurrencySchema.options;
 
-const whole = (min: number, max: number, range: string) =>
+const L = OPERATOR_LIMITS;
+
+const whole = (r: WholeRange, range: string) =>
   v.pipe(
     v.number(msg("err-number")),
     v.integer(msg("err-integer")),
-    v.minValue(min, range),
-    v.maxValue(max, range),
+    v.minValue(r.min, range),
+    v.maxValue(r.max, range),
   );
 
-/** The contract's limits (CreditPackInputSchema), with messages a person can act on. */
+/** An amount in minor units, as parseMajorAmount reads it (NaN: not an amount). */
+const Amount = v.pipe(
+  v.number(msg("manage-err-amount")),
+  v.minValue(L.amount.min, msg("manage-err-amount")),
+  v.maxValue(L.amount.max, msg("manage-err-amount")),
+);
+
+/** The contract's CreditPackInputSchema (its `mode` comes from the form's kind), with messages. */
 export const PackFormSchema = v.object({
-  id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/, msg("manage-err-pack-id"))),
+  id: v.pipe(v.string(), v.regex(CATALOG_ID_PATTERN, msg("manage-err-pack-id"))),
   currency: v.picklist(CURRENCIES, msg("manage-err-currency")),
-  credits: whole(1, 10_000_000, msg("manage-err-pack-credits")),
-  amount: v.pipe(
-    v.number(msg("manage-err-amount")),
-    v.minValue(100, msg("manage-err-amount")),
-    v.maxValue(100_000_000_00, msg("manage-err-amount")),
-  ),
+  credits: whole(L.packCredits, msg("manage-err-pack-credits")),
+  amount: Amount,
   active: v.boolean(),
-  sort: whole(0, 1000, msg("manage-err-sort")),
+  sort: whole(L.sort, msg("manage-err-sort")),
 });
 
+/** The contract's SubdomainPlanPriceSchema, with messages. */
 export const PlanFormSchema = v.object({
   currency: v.picklist(CURRENCIES, msg("manage-err-currency")),
-  amount: v.pipe(
-    v.number(msg("manage-err-amount")),
-    v.minValue(100, msg("manage-err-amount")),
-    v.maxValue(100_000_000_00, msg("manage-err-amount")),
-  ),
+  amount: Amount,
 });
 
+/** The contract's TrialSettingsSchema, with messages. */
 export const TrialFormSchema = v.object({
-  credits: whole(0, 100_000, msg("manage-err-trial-credits")),
-  days: whole(1, 3650, msg("manage-err-trial-days")),
+  credits: whole(L.trialCredits, msg("manage-err-trial-credits")),
+  days: whole(L.trialDays, msg("manage-err-trial-days")),
 });
+
+/**
+ * The pipeline's refusals of a pack that belong to the form's fields: it checks, in the same
+ * statement as the save, that a new pack's id is free and that an edit keeps the pack's currency,
+ * which the page's own early checks cannot promise (another operator may save in between).
+ * Null: a refusal that is not about the form's fields (the page's general notice says it).
+ */
+export function packRefusalErrors(err: RpcError): FieldErrors | null {
+  switch (err.error.code) {
+    case "pack_exists":
+      return { id: msg("manage-err-pack-exists") };
+    case "currency_fixed":
+      return { _form: msg("manage-err-pack-currency-fixed") };
+    default:
+      return null;
+  }
+}
 
 const NOTICES: Record<string, string> = {
   pack: msg("manage-pricing-saved-pack"),
@@ -129,7 +157,7 @@ function packForm(c: ManageCtx, currency: Currency, pack: CreditPack | null, sta
     type: "number",
     value: value("credits", pack ? String(pack.credits) : ""),
     error: errors.credits ?? null,
-    attrs: html`min="1" max="10000000" step="1" inputmode="numeric"`,
+    attrs: html`min="${L.packCredits.min}" max="${L.packCredits.max}" step="1" inputmode="numeric"`,
   })}
   ${field(c, {
     id: id("amount"),
@@ -146,7 +174,7 @@ function packForm(c: ManageCtx, currency: Currency, pack: CreditPack | null, sta
     type: "number",
     value: value("sort", pack ? String(pack.sort) : "0"),
     error: errors.sort ?? null,
-    attrs: html`min="0" max="1000" step="1" inputmode="numeric"`,
+    attrs: html`min="${L.sort.min}" max="${L.sort.max}" step="1" inputmode="numeric"`,
   })}
   </div>
   ${checkboxField({ id: id("active"), name: "active", label: t("manage-pricing-active"), checked: active })}
@@ -201,7 +229,7 @@ function trialForm(c: ManageCtx, trial: { credits: number; days: number }, state
     type: "number",
     value: again?.values.credits ?? String(trial.credits),
     error: again?.errors.credits ?? null,
-    attrs: html`min="0" max="100000" step="1" inputmode="numeric"`,
+    attrs: html`min="${L.trialCredits.min}" max="${L.trialCredits.max}" step="1" inputmode="numeric"`,
   })}
   ${field(c, {
     id: "trial-days",
@@ -210,7 +238,7 @@ function trialForm(c: ManageCtx, trial: { credits: number; days: number }, state
     type: "number",
     value: again?.values.days ?? String(trial.days),
     error: again?.errors.days ?? null,
-    attrs: html`min="1" max="3650" step="1" inputmode="numeric"`,
+    attrs: html`min="${L.trialDays.min}" max="${L.trialDays.max}" step="1" inputmode="numeric"`,
   })}
   <div><button type="submit">${t("manage-pricing-trial-save")}</button></div>
 </form>
@@ -268,15 +296,22 @@ export async function savePackForm(c: ManageCtx): Promise<Response> {
     sort: num(c.form, "sort"),
   });
   if (!checked.ok) return again(checked.errors, 422);
-  const existing = await getCreditPack(c.env.DB, checked.value.id);
+  const mode = isNew ? "new" : "edit";
   // Adding must not overwrite a pack by typing its id; editing must not move a pack to another
-  // currency (its orders and its section stay where they are).
+  // currency (its orders and its section stay where they are). The pipeline enforces both with
+  // the save itself (`mode`); these early checks only answer the common case without a round trip.
+  const existing = await getCreditPack(c.env.DB, checked.value.id);
   if (isNew && existing) return again({ id: msg("manage-err-pack-exists") }, 422);
-  if (!isNew && (!existing || existing.currency !== checked.value.currency)) {
-    return again({ _form: msg("manage-err-pack-missing") }, 404);
+  if (!isNew && !existing) return again({ _form: msg("manage-err-pack-missing") }, 404);
+  if (!isNew && existing && existing.currency !== checked.value.currency) {
+    return again({ _form: msg("manage-err-pack-currency-fixed") }, 422);
   }
-  const res = await c.env.OPERATOR.saveCreditPack(c.operator, checked.value);
-  if (!res.ok) return again({}, 422, refusal(c, res));
+  const res = await c.env.OPERATOR.saveCreditPack(c.operator, { ...checked.value, mode });
+  if (!res.ok) {
+    if (res.error.code === "not_found") return again({ _form: msg("manage-err-pack-missing") }, 404);
+    const errors = packRefusalErrors(res);
+    return errors ? again(errors, 422) : again({}, 422, refusal(c, res));
+  }
   return redirect(`/manage/pricing?done=pack#pack-${res.id}`);
 }
 

@@ -2,10 +2,12 @@
 // to it). Reads come straight from D1 through @concierge/storage; every action goes through the
 // pipeline's OperatorEntrypoint, which checks it again and records it in the audit log, and is
 // answered with a redirect (303) so a reload never repeats it.
+import { OPERATOR_LIMITS, REQUEST_ID_PATTERN, TENANT_ID_PATTERN } from "@concierge/core";
 import { formatMoney, formatNumber, msg } from "@concierge/i18n";
 import { randomToken } from "@concierge/crypto";
 import {
   type CreditLot,
+  getOperatorTenant,
   getTenantOverview,
   type HealthLevel,
   type HealthReason,
@@ -13,6 +15,8 @@ import {
   type LedgerEntry,
   listLedgerPage,
   type OperatorChannel,
+  type OperatorOrder,
+  type OperatorTenantUser,
   searchTenants,
   type TenantListRow,
   type TenantOverview,
@@ -34,8 +38,6 @@ export const TENANTS_PAGE = 25;
  * getTenantOverview reads for the first page.
  */
 const LEDGER_PAGE = 20;
-
-const TENANT_ID = /^t_[A-Za-z0-9_-]{1,64}$/;
 
 const STATUS_FILTERS = ["all", "active", "suspended"] as const;
 type StatusFilter = (typeof STATUS_FILTERS)[number];
@@ -82,11 +84,24 @@ const SOURCE: Record<CreditLot["source"], string> = {
   grant: msg("billing-source-grant"),
 };
 
+const ORDER_STATUS: Record<OperatorOrder["status"], { label: string; level: string }> = {
+  created: { label: msg("manage-order-status-created"), level: "" },
+  paid: { label: msg("manage-order-status-paid"), level: "ok" },
+  failed: { label: msg("manage-order-status-failed"), level: "danger" },
+};
+
+const PROVIDER: Record<OperatorTenantUser["provider"], string> = {
+  google: msg("manage-provider-google"),
+  facebook: msg("manage-provider-facebook"),
+  dev: msg("manage-provider-dev"),
+};
+
 /** What the redirect after an action says on the page it lands on. */
 const NOTICES: Record<string, string> = {
   suspended: msg("manage-tenant-done-suspended"),
   reactivated: msg("manage-tenant-done-reactivated"),
   granted: msg("manage-tenant-done-granted"),
+  "granted-already": msg("manage-tenant-done-granted-already"),
   quota: msg("manage-tenant-done-quota"),
   rotated: msg("manage-tenant-done-rotated"),
   deleted: msg("manage-tenants-done-deleted"),
@@ -188,39 +203,39 @@ ${nav}`,
 // ---------------------------------------------------------------------------------------------
 // One tenant
 
-export const SuspendFormSchema = v.object({
-  reason: v.pipe(
-    v.string(),
-    v.trim(),
-    v.minLength(1, msg("manage-err-reason")),
-    v.maxLength(500, msg("manage-err-reason")),
-  ),
-});
+const L = OPERATOR_LIMITS;
 
+const ReasonField = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, msg("manage-err-reason")),
+  v.maxLength(L.reasonMax, msg("manage-err-reason")),
+);
+
+/** The contract's SuspendTenantSchema (the tenant comes from the URL), with messages. */
+export const SuspendFormSchema = v.object({ reason: ReasonField });
+
+/** The contract's OperatorGrantSchema, with messages. */
 export const GrantFormSchema = v.object({
   credits: v.pipe(
     v.number(msg("err-number")),
     v.integer(msg("err-integer")),
-    v.minValue(1, msg("manage-err-grant-credits")),
-    v.maxValue(1_000_000, msg("manage-err-grant-credits")),
+    v.minValue(L.grantCredits.min, msg("manage-err-grant-credits")),
+    v.maxValue(L.grantCredits.max, msg("manage-err-grant-credits")),
   ),
   /** Null: never expires. Otherwise a day after today (UTC). */
   expiresAt: v.nullable(v.number(msg("manage-err-expiry"))),
-  reason: v.pipe(
-    v.string(),
-    v.trim(),
-    v.minLength(1, msg("manage-err-reason")),
-    v.maxLength(500, msg("manage-err-reason")),
-  ),
-  requestId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/, msg("manage-err-request"))),
+  reason: ReasonField,
+  requestId: v.pipe(v.string(), v.regex(REQUEST_ID_PATTERN, msg("manage-err-request"))),
 });
 
+/** The contract's SubdomainQuotaSchema, with messages. */
 export const QuotaFormSchema = v.object({
   quota: v.pipe(
     v.number(msg("err-number")),
     v.integer(msg("err-integer")),
-    v.minValue(0, msg("manage-err-quota")),
-    v.maxValue(1000, msg("manage-err-quota")),
+    v.minValue(L.subdomainQuota.min, msg("manage-err-quota")),
+    v.maxValue(L.subdomainQuota.max, msg("manage-err-quota")),
   ),
 });
 
@@ -233,7 +248,7 @@ type Loaded = {
 
 async function load(c: TenantCtx, before: number | null, now: number): Promise<Loaded> {
   const id = c.params.tenantId;
-  if (!TENANT_ID.test(id)) notFound();
+  if (!TENANT_ID_PATTERN.test(id)) notFound();
   const [overview, older] = await Promise.all([
     getTenantOverview(c.env.DB, id, now),
     // The overview has the newest page of the ledger; an older one is read on its own.
@@ -305,7 +320,7 @@ ${
 ${o.users.map(
   (u) => html`<tr>
 <td class="mg-wrap">${u.name ? html`${u.name}<br>` : null}${u.email ?? html`<span class="muted">${t("manage-tenant-no-email")}</span>`}</td>
-<td>${u.provider}</td>
+<td>${Object.hasOwn(PROVIDER, u.provider) ? t(PROVIDER[u.provider]) : u.provider}</td>
 <td>${formatDate(c.locale, u.createdAt)}</td>
 </tr>`,
 )}
@@ -382,15 +397,17 @@ ${
     : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t("manage-tenant-col-date")}</th><th scope="col">${t("manage-tenant-col-order")}</th><th scope="col" class="num">${t("manage-tenant-col-credits")}</th><th scope="col" class="num">${t("manage-tenant-col-amount")}</th><th scope="col">${t("manage-tenant-col-order-status")}</th></tr></thead>
 <tbody>
-${o.orders.map(
-  (r) => html`<tr data-order="${r.id}">
+${o.orders.map((r) => {
+  // A status added to the table later is shown as stored rather than breaking the page.
+  const status = Object.hasOwn(ORDER_STATUS, r.status) ? ORDER_STATUS[r.status] : null;
+  return html`<tr data-order="${r.id}">
 <td>${formatDateTime(c.locale, r.createdAt)}</td>
 <td class="mg-wrap"><code>${r.id}</code><br><span class="muted">${r.packId}</span></td>
 <td class="num">${formatNumber(c.locale, r.credits)}</td>
 <td class="num">${formatMoney(c.locale, r.currency, r.amount)}</td>
-<td><span class="badge ${r.status === "paid" ? "ok" : r.status === "failed" ? "danger" : ""}">${r.status}</span></td>
-</tr>`,
-)}
+<td><span class="badge ${status?.level ?? ""}">${status ? t(status.label) : r.status}</span></td>
+</tr>`;
+})}
 </tbody></table></div>`
 }
 </section>`;
@@ -426,7 +443,7 @@ function actionsSection(c: TenantCtx, o: TenantOverview, state: FormState | null
   const remove = stateOf(state, "delete");
   const rotate = stateOf(state, "rotate");
   const requestId =
-    grant?.values.requestId && /^[A-Za-z0-9_-]{8,64}$/.test(grant.values.requestId)
+    grant?.values.requestId && REQUEST_ID_PATTERN.test(grant.values.requestId)
       ? grant.values.requestId
       : randomToken();
   const tomorrow = dayValue(Date.now() + 86_400_000);
@@ -447,7 +464,7 @@ ${
     hint: t("manage-tenant-suspend-reason-hint"),
     value: suspend?.values.reason ?? "",
     error: suspend?.errors.reason ?? null,
-    attrs: html`maxlength="500" autocomplete="off" required`,
+    attrs: html`maxlength="${L.reasonMax}" autocomplete="off" required`,
   })}
   <div><button class="danger" type="submit">${t("manage-tenant-suspend-submit")}</button></div>
 </form>`
@@ -472,7 +489,7 @@ ${
     type: "number",
     value: grant?.values.credits ?? "",
     error: grant?.errors.credits ?? null,
-    attrs: html`min="1" max="1000000" step="1" inputmode="numeric" required`,
+    attrs: html`min="${L.grantCredits.min}" max="${L.grantCredits.max}" step="1" inputmode="numeric" required`,
   })}
   ${field(c, {
     id: "grant-expires",
@@ -491,7 +508,7 @@ ${
     hint: t("manage-tenant-grant-reason-hint"),
     value: grant?.values.reason ?? "",
     error: grant?.errors.reason ?? null,
-    attrs: html`maxlength="500" autocomplete="off" required`,
+    attrs: html`maxlength="${L.reasonMax}" autocomplete="off" required`,
   })}
   <div><button type="submit">${t("manage-tenant-grant-submit")}</button></div>
 </form>
@@ -507,7 +524,7 @@ ${
     type: "number",
     value: quota?.values.quota ?? String(tn.emailSubdomainQuota),
     error: quota?.errors.quota ?? null,
-    attrs: html`min="0" max="1000" step="1" inputmode="numeric" required`,
+    attrs: html`min="${L.subdomainQuota.min}" max="${L.subdomainQuota.max}" step="1" inputmode="numeric" required`,
   })}
   <div><button type="submit">${t("manage-tenant-quota-submit")}</button></div>
 </form>
@@ -639,7 +656,8 @@ export async function grantForm(c: TenantCtx): Promise<Response> {
     ...checked.value,
   });
   if (!res.ok) return refused(c, "grant", values, res);
-  return done(c, "granted", "credits");
+  // The same form sent again (a double submit, a retry) grants nothing: say so, not "granted".
+  return done(c, res.applied ? "granted" : "granted-already", "credits");
 }
 
 /** POST /manage/tenants/:tenantId/quota: how many email subdomains the tenant has for free. */
@@ -668,9 +686,12 @@ export async function rotateKeyForm(c: TenantCtx): Promise<Response> {
  */
 export async function deleteForm(c: TenantCtx): Promise<Response> {
   const values = typed(c.form, ["confirmName"]);
-  const l = await load(c, null, Date.now());
+  // Only the name is compared: the tenant row alone, not the whole page's reads. The page is
+  // loaded only when it has to be shown again.
+  if (!TENANT_ID_PATTERN.test(c.params.tenantId)) notFound();
+  const tenant = (await getOperatorTenant(c.env.DB, c.params.tenantId)) ?? notFound();
   const typedName = values.confirmName!.trim();
-  if (typedName !== l.overview.tenant.name) {
+  if (typedName !== tenant.name) {
     const error = typedName === "" ? msg("manage-err-confirm-empty") : msg("manage-err-confirm");
     return render(c, { state: { key: "delete", values, errors: { confirmName: error } }, status: 422 });
   }

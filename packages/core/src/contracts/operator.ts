@@ -12,11 +12,53 @@ import * as v from "valibot";
 import { CurrencySchema } from "./billing.ts";
 import type { RpcResult } from "./rpc.ts";
 
+/*
+ * The patterns and limits of the inputs below. They are exported so that the /manage panel's forms
+ * check exactly these (adding only messages a person can act on) instead of keeping copies that
+ * could drift from what the pipeline accepts.
+ */
+
+/** A tenant's id. */
+export const TENANT_ID_PATTERN = /^t_[A-Za-z0-9_-]{1,64}$/;
+/** A grant form's one-time id (see OperatorGrantSchema). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+/** A credit pack's or an archetype's id: lower-case letters, digits and hyphens. */
+export const CATALOG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** An inclusive range of whole numbers. */
+export type WholeRange = { readonly min: number; readonly max: number };
+
+export const OPERATOR_LIMITS = {
+  /** Characters of an operator's reason (suspension, grant). */
+  reasonMax: 500,
+  /** Characters of the name typed to confirm a deletion. */
+  confirmNameMax: 200,
+  grantCredits: { min: 1, max: 1_000_000 },
+  subdomainQuota: { min: 0, max: 1000 },
+  packCredits: { min: 1, max: 10_000_000 },
+  /** A pack's or the subdomain plan's price, in minor units (1 to 10 crore rupees or dollars). */
+  amount: { min: 100, max: 100_000_000_00 },
+  /** Where a pack or an archetype comes in its list. */
+  sort: { min: 0, max: 1000 },
+  trialCredits: { min: 0, max: 100_000 },
+  trialDays: { min: 1, max: 3650 },
+  archetypeNameMax: 60,
+  archetypeDescriptionMax: 200,
+  archetypePromptMax: 2000,
+  demo: {
+    perVisitorPerHour: { min: 1, max: 1000 },
+    totalPerDay: { min: 1, max: 1_000_000 },
+    maxChars: { min: 20, max: 2000 },
+    maxTurns: { min: 1, max: 20 },
+  },
+} as const satisfies Record<string, number | WholeRange | Record<string, WholeRange>>;
+
+const L = OPERATOR_LIMITS;
 const Email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email(), v.maxLength(254));
-const TenantId = v.pipe(v.string(), v.regex(/^t_[A-Za-z0-9_-]{1,64}$/));
-const Reason = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(500));
-const WholeNumber = (min: number, max: number) =>
-  v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const TenantId = v.pipe(v.string(), v.regex(TENANT_ID_PATTERN));
+const Reason = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(L.reasonMax));
+const WholeNumber = (r: WholeRange) => v.pipe(v.number(), v.integer(), v.minValue(r.min), v.maxValue(r.max));
+const CatalogId = v.pipe(v.string(), v.regex(CATALOG_ID_PATTERN));
 
 /** Who asked: the email of a verified Cloudflare Access token (src/access.ts in the dashboard). */
 export const OperatorSchema = v.object({ email: Email });
@@ -35,21 +77,21 @@ export type TenantRef = v.InferOutput<typeof TenantRefSchema>;
  */
 export const OperatorGrantSchema = v.object({
   tenantId: TenantId,
-  credits: WholeNumber(1, 1_000_000),
+  credits: WholeNumber(L.grantCredits),
   /** Epoch ms; null never expires. Must be in the future. */
-  expiresAt: v.nullable(WholeNumber(1, Number.MAX_SAFE_INTEGER)),
+  expiresAt: v.nullable(WholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER })),
   reason: Reason,
-  requestId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,64}$/)),
+  requestId: v.pipe(v.string(), v.regex(REQUEST_ID_PATTERN)),
 });
 export type OperatorGrant = v.InferOutput<typeof OperatorGrantSchema>;
 
-export const SubdomainQuotaSchema = v.object({ tenantId: TenantId, quota: WholeNumber(0, 1000) });
+export const SubdomainQuotaSchema = v.object({ tenantId: TenantId, quota: WholeNumber(L.subdomainQuota) });
 export type SubdomainQuota = v.InferOutput<typeof SubdomainQuotaSchema>;
 
 /** Deletion needs the tenant's exact name typed, like the tenant's own deletion. */
 export const OperatorDeleteTenantSchema = v.object({
   tenantId: TenantId,
-  confirmName: v.pipe(v.string(), v.maxLength(200)),
+  confirmName: v.pipe(v.string(), v.maxLength(L.confirmNameMax)),
 });
 export type OperatorDeleteTenant = v.InferOutput<typeof OperatorDeleteTenantSchema>;
 
@@ -61,35 +103,38 @@ export type OperatorDeleteTenant = v.InferOutput<typeof OperatorDeleteTenantSche
  */
 export const CreditPackInputSchema = v.object({
   mode: v.picklist(["new", "edit"]),
-  id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)),
+  id: CatalogId,
   currency: CurrencySchema,
-  credits: WholeNumber(1, 10_000_000),
-  amount: WholeNumber(100, 100_000_000_00),
+  credits: WholeNumber(L.packCredits),
+  amount: WholeNumber(L.amount),
   active: v.boolean(),
-  sort: WholeNumber(0, 1000),
+  sort: WholeNumber(L.sort),
 });
 export type CreditPackInput = v.InferOutput<typeof CreditPackInputSchema>;
 
 export const SubdomainPlanPriceSchema = v.object({
   currency: CurrencySchema,
-  amount: WholeNumber(100, 100_000_000_00),
+  amount: WholeNumber(L.amount),
 });
 export type SubdomainPlanPrice = v.InferOutput<typeof SubdomainPlanPriceSchema>;
 
-export const TrialSettingsSchema = v.object({ credits: WholeNumber(0, 100_000), days: WholeNumber(1, 3650) });
+export const TrialSettingsSchema = v.object({
+  credits: WholeNumber(L.trialCredits),
+  days: WholeNumber(L.trialDays),
+});
 export type TrialSettingsInput = v.InferOutput<typeof TrialSettingsSchema>;
 
 /** An archetype of the catalog; without `id` a new one is created. Every save is judged again. */
 export const ArchetypeInputSchema = v.object({
-  id: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/))),
-  name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(60)),
-  description: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200)),
-  prompt: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(2000)),
-  sortOrder: WholeNumber(0, 1000),
+  id: v.optional(CatalogId),
+  name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(L.archetypeNameMax)),
+  description: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(L.archetypeDescriptionMax)),
+  prompt: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(L.archetypePromptMax)),
+  sortOrder: WholeNumber(L.sort),
 });
 export type ArchetypeInput = v.InferOutput<typeof ArchetypeInputSchema>;
 
-export const ArchetypeRefSchema = v.object({ id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,39}$/)) });
+export const ArchetypeRefSchema = v.object({ id: CatalogId });
 export type ArchetypeRef = v.InferOutput<typeof ArchetypeRefSchema>;
 
 /** The sample businesses the public demo can play (their rules and facts live with the demo). */
@@ -100,10 +145,10 @@ export type DemoBusiness = v.InferOutput<typeof DemoBusinessSchema>;
 /** The public demo's settings (PRODUCT.md §5); the defaults are the issue's. */
 export const DemoSettingsSchema = v.object({
   business: DemoBusinessSchema,
-  perVisitorPerHour: WholeNumber(1, 1000),
-  totalPerDay: WholeNumber(1, 1_000_000),
-  maxChars: WholeNumber(20, 2000),
-  maxTurns: WholeNumber(1, 20),
+  perVisitorPerHour: WholeNumber(L.demo.perVisitorPerHour),
+  totalPerDay: WholeNumber(L.demo.totalPerDay),
+  maxChars: WholeNumber(L.demo.maxChars),
+  maxTurns: WholeNumber(L.demo.maxTurns),
 });
 export type DemoSettings = v.InferOutput<typeof DemoSettingsSchema>;
 export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
