@@ -2,9 +2,9 @@
 // posts to /demo and the page comes back with the reply; with it, the same form is posted in the
 // background with `accept: application/json`, and the answer's `html` (the chat section exactly as
 // the page would show it) supplies the new messages, the form and "View prompt". New messages are
-// appended to the existing log, a live region, so screen readers read them out; a refusal (too
-// fast, too long, an unavailable persona…) shows its message in the chat's alert and keeps what
-// was typed. A module, loaded with the page's CSP nonce by the chat section itself.
+// appended to the existing log, a live region, so screen readers read them out (a chat the
+// pipeline started over replaces the log instead); a refusal (too fast, too long, an unavailable
+// persona…) shows its message in the chat's alert and keeps what was typed. A module, loaded with the page's CSP nonce by the chat section itself.
 
 const section = document.getElementById("demo");
 
@@ -28,9 +28,16 @@ function showError(message) {
 function update(markup) {
   const fresh = new DOMParser().parseFromString(markup, "text/html");
   const log = section.querySelector("#demo-log ol");
-  const freshItems = fresh.querySelectorAll("#demo-log ol > li");
+  const freshItems = Array.from(fresh.querySelectorAll("#demo-log ol > li"));
   // The log stays the same element, so what is appended is announced; only the new turn is new.
-  for (const item of Array.from(freshItems).slice(log.children.length)) log.append(item);
+  // When the pipeline started the chat over (another persona, an expired transcript) the fresh log
+  // is shorter or starts elsewhere: it replaces the old one instead.
+  const first = log.children[0];
+  const restarted =
+    freshItems.length < log.children.length ||
+    (first !== undefined && freshItems[0]?.textContent !== first.textContent);
+  if (restarted) log.replaceChildren(...freshItems);
+  else for (const item of freshItems.slice(log.children.length)) log.append(item);
   document.getElementById("demo-empty")?.remove();
   document.getElementById("demo-alert")?.replaceChildren();
   const prompt = document.getElementById("demo-prompt");

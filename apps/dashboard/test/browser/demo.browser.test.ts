@@ -105,6 +105,23 @@ describe("the live demo in a browser", () => {
 
         // The open panel and the conversation still fit the screen.
         expect(await layoutProblems(page)).toEqual([]);
+
+        // Another persona mid-chat: the pipeline starts the chat over, and the log shows the new
+        // chat alone (its message and its reply), not the old one with nothing added.
+        const other = personas.nth(0);
+        await chat.locator(`label[for="${await other.getAttribute("id")}"]`).click();
+        const second = `Do you have oat milk? (${marker}-again)`;
+        await chat.locator("#demo-text").fill(second);
+        await chat.locator("#demo-send").click();
+        await expect
+          .poll(() => chat.locator("#demo-log li.demo-msg-you .demo-text").first().textContent(), {
+            timeout: 20_000,
+          })
+          .toBe(second);
+        expect(await chat.locator("#demo-log ol > li").count()).toBe(2);
+        expect(
+          await page.evaluate(() => (window as unknown as { demoNoReload?: boolean }).demoNoReload),
+        ).toBe(true);
       } finally {
         await context.close();
       }
