@@ -5,10 +5,16 @@
 import { env } from "cloudflare:workers";
 import { DEFAULT_DEMO_SETTINGS, type DemoEnvelope, type DemoReply } from "@concierge/core";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { visitorNetwork } from "../src/demo/visitor.ts";
 import { app, ORIGIN, signIn } from "./helpers.ts";
 
-/** A client address of its own for each test, so no test spends another's limits. */
-const newIp = () => `2001:db8::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;
+/**
+ * A client network of its own for each test (the limits key IPv6 on its /64), so no test spends
+ * another's limits.
+ */
+const newIp = () => `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}::1`;
+/** Another address in the /64 of `ip` (as newIp makes them). */
+const sameNetwork = (ip: string) => ip.replace(/::1$/, ":abcd:1234:5678:9abc");
 
 type PostOpts = { ip: string; json?: boolean; origin?: string | null; cookie?: string };
 
@@ -343,53 +349,77 @@ describe("a conversation with JavaScript (JSON)", () => {
   });
 });
 
+describe("the visitor's network, as the limits key it", () => {
+  it("keeps an IPv4 address whole", () => {
+    expect(visitorNetwork("203.0.113.7")).toBe("203.0.113.7");
+    expect(visitorNetwork("203.0.113.8")).not.toBe(visitorNetwork("203.0.113.7"));
+  });
+
+  it("keys an IPv6 address on its /64 prefix, written out in full", () => {
+    const net = "2001:0db8:0000:0001::/64";
+    expect(visitorNetwork("2001:db8:0:1::1")).toBe(net);
+    expect(visitorNetwork("2001:DB8:0:1:ffff:ffff:ffff:ffff")).toBe(net);
+    expect(visitorNetwork("2001:0db8:0000:0001:0000:0000:0000:0002")).toBe(net);
+    expect(visitorNetwork("2001:db8::1:0:0:0:3")).toBe(net);
+    expect(visitorNetwork("2001:db8:0:2::1")).toBe("2001:0db8:0000:0002::/64");
+    expect(visitorNetwork("::1")).toBe("0000:0000:0000:0000::/64");
+    expect(visitorNetwork("fe80::1%eth0")).toBe("fe80:0000:0000:0000::/64");
+    // IPv4 written as IPv6 is that IPv4 address.
+    expect(visitorNetwork("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(visitorNetwork("::ffff:cb00:7107")).toBe("203.0.113.7");
+    // Not an address: left as it is (it still only keys a counter).
+    expect(visitorNetwork("1:2:3")).toBe("1:2:3");
+    expect(visitorNetwork("unknown")).toBe("unknown");
+  });
+});
+
 describe("limits", () => {
   afterEach(async () => {
     const op = { email: "demo-tests@example.com" };
     await env.OPERATOR.saveDemoSettings(op, DEFAULT_DEMO_SETTINGS);
   });
 
-  it(
-    "refuses the message past the per-visitor burst within a minute (429 and a message), and takes it after the window",
-    async () => {
-      const ip = newIp();
-      const [archetype] = (await options()).archetypes;
-      const LIMIT = 5; // wrangler.jsonc: DEMO_RATE_LIMIT simple.limit per 60 s
-      // Miniflare's limiter (like Cloudflare's) counts in windows aligned to the clock: start early
-      // in one, so that the whole burst falls inside it.
-      const window = () => Math.floor(Date.now() / 60_000);
-      if (Date.now() % 60_000 > 40_000)
-        await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 200));
-      const start = window();
-      for (let i = 0; i < LIMIT; i++) {
-        // A new chat each time, so the demo's turn limit never speaks first.
-        const res = await postDemo({ archetype: archetype!.id, text: `${RULE_QUESTION} ${i}` }, { ip });
-        expect(res.status, `message ${i + 1}`).toBe(200);
-      }
-      const over = await postDemo({ archetype: archetype!.id, text: "Still open?" }, { ip });
-      expect(over.status).toBe(429);
-      expect(over.headers.get("retry-after")).toBe("60");
-      const page = await over.text();
-      expect(page).toContain("You are sending messages faster than the demo allows.");
-      expect(page).toContain(">Still open?</textarea>");
-      const json = await postJson({ archetype: archetype!.id, text: "Still open?" }, ip);
-      expect(json.status).toBe(429);
-      expect(json.body).toEqual({
-        ok: false,
-        error: { code: "rate_limited", message: expect.stringContaining("faster than the demo allows") },
-      });
-      expect(window()).toBe(start);
-      // Another visitor is not held back by this one.
-      expect(
-        (await postDemo({ archetype: archetype!.id, text: RULE_QUESTION }, { ip: newIp() })).status,
-      ).toBe(200);
-      // The window ends: the same visitor's message goes through again.
+  it("refuses the message past the per-visitor burst within a minute (429 and a message), and takes it after the window", async () => {
+    const ip = newIp();
+    const [archetype] = (await options()).archetypes;
+    const LIMIT = 5; // wrangler.jsonc: DEMO_RATE_LIMIT simple.limit per 60 s
+    // Miniflare's limiter (like Cloudflare's) counts in windows aligned to the clock: start early
+    // in one, so that the whole burst falls inside it.
+    const window = () => Math.floor(Date.now() / 60_000);
+    if (Date.now() % 60_000 > 40_000)
       await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 200));
-      const after = await postDemo({ archetype: archetype!.id, text: "Still open?" }, { ip });
-      expect(after.status).toBe(200);
-    },
-    150_000,
-  );
+    const start = window();
+    for (let i = 0; i < LIMIT; i++) {
+      // A new chat each time, so the demo's turn limit never speaks first.
+      const res = await postDemo({ archetype: archetype!.id, text: `${RULE_QUESTION} ${i}` }, { ip });
+      expect(res.status, `message ${i + 1}`).toBe(200);
+    }
+    const over = await postDemo({ archetype: archetype!.id, text: "Still open?" }, { ip });
+    expect(over.status).toBe(429);
+    expect(over.headers.get("retry-after")).toBe("60");
+    const page = await over.text();
+    expect(page).toContain("You are sending messages faster than the demo allows.");
+    expect(page).toContain(">Still open?</textarea>");
+    const json = await postJson({ archetype: archetype!.id, text: "Still open?" }, ip);
+    expect(json.status).toBe(429);
+    expect(json.body).toEqual({
+      ok: false,
+      error: { code: "rate_limited", message: expect.stringContaining("faster than the demo allows") },
+    });
+    // Another address of the same /64 is the same visitor.
+    expect(
+      (await postDemo({ archetype: archetype!.id, text: RULE_QUESTION }, { ip: sameNetwork(ip) })).status,
+    ).toBe(429);
+    expect(window()).toBe(start);
+    // Another visitor is not held back by this one.
+    expect((await postDemo({ archetype: archetype!.id, text: RULE_QUESTION }, { ip: newIp() })).status).toBe(
+      200,
+    );
+    // The window ends: the same visitor's message goes through again.
+    await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 200));
+    const after = await postDemo({ archetype: archetype!.id, text: "Still open?" }, { ip });
+    expect(after.status).toBe(200);
+  }, 150_000);
 
   it("answers the operator's quotas with 429 and a message too", async () => {
     const op = { email: "demo-tests@example.com" };
