@@ -18,7 +18,7 @@ import { getActiveArchetype, getArchetype, saveDemoSettingsStatement } from "@co
 import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SAMPLE_BUSINESSES } from "../src/demo/businesses.ts";
-import { QUOTA_OBJECT } from "../src/demo/quota.ts";
+import { QUOTA_OBJECT, quotaVisitorKey } from "../src/demo/quota.ts";
 import { newTranscript, sealTranscript } from "../src/demo/transcript.ts";
 import { demoApi, operatorApi } from "./helpers.ts";
 
@@ -275,8 +275,9 @@ describe("demoReply", () => {
     });
     // Two messages counted for this visitor: the refusals took nothing of its quota.
     const { rows } = await quotaRows();
+    const key = await quotaVisitorKey(env, visitor);
     const mine = (rows.counts as { key: string; n: number }[]).filter((r) =>
-      r.key.startsWith(`visitor:${visitor}:`),
+      r.key.startsWith(`visitor:${key}:`),
     );
     expect(mine.map((r) => r.n)).toEqual([2]);
   });
@@ -322,13 +323,36 @@ describe("the quotas (operator-set, counted in the DemoQuotaDO)", () => {
     const { rows, kv, alarm } = await quotaRows();
     const now = Date.now();
     for (const r of rows.counts as { key: string; n: number; expires_at: number }[]) {
-      expect(r.key).toMatch(/^(visitor:v_[0-9a-f]{32}:\d+|total:\d+)$/);
+      expect(r.key).toMatch(/^(visitor:[A-Za-z0-9_-]{43}:\d+|total:\d+)$/);
       expect(r.expires_at).toBeGreaterThan(now);
       expect(r.expires_at).toBeLessThanOrEqual(now + 24 * 3600_000);
     }
     expect(kv).toEqual([]);
     expect(alarm).toBeGreaterThan(now);
     expect(alarm).toBeLessThanOrEqual(now + 3600_000);
+  });
+
+  it("counts a visitor under a keyed HMAC of its pseudonym, never the pseudonym itself", async () => {
+    const visitor = newVisitor();
+    expect(code(await send("hours?", { visitor }))).toBe("ok");
+    const quota = JSON.stringify(await quotaRows());
+    expect(quota).not.toContain(visitor);
+    expect(quota).not.toContain(visitor.slice(2));
+    expect(quota).toContain(`visitor:${await quotaVisitorKey(env, visitor)}:`);
+  });
+
+  it("brings a later alarm forward to the hour's end when a visitor arrives on an object in use", async () => {
+    await send("hours?");
+    // As after the last hour's visitor rows were cleared: the alarm waits for the day's total.
+    const stub = env.DEMO_QUOTA.get(env.DEMO_QUOTA.idFromName(QUOTA_OBJECT));
+    await runInDurableObject(stub, async (_o, state) => {
+      await state.storage.setAlarm(Date.now() + 20 * 3600_000);
+    });
+    expect(code(await send("hours?", { visitor: newVisitor() }))).toBe("ok");
+    const hourEnd = (Math.floor(Date.now() / 3600_000) + 1) * 3600_000;
+    const { alarm } = await quotaRows();
+    expect(alarm).not.toBeNull();
+    expect(alarm).toBeLessThanOrEqual(hourEnd);
   });
 });
 

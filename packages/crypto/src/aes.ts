@@ -34,6 +34,22 @@ export async function importMasterKey(b64: string | undefined): Promise<CryptoKe
 }
 
 /**
+ * An HMAC-SHA256 key for one purpose only, derived from `ENCRYPTION_KEY` by HKDF-SHA256 with the
+ * purpose as its label, exactly as derivePurposeKey derives an AES key: for pseudonyms that no one
+ * without the key can compute or reverse, however few the inputs (an IPv4 address has 2³²).
+ */
+export async function derivePurposeHmacKey(b64: string | undefined, purpose: string): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", masterKeyBytes(b64), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: utf8(`concierge/${purpose}`) },
+    base,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign"],
+  );
+}
+
+/**
  * An AES-256-GCM key for one purpose only, derived from `ENCRYPTION_KEY` by HKDF-SHA256 with the
  * purpose as its label: what is sealed for one purpose cannot be opened as another, and the master
  * key (which wraps tenants' data keys) never touches that data itself. The master key is uniformly

@@ -1,7 +1,9 @@
-// Who a demo visitor is, as far as the limits need to know: a pseudonym of the client address.
-// The address itself goes nowhere (not to the pipeline, not to the limiter, not to a log); the
-// pseudonym is a key for counters that forget it within the hour (the Rate Limiting binding's
-// minute, the pipeline's per-visitor hour) and is never stored or logged either.
+// Who a demo visitor is, as far as the limits need to know: a pseudonym of the client's network
+// (an IPv4 address, an IPv6 /64), an unkeyed SHA-256 under a fixed label. Unkeyed, it could be
+// reversed by trying every IPv4 address, so it goes only to the Rate Limiting binding (which keeps
+// it for its minute) and to the pipeline, which keys it again with a secret (an HMAC) before its
+// quota object counts under it for the hour. The address goes nowhere (not to the pipeline, not to
+// the limiter, not to a log), and the pseudonym is neither stored nor logged here.
 import { sha256Base64Url } from "@concierge/crypto";
 import type { Ctx } from "../http.ts";
 

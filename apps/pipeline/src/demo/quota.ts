@@ -4,14 +4,18 @@
  * thousand messages a day at most), so each check-and-count is atomic: SQLite's synchronous API
  * runs it with nothing in between.
  *
- * It stores counts only, under the visitor's pseudonym (the dashboard's HMAC of the address,
- * never the address) and the window's start; never a word of the chat. Every row carries the end
- * of its window: rows past it are deleted on the next message and by an alarm, so storage holds at
- * most one hour of visitors and one day's total. (The per-minute burst limit is the dashboard's
- * Workers Rate Limiting binding, in front of this.)
+ * It stores counts only, never a word of the chat: per visitor, under an HMAC (keyed with a
+ * purpose key derived from ENCRYPTION_KEY, which the object never sees) of the dashboard's
+ * pseudonym, itself a hash of the visitor's network address (never the address); and the day's
+ * total. Every row carries the end of its window (the UTC hour's or day's): rows past it are
+ * deleted on the next message and by an alarm never set later than the end of the current hour
+ * while visitor rows exist, so a visitor's row is gone when its hour ends (within an hour of being
+ * written) and the day's total when the day ends.
+ * (The per-minute burst limit is the dashboard's Workers Rate Limiting binding, in front of this.)
  */
 import { DurableObject } from "cloudflare:workers";
 import type { DemoSettings } from "@concierge/core";
+import { derivePurposeHmacKey, toBase64Url, utf8 } from "@concierge/crypto";
 import type { PipelineEnv } from "../env.ts";
 
 const HOUR_MS = 60 * 60_000;
@@ -56,8 +60,11 @@ export class DemoQuotaDO extends DurableObject<PipelineEnv> {
       return { ok: false, scope: "visitor", retryAfterSeconds: Math.ceil((hour + HOUR_MS - now) / 1000) };
     bump(this.sql, visitorKey, hour + HOUR_MS);
     bump(this.sql, dayKey, day + DAY_MS);
-    // The visitor rows end first; the alarm then re-arms itself for whatever is left.
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(hour + HOUR_MS);
+    // The visitor rows end first; the alarm then re-arms itself for whatever is left. An alarm
+    // already set for later (the day's end, once the last hour's visitors were cleared) is brought
+    // forward, so this visitor's row goes when its hour does.
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > hour + HOUR_MS) await this.ctx.storage.setAlarm(hour + HOUR_MS);
     return { ok: true };
   }
 
@@ -82,8 +89,28 @@ function bump(sql: SqlStorage, key: string, expiresAt: number): void {
   );
 }
 
+const PURPOSE = "demo-visitor";
+
+// Derived once per isolate, as the transcript's key is.
+let cached: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+/** The key the quota counts `visitor` under: HMAC-SHA256 with the demo-visitor purpose key. */
+export async function quotaVisitorKey(env: PipelineEnv, visitor: string): Promise<string> {
+  if (cached?.secret !== env.ENCRYPTION_KEY)
+    cached = { secret: env.ENCRYPTION_KEY, key: derivePurposeHmacKey(env.ENCRYPTION_KEY, PURPOSE) };
+  const mac = await crypto.subtle.sign("HMAC", await cached.key, utf8(visitor));
+  return toBase64Url(new Uint8Array(mac));
+}
+
 /** Counts a demo message against the operator's quotas (see DemoQuotaDO). */
-export function takeDemoQuota(env: PipelineEnv, visitor: string, limits: QuotaLimits): Promise<QuotaVerdict> {
+export async function takeDemoQuota(
+  env: PipelineEnv,
+  visitor: string,
+  limits: QuotaLimits,
+): Promise<QuotaVerdict> {
   const stub = env.DEMO_QUOTA.get(env.DEMO_QUOTA.idFromName(QUOTA_OBJECT));
-  return stub.take(visitor, { perVisitorPerHour: limits.perVisitorPerHour, totalPerDay: limits.totalPerDay });
+  return stub.take(await quotaVisitorKey(env, visitor), {
+    perVisitorPerHour: limits.perVisitorPerHour,
+    totalPerDay: limits.totalPerDay,
+  });
 }

@@ -19,8 +19,10 @@ export const DemoTurnInputSchema = v.object({
   /** The sealed transcript of earlier turns, or null for a new chat. */
   transcript: v.nullable(v.pipe(v.string(), v.maxLength(16_384))),
   /**
-   * The visitor, pseudonymous: the dashboard's HMAC/hash of the client address, never the
-   * address itself. Used only for the per-visitor quota, in memory of the limiter.
+   * The visitor, pseudonymous: the dashboard's SHA-256 (unkeyed, under a fixed label) of the
+   * client's network address (IPv4 whole, IPv6 by its /64), never the address itself. Used only
+   * for the per-visitor hourly quota, which counts under an HMAC of it keyed with a secret
+   * purpose key, and forgets it when the hour ends.
    */
   visitor: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,128}$/)),
 });
