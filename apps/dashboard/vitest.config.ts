@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 import { accessTeamDomain, TEST_ACCESS_AUD } from "../../packages/testing/src/access.ts";
 import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
 import { metaWebhooksAuxWorker, pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
+import { DEMO_TEST_RATE_LIMIT } from "./test/demo-rate-limit.ts";
 
 /** A stand-in for a Worker these tests do not run: its HealthEntrypoint answers with an error. */
 function notRunningHere(name: string) {
@@ -61,6 +62,9 @@ export default defineConfig(async () => {
               SANDBOX_URL: sandbox,
               TEST_MIGRATIONS: migrations,
             },
+            // The demo's burst limit over 10 s instead of a minute, so its test waits out a window
+            // in seconds (wrangler.jsonc's namespace).
+            ratelimits: { DEMO_RATE_LIMIT: { namespace_id: "1501", simple: DEMO_TEST_RATE_LIMIT } },
             serviceBindings: {
               // Test-only: the ingest API, to bring customer messages in as the ingress Workers do.
               PIPELINE_INGEST: { name: "pipeline", entrypoint: "MetaIngestEntrypoint" },
