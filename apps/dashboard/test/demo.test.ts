@@ -439,6 +439,10 @@ describe("limits", () => {
       expect((await postDemo({ archetype: archetype!.id, text: RULE_QUESTION }, { ip })).status).toBe(200);
     const over = await postDemo({ archetype: archetype!.id, text: RULE_QUESTION }, { ip });
     expect(over.status).toBe(429);
+    // Retry-After: when the pipeline's hourly window ends.
+    const retry = Number(over.headers.get("retry-after"));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(3600);
     expect(await over.text()).toContain("The demo has reached its limit for now");
     const json = await postJson({ archetype: archetype!.id, text: RULE_QUESTION }, ip);
     expect(json.status).toBe(429);

@@ -302,6 +302,10 @@ describe("the quotas (operator-set, counted in the DemoQuotaDO)", () => {
     for (let i = 0; i < 3; i++) expect(code(await send("Do you have oat milk?", { visitor }))).toBe("ok");
     const over = await send("Do you have oat milk?", { visitor });
     expect(over).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+    // When the hour's window ends, for the dashboard's Retry-After.
+    const retry = over.ok ? 0 : (over.error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(3600);
     expect(logged.filter((l) => l.includes("demo.rate_limited"))).toHaveLength(1);
     expect(code(await send("Do you have oat milk?"))).toBe("ok");
     // Still refused: a refused message is not counted, and does not reset anything either.

@@ -151,7 +151,13 @@ export async function demoPost(c: Ctx): Promise<Response> {
     const { code } = result.error;
     switch (code) {
       case "rate_limited":
-        return refuse(c, options, { status: 429, code, message: t("demo-err-quota"), state });
+        return refuse(c, options, {
+          status: 429,
+          code,
+          message: t("demo-err-quota"),
+          state,
+          retryAfter: result.error.retryAfterSeconds,
+        });
       case "too_long":
         return refuse(c, options, {
           status: 400,

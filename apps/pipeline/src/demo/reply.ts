@@ -13,6 +13,7 @@ import {
   type DemoEnvelope,
   type DemoOptions,
   type DemoReply,
+  type DemoReplyResult,
   type DemoTurnInput,
   type RpcResult,
   createLogger,
@@ -48,10 +49,7 @@ export async function demoOptions(env: PipelineEnv): Promise<RpcResult<{ options
  * One customer turn. The checks that cost nothing come first (length, turns, persona), then the
  * quota, so a refused message is never counted and a message over quota never reaches a model.
  */
-export async function demoReply(
-  env: PipelineEnv,
-  input: DemoTurnInput,
-): Promise<RpcResult<{ turn: DemoReply }>> {
+export async function demoReply(env: PipelineEnv, input: DemoTurnInput): Promise<DemoReplyResult> {
   const settings = await getDemoSettings(env.DB);
   // UTF-16 units, as the page's maxlength counts them, so the two agree on what fits.
   if (input.text.length > settings.maxChars)
@@ -83,12 +81,13 @@ export async function demoReply(
   const quota = await takeDemoQuota(env, input.visitor, settings);
   if (!quota.ok) {
     log.info("demo.rate_limited", { scope: quota.scope });
-    return errorBody(
+    const refused = errorBody(
       "rate_limited",
       quota.scope === "visitor"
         ? "You have sent as many demo messages as an hour allows. Please try again later."
         : "The demo has reached its limit for today. Please try again tomorrow.",
     );
+    return { ok: false, error: { ...refused.error, retryAfterSeconds: quota.retryAfterSeconds } };
   }
 
   const business = SAMPLE_BUSINESSES[settings.business];

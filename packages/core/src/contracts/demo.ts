@@ -66,13 +66,22 @@ export type DemoOptions = {
   limits: Pick<DemoSettings, "maxChars" | "maxTurns">;
 };
 
+/**
+ * demoReply's answer: the turn, or the one error envelope; a rate_limited refusal also says, in
+ * `retryAfterSeconds`, when the quota's window ends (the dashboard's Retry-After).
+ */
+export type DemoReplyResult =
+  | { ok: true; turn: DemoReply }
+  | { ok: false; error: { code: string; message: string; retryAfterSeconds?: number } };
+
 /** The pipeline's `DemoEntrypoint`. */
 export interface DemoApi {
   demoOptions(): Promise<RpcResult<{ options: DemoOptions }>>;
   /**
    * One customer turn. Refusals: invalid_input, archetype_unavailable, too_long (maxChars),
    * turns_used (maxTurns reached: invite to sign up), rate_limited (the operator's per-visitor
-   * hourly or total daily quota; the dashboard answers 429), ai_unavailable.
+   * hourly or total daily quota, with retryAfterSeconds; the dashboard answers 429 with
+   * Retry-After), ai_unavailable.
    */
-  demoReply(input: unknown): Promise<RpcResult<{ turn: DemoReply }>>;
+  demoReply(input: unknown): Promise<DemoReplyResult>;
 }
