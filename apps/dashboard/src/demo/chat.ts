@@ -91,7 +91,12 @@ ${envelope.messages.map(
 </details>`;
 }
 
-const VIA_LABEL = { rule: "demo-via-rule", ai: "demo-via-ai", handoff: "demo-via-handoff" } as const;
+const VIA_LABEL = {
+  rule: "demo-via-rule",
+  ai: "demo-via-ai",
+  handoff: "demo-via-handoff",
+  none: "demo-via-none",
+} as const;
 
 /** One turn: the visitor's message and what the business would answer. */
 function turnItems(c: Ctx, business: string, turn: VisibleTurn): Html {
@@ -99,7 +104,7 @@ function turnItems(c: Ctx, business: string, turn: VisibleTurn): Html {
   return html`<li class="demo-msg demo-msg-you"><span class="demo-who">${t("demo-you")}</span>
 <p class="demo-text">${turn.you}</p></li>
 <li class="demo-msg demo-msg-business"><span class="demo-who">${business}</span>
-${turn.reply ? html`<p class="demo-text">${turn.reply}</p>` : html`<p class="demo-text demo-quiet">${t("demo-no-reply")}</p>`}
+${turn.reply ? html`<p class="demo-text">${turn.reply}</p>` : html`<p class="demo-text demo-quiet">${t(turn.via === "none" ? "demo-held" : "demo-no-reply")}</p>`}
 <p class="demo-via">${t(VIA_LABEL[turn.via])}</p>
 ${turn.handoff ? html`<p class="demo-handoff">${t("demo-handoff", { business })}</p>` : null}</li>`;
 }

@@ -10,7 +10,7 @@ import { str } from "../forms.ts";
 const VisibleTurnSchema = v.object({
   you: v.pipe(v.string(), v.maxLength(2000)),
   reply: v.pipe(v.string(), v.maxLength(8000)),
-  via: v.picklist(["rule", "ai", "handoff"]),
+  via: v.picklist(["rule", "ai", "handoff", "none"]),
   handoff: v.boolean(),
 });
 export type VisibleTurn = v.InferOutput<typeof VisibleTurnSchema>;

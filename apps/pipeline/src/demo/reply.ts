@@ -137,7 +137,7 @@ export async function demoReply(env: PipelineEnv, input: DemoTurnInput): Promise
     log.info("demo.no_reply", { ...fields, outcome: asked.kind });
     return answer(env, chat, settings.maxTurns, input.text, {
       reply: "",
-      via: "ai",
+      via: "none",
       handoff: false,
       envelope,
     });

@@ -46,8 +46,11 @@ export type DemoEnvelope = {
 export type DemoReply = {
   /** What the customer would get; empty when nothing would be sent. */
   reply: string;
-  /** "rule": a canned reply; "ai": the model; "handoff": a person would take over here. */
-  via: "rule" | "ai" | "handoff";
+  /**
+   * "rule": a canned reply; "ai": the model; "handoff": a person would take over here; "none":
+   * nothing would be sent (the safety check flagged the message, or the model's answer was empty).
+   */
+  via: "rule" | "ai" | "handoff" | "none";
   handoff: boolean;
   /** The model's envelope for this reply; null for a canned reply (no model call). */
   envelope: DemoEnvelope | null;
