@@ -10,9 +10,20 @@ const reports = path.join(root, ".local", "test-results");
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
 
-function run(title: string, cmd: string, args: string[], cwd = root): boolean {
+function run(
+  title: string,
+  cmd: string,
+  args: string[],
+  cwd = root,
+  opts: { timeout?: number } = {},
+): boolean {
   console.log(`\n▶ ${title}`);
-  const r = spawnSync(cmd, args, { cwd, stdio: "inherit" });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    stdio: "inherit",
+    ...(opts.timeout ? { timeout: opts.timeout } : {}),
+  });
+  if (r.error) console.log(`${title}: ${r.error.message}`);
   return r.status === 0;
 }
 
@@ -107,7 +118,19 @@ for (const { suite, config } of runs) {
 // It runs after every suite, so its local stack (on free ports of its own, on a throwaway state
 // directory it removes, stopped before it exits) never runs beside the e2e or browser suites'
 // stacks. It counts as one result, like a check.
-if (run("screenshots (every page at 1280 and 375 px)", "node", ["scripts/screenshots.ts"])) checksPassed += 1;
+const screenshotsStart = Date.now();
+const screenshotsOk = run(
+  "screenshots (every page at 1280 and 375 px)",
+  "node",
+  ["scripts/screenshots.ts"],
+  root,
+  {
+    // A hung browser or stack fails the run instead of holding it forever.
+    timeout: 15 * 60_000,
+  },
+);
+console.log(`screenshots: ${((Date.now() - screenshotsStart) / 1000).toFixed(1)} s`);
+if (screenshotsOk) checksPassed += 1;
 else {
   checksFailed += 1;
   failures.push("screenshots");

@@ -180,14 +180,14 @@ export async function seedShowcase(
 /** The ids of what seedShowcaseExtras made, for the pages that show one thing. */
 export type ShowcaseIds = {
   /** An email subdomain's account (its routing editor) and one of its routing rules. */
-  emailAccountId?: string;
-  emailRuleId?: string;
+  emailAccountId: string;
+  emailRuleId: string;
   /** An order still to be paid (the checkout page). */
-  orderId?: string;
+  orderId: string;
   /** A captured payment (its receipt). */
-  paymentId?: string;
+  paymentId: string;
   /** A data deletion request (its status page). */
-  deletionCode?: string;
+  deletionCode: string;
 };
 
 /**
@@ -199,7 +199,7 @@ export async function seedShowcaseExtras(
   db: D1Database,
   tenantId: string,
   opts: { subdomain?: string; now?: number } = {},
-): Promise<Required<ShowcaseIds>> {
+): Promise<ShowcaseIds> {
   const now = opts.now ?? Date.now();
   const name = opts.subdomain ?? "chai";
   const emailAccountId = `acc_showcase_${name}`;
@@ -241,14 +241,27 @@ export async function seedShowcaseExtras(
 }
 
 /**
- * Every page a person can reach, signed in or not, for layout checks and screenshots. Pages that
- * show one record are left out when its id is not given.
+ * Every page a person can reach, signed in or not, for layout checks and screenshots. The pages
+ * that show one record need every id of seedShowcaseExtras: a missing or empty one throws, so a
+ * run never silently leaves a page out. `null` says, explicitly, that the caller seeded no such
+ * records and wants only the other pages.
  */
 export function dashboardPages(
   accountId: string,
-  ruleId = "hours",
-  ids: ShowcaseIds = {},
+  ruleId: string,
+  ids: ShowcaseIds | null,
 ): { name: string; path: string; signedIn: boolean }[] {
+  if (ids !== null) {
+    const keys: (keyof ShowcaseIds)[] = [
+      "emailAccountId",
+      "emailRuleId",
+      "orderId",
+      "paymentId",
+      "deletionCode",
+    ];
+    const missing = keys.filter((k) => typeof ids[k] !== "string" || ids[k] === "");
+    if (missing.length > 0) throw new Error(`dashboardPages: showcase ids missing: ${missing.join(", ")}`);
+  }
   const q = encodeURIComponent;
   const page = (name: string, path: string, signedIn: boolean) => ({ name, path, signedIn });
   return [
@@ -262,7 +275,7 @@ export function dashboardPages(
     page("account-deleted", "/account-deleted", false),
     // The link in a forwarding address's verification mail: it only asks to confirm.
     page("email-verify", "/email/verify?token=showcase-token", false),
-    ...(ids.deletionCode
+    ...(ids
       ? [page("data-deletion-status", `/data-deletion/status?code=${q(ids.deletionCode)}`, false)]
       : []),
     page("overview", "/admin", true),
@@ -280,16 +293,18 @@ export function dashboardPages(
     page("approvals", "/admin/approvals", true),
     page("billing", "/admin/billing", true),
     page("billing-payments", "/admin/billing/payments", true),
-    ...(ids.paymentId ? [page("billing-receipt", `/admin/billing/payments/${q(ids.paymentId)}`, true)] : []),
-    ...(ids.orderId ? [page("billing-checkout", `/admin/billing/checkout/${q(ids.orderId)}`, true)] : []),
+    ...(ids
+      ? [
+          page("billing-receipt", `/admin/billing/payments/${q(ids.paymentId)}`, true),
+          page("billing-checkout", `/admin/billing/checkout/${q(ids.orderId)}`, true),
+        ]
+      : []),
     page("settings", "/admin/settings", true),
     page("email", "/admin/email", true),
     page("email-addresses", "/admin/email/addresses", true),
-    ...(ids.emailAccountId
-      ? [page("email-routing", `/admin/email/${q(ids.emailAccountId)}/routing`, true)]
-      : []),
-    ...(ids.emailAccountId && ids.emailRuleId
+    ...(ids
       ? [
+          page("email-routing", `/admin/email/${q(ids.emailAccountId)}/routing`, true),
           page(
             "email-routing-rule",
             `/admin/email/${q(ids.emailAccountId)}/routing/rules/${q(ids.emailRuleId)}`,

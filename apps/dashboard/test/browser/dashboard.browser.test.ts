@@ -176,7 +176,7 @@ describe("the dashboard in a browser", () => {
     const p = await phone.newPage();
     await devSignIn(p, stack.urls.dashboard, { email });
     const problems: string[] = [];
-    for (const entry of dashboardPages(accountId, "opening-hours")) {
+    for (const entry of dashboardPages(accountId, "opening-hours", null)) {
       await p.goto(url(entry.path));
       for (const problem of await layoutProblems(p)) problems.push(`${entry.path}: ${problem}`);
     }
