@@ -121,6 +121,10 @@ describe("public site", () => {
       "expires after 24 hours",
       "kept while your account is open, and deleted with it",
       "Your business's key is destroyed first",
+      // The live demo: the chat stays sealed in the page; only counts, under a keyed pseudonym.
+      "sealed (encrypted, and expiring within an hour), and nothing of it is stored",
+      "under a keyed pseudonym of your network address (never the address itself)",
+      "deleted within the hour, the demo's total within the day",
     ])
       expect(text).toContain(part);
   });

@@ -53,7 +53,11 @@ const SECTIONS: { id: string; title: string; text?: string; points: string[] }[]
   {
     id: "how-long",
     title: msg("site-privacy-how-long"),
-    points: [msg("site-privacy-how-long-metadata"), msg("site-privacy-how-long-sessions")],
+    points: [
+      msg("site-privacy-how-long-metadata"),
+      msg("site-privacy-how-long-sessions"),
+      msg("site-privacy-how-long-demo"),
+    ],
   },
   {
     id: "deletion",

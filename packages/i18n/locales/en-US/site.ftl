@@ -48,7 +48,6 @@ site-cta-text = Sign up with Google or Facebook, connect a channel and write you
 
 site-demo-title = Talk to it as your customers would
 site-demo-text = In the live demo you write as a customer of a sample business, choose the persona that answers, and open "View prompt" to see exactly what the AI model was told.
-site-demo-coming = The live demo is not open yet; it will appear here. Until then, sign up and try your own rules in the dashboard's test panel, without sending anything to anyone.
 site-demo-page-title = Live demo
 site-demo-page-lead = See how Concierge answers before you connect anything.
 site-demo-page-description = Try Concierge as a customer of a sample business, and see exactly what the AI model is told.
@@ -145,6 +144,7 @@ site-privacy-shared-channels = back to the customer, on the channel they wrote o
 site-privacy-how-long = How long we keep it
 site-privacy-how-long-metadata = Message metadata and your account's data are kept while your account is open, and deleted with it.
 site-privacy-how-long-sessions = A sign-in lasts at most 14 days, or until you sign out.
+site-privacy-how-long-demo = The live demo: your chat stays in your own page, sealed (encrypted, and expiring within an hour), and nothing of it is stored. We keep only counts of demo messages, under a keyed pseudonym of your network address (never the address itself); the counts per visitor are deleted within the hour, the demo's total within the day.
 site-privacy-deletion = Deleting everything
 site-privacy-deletion-account = Delete your account in the dashboard's settings. Your business's key is destroyed first, so any message text sealed with it can never be read again, even from backups; then every record of the business is removed, and you see when it is done.
 site-privacy-deletion-facebook = If you signed in with Facebook or connected Instagram, you can also ask for deletion from your Facebook settings; the businesses linked to your Facebook account are deleted the same way, and a status page shows the result.
