@@ -21,13 +21,15 @@ export type SqlFinding = {
 };
 
 /**
- * Where SQL may be, as paths relative to the root: D1 SQL in packages/storage, the Durable Object's
- * SQLite in its conversation store, migrations, and tests. `packages/testing` is the tests' own
- * package (fixtures, seeds, factories; never deployed), so it counts as tests.
+ * Where SQL may be, as paths relative to the root: D1 SQL in packages/storage, each Durable
+ * Object's SQLite in its one store module (the conversation's, the demo quota's), migrations, and
+ * tests. `packages/testing` is the tests' own package (fixtures, seeds, factories; never
+ * deployed), so it counts as tests.
  */
 export const SQL_ALLOWED: readonly RegExp[] = [
   /^packages\/storage\/src\//,
   /^apps\/pipeline\/src\/conversation\/store\.ts$/,
+  /^apps\/pipeline\/src\/demo\/quota-store\.ts$/,
   /(^|\/)migrations\//,
   /(^|\/)(test|tests|__tests__)\//,
   /\.(test|spec)\.[cm]?[jt]sx?$/,

@@ -17,6 +17,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { DemoSettings } from "@concierge/core";
 import { derivePurposeHmacKey, toBase64Url, utf8 } from "@concierge/crypto";
 import type { PipelineEnv } from "../env.ts";
+import { bump, count, deleteEnded, initQuotaStore, nextEnd } from "./quota-store.ts";
 
 const HOUR_MS = 60 * 60_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -37,10 +38,7 @@ export class DemoQuotaDO extends DurableObject<PipelineEnv> {
   constructor(ctx: DurableObjectState, env: PipelineEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-       CREATE INDEX IF NOT EXISTS counts_expiry ON counts (expires_at);`,
-    );
+    initQuotaStore(this.sql);
   }
 
   /**
@@ -51,7 +49,7 @@ export class DemoQuotaDO extends DurableObject<PipelineEnv> {
     const now = Date.now();
     const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
     const day = Math.floor(now / DAY_MS) * DAY_MS;
-    this.sql.exec("DELETE FROM counts WHERE expires_at <= ?", now);
+    deleteEnded(this.sql, now);
     const visitorKey = `visitor:${visitor}:${hour}`;
     const dayKey = `total:${day}`;
     if (count(this.sql, dayKey) >= limits.totalPerDay)
@@ -70,23 +68,10 @@ export class DemoQuotaDO extends DurableObject<PipelineEnv> {
 
   /** Deletes the rows whose window has ended, and comes back for the next one to end. */
   override async alarm(): Promise<void> {
-    this.sql.exec("DELETE FROM counts WHERE expires_at <= ?", Date.now());
-    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM counts").one().at;
+    deleteEnded(this.sql, Date.now());
+    const next = nextEnd(this.sql);
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
-}
-
-// Outside the class: every method of a Durable Object is callable over RPC, and these are not API.
-function count(sql: SqlStorage, key: string): number {
-  return sql.exec<{ n: number }>("SELECT n FROM counts WHERE key = ?", key).toArray()[0]?.n ?? 0;
-}
-
-function bump(sql: SqlStorage, key: string, expiresAt: number): void {
-  sql.exec(
-    "INSERT INTO counts (key, n, expires_at) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET n = n + 1",
-    key,
-    expiresAt,
-  );
 }
 
 const PURPOSE = "demo-visitor";
