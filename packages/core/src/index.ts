@@ -5,6 +5,7 @@ export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./inbound.ts";
 export * from "./logger.ts";
+export * from "./onboarding.ts";
 export * from "./self-test.ts";
 export * from "./validation.ts";
 export * from "./contracts/index.ts";

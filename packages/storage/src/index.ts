@@ -29,3 +29,4 @@ export * from "./operator-tenants.ts";
 export * from "./demo-settings.ts";
 export * from "./platform-health.ts";
 export * from "./safety-sweep.ts";
+export * from "./onboarding.ts";

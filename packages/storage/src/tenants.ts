@@ -1,4 +1,4 @@
-import { newId } from "@concierge/core";
+import { DEFAULT_TIME_ZONE, newId } from "@concierge/core";
 import { importMasterKey, newWrappedDataKey } from "@concierge/crypto";
 
 export type TenantRow = { id: string; name: string; locale: string; status: "active" | "suspended" };
@@ -7,17 +7,20 @@ export type TenantRow = { id: string; name: string; locale: string; status: "act
 export async function createTenant(
   db: D1Database,
   masterKeyB64: string,
-  input: { id?: string; name: string; locale?: string; currency?: "INR" | "USD" },
+  input: { id?: string; name: string; locale?: string; currency?: "INR" | "USD"; timeZone?: string },
 ): Promise<TenantRow & { currency: "INR" | "USD" }> {
   const id = input.id ?? newId("t");
   const wrapped = await newWrappedDataKey(await importMasterKey(masterKeyB64), id);
   const now = Date.now();
   const locale = input.locale ?? "en-IN";
   const currency = input.currency ?? "INR";
+  const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE[locale === "en-US" ? "en-US" : "en-IN"];
   await db.batch([
     db
-      .prepare("INSERT INTO tenants (id, name, locale, currency, created_at) VALUES (?, ?, ?, ?, ?)")
-      .bind(id, input.name, locale, currency, now),
+      .prepare(
+        "INSERT INTO tenants (id, name, locale, currency, time_zone, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .bind(id, input.name, locale, currency, timeZone, now),
     db
       .prepare("INSERT INTO tenant_keys (tenant_id, version, wrapped_key, created_at) VALUES (?, 1, ?, ?)")
       .bind(id, wrapped, now),

@@ -4,6 +4,7 @@
  */
 import type { EmailAction, EmailFacts, EmailRouting, EmailRoutingRule, ReplyConfig } from "@concierge/rules";
 import * as v from "valibot";
+import { type DigestCadence, type NotifyCadence, TimeZoneSchema } from "../onboarding.ts";
 import type {
   BillingDetails,
   CheckoutOrder,
@@ -33,6 +34,8 @@ export const NewTenantSchema = v.object({
   ),
   locale: v.optional(v.picklist(["en-IN", "en-US"]), "en-IN"),
   currency: v.optional(v.picklist(["INR", "USD"]), "INR"),
+  /** IANA zone; without one, the locale's country's (DEFAULT_TIME_ZONE). */
+  timeZone: v.optional(TimeZoneSchema),
 });
 export type NewTenant = v.InferInput<typeof NewTenantSchema>;
 
@@ -155,9 +158,20 @@ export interface TenantApi {
     tenantId: string,
     input: unknown,
   ): Promise<RpcResult<{ settings: ConversationSettings }>>;
+  /**
+   * Where and how often the tenant is told about approvals, handoffs and a low balance, and its
+   * summary digest. A field left out keeps its saved value. The email must be one of the tenant's
+   * verified addresses (verified by link like forward addresses): else `email_unverified`, and
+   * nothing is saved. Other refusals: `invalid_channel`, `invalid_email`, `invalid_cadence`.
+   */
   setNotifications(
     tenantId: string,
-    to: { discordChannelId?: string | null; email?: string | null },
+    to: {
+      discordChannelId?: string | null;
+      email?: string | null;
+      cadence?: NotifyCadence;
+      digest?: DigestCadence;
+    },
   ): Promise<RpcResult<object>>;
 
   /** A person resolved a handed-off conversation: automatic replies resume for that customer. */
