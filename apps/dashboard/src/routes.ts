@@ -95,6 +95,7 @@ import { featuresPage } from "./site/features.ts";
 import { pricingPage } from "./site/pricing.ts";
 import { privacyPage } from "./site/privacy.ts";
 import { welcomePage } from "./site/welcome.ts";
+import { registerWizardRoutes } from "./wizard/routes.ts";
 import {
   checkCsrf,
   checkOperatorCsrf,
@@ -224,6 +225,9 @@ router
   .get("/admin/discord/callback", discordCallback)
   .post("/admin/discord/settings", saveDiscordSettingsForm)
   .post("/admin/discord/uninstall", uninstallDiscordForm);
+
+// The onboarding wizard (/dashboard/wizard/*): a new tenant's first steps (src/wizard/routes.ts).
+registerWizardRoutes(router);
 
 // Cloudflare Access's landing path: Access itself answers it in production; locally the
 // sandbox's Access sign-in comes here to leave its token in a cookie (src/access.ts).

@@ -37,10 +37,11 @@ const MAX_FORM_BYTES = 64 * 1024;
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * The signed-in area: everything under /admin, and sign-out. It is decided from the path before
- * routing, so a page added here cannot forget the session or the CSRF check.
+ * The signed-in area: everything under /admin and /dashboard (the onboarding wizard), and
+ * sign-out. It is decided from the path before routing, so a page added here cannot forget the
+ * session or the CSRF check.
  */
-export const SIGNED_IN_AREA = /^\/(?:admin|sign-out)(?:\/|$)/;
+export const SIGNED_IN_AREA = /^\/(?:admin|dashboard|sign-out)(?:\/|$)/;
 
 /**
  * Razorpay's callbacks after Checkout: top-level POSTs from Razorpay's origin, so they carry no
