@@ -30,3 +30,5 @@ export * from "./demo-settings.ts";
 export * from "./platform-health.ts";
 export * from "./safety-sweep.ts";
 export * from "./onboarding.ts";
+export * from "./notifications.ts";
+export * from "./digest.ts";

@@ -318,6 +318,18 @@ it("every statement is bounded by an index, except the known scans listed above"
     safetyBacklog: () => storage.safetyBacklog(d),
     inboundTrafficLastHour: () => storage.inboundTrafficLastHour(d, 1),
     disableTenantAccounts: () => storage.disableTenantAccounts(d, "t_other"),
+    saveNotificationPrefs: () =>
+      storage.saveNotificationPrefs(d, t, { email: "o@x.test", cadence: "hourly", digest: "daily" }),
+    queueNotice: () => storage.queueNotice(d, { tenantId: t, kind: "handoff", channel: "whatsapp" }),
+    listDueNoticeTenants: () => storage.listDueNoticeTenants(d, 1, 10),
+    dueNotices: () => storage.dueNotices(d, t, 1),
+    removeSentNotices: () =>
+      storage.removeSentNotices(d, t, [{ kind: "handoff", channel: "whatsapp", count: 1, dueAt: 1 }]),
+    listDigestDue: () => storage.listDigestDue(d, 1, 10),
+    setFirstDigestBoundary: () => storage.setFirstDigestBoundary(d, t, 1),
+    claimDigest: () => storage.claimDigest(d, t, 1, 2),
+    releaseDigest: () => storage.releaseDigest(d, t, 1, 2),
+    digestCounts: () => storage.digestCounts(d, t, 1, 2),
     deleteTenantRows: () => storage.deleteTenantRows(d, "t_other"),
   };
   const scans: Record<string, string[]> = {};

@@ -17,6 +17,7 @@ import { createRelay, saveDiscordInstall } from "../src/discord.ts";
 import { createEmailAlias } from "../src/email-aliases.ts";
 import { insertEmailSubdomain, insertForwardAddress } from "../src/email-config.ts";
 import { recordMessages } from "../src/messages.ts";
+import { queueNotice, saveNotificationPrefs } from "../src/notifications.ts";
 import { savePersona } from "../src/personas.ts";
 import {
   deleteTenantRows,
@@ -165,6 +166,9 @@ async function busyTenant(customers = 5) {
     guildId,
     channelId: "c",
   });
+  // A handoff notice gathered for the tenant's hourly cadence.
+  await saveNotificationPrefs(db(), t, { cadence: "hourly" });
+  await queueNotice(db(), { tenantId: t, kind: "handoff", channel: "whatsapp" }, NOW);
   const name = `d-${t.slice(-10)}`;
   const sd = await insertEmailSubdomain(db(), {
     accountId: newId("acc"),
