@@ -106,6 +106,8 @@ function devBindings(app: AppName, sandbox: Sandbox): Record<string, string> {
         GOOGLE_CLIENT_ID: TEST_SECRETS.googleClientId,
         GOOGLE_CLIENT_SECRET: TEST_SECRETS.googleClientSecret,
         FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
+        // Embedded Signup on, played by the sandbox's fake SDK (FACEBOOK_SDK_URL below).
+        WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID: "sandbox-embedded-signup-config",
         META_APP_SECRET: TEST_SECRETS.metaAppSecret,
         DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,
         RAZORPAY_KEY_ID: TEST_SECRETS.razorpayKeyId,
@@ -239,6 +241,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
                 GOOGLE_OAUTH_BASE_URL: sandbox.googleBaseUrl,
                 META_DIALOG_BASE_URL: sandbox.facebookDialogBaseUrl,
                 META_GRAPH_BASE_URL: sandbox.graphBaseUrl,
+                // Meta's JavaScript SDK for Embedded Signup: the sandbox's fake, whose signup
+                // dialog mints a fresh number for each business.
+                FACEBOOK_SDK_URL: sandbox.facebookSdkUrl,
                 DISCORD_AUTHORIZE_URL: `${sandbox.url}/discord/oauth2/authorize`,
                 RAZORPAY_CHECKOUT_URL: sandbox.razorpayCheckoutUrl,
                 RAZORPAY_HOSTED_CHECKOUT_URL: sandbox.razorpayHostedCheckoutUrl,
@@ -300,6 +305,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     sandbox.setRazorpayWebhookUrl(`${urls.dashboard}/webhooks/razorpay`);
     // Access's sign-in hands its token only to the dashboard.
     sandbox.access.setDashboardUrl(urls.dashboard);
+    // Embedded Signup's dialog posts its session info and code to the dashboard only.
+    sandbox.embeddedSignup.setDashboardUrl(urls.dashboard);
     // What `wrangler dev` serves as /cdn-cgi/handler/email, aimed at email-inbound.
     sandbox.setEmailHandler({
       url: `${entry}/cdn-cgi/local/email`,

@@ -44,6 +44,8 @@ export default defineConfig(async () => {
               META_GRAPH_BASE_URL: `${sandbox}/graph/v24.0`,
               FACEBOOK_APP_ID: TEST_SECRETS.facebookAppId,
               WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID: "sandbox-embedded-signup-config",
+              // Embedded Signup through the sandbox's fake of Meta's SDK, as under `npm start`.
+              FACEBOOK_SDK_URL: `${sandbox}/facebook/sdk.js`,
               META_APP_SECRET: TEST_SECRETS.metaAppSecret,
               DISCORD_AUTHORIZE_URL: `${sandbox}/discord/oauth2/authorize`,
               DISCORD_CLIENT_ID: TEST_SECRETS.discordApplicationId,

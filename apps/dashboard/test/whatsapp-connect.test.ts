@@ -8,6 +8,7 @@ import {
 } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
+import { WIZARD_CHANNELS_STEP } from "../src/wizard-return.ts";
 import { ORIGIN, type TestSession, get, post, signIn } from "./helpers.ts";
 
 async function knownNumber(display = "+91 98765 43210"): Promise<string> {
@@ -94,6 +95,29 @@ describe("WhatsApp manual connect", () => {
     expect(accounts[0]!.selfTestOkAt).toEqual(expect.any(Number));
   });
 
+  it("from the wizard: keeps from=wizard through an error and goes back to the wizard's channels step", async () => {
+    const s = await signIn();
+    const page = await (await get(s, "/admin/whatsapp/manual?from=wizard")).text();
+    expect(page).toContain('<input type="hidden" name="from" value="wizard">');
+    const bad = await post(s, "/admin/whatsapp/manual", { phoneNumberId: "12", from: "wizard" });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('<input type="hidden" name="from" value="wizard">');
+    const unknown = await post(s, "/admin/whatsapp/manual", {
+      phoneNumberId: uniquePhoneNumberId(),
+      from: "wizard",
+    });
+    expect(unknown.status).toBe(422);
+    const id = await knownNumber();
+    const res = await post(s, "/admin/whatsapp/manual", { phoneNumberId: id, from: "wizard" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(WIZARD_CHANNELS_STEP);
+    // Without the flag, the channels page as before.
+    const plain = await post(await signIn(), "/admin/whatsapp/manual", {
+      phoneNumberId: await knownNumber(),
+    });
+    expect(plain.headers.get("location")).toMatch(/^\/admin\/channels\?done=connected/);
+  });
+
   it("refuses the form without the CSRF token", async () => {
     const s = await signIn();
     const id = await knownNumber();
@@ -142,28 +166,118 @@ describe("deleting a channel account", () => {
 });
 
 describe("WhatsApp Embedded Signup", () => {
-  it("serves Meta's SDK with the page's nonce, the config id, and a CSP widened for this page only", async () => {
-    const s = await signIn();
+  it("loads the configured SDK (the sandbox's here) with the page's nonce, and widens the CSP for this page only", async () => {
+    const s = await signIn({ name: "Sunrise Bakery" });
     const res = await get(s, "/admin/whatsapp/connect");
     expect(res.status).toBe(200);
     const csp = res.headers.get("content-security-policy")!;
     const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
     const body = await res.text();
-    expect(body).toContain(`src="https://connect.facebook.net/en_US/sdk.js" nonce="${nonce}"`);
+    const sandbox = new URL(env.SANDBOX_URL).origin;
+    expect(body).toContain(`src="${env.SANDBOX_URL}/facebook/sdk.js" nonce="${nonce}"`);
     // Our script (a static asset) runs first, so window.fbAsyncInit is there when the SDK loads.
     const ours = /<script src="\/assets\/whatsapp-signup\.js\?v=[a-z0-9]+" nonce="([^"]+)"><\/script>/.exec(
       body,
     );
     expect(ours?.[1]).toBe(nonce);
-    expect(ours!.index).toBeLessThan(body.indexOf("connect.facebook.net/en_US/sdk.js"));
+    expect(ours!.index).toBeLessThan(body.indexOf("/facebook/sdk.js"));
     expect(body).toContain('data-config-id="sandbox-embedded-signup-config"');
+    // The session info is trusted from the SDK's own origin, where its dialog runs.
+    expect(body).toContain(`data-message-origins="${sandbox}"`);
+    // Meta's pre-fill of the signup: the business's name.
+    expect(body).toContain('data-business-name="Sunrise Bakery"');
     expect(body).toContain("<noscript>");
     expect(body).toContain('href="/admin/whatsapp/manual"');
-    expect(csp).toContain("script-src 'nonce-");
-    expect(csp).toContain("https://connect.facebook.net");
-    expect(csp).toContain("frame-src https://www.facebook.com");
+    expect(body).not.toContain('name="from"');
+    expect(csp).toContain(`script-src 'nonce-${nonce}' 'strict-dynamic' ${sandbox}`);
+    expect(csp).toContain(`frame-src ${sandbox}`);
+    expect(csp).toContain(`connect-src 'self' ${sandbox}`);
+    expect(csp).not.toContain("facebook");
     const other = (await get(s, "/admin/channels")).headers.get("content-security-policy")!;
-    expect(other).not.toContain("facebook");
+    expect(other).not.toContain(sandbox);
+  });
+
+  it("with Meta's SDK, trusts only www/web.facebook.com and allows Meta's hosts in the CSP", async () => {
+    const s = await signIn();
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${ORIGIN}/admin/whatsapp/connect`, { headers: { cookie: s.cookie } }),
+      {
+        ...env,
+        FACEBOOK_SDK_URL: "https://connect.facebook.net/en_US/sdk.js",
+        META_GRAPH_BASE_URL: "https://graph.facebook.com/v24.0",
+      },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const csp = res.headers.get("content-security-policy")!;
+    const body = await res.text();
+    expect(body).toContain('src="https://connect.facebook.net/en_US/sdk.js"');
+    expect(body).toContain('data-message-origins="https://www.facebook.com https://web.facebook.com"');
+    expect(csp).toContain("'strict-dynamic' https://connect.facebook.net");
+    expect(csp).toContain("frame-src https://www.facebook.com https://web.facebook.com");
+    expect(csp).toContain(
+      "connect-src 'self' https://graph.facebook.com https://www.facebook.com https://web.facebook.com",
+    );
+    expect(csp).toContain("img-src 'self' data: https://www.facebook.com https://web.facebook.com");
+  });
+
+  it("falls back to Meta's SDK when FACEBOOK_SDK_URL is not a URL", async () => {
+    const s = await signIn();
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${ORIGIN}/admin/whatsapp/connect`, { headers: { cookie: s.cookie } }),
+      { ...env, FACEBOOK_SDK_URL: "" },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(await res.text()).toContain('src="https://connect.facebook.net/en_US/sdk.js"');
+  });
+
+  it("plays the whole signup in the sandbox: a fresh number per business, connected and self-tested", async () => {
+    const connected: string[] = [];
+    for (const name of ["Sunrise Bakery", "Moonlight Salon"]) {
+      const s = await signIn({ name });
+      const signup = await sandboxSignup(name);
+      expect(signup.session).toMatchObject({ type: "WA_EMBEDDED_SIGNUP", event: "FINISH" });
+      const res = await post(s, "/admin/whatsapp/connect", {
+        code: signup.code!,
+        phone_number_id: signup.session.data.phone_number_id,
+        waba_id: signup.session.data.waba_id,
+        pin: "246810",
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toMatch(/^\/admin\/channels\?done=connected#account-acc_/);
+      const [account] = await whatsappAccounts(s);
+      expect(account).toMatchObject({ externalId: signup.session.data.phone_number_id, selfTestError: null });
+      expect(account!.displayName).toMatch(/^\+1 555-\d{3}-\d{4}$/);
+      expect(account!.selfTestOkAt).toEqual(expect.any(Number));
+      connected.push(account!.externalId);
+    }
+    expect(new Set(connected).size).toBe(2);
+  });
+
+  it("from the wizard: carries from=wizard and goes back to the wizard's channels step", async () => {
+    const s = await signIn();
+    const page = await (await get(s, "/admin/whatsapp/connect?from=wizard")).text();
+    expect(page).toContain('<input type="hidden" name="from" value="wizard">');
+    expect(page).toContain('href="/admin/whatsapp/manual?from=wizard"');
+    const signup = await sandboxSignup("Test business");
+    const fields = {
+      code: signup.code!,
+      phone_number_id: signup.session.data.phone_number_id,
+      waba_id: signup.session.data.waba_id,
+      from: "wizard",
+    };
+    // An error stays on the page, still from the wizard.
+    const bad = await post(s, "/admin/whatsapp/connect", { ...fields, pin: "12" });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('<input type="hidden" name="from" value="wizard">');
+    const res = await post(s, "/admin/whatsapp/connect", { ...fields, pin: "246810" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(WIZARD_CHANNELS_STEP);
+    const [account] = await whatsappAccounts(s);
+    expect(account!.selfTestOkAt).toEqual(expect.any(Number));
   });
 
   it("exchanges the code server-side, connects the number from the session info and self-tests it", async () => {
@@ -260,6 +374,36 @@ describe("WhatsApp Embedded Signup", () => {
     expect(await whatsappAccounts(s)).toEqual([]);
   });
 });
+
+/**
+ * Embedded Signup as a person plays it in the sandbox's dialog (the popup the fake SDK opens for
+ * the dashboard): Continue for this business, and what the dialog then posts to the dashboard's
+ * page: Meta's session info (a JSON string) and the code for FB.login's callback.
+ */
+async function sandboxSignup(business: string) {
+  const res = await fetch(`${env.SANDBOX_URL}/facebook/embedded-signup`, {
+    method: "POST",
+    body: new URLSearchParams({
+      app_id: env.FACEBOOK_APP_ID,
+      config_id: env.WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID,
+      origin: ORIGIN,
+      business_name: business,
+      sandbox_action: "continue",
+    }),
+  });
+  expect(res.status).toBe(200);
+  const data = /<script type="application\/json" id="es-result">(.*?)<\/script>/s.exec(await res.text())![1]!;
+  const result = JSON.parse(data) as { origin: string; session: string; code: string | null };
+  expect(result.origin).toBe(ORIGIN);
+  return {
+    code: result.code,
+    session: JSON.parse(result.session) as {
+      type: string;
+      event: string;
+      data: { phone_number_id: string; waba_id: string };
+    },
+  };
+}
 
 async function onboardingAtMeta() {
   const r = await fetch(`${env.SANDBOX_URL}/__sandbox/whatsapp/onboarding`);

@@ -1,13 +1,30 @@
+import type { ListedPhoneNumber, PhoneNumberSource } from "./phone-numbers.ts";
+
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+/** How the number list labels a number: business, number, and where it came from. */
+export function numberLabel(n: ListedPhoneNumber): string {
+  return `${n.verified_name} · ${n.display_phone_number}${SOURCE_LABEL[n.source]}`;
+}
+
+const SOURCE_LABEL: Record<PhoneNumberSource, string> = {
+  embedded_signup: " · new (Embedded Signup)",
+  configured: " · demo",
+  added: "",
+};
+
 /**
- * The "send as a customer" page: pick a business number, type as a customer, and watch the reply
- * arrive at the fake Graph API. Plain HTML and a little script; works at 375 px.
+ * The "send as a customer" page: pick a business number (every number the fake Graph API knows,
+ * the newest first and chosen by default, so a number just connected through Embedded Signup is
+ * the one written to), type as a customer, and watch the reply arrive at the fake Graph API.
+ * Plain HTML and a little script; works at 375 px.
  */
-export function customerPage(numbers: { id: string; display: string; business: string }[]): string {
+export function customerPage(numbers: ListedPhoneNumber[]): string {
   const options = numbers
-    .map((n) => `<option value="${esc(n.id)}">${esc(n.business)} · ${esc(n.display)}</option>`)
+    .map(
+      (n, i) => `<option value="${esc(n.id)}"${i === 0 ? " selected" : ""}>${esc(numberLabel(n))}</option>`,
+    )
     .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -70,6 +87,23 @@ export function customerPage(numbers: { id: string; display: string; business: s
 </main>
 <script>
 const $ = (id) => document.getElementById(id);
+// Numbers connected while this page is open (a signup in another tab) join the list; the newest
+// is chosen unless the person picked one themselves.
+let pickedNumber = false;
+$("to").addEventListener("change", () => { pickedNumber = true; });
+const LABEL = ${JSON.stringify(SOURCE_LABEL)};
+async function refreshNumbers() {
+  try {
+    const { numbers } = await (await fetch("/__sandbox/whatsapp/phone-numbers")).json();
+    const known = new Set([...$("to").options].map((o) => o.value));
+    if (numbers.every((n) => known.has(n.id)) && numbers.length === known.size) return;
+    const chosen = $("to").value;
+    $("to").replaceChildren(...numbers.map((n) => new Option(n.verified_name + " · " + n.display_phone_number + (LABEL[n.source] ?? ""), n.id)));
+    $("to").value = pickedNumber && numbers.some((n) => n.id === chosen) ? chosen : numbers[0]?.id ?? "";
+  } catch {}
+}
+setInterval(refreshNumbers, 3000);
+window.addEventListener("focus", refreshNumbers);
 const seen = new Set();
 function add(cls, text) { const d = document.createElement("div"); d.className = "b " + cls; d.textContent = text; $("log").append(d); }
 $("send").addEventListener("submit", async (e) => {

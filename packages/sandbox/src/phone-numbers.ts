@@ -17,19 +17,38 @@ const FIELDS = new Set([
   "platform_type",
 ]);
 
+/** How the sandbox came to know a number, for the customer page's labels. */
+export type PhoneNumberSource = "configured" | "added" | "embedded_signup";
+
+/** A number as the sandbox's own pages and `GET /__sandbox/whatsapp/phone-numbers` list it. */
+export type ListedPhoneNumber = FakePhoneNumber & { source: PhoneNumberSource; added_at: number };
+
 export class FakePhoneNumbers {
-  private readonly numbers = new Map<string, FakePhoneNumber>();
+  private readonly numbers = new Map<string, ListedPhoneNumber>();
+  // Insertion order, so "newest first" holds even for numbers added within one millisecond.
+  private readonly order: string[] = [];
 
   constructor(initial: FakePhoneNumber[] = []) {
-    for (const n of initial) this.numbers.set(n.id, n);
+    for (const n of initial) this.add(n, "configured");
   }
 
-  add(n: FakePhoneNumber): void {
-    this.numbers.set(n.id, n);
+  add(n: FakePhoneNumber, source: PhoneNumberSource = "added"): void {
+    if (!this.numbers.has(n.id)) this.order.push(n.id);
+    const { id, display_phone_number, verified_name } = n;
+    this.numbers.set(n.id, { id, display_phone_number, verified_name, source, added_at: Date.now() });
   }
 
   has(id: string): boolean {
     return this.numbers.has(id);
+  }
+
+  get(id: string): ListedPhoneNumber | undefined {
+    return this.numbers.get(id);
+  }
+
+  /** Every number the fake Graph API knows, the newest first. */
+  list(): ListedPhoneNumber[] {
+    return [...this.order].reverse().map((id) => this.numbers.get(id)!);
   }
 
   /** `tokenOk` says whether a bearer token is one Graph would honour (platform or business). */
@@ -70,7 +89,9 @@ export class FakePhoneNumbers {
       );
     }
     const values: Record<string, string> = {
-      ...number,
+      id: number.id,
+      display_phone_number: number.display_phone_number,
+      verified_name: number.verified_name,
       quality_rating: "GREEN",
       code_verification_status: "VERIFIED",
       platform_type: "CLOUD_API",

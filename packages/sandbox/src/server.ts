@@ -23,6 +23,7 @@ import {
   emailPage,
   outboxView,
 } from "./email-page.ts";
+import { FakeEmbeddedSignup } from "./facebook-sdk.ts";
 import { FakeGraph, type Fault } from "./graph.ts";
 import { FakeInstagram, type InstagramFault, isSendApiBody } from "./instagram.ts";
 import { instagramCustomerPage, sendAsInstagramCustomer } from "./instagram-page.ts";
@@ -65,8 +66,10 @@ export type SandboxOptions = {
   emailHandler?: EmailHandlerTarget;
   /** The email page's default To (an address on the demo subdomain). */
   emailDemoAddress?: string;
-  /** Phone numbers shown on the customer page. */
+  /** Phone numbers shown on the customer page (Embedded Signup adds a fresh one per signup). */
   phoneNumbers?: { id: string; display: string; business: string }[];
+  /** The dashboard that loads the fake Facebook SDK: its signup dialog posts only there (settable later). */
+  dashboardUrl?: string;
   /** Razorpay's API key pair: Basic auth of /razorpay/v1 and the key that signs Checkout results (default: TEST_SECRETS'). */
   razorpayKeyId?: string;
   razorpayKeySecret?: string;
@@ -99,6 +102,10 @@ export type Sandbox = {
   googleBaseUrl: string;
   /** Value for META_DIALOG_BASE_URL (www.facebook.com/vX); the code exchange is on graphBaseUrl. */
   facebookDialogBaseUrl: string;
+  /** Value for the dashboard's FACEBOOK_SDK_URL (Meta's connect.facebook.net/en_US/sdk.js). */
+  facebookSdkUrl: string;
+  /** Embedded Signup's SDK and dialog; `setDashboardUrl` names the only page it answers. */
+  embeddedSignup: FakeEmbeddedSignup;
   setWebhookUrl(url: string): void;
   /** Instagram sends (`/me/messages`), recorded apart from WhatsApp's. */
   instagram: FakeInstagram;
@@ -209,6 +216,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     })),
   );
   const onboarding = new FakeOnboarding();
+  const embeddedSignup = new FakeEmbeddedSignup({
+    facebook,
+    phones,
+    onboarding,
+    appId: opts.facebookAppId ?? null,
+  });
+  if (opts.dashboardUrl) embeddedSignup.setDashboardUrl(opts.dashboardUrl);
   const access = await FakeAccess.create({ aud: opts.accessAud, key: opts.accessKey });
   const razorpay = new FakeRazorpay({
     keyId: opts.razorpayKeyId ?? TEST_SECRETS.razorpayKeyId,
@@ -223,10 +237,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const instagram = new FakeInstagram();
   let instagramWebhookUrl = opts.instagramWebhookUrl ?? "";
   let emailHandler: EmailHandlerTarget | null = opts.emailHandler ?? null;
-  const phoneNumbers = opts.phoneNumbers ?? [];
   // Meta writes the business number as digits, in metadata and in a reply's `context.from`.
-  const displayDigits = (id: string) =>
-    phoneNumbers.find((n) => n.id === id)?.display.replace(/\D/g, "") || undefined;
+  const displayDigits = (id: string) => phones.get(id)?.display_phone_number.replace(/\D/g, "") || undefined;
   /** Statuses the page played as Meta and meta-webhooks accepted, by our send's wamid. */
   const statuses = new Map<string, { status: string; code?: number }>();
   const postWebhook = async (payload: unknown) => {
@@ -329,6 +341,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (path === "/google/oauth2/v3/certs") return reply(res, google.jwks());
         if (path === "/google/oauth2/v3/userinfo") return reply(res, google.userinfo(auth));
         if (FACEBOOK_DIALOG.test(path)) return reply(res, facebook.dialog(query, path));
+        if (path === "/facebook/sdk.js") return reply(res, embeddedSignup.sdk());
+        if (path === "/facebook/embedded-signup") return reply(res, embeddedSignup.dialog(query));
+        // Every number the fake Graph API knows, newest first (the customer page's list).
+        if (path === "/__sandbox/whatsapp/phone-numbers") return send(res, 200, { numbers: phones.list() });
         if (GRAPH_OAUTH_TOKEN.test(path) && query.get("grant_type") === "fb_exchange_token") {
           return reply(res, pages.exchange(query));
         }
@@ -341,6 +357,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const phoneNumber = GRAPH_PHONE_NUMBER.exec(path);
         if (phoneNumber) return reply(res, phones.lookup(phoneNumber[1]!, query, auth, graphTokenOk));
         if (path === "/__sandbox/oauth") return send(res, 200, { tokenRequests: oauth.tokenRequests });
+      }
+      if (url.pathname === "/facebook/embedded-signup" && req.method === "POST") {
+        return reply(res, embeddedSignup.submit(await readBody(req)));
       }
       if (url.pathname === "/google/token" && req.method === "POST") {
         const r = google.token(req.headers["content-type"], req.headers.authorization, await readBody(req));
@@ -479,7 +498,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         ai.configure(JSON.parse(await readBody(req)));
         return send(res, 200, { ok: true });
       }
-      if (url.pathname === "/" && req.method === "GET") return send(res, 200, customerPage(phoneNumbers));
+      if (url.pathname === "/" && req.method === "GET") return send(res, 200, customerPage(phones.list()));
       if (url.pathname === "/__sandbox/sent" && req.method === "GET") {
         const to = url.searchParams.get("to");
         const sent = to ? graph.sent.filter((s) => s.to === to) : graph.sent;
@@ -594,6 +613,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   // The issuer names the port, which is known only now; no request can arrive before this runs.
   google.issuer = `${url}/google`;
   razorpay.baseUrl = url;
+  embeddedSignup.baseUrl = url;
   access.teamDomain = `${url}/access`;
   return {
     url,
@@ -607,6 +627,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     oauth,
     googleBaseUrl: google.issuer,
     facebookDialogBaseUrl: `${url}/facebook/v24.0`,
+    facebookSdkUrl: `${url}/facebook/sdk.js`,
+    embeddedSignup,
     setWebhookUrl: (u) => {
       webhookUrl = u;
     },

@@ -23,6 +23,8 @@ export default async function ({ provide }: TestProject) {
     // Access publishes the fixed test key, so tests can sign operators' tokens inside workerd.
     accessAud: TEST_ACCESS_AUD,
     accessKey: TEST_ACCESS_KEY,
+    // The dashboard's tests run it as https://dash.test: Embedded Signup's dialog posts only there.
+    dashboardUrl: "https://dash.test",
   });
   provide("sandboxUrl", sandbox.url);
   return () => sandbox.close();

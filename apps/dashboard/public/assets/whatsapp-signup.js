@@ -1,6 +1,8 @@
 // WhatsApp Embedded Signup on /admin/whatsapp/connect: waits for both the code (FB.login) and the
 // session info (Meta's message event), then posts them with the PIN in the page's hidden form.
-// The page's data-* attributes carry the app's ids and the translated status texts.
+// The page's data-* attributes carry the app's ids, the origins the session info may come from
+// (Meta's www/web.facebook.com, or the sandbox's fake SDK locally: FACEBOOK_SDK_URL), the business
+// name the signup is pre-filled with, and the translated status texts.
 // A classic script, not a module: it must set window.fbAsyncInit before Meta's SDK, loaded async
 // right after it, runs.
 (() => {
@@ -9,6 +11,8 @@
   const button = document.getElementById("wa-es-start");
   const status = document.getElementById("wa-es-status");
   if (!root || !form || !button) return;
+  const origins = new Set((root.dataset.messageOrigins || "").split(" ").filter(Boolean));
+  const pin = document.getElementById("wa-es-pin");
   let code = null;
   let session = null;
   const say = (text) => {
@@ -19,12 +23,12 @@
     form.elements.code.value = code;
     form.elements.phone_number_id.value = session.phone_number_id;
     form.elements.waba_id.value = session.waba_id || "";
-    form.elements.pin.value = document.getElementById("wa-es-pin").value;
+    form.elements.pin.value = pin.value;
     say(root.dataset.msgSaving);
     form.submit();
   };
   window.addEventListener("message", (event) => {
-    if (event.origin !== "https://www.facebook.com" && event.origin !== "https://web.facebook.com") return;
+    if (!origins.has(event.origin)) return;
     let data;
     try {
       data = JSON.parse(event.data);
@@ -50,7 +54,15 @@
     button.disabled = false;
   };
   button.addEventListener("click", () => {
+    // The PIN is checked before the popup opens: the sign-up's code is good for one try only.
+    if (!pin.checkValidity()) {
+      pin.reportValidity();
+      pin.focus();
+      return;
+    }
     button.disabled = true;
+    code = null;
+    session = null;
     say(root.dataset.msgWaiting);
     FB.login(
       (response) => {
@@ -66,7 +78,12 @@
         config_id: root.dataset.configId,
         response_type: "code",
         override_default_response_type: true,
-        extras: { setup: {}, featureType: "", sessionInfoVersion: "3" },
+        // Meta's pre-fill of the business's details: the name the dashboard knows.
+        extras: {
+          setup: root.dataset.businessName ? { business: { name: root.dataset.businessName } } : {},
+          featureType: "",
+          sessionInfoVersion: "3",
+        },
       },
     );
   });

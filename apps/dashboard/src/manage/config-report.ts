@@ -46,6 +46,7 @@ export const DASHBOARD_OPTIONAL = [
   "META_GRAPH_BASE_URL",
   // WhatsApp Embedded Signup (the manual connection works without it).
   "WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID",
+  "FACEBOOK_SDK_URL",
   // "Add to Discord".
   "DISCORD_AUTHORIZE_URL",
   "DISCORD_CLIENT_ID",

@@ -5,23 +5,47 @@ import { errorSummary, type FieldErrors, field, str, validate } from "../forms.t
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, allowInCsp, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
+import { fromWizard, WIZARD_CHANNELS_STEP } from "../wizard-return.ts";
 import { runSelfTest } from "../whatsapp-self-test.ts";
 
 const log = createLogger("dashboard");
 
 /** Meta's JavaScript SDK, which Embedded Signup requires; only the connect page loads it. */
-const FACEBOOK_SDK = "https://connect.facebook.net/en_US/sdk.js";
+const META_SDK = "https://connect.facebook.net/en_US/sdk.js";
+/** Where Meta's signup dialog runs, and so where its session info message comes from. */
+const META_DIALOG_ORIGINS = ["https://www.facebook.com", "https://web.facebook.com"];
+
+const originOf = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+};
 
 /**
- * What the SDK needs beyond our default policy: its script host, the www.facebook.com frames and
- * the Graph/Facebook endpoints it calls, and the pixels it logs with.
+ * The SDK this installation loads (FACEBOOK_SDK_URL: Meta's, or the sandbox's fake locally), the
+ * origins whose session info message the page trusts, and what the page adds to the CSP. Meta's
+ * SDK opens its dialog on www/web.facebook.com; any other SDK serves its dialog from its own origin.
  */
-const SDK_CSP = {
-  "script-src": ["https://connect.facebook.net"],
-  "frame-src": ["https://www.facebook.com", "https://web.facebook.com"],
-  "connect-src": ["https://graph.facebook.com", "https://www.facebook.com"],
-  "img-src": ["https://www.facebook.com"],
-};
+export function embeddedSignupSdk(env: Env) {
+  const url = originOf(env.FACEBOOK_SDK_URL) ? env.FACEBOOK_SDK_URL : META_SDK;
+  const sdkOrigin = originOf(url)!;
+  const messageOrigins = sdkOrigin === originOf(META_SDK) ? META_DIALOG_ORIGINS : [sdkOrigin];
+  const graph = originOf(env.META_GRAPH_BASE_URL);
+  return {
+    url,
+    messageOrigins,
+    // Its script host, the dialog's frames, the Graph and dialog endpoints it calls, the pixels it
+    // logs with.
+    csp: {
+      "script-src": [sdkOrigin],
+      "frame-src": messageOrigins,
+      "connect-src": [...new Set([...(graph ? [graph] : []), ...messageOrigins])],
+      "img-src": messageOrigins,
+    },
+  };
+}
 
 const PhoneNumberIdField = v.pipe(
   v.string(),
@@ -71,6 +95,9 @@ async function connectAndTest(
   const result = await c.env.PIPELINE.connectWhatsApp(c.session.tenantId, input);
   if (!result.ok) return CONNECT_ERRORS[result.error.code] ?? GRAPH_DOWN;
   await runSelfTest(c.env, c.session.tenantId, result.accountId);
+  // Started in the onboarding wizard: back to its channels step, which shows the number and its
+  // self-test result.
+  if (fromWizard(c)) return redirect(WIZARD_CHANNELS_STEP);
   return redirect(
     `/admin/channels?done=${result.created ? "connected" : "again"}#account-${result.accountId}`,
   );
@@ -84,15 +111,19 @@ async function connectAndTest(
  */
 function connectBody(c: AuthedCtx, error: string | null): Html {
   const { t, env } = c;
-  const fallback = html`<p><a href="/admin/whatsapp/manual">${t("wa-connect-fallback")}</a></p>`;
+  const wizard = fromWizard(c);
+  const manual = wizard ? "/admin/whatsapp/manual?from=wizard" : "/admin/whatsapp/manual";
+  const fallback = html`<p><a href="${manual}">${t("wa-connect-fallback")}</a></p>`;
   const errorNotice = error ? html`<p class="notice error" role="alert">${t(error)}</p>` : null;
   if (!env.WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID || !env.FACEBOOK_APP_ID) {
     return html`${errorNotice}<p class="card">${t("wa-connect-unconfigured")}</p>
-<p><a class="button" href="/admin/whatsapp/manual">${t("ch-connect-manual")}</a></p>`;
+<p><a class="button" href="${manual}">${t("ch-connect-manual")}</a></p>`;
   }
+  const sdk = embeddedSignupSdk(env);
   return html`${errorNotice}<p class="muted">${t("wa-connect-lead")}</p>
 <div class="card stack" id="wa-es" data-app-id="${env.FACEBOOK_APP_ID}" data-config-id="${env.WHATSAPP_EMBEDDED_SIGNUP_CONFIG_ID}"
-  data-graph-version="${graphVersion(env)}" data-msg-waiting="${t("wa-connect-waiting")}" data-msg-saving="${t("wa-connect-saving")}"
+  data-graph-version="${graphVersion(env)}" data-message-origins="${sdk.messageOrigins.join(" ")}" data-business-name="${c.session.tenantName}"
+  data-msg-waiting="${t("wa-connect-waiting")}" data-msg-saving="${t("wa-connect-saving")}"
   data-msg-cancelled="${t("wa-connect-cancelled")}" data-msg-error="${t("wa-connect-error")}">
   <noscript><p class="notice error">${t("wa-connect-noscript")}</p></noscript>
   <div class="field"><label for="wa-es-pin">${t("wa-connect-pin")}</label>
@@ -106,15 +137,16 @@ function connectBody(c: AuthedCtx, error: string | null): Html {
     <input type="hidden" name="phone_number_id" value="">
     <input type="hidden" name="waba_id" value="">
     <input type="hidden" name="pin" value="">
+    ${wizard ? html`<input type="hidden" name="from" value="wizard">` : null}
   </form>
 </div>
 ${fallback}
 <script src="/assets/whatsapp-signup.js?v=${c.assetVersion}" nonce="${c.nonce}"></script>
-<script async defer crossorigin="anonymous" src="${FACEBOOK_SDK}" nonce="${c.nonce}"></script>`;
+<script async defer crossorigin="anonymous" src="${sdk.url}" nonce="${c.nonce}"></script>`;
 }
 
 function connectPageResponse(c: AuthedCtx, error: string | null, status = 200): Promise<Response> {
-  allowInCsp(c, SDK_CSP);
+  allowInCsp(c, embeddedSignupSdk(c.env).csp);
   return respond(
     c,
     page(c, { title: c.t("wa-connect-title"), section: "channels", body: connectBody(c, error) }),
@@ -177,6 +209,7 @@ function manualForm(c: AuthedCtx, value: string, errors: FieldErrors | null): Ht
 ${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/whatsapp/manual" novalidate>
   ${csrfField(c)}
+  ${fromWizard(c) ? html`<input type="hidden" name="from" value="wizard">` : null}
   ${field(c, {
     name: "phoneNumberId",
     label: t("wa-manual-id"),
