@@ -1,14 +1,695 @@
-// Placeholder so the wizard's routes typecheck; helper B2 replaces this file with step 4.
-import { html } from "../html.ts";
+/**
+ * Wizard step 4, replies (PRODUCT.md §4): how the assistant talks (the guided persona builder's
+ * voice, goal, handoff conditions, hours and address, with the business's name and kind from step
+ * 1) and the starter reply rules for the kind of business, edited inline, saved into the reply
+ * config of every connected channel account, and tried with a test form that sends nothing.
+ *
+ * Everything is validated before the first call to the pipeline, so bad input saves nothing.
+ */
+import type { BusinessKind, RuleTest, SafetyStatus } from "@concierge/core";
+import { msg } from "@concierge/i18n";
+import {
+  type Persona,
+  PERSONA_LIMITS,
+  PERSONA_REJECTED_REASON,
+  PersonaSchema,
+  VOICE_ARCHETYPES,
+  type VoiceArchetype,
+} from "@concierge/prompt";
+import {
+  DEFAULT_WAIT_SECONDS,
+  type DefaultRule,
+  parseReplyConfig,
+  type ReplyConfig,
+  type ReplyRule,
+} from "@concierge/rules";
+import {
+  completeWizardStep,
+  getPersona,
+  getReplyConfig,
+  getTenantSettings,
+  listReplyConfigSummaries,
+  type PersonaRow,
+  type ReplyConfigSummary,
+} from "@concierge/storage";
+import * as v from "valibot";
+import { errorSummary, type FieldErrors, field, str, textarea, validate } from "../forms.ts";
+import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
-import { wizardPage } from "./layout.ts";
+import { csrfField } from "../layout.ts";
+import { TestTextSchema } from "../pages/rules-forms.ts";
+import { forgetWizard, loadWizard, type Onboarding, stepPath, wizardPage } from "./layout.ts";
+import {
+  type Fill,
+  fillReply,
+  missingPlaceholder,
+  PLACEHOLDERS,
+  type Starter,
+  type StarterId,
+  splitKeywords,
+  startersFor,
+} from "./starters.ts";
 
+const L = PERSONA_LIMITS;
+const VOICES = Object.keys(VOICE_ARCHETYPES) as VoiceArchetype[];
+/** The rule schema's own limits (packages/rules), with messages the page can translate. */
+const MAX_KEYWORDS = 50;
+const MAX_KEYWORD = 100;
+const MAX_REPLY = 4096;
+
+/** The kind of business as the persona's "a … in …" sentence names it. */
+const KIND_TYPE: Record<BusinessKind, string> = {
+  cafe: msg("wizard-replies-type-cafe"),
+  restaurant: msg("wizard-replies-type-restaurant"),
+  salon: msg("wizard-replies-type-salon"),
+  clinic: msg("wizard-replies-type-clinic"),
+  shop: msg("wizard-replies-type-shop"),
+  services: msg("wizard-replies-type-services"),
+  other: msg("wizard-replies-type-other"),
+};
+
+const VOICE_LABELS: Record<VoiceArchetype, [string, string]> = {
+  friendly: [msg("persona-voice-friendly"), msg("persona-voice-friendly-hint")],
+  professional: [msg("persona-voice-professional"), msg("persona-voice-professional-hint")],
+  playful: [msg("persona-voice-playful"), msg("persona-voice-playful-hint")],
+  concise: [msg("persona-voice-concise"), msg("persona-voice-concise-hint")],
+  luxurious: [msg("persona-voice-luxurious"), msg("persona-voice-luxurious-hint")],
+};
+
+const STATUS: Record<SafetyStatus, { cls: string; label: string; text: string }> = {
+  pending: {
+    cls: "warn",
+    label: msg("wizard-replies-status-pending"),
+    text: msg("wizard-replies-status-pending-text"),
+  },
+  needs_review: {
+    cls: "warn",
+    label: msg("wizard-replies-status-review"),
+    text: msg("wizard-replies-status-review-text"),
+  },
+  approved: {
+    cls: "ok",
+    label: msg("wizard-replies-status-approved"),
+    text: msg("wizard-replies-status-approved-text"),
+  },
+  rejected: {
+    cls: "danger",
+    label: msg("wizard-replies-status-rejected"),
+    text: msg("wizard-replies-status-rejected-text"),
+  },
+};
+
+export const CHANNEL_NAME: Record<ReplyConfigSummary["channel"], string> = {
+  whatsapp: msg("channel-whatsapp"),
+  instagram: msg("channel-instagram"),
+  email: msg("wizard-replies-channel-email"),
+  discord: msg("channel-discord"),
+};
+
+// ---------------------------------------------------------------------------------------------
+// The form
+
+type StarterValues = { use: boolean; keywords: string; reply: string };
+
+/** The form as typed, so a 422 shows exactly what was sent. */
+type Values = {
+  voice: string;
+  hours: string;
+  address: string;
+  goal: string;
+  goalUrl: string;
+  handoffConditions: string;
+  aiDefault: boolean;
+  starters: Partial<Record<StarterId, StarterValues>>;
+};
+
+const optional = (max: number, maxId: string) => v.pipe(v.string(), v.trim(), v.maxLength(max, maxId));
+
+// The persona schema's URL check is valibot's; this one also refuses non-web schemes, as the
+// persona page does, so a goal link is always something a customer can open.
+function isWebUrl(s: string): boolean {
+  if (!/^https?:\/\//i.test(s)) return false;
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const PersonaPartSchema = v.object({
+  voice: v.picklist(VOICES, msg("wizard-replies-err-voice")),
+  hours: optional(L.hours, msg("wizard-replies-err-max-200")),
+  address: optional(L.city, msg("wizard-replies-err-max-80")),
+  goal: optional(L.goal, msg("wizard-replies-err-max-200")),
+  goalUrl: v.pipe(
+    v.string(),
+    v.trim(),
+    v.maxLength(L.goalUrl, msg("wizard-replies-err-goal-url")),
+    v.check((s) => s === "" || isWebUrl(s), msg("wizard-replies-err-goal-url")),
+  ),
+  handoffConditions: v.pipe(
+    v.array(
+      v.pipe(v.string(), v.maxLength(L.handoffConditions.length, msg("wizard-replies-err-handoff-line"))),
+    ),
+    v.maxLength(L.handoffConditions.items, msg("wizard-replies-err-handoff-count")),
+  ),
+  aiDefault: v.boolean(),
+});
+
+const StarterSchema = v.object({
+  keywords: v.pipe(
+    v.array(v.pipe(v.string(), v.maxLength(MAX_KEYWORD, msg("wizard-replies-err-keyword-long")))),
+    v.minLength(1, msg("wizard-replies-err-keywords")),
+    v.maxLength(MAX_KEYWORDS, msg("wizard-replies-err-keywords-count")),
+  ),
+  reply: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, msg("wizard-replies-err-reply")),
+    v.maxLength(MAX_REPLY, msg("wizard-replies-err-reply-long")),
+  ),
+});
+
+const lines = (text: string) =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+function readValues(form: FormData, starters: Starter[]): Values {
+  const values: Values = {
+    voice: str(form, "voice"),
+    hours: str(form, "hours"),
+    address: str(form, "address"),
+    goal: str(form, "goal"),
+    goalUrl: str(form, "goalUrl"),
+    handoffConditions: str(form, "handoffConditions"),
+    aiDefault: str(form, "aiDefault") === "on",
+    starters: {},
+  };
+  for (const s of starters) {
+    values.starters[s.id] = {
+      use: str(form, `use_${s.id}`) === "on",
+      keywords: str(form, `keywords_${s.id}`),
+      reply: str(form, `reply_${s.id}`),
+    };
+  }
+  return values;
+}
+
+/** The form for what is saved (a builder persona's answers), starters as proposed. */
+function savedValues(row: PersonaRow | null, starters: Starter[]): Values {
+  const p = row?.persona.kind === "builder" ? row.persona : null;
+  const values: Values = {
+    voice: p?.voice ?? "friendly",
+    hours: p?.hours ?? "",
+    address: p?.city ?? "",
+    goal: p?.goal ?? "",
+    goalUrl: p?.goalUrl ?? "",
+    handoffConditions: p?.handoffConditions.join("\n") ?? "",
+    aiDefault: true,
+    starters: {},
+  };
+  for (const s of starters) {
+    values.starters[s.id] = { use: true, keywords: s.keywords.join(", "), reply: s.reply };
+  }
+  return values;
+}
+
+type Parsed =
+  | { ok: true; persona: Persona; rules: ReplyRule[]; aiDefault: boolean }
+  | { ok: false; errors: FieldErrors };
+
+/** The typed form as a persona and the chosen starter rules, or field errors. */
+function parse(
+  c: AuthedCtx,
+  ob: Onboarding,
+  values: Values,
+  starters: Starter[],
+  saved: PersonaRow | null,
+): Parsed {
+  const errors: FieldErrors = {};
+  const part = validate(PersonaPartSchema, {
+    ...values,
+    handoffConditions: lines(values.handoffConditions),
+  });
+  if (!part.ok) Object.assign(errors, part.errors);
+  const hours = values.hours.trim();
+  const address = values.address.trim();
+  const fill: Fill = { name: ob.name, hours, address };
+  const rules: ReplyRule[] = [];
+  for (const s of starters) {
+    const typed = values.starters[s.id];
+    if (!typed?.use) continue;
+    const checked = validate(StarterSchema, {
+      keywords: splitKeywords(typed.keywords),
+      reply: fillReply(typed.reply, fill),
+    });
+    if (!checked.ok) {
+      // Problems with one keyword ("keywords.2") belong to the keywords field as a whole.
+      for (const [path, message] of Object.entries(checked.errors)) {
+        errors[`${path.split(".")[0]}_${s.id}`] ??= message;
+      }
+    }
+    const filled = fillReply(typed.reply, fill);
+    const missing = missingPlaceholder(filled);
+    if (missing) {
+      errors[`reply_${s.id}`] ??=
+        missing === "hours" ? msg("wizard-replies-err-needs-hours") : msg("wizard-replies-err-needs-address");
+    }
+    if (!checked.ok || missing) continue;
+    rules.push({
+      id: s.ruleId,
+      label: s.label,
+      matcher: { kind: "static_text", keywords: checked.value.keywords },
+      response: { kind: "canned", text: checked.value.reply },
+      approval: "auto",
+    });
+  }
+  if (!part.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  const b = part.value;
+  // What the tenant set on the persona page beyond the wizard's questions stays as it was.
+  const kept = saved?.persona.kind === "builder" ? saved.persona : null;
+  const persona = {
+    kind: "builder",
+    voice: b.voice,
+    businessName: ob.name,
+    businessType: c.t(KIND_TYPE[ob.businessKind ?? "other"]),
+    ...(b.address ? { city: b.address } : {}),
+    ...(b.hours ? { hours: b.hours } : {}),
+    ...(b.goal ? { goal: b.goal } : {}),
+    ...(b.goalUrl ? { goalUrl: b.goalUrl } : {}),
+    catchPhrases: kept?.catchPhrases ?? [],
+    offTopics: kept?.offTopics ?? [],
+    never: kept?.never ?? [],
+    handoffConditions: b.handoffConditions,
+  };
+  // The pipeline's own schema, so nothing is sent that it would refuse after the configs changed.
+  const checked = v.safeParse(PersonaSchema, persona);
+  if (!checked.success) return { ok: false, errors: { _form: msg("wizard-replies-err-persona") } };
+  return { ok: true, persona: checked.output, rules, aiDefault: b.aiDefault };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reply configs
+
+/** The tenant's connected customer-facing accounts (a disconnected one takes no rules). */
+export async function connectedAccounts(c: AuthedCtx): Promise<ReplyConfigSummary[]> {
+  const rows = await listReplyConfigSummaries(c.env.DB, c.session.tenantId);
+  return rows.filter((r) => r.status === "active");
+}
+
+export function accountLabel(c: AuthedCtx, a: ReplyConfigSummary): string {
+  const channel = c.t(CHANNEL_NAME[a.channel]);
+  return a.displayName ? `${channel} · ${a.displayName}` : channel;
+}
+
+/** A rule id not yet taken in `taken` (the starter's own, or it with a number after it). */
+function freeId(id: string, taken: Set<string>): string {
+  if (!taken.has(id)) return id;
+  for (let n = 2; ; n += 1) if (!taken.has(`${id}-${n}`)) return `${id}-${n}`;
+}
+
+function defaultRule(c: AuthedCtx, ai: boolean): DefaultRule {
+  return ai
+    ? {
+        id: "default",
+        label: c.t("wizard-replies-default-ai-label"),
+        response: { kind: "prompt", text: c.t("wizard-replies-default-ai-prompt") },
+        approval: "auto",
+      }
+    : {
+        id: "default",
+        label: c.t("wizard-replies-default-canned-label"),
+        response: { kind: "canned", text: c.t("wizard-replies-default-canned") },
+        approval: "auto",
+      };
+}
+
+/**
+ * The account's config with the starters added: an existing config keeps its rules, default and
+ * switch and gains only starters whose label it does not have yet; a new one starts switched off
+ * (launch, step 5, switches it on) with the chosen default. Null: nothing to change.
+ */
+function nextConfig(
+  c: AuthedCtx,
+  stored: ReplyConfig | null,
+  starters: ReplyRule[],
+  opts: { ai: boolean; waitSeconds: number },
+): ReplyConfig | null {
+  if (!stored) {
+    return {
+      enabled: false,
+      rules: starters,
+      default_rule: defaultRule(c, opts.ai),
+      wait_seconds: opts.waitSeconds,
+    };
+  }
+  const labels = new Set(stored.rules.map((r) => r.label.trim().toLowerCase()));
+  const taken = new Set(stored.rules.map((r) => r.id));
+  const added: ReplyRule[] = [];
+  for (const rule of starters) {
+    if (labels.has(rule.label.trim().toLowerCase())) continue;
+    const id = freeId(rule.id, taken);
+    taken.add(id);
+    added.push({ ...rule, id });
+  }
+  return added.length === 0 ? null : { ...stored, rules: [...stored.rules, ...added] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+
+type TestView =
+  | { kind: "none" }
+  | { kind: "error"; message: string }
+  | { kind: "result"; account: ReplyConfigSummary; answer: RuleTest; enabled: boolean };
+
+type View = {
+  ob: Onboarding;
+  values: Values;
+  errors: FieldErrors | null;
+  row: PersonaRow | null;
+  starters: Starter[];
+  accounts: ReplyConfigSummary[];
+  testText?: string;
+  testError?: string | null;
+  test?: TestView;
+};
+
+function statusSection(c: AuthedCtx, row: PersonaRow | null): Html {
+  const { t } = c;
+  const again = html`<a href="${stepPath("replies")}#wizard-persona-status">${t("wizard-replies-status-again")}</a>`;
+  if (!row) {
+    return html`<section id="wizard-persona-status" class="card" aria-labelledby="wizard-persona-status-h">
+  <h2 id="wizard-persona-status-h">${t("wizard-replies-status-title")}</h2>
+  <p><span class="badge">${t("wizard-replies-status-none")}</span></p>
+  <p class="muted">${t("wizard-replies-status-none-text")}</p>
+</section>`;
+  }
+  const s = STATUS[row.status];
+  // The stored reason is deliberately vague; the known one is shown in the tenant's language.
+  const reason =
+    row.status === "rejected"
+      ? !row.reason || row.reason === PERSONA_REJECTED_REASON
+        ? t("persona-rejected-reason")
+        : row.reason
+      : null;
+  const waiting = row.status === "pending" || row.status === "needs_review";
+  return html`<section id="wizard-persona-status" class="card" aria-labelledby="wizard-persona-status-h">
+  <h2 id="wizard-persona-status-h">${t("wizard-replies-status-title")}</h2>
+  <p role="status"><span class="badge ${s.cls}">${t(s.label)}</span></p>
+  ${reason ? html`<p><strong>${t("wizard-replies-status-reason")}</strong> ${reason}</p>` : null}
+  <p class="muted">${t(s.text)}</p>
+  ${waiting ? html`<p>${again}</p>` : null}
+</section>`;
+}
+
+function personaFields(c: AuthedCtx, values: Values, errors: FieldErrors | null): Html {
+  const { t } = c;
+  const err = (name: string) => errors?.[name] ?? null;
+  const voiceErr = err("voice");
+  return html`<fieldset class="stack">
+  <legend>${t("wizard-replies-persona-legend")}</legend>
+  <p class="muted">${t("wizard-replies-persona-lead")}</p>
+  <fieldset class="field"${voiceErr ? html` aria-describedby="f-voice-err"` : null}>
+    <legend>${t("wizard-replies-voice")}</legend>
+    ${VOICES.map((voice) => {
+      const [label, hint] = VOICE_LABELS[voice];
+      return html`<div class="persona-choice">
+      <input type="radio" id="voice-${voice}" name="voice" value="${voice}"${
+        values.voice === voice ? html` checked` : null
+      } aria-describedby="voice-${voice}-hint">
+      <label for="voice-${voice}">${t(label)}</label>
+      <span class="hint" id="voice-${voice}-hint">${t(hint)}</span>
+    </div>`;
+    })}
+    ${voiceErr ? html`<span class="err" id="f-voice-err">${t(voiceErr)}</span>` : null}
+  </fieldset>
+  ${field(c, {
+    name: "goal",
+    label: t("wizard-replies-goal"),
+    hint: t("wizard-replies-goal-hint"),
+    value: values.goal,
+    error: err("goal"),
+    attrs: html`maxlength="${L.goal}"`,
+  })}
+  ${field(c, {
+    name: "goalUrl",
+    type: "url",
+    label: t("wizard-replies-goal-url"),
+    hint: t("wizard-replies-goal-url-hint"),
+    value: values.goalUrl,
+    error: err("goalUrl"),
+    attrs: html`maxlength="${L.goalUrl}"`,
+  })}
+  ${textarea(c, {
+    name: "handoffConditions",
+    label: t("wizard-replies-handoff"),
+    hint: t("wizard-replies-handoff-hint", { count: L.handoffConditions.items }),
+    value: values.handoffConditions,
+    error: err("handoffConditions"),
+    rows: 4,
+  })}
+  ${field(c, {
+    name: "hours",
+    label: t("wizard-replies-hours"),
+    hint: t("wizard-replies-hours-hint"),
+    value: values.hours,
+    error: err("hours"),
+    attrs: html`maxlength="${L.hours}"`,
+  })}
+  ${field(c, {
+    name: "address",
+    label: t("wizard-replies-address"),
+    hint: t("wizard-replies-address-hint"),
+    value: values.address,
+    error: err("address"),
+    attrs: html`maxlength="${L.city}"`,
+  })}
+</fieldset>`;
+}
+
+function starterFields(c: AuthedCtx, s: Starter, values: Values, errors: FieldErrors | null): Html {
+  const { t } = c;
+  const typed = values.starters[s.id] ?? { use: false, keywords: "", reply: "" };
+  return html`<fieldset class="card stack wizard-starter" id="starter-${s.id}">
+  <legend>${s.label}</legend>
+  <div class="field">
+    <label class="switch" for="f-use_${s.id}"><input type="checkbox" id="f-use_${s.id}" name="use_${s.id}"${
+      typed.use ? html` checked` : null
+    }> ${t("wizard-replies-starter-use")}</label>
+  </div>
+  ${field(c, {
+    name: `keywords_${s.id}`,
+    label: t("wizard-replies-starter-keywords"),
+    hint: t("wizard-replies-starter-keywords-hint"),
+    value: typed.keywords,
+    error: errors?.[`keywords_${s.id}`] ?? null,
+  })}
+  ${textarea(c, {
+    name: `reply_${s.id}`,
+    label: t("wizard-replies-starter-reply"),
+    value: typed.reply,
+    error: errors?.[`reply_${s.id}`] ?? null,
+    rows: 3,
+    attrs: html`maxlength="${MAX_REPLY}"`,
+  })}
+</fieldset>`;
+}
+
+function rulesFields(c: AuthedCtx, view: View): Html {
+  const { t } = c;
+  if (view.accounts.length === 0) {
+    return html`<section class="notice" id="wizard-no-channel">
+  <p>${t("wizard-replies-no-channel")}</p>
+  <p><a href="${stepPath("channels")}">${t("wizard-replies-no-channel-link")}</a></p>
+</section>`;
+  }
+  return html`<fieldset class="stack">
+  <legend>${t("wizard-replies-rules-legend")}</legend>
+  <p class="muted">${t("wizard-replies-rules-lead", {
+    accounts: view.accounts.map((a) => accountLabel(c, a)).join(", "),
+  })}</p>
+  <p class="hint">${t("wizard-replies-rules-placeholders", PLACEHOLDERS)}</p>
+  ${view.starters.map((s) => starterFields(c, s, view.values, view.errors))}
+  <div class="field">
+    <label class="switch" for="f-aiDefault"><input type="checkbox" id="f-aiDefault" name="aiDefault"${
+      view.values.aiDefault ? html` checked` : null
+    } aria-describedby="f-aiDefault-hint"> ${t("wizard-replies-ai-default")}</label>
+    <span class="hint" id="f-aiDefault-hint">${t("wizard-replies-ai-default-hint")}</span>
+  </div>
+</fieldset>`;
+}
+
+function testResult(c: AuthedCtx, test: TestView): Html {
+  const { t } = c;
+  switch (test.kind) {
+    case "none":
+      return html`<div id="wizard-test-result" aria-live="polite"></div>`;
+    case "error":
+      return html`<div id="wizard-test-result" aria-live="polite"><p class="notice error" role="alert">${t(test.message)}</p></div>`;
+    case "result": {
+      const a = test.answer;
+      const matched =
+        a.via === "default"
+          ? t("wizard-replies-test-default")
+          : t("wizard-replies-test-matched", { label: a.label || a.ruleId });
+      const reply =
+        a.reply.kind === "canned"
+          ? html`<p>${t("wizard-replies-test-canned")}</p><blockquote>${a.reply.text}</blockquote>`
+          : html`<p>${t("wizard-replies-test-ai")}</p>${
+              a.reply.personaStatus === "approved"
+                ? null
+                : html`<p class="notice error">${t("wizard-replies-test-ai-paused")}</p>`
+            }`;
+      return html`<div id="wizard-test-result" aria-live="polite">
+<h3>${t("wizard-replies-test-result", { account: accountLabel(c, test.account) })}</h3>
+<p><strong>${matched}</strong></p>
+${reply}
+${test.enabled ? null : html`<p class="muted">${t("wizard-replies-test-off")}</p>`}
+<p class="muted">${t("wizard-replies-test-nothing-sent")}</p>
+</div>`;
+    }
+  }
+}
+
+function testSection(c: AuthedCtx, view: View): Html | null {
+  if (view.accounts.length === 0) return null;
+  const { t } = c;
+  return html`<section class="card stack" id="wizard-test" aria-labelledby="wizard-test-h">
+  <h2 id="wizard-test-h">${t("wizard-replies-test-title")}</h2>
+  <p class="muted">${t("wizard-replies-test-lead")}</p>
+  <form class="stack" method="post" action="${stepPath("replies")}/test#wizard-test" novalidate>
+    ${csrfField(c)}
+    ${field(c, {
+      name: "text",
+      label: t("wizard-replies-test-text"),
+      value: view.testText ?? "",
+      error: view.testError ?? null,
+      attrs: html`maxlength="4096"`,
+    })}
+    <div><button class="secondary" type="submit">${t("wizard-replies-test-submit")}</button></div>
+  </form>
+  ${testResult(c, view.test ?? { kind: "none" })}
+</section>`;
+}
+
+function body(c: AuthedCtx, view: View): Html {
+  const { t } = c;
+  return html`<p class="muted">${t("wizard-replies-lead")}</p>
+${statusSection(c, view.row)}
+${errorSummary(c, view.errors)}
+<form class="stack wizard-replies" method="post" action="${stepPath("replies")}" novalidate>
+  ${csrfField(c)}
+  ${personaFields(c, view.values, view.errors)}
+  ${rulesFields(c, view)}
+  <p class="muted">${t("wizard-replies-save-note")}</p>
+  <div class="row"><button type="submit">${t("wizard-replies-save")}</button></div>
+</form>
+${testSection(c, view)}`;
+}
+
+function render(c: AuthedCtx, view: View, status = 200): Promise<Response> {
+  return respond(
+    c,
+    wizardPage(c, { step: "replies", title: c.t("wizard-replies-title"), body: body(c, view) }),
+    status,
+  );
+}
+
+async function loadView(c: AuthedCtx): Promise<Omit<View, "values" | "errors">> {
+  const ob = await loadWizard(c);
+  const [row, accounts] = await Promise.all([getPersona(c.env.DB, c.session.tenantId), connectedAccounts(c)]);
+  return { ob, row, accounts, starters: startersFor(c.t, ob.businessKind) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+/** GET /dashboard/wizard/replies: the saved answers (or a fresh form) and the persona's status. */
 export async function repliesStep(c: AuthedCtx): Promise<Response> {
-  return respond(c, wizardPage(c, { step: "replies", title: c.t("wizard-step-replies"), body: html`` }));
+  const view = await loadView(c);
+  return render(c, { ...view, values: savedValues(view.row, view.starters), errors: null });
 }
-export async function saveRepliesStep(_c: AuthedCtx): Promise<Response> {
-  return redirect("/dashboard/wizard/launch");
+
+/**
+ * POST /dashboard/wizard/replies: the persona through the pipeline (which queues its safety
+ * check), the starter rules into every connected account's config, then step 5.
+ */
+export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
+  const view = await loadView(c);
+  const values = readValues(c.form, view.accounts.length > 0 ? view.starters : []);
+  const fail = (errors: FieldErrors) => render(c, { ...view, values, errors }, 422);
+  const parsed = parse(c, view.ob, values, view.accounts.length > 0 ? view.starters : [], view.row);
+  if (!parsed.ok) return fail(parsed.errors);
+
+  // Every account's next config is built and checked before anything is saved, so a config the
+  // pipeline would refuse (too many rules) cannot leave the persona saved and the rules half-done.
+  const settings = await getTenantSettings(c.env.DB, c.session.tenantId);
+  const waitSeconds = settings?.defaultWaitSeconds ?? DEFAULT_WAIT_SECONDS;
+  const changes: { accountId: string; config: ReplyConfig }[] = [];
+  for (const account of view.accounts) {
+    const stored = await getReplyConfig(c.env.DB, account.id);
+    const next = nextConfig(c, stored?.config ?? null, parsed.rules, { ai: parsed.aiDefault, waitSeconds });
+    if (!next) continue;
+    if (!parseReplyConfig(next).ok) return fail({ _form: msg("wizard-replies-err-too-many-rules") });
+    changes.push({ accountId: account.id, config: next });
+  }
+
+  const saved = await c.env.PIPELINE.savePersona(c.session.tenantId, parsed.persona);
+  if (!saved.ok) {
+    return fail({
+      _form:
+        saved.error.code === "invalid_persona" ? msg("wizard-replies-err-persona") : msg("err-save-failed"),
+    });
+  }
+  for (const change of changes) {
+    const r = await c.env.PIPELINE.saveReplyConfig(c.session.tenantId, change.accountId, change.config);
+    // Unlikely after the checks above (the account disconnected meanwhile, the store failed):
+    // the step stays open, and saving again adds only what is still missing.
+    if (!r.ok) return fail({ _form: msg("wizard-replies-err-rules-not-saved") });
+  }
+  await completeWizardStep(c.env.DB, c.session.tenantId, 4);
+  forgetWizard(c);
+  return redirect(stepPath("launch"));
 }
-export async function testRepliesStep(_c: AuthedCtx): Promise<Response> {
-  return redirect("/dashboard/wizard/replies");
+
+/**
+ * POST /dashboard/wizard/replies/test: which rule of the first connected account would answer
+ * the typed message, and with what; nothing is sent and nothing is marked.
+ */
+export async function testRepliesStep(c: AuthedCtx): Promise<Response> {
+  const view = await loadView(c);
+  const page = { ...view, values: savedValues(view.row, view.starters), errors: null };
+  const text = str(c.form, "text");
+  const checked = validate(TestTextSchema, { text });
+  if (!checked.ok) {
+    return render(
+      c,
+      { ...page, testText: text, testError: checked.errors.text ?? msg("rules-test-err-empty") },
+      422,
+    );
+  }
+  const account = view.accounts[0];
+  if (!account) {
+    return render(
+      c,
+      { ...page, testText: text, test: { kind: "error", message: msg("wizard-replies-no-channel") } },
+      422,
+    );
+  }
+  const r = await c.env.PIPELINE.testReplyRules(c.session.tenantId, account.id, text);
+  if (!r.ok) {
+    const message =
+      r.error.code === "no_rules" ? msg("wizard-replies-test-no-rules") : msg("wizard-replies-test-failed");
+    return render(c, { ...page, testText: text, test: { kind: "error", message } });
+  }
+  const stored = await getReplyConfig(c.env.DB, account.id);
+  return render(c, {
+    ...page,
+    testText: text,
+    test: { kind: "result", account, answer: r, enabled: stored?.config.enabled ?? false },
+  });
 }
