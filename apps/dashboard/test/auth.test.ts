@@ -67,12 +67,13 @@ describe("Google sign-in", () => {
     expect(parseSetCookie(start.headers.getSetCookie()[0]!)).toMatchObject(HOST_COOKIE);
   });
 
-  it("signs a new person up with a verified ID token and lands them on the page they asked for", async () => {
+  it("signs a new person up with a verified ID token and lands them on the onboarding wizard", async () => {
     const email = `g-${crypto.randomUUID()}@example.com`;
     const { callback, flow } = await begin("google", email);
     const res = await finish(callback, flow);
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/admin/conversations");
+    // A tenant this sign-in created starts the wizard, whatever page was asked for.
+    expect(res.headers.get("location")).toBe("/dashboard/wizard");
     const session = cookieValue(res, SESSION_COOKIE);
     expect(session).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const cookieLine = res.headers.getSetCookie().find((l) => l.startsWith(SESSION_COOKIE))!;
@@ -83,9 +84,11 @@ describe("Google sign-in", () => {
     const page = await get({ cookie: `${SESSION_COOKIE}=${session}` } as never, "/admin/conversations");
     expect(page.status).toBe(200);
 
-    // Signing in again finds the same person and tenant.
+    // Signing in again finds the same person and tenant, and lands on the page asked for.
     const again = await begin("google", email);
-    expect((await finish(again.callback, again.flow)).status).toBe(303);
+    const second = await finish(again.callback, again.flow);
+    expect(second.status).toBe(303);
+    expect(second.headers.get("location")).toBe("/admin/conversations");
     expect(await usersWithEmail(email)).toHaveLength(1);
   });
 
@@ -129,20 +132,24 @@ describe("Google sign-in", () => {
     "https://evil.example",
     "/\n/evil.example",
   ];
+  // A returning person (a first sign-in made their tenant, which lands on the wizard instead).
+  const signedUp = async () => {
+    const email = `g-${crypto.randomUUID()}@example.com`;
+    const first = await begin("google", email);
+    expect((await finish(first.callback, first.flow)).status).toBe(303);
+    return email;
+  };
   for (const next of hostile) {
     it(`never redirects after sign-in to another site (next=${JSON.stringify(next)})`, async () => {
-      const { callback, flow } = await begin("google", `g-${crypto.randomUUID()}@example.com`, next);
+      const email = await signedUp();
+      const { callback, flow } = await begin("google", email, next);
       const res = await finish(callback, flow);
       expect(res.headers.get("location")).toBe("/admin");
     });
   }
 
   it("keeps the path, query and fragment of a safe next", async () => {
-    const { callback, flow } = await begin(
-      "google",
-      `g-${crypto.randomUUID()}@example.com`,
-      "/admin/rules?x=1#y",
-    );
+    const { callback, flow } = await begin("google", await signedUp(), "/admin/rules?x=1#y");
     expect((await finish(callback, flow)).headers.get("location")).toBe("/admin/rules?x=1#y");
   });
 });

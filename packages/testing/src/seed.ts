@@ -5,6 +5,7 @@ import {
   getReplyConfig,
   getTenant,
   grantCredits,
+  launchTenant,
   phoneDigits,
   saveDiscordInstall,
   saveReplyConfig,
@@ -58,6 +59,9 @@ export async function seedDemoTenant(
   if (!(await getTenant(db, DEMO.tenantId))) {
     await createTenant(db, masterKeyB64, { id: DEMO.tenantId, name: DEMO.tenantName, locale: "en-IN" });
   }
+  // The demo is a business already running: launched, so signing in to it never opens the
+  // onboarding wizard (a second launch changes nothing).
+  await launchTenant(db, DEMO.tenantId, Date.now());
   const existing = await db
     .prepare("SELECT id FROM channel_accounts WHERE id = ?")
     .bind(DEMO.whatsapp.accountId)

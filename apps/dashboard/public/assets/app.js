@@ -96,4 +96,11 @@ for (const button of document.querySelectorAll("button[data-print]")) {
   button.addEventListener("click", () => window.print());
 }
 
+// The wizard's time zone, never saved yet: the browser's own zone when the list offers it (the
+// server only had Cloudflare's guess, or the locale's default).
+for (const select of document.querySelectorAll("select[data-browser-zone]")) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && Array.from(select.options).some((o) => o.value === zone)) select.value = zone;
+}
+
 wire(document);

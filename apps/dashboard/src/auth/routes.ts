@@ -2,13 +2,14 @@ import { isPlainAddress } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
 import { timingSafeEqualString } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
-import { getTenant } from "@concierge/storage";
+import { getOnboarding, getTenant } from "@concierge/storage";
 import { clearCookie, LOGIN_COOKIE, OAUTH_COOKIE, SESSION_COOKIE, setCookie } from "../cookies.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, redirect, html as respond } from "../http.ts";
 import { errorPage, publicPage } from "../layout.ts";
 import { createSession, revokeSession, SESSION_TTL_MS } from "../sessions.ts";
-import { findOrCreateUser, type Identity } from "../users.ts";
+import { findOrCreateUser, type Identity, signupDefaults } from "../users.ts";
+import { WIZARD_PATH } from "../wizard-return.ts";
 import { facebookAuthorizeUrl, facebookIdentity } from "./facebook.ts";
 import { googleAuthorizeUrl, googleIdentity, SignInError } from "./google.ts";
 import {
@@ -37,11 +38,15 @@ async function render(h: Html): Promise<string> {
   return (await h).toString();
 }
 
+/** What the development form was sent with, shown again next to its error. */
+type DevTyped = { email?: string; business?: string; businessName?: string; nameError?: string };
+
 function signInBody(
   c: Ctx,
-  opts: { next: string; loginToken: string | null; error?: string; email?: string },
+  opts: { next: string; loginToken: string | null; error?: string } & DevTyped,
 ): Html {
   const { t } = c;
+  const isNew = opts.business === "new";
   const next = encodeURIComponent(opts.next);
   return html`<div class="signin">
 <h1>${t("signin-title")}</h1>
@@ -59,11 +64,14 @@ ${
   <div class="field"><label for="dev-email">${t("field-email")}</label>
     <input id="dev-email" name="email" type="email" required value="${opts.email ?? "owner@demo.test"}" autocomplete="email"></div>
   <fieldset class="field"><legend>${t("signin-dev-business")}</legend>
-    <label><input type="radio" name="business" value="demo" checked> ${t("signin-dev-demo")}</label>
-    <label><input type="radio" name="business" value="new"> ${t("signin-dev-new")}</label>
+    <label><input type="radio" name="business" value="demo"${isNew ? null : html` checked`}> ${t("signin-dev-demo")}</label>
+    <label><input type="radio" name="business" value="new"${isNew ? html` checked` : null}> ${t("signin-dev-new")}</label>
   </fieldset>
   <div class="field"><label for="dev-name">${t("signin-dev-name")}</label>
-    <input id="dev-name" name="businessName" type="text" maxlength="80" value="${t("signup-business")}"></div>
+    <input id="dev-name" name="businessName" type="text" maxlength="80" value="${opts.businessName ?? t("signup-business")}"${
+      opts.nameError ? html` aria-invalid="true" aria-describedby="dev-name-err"` : null
+    }>
+    ${opts.nameError ? html`<span class="err" id="dev-name-err">${t(opts.nameError)}</span>` : null}</div>
   <button type="submit">${t("signin-dev-submit")}</button>
 </form>`
     : null
@@ -78,7 +86,7 @@ export async function signInPage(c: Ctx): Promise<Response> {
 
 async function signInResponse(
   c: Ctx,
-  opts: { next: string; error?: string; email?: string },
+  opts: { next: string; error?: string } & DevTyped,
   status = 200,
 ): Promise<Response> {
   // The development form is protected against login CSRF by a double-submit token.
@@ -94,7 +102,20 @@ async function signInResponse(
   return status === 200 ? res : new Response(res.body, { status, headers: res.headers });
 }
 
-/** Starts a session for this person and lands them on `next`. */
+/**
+ * Where a sign-in lands: the wizard for a tenant this sign-in created, and for one that started
+ * the wizard without launching when nothing else was asked for (it resumes); else `next`. A
+ * tenant that never started the wizard (seeds, test fixtures, tenants older than it) is never
+ * sent there.
+ */
+async function landing(c: Ctx, tenantId: string, createdTenant: boolean, next: string): Promise<string> {
+  if (createdTenant) return WIZARD_PATH;
+  if (next !== "/admin") return next;
+  const ob = await getOnboarding(c.env.DB, tenantId);
+  return ob && ob.launchedAt === null && ob.wizardStep >= 1 && ob.wizardStep <= 4 ? WIZARD_PATH : next;
+}
+
+/** Starts a session for this person and lands them on `next` (or the wizard: `landing`). */
 async function completeSignIn(
   c: Ctx,
   who: Identity,
@@ -104,16 +125,18 @@ async function completeSignIn(
   const fallbackName = who.name
     ? c.t("signup-business-of", { name: who.name.slice(0, 60) })
     : c.t("signup-business");
-  const user = await findOrCreateUser(c.env.DB, c.env.PIPELINE, who, {
+  const { user, createdTenant } = await findOrCreateUser(c.env.DB, c.env.PIPELINE, who, {
     businessName: signup.businessName ?? fallbackName,
-    locale: c.locale === "en-US" ? "en-US" : "en-IN",
+    // Negotiated from the browser: c.locale is its Accept-Language (no session yet, or another
+    // tenant's), cf.timezone where Cloudflare located it.
+    ...signupDefaults(c.locale, (c as unknown as Request).cf?.timezone),
     ...(signup.tenantId ? { tenantId: signup.tenantId } : {}),
   });
   // A sign-in replaces whatever session this browser had: the old token stops working at once.
   if (c.session) await revokeSession(c.env.DB, c.session.tokenHash);
   const { token } = await createSession(c.env.DB, user);
   log.info("auth.signed_in", { provider: who.provider, user_id: user.id, tenant_id: user.tenantId });
-  const headers = new Headers({ location: safeNext(next) });
+  const headers = new Headers({ location: await landing(c, user.tenantId, createdTenant, safeNext(next)) });
   headers.append("set-cookie", setCookie(SESSION_COOKIE, token, SESSION_TTL_MS / 1000));
   headers.append("set-cookie", clearCookie(OAUTH_COOKIE));
   headers.append("set-cookie", clearCookie(LOGIN_COOKIE));
@@ -225,16 +248,24 @@ export async function devSignIn(c: Ctx): Promise<Response> {
     return signInResponse(c, { next, email, error: c.t("signin-dev-bad-email") }, 400);
   }
   const joinDemo = c.form.get("business") !== "new";
-  const name =
-    String(c.form.get("businessName") ?? "")
-      .trim()
-      .slice(0, 80) || c.t("signup-business");
+  const typedName = String(c.form.get("businessName") ?? "");
+  const name = typedName.trim().slice(0, 80);
   const who: Identity = { provider: "dev", subject: email, email, name: null };
   if (joinDemo) {
     if (await getTenant(c.env.DB, DEMO_TENANT_ID))
       return completeSignIn(c, who, next, { tenantId: DEMO_TENANT_ID });
   }
-  return completeSignIn(c, who, next, { businessName: name });
+  // A new business needs a name: said next to the field, never replaced by a made-up one.
+  if (!name && !joinDemo) {
+    const typed = {
+      email,
+      business: "new",
+      businessName: typedName,
+      nameError: msg("signin-dev-name-missing"),
+    };
+    return signInResponse(c, { next, error: c.t("form-has-errors"), ...typed }, 422);
+  }
+  return completeSignIn(c, who, next, { businessName: name || c.t("signup-business") });
 }
 
 export async function signOut(c: AuthedCtx): Promise<Response> {

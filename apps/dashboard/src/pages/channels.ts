@@ -24,11 +24,12 @@ const NOTICES: Record<string, string> = {
 const DEAD_REASONS = new Set(["expired", "revoked", "permissions", "invalid"]);
 
 /** Each Instagram account's page token, as the table shows it (never the token itself). */
-async function tokenStates(db: D1Database, tenantId: string): Promise<Map<string, ChannelTokenState>> {
+export async function tokenStates(db: D1Database, tenantId: string): Promise<Map<string, ChannelTokenState>> {
   return new Map((await listChannelTokenStates(db, tenantId)).map((r) => [r.accountId, r]));
 }
 
-function tokenCell(c: AuthedCtx, token: ChannelTokenState | undefined): Html {
+/** An Instagram account's token state (also on the wizard's channels step). */
+export function tokenCell(c: AuthedCtx, token: ChannelTokenState | undefined): Html {
   const { t } = c;
   if (!token) return html`<span class="badge warn">${t("ig-token-missing")}</span>`;
   if (token.status === "dead") {
@@ -43,7 +44,8 @@ function tokenCell(c: AuthedCtx, token: ChannelTokenState | undefined): Html {
   return html`<span class="badge ok">✓ ${t("ig-token-ok")}</span>`;
 }
 
-function selfTestCell(c: AuthedCtx, a: ConnectedAccount): Html {
+/** A WhatsApp number's self-test result (also on the wizard's channels step). */
+export function selfTestCell(c: AuthedCtx, a: ConnectedAccount): Html {
   const { t } = c;
   if (a.channel !== "whatsapp") return html`<span class="muted">–</span>`;
   if (a.selfTestOkAt != null) {

@@ -8,6 +8,7 @@ import { str } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
+import { fromWizard, WIZARD_NOTIFICATIONS_STEP } from "../wizard-return.ts";
 
 /**
  * The Discord bot's install: Discord's authorize page with `state` bound to this browser (a
@@ -21,7 +22,8 @@ const log = createLogger("dashboard");
 const DISCORD_COOKIE = "__Host-concierge_dcinstall";
 const TTL_SECONDS = 600;
 const stateKey = (state: string) => `dcinstall:${state}`;
-const StateSchema = v.object({ tenantId: v.string() });
+// `wizard`: the install was started from the onboarding wizard, which it then returns to.
+const StateSchema = v.object({ tenantId: v.string(), wizard: v.optional(v.boolean()) });
 
 /**
  * What the bot needs and no more: View Channel (1 << 10), Send Messages (1 << 11), Embed Links
@@ -156,9 +158,8 @@ export function discordSettingsPage(c: AuthedCtx): Promise<Response> {
 export async function discordInstall(c: AuthedCtx): Promise<Response> {
   if (!c.env.DISCORD_CLIENT_ID) return discordPage(c);
   const state = randomString();
-  await c.env.KV.put(stateKey(state), JSON.stringify({ tenantId: c.session.tenantId }), {
-    expirationTtl: TTL_SECONDS,
-  });
+  const pending = { tenantId: c.session.tenantId, ...(fromWizard(c) ? { wizard: true } : {}) };
+  await c.env.KV.put(stateKey(state), JSON.stringify(pending), { expirationTtl: TTL_SECONDS });
   const authorize = new URL(c.env.DISCORD_AUTHORIZE_URL);
   authorize.search = new URLSearchParams({
     client_id: c.env.DISCORD_CLIENT_ID,
@@ -209,7 +210,9 @@ export async function discordCallback(c: AuthedCtx): Promise<Response> {
     actor: c.session.userEmail ?? c.session.userId,
   });
   if (!result.ok) return fail(result.error.code);
-  const res = redirect("/admin/discord?done=installed");
+  const res = redirect(
+    pending.output.wizard ? `${WIZARD_NOTIFICATIONS_STEP}?done=discord` : "/admin/discord?done=installed",
+  );
   res.headers.append("set-cookie", clearCookie(DISCORD_COOKIE));
   return res;
 }

@@ -28,7 +28,7 @@ const SUBDOMAIN_NOTICES: Record<string, string> = {
   deleted: "em-deleted",
 };
 
-const STATE_BADGE: Record<Subdomain["status"], string> = {
+export const STATE_BADGE: Record<Subdomain["status"], string> = {
   active: "ok",
   provisioning: "warn",
   failed: "danger",
@@ -151,15 +151,18 @@ export function emailPage(c: AuthedCtx): Promise<Response> {
   return renderSubdomains(c);
 }
 
+/** Why a subdomain was refused, as a Fluent id (also the wizard's inline form's). */
+export function subdomainErrorId(code: string): string {
+  const known = ["invalid_name", "reserved_name", "name_taken", "quota_reached"];
+  return msg(known.includes(code) ? `em-err-${code}` : "error-internal");
+}
+
 /** POST /admin/email: creates and provisions a subdomain; a bad or taken name is 422 with the form. */
 export async function createSubdomain(c: AuthedCtx): Promise<Response> {
   const name = str(c.form, "name");
   const r = await c.env.PIPELINE.createEmailSubdomain(c.session.tenantId, name);
-  if (!r.ok) {
-    const known = ["invalid_name", "reserved_name", "name_taken", "quota_reached"];
-    const id = known.includes(r.error.code) ? `em-err-${r.error.code}` : "error-internal";
-    return renderSubdomains(c, { name, errors: { name: msg(id) }, status: 422 });
-  }
+  if (!r.ok)
+    return renderSubdomains(c, { name, errors: { name: subdomainErrorId(r.error.code) }, status: 422 });
   const done = r.subdomain.status === "active" ? "created" : "created-failed";
   return redirect(`/admin/email?done=${done}#subdomain-${r.subdomain.accountId}`);
 }
@@ -276,15 +279,18 @@ export function addressesPage(c: AuthedCtx): Promise<Response> {
   return renderAddresses(c);
 }
 
+/** Why a forward address was refused, as a Fluent id (also the wizard's notifications step's). */
+export function addressErrorId(code: string): string {
+  const known = ["invalid_email", "address_exists", "limit_reached"];
+  return msg(known.includes(code) ? `fa-err-${code}` : "error-internal");
+}
+
 /** POST /admin/email/addresses: adds one and mails its confirmation link (pipeline). */
 export async function addAddress(c: AuthedCtx): Promise<Response> {
   const address = str(c.form, "address");
   const r = await c.env.PIPELINE.addForwardAddress(c.session.tenantId, address);
-  if (!r.ok) {
-    const known = ["invalid_email", "address_exists", "limit_reached"];
-    const id = known.includes(r.error.code) ? `fa-err-${r.error.code}` : "error-internal";
-    return renderAddresses(c, { address, errors: { address: msg(id) }, status: 422 });
-  }
+  if (!r.ok)
+    return renderAddresses(c, { address, errors: { address: addressErrorId(r.error.code) }, status: 422 });
   return redirect(`/admin/email/addresses?done=${r.sent ? "added" : "unsent"}#address-${r.address.id}`);
 }
 

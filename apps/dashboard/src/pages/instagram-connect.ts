@@ -8,6 +8,7 @@ import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
 import { putPendingSignIn, randomString, takePendingSignIn } from "../auth/state.ts";
 import { str } from "../forms.ts";
+import { fromWizard, WIZARD_CHANNELS_STEP } from "../wizard-return.ts";
 
 /**
  * Connecting an Instagram professional account through Facebook Login (Instagram API with
@@ -62,6 +63,8 @@ type Candidate = {
 
 const PickSchema = v.object({
   tenantId: v.string(),
+  /** Started from the onboarding wizard: the choice returns there. */
+  wizard: v.optional(v.boolean()),
   facebookUserId: v.string(),
   userToken: v.string(),
   pages: v.array(
@@ -160,12 +163,14 @@ async function loadCandidates(
 
 function connectBody(c: AuthedCtx, error: string | null): Html {
   const { t, env } = c;
+  // The wizard's flag rides along to /start, which keeps it in the flow's pending state.
+  const start = fromWizard(c) ? "/admin/instagram/start?from=wizard" : "/admin/instagram/start";
   const notice = error ? html`<p class="notice error" role="alert">${t(error)}</p>` : null;
   if (!env.FACEBOOK_APP_ID) return html`${notice}<p class="card">${t("ig-connect-unconfigured")}</p>`;
   return html`${notice}<p class="muted">${t("ig-connect-lead")}</p>
 <div class="card stack">
   <p>${t("ig-connect-requirements")}</p>
-  <div><a class="button" href="/admin/instagram/start">${t("ig-connect-start")}</a></div>
+  <div><a class="button" href="${start}">${t("ig-connect-start")}</a></div>
 </div>`;
 }
 
@@ -228,7 +233,11 @@ export async function instagramStart(c: AuthedCtx): Promise<Response> {
   await putPendingSignIn(
     c.env.KV,
     state,
-    { provider: "instagram", next: "/admin/channels", tenantId: c.session.tenantId },
+    {
+      provider: "instagram",
+      next: fromWizard(c) ? WIZARD_CHANNELS_STEP : "/admin/channels",
+      tenantId: c.session.tenantId,
+    },
     "igconnect",
   );
   const dialog = new URL(`${c.env.META_DIALOG_BASE_URL.replace(/\/$/, "")}/dialog/oauth`);
@@ -276,7 +285,11 @@ export async function instagramCallback(c: AuthedCtx): Promise<Response> {
     return fail("graph");
   }
   const pickId = randomString();
-  const pick: Pick = { tenantId: c.session.tenantId, ...found };
+  const pick: Pick = {
+    tenantId: c.session.tenantId,
+    ...(pending.next === WIZARD_CHANNELS_STEP ? { wizard: true } : {}),
+    ...found,
+  };
   await c.env.KV.put(pickKey(pickId), JSON.stringify(pick), { expirationTtl: TTL_SECONDS });
   const res = await choiceResponse(c, pickId, pick, null);
   res.headers.append("set-cookie", clearCookie(IG_COOKIE));
@@ -311,7 +324,6 @@ export async function instagramChoose(c: AuthedCtx): Promise<Response> {
     return choiceResponse(c, pickId, pick, e.message, e.status);
   }
   await c.env.KV.delete(pickKey(pickId));
-  return redirect(
-    `/admin/channels?done=${result.created ? "ig-connected" : "ig-again"}#account-${result.accountId}`,
-  );
+  const back = pick.wizard ? WIZARD_CHANNELS_STEP : "/admin/channels";
+  return redirect(`${back}?done=${result.created ? "ig-connected" : "ig-again"}#account-${result.accountId}`);
 }
