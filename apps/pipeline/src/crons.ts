@@ -1,10 +1,28 @@
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
+import { expireApprovals } from "./conversation/approvals.ts";
+import type { PipelineEnv } from "./env.ts";
+import { sendDueDigests } from "./tenants/digest.ts";
+import { sendDueNoticeSummaries } from "./tenants/notify.ts";
+import { requeueStalePendingSafety } from "./tenants/safety.ts";
 
 /**
  * Every 15 minutes: held drafts that waited 24 h expire (their credit goes back), and safety jobs
- * are queued again for personas and archetypes pending longer than that (requeueStalePendingSafety).
+ * are queued again for personas and archetypes pending longer than that (requeueStalePendingSafety);
+ * gathered approval and handoff notices that are due go out as one summary per tenant; and the
+ * summary digests whose period ended (a local midnight or Monday) go out, once per period.
  */
 export const APPROVALS_CRON = "*/15 * * * *";
+
+/**
+ * The 15-minute jobs, in order, at the run's scheduled time. The notices and the digest come after
+ * the expiry, so "approvals waiting" does not count drafts that have just expired.
+ */
+export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number): Promise<void> {
+  await expireApprovals(env);
+  await requeueStalePendingSafety(env, scheduledTime);
+  await sendDueNoticeSummaries(env, scheduledTime);
+  await sendDueDigests(env, scheduledTime);
+}
 
 /**
  * The pipeline's crons, exactly wrangler.jsonc's `triggers.crons` (a test compares them), each

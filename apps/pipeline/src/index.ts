@@ -2,9 +2,9 @@ import { type SafetyJob, createLogger, errorFields, errorResponse } from "@conci
 import { deleteExpiredEmailAliases, recordCronRun } from "@concierge/storage";
 import { purgeOldWebhookEvents } from "./billing/events.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
-import { expireApprovals } from "./conversation/approvals.ts";
+import { runQuarterHourJobs } from "./crons.ts";
 import type { PipelineEnv } from "./env.ts";
-import { handleSafetyBatch, requeueStalePendingSafety } from "./tenants/safety.ts";
+import { handleSafetyBatch } from "./tenants/safety.ts";
 
 const log = createLogger("pipeline.cron");
 
@@ -27,8 +27,8 @@ export default {
   queue: (batch, env) => handleSafetyBatch(batch, env),
   // Dispatched by schedule (wrangler.jsonc triggers.crons): daily token refresh, expired
   // reverse aliases (lookups check the expiry themselves; this only keeps addresses from lingering)
-  // and Razorpay event ids past their retention, else every 15 min (held drafts that expired, and
-  // safety jobs queued again for whatever has been pending too long). Each run is recorded under its
+  // and Razorpay event ids past their retention, else every 15 min (runQuarterHourJobs: held drafts
+  // that expired, safety jobs queued again, gathered notices and summary digests that are due). Each run is recorded under its
   // cron expression for the operator's health page; a failed run is recorded as such and rethrown.
   async scheduled(controller, env) {
     let ok = false;
@@ -39,8 +39,7 @@ export default {
         if (aliases) log.info("email.aliases_expired", { count: aliases });
         await purgeOldWebhookEvents(env, controller.scheduledTime);
       } else {
-        await expireApprovals(env);
-        await requeueStalePendingSafety(env, controller.scheduledTime);
+        await runQuarterHourJobs(env, controller.scheduledTime);
       }
       ok = true;
     } catch (err) {

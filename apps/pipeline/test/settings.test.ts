@@ -4,6 +4,7 @@ import { grantCredits } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import { verifiedAddress } from "./notify-helpers.ts";
 
 const DEFAULTS = {
   idleGapMinutes: 360,
@@ -156,7 +157,9 @@ describe("telling the tenant", () => {
   });
 
   it("pages by email too, through the EMAIL binding, and counts the page as delivered", async () => {
-    await tenantApi.setNotifications(tenantId, { email: "owner@chai.example" });
+    // Only a confirmed address can be the notification email.
+    await verifiedAddress(tenantId, "owner@chai.example");
+    expect(await tenantApi.setNotifications(tenantId, { email: "owner@chai.example" })).toEqual({ ok: true });
     const acc = await account();
     const c = uniqueCustomer();
     await acc.send(c, "please get me a real person");

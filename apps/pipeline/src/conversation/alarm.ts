@@ -2,7 +2,7 @@ import { type Thread, createLogger, errorFields } from "@concierge/core";
 import { tenantSettings } from "../tenants/notify.ts";
 import type { ConversationHost } from "./host.ts";
 import { replyContextOf } from "./email-turn.ts";
-import { flushPage, handoffPhase, pagePending } from "./handoff.ts";
+import { approvalHeld, flushPage, handoffPhase, pagePending } from "./handoff.ts";
 import { type TurnFacts, flushRelays, queueTurnRelay } from "./inbox.ts";
 import { SealedThread } from "./sealed.ts";
 import type { PendingMessage } from "./store.ts";
@@ -71,6 +71,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
     const facts: TurnFacts = { phase, handoffStarted: outcome.handoffStarted, held: outcome.held };
     await queueTurnRelay(sealed, turn, facts);
+    if (facts.held) approvalHeld(store);
     store.finishTurn(lastSeq, turnId);
   } catch (err) {
     // Purged while the turn ran (the tenant was deleted): its tables are gone, hence the failure.

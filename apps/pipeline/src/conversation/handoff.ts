@@ -42,12 +42,48 @@ export function handToPerson(store: ConversationStore): void {
   store.clear("page_pending", "page_attempts");
 }
 
-export function pagePending(store: ConversationStore): boolean {
-  return store.get("page_pending") !== null;
+/** A draft of this thread waits for approval: the tenant is told after the turn (like a page). */
+export function approvalHeld(store: ConversationStore): void {
+  store.set("approval_notice_pending", "1");
 }
 
-/** Pages the tenant about a handoff once; on failure the alarm tries again shortly, 10 times. */
+/** Whether a handoff page or an approval notice still has to reach the tenant. */
+export function pagePending(store: ConversationStore): boolean {
+  return store.get("page_pending") !== null || store.get("approval_notice_pending") !== null;
+}
+
+/**
+ * Pages the tenant about a handoff once, and tells it about a held draft once; on failure the
+ * alarm tries again shortly, 10 times each.
+ */
 export async function flushPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
+  await flushHandoffPage(env, store, thread);
+  await flushApprovalNotice(env, store, thread);
+}
+
+async function flushApprovalNotice(
+  env: PipelineEnv,
+  store: ConversationStore,
+  thread: Thread,
+): Promise<void> {
+  if (store.get("approval_notice_pending") === null) return;
+  const attempts = (store.number("approval_notice_attempts") ?? 0) + 1;
+  store.set("approval_notice_attempts", String(attempts));
+  if (attempts > PAGE_ATTEMPTS) {
+    log.error("approval.notice_given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
+    store.clear("approval_notice_pending", "approval_notice_attempts");
+    return;
+  }
+  const delivered = await notifyTenant(env, thread.tenantId, {
+    kind: "approval",
+    channel: thread.channel,
+    customer: maskCustomer(thread.customerId),
+    relayedTo: store.get("approval_relayed_to"),
+  });
+  if (delivered) store.clear("approval_notice_pending", "approval_notice_attempts", "approval_relayed_to");
+}
+
+async function flushHandoffPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
   const conversationId = store.get("page_pending");
   if (!conversationId) return;
   const attempts = (store.number("page_attempts") ?? 0) + 1;

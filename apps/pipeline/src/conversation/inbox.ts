@@ -72,6 +72,9 @@ export async function flushRelays(
       if (r.ok && r.relayed && req.kind === "handoff" && r.channelId) {
         store.set("handoff_relayed_to", r.channelId);
       }
+      if (r.ok && r.relayed && req.kind === "approval" && r.channelId) {
+        store.set("approval_relayed_to", r.channelId);
+      }
       if (r.ok || !r.retryable || row.attempts + 1 >= RELAY_ATTEMPTS) {
         if (!r.ok) log.error("relay.given_up", { ...fields, attempts: row.attempts + 1 });
         store.deleteRelay(row.id);

@@ -95,6 +95,11 @@ export type StateKey =
   | "page_attempts"
   /** The Discord channel the handoff's inbox item went to. */
   | "handoff_relayed_to"
+  /** A draft was held for approval and the tenant has still to be told (metadata only). */
+  | "approval_notice_pending"
+  | "approval_notice_attempts"
+  /** The Discord channel the held draft's inbox item went to. */
+  | "approval_relayed_to"
   /** A mail of the current turn already relayed to the inbox. */
   | `relayed:${string}`;
 

@@ -93,7 +93,7 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
     return saveConversationSettings(this.env, tenantId, input);
   }
 
-  setNotifications(tenantId: string, to: { discordChannelId?: string | null; email?: string | null }) {
+  setNotifications(tenantId: string, to: Parameters<TenantApi["setNotifications"]>[1]) {
     return setNotifications(this.env, tenantId, to);
   }
 

@@ -1,16 +1,13 @@
 import {
   type ConversationSettings,
   ConversationSettingsSchema,
+  DIGEST_CADENCES,
+  NOTIFY_CADENCES,
   type RpcResult,
   errorBody,
 } from "@concierge/core";
 import { isPlainAddress } from "@concierge/channels";
-import {
-  getTenant,
-  saveConversationSettings as storeSettings,
-  setNotifyDiscordChannel,
-  setNotifyEmail,
-} from "@concierge/storage";
+import { saveNotificationPrefs, saveConversationSettings as storeSettings } from "@concierge/storage";
 import * as v from "valibot";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
@@ -33,24 +30,50 @@ export async function saveConversationSettings(
   return { ok: true, settings: parsed.output };
 }
 
+const NotificationsSchema = v.object({
+  discordChannelId: v.optional(
+    v.nullable(v.pipe(v.string(), v.regex(/^\d{17,20}$/, "A Discord channel id is 17 to 20 digits."))),
+  ),
+  email: v.optional(v.nullable(v.string())),
+  cadence: v.optional(v.picklist(NOTIFY_CADENCES, "Choose instant, 15m, hourly or daily.")),
+  digest: v.optional(v.picklist(DIGEST_CADENCES, "Choose off, daily or weekly.")),
+});
+
 /**
- * Where handoff pages and low-balance warnings go: a Discord channel, an email address, both or
- * neither (null). A field left out is left as it is.
+ * Where approvals, handoffs and low-balance warnings go (a Discord channel, a verified email
+ * address, both or neither), how often approvals and handoffs are sent, and the summary digest.
+ * A field left out is left as it is; any refusal saves nothing.
  */
 export async function setNotifications(
   env: PipelineEnv,
   tenantId: string,
-  to: { discordChannelId?: string | null; email?: string | null },
+  to: unknown,
 ): Promise<RpcResult<object>> {
-  const { discordChannelId, email } = to ?? {};
-  if (discordChannelId != null && !/^\d{17,20}$/.test(discordChannelId)) {
-    return errorBody("invalid_channel", "A Discord channel id is 17 to 20 digits.");
-  }
-  if (email != null && !isPlainAddress(email))
+  const parsed = v.safeParse(NotificationsSchema, to ?? {});
+  if (!parsed.success) {
+    const first = parsed.issues[0]!;
+    const path = v.getDotPath(first);
+    if (path === "discordChannelId") return errorBody("invalid_channel", first.message);
+    if (path === "cadence" || path === "digest")
+      return errorBody("invalid_cadence", `${path}: ${first.message}`);
     return errorBody("invalid_email", "Give a plain email address.");
-  if (!(await getTenant(env.DB, tenantId))) return errorBody("not_found", "No such tenant.");
-  if (discordChannelId !== undefined) await setNotifyDiscordChannel(env.DB, tenantId, discordChannelId);
-  if (email !== undefined) await setNotifyEmail(env.DB, tenantId, email);
+  }
+  const { email, ...rest } = parsed.output;
+  // Forward addresses are kept trimmed and lower-case; compare (and keep) the same form.
+  const address = typeof email === "string" ? email.trim().toLowerCase() : email;
+  if (address != null && !isPlainAddress(address))
+    return errorBody("invalid_email", "Give a plain email address.");
+  const saved = await saveNotificationPrefs(env.DB, tenantId, {
+    ...rest,
+    ...(address === undefined ? {} : { email: address }),
+  });
+  if (saved === "not_found") return errorBody("not_found", "No such tenant.");
+  if (saved === "email_unverified") {
+    return errorBody(
+      "email_unverified",
+      "Confirm this address first: add it and open the link we email to it, then choose it here.",
+    );
+  }
   configCache(env).tenantSettings.delete(tenantId);
   return { ok: true };
 }

@@ -1,0 +1,45 @@
+## Tenant notices about held drafts, gathered notices and the summary digest (Discord and email).
+## Counts and masked ids only: never a customer's words.
+
+notify-approval-subject = A reply is waiting for your approval
+notify-approval = 📝 A reply to a customer on { $channel } ({ $customer }) is waiting for your approval. Open Approvals in the dashboard to send, edit or reject it.
+
+notify-batch-subject = Customers are waiting for you
+notify-batch-both = 🔔 { $handoffs ->
+    [one] 1 handoff
+   *[other] { $handoffs } handoffs
+  } and { $approvals ->
+    [one] 1 approval
+   *[other] { $approvals } approvals
+  } are waiting for you.
+notify-batch-handoffs = 🔔 { $handoffs ->
+    [one] 1 customer is
+   *[other] { $handoffs } customers are
+  } waiting for a person.
+notify-batch-approvals = 📝 { $approvals ->
+    [one] 1 reply is
+   *[other] { $approvals } replies are
+  } waiting for your approval.
+notify-batch-channel = { $channel }: { $handoffs ->
+    [one] 1 handoff
+   *[other] { $handoffs } handoffs
+  }, { $approvals ->
+    [one] 1 approval
+   *[other] { $approvals } approvals
+  }
+notify-batch-open = Open the dashboard to answer them.
+
+notify-digest-subject-daily = Your Concierge day: { $period }
+notify-digest-subject-weekly = Your Concierge week: { $period }
+notify-digest-intro-daily = 📊 Your day with Concierge, { $period }:
+notify-digest-intro-weekly = 📊 Your week with Concierge, { $period }:
+notify-digest-quiet = No customer messages in this period.
+notify-digest-channel = { $channel }: { $received } in, { $sent } out
+notify-digest-ai = AI replies: { $count }
+notify-digest-handoffs = Handoffs to a person: { $count }
+notify-digest-approvals = Replies waiting for your approval now: { $count }
+notify-digest-balance = Balance now: { $balance ->
+    [one] 1 AI reply
+   *[other] { $balance } AI replies
+  }
+notify-digest-footer = You get this summary because you chose it in Settings → Notifications. Choose "off" there to stop it.
