@@ -42,8 +42,7 @@ import {
 import { listLedgerPage } from "../src/credit-history.ts";
 import { creditBalance, debitCredit, grantCredits, restoreCredit } from "../src/credits.ts";
 import { insertEmailSubdomain } from "../src/email-config.ts";
-import { createTenant } from "../src/tenants.ts";
-import { countingDb, db, MASTER_KEY, newTenant, rows, scalar } from "./fixtures.ts";
+import { countingDb, db, newTenant, rows, scalar, tenantBefore0019 } from "./fixtures.ts";
 
 const DAY = 86_400_000;
 
@@ -98,7 +97,7 @@ describe("migration 0017", () => {
     ).toBe(0);
 
     // Rows as production has them before 0017: lots and ledger rows through the real functions.
-    const t = await createTenant(mdb, MASTER_KEY, { name: "Before 0017" });
+    const t = await tenantBefore0019(mdb, "Before 0017");
     await grantCredits(mdb, { tenantId: t.id, amount: 10, source: "purchase", reference: "pay_old" });
     await grantCredits(mdb, {
       tenantId: t.id,

@@ -75,3 +75,17 @@ export function countingDb(): { db: D1Database; statements: string[]; recorded: 
     recorded,
   };
 }
+
+/**
+ * A tenant row as the schema before migration 0019 had it (no time zone, no wizard columns), for
+ * the tests that stop the migrations early to check what a later one does to older rows. The
+ * current createTenant writes columns such a database does not have yet.
+ */
+export async function tenantBefore0019(mdb: D1Database, name: string): Promise<{ id: string }> {
+  const id = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await mdb
+    .prepare("INSERT INTO tenants (id, name, locale, currency, created_at) VALUES (?, ?, 'en-IN', 'INR', ?)")
+    .bind(id, name, Date.now())
+    .run();
+  return { id };
+}
