@@ -76,7 +76,14 @@ ${s.reason ? html`<p>${t("suspended-reason", { reason: s.reason })}</p>` : null}
 </section>`;
 }
 
-/** A signed-in page: header, navigation, the page's own content. */
+/**
+ * A signed-in page: header, navigation, the page's own content.
+ *
+ * On a phone the header is one slim bar, the brand and a Menu toggle; the section links, the
+ * business's name and Sign out open under it (app.css, "header and navigation"). The toggle is a
+ * checkbox with its label, so it works without JavaScript and is a real, focusable control that
+ * says whether it is checked; on a wider screen it is not shown and everything is, as before.
+ */
 export function page(
   c: AuthedCtx,
   opts: { title: string; section: Section; body: Html; notice?: string | null; error?: string | null },
@@ -87,14 +94,16 @@ export function page(
 ${head(c, opts.title, c.session.csrfToken)}
 <body>
 <a class="skip" href="#content">${t("skip-to-content")}</a>
-<header class="top"><div class="bar">
+<header class="top with-menu"><div class="bar">
   <a class="brand" href="/admin">Concierge</a>
+  <input class="menu-toggle" type="checkbox" id="menu-toggle" aria-controls="main-nav">
+  <label class="menu-button" for="menu-toggle">${t("nav-menu")}</label>
   <div class="who">
     <span>${c.session.tenantName}</span>
     <form class="inline" method="post" action="/sign-out">${csrfField(c)}<button class="secondary" type="submit">${t("sign-out")}</button></form>
   </div>
 </div></header>
-<nav class="main" aria-label="${t("nav-label")}"><ul>
+<nav class="main collapsible" id="main-nav" aria-label="${t("nav-label")}"><ul>
 ${NAV.map(
   (n) =>
     html`<li><a href="${n.href}"${n.id === opts.section ? html` aria-current="page"` : null}>${t(n.label)}</a></li>`,

@@ -87,6 +87,7 @@ import {
   saveBillingDetailsForm,
   saveNotifications,
   savePreferences,
+  sendNotificationVerification,
   settingsPage,
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
@@ -179,6 +180,7 @@ router
   .get("/admin/settings", settingsPage)
   .post("/admin/settings/preferences", savePreferences)
   .post("/admin/settings/notifications", saveNotifications)
+  .post("/admin/settings/notifications/verify", sendNotificationVerification)
   .post("/admin/settings/billing-details", saveBillingDetailsForm)
   .post("/admin/settings/delete", deleteAccount)
   .get("/account-deleted", accountDeletedPage);

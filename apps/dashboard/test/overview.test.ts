@@ -1,18 +1,44 @@
 import { env } from "cloudflare:workers";
-import type { Channel } from "@concierge/core";
+import type { Channel, SafetyStatus } from "@concierge/core";
+import { personaHash } from "@concierge/prompt";
 import {
   accountHealth,
   buildInsights,
+  completeWizardStep,
   createApproval,
   createChannelAccount,
   DAY_MS,
   debitCredit,
   grantCredits,
+  HEALTH_WINDOW_MS,
+  launchTenant,
+  recordPersonaVerdict,
   restoreCredit,
+  savePersona,
 } from "@concierge/storage";
 import { describe, expect, it } from "vitest";
 import { niceMax } from "../src/pages/insights.ts";
-import { get, signIn } from "./helpers.ts";
+import { get, signIn, type TestSession } from "./helpers.ts";
+
+/** Gives the tenant a persona in the given safety state (pending: saved, not yet judged). */
+async function persona(s: TestSession, status: SafetyStatus): Promise<void> {
+  const p = { kind: "raw", prompt: `Friendly and brief, for a tea shop ${crypto.randomUUID()}.` } as const;
+  const hash = await personaHash(p);
+  await savePersona(env.DB, s.tenantId, p, hash);
+  if (status !== "pending") await recordPersonaVerdict(env.DB, s.tenantId, hash, status, null);
+}
+
+/** The overview's one "AI replies" card: its state and its words. */
+function aiCard(page: string): { state: string; text: string } {
+  const m = /<section class="card ov-card" id="ai-status" data-state="([a-z_]+)"[\s\S]*?<\/section>/.exec(
+    page,
+  );
+  if (!m) throw new Error("no AI replies card");
+  return { state: m[1]!, text: m[0] };
+}
+
+/** Every sentence on the page that says what AI replies are doing. */
+const aiClaims = (page: string) => page.match(/AI replies are [a-z]+/g) ?? [];
 
 let seq = 0;
 /** One metadata row, as the pipeline records it (there is no text column to fill). */
@@ -72,6 +98,9 @@ describe("overview", () => {
     expect(page).toMatch(/id="pending-approvals"[\s\S]*?<p class="stat">0<\/p>/);
     expect(page).toContain("Not set up");
     expect(page).toContain('href="/admin/persona"');
+    // No persona and no credits: one story, told once (off, for want of a persona).
+    expect(aiCard(page).state).toBe("no_persona");
+    expect(aiClaims(page)).toEqual(["AI replies are off"]);
     const rows = page.match(/<tr data-day="\d{4}-\d\d-\d\d">/g) ?? [];
     expect(rows).toHaveLength(30);
     expect(page).toContain(`<tr data-day="${isoDay(today())}">`);
@@ -164,6 +193,7 @@ describe("overview", () => {
     expect(row(mail.id)).toContain("The reply to the latest message failed to send.");
     expect(row(ig.id)).toContain("Healthy");
     expect(row(ig.id)).toContain("Never"); // no reply sent yet
+    expect(page).not.toContain("Needs attention");
 
     // Balance 500 - 2 used (the third given back); one pending approval.
     expect(page).toMatch(/id="balance"[\s\S]*?<p class="stat">498<\/p>/);
@@ -206,6 +236,116 @@ describe("overview", () => {
   });
 });
 
+describe("overview: the first run tells one story", () => {
+  it.each([
+    ["no persona, credits", null, 50, "no_persona", "Off", "AI replies are off"],
+    ["pending persona, credits", "pending", 50, "persona_not_approved", "Paused", "AI replies are paused"],
+    ["rejected persona, credits", "rejected", 50, "persona_not_approved", "Paused", "AI replies are paused"],
+    ["approved persona, no credits", "approved", 0, "no_credits", "Stopped", "AI replies are stopped"],
+    ["approved persona, credits", "approved", 50, "on", "On", "AI replies are on"],
+  ] as const)(
+    "%s: one AI replies status, and the cards agree with it",
+    async (_, status, credits, state, badge, claim) => {
+      const s = await signIn({ trial: false });
+      if (status) await persona(s, status);
+      if (credits)
+        await grantCredits(env.DB, {
+          tenantId: s.tenantId,
+          amount: credits,
+          source: "grant",
+          reference: "g",
+        });
+      const page = await (await get(s, "/admin")).text();
+      const ai = aiCard(page);
+      expect(ai.state).toBe(state);
+      expect(ai.text).toContain(`>${badge}</span>`);
+      // Said once, in the AI replies card: the persona and balance cards state only their facts.
+      expect(aiClaims(page)).toEqual([claim]);
+      const personaCard = /id="persona-status"[\s\S]*?<\/section>/.exec(page)![0];
+      const balanceCard = /id="balance"[\s\S]*?<\/section>/.exec(page)![0];
+      expect(personaCard).not.toMatch(/AI replies/);
+      expect(balanceCard).not.toMatch(/AI replies (are|stop)/);
+      if (credits === 0) expect(balanceCard).toContain("No credits left");
+    },
+  );
+
+  it("says suspended, above any persona or balance state, while the account is suspended", async () => {
+    const s = await signIn({ trial: false });
+    await persona(s, "approved");
+    await grantCredits(env.DB, { tenantId: s.tenantId, amount: 50, source: "grant", reference: "g" });
+    await env.DB.prepare("UPDATE tenants SET status = 'suspended', suspended_reason = 'unpaid' WHERE id = ?")
+      .bind(s.tenantId)
+      .run();
+    const page = await (await get(s, "/admin")).text();
+    expect(aiCard(page).state).toBe("suspended");
+    expect(aiCard(page).text).toContain("no replies of any kind are sent");
+    expect(aiClaims(page)).toEqual([]);
+  });
+
+  it("shows a brand-new channel as connected and waiting, and a broken one as broken", async () => {
+    const s = await signIn({ trial: false });
+    const fresh = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "whatsapp",
+      externalId: `pn-${uid()}`,
+    });
+    const broken = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "email",
+      externalId: `shop-${uid()}.cncg.email`,
+    });
+    await message(s.tenantId, broken.id, "email", "inbound", "send_failed", Date.now() - 1000);
+    const old = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "instagram",
+      externalId: `ig-${uid()}`,
+    });
+    await env.DB.prepare("UPDATE channel_accounts SET created_at = ? WHERE id = ?")
+      .bind(Date.now() - HEALTH_WINDOW_MS - DAY_MS, old.id)
+      .run();
+    const page = await (await get(s, "/admin")).text();
+    const row = (id: string) =>
+      new RegExp(`<li class="card" data-account="${id}">([\\s\\S]*?)</li>`).exec(page)![1]!;
+    expect(row(fresh.id)).toContain('<span class="badge ok">Connected</span>');
+    expect(row(fresh.id)).toContain("Waiting for the first message.");
+    expect(row(fresh.id)).not.toContain("Needs attention");
+    expect(row(broken.id)).toContain('<span class="badge danger">Not working</span>');
+    // Connected over a week ago and never a message: worth a look.
+    expect(row(old.id)).toContain('<span class="badge warn">Needs attention</span>');
+    expect(row(old.id)).toContain("No messages received in the last 7 days.");
+  });
+
+  it("leads a tenant that has not launched back into the wizard, at the step it is on", async () => {
+    const s = await signIn();
+    let page = await (await get(s, "/admin")).text();
+    const setup = () => /<section class="card ov-setup" id="finish-setup"[\s\S]*?<\/section>/.exec(page)?.[0];
+    expect(setup()).toContain("Finish setting up — step 1 of 5");
+    expect(setup()).toContain('href="/dashboard/wizard"');
+    // First on the page, before the AI replies card.
+    expect(page.indexOf('id="finish-setup"')).toBeLessThan(page.indexOf('id="ai-status"'));
+    await completeWizardStep(env.DB, s.tenantId, 1);
+    await completeWizardStep(env.DB, s.tenantId, 3);
+    page = await (await get(s, "/admin")).text();
+    expect(setup()).toContain("Finish setting up — step 4 of 5");
+    // launched=1 says nothing before launch: the tenant has not launched.
+    page = await (await get(s, "/admin?launched=1")).text();
+    expect(page).not.toContain("automatic replies are live");
+  });
+
+  it("after launch: no setup card, and the launch lands on a notice that replies are live", async () => {
+    const s = await signIn();
+    expect(await launchTenant(env.DB, s.tenantId, Date.now())).toBe(true);
+    const landed = await (await get(s, "/admin?launched=1")).text();
+    expect(landed).toContain(
+      '<p class="notice" role="status">You have launched: automatic replies are live on your connected channels.</p>',
+    );
+    expect(landed).not.toContain('id="finish-setup"');
+    const later = await (await get(s, "/admin")).text();
+    expect(later).not.toContain("automatic replies are live");
+    expect(later).not.toContain("Finish setting up");
+  });
+});
+
 describe("insights arithmetic", () => {
   it("keeps a fixed 30-day UTC window with empty days and ignores rows outside it", () => {
     const now = Date.UTC(2026, 2, 14, 23, 59);
@@ -240,6 +380,7 @@ describe("insights arithmetic", () => {
       externalId: "x",
       displayName: null,
       status: "active" as const,
+      connectedAt: now - 30 * DAY_MS,
       lastInboundAt: now - 1000,
       lastOutboundAt: now - 500,
       failedSends: 0,
@@ -255,9 +396,12 @@ describe("insights arithmetic", () => {
       level: "warn",
       reason: "failed_sends",
     });
-    expect(accountHealth({ ...base, lastInboundAt: null, lastInboundAction: null }, now).reason).toBe(
-      "no_messages",
-    );
+    const fresh = { ...base, connectedAt: now - DAY_MS, lastInboundAt: null, lastInboundAction: null };
+    expect(accountHealth(fresh, now)).toEqual({ level: "ok", reason: "no_messages" });
+    expect(accountHealth({ ...fresh, connectedAt: now - HEALTH_WINDOW_MS - 1 }, now)).toEqual({
+      level: "warn",
+      reason: "quiet",
+    });
     expect(accountHealth({ ...base, lastInboundAt: now - 8 * DAY_MS }, now).reason).toBe("quiet");
     expect(accountHealth({ ...base, channel: "discord", lastInboundAt: null }, now).reason).toBe("connected");
   });

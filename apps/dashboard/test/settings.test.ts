@@ -1,7 +1,56 @@
 import { env } from "cloudflare:workers";
-import { createChannelAccount, DAY_MS, getTenantSettings, grantCredits } from "@concierge/storage";
+import {
+  createChannelAccount,
+  DAY_MS,
+  getOnboarding,
+  getTenantSettings,
+  grantCredits,
+} from "@concierge/storage";
+import { sentEmails } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { get, post, signIn, type TestSession } from "./helpers.ts";
+import { app, get, post, signIn, type TestSession } from "./helpers.ts";
+
+/** What the preferences form sends as shown to a new en-IN tenant. */
+const IN = { locale: "en-IN", currency: "INR", timeZone: "Asia/Kolkata" };
+const US = { locale: "en-US", currency: "USD", timeZone: "America/New_York" };
+/** The notifications form's choices as a new tenant has them. */
+const NOTIFY = { discordChannelId: "", email: "", cadence: "instant", digest: "off" };
+
+const zoneOf = async (tenantId: string) =>
+  (await env.DB.prepare("SELECT time_zone AS tz, digest_next_at AS next FROM tenants WHERE id = ?")
+    .bind(tenantId)
+    .first<{ tz: string; next: number | null }>())!;
+
+/** The confirmation link mailed to `address` (the sandbox's outbox), as a path on the dashboard. */
+async function linkPath(address: string): Promise<string> {
+  const mails = await sentEmails(env.SANDBOX_URL, address);
+  expect(mails).toHaveLength(1);
+  const raw = mails[0]!.raw.replace(/=\r?\n/g, "");
+  const m = /https:\/\/dash\.test(\/email\/verify\?token=[A-Za-z0-9_-]+)/.exec(raw);
+  if (!m) throw new Error(`no verification link in:\n${raw}`);
+  return m[1]!;
+}
+
+/** Presses the Confirm button of the mailed link's page (a POST of its token), as its owner would. */
+async function confirmLink(address: string): Promise<void> {
+  const token = new URL(await linkPath(address), "https://dash.test").searchParams.get("token") ?? "";
+  const res = await app("/email/verify", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  expect(res.status).toBe(200);
+}
+
+/** An address of the tenant confirmed through the settings page's button and the mailed link. */
+async function confirmedAddress(s: TestSession): Promise<string> {
+  const email = `owner-${crypto.randomUUID().slice(0, 8)}@shop.example`;
+  const sent = await post(s, "/admin/settings/notifications/verify", { ...NOTIFY, email });
+  expect(sent.status).toBe(200);
+  expect(await sent.text()).toContain(`We sent a confirmation link to ${email}.`);
+  await confirmLink(email);
+  return email;
+}
 
 const prefs = (tenantId: string) =>
   env.DB.prepare("SELECT locale, currency FROM tenants WHERE id = ?")
@@ -25,9 +74,10 @@ describe("settings", () => {
     for (const path of [
       "/admin/settings/preferences",
       "/admin/settings/notifications",
+      "/admin/settings/notifications/verify",
       "/admin/settings/delete",
     ]) {
-      const res = await post(null, path, { locale: "en-US", currency: "USD", confirmName: "x" });
+      const res = await post(null, path, { ...US, confirmName: "x" });
       expect(res.status).toBe(303);
       expect(res.headers.get("location")).toBe("/sign-in");
     }
@@ -41,7 +91,15 @@ describe("settings", () => {
     const page = await (await get(s, "/admin/settings")).text();
     expect(page).toContain('<option value="en-IN" selected>');
     expect(page).toContain('<option value="INR" selected>');
+    expect(page).toContain('<option value="Asia/Kolkata" selected>Asia/Kolkata</option>');
+    expect(page).toContain('<option value="America/New_York">America/New York</option>');
     expect(page).toContain('name="email" type="email" value="alerts@shop.example"');
+    expect(page).toContain('<option value="instant" selected>Instantly</option>');
+    expect(page).toContain('<option value="15m">Batched every 15 minutes</option>');
+    expect(page).toContain('<option value="off" selected>Off</option>');
+    expect(page).toContain('<option value="weekly">Weekly</option>');
+    // Not one of the tenant's confirmed addresses: the button that mails the link is offered.
+    expect(page).toContain('formaction="/admin/settings/notifications/verify#notifications"');
     expect(page).toContain("Save preferences");
     expect(page).toContain("Save notifications");
     expect(page).toContain('id="delete-account"');
@@ -55,7 +113,7 @@ describe("settings", () => {
     expect(before).toMatch(/id="balance"[\s\S]*?<p class="stat">1,00,000<\/p>/);
     expect(before).toContain('<html lang="en-IN">');
 
-    const res = await post(s, "/admin/settings/preferences", { locale: "en-US", currency: "USD" });
+    const res = await post(s, "/admin/settings/preferences", { ...US, timeZone: "Asia/Kolkata" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/settings?saved=1");
     expect(await prefs(s.tenantId)).toEqual({ locale: "en-US", currency: "USD" });
@@ -76,18 +134,19 @@ describe("settings", () => {
     });
     expect(await (await get(s, "/admin")).text()).toContain(`>${d}</th>`);
 
-    expect((await post(s, "/admin/settings/preferences", { locale: "en-IN", currency: "INR" })).status).toBe(
-      303,
-    );
+    expect((await post(s, "/admin/settings/preferences", IN)).status).toBe(303);
     expect(await (await get(s, "/admin")).text()).toMatch(
       /id="balance"[\s\S]*?<p class="stat">1,00,000<\/p>/,
     );
   });
 
   it.each([
-    [{ locale: "fr-FR", currency: "INR" }, "Choose one of the listed languages.", "locale"],
-    [{ locale: "en-US", currency: "EUR" }, "Choose one of the listed currencies.", "currency"],
-    [{ currency: "USD" }, "Choose one of the listed languages.", "locale"],
+    [{ ...IN, locale: "fr-FR" }, "Choose one of the listed languages.", "locale"],
+    [{ ...US, currency: "EUR" }, "Choose one of the listed currencies.", "currency"],
+    [{ currency: "USD", timeZone: "UTC" }, "Choose one of the listed languages.", "locale"],
+    [{ ...US, timeZone: "Mars/Olympus_Mons" }, "Choose a time zone from the list, such as", "timeZone"],
+    [{ ...US, timeZone: "+05:30" }, "Choose a time zone from the list, such as", "timeZone"],
+    [{ locale: "en-US", currency: "USD" }, "Choose a time zone from the list, such as", "timeZone"],
   ])("refuses preferences %j with a field error and saves nothing", async (fields, error, name) => {
     const s = await signIn();
     const res = await post(s, "/admin/settings/preferences", fields);
@@ -95,78 +154,166 @@ describe("settings", () => {
     const body = await res.text();
     expect(body).toContain(error);
     expect(body).toMatch(new RegExp(`<select id="f-${name}" name="${name}" aria-invalid="true"`));
+    // The message is next to its field, and what was typed is shown again.
+    expect(body).toMatch(new RegExp(`<span class="err" id="f-${name}-err">${error}`));
     expect(await prefs(s.tenantId)).toEqual({ locale: "en-IN", currency: "INR" });
+    expect((await zoneOf(s.tenantId)).tz).toBe("Asia/Kolkata");
+  });
+
+  it("saves a new time zone, shows it chosen, and makes the digest work out its next period again", async () => {
+    const s = await signIn();
+    await env.DB.prepare("UPDATE tenants SET digest_next_at = 1234 WHERE id = ?").bind(s.tenantId).run();
+    // Same zone: the digest's next boundary stands.
+    expect((await post(s, "/admin/settings/preferences", IN)).status).toBe(303);
+    expect(await zoneOf(s.tenantId)).toEqual({ tz: "Asia/Kolkata", next: 1234 });
+    const res = await post(s, "/admin/settings/preferences", { ...IN, timeZone: " America/Los_Angeles " });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/settings?saved=1");
+    expect(await zoneOf(s.tenantId)).toEqual({ tz: "America/Los_Angeles", next: null });
+    const page = await (await get(s, "/admin/settings?saved=1")).text();
+    expect(page).toContain('<option value="America/Los_Angeles" selected>America/Los Angeles</option>');
+    expect(page).toContain('<p class="notice" role="status">Saved.</p>');
   });
 
   it("refuses every settings form without the session's CSRF token", async () => {
     const s = await signIn();
     const name = await tenantName(s);
     for (const csrf of [false, "forged"] as const) {
+      expect((await post(s, "/admin/settings/preferences", US, { csrf })).status).toBe(403);
       expect(
-        (await post(s, "/admin/settings/preferences", { locale: "en-US", currency: "USD" }, { csrf })).status,
+        (await post(s, "/admin/settings/notifications", { ...NOTIFY, email: "a@b.example" }, { csrf }))
+          .status,
       ).toBe(403);
       expect(
-        (
-          await post(
-            s,
-            "/admin/settings/notifications",
-            { discordChannelId: "", email: "a@b.example" },
-            { csrf },
-          )
-        ).status,
+        (await post(s, "/admin/settings/notifications/verify", { ...NOTIFY, email: "a@b.example" }, { csrf }))
+          .status,
       ).toBe(403);
       expect((await post(s, "/admin/settings/delete", { confirmName: name }, { csrf })).status).toBe(403);
     }
     expect(await prefs(s.tenantId)).toEqual({ locale: "en-IN", currency: "INR" });
     expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ notifyEmail: null });
+    expect(await count("email_forward_addresses", s.tenantId)).toBe(0);
     expect(await count("users", s.tenantId)).toBe(1);
   });
 
-  it("saves where notifications go, and clears them when emptied", async () => {
+  it("saves where and how often notifications go (a confirmed email), and clears them when emptied", async () => {
     const s = await signIn();
+    const email = await confirmedAddress(s);
     const res = await post(s, "/admin/settings/notifications", {
       discordChannelId: " 123456789012345678 ",
-      email: "owner@shop.example",
+      email: email.toUpperCase(),
+      cadence: "hourly",
+      digest: "weekly",
     });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/settings?saved=1");
     expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({
       notifyDiscordChannelId: "123456789012345678",
-      notifyEmail: "owner@shop.example",
+      notifyEmail: email,
+    });
+    expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({
+      notifyCadence: "hourly",
+      digest: "weekly",
     });
     const page = await (await get(s, "/admin/settings?saved=1")).text();
     expect(page).toContain('value="123456789012345678"');
     expect(page).toContain("Saved.");
-    expect((await post(s, "/admin/settings/notifications", { discordChannelId: "", email: "" })).status).toBe(
-      303,
-    );
+    expect(page).toContain('<option value="hourly" selected>Batched hourly</option>');
+    expect(page).toContain('<option value="weekly" selected>Weekly</option>');
+    // Confirmed: said under the field, and no button to send a link.
+    expect(page).toContain("This address is confirmed.");
+    expect(page).not.toContain("/admin/settings/notifications/verify");
+    expect((await post(s, "/admin/settings/notifications", NOTIFY)).status).toBe(303);
     expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({
       notifyDiscordChannelId: null,
       notifyEmail: null,
     });
+    expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({
+      notifyCadence: "instant",
+      digest: "off",
+    });
+  });
+
+  it("refuses an email that is not confirmed, next to the field with the button that sends the link", async () => {
+    const s = await signIn();
+    const email = `new-${crypto.randomUUID().slice(0, 8)}@shop.example`;
+    const res = await post(s, "/admin/settings/notifications", { ...NOTIFY, email, digest: "daily" });
+    expect(res.status).toBe(422);
+    const body = await res.text();
+    expect(body).toMatch(
+      /name="email"[^>]*aria-invalid="true"[\s\S]*?<span class="err" id="f-email-err">This address is not confirmed yet\./,
+    );
+    expect(body).toContain(`value="${email}"`);
+    expect(body).toContain('<option value="daily" selected>Daily</option>');
+    expect(body).toMatch(
+      /<button class="secondary" type="submit" formaction="\/admin\/settings\/notifications\/verify#notifications">Send a verification link<\/button>/,
+    );
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ notifyEmail: null });
+    expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({ digest: "off" });
+  });
+
+  it("sends the verification link from the form, again on a second press, and saves nothing else", async () => {
+    const s = await signIn();
+    const email = `link-${crypto.randomUUID().slice(0, 8)}@shop.example`;
+    const typed = { ...NOTIFY, email, cadence: "daily" };
+    const first = await post(s, "/admin/settings/notifications/verify", typed);
+    expect(first.status).toBe(200);
+    const body = await first.text();
+    expect(body).toContain(`We sent a confirmation link to ${email}. Open it, then save your notifications.`);
+    // What was typed stays in the form; nothing of it was saved.
+    expect(body).toContain(`value="${email}"`);
+    expect(body).toContain('<option value="daily" selected>Batched daily</option>');
+    expect(body).toContain("A confirmation link was sent to this address; open it, then save.");
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ notifyEmail: null });
+    expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({ notifyCadence: "instant" });
+    expect(await sentEmails(env.SANDBOX_URL, email)).toHaveLength(1);
+    // Pressed again: a new link (the first stops working), not a second address.
+    expect((await post(s, "/admin/settings/notifications/verify", typed)).status).toBe(200);
+    expect(await sentEmails(env.SANDBOX_URL, email)).toHaveLength(2);
+    expect(await count("email_forward_addresses", s.tenantId)).toBe(1);
+    // Once confirmed, the button says so instead of sending another.
+    await env.DB.prepare(
+      "UPDATE email_forward_addresses SET verified_at = ?, token_hash = NULL WHERE tenant_id = ?",
+    )
+      .bind(Date.now(), s.tenantId)
+      .run();
+    const again = await post(s, "/admin/settings/notifications/verify", typed);
+    expect(await again.text()).toContain(`${email} is already confirmed. Save to use it.`);
+    expect(await sentEmails(env.SANDBOX_URL, email)).toHaveLength(2);
   });
 
   it.each([
+    [{ ...NOTIFY, email: "" }, "Type the address to send the link to."],
+    [{ ...NOTIFY, email: "not an email" }, "Enter an email address like name@example.com."],
+  ])("refuses to send a link for %j, next to the field", async (fields, error) => {
+    const s = await signIn();
+    const res = await post(s, "/admin/settings/notifications/verify", fields);
+    expect(res.status).toBe(422);
+    expect(await res.text()).toMatch(
+      new RegExp(`name="email"[^>]*aria-invalid="true"[\\s\\S]*?<span class="err" id="f-email-err">${error}`),
+    );
+    expect(await count("email_forward_addresses", s.tenantId)).toBe(0);
+  });
+
+  it.each([
+    [{ ...NOTIFY, email: "not an email" }, "Enter an email address like name@example.com.", "email"],
     [
-      { discordChannelId: "", email: "not an email" },
+      { ...NOTIFY, email: "Owner <owner@shop.example>" },
       "Enter an email address like name@example.com.",
       "email",
     ],
     [
-      { discordChannelId: "", email: "Owner <owner@shop.example>" },
-      "Enter an email address like name@example.com.",
-      "email",
-    ],
-    [
-      { discordChannelId: "12ab", email: "owner@shop.example" },
+      { ...NOTIFY, discordChannelId: "12ab", email: "owner@shop.example" },
       "A Discord channel id is 17 to 20 digits.",
       "discordChannelId",
     ],
     [
-      { discordChannelId: "1".repeat(21), email: "" },
+      { ...NOTIFY, discordChannelId: "1".repeat(21) },
       "A Discord channel id is 17 to 20 digits.",
       "discordChannelId",
     ],
+    [{ ...NOTIFY, cadence: "weekly" }, "Choose how often these emails come.", "cadence"],
+    [{ ...NOTIFY, digest: "monthly" }, "Choose how often the digest comes.", "digest"],
   ])("refuses notifications %j with a field error and saves nothing", async (fields, error, name) => {
     const s = await signIn();
     const res = await post(s, "/admin/settings/notifications", fields);
@@ -174,10 +321,15 @@ describe("settings", () => {
     const body = await res.text();
     expect(body).toContain(error);
     expect(body).toMatch(new RegExp(`name="${name}"[^>]*aria-invalid="true"`));
+    expect(body).toMatch(new RegExp(`<span class="err" id="f-${name}-err">${error}`));
     expect(body).toContain(`value="${fields.email.replace("<", "&lt;").replace(">", "&gt;")}"`);
     expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({
       notifyDiscordChannelId: null,
       notifyEmail: null,
+    });
+    expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({
+      notifyCadence: "instant",
+      digest: "off",
     });
   });
 

@@ -44,6 +44,7 @@ const AI: Record<DiscordStatus["ai"], string> = {
   no_persona: msg("discord-status-ai-no-persona"),
   persona_not_approved: msg("discord-status-ai-persona-not-approved"),
   no_credits: msg("discord-status-ai-no-credits"),
+  suspended: msg("discord-status-ai-suspended"),
 };
 const PERSONA = {
   approved: msg("discord-status-persona-approved"),
@@ -78,7 +79,9 @@ function statusEmbed(c: Ctx, s: DiscordStatus): APIEmbed {
         .map((ch) => {
           const level = LEVEL[ch.level];
           const reason = t(REASON[ch.reason], { count: 1, n: formatNumber(locale, 1) });
-          return `${level.icon} **${t(CHANNEL[ch.channel])}** ${plain(ch.name)}: ${t(level.label)}. ${reason}`;
+          // A new channel is "Connected", waiting for its first message: as on the overview.
+          const label = ch.reason === "no_messages" ? msg("discord-status-health-waiting") : level.label;
+          return `${level.icon} **${t(CHANNEL[ch.channel])}** ${plain(ch.name)}: ${t(label)}. ${reason}`;
         })
         .join("\n")
     : t("discord-status-no-channels");

@@ -195,6 +195,29 @@ describe("slash commands", () => {
     expect(fields["Pending approvals"]).toMatch(/^\d+$/);
   });
 
+  it("/status tells the overview's story: a new channel is connected and waiting, no credits stops AI replies", async () => {
+    await approvePersona();
+    await setBalance(0);
+    const id = `acc_new_${Date.now()}`;
+    const domain = `fresh${Date.now() % 1e6}.cncg.email`;
+    await env.DB.prepare(
+      "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, created_at) VALUES (?, ?, 'email', ?, ?)",
+    )
+      .bind(id, tenantId, domain, Date.now())
+      .run();
+    const body = command("status");
+    await post(body);
+    const [edit] = await webhookCalls(body.token);
+    const embed = edit!.body.embeds![0]!;
+    // Just connected, no message yet: not "Needs attention".
+    expect(embed.description).toContain(`🟢 **email** ${domain}: Connected. Waiting for the first message.`);
+    const fields = Object.fromEntries(embed.fields!.map((f) => [f.name, f.value]));
+    expect(fields["AI replies"]).toBe("Stopped: no credits left. Canned replies still send.");
+    // The balance says only the balance; the AI replies field says what it means.
+    expect(fields["Credit balance"]).toBe("No credits left");
+    await setBalance(150000);
+  });
+
   it("/domains lists the email subdomains and their state", async () => {
     const id = `acc_mail_${Date.now()}`;
     const domain = `chai${Date.now() % 1e6}.cncg.email`;

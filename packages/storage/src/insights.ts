@@ -168,9 +168,9 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
 }
 
 /** Channel health: how an account looks from its recent metadata. */
-import type { HealthLevel, HealthReason } from "@concierge/core";
+import type { AiReplyState, HealthLevel, HealthReason, SafetyStatus } from "@concierge/core";
 
-export type { HealthLevel, HealthReason };
+export type { AiReplyState, HealthLevel, HealthReason };
 export type Health = { level: HealthLevel; reason: HealthReason };
 
 /** Failures and silence are judged over this period. */
@@ -182,6 +182,8 @@ export type AccountActivity = {
   externalId: string;
   displayName: string | null;
   status: "active" | "disabled";
+  /** When the account was connected (channel_accounts.created_at). */
+  connectedAt: number;
   lastInboundAt: number | null;
   lastOutboundAt: number | null;
   /** Customer messages whose reply failed to send, in the health window. */
@@ -192,18 +194,43 @@ export type AccountActivity = {
 
 /**
  * Red when the account is off or the newest customer message's reply failed to send; amber when
- * nothing has arrived yet, nothing arrived in the last 7 days, or some replies failed in that
- * time; green otherwise. Discord (the operators' inbox) carries no customer messages: connected
- * is healthy.
+ * nothing arrived in the last 7 days or some replies failed in that time; green otherwise.
+ * A channel connected in the last 7 days that has had no message yet is green ("waiting for the
+ * first message"): nothing is wrong with it, and a new tenant's first look at the overview must
+ * not say "Needs attention" about what it just connected. Connected longer ago and still silent,
+ * it is as quiet as any other account silent for 7 days. Discord (the operators' inbox) carries
+ * no customer messages: connected is healthy.
  */
 export function accountHealth(a: AccountActivity, now = Date.now()): Health {
   if (a.status !== "active") return { level: "danger", reason: "disabled" };
   if (a.channel === "discord") return { level: "ok", reason: "connected" };
   if (a.lastInboundAction === "send_failed") return { level: "danger", reason: "last_send_failed" };
-  if (a.lastInboundAt === null) return { level: "warn", reason: "no_messages" };
+  if (a.lastInboundAt === null) {
+    return a.connectedAt >= now - HEALTH_WINDOW_MS
+      ? { level: "ok", reason: "no_messages" }
+      : { level: "warn", reason: "quiet" };
+  }
   if (a.failedSends > 0) return { level: "warn", reason: "failed_sends" };
   if (a.lastInboundAt < now - HEALTH_WINDOW_MS) return { level: "warn", reason: "quiet" };
   return { level: "ok", reason: "working" };
+}
+
+/**
+ * Whether AI replies go out, as one answer for every place that says so (the overview, Discord's
+ * /status): a suspended tenant sends nothing; without a persona they are off; until the safety
+ * check approves the persona they are paused; at zero credits they stop. The first that applies
+ * wins, so two places never tell different stories about the same tenant.
+ */
+export function aiReplyState(input: {
+  suspended: boolean;
+  persona: SafetyStatus | null;
+  balance: number;
+}): AiReplyState {
+  if (input.suspended) return "suspended";
+  if (input.persona === null) return "no_persona";
+  if (input.persona !== "approved") return "persona_not_approved";
+  if (input.balance <= 0) return "no_credits";
+  return "on";
 }
 
 /** The tenant's connected accounts with their latest activity, for the overview. */
@@ -216,6 +243,7 @@ export async function listAccountActivity(
   const { results } = await db
     .prepare(
       `SELECT a.id, a.channel, a.external_id AS externalId, a.display_name AS displayName, a.status,
+              a.created_at AS connectedAt,
               (SELECT MAX(m.created_at) FROM messages m WHERE ${own} AND m.direction = 'inbound') AS lastInboundAt,
               (SELECT MAX(m.created_at) FROM messages m WHERE ${own} AND m.direction = 'outbound') AS lastOutboundAt,
               (SELECT COUNT(*) FROM messages m

@@ -250,12 +250,12 @@ export async function getTenantOverview(
   const byId = new Map(activity.map((a) => [a.id, a]));
   const channels = accounts.map((a) => {
     const act = byId.get(a.id) ?? null;
+    // No activity row yet (connected after it was read): as new as an account gets.
     const health: Health = act
       ? accountHealth(act, now)
-      : {
-          level: a.status === "active" ? "warn" : "danger",
-          reason: a.status === "active" ? "no_messages" : "disabled",
-        };
+      : a.status === "active"
+        ? { level: "ok", reason: "no_messages" }
+        : { level: "danger", reason: "disabled" };
     return { ...a, activity: act, health };
   });
   return {

@@ -1,4 +1,4 @@
-import { AppError } from "@concierge/core";
+import { AppError, TimeZoneSchema } from "@concierge/core";
 import * as v from "valibot";
 
 /** The locales and currencies a tenant can choose (each shipped locale has its Fluent folder). */
@@ -8,6 +8,7 @@ export const TENANT_CURRENCIES = ["INR", "USD"] as const;
 export const TenantPreferencesSchema = v.object({
   locale: v.picklist(TENANT_LOCALES, "Choose en-IN or en-US."),
   currency: v.picklist(TENANT_CURRENCIES, "Choose INR or USD."),
+  timeZone: TimeZoneSchema,
 });
 export type TenantPreferences = v.InferOutput<typeof TenantPreferencesSchema>;
 
@@ -16,14 +17,16 @@ export async function getTenantPreferences(
   tenantId: string,
 ): Promise<TenantPreferences | null> {
   return db
-    .prepare("SELECT locale, currency FROM tenants WHERE id = ?")
+    .prepare("SELECT locale, currency, time_zone AS timeZone FROM tenants WHERE id = ?")
     .bind(tenantId)
     .first<TenantPreferences>();
 }
 
 /**
- * The tenant's language and number format (locale) and currency. Validated here again; invalid
- * input changes nothing. Returns false when there is no such tenant.
+ * The tenant's language and number format (locale), currency and time zone. Validated here
+ * again; invalid input changes nothing. A changed time zone clears digest_next_at in the same
+ * statement (as setTenantTimeZone does), so the digest's next boundary is worked out again in the
+ * new zone instead of firing at the old zone's midnight. Returns false when there is no such tenant.
  */
 export async function saveTenantPreferences(
   db: D1Database,
@@ -32,9 +35,14 @@ export async function saveTenantPreferences(
 ): Promise<boolean> {
   const parsed = v.safeParse(TenantPreferencesSchema, input);
   if (!parsed.success) throw new AppError(400, "invalid_preferences", parsed.issues[0]!.message);
+  const p = parsed.output;
   const res = await db
-    .prepare("UPDATE tenants SET locale = ?, currency = ? WHERE id = ?")
-    .bind(parsed.output.locale, parsed.output.currency, tenantId)
+    .prepare(
+      `UPDATE tenants SET locale = ?1, currency = ?2,
+              digest_next_at = CASE WHEN time_zone = ?3 THEN digest_next_at ELSE NULL END,
+              time_zone = ?3 WHERE id = ?4`,
+    )
+    .bind(p.locale, p.currency, p.timeZone, tenantId)
     .run();
   return res.meta.changes > 0;
 }

@@ -2,7 +2,9 @@ import { newId } from "@concierge/core";
 import { describe, expect, it } from "vitest";
 import { debitCredit, grantCredits, restoreCredit } from "../src/credits.ts";
 import {
+  type AccountActivity,
   accountHealth,
+  aiReplyState,
   DAY_MS,
   HEALTH_WINDOW_MS,
   listAccountActivity,
@@ -107,7 +109,77 @@ describe("account activity and health", () => {
     });
     expect(byId[silent.id]).toMatchObject({ lastInboundAt: null, lastOutboundAt: null, failedSends: 0 });
     expect(accountHealth(byId[busy.id]!, NOW)).toEqual({ level: "warn", reason: "failed_sends" });
-    expect(accountHealth(byId[silent.id]!, NOW)).toEqual({ level: "warn", reason: "no_messages" });
+    // Just connected, nothing yet: fine, waiting for the first message (not "needs attention").
+    expect(accountHealth(byId[silent.id]!, NOW)).toEqual({ level: "ok", reason: "no_messages" });
+  });
+
+  it("reads when each account was connected, so a new one waits and an old silent one is quiet", async () => {
+    const t = (await newTenant()).id;
+    const fresh = await newAccount(t, "whatsapp");
+    const old = await newAccount(t, "email");
+    await db()
+      .prepare("UPDATE channel_accounts SET created_at = ? WHERE id = ?")
+      .bind(NOW - HEALTH_WINDOW_MS - 1, old.id)
+      .run();
+    await db()
+      .prepare("UPDATE channel_accounts SET created_at = ? WHERE id = ?")
+      .bind(NOW - 1000, fresh.id)
+      .run();
+    const byId = Object.fromEntries((await listAccountActivity(db(), t, NOW)).map((a) => [a.id, a]));
+    expect(byId[fresh.id]).toMatchObject({ connectedAt: NOW - 1000, lastInboundAt: null });
+    expect(accountHealth(byId[fresh.id]!, NOW)).toEqual({ level: "ok", reason: "no_messages" });
+    // A week after connecting and still nothing: something upstream may be wrong.
+    expect(accountHealth(byId[old.id]!, NOW)).toEqual({ level: "warn", reason: "quiet" });
+  });
+
+  it("keeps every broken state amber or red, whatever the account's age", () => {
+    const base: AccountActivity = {
+      id: "a",
+      channel: "whatsapp",
+      externalId: "x",
+      displayName: null,
+      status: "active",
+      connectedAt: NOW - 1000,
+      lastInboundAt: null,
+      lastOutboundAt: null,
+      failedSends: 0,
+      lastInboundAction: null,
+    };
+    expect(accountHealth(base, NOW)).toEqual({ level: "ok", reason: "no_messages" });
+    expect(accountHealth({ ...base, connectedAt: NOW - HEALTH_WINDOW_MS }, NOW).level).toBe("ok");
+    expect(accountHealth({ ...base, status: "disabled" }, NOW)).toEqual({
+      level: "danger",
+      reason: "disabled",
+    });
+    const failed = { ...base, lastInboundAt: NOW - 10, lastInboundAction: "send_failed", failedSends: 1 };
+    expect(accountHealth(failed, NOW)).toEqual({ level: "danger", reason: "last_send_failed" });
+    expect(
+      accountHealth(
+        { ...base, lastInboundAt: NOW - 10, lastInboundAction: "canned_reply", failedSends: 1 },
+        NOW,
+      ),
+    ).toEqual({ level: "warn", reason: "failed_sends" });
+    expect(accountHealth({ ...base, lastInboundAt: NOW - HEALTH_WINDOW_MS - 1 }, NOW)).toEqual({
+      level: "warn",
+      reason: "quiet",
+    });
+    expect(accountHealth({ ...base, channel: "discord" }, NOW)).toEqual({ level: "ok", reason: "connected" });
+  });
+});
+
+describe("AI reply state", () => {
+  it("tells one story: suspension, then no persona, then an unapproved persona, then no credits", () => {
+    const on = { suspended: false, persona: "approved" as const, balance: 5 };
+    expect(aiReplyState(on)).toBe("on");
+    expect(aiReplyState({ ...on, balance: 0 })).toBe("no_credits");
+    expect(aiReplyState({ ...on, balance: -1 })).toBe("no_credits");
+    for (const persona of ["pending", "needs_review", "rejected"] as const) {
+      expect(aiReplyState({ ...on, persona })).toBe("persona_not_approved");
+      expect(aiReplyState({ ...on, persona, balance: 0 })).toBe("persona_not_approved");
+    }
+    expect(aiReplyState({ ...on, persona: null, balance: 0 })).toBe("no_persona");
+    expect(aiReplyState({ ...on, suspended: true })).toBe("suspended");
+    expect(aiReplyState({ suspended: true, persona: null, balance: 0 })).toBe("suspended");
   });
 
   it("the newest customer message decides red: its reply failed", async () => {

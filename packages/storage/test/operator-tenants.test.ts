@@ -4,7 +4,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createChannelAccount, phoneDigits } from "../src/accounts.ts";
 import { insertOrder } from "../src/billing.ts";
-import { createTenant } from "../src/tenants.ts";
 import { grantCredits } from "../src/credits.ts";
 import { insertEmailSubdomain } from "../src/email-config.ts";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
@@ -18,7 +17,7 @@ import {
   suspendTenantStatement,
 } from "../src/operator-tenants.ts";
 import { insertUserIfAbsent } from "../src/users.ts";
-import { MASTER_KEY, db, newAccount, newTenant } from "./fixtures.ts";
+import { db, newAccount, newTenant, tenantBefore0019 } from "./fixtures.ts";
 
 const NOW = 1_900_000_000_000;
 
@@ -185,7 +184,7 @@ describe("migration 0018", () => {
     const before = env.TEST_MIGRATIONS.filter((m) => m.name < "0018");
     expect(env.TEST_MIGRATIONS.some((m) => m.name.startsWith("0018"))).toBe(true);
     await applyD1Migrations(mdb, before);
-    const t = await createTenant(mdb, MASTER_KEY, { name: "Before 0018" });
+    const t = await tenantBefore0019(mdb, "Before 0018");
     const insert = mdb.prepare(
       "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, display_name, created_at) VALUES (?, ?, ?, ?, ?, 1)",
     );
@@ -219,6 +218,11 @@ describe("operator tenant page and tenant writes", () => {
     const t = await newTenant("Overview Co");
     const wa = await newAccount(t.id, "whatsapp");
     const ig = await newAccount(t.id, "instagram");
+    // Connected just before NOW and silent since: new, waiting for its first message.
+    await db()
+      .prepare("UPDATE channel_accounts SET created_at = ? WHERE id = ?")
+      .bind(NOW - 1000, ig.id)
+      .run();
     await addUser(t.id, "owner@overview.test");
     await grantCredits(db(), {
       tenantId: t.id,
@@ -260,7 +264,7 @@ describe("operator tenant page and tenant writes", () => {
     });
     expect(o?.channels.map((c) => [c.id, c.health.level, c.health.reason])).toEqual([
       [wa.id, "ok", "working"],
-      [ig.id, "warn", "no_messages"],
+      [ig.id, "ok", "no_messages"],
     ]);
     expect(o?.channels[0]?.activity).toMatchObject({ lastInboundAt: NOW - 1000, lastOutboundAt: NOW - 900 });
     expect(o?.users.map((u) => u.email)).toEqual(["owner@overview.test"]);

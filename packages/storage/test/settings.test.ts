@@ -64,15 +64,44 @@ describe("tenant settings", () => {
 });
 
 describe("tenant preferences", () => {
-  it("saves locale and currency; invalid input is refused and changes nothing", async () => {
+  const digestNextAt = async (tenantId: string) =>
+    (await db()
+      .prepare("SELECT digest_next_at AS at FROM tenants WHERE id = ?")
+      .bind(tenantId)
+      .first<{ at: number | null }>())!.at;
+
+  it("saves locale, currency and time zone; invalid input is refused and changes nothing", async () => {
     const t = await newTenant();
-    expect(await getTenantPreferences(db(), t.id)).toEqual({ locale: "en-IN", currency: "INR" });
-    expect(await saveTenantPreferences(db(), t.id, { locale: "en-US", currency: "USD" })).toBe(true);
-    expect(await getTenantPreferences(db(), t.id)).toEqual({ locale: "en-US", currency: "USD" });
+    expect(await getTenantPreferences(db(), t.id)).toEqual({
+      locale: "en-IN",
+      currency: "INR",
+      timeZone: "Asia/Kolkata",
+    });
+    const us = { locale: "en-US", currency: "USD", timeZone: "America/Chicago" } as const;
+    expect(await saveTenantPreferences(db(), t.id, us)).toBe(true);
+    expect(await getTenantPreferences(db(), t.id)).toEqual(us);
     await expect(
-      saveTenantPreferences(db(), t.id, { locale: "fr-FR", currency: "INR" } as never),
+      saveTenantPreferences(db(), t.id, { ...us, locale: "fr-FR" } as never),
     ).rejects.toMatchObject({ status: 400, code: "invalid_preferences" });
-    expect(await getTenantPreferences(db(), t.id)).toEqual({ locale: "en-US", currency: "USD" });
-    expect(await saveTenantPreferences(db(), "t_unknown", { locale: "en-IN", currency: "INR" })).toBe(false);
+    for (const timeZone of ["Mars/Olympus", "+05:30", "IST", ""]) {
+      await expect(saveTenantPreferences(db(), t.id, { ...us, timeZone })).rejects.toMatchObject({
+        status: 400,
+        code: "invalid_preferences",
+      });
+    }
+    expect(await getTenantPreferences(db(), t.id)).toEqual(us);
+    expect(
+      await saveTenantPreferences(db(), "t_unknown", { locale: "en-IN", currency: "INR", timeZone: "UTC" }),
+    ).toBe(false);
+  });
+
+  it("forgets the digest's next boundary only when the time zone changes", async () => {
+    const t = await newTenant();
+    const prefs = { locale: "en-IN", currency: "INR", timeZone: "Asia/Kolkata" } as const;
+    await db().prepare("UPDATE tenants SET digest_next_at = 123 WHERE id = ?").bind(t.id).run();
+    await saveTenantPreferences(db(), t.id, { ...prefs, currency: "USD" });
+    expect(await digestNextAt(t.id)).toBe(123);
+    await saveTenantPreferences(db(), t.id, { ...prefs, timeZone: "Europe/Berlin" });
+    expect(await digestNextAt(t.id)).toBeNull();
   });
 });

@@ -38,6 +38,12 @@ export async function devSignIn(
 /**
  * What is wrong with the page's layout at this viewport: horizontal scrolling (with the widest
  * offenders named), and navigation items that are hidden, cut off or covered.
+ *
+ * A collapsed menu (the signed-in dashboard's Menu toggle on a phone: a checkbox in the header,
+ * src/layout.ts) hides items on purpose. So items are judged closed and open: one hidden while
+ * the menu is closed is fine only if the menu's toggle can be seen and pressed, and the item is
+ * there, whole and uncovered, once it is open; anything cut off or covered in either state, or
+ * hidden in both, is still a problem.
  */
 export async function layoutProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -54,21 +60,37 @@ export async function layoutProblems(page: Page): Promise<string[]> {
       problems.push(`scrolls horizontally (${doc.scrollWidth}px > ${width}px): ${offenders.join(", ")}`);
     }
     window.scrollTo(0, 0);
-    for (const item of document.querySelectorAll("header a, header button, nav a")) {
+    const state = (item: Element): "hidden" | "cut off" | "covered" | null => {
       const r = item.getBoundingClientRect();
-      const label = (item.textContent ?? "").trim();
-      if (r.width === 0 || r.height === 0) {
-        problems.push(`navigation item "${label}" is hidden`);
-        continue;
-      }
-      if (r.left < -0.5 || r.right > width + 0.5) {
-        problems.push(`navigation item "${label}" is cut off`);
-        continue;
-      }
+      if (r.width === 0 || r.height === 0) return "hidden";
+      if (r.left < -0.5 || r.right > width + 0.5) return "cut off";
       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      if (!hit || !(hit === item || item.contains(hit)))
-        problems.push(`navigation item "${label}" is covered`);
+      return hit && (hit === item || item.contains(hit)) ? null : "covered";
+    };
+    const items = [...document.querySelectorAll("header a, header button, nav a")];
+    const label = (item: Element) => (item.textContent ?? "").trim();
+    const closed = items.map(state);
+    const toggles = [...document.querySelectorAll<HTMLInputElement>("header input[type=checkbox]")].filter(
+      (t) => !t.checked,
+    );
+    let open: typeof closed = closed;
+    if (toggles.length > 0 && closed.includes("hidden")) {
+      for (const t of toggles) {
+        const labels = [...(t.labels ?? [])];
+        if (!labels.some((l) => state(l) === null))
+          problems.push(`the menu toggle "${labels.map(label).join(" ")}" cannot be seen or pressed`);
+        t.checked = true;
+      }
+      open = items.map(state);
+      for (const t of toggles) t.checked = false;
     }
+    items.forEach((item, i) => {
+      const shut = closed[i];
+      const opened = open[i];
+      if (shut === "hidden" && opened === null) return; // behind the closed menu
+      if (shut) problems.push(`navigation item "${label(item)}" is ${shut}`);
+      else if (opened) problems.push(`navigation item "${label(item)}" is ${opened} with the menu open`);
+    });
     return problems;
   });
 }

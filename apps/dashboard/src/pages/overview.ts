@@ -1,10 +1,15 @@
+import { WIZARD_STEPS } from "@concierge/core";
 import { formatNumber, msg } from "@concierge/i18n";
 import {
   type AccountActivity,
+  type AiReplyState,
   accountHealth,
+  aiReplyState,
   creditBalance,
+  getOnboarding,
   getPersona,
   getTenantSettings,
+  type Health,
   type HealthLevel,
   type HealthReason,
   listAccountActivity,
@@ -15,6 +20,7 @@ import {
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, html as respond } from "../http.ts";
 import { page } from "../layout.ts";
+import { WIZARD_PATH } from "../wizard-return.ts";
 import { formatDateTime, insightsSection } from "./insights.ts";
 
 const CHANNEL_NAME: Record<AccountActivity["channel"], string> = {
@@ -40,6 +46,47 @@ const HEALTH_REASON: Record<HealthReason, string> = {
   connected: msg("overview-health-connected"),
 };
 
+/**
+ * The badge of a channel: its level's word, except a new channel still waiting for its first
+ * message, which is "Connected" (nothing is wrong; "Healthy" would claim more than is known).
+ */
+const healthLabel = (h: Health) =>
+  h.reason === "no_messages" ? msg("overview-health-waiting") : HEALTH_LABEL[h.level];
+
+/** The one place the overview says whether AI replies go out, and what to do about it. */
+const AI_STATE: Record<
+  AiReplyState,
+  { level: HealthLevel; label: string; text: string; link: { href: string; label: string } | null }
+> = {
+  on: { level: "ok", label: msg("overview-ai-on"), text: msg("overview-ai-on-text"), link: null },
+  persona_not_approved: {
+    level: "warn",
+    label: msg("overview-ai-paused"),
+    text: msg("overview-ai-paused-text"),
+    link: { href: "/admin/persona", label: msg("overview-ai-paused-link") },
+  },
+  no_credits: {
+    level: "danger",
+    label: msg("overview-ai-stopped"),
+    text: msg("overview-ai-stopped-text"),
+    link: { href: "/admin/billing", label: msg("overview-ai-stopped-link") },
+  },
+  no_persona: {
+    level: "warn",
+    label: msg("overview-ai-off"),
+    text: msg("overview-ai-off-text"),
+    link: { href: "/admin/persona", label: msg("overview-ai-off-link") },
+  },
+  suspended: {
+    level: "danger",
+    label: msg("overview-ai-suspended"),
+    text: msg("overview-ai-suspended-text"),
+    link: null,
+  },
+};
+
+// The persona card says only what the safety check decided; what that means for AI replies is
+// the AI replies card's to say (together with the balance and a suspension).
 const PERSONA_STATUS: Record<SafetyStatus | "none", { level: HealthLevel; label: string; text: string }> = {
   approved: {
     level: "ok",
@@ -79,7 +126,7 @@ ${accounts.map((a) => {
   return html`<li class="card" data-account="${a.id}">
 <h3>${t(CHANNEL_NAME[a.channel])}${a.displayName ? html` · ${a.displayName}` : null}</h3>
 <p class="muted ov-wrap">${a.externalId}</p>
-<p>${badge(health.level, t(HEALTH_LABEL[health.level]))} <span class="ov-reason">${t(HEALTH_REASON[health.reason], { count: a.failedSends, n: formatNumber(c.locale, a.failedSends) })}</span></p>
+<p>${badge(health.level, t(healthLabel(health)))} <span class="ov-reason">${t(HEALTH_REASON[health.reason], { count: a.failedSends, n: formatNumber(c.locale, a.failedSends) })}</span></p>
 ${
   a.channel === "discord"
     ? null
@@ -137,28 +184,64 @@ function personaCard(c: AuthedCtx, status: SafetyStatus | null): Html {
 </section>`;
 }
 
+function aiCard(c: AuthedCtx, state: AiReplyState): Html {
+  const { t } = c;
+  const s = AI_STATE[state];
+  return html`<section class="card ov-card" id="ai-status" data-state="${state}" aria-labelledby="ai-h">
+<h2 id="ai-h">${t("overview-ai")}</h2>
+<p>${badge(s.level, t(s.label))}</p>
+<p class="muted">${t(s.text)}</p>
+${s.link ? html`<p><a href="${s.link.href}">${t(s.link.label)}</a></p>` : null}
+</section>`;
+}
+
+/**
+ * Until the tenant launches, the way back into the onboarding wizard, first on the page: the
+ * step it is on (the one after the last completed, WIZARD_STEPS numbering).
+ */
+function setupCard(c: AuthedCtx, wizardStep: number): Html {
+  const { t } = c;
+  const step = Math.min(Math.max(wizardStep, 0) + 1, WIZARD_STEPS.length);
+  return html`<section class="card ov-setup" id="finish-setup" aria-labelledby="setup-h">
+<h2 id="setup-h">${t("overview-setup-title", { step, total: WIZARD_STEPS.length })}</h2>
+<p>${t("overview-setup-text")}</p>
+<p><a class="button" href="${WIZARD_PATH}">${t("overview-setup-link")}</a></p>
+</section>`;
+}
+
 export async function overviewPage(c: AuthedCtx): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
-  const [settings, balance, pending, persona, accounts, insights] = await Promise.all([
+  const [settings, balance, pending, persona, accounts, insights, onboarding] = await Promise.all([
     getTenantSettings(c.env.DB, tenantId),
     creditBalance(c.env.DB, tenantId, now),
     listPendingApprovals(c.env.DB, tenantId, now),
     getPersona(c.env.DB, tenantId),
     listAccountActivity(c.env.DB, tenantId, now),
     tenantInsights(c.env.DB, tenantId, now),
+    getOnboarding(c.env.DB, tenantId),
   ]);
-  if (!settings) notFound();
+  if (!settings || !onboarding) notFound();
+  const launched = onboarding.launchedAt !== null;
+  const ai = aiReplyState({
+    suspended: settings.status === "suspended",
+    persona: persona?.status ?? null,
+    balance,
+  });
   return respond(
     c,
     page(c, {
       title: c.t("overview-title"),
       section: "overview",
+      // The launch step sends here with launched=1; only a tenant that did launch is told so.
+      notice: launched && c.searchParams.get("launched") === "1" ? c.t("overview-launched") : null,
       body: html`
+${launched ? null : setupCard(c, onboarding.wizardStep)}
 <div class="grid">
+${aiCard(c, ai)}
 ${balanceCard(c, balance, settings.lowBalanceThreshold)}
-${approvalsCard(c, pending.length)}
 ${personaCard(c, persona?.status ?? null)}
+${approvalsCard(c, pending.length)}
 </div>
 ${channelsSection(c, accounts, now)}
 ${insightsSection(c, insights)}`,

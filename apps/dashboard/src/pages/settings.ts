@@ -1,8 +1,15 @@
 import { isPlainAddress } from "@concierge/channels";
-import { BillingDetailsSchema, createLogger } from "@concierge/core";
+import {
+  BillingDetailsSchema,
+  createLogger,
+  DIGEST_CADENCES,
+  NOTIFY_CADENCES,
+  TimeZoneSchema,
+} from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import {
   getBillingDetails,
+  getOnboarding,
   getTenantPreferences,
   getTenantSettings,
   saveTenantPreferences,
@@ -15,6 +22,7 @@ import { errorSummary, type FieldErrors, field, str, textarea, validate } from "
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page, publicPage } from "../layout.ts";
+import { addressErrorId } from "./email.ts";
 
 const log = createLogger("dashboard");
 
@@ -27,24 +35,52 @@ const CURRENCY_LABEL: Record<(typeof TENANT_CURRENCIES)[number], string> = {
   USD: msg("settings-currency-usd"),
 };
 
+const CADENCE_LABEL: Record<(typeof NOTIFY_CADENCES)[number], string> = {
+  instant: msg("settings-cadence-instant"),
+  "15m": msg("settings-cadence-15m"),
+  hourly: msg("settings-cadence-hourly"),
+  daily: msg("settings-cadence-daily"),
+};
+const DIGEST_LABEL: Record<(typeof DIGEST_CADENCES)[number], string> = {
+  off: msg("settings-digest-off"),
+  daily: msg("settings-digest-daily"),
+  weekly: msg("settings-digest-weekly"),
+};
+
 export const PreferencesFormSchema = v.object({
   locale: v.picklist(TENANT_LOCALES, msg("settings-err-locale")),
   currency: v.picklist(TENANT_CURRENCIES, msg("settings-err-currency")),
+  // The shared schema decides (storage checks it again); this only attaches the page's message.
+  timeZone: v.pipe(
+    v.string(),
+    v.trim(),
+    v.check((s) => v.is(TimeZoneSchema, s), msg("settings-err-time-zone")),
+  ),
 });
 
-/** Empty clears the destination; the pipeline checks again. */
+const NotifyEmail = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.maxLength(254, msg("settings-err-email")),
+  v.check((s) => s === "" || isPlainAddress(s), msg("settings-err-email")),
+);
+
+/** Empty clears the destination; the pipeline checks again (and that the email is confirmed). */
 export const NotificationsFormSchema = v.object({
   discordChannelId: v.pipe(
     v.string(),
     v.trim(),
     v.check((s) => s === "" || /^\d{17,20}$/.test(s), msg("settings-err-discord")),
   ),
-  email: v.pipe(
-    v.string(),
-    v.trim(),
-    v.maxLength(254, msg("settings-err-email")),
-    v.check((s) => s === "" || isPlainAddress(s), msg("settings-err-email")),
-  ),
+  email: NotifyEmail,
+  cadence: v.picklist(NOTIFY_CADENCES, msg("settings-err-cadence")),
+  digest: v.picklist(DIGEST_CADENCES, msg("settings-err-digest")),
+});
+
+/** "Send a verification link" needs an address to send it to. */
+const VerifyFormSchema = v.object({
+  email: v.pipe(NotifyEmail, v.minLength(1, msg("settings-err-email-needed"))),
 });
 
 /** Each field of the contract's schema, with the message shown when it is wrong. */
@@ -54,8 +90,8 @@ const BILLING_ERRORS: Record<string, string> = {
   gstin: msg("settings-err-gstin"),
 };
 
-type Prefs = { locale: string; currency: string };
-type Notify = { discordChannelId: string; email: string };
+type Prefs = { locale: string; currency: string; timeZone: string };
+type Notify = { discordChannelId: string; email: string; cadence: string; digest: string };
 /** The billing details as typed, and the version (updatedAt, 0 for none yet) the form was shown at. */
 type Billing = { legalName: string; address: string; gstin: string; version: number };
 type Forms = {
@@ -64,16 +100,29 @@ type Forms = {
   billing: Billing;
   confirmName: string;
   errors: { prefs?: FieldErrors; notify?: FieldErrors; billing?: FieldErrors; remove?: FieldErrors };
+  /** Said above the notifications form (a verification link went out). */
+  notifyNotice?: string | null;
 };
 
 function select(
   c: AuthedCtx,
-  f: { name: string; label: string; value: string; options: [string, string][]; error?: string | null },
+  f: {
+    name: string;
+    label: string;
+    value: string;
+    options: [string, string][];
+    hint?: string | null;
+    error?: string | null;
+  },
 ): Html {
   const id = `f-${f.name}`;
+  const described = [f.hint ? `${id}-hint` : null, f.error ? `${id}-err` : null].filter(Boolean).join(" ");
   return html`<div class="field">
   <label for="${id}">${f.label}</label>
-  <select id="${id}" name="${f.name}"${f.error ? html` aria-invalid="true" aria-describedby="${id}-err"` : null}>
+  ${f.hint ? html`<span class="hint" id="${id}-hint">${f.hint}</span>` : null}
+  <select id="${id}" name="${f.name}"${f.error ? html` aria-invalid="true"` : null}${
+    described ? html` aria-describedby="${described}"` : null
+  }>
     ${f.options.map(
       ([value, label]) =>
         html`<option value="${value}"${value === f.value ? html` selected` : null}>${label}</option>`,
@@ -81,6 +130,16 @@ function select(
   </select>
   ${f.error ? html`<span class="err" id="${id}-err">${c.t(f.error)}</span>` : null}
 </div>`;
+}
+
+/**
+ * Every IANA zone this runtime knows, for the time zone select. The saved (or typed) zone is
+ * always among them when it is a zone at all: a runtime's list can name a zone by an older alias.
+ */
+function timeZoneOptions(current: string): [string, string][] {
+  const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const zones = list.includes(current) || !v.is(TimeZoneSchema, current) ? list : [current, ...list];
+  return zones.map((z) => [z, z.replaceAll("_", " ")]);
 }
 
 function preferencesForm(c: AuthedCtx, values: Prefs, errors: FieldErrors | undefined): Html {
@@ -105,17 +164,54 @@ ${errorSummary(c, errors)}
     options: TENANT_CURRENCIES.map((cur) => [cur, t(CURRENCY_LABEL[cur])]),
     error: errors?.currency ?? null,
   })}
+  ${select(c, {
+    name: "timeZone",
+    label: t("settings-time-zone"),
+    hint: t("settings-time-zone-hint"),
+    value: values.timeZone,
+    options: timeZoneOptions(values.timeZone),
+    error: errors?.timeZone ?? null,
+  })}
   <div><button type="submit">${t("settings-prefs-save")}</button></div>
 </form>
 </section>`;
 }
 
-function notificationsForm(c: AuthedCtx, values: Notify, errors: FieldErrors | undefined): Html {
+/** Whether the notification email is one of the tenant's confirmed addresses (forward addresses). */
+type AddressState = "verified" | "pending" | "none";
+
+type ForwardAddress = Awaited<ReturnType<Env["PIPELINE"]["listForwardAddresses"]>>[number];
+
+function findAddress(list: ForwardAddress[], email: string): ForwardAddress | undefined {
+  const wanted = email.trim().toLowerCase();
+  return list.find((a) => a.address.toLowerCase() === wanted);
+}
+
+async function addressState(c: AuthedCtx, email: string): Promise<AddressState> {
+  if (!email.trim()) return "none";
+  const found = findAddress(await c.env.PIPELINE.listForwardAddresses(c.session.tenantId), email);
+  return !found ? "none" : found.verifiedAt !== null ? "verified" : "pending";
+}
+
+const EMAIL_HINT: Record<AddressState, string> = {
+  verified: msg("settings-notify-email-verified"),
+  pending: msg("settings-notify-email-pending"),
+  none: msg("settings-notify-email-hint"),
+};
+
+function notificationsForm(
+  c: AuthedCtx,
+  values: Notify,
+  errors: FieldErrors | undefined,
+  state: AddressState,
+  notice: string | null | undefined,
+): Html {
   const { t } = c;
-  return html`<section aria-labelledby="notify-h">
+  return html`<section aria-labelledby="notify-h" id="notifications">
 <h2 id="notify-h">${t("settings-notify")}</h2>
+${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
 ${errorSummary(c, errors)}
-<form class="card stack" method="post" action="/admin/settings/notifications" novalidate>
+<form class="card stack" method="post" action="/admin/settings/notifications#notifications" novalidate>
   ${csrfField(c)}
   <p class="muted">${t("settings-notify-lead")}</p>
   ${field(c, {
@@ -129,11 +225,34 @@ ${errorSummary(c, errors)}
   ${field(c, {
     name: "email",
     label: t("settings-notify-email"),
-    hint: t("settings-notify-email-hint"),
+    hint: t(EMAIL_HINT[state]),
     type: "email",
     value: values.email,
     error: errors?.email ?? null,
     attrs: html`autocomplete="email" maxlength="254"`,
+  })}
+  ${
+    // Next to the field it is about: mails the confirmation link for what is typed, without
+    // saving the form (its own route; a plain submit button, so no script is needed).
+    state === "verified"
+      ? null
+      : html`<div><button class="secondary" type="submit" formaction="/admin/settings/notifications/verify#notifications">${t("settings-notify-send-link")}</button></div>`
+  }
+  ${select(c, {
+    name: "cadence",
+    label: t("settings-notify-cadence"),
+    hint: t("settings-notify-cadence-hint"),
+    value: values.cadence,
+    options: NOTIFY_CADENCES.map((k) => [k, t(CADENCE_LABEL[k])]),
+    error: errors?.cadence ?? null,
+  })}
+  ${select(c, {
+    name: "digest",
+    label: t("settings-notify-digest"),
+    hint: t("settings-notify-digest-hint"),
+    value: values.digest,
+    options: DIGEST_CADENCES.map((k) => [k, t(DIGEST_LABEL[k])]),
+    error: errors?.digest ?? null,
   })}
   <div><button type="submit">${t("settings-notify-save")}</button></div>
 </form>
@@ -203,6 +322,7 @@ ${errorSummary(c, errors)}
 async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<Response> {
   const values = forms ?? { ...(await stored(c)), errors: {} };
   const saved = status === 200 && c.searchParams.get("saved") === "1";
+  const state = await addressState(c, values.notify.email);
   return respond(
     c,
     page(c, {
@@ -210,7 +330,7 @@ async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<
       section: "settings",
       notice: saved ? c.t("saved") : null,
       body: html`${preferencesForm(c, values.prefs, values.errors.prefs)}
-${notificationsForm(c, values.notify, values.errors.notify)}
+${notificationsForm(c, values.notify, values.errors.notify, state, values.notifyNotice)}
 ${billingForm(c, values.billing, values.errors.billing)}
 ${deleteForm(c, values.confirmName, values.errors.remove)}`,
     }),
@@ -220,15 +340,21 @@ ${deleteForm(c, values.confirmName, values.errors.remove)}`,
 
 /** The other forms as stored, for a page re-shown with one form's errors. */
 async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
-  const [prefs, settings, billing] = await Promise.all([
+  const [prefs, settings, onboarding, billing] = await Promise.all([
     getTenantPreferences(c.env.DB, c.session.tenantId),
     getTenantSettings(c.env.DB, c.session.tenantId),
+    getOnboarding(c.env.DB, c.session.tenantId),
     storedBilling(c),
   ]);
-  if (!prefs || !settings) notFound();
+  if (!prefs || !settings || !onboarding) notFound();
   return {
     prefs,
-    notify: { discordChannelId: settings.notifyDiscordChannelId ?? "", email: settings.notifyEmail ?? "" },
+    notify: {
+      discordChannelId: settings.notifyDiscordChannelId ?? "",
+      email: settings.notifyEmail ?? "",
+      cadence: onboarding.notifyCadence,
+      digest: onboarding.digest,
+    },
     billing,
     confirmName: "",
   };
@@ -245,8 +371,16 @@ export function settingsPage(c: AuthedCtx): Promise<Response> {
   return render(c, null);
 }
 
+/**
+ * POST /admin/settings/preferences: language, currency and time zone. A new time zone also makes
+ * the digest work out its next period again (storage clears digest_next_at with it).
+ */
 export async function savePreferences(c: AuthedCtx): Promise<Response> {
-  const input = { locale: str(c.form, "locale"), currency: str(c.form, "currency") };
+  const input = {
+    locale: str(c.form, "locale"),
+    currency: str(c.form, "currency"),
+    timeZone: str(c.form, "timeZone"),
+  };
   const checked = validate(PreferencesFormSchema, input);
   if (checked.ok) {
     if (!(await saveTenantPreferences(c.env.DB, c.session.tenantId, checked.value))) notFound();
@@ -255,30 +389,90 @@ export async function savePreferences(c: AuthedCtx): Promise<Response> {
   return render(c, { ...(await stored(c)), prefs: input, errors: { prefs: checked.errors } }, 422);
 }
 
-const NOTIFY_ERROR_FIELD: Record<string, keyof Notify> = {
-  invalid_channel: "discordChannelId",
-  invalid_email: "email",
+/** The pipeline's refusals, each next to the field it is about. */
+const NOTIFY_ERRORS: Record<string, { field: keyof Notify; message: string }> = {
+  invalid_channel: { field: "discordChannelId", message: msg("settings-err-discord") },
+  invalid_email: { field: "email", message: msg("settings-err-email") },
+  email_unverified: { field: "email", message: msg("settings-err-email-unverified") },
+  invalid_cadence: { field: "cadence", message: msg("settings-err-cadence") },
 };
 
+function typedNotify(c: AuthedCtx): Notify {
+  return {
+    discordChannelId: str(c.form, "discordChannelId"),
+    email: str(c.form, "email"),
+    cadence: str(c.form, "cadence"),
+    digest: str(c.form, "digest"),
+  };
+}
+
+/**
+ * POST /admin/settings/notifications: where (Discord channel, a confirmed email) and how often
+ * (notices at once or batched; the digest), saved by the pipeline, which also refuses an email
+ * that is not one of the tenant's confirmed addresses (`email_unverified`, shown at the field
+ * with the button that mails the link).
+ */
 export async function saveNotifications(c: AuthedCtx): Promise<Response> {
-  const input = { discordChannelId: str(c.form, "discordChannelId"), email: str(c.form, "email") };
+  const input = typedNotify(c);
   const checked = validate(NotificationsFormSchema, input);
   let errors: FieldErrors;
   if (checked.ok) {
     const res = await c.env.PIPELINE.setNotifications(c.session.tenantId, {
       discordChannelId: checked.value.discordChannelId || null,
       email: checked.value.email || null,
+      cadence: checked.value.cadence,
+      digest: checked.value.digest,
     });
     if (res.ok) return redirect("/admin/settings?saved=1");
     if (res.error.code === "not_found") notFound();
-    const name = NOTIFY_ERROR_FIELD[res.error.code];
-    errors = name
-      ? { [name]: name === "email" ? msg("settings-err-email") : msg("settings-err-discord") }
-      : { _form: msg("err-save-failed") };
+    const known = NOTIFY_ERRORS[res.error.code];
+    errors = known ? { [known.field]: known.message } : { _form: msg("err-save-failed") };
   } else {
     errors = checked.errors;
   }
   return render(c, { ...(await stored(c)), notify: input, errors: { notify: errors } }, 422);
+}
+
+/**
+ * POST /admin/settings/notifications/verify (the notifications form's "Send a verification link"
+ * button): mails the confirmation link for the typed address, as the forward addresses page does
+ * (a new link if one was sent before). Nothing of the form is saved; the page comes back with
+ * what was typed and says where the link went, so the person opens it and then saves.
+ */
+export async function sendNotificationVerification(c: AuthedCtx): Promise<Response> {
+  const typed = typedNotify(c);
+  const again = async (opts: { errors?: FieldErrors; notice?: string }, status: number) =>
+    render(
+      c,
+      {
+        ...(await stored(c)),
+        notify: typed,
+        errors: { notify: opts.errors ?? {} },
+        notifyNotice: opts.notice ?? null,
+      },
+      status,
+    );
+  const checked = validate(VerifyFormSchema, { email: typed.email });
+  if (!checked.ok) return again({ errors: checked.errors }, 422);
+  const email = checked.value.email;
+  const existing = findAddress(await c.env.PIPELINE.listForwardAddresses(c.session.tenantId), email);
+  if (existing && existing.verifiedAt !== null) {
+    return again({ notice: c.t("settings-notify-already-verified", { address: email }) }, 200);
+  }
+  const r = existing
+    ? await c.env.PIPELINE.resendForwardVerification(c.session.tenantId, existing.id)
+    : await c.env.PIPELINE.addForwardAddress(c.session.tenantId, email);
+  if (!r.ok) {
+    if (r.error.code === "not_found") notFound();
+    const message = existing ? msg(`fa-err-${r.error.code}`) : addressErrorId(r.error.code);
+    return again({ errors: { email: message } }, 422);
+  }
+  // The address is kept even when the mail did not go out: the same button sends it again.
+  if (!r.sent) {
+    log.warn("notify_email.link_unsent", { tenant_id: c.session.tenantId });
+    return again({ errors: { email: msg("settings-err-link-unsent") } }, 502);
+  }
+  return again({ notice: c.t("settings-notify-link-sent", { address: email }) }, 200);
 }
 
 /**

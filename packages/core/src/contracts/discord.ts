@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import type { Channel } from "../inbound.ts";
 import type {
+  AiReplyState,
   ApprovalRow,
   CustomerAccount,
   EmailSubdomainState,
@@ -29,8 +30,8 @@ export type DiscordStatus = {
   balance: number;
   lowBalanceThreshold: number;
   persona: SafetyStatus | null;
-  /** AI replies go out only with an approved persona and credits left. */
-  ai: "on" | "no_persona" | "persona_not_approved" | "no_credits";
+  /** AI replies go out only for an active tenant with an approved persona and credits left. */
+  ai: AiReplyState;
   pendingApprovals: number;
   channels: StatusChannel[];
 };

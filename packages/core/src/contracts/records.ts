@@ -90,6 +90,12 @@ export type HealthReason =
   | "connected";
 
 /**
+ * Whether AI replies go out (storage's aiReplyState decides): on; suspended by the platform team;
+ * off without a persona; paused until the persona is approved; stopped at zero credits.
+ */
+export type AiReplyState = "on" | "suspended" | "no_persona" | "persona_not_approved" | "no_credits";
+
+/**
  * The tenant's side of email: subdomains (each also a channel account), their routing rules as
  * validated JSON with a version, and forward addresses (verification tokens are hashes, never
  * shown). Configuration only: nothing here comes from a message.

@@ -1,6 +1,7 @@
 ## Dashboard shell: navigation, errors, common words.
 
 nav-label = Main
+nav-menu = Menu
 nav-overview = Overview
 nav-rules = Reply rules
 nav-persona = Persona

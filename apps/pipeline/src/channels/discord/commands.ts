@@ -13,6 +13,7 @@ import {
 } from "@concierge/core";
 import {
   accountHealth,
+  aiReplyState,
   creditBalance,
   getDiscordInstallByGuild,
   getPersona,
@@ -70,14 +71,8 @@ export async function discordStatus(
     return { channel: a.channel, name, level: h.level, reason: h.reason };
   });
   const status = persona?.status ?? null;
-  const ai =
-    status === null
-      ? "no_persona"
-      : status !== "approved"
-        ? "persona_not_approved"
-        : balance <= 0
-          ? "no_credits"
-          : "on";
+  // The same answer as the dashboard's overview (storage decides for both).
+  const ai = aiReplyState({ suspended: settings.status === "suspended", persona: status, balance });
   return {
     ok: true,
     balance,
