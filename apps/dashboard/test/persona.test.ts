@@ -398,3 +398,58 @@ describe("persona page: the prompt preview", () => {
     expect(await storedPersona(s)).toBeNull();
   });
 });
+
+describe("persona page: a builder persona's catalog archetype (chosen in the wizard)", () => {
+  const withArchetype: Persona = { ...builderPersona, archetype: { id: "cafe-host", prompt: CAFE_PROMPT } };
+
+  async function stored(s: TestSession, persona: Persona) {
+    await savePersona(env.DB, s.tenantId, persona, await personaHash(persona));
+  }
+
+  it("keeps it when the builder is edited and saved, and previews with its prompt", async () => {
+    const s = await signIn();
+    await stored(s, withArchetype);
+    const page = await (await get(s, "/admin/persona")).text();
+    expect(page).toContain('id="f-builderArchetype" name="builderArchetype" value="cafe-host" checked');
+    expect(page).toContain("Café host");
+    expect(previewOf(page)).toContain(`Voice and manner: ${CAFE_PROMPT}`);
+
+    const res = await post(s, "/admin/persona", {
+      ...builderForm,
+      builderArchetype: "cafe-host",
+      hours: "8am–8pm daily",
+    });
+    expect(res.status).toBe(303);
+    expect((await storedPersona(s))?.persona).toEqual({ ...withArchetype, hours: "8am–8pm daily" });
+  });
+
+  it("drops it only when the box is unticked", async () => {
+    const s = await signIn();
+    await stored(s, withArchetype);
+    expect((await post(s, "/admin/persona", builderForm)).status).toBe(303);
+    expect((await storedPersona(s))?.persona).toEqual(builderPersona);
+    const page = await (await get(s, "/admin/persona")).text();
+    expect(page).not.toContain('name="builderArchetype"');
+  });
+
+  it("asks to untick one that is no longer offered, saving nothing", async () => {
+    const s = await signIn();
+    const id = `cafe-retired-${Date.now()}`;
+    await env.DB.prepare(
+      "INSERT INTO archetypes (id, name, description, prompt, status) VALUES (?, 'Old café', 'Gone', 'Be old.', 'retired')",
+    )
+      .bind(id)
+      .run();
+    const old: Persona = { ...builderPersona, archetype: { id, prompt: "Be old." } };
+    await stored(s, old);
+    const before = await storedPersona(s);
+    const page = await (await get(s, "/admin/persona")).text();
+    expect(page).toContain(`name="builderArchetype" value="${id}" checked`);
+    const res = await post(s, "/admin/persona", { ...builderForm, builderArchetype: id });
+    expect(res.status).toBe(422);
+    const body = await res.text();
+    expect(body).toContain('id="f-builderArchetype-err"');
+    expect(body).toContain("This voice is no longer offered.");
+    expect(await storedPersona(s)).toEqual(before);
+  });
+});

@@ -90,6 +90,9 @@ async function proposed(s: TestSession): Promise<Record<string, string>> {
   return formFields(await res.text(), REPLIES);
 }
 
+const CLINIC_PROMPT =
+  "You are the front desk of an appointment-based business. Be calm, courteous and precise. Help customers find a suitable slot, explain how to book or reschedule, and never give medical, legal or financial advice.";
+
 const HOURS = "9 am to 9 pm, every day";
 const ADDRESS = "12 MG Road, Pune";
 
@@ -110,8 +113,14 @@ describe("wizard step 4: replies", () => {
       reply_hours: "We're open {hours}. See you soon at {name}!",
       reply_location: "You'll find {name} at {address}.",
       aiDefault: "on",
-      voice: "friendly",
+      // The approved catalog archetype for a café, not the builder's voices.
+      archetype: "cafe-host",
     });
+    expect(fields.voice).toBeUndefined();
+    for (const name of ["Café host", "Clinic front desk", "Shop assistant", "Concise support"]) {
+      expect(page).toContain(name);
+    }
+    expect(page).toContain("Warm and quick, for cafés, bakeries and restaurants.");
     // The persona has not been saved yet.
     expect(page).toContain("Not saved yet");
 
@@ -121,6 +130,12 @@ describe("wizard step 4: replies", () => {
     expect(salonPage).toContain("<legend>Appointments</legend>");
     expect(salonPage).toContain("<legend>Services</legend>");
     expect(salonPage).not.toContain("<legend>Menu</legend>");
+    expect(formFields(salonPage, REPLIES).archetype).toBe("clinic-desk");
+    const shop = await atStep(3, "shop");
+    expect(formFields(await (await get(shop, REPLIES)).text(), REPLIES).archetype).toBe("shop-assistant");
+    // No archetype for this kind: the first of the catalog.
+    const other = await atStep(3, "services");
+    expect(formFields(await (await get(other, REPLIES)).text(), REPLIES).archetype).toBe("cafe-host");
   });
 
   it("saves the persona (pending its check) and the starters into every connected account", async () => {
@@ -160,7 +175,7 @@ describe("wizard step 4: replies", () => {
     delete fields.use_prices; // unticked: not saved
     const res = await post(s, REPLIES, {
       ...fields,
-      voice: "professional",
+      archetype: "clinic-desk",
       hours: HOURS,
       address: ADDRESS,
       goal: "Book a table",
@@ -175,7 +190,9 @@ describe("wizard step 4: replies", () => {
     const persona = await getPersona(env.DB, s.tenantId);
     const expected: Persona = {
       kind: "builder",
-      voice: "professional",
+      voice: "friendly",
+      // The catalog's prompt, copied by the pipeline.
+      archetype: { id: "clinic-desk", prompt: CLINIC_PROMPT },
       businessName: "Chai Point",
       businessType: "café",
       city: ADDRESS,
@@ -223,7 +240,7 @@ describe("wizard step 4: replies", () => {
     // Back on step 4, the page shows the saved answers and the persona's status.
     const again = await (await get(s, REPLIES)).text();
     expect(formFields(again, REPLIES)).toMatchObject({
-      voice: "professional",
+      archetype: "clinic-desk",
       hours: HOURS,
       address: ADDRESS,
     });
@@ -304,7 +321,11 @@ describe("wizard step 4: replies", () => {
         field: "handoffConditions",
         message: "At most 5 situations",
       },
-      { change: { voice: "sarcastic" }, field: "voice", message: "Choose a voice." },
+      {
+        change: { archetype: "no-such-archetype" },
+        field: "archetype",
+        message: "Choose one of the voices listed",
+      },
     ];
     for (const { change, field, message } of cases) {
       const res = await post(s, REPLIES, { ...fields, hours: HOURS, address: ADDRESS, ...change });
@@ -342,7 +363,75 @@ describe("wizard step 4: replies", () => {
     expect((await getPersona(env.DB, s.tenantId))?.persona).toMatchObject({
       kind: "builder",
       businessType: "clinic",
+      archetype: { id: "clinic-desk", prompt: CLINIC_PROMPT },
     });
+  });
+
+  it("refuses a retired archetype or one whose new version is not approved, next to the field", async () => {
+    const s = await atStep(3, "cafe");
+    const stamp = Date.now();
+    const retired = `cafe-old-${stamp}`;
+    const pending = `cafe-new-${stamp}`;
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO archetypes (id, name, description, prompt, status) VALUES (?, 'Old café', 'Gone', 'Be old.', 'retired')",
+      ).bind(retired),
+      env.DB.prepare(
+        "INSERT INTO archetypes (id, name, description, prompt, safety_status) VALUES (?, 'New café', 'Waiting', 'Be new.', 'pending')",
+      ).bind(pending),
+    ]);
+    const page = await (await get(s, REPLIES)).text();
+    expect(page).not.toContain("Old café");
+    expect(page).not.toContain("New café");
+    const fields = formFields(page, REPLIES);
+    for (const archetype of [retired, pending]) {
+      const res = await post(s, REPLIES, { ...fields, archetype });
+      expect(res.status).toBe(422);
+      const body = await res.text();
+      expect(body).toContain('id="f-archetype-err"');
+      expect(body).toContain("Choose one of the voices listed");
+    }
+    expect(await getPersona(env.DB, s.tenantId)).toBeNull();
+    expect((await tenantRow(s))?.step).toBe(3);
+  });
+
+  it("preselects the saved archetype when the step is visited again", async () => {
+    const s = await atStep(3, "cafe");
+    const fields = await proposed(s);
+    expect(fields.archetype).toBe("cafe-host");
+    expect((await post(s, REPLIES, { ...fields, archetype: "concise-support" })).status).toBe(303);
+    expect((await proposed(s)).archetype).toBe("concise-support");
+  });
+
+  it("offers the builder's voices when the catalog has no approved archetype", async () => {
+    const offered = await env.DB.prepare(
+      "SELECT id FROM archetypes WHERE status = 'active' AND safety_status = 'approved'",
+    ).all<{ id: string }>();
+    const ids = offered.results.map((r) => r.id);
+    const mark = (status: string) =>
+      env.DB.batch(
+        ids.map((id) =>
+          env.DB.prepare("UPDATE archetypes SET safety_status = ? WHERE id = ?").bind(status, id),
+        ),
+      );
+    await mark("pending");
+    try {
+      const s = await atStep(3, "clinic");
+      const page = await (await get(s, REPLIES)).text();
+      const fields = formFields(page, REPLIES);
+      expect(fields.voice).toBe("friendly");
+      expect(fields.archetype).toBeUndefined();
+      expect(page).toContain('id="voice-professional"');
+      const bad = await post(s, REPLIES, { ...fields, voice: "sarcastic" });
+      expect(bad.status).toBe(422);
+      expect(await bad.text()).toContain("Choose a voice.");
+      expect((await post(s, REPLIES, { ...fields, voice: "professional" })).status).toBe(303);
+      const saved = (await getPersona(env.DB, s.tenantId))?.persona;
+      expect(saved).toMatchObject({ kind: "builder", voice: "professional" });
+      expect(saved && "archetype" in saved).toBe(false);
+    } finally {
+      await mark("approved");
+    }
   });
 });
 

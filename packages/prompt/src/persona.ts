@@ -38,7 +38,14 @@ const L = PERSONA_LIMITS;
 
 export const BuilderPersonaSchema = v.object({
   kind: v.literal("builder"),
+  /** The tone when no catalog archetype is chosen; with one, the archetype's prompt replaces it. */
   voice: v.picklist(Object.keys(VOICE_ARCHETYPES) as [VoiceArchetype, ...VoiceArchetype[]]),
+  /**
+   * An approved catalog archetype for the voice. The prompt is copied from the catalog when
+   * chosen (the pipeline always copies the catalog's own text), so a later catalog edit does not
+   * change the persona silently.
+   */
+  archetype: v.optional(v.object({ id: Line(64), prompt: Line(RAW_PROMPT_MAX) })),
   businessName: Line(L.businessName),
   businessType: Line(L.businessType),
   city: v.optional(Line(L.city)),
@@ -85,7 +92,8 @@ export function renderPersona(persona: Persona): string {
   const p = persona;
   const lines = [
     `You speak for ${p.businessName}, a ${p.businessType}${p.city ? ` in ${p.city}` : ""}.`,
-    `Voice: ${VOICE_ARCHETYPES[p.voice]}`,
+    // Without an archetype the line is exactly what it always was: approved personas keep their hash.
+    p.archetype ? `Voice and manner: ${p.archetype.prompt}` : `Voice: ${VOICE_ARCHETYPES[p.voice]}`,
   ];
   if (p.hours) lines.push(`Opening hours: ${p.hours}`);
   if (p.goal)

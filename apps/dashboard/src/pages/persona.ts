@@ -49,6 +49,11 @@ export type PersonaFormValues = {
   offTopics: string;
   never: string;
   handoffConditions: string;
+  /**
+   * A builder persona's catalog archetype (chosen in the wizard), carried through the builder
+   * form as a checked box so editing the builder here never drops it unseen; "" without one.
+   */
+  builderArchetype: string;
   archetypeId: string;
   rawPrompt: string;
 };
@@ -117,6 +122,7 @@ function readValues(form: FormData): PersonaFormValues {
     offTopics: str(form, "offTopics"),
     never: str(form, "never"),
     handoffConditions: str(form, "handoffConditions"),
+    builderArchetype: str(form, "builderArchetype"),
     archetypeId: str(form, "archetypeId"),
     rawPrompt: str(form, "rawPrompt"),
   };
@@ -137,6 +143,7 @@ function valuesFrom(saved: Persona | null, tenantName: string, kind: Kind | null
     offTopics: "",
     never: "",
     handoffConditions: "",
+    builderArchetype: "",
     archetypeId: "",
     rawPrompt: "",
   };
@@ -153,6 +160,7 @@ function valuesFrom(saved: Persona | null, tenantName: string, kind: Kind | null
       offTopics: saved.offTopics.join("\n"),
       never: saved.never.join("\n"),
       handoffConditions: saved.handoffConditions.join("\n"),
+      builderArchetype: saved.archetype?.id ?? "",
     });
   } else if (saved?.kind === "archetype") {
     values.archetypeId = saved.archetypeId;
@@ -187,9 +195,17 @@ async function parsePersona(c: AuthedCtx, values: PersonaFormValues): Promise<Pa
     });
     if (!r.success) return { ok: false, errors: errorsOf(r.issues) };
     const b = r.output;
+    // The pipeline stores the catalog's own prompt again; this copy is for the preview.
+    const archetype = values.builderArchetype
+      ? await getActiveArchetype(c.env.DB, values.builderArchetype)
+      : null;
+    if (values.builderArchetype && !archetype) {
+      return { ok: false, errors: { builderArchetype: msg("persona-err-builder-archetype") } };
+    }
     persona = {
       kind: "builder",
       voice: b.voice,
+      ...(archetype ? { archetype: { id: archetype.id, prompt: archetype.prompt } } : {}),
       businessName: b.businessName,
       businessType: b.businessType,
       ...(b.city ? { city: b.city } : {}),
@@ -321,7 +337,36 @@ const MODE_LABELS: Record<Kind, [string, string]> = {
   raw: [msg("persona-mode-raw"), msg("persona-mode-raw-hint")],
 };
 
-function builderSection(c: AuthedCtx, values: PersonaFormValues, errors: FieldErrors | null): Html {
+/**
+ * The catalog archetype a builder persona speaks with, as a ticked box: unticked, the voice
+ * below is used instead. Its name is the catalog's; a retired one shows its id.
+ */
+function builderArchetypeField(
+  c: AuthedCtx,
+  values: PersonaFormValues,
+  errors: FieldErrors | null,
+  archetypes: Archetype[],
+): Html | null {
+  if (!values.builderArchetype) return null;
+  const { t } = c;
+  const id = values.builderArchetype;
+  const err = errors?.builderArchetype ?? null;
+  const name = archetypes.find((a) => a.id === id)?.name ?? id;
+  return html`<div class="field">
+    <label class="switch" for="f-builderArchetype"><input type="checkbox" id="f-builderArchetype" name="builderArchetype" value="${id}" checked aria-describedby="f-builderArchetype-hint${
+      err ? " f-builderArchetype-err" : ""
+    }"${err ? html` aria-invalid="true"` : null}> ${t("persona-builder-archetype", { name })}</label>
+    <span class="hint" id="f-builderArchetype-hint">${t("persona-builder-archetype-hint")}</span>
+    ${fieldError(c, "f-builderArchetype-err", err)}
+  </div>`;
+}
+
+function builderSection(
+  c: AuthedCtx,
+  values: PersonaFormValues,
+  errors: FieldErrors | null,
+  archetypes: Archetype[],
+): Html {
   const { t } = c;
   const text = (
     name: keyof PersonaFormValues,
@@ -349,6 +394,7 @@ function builderSection(c: AuthedCtx, values: PersonaFormValues, errors: FieldEr
     });
   const voiceErr = errors?.voice ?? null;
   return html`<div class="persona-mode persona-mode-builder stack">
+  ${builderArchetypeField(c, values, errors, archetypes)}
   <fieldset class="field"${voiceErr ? html` aria-describedby="f-voice-err"` : null}>
     <legend>${t("persona-voice")}</legend>
     ${VOICES.map((voice) => {
@@ -457,7 +503,7 @@ ${errorSummary(c, errors)}
     })}
     </div>
   </fieldset>
-  ${builderSection(c, values, errors)}
+  ${builderSection(c, values, errors, view.archetypes)}
   ${archetypeSection(c, values, errors, view.archetypes)}
   ${rawSection(c, values, errors)}
   <p class="muted">${t("persona-save-note")}</p>
@@ -526,9 +572,13 @@ export async function savePersonaForm(c: AuthedCtx): Promise<Response> {
   if (parsed.ok) {
     const saved = await c.env.PIPELINE.savePersona(c.session.tenantId, parsed.persona);
     if (saved.ok) return redirect("/admin/persona?saved=1");
-    errors = {
-      _form: saved.error.code === "invalid_persona" ? msg("persona-err-invalid") : msg("err-save-failed"),
-    };
+    errors =
+      saved.error.code === "archetype_unavailable"
+        ? { builderArchetype: msg("persona-err-builder-archetype") }
+        : {
+            _form:
+              saved.error.code === "invalid_persona" ? msg("persona-err-invalid") : msg("err-save-failed"),
+          };
   } else {
     errors = parsed.errors;
   }

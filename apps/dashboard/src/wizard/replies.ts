@@ -1,7 +1,7 @@
 /**
- * Wizard step 4, replies (PRODUCT.md §4): how the assistant talks (the guided persona builder's
- * voice, goal, handoff conditions, hours and address, with the business's name and kind from step
- * 1) and the starter reply rules for the kind of business, edited inline, saved into the reply
+ * Wizard step 4, replies (PRODUCT.md §4): how the assistant talks (an approved archetype of the
+ * operators' catalog, or the builder's own voices when the catalog offers none; the goal, handoff
+ * conditions, hours and address, with the business's name and kind from step 1) and the starter reply rules for the kind of business, edited inline, saved into the reply
  * config of every connected channel account, and tried with a test form that sends nothing.
  *
  * Everything is validated before the first call to the pipeline, so bad input saves nothing.
@@ -24,10 +24,12 @@ import {
   type ReplyRule,
 } from "@concierge/rules";
 import {
+  type Archetype,
   completeWizardStep,
   getPersona,
   getReplyConfig,
   getTenantSettings,
+  listActiveArchetypes,
   listReplyConfigSummaries,
   type PersonaRow,
   type ReplyConfigSummary,
@@ -67,6 +69,23 @@ const KIND_TYPE: Record<BusinessKind, string> = {
   services: msg("wizard-replies-type-services"),
   other: msg("wizard-replies-type-other"),
 };
+
+/**
+ * What the id of the archetype preselected for a kind of business contains (the seeded catalog's
+ * cafe-host, clinic-desk and shop-assistant); without one, or without a match, the first offered.
+ */
+const KIND_ARCHETYPE: Partial<Record<BusinessKind, string>> = {
+  cafe: "cafe",
+  restaurant: "cafe",
+  clinic: "clinic",
+  salon: "clinic",
+  shop: "shop",
+};
+
+function preferredArchetype(kind: BusinessKind | null, archetypes: Archetype[]): string {
+  const hint = kind ? KIND_ARCHETYPE[kind] : undefined;
+  return ((hint && archetypes.find((a) => a.id.includes(hint))) || archetypes[0])?.id ?? "";
+}
 
 const VOICE_LABELS: Record<VoiceArchetype, [string, string]> = {
   friendly: [msg("persona-voice-friendly"), msg("persona-voice-friendly-hint")],
@@ -113,6 +132,8 @@ type StarterValues = { use: boolean; keywords: string; reply: string };
 
 /** The form as typed, so a 422 shows exactly what was sent. */
 type Values = {
+  /** The catalog archetype's id; the voice radios stand in only when the catalog offers none. */
+  archetype: string;
   voice: string;
   hours: string;
   address: string;
@@ -179,6 +200,7 @@ const lines = (text: string) =>
 
 function readValues(form: FormData, starters: Starter[]): Values {
   const values: Values = {
+    archetype: str(form, "archetype"),
     voice: str(form, "voice"),
     hours: str(form, "hours"),
     address: str(form, "address"),
@@ -198,10 +220,22 @@ function readValues(form: FormData, starters: Starter[]): Values {
   return values;
 }
 
-/** The form for what is saved (a builder persona's answers), starters as proposed. */
-function savedValues(row: PersonaRow | null, starters: Starter[]): Values {
+/**
+ * The form for what is saved (a builder persona's answers), starters as proposed; the saved
+ * archetype while it is offered, else the one for the kind of business.
+ */
+function savedValues(
+  row: PersonaRow | null,
+  starters: Starter[],
+  archetypes: Archetype[],
+  kind: BusinessKind | null,
+): Values {
   const p = row?.persona.kind === "builder" ? row.persona : null;
+  const savedArchetype = p?.archetype?.id;
   const values: Values = {
+    archetype: archetypes.some((a) => a.id === savedArchetype)
+      ? (savedArchetype ?? "")
+      : preferredArchetype(kind, archetypes),
     voice: p?.voice ?? "friendly",
     hours: p?.hours ?? "",
     address: p?.city ?? "",
@@ -228,13 +262,19 @@ function parse(
   values: Values,
   starters: Starter[],
   saved: PersonaRow | null,
+  archetypes: Archetype[],
 ): Parsed {
   const errors: FieldErrors = {};
+  // With a catalog to choose from, the voice is only the fallback tone; the archetype decides.
+  const byArchetype = archetypes.length > 0;
   const part = validate(PersonaPartSchema, {
     ...values,
+    voice: byArchetype ? "friendly" : values.voice,
     handoffConditions: lines(values.handoffConditions),
   });
   if (!part.ok) Object.assign(errors, part.errors);
+  const chosen = byArchetype ? archetypes.find((a) => a.id === values.archetype) : undefined;
+  if (byArchetype && !chosen) errors.archetype = msg("wizard-replies-err-archetype");
   const hours = values.hours.trim();
   const address = values.address.trim();
   const fill: Fill = { name: ob.name, hours, address };
@@ -274,6 +314,8 @@ function parse(
   const persona = {
     kind: "builder",
     voice: b.voice,
+    // The pipeline checks the archetype is still offered and stores the catalog's own prompt.
+    ...(chosen ? { archetype: { id: chosen.id, prompt: chosen.prompt } } : {}),
     businessName: ob.name,
     businessType: c.t(KIND_TYPE[ob.businessKind ?? "other"]),
     ...(b.address ? { city: b.address } : {}),
@@ -373,6 +415,7 @@ type View = {
   row: PersonaRow | null;
   starters: Starter[];
   accounts: ReplyConfigSummary[];
+  archetypes: Archetype[];
   testText?: string;
   testError?: string | null;
   test?: TestView;
@@ -406,14 +449,41 @@ function statusSection(c: AuthedCtx, row: PersonaRow | null): Html {
 </section>`;
 }
 
-function personaFields(c: AuthedCtx, values: Values, errors: FieldErrors | null): Html {
+/** The approved catalog archetypes (operators' names and descriptions, shown as they are). */
+function archetypeChoice(c: AuthedCtx, values: Values, archetypes: Archetype[], error: string | null): Html {
+  const { t } = c;
+  return html`<fieldset class="field"${error ? html` aria-describedby="f-archetype-err" aria-invalid="true"` : null}>
+    <legend>${t("wizard-replies-voice")}</legend>
+    <span class="hint">${t("wizard-replies-archetype-hint")}</span>
+    ${archetypes.map(
+      (a) => html`<div class="persona-choice">
+      <input type="radio" id="archetype-${a.id}" name="archetype" value="${a.id}"${
+        values.archetype === a.id ? html` checked` : null
+      } aria-describedby="archetype-${a.id}-hint">
+      <label for="archetype-${a.id}">${a.name}</label>
+      <span class="hint" id="archetype-${a.id}-hint">${a.description}</span>
+    </div>`,
+    )}
+    ${error ? html`<span class="err" id="f-archetype-err">${t(error)}</span>` : null}
+  </fieldset>`;
+}
+
+function personaFields(
+  c: AuthedCtx,
+  values: Values,
+  errors: FieldErrors | null,
+  archetypes: Archetype[],
+): Html {
   const { t } = c;
   const err = (name: string) => errors?.[name] ?? null;
   const voiceErr = err("voice");
   return html`<fieldset class="stack">
   <legend>${t("wizard-replies-persona-legend")}</legend>
   <p class="muted">${t("wizard-replies-persona-lead")}</p>
-  <fieldset class="field"${voiceErr ? html` aria-describedby="f-voice-err"` : null}>
+  ${
+    archetypes.length > 0
+      ? archetypeChoice(c, values, archetypes, err("archetype"))
+      : html`<fieldset class="field"${voiceErr ? html` aria-describedby="f-voice-err"` : null}>
     <legend>${t("wizard-replies-voice")}</legend>
     ${VOICES.map((voice) => {
       const [label, hint] = VOICE_LABELS[voice];
@@ -426,7 +496,8 @@ function personaFields(c: AuthedCtx, values: Values, errors: FieldErrors | null)
     </div>`;
     })}
     ${voiceErr ? html`<span class="err" id="f-voice-err">${t(voiceErr)}</span>` : null}
-  </fieldset>
+  </fieldset>`
+  }
   ${field(c, {
     name: "goal",
     label: t("wizard-replies-goal"),
@@ -583,7 +654,7 @@ ${statusSection(c, view.row)}
 ${errorSummary(c, view.errors)}
 <form class="stack wizard-replies" method="post" action="${stepPath("replies")}" novalidate>
   ${csrfField(c)}
-  ${personaFields(c, view.values, view.errors)}
+  ${personaFields(c, view.values, view.errors, view.archetypes)}
   ${rulesFields(c, view)}
   <p class="muted">${t("wizard-replies-save-note")}</p>
   <div class="row"><button type="submit">${t("wizard-replies-save")}</button></div>
@@ -601,8 +672,12 @@ function render(c: AuthedCtx, view: View, status = 200): Promise<Response> {
 
 async function loadView(c: AuthedCtx): Promise<Omit<View, "values" | "errors">> {
   const ob = await loadWizard(c);
-  const [row, accounts] = await Promise.all([getPersona(c.env.DB, c.session.tenantId), connectedAccounts(c)]);
-  return { ob, row, accounts, starters: startersFor(c.t, ob.businessKind) };
+  const [row, accounts, archetypes] = await Promise.all([
+    getPersona(c.env.DB, c.session.tenantId),
+    connectedAccounts(c),
+    listActiveArchetypes(c.env.DB),
+  ]);
+  return { ob, row, accounts, archetypes, starters: startersFor(c.t, ob.businessKind) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -611,7 +686,11 @@ async function loadView(c: AuthedCtx): Promise<Omit<View, "values" | "errors">> 
 /** GET /dashboard/wizard/replies: the saved answers (or a fresh form) and the persona's status. */
 export async function repliesStep(c: AuthedCtx): Promise<Response> {
   const view = await loadView(c);
-  return render(c, { ...view, values: savedValues(view.row, view.starters), errors: null });
+  return render(c, {
+    ...view,
+    values: savedValues(view.row, view.starters, view.archetypes, view.ob.businessKind),
+    errors: null,
+  });
 }
 
 /**
@@ -622,7 +701,14 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
   const view = await loadView(c);
   const values = readValues(c.form, view.accounts.length > 0 ? view.starters : []);
   const fail = (errors: FieldErrors) => render(c, { ...view, values, errors }, 422);
-  const parsed = parse(c, view.ob, values, view.accounts.length > 0 ? view.starters : [], view.row);
+  const parsed = parse(
+    c,
+    view.ob,
+    values,
+    view.accounts.length > 0 ? view.starters : [],
+    view.row,
+    view.archetypes,
+  );
   if (!parsed.ok) return fail(parsed.errors);
 
   // Every account's next config is built and checked before anything is saved, so a config the
@@ -640,6 +726,15 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
 
   const saved = await c.env.PIPELINE.savePersona(c.session.tenantId, parsed.persona);
   if (!saved.ok) {
+    // Retired or replaced by a version not yet approved since the page loaded: choose again.
+    if (saved.error.code === "archetype_unavailable") {
+      const archetypes = await listActiveArchetypes(c.env.DB);
+      return render(
+        c,
+        { ...view, archetypes, values, errors: { archetype: msg("wizard-replies-err-archetype") } },
+        422,
+      );
+    }
     return fail({
       _form:
         saved.error.code === "invalid_persona" ? msg("wizard-replies-err-persona") : msg("err-save-failed"),
@@ -662,7 +757,11 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
  */
 export async function testRepliesStep(c: AuthedCtx): Promise<Response> {
   const view = await loadView(c);
-  const page = { ...view, values: savedValues(view.row, view.starters), errors: null };
+  const page = {
+    ...view,
+    values: savedValues(view.row, view.starters, view.archetypes, view.ob.businessKind),
+    errors: null,
+  };
   const text = str(c.form, "text");
   const checked = validate(TestTextSchema, { text });
   if (!checked.ok) {

@@ -20,6 +20,7 @@ wizard-replies-status-again = Check again
 wizard-replies-persona-legend = Your assistant
 wizard-replies-persona-lead = It speaks for your business by name and answers as the kind of business you chose in step 1.
 wizard-replies-voice = Voice
+wizard-replies-archetype-hint = How your assistant talks. Each of these has passed our safety check; you can change it later on the Persona page.
 wizard-replies-goal = Goal
 wizard-replies-goal-hint = Optional. What the assistant should steer customers towards, such as "Book a table" or "Order online".
 wizard-replies-goal-url = Goal link
@@ -76,6 +77,7 @@ wizard-replies-type-services = service business
 wizard-replies-type-other = business
 
 wizard-replies-err-voice = Choose a voice.
+wizard-replies-err-archetype = Choose one of the voices listed: the one chosen is no longer offered.
 wizard-replies-err-max-80 = At most 80 characters.
 wizard-replies-err-max-200 = At most 200 characters.
 wizard-replies-err-goal-url = Give a full web address starting with https://, or leave it empty.
