@@ -98,9 +98,19 @@ for (const button of document.querySelectorAll("button[data-print]")) {
 
 // The wizard's time zone, never saved yet: the browser's own zone when the list offers it (the
 // server only had Cloudflare's guess, or the locale's default).
+// The same zone can have two names (Chromium reports Asia/Calcutta for Asia/Kolkata): a guess the
+// server already made under the other name is kept.
+const canonicalZone = (zone) => {
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+};
 for (const select of document.querySelectorAll("select[data-browser-zone]")) {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone && Array.from(select.options).some((o) => o.value === zone)) select.value = zone;
+  if (!zone || canonicalZone(select.value) === canonicalZone(zone)) continue;
+  if (Array.from(select.options).some((o) => o.value === zone)) select.value = zone;
 }
 
 wire(document);
