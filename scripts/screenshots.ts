@@ -15,6 +15,7 @@ import {
   managePages,
   seedShowcase,
   seedShowcaseExtras,
+  seedWizardThroughReplies,
 } from "@concierge/testing/dashboard";
 import { root, startStack } from "./stack.ts";
 
@@ -47,6 +48,9 @@ try {
   // The pages that show one record: an email subdomain's routing, a receipt, a checkout, a
   // data deletion request's status.
   const ids = await seedShowcaseExtras(stack.db, user.tenantId);
+  // Through step 4 of the onboarding wizard, as a café, and not launched: every wizard step can
+  // be shown (the overview then shows its "Finish setting up" card too).
+  await seedWizardThroughReplies(stack.db, user.tenantId);
   // One customer message without a matching rule: an AI draft waits on the approvals page.
   await fetch(`${stack.urls.sandbox}/api/whatsapp/send`, {
     method: "POST",

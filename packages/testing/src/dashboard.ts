@@ -3,7 +3,9 @@
 import { type Persona, personaHash } from "@concierge/prompt";
 import {
   createChannelAccount,
+  completeWizardStep,
   finishDataDeletion,
+  getOnboarding,
   grantCredits,
   insertDataDeletion,
   insertEmailSubdomain,
@@ -11,6 +13,7 @@ import {
   recordCapturedPayment,
   recordMessages,
   recordPersonaVerdict,
+  saveBusinessBasics,
   saveEmailRoutingJson,
   savePersona,
   saveReplyConfig,
@@ -302,6 +305,13 @@ export function dashboardPages(
       ? [page("data-deletion-status", `/data-deletion/status?code=${q(ids.deletionCode)}`, false)]
       : []),
     page("overview", "/admin", true),
+    // The onboarding wizard's steps: a tenant that has not launched can open each one it reached
+    // (a later one sends it back to the step it is on).
+    page("wizard-basics", "/dashboard/wizard/basics", true),
+    page("wizard-channels", "/dashboard/wizard/channels", true),
+    page("wizard-notifications", "/dashboard/wizard/notifications", true),
+    page("wizard-replies", "/dashboard/wizard/replies", true),
+    page("wizard-launch", "/dashboard/wizard/launch", true),
     page("channels", "/admin/channels", true),
     page("whatsapp-connect", "/admin/whatsapp/connect", true),
     page("whatsapp-manual", "/admin/whatsapp/manual", true),
@@ -374,4 +384,15 @@ export function managePages(tenantId: string, archetypeId = "cafe-host"): { name
     { name: "manage-health", path: "/manage/health" },
     { name: "manage-audit", path: "/manage/audit" },
   ];
+}
+
+/**
+ * Takes a tenant that has not launched through step 4 of the onboarding wizard as a café, so that
+ * every step can be opened (the screenshots show each one).
+ */
+export async function seedWizardThroughReplies(db: D1Database, tenantId: string): Promise<void> {
+  const basics = await getOnboarding(db, tenantId);
+  if (!basics) throw new Error(`no tenant ${tenantId}`);
+  await saveBusinessBasics(db, tenantId, { ...basics, businessKind: "cafe" });
+  await completeWizardStep(db, tenantId, 4);
 }
