@@ -85,6 +85,7 @@ import {
   accountDeletedPage,
   deleteAccount,
   saveBillingDetailsForm,
+  saveBusiness,
   saveNotifications,
   savePreferences,
   sendNotificationVerification,
@@ -178,6 +179,7 @@ router
   .post("/webhooks/razorpay", razorpayWebhook);
 router
   .get("/admin/settings", settingsPage)
+  .post("/admin/settings/business", saveBusiness)
   .post("/admin/settings/preferences", savePreferences)
   .post("/admin/settings/notifications", saveNotifications)
   .post("/admin/settings/notifications/verify", sendNotificationVerification)

@@ -175,6 +175,46 @@ describe("settings", () => {
     expect(page).toContain('<p class="notice" role="status">Saved.</p>');
   });
 
+  it("renames the business and sets its kind; an empty name or an unknown kind is refused next to the field", async () => {
+    const s = await signIn();
+    const before = await getOnboarding(env.DB, s.tenantId);
+    const page = await (await get(s, "/admin/settings")).text();
+    expect(page).toContain('action="/admin/settings/business"');
+    // A tenant from before the wizard has no kind: it is asked for, not assumed.
+    expect(page).toContain('<option value="" selected>Choose…</option>');
+
+    for (const [input, field] of [
+      [{ name: "  ", businessKind: "cafe" }, "name"],
+      [{ name: "Chai Corner", businessKind: "spaceport" }, "businessKind"],
+    ] as const) {
+      const bad = await post(s, "/admin/settings/business", input);
+      expect(bad.status).toBe(422);
+      expect(await bad.text()).toMatch(new RegExp(`id="f-${field}-err"`));
+      expect(await getOnboarding(env.DB, s.tenantId)).toEqual(before);
+    }
+    expect(
+      (
+        await post(
+          s,
+          "/admin/settings/business",
+          { name: "Chai Corner", businessKind: "cafe" },
+          { csrf: false },
+        )
+      ).status,
+    ).toBe(403);
+    expect(await getOnboarding(env.DB, s.tenantId)).toEqual(before);
+
+    const res = await post(s, "/admin/settings/business", { name: " Chai Corner ", businessKind: "cafe" });
+    expect(res.status).toBe(303);
+    expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({
+      name: "Chai Corner",
+      businessKind: "cafe",
+    });
+    // Every page's header says the new name.
+    const after = await (await get(s, "/admin")).text();
+    expect(after).toContain("Chai Corner");
+  });
+
   it("refuses every settings form without the session's CSRF token", async () => {
     const s = await signIn();
     const name = await tenantName(s);

@@ -114,3 +114,24 @@ export async function setTenantTimeZone(
     .run();
   return res.meta.changes > 0;
 }
+
+export const BusinessProfileSchema = v.object({
+  name: BusinessBasicsSchema.entries.name,
+  businessKind: BusinessBasicsSchema.entries.businessKind,
+});
+export type BusinessProfile = v.InferOutput<typeof BusinessProfileSchema>;
+
+/** The business's name and kind, changed in settings after the wizard. False: no such tenant. */
+export async function saveBusinessProfile(
+  db: D1Database,
+  tenantId: string,
+  input: BusinessProfile,
+): Promise<boolean> {
+  const parsed = v.safeParse(BusinessProfileSchema, input);
+  if (!parsed.success) throw new AppError(400, "invalid_business", parsed.issues[0]!.message);
+  const res = await db
+    .prepare("UPDATE tenants SET name = ?, business_kind = ? WHERE id = ?")
+    .bind(parsed.output.name, parsed.output.businessKind, tenantId)
+    .run();
+  return res.meta.changes > 0;
+}

@@ -1,5 +1,6 @@
 import { isPlainAddress } from "@concierge/channels";
 import {
+  BUSINESS_KINDS,
   BillingDetailsSchema,
   createLogger,
   DIGEST_CADENCES,
@@ -12,6 +13,7 @@ import {
   getOnboarding,
   getTenantPreferences,
   getTenantSettings,
+  saveBusinessProfile,
   saveTenantPreferences,
   TENANT_CURRENCIES,
   TENANT_LOCALES,
@@ -91,15 +93,24 @@ const BILLING_ERRORS: Record<string, string> = {
 };
 
 type Prefs = { locale: string; currency: string; timeZone: string };
+/** The business as the wizard's first step set it: its name and kind (none for older tenants). */
+type Business = { name: string; businessKind: string };
 type Notify = { discordChannelId: string; email: string; cadence: string; digest: string };
 /** The billing details as typed, and the version (updatedAt, 0 for none yet) the form was shown at. */
 type Billing = { legalName: string; address: string; gstin: string; version: number };
 type Forms = {
+  business: Business;
   prefs: Prefs;
   notify: Notify;
   billing: Billing;
   confirmName: string;
-  errors: { prefs?: FieldErrors; notify?: FieldErrors; billing?: FieldErrors; remove?: FieldErrors };
+  errors: {
+    business?: FieldErrors;
+    prefs?: FieldErrors;
+    notify?: FieldErrors;
+    billing?: FieldErrors;
+    remove?: FieldErrors;
+  };
   /** Said above the notifications form (a verification link went out). */
   notifyNotice?: string | null;
 };
@@ -140,6 +151,37 @@ function timeZoneOptions(current: string): [string, string][] {
   const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   const zones = list.includes(current) || !v.is(TimeZoneSchema, current) ? list : [current, ...list];
   return zones.map((z) => [z, z.replaceAll("_", " ")]);
+}
+
+/** The business's name (shown to staff, in the persona's defaults) and its kind. */
+function businessForm(c: AuthedCtx, values: Business, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="business-h">
+<h2 id="business-h">${t("settings-business")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/settings/business" novalidate>
+  ${csrfField(c)}
+  ${field(c, {
+    name: "name",
+    label: t("settings-business-name"),
+    value: values.name,
+    error: errors?.name ?? null,
+    attrs: html`required maxlength="80" autocomplete="organization"`,
+  })}
+  ${select(c, {
+    name: "businessKind",
+    label: t("wizard-kind"),
+    value: values.businessKind,
+    // Tenants from before the wizard have no kind yet: they choose one, nothing is assumed.
+    options: [
+      ...(values.businessKind ? [] : [["", t("settings-business-kind-choose")] as [string, string]]),
+      ...BUSINESS_KINDS.map((k): [string, string] => [k, t(`wizard-kind-${k}`)]),
+    ],
+    error: errors?.businessKind ?? null,
+  })}
+  <div><button type="submit">${t("settings-business-save")}</button></div>
+</form>
+</section>`;
 }
 
 function preferencesForm(c: AuthedCtx, values: Prefs, errors: FieldErrors | undefined): Html {
@@ -329,7 +371,8 @@ async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<
       title: c.t("settings-title"),
       section: "settings",
       notice: saved ? c.t("saved") : null,
-      body: html`${preferencesForm(c, values.prefs, values.errors.prefs)}
+      body: html`${businessForm(c, values.business, values.errors.business)}
+${preferencesForm(c, values.prefs, values.errors.prefs)}
 ${notificationsForm(c, values.notify, values.errors.notify, state, values.notifyNotice)}
 ${billingForm(c, values.billing, values.errors.billing)}
 ${deleteForm(c, values.confirmName, values.errors.remove)}`,
@@ -348,6 +391,7 @@ async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
   ]);
   if (!prefs || !settings || !onboarding) notFound();
   return {
+    business: { name: onboarding.name, businessKind: onboarding.businessKind ?? "" },
     prefs,
     notify: {
       discordChannelId: settings.notifyDiscordChannelId ?? "",
@@ -375,6 +419,30 @@ export function settingsPage(c: AuthedCtx): Promise<Response> {
  * POST /admin/settings/preferences: language, currency and time zone. A new time zone also makes
  * the digest work out its next period again (storage clears digest_next_at with it).
  */
+export const BusinessFormSchema = v.object({
+  name: v.pipe(
+    v.string(),
+    v.trim(),
+    v.nonEmpty(msg("wizard-err-name")),
+    v.maxLength(80, msg("wizard-err-name-long")),
+  ),
+  businessKind: v.picklist(BUSINESS_KINDS, msg("wizard-err-kind")),
+});
+
+/**
+ * POST /admin/settings/business: the business's name and kind after the wizard (where they were
+ * first set). Errors next to the fields, nothing saved.
+ */
+export async function saveBusiness(c: AuthedCtx): Promise<Response> {
+  const input = { name: str(c.form, "name"), businessKind: str(c.form, "businessKind") };
+  const checked = validate(BusinessFormSchema, input);
+  if (checked.ok) {
+    if (!(await saveBusinessProfile(c.env.DB, c.session.tenantId, checked.value))) notFound();
+    return redirect("/admin/settings?saved=1");
+  }
+  return render(c, { ...(await stored(c)), business: input, errors: { business: checked.errors } }, 422);
+}
+
 export async function savePreferences(c: AuthedCtx): Promise<Response> {
   const input = {
     locale: str(c.form, "locale"),

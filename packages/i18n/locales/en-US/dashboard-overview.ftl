@@ -144,6 +144,10 @@ billing-ledger-older = Older entries
 ## Settings.
 
 settings-title = Settings
+settings-business = Your business
+settings-business-name = Business name
+settings-business-kind-choose = Choose…
+settings-business-save = Save business
 settings-prefs = Language, currency and time zone
 settings-prefs-lead = How the dashboard, your notifications and numbers are written, the currency for prices, and the time zone your days run in.
 settings-locale = Language and number format
