@@ -32,8 +32,11 @@ export const DEFAULT_TIME_ZONE: Record<"en-IN" | "en-US", string> = {
  * Offsets ("+05:30") and abbreviations ("IST") are refused: they do not follow daylight saving.
  */
 export function isTimeZone(tz: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+){0,2}$/.test(tz) || tz.length > 64) return false;
-  if (tz !== "UTC" && !tz.includes("/")) return false;
+  // IANA's own spelling only: every part starts with a capital ("America/Port-au-Prince"). Intl
+  // also takes "asia/kolkata", which would be stored as typed, differ from the same zone spelled
+  // right, and grow every per-zone cache.
+  if (tz.length > 64 || (tz !== "UTC" && !/^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Z][A-Za-z0-9_+-]*){1,2}$/.test(tz)))
+    return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
     return true;
