@@ -12,6 +12,8 @@ import type { CspAllowance } from "./security.ts";
 import type { Session } from "./sessions.ts";
 
 export type Ctx = IRequestStrict & {
+  /** What Cloudflare knows of the visitor (workerd's request.cf): e.g. its time zone at sign-up. */
+  cf?: IncomingRequestCfProperties;
   env: Env;
   exec: ExecutionContext;
   /** The request URL's origin and query (`url` itself stays the request's string URL). */

@@ -129,7 +129,7 @@ async function completeSignIn(
     businessName: signup.businessName ?? fallbackName,
     // Negotiated from the browser: c.locale is its Accept-Language (no session yet, or another
     // tenant's), cf.timezone where Cloudflare located it.
-    ...signupDefaults(c.locale, (c as unknown as Request).cf?.timezone),
+    ...signupDefaults(c.locale, c.cf?.timezone),
     ...(signup.tenantId ? { tenantId: signup.tenantId } : {}),
   });
   // A sign-in replaces whatever session this browser had: the old token stops working at once.
