@@ -15,6 +15,7 @@ import {
   recordPersonaVerdict,
   restoreCredit,
   savePersona,
+  saveReplyConfig,
 } from "@concierge/storage";
 import { describe, expect, it } from "vitest";
 import { niceMax } from "../src/pages/insights.ts";
@@ -35,6 +36,23 @@ function aiCard(page: string): { state: string; text: string } {
   );
   if (!m) throw new Error("no AI replies card");
   return { state: m[1]!, text: m[0] };
+}
+
+const CONFIG = {
+  enabled: true,
+  rules: [],
+  default_rule: { response: { kind: "canned" as const, text: "Thanks, we'll be in touch." } },
+};
+
+/** A WhatsApp account whose automatic replies are switched on (or off): something answers. */
+async function answeringAccount(s: TestSession, enabled = true) {
+  const account = await createChannelAccount(env.DB, {
+    tenantId: s.tenantId,
+    channel: "whatsapp",
+    externalId: `pn-${uid()}`,
+  });
+  await saveReplyConfig(env.DB, s.tenantId, account.id, { ...CONFIG, enabled });
+  return account;
 }
 
 /** Every sentence on the page that says what AI replies are doing. */
@@ -247,6 +265,7 @@ describe("overview: the first run tells one story", () => {
     "%s: one AI replies status, and the cards agree with it",
     async (_, status, credits, state, badge, claim) => {
       const s = await signIn({ trial: false });
+      await answeringAccount(s);
       if (status) await persona(s, status);
       if (credits)
         await grantCredits(env.DB, {
@@ -268,6 +287,29 @@ describe("overview: the first run tells one story", () => {
       if (credits === 0) expect(balanceCard).toContain("No credits left");
     },
   );
+
+  it("does not say AI replies are on while no channel answers (nothing switched on, or no rules yet)", async () => {
+    const s = await signIn({ trial: false });
+    await persona(s, "approved");
+    await grantCredits(env.DB, { tenantId: s.tenantId, amount: 50, source: "grant", reference: "g" });
+    // An account without a saved config answers no one.
+    await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "whatsapp",
+      externalId: `pn-${uid()}`,
+    });
+    let page = await (await get(s, "/admin")).text();
+    expect(aiCard(page).state).toBe("idle");
+    expect(aiCard(page).text).toContain("nothing answers your customers for now");
+    expect(aiClaims(page)).toEqual([]);
+    // Switched off: still idle. Switched on: on.
+    const account = await answeringAccount(s, false);
+    page = await (await get(s, "/admin")).text();
+    expect(aiCard(page).state).toBe("idle");
+    await saveReplyConfig(env.DB, s.tenantId, account.id, { ...CONFIG, enabled: true });
+    page = await (await get(s, "/admin")).text();
+    expect(aiCard(page).state).toBe("on");
+  });
 
   it("says suspended, above any persona or balance state, while the account is suspended", async () => {
     const s = await signIn({ trial: false });
@@ -334,6 +376,7 @@ describe("overview: the first run tells one story", () => {
 
   it("after launch: no setup card, and the launch lands on a notice that replies are live", async () => {
     const s = await signIn();
+    await answeringAccount(s);
     expect(await launchTenant(env.DB, s.tenantId, Date.now())).toBe(true);
     const landed = await (await get(s, "/admin?launched=1")).text();
     expect(landed).toContain(
@@ -343,6 +386,15 @@ describe("overview: the first run tells one story", () => {
     const later = await (await get(s, "/admin")).text();
     expect(later).not.toContain("automatic replies are live");
     expect(later).not.toContain("Finish setting up");
+  });
+
+  it("a launch with every channel switched off is told so, not that replies are live", async () => {
+    const s = await signIn();
+    await answeringAccount(s, false);
+    expect(await launchTenant(env.DB, s.tenantId, Date.now())).toBe(true);
+    const landed = await (await get(s, "/admin?launched=1")).text();
+    expect(landed).toContain("automatic replies are switched off on every channel");
+    expect(landed).not.toContain("automatic replies are live");
   });
 });
 

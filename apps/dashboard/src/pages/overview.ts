@@ -14,6 +14,7 @@ import {
   type HealthReason,
   listAccountActivity,
   listPendingApprovals,
+  listReplyConfigSummaries,
   type SafetyStatus,
   tenantInsights,
 } from "@concierge/storage";
@@ -54,8 +55,14 @@ const healthLabel = (h: Health) =>
   h.reason === "no_messages" ? msg("overview-health-waiting") : HEALTH_LABEL[h.level];
 
 /** The one place the overview says whether AI replies go out, and what to do about it. */
+/**
+ * "idle": AI replies could go out, but no channel answers at all: no WhatsApp, Instagram or email
+ * account has a saved reply config with its switch on (before launch, or every switch off).
+ */
+type OverviewAiState = AiReplyState | "idle";
+
 const AI_STATE: Record<
-  AiReplyState,
+  OverviewAiState,
   { level: HealthLevel; label: string; text: string; link: { href: string; label: string } | null }
 > = {
   on: { level: "ok", label: msg("overview-ai-on"), text: msg("overview-ai-on-text"), link: null },
@@ -76,6 +83,12 @@ const AI_STATE: Record<
     label: msg("overview-ai-off"),
     text: msg("overview-ai-off-text"),
     link: { href: "/admin/persona", label: msg("overview-ai-off-link") },
+  },
+  idle: {
+    level: "warn",
+    label: msg("overview-ai-off"),
+    text: msg("overview-ai-idle-text"),
+    link: { href: "/admin/rules", label: msg("overview-ai-idle-link") },
   },
   suspended: {
     level: "danger",
@@ -184,7 +197,7 @@ function personaCard(c: AuthedCtx, status: SafetyStatus | null): Html {
 </section>`;
 }
 
-function aiCard(c: AuthedCtx, state: AiReplyState): Html {
+function aiCard(c: AuthedCtx, state: OverviewAiState): Html {
   const { t } = c;
   const s = AI_STATE[state];
   return html`<section class="card ov-card" id="ai-status" data-state="${state}" aria-labelledby="ai-h">
@@ -212,7 +225,7 @@ function setupCard(c: AuthedCtx, wizardStep: number): Html {
 export async function overviewPage(c: AuthedCtx): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
-  const [settings, balance, pending, persona, accounts, insights, onboarding] = await Promise.all([
+  const [settings, balance, pending, persona, accounts, insights, onboarding, configs] = await Promise.all([
     getTenantSettings(c.env.DB, tenantId),
     creditBalance(c.env.DB, tenantId, now),
     listPendingApprovals(c.env.DB, tenantId, now),
@@ -220,21 +233,28 @@ export async function overviewPage(c: AuthedCtx): Promise<Response> {
     listAccountActivity(c.env.DB, tenantId, now),
     tenantInsights(c.env.DB, tenantId, now),
     getOnboarding(c.env.DB, tenantId),
+    listReplyConfigSummaries(c.env.DB, tenantId),
   ]);
   if (!settings || !onboarding) notFound();
   const launched = onboarding.launchedAt !== null;
-  const ai = aiReplyState({
+  // Whether anything answers customers at all: an active account with a saved config, switched on.
+  const answering = configs.some((a) => a.status === "active" && a.configured && a.enabled);
+  const capable = aiReplyState({
     suspended: settings.status === "suspended",
     persona: persona?.status ?? null,
     balance,
   });
+  const ai: OverviewAiState = capable === "on" && !answering ? "idle" : capable;
   return respond(
     c,
     page(c, {
       title: c.t("overview-title"),
       section: "overview",
       // The launch step sends here with launched=1; only a tenant that did launch is told so.
-      notice: launched && c.searchParams.get("launched") === "1" ? c.t("overview-launched") : null,
+      notice:
+        launched && c.searchParams.get("launched") === "1"
+          ? c.t(answering ? "overview-launched" : "overview-launched-idle")
+          : null,
       body: html`
 ${launched ? null : setupCard(c, onboarding.wizardStep)}
 <div class="grid">
