@@ -122,7 +122,7 @@ describe("wizard step 4: replies", () => {
     }
     expect(page).toContain("Warm and quick, for cafés, bakeries and restaurants.");
     // The persona has not been saved yet.
-    expect(page).toContain("Not saved yet");
+    expect(page).toContain("No persona yet");
 
     const salon = await atStep(3, "salon");
     await connect(salon);
@@ -141,8 +141,8 @@ describe("wizard step 4: replies", () => {
   it("saves the persona (pending its check) and the starters into every connected account", async () => {
     const s = await atStep(3, "cafe");
     const whatsapp = await connect(s);
-    // An account with rules of its own keeps them, its default and its switch; a starter whose
-    // label it already has is not added twice.
+    // An account with rules of its own keeps them (even one labelled like a starter), its default
+    // and its switch; the starters are added under their own ids.
     const own: ReplyConfig = {
       enabled: true,
       wait_seconds: 2,
@@ -155,7 +155,7 @@ describe("wizard step 4: replies", () => {
           approval: "auto",
         },
         {
-          id: "starter-hours",
+          id: "hours",
           label: "Opening hours",
           matcher: { kind: "static_text", keywords: ["when"] },
           response: { kind: "canned", text: "Always." },
@@ -230,6 +230,7 @@ describe("wizard step 4: replies", () => {
     expect(ig?.default_rule).toEqual(own.default_rule);
     expect(ig?.rules.map((r) => [r.id, r.label])).toEqual([
       ["wifi", "Wifi"],
+      ["hours", "Opening hours"],
       ["starter-hours", "Opening hours"],
       ["starter-location", "Location"],
       ["starter-menu", "Menu"],
@@ -244,7 +245,7 @@ describe("wizard step 4: replies", () => {
       hours: HOURS,
       address: ADDRESS,
     });
-    expect(again).toContain('id="wizard-persona-status"');
+    expect(again).toContain('id="persona-status"');
   });
 
   it("gives a new config the canned default when the AI is not to answer the rest", async () => {
@@ -275,7 +276,8 @@ describe("wizard step 4: replies", () => {
     expect((await post(s, REPLIES, { ...fields, hours: HOURS, address: ADDRESS })).status).toBe(303);
     const before = await stored(account.id);
 
-    const res = await post(s, `${REPLIES}/test`, { text: "Hi, what are your hours?" });
+    const typed = formFields(await (await get(s, REPLIES)).text(), REPLIES);
+    const res = await post(s, `${REPLIES}/test`, { ...typed, text: "Hi, what are your hours?" });
     expect(res.status).toBe(200);
     const page = await res.text();
     expect(page).toContain("Answered by: Opening hours");
@@ -284,10 +286,10 @@ describe("wizard step 4: replies", () => {
     // The form keeps what was typed.
     expect(page).toContain('value="Hi, what are your hours?"');
 
-    const miss = await (await post(s, `${REPLIES}/test`, { text: "do you sell bicycles" })).text();
+    const miss = await (await post(s, `${REPLIES}/test`, { ...typed, text: "do you sell bicycles" })).text();
     expect(miss).toContain("No ready-made reply matches: the default reply answers.");
 
-    const empty = await post(s, `${REPLIES}/test`, { text: "   " });
+    const empty = await post(s, `${REPLIES}/test`, { ...typed, text: "   " });
     expect(empty.status).toBe(422);
     expect(await empty.text()).toMatch(/id="f-text"[^>]*aria-invalid="true"/);
 
@@ -297,6 +299,109 @@ describe("wizard step 4: replies", () => {
       .bind(s.tenantId)
       .first<{ n: number }>();
     expect(sent?.n).toBe(0);
+  });
+
+  it("shows the saved starters on a second visit and saves edits over them", async () => {
+    const s = await atStep(3, "cafe");
+    const whatsapp = await connect(s);
+    const first = await proposed(s);
+    const res = await post(s, REPLIES, {
+      ...first,
+      hours: HOURS,
+      address: ADDRESS,
+      keywords_hours: "hours, timing",
+      reply_hours: "Open {hours}.",
+    });
+    expect(res.status).toBe(303);
+
+    // Back on step 4: the starters as saved (placeholders filled), not the proposals again.
+    const again = await proposed(s);
+    expect(again).toMatchObject({
+      use_hours: "on",
+      keywords_hours: "hours, timing",
+      reply_hours: `Open ${HOURS}.`,
+    });
+    expect(again.reply_location).toBe(`You'll find Chai Point at ${ADDRESS}.`);
+
+    // A tenant's own rule added meanwhile stays as it is, where it is.
+    const mid = await stored(whatsapp.id);
+    const own = {
+      id: "wifi",
+      label: "Wifi",
+      matcher: { kind: "static_text" as const, keywords: ["wifi"] },
+      response: { kind: "canned" as const, text: "Password: tea." },
+      approval: "auto" as const,
+    };
+    await saveReplyConfig(env.DB, s.tenantId, whatsapp.id, { ...mid, rules: [own, ...(mid?.rules ?? [])] });
+
+    // Saving again replaces the starter rules with what was typed, and an unticked one goes.
+    const second: Record<string, string> = {
+      ...again,
+      keywords_hours: "when, timings",
+      reply_hours: "Every day, 8 to 8.",
+    };
+    delete second.use_prices;
+    expect((await post(s, REPLIES, second)).status).toBe(303);
+    const after = await stored(whatsapp.id);
+    expect(after?.rules.map((r) => r.id)).toEqual([
+      "wifi",
+      "starter-hours",
+      "starter-location",
+      "starter-menu",
+      "starter-table",
+    ]);
+    expect(after?.rules[0]).toEqual(own);
+    expect(after?.rules[1]).toMatchObject({
+      matcher: { kind: "static_text", keywords: ["when", "timings"] },
+      response: { kind: "canned", text: "Every day, 8 to 8." },
+    });
+    // The third visit shows the edit, and the starter taken out unticked.
+    const third = await proposed(s);
+    expect(third.reply_hours).toBe("Every day, 8 to 8.");
+    expect(third.use_prices).toBeUndefined();
+    expect(third.keywords_prices).toBeTruthy();
+  });
+
+  it("tests the starters as typed before anything is saved, keeping what was typed", async () => {
+    const s = await atStep(3, "cafe");
+    const account = await connect(s);
+    const fields = await proposed(s);
+    const page = await (await get(s, REPLIES)).text();
+    // Test is a second button of the step's own form.
+    expect(page).toMatch(/<button[^>]*formaction="\/dashboard\/wizard\/replies\/test#wizard-test"/);
+    const res = await post(s, `${REPLIES}/test`, {
+      ...fields,
+      hours: HOURS,
+      address: ADDRESS,
+      goal: "Book a table",
+      keywords_hours: "hours, timing, kab",
+      reply_hours: "Come by {hours}!",
+      text: "kab khulega?",
+    });
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toContain("Answered by: Opening hours");
+    expect(body).toContain(`<blockquote>Come by ${HOURS}!</blockquote>`);
+    // Everything typed is kept.
+    const kept = formFields(body, REPLIES);
+    expect(kept).toMatchObject({
+      hours: HOURS,
+      goal: "Book a table",
+      keywords_hours: "hours, timing, kab",
+      reply_hours: "Come by {hours}!",
+      text: "kab khulega?",
+    });
+    // The default answers what no starter matches.
+    const miss = await (await post(s, `${REPLIES}/test`, { ...kept, text: "bicycles?" })).text();
+    expect(miss).toContain("No ready-made reply matches: the default reply answers.");
+    // A broken starter is shown next to its field, and nothing is tested.
+    const bad = await post(s, `${REPLIES}/test`, { ...kept, keywords_menu: " , " });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('id="f-keywords_menu-err"');
+    // Nothing saved.
+    expect(await stored(account.id)).toBeNull();
+    expect(await getPersona(env.DB, s.tenantId)).toBeNull();
+    expect((await tenantRow(s))?.step).toBe(3);
   });
 
   it("refuses bad input with errors next to the fields and saves nothing", async () => {

@@ -6,12 +6,11 @@
  *
  * Everything is validated before the first call to the pipeline, so bad input saves nothing.
  */
-import type { BusinessKind, RuleTest, SafetyStatus } from "@concierge/core";
+import type { BusinessKind, RuleTest } from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import {
   type Persona,
   PERSONA_LIMITS,
-  PERSONA_REJECTED_REASON,
   PersonaSchema,
   VOICE_ARCHETYPES,
   type VoiceArchetype,
@@ -19,6 +18,7 @@ import {
 import {
   DEFAULT_WAIT_SECONDS,
   type DefaultRule,
+  matchReply,
   parseReplyConfig,
   type ReplyConfig,
   type ReplyRule,
@@ -39,6 +39,7 @@ import { errorSummary, type FieldErrors, field, str, textarea, validate } from "
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField } from "../layout.ts";
+import { statusFragment } from "../pages/persona.ts";
 import { TestTextSchema } from "../pages/rules-forms.ts";
 import { forgetWizard, loadWizard, type Onboarding, stepPath, wizardPage } from "./layout.ts";
 import {
@@ -93,29 +94,6 @@ const VOICE_LABELS: Record<VoiceArchetype, [string, string]> = {
   playful: [msg("persona-voice-playful"), msg("persona-voice-playful-hint")],
   concise: [msg("persona-voice-concise"), msg("persona-voice-concise-hint")],
   luxurious: [msg("persona-voice-luxurious"), msg("persona-voice-luxurious-hint")],
-};
-
-const STATUS: Record<SafetyStatus, { cls: string; label: string; text: string }> = {
-  pending: {
-    cls: "warn",
-    label: msg("wizard-replies-status-pending"),
-    text: msg("wizard-replies-status-pending-text"),
-  },
-  needs_review: {
-    cls: "warn",
-    label: msg("wizard-replies-status-review"),
-    text: msg("wizard-replies-status-review-text"),
-  },
-  approved: {
-    cls: "ok",
-    label: msg("wizard-replies-status-approved"),
-    text: msg("wizard-replies-status-approved-text"),
-  },
-  rejected: {
-    cls: "danger",
-    label: msg("wizard-replies-status-rejected"),
-    text: msg("wizard-replies-status-rejected-text"),
-  },
 };
 
 export const CHANNEL_NAME: Record<ReplyConfigSummary["channel"], string> = {
@@ -221,15 +199,19 @@ function readValues(form: FormData, starters: Starter[]): Values {
 }
 
 /**
- * The form for what is saved (a builder persona's answers), starters as proposed; the saved
- * archetype while it is offered, else the one for the kind of business.
+ * The form for what is saved (a builder persona's answers); the saved archetype while it is
+ * offered, else the one for the kind of business. Each starter shows the rule saved under its id
+ * (`starter-<id>`) in the first connected account that has one, ticked, as it was edited; once the
+ * step has been saved, a starter no account has was left unticked; before that, as proposed.
  */
 function savedValues(
   row: PersonaRow | null,
   starters: Starter[],
   archetypes: Archetype[],
-  kind: BusinessKind | null,
+  ob: Onboarding,
+  configs: (ReplyConfig | null)[],
 ): Values {
+  const kind = ob.businessKind;
   const p = row?.persona.kind === "builder" ? row.persona : null;
   const savedArchetype = p?.archetype?.id;
   const values: Values = {
@@ -245,8 +227,18 @@ function savedValues(
     aiDefault: true,
     starters: {},
   };
+  const savedBefore = ob.wizardStep >= 4 && configs.some((cfg) => cfg !== null);
   for (const s of starters) {
-    values.starters[s.id] = { use: true, keywords: s.keywords.join(", "), reply: s.reply };
+    const rule = configs.flatMap((cfg) => cfg?.rules ?? []).find((r) => r.id === s.ruleId);
+    if (rule && rule.matcher.kind === "static_text" && rule.response.kind === "canned") {
+      values.starters[s.id] = {
+        use: true,
+        keywords: rule.matcher.keywords.join(", "),
+        reply: rule.response.text,
+      };
+    } else {
+      values.starters[s.id] = { use: !savedBefore, keywords: s.keywords.join(", "), reply: s.reply };
+    }
   }
   return values;
 }
@@ -254,6 +246,43 @@ function savedValues(
 type Parsed =
   | { ok: true; persona: Persona; rules: ReplyRule[]; aiDefault: boolean }
   | { ok: false; errors: FieldErrors };
+
+/** The ticked starters as reply rules, their placeholders filled; problems go into `errors`. */
+function parseStarters(
+  ob: Onboarding,
+  values: Values,
+  starters: Starter[],
+  errors: FieldErrors,
+): ReplyRule[] {
+  const fill: Fill = { name: ob.name, hours: values.hours.trim(), address: values.address.trim() };
+  const rules: ReplyRule[] = [];
+  for (const s of starters) {
+    const typed = values.starters[s.id];
+    if (!typed?.use) continue;
+    const filled = fillReply(typed.reply, fill);
+    const checked = validate(StarterSchema, { keywords: splitKeywords(typed.keywords), reply: filled });
+    if (!checked.ok) {
+      // Problems with one keyword ("keywords.2") belong to the keywords field as a whole.
+      for (const [path, message] of Object.entries(checked.errors)) {
+        errors[`${path.split(".")[0]}_${s.id}`] ??= message;
+      }
+    }
+    const missing = missingPlaceholder(filled);
+    if (missing) {
+      errors[`reply_${s.id}`] ??=
+        missing === "hours" ? msg("wizard-replies-err-needs-hours") : msg("wizard-replies-err-needs-address");
+    }
+    if (!checked.ok || missing) continue;
+    rules.push({
+      id: s.ruleId,
+      label: s.label,
+      matcher: { kind: "static_text", keywords: checked.value.keywords },
+      response: { kind: "canned", text: checked.value.reply },
+      approval: "auto",
+    });
+  }
+  return rules;
+}
 
 /** The typed form as a persona and the chosen starter rules, or field errors. */
 function parse(
@@ -275,38 +304,7 @@ function parse(
   if (!part.ok) Object.assign(errors, part.errors);
   const chosen = byArchetype ? archetypes.find((a) => a.id === values.archetype) : undefined;
   if (byArchetype && !chosen) errors.archetype = msg("wizard-replies-err-archetype");
-  const hours = values.hours.trim();
-  const address = values.address.trim();
-  const fill: Fill = { name: ob.name, hours, address };
-  const rules: ReplyRule[] = [];
-  for (const s of starters) {
-    const typed = values.starters[s.id];
-    if (!typed?.use) continue;
-    const checked = validate(StarterSchema, {
-      keywords: splitKeywords(typed.keywords),
-      reply: fillReply(typed.reply, fill),
-    });
-    if (!checked.ok) {
-      // Problems with one keyword ("keywords.2") belong to the keywords field as a whole.
-      for (const [path, message] of Object.entries(checked.errors)) {
-        errors[`${path.split(".")[0]}_${s.id}`] ??= message;
-      }
-    }
-    const filled = fillReply(typed.reply, fill);
-    const missing = missingPlaceholder(filled);
-    if (missing) {
-      errors[`reply_${s.id}`] ??=
-        missing === "hours" ? msg("wizard-replies-err-needs-hours") : msg("wizard-replies-err-needs-address");
-    }
-    if (!checked.ok || missing) continue;
-    rules.push({
-      id: s.ruleId,
-      label: s.label,
-      matcher: { kind: "static_text", keywords: checked.value.keywords },
-      response: { kind: "canned", text: checked.value.reply },
-      approval: "auto",
-    });
-  }
+  const rules = parseStarters(ob, values, starters, errors);
   if (!part.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   const b = part.value;
   // What the tenant set on the persona page beyond the wizard's questions stays as it was.
@@ -347,12 +345,6 @@ export function accountLabel(c: AuthedCtx, a: ReplyConfigSummary): string {
   return a.displayName ? `${channel} · ${a.displayName}` : channel;
 }
 
-/** A rule id not yet taken in `taken` (the starter's own, or it with a number after it). */
-function freeId(id: string, taken: Set<string>): string {
-  if (!taken.has(id)) return id;
-  for (let n = 2; ; n += 1) if (!taken.has(`${id}-${n}`)) return `${id}-${n}`;
-}
-
 function defaultRule(c: AuthedCtx, ai: boolean): DefaultRule {
   return ai
     ? {
@@ -370,34 +362,40 @@ function defaultRule(c: AuthedCtx, ai: boolean): DefaultRule {
 }
 
 /**
- * The account's config with the starters added: an existing config keeps its rules, default and
- * switch and gains only starters whose label it does not have yet; a new one starts switched off
- * (launch, step 5, switches it on) with the chosen default. Null: nothing to change.
+ * The account's config with the starters as typed: an existing config keeps its other rules, its
+ * default and its switch; a ticked starter replaces the rule saved under its id (`starter-<id>`)
+ * in place, or is added at the end; an unticked starter that was saved before is removed (the
+ * tenant took it out on a second visit). A new config starts switched off (launch, step 5,
+ * switches it on) with the chosen default. Null: nothing to change.
  */
 function nextConfig(
   c: AuthedCtx,
   stored: ReplyConfig | null,
-  starters: ReplyRule[],
+  starters: { all: Starter[]; chosen: ReplyRule[] },
   opts: { ai: boolean; waitSeconds: number },
 ): ReplyConfig | null {
   if (!stored) {
     return {
       enabled: false,
-      rules: starters,
+      rules: starters.chosen,
       default_rule: defaultRule(c, opts.ai),
       wait_seconds: opts.waitSeconds,
     };
   }
-  const labels = new Set(stored.rules.map((r) => r.label.trim().toLowerCase()));
-  const taken = new Set(stored.rules.map((r) => r.id));
-  const added: ReplyRule[] = [];
-  for (const rule of starters) {
-    if (labels.has(rule.label.trim().toLowerCase())) continue;
-    const id = freeId(rule.id, taken);
-    taken.add(id);
-    added.push({ ...rule, id });
+  const chosen = new Map(starters.chosen.map((r) => [r.id, r]));
+  const starterIds = new Set(starters.all.map((s) => s.ruleId));
+  const rules: ReplyRule[] = [];
+  for (const rule of stored.rules) {
+    if (!starterIds.has(rule.id)) rules.push(rule);
+    else {
+      const typed = chosen.get(rule.id);
+      if (typed) rules.push(typed);
+      chosen.delete(rule.id);
+    }
   }
-  return added.length === 0 ? null : { ...stored, rules: [...stored.rules, ...added] };
+  rules.push(...chosen.values());
+  const next = { ...stored, rules };
+  return JSON.stringify(next) === JSON.stringify(stored) ? null : next;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,39 +413,13 @@ type View = {
   row: PersonaRow | null;
   starters: Starter[];
   accounts: ReplyConfigSummary[];
+  /** Each connected account's stored config, in the order of `accounts`. */
+  configs: (ReplyConfig | null)[];
   archetypes: Archetype[];
   testText?: string;
   testError?: string | null;
   test?: TestView;
 };
-
-function statusSection(c: AuthedCtx, row: PersonaRow | null): Html {
-  const { t } = c;
-  const again = html`<a href="${stepPath("replies")}#wizard-persona-status">${t("wizard-replies-status-again")}</a>`;
-  if (!row) {
-    return html`<section id="wizard-persona-status" class="card" aria-labelledby="wizard-persona-status-h">
-  <h2 id="wizard-persona-status-h">${t("wizard-replies-status-title")}</h2>
-  <p><span class="badge">${t("wizard-replies-status-none")}</span></p>
-  <p class="muted">${t("wizard-replies-status-none-text")}</p>
-</section>`;
-  }
-  const s = STATUS[row.status];
-  // The stored reason is deliberately vague; the known one is shown in the tenant's language.
-  const reason =
-    row.status === "rejected"
-      ? !row.reason || row.reason === PERSONA_REJECTED_REASON
-        ? t("persona-rejected-reason")
-        : row.reason
-      : null;
-  const waiting = row.status === "pending" || row.status === "needs_review";
-  return html`<section id="wizard-persona-status" class="card" aria-labelledby="wizard-persona-status-h">
-  <h2 id="wizard-persona-status-h">${t("wizard-replies-status-title")}</h2>
-  <p role="status"><span class="badge ${s.cls}">${t(s.label)}</span></p>
-  ${reason ? html`<p><strong>${t("wizard-replies-status-reason")}</strong> ${reason}</p>` : null}
-  <p class="muted">${t(s.text)}</p>
-  ${waiting ? html`<p>${again}</p>` : null}
-</section>`;
-}
 
 /** The approved catalog archetypes (operators' names and descriptions, shown as they are). */
 function archetypeChoice(c: AuthedCtx, values: Values, archetypes: Archetype[], error: string | null): Html {
@@ -626,31 +598,33 @@ ${test.enabled ? null : html`<p class="muted">${t("wizard-replies-test-off")}</p
   }
 }
 
+/**
+ * The test panel, inside the step's form: its button posts everything typed to the test route,
+ * which runs the rules as typed (nothing saved) and draws the page again with them kept.
+ */
 function testSection(c: AuthedCtx, view: View): Html | null {
   if (view.accounts.length === 0) return null;
   const { t } = c;
   return html`<section class="card stack" id="wizard-test" aria-labelledby="wizard-test-h">
   <h2 id="wizard-test-h">${t("wizard-replies-test-title")}</h2>
   <p class="muted">${t("wizard-replies-test-lead")}</p>
-  <form class="stack" method="post" action="${stepPath("replies")}/test#wizard-test" novalidate>
-    ${csrfField(c)}
-    ${field(c, {
-      name: "text",
-      label: t("wizard-replies-test-text"),
-      value: view.testText ?? "",
-      error: view.testError ?? null,
-      attrs: html`maxlength="4096"`,
-    })}
-    <div><button class="secondary" type="submit">${t("wizard-replies-test-submit")}</button></div>
-  </form>
+  ${field(c, {
+    name: "text",
+    label: t("wizard-replies-test-text"),
+    value: view.testText ?? "",
+    error: view.testError ?? null,
+    attrs: html`maxlength="4096"`,
+  })}
+  <div><button class="secondary" type="submit" formaction="${stepPath("replies")}/test#wizard-test">${t("wizard-replies-test-submit")}</button></div>
   ${testResult(c, view.test ?? { kind: "none" })}
 </section>`;
 }
 
 function body(c: AuthedCtx, view: View): Html {
   const { t } = c;
+  // Save comes first in the form, so Enter in any field saves as before; Test is the second button.
   return html`<p class="muted">${t("wizard-replies-lead")}</p>
-${statusSection(c, view.row)}
+${statusFragment(c, view.row)}
 ${errorSummary(c, view.errors)}
 <form class="stack wizard-replies" method="post" action="${stepPath("replies")}" novalidate>
   ${csrfField(c)}
@@ -658,8 +632,8 @@ ${errorSummary(c, view.errors)}
   ${rulesFields(c, view)}
   <p class="muted">${t("wizard-replies-save-note")}</p>
   <div class="row"><button type="submit">${t("wizard-replies-save")}</button></div>
-</form>
-${testSection(c, view)}`;
+  ${testSection(c, view)}
+</form>`;
 }
 
 function render(c: AuthedCtx, view: View, status = 200): Promise<Response> {
@@ -677,7 +651,10 @@ async function loadView(c: AuthedCtx): Promise<Omit<View, "values" | "errors">> 
     connectedAccounts(c),
     listActiveArchetypes(c.env.DB),
   ]);
-  return { ob, row, accounts, archetypes, starters: startersFor(c.t, ob.businessKind) };
+  const configs = await Promise.all(
+    accounts.map(async (a) => (await getReplyConfig(c.env.DB, a.id))?.config ?? null),
+  );
+  return { ob, row, accounts, configs, archetypes, starters: startersFor(c.t, ob.businessKind) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -688,7 +665,7 @@ export async function repliesStep(c: AuthedCtx): Promise<Response> {
   const view = await loadView(c);
   return render(c, {
     ...view,
-    values: savedValues(view.row, view.starters, view.archetypes, view.ob.businessKind),
+    values: savedValues(view.row, view.starters, view.archetypes, view.ob, view.configs),
     errors: null,
   });
 }
@@ -699,16 +676,11 @@ export async function repliesStep(c: AuthedCtx): Promise<Response> {
  */
 export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
   const view = await loadView(c);
-  const values = readValues(c.form, view.accounts.length > 0 ? view.starters : []);
-  const fail = (errors: FieldErrors) => render(c, { ...view, values, errors }, 422);
-  const parsed = parse(
-    c,
-    view.ob,
-    values,
-    view.accounts.length > 0 ? view.starters : [],
-    view.row,
-    view.archetypes,
-  );
+  const starters = view.accounts.length > 0 ? view.starters : [];
+  const values = readValues(c.form, starters);
+  const testText = str(c.form, "text");
+  const fail = (errors: FieldErrors) => render(c, { ...view, values, errors, testText }, 422);
+  const parsed = parse(c, view.ob, values, starters, view.row, view.archetypes);
   if (!parsed.ok) return fail(parsed.errors);
 
   // Every account's next config is built and checked before anything is saved, so a config the
@@ -716,9 +688,13 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
   const settings = await getTenantSettings(c.env.DB, c.session.tenantId);
   const waitSeconds = settings?.defaultWaitSeconds ?? DEFAULT_WAIT_SECONDS;
   const changes: { accountId: string; config: ReplyConfig }[] = [];
-  for (const account of view.accounts) {
-    const stored = await getReplyConfig(c.env.DB, account.id);
-    const next = nextConfig(c, stored?.config ?? null, parsed.rules, { ai: parsed.aiDefault, waitSeconds });
+  for (const [i, account] of view.accounts.entries()) {
+    const next = nextConfig(
+      c,
+      view.configs[i] ?? null,
+      { all: starters, chosen: parsed.rules },
+      { ai: parsed.aiDefault, waitSeconds },
+    );
     if (!next) continue;
     if (!parseReplyConfig(next).ok) return fail({ _form: msg("wizard-replies-err-too-many-rules") });
     changes.push({ accountId: account.id, config: next });
@@ -731,7 +707,7 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
       const archetypes = await listActiveArchetypes(c.env.DB);
       return render(
         c,
-        { ...view, archetypes, values, errors: { archetype: msg("wizard-replies-err-archetype") } },
+        { ...view, archetypes, values, testText, errors: { archetype: msg("wizard-replies-err-archetype") } },
         422,
       );
     }
@@ -743,7 +719,7 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
   for (const change of changes) {
     const r = await c.env.PIPELINE.saveReplyConfig(c.session.tenantId, change.accountId, change.config);
     // Unlikely after the checks above (the account disconnected meanwhile, the store failed):
-    // the step stays open, and saving again adds only what is still missing.
+    // the step stays open, and saving again writes the starters as typed.
     if (!r.ok) return fail({ _form: msg("wizard-replies-err-rules-not-saved") });
   }
   await completeWizardStep(c.env.DB, c.session.tenantId, 4);
@@ -752,43 +728,50 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
 }
 
 /**
- * POST /dashboard/wizard/replies/test: which rule of the first connected account would answer
- * the typed message, and with what; nothing is sent and nothing is marked.
+ * POST /dashboard/wizard/replies/test (the form's Test button): which rule would answer the typed
+ * message on the first connected account with the starters AS TYPED (its other rules and default
+ * as saved, or the chosen default when it has no config yet), matched here by keyword as the
+ * pipeline does; an embedding rule cannot match without the pipeline and is skipped. Nothing is
+ * saved, sent or marked; the page comes back with everything typed and the answer.
  */
 export async function testRepliesStep(c: AuthedCtx): Promise<Response> {
   const view = await loadView(c);
-  const page = {
-    ...view,
-    values: savedValues(view.row, view.starters, view.archetypes, view.ob.businessKind),
-    errors: null,
-  };
+  const starters = view.accounts.length > 0 ? view.starters : [];
+  const values = readValues(c.form, starters);
   const text = str(c.form, "text");
+  const page = { ...view, values, errors: null, testText: text };
   const checked = validate(TestTextSchema, { text });
   if (!checked.ok) {
-    return render(
-      c,
-      { ...page, testText: text, testError: checked.errors.text ?? msg("rules-test-err-empty") },
-      422,
-    );
+    return render(c, { ...page, testError: checked.errors.text ?? msg("rules-test-err-empty") }, 422);
   }
   const account = view.accounts[0];
   if (!account) {
-    return render(
+    return render(c, { ...page, test: { kind: "error", message: msg("wizard-replies-no-channel") } }, 422);
+  }
+  const errors: FieldErrors = {};
+  const rules = parseStarters(view.ob, values, starters, errors);
+  if (Object.keys(errors).length > 0) return render(c, { ...page, errors }, 422);
+  const stored = view.configs[0] ?? null;
+  const config =
+    nextConfig(
       c,
-      { ...page, testText: text, test: { kind: "error", message: msg("wizard-replies-no-channel") } },
-      422,
-    );
+      stored,
+      { all: starters, chosen: rules },
+      { ai: values.aiDefault, waitSeconds: DEFAULT_WAIT_SECONDS },
+    ) ?? stored;
+  if (!config) {
+    return render(c, { ...page, test: { kind: "error", message: msg("wizard-replies-test-failed") } });
   }
-  const r = await c.env.PIPELINE.testReplyRules(c.session.tenantId, account.id, text);
-  if (!r.ok) {
-    const message =
-      r.error.code === "no_rules" ? msg("wizard-replies-test-no-rules") : msg("wizard-replies-test-failed");
-    return render(c, { ...page, testText: text, test: { kind: "error", message } });
-  }
-  const stored = await getReplyConfig(c.env.DB, account.id);
-  return render(c, {
-    ...page,
-    testText: text,
-    test: { kind: "result", account, answer: r, enabled: stored?.config.enabled ?? false },
-  });
+  const m = matchReply(config, checked.value.text);
+  const answer: RuleTest = {
+    ruleId: m.rule.id,
+    label: m.rule.label,
+    via: m.via,
+    score: m.via === "embedding" ? m.score : null,
+    reply:
+      m.rule.response.kind === "canned"
+        ? { kind: "canned", text: m.rule.response.text }
+        : { kind: "prompt", envelope: "", personaStatus: view.row?.status ?? null },
+  };
+  return render(c, { ...page, test: { kind: "result", account, answer, enabled: stored?.enabled ?? false } });
 }

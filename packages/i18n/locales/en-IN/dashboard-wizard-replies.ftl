@@ -3,20 +3,6 @@
 wizard-replies-title = How your assistant replies
 wizard-replies-lead = Tell your assistant how to talk and what to aim for, and pick the ready-made replies for the questions customers ask most. You can change all of it later.
 
-wizard-replies-status-title = Safety check of your assistant's instructions
-wizard-replies-status-none = Not saved yet
-wizard-replies-status-none-text = Once you save this step, your assistant's instructions go through a short automatic safety check.
-wizard-replies-status-pending = Being checked
-wizard-replies-status-pending-text = AI replies wait until the check approves your instructions; the ready-made replies below still send.
-wizard-replies-status-review = Waiting for a person
-wizard-replies-status-review-text = A person is looking at your instructions. AI replies wait until they are approved; the ready-made replies still send.
-wizard-replies-status-approved = Approved
-wizard-replies-status-approved-text = Your assistant may write AI replies.
-wizard-replies-status-rejected = Not approved
-wizard-replies-status-rejected-text = Change your answers below and save again; AI replies wait until a version is approved. The ready-made replies still send.
-wizard-replies-status-reason = Why:
-wizard-replies-status-again = Check again
-
 wizard-replies-persona-legend = Your assistant
 wizard-replies-persona-lead = It speaks for your business by name and answers as the kind of business you chose in step 1.
 wizard-replies-voice = Voice
@@ -47,7 +33,7 @@ wizard-replies-save-note = Saving sends your assistant's instructions to the saf
 wizard-replies-save = Save and continue
 
 wizard-replies-test-title = Try it
-wizard-replies-test-lead = Type a message as a customer would. You see which reply answers it; nothing is sent and no credit is used. Save first to try your latest changes.
+wizard-replies-test-lead = Type a message as a customer would to see which reply answers it, with the replies as typed above. Nothing is saved or sent, and no credit is used.
 wizard-replies-test-text = Customer's message
 wizard-replies-test-submit = Test
 wizard-replies-test-result = On { $account }
@@ -58,7 +44,6 @@ wizard-replies-test-ai = The customer would get an AI reply written for this mes
 wizard-replies-test-ai-paused = AI replies are paused until your assistant's instructions are approved, so for now this message would get no reply.
 wizard-replies-test-off = Automatic replies switch on when you launch (next step).
 wizard-replies-test-nothing-sent = Nothing was sent.
-wizard-replies-test-no-rules = This channel has no replies yet. Save this step first, then try again.
 wizard-replies-test-failed = The test could not run just now. Please try again.
 
 wizard-replies-channel-email = Email
