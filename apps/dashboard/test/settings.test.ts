@@ -292,6 +292,21 @@ describe("settings", () => {
     expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({ digest: "off" });
   });
 
+  it("refuses a digest with nowhere to go (no email, no Discord channel) next to the digest, nothing saved", async () => {
+    const s = await signIn();
+    const before = await getOnboarding(env.DB, s.tenantId);
+    const res = await post(s, "/admin/settings/notifications", {
+      ...NOTIFY,
+      cadence: "hourly",
+      digest: "weekly",
+    });
+    expect(res.status).toBe(422);
+    const body = await res.text();
+    expect(body).toMatch(/<span class="err" id="f-digest-err">A digest needs somewhere to go/);
+    expect(body).toContain('<option value="weekly" selected>Weekly</option>');
+    expect(await getOnboarding(env.DB, s.tenantId)).toEqual(before);
+  });
+
   it("sends the verification link from the form, again on a second press, and saves nothing else", async () => {
     const s = await signIn();
     const email = `link-${crypto.randomUUID().slice(0, 8)}@shop.example`;

@@ -3,10 +3,18 @@
 // the error next to the field, D1 unchanged), CSRF, the connect flows that return to the wizard,
 // and the signup defaults negotiated from the browser.
 import { env } from "cloudflare:workers";
-import { launchTenant } from "@concierge/storage";
+import { LOCALES, translator } from "@concierge/i18n";
+import { getDiscordInstall, getTenantSettings, launchTenant } from "@concierge/storage";
 import { sentEmails } from "@concierge/testing/sandbox-client";
-import { newDiscordGuild } from "@concierge/testing/discord-sandbox";
+import {
+  type FakeGuild,
+  injectDiscordFault,
+  newDiscordGuild,
+  textChannel,
+} from "@concierge/testing/discord-sandbox";
 import { describe, expect, it } from "vitest";
+import type { AuthedCtx } from "../src/http.ts";
+import { sendVerificationLink, verificationErrorId } from "../src/notify-email.ts";
 import { signupDefaults } from "../src/users.ts";
 import { app, cookieValue, csrfFrom, get, post, type TestSession } from "./helpers.ts";
 
@@ -320,6 +328,17 @@ describe("wizard steps 1–3", () => {
     expect(await tenantRow(s.tenantId)).toEqual(before);
   });
 
+  it("refuses a digest with nowhere to go next to the digest choice, 422, nothing saved", async () => {
+    const s = await newTenant();
+    await post(s, `${W}/basics`, BASICS);
+    await post(s, `${W}/channels`);
+    const before = await tenantRow(s.tenantId);
+    const res = await post(s, `${W}/notifications`, { email: "", cadence: "instant", digest: "daily" });
+    expect(res.status).toBe(422);
+    expect(fieldError(await res.text(), "digest")).toMatch(/^A digest needs somewhere to go/);
+    expect(await tenantRow(s.tenantId)).toEqual(before);
+  });
+
   it("redirects skipping ahead to the current step, for pages and saves alike", async () => {
     const s = await newTenant();
     for (const step of ["channels", "notifications", "replies", "launch"]) {
@@ -346,30 +365,89 @@ describe("wizard steps 1–3", () => {
   });
 });
 
+/** Installs the bot into a new sandbox guild from step 3, as a person would. */
+async function installFromWizard(s: TestSession): Promise<{ guild: FakeGuild; done: Response }> {
+  const start = await get(s, "/admin/discord/install?from=wizard");
+  expect(start.status).toBe(302);
+  const state = cookieValue(start, "__Host-concierge_dcinstall")!;
+  const guild = await newDiscordGuild(env.SANDBOX_URL, `Guild ${crypto.randomUUID().slice(0, 6)}`);
+  const authorizeUrl = new URL(start.headers.get("location")!);
+  authorizeUrl.searchParams.set("guild_id", guild.id);
+  const pageHtml = await (await fetch(authorizeUrl)).text();
+  const href = /href="([^"]+)"/.exec(pageHtml)![1]!.replaceAll("&#38;", "&");
+  const confirm = await fetch(new URL(href, authorizeUrl), { redirect: "manual" });
+  const cb = new URL(confirm.headers.get("location")!);
+  const done = await get(s, `${cb.pathname}${cb.search}`, {
+    cookie: `${s.cookie}; __Host-concierge_dcinstall=${state}`,
+  });
+  return { guild, done };
+}
+
 describe("connect flows started from the wizard", () => {
-  it("Discord: the install returns to the notifications step", async () => {
+  it("Discord: the install returns to the notifications step, which then chooses the channel", async () => {
     const s = await newTenant();
     await post(s, `${W}/basics`, BASICS);
     await post(s, `${W}/channels`);
     const page = await (await get(s, `${W}/notifications`)).text();
     expect(page).toContain('href="/admin/discord/install?from=wizard"');
-    const start = await get(s, "/admin/discord/install?from=wizard");
-    expect(start.status).toBe(302);
-    const state = cookieValue(start, "__Host-concierge_dcinstall")!;
-    const guild = await newDiscordGuild(env.SANDBOX_URL, `Guild ${crypto.randomUUID().slice(0, 6)}`);
-    const authorizeUrl = new URL(start.headers.get("location")!);
-    authorizeUrl.searchParams.set("guild_id", guild.id);
-    const pageHtml = await (await fetch(authorizeUrl)).text();
-    const href = /href="([^"]+)"/.exec(pageHtml)![1]!.replaceAll("&#38;", "&");
-    const confirm = await fetch(new URL(href, authorizeUrl), { redirect: "manual" });
-    const cb = new URL(confirm.headers.get("location")!);
-    const done = await get(s, `${cb.pathname}${cb.search}`, {
-      cookie: `${s.cookie}; __Host-concierge_dcinstall=${state}`,
-    });
+    expect(page).not.toContain('name="discordChannelId"');
+    const { guild, done } = await installFromWizard(s);
     expect(done.status).toBe(303);
     expect(done.headers.get("location")).toBe(`${W}/notifications?done=discord`);
     const after = await (await get(s, `${W}/notifications?done=discord`)).text();
     expect(after).toContain("Installed");
+    expect(after).toContain("Choose below which channel gets the notices and the digest.");
+    // The server's text channels, inside the step's form.
+    const inbox = textChannel(guild, "inbox");
+    expect(after).toContain(`<option value="${inbox}">#inbox</option>`);
+    expect(after).toContain(`<option value="${textChannel(guild, "general")}">#general</option>`);
+    expect(after.indexOf('name="discordChannelId"')).toBeGreaterThan(
+      after.indexOf(`action="${W}/notifications"`),
+    );
+
+    // A channel of another server is refused next to the field, nothing saved.
+    const other = await newDiscordGuild(env.SANDBOX_URL);
+    const bad = await post(s, `${W}/notifications`, {
+      email: "",
+      cadence: "instant",
+      digest: "off",
+      discordChannelId: textChannel(other, "inbox"),
+    });
+    expect(bad.status).toBe(422);
+    expect(fieldError(await bad.text(), "discordChannelId")).toBe(
+      "Choose one of your server&#39;s channels from the list.",
+    );
+    expect((await getTenantSettings(env.DB, s.tenantId))?.notifyDiscordChannelId).toBeNull();
+
+    const res = await post(s, `${W}/notifications`, {
+      email: "",
+      cadence: "hourly",
+      digest: "weekly",
+      discordChannelId: inbox,
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(`${W}/replies`);
+    expect((await getTenantSettings(env.DB, s.tenantId))?.notifyDiscordChannelId).toBe(inbox);
+    // The install had no inbox channel: it gets the same one, its other settings as they were.
+    const install = await getDiscordInstall(env.DB, s.tenantId);
+    expect(install).toMatchObject({ guildId: guild.id, inboxChannelId: inbox, staffRoleId: null });
+    // Back on step 3, the choice is shown.
+    const back = await (await get(s, `${W}/notifications`)).text();
+    expect(back).toContain(`<option value="${inbox}" selected>#inbox</option>`);
+  });
+
+  it("Discord: when its channels cannot be listed, the step says so and the rest still saves", async () => {
+    const s = await newTenant();
+    await post(s, `${W}/basics`, BASICS);
+    await post(s, `${W}/channels`);
+    const { guild } = await installFromWizard(s);
+    await injectDiscordFault(env.SANDBOX_URL, { route: "channels", status: 503, target: guild.id, count: 5 });
+    const page = await (await get(s, `${W}/notifications`)).text();
+    expect(page).toContain("Discord could not be reached, so its channels cannot be listed just now.");
+    expect(page).not.toContain('name="discordChannelId"');
+    const res = await post(s, `${W}/notifications`, { email: "", cadence: "daily", digest: "off" });
+    expect(res.status).toBe(303);
+    expect((await tenantRow(s.tenantId))!.wizardStep).toBe(3);
   });
 
   it("Instagram: from=wizard is kept through the login and the choice returns to the channels step", async () => {
@@ -410,5 +488,53 @@ describe("connect flows started from the wizard", () => {
     const s = await newTenant();
     const connect = await (await get(s, "/admin/instagram/connect")).text();
     expect(connect).toContain('href="/admin/instagram/start"');
+  });
+});
+
+describe("the notification email's verification link (shared by step 3 and settings)", () => {
+  /** A context whose pipeline answers as given, recording the calls. */
+  function fakeCtx(pipeline: Record<string, (...args: unknown[]) => Promise<unknown>>) {
+    const calls: string[] = [];
+    const PIPELINE = Object.fromEntries(
+      Object.entries(pipeline).map(([name, fn]) => [
+        name,
+        (...args: unknown[]) => {
+          calls.push(name);
+          return fn(...args);
+        },
+      ]),
+    );
+    return { c: { session: { tenantId: "t1" }, env: { PIPELINE } } as unknown as AuthedCtx, calls };
+  }
+  const pendingAddress = { id: "fa1", address: "owner@example.com", verifiedAt: null };
+
+  it("adds the address again when it was removed between the lookup and the resend", async () => {
+    const { c, calls } = fakeCtx({
+      listForwardAddresses: async () => [pendingAddress],
+      resendForwardVerification: async () => ({ ok: false, error: { code: "not_found", message: "gone" } }),
+      addForwardAddress: async () => ({ ok: true, address: pendingAddress, sent: true }),
+    });
+    expect(await sendVerificationLink(c, "Owner@example.com")).toEqual({ kind: "sent" });
+    expect(calls).toEqual(["listForwardAddresses", "resendForwardVerification", "addForwardAddress"]);
+  });
+
+  it("turns every refusal into a message that exists, with a fallback", async () => {
+    const { c } = fakeCtx({
+      listForwardAddresses: async () => [pendingAddress],
+      resendForwardVerification: async () => ({ ok: false, error: { code: "something_new", message: "?" } }),
+    });
+    const out = await sendVerificationLink(c, "owner@example.com");
+    expect(out).toEqual({ kind: "refused", message: "error-internal" });
+    for (const code of [
+      "not_found",
+      "address_in_use",
+      "something_new",
+      "limit_reached",
+      "already_verified",
+    ]) {
+      // Each id names a message of both locales: t() would throw on an unknown one (a 500).
+      const id = verificationErrorId(code);
+      for (const locale of LOCALES) expect(translator(locale)(id), `${code} ${locale}`).toBeTruthy();
+    }
   });
 });

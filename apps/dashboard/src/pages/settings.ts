@@ -24,7 +24,8 @@ import { errorSummary, type FieldErrors, field, str, textarea, validate } from "
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page, publicPage } from "../layout.ts";
-import { addressErrorId } from "./email.ts";
+import { addressState, type AddressState, sendVerificationLink } from "../notify-email.ts";
+import { timeZoneOptions } from "../time-zones.ts";
 
 const log = createLogger("dashboard");
 
@@ -143,16 +144,6 @@ function select(
 </div>`;
 }
 
-/**
- * Every IANA zone this runtime knows, for the time zone select. The saved (or typed) zone is
- * always among them when it is a zone at all: a runtime's list can name a zone by an older alias.
- */
-function timeZoneOptions(current: string): [string, string][] {
-  const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-  const zones = list.includes(current) || !v.is(TimeZoneSchema, current) ? list : [current, ...list];
-  return zones.map((z) => [z, z.replaceAll("_", " ")]);
-}
-
 /** The business's name (shown to staff, in the persona's defaults) and its kind. */
 function businessForm(c: AuthedCtx, values: Business, errors: FieldErrors | undefined): Html {
   const { t } = c;
@@ -217,22 +208,6 @@ ${errorSummary(c, errors)}
   <div><button type="submit">${t("settings-prefs-save")}</button></div>
 </form>
 </section>`;
-}
-
-/** Whether the notification email is one of the tenant's confirmed addresses (forward addresses). */
-type AddressState = "verified" | "pending" | "none";
-
-type ForwardAddress = Awaited<ReturnType<Env["PIPELINE"]["listForwardAddresses"]>>[number];
-
-function findAddress(list: ForwardAddress[], email: string): ForwardAddress | undefined {
-  const wanted = email.trim().toLowerCase();
-  return list.find((a) => a.address.toLowerCase() === wanted);
-}
-
-async function addressState(c: AuthedCtx, email: string): Promise<AddressState> {
-  if (!email.trim()) return "none";
-  const found = findAddress(await c.env.PIPELINE.listForwardAddresses(c.session.tenantId), email);
-  return !found ? "none" : found.verifiedAt !== null ? "verified" : "pending";
 }
 
 const EMAIL_HINT: Record<AddressState, string> = {
@@ -463,6 +438,8 @@ const NOTIFY_ERRORS: Record<string, { field: keyof Notify; message: string }> = 
   invalid_email: { field: "email", message: msg("settings-err-email") },
   email_unverified: { field: "email", message: msg("settings-err-email-unverified") },
   invalid_cadence: { field: "cadence", message: msg("settings-err-cadence") },
+  // A digest needs somewhere to go: a confirmed email or a Discord notify channel.
+  no_target: { field: "digest", message: msg("notify-err-no-target") },
 };
 
 function typedNotify(c: AuthedCtx): Notify {
@@ -523,20 +500,13 @@ export async function sendNotificationVerification(c: AuthedCtx): Promise<Respon
   const checked = validate(VerifyFormSchema, { email: typed.email });
   if (!checked.ok) return again({ errors: checked.errors }, 422);
   const email = checked.value.email;
-  const existing = findAddress(await c.env.PIPELINE.listForwardAddresses(c.session.tenantId), email);
-  if (existing && existing.verifiedAt !== null) {
+  const sent = await sendVerificationLink(c, email);
+  if (sent.kind === "already_verified") {
     return again({ notice: c.t("settings-notify-already-verified", { address: email }) }, 200);
   }
-  const r = existing
-    ? await c.env.PIPELINE.resendForwardVerification(c.session.tenantId, existing.id)
-    : await c.env.PIPELINE.addForwardAddress(c.session.tenantId, email);
-  if (!r.ok) {
-    if (r.error.code === "not_found") notFound();
-    const message = existing ? msg(`fa-err-${r.error.code}`) : addressErrorId(r.error.code);
-    return again({ errors: { email: message } }, 422);
-  }
+  if (sent.kind === "refused") return again({ errors: { email: sent.message } }, 422);
   // The address is kept even when the mail did not go out: the same button sends it again.
-  if (!r.sent) {
+  if (sent.kind === "unsent") {
     log.warn("notify_email.link_unsent", { tenant_id: c.session.tenantId });
     return again({ errors: { email: msg("settings-err-link-unsent") } }, 502);
   }

@@ -12,6 +12,7 @@ import { errorSummary, type FieldErrors, field, str, validate } from "../forms.t
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField } from "../layout.ts";
+import { timeZoneOptions } from "../time-zones.ts";
 import { forgetWizard, loadWizard, type Onboarding, stepPath, wizardPage } from "./layout.ts";
 
 /** The step's form, with Fluent ids for messages; storage checks the same rules again. */
@@ -29,16 +30,6 @@ export const BasicsFormSchema = v.object({
 });
 
 type Typed = { name: string; businessKind: string; locale: string; currency: string; timeZone: string };
-
-/**
- * Every IANA zone this runtime knows, for the select; none when Intl cannot list them (the field
- * is then a text input with the saved zone). The saved zone is always among the options.
- */
-function timeZones(saved: string): string[] {
-  const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-  if (list.length === 0) return [];
-  return list.includes(saved) || !isTimeZone(saved) ? list : [saved, ...list];
-}
 
 function radios(name: string, values: readonly string[], chosen: string, label: (v: string) => string): Html {
   return html`${values.map(
@@ -63,7 +54,7 @@ function selectField(
 
 function timeZoneField(c: AuthedCtx, typed: string, error: string | undefined, offerBrowser: boolean): Html {
   const { t } = c;
-  const zones = timeZones(typed);
+  const zones = timeZoneOptions(typed);
   const described = ["f-timeZone-hint", error ? "f-timeZone-err" : null].filter(Boolean).join(" ");
   // data-browser-zone: app.js picks the browser's own zone, but only before the step was ever
   // saved, so a later visit never overrides what the tenant chose.
@@ -73,7 +64,7 @@ function timeZoneField(c: AuthedCtx, typed: string, error: string | undefined, o
   const control =
     zones.length > 0
       ? html`<select ${common}>
-  ${zones.map((z) => html`<option value="${z}"${z === typed ? html` selected` : null}>${z.replaceAll("_", " ")}</option>`)}
+  ${zones.map(([z, label]) => html`<option value="${z}"${z === typed ? html` selected` : null}>${label}</option>`)}
   </select>`
       : html`<input type="text" ${common} value="${typed}" autocomplete="off" spellcheck="false" maxlength="64">`;
   return html`<div class="field">

@@ -59,6 +59,13 @@ wizard-discord-heading = Discord inbox
 wizard-discord-lead = Get each item in a Discord channel your team can answer from.
 wizard-discord-installed = Installed
 wizard-discord-not-installed = Not installed
+wizard-discord-done = The bot was added to your server. Choose below which channel gets the notices and the digest.
+wizard-discord-channel = Send notices and the digest to
+wizard-discord-channel-hint = A text channel of your server. If the bot has no inbox channel yet, this one becomes its inbox too.
+wizard-discord-channel-none = Not to Discord
+wizard-discord-lookup-failed = Discord could not be reached, so its channels cannot be listed just now. You can still save the rest and choose the channel later.
+wizard-err-discord-channel = Choose one of your server's channels from the list.
+wizard-err-discord-inbox = Your notification choices were saved, but the inbox channel could not be set just now. Save again in a moment.
 wizard-email-heading = Email
 wizard-email = Notification email
 wizard-email-hint = Leave empty for no email. We send a link to confirm the address first.
@@ -82,6 +89,7 @@ wizard-err-email-unverified = Confirm this address first: send the verification 
 wizard-err-link-unsent = The confirmation mail could not be sent. Try again in a moment.
 wizard-err-cadence = Choose how often these emails come.
 wizard-err-digest = Choose how often the digest comes.
+notify-err-no-target = A digest needs somewhere to go: a confirmed email address or a Discord channel. Add one, or turn the digest off.
 
 ## Development sign-in.
 
