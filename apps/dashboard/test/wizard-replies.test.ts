@@ -565,7 +565,10 @@ describe("wizard step 5: launch", () => {
     expect(page).toContain("Answered at once, for free, by these ready-made replies:");
     expect(page).toContain("<li>Opening hours</li>");
     expect(page).toContain("<li>Prices</li>");
-    expect(page).toContain("Any other message gets an AI reply, for one credit.");
+    // The persona's check may not have answered yet: then the page says AI replies wait.
+    expect(page).toMatch(
+      /Any other message (gets an AI reply, for one credit\.|would get an AI reply, but for now it gets none:)/,
+    );
   });
 
   it("says honestly when AI replies are paused: persona pending, approved, no credits", async () => {
@@ -618,6 +621,30 @@ describe("wizard step 5: launch", () => {
     expect(canned).toContain("Any other message gets this reply, for free:");
     expect(canned).toContain("<blockquote>We&#39;ll be in touch.</blockquote>");
     expect(canned).not.toMatch(/AI replies are (paused|stopped|off)/);
+
+    // Suspended: nothing at all is sent, and no line says otherwise (the overview's words).
+    await saveReplyConfig(env.DB, s.tenantId, account.id, {
+      rules: [],
+      default_rule: { response: { kind: "prompt", text: "Answer briefly." } },
+    });
+    await env.DB.prepare("UPDATE tenants SET status = 'suspended', suspended_reason = 'unpaid' WHERE id = ?")
+      .bind(s.tenantId)
+      .run();
+    const suspended = await (await get(s, LAUNCH)).text();
+    expect(suspended).toContain("The account is suspended: no replies of any kind are sent, AI or canned.");
+    expect(suspended).not.toContain("Any other message gets");
+  });
+
+  it("says AI replies would answer the rest but get none for now while the persona is not approved", async () => {
+    const s = await atStep(4, "cafe");
+    await connect(s, "whatsapp", {
+      rules: [],
+      default_rule: { response: { kind: "prompt", text: "Answer briefly." } },
+    });
+    const page = await (await get(s, LAUNCH)).text();
+    expect(page).toContain("Any other message would get an AI reply, but for now it gets none:");
+    expect(page).toContain("AI replies are off: there is no persona yet.");
+    expect(page).not.toContain("Any other message gets an AI reply");
   });
 
   it("switches each account as its checkbox says, marks the launch once, and changes nothing after", async () => {

@@ -4,10 +4,16 @@
  * launch itself writes each account's switch, then marks the tenant launched; the wizard's gate
  * sends a launched tenant to the dashboard, so launching twice changes nothing.
  */
-import type { SafetyStatus } from "@concierge/core";
 import { formatNumber, msg } from "@concierge/i18n";
 import type { ReplyConfig } from "@concierge/rules";
-import { creditBalance, getPersona, getReplyConfig, launchTenant } from "@concierge/storage";
+import {
+  type AiReplyState,
+  aiReplyState,
+  creditBalance,
+  getPersona,
+  getReplyConfig,
+  launchTenant,
+} from "@concierge/storage";
 import * as v from "valibot";
 import { errorSummary, type FieldErrors, validate } from "../forms.ts";
 import { type Html, html } from "../html.ts";
@@ -24,7 +30,8 @@ type Row = { id: string; label: string; config: ReplyConfig | null };
 type Loaded = {
   rows: Row[];
   balance: number;
-  persona: SafetyStatus | null;
+  /** Whether AI replies can go out, decided as the overview decides it. */
+  ai: AiReplyState;
 };
 
 async function load(c: AuthedCtx): Promise<Loaded> {
@@ -41,34 +48,40 @@ async function load(c: AuthedCtx): Promise<Loaded> {
       config: (await getReplyConfig(c.env.DB, a.id))?.config ?? null,
     })),
   );
-  return { rows, balance, persona: persona?.status ?? null };
+  const ai = aiReplyState({
+    suspended: c.session.suspension !== null,
+    persona: persona?.status ?? null,
+    balance,
+  });
+  return { rows, balance, ai };
 }
 
-const PAUSED_PERSONA: Record<Exclude<SafetyStatus, "approved"> | "none", string> = {
-  none: msg("wizard-launch-ai-paused-no-persona"),
-  pending: msg("wizard-launch-ai-paused-pending"),
-  needs_review: msg("wizard-launch-ai-paused-pending"),
-  rejected: msg("wizard-launch-ai-paused-rejected"),
+/** Why AI replies do not go out, in the overview's words. */
+const AI_PAUSED: Record<Exclude<AiReplyState, "on" | "suspended">, string> = {
+  no_persona: msg("overview-ai-off-text"),
+  persona_not_approved: msg("overview-ai-paused-text"),
+  no_credits: msg("overview-ai-stopped-text"),
 };
 
 /** What happens to the next message on one account, as plainly as the pipeline will act. */
 function summary(c: AuthedCtx, row: Row & { config: ReplyConfig }, l: Loaded): Html {
   const { t } = c;
   const cfg = row.config;
+  // A suspended account sends nothing at all, canned or AI (the overview says the same).
+  if (l.ai === "suspended") {
+    return html`<div class="wizard-summary" id="summary-${row.id}">
+  <p class="notice error">${t("overview-ai-suspended-text")}</p>
+</div>`;
+  }
   // Canned replies cost nothing and send whatever the persona's status or the balance.
   const free = cfg.rules.filter((r) => r.response.kind === "canned").map((r) => r.label || r.id);
   const ai = cfg.rules.filter((r) => r.response.kind === "prompt").map((r) => r.label || r.id);
-  const aiPaused =
-    l.persona !== "approved"
-      ? t(PAUSED_PERSONA[l.persona ?? "none"])
-      : l.balance <= 0
-        ? t("wizard-launch-ai-paused-credits")
-        : null;
+  const aiPaused = l.ai === "on" ? null : t(AI_PAUSED[l.ai]);
   const d = cfg.default_rule.response;
   const otherwise =
     d.kind === "canned"
       ? html`<p>${t("wizard-launch-otherwise-canned")}</p><blockquote>${d.text}</blockquote>`
-      : html`<p>${t("wizard-launch-otherwise-ai")}</p>`;
+      : html`<p>${t(aiPaused ? "wizard-launch-otherwise-none" : "wizard-launch-otherwise-ai")}</p>`;
   return html`<div class="wizard-summary" id="summary-${row.id}">
   ${
     free.length > 0
