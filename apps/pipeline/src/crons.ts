@@ -1,9 +1,12 @@
+import { createLogger, errorFields } from "@concierge/core";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
 import { sendDueDigests } from "./tenants/digest.ts";
 import { sendDueNoticeSummaries } from "./tenants/notify.ts";
 import { requeueStalePendingSafety } from "./tenants/safety.ts";
+
+const log = createLogger("pipeline.cron");
 
 /**
  * Every 15 minutes: held drafts that waited 24 h expire (their credit goes back), and safety jobs
@@ -14,14 +17,34 @@ import { requeueStalePendingSafety } from "./tenants/safety.ts";
 export const APPROVALS_CRON = "*/15 * * * *";
 
 /**
+ * Runs every job in order, each on its own: one that throws is logged and the next still runs.
+ * Afterwards one error naming the jobs that failed is thrown, so the cron run is recorded as failed.
+ */
+export async function runJobs(jobs: readonly (readonly [string, () => Promise<unknown>])[]): Promise<void> {
+  const failed: string[] = [];
+  for (const [name, job] of jobs) {
+    try {
+      await job();
+    } catch (err) {
+      failed.push(name);
+      log.error("cron.job_failed", { job: name, ...errorFields(err) });
+    }
+  }
+  if (failed.length > 0) throw new Error(`cron jobs failed: ${failed.join(", ")}`);
+}
+
+/**
  * The 15-minute jobs, in order, at the run's scheduled time. The notices and the digest come after
- * the expiry, so "approvals waiting" does not count drafts that have just expired.
+ * the expiry, so "approvals waiting" does not count drafts that have just expired. One job's
+ * failure does not hold up the others (runJobs).
  */
 export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number): Promise<void> {
-  await expireApprovals(env);
-  await requeueStalePendingSafety(env, scheduledTime);
-  await sendDueNoticeSummaries(env, scheduledTime);
-  await sendDueDigests(env, scheduledTime);
+  await runJobs([
+    ["expire_approvals", () => expireApprovals(env)],
+    ["requeue_safety", () => requeueStalePendingSafety(env, scheduledTime)],
+    ["notice_summaries", () => sendDueNoticeSummaries(env, scheduledTime)],
+    ["digests", () => sendDueDigests(env, scheduledTime)],
+  ]);
 }
 
 /**

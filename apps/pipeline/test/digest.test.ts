@@ -19,8 +19,12 @@ import {
   verifiedAddress,
 } from "./notify-helpers.ts";
 
-const cron = (scheduledTime: number) =>
-  worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime }), env);
+const cron = (scheduledTime: number, mailFails = false) =>
+  worker.scheduled(
+    createScheduledController({ cron: APPROVALS_CRON, scheduledTime }),
+    // An outbox that refuses every mail: a send worth retrying.
+    mailFails ? { ...env, EMAIL_OUTBOX_URL: `${env.SANDBOX_URL}/__sandbox/no-such-outbox` } : env,
+  );
 
 const MIN = 60_000;
 
@@ -178,6 +182,45 @@ describe("summary digest", () => {
     expect(posts).toHaveLength(1);
     expect(posts[0]!.content).toContain("Your week with Concierge");
     expect(await t.nextAt()).toBe(nextPeriodBoundary("weekly", t.timeZone, monday));
+  });
+
+  it("a period that kept failing is given up when the next one ends: the latest complete period is sent, not the old one", async () => {
+    const t = await digestTenant("Asia/Kolkata", "en-IN", "daily");
+    const now = Date.now();
+    await cron(now);
+    const b1 = nextPeriodBoundary("daily", t.timeZone, now);
+    const b2 = nextPeriodBoundary("daily", t.timeZone, b1);
+    const b3 = nextPeriodBoundary("daily", t.timeZone, b2);
+    await failNextDiscordPost(t.channel);
+    await cron(b1, true);
+    expect(await t.nextAt()).toBe(b1); // given back: retried within its window
+    await cron(b3 + 5 * MIN);
+    const posts = await t.posts();
+    expect(posts).toHaveLength(1);
+    expect(await t.mails()).toHaveLength(1);
+    const day = (at: number) =>
+      new Intl.DateTimeFormat("en-IN", { timeZone: t.timeZone, dateStyle: "medium" }).format(at);
+    expect(posts[0]!.content).toContain(day(b2)); // the day [b2, b3)
+    expect(posts[0]!.content).not.toContain(day(b1 - 1)); // not the failed day [b0, b1)
+    expect(await t.nextAt()).toBe(nextPeriodBoundary("daily", t.timeZone, b3 + 5 * MIN));
+  });
+
+  it("a digest with nowhere to go is not sent: the period still moves on (nothing to retry)", async () => {
+    const t = await digestTenant("America/New_York", "en-US", "daily");
+    const now = Date.now();
+    await cron(now);
+    const b1 = nextPeriodBoundary("daily", t.timeZone, now);
+    // The targets went by another way (a Discord uninstall, a deleted address).
+    await env.DB.prepare(
+      "UPDATE tenants SET notify_email = NULL, notify_discord_channel_id = NULL WHERE id = ?",
+    )
+      .bind(t.id)
+      .run();
+    await cron(b1);
+    expect(await t.nextAt()).toBe(nextPeriodBoundary("daily", t.timeZone, b1));
+    await cron(b1 + 15 * MIN);
+    expect(await t.mails()).toEqual([]);
+    expect(await t.posts()).toEqual([]);
   });
 
   it("changing the digest starts over: the boundary is worked out again, nothing is sent for it", async () => {

@@ -7,6 +7,7 @@ import { sentEmails, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { APPROVALS_CRON } from "../src/crons.ts";
 import worker from "../src/index.ts";
+import { notifyTenant } from "../src/tenants/notify.ts";
 import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
 import {
   discordMessages,
@@ -16,8 +17,23 @@ import {
   verifiedAddress,
 } from "./notify-helpers.ts";
 
-const cron = (scheduledTime: number) =>
-  worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime }), env);
+const cron = (scheduledTime: number, mailFails = false) =>
+  worker.scheduled(
+    createScheduledController({ cron: APPROVALS_CRON, scheduledTime }),
+    mailFails ? brokenMail() : env,
+  );
+
+/** The pipeline's env with an outbox that refuses every mail (a send worth retrying). */
+function brokenMail(): typeof env {
+  return { ...env, EMAIL_OUTBOX_URL: `${env.SANDBOX_URL}/__sandbox/no-such-outbox` };
+}
+
+/** Mails to `address` other than its verification link. */
+async function noticeMails(address: string) {
+  return (await sentEmails(env.SANDBOX_URL, address)).filter(
+    (m) => !mailText(m.raw).includes("verify?token"),
+  );
+}
 
 type Batch = { kind: string; channel: string; count: number; first_at: number; due_at: number };
 async function batches(): Promise<Batch[]> {
@@ -70,7 +86,12 @@ async function heldDraft(text = "Do you have oat milk? canary-nt-2") {
 beforeAll(() => approvePersona({ kind: "raw", prompt: "Friendly." }));
 beforeEach(() => setBalance(50));
 afterEach(async () => {
-  await tenantApi.setNotifications(tenantId, { discordChannelId: null, email: null, cadence: "instant" });
+  await tenantApi.setNotifications(tenantId, {
+    discordChannelId: null,
+    email: null,
+    cadence: "instant",
+    digest: "off",
+  });
   await env.DB.prepare("DELETE FROM notification_batches WHERE tenant_id = ?").bind(tenantId).run();
 });
 
@@ -122,6 +143,64 @@ describe("setNotifications", () => {
       });
     }
     expect(await getTenantSettings(env.DB, tenantId)).toMatchObject({ notifyDiscordChannelId: null });
+  });
+});
+
+describe("setNotifications: the digest needs a target", () => {
+  it("refuses a digest with neither an email nor a Discord channel after the update (no_target), saving nothing", async () => {
+    const channel = uniqueChannel();
+    expect(await tenantApi.setNotifications(tenantId, { digest: "daily", cadence: "hourly" })).toMatchObject({
+      ok: false,
+      error: { code: "no_target", message: expect.any(String) },
+    });
+    const row = () =>
+      env.DB.prepare("SELECT digest, notify_cadence AS cadence FROM tenants WHERE id = ?")
+        .bind(tenantId)
+        .first();
+    expect(await row()).toEqual({ digest: "off", cadence: "instant" });
+    expect(
+      await tenantApi.setNotifications(tenantId, { digest: "weekly", discordChannelId: channel }),
+    ).toEqual({
+      ok: true,
+    });
+    expect(await tenantApi.setNotifications(tenantId, { discordChannelId: null })).toMatchObject({
+      ok: false,
+      error: { code: "no_target" },
+    });
+    expect(await getTenantSettings(env.DB, tenantId)).toMatchObject({ notifyDiscordChannelId: channel });
+  });
+});
+
+describe("a deleted forward address", () => {
+  it("stops being the notification email: deleted, added again unverified, it gets no notice", async () => {
+    const channel = uniqueChannel();
+    const email = `deleted-${Date.now()}@chai.example`;
+    await verifiedAddress(tenantId, email);
+    await tenantApi.setNotifications(tenantId, { email, discordChannelId: channel });
+    // Cached: the settings are read once here, so a stale cache would still hold the address.
+    expect(await notifyTenant(env, tenantId, { kind: "low_balance", balance: 3 })).toBe(true);
+    expect(await noticeMails(email)).toHaveLength(1);
+    const id = (await tenantApi.listForwardAddresses(tenantId)).find((a) => a.address === email)!.id;
+    expect(await tenantApi.deleteForwardAddress(tenantId, id)).toEqual({ ok: true });
+    expect(await getTenantSettings(env.DB, tenantId)).toMatchObject({
+      notifyEmail: null,
+      notifyDiscordChannelId: channel,
+    });
+    expect(await tenantApi.addForwardAddress(tenantId, email)).toMatchObject({ ok: true });
+    expect(await notifyTenant(env, tenantId, { kind: "low_balance", balance: 2 })).toBe(true);
+    expect(await noticeMails(email)).toHaveLength(1);
+    expect(await discordMessages(channel)).toHaveLength(2);
+  });
+
+  it("the verification mail names the business in its locale and fits both uses; the link is as before", async () => {
+    const email = `wording-${Date.now()}@chai.example`;
+    expect(await tenantApi.addForwardAddress(tenantId, email)).toMatchObject({ ok: true, sent: true });
+    const mail = mailText((await sentEmails(env.SANDBOX_URL, email)).at(-1)!.raw);
+    expect(mail).toContain("wants to send mail to");
+    expect(mail).toContain("notifications");
+    expect(mail).toContain("forward");
+    expect(mail).not.toContain("forward some of its mail");
+    expect(mail).toMatch(/https:\/\/dash\.test\/email\/verify\?token=[A-Za-z0-9_-]+/);
   });
 });
 
@@ -203,6 +282,57 @@ describe("gathered notices", () => {
     expect(posts).toHaveLength(1);
     expect(posts[0]!.content).toContain("1 customer is waiting for a person.");
     expect(await batches()).toEqual([]);
+  });
+
+  it("a summary one target got (the other failing, worth retrying) counts as sent: not sent again", async () => {
+    const channel = uniqueChannel();
+    const email = `partial-${Date.now()}@chai.example`;
+    await verifiedAddress(tenantId, email);
+    await tenantApi.setNotifications(tenantId, { discordChannelId: channel, email, cadence: "hourly" });
+    await handoff();
+    await vi.waitUntil(async () => (await batches()).length === 1, { timeout: 5000 });
+    const [row] = await batches();
+    await cron(row!.due_at, true);
+    expect(await discordMessages(channel)).toHaveLength(1);
+    expect(await noticeMails(email)).toEqual([]);
+    expect(await batches()).toEqual([]);
+    for (const at of [row!.due_at + 15 * 60_000, row!.due_at + 30 * 60_000]) await cron(at, true);
+    expect(await discordMessages(channel)).toHaveLength(1);
+  });
+
+  it("a summary no target got is retried 15 minutes later, not on every run, and dropped after cadence + 24 h", async () => {
+    const email = `failing-${Date.now()}@chai.example`;
+    await verifiedAddress(tenantId, email);
+    await tenantApi.setNotifications(tenantId, { email, cadence: "hourly" });
+    await handoff();
+    await vi.waitUntil(async () => (await batches()).length === 1, { timeout: 5000 });
+    const [row] = await batches();
+    await cron(row!.due_at, true);
+    expect(await batches()).toMatchObject([{ count: 1, due_at: row!.due_at + 15 * 60_000 }]);
+    // A run before the retry time (mail working again) does not send it yet.
+    await cron(row!.due_at + 5 * 60_000);
+    expect(await noticeMails(email)).toEqual([]);
+    await cron(row!.due_at + 15 * 60_000, true);
+    expect(await batches()).toMatchObject([{ due_at: row!.due_at + 30 * 60_000 }]);
+    // Still failing a day after the cadence: dropped, never sent.
+    const late = row!.first_at + 3600_000 + 24 * 3600_000;
+    await cron(late, true);
+    expect(await batches()).toEqual([]);
+    await cron(late + 15 * 60_000);
+    expect(await noticeMails(email)).toEqual([]);
+  });
+
+  it("an instant notice one target got is delivered (no retry that would repeat it in the other)", async () => {
+    const channel = uniqueChannel();
+    const email = `instant-${Date.now()}@chai.example`;
+    await verifiedAddress(tenantId, email);
+    await tenantApi.setNotifications(tenantId, { discordChannelId: channel, email });
+    const notice = { kind: "approval", channel: "whatsapp", customer: "…1234" } as const;
+    expect(await notifyTenant(brokenMail(), tenantId, notice)).toBe(true);
+    expect(await discordMessages(channel)).toHaveLength(1);
+    // Neither got it: worth retrying.
+    await failNextDiscordPost(channel);
+    expect(await notifyTenant(brokenMail(), tenantId, notice)).toBe(false);
   });
 
   it("a low balance is told at once whatever the cadence", async () => {

@@ -198,16 +198,27 @@ export async function renewForwardToken(
   return res.meta.changes > 0;
 }
 
+/**
+ * Deletes the address and, in the same batch, stops notifications going to it: a notify_email
+ * that is this address is cleared (it was allowed only while verified; added again it would not
+ * be). The caller forgets its cached tenant settings.
+ */
 export async function deleteForwardAddressRow(
   db: D1Database,
   tenantId: string,
   id: string,
 ): Promise<boolean> {
-  const res = await db
-    .prepare("DELETE FROM email_forward_addresses WHERE id = ? AND tenant_id = ?")
-    .bind(id, tenantId)
-    .run();
-  return res.meta.changes > 0;
+  const [, deleted] = await db.batch([
+    db
+      .prepare(
+        `UPDATE tenants SET notify_email = NULL
+          WHERE id = ?1 AND lower(notify_email) = lower((SELECT address FROM email_forward_addresses
+                                                          WHERE id = ?2 AND tenant_id = ?1))`,
+      )
+      .bind(tenantId, id),
+    db.prepare("DELETE FROM email_forward_addresses WHERE id = ? AND tenant_id = ?").bind(id, tenantId),
+  ]);
+  return (deleted?.meta.changes ?? 0) > 0;
 }
 
 export type VerifyOutcome =

@@ -13,12 +13,14 @@ export type NotificationPrefs = {
   digest?: DigestCadence;
 };
 
-export type SaveNotificationsResult = "saved" | "not_found" | "email_unverified";
+export type SaveNotificationsResult = "saved" | "not_found" | "email_unverified" | "no_target";
 
 /**
  * Saves the given fields in one statement; a field left out keeps its value. An email is saved
  * only while it is one of the tenant's verified forward addresses (checked inside the UPDATE, so a
  * deletion of the address racing with this cannot slip through); clearing it (null) always works.
+ * A digest other than 'off' needs somewhere to go: the UPDATE changes nothing when, with the given
+ * fields applied, there would be neither an email nor a Discord channel ('no_target').
  * A changed digest clears digest_next_at: the cron works out the next boundary for the new one.
  */
 export async function saveNotificationPrefs(
@@ -38,7 +40,10 @@ export async function saveNotificationPrefs(
           digest = CASE WHEN ?7 THEN ?8 ELSE digest END
         WHERE id = ?9
           AND (?4 IS NULL OR EXISTS (SELECT 1 FROM email_forward_addresses
-                                      WHERE tenant_id = ?9 AND address = ?4 AND verified_at IS NOT NULL))`,
+                                      WHERE tenant_id = ?9 AND address = ?4 AND verified_at IS NOT NULL))
+          AND (CASE WHEN ?7 THEN ?8 ELSE digest END = 'off'
+               OR CASE WHEN ?3 THEN ?4 ELSE notify_email END IS NOT NULL
+               OR CASE WHEN ?1 THEN ?2 ELSE notify_discord_channel_id END IS NOT NULL)`,
     )
     .bind(
       has("discordChannelId"),
@@ -53,16 +58,28 @@ export async function saveNotificationPrefs(
     )
     .run();
   if (res.meta.changes > 0) return "saved";
-  if (email === null) return "not_found";
-  const tenant = await db.prepare("SELECT 1 AS one FROM tenants WHERE id = ?").bind(tenantId).first();
-  return tenant ? "email_unverified" : "not_found";
+  // Nothing changed: say why (no tenant, an unconfirmed email, or a digest with nowhere to go).
+  const row = await db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM email_forward_addresses
+                       WHERE tenant_id = ?1 AND address = ?2 AND verified_at IS NOT NULL) AS verified
+         FROM tenants WHERE id = ?1`,
+    )
+    .bind(tenantId, email)
+    .first<{ verified: number }>();
+  if (!row) return "not_found";
+  if (email !== null && !row.verified) return "email_unverified";
+  return "no_target";
 }
 
 export type BatchedKind = "handoff" | "approval";
 
-/** How long a cadence gathers notices before they are sent together. */
+/** How long a cadence gathers notices before they are sent together ('instant': not at all). */
 const CADENCE_MS =
-  "CASE t.notify_cadence WHEN '15m' THEN 900000 WHEN 'hourly' THEN 3600000 ELSE 86400000 END";
+  "CASE t.notify_cadence WHEN '15m' THEN 900000 WHEN 'hourly' THEN 3600000 WHEN 'daily' THEN 86400000 ELSE 0 END";
+
+/** How long after its first notice a gathered row may still be retried, beyond its cadence. */
+export const NOTICE_GRACE_MS = 24 * 3600_000;
 
 /**
  * Gathers a notice for the tenant's cadence: one more in its (kind, channel) row, which is due a
@@ -116,8 +133,8 @@ export async function dueNotices(db: D1Database, tenantId: string, now: number):
 
 /**
  * Takes away exactly what a summary told: a row whose count is still what was sent goes; a row
- * that gained notices while the summary was being sent keeps those, and starts a new wait of its
- * own cadence from `now` (their first_at is no older than that send).
+ * that gained notices while the summary was being sent keeps those, and starts a new wait of the
+ * tenant's cadence from `now` (their first_at is no older than that send).
  */
 export async function removeSentNotices(
   db: D1Database,
@@ -135,10 +152,38 @@ export async function removeSentNotices(
         .bind(tenantId, b.kind, b.channel, b.count),
       db
         .prepare(
-          `UPDATE notification_batches SET count = count - ?4, first_at = ?5, due_at = ?5 + (due_at - first_at)
+          `UPDATE notification_batches SET count = count - ?4, first_at = ?5,
+                  due_at = ?5 + (SELECT ${CADENCE_MS} FROM tenants t WHERE t.id = ?1)
             WHERE tenant_id = ?1 AND kind = ?2 AND channel = ?3 AND count > ?4`,
         )
         .bind(tenantId, b.kind, b.channel, b.count, now),
     ]),
   );
+}
+
+/**
+ * A summary reached none of the tenant's targets, and trying again may work: its due rows wait
+ * until `retryAt` (so they neither come back every run nor crowd out other tenants), except rows
+ * whose first notice is older than the cadence plus NOTICE_GRACE_MS, which are dropped. Returns
+ * how many rows were dropped.
+ */
+export async function postponeNotices(
+  db: D1Database,
+  tenantId: string,
+  now: number,
+  retryAt: number,
+): Promise<number> {
+  const [dropped] = await db.batch([
+    db
+      .prepare(
+        `DELETE FROM notification_batches
+          WHERE tenant_id = ?1 AND due_at <= ?2
+            AND first_at + (SELECT ${CADENCE_MS} FROM tenants t WHERE t.id = ?1) + ?3 <= ?2`,
+      )
+      .bind(tenantId, now, NOTICE_GRACE_MS),
+    db
+      .prepare("UPDATE notification_batches SET due_at = ?3 WHERE tenant_id = ?1 AND due_at <= ?2")
+      .bind(tenantId, now, retryAt),
+  ]);
+  return dropped?.meta.changes ?? 0;
 }

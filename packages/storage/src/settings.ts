@@ -1,10 +1,12 @@
-import { type ConversationSettings, ConversationSettingsSchema } from "@concierge/core";
+import { type ConversationSettings, ConversationSettingsSchema, type NotifyCadence } from "@concierge/core";
 
 export { type ConversationSettings, ConversationSettingsSchema };
 
 export type TenantSettings = ConversationSettings & {
   notifyDiscordChannelId: string | null;
   notifyEmail: string | null;
+  /** 'instant': approvals and handoffs are told at once; else gathered for the cron's summary. */
+  notifyCadence: NotifyCadence;
   locale: string;
   /** 'suspended' by the platform team: the pipeline sends no reply of any kind. */
   status: "active" | "suspended";
@@ -18,7 +20,7 @@ export async function getTenantSettings(db: D1Database, tenantId: string): Promi
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
-              notify_email AS notifyEmail, locale, status, deleting_at AS deletingAt
+              notify_email AS notifyEmail, notify_cadence AS notifyCadence, locale, status, deleting_at AS deletingAt
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)

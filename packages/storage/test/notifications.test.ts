@@ -9,11 +9,17 @@ import {
   releaseDigest,
   setFirstDigestBoundary,
 } from "../src/digest.ts";
-import { consumeForwardToken, insertForwardAddress } from "../src/email-config.ts";
+import {
+  consumeForwardToken,
+  deleteForwardAddressRow,
+  insertForwardAddress,
+  listForwardAddresses,
+} from "../src/email-config.ts";
 import { recordMessages } from "../src/messages.ts";
 import {
   dueNotices,
   listDueNoticeTenants,
+  postponeNotices,
   queueNotice,
   removeSentNotices,
   saveNotificationPrefs,
@@ -96,13 +102,53 @@ describe("notification preferences", () => {
 
   it("a changed digest clears its boundary; saving the same digest again keeps it", async () => {
     const t = (await newTenant()).id;
-    await saveNotificationPrefs(db(), t, { digest: "daily" });
+    await saveNotificationPrefs(db(), t, { digest: "daily", discordChannelId: "130000000000000042" });
     expect(await setFirstDigestBoundary(db(), t, NOW)).toBe(true);
     expect(await setFirstDigestBoundary(db(), t, NOW + 1)).toBe(false);
     await saveNotificationPrefs(db(), t, { digest: "daily", cadence: "15m" });
     expect((await prefs(t)).digestNextAt).toBe(NOW);
     await saveNotificationPrefs(db(), t, { digest: "weekly" });
     expect((await prefs(t)).digestNextAt).toBeNull();
+  });
+
+  it("refuses a digest with nowhere to go (no email, no Discord channel after the update): nothing saved", async () => {
+    const t = (await newTenant()).id;
+    await address(t, "owner@chai.test", true);
+    expect(await saveNotificationPrefs(db(), t, { digest: "daily", cadence: "hourly" })).toBe("no_target");
+    expect(await prefs(t)).toMatchObject({ digest: "off", cadence: "instant" });
+    expect(await saveNotificationPrefs(db(), t, { digest: "weekly", email: "owner@chai.test" })).toBe(
+      "saved",
+    );
+    // Clearing the only target while the digest is on: refused; together with the digest: fine.
+    expect(await saveNotificationPrefs(db(), t, { email: null })).toBe("no_target");
+    expect(await prefs(t)).toMatchObject({ digest: "weekly", email: "owner@chai.test" });
+    expect(
+      await saveNotificationPrefs(db(), t, { discordChannelId: "130000000000000042", email: null }),
+    ).toBe("saved");
+    expect(await saveNotificationPrefs(db(), t, { discordChannelId: null, digest: "off" })).toBe("saved");
+    expect(await prefs(t)).toMatchObject({ digest: "off", email: null, discordChannelId: null });
+  });
+
+  it("deleting the address that is the notification email clears it in the same batch; another address leaves it", async () => {
+    const t = (await newTenant()).id;
+    await address(t, "owner@chai.test", true);
+    await address(t, "other@chai.test", true);
+    expect(await saveNotificationPrefs(db(), t, { email: "owner@chai.test" })).toBe("saved");
+    const byAddress = async (a: string) =>
+      (await listForwardAddresses(db(), t)).find((r) => r.address === a)!;
+    expect(await deleteForwardAddressRow(db(), t, (await byAddress("other@chai.test")).id)).toBe(true);
+    expect((await prefs(t)).email).toBe("owner@chai.test");
+    // Another tenant cannot delete it (nor clear the email).
+    const other = (await newTenant()).id;
+    const owner = await byAddress("owner@chai.test");
+    expect(await deleteForwardAddressRow(db(), other, owner.id)).toBe(false);
+    expect((await prefs(t)).email).toBe("owner@chai.test");
+    expect(await deleteForwardAddressRow(db(), t, owner.id)).toBe(true);
+    expect((await prefs(t)).email).toBeNull();
+    // Added again, unverified: not the notification email, and it cannot be chosen.
+    await address(t, "owner@chai.test", false);
+    expect((await prefs(t)).email).toBeNull();
+    expect(await saveNotificationPrefs(db(), t, { email: "owner@chai.test" })).toBe("email_unverified");
   });
 });
 
@@ -157,6 +203,40 @@ describe("gathered notices", () => {
       { kind: "handoff", channel: "whatsapp", count: 1, dueAt: NOW + 123 * MIN },
     ]);
   });
+
+  it("a summary that reached nobody waits until retryAt; rows older than cadence + 24 h are dropped", async () => {
+    const t = (await newTenant()).id;
+    await saveNotificationPrefs(db(), t, { cadence: "hourly" });
+    await queueNotice(db(), { tenantId: t, kind: "handoff", channel: "whatsapp" }, NOW);
+    await queueNotice(db(), { tenantId: t, kind: "approval", channel: "email" }, NOW + 30 * MIN);
+    // At NOW + 60 min only the handoff is due: it alone waits 15 minutes more.
+    expect(await postponeNotices(db(), t, NOW + 60 * MIN, NOW + 75 * MIN)).toBe(0);
+    expect(await dueNotices(db(), t, NOW + 74 * MIN)).toEqual([]);
+    expect(await listDueNoticeTenants(db(), NOW + 74 * MIN, 10)).not.toContain(t);
+    expect(await dueNotices(db(), t, NOW + 90 * MIN)).toEqual([
+      { kind: "approval", channel: "email", count: 1, dueAt: NOW + 90 * MIN },
+      { kind: "handoff", channel: "whatsapp", count: 1, dueAt: NOW + 75 * MIN },
+    ]);
+    // A day and an hour after its first notice the handoff is dropped; the approval is not yet.
+    const late = NOW + 25 * 60 * MIN;
+    expect(await postponeNotices(db(), t, late, late + 15 * MIN)).toBe(1);
+    expect(await dueNotices(db(), t, late + 15 * MIN)).toEqual([
+      { kind: "approval", channel: "email", count: 1, dueAt: late + 15 * MIN },
+    ]);
+  });
+
+  it("a row that gained notices while its postponed summary went out waits the tenant's cadence", async () => {
+    const t = (await newTenant()).id;
+    await saveNotificationPrefs(db(), t, { cadence: "15m" });
+    await queueNotice(db(), { tenantId: t, kind: "handoff", channel: "whatsapp" }, NOW);
+    await postponeNotices(db(), t, NOW + 15 * MIN, NOW + 30 * MIN);
+    const sent = await dueNotices(db(), t, NOW + 30 * MIN);
+    await queueNotice(db(), { tenantId: t, kind: "handoff", channel: "whatsapp" }, NOW + 31 * MIN);
+    await removeSentNotices(db(), t, sent, NOW + 32 * MIN);
+    expect(await dueNotices(db(), t, NOW + 47 * MIN)).toEqual([
+      { kind: "handoff", channel: "whatsapp", count: 1, dueAt: NOW + 47 * MIN },
+    ]);
+  });
 });
 
 describe("digest", () => {
@@ -167,7 +247,7 @@ describe("digest", () => {
     const off = (await newTenant()).id;
     const suspended = (await newTenant()).id;
     for (const t of [unknown, due, later, suspended])
-      await saveNotificationPrefs(db(), t, { digest: "daily" });
+      await saveNotificationPrefs(db(), t, { digest: "daily", discordChannelId: "130000000000000042" });
     await setFirstDigestBoundary(db(), due, NOW - 1);
     await setFirstDigestBoundary(db(), later, NOW + 1);
     await setFirstDigestBoundary(db(), suspended, NOW - 1);
@@ -181,7 +261,7 @@ describe("digest", () => {
 
   it("a period is claimed once; a claim given back can be claimed again", async () => {
     const t = (await newTenant()).id;
-    await saveNotificationPrefs(db(), t, { digest: "weekly" });
+    await saveNotificationPrefs(db(), t, { digest: "weekly", discordChannelId: "130000000000000042" });
     await setFirstDigestBoundary(db(), t, NOW);
     expect(await claimDigest(db(), t, NOW, NOW + 7)).toBe(true);
     expect(await claimDigest(db(), t, NOW, NOW + 7)).toBe(false);

@@ -325,6 +325,8 @@ it("every statement is bounded by an index, except the known scans listed above"
     dueNotices: () => storage.dueNotices(d, t, 1),
     removeSentNotices: () =>
       storage.removeSentNotices(d, t, [{ kind: "handoff", channel: "whatsapp", count: 1, dueAt: 1 }]),
+    postponeNotices: () => storage.postponeNotices(d, t, 1, 2),
+    deleteForwardAddressRow: () => storage.deleteForwardAddressRow(d, t, "fwd_none"),
     listDigestDue: () => storage.listDigestDue(d, 1, 10),
     setFirstDigestBoundary: () => storage.setFirstDigestBoundary(d, t, 1),
     claimDigest: () => storage.claimDigest(d, t, 1, 2),

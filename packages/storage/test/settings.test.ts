@@ -27,6 +27,7 @@ describe("tenant settings", () => {
       lowBalanceThreshold: 20,
       notifyDiscordChannelId: null,
       notifyEmail: null,
+      notifyCadence: "instant",
       locale: "en-IN",
       status: "active",
       deletingAt: null,

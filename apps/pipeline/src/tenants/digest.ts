@@ -22,7 +22,7 @@ import {
   setFirstDigestBoundary,
 } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
-import { channelName, sendToTenant } from "./notify.ts";
+import { channelName, sendToTenant, worthRetrying } from "./notify.ts";
 
 const log = createLogger("pipeline.digest");
 
@@ -70,7 +70,16 @@ export function digestText(
   return { subject, text: lines.join("\n") };
 }
 
-/** One tenant: work out its first boundary, or claim the period that ended and send its digest. */
+/**
+ * One tenant: work out its first boundary, or claim the period that ended and send its digest.
+ *
+ * A period whose every target failed (worth retrying) is given back, and so retried by the next
+ * runs, only until the boundary after it: the run that claims it later than that gives it up
+ * (logged) and reports the latest complete period instead, so no digest comes days late about an
+ * old day or week and the retries of one period stop when the next period ends. The periods in
+ * between are not sent one by one either: a digest sums up the recent past, the latest one is
+ * what the tenant needs.
+ */
 async function runTenantDigest(env: PipelineEnv, tenant: DigestTenant, now: number): Promise<boolean> {
   const next = nextPeriodBoundary(tenant.digest, tenant.timeZone, now);
   const due = tenant.digestNextAt;
@@ -80,11 +89,23 @@ async function runTenantDigest(env: PipelineEnv, tenant: DigestTenant, now: numb
     return false;
   }
   if (!(await claimDigest(env.DB, tenant.id, due, next))) return false; // another run has it
+  // The period reported ends at `end`: the one claimed while its retry window lasts (the next
+  // period has not ended), else the latest complete one, whose window lasts until `next`.
+  let end = due;
+  if (nextPeriodBoundary(tenant.digest, tenant.timeZone, due) <= now) {
+    end = periodStart(tenant.digest, tenant.timeZone, next);
+    log.warn("digest.period_given_up", { tenant_id: tenant.id, cadence: tenant.digest });
+  }
+  if (!tenant.notifyDiscordChannelId && !tenant.notifyEmail) {
+    // Nowhere to send it (the targets were cleared since it was chosen): nothing to retry either.
+    log.info("digest.no_target", { tenant_id: tenant.id, cadence: tenant.digest });
+    return false;
+  }
   let outcomes: ("sent" | "failed" | "retry")[];
   try {
-    const from = periodStart(tenant.digest, tenant.timeZone, due);
-    const counts = await digestCounts(env.DB, tenant.id, from, due, now);
-    const { subject, text } = digestText(translator(tenant.locale), tenant, counts, from, due);
+    const from = periodStart(tenant.digest, tenant.timeZone, end);
+    const counts = await digestCounts(env.DB, tenant.id, from, end, now);
+    const { subject, text } = digestText(translator(tenant.locale), tenant, counts, from, end);
     outcomes = await sendToTenant(
       env,
       tenant.id,
@@ -93,12 +114,12 @@ async function runTenantDigest(env: PipelineEnv, tenant: DigestTenant, now: numb
     );
   } catch (err) {
     // Claimed but not sent: give the period back so the next run tries it again.
-    await releaseDigest(env.DB, tenant.id, due, next);
+    await releaseDigest(env.DB, tenant.id, end, next);
     throw err;
   }
-  if (outcomes.length > 0 && outcomes.every((o) => o === "retry")) {
+  if (worthRetrying(outcomes)) {
     // Nothing got through and trying again may work: the next run finds the period due again.
-    await releaseDigest(env.DB, tenant.id, due, next);
+    await releaseDigest(env.DB, tenant.id, end, next);
     log.warn("digest.retry", { tenant_id: tenant.id });
     return false;
   }

@@ -7,6 +7,7 @@ import {
   dueNotices,
   getTenantSettings,
   listDueNoticeTenants,
+  postponeNotices,
   queueNotice,
   removeSentNotices,
 } from "@concierge/storage";
@@ -18,6 +19,20 @@ const log = createLogger("pipeline.notify");
 
 /** Tenants whose gathered notices one cron run sends; the rest wait for the next run. */
 const SUMMARIES_PER_RUN = 100;
+
+/** A summary that reached no target, worth retrying, waits this long (the cron's period). */
+const SUMMARY_RETRY_MS = 15 * 60_000;
+
+type Outcome = "sent" | "failed" | "retry";
+
+/**
+ * Whether a message needs sending again: only when no target got it and one failure is worth
+ * retrying. One target that got it is enough (as for the digest), so the others are not sent the
+ * same thing again while one keeps failing.
+ */
+export function worthRetrying(outcomes: Outcome[]): boolean {
+  return !outcomes.includes("sent") && outcomes.includes("retry");
+}
 
 export function tenantSettings(env: PipelineEnv, tenantId: string): Promise<TenantSettings | null> {
   return configCache(env).tenantSettings.get(tenantId, () => getTenantSettings(env.DB, tenantId));
@@ -70,9 +85,9 @@ export async function sendToTenant(
   tenantId: string,
   targets: NoticeTargets,
   message: { kind: string; subject: string; text: string; skipDiscord?: string | null },
-): Promise<("sent" | "failed" | "retry")[]> {
+): Promise<Outcome[]> {
   const { kind } = message;
-  const outcomes: ("sent" | "failed" | "retry")[] = [];
+  const outcomes: Outcome[] = [];
   if (targets.discordChannelId && targets.discordChannelId !== message.skipDiscord) {
     const r = await postDiscordMessage(
       { baseUrl: env.DISCORD_API_BASE_URL, botToken: env.DISCORD_BOT_TOKEN },
@@ -114,8 +129,8 @@ export async function sendToTenant(
  * locale, in their Discord channel and/or by email, whichever they set. Metadata only: never a
  * customer's words. Handoffs and approvals of a tenant on a 15-minute, hourly or daily cadence
  * are gathered instead (notification_batches) and summed up by the cron; a low balance is always
- * told at once. Returns false when a channel failed in a way worth retrying, so the caller tries
- * again later.
+ * told at once. Returns false only when no target got it and a failure is worth retrying, so the
+ * caller tries again later (one target that got it is enough).
  */
 export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: Notice): Promise<boolean> {
   const settings = await tenantSettings(env, tenantId);
@@ -124,9 +139,9 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
     log.info("notify.no_channel", { tenant_id: tenantId, kind });
     return true;
   }
-  if (notice.kind !== "low_balance") {
-    // Read from D1 each time, not the cached settings: a gathered notice is a cheap upsert, and
-    // a cadence changed a moment ago applies to the very next notice.
+  if (notice.kind !== "low_balance" && settings.notifyCadence !== "instant") {
+    // The cached cadence says gathered; the upsert checks it again in D1 (a tenant switched to
+    // instant a moment ago is told at once).
     if (await queueNotice(env.DB, { tenantId, kind: notice.kind, channel: notice.channel })) {
       log.info("notify.batched", { tenant_id: tenantId, kind });
       return true;
@@ -155,7 +170,7 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
     { discordChannelId: settings.notifyDiscordChannelId, email: settings.notifyEmail },
     { kind, subject, text, skipDiscord: notice.kind === "low_balance" ? null : notice.relayedTo },
   );
-  return !outcomes.includes("retry");
+  return !worthRetrying(outcomes);
 }
 
 /** The summary of a tenant's gathered notices: totals, then one line per channel. */
@@ -189,8 +204,10 @@ function summaryText(t: Translate, batches: NoticeBatch[]): { subject: string; t
 /**
  * The cron's part of gathered notices: for each tenant with rows due (oldest first, at most
  * SUMMARIES_PER_RUN), one summary to its targets, then exactly the rows it told about are taken
- * away (notices that came in meanwhile stay for the next one). A send worth retrying keeps the
- * rows for the next run. Returns the number of summaries sent.
+ * away (notices that came in meanwhile stay for the next one). A summary counts as told when any
+ * target got it. When none did and trying again may work, the rows wait SUMMARY_RETRY_MS (not due
+ * again on every run, and not in front of other tenants meanwhile); rows whose first notice is
+ * older than their cadence plus a day are dropped instead. Returns the number of summaries sent.
  */
 export async function sendDueNoticeSummaries(env: PipelineEnv, now: number): Promise<number> {
   let sent = 0;
@@ -207,11 +224,13 @@ export async function sendDueNoticeSummaries(env: PipelineEnv, now: number): Pro
           { discordChannelId: settings.notifyDiscordChannelId, email: settings.notifyEmail },
           { kind: "summary", subject, text },
         );
-        if (outcomes.includes("retry")) {
-          log.warn("notify.summary_retry", { tenant_id: tenantId });
+        if (worthRetrying(outcomes)) {
+          const dropped = await postponeNotices(env.DB, tenantId, now, now + SUMMARY_RETRY_MS);
+          if (dropped > 0) log.warn("notify.summary_dropped", { tenant_id: tenantId, rows: dropped });
+          else log.warn("notify.summary_retry", { tenant_id: tenantId });
           continue;
         }
-        sent += 1;
+        if (outcomes.includes("sent")) sent += 1;
       } else {
         // Nowhere to tell it (the targets were cleared since): the notices are dropped.
         log.info("notify.no_channel", { tenant_id: tenantId, kind: "summary" });

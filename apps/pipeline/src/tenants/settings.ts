@@ -41,8 +41,9 @@ const NotificationsSchema = v.object({
 
 /**
  * Where approvals, handoffs and low-balance warnings go (a Discord channel, a verified email
- * address, both or neither), how often approvals and handoffs are sent, and the summary digest.
- * A field left out is left as it is; any refusal saves nothing.
+ * address, both or neither), how often approvals and handoffs are sent, and the summary digest
+ * (not 'off' only with a channel or an email to send it to, else `no_target`). A field left out
+ * is left as it is; any refusal saves nothing.
  */
 export async function setNotifications(
   env: PipelineEnv,
@@ -72,6 +73,12 @@ export async function setNotifications(
     return errorBody(
       "email_unverified",
       "Confirm this address first: add it and open the link we email to it, then choose it here.",
+    );
+  }
+  if (saved === "no_target") {
+    return errorBody(
+      "no_target",
+      "The summary digest needs somewhere to go: choose a Discord channel or a confirmed email, or turn the digest off.",
     );
   }
   configCache(env).tenantSettings.delete(tenantId);

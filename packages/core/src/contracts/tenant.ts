@@ -163,6 +163,7 @@ export interface TenantApi {
    * summary digest. A field left out keeps its saved value. The email must be one of the tenant's
    * verified addresses (verified by link like forward addresses): else `email_unverified`, and
    * nothing is saved. Other refusals: `invalid_channel`, `invalid_email`, `invalid_cadence`.
+   * `no_target`: a digest other than 'off' with neither an email nor a Discord channel after the update.
    */
   setNotifications(
     tenantId: string,

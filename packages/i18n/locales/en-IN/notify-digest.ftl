@@ -43,3 +43,10 @@ notify-digest-balance = Balance now: { $balance ->
    *[other] { $balance } AI replies
   }
 notify-digest-footer = You get this summary because you chose it in Settings → Notifications. Choose "off" there to stop it.
+
+## The link that confirms an address the tenant added: it may get the tenant's notifications or
+## forwarded customer mail. The link itself follows on its own line (not in the message).
+notify-verify-subject = Confirm this address for { $business }
+notify-verify-intro = { $business } wants to send mail to { $address } through Concierge: notifications about its customers, or customer mail it forwards to you.
+notify-verify-confirm = If that is you, confirm within 7 days:
+notify-verify-ignore = If you did not expect this, ignore this message: nothing will be sent to you.

@@ -2,6 +2,7 @@ import { randomToken, sha256Hex } from "@concierge/crypto";
 import {
   createLogger,
   errorBody,
+  errorFields,
   newId,
   type RoutingTest,
   type RpcResult,
@@ -25,6 +26,7 @@ import {
   freePaidSubdomainsWithinQuota,
   getEmailSubdomain,
   getForwardAddress,
+  getTenant,
   insertCoveredEmailSubdomain,
   insertForwardAddress,
   listEmailSubdomains,
@@ -33,6 +35,7 @@ import {
   saveEmailRoutingJson,
   setEmailSubdomainState,
 } from "@concierge/storage";
+import { translator } from "@concierge/i18n";
 import * as v from "valibot";
 import { ALLOWS_NEW } from "../../billing/coverage.ts";
 import { createSubdomainWorkerRule, deleteRoutingRule, enableSubdomainRouting } from "./cloudflare-api.ts";
@@ -269,20 +272,32 @@ export async function listSubdomains(env: PipelineEnv, tenantId: string): Promis
 export const MAX_FORWARD_ADDRESSES = 10;
 const TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
 
-async function sendVerification(env: PipelineEnv, address: string, token: string): Promise<boolean> {
+/**
+ * The link that confirms an address, in the tenant's language, naming the business. The address
+ * may then get forwarded mail or the tenant's notifications, so the text speaks of both.
+ */
+async function sendVerification(
+  env: PipelineEnv,
+  tenantId: string,
+  address: string,
+  token: string,
+): Promise<boolean> {
   const link = `${env.DASHBOARD_URL.replace(/\/+$/, "")}/email/verify?token=${encodeURIComponent(token)}`;
-  const raw = buildNotificationEmail({
-    from: env.NOTIFY_EMAIL_FROM,
-    fromName: "Concierge",
-    to: address,
-    subject: "Confirm this address for forwarded mail",
-    text: `A Concierge business asked to forward some of its mail to ${address}.\n\nIf that is you, confirm within 7 days:\n${link}\n\nIf you did not expect this, ignore this message: nothing will be forwarded to you.\n`,
-  });
   try {
+    const tenant = await getTenant(env.DB, tenantId);
+    const t = translator(tenant?.locale ?? "en-IN");
+    const business = tenant?.name ?? "Concierge";
+    const raw = buildNotificationEmail({
+      from: env.NOTIFY_EMAIL_FROM,
+      fromName: "Concierge",
+      to: address,
+      subject: t("notify-verify-subject", { business }),
+      text: `${t("notify-verify-intro", { business, address })}\n\n${t("notify-verify-confirm")}\n${link}\n\n${t("notify-verify-ignore")}\n`,
+    });
     await deliverEmail(env, { from: env.NOTIFY_EMAIL_FROM, to: address, raw });
     return true;
   } catch (err) {
-    log.warn("email.verification_send_failed", { error: String(err) });
+    log.warn("email.verification_send_failed", { tenant_id: tenantId, ...errorFields(err) });
     return false;
   }
 }
@@ -309,7 +324,7 @@ export async function addForwardAddress(
       ? errorBody("address_exists", "That address is already on your list.")
       : errorBody("limit_reached", `You can keep at most ${MAX_FORWARD_ADDRESSES} forwarding addresses.`);
   }
-  const sent = await sendVerification(env, address, token);
+  const sent = await sendVerification(env, tenantId, address, token);
   return { ok: true, address: (await getForwardAddress(env.DB, tenantId, id))!, sent };
 }
 
@@ -323,12 +338,13 @@ export async function resendForwardVerification(
   if (row.verifiedAt !== null) return errorBody("already_verified", "This address is already confirmed.");
   const token = randomToken();
   await renewForwardToken(env.DB, tenantId, row.id, await sha256Hex(token), Date.now() + TOKEN_TTL_MS);
-  return { ok: true, sent: await sendVerification(env, row.address, token) };
+  return { ok: true, sent: await sendVerification(env, tenantId, row.address, token) };
 }
 
 /**
  * Refused while a routing rule (or a default action) forwards to the address: deleting it would
- * silently turn those rules into errors at delivery time. The answer names the subdomains.
+ * silently turn those rules into errors at delivery time. The answer names the subdomains. The
+ * address stops being the tenant's notification email too (added again, it must be confirmed again).
  */
 export async function deleteForwardAddress(
   env: PipelineEnv,
@@ -346,7 +362,9 @@ export async function deleteForwardAddress(
       `Routing rules of ${users.map((s) => s.domain).join(", ")} forward to this address; change them first.`,
     );
   }
+  // The same batch clears the tenant's notify_email if it is this address: forget the cached copy.
   await deleteForwardAddressRow(env.DB, tenantId, row.id);
+  configCache(env).tenantSettings.delete(tenantId);
   for (const s of await listEmailSubdomains(env.DB, tenantId)) forgetDomain(env, s.accountId, s.domain);
   return { ok: true };
 }
