@@ -110,7 +110,9 @@ describe("WhatsApp manual connect", () => {
     const id = await knownNumber();
     const res = await post(s, "/admin/whatsapp/manual", { phoneNumberId: id, from: "wizard" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe(WIZARD_CHANNELS_STEP);
+    expect(res.headers.get("location")).toMatch(
+      new RegExp(`^${WIZARD_CHANNELS_STEP}\\?done=whatsapp#account-`),
+    );
     // Without the flag, the channels page as before.
     const plain = await post(await signIn(), "/admin/whatsapp/manual", {
       phoneNumberId: await knownNumber(),
@@ -275,7 +277,9 @@ describe("WhatsApp Embedded Signup", () => {
     expect(await bad.text()).toContain('<input type="hidden" name="from" value="wizard">');
     const res = await post(s, "/admin/whatsapp/connect", { ...fields, pin: "246810" });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe(WIZARD_CHANNELS_STEP);
+    expect(res.headers.get("location")).toMatch(
+      new RegExp(`^${WIZARD_CHANNELS_STEP}\\?done=whatsapp#account-`),
+    );
     const [account] = await whatsappAccounts(s);
     expect(account!.selfTestOkAt).toEqual(expect.any(Number));
   });

@@ -484,6 +484,15 @@ describe("connect flows started from the wizard", () => {
     expect(page).toContain(`wizard.page${tail}`);
   });
 
+  it("WhatsApp: the channels step says the number was connected, as for Instagram", async () => {
+    const s = await newTenant();
+    await post(s, `${W}/basics`, BASICS);
+    const page = await (await get(s, `${W}/channels?done=whatsapp`)).text();
+    expect(page).toContain("WhatsApp number connected. Its messages now reach your inbox");
+    const again = await (await get(s, `${W}/channels?done=whatsapp-again`)).text();
+    expect(again).toContain("This number was already connected to your business");
+  });
+
   it("leaves the channels page's flows as they were without from=wizard", async () => {
     const s = await newTenant();
     const connect = await (await get(s, "/admin/instagram/connect")).text();

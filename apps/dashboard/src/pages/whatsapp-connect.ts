@@ -95,9 +95,12 @@ async function connectAndTest(
   const result = await c.env.PIPELINE.connectWhatsApp(c.session.tenantId, input);
   if (!result.ok) return CONNECT_ERRORS[result.error.code] ?? GRAPH_DOWN;
   await runSelfTest(c.env, c.session.tenantId, result.accountId);
-  // Started in the onboarding wizard: back to its channels step, which shows the number and its
-  // self-test result.
-  if (fromWizard(c)) return redirect(WIZARD_CHANNELS_STEP);
+  // Started in the onboarding wizard: back to its channels step, which says so (as for Instagram)
+  // and shows the number and its self-test result.
+  if (fromWizard(c)) {
+    const done = result.created ? "whatsapp" : "whatsapp-again";
+    return redirect(`${WIZARD_CHANNELS_STEP}?done=${done}#account-${result.accountId}`);
+  }
   return redirect(
     `/admin/channels?done=${result.created ? "connected" : "again"}#account-${result.accountId}`,
   );

@@ -30,6 +30,8 @@ export const WizardSubdomainSchema = v.object({
 const NOTICES: Record<string, string> = {
   connected: msg("ch-connected"),
   again: msg("ch-already-connected"),
+  whatsapp: msg("wizard-whatsapp-connected"),
+  "whatsapp-again": msg("ch-already-connected"),
   "ig-connected": msg("ig-connected"),
   "ig-again": msg("ig-already-connected"),
   "email-created": msg("em-created"),

@@ -48,6 +48,7 @@ wizard-channels-none = Nothing is connected yet.
 wizard-channels-connected = Connected channels
 wizard-channel-whatsapp = WhatsApp
 wizard-whatsapp-lead = Connect your WhatsApp Business number with Meta's sign-up, or enter its details by hand.
+wizard-whatsapp-connected = WhatsApp number connected. Its messages now reach your inbox; the self-test result is shown below.
 wizard-channel-instagram = Instagram
 wizard-instagram-lead = Connect an Instagram professional account linked to a Facebook Page.
 wizard-channel-email = Email
