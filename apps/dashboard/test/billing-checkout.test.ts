@@ -19,7 +19,11 @@ const SANDBOX_ORIGIN = () => new URL(env.SANDBOX_URL).origin;
 
 async function usTenant() {
   const s = await signIn();
-  const res = await post(s, "/admin/settings/preferences", { locale: "en-US", currency: "USD" });
+  const res = await post(s, "/admin/settings/preferences", {
+    locale: "en-US",
+    currency: "USD",
+    timeZone: "America/New_York",
+  });
   expect(res.status).toBe(303);
   return s;
 }

@@ -108,9 +108,15 @@ describe("payments and receipts", () => {
 
   it("prints a receipt in en-US, without billing details until they are entered, and with a refund", async () => {
     const s = await signIn();
-    expect((await post(s, "/admin/settings/preferences", { locale: "en-US", currency: "USD" })).status).toBe(
-      303,
-    );
+    expect(
+      (
+        await post(s, "/admin/settings/preferences", {
+          locale: "en-US",
+          currency: "USD",
+          timeZone: "America/New_York",
+        })
+      ).status,
+    ).toBe(303);
     const paymentId = await bought(s, "usd-500");
     let page = await (await get(s, `/admin/billing/payments/${paymentId}`)).text();
     expect(page).toContain("$29");
@@ -167,7 +173,12 @@ describe("billing details in settings", () => {
     "refuses bad details (%s, %j) with a translated error next to the field, saving nothing",
     async (locale, bad, name, error) => {
       const s = await signIn();
-      if (locale === "en-US") await post(s, "/admin/settings/preferences", { locale, currency: "USD" });
+      if (locale === "en-US")
+        await post(s, "/admin/settings/preferences", {
+          locale,
+          currency: "USD",
+          timeZone: "America/New_York",
+        });
       const res = await saveDetails(s, { ...DETAILS, ...bad });
       expect(res.status).toBe(422);
       const page = await res.text();

@@ -42,7 +42,11 @@ describe("the extra-subdomain subscription", () => {
     expect(section).toContain('action="/admin/email/subscription#subscription"');
     expect(section).toContain(">Subscribe</button>");
     const us = await signIn();
-    await post(us, "/admin/settings/preferences", { locale: "en-US", currency: "USD" });
+    await post(us, "/admin/settings/preferences", {
+      locale: "en-US",
+      currency: "USD",
+      timeZone: "America/New_York",
+    });
     const usPage = await (await get(us, "/admin/email")).text();
     expect(usPage).toContain("$9 per extra subdomain per month.");
   });
