@@ -323,7 +323,8 @@ function fieldError(c: AuthedCtx, id: string, error: string | null | undefined):
   return error ? html`<span class="err" id="${id}">${c.t(error)}</span>` : null;
 }
 
-const VOICE_LABELS: Record<VoiceArchetype, [string, string]> = {
+/** Each builder voice's label and hint (the persona page and the wizard's fallback). */
+export const VOICE_LABELS: Record<VoiceArchetype, [string, string]> = {
   friendly: [msg("persona-voice-friendly"), msg("persona-voice-friendly-hint")],
   professional: [msg("persona-voice-professional"), msg("persona-voice-professional-hint")],
   playful: [msg("persona-voice-playful"), msg("persona-voice-playful-hint")],

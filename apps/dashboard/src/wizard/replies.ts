@@ -39,7 +39,7 @@ import { errorSummary, type FieldErrors, field, str, textarea, validate } from "
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField } from "../layout.ts";
-import { statusFragment } from "../pages/persona.ts";
+import { statusFragment, VOICE_LABELS } from "../pages/persona.ts";
 import { TestTextSchema } from "../pages/rules-forms.ts";
 import { forgetWizard, loadWizard, type Onboarding, stepPath, wizardPage } from "./layout.ts";
 import {
@@ -87,14 +87,6 @@ function preferredArchetype(kind: BusinessKind | null, archetypes: Archetype[]):
   const hint = kind ? KIND_ARCHETYPE[kind] : undefined;
   return ((hint && archetypes.find((a) => a.id.includes(hint))) || archetypes[0])?.id ?? "";
 }
-
-const VOICE_LABELS: Record<VoiceArchetype, [string, string]> = {
-  friendly: [msg("persona-voice-friendly"), msg("persona-voice-friendly-hint")],
-  professional: [msg("persona-voice-professional"), msg("persona-voice-professional-hint")],
-  playful: [msg("persona-voice-playful"), msg("persona-voice-playful-hint")],
-  concise: [msg("persona-voice-concise"), msg("persona-voice-concise-hint")],
-  luxurious: [msg("persona-voice-luxurious"), msg("persona-voice-luxurious-hint")],
-};
 
 export const CHANNEL_NAME: Record<ReplyConfigSummary["channel"], string> = {
   whatsapp: msg("channel-whatsapp"),

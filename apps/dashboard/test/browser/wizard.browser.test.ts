@@ -151,17 +151,26 @@ describe.each(VIEWPORTS)("the onboarding wizard on a $name ($width px)", (viewpo
     );
   });
 
-  it("saves the café's starter rules and the persona, and tries the test panel", async () => {
+  it("tries the café's starter rules in the test panel as typed, then saves them with the persona", async () => {
     await checkLayout("replies");
     await page.fill("[name=goal]", "Book a table");
     await page.fill("[name=hours]", "8am to 9pm every day");
     await page.fill("[name=address]", "12 MG Road, Bengaluru");
-    await submit(page, page.locator("form.wizard-replies button[type=submit]"), "**/dashboard/wizard/launch");
-    await page.goto(url("/dashboard/wizard/replies"));
+    // The test panel matches the rules as typed, before anything is saved, and keeps what was typed.
     await page.fill("#wizard-test [name=text]", "what are your hours?");
-    await submit(page, page.locator("#wizard-test button[type=submit]"), "**/dashboard/wizard/replies**");
+    await submit(
+      page,
+      page.locator("#wizard-test button[type=submit]"),
+      "**/dashboard/wizard/replies/test**",
+    );
     await seeText(page.locator("#wizard-test-result"), /8am to 9pm every day/);
-    await page.goto(url("/dashboard/wizard/launch"));
+    expect(await page.inputValue("[name=hours]")).toBe("8am to 9pm every day");
+    await checkLayout("replies-tested");
+    await submit(
+      page,
+      page.locator("form.wizard-replies button[type=submit]:not([formaction])"),
+      "**/dashboard/wizard/launch",
+    );
   });
 
   it("launches, and a customer's question gets the starter rule's reply on WhatsApp", async () => {
