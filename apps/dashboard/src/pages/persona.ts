@@ -67,7 +67,8 @@ const list = (name: ListName, countId: string, lineId: string) =>
     v.maxLength(L[name].items, countId),
   );
 
-function isWebUrl(s: string): boolean {
+/** An http(s) link a customer can open (valibot's URL check also takes other schemes). */
+export function isWebUrl(s: string): boolean {
   if (!/^https?:\/\//i.test(s)) return false;
   try {
     new URL(s);

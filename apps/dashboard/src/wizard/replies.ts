@@ -39,7 +39,7 @@ import { errorSummary, type FieldErrors, field, str, textarea, validate } from "
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField } from "../layout.ts";
-import { statusFragment, VOICE_LABELS } from "../pages/persona.ts";
+import { isWebUrl, statusFragment, VOICE_LABELS } from "../pages/persona.ts";
 import { TestTextSchema } from "../pages/rules-forms.ts";
 import { forgetWizard, loadWizard, type Onboarding, stepPath, wizardPage } from "./layout.ts";
 import {
@@ -115,18 +115,6 @@ type Values = {
 };
 
 const optional = (max: number, maxId: string) => v.pipe(v.string(), v.trim(), v.maxLength(max, maxId));
-
-// The persona schema's URL check is valibot's; this one also refuses non-web schemes, as the
-// persona page does, so a goal link is always something a customer can open.
-function isWebUrl(s: string): boolean {
-  if (!/^https?:\/\//i.test(s)) return false;
-  try {
-    new URL(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const PersonaPartSchema = v.object({
   voice: v.picklist(VOICES, msg("wizard-replies-err-voice")),
