@@ -23,7 +23,7 @@ function run(
     stdio: "inherit",
     ...(opts.timeout ? { timeout: opts.timeout } : {}),
   });
-  if (r.error) console.log(`${title}: ${r.error.message}`);
+  if (r.error) process.stdout.write(`${title}: ${r.error.message}\n`);
   return r.status === 0;
 }
 
@@ -129,7 +129,7 @@ const screenshotsOk = run(
     timeout: 15 * 60_000,
   },
 );
-console.log(`screenshots: ${((Date.now() - screenshotsStart) / 1000).toFixed(1)} s`);
+process.stdout.write(`screenshots: ${((Date.now() - screenshotsStart) / 1000).toFixed(1)} s\n`);
 if (screenshotsOk) checksPassed += 1;
 else {
   checksFailed += 1;
