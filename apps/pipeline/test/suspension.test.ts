@@ -327,7 +327,7 @@ describe("cron runs", () => {
         ...env,
         DB: broken,
       }),
-    ).rejects.toThrow(/unavailable/);
+    ).rejects.toThrow(/cron jobs failed: expire_approvals/);
     expect(await row()).toEqual({ at: at + 1, ok: 0 });
   });
 });
