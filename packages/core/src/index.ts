@@ -7,5 +7,6 @@ export * from "./inbound.ts";
 export * from "./logger.ts";
 export * from "./onboarding.ts";
 export * from "./self-test.ts";
+export * from "./side-effects.ts";
 export * from "./validation.ts";
 export * from "./contracts/index.ts";

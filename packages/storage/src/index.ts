@@ -32,3 +32,4 @@ export * from "./safety-sweep.ts";
 export * from "./onboarding.ts";
 export * from "./notifications.ts";
 export * from "./digest.ts";
+export * from "./side-effects.ts";
