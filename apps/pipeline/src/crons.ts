@@ -1,6 +1,6 @@
 import { createLogger, errorFields } from "@concierge/core";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
-import { expireApprovals } from "./conversation/approvals.ts";
+import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
 import { sendDueDigests } from "./tenants/digest.ts";
 import { sendDueNoticeSummaries } from "./tenants/notify.ts";
@@ -40,6 +40,8 @@ export async function runJobs(jobs: readonly (readonly [string, () => Promise<un
  */
 export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number): Promise<void> {
   await runJobs([
+    // Before the expiry: a stuck approval sent back to `pending` past its expiry expires at once.
+    ["resolve_stuck_approvals", () => resolveStuckApprovals(env, scheduledTime)],
     ["expire_approvals", () => expireApprovals(env)],
     ["requeue_safety", () => requeueStalePendingSafety(env, scheduledTime)],
     ["notice_summaries", () => sendDueNoticeSummaries(env, scheduledTime)],

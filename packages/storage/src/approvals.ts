@@ -101,3 +101,22 @@ export async function listExpiredApprovals(
     .all<Raw>();
   return results.map(parse);
 }
+
+/**
+ * Approvals left in `sending` since before `before` (epoch ms): a decision that threw between
+ * taking the `pending → sending` lock and recording the outcome, for the sweep to settle. The
+ * status prefix of approvals_expiry bounds the read; `sending` rows are few and short-lived.
+ */
+export async function listStuckSendingApprovals(
+  db: D1Database,
+  before: number,
+  limit = 100,
+): Promise<ApprovalRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${COLUMNS} FROM approvals WHERE status = 'sending' AND decided_at < ? ORDER BY decided_at LIMIT ?`,
+    )
+    .bind(before, limit)
+    .all<Raw>();
+  return results.map(parse);
+}

@@ -78,6 +78,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     listPendingApprovals: () => storage.listPendingApprovals(d, t),
     transitionApproval: () => storage.transitionApproval(d, t, "a", "pending", "sent", null),
     listExpiredApprovals: () => storage.listExpiredApprovals(d),
+    listStuckSendingApprovals: () => storage.listStuckSendingApprovals(d, 1),
     getTenantSettings: () => storage.getTenantSettings(d, t),
     getWrappedTenantKeys: () => storage.getWrappedTenantKeys(d, t),
     getWrappedTenantKey: () => storage.getWrappedTenantKey(d, t),

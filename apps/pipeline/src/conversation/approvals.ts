@@ -3,6 +3,7 @@ import {
   type ApprovalRow,
   getApproval,
   listExpiredApprovals,
+  listStuckSendingApprovals,
   restoreCredit,
   transitionApproval,
 } from "@concierge/storage";
@@ -110,4 +111,53 @@ export async function expireApprovals(env: PipelineEnv, now = Date.now()): Promi
   }
   if (expired) log.info("approvals.expired", { count: expired });
   return expired;
+}
+
+/**
+ * How long a decision may hold an approval in `sending`: far longer than one send takes (the
+ * provider call has its own timeout), so the sweep never settles one a decision is still sending.
+ */
+export const SENDING_LEASE_MS = 10 * 60_000;
+
+/**
+ * Cron: approvals a decision left in `sending` (it threw after taking the lock, or its worker was
+ * cut off) are settled from what the conversation's outbox says, never by sending: sent (or
+ * possibly sent) → `sent`, its credit kept; not sent with the draft still held → `pending` again,
+ * so a person can decide it (or it expires, giving the credit back); not sent with no draft left
+ * → `failed`, credit restored. Each move is conditional on `sending`, and restoring is once per
+ * reference, so overlapping runs or a retry change nothing twice.
+ */
+export async function resolveStuckApprovals(env: PipelineEnv, now = Date.now()): Promise<number> {
+  let settled = 0;
+  let failures = 0;
+  for (const a of await listStuckSendingApprovals(env.DB, now - SENDING_LEASE_MS)) {
+    const fields = { tenant_id: a.tenantId, approval_id: a.id };
+    try {
+      const outcome = await conversation(env, a).draftOutcome(a.id);
+      const opts = { unexpiredOnly: false, now };
+      if (outcome.delivery === "sent") {
+        if (!(await transitionApproval(env.DB, a.tenantId, a.id, "sending", "sent", null, opts)).changed)
+          continue;
+        await closeApprovalRelay(env, a.tenantId, a.id, "approved", a.decidedBy);
+        log.warn("approval.stuck_resolved", { ...fields, outcome: "sent" });
+      } else if (outcome.held) {
+        if (!(await transitionApproval(env.DB, a.tenantId, a.id, "sending", "pending", null, opts)).changed)
+          continue;
+        log.warn("approval.stuck_resolved", { ...fields, outcome: "pending" });
+      } else {
+        if (!(await transitionApproval(env.DB, a.tenantId, a.id, "sending", "failed", null, opts)).changed)
+          continue;
+        await restoreCredit(env.DB, a.tenantId, a.creditRef);
+        await closeApprovalRelay(env, a.tenantId, a.id, "failed", null);
+        log.warn("approval.stuck_resolved", { ...fields, outcome: "failed" });
+      }
+      settled += 1;
+    } catch (err) {
+      // One approval's failure must not stop the sweep; it stays `sending` for the next run.
+      failures += 1;
+      log.error("approvals.stuck_resolve_failed", { ...fields, ...errorFields(err) });
+    }
+  }
+  if (failures > 0) throw new Error(`${failures} approvals stuck in sending could not be settled`);
+  return settled;
 }

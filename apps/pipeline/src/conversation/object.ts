@@ -5,7 +5,7 @@ import { acceptMessage } from "./accept.ts";
 import { onAlarm } from "./alarm.ts";
 import { resolveHandoff } from "./handoff.ts";
 import type { ConversationHost } from "./host.ts";
-import { dropDraft, readDraft, sendDraft, sendHumanReply } from "./person.ts";
+import { draftOutcome, dropDraft, readDraft, sendDraft, sendHumanReply } from "./person.ts";
 import { ConversationStore } from "./store.ts";
 
 /**
@@ -82,6 +82,11 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   async resolveHandoff(): Promise<{ wasInHandoff: boolean }> {
     if (this.purged) return { wasInHandoff: false };
     return resolveHandoff(this.host.store);
+  }
+
+  /** Whether an approved draft went out, for the sweep of approvals stuck in `sending`. */
+  async draftOutcome(approvalId: string): Promise<{ delivery: "sent" | "not_sent"; held: boolean }> {
+    return draftOutcome(this.host, approvalId);
   }
 
   /** A rejected or expired draft's text leaves storage. */

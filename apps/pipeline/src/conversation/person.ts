@@ -189,6 +189,22 @@ export async function sendHumanReply(
   return { ok: true, providerMessageId: delivery.providerMessageId };
 }
 
+/**
+ * What became of an approved draft's send, for the sweep that settles an approval a decision left
+ * in `sending`: `sent` when the outbox says it went or may have gone (its row is `sent`, or
+ * `sending`: never sent twice), otherwise `not_sent`; `held` says whether its draft is still here
+ * to be decided again.
+ */
+export function draftOutcome(
+  host: ConversationHost,
+  approvalId: string,
+): { delivery: "sent" | "not_sent"; held: boolean } {
+  if (host.purged) return { delivery: "not_sent", held: false };
+  const status = host.store.outbox(`approval:${approvalId}`)?.status;
+  const delivery = status === "sent" || status === "sending" ? "sent" : "not_sent";
+  return { delivery, held: host.store.draft(approvalId) !== null };
+}
+
 /** A rejected or expired draft's text leaves storage. */
 export function dropDraft(host: ConversationHost, approvalId: string): void {
   if (host.purged) return;
