@@ -23,7 +23,8 @@ export type ParsedAttachment = {
   data: string;
 };
 
-export type EmailHeaders = { get(name: string): string | null };
+/** `get`: every occurrence joined; `all`: each occurrence on its own, top to bottom (trace headers). */
+export type EmailHeaders = { get(name: string): string | null; all(name: string): string[] };
 
 export type ParsedEmail = {
   /** "<…>"; synthesised from a hash of the raw bytes when the message has none, so it is stable across retries. */
@@ -186,12 +187,16 @@ function base64Size(b64: string): number {
 }
 
 function headerMap(headers: readonly { key: string; value: string }[]): EmailHeaders {
-  const map = new Map<string, string>();
+  const map = new Map<string, string[]>();
   for (const h of headers) {
-    const prev = map.get(h.key);
-    map.set(h.key, prev === undefined ? h.value : `${prev}, ${h.value}`);
+    const list = map.get(h.key);
+    if (list) list.push(h.value);
+    else map.set(h.key, [h.value]);
   }
-  return { get: (name: string) => map.get(name.toLowerCase()) ?? null };
+  return {
+    get: (name: string) => map.get(name.toLowerCase())?.join(", ") ?? null,
+    all: (name: string) => [...(map.get(name.toLowerCase()) ?? [])],
+  };
 }
 
 /**

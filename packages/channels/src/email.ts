@@ -351,3 +351,27 @@ export function isAutomaticEmail(
   }
   return { automatic: false, reason: null };
 }
+
+/**
+ * More trace hops than any real delivery takes (RFC 5321 §6.3 asks relays to count Received
+ * lines; real mail has well under 20): a message with more has been going round in a loop.
+ */
+export const MAX_EMAIL_HOPS = 25;
+
+/**
+ * Why no automatic mail (forward or auto-reply) may answer or pass on this message, or null.
+ * `loop`: it carries our own loop header (every message Concierge sends does, so this is our own
+ * forward or reply coming back, e.g. subdomain A forwarding to B forwarding to A), or it has been
+ * through more than MAX_EMAIL_HOPS hops. `auto_submitted`: RFC 3834 `Auto-Submitted` other than
+ * `no` (a machine wrote it; answering or forwarding machines to machines is how loops start).
+ */
+export function emailLoopReason(headers: {
+  get(name: string): string | null;
+  all(name: string): string[];
+}): "loop" | "auto_submitted" | null {
+  if (headers.all(LOOP_HEADER).length > 0) return "loop";
+  if (headers.all("Received").length + headers.all(LOOP_HEADER).length > MAX_EMAIL_HOPS) return "loop";
+  const autoSubmitted = headers.get("Auto-Submitted");
+  if (autoSubmitted !== null && firstToken(autoSubmitted) !== "no") return "auto_submitted";
+  return null;
+}
