@@ -38,14 +38,23 @@ function previewAccount() {
 
 const newPreviewId = () => crypto.randomUUID();
 
-async function ledger(reference: string) {
+/**
+ * The ledger rows of one preview id, whatever texts it ran on: its debits (`preview:<id>:<mac>`)
+ * and their restores.
+ */
+async function ledger(id: string) {
   const { results } = await env.DB.prepare(
-    "SELECT delta, reason, reference FROM credit_ledger WHERE tenant_id = ? AND reference IN (?, ?) ORDER BY id",
+    `SELECT delta, reason, reference FROM credit_ledger
+      WHERE tenant_id = ?1 AND (substr(reference, 1, length(?2)) = ?2 OR substr(reference, 1, length(?3)) = ?3)
+      ORDER BY id`,
   )
-    .bind(tenantId, reference, `restore:${reference}`)
+    .bind(tenantId, `preview:${id}:`, `restore:preview:${id}:`)
     .all<{ delta: number; reason: string; reference: string }>();
   return results;
 }
+
+/** The debit reference: the id, then a MAC of the text (22 URL-safe characters), nothing else. */
+const PREVIEW_REF = (id: string) => new RegExp(`^preview:${id}:[A-Za-z0-9_-]{22}$`);
 
 async function sentFrom(phoneNumberId: string): Promise<SentRecord[]> {
   const r = await fetch(`${env.SANDBOX_URL}/__sandbox/sent`);
@@ -86,8 +95,8 @@ describe("previewAiReply", () => {
       balance: 4,
     });
     expect(await creditBalance(env.DB, tenantId)).toBe(4);
-    expect(await ledger(`preview:${id}`)).toEqual([
-      { delta: -1, reason: "ai_reply", reference: `preview:${id}` },
+    expect(await ledger(id)).toEqual([
+      { delta: -1, reason: "ai_reply", reference: expect.stringMatching(PREVIEW_REF(id)) },
     ]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await sentFrom(acc.externalId)).toEqual([]);
@@ -114,10 +123,12 @@ describe("previewAiReply", () => {
     ]);
     for (const r of [first, second, third]) expect(r).toMatchObject({ ok: true, balance: 4 });
     expect(await creditBalance(env.DB, tenantId)).toBe(4);
-    expect(await ledger(`preview:${id}`)).toHaveLength(1);
+    expect(await ledger(id)).toHaveLength(1);
     // A retry long after (10 minutes) is not a retry: the id is spent, nothing is generated free.
-    await env.DB.prepare("UPDATE credit_ledger SET created_at = ? WHERE tenant_id = ? AND reference = ?")
-      .bind(Date.now() - 11 * 60_000, tenantId, `preview:${id}`)
+    await env.DB.prepare(
+      "UPDATE credit_ledger SET created_at = ?1 WHERE tenant_id = ?2 AND substr(reference, 1, length(?3)) = ?3",
+    )
+      .bind(Date.now() - 11 * 60_000, tenantId, `preview:${id}:`)
       .run();
     expect(await tenantApi.previewAiReply(tenantId, acc.id, "book for two", id)).toMatchObject({
       ok: false,
@@ -127,6 +138,52 @@ describe("previewAiReply", () => {
     expect(await tenantApi.previewAiReply(tenantId, acc.id, "book for two", newPreviewId())).toMatchObject({
       ok: true,
       balance: 3,
+    });
+  });
+
+  it("binds a preview to its text: one id with twenty texts costs twenty credits, a retry of each is free", async () => {
+    const acc = await previewAccount();
+    await setBalance(25);
+    const id = newPreviewId();
+    const canary = `canary-bound-${crypto.randomUUID()}`;
+    const texts = Array.from({ length: 20 }, (_, i) => `can I book for ${i + 1}? ${canary}`);
+    for (const [i, text] of texts.entries()) {
+      expect(await tenantApi.previewAiReply(tenantId, acc.id, text, id), `text ${i + 1}`).toMatchObject({
+        ok: true,
+        balance: 25 - (i + 1),
+      });
+    }
+    expect(await creditBalance(env.DB, tenantId)).toBe(5);
+    // Retrying any of them (same id, same text) generates again for nothing.
+    for (const text of [texts[0]!, texts[19]!]) {
+      expect(await tenantApi.previewAiReply(tenantId, acc.id, text, id)).toMatchObject({
+        ok: true,
+        balance: 5,
+      });
+    }
+    expect(await creditBalance(env.DB, tenantId)).toBe(5);
+    const rows = await ledger(id);
+    expect(rows).toHaveLength(20);
+    for (const r of rows) expect(r.reference).toMatch(PREVIEW_REF(id));
+    expect(new Set(rows.map((r) => r.reference)).size).toBe(20);
+    // Neither the text nor an unkeyed hash of it reaches D1: the reference carries a keyed MAC.
+    const d1 = JSON.stringify((await env.DB.prepare("SELECT * FROM credit_ledger").all()).results);
+    expect(d1).not.toContain(canary);
+    for (const text of texts.slice(0, 3)) {
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+      const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const b64url = btoa(String.fromCharCode(...digest))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "");
+      expect(d1).not.toContain(hex.slice(0, 16));
+      expect(d1).not.toContain(b64url.slice(0, 16));
+    }
+    // At zero credits, a new text on the same id is refused, not generated free.
+    await setBalance(0);
+    expect(await tenantApi.previewAiReply(tenantId, acc.id, "book once more", id)).toMatchObject({
+      ok: false,
+      error: { code: "no_credits" },
     });
   });
 
@@ -154,12 +211,18 @@ describe("previewAiReply", () => {
       error: { code: "injection_flagged" },
     });
     expect(await creditBalance(env.DB, tenantId)).toBe(5);
-    expect((await ledger(`preview:${id}`)).map((l) => l.delta)).toEqual([-1, 1]);
-    expect(await tenantApi.previewAiReply(tenantId, acc.id, "book a table", id)).toMatchObject({
+    expect((await ledger(id)).map((l) => l.delta)).toEqual([-1, 1]);
+    // The same id and text again: spent, refused, free.
+    expect(await tenantApi.previewAiReply(tenantId, acc.id, text, id)).toMatchObject({
       ok: false,
       error: { code: "preview_id_used" },
     });
     expect(await creditBalance(env.DB, tenantId)).toBe(5);
+    // The same id with another text is another preview: it costs its own credit.
+    expect(await tenantApi.previewAiReply(tenantId, acc.id, "book a table", id)).toMatchObject({
+      ok: true,
+      balance: 4,
+    });
   });
 
   it("refuses a canned match without spending anything", async () => {
@@ -172,7 +235,7 @@ describe("previewAiReply", () => {
       });
     }
     expect(await creditBalance(env.DB, tenantId)).toBe(5);
-    expect(await ledger(`preview:${id}`)).toEqual([]);
+    expect(await ledger(id)).toEqual([]);
   });
 
   it("refuses while the persona is not approved, spending nothing", async () => {

@@ -82,8 +82,9 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
   }
 
   /**
-   * The test panel's opt-in AI preview: exactly one credit per `previewId` (a retried click never
-   * pays twice; given back if generation fails). Sends nothing and touches no conversation.
+   * The test panel's opt-in AI preview: exactly one credit per `previewId` and text (a retried
+   * click never pays twice; another text under the same id pays again; given back if generation
+   * fails). Sends nothing and touches no conversation.
    */
   previewAiReply(tenantId: string, accountId: string, text: string, previewId: string) {
     return previewAiReply(this.env, tenantId, accountId, text, previewId);

@@ -1,4 +1,5 @@
 import { createAiProvider } from "@concierge/ai";
+import { derivePurposeHmacKey, toBase64Url, utf8 } from "@concierge/crypto";
 import { type AiPreview, createLogger, errorBody, errorFields, type RpcResult } from "@concierge/core";
 import {
   creditBalance,
@@ -16,7 +17,10 @@ import { ownedAccount } from "../tenants/ownership.ts";
 
 const log = createLogger("pipeline.preview");
 
-/** The dashboard makes one id per click; a retry of the same click reuses it. */
+/**
+ * The dashboard makes one id per test-panel run; a retry of the same click reuses it (with the
+ * same text: the id is bound to its text, see previewReference).
+ */
 const PreviewIdSchema = v.pipe(v.string(), v.regex(/^[\w-]{8,100}$/));
 
 /**
@@ -25,8 +29,33 @@ const PreviewIdSchema = v.pipe(v.string(), v.regex(/^[\w-]{8,100}$/));
  */
 const PREVIEW_RETRY_MS = 10 * 60_000;
 
-export function previewReference(previewId: string): string {
-  return `preview:${previewId}`;
+const PREVIEW_TEXT_PURPOSE = "preview-text";
+
+// Derived once per isolate (as the demo quota's key is), again only if the secret changes.
+let textKey: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+/**
+ * The debit reference of one preview: its id AND a keyed MAC of the account and the text, so that
+ * an id is worth one generation on one text. The same id and text (a retried click) find their
+ * debit and cost nothing more; another text under the same id is another reference, another
+ * credit. The MAC is HMAC-SHA256 under a key derived from ENCRYPTION_KEY for this purpose only,
+ * cut to 128 bits: without the key nobody can test a guessed text against the ledger, which an
+ * unkeyed hash would allow (and the text itself never reaches D1).
+ */
+export async function previewReference(
+  env: PipelineEnv,
+  accountId: string,
+  text: string,
+  previewId: string,
+): Promise<string> {
+  if (textKey?.secret !== env.ENCRYPTION_KEY)
+    textKey = {
+      secret: env.ENCRYPTION_KEY,
+      key: derivePurposeHmacKey(env.ENCRYPTION_KEY, PREVIEW_TEXT_PURPOSE),
+    };
+  // JSON keeps the two fields apart: no account id and text run together into another pair.
+  const mac = await crypto.subtle.sign("HMAC", await textKey.key, utf8(JSON.stringify([accountId, text])));
+  return `preview:${previewId}:${toBase64Url(new Uint8Array(mac).slice(0, 16))}`;
 }
 
 /**
@@ -64,7 +93,7 @@ export async function previewAiReply(
     );
   }
   const fields = { tenant_id: tenantId, account_id: accountId };
-  const ref = previewReference(previewId);
+  const ref = await previewReference(env, accountId, text, previewId);
   const prior = await creditDebit(env.DB, tenantId, ref);
   if (prior && (prior.restored || Date.now() - prior.at > PREVIEW_RETRY_MS)) {
     return errorBody("preview_id_used", "This preview has already run. Start a new one.");

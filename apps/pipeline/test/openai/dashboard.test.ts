@@ -51,9 +51,11 @@ describe("AI preview (OpenAI-compatible provider)", () => {
     });
     expect(await creditBalance(env.DB, tenantId)).toBe(10);
     const { results } = await env.DB.prepare(
-      "SELECT delta FROM credit_ledger WHERE tenant_id = ? AND reference IN (?, ?) ORDER BY id",
+      // The debit is `preview:<id>:<MAC of the text>` (src/replies/preview.ts), and its restore.
+      `SELECT delta FROM credit_ledger WHERE tenant_id = ?1
+          AND (substr(reference, 1, length(?2)) = ?2 OR substr(reference, 1, length(?3)) = ?3) ORDER BY id`,
     )
-      .bind(tenantId, `preview:${id}`, `restore:preview:${id}`)
+      .bind(tenantId, `preview:${id}:`, `restore:preview:${id}:`)
       .all<{ delta: number }>();
     expect(results.map((r) => r.delta)).toEqual([-1, 1]);
     // That id is spent; a new click is a new preview.
