@@ -6,6 +6,7 @@ export * from "./ids.ts";
 export * from "./inbound.ts";
 export * from "./logger.ts";
 export * from "./onboarding.ts";
+export * from "./redact.ts";
 export * from "./self-test.ts";
 export * from "./side-effects.ts";
 export * from "./validation.ts";

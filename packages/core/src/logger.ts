@@ -1,8 +1,12 @@
 /**
  * The one structured logger. One JSON object per line, so Workers Logs can index the fields.
  * Message content must never be logged (ARCHITECTURE.md §5): fields whose names say they carry
- * content are replaced before anything is written, so a careless call cannot leak it.
+ * content are replaced before anything is written, so a careless call cannot leak it. Likewise
+ * every URL query in a string field (a logged URL, an error message quoting one) has its values
+ * replaced (src/redact.ts): one-time tokens and OAuth codes ride in queries.
  */
+import { redactUrls } from "./redact.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -31,7 +35,11 @@ export function createLogger(service: string, base: LogFields = {}, sink: LogSin
     const record: Record<string, unknown> = { level, service, event };
     for (const [k, v] of Object.entries({ ...base, ...fields })) {
       const key = RESERVED.has(k) ? `field_${k}` : k;
-      record[key] = CONTENT_KEYS.has(k.toLowerCase()) ? "[redacted]" : v;
+      record[key] = CONTENT_KEYS.has(k.toLowerCase())
+        ? "[redacted]"
+        : typeof v === "string"
+          ? redactUrls(v)
+          : v;
     }
     sink(JSON.stringify(record), level);
   };
