@@ -16,6 +16,7 @@ export * from "./discord.ts";
 export * from "./email-routes.ts";
 export * from "./email-aliases.ts";
 export * from "./email-config.ts";
+export * from "./email-automatic.ts";
 export * from "./channel-tokens.ts";
 export * from "./sessions.ts";
 export * from "./users.ts";

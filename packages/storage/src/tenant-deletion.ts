@@ -109,6 +109,9 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
     // Email: reverse aliases and subdomains name channel accounts, so before them.
     db.prepare("DELETE FROM email_aliases WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM email_automatic_claims WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM email_automatic_days WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM email_forward_sends WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM email_forward_addresses WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM email_subdomains WHERE tenant_id = ?").bind(tenantId),
     // messages.account_id has no foreign key: rows of an account deleted earlier still go.

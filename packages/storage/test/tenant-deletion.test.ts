@@ -15,6 +15,7 @@ import { saveChannelToken } from "../src/channel-tokens.ts";
 import { debitCredit, grantCredits } from "../src/credits.ts";
 import { createRelay, saveDiscordInstall } from "../src/discord.ts";
 import { createEmailAlias } from "../src/email-aliases.ts";
+import { claimAutomaticMail, claimForwardSend } from "../src/email-automatic.ts";
 import { insertEmailSubdomain, insertForwardAddress } from "../src/email-config.ts";
 import { recordMessages } from "../src/messages.ts";
 import { queueNotice, saveNotificationPrefs } from "../src/notifications.ts";
@@ -197,6 +198,9 @@ async function busyTenant(customers = 5) {
     createdAt: NOW,
     expiresAt: NOW + 1,
   });
+  const automatic = { tenantId: t, accountId: sd.subdomain.accountId, providerMessageId: "<m@x>", now: NOW };
+  await claimAutomaticMail(db(), automatic);
+  await claimForwardSend(db(), { ...automatic, addressId: "fwd" });
   const userId = newId("u");
   await env.DB.batch([
     env.DB.prepare(
