@@ -146,7 +146,9 @@ export async function automaticMailToday(
   const [settings, row] = await Promise.all([
     getEmailAutomaticSettings(db),
     db
-      .prepare("SELECT sent, limited_at AS limitedAt FROM email_automatic_days WHERE tenant_id = ? AND day = ?")
+      .prepare(
+        "SELECT sent, limited_at AS limitedAt FROM email_automatic_days WHERE tenant_id = ? AND day = ?",
+      )
       .bind(tenantId, utcDay(now))
       .first<{ sent: number; limitedAt: number | null }>(),
   ]);
@@ -204,7 +206,9 @@ export function markForwardSentStatement(
 /** Drops cap claims older than EMAIL_AUTOMATIC_CLAIM_TTL_MS and day rows older than a week. */
 export async function pruneAutomaticMail(db: D1Database, now: number): Promise<number> {
   const results = await db.batch([
-    db.prepare("DELETE FROM email_automatic_claims WHERE created_at < ?").bind(now - EMAIL_AUTOMATIC_CLAIM_TTL_MS),
+    db
+      .prepare("DELETE FROM email_automatic_claims WHERE created_at < ?")
+      .bind(now - EMAIL_AUTOMATIC_CLAIM_TTL_MS),
     db.prepare("DELETE FROM email_automatic_days WHERE day < ?").bind(utcDay(now - 7 * 24 * 3600_000)),
   ]);
   return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);

@@ -72,12 +72,21 @@ describe("automatic mail cap", () => {
     await withLimit(4, async () => {
       const all = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          claimAutomaticMail(db(), { tenantId: t.id, accountId: a.id, providerMessageId: `<c${i}@x>`, now: NOW }),
+          claimAutomaticMail(db(), {
+            tenantId: t.id,
+            accountId: a.id,
+            providerMessageId: `<c${i}@x>`,
+            now: NOW,
+          }),
         ),
       );
       expect(all.filter((c) => c.allowed)).toHaveLength(4);
       expect(
-        await scalar("SELECT sent FROM email_automatic_days WHERE tenant_id = ? AND day = ?", t.id, utcDay(NOW)),
+        await scalar(
+          "SELECT sent FROM email_automatic_days WHERE tenant_id = ? AND day = ?",
+          t.id,
+          utcDay(NOW),
+        ),
       ).toBe(4);
     });
   });
@@ -86,7 +95,12 @@ describe("automatic mail cap", () => {
     const t = await newTenant();
     const a = await newAccount(t.id, "email");
     const old = NOW - 10 * 24 * 3600_000;
-    await claimAutomaticMail(db(), { tenantId: t.id, accountId: a.id, providerMessageId: "<old@x>", now: old });
+    await claimAutomaticMail(db(), {
+      tenantId: t.id,
+      accountId: a.id,
+      providerMessageId: "<old@x>",
+      now: old,
+    });
     expect(await pruneAutomaticMail(db(), NOW)).toBeGreaterThanOrEqual(2);
     expect(await scalar("SELECT COUNT(*) FROM email_automatic_claims WHERE tenant_id = ?", t.id)).toBe(0);
   });
@@ -104,7 +118,12 @@ describe("forward claims", () => {
   it("the first attempt claims; a retry sees `sending` until it is marked sent, then `sent`", async () => {
     const t = await newTenant();
     const a = await newAccount(t.id, "email");
-    const input = { tenantId: t.id, accountId: a.id, providerMessageId: `<${newId("m")}@x>`, addressId: "f1" };
+    const input = {
+      tenantId: t.id,
+      accountId: a.id,
+      providerMessageId: `<${newId("m")}@x>`,
+      addressId: "f1",
+    };
     expect(await claimForwardSend(db(), { ...input, now: NOW })).toBe("claimed");
     expect(await claimForwardSend(db(), { ...input, now: NOW + 1 })).toBe("sending");
     await markForwardSentStatement(db(), { ...input, now: NOW + 2 }).run();
