@@ -23,6 +23,7 @@ export * from "./users.ts";
 export * from "./data-deletions.ts";
 export * from "./channel-token-states.ts";
 export * from "./email-subdomain-quota.ts";
+export * from "./email-subdomain-holds.ts";
 export * from "./billing.ts";
 export * from "./tenant-status.ts";
 export * from "./audit-log.ts";

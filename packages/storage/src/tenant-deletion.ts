@@ -1,4 +1,5 @@
 import { type Channel, conversationKey } from "@concierge/core";
+import { holdDeletedTenantSubdomains } from "./email-subdomain-holds.ts";
 
 /**
  * Deleting a tenant (ARCHITECTURE.md §5): every row of every table, and its data key. The
@@ -98,9 +99,14 @@ export async function forgetTenantThreads(
 export async function deleteTenantRows(
   db: D1Database,
   tenantId: string,
+  now = Date.now(),
 ): Promise<{ rows: number; tenantDeleted: boolean }> {
   const accounts = "SELECT id FROM channel_accounts WHERE tenant_id = ?";
+  // The tenant's subdomain names stay held for 30 days (nobody else may claim them), written in
+  // this same batch; not counted among the rows deleted.
+  const holds = holdDeletedTenantSubdomains(db, tenantId, now);
   const statements = [
+    ...holds,
     db.prepare("DELETE FROM sessions WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM users WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
@@ -143,7 +149,7 @@ export async function deleteTenantRows(
   ];
   const results = await db.batch(statements);
   return {
-    rows: results.reduce((n, r) => n + (r.meta.changes ?? 0), 0),
+    rows: results.slice(holds.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0),
     tenantDeleted: (results[results.length - 1]!.meta.changes ?? 0) > 0,
   };
 }

@@ -334,6 +334,8 @@ it("every statement is bounded by an index, except the known scans listed above"
     releaseDigest: () => storage.releaseDigest(d, t, 1, 2),
     digestCounts: () => storage.digestCounts(d, t, 1, 2),
     deleteTenantRows: () => storage.deleteTenantRows(d, "t_other"),
+    emailSubdomainHold: () => storage.emailSubdomainHold(d, "qq", t),
+    deleteEmailSubdomainWithHold: () => storage.deleteEmailSubdomainWithHold(d, t, "acc_none"),
   };
   const scans: Record<string, string[]> = {};
   for (const [name, call] of Object.entries(calls)) {

@@ -263,7 +263,13 @@ describe("tenant deletion", () => {
     const { tenantId } = await busyTenant(1);
     const counting = countingDb();
     await deleteTenantRows(counting.db, tenantId);
-    const order = counting.statements.map((s) => /^DELETE FROM (\w+)/.exec(s.trim())?.[1]);
+    // The holds on its subdomain names (written in the same batch, first) are not the tenant's rows.
+    const holds = counting.statements.filter((s) => s.includes("email_subdomain_holds"));
+    expect(holds).toHaveLength(3);
+    expect(counting.statements.slice(0, 3)).toEqual(holds);
+    const order = counting.statements
+      .filter((s) => !holds.includes(s))
+      .map((s) => /^DELETE FROM (\w+)/.exec(s.trim())?.[1]);
     expect(order.every((t) => t !== undefined)).toBe(true);
     expect([...order].sort()).toEqual([...(await tenantTables()), "tenants"].sort());
     // Children before parents: accounts after everything that names them, the key and the tenant last.

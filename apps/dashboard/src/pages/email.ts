@@ -153,7 +153,7 @@ export function emailPage(c: AuthedCtx): Promise<Response> {
 
 /** Why a subdomain was refused, as a Fluent id (also the wizard's inline form's). */
 export function subdomainErrorId(code: string): string {
-  const known = ["invalid_name", "reserved_name", "name_taken", "quota_reached"];
+  const known = ["invalid_name", "reserved_name", "name_taken", "name_held", "quota_reached"];
   return msg(known.includes(code) ? `em-err-${code}` : "error-internal");
 }
 

@@ -30,6 +30,7 @@ em-deleted = The subdomain was deleted.
 em-err-invalid_name = Use 3 to 40 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.
 em-err-reserved_name = That name is reserved. Choose another.
 em-err-name_taken = That name is already taken. Choose another.
+em-err-name_held = That name belonged to an address deleted in the last 30 days, so it cannot be taken yet. Choose another.
 em-err-quota_reached = You have as many subdomains as your plan allows. Delete one or ask us for more.
 em-err-cloudflare_failed = The email service refused to remove the subdomain right now; nothing was deleted. Try again in a moment.
 

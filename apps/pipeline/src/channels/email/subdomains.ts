@@ -21,14 +21,16 @@ import {
   type EmailSubdomain,
   type ForwardAddress,
   consumeForwardToken,
-  deleteChannelAccount,
+  deleteEmailSubdomainWithHold,
   deleteForwardAddressRow,
+  emailSubdomainHold,
   freePaidSubdomainsWithinQuota,
   getEmailSubdomain,
   getForwardAddress,
   getTenant,
   insertCoveredEmailSubdomain,
   insertForwardAddress,
+  isSubdomainHeldError,
   listEmailSubdomains,
   listForwardAddresses,
   renewForwardToken,
@@ -192,13 +194,23 @@ export async function createEmailSubdomain(
   const problem = subdomainNameProblem(name);
   if (problem) return errorBody(problem, NAME_MESSAGES[problem]);
   const domain = `${name}.${env.EMAIL_DOMAIN}`;
+  // A name deleted in the last 30 days stays its tenant's: mail still addressed to it must not
+  // reach another business. Asked first for the answer; the INSERT's trigger decides under races.
+  const held = () => errorBody("name_held", `${domain} was deleted recently and cannot be taken yet.`);
+  if (await emailSubdomainHold(env.DB, name, tenantId)) return held();
   // Beyond the free quota only as far as an active subscription pays for; such a subdomain is
   // marked paid, and its forwards and automatic replies stop if the subscription lapses.
-  const inserted = await insertCoveredEmailSubdomain(
-    env.DB,
-    { accountId: newId("acc"), tenantId, name, domain },
-    ALLOWS_NEW,
-  );
+  let inserted: Awaited<ReturnType<typeof insertCoveredEmailSubdomain>>;
+  try {
+    inserted = await insertCoveredEmailSubdomain(
+      env.DB,
+      { accountId: newId("acc"), tenantId, name, domain },
+      ALLOWS_NEW,
+    );
+  } catch (err) {
+    if (isSubdomainHeldError(err)) return held();
+    throw err;
+  }
   if (!inserted.ok) {
     if (inserted.code === "name_taken") return errorBody("name_taken", `${domain} is already taken.`);
     if (inserted.code === "quota_reached") {
@@ -237,7 +249,8 @@ export async function deleteEmailSubdomain(
     const r = await deleteRoutingRule(env, s.cfRuleId);
     if (!r.ok) return errorBody("cloudflare_failed", cfReason("rule", r));
   }
-  await deleteChannelAccount(env.DB, tenantId, s.accountId);
+  // The rows go and the name is held for 30 days (others may not claim it; this tenant may), together.
+  await deleteEmailSubdomainWithHold(env.DB, tenantId, s.accountId);
   forgetDomain(env, s.accountId, s.domain);
   log.info("email.subdomain_deleted", { account_id: s.accountId });
   // A paid subdomain that now fits within the free quota is free again: a lapsed subscription
