@@ -40,7 +40,7 @@ async function digestTenant(
   if (!created.ok) throw new Error(created.error.message);
   const id = created.tenantId;
   const email = `digest-${seq}-${Date.now()}@owner.example`;
-  const channel = uniqueChannel();
+  const channel = await uniqueChannel(id);
   await verifiedAddress(id, email);
   expect(await tenantApi.setNotifications(id, { email, discordChannelId: channel, digest })).toEqual({
     ok: true,

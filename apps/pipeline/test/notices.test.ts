@@ -97,7 +97,7 @@ afterEach(async () => {
 
 describe("setNotifications", () => {
   it("refuses an unverified email and saves nothing; a verified one is kept, lower-case", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     const before = await getTenantSettings(env.DB, tenantId);
     const address = `pending-${Date.now()}@chai.example`;
     expect(await tenantApi.addForwardAddress(tenantId, address)).toMatchObject({ ok: true });
@@ -132,7 +132,7 @@ describe("setNotifications", () => {
   });
 
   it("refuses an unknown cadence or digest with invalid_cadence and saves nothing", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     for (const to of [
       { discordChannelId: channel, cadence: "weekly" },
       { discordChannelId: channel, digest: "hourly" },
@@ -148,7 +148,7 @@ describe("setNotifications", () => {
 
 describe("setNotifications: the digest needs a target", () => {
   it("refuses a digest with neither an email nor a Discord channel after the update (no_target), saving nothing", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     expect(await tenantApi.setNotifications(tenantId, { digest: "daily", cadence: "hourly" })).toMatchObject({
       ok: false,
       error: { code: "no_target", message: expect.any(String) },
@@ -173,7 +173,7 @@ describe("setNotifications: the digest needs a target", () => {
 
 describe("a deleted forward address", () => {
   it("stops being the notification email: deleted, added again unverified, it gets no notice", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     const email = `deleted-${Date.now()}@chai.example`;
     await verifiedAddress(tenantId, email);
     await tenantApi.setNotifications(tenantId, { email, discordChannelId: channel });
@@ -206,7 +206,7 @@ describe("a deleted forward address", () => {
 
 describe("approval notices", () => {
   it("tells the tenant's Discord channel and email once when a draft is held: channel and masked customer only", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     const email = `approvals-${Date.now()}@chai.example`;
     await verifiedAddress(tenantId, email);
     await tenantApi.setNotifications(tenantId, { discordChannelId: channel, email });
@@ -232,7 +232,7 @@ describe("approval notices", () => {
 
 describe("gathered notices", () => {
   it("a 15-minute tenant gets no page at once, then one summary after the due time and none before", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     await tenantApi.setNotifications(tenantId, { discordChannelId: channel, cadence: "15m" });
     const start = Date.now();
     await handoff();
@@ -267,7 +267,7 @@ describe("gathered notices", () => {
   });
 
   it("a summary that could not be sent keeps its notices for the next run", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     await tenantApi.setNotifications(tenantId, { discordChannelId: channel, cadence: "hourly" });
     await handoff();
     await vi.waitUntil(async () => (await batches()).length === 1, { timeout: 5000 });
@@ -285,7 +285,7 @@ describe("gathered notices", () => {
   });
 
   it("a summary one target got (the other failing, worth retrying) counts as sent: not sent again", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     const email = `partial-${Date.now()}@chai.example`;
     await verifiedAddress(tenantId, email);
     await tenantApi.setNotifications(tenantId, { discordChannelId: channel, email, cadence: "hourly" });
@@ -323,7 +323,7 @@ describe("gathered notices", () => {
   });
 
   it("an instant notice one target got is delivered (no retry that would repeat it in the other)", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     const email = `instant-${Date.now()}@chai.example`;
     await verifiedAddress(tenantId, email);
     await tenantApi.setNotifications(tenantId, { discordChannelId: channel, email });
@@ -336,7 +336,7 @@ describe("gathered notices", () => {
   });
 
   it("a low balance is told at once whatever the cadence", async () => {
-    const channel = uniqueChannel();
+    const channel = await uniqueChannel(tenantId);
     await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
     await setBalance(3);
     await tenantApi.saveConversationSettings(tenantId, {

@@ -1,6 +1,9 @@
 // What the notice and digest tests share: a notification email confirmed through the real
-// verify-by-link flow, and the Discord posts and mails the sandbox captured.
+// verify-by-link flow, a notify channel in the tenant's own Discord server, and the Discord posts
+// and mails the sandbox captured.
 import { env } from "cloudflare:workers";
+import { getDiscordInstall } from "@concierge/storage";
+import { discordInstallCode, newDiscordGuild } from "@concierge/testing/discord-sandbox";
 import { sentEmails } from "@concierge/testing/sandbox-client";
 import { expect } from "vitest";
 import { tenantApi } from "./helpers.ts";
@@ -39,9 +42,29 @@ export async function verifiedAddress(tenantId: string, address: string): Promis
   });
 }
 
-let n = 0;
-/** A Discord channel id of its own for each test (17 to 20 digits). */
-export function uniqueChannel(): string {
-  n += 1;
-  return `14${String(Date.now()).slice(-12)}${String(n).padStart(4, "0")}`;
+const REDIRECT = "https://dash.test/admin/discord/callback";
+
+/**
+ * The tenant's own Discord server: the bot installed into a new sandbox guild through the real
+ * code exchange, once per tenant (a notify channel must be a text channel of that server).
+ */
+export async function ownGuild(tenantId: string): Promise<string> {
+  const installed = await getDiscordInstall(env.DB, tenantId);
+  if (installed) return installed.guildId;
+  const guild = await newDiscordGuild(env.SANDBOX_URL);
+  const code = await discordInstallCode(env.SANDBOX_URL, guild.id, REDIRECT);
+  const r = await tenantApi.completeDiscordInstall(tenantId, { code, redirectUri: REDIRECT, actor: null });
+  expect(r).toMatchObject({ ok: true, guildId: guild.id });
+  return guild.id;
+}
+
+/** A text channel of its own for each test, in the tenant's own server. */
+export async function uniqueChannel(tenantId: string, type = 0): Promise<string> {
+  const guildId = await ownGuild(tenantId);
+  const r = await fetch(`${env.SANDBOX_URL}/__sandbox/discord/guilds/${guildId}/channels`, {
+    method: "POST",
+    body: JSON.stringify({ type }),
+  });
+  expect(r.ok).toBe(true);
+  return ((await r.json()) as { channel: { id: string } }).channel.id;
 }

@@ -4,7 +4,7 @@ import { grantCredits } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
-import { verifiedAddress } from "./notify-helpers.ts";
+import { uniqueChannel, verifiedAddress } from "./notify-helpers.ts";
 
 const DEFAULTS = {
   idleGapMinutes: 360,
@@ -13,7 +13,6 @@ const DEFAULTS = {
   defaultWaitSeconds: 5,
   lowBalanceThreshold: 20,
 };
-const CHANNEL = "1300000000000000042";
 
 type DiscordMessage = { channelId: string; content: string };
 async function discordMessages(): Promise<DiscordMessage[]> {
@@ -138,7 +137,8 @@ describe("conversation settings (RPC)", () => {
 
 describe("telling the tenant", () => {
   it("pages the tenant's Discord channel once per handoff, with no customer words in it", async () => {
-    await tenantApi.setNotifications(tenantId, { discordChannelId: CHANNEL });
+    const channel = await uniqueChannel(tenantId);
+    expect(await tenantApi.setNotifications(tenantId, { discordChannelId: channel })).toEqual({ ok: true });
     const before = (await discordMessages()).length;
     const acc = await account();
     const c = uniqueCustomer();
@@ -149,7 +149,7 @@ describe("telling the tenant", () => {
     await new Promise((r) => setTimeout(r, 300));
     const pages = (await discordMessages()).slice(before);
     expect(pages).toHaveLength(1);
-    expect(pages[0]!.channelId).toBe(CHANNEL);
+    expect(pages[0]!.channelId).toBe(channel);
     expect(pages[0]!.content).toContain(`…${c.slice(-4)}`);
     expect(pages[0]!.content).toMatch(/conv_[0-9a-f]+/);
     expect(pages[0]!.content).not.toContain("canary-pg-5");
@@ -174,7 +174,8 @@ describe("telling the tenant", () => {
     await env.DB.prepare("UPDATE credit_lots SET remaining = 0 WHERE tenant_id = ?").bind(tenantId).run();
     await grantCredits(env.DB, { tenantId, amount: 3, source: "grant", reference: `lb-${Date.now()}` });
     await settings({ lowBalanceThreshold: 2 });
-    await tenantApi.setNotifications(tenantId, { discordChannelId: CHANNEL });
+    const channel = await uniqueChannel(tenantId);
+    expect(await tenantApi.setNotifications(tenantId, { discordChannelId: channel })).toEqual({ ok: true });
     const before = (await discordMessages()).length;
     const acc = await account();
     const c = uniqueCustomer();

@@ -1,7 +1,7 @@
 /**
  * A fake of the Discord REST API and of its bot authorization page, speaking Discord's wire format:
- * Create/Edit Message (with embeds, components, `nonce` + `enforce_nonce`), Get Guild Channels and
- * Roles, Leave Guild, Get Current User (the bot's own user), the OAuth2 authorize page and the code exchange whose answer carries the
+ * Create/Edit Message (with embeds, components, `nonce` + `enforce_nonce`), Get Channel, Get Guild
+ * Channels and Roles, Leave Guild, Get Current User (the bot's own user), the OAuth2 authorize page and the code exchange whose answer carries the
  * `guild` the bot was added to. Faults can be injected per route for tests.
  */
 export type DiscordEdit = { content?: string; embeds?: unknown[]; components?: unknown[]; at: number };
@@ -37,7 +37,7 @@ export type DiscordRole = {
 };
 export type DiscordGuild = { id: string; name: string; channels: DiscordChannel[]; roles: DiscordRole[] };
 
-export type DiscordRoute = "create" | "edit" | "token" | "channels" | "roles" | "leave" | "me";
+export type DiscordRoute = "create" | "edit" | "token" | "channel" | "channels" | "roles" | "leave" | "me";
 export type DiscordFault = {
   route: DiscordRoute;
   status: number;
@@ -45,7 +45,7 @@ export type DiscordFault = {
   retryAfter?: number;
   /** "after": carry the request out, then answer the fault (an outcome the caller cannot know). */
   when?: "before" | "after";
-  /** Only requests about this channel (create/edit) or guild (channels/roles/leave) fail. */
+  /** Only requests about this channel (create/edit/channel) or guild (channels/roles/leave) fail. */
   target?: string;
   count?: number;
 };
@@ -282,6 +282,40 @@ export class FakeDiscord {
     if (!m || m.channelId !== channelId)
       return { status: 404, body: { message: "Unknown Message", code: 10008 } };
     return { status: 200, body: wire(m) };
+  }
+
+  /**
+   * GET /channels/{channel.id}: the channel object, with its `guild_id`, when the bot is in that
+   * channel's guild; otherwise Discord's 404 Unknown Channel (10003), as for an id that names no
+   * channel at all (unlike Create Message here, no made-up id passes as a channel).
+   */
+  getChannel(channelId: string, authorization: string | undefined): DiscordReply {
+    const denied = this.unauthorized(authorization);
+    if (denied) return denied;
+    return this.guarded("channel", channelId, () => {
+      for (const guildId of this.botGuilds) {
+        const g = this.guilds.get(guildId);
+        const c = g?.channels.find((x) => x.id === channelId);
+        if (g && c)
+          return { status: 200, body: { ...c, guild_id: g.id, nsfw: false, permission_overwrites: [] } };
+      }
+      return { status: 404, body: { message: "Unknown Channel", code: 10003 } };
+    });
+  }
+
+  /** A test's extra channel in a guild (a text channel unless `type` says otherwise). */
+  addChannel(guildId: string, c: { name?: string; type?: number }): DiscordChannel | null {
+    const g = this.guilds.get(guildId);
+    if (!g) return null;
+    const channel: DiscordChannel = {
+      id: fakeSnowflake(),
+      type: c.type ?? TEXT,
+      name: c.name ?? `channel-${g.channels.length}`,
+      position: g.channels.length,
+      parent_id: null,
+    };
+    g.channels.push(channel);
+    return channel;
   }
 
   /** GET /guilds/{guild.id}/channels */
@@ -559,6 +593,8 @@ const API = "/discord/api/v10";
 const MESSAGES = new RegExp(`^${API}/channels/(\\d+)/messages$`);
 const MESSAGE = new RegExp(`^${API}/channels/(\\d+)/messages/(\\d+)$`);
 const GUILD_CHANNELS = new RegExp(`^${API}/guilds/(\\d+)/channels$`);
+const CHANNEL = new RegExp(`^${API}/channels/(\\d+)$`);
+const SANDBOX_GUILD_CHANNELS = /^\/__sandbox\/discord\/guilds\/(\d+)\/channels$/;
 const GUILD_ROLES = new RegExp(`^${API}/guilds/(\\d+)/roles$`);
 const LEAVE_GUILD = new RegExp(`^${API}/users/@me/guilds/(\\d+)$`);
 
@@ -581,6 +617,8 @@ export async function discordRoute(
   if (fetched) return discord.getMessage(fetched[1]!, fetched[2]!, auth);
   const edit = method === "PATCH" ? MESSAGE.exec(path) : null;
   if (edit) return discord.editMessageRest(edit[1]!, edit[2]!, auth, await readBody());
+  const channel = method === "GET" ? CHANNEL.exec(path) : null;
+  if (channel) return discord.getChannel(channel[1]!, auth);
   const channels = method === "GET" ? GUILD_CHANNELS.exec(path) : null;
   if (channels) return discord.guildChannels(channels[1]!, auth);
   const roles = method === "GET" ? GUILD_ROLES.exec(path) : null;
@@ -616,6 +654,14 @@ export async function discordRoute(
       };
     }
     return { status: 200, body: { ok: true, guild: discord.addGuild(g) } };
+  }
+  const addTo = method === "POST" ? SANDBOX_GUILD_CHANNELS.exec(path) : null;
+  if (addTo) {
+    const c = (parseJson(await readBody()) ?? {}) as { name?: string; type?: number };
+    const added = discord.addChannel(addTo[1]!, c);
+    if (!added)
+      return { status: 404, body: { ok: false, error: { code: "not_found", message: "no such guild" } } };
+    return { status: 200, body: { ok: true, channel: added } };
   }
   if (method === "POST" && path === "/__sandbox/discord/codes") {
     const c = (parseJson(await readBody()) ?? {}) as { guildId?: string; redirectUri?: string };

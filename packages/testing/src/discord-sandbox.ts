@@ -35,12 +35,12 @@ export type DiscordRecords = {
 };
 
 export type DiscordFault = {
-  route: "create" | "edit" | "token" | "channels" | "roles" | "leave" | "me";
+  route: "create" | "edit" | "token" | "channel" | "channels" | "roles" | "leave" | "me";
   status: number;
   retryAfter?: number;
   /** "after": Discord carries the request out, then answers the fault. */
   when?: "before" | "after";
-  /** A channel id (create, edit) or guild id (channels, roles, leave). */
+  /** A channel id (create, edit, channel) or guild id (channels, roles, leave). */
   target?: string;
   count?: number;
 };

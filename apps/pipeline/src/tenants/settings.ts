@@ -9,6 +9,7 @@ import {
 import { isPlainAddress } from "@concierge/channels";
 import { saveNotificationPrefs, saveConversationSettings as storeSettings } from "@concierge/storage";
 import * as v from "valibot";
+import { checkNotifyChannel } from "../channels/discord/notify-channel.ts";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 
@@ -43,7 +44,9 @@ const NotificationsSchema = v.object({
  * Where approvals, handoffs and low-balance warnings go (a Discord channel, a verified email
  * address, both or neither), how often approvals and handoffs are sent, and the summary digest
  * (not 'off' only with a channel or an email to send it to, else `no_target`). A field left out
- * is left as it is; any refusal saves nothing.
+ * is left as it is; any refusal saves nothing. A channel must be a text channel of the tenant's own
+ * installed server, as Discord answers (`foreign_channel`; Discord unreachable:
+ * `discord_unavailable`).
  */
 export async function setNotifications(
   env: PipelineEnv,
@@ -64,6 +67,18 @@ export async function setNotifications(
   const address = typeof email === "string" ? email.trim().toLowerCase() : email;
   if (address != null && !isPlainAddress(address))
     return errorBody("invalid_email", "Give a plain email address.");
+  if (typeof rest.discordChannelId === "string") {
+    const channel = await checkNotifyChannel(env, tenantId, rest.discordChannelId);
+    if (channel === "foreign") {
+      return errorBody(
+        "foreign_channel",
+        "Choose a text channel of the Discord server you added Concierge to.",
+      );
+    }
+    if (channel === "unavailable") {
+      return errorBody("discord_unavailable", "Discord could not be reached. Try again in a moment.");
+    }
+  }
   const saved = await saveNotificationPrefs(env.DB, tenantId, {
     ...rest,
     ...(address === undefined ? {} : { email: address }),
