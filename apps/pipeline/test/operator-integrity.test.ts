@@ -411,10 +411,15 @@ describe("a WhatsApp number connected by the tenant", () => {
     const id = uniquePhoneNumberId();
     const local = String(Date.now() % 1e5).padStart(5, "0");
     await addGraphPhoneNumber(env.SANDBOX_URL, { id, display_phone_number: `+91 93456 ${local}` });
-    expect(await tenantApi.connectWhatsApp(demoTenantId, { phoneNumberId: id })).toMatchObject({
+    // The manual path: the code Meta sent to the number proves control (issue 17 item 3).
+    expect(await tenantApi.requestWhatsAppCode(demoTenantId, { phoneNumberId: id })).toMatchObject({
       ok: true,
-      created: true,
     });
+    const sent = await fetch(`${env.SANDBOX_URL}/__sandbox/whatsapp/code?phone_number_id=${id}`);
+    const { code } = (await sent.json()) as { code: string };
+    expect(
+      await tenantApi.connectWhatsApp(demoTenantId, { phoneNumberId: id, code, pin: "123456" }),
+    ).toMatchObject({ ok: true, created: true });
     for (const q of [`+91 93456 ${local}`, `+9193456${local}`, `9193456${local}`, id]) {
       expect(
         (await searchTenants(env.DB, { q })).tenants.map((t) => t.id),

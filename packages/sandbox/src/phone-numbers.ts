@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import type { OAuthReply } from "./oauth.ts";
 
 /**
@@ -103,6 +103,24 @@ export class FakePhoneNumbers {
   }
 }
 
+function authError(authorization: string | undefined, tokenOk: (t: string) => boolean): OAuthReply | null {
+  const token = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!token || !tokenOk(token)) {
+    return error(400, 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException");
+  }
+  return null;
+}
+
+function unknownObject(id: string): OAuthReply {
+  return error(
+    400,
+    100,
+    `Unsupported post request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+    "GraphMethodException",
+    33,
+  );
+}
+
 function error(status: number, code: number, message: string, type: string, subcode?: number): OAuthReply {
   return {
     status,
@@ -123,6 +141,9 @@ function error(status: number, code: number, message: string, type: string, subc
  * Business Account (`POST /{waba_id}/subscribed_apps`) and register the number for Cloud API
  * (`POST /{phone_number_id}/register` with a 6-digit two-step verification PIN). Recorded, so
  * tests can see both happened, with the PIN mismatch Meta answers when 2FA already has one.
+ * Also proof of control (`request_code` / `verify_code`, the code readable at
+ * `GET /__sandbox/whatsapp/code`) and a number's release (`deregister`, `DELETE subscribed_apps`),
+ * recorded, with 5xx faults on demand.
  */
 export class FakeOnboarding {
   readonly wabas = new Set<string>();
@@ -131,8 +152,118 @@ export class FakeOnboarding {
   /** A number that already has two-step verification: registering needs exactly this PIN. */
   readonly pins = new Map<string, string>();
 
+  /** Codes "sent" by request_code, one live code per number (what the SIM would receive). */
+  readonly codes = new Map<string, { code: string; method: string; language: string; expiresAt: number }>();
+  /** Numbers whose last code was verified. */
+  readonly verified = new Set<string>();
+  /** Releases recorded in order: deregistered numbers and WABAs our app unsubscribed from. */
+  readonly deregistrations: string[] = [];
+  readonly unsubscriptions: string[] = [];
+  /** Faults the next release calls answer (deregister / unsubscribe), in order. */
+  private readonly releaseFaults: { target: "deregister" | "unsubscribe"; status: number; code: number }[] =
+    [];
+
   isWaba(id: string): boolean {
     return this.wabas.has(id);
+  }
+
+  /** The next `count` deregister or unsubscribe calls fail with this status and Graph code. */
+  injectReleaseFault(f: {
+    target: "deregister" | "unsubscribe";
+    status: number;
+    code?: number;
+    count?: number;
+  }) {
+    for (let i = 0; i < (f.count ?? 1); i++) {
+      this.releaseFaults.push({ target: f.target, status: f.status, code: f.code ?? 131000 });
+    }
+  }
+
+  private takeReleaseFault(target: "deregister" | "unsubscribe"): OAuthReply | null {
+    const i = this.releaseFaults.findIndex((f) => f.target === target);
+    if (i < 0) return null;
+    const f = this.releaseFaults.splice(i, 1)[0]!;
+    return error(f.status, f.code, "Something went wrong", "OAuthException");
+  }
+
+  /**
+   * `POST /{phone_number_id}/request_code?code_method=SMS|VOICE&language=en_US`: Meta texts or
+   * calls the number with a 6-digit code (here: kept for `GET /__sandbox/whatsapp/code`); a new
+   * request replaces the previous code.
+   */
+  requestCode(
+    phoneNumberId: string,
+    params: URLSearchParams,
+    authorization: string | undefined,
+    tokenOk: (t: string) => boolean,
+    known: boolean,
+  ): OAuthReply {
+    const denied = authError(authorization, tokenOk);
+    if (denied) return denied;
+    if (!known) return unknownObject(phoneNumberId);
+    const method = params.get("code_method") ?? "";
+    const language = params.get("language") ?? "";
+    if (!["SMS", "VOICE", "IVR"].includes(method) || !/^[a-z]{2,3}(_[A-Z]{2})?$/.test(language)) {
+      return error(400, 100, "(#100) Invalid parameter", "OAuthException");
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+    this.codes.set(phoneNumberId, { code, method, language, expiresAt: Date.now() + 10 * 60_000 });
+    return { status: 200, body: { success: true } };
+  }
+
+  /**
+   * `POST /{phone_number_id}/verify_code?code=…` (or a JSON body): the code request_code sent,
+   * once; anything else is Meta's 136025 "Verify code error".
+   */
+  verifyCode(
+    phoneNumberId: string,
+    params: URLSearchParams,
+    authorization: string | undefined,
+    tokenOk: (t: string) => boolean,
+    known: boolean,
+  ): OAuthReply {
+    const denied = authError(authorization, tokenOk);
+    if (denied) return denied;
+    if (!known) return unknownObject(phoneNumberId);
+    const code = params.get("code");
+    if (!code) return error(400, 100, "(#100) The parameter code is required.", "OAuthException");
+    const live = this.codes.get(phoneNumberId);
+    if (!live || live.expiresAt < Date.now() || live.code !== code) {
+      return error(400, 136025, "Verify code error", "OAuthException");
+    }
+    this.codes.delete(phoneNumberId);
+    this.verified.add(phoneNumberId);
+    return { status: 200, body: { success: true } };
+  }
+
+  /** `POST /{phone_number_id}/deregister`: the number leaves Cloud API (recorded; idempotent). */
+  deregister(
+    phoneNumberId: string,
+    authorization: string | undefined,
+    tokenOk: (t: string) => boolean,
+    known: boolean,
+  ): OAuthReply {
+    const denied = authError(authorization, tokenOk);
+    if (denied) return denied;
+    const fault = this.takeReleaseFault("deregister");
+    if (fault) return fault;
+    if (!known) return unknownObject(phoneNumberId);
+    this.deregistrations.push(phoneNumberId);
+    return { status: 200, body: { success: true } };
+  }
+
+  /** `DELETE /{waba_id}/subscribed_apps`: our app stops getting this WABA's webhooks. */
+  unsubscribe(
+    wabaId: string,
+    authorization: string | undefined,
+    tokenOk: (t: string) => boolean,
+  ): OAuthReply {
+    const denied = authError(authorization, tokenOk);
+    if (denied) return denied;
+    const fault = this.takeReleaseFault("unsubscribe");
+    if (fault) return fault;
+    this.unsubscriptions.push(wabaId);
+    return { status: 200, body: { success: true } };
   }
 
   subscribe(wabaId: string, authorization: string | undefined, tokenOk: (t: string) => boolean): OAuthReply {

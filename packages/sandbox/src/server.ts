@@ -145,6 +145,8 @@ const GRAPH_DEBUG_TOKEN = /^\/graph\/v\d+\.\d+\/debug_token$/;
 const GRAPH_SUBSCRIBED_APPS = /^\/graph\/v\d+\.\d+\/(\d+)\/subscribed_apps$/;
 const GRAPH_PHONE_NUMBER = /^\/graph\/v\d+\.\d+\/(\d+)$/;
 const GRAPH_REGISTER = /^\/graph\/v\d+\.\d+\/(\d+)\/register$/;
+/** A number's proof of control and release: request_code, verify_code, deregister. */
+const GRAPH_NUMBER_EDGE = /^\/graph\/v\d+\.\d+\/(\d+)\/(request_code|verify_code|deregister)$/;
 const FACEBOOK_DIALOG = /^\/facebook\/v\d+\.\d+\/dialog\/oauth$/;
 const MAX_BODY = 1024 * 1024;
 
@@ -407,7 +409,50 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         return send(res, 200, {
           subscriptions: onboarding.subscriptions,
           registrations: onboarding.registrations.map((r) => ({ phoneNumberId: r.phoneNumberId })),
+          deregistrations: onboarding.deregistrations,
+          unsubscriptions: onboarding.unsubscriptions,
         });
+      }
+      // The code request_code "sent" to a number, as its owner would read it off the phone.
+      if (url.pathname === "/__sandbox/whatsapp/code" && req.method === "GET") {
+        const live = onboarding.codes.get(url.searchParams.get("phone_number_id") ?? "");
+        if (!live) {
+          return send(res, 404, { ok: false, error: { code: "not_found", message: "No code was sent." } });
+        }
+        return send(res, 200, { code: live.code, code_method: live.method, language: live.language });
+      }
+      // The next deregister / unsubscribe calls fail (e.g. a 5xx, to prove the cron's retry).
+      if (url.pathname === "/__sandbox/whatsapp/release-faults" && req.method === "POST") {
+        const f = JSON.parse(await readBody(req)) as Parameters<typeof onboarding.injectReleaseFault>[0];
+        if ((f.target !== "deregister" && f.target !== "unsubscribe") || typeof f.status !== "number") {
+          return send(res, 400, {
+            ok: false,
+            error: { code: "invalid", message: "target (deregister|unsubscribe) and status are required" },
+          });
+        }
+        onboarding.injectReleaseFault(f);
+        return send(res, 200, { ok: true });
+      }
+      const numberEdge = GRAPH_NUMBER_EDGE.exec(url.pathname);
+      if (numberEdge && req.method === "POST") {
+        const [, id, edge] = numberEdge as unknown as [string, string, string];
+        // Graph takes the parameters in the query, a form body or a JSON body.
+        const params = new URLSearchParams(url.search);
+        const raw = await readBody(req);
+        try {
+          const json = JSON.parse(raw) as Record<string, unknown>;
+          for (const [k, v] of Object.entries(json)) if (typeof v === "string") params.set(k, v);
+        } catch {
+          for (const [k, v] of new URLSearchParams(raw)) params.set(k, v);
+        }
+        const auth = req.headers.authorization;
+        if (edge === "deregister")
+          return reply(res, onboarding.deregister(id, auth, graphTokenOk, phones.has(id)));
+        const r =
+          edge === "request_code"
+            ? onboarding.requestCode(id, params, auth, graphTokenOk, phones.has(id))
+            : onboarding.verifyCode(id, params, auth, graphTokenOk, phones.has(id));
+        return reply(res, r);
       }
       // A number whose two-step verification already has a PIN: registering needs that PIN.
       if (url.pathname === "/__sandbox/whatsapp/two-step" && req.method === "POST") {
@@ -434,6 +479,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             phones.has(id),
           ),
         );
+      }
+      const unsubscribe = GRAPH_SUBSCRIBED_APPS.exec(url.pathname);
+      if (unsubscribe && req.method === "DELETE" && onboarding.isWaba(unsubscribe[1]!)) {
+        return reply(res, onboarding.unsubscribe(unsubscribe[1]!, req.headers.authorization, graphTokenOk));
       }
       const subscribe = GRAPH_SUBSCRIBED_APPS.exec(url.pathname);
       if (subscribe && req.method === "POST") {

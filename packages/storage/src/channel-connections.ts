@@ -1,4 +1,5 @@
 import type { Channel } from "@concierge/core";
+import { recordSideEffectStatement } from "./side-effects.ts";
 
 /** Why the last self-test did not complete; shown to the tenant as a translated reason. */
 export type SelfTestError =
@@ -129,4 +130,182 @@ export async function setChannelAccountDisplayName(
     .bind(displayName, accountId, tenantId)
     .run();
   return res.meta.changes > 0;
+}
+
+// ---- WhatsApp: proof of control (migrations/0022) and release (side effect whatsapp_release) ----
+
+/** Wrong codes allowed against one code before a new one must be requested. */
+export const WHATSAPP_CODE_ATTEMPTS = 5;
+/** How long a requested code may be typed (Meta's own codes expire about then). */
+export const WHATSAPP_CODE_TTL_MS = 10 * 60_000;
+/** The least time between two code requests for one number by one tenant. */
+export const WHATSAPP_CODE_COOLDOWN_MS = 60_000;
+/** Codes one tenant may request for one number per 24 hours: with the attempts, 25 guesses a day. */
+export const WHATSAPP_CODE_REQUESTS_PER_DAY = 5;
+const DAY_MS = 24 * 60 * 60_000;
+
+export type CodeRequestRefusal = { ok: false; reason: "too_soon" | "too_many"; retryAt: number };
+
+/**
+ * Opens (or renews) a tenant's pending verification of a number before asking Meta for a code:
+ * a fresh code window with no attempts used. Refused within the cooldown or past the daily cap,
+ * so a tenant can neither spam the number's owner with codes nor get unlimited guesses.
+ */
+export async function startWhatsAppVerification(
+  db: D1Database,
+  v: { tenantId: string; phoneNumberId: string; now: number },
+): Promise<{ ok: true } | CodeRequestRefusal> {
+  const [, upsert] = await db.batch<{ requests: number }>([
+    db.prepare("DELETE FROM whatsapp_verifications WHERE window_start <= ?").bind(v.now - DAY_MS),
+    db
+      .prepare(
+        `INSERT INTO whatsapp_verifications
+           (tenant_id, phone_number_id, attempts, requests, window_start, requested_at, expires_at)
+         VALUES (?1, ?2, 0, 1, ?3, ?3, ?4)
+         ON CONFLICT (tenant_id, phone_number_id) DO UPDATE SET
+           attempts = 0, requests = requests + 1, requested_at = ?3, expires_at = ?4
+         WHERE whatsapp_verifications.requested_at <= ?3 - ?5 AND whatsapp_verifications.requests < ?6
+         RETURNING requests`,
+      )
+      .bind(
+        v.tenantId,
+        v.phoneNumberId,
+        v.now,
+        v.now + WHATSAPP_CODE_TTL_MS,
+        WHATSAPP_CODE_COOLDOWN_MS,
+        WHATSAPP_CODE_REQUESTS_PER_DAY,
+      ),
+  ]);
+  if ((upsert?.results.length ?? 0) > 0) return { ok: true };
+  const row = await db
+    .prepare(
+      `SELECT requests, window_start AS windowStart, requested_at AS requestedAt
+         FROM whatsapp_verifications WHERE tenant_id = ? AND phone_number_id = ?`,
+    )
+    .bind(v.tenantId, v.phoneNumberId)
+    .first<{ requests: number; windowStart: number; requestedAt: number }>();
+  if (row && row.requests >= WHATSAPP_CODE_REQUESTS_PER_DAY) {
+    return { ok: false, reason: "too_many", retryAt: row.windowStart + DAY_MS };
+  }
+  return { ok: false, reason: "too_soon", retryAt: (row?.requestedAt ?? v.now) + WHATSAPP_CODE_COOLDOWN_MS };
+}
+
+/**
+ * Spends one attempt at typing the current code, atomically (parallel guesses each take one):
+ * `ok` to go and ask Meta; `none` when this tenant has no live code for the number (never asked,
+ * expired, or asked by someone else); `exhausted` when its attempts are used up.
+ */
+export async function takeWhatsAppCodeAttempt(
+  db: D1Database,
+  tenantId: string,
+  phoneNumberId: string,
+  now: number,
+): Promise<"ok" | "none" | "exhausted"> {
+  const taken = await db
+    .prepare(
+      `UPDATE whatsapp_verifications SET attempts = attempts + 1
+        WHERE tenant_id = ? AND phone_number_id = ? AND expires_at > ? AND attempts < ?
+        RETURNING attempts`,
+    )
+    .bind(tenantId, phoneNumberId, now, WHATSAPP_CODE_ATTEMPTS)
+    .first<{ attempts: number }>();
+  if (taken) return "ok";
+  const live = await db
+    .prepare(
+      "SELECT 1 AS n FROM whatsapp_verifications WHERE tenant_id = ? AND phone_number_id = ? AND expires_at > ?",
+    )
+    .bind(tenantId, phoneNumberId, now)
+    .first<{ n: number }>();
+  return live ? "exhausted" : "none";
+}
+
+/** The code was right: the pending verification is spent (a later connect needs a new code). */
+export async function finishWhatsAppVerification(
+  db: D1Database,
+  tenantId: string,
+  phoneNumberId: string,
+): Promise<void> {
+  await db
+    .prepare("DELETE FROM whatsapp_verifications WHERE tenant_id = ? AND phone_number_id = ?")
+    .bind(tenantId, phoneNumberId)
+    .run();
+}
+
+/**
+ * What releasing a WhatsApp number at Meta acts on: the number, and the customer's WhatsApp
+ * Business Account when it came through Embedded Signup (none for the platform's own account).
+ */
+export function whatsappReleaseTarget(phoneNumberId: string, wabaId: string | null): Record<string, string> {
+  return wabaId ? { phoneNumberId, wabaId } : { phoneNumberId };
+}
+
+/** A tenant's WhatsApp numbers as releasing them needs them (for a tenant's deletion). */
+export async function listWhatsAppReleaseTargets(
+  db: D1Database,
+  tenantId: string,
+): Promise<{ phoneNumberId: string; wabaId: string | null }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT external_id AS phoneNumberId, waba_id AS wabaId FROM channel_accounts
+        WHERE tenant_id = ? AND channel = 'whatsapp' ORDER BY created_at, id`,
+    )
+    .bind(tenantId)
+    .all<{ phoneNumberId: string; wabaId: string | null }>();
+  return results;
+}
+
+/**
+ * Disconnects one of the tenant's WhatsApp numbers and records its release at Meta in the same
+ * batch, so a number is never gone from us while still registered to our app with nobody
+ * retrying. Null when the account is not this tenant's WhatsApp number (nothing recorded).
+ */
+export async function deleteWhatsAppAccount(
+  db: D1Database,
+  tenantId: string,
+  accountId: string,
+  now: number,
+): Promise<{ channel: Channel; externalId: string; release: Record<string, string> } | null> {
+  const row = await db
+    .prepare(
+      `SELECT external_id AS externalId, waba_id AS wabaId FROM channel_accounts
+        WHERE id = ? AND tenant_id = ? AND channel = 'whatsapp'`,
+    )
+    .bind(accountId, tenantId)
+    .first<{ externalId: string; wabaId: string | null }>();
+  if (!row) return null;
+  const release = whatsappReleaseTarget(row.externalId, row.wabaId);
+  const [deleted] = await db.batch<{ externalId: string }>([
+    db
+      .prepare(
+        "DELETE FROM channel_accounts WHERE id = ? AND tenant_id = ? RETURNING external_id AS externalId",
+      )
+      .bind(accountId, tenantId),
+    recordSideEffectStatement(db, { tenantId, kind: "whatsapp_release", target: release, now }),
+  ]);
+  // Gone meanwhile (a parallel disconnect, which recorded the same release: one row by its key).
+  if (!deleted?.results.length) return null;
+  return { channel: "whatsapp", externalId: row.externalId, release };
+}
+
+/**
+ * Whether a number is connected to any tenant still (a deletion in progress disables its accounts
+ * first: those count as gone), and how many such numbers use a WABA: a release must not cut off a
+ * number connected again, nor unsubscribe a WABA another connected number still needs.
+ */
+export async function whatsappReleaseState(
+  db: D1Database,
+  phoneNumberId: string,
+  wabaId: string | null,
+): Promise<{ numberConnected: boolean; wabaNumbers: number }> {
+  const row = await db
+    .prepare(
+      `SELECT
+         EXISTS (SELECT 1 FROM channel_accounts
+                  WHERE channel = 'whatsapp' AND external_id = ?1 AND status = 'active') AS numberConnected,
+         (SELECT COUNT(*) FROM channel_accounts
+           WHERE channel = 'whatsapp' AND waba_id = ?2 AND status = 'active') AS wabaNumbers`,
+    )
+    .bind(phoneNumberId, wabaId)
+    .first<{ numberConnected: number; wabaNumbers: number }>();
+  return { numberConnected: (row?.numberConnected ?? 0) === 1, wabaNumbers: row?.wabaNumbers ?? 0 };
 }

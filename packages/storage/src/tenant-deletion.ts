@@ -113,6 +113,7 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM discord_relays WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM notification_batches WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM whatsapp_verifications WHERE tenant_id = ?").bind(tenantId),
     // Email: reverse aliases and subdomains name channel accounts, so before them.
     db.prepare("DELETE FROM email_aliases WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM email_automatic_claims WHERE tenant_id = ?").bind(tenantId),

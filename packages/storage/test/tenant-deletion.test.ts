@@ -11,6 +11,7 @@ import {
   takeBackRefund,
   upsertSubscription,
 } from "../src/billing.ts";
+import { startWhatsAppVerification } from "../src/channel-connections.ts";
 import { saveChannelToken } from "../src/channel-tokens.ts";
 import { debitCredit, grantCredits } from "../src/credits.ts";
 import { createRelay, saveDiscordInstall } from "../src/discord.ts";
@@ -169,6 +170,8 @@ async function busyTenant(customers = 5) {
   });
   // A handoff notice gathered for the tenant's hourly cadence.
   await saveNotificationPrefs(db(), t, { cadence: "hourly" });
+  // A code requested to prove control of a WhatsApp number (the manual connect).
+  await startWhatsAppVerification(db(), { tenantId: t, phoneNumberId: newId("pn"), now: NOW });
   await queueNotice(db(), { tenantId: t, kind: "handoff", channel: "whatsapp" }, NOW);
   const name = `d-${t.slice(-10)}`;
   const sd = await insertEmailSubdomain(db(), {

@@ -5,6 +5,7 @@ import type {
   CompleteInstall,
   ConnectInstagramInput,
   ConnectWhatsAppInput,
+  RequestWhatsAppCodeInput,
   Decision,
   DecisionResult,
   DiscordSettingsInput,
@@ -40,7 +41,7 @@ import {
   verifyForwardAddress,
 } from "../channels/email/subdomains.ts";
 import { connectInstagram } from "../channels/instagram/connect.ts";
-import { connectWhatsApp, disconnectAccount } from "../channels/whatsapp/connect.ts";
+import { connectWhatsApp, disconnectAccount, requestWhatsAppCode } from "../channels/whatsapp/connect.ts";
 import { decideApproval, readApprovalDraft } from "../conversation/approvals.ts";
 import type { PipelineEnv } from "../env.ts";
 import { savePersona } from "../replies/persona.ts";
@@ -134,6 +135,11 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
       return errorBody("invalid_decision", "Decide with approve, edit or reject.");
     }
     return decideApproval(this.env, tenantId, approvalId, decision, actor);
+  }
+
+  /** The manual path's first step: Meta sends the number a code this tenant must type back. */
+  requestWhatsAppCode(tenantId: string, input: RequestWhatsAppCodeInput) {
+    return requestWhatsAppCode(this.env, tenantId, input);
   }
 
   /** Connects a WhatsApp number once Meta confirms it; another tenant's is `account_taken`. */

@@ -4,6 +4,7 @@
  * rows and data key may be gone.
  */
 import type { SideEffectKind } from "@concierge/core";
+import { releaseWhatsAppNumber } from "../channels/whatsapp/release.ts";
 import type { PipelineEnv } from "../env.ts";
 
 /** What a handler answers: done, or why not and whether trying again can help. */
@@ -13,4 +14,7 @@ export type SideEffectHandler = (
   target: Record<string, string>,
 ) => Promise<SideEffectOutcome>;
 
-export const SIDE_EFFECT_HANDLERS: Partial<Record<SideEffectKind, SideEffectHandler>> = {};
+export const SIDE_EFFECT_HANDLERS: Partial<Record<SideEffectKind, SideEffectHandler>> = {
+  // The number leaves Cloud API and our app its WABA (channels/whatsapp/release.ts).
+  whatsapp_release: releaseWhatsAppNumber,
+};

@@ -52,6 +52,7 @@ export const ENTRYPOINT_METHODS = {
     "listApprovals",
     "readApprovalDraft",
     "decideApproval",
+    "requestWhatsAppCode",
     "connectWhatsApp",
     "connectInstagram",
     "disconnectAccount",

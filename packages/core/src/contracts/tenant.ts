@@ -76,10 +76,23 @@ export type ConnectWhatsAppInput = {
   /** With a business token: the customer's WhatsApp Business Account, to subscribe our app to. */
   wabaId?: string;
   /**
-   * With a business token: the number's two-step verification PIN (6 digits). Registering a
-   * number for Cloud API sets it, or must repeat it when the number already has one.
+   * The number's two-step verification PIN (6 digits), with a business token and on the manual
+   * path: registering a number for Cloud API sets it, or must repeat it when it already has one.
    */
   pin?: string;
+  /**
+   * Without a business token (the manual path): the code Meta sent to the number after
+   * `requestWhatsAppCode`, the proof that this tenant controls it.
+   */
+  code?: string;
+};
+
+/** The manual path's first step: Meta sends the number a code (by SMS or a voice call). */
+export type RequestWhatsAppCodeInput = {
+  phoneNumberId: string;
+  codeMethod?: "SMS" | "VOICE";
+  /** The tenant's locale (en-IN, en-US): the language of Meta's message. */
+  locale?: string;
 };
 
 export type ConnectedNumber = {
@@ -200,6 +213,11 @@ export interface TenantApi {
     actor: string,
   ): Promise<DecisionResult>;
 
+  /** The manual path's proof of control, step one: Meta sends a code to the number. */
+  requestWhatsAppCode(
+    tenantId: string,
+    input: RequestWhatsAppCodeInput,
+  ): Promise<RpcResult<{ phoneNumberId: string; displayName: string }>>;
   connectWhatsApp(tenantId: string, input: ConnectWhatsAppInput): Promise<RpcResult<ConnectedNumber>>;
   connectInstagram(tenantId: string, input: ConnectInstagramInput): Promise<RpcResult<ConnectedInstagram>>;
   disconnectAccount(tenantId: string, accountId: string): Promise<RpcResult<object>>;

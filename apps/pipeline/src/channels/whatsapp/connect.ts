@@ -3,6 +3,7 @@ import {
   type ConnectedNumber,
   type ConnectWhatsAppInput,
   createLogger,
+  type RequestWhatsAppCodeInput,
   errorBody,
   errorFields,
   type RpcError,
@@ -10,14 +11,19 @@ import {
 import {
   createChannelAccount,
   deleteChannelAccount,
+  deleteWhatsAppAccount,
+  finishWhatsAppVerification,
   findIngestTarget,
   phoneDigits,
   recordSelfTestArrival,
   setWhatsAppBusinessAccount,
+  startWhatsAppVerification,
+  takeWhatsAppCodeAttempt,
 } from "@concierge/storage";
 import * as v from "valibot";
 import { configCache } from "../../config/config-cache.ts";
 import type { PipelineEnv } from "../../env.ts";
+import { trySideEffectNow } from "../../tenants/side-effects.ts";
 import { deletePageToken } from "../instagram/page-tokens.ts";
 
 const log = createLogger("pipeline");
@@ -127,9 +133,109 @@ async function onboard(
   return { ok: true as const };
 }
 
+/** Graph's answers to request_code and verify_code when Meta will not send or accept a code. */
+const GRAPH_REQUEST_CODE_ERROR = 136024;
+const GRAPH_VERIFY_CODE_ERROR = 136025;
+
+/** Meta's code message in the tenant's language (its supported list has en_US and plain en). */
+function codeLanguage(locale: string | undefined): string {
+  return locale === "en-US" ? "en_US" : "en";
+}
+
+/**
+ * The manual path's first step: the tenant names a number, and Meta (asked with the platform
+ * token) sends that number a code by SMS or a voice call. Only whoever holds the phone can read
+ * it, so typing it back in `connectWhatsApp` proves control. Another tenant's number is refused
+ * before anything is sent; requests are capped per tenant and number (storage).
+ */
+export async function requestWhatsAppCode(
+  env: PipelineEnv,
+  tenantId: string,
+  input: RequestWhatsAppCodeInput,
+): Promise<{ ok: true; phoneNumberId: string; displayName: string } | RpcError> {
+  const id = v.safeParse(PhoneNumberIdSchema, input?.phoneNumberId);
+  if (!id.success) return errorBody("invalid_phone_number_id", "A phone number id is 5 to 32 digits.");
+  const phoneNumberId = id.output;
+  const method = input.codeMethod ?? "SMS";
+  if (method !== "SMS" && method !== "VOICE") {
+    return errorBody("invalid_code_method", "A code is sent by SMS or VOICE.");
+  }
+  const existing = await findIngestTarget(env.DB, "whatsapp", phoneNumberId);
+  if (existing && existing.tenantId !== tenantId) {
+    return errorBody("account_taken", "This WhatsApp number is already connected to another business.");
+  }
+  const lookup = await lookUpNumber(env, phoneNumberId, env.WHATSAPP_ACCESS_TOKEN);
+  if (!lookup.ok) return lookup;
+  const started = await startWhatsAppVerification(env.DB, { tenantId, phoneNumberId, now: Date.now() });
+  if (!started.ok) {
+    return started.reason === "too_soon"
+      ? errorBody("code_too_soon", "A code was sent a moment ago; wait a minute before asking again.")
+      : errorBody("code_limit", "Too many codes were asked for this number today; try again tomorrow.");
+  }
+  const params = new URLSearchParams({ code_method: method, language: codeLanguage(input.locale) });
+  const sent = await graphPost(env, `${phoneNumberId}/request_code?${params}`, env.WHATSAPP_ACCESS_TOKEN);
+  if (!sent.ok) {
+    log.warn("whatsapp.request_code_refused", { status: sent.status, graph_code: sent.code });
+    return sent.code === GRAPH_REQUEST_CODE_ERROR
+      ? errorBody("code_not_sent", "Meta would not send a code to this number now; nothing was saved.")
+      : errorBody("graph_unavailable", "The Graph API refused to send a code; nothing was saved.");
+  }
+  log.info("whatsapp.code_requested", { tenant_id: tenantId, method });
+  return { ok: true, phoneNumberId, displayName: lookup.displayName };
+}
+
+type Verified = { ok: true } | RpcError;
+
+/**
+ * The manual path's proof: one of this tenant's limited attempts at its live code, checked by
+ * Meta (verify_code), then the number registered for Cloud API with the tenant's PIN (a number
+ * released by its previous tenant is deregistered). Nothing is claimed unless both succeed.
+ */
+async function verifyControl(
+  env: PipelineEnv,
+  tenantId: string,
+  p: { phoneNumberId: string; code: string | undefined; pin: string | undefined },
+): Promise<Verified> {
+  if (typeof p.code !== "string" || !/^\d{6}$/.test(p.code.trim())) {
+    return errorBody("code_required", "Type the 6-digit code Meta sent to the number.");
+  }
+  if (typeof p.pin !== "string" || !/^\d{6}$/.test(p.pin)) {
+    return errorBody("invalid_pin", "The two-step verification PIN is 6 digits.");
+  }
+  const attempt = await takeWhatsAppCodeAttempt(env.DB, tenantId, p.phoneNumberId, Date.now());
+  if (attempt === "none")
+    return errorBody("no_code", "Ask for a new code first: none is waiting for this number.");
+  if (attempt === "exhausted") {
+    return errorBody("code_attempts", "Too many wrong codes; ask for a new code.");
+  }
+  const token = env.WHATSAPP_ACCESS_TOKEN;
+  const params = new URLSearchParams({ code: p.code.trim() });
+  const verified = await graphPost(env, `${p.phoneNumberId}/verify_code?${params}`, token);
+  if (!verified.ok) {
+    log.warn("whatsapp.verify_code_refused", { status: verified.status, graph_code: verified.code });
+    return verified.code === GRAPH_VERIFY_CODE_ERROR
+      ? errorBody("wrong_code", "That is not the code Meta sent to this number.")
+      : errorBody("graph_unavailable", "The Graph API could not check the code; nothing was saved.");
+  }
+  const registered = await graphPost(env, `${p.phoneNumberId}/register`, token, {
+    messaging_product: "whatsapp",
+    pin: p.pin,
+  });
+  if (!registered.ok) {
+    log.warn("whatsapp.register_refused", { status: registered.status, graph_code: registered.code });
+    return registered.code === GRAPH_PIN_MISMATCH
+      ? errorBody("pin_mismatch", "This number already has a different two-step verification PIN.")
+      : errorBody("register_failed", "Meta refused to register this number; nothing was saved.");
+  }
+  await finishWhatsAppVerification(env.DB, tenantId, p.phoneNumberId);
+  return { ok: true };
+}
+
 /**
  * Connects a WhatsApp number to a tenant after Meta confirms it exists. A number belongs to one
- * tenant, ever: another tenant's number is `account_taken`; the same tenant again is a no-op.
+ * tenant at a time: another tenant's number is `account_taken`; the same tenant again is a no-op.
+ * Control is proved by Embedded Signup's business token, or on the manual path by the code Meta
+ * sent to the number (`requestWhatsAppCode`): a released number's id alone claims nothing.
  */
 export async function connectWhatsApp(
   env: PipelineEnv,
@@ -155,6 +261,10 @@ export async function connectWhatsApp(
   }
   const lookup = await lookUpNumber(env, phoneNumberId, input.accessToken ?? env.WHATSAPP_ACCESS_TOKEN);
   if (!lookup.ok) return lookup;
+  if (!onboarding && !existing) {
+    const proof = await verifyControl(env, tenantId, { phoneNumberId, code: input.code, pin: input.pin });
+    if (!proof.ok) return proof;
+  }
   if (onboarding) {
     const done = await onboard(env, {
       phoneNumberId,
@@ -213,14 +323,19 @@ export async function disconnectAccount(
   accountId: string,
 ): Promise<{ ok: true } | RpcError> {
   if (typeof accountId !== "string" || !accountId) return errorBody("not_found", "No such channel account.");
+  // A WhatsApp number goes with its release at Meta recorded in the same batch (deregistered, our
+  // app unsubscribed from its WABA): without it the number stays registered to our app.
+  const whatsapp = await deleteWhatsAppAccount(env.DB, tenantId, accountId, Date.now());
   // An Instagram account's sealed tokens go first (children of the account row).
-  await deletePageToken(env, tenantId, accountId);
-  const gone = await deleteChannelAccount(env.DB, tenantId, accountId);
+  if (!whatsapp) await deletePageToken(env, tenantId, accountId);
+  const gone = whatsapp ?? (await deleteChannelAccount(env.DB, tenantId, accountId));
   if (!gone) return errorBody("not_found", "No such channel account.");
   const caches = configCache(env);
   caches.ingestTargets.delete(`${gone.channel}:${gone.externalId}`);
   caches.replyConfigs.delete(accountId);
   log.info("account.disconnected", { tenant_id: tenantId, account_id: accountId, channel: gone.channel });
+  // Tried at once, after ingest has forgotten the number; a failure is the cron's to retry.
+  if (whatsapp) await trySideEffectNow(env, "whatsapp_release", whatsapp.release);
   return { ok: true };
 }
 
