@@ -25,11 +25,45 @@ async function whatsappAccounts(s: TestSession) {
   return (await listConnectedAccounts(env.DB, s.tenantId)).filter((a) => a.channel === "whatsapp");
 }
 
+/** The code the fake Meta "sent" to the number, as its owner reads it off the phone. */
+async function sentCode(phoneNumberId: string): Promise<string> {
+  const r = await fetch(`${env.SANDBOX_URL}/__sandbox/whatsapp/code?phone_number_id=${phoneNumberId}`);
+  expect(r.status).toBe(200);
+  return ((await r.json()) as { code: string }).code;
+}
+
+/** The manual path: step one sends a code to the number, step two types it back with a PIN. */
+async function connectManually(s: TestSession, phoneNumberId: string, extra: Record<string, string> = {}) {
+  const asked = await post(s, "/admin/whatsapp/manual", { phoneNumberId, ...extra });
+  expect(asked.status).toBe(200);
+  const code = await sentCode(phoneNumberId.trim());
+  return post(s, "/admin/whatsapp/manual", {
+    step: "code",
+    phoneNumberId: phoneNumberId.trim(),
+    code,
+    pin: "123456",
+    ...extra,
+  });
+}
+
 describe("WhatsApp manual connect", () => {
   it("connects a number Meta knows, with its display number, and the self-test round trip goes green", async () => {
     const s = await signIn();
     const id = await knownNumber("+91 98765 43210");
-    const res = await post(s, "/admin/whatsapp/manual", { phoneNumberId: ` ${id} ` });
+    const asked = await post(s, "/admin/whatsapp/manual", { phoneNumberId: ` ${id} ` });
+    expect(asked.status).toBe(200);
+    const form = await asked.text();
+    // Step two: the code Meta sent to the number, and the two-step PIN.
+    expect(form).toContain("Meta is sending a 6-digit code to +91 98765 43210");
+    expect(form).toContain('name="code"');
+    expect(form).toContain('autocomplete="one-time-code"');
+    expect(await whatsappAccounts(s)).toEqual([]);
+    const res = await post(s, "/admin/whatsapp/manual", {
+      step: "code",
+      phoneNumberId: id,
+      code: await sentCode(id),
+      pin: "123456",
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toMatch(/^\/admin\/channels\?done=connected#account-acc_/);
     const [account] = await whatsappAccounts(s);
@@ -74,7 +108,7 @@ describe("WhatsApp manual connect", () => {
   it("refuses a number another business owns with a clear error, and changes neither tenant", async () => {
     const [owner, other] = [await signIn(), await signIn()];
     const id = await knownNumber();
-    expect((await post(owner, "/admin/whatsapp/manual", { phoneNumberId: id })).status).toBe(303);
+    expect((await connectManually(owner, id)).status).toBe(303);
     const before = await whatsappAccounts(owner);
     const res = await post(other, "/admin/whatsapp/manual", { phoneNumberId: id });
     expect(res.status).toBe(409);
@@ -86,7 +120,7 @@ describe("WhatsApp manual connect", () => {
   it("treats the same business connecting the same number again as a no-op", async () => {
     const s = await signIn();
     const id = await knownNumber();
-    expect((await post(s, "/admin/whatsapp/manual", { phoneNumberId: id })).status).toBe(303);
+    expect((await connectManually(s, id)).status).toBe(303);
     const again = await post(s, "/admin/whatsapp/manual", { phoneNumberId: id });
     expect(again.status).toBe(303);
     expect(again.headers.get("location")).toMatch(/done=again/);
@@ -108,15 +142,13 @@ describe("WhatsApp manual connect", () => {
     });
     expect(unknown.status).toBe(422);
     const id = await knownNumber();
-    const res = await post(s, "/admin/whatsapp/manual", { phoneNumberId: id, from: "wizard" });
+    const res = await connectManually(s, id, { from: "wizard" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toMatch(
       new RegExp(`^${WIZARD_CHANNELS_STEP}\\?done=whatsapp#account-`),
     );
     // Without the flag, the channels page as before.
-    const plain = await post(await signIn(), "/admin/whatsapp/manual", {
-      phoneNumberId: await knownNumber(),
-    });
+    const plain = await connectManually(await signIn(), await knownNumber());
     expect(plain.headers.get("location")).toMatch(/^\/admin\/channels\?done=connected/);
   });
 
@@ -129,13 +161,87 @@ describe("WhatsApp manual connect", () => {
   });
 });
 
+describe("taking over a released number through the manual form", () => {
+  it("a second business cannot claim a removed number without the code sent to it; with the code it can", async () => {
+    const [owner, other] = [await signIn(), await signIn()];
+    const id = await knownNumber("+91 98765 00017");
+    expect((await connectManually(owner, id)).status).toBe(303);
+    const [account] = await whatsappAccounts(owner);
+    expect((await post(owner, `/admin/channels/${account!.id}/delete`)).status).toBe(303);
+    // Released at Meta at once: deregistered.
+    const meta = (await (await fetch(`${env.SANDBOX_URL}/__sandbox/whatsapp/onboarding`)).json()) as {
+      deregistrations: string[];
+    };
+    expect(meta.deregistrations).toContain(id);
+
+    // The code step posted straight away, with a guess and no code asked for: nothing claimed.
+    const guess = await post(other, "/admin/whatsapp/manual", {
+      step: "code",
+      phoneNumberId: id,
+      code: "123456",
+      pin: "123456",
+    });
+    expect(guess.status).toBe(422);
+    expect(await guess.text()).toContain("No code is waiting for this number");
+    // Asked for, then a wrong code: the error next to the code field, nothing claimed.
+    const asked = await post(other, "/admin/whatsapp/manual", { phoneNumberId: id, codeMethod: "VOICE" });
+    expect(asked.status).toBe(200);
+    const real = await sentCode(id);
+    const wrong = await post(other, "/admin/whatsapp/manual", {
+      step: "code",
+      phoneNumberId: id,
+      code: real === "111111" ? "222222" : "111111",
+      pin: "123456",
+    });
+    expect(wrong.status).toBe(422);
+    const wrongPage = await wrong.text();
+    expect(wrongPage).toMatch(/id="f-code"[^>]*aria-invalid="true"/);
+    expect(wrongPage).toContain('id="f-code-err">That is not the code Meta sent to this number.');
+    // The form still works without JavaScript: the hidden id and a way to ask again.
+    expect(wrongPage).toContain(`<input type="hidden" name="phoneNumberId" value="${id}">`);
+    expect(wrongPage).toContain("Send a new code");
+    expect(await whatsappAccounts(other)).toEqual([]);
+    // Typing a malformed code is caught before Meta is asked.
+    const junk = await post(other, "/admin/whatsapp/manual", {
+      step: "code",
+      phoneNumberId: id,
+      code: "12ab",
+      pin: "123456",
+    });
+    expect(junk.status).toBe(422);
+    expect(await junk.text()).toContain("Enter the 6-digit code Meta sent to the number.");
+
+    const ok = await post(other, "/admin/whatsapp/manual", {
+      step: "code",
+      phoneNumberId: id,
+      code: real,
+      pin: "123456",
+    });
+    expect(ok.status).toBe(303);
+    expect((await whatsappAccounts(other)).map((a) => a.externalId)).toEqual([id]);
+  });
+
+  it("says when a new code was asked for too soon", async () => {
+    const s = await signIn();
+    const id = await knownNumber();
+    expect((await post(s, "/admin/whatsapp/manual", { phoneNumberId: id })).status).toBe(200);
+    const again = await post(s, "/admin/whatsapp/manual", { phoneNumberId: id });
+    expect(again.status).toBe(429);
+    expect(await again.text()).toContain("A code was sent less than a minute ago.");
+    const bad = await post(s, "/admin/whatsapp/manual", { phoneNumberId: id, codeMethod: "FAX" });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("Choose a text message or a voice call.");
+  });
+});
+
 describe("deleting a channel account", () => {
   it("removes the tenant's own number, after which ingest no longer knows it", async () => {
     const s = await signIn();
     const id = await knownNumber();
-    await post(s, "/admin/whatsapp/manual", { phoneNumberId: id });
+    await connectManually(s, id);
     const [account] = await whatsappAccounts(s);
     const page = await (await get(s, "/admin/channels")).text();
+    expect(page).toContain("The number is also released at Meta");
     expect(page).toContain(`action="/admin/channels/${account!.id}/delete"`);
     const res = await post(s, `/admin/channels/${account!.id}/delete`);
     expect(res.status).toBe(303);
@@ -159,7 +265,7 @@ describe("deleting a channel account", () => {
   it("answers 404 for another tenant's account and leaves it in place", async () => {
     const [owner, attacker] = [await signIn(), await signIn()];
     const id = await knownNumber();
-    await post(owner, "/admin/whatsapp/manual", { phoneNumberId: id });
+    await connectManually(owner, id);
     const [account] = await whatsappAccounts(owner);
     expect((await post(attacker, `/admin/channels/${account!.id}/delete`)).status).toBe(404);
     expect((await post(attacker, `/admin/channels/${account!.id}/self-test`)).status).toBe(404);
@@ -418,8 +524,15 @@ describe("WhatsApp self-test", () => {
   it("shows the reason when meta-webhooks refuses the signature, and goes green when run again", async () => {
     const s = await signIn();
     const id = await knownNumber();
+    expect((await post(s, "/admin/whatsapp/manual", { phoneNumberId: id })).status).toBe(200);
     // The dashboard signs with a different app secret than meta-webhooks verifies with.
-    const body = new URLSearchParams({ _csrf: s.csrf, phoneNumberId: id });
+    const body = new URLSearchParams({
+      _csrf: s.csrf,
+      step: "code",
+      phoneNumberId: id,
+      code: await sentCode(id),
+      pin: "123456",
+    });
     const ctx = createExecutionContext();
     const res = await worker.fetch(
       new Request(`${ORIGIN}/admin/whatsapp/manual`, {

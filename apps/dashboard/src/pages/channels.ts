@@ -83,6 +83,7 @@ function accountRow(c: AuthedCtx, a: ConnectedAccount, token: ChannelTokenState 
       <form method="post" action="${base}/delete">
         ${csrfField(c)}
         <p>${t("ch-delete-confirm", { name })}</p>
+        ${a.channel === "whatsapp" ? html`<p class="muted">${t("ch-delete-whatsapp")}</p>` : null}
         <div><button class="danger" type="submit">${t("ch-delete-submit")}</button></div>
       </form>
     </details>

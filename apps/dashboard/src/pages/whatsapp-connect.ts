@@ -1,6 +1,7 @@
 import { createLogger } from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import * as v from "valibot";
+import { listConnectedAccounts } from "@concierge/storage";
 import { errorSummary, type FieldErrors, field, str, validate } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, allowInCsp, redirect, html as respond } from "../http.ts";
@@ -54,8 +55,6 @@ const PhoneNumberIdField = v.pipe(
   v.regex(/^\d{5,32}$/, msg("err-wa-id-digits")),
 );
 
-const ManualSchema = v.object({ phoneNumberId: PhoneNumberIdField });
-
 const EmbeddedSignupSchema = v.object({
   code: v.pipe(v.string(), v.trim(), v.nonEmpty(), v.maxLength(4096)),
   phoneNumberId: v.pipe(v.string(), v.regex(/^\d{5,32}$/)),
@@ -90,10 +89,10 @@ function graphVersion(env: Env): string {
  */
 async function connectAndTest(
   c: AuthedCtx,
-  input: { phoneNumberId: string; accessToken?: string; wabaId?: string; pin?: string },
-): Promise<Response | { status: number; message: string }> {
+  input: { phoneNumberId: string; accessToken?: string; wabaId?: string; pin?: string; code?: string },
+): Promise<Response | { code: string; status: number; message: string }> {
   const result = await c.env.PIPELINE.connectWhatsApp(c.session.tenantId, input);
-  if (!result.ok) return CONNECT_ERRORS[result.error.code] ?? GRAPH_DOWN;
+  if (!result.ok) return { code: result.error.code, ...(CONNECT_ERRORS[result.error.code] ?? GRAPH_DOWN) };
   await runSelfTest(c.env, c.session.tenantId, result.accountId);
   // Started in the onboarding wizard: back to its channels step, which says so (as for Instagram)
   // and shows the number and its self-test result.
@@ -204,48 +203,186 @@ export async function embeddedSignupCallback(c: AuthedCtx): Promise<Response> {
   return connectPageResponse(c, done.message, done.status);
 }
 
-// ---- the manual fallback ----
+// ---- the manual fallback: the phone number id, then the code Meta sends to the number ----
 
-function manualForm(c: AuthedCtx, value: string, errors: FieldErrors | null): Html {
+const CodeMethodField = v.picklist(["SMS", "VOICE"], msg("err-wa-code-method"));
+
+const ManualCodeSchema = v.object({
+  code: v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/, msg("err-wa-code-digits"))),
+  pin: v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/, msg("err-wa-pin"))),
+});
+
+/** The pipeline's refusals on the manual path, by the field they are about. */
+const MANUAL_ERRORS: Record<string, { status: number; field: string; message: string }> = {
+  code_too_soon: { status: 429, field: "phoneNumberId", message: msg("err-wa-code-too-soon") },
+  code_limit: { status: 429, field: "phoneNumberId", message: msg("err-wa-code-limit") },
+  code_not_sent: { status: 422, field: "phoneNumberId", message: msg("err-wa-code-not-sent") },
+  invalid_code_method: { status: 422, field: "codeMethod", message: msg("err-wa-code-method") },
+  code_required: { status: 422, field: "code", message: msg("err-wa-code-digits") },
+  wrong_code: { status: 422, field: "code", message: msg("err-wa-code-wrong") },
+  code_attempts: { status: 429, field: "code", message: msg("err-wa-code-attempts") },
+  no_code: { status: 422, field: "code", message: msg("err-wa-code-none") },
+  invalid_pin: { status: 422, field: "pin", message: msg("err-wa-pin") },
+  pin_mismatch: { status: 422, field: "pin", message: msg("err-wa-pin-mismatch") },
+};
+
+type ManualState = {
+  step: "number" | "code";
+  phoneNumberId: string;
+  codeMethod: string;
+  displayName?: string;
+  code?: string;
+  pin?: string;
+};
+
+function wizardField(c: AuthedCtx): Html | null {
+  return fromWizard(c) ? html`<input type="hidden" name="from" value="wizard">` : null;
+}
+
+function radio(name: string, value: string, checked: boolean, label: string): Html {
+  return html`<label><input type="radio" name="${name}" value="${value}"${checked ? html` checked` : null}> ${label}</label>`;
+}
+
+/** Step one: which number, and how Meta should send its code. */
+function numberForm(c: AuthedCtx, st: ManualState, errors: FieldErrors | null): Html {
   const { t } = c;
+  const methodError = errors?.codeMethod ?? null;
   return html`<p class="muted">${t("wa-manual-lead")}</p>
 ${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/whatsapp/manual" novalidate>
   ${csrfField(c)}
-  ${fromWizard(c) ? html`<input type="hidden" name="from" value="wizard">` : null}
+  ${wizardField(c)}
   ${field(c, {
     name: "phoneNumberId",
     label: t("wa-manual-id"),
     hint: t("wa-manual-id-hint"),
-    value,
+    value: st.phoneNumberId,
     error: errors?.phoneNumberId ?? null,
     attrs: html`required inputmode="numeric" autocomplete="off" pattern="[0-9]{5,32}" maxlength="32"`,
   })}
-  <div><button type="submit">${t("wa-manual-submit")}</button></div>
+  <fieldset class="field"${methodError ? html` aria-invalid="true"` : null}><legend>${t("wa-manual-method")}</legend>
+    ${radio("codeMethod", "SMS", st.codeMethod !== "VOICE", t("wa-manual-method-sms"))}
+    ${radio("codeMethod", "VOICE", st.codeMethod === "VOICE", t("wa-manual-method-voice"))}
+    ${methodError ? html`<span class="err">${t(methodError)}</span>` : null}
+  </fieldset>
+  <div><button type="submit">${t("wa-manual-send")}</button></div>
 </form>`;
 }
 
-function manualPageResponse(c: AuthedCtx, value: string, errors: FieldErrors | null, status = 200) {
-  return respond(
-    c,
-    page(c, { title: c.t("wa-manual-title"), section: "channels", body: manualForm(c, value, errors) }),
-    status,
-  );
+/** Step two: the code Meta sent to the number (the proof of control) and its two-step PIN. */
+function codeForm(c: AuthedCtx, st: ManualState, errors: FieldErrors | null): Html {
+  const { t } = c;
+  return html`<p class="muted">${t("wa-manual-code-lead", { number: st.displayName ?? st.phoneNumberId })}</p>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/whatsapp/manual" novalidate>
+  ${csrfField(c)}
+  ${wizardField(c)}
+  <input type="hidden" name="step" value="code">
+  <input type="hidden" name="phoneNumberId" value="${st.phoneNumberId}">
+  <input type="hidden" name="displayName" value="${st.displayName ?? ""}">
+  ${field(c, {
+    name: "code",
+    label: t("wa-manual-code"),
+    hint: t("wa-manual-code-hint"),
+    value: "",
+    error: errors?.code ?? null,
+    attrs: html`required inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"`,
+  })}
+  ${field(c, {
+    name: "pin",
+    label: t("wa-connect-pin"),
+    hint: t("wa-connect-pin-hint"),
+    value: "",
+    error: errors?.pin ?? null,
+    attrs: html`required inputmode="numeric" autocomplete="off" pattern="[0-9]{6}" maxlength="6"`,
+  })}
+  <div><button type="submit">${t("wa-manual-submit")}</button></div>
+</form>
+<form class="stack" method="post" action="/admin/whatsapp/manual">
+  ${csrfField(c)}
+  ${wizardField(c)}
+  <input type="hidden" name="phoneNumberId" value="${st.phoneNumberId}">
+  <input type="hidden" name="codeMethod" value="${st.codeMethod}">
+  <div><button class="secondary" type="submit">${t("wa-manual-resend")}</button></div>
+</form>`;
+}
+
+function manualPageResponse(c: AuthedCtx, st: ManualState, errors: FieldErrors | null, status = 200) {
+  const body = st.step === "code" ? codeForm(c, st, errors) : numberForm(c, st, errors);
+  return respond(c, page(c, { title: c.t("wa-manual-title"), section: "channels", body }), status);
 }
 
 /** GET /admin/whatsapp/manual: the fallback, typing the phone number id. */
 export function manualPage(c: AuthedCtx): Promise<Response> {
-  return manualPageResponse(c, "", null);
+  return manualPageResponse(c, { step: "number", phoneNumberId: "", codeMethod: "SMS" }, null);
 }
 
-/** POST /admin/whatsapp/manual: validated, looked up at Meta, then connected and self-tested. */
+/** A refusal shown next to the field it is about (or above the form when it is Meta's or ours). */
+function refusal(code: string): { status: number; errors: FieldErrors } {
+  const m = MANUAL_ERRORS[code];
+  if (m) return { status: m.status, errors: { [m.field]: m.message } };
+  const known = CONNECT_ERRORS[code];
+  if (known && code !== "subscribe_failed" && code !== "register_failed") {
+    return { status: known.status, errors: { phoneNumberId: known.message } };
+  }
+  const other = known ?? GRAPH_DOWN;
+  return { status: other.status, errors: { _form: other.message } };
+}
+
+/**
+ * POST /admin/whatsapp/manual, step one (no `step`): the id is checked, then the pipeline asks
+ * Meta to send the number a code and the code form follows. A number this business already has
+ * needs no proof: connected again as a no-op. Step two (`step=code`): the code and PIN go to the
+ * pipeline, which has Meta check the code before the number is connected (and self-tested).
+ */
 export async function manualConnect(c: AuthedCtx): Promise<Response> {
   const typed = str(c.form, "phoneNumberId");
-  const checked = validate(ManualSchema, { phoneNumberId: typed });
-  if (!checked.ok) return manualPageResponse(c, typed, checked.errors, 422);
-  const done = await connectAndTest(c, { phoneNumberId: checked.value.phoneNumberId });
-  if (done instanceof Response) return done;
-  const errors: FieldErrors =
-    done.status === GRAPH_DOWN.status ? { _form: done.message } : { phoneNumberId: done.message };
-  return manualPageResponse(c, typed, errors, done.status);
+  const method = str(c.form, "codeMethod") || "SMS";
+  const st: ManualState = { step: "number", phoneNumberId: typed, codeMethod: method };
+  const checked = validate(v.object({ phoneNumberId: PhoneNumberIdField, codeMethod: CodeMethodField }), {
+    phoneNumberId: typed,
+    codeMethod: method,
+  });
+  if (!checked.ok) return manualPageResponse(c, st, checked.errors, 422);
+  const phoneNumberId = checked.value.phoneNumberId;
+  if (str(c.form, "step") === "code") {
+    const code = { ...st, step: "code" as const, phoneNumberId, displayName: str(c.form, "displayName") };
+    const input = validate(ManualCodeSchema, { code: str(c.form, "code"), pin: str(c.form, "pin") });
+    if (!input.ok) return manualPageResponse(c, code, input.errors, 422);
+    const done = await connectAndTest(c, { phoneNumberId, code: input.value.code, pin: input.value.pin });
+    if (done instanceof Response) return done;
+    // On the code form only the code and the PIN are fields: anything else is said above it.
+    const r = refusal(done.code);
+    const [key, message] = Object.entries(r.errors)[0]!;
+    const errors = key === "code" || key === "pin" ? r.errors : { _form: message };
+    return manualPageResponse(c, code, errors, r.status);
+  }
+  const mine = (await listConnectedAccounts(c.env.DB, c.session.tenantId)).some(
+    (a) => a.channel === "whatsapp" && a.externalId === phoneNumberId,
+  );
+  if (mine) {
+    const done = await connectAndTest(c, { phoneNumberId });
+    if (done instanceof Response) return done;
+    const r = refusal(done.code);
+    return manualPageResponse(c, st, r.errors, r.status);
+  }
+  const asked = await c.env.PIPELINE.requestWhatsAppCode(c.session.tenantId, {
+    phoneNumberId,
+    codeMethod: checked.value.codeMethod,
+    locale: c.locale,
+  });
+  if (!asked.ok) {
+    const r = refusal(asked.error.code);
+    return manualPageResponse(c, { ...st, phoneNumberId: typed }, r.errors, r.status);
+  }
+  return manualPageResponse(
+    c,
+    {
+      step: "code",
+      phoneNumberId,
+      codeMethod: checked.value.codeMethod,
+      displayName: asked.displayName,
+    },
+    null,
+  );
 }

@@ -28,6 +28,7 @@ ch-selftest-reason-unreachable = The webhook receiver could not be reached.
 ch-delete = Remove
 ch-delete-confirm = Remove { $name }? Messages to it will no longer be answered, and its reply rules are deleted. You can connect it again later.
 ch-delete-submit = Remove this account
+ch-delete-whatsapp = The number is also released at Meta: it leaves the WhatsApp Cloud API and stops reaching Concierge. To connect it again, you need a code sent to the number.
 
 wa-connect-title = Connect a WhatsApp number
 wa-connect-lead = Sign in with Facebook in a pop-up window, choose or create your WhatsApp Business account and verify your number. Meta then hands the number to Concierge.
@@ -41,10 +42,26 @@ wa-connect-fallback = Button grayed out, or sign-up blocked? Enter the phone num
 wa-connect-unconfigured = Connecting through Facebook is not set up on this installation. Enter your number's phone number ID in the manual form.
 
 wa-manual-title = Enter a phone number ID
-wa-manual-lead = Use this when your number is already in our WhatsApp Business account. We look the number up at Meta before saving it.
+wa-manual-lead = Use this when your number is already in our WhatsApp Business account. We look the number up at Meta, then Meta sends a code to the number itself: typing it here proves the number is yours.
 wa-manual-id = Phone number ID
 wa-manual-id-hint = The number's ID, not the phone number itself: digits only, shown under the number in WhatsApp Manager and in the API setup of the Meta app.
 wa-manual-submit = Connect this number
+wa-manual-method = How should Meta send the code?
+wa-manual-method-sms = Text message (SMS)
+wa-manual-method-voice = Voice call
+wa-manual-send = Send a code to this number
+wa-manual-code-lead = Meta is sending a 6-digit code to { $number }. Type it here within 10 minutes to connect the number.
+wa-manual-code = Code from Meta
+wa-manual-code-hint = 6 digits, sent by text message or voice call to the number you are connecting.
+wa-manual-resend = Send a new code
+err-wa-code-method = Choose a text message or a voice call.
+err-wa-code-digits = Enter the 6-digit code Meta sent to the number.
+err-wa-code-wrong = That is not the code Meta sent to this number. Nothing was connected; check it and try again.
+err-wa-code-attempts = Too many wrong codes. Send a new code and try again; nothing was connected.
+err-wa-code-none = No code is waiting for this number (a code lasts 10 minutes). Send a new code.
+err-wa-code-too-soon = A code was sent less than a minute ago. Wait a minute before asking for another.
+err-wa-code-limit = Too many codes were asked for this number today. Try again tomorrow.
+err-wa-code-not-sent = Meta would not send a code to this number right now. Check the number in WhatsApp Manager and try again.
 
 err-wa-id-required = Enter the phone number ID.
 err-wa-id-digits = A phone number ID is 5 to 32 digits, nothing else.
