@@ -1,12 +1,15 @@
 import {
   MAX_EMAIL_BYTES,
   type ParsedEmail,
+  cloudflareAuthResults,
   emailFacts,
+  emailLoopReason,
   isAutomaticEmail,
   parseEmail,
+  senderAuthentication,
 } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
-import type { EmailRouteInfo } from "@concierge/core";
+import type { EmailRelayReason, EmailRouteInfo } from "@concierge/core";
 import { toInboundMessage } from "./normalize.ts";
 import { aliasToken, looksLikeAlias } from "./reverse-alias.ts";
 import { decide } from "./routing.ts";
@@ -113,6 +116,21 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
       { route: "relay", ruleId, relayReason: PAUSED },
     );
   }
+  // Automatic mail goes out only when nothing argues against it: no loop, an authenticated
+  // sender, and the tenant's daily cap not reached. Otherwise a person sees the mail instead.
+  if (action.kind === "forward" || action.kind === "auto_reply") {
+    const held = await automaticHold(env, message, parsed, domain, action.kind);
+    if (held !== null) {
+      log.info("email.routed", { ...routed, action: "relay", held: action.kind, reason: held });
+      return ingest(
+        env,
+        message,
+        parsed,
+        { from, to, domain },
+        { route: "relay", ruleId, relayReason: held },
+      );
+    }
+  }
   switch (action.kind) {
     case "drop":
       must(await outcome("dropped"), "recording");
@@ -149,6 +167,17 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
         log.info("email.routed", routed);
         return;
       }
+      // A forward that may already be out is never sent again: a person sees the mail instead.
+      if (r.error.code === "send_unknown") {
+        log.warn("email.forward_fallback_relay", { ...routed, reason: "forward_unknown" });
+        return ingest(
+          env,
+          message,
+          parsed,
+          { from, to, domain },
+          { route: "relay", ruleId, relayReason: "forward_unknown" },
+        );
+      }
       // An address that lost its verification must not receive mail; a person still sees it.
       if (r.error.code !== "forward_unverified")
         throw new TemporaryFailure(`forward failed: ${r.error.code}`);
@@ -162,6 +191,37 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
   }
 }
 
+/**
+ * Why this mail may not have the forward or automatic reply its rules call for, or null when it
+ * may (after taking one of the tenant's automatic mails for today):
+ *  - `loop` / `auto_submitted`: our own mail coming back, too many hops, or machine-written mail
+ *    (forwarding or answering it is how A→B→A loops start);
+ *  - `sender_unauthenticated`: Cloudflare's own verdicts (the topmost ARC results of
+ *    mx.cloudflare.net) do not authenticate the envelope sender, so the address may be forged and
+ *    the auto-reply would be spam to a stranger;
+ *  - `daily_limit`: the tenant's automatic mail for today is used up.
+ * Automatic mail an auto-reply would never answer anyway (lists, bounces, a null return path) takes
+ * nothing from the cap: the turn records why it got no reply.
+ */
+async function automaticHold(
+  env: Env,
+  message: ForwardableEmailMessage,
+  parsed: ParsedEmail,
+  domain: string,
+  kind: "forward" | "auto_reply",
+): Promise<EmailRelayReason | null> {
+  const loop = emailLoopReason(parsed.headers);
+  if (loop !== null) return loop;
+  if (kind === "auto_reply" && isAutomaticEmail(parsed.headers, message.from).automatic) return null;
+  const auth = senderAuthentication(cloudflareAuthResults(parsed.headers), message.from);
+  if (!auth.authenticated) return "sender_unauthenticated";
+  const claim = must(
+    await env.PIPELINE.claimAutomaticMail({ domain, providerMessageId: parsed.messageId }),
+    "automatic mail claim",
+  );
+  return claim.allowed ? null : "daily_limit";
+}
+
 async function lookup(pipeline: Pipeline, domain: string): Promise<EmailRouteInfo | null> {
   return must(await pipeline.emailRoute(domain), "route lookup").route;
 }
@@ -171,7 +231,7 @@ async function ingest(
   message: ForwardableEmailMessage,
   parsed: ParsedEmail,
   envelope: { from: string; to: string; domain: string },
-  decision: { route: "auto_reply" | "relay"; ruleId: string | null; relayReason?: typeof PAUSED },
+  decision: { route: "auto_reply" | "relay"; ruleId: string | null; relayReason?: EmailRelayReason },
 ): Promise<void> {
   const automatic = isAutomaticEmail(parsed.headers, message.from);
   const m = toInboundMessage(parsed, envelope, decision, automatic);

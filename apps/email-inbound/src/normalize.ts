@@ -1,11 +1,11 @@
-import { type InboundMessage, MAX_TEXT_LENGTH } from "@concierge/core";
+import { type EmailRelayReason, type InboundMessage, MAX_TEXT_LENGTH } from "@concierge/core";
 import type { ParsedEmail } from "@concierge/channels";
 
 /** A mail the routing rules sent into the pipeline (relay or auto-reply), as an InboundMessage. */
 export function toInboundMessage(
   parsed: ParsedEmail,
   envelope: { from: string; to: string; domain: string },
-  decision: { route: "auto_reply" | "relay"; ruleId: string | null; relayReason?: "subscription_inactive" },
+  decision: { route: "auto_reply" | "relay"; ruleId: string | null; relayReason?: EmailRelayReason },
   automatic: { automatic: boolean; reason: string | null },
   now = Date.now(),
 ): InboundMessage {

@@ -513,14 +513,16 @@ describe("forwarding and reverse aliases", () => {
 });
 
 describe("loop and abuse safety", () => {
-  const automatic: [string, EmailFixtureName, Record<string, string | null>, string | null][] = [
-    ["a vacation auto-reply", "vacationAutoReply", {}, null],
-    ["a bounce (DSN)", "bounceDsn", {}, ""],
-    ["a mailing-list post", "mailingList", {}, null],
-    ["mail with a null return path", "plainText", {}, ""],
-    ["mail carrying our own loop header", "plainText", { "X-Concierge-Loop": "1" }, null],
+  // Machine-written mail (Auto-Submitted) and our own mail coming back (the loop header) go to a
+  // person instead (issue 17, item 4); the rest is recorded as automatic mail and left alone.
+  const automatic: [string, EmailFixtureName, Record<string, string | null>, string | null, string][] = [
+    ["a vacation auto-reply", "vacationAutoReply", {}, null, "relayed_auto_submitted"],
+    ["a bounce (DSN)", "bounceDsn", {}, "", "relayed_auto_submitted"],
+    ["a mailing-list post", "mailingList", {}, null, "automatic_mail"],
+    ["mail with a null return path", "plainText", {}, "", "automatic_mail"],
+    ["mail carrying our own loop header", "plainText", { "X-Concierge-Loop": "1" }, null, "relayed_loop"],
   ];
-  for (const [what, name, extra, envelope] of automatic) {
+  for (const [what, name, extra, envelope, action] of automatic) {
     it(`never auto-replies to ${what}`, async () => {
       const sd = await seedSubdomain({ routing: autoReplyAll });
       const sender = envelope ?? `${unique("c")}@customer.example`;
@@ -529,7 +531,9 @@ describe("loop and abuse safety", () => {
         rejected: null,
         error: null,
       });
-      expect((await settledRow(sd.accountId, f.messageId)).action).toBe("automatic_mail");
+      expect((await settledRow(sd.accountId, f.messageId)).action).toMatch(
+        new RegExp(`^(${action}|relay_no_inbox)$`),
+      );
       const all = await sentEmails(env.SANDBOX_URL);
       expect(all.filter((s) => s.from.endsWith(sd.domain))).toHaveLength(0);
     });
@@ -562,7 +566,9 @@ describe("every fixture, end to end", () => {
         rejected: null,
         error: null,
       });
-      expect((await settledRow(sd.accountId, f.messageId)).action).toMatch(/canned_reply|automatic_mail/);
+      expect((await settledRow(sd.accountId, f.messageId)).action).toMatch(
+        /canned_reply|automatic_mail|relayed_auto_submitted|relay_no_inbox/,
+      );
     });
   }
 });

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { cloudflareVerdictHeaders } from "@concierge/channels";
 import type { RazorpayEvent, SubscriptionStatus } from "@concierge/core";
 import { createChannelAccount, saveReplyConfig, upsertSubscription } from "@concierge/storage";
 import { type SentEmailRecord, sentEmails } from "@concierge/testing/sandbox-client";
@@ -75,12 +76,26 @@ export async function seedSubdomain(opts: {
 
 export type Delivery = { rejected: string | null; error: unknown };
 
-/** Delivers raw MIME to the real `email()` entry point as Email Routing would. */
+/** A fixed moment for the Received line Cloudflare's block carries: the same mail, the same bytes. */
+const CLOUDFLARE_AT = Date.UTC(2026, 11, 1, 9, 0, 0);
+
+/**
+ * Delivers raw MIME to the real `email()` entry point as Email Routing would: with Cloudflare's
+ * own verdict headers on top (`cloudflare`: "pass", SPF passes for the envelope sender; "fail";
+ * or "none" for the raw bytes exactly as given, e.g. a test's own forged headers).
+ */
 export async function deliver(
   raw: string | Uint8Array,
   envelope: { from: string; to: string },
+  opts: { cloudflare?: "pass" | "fail" | "none" } = {},
 ): Promise<Delivery> {
-  const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
+  const given = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
+  const verdict = opts.cloudflare ?? "pass";
+  const top = verdict === "none" ? "" : cloudflareVerdictHeaders(envelope.from, verdict, CLOUDFLARE_AT);
+  const head = new TextEncoder().encode(top);
+  const bytes = new Uint8Array(head.length + given.length);
+  bytes.set(head);
+  bytes.set(given, head.length);
   let rejected: string | null = null;
   const headerEnd = new TextDecoder().decode(bytes.slice(0, 64 * 1024)).split(/\r?\n\r?\n/)[0] ?? "";
   const headers = new Headers();

@@ -252,7 +252,11 @@ export function senderAuthentication(results: AuthResults | null, envelopeFrom: 
  * for the local stack and tests, which deliver mail without Cloudflare in front. `verdict` "pass":
  * SPF passes for the envelope sender's domain; "fail": SPF fails and nothing else passes.
  */
-export function cloudflareVerdictHeaders(envelopeFrom: string, verdict: "pass" | "fail" = "pass"): string {
+export function cloudflareVerdictHeaders(
+  envelopeFrom: string,
+  verdict: "pass" | "fail" = "pass",
+  at: number = Date.now(),
+): string {
   const from = envelopeFrom.trim() || "<>";
   const d = domainOfAddress(from) || "unknown.invalid";
   const ip = "192.0.2.25";
@@ -269,7 +273,7 @@ export function cloudflareVerdictHeaders(envelopeFrom: string, verdict: "pass" |
   ].join(";");
   const received =
     `Received: from mail.${d} (${ip}) by cloudflare-email.net (cloudflare) id sandbox` +
-    ` for <local>; ${new Date().toUTCString()}`;
+    ` for <local>; ${new Date(at).toUTCString()}`;
   return (
     `${received}\r\n` +
     `ARC-Authentication-Results: i=1; ${results}\r\n` +

@@ -30,6 +30,17 @@ export type Attachment = v.InferOutput<typeof AttachmentSchema>;
 /** RFC 5322 Message-IDs as they appear in headers, angle brackets included. */
 const MessageIdSchema = v.pipe(v.string(), v.minLength(3), v.maxLength(998), v.regex(/^<[^<>\s]+>$/));
 
+/** Why mail its rules would forward or answer automatically went to the inbox instead. */
+export const EMAIL_RELAY_REASONS = [
+  "subscription_inactive",
+  "sender_unauthenticated",
+  "daily_limit",
+  "loop",
+  "auto_submitted",
+  "forward_unknown",
+] as const;
+export type EmailRelayReason = (typeof EMAIL_RELAY_REASONS)[number];
+
 /**
  * What the email ingress decided and what a threaded reply needs. Ids and addresses only: the
  * subject and text travel in the message's own fields and are sealed with them.
@@ -39,8 +50,13 @@ export const InboundEmailSchema = v.object({
   route: v.picklist(["auto_reply", "relay"]),
   /** The routing rule that won; null when the default action applied. */
   ruleId: v.nullable(v.pipe(v.string(), v.maxLength(64))),
-  /** Why a forward or automatic reply was turned into a relay: the subdomain's plan lapsed. */
-  relayReason: v.optional(v.picklist(["subscription_inactive"])),
+  /**
+   * Why a forward or automatic reply was turned into a relay: the subdomain's plan lapsed, the
+   * sender did not authenticate, the tenant's daily cap on automatic mail was reached, the mail
+   * is our own coming back or went round too many hops (`loop`), a machine wrote it
+   * (`auto_submitted`), or a forward's send has an unknown outcome (`forward_unknown`).
+   */
+  relayReason: v.optional(v.picklist(EMAIL_RELAY_REASONS)),
   /** RFC 3834: automatic mail (vacation replies, bounces, lists) is never answered automatically. */
   automatic: v.boolean(),
   automaticReason: v.nullable(v.pipe(v.string(), v.maxLength(64))),

@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   "archetype.save",
   "archetype.retire",
   "demo.save",
+  "email.automatic_limit",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -119,7 +119,9 @@ export async function claimAutomaticMail(
       )
       .bind(input.accountId, input.providerMessageId),
   ]);
-  const row = (results[4]?.results as { allowed: number; day: string; lim: number; sent: number }[])[0];
+  const row = (results[4]?.results ?? [])[0] as
+    | { allowed: number; day: string; lim: number; sent: number | null }
+    | undefined;
   if (!row) throw new Error("the automatic mail claim was not written");
   return {
     allowed: row.allowed === 1,

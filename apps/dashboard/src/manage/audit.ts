@@ -28,6 +28,7 @@ const ACTION_LABEL: Record<(typeof AUDIT_ACTIONS)[number], string> = {
   "archetype.save": msg("manage-audit-action-archetype-save"),
   "archetype.retire": msg("manage-audit-action-archetype-retire"),
   "demo.save": msg("manage-audit-action-demo-save"),
+  "email.automatic_limit": msg("manage-audit-action-email-automatic-limit"),
 };
 
 const isAction = (s: string): s is (typeof AUDIT_ACTIONS)[number] =>

@@ -128,11 +128,13 @@ export function autoReplyBlock(
 }
 
 /**
- * The metadata row says why a mail went to a person: the routing rules chose it, or its
- * subdomain's subscription lapsed and a forward or automatic reply was paused.
+ * The metadata row says why a mail went to a person: the routing rules chose it (`relayed`), or
+ * a forward or automatic reply was held back and why (`relayed_<reason>`: the subscription lapsed,
+ * the sender did not authenticate, the daily cap, a loop, machine-written mail, a forward whose
+ * send has an unknown outcome).
  */
 function relayedAction(email: InboundEmail): string {
-  return email.relayReason === "subscription_inactive" ? "relayed_subscription_inactive" : "relayed";
+  return email.relayReason ? `relayed_${email.relayReason}` : "relayed";
 }
 
 /**

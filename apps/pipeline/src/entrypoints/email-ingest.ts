@@ -2,6 +2,8 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type {
   AliasReply,
   AliasReplyResult,
+  AutomaticMailClaimRequest,
+  AutomaticMailClaimResult,
   EmailIngestApi,
   EmailOutcome,
   ForwardRequest,
@@ -9,7 +11,13 @@ import type {
   InboundMessage,
   IngestResult,
 } from "@concierge/core";
-import { emailRoute, forwardEmail, recordEmailOutcome, replyViaAlias } from "../channels/email/ingest.ts";
+import {
+  claimAutomaticMail,
+  emailRoute,
+  forwardEmail,
+  recordEmailOutcome,
+  replyViaAlias,
+} from "../channels/email/ingest.ts";
 import type { PipelineEnv } from "../env.ts";
 import { ingestBatch } from "../inbound/accept.ts";
 
@@ -36,5 +44,9 @@ export class EmailIngestEntrypoint extends WorkerEntrypoint<PipelineEnv> impleme
 
   replyViaAlias(input: AliasReply): Promise<AliasReplyResult> {
     return replyViaAlias(this.env, input);
+  }
+
+  claimAutomaticMail(input: AutomaticMailClaimRequest): Promise<AutomaticMailClaimResult> {
+    return claimAutomaticMail(this.env, input);
   }
 }

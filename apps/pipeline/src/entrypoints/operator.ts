@@ -4,6 +4,7 @@ import {
   ArchetypeRefSchema,
   CreditPackInputSchema,
   DemoSettingsSchema,
+  EmailAutomaticLimitSchema,
   OperatorDeleteTenantSchema,
   OperatorGrantSchema,
   type OperatorApi,
@@ -16,6 +17,7 @@ import {
 import type { PipelineEnv } from "../env.ts";
 import { retireArchetype, saveArchetype } from "../operator/archetypes.ts";
 import { saveDemoSettings } from "../operator/demo.ts";
+import { saveEmailAutomaticLimit } from "../channels/email/automatic-limit.ts";
 import { platformHealth } from "../operator/health.ts";
 import { asOperator } from "../operator/input.ts";
 import { saveCreditPack, setSubdomainPlanPrice, setTrialSettings } from "../operator/pricing.ts";
@@ -104,6 +106,12 @@ export class OperatorEntrypoint extends WorkerEntrypoint<PipelineEnv> implements
   saveDemoSettings(operator: unknown, input: unknown) {
     return asOperator("saveDemoSettings", operator, DemoSettingsSchema, input, (op, i) =>
       saveDemoSettings(this.env, op, i),
+    );
+  }
+
+  saveEmailAutomaticLimit(operator: unknown, input: unknown) {
+    return asOperator("saveEmailAutomaticLimit", operator, EmailAutomaticLimitSchema, input, (op, i) =>
+      saveEmailAutomaticLimit(this.env, op, i),
     );
   }
 

@@ -74,8 +74,26 @@ export type ForwardResult =
   | { ok: true; forwarded: boolean }
   | {
       ok: false;
-      error: { code: "forward_unverified" | "send_failed" | "invalid_input" | "not_found"; message: string };
+      error: {
+        /**
+         * `send_unknown`: a send of this forward was attempted and its outcome is not known (it may
+         * be out). It is never sent again; the caller relays the mail so a person sees it.
+         */
+        code: "forward_unverified" | "send_failed" | "send_unknown" | "invalid_input" | "not_found";
+        message: string;
+      };
     };
+
+/** One mail's claim on its tenant's daily automatic mail (an auto-reply or a forward). */
+export const AutomaticMailClaimSchema = v.object({ domain: Domain, providerMessageId: MessageId });
+export type AutomaticMailClaimRequest = v.InferOutput<typeof AutomaticMailClaimSchema>;
+export type AutomaticMailClaimResult = RpcResult<{
+  /** False: the tenant's cap for today is used up; the mail goes to the inbox instead. */
+  allowed: boolean;
+  sent: number;
+  limit: number;
+  resetsAt: number;
+}>;
 
 /** The forwarded-to person's answer to a reverse alias. */
 export const AliasReplySchema = v.object({
@@ -138,4 +156,9 @@ export interface EmailIngestApi {
   forwardEmail(input: ForwardRequest): Promise<ForwardResult>;
   /** A reply to a reverse alias goes back to the original sender, threaded. */
   replyViaAlias(input: AliasReply): Promise<AliasReplyResult>;
+  /**
+   * Takes one of the tenant's automatic mails for today for this mail (once per Message-ID: a
+   * redelivery gets the same answer and counts nothing).
+   */
+  claimAutomaticMail(input: AutomaticMailClaimRequest): Promise<AutomaticMailClaimResult>;
 }

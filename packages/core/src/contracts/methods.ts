@@ -27,6 +27,7 @@ export const ENTRYPOINT_METHODS = {
     "recordEmailOutcome",
     "forwardEmail",
     "replyViaAlias",
+    "claimAutomaticMail",
   ]),
   DiscordEntrypoint: methods<DiscordApi>()([
     "discordGuild",
@@ -94,6 +95,7 @@ export const ENTRYPOINT_METHODS = {
     "saveArchetype",
     "retireArchetype",
     "saveDemoSettings",
+    "saveEmailAutomaticLimit",
     "platformHealth",
   ]),
 } as const;

@@ -151,6 +151,11 @@ export const DemoSettingsSchema = v.object({
   maxTurns: WholeNumber(L.demo.maxTurns),
 });
 export type DemoSettings = v.InferOutput<typeof DemoSettingsSchema>;
+
+/** The daily cap on a tenant's automatic mail (auto-replies + forwards); 0 turns it all off. */
+export const EMAIL_AUTOMATIC_LIMIT = { min: 0, max: 100_000 } as const;
+export const EmailAutomaticLimitSchema = v.object({ dailyLimit: WholeNumber(EMAIL_AUTOMATIC_LIMIT) });
+export type EmailAutomaticLimit = v.InferOutput<typeof EmailAutomaticLimitSchema>;
 export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
   business: "cafe",
   perVisitorPerHour: 10,
@@ -230,6 +235,8 @@ export interface OperatorApi {
   saveArchetype(operator: unknown, input: unknown): Promise<RpcResult<{ id: string; version: number }>>;
   retireArchetype(operator: unknown, input: unknown): Promise<RpcResult<{ changed: boolean }>>;
   saveDemoSettings(operator: unknown, input: unknown): Promise<RpcResult<{ settings: DemoSettings }>>;
+  /** The daily cap on each tenant's automatic mail (issue 17); audited. */
+  saveEmailAutomaticLimit(operator: unknown, input: unknown): Promise<RpcResult<EmailAutomaticLimit>>;
   /** Read-only: the pipeline's side of the platform health page. */
   platformHealth(): Promise<RpcResult<{ health: PipelineHealth }>>;
 }

@@ -2,6 +2,8 @@ import {
   type AliasReply,
   type AliasReplyResult,
   AliasReplySchema,
+  type AutomaticMailClaimResult,
+  AutomaticMailClaimSchema,
   createLogger,
   type EmailOutcome,
   EmailOutcomeSchema,
@@ -16,11 +18,14 @@ import { randomToken, sha256Hex } from "@concierge/crypto";
 import { buildForwardEmail, buildReplyEmail } from "@concierge/channels";
 import {
   type EmailRoute,
+  claimAutomaticMail as claimAutomaticMailRow,
+  claimForwardSend,
   createEmailAlias,
   emailSubdomainAutomatic,
   getEmailAlias,
   getEmailRoute,
   inboundMessageRecorded,
+  markForwardSentStatement,
   recordMessages,
 } from "@concierge/storage";
 import * as v from "valibot";
@@ -135,6 +140,24 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
   }
   if (await inboundMessageRecorded(env.DB, route.accountId, f.providerMessageId))
     return { ok: true, forwarded: false };
+  // Claim first, then send, then mark sent: the send has no idempotency key, so a retry that finds
+  // a claim never sends again. `sending` means an earlier attempt may have sent it (it died, or its
+  // record failed): a person gets the mail instead of the address getting it twice.
+  const claimKey = {
+    tenantId: route.tenantId,
+    accountId: route.accountId,
+    providerMessageId: f.providerMessageId,
+    addressId: target.id,
+  };
+  const claim = await claimForwardSend(env.DB, { ...claimKey, now: Date.now() });
+  if (claim === "sent") return { ok: true, forwarded: false };
+  if (claim === "sending") {
+    log.warn("email.forward_outcome_unknown", fields);
+    return {
+      ok: false,
+      error: { code: "send_unknown", message: "An earlier attempt at this forward may have sent it." },
+    };
+  }
   const token = randomToken(16, "hex");
   const alias = `reply+${token}@${route.domain}`;
   const now = Date.now();
@@ -170,10 +193,12 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
   try {
     await deliverEmail(env, { from: alias, to: target.address, raw: mail.raw });
   } catch (err) {
+    // A throw does not prove nothing went out (a timeout after the hand-over, say): the claim
+    // stays, and the mail goes to the inbox rather than risk a second copy.
     log.warn("email.forward_send_failed", { ...fields, error: String(err).slice(0, 200) });
     return {
       ok: false,
-      error: { code: "send_failed", message: "The forward could not be sent; try again." },
+      error: { code: "send_unknown", message: "The forward may not have been sent." },
     };
   }
   const base = { tenantId: route.tenantId, accountId: route.accountId, channel: "email" as const };
@@ -203,6 +228,7 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
       at: Date.now(),
     },
   ]);
+  await markForwardSentStatement(env.DB, { ...claimKey, now: Date.now() }).run();
   log.info("email.forwarded", fields);
   return { ok: true, forwarded: true };
 }
@@ -290,4 +316,35 @@ export async function replyViaAlias(env: PipelineEnv, input: AliasReply): Promis
   ]);
   log.info("email.alias_reply_sent", fields);
   return { ok: true, sent: true };
+}
+
+/**
+ * One of the tenant's automatic mails for today (an auto-reply or a forward), for this mail: at
+ * most the operator's daily limit per tenant, counted once per Message-ID however often the mail
+ * is redelivered. Over the limit the mail goes to the inbox (email-inbound relays it).
+ */
+export async function claimAutomaticMail(
+  env: PipelineEnv,
+  input: unknown,
+): Promise<AutomaticMailClaimResult> {
+  const parsed = v.safeParse(AutomaticMailClaimSchema, input);
+  if (!parsed.success) return errorBody("invalid_input", parsed.issues[0].message);
+  const { domain, providerMessageId } = parsed.output;
+  const route = await getEmailRoute(env.DB, domain.toLowerCase());
+  if (!route) return errorBody("not_found", "No such subdomain.");
+  const claim = await claimAutomaticMailRow(env.DB, {
+    tenantId: route.tenantId,
+    accountId: route.accountId,
+    providerMessageId,
+    now: Date.now(),
+  });
+  if (!claim.allowed) {
+    log.warn("email.automatic_limit_reached", {
+      tenant_id: route.tenantId,
+      account_id: route.accountId,
+      sent: claim.sent,
+      limit: claim.limit,
+    });
+  }
+  return { ok: true, ...claim };
 }
