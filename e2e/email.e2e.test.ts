@@ -67,6 +67,20 @@ describe("the sandbox's email page", () => {
     expect(reply!.text).toBe(DEMO.replyConfig.rules[0].response.text);
   });
 
+  it("a forged sender (Cloudflare's verdict: fail) gets no auto-reply; the mail is still accepted", async () => {
+    const from = `forged${Date.now()}@bank.example`;
+    const r = await send({
+      from,
+      to: `hello@${DEMO_EMAIL.domain}`,
+      subject: "Opening hours?",
+      body: "When are you open?",
+      authentication: "fail",
+    });
+    expect(r).toMatchObject({ ok: true, outcome: "ok" });
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(await outboxFor(from)).toEqual([]);
+  });
+
   it("shows the handler's rejection for a subdomain nobody owns", async () => {
     const r = await send({
       from: "a@customer.example",

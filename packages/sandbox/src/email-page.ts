@@ -76,12 +76,51 @@ export function buildCustomerEmail(m: CustomerEmail): { raw: string; messageId: 
 
 export type HandlerOutcome = { ok: boolean; status: number; outcome: string; rejectReason: string | null };
 
+/** What Cloudflare's SPF/DKIM/DMARC checks say about the sender, as the sandbox plays it. */
+export type SenderVerdict = "pass" | "fail";
+
+/**
+ * Cloudflare Email Routing's own verdict headers, prepended above the sender's as Email Routing
+ * does before it hands a message to an Email Worker (seen in real header dumps of Email Workers:
+ * Received by cloudflare-email.net, `ARC-Authentication-Results: i=1; mx.cloudflare.net; …`,
+ * `Received-SPF`, `Authentication-Results: mx.cloudflare.net; …`; ARC-Seal/Message-Signature are
+ * left out, nothing reads them). Without them email-inbound treats the sender as unauthenticated
+ * and sends no automatic mail, as it would in production. "pass": SPF passes for the envelope
+ * sender's domain; "fail": it fails and nothing else passes (a forged sender).
+ */
+export function cloudflareVerdictHeaders(envelopeFrom: string, verdict: SenderVerdict = "pass"): string {
+  const from = oneLine(envelopeFrom) || "<>";
+  const domain = (from.slice(from.lastIndexOf("@") + 1) || "unknown.invalid").toLowerCase();
+  const ip = "192.0.2.25";
+  const spf =
+    verdict === "pass"
+      ? `spf=pass (mx.cloudflare.net: domain of ${from} designates ${ip} as permitted sender) smtp.mailfrom=${from}`
+      : `spf=fail (mx.cloudflare.net: domain of ${from} does not designate ${ip} as permitted sender) smtp.mailfrom=${from}`;
+  const results = [
+    "mx.cloudflare.net",
+    `\r\n\tdmarc=${verdict === "pass" ? "none" : "fail"} header.from=${domain} policy.dmarc=none`,
+    `\r\n\tspf=none (mx.cloudflare.net: no SPF records found for postmaster@mail.${domain}) smtp.helo=mail.${domain}`,
+    `\r\n\t${spf}`,
+    `\r\n\tarc=none smtp.remote-ip=${ip}`,
+  ].join(";");
+  return [
+    `Received: from mail.${domain} (${ip}) by cloudflare-email.net (cloudflare) id sandbox for <local>; ${new Date().toUTCString()}`,
+    `ARC-Authentication-Results: i=1; ${results}`,
+    `Received-SPF: ${verdict} (mx.cloudflare.net: domain of ${from}) receiver=mx.cloudflare.net; client-ip=${ip}; envelope-from="${from}"; helo=mail.${domain};`,
+    `Authentication-Results: ${results}`,
+    "",
+  ].join("\r\n");
+}
+
 /** Delivers raw MIME into the local email() handler and reports what it did (ok, rejected, failed). */
 export async function deliverToEmailHandler(
   target: EmailHandlerTarget | null,
   envelope: { from: string; to: string },
-  raw: string,
+  rawFromSender: string,
+  verdict: SenderVerdict = "pass",
 ): Promise<HandlerOutcome> {
+  // What email() receives in production: Cloudflare's verdicts on top of the sender's message.
+  const raw = cloudflareVerdictHeaders(envelope.from, verdict) + rawFromSender;
   if (!target) {
     return { ok: false, status: 503, outcome: "no_handler", rejectReason: "email-inbound is not running" };
   }
@@ -166,6 +205,8 @@ pre{white-space:pre-wrap;margin:.4rem 0 0}#result{margin-top:.6rem;font-weight:6
 <label for="to">To</label><input id="to" name="to" value="${esc(defaultTo)}" required>
 <label for="subject">Subject</label><input id="subject" name="subject" value="Are you open on Sunday?">
 <label for="body">Body</label><textarea id="body" name="body">Hi! What are your hours?</textarea>
+<label for="auth">Sender authentication (Cloudflare's SPF/DKIM/DMARC verdict)</label>
+<select id="auth" name="auth"><option value="pass">Passes: auto-replies and forwards may go out</option><option value="fail">Fails (a forged sender): the mail only reaches the inbox</option></select>
 <label for="file">Attachment (optional)</label><input id="file" name="file" type="file">
 <details><summary>…or paste raw MIME (used instead of the fields above)</summary>
 <textarea id="raw" name="raw" placeholder="From: …&#10;To: …&#10;Subject: …&#10;Message-ID: &lt;…&gt;&#10;&#10;body"></textarea></details>
@@ -183,7 +224,8 @@ async function fileAsBase64(file) {
 $("f").addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { from: $("from").value, fromName: $("fromName").value, to: $("to").value,
-    subject: $("subject").value, body: $("body").value, raw: $("raw").value || undefined };
+    subject: $("subject").value, body: $("body").value, raw: $("raw").value || undefined,
+    authentication: $("auth").value };
   const file = $("file").files[0];
   if (file) body.attachment = { filename: file.name, contentType: file.type || "application/octet-stream", base64: await fileAsBase64(file) };
   $("result").textContent = "Sending…";

@@ -314,6 +314,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (url.pathname === "/api/email/send" && req.method === "POST") {
         const m = JSON.parse(await readBody(req)) as Parameters<typeof buildCustomerEmail>[0] & {
           raw?: string;
+          /** Cloudflare's verdict on the sender: "fail" plays a forged sender. */
+          authentication?: string;
         };
         let raw: string;
         try {
@@ -321,7 +323,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         } catch (err) {
           return send(res, 400, { ok: false, error: { code: "invalid", message: String(err) } });
         }
-        return send(res, 200, await deliverToEmailHandler(emailHandler, { from: m.from, to: m.to }, raw));
+        const verdict = m.authentication === "fail" ? "fail" : "pass";
+        return send(
+          res,
+          200,
+          await deliverToEmailHandler(emailHandler, { from: m.from, to: m.to }, raw, verdict),
+        );
       }
       const interactionReply = await discordInteractions.handle(
         req.method ?? "GET",
