@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeGraph } from "./graph.ts";
+import { FakeOnboarding } from "./phone-numbers.ts";
 
 const send = (g: FakeGraph, body: unknown, auth = "Bearer tok") =>
   g.handleSend("123", auth, JSON.stringify(body));
@@ -111,5 +112,60 @@ describe("FakeGraph read receipts and scoped faults", () => {
     expect(g.attemptsTo.get("9190001")).toBe(1);
     expect(g.attemptsTo.get("9190002")).toBe(1);
     expect(g.attempts).toBe(3);
+  });
+});
+
+describe("FakeOnboarding: proof of control and release of a number", () => {
+  const ok = (t: string) => t === "tok";
+  const auth = "Bearer tok";
+  const q = (o: Record<string, string>) => new URLSearchParams(o);
+
+  it("sends one code per number and accepts only that code, once; a wrong code is Meta's 136025", () => {
+    const o = new FakeOnboarding();
+    expect(
+      o.requestCode("123", q({ code_method: "SMS", language: "en_US" }), "Bearer nope", ok, true),
+    ).toMatchObject({
+      body: { error: { code: 190 } },
+    });
+    expect(o.requestCode("999", q({ code_method: "SMS", language: "en" }), auth, ok, false)).toMatchObject({
+      status: 400,
+      body: { error: { code: 100, error_subcode: 33 } },
+    });
+    expect(o.requestCode("123", q({ code_method: "FAX", language: "en" }), auth, ok, true)).toMatchObject({
+      body: { error: { code: 100 } },
+    });
+    expect(o.requestCode("123", q({ code_method: "VOICE", language: "en" }), auth, ok, true)).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    const code = o.codes.get("123")!.code;
+    expect(code).toMatch(/^\d{6}$/);
+    const wrong = code === "000000" ? "000001" : "000000";
+    expect(o.verifyCode("123", q({ code: wrong }), auth, ok, true)).toMatchObject({
+      status: 400,
+      body: { error: { code: 136025, message: "Verify code error", fbtrace_id: expect.any(String) } },
+    });
+    expect(o.verifyCode("123", q({ code }), auth, ok, true)).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    // Used once: the same code again is refused.
+    expect(o.verifyCode("123", q({ code }), auth, ok, true)).toMatchObject({
+      body: { error: { code: 136025 } },
+    });
+  });
+
+  it("records deregistrations and unsubscriptions, and plays injected 5xx faults first", () => {
+    const o = new FakeOnboarding();
+    o.injectReleaseFault({ target: "deregister", status: 503 });
+    expect(o.deregister("123", auth, ok, true)).toMatchObject({
+      status: 503,
+      body: { error: { code: 131000 } },
+    });
+    expect(o.deregistrations).toEqual([]);
+    expect(o.deregister("123", auth, ok, true)).toEqual({ status: 200, body: { success: true } });
+    expect(o.unsubscribe("555", auth, ok)).toEqual({ status: 200, body: { success: true } });
+    expect(o.deregistrations).toEqual(["123"]);
+    expect(o.unsubscriptions).toEqual(["555"]);
   });
 });
