@@ -13,13 +13,14 @@ import { head } from "../layout.ts";
  */
 export type ManageCtx = OperatorCtx;
 
-export type ManageSection = "tenants" | "pricing" | "archetypes" | "demo" | "health" | "audit";
+export type ManageSection = "tenants" | "pricing" | "archetypes" | "demo" | "email" | "health" | "audit";
 
 const NAV: { id: ManageSection; href: string; label: string }[] = [
   { id: "tenants", href: "/manage", label: msg("manage-nav-tenants") },
   { id: "pricing", href: "/manage/pricing", label: msg("manage-nav-pricing") },
   { id: "archetypes", href: "/manage/archetypes", label: msg("manage-nav-archetypes") },
   { id: "demo", href: "/manage/demo", label: msg("manage-nav-demo") },
+  { id: "email", href: "/manage/email", label: msg("manage-nav-email") },
   { id: "health", href: "/manage/health", label: msg("manage-nav-health") },
   { id: "audit", href: "/manage/audit", label: msg("manage-nav-audit") },
 ];

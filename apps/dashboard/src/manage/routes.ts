@@ -13,6 +13,7 @@ import {
 } from "./archetypes.ts";
 import { auditPage } from "./audit.ts";
 import { demoPage, saveDemoForm } from "./demo.ts";
+import { emailLimitPage, saveEmailLimitForm } from "./email.ts";
 import { healthPage } from "./health.ts";
 import { pricingPage, savePackForm, savePlanForm, saveTrialForm } from "./pricing.ts";
 import {
@@ -48,6 +49,7 @@ export function registerManageRoutes(router: RouterType<Ctx, [Env, ExecutionCont
     .post("/manage/archetypes/:archetypeId", saveArchetypeForm)
     .post("/manage/archetypes/:archetypeId/retire", retireArchetypeForm);
   router.get("/manage/demo", demoPage).post("/manage/demo", saveDemoForm);
+  router.get("/manage/email", emailLimitPage).post("/manage/email", saveEmailLimitForm);
   router.get("/manage/health", healthPage);
   router.get("/manage/audit", auditPage);
 }

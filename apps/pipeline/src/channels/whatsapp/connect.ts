@@ -137,6 +137,11 @@ async function onboard(
 const GRAPH_REQUEST_CODE_ERROR = 136024;
 const GRAPH_VERIFY_CODE_ERROR = 136025;
 
+/** How Meta delivers the code: a text message unless the tenant asks for a voice call. */
+const CodeMethodSchema = v.optional(v.picklist(["SMS", "VOICE"]), "SMS");
+/** The code Meta sends and the two-step verification PIN: 6 digits each. */
+const SixDigits = v.pipe(v.string(), v.trim(), v.regex(/^\d{6}$/));
+
 /** Meta's code message in the tenant's language (its supported list has en_US and plain en). */
 function codeLanguage(locale: string | undefined): string {
   return locale === "en-US" ? "en_US" : "en";
@@ -156,10 +161,9 @@ export async function requestWhatsAppCode(
   const id = v.safeParse(PhoneNumberIdSchema, input?.phoneNumberId);
   if (!id.success) return errorBody("invalid_phone_number_id", "A phone number id is 5 to 32 digits.");
   const phoneNumberId = id.output;
-  const method = input.codeMethod ?? "SMS";
-  if (method !== "SMS" && method !== "VOICE") {
-    return errorBody("invalid_code_method", "A code is sent by SMS or VOICE.");
-  }
+  const how = v.safeParse(CodeMethodSchema, input?.codeMethod);
+  if (!how.success) return errorBody("invalid_code_method", "A code is sent by SMS or VOICE.");
+  const method = how.output;
   const existing = await findIngestTarget(env.DB, "whatsapp", phoneNumberId);
   if (existing && existing.tenantId !== tenantId) {
     return errorBody("account_taken", "This WhatsApp number is already connected to another business.");
@@ -172,7 +176,7 @@ export async function requestWhatsAppCode(
       ? errorBody("code_too_soon", "A code was sent a moment ago; wait a minute before asking again.")
       : errorBody("code_limit", "Too many codes were asked for this number today; try again tomorrow.");
   }
-  const params = new URLSearchParams({ code_method: method, language: codeLanguage(input.locale) });
+  const params = new URLSearchParams({ code_method: method, language: codeLanguage(input?.locale) });
   const sent = await graphPost(env, `${phoneNumberId}/request_code?${params}`, env.WHATSAPP_ACCESS_TOKEN);
   if (!sent.ok) {
     log.warn("whatsapp.request_code_refused", { status: sent.status, graph_code: sent.code });
@@ -196,12 +200,10 @@ async function verifyControl(
   tenantId: string,
   p: { phoneNumberId: string; code: string | undefined; pin: string | undefined },
 ): Promise<Verified> {
-  if (typeof p.code !== "string" || !/^\d{6}$/.test(p.code.trim())) {
-    return errorBody("code_required", "Type the 6-digit code Meta sent to the number.");
-  }
-  if (typeof p.pin !== "string" || !/^\d{6}$/.test(p.pin)) {
-    return errorBody("invalid_pin", "The two-step verification PIN is 6 digits.");
-  }
+  const code = v.safeParse(SixDigits, p.code);
+  if (!code.success) return errorBody("code_required", "Type the 6-digit code Meta sent to the number.");
+  const pin = v.safeParse(SixDigits, p.pin);
+  if (!pin.success) return errorBody("invalid_pin", "The two-step verification PIN is 6 digits.");
   const attempt = await takeWhatsAppCodeAttempt(env.DB, tenantId, p.phoneNumberId, Date.now());
   if (attempt === "none")
     return errorBody("no_code", "Ask for a new code first: none is waiting for this number.");
@@ -209,8 +211,8 @@ async function verifyControl(
     return errorBody("code_attempts", "Too many wrong codes; ask for a new code.");
   }
   const token = env.WHATSAPP_ACCESS_TOKEN;
-  const params = new URLSearchParams({ code: p.code.trim() });
-  const verified = await graphPost(env, `${p.phoneNumberId}/verify_code?${params}`, token);
+  // In the body, not the URL: a code never appears in a request line anyone logs.
+  const verified = await graphPost(env, `${p.phoneNumberId}/verify_code`, token, { code: code.output });
   if (!verified.ok) {
     log.warn("whatsapp.verify_code_refused", { status: verified.status, graph_code: verified.code });
     return verified.code === GRAPH_VERIFY_CODE_ERROR
@@ -219,7 +221,7 @@ async function verifyControl(
   }
   const registered = await graphPost(env, `${p.phoneNumberId}/register`, token, {
     messaging_product: "whatsapp",
-    pin: p.pin,
+    pin: pin.output,
   });
   if (!registered.ok) {
     log.warn("whatsapp.register_refused", { status: registered.status, graph_code: registered.code });
