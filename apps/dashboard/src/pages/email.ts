@@ -1,9 +1,10 @@
 import { msg } from "@concierge/i18n";
-import { getEmailSubdomainQuota } from "@concierge/storage";
+import { type AutomaticMailToday, automaticMailToday, getEmailSubdomainQuota } from "@concierge/storage";
 import { errorSummary, field, type FieldErrors, str } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page, publicPage } from "../layout.ts";
+import { formatDateTime } from "./insights.ts";
 import {
   SUBSCRIPTION_NOTICES,
   subscribe,
@@ -63,6 +64,32 @@ function subdomainRow(c: AuthedCtx, s: Subdomain): Html {
 </tr>`;
 }
 
+/**
+ * The tenant's automatic mail today (issue 17): how many auto-replies and forwards went out of the
+ * daily limit, and when the limit was reached, until when automatic mail is paused.
+ */
+function automaticSection(c: AuthedCtx, today: AutomaticMailToday): Html {
+  const { t } = c;
+  const paused = today.limitedAt !== null || today.limit === 0;
+  return html`<section class="card" id="automatic-mail">
+<h2 class="card-h">${t("ea-heading")}</h2>
+<p>${t("ea-count", { sent: today.sent, limit: today.limit })}</p>
+${
+  paused
+    ? html`<p class="notice error" role="status" id="automatic-mail-paused">${
+        today.limit === 0
+          ? t("ea-off")
+          : t("ea-paused", {
+              at: formatDateTime(c.locale, today.limitedAt ?? Date.now()),
+              until: formatDateTime(c.locale, today.resetsAt),
+            })
+      }</p>`
+    : null
+}
+<p class="muted">${t("ea-lead", { limit: today.limit })}</p>
+</section>`;
+}
+
 function quotaOf(c: AuthedCtx): Promise<number> {
   return getEmailSubdomainQuota(c.env.DB, c.session.tenantId);
 }
@@ -78,9 +105,10 @@ async function renderSubdomains(
   } = {},
 ): Promise<Response> {
   const { t } = c;
-  const [subdomains, quota] = await Promise.all([
+  const [subdomains, quota, today] = await Promise.all([
     c.env.PIPELINE.listEmailSubdomains(c.session.tenantId),
     quotaOf(c),
+    automaticMailToday(c.env.DB, c.session.tenantId, Date.now()),
   ]);
   const subscription = await subscriptionState(c, subdomains.length, quota);
   const domain = subdomains[0]?.domain.split(".").slice(1).join(".") || EMAIL_DOMAIN;
@@ -118,6 +146,7 @@ ${table}
           ? t("sub-quota-extra", { used: subdomains.length, quota, extra: subscription.extra })
           : t("em-quota", { used: subdomains.length, quota })
       }</p>
+${subdomains.length > 0 ? automaticSection(c, today) : null}
 <section class="card">
 <h2 class="card-h">${t("em-create-heading")}</h2>
 ${errorSummary(c, opts.errors)}
