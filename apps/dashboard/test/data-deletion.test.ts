@@ -45,7 +45,7 @@ async function rowsOf(tenantId: string) {
 }
 
 describe("Meta's data deletion callback", () => {
-  it("deletes the tenant of the Facebook user and answers a status URL and confirmation code", async () => {
+  it("deletes the Facebook user's sign-in (not their business) and answers a status URL and confirmation code", async () => {
     const person = await facebookUser();
     const bystander = await signIn();
     expect(await rowsOf(person.tenantId)).toBeGreaterThan(0);
@@ -60,14 +60,15 @@ describe("Meta's data deletion callback", () => {
     expect(body.confirmation_code).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(body.url).toBe(`${ORIGIN}/data-deletion/status?code=${body.confirmation_code}`);
 
-    await vi.waitFor(async () => expect(await rowsOf(person.tenantId)).toBe(0), { timeout: 10_000 });
+    // Issue 17 item 6: the person's sign-in and sessions go; the business (tenant, key) stays.
+    await vi.waitFor(async () => expect(await rowsOf(person.tenantId)).toBe(2), { timeout: 10_000 });
     const status = await app(new URL(body.url).pathname + new URL(body.url).search);
     expect(status.status).toBe(200);
     await vi.waitFor(async () => {
       const page = await (await app(new URL(body.url).pathname + new URL(body.url).search)).text();
       expect(page).toContain("Done: everything we held for your account was deleted.");
     });
-    // The person's session died with the tenant; the bystander is untouched.
+    // The person's session died with their sign-in; the bystander is untouched.
     expect((await get({ cookie: person.cookie } as never, "/admin")).status).toBe(303);
     expect((await get(bystander, "/admin")).status).toBe(200);
     expect(await rowsOf(bystander.tenantId)).toBeGreaterThan(0);
@@ -97,6 +98,7 @@ describe("Meta's data deletion callback", () => {
     const signed = await makeSignedRequest(TEST_SECRETS.metaAppSecret, {
       algorithm: "HMAC-SHA256",
       user_id: "998877665544",
+      issued_at: Math.floor(Date.now() / 1000),
     });
     const body = (await (await callback(signed)).json()) as { url: string };
     const page = await (await app(new URL(body.url).pathname + new URL(body.url).search)).text();

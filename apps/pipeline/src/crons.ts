@@ -3,8 +3,10 @@ import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
 import { sendDueDigests } from "./tenants/digest.ts";
+import { resumeDeletions } from "./tenants/lifecycle.ts";
 import { sendDueNoticeSummaries } from "./tenants/notify.ts";
 import { requeueStalePendingSafety } from "./tenants/safety.ts";
+import { runDueSideEffects } from "./tenants/side-effects.ts";
 
 const log = createLogger("pipeline.cron");
 
@@ -12,7 +14,8 @@ const log = createLogger("pipeline.cron");
  * Every 15 minutes: held drafts that waited 24 h expire (their credit goes back), and safety jobs
  * are queued again for personas and archetypes pending longer than that (requeueStalePendingSafety);
  * gathered approval and handoff notices that are due go out as one summary per tenant; and the
- * summary digests whose period ended (a local midnight or Monday) go out, once per period.
+ * summary digests whose period ended (a local midnight or Monday) go out, once per period; deletions
+ * that were cut off are resumed, and effects at providers that failed are retried.
  */
 export const APPROVALS_CRON = "*/15 * * * *";
 
@@ -46,6 +49,11 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     ["requeue_safety", () => requeueStalePendingSafety(env, scheduledTime)],
     ["notice_summaries", () => sendDueNoticeSummaries(env, scheduledTime)],
     ["digests", () => sendDueDigests(env, scheduledTime)],
+    // Effects at Meta, Discord and Cloudflare that failed: retried with back-off until done.
+    ["side_effects", () => runDueSideEffects(env, scheduledTime)],
+    // Deletions cut off midway (a tenant's, a data deletion request) go on, in bounded steps;
+    // after the effects, so a request that waited for Meta's unsubscribe finishes in this run.
+    ["resume_deletions", () => resumeDeletions(env, scheduledTime)],
   ]);
 }
 

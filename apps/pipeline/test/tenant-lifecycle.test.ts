@@ -43,7 +43,10 @@ async function allD1Rows(): Promise<Record<string, unknown[]>> {
   const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{
     name: string;
   }>();
-  const tables = results.map((r) => r.name).filter((n) => !n.startsWith("sqlite_") && !n.startsWith("_cf_"));
+  // side_effects outlive the tenant by design (migrations/0023): ids only, checked on their own.
+  const tables = results
+    .map((r) => r.name)
+    .filter((n) => !n.startsWith("sqlite_") && !n.startsWith("_cf_") && n !== "side_effects");
   expect(tables).toEqual(expect.arrayContaining(["tenants", "messages", "users", "sessions"]));
   const out: Record<string, unknown[]> = {};
   for (const t of tables) out[t] = (await env.DB.prepare(`SELECT * FROM "${t}"`).all()).results;
@@ -328,8 +331,19 @@ describe("deleteTenant", () => {
     // the grant); 5 message rows; 4 ledger rows (the trial, the grant, the AI reply, the held
     // draft); 1 approval; the Discord install and its 3 relayed items.
     expect(result.deleted.rows).toBe(23);
-    // The bot left the tenant's Discord server.
+    // The bot left the tenant's Discord server, recorded as a side effect that names only the guild.
     expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).toContain(guild.id);
+    // Its WhatsApp number was released at Meta the same way.
+    const { results: effects } = await env.DB.prepare(
+      "SELECT * FROM side_effects WHERE tenant_id = ? ORDER BY kind",
+    )
+      .bind(tid)
+      .all<Record<string, unknown>>();
+    expect(effects.map((e) => [e.kind, e.status, JSON.parse(String(e.target))])).toEqual([
+      ["discord_leave", "done", { guild_id: guild.id }],
+      ["whatsapp_release", "done", { phoneNumberId: account.externalId }],
+    ]);
+    expect(JSON.stringify(effects)).not.toContain(canary);
 
     // D1: not one row anywhere names the tenant, its account, its customers or its user, and
     // every other row is exactly as it was.

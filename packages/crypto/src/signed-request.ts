@@ -43,3 +43,19 @@ export async function makeSignedRequest(appSecret: string, payload: SignedReques
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(appSecret, "sign"), utf8(body)));
   return `${toBase64Url(sig)}.${body}`;
 }
+
+/** How old a `signed_request` may be: Meta posts it as the person asks, so minutes, not hours. */
+export const SIGNED_REQUEST_MAX_AGE_S = 5 * 60;
+/** How far in the future its `issued_at` may be: clocks differ a little, never by minutes. */
+export const SIGNED_REQUEST_MAX_SKEW_S = 60;
+
+/**
+ * Whether a verified payload was issued recently (`issued_at`, Unix seconds): a request captured
+ * and replayed later, or one without a time, is refused. `now` in milliseconds.
+ */
+export function signedRequestIsFresh(payload: SignedRequestPayload, now = Date.now()): boolean {
+  const issued = payload.issued_at;
+  if (typeof issued !== "number" || !Number.isFinite(issued)) return false;
+  const age = now / 1000 - issued;
+  return age <= SIGNED_REQUEST_MAX_AGE_S && age >= -SIGNED_REQUEST_MAX_SKEW_S;
+}

@@ -53,6 +53,8 @@ export class FakePages {
   private readonly pageTokens = new Map<string, PageToken>();
   private readonly userTokens = new Map<string, UserToken>();
   readonly subscriptions: Subscription[] = [];
+  /** DELETE /{page-id}/subscribed_apps calls that succeeded (a deletion's instagram_unsubscribe). */
+  readonly unsubscriptions: { pageId: string; at: number }[] = [];
   private faults: { status: number; code: number; subcode?: number; message: string }[] = [];
 
   private readonly appId: string | null;
@@ -101,6 +103,7 @@ export class FakePages {
   reset(): void {
     this.faults = [];
     this.subscriptions.length = 0;
+    this.unsubscriptions.length = 0;
     this.pages.clear();
     for (const p of DEFAULT_PAGES) this.pages.set(p.id, { ...p });
   }
@@ -314,6 +317,22 @@ export class FakePages {
       return graphError(400, 100, "(#100) The parameter subscribed_fields is required.");
     }
     this.subscriptions.push({ pageId, fields, at: Date.now() });
+    return { status: 200, body: { success: true } };
+  }
+
+  /**
+   * DELETE /{page-id}/subscribed_apps with the page's token: the app stops getting the page's
+   * webhooks. Graph answers `{ success: true }` again for a page already unsubscribed.
+   */
+  unsubscribe(pageId: string, authorization: string | undefined): OAuthReply {
+    const f = this.fault();
+    if (f) return f;
+    const token = this.pageTokens.get(bearer(new URLSearchParams(), authorization) ?? "");
+    if (!token) return graphError(400, 190, "Invalid OAuth access token - Cannot parse access token");
+    if (token.pageId !== pageId) {
+      return graphError(400, 210, "(#210) A page access token is required to request this resource.");
+    }
+    this.unsubscriptions.push({ pageId, at: Date.now() });
     return { status: 200, body: { success: true } };
   }
 }

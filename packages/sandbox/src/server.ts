@@ -491,6 +491,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (unsubscribe && req.method === "DELETE" && onboarding.isWaba(unsubscribe[1]!)) {
         return reply(res, onboarding.unsubscribe(unsubscribe[1]!, req.headers.authorization, graphTokenOk));
       }
+      const pageUnsubscribe = GRAPH_SUBSCRIBED_APPS.exec(url.pathname);
+      if (pageUnsubscribe && req.method === "DELETE" && pages.has(pageUnsubscribe[1]!)) {
+        return reply(res, pages.unsubscribe(pageUnsubscribe[1]!, req.headers.authorization));
+      }
       const subscribe = GRAPH_SUBSCRIBED_APPS.exec(url.pathname);
       if (subscribe && req.method === "POST") {
         // Graph takes the parameters in the query or in a form body.
@@ -532,6 +536,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const page = url.searchParams.get("page");
         return send(res, 200, {
           subscriptions: page ? pages.subscriptions.filter((s) => s.pageId === page) : pages.subscriptions,
+          unsubscriptions: page
+            ? pages.unsubscriptions.filter((s) => s.pageId === page)
+            : pages.unsubscriptions,
         });
       }
       if (url.pathname === "/__sandbox/oauth/faults" && req.method === "POST") {

@@ -39,19 +39,23 @@ export async function listTenantThreads(
   db: D1Database,
   tenantId: string,
   limit = 50,
+  /** Only this account's threads (a data deletion request deletes one Instagram account's). */
+  accountId?: string,
 ): Promise<TenantThread[]> {
+  const only = accountId === undefined ? "" : " AND account_id = ?";
+  const binds = accountId === undefined ? [tenantId, limit] : [tenantId, accountId, limit];
   const [messages, approvals] = await Promise.all([
     db
       .prepare(
-        `SELECT DISTINCT account_id AS accountId, ${CUSTOMER} AS customerId FROM messages WHERE tenant_id = ? LIMIT ?`,
+        `SELECT DISTINCT account_id AS accountId, ${CUSTOMER} AS customerId FROM messages WHERE tenant_id = ?${only} LIMIT ?`,
       )
-      .bind(tenantId, limit)
+      .bind(...binds)
       .all<{ accountId: string; customerId: string }>(),
     db
       .prepare(
-        "SELECT DISTINCT account_id AS accountId, thread_key AS key FROM approvals WHERE tenant_id = ? LIMIT ?",
+        `SELECT DISTINCT account_id AS accountId, thread_key AS key FROM approvals WHERE tenant_id = ?${only} LIMIT ?`,
       )
-      .bind(tenantId, limit)
+      .bind(...binds)
       .all<{ accountId: string; key: string }>(),
   ]);
   const threads = new Map<string, TenantThread>();
@@ -152,5 +156,90 @@ export async function deleteTenantRows(
   return {
     rows: results.slice(holds.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0),
     tenantDeleted: (results[results.length - 1]!.meta.changes ?? 0) > 0,
+  };
+}
+
+/** A tenant whose deletion was started (tenants.deleting_at) and whose rows are still there. */
+export async function listDeletingTenants(db: D1Database, before: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT id FROM tenants WHERE deleting_at IS NOT NULL AND deleting_at <= ? ORDER BY deleting_at LIMIT ?",
+    )
+    .bind(before, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/**
+ * Turns one account off (ingest accepts nothing more for it) as a statement, to batch with the
+ * side effects its removal records; nothing when it is gone already.
+ */
+export function disableAccountStatement(
+  db: D1Database,
+  tenantId: string,
+  accountId: string,
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE channel_accounts SET status = 'disabled' WHERE id = ? AND tenant_id = ?")
+    .bind(accountId, tenantId);
+}
+
+/**
+ * Every remaining row of one account of the tenant (its conversations already purged and their
+ * metadata forgotten): one batch, children before the account. Returns the rows deleted (0 when a
+ * previous run deleted them).
+ */
+export async function deleteAccountRows(
+  db: D1Database,
+  tenantId: string,
+  accountId: string,
+): Promise<number> {
+  const results = await db.batch([
+    db.prepare("DELETE FROM approvals WHERE tenant_id = ? AND account_id = ?").bind(tenantId, accountId),
+    db.prepare("DELETE FROM discord_relays WHERE tenant_id = ? AND account_id = ?").bind(tenantId, accountId),
+    db.prepare("DELETE FROM messages WHERE tenant_id = ? AND account_id = ?").bind(tenantId, accountId),
+    db.prepare("DELETE FROM reply_configs WHERE account_id = ? AND tenant_id = ?").bind(accountId, tenantId),
+    db.prepare("DELETE FROM channel_tokens WHERE account_id = ? AND tenant_id = ?").bind(accountId, tenantId),
+    db.prepare("DELETE FROM channel_accounts WHERE id = ? AND tenant_id = ?").bind(accountId, tenantId),
+  ]);
+  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+}
+
+/**
+ * The ids the tenant's side effects at providers need (ARCHITECTURE.md §5, migrations/0023), read
+ * before its rows go: the Discord guild the bot is in, the Cloudflare rules of its subdomains, the
+ * Facebook Pages its Instagram accounts are subscribed through.
+ */
+export async function tenantProviderIds(
+  db: D1Database,
+  tenantId: string,
+): Promise<{
+  guildIds: string[];
+  emailRules: { ruleId: string; domain: string }[];
+  pageIds: string[];
+  /** When the deletion was marked (tenants.deleting_at); null when it is not marked. */
+  deletingAt: number | null;
+}> {
+  const [guilds, rules, pages, tenant] = await db.batch<Record<string, string>>([
+    db.prepare("SELECT guild_id AS id FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
+    db
+      .prepare(
+        "SELECT cf_rule_id AS ruleId, domain FROM email_subdomains WHERE tenant_id = ? AND cf_rule_id IS NOT NULL",
+      )
+      .bind(tenantId),
+    db
+      .prepare(
+        `SELECT t.page_id AS id FROM channel_accounts a JOIN channel_tokens t ON t.account_id = a.id
+          WHERE a.tenant_id = ?`,
+      )
+      .bind(tenantId),
+    db.prepare("SELECT deleting_at AS deletingAt FROM tenants WHERE id = ?").bind(tenantId),
+  ]);
+  const deletingAt = tenant?.results[0]?.deletingAt as number | null | undefined;
+  return {
+    deletingAt: deletingAt ?? null,
+    guildIds: (guilds?.results ?? []).map((r) => r.id!),
+    emailRules: (rules?.results ?? []) as { ruleId: string; domain: string }[],
+    pageIds: (pages?.results ?? []).map((r) => r.id!),
   };
 }

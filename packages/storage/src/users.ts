@@ -45,3 +45,19 @@ export async function insertUserIfAbsent(
     .run();
   return r.meta.changes > 0;
 }
+
+/**
+ * Deletes one user and their sessions (a data deletion request for their Facebook sign-in): the
+ * sessions first, so no cookie outlives the user. Returns the rows deleted (0 when already gone).
+ */
+export async function deleteUserWithSessions(
+  db: D1Database,
+  tenantId: string,
+  userId: string,
+): Promise<number> {
+  const results = await db.batch([
+    db.prepare("DELETE FROM sessions WHERE user_id = ? AND tenant_id = ?").bind(userId, tenantId),
+    db.prepare("DELETE FROM users WHERE id = ? AND tenant_id = ?").bind(userId, tenantId),
+  ]);
+  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+}

@@ -251,6 +251,12 @@ it("every statement is bounded by an index, except the known scans listed above"
     getBillingDetails: () => storage.getBillingDetails(d, t),
     saveBillingDetails: () => storage.saveBillingDetails(d, t, { legalName: "L", address: "A", gstin: null }),
     listTenantThreads: () => storage.listTenantThreads(d, t),
+    // Meta's data deletion request and resumed deletions (issue 17 items 6, 13, 14).
+    listAccountThreads: () => storage.listTenantThreads(d, t, 50, acc.id),
+    listDeletingTenants: () => storage.listDeletingTenants(d, 1, 10),
+    tenantProviderIds: () => storage.tenantProviderIds(d, t),
+    deleteAccountRows: () => storage.deleteAccountRows(d, "t_other", "acc_other"),
+    disableAccountStatement: () => storage.disableAccountStatement(d, t, "acc_none").run(),
     forgetTenantThreads: () =>
       storage.forgetTenantThreads(d, t, [{ key: "k", accountId: acc.id, customerId: "c" }]),
     // The operator panel (issue 14).

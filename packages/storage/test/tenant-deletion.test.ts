@@ -34,13 +34,15 @@ const NOW = 1_800_000_000_000;
 
 /**
  * Tables that hold rows of a tenant: every table with a tenant_id column, and tenants itself.
- * Except audit_log: the operators' append-only record outlives the tenant (with its id only).
+ * Except audit_log: the operators' append-only record outlives the tenant (with its id only); and
+ * side_effects: a deletion's effects at providers are retried after its rows are gone (ids only,
+ * migrations/0023).
  */
 async function tenantTables(): Promise<string[]> {
   const { results } = await env.DB.prepare(
     `SELECT m.name FROM sqlite_master m
       WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_cf_%'
-        AND m.name <> 'audit_log'
+        AND m.name NOT IN ('audit_log', 'side_effects')
         AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'tenant_id')
       ORDER BY m.name`,
   ).all<{ name: string }>();

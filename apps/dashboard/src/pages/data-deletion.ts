@@ -1,12 +1,12 @@
 import { createLogger, errorFields, errorResponse } from "@concierge/core";
-import { parseSignedRequest } from "@concierge/crypto";
+import { parseSignedRequest, signedRequestIsFresh } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import {
-  type DataDeletionStatus,
-  finishDataDeletion,
+  type DataDeletionRow,
+  dataDeletionEffects,
+  facebookUserTargets,
   getDataDeletion,
   insertDataDeletion,
-  tenantsOfFacebookUser,
 } from "@concierge/storage";
 import { randomString } from "../auth/state.ts";
 import { str } from "../forms.ts";
@@ -16,38 +16,18 @@ import { publicPage } from "../layout.ts";
 
 const log = createLogger("dashboard");
 
-const STATUS_TEXT: Record<DataDeletionStatus, string> = {
-  pending: msg("deletion-status-pending"),
-  completed: msg("deletion-status-completed"),
-  nothing_found: msg("deletion-status-nothing-found"),
-  failed: msg("deletion-status-failed"),
-};
-
-async function deleteAll(env: Env, code: string, tenantIds: string[]): Promise<void> {
-  try {
-    for (const tenantId of tenantIds) {
-      const res = await env.PIPELINE.deleteTenant(tenantId);
-      // not_found: deleted in between (another request, the settings page): the goal holds.
-      if (!res.ok && res.error.code !== "not_found") throw new Error(`deleteTenant: ${res.error.code}`);
-    }
-    await finishDataDeletion(env.DB, code, "completed");
-    log.info("data_deletion.completed", { code, tenants: tenantIds.length });
-  } catch (err) {
-    await finishDataDeletion(env.DB, code, "failed");
-    log.error("data_deletion.failed", { ...errorFields(err), code });
-  }
-}
-
 /**
- * Meta's data deletion callback: verifies the `signed_request` with the app secret, deletes every
- * tenant the person signed in to (ARCHITECTURE.md §5), and answers the confirmation code and the
- * URL where the deletion's status can be read. The deletion itself runs after the answer, so Meta
- * is never kept waiting on a large tenant.
+ * Meta's data deletion callback: verifies the `signed_request` with the app secret and refuses
+ * one issued more than a few minutes ago (a replay), records what belongs to the person by id
+ * (the Instagram accounts they connected, their Facebook sign-in: never the business they belong
+ * to, its other channels or its credits), and answers the confirmation code and the URL where the
+ * deletion's status can be read. The deletion runs after the answer, so Meta is never kept
+ * waiting; if it is cut off, the pipeline's 15-minute cron resumes it from the recorded targets.
  */
 export async function dataDeletionCallback(c: Ctx): Promise<Response> {
   const payload = await parseSignedRequest(c.env.META_APP_SECRET, str(c.form, "signed_request"));
   const userId = payload?.user_id;
-  if (typeof userId !== "string" || !/^\d{1,32}$/.test(userId)) {
+  if (!payload || typeof userId !== "string" || !/^\d{1,32}$/.test(userId)) {
     log.warn("data_deletion.refused", { reason: payload ? "no_user_id" : "bad_signature" });
     return errorResponse(
       400,
@@ -55,21 +35,58 @@ export async function dataDeletionCallback(c: Ctx): Promise<Response> {
       "The signed_request is missing, forged or malformed.",
     );
   }
-  // Who signed in with Facebook, and who connected an Instagram account with it (the app-scoped
-  // id Meta sends is the user's subject).
-  const tenantIds = await tenantsOfFacebookUser(c.env.DB, userId);
+  if (!signedRequestIsFresh(payload)) {
+    log.warn("data_deletion.refused", { reason: "stale" });
+    return errorResponse(
+      400,
+      "stale_signed_request",
+      "The signed_request was not issued in the last few minutes (issued_at); send a new one.",
+    );
+  }
+  // The app-scoped id Meta sends is the person's subject: their Facebook sign-in, and the
+  // Instagram accounts they connected with it.
+  const targets = await facebookUserTargets(c.env.DB, userId);
+  const found = targets.accounts.length + targets.users.length > 0;
   const code = randomString(12);
   await insertDataDeletion(c.env.DB, {
     code,
-    status: tenantIds.length ? "pending" : "nothing_found",
+    status: found ? "pending" : "nothing_found",
     requestedAt: Date.now(),
+    targets,
   });
-  if (tenantIds.length) c.exec.waitUntil(deleteAll(c.env, code, tenantIds));
-  log.info("data_deletion.requested", { code, tenants: tenantIds.length });
+  if (found) {
+    c.exec.waitUntil(
+      c.env.PIPELINE.runDataDeletion(code).then(
+        (r) => {
+          if (!r.ok) log.warn("data_deletion.deferred", { code, error: r.error.code });
+        },
+        (err: unknown) => log.warn("data_deletion.deferred", { ...errorFields(err), code }),
+      ),
+    );
+  }
+  log.info("data_deletion.requested", {
+    code,
+    accounts: targets.accounts.length,
+    users: targets.users.length,
+  });
   return Response.json({
     url: `${c.origin}/data-deletion/status?code=${encodeURIComponent(code)}`,
     confirmation_code: code,
   });
+}
+
+/** The status line: a pending request that a run has started on reads "in progress". */
+function statusText(row: DataDeletionRow) {
+  switch (row.status) {
+    case "pending":
+      return row.startedAt === null ? msg("deletion-status-pending") : msg("deletion-status-in-progress");
+    case "completed":
+      return msg("deletion-status-completed");
+    case "nothing_found":
+      return msg("deletion-status-nothing-found");
+    case "failed":
+      return msg("deletion-status-failed");
+  }
 }
 
 /** Where a person (or Meta's reviewers) reads how their deletion request went. */
@@ -78,16 +95,27 @@ export async function dataDeletionStatus(c: Ctx): Promise<Response> {
   const row = /^[A-Za-z0-9_-]{8,40}$/.test(code) ? await getDataDeletion(c.env.DB, code) : null;
   if (!row) notFound();
   const { t } = c;
-  const requested = new Intl.DateTimeFormat(c.locale, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "UTC",
-  }).format(row.requestedAt);
+  const effects = await dataDeletionEffects(
+    c.env.DB,
+    (row.targets?.accounts ?? []).map((a) => ({
+      kind: "instagram_unsubscribe" as const,
+      target: { page_id: a.pageId },
+    })),
+  );
+  const pending = effects.filter((e) => e.status === "pending").length;
+  const failed = effects.filter((e) => e.status === "failed").length;
+  const when = (at: number) =>
+    new Intl.DateTimeFormat(c.locale, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
+      at,
+    );
   const body = html`<div class="signin card">
 <h1>${t("deletion-title")}</h1>
-<p id="deletion-status"><strong>${t(STATUS_TEXT[row.status])}</strong></p>
+<p id="deletion-status"><strong>${t(statusText(row))}</strong></p>
+${pending ? html`<p id="deletion-provider-pending">${t("deletion-provider-pending", { count: pending })}</p>` : ""}
+${failed ? html`<p id="deletion-provider-failed">${t("deletion-provider-failed", { count: failed })}</p>` : ""}
 <dl><dt>${t("deletion-code")}</dt><dd><code>${code}</code></dd>
-<dt>${t("deletion-requested")}</dt><dd>${requested} (UTC)</dd></dl>
+<dt>${t("deletion-requested")}</dt><dd>${when(row.requestedAt)} (UTC)</dd>
+${row.startedAt === null ? "" : html`<dt>${t("deletion-started")}</dt><dd>${when(row.startedAt)} (UTC)</dd>`}</dl>
 <p class="muted">${t("deletion-what")}</p>
 </div>`;
   return respond(c, publicPage(c, { title: t("deletion-title"), body }));

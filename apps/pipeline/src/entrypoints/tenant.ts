@@ -48,7 +48,7 @@ import { savePersona } from "../replies/persona.ts";
 import { previewAiReply } from "../replies/preview.ts";
 import { saveReplyConfig, testReplyRules } from "../replies/reply-config.ts";
 import { resolveHandoff, sendHumanReply } from "../tenants/conversations.ts";
-import { createTenant, deleteTenant } from "../tenants/lifecycle.ts";
+import { createTenant, deleteTenant, runDataDeletion } from "../tenants/lifecycle.ts";
 import { saveConversationSettings, setNotifications } from "../tenants/settings.ts";
 
 /**
@@ -68,6 +68,11 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
    */
   deleteTenant(tenantId: string) {
     return deleteTenant(this.env, tenantId);
+  }
+
+  /** Meta's data deletion request by its confirmation code (the dashboard's callback records it). */
+  runDataDeletion(code: string) {
+    return runDataDeletion(this.env, code);
   }
 
   savePersona(tenantId: string, input: unknown) {

@@ -5,24 +5,44 @@ import {
   type NewTenant,
   NewTenantSchema,
   type RpcResult,
+  type SideEffectKind,
 } from "@concierge/core";
 import {
   createTenant as createTenantRows,
+  type DataDeletionStatus,
+  type DataDeletionTargets,
+  deleteAccountRows,
   deleteTenantRows,
+  deleteUserWithSessions,
+  disableAccountStatement,
   disableTenantAccounts,
+  finishDataDeletion,
   forgetTenantThreads,
+  getChannelAccount,
+  getDataDeletion,
+  getPendingSideEffect,
   getTenant,
   grantTrialCredits,
+  listDeletingTenants,
+  listWhatsAppReleaseTargets,
+  listPendingDataDeletions,
   listTenantThreads,
+  markDataDeletionStarted,
   markTenantDeletingStatement,
+  recordSideEffectStatement,
+  sideEffectKey,
+  sideEffectsRecordedSince,
+  tenantProviderIds,
+  whatsappReleaseTarget,
 } from "@concierge/storage";
 import * as v from "valibot";
+import { forgetEmailRoute } from "../channels/email/ingest.ts";
+import { whatsappReleaseStatements } from "../channels/whatsapp/release.ts";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 import { forgetTenantKeys } from "./keys.ts";
-import { leaveTenantGuild } from "../channels/discord/install.ts";
-import { removeTenantEmailRoutes } from "../channels/email/subdomains.ts";
 import { conversationStub } from "./ownership.ts";
+import { trySideEffectNow } from "./side-effects.ts";
 
 const log = createLogger("pipeline.tenants");
 
@@ -69,28 +89,81 @@ export async function deleteTenant(
   return finishTenantDeletion(env, tenantId);
 }
 
+/** An effect at a provider that a deletion records before its rows go (migrations/0023). */
+type Effect = { kind: SideEffectKind; target: Record<string, string> };
+
+/**
+ * The deletion's effects at providers, recorded in one batch BEFORE any row or the data key goes,
+ * with the ids each needs (so the cron can retry them after the rows are gone), then tried at once
+ * while the tenant's page tokens can still be read. A resumed deletion records them again: a done
+ * effect is reopened and tried once more, which every handler treats as done at the provider.
+ */
+async function recordTenantEffects(env: PipelineEnv, tenantId: string): Promise<void> {
+  const [ids, numbers] = await Promise.all([
+    tenantProviderIds(env.DB, tenantId),
+    listWhatsAppReleaseTargets(env.DB, tenantId),
+  ]);
+  const effects: Effect[] = [
+    ...ids.guildIds.map((guildId) => ({ kind: "discord_leave" as const, target: { guild_id: guildId } })),
+    ...ids.emailRules.map((r) => ({ kind: "email_routes_remove" as const, target: { rule_id: r.ruleId } })),
+    ...ids.pageIds.map((pageId) => ({ kind: "instagram_unsubscribe" as const, target: { page_id: pageId } })),
+  ];
+  const releases = numbers.map((n) => ({
+    number: n,
+    effect: { kind: "whatsapp_release" as const, target: whatsappReleaseTarget(n.phoneNumberId, n.wabaId) },
+  }));
+  for (const r of ids.emailRules) forgetEmailRoute(r.domain);
+  // A resumed deletion records only what its earlier runs did not (recorded since the mark):
+  // one they recorded is pending for the cron or done, and is never done twice.
+  const all = [...effects, ...releases.map((r) => r.effect)];
+  const already =
+    ids.deletingAt === null ? new Set<string>() : await sideEffectsRecordedSince(env.DB, all, ids.deletingAt);
+  const isNew = (e: Effect) => !already.has(sideEffectKey(e.kind, e.target));
+  const fresh = effects.filter(isNew);
+  const freshReleases = releases.filter((r) => isNew(r.effect));
+  if (fresh.length + freshReleases.length === 0) return;
+  const now = Date.now();
+  // The accounts were disabled just before (step 1), so the numbers count as released by us.
+  await env.DB.batch([
+    ...fresh.map((e) => recordSideEffectStatement(env.DB, { tenantId, ...e, now })),
+    ...whatsappReleaseStatements(
+      env.DB,
+      freshReleases.map((r) => r.number),
+      tenantId,
+      now,
+    ),
+  ]);
+  for (const e of [...fresh, ...freshReleases.map((r) => r.effect)])
+    await trySideEffectNow(env, e.kind, e.target);
+}
+
 /**
  * The steps of a deletion of a tenant already marked as being deleted, in an order that is safe
  * to run again if it stops midway:
  * 0. this isolate forgets the tenant's cached settings, so its turns see the mark at once;
  * 1. its accounts are disabled, so ingest accepts nothing new while the deletion runs;
- * 2. every conversation named by the metadata (messages, approvals) is purged, page by page, and
+ * 2. its effects at providers (its WhatsApp numbers released at Meta, the bot leaving its Discord
+ *    server, its Cloudflare email rules, its Instagram pages' webhooks) are recorded and tried (recordTenantEffects); one that fails
+ *    stays pending for the cron (runDueSideEffects) and never holds up the deletion;
+ * 3. every conversation named by the metadata (messages, approvals) is purged, page by page, and
  *    the metadata of a purged page is deleted with it, so a rerun resumes where this one stopped;
- * 3. every remaining row and the data key go in one D1 batch (crypto-shredding: anything sealed
+ * 4. every remaining row and the data key go in one D1 batch (crypto-shredding: anything sealed
  *    that is still somewhere can no longer be read); the in-memory key and config caches are
  *    dropped.
  * A conversation with no metadata yet (a message accepted moments before, its turn not run)
- * purges itself when its alarm finds the tenant gone.
+ * purges itself when its alarm finds the tenant gone. The 15-minute cron resumes a deletion that
+ * was cut off (resumeDeletions).
  */
 export async function finishTenantDeletion(
   env: PipelineEnv,
   tenantId: string,
 ): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
   try {
-    return await runTenantDeletion(env, tenantId);
+    const r = await runTenantDeletion(env, tenantId, { pages: Number.POSITIVE_INFINITY });
+    return { ok: true, deleted: { rows: r.rows, conversations: r.conversations } };
   } catch (err) {
     // The tenant stays marked (it answers no one) with whatever is left of it; both callers show
-    // the refusal, and deleting again resumes here.
+    // the refusal, and deleting again (or the cron) resumes here.
     log.error("tenant.delete_incomplete", { ...errorFields(err), tenant_id: tenantId });
     return errorBody(
       "delete_incomplete",
@@ -99,10 +172,30 @@ export async function finishTenantDeletion(
   }
 }
 
+/** Purges the tenant's (or one account's) conversations, at most `maxPages` pages; true when none is left. */
+async function purgeThreads(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string | undefined,
+  budget: { pages: number },
+  counts: { rows: number; conversations: number },
+): Promise<boolean> {
+  for (;;) {
+    if (budget.pages <= 0) return false;
+    const page = await listTenantThreads(env.DB, tenantId, PURGE_PAGE, accountId);
+    if (page.length === 0) return true;
+    budget.pages -= 1;
+    await Promise.all(page.map((t) => conversationStub(env, t.key).purge()));
+    counts.rows += await forgetTenantThreads(env.DB, tenantId, page);
+    counts.conversations += page.length;
+  }
+}
+
 async function runTenantDeletion(
   env: PipelineEnv,
   tenantId: string,
-): Promise<{ ok: true; deleted: { rows: number; conversations: number } }> {
+  budget: { pages: number },
+): Promise<{ complete: boolean; rows: number; conversations: number }> {
   const caches = configCache(env);
   caches.tenantSettings.delete(tenantId);
   const accounts = await disableTenantAccounts(env.DB, tenantId);
@@ -113,23 +206,160 @@ async function runTenantDeletion(
     }
   };
   forgetAccounts();
-  let rows = 0;
-  let conversations = 0;
-  for (;;) {
-    const page = await listTenantThreads(env.DB, tenantId, PURGE_PAGE);
-    if (page.length === 0) break;
-    await Promise.all(page.map((t) => conversationStub(env, t.key).purge()));
-    rows += await forgetTenantThreads(env.DB, tenantId, page);
-    conversations += page.length;
+  await recordTenantEffects(env, tenantId);
+  const counts = { rows: 0, conversations: 0 };
+  if (!(await purgeThreads(env, tenantId, undefined, budget, counts))) {
+    log.info("tenant.delete_paused", { tenant_id: tenantId, conversations: counts.conversations });
+    return { complete: false, ...counts };
   }
-  // The bot leaves the tenant's Discord server before its install row goes (best effort).
-  await leaveTenantGuild(env, tenantId);
-  await removeTenantEmailRoutes(env, tenantId);
   const removed = await deleteTenantRows(env.DB, tenantId);
-  rows += removed.rows;
+  counts.rows += removed.rows;
   forgetTenantKeys(tenantId);
   forgetAccounts();
   caches.tenantSettings.delete(tenantId);
-  log.info("tenant.deleted", { tenant_id: tenantId, rows, conversations });
-  return { ok: true, deleted: { rows, conversations } };
+  log.info("tenant.deleted", { tenant_id: tenantId, ...counts });
+  return { complete: true, ...counts };
+}
+
+// ---- Meta's data deletion request (issue 17 items 6 and 13) ----
+
+/**
+ * Deletes one Instagram account a Facebook user connected, and its data, never anything else of
+ * the business: the account is turned off and its page's unsubscribe recorded in one batch, the
+ * unsubscribe tried while the page token can still be read, its conversations purged page by page,
+ * then its rows (metadata, approvals, relays, reply config, sealed tokens, the account). Each step
+ * is safe to run again. False when the page budget ran out first.
+ */
+async function removeInstagramAccount(
+  env: PipelineEnv,
+  requestedAt: number,
+  a: DataDeletionTargets["accounts"][number],
+  budget: { pages: number },
+  counts: { rows: number; conversations: number },
+): Promise<boolean> {
+  const account = await getChannelAccount(env.DB, a.accountId);
+  if (account?.tenantId !== a.tenantId) return true; // deleted by an earlier run (or disconnected meanwhile)
+  const effect = { kind: "instagram_unsubscribe" as const, target: { page_id: a.pageId } };
+  const caches = configCache(env);
+  const forget = () => {
+    caches.ingestTargets.delete(`instagram:${account.externalId}`);
+    caches.replyConfigs.delete(a.accountId);
+  };
+  // The first run turns the account off and records the unsubscribe in one batch, then tries it;
+  // a resumed run finds it recorded (since the request) and leaves it to the cron's back-off, so
+  // it is never done twice.
+  const recorded = await sideEffectsRecordedSince(env.DB, [effect], requestedAt);
+  if (recorded.size === 0) {
+    await env.DB.batch([
+      disableAccountStatement(env.DB, a.tenantId, a.accountId),
+      recordSideEffectStatement(env.DB, { tenantId: a.tenantId, ...effect, now: Date.now() }),
+    ]);
+    forget();
+    await trySideEffectNow(env, effect.kind, effect.target);
+  } else {
+    forget();
+  }
+  if (!(await purgeThreads(env, a.tenantId, a.accountId, budget, counts))) return false;
+  // Graph's unsubscribe needs the page token, so the account's last rows (its sealed token with
+  // them) stay, turned off and with no conversation left, until Meta confirmed or the effect gave
+  // up; the request reads "in progress" meanwhile and the cron finishes it.
+  if (await getPendingSideEffect(env.DB, effect.kind, effect.target)) return false;
+  counts.rows += await deleteAccountRows(env.DB, a.tenantId, a.accountId);
+  forget();
+  return true;
+}
+
+/**
+ * Runs (or resumes) a data deletion request by its confirmation code: what it deletes is named
+ * by id in the request row, recorded when Meta called. At most `maxPages` pages of conversations
+ * are purged per call; the 15-minute cron resumes what is left. Never throws: a failure leaves
+ * the request pending (its status page says in progress) for the cron.
+ */
+export function runDataDeletion(
+  env: PipelineEnv,
+  code: string,
+): Promise<RpcResult<{ status: DataDeletionStatus }>> {
+  return continueDataDeletion(env, code, { pages: Number.POSITIVE_INFINITY });
+}
+
+async function continueDataDeletion(
+  env: PipelineEnv,
+  code: string,
+  budget: { pages: number },
+): Promise<RpcResult<{ status: DataDeletionStatus }>> {
+  if (typeof code !== "string" || !/^[A-Za-z0-9_-]{8,40}$/.test(code)) {
+    return errorBody("invalid_code", "A confirmation code is required.");
+  }
+  try {
+    const row = await getDataDeletion(env.DB, code);
+    if (!row) return errorBody("not_found", "No such deletion request.");
+    if (row.status !== "pending") return { ok: true, status: row.status };
+    await markDataDeletionStarted(env.DB, code, Date.now());
+    if (!row.targets) {
+      // A request recorded before its targets were (migrations/0027): nothing says what it is.
+      await finishDataDeletion(env.DB, code, "failed");
+      log.error("data_deletion.no_targets", { code });
+      return { ok: true, status: "failed" };
+    }
+    const counts = { rows: 0, conversations: 0 };
+    for (const a of row.targets.accounts) {
+      if (!(await removeInstagramAccount(env, row.requestedAt, a, budget, counts))) {
+        log.info("data_deletion.paused", { code, ...counts });
+        return { ok: true, status: "pending" };
+      }
+    }
+    for (const u of row.targets.users)
+      counts.rows += await deleteUserWithSessions(env.DB, u.tenantId, u.userId);
+    await finishDataDeletion(env.DB, code, "completed");
+    log.info("data_deletion.completed", {
+      code,
+      accounts: row.targets.accounts.length,
+      users: row.targets.users.length,
+      ...counts,
+    });
+    return { ok: true, status: "completed" };
+  } catch (err) {
+    log.error("data_deletion.interrupted", { ...errorFields(err), code });
+    return errorBody("delete_incomplete", "The deletion stopped before it finished; it resumes shortly.");
+  }
+}
+
+/** A deletion younger than this may still be running in the request that started it. */
+const RESUME_AFTER_MS = 5 * 60_000;
+/** Conversation pages the cron purges per run, over every deletion it resumes. */
+const RESUME_PAGES = 20;
+/** Deletions of each kind the cron looks at per run. */
+const RESUME_BATCH = 10;
+
+/**
+ * The cron's job: resumes tenant deletions that stopped midway (tenants.deleting_at set, rows
+ * left) and data deletion requests still pending, in bounded steps (RESUME_PAGES pages of
+ * conversations per run, shared). Each is on its own: one that fails is logged and the next runs;
+ * afterwards one error names how many failed, so the run is recorded as failed.
+ */
+export async function resumeDeletions(
+  env: PipelineEnv,
+  now: number,
+): Promise<{ tenants: number; requests: number; failed: number }> {
+  const before = now - RESUME_AFTER_MS;
+  const out = { tenants: 0, requests: 0, failed: 0 };
+  const budget = { pages: RESUME_PAGES };
+  for (const tenantId of await listDeletingTenants(env.DB, before, RESUME_BATCH)) {
+    if (budget.pages <= 0) break;
+    try {
+      if ((await runTenantDeletion(env, tenantId, budget)).complete) out.tenants += 1;
+    } catch (err) {
+      out.failed += 1;
+      log.error("tenant.resume_failed", { ...errorFields(err), tenant_id: tenantId });
+    }
+  }
+  for (const code of await listPendingDataDeletions(env.DB, before, RESUME_BATCH)) {
+    if (budget.pages <= 0) break;
+    const r = await continueDataDeletion(env, code, budget);
+    if (!r.ok) out.failed += 1;
+    else if (r.status !== "pending") out.requests += 1;
+  }
+  if (out.tenants || out.requests || out.failed) log.info("deletions.resumed", out);
+  if (out.failed) throw new Error(`${out.failed} deletions could not be resumed`);
+  return out;
 }

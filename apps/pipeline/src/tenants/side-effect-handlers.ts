@@ -4,6 +4,9 @@
  * rows and data key may be gone.
  */
 import type { SideEffectKind } from "@concierge/core";
+import { leaveGuildById } from "../channels/discord/install.ts";
+import { deleteRoutingRule } from "../channels/email/cloudflare-api.ts";
+import { unsubscribePage } from "../channels/instagram/connect.ts";
 import { releaseWhatsAppNumber } from "../channels/whatsapp/release.ts";
 import type { PipelineEnv } from "../env.ts";
 
@@ -14,7 +17,21 @@ export type SideEffectHandler = (
   target: Record<string, string>,
 ) => Promise<SideEffectOutcome>;
 
-export const SIDE_EFFECT_HANDLERS: Partial<Record<SideEffectKind, SideEffectHandler>> = {
+/** A target without the id a handler needs can never succeed: give up at once. */
+const missing = (id: string): SideEffectOutcome => ({ ok: false, error: `no_${id}`, permanent: true });
+
+/** Every kind has its handler: a new kind does not compile until it has one. */
+export const SIDE_EFFECT_HANDLERS: Record<SideEffectKind, SideEffectHandler> = {
+  // The bot leaves the tenant's server (10004 Unknown Guild: already left, done).
+  discord_leave: async (env, t) => (t.guild_id ? leaveGuildById(env, t.guild_id) : missing("guild_id")),
+  // The subdomain's Worker rule goes (a rule already gone, 404, counts as deleted).
+  email_routes_remove: async (env, t) => {
+    if (!t.rule_id) return missing("rule_id");
+    const r = await deleteRoutingRule(env, t.rule_id);
+    return r.ok ? { ok: true } : { ok: false, error: r.status ? `http_${r.status}` : "unreachable" };
+  },
+  // The page's webhooks stop reaching the app (needs the page token while it can still be read).
+  instagram_unsubscribe: async (env, t) => (t.page_id ? unsubscribePage(env, t.page_id) : missing("page_id")),
   // The number leaves Cloud API and our app its WABA (channels/whatsapp/release.ts).
   whatsapp_release: releaseWhatsAppNumber,
 };

@@ -42,6 +42,7 @@ export const ENTRYPOINT_METHODS = {
   TenantEntrypoint: methods<TenantApi>()([
     "createTenant",
     "deleteTenant",
+    "runDataDeletion",
     "savePersona",
     "saveReplyConfig",
     "testReplyRules",

@@ -153,6 +153,14 @@ export interface TenantApi {
   createTenant(input: NewTenant): Promise<RpcResult<{ tenantId: string }>>;
   /** Deletes the tenant and everything of it; safe to call again after a failure. */
   deleteTenant(tenantId: string): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>>;
+  /**
+   * Runs Meta's data deletion request recorded under this confirmation code (its targets by id):
+   * the person's Instagram accounts and Facebook sign-in, never the business. Safe to call again;
+   * the 15-minute cron resumes one that was cut off.
+   */
+  runDataDeletion(
+    code: string,
+  ): Promise<RpcResult<{ status: "pending" | "completed" | "nothing_found" | "failed" }>>;
 
   savePersona(tenantId: string, input: unknown): Promise<RpcResult<{ hash: string; status: SafetyStatus }>>;
   saveReplyConfig(

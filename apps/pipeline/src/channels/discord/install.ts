@@ -175,12 +175,16 @@ export async function uninstallDiscord(env: PipelineEnv, tenantId: string): Prom
   return { ok: true };
 }
 
-/** Tenant deletion: the bot leaves the guild; a failure is logged, never stops the deletion. */
-export async function leaveTenantGuild(env: PipelineEnv, tenantId: string): Promise<void> {
-  const install = await getDiscordInstall(env.DB, tenantId);
-  if (!install) return;
-  const left = await leaveDiscordGuild(discordTarget(env), install.guildId);
-  if (!left.ok && left.code !== 10004) {
-    log.warn("discord.leave_failed", { tenant_id: tenantId, status: left.status, code: left.code });
-  }
+/**
+ * The bot leaves a guild, by its id alone (the discord_leave side effect of a tenant deletion,
+ * retried by the cron after the install row is gone). A guild the bot already left (10004 Unknown
+ * Guild) counts as left, so a retry after a lost answer is done, not an error.
+ */
+export async function leaveGuildById(
+  env: PipelineEnv,
+  guildId: string,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const left = await leaveDiscordGuild(discordTarget(env), guildId);
+  if (left.ok || left.code === 10004) return { ok: true };
+  return { ok: false, error: left.status ? `http_${left.status}` : "unreachable" };
 }

@@ -155,6 +155,43 @@ async function subscribePage(env: PipelineEnv, pageId: string, pageToken: string
   }
 }
 
+/**
+ * DELETE /{page-id}/subscribed_apps with the page's token: the page's webhooks stop reaching the
+ * app (the instagram_unsubscribe side effect of a deletion). Graph requires a page token for this
+ * edge, so the handler runs while the sealed token can still be read (the deletion tries it before
+ * the token row and the data key go). Idempotent: an unsubscribe Meta already did answers success
+ * again; a token Meta calls invalid because the person removed the app (190/458) means the app has
+ * no access to the page left, which is the goal. With no token left to ask with, the effect gives
+ * up (permanent) and the operator sees it.
+ */
+export async function unsubscribePage(
+  env: PipelineEnv,
+  pageId: string,
+): Promise<{ ok: true } | { ok: false; error: string; permanent?: boolean }> {
+  const owner = await pageOwner(env, pageId);
+  const token = owner ? await getPageToken(env, owner.tenantId, owner.accountId) : null;
+  if (!token) return { ok: false, error: "no_page_token", permanent: true };
+  let res: Response;
+  try {
+    res = await fetch(`${graphBase(env)}/${encodeURIComponent(pageId)}/subscribed_apps`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    log.warn("instagram.unsubscribe_failed", errorFields(err));
+    return { ok: false, error: "unreachable" };
+  }
+  const body = (await res.json().catch(() => null)) as { success?: unknown } | null;
+  if (res.ok && body?.success === true) return { ok: true };
+  const err = v.safeParse(GraphErrorSchema, body);
+  const code = err.success ? err.output.error.code : undefined;
+  const subcode = err.success ? err.output.error.error_subcode : undefined;
+  if (code === INVALID_TOKEN && subcode === 458) return { ok: true };
+  if (code === INVALID_TOKEN) return { ok: false, error: "token_dead", permanent: true };
+  return { ok: false, error: `http_${res.status}` };
+}
+
 const PageTokenSchema = v.object({ access_token: v.pipe(v.string(), v.minLength(1)) });
 
 /** GET /{page-id}?fields=access_token with the long-lived user token: a fresh page token. */

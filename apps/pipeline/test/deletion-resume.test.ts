@@ -1,0 +1,266 @@
+// Issue 17 items 13 and 14, through the real entry points (the TenantEntrypoint RPC, the cron's
+// scheduled handler): a tenant deletion records its effects at Discord and Cloudflare before its
+// rows go, a failure there stays pending and the next 15-minute run completes it; a deletion cut
+// off midway (a tenant's, a data deletion request's) is finished by the cron.
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { conversationKey } from "@concierge/core";
+import {
+  createChannelAccount,
+  creditBalance,
+  grantCredits,
+  insertDataDeletion,
+  markDataDeletionStarted,
+  markTenantDeletingStatement,
+} from "@concierge/storage";
+import {
+  discordInstallCode,
+  discordRecords,
+  injectDiscordFault,
+  newDiscordGuild,
+} from "@concierge/testing/discord-sandbox";
+import { cloudflareState, injectCloudflareFault } from "@concierge/testing/sandbox-client";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index.ts";
+import { APPROVALS_CRON } from "../src/crons.ts";
+import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+
+const MIN = 60_000;
+
+/** One 15-minute cron run at `at`, through the Worker's scheduled handler. */
+function quarterHourCron(at: number) {
+  return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
+}
+
+async function newTenant(name = "Deletion test"): Promise<string> {
+  const r = await tenantApi.createTenant({ name });
+  if (!r.ok) throw new Error(r.error.message);
+  return r.tenantId;
+}
+
+const effects = (tenantId: string) =>
+  env.DB.prepare("SELECT kind, status, target, attempts FROM side_effects WHERE tenant_id = ? ORDER BY kind")
+    .bind(tenantId)
+    .all<{ kind: string; status: string; target: string; attempts: number }>()
+    .then((r) => r.results);
+
+const count = async (sql: string, ...binds: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>())!.n;
+
+let seq = 0;
+/** A page with an Instagram account at the fake, connected to the tenant through the RPC. */
+async function connectedPage(tenantId: string) {
+  seq += 1;
+  const tail = `${String(Date.now()).slice(-8)}${seq}${Math.floor(Math.random() * 1000)}`;
+  const page = { id: `31${tail}`, instagram: { id: `1786${tail}`, username: `resume.page${tail}` } };
+  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, { method: "POST", body: JSON.stringify(page) });
+  const tokens = (await (
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
+      method: "POST",
+      body: JSON.stringify({ pageId: page.id }),
+    })
+  ).json()) as { userToken: string; pageToken: string };
+  const result = await tenantApi.connectInstagram(tenantId, {
+    pageId: page.id,
+    instagramId: page.instagram.id,
+    username: page.instagram.username,
+    pageToken: tokens.pageToken,
+    userToken: tokens.userToken,
+    facebookUserId: "10000000000000077",
+  });
+  if (!result.ok) throw new Error(`connect failed: ${result.error.code}`);
+  return { pageId: page.id, accountId: result.accountId, instagramId: page.instagram.id };
+}
+
+async function unsubscribedPages(pageId: string): Promise<string[]> {
+  const r = await fetch(`${env.SANDBOX_URL}/__sandbox/pages/subscriptions?page=${pageId}`);
+  return ((await r.json()) as { unsubscriptions: { pageId: string }[] }).unsubscriptions.map((u) => u.pageId);
+}
+
+describe("tenant deletion's effects at providers", () => {
+  it("a Discord and a Cloudflare failure leave pending effects that the next cron run completes", async () => {
+    const tid = await newTenant();
+    const guild = await newDiscordGuild(env.SANDBOX_URL);
+    const redirectUri = "https://dashboard.example/admin/discord/callback";
+    const code = await discordInstallCode(env.SANDBOX_URL, guild.id, redirectUri);
+    expect(await tenantApi.completeDiscordInstall(tid, { code, redirectUri, actor: null })).toMatchObject({
+      ok: true,
+    });
+    const name = `resume${crypto.randomUUID().slice(0, 8)}`;
+    const sub = await tenantApi.createEmailSubdomain(tid, name);
+    expect(sub).toMatchObject({ ok: true });
+    const rule = (await cloudflareState(env.SANDBOX_URL)).rules.find((r) =>
+      JSON.stringify(r).includes(`${name}.`),
+    )!;
+    expect(rule).toBeDefined();
+
+    // Discord and Cloudflare both fail when the deletion tries them.
+    await injectDiscordFault(env.SANDBOX_URL, { route: "leave", status: 502, target: guild.id });
+    await injectCloudflareFault(env.SANDBOX_URL, {
+      op: "rule_delete",
+      status: 500,
+      code: 10001,
+      message: "down",
+    });
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: true });
+    expect(await count("SELECT COUNT(*) AS n FROM tenants WHERE id = ?", tid)).toBe(0);
+    // Recorded with the ids they need (no secret), pending, outliving the tenant's rows.
+    const pending = await effects(tid);
+    expect(pending.map((e) => [e.kind, e.status, e.attempts])).toEqual([
+      ["discord_leave", "pending", 1],
+      ["email_routes_remove", "pending", 1],
+    ]);
+    expect(JSON.parse(pending[0]!.target)).toEqual({ guild_id: guild.id });
+    expect(JSON.parse(pending[1]!.target)).toEqual({ rule_id: rule.id });
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).not.toContain(guild.id);
+    expect((await cloudflareState(env.SANDBOX_URL)).rules.some((r) => r.id === rule.id)).toBe(true);
+
+    // Not due yet (back-off): a run now leaves them alone.
+    await quarterHourCron(Date.now());
+    expect((await effects(tid)).map((e) => e.status)).toEqual(["pending", "pending"]);
+    // The next run after the back-off completes both, once.
+    await quarterHourCron(Date.now() + 16 * MIN);
+    expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([
+      ["discord_leave", "done"],
+      ["email_routes_remove", "done"],
+    ]);
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.filter((l) => l.guildId === guild.id)).toHaveLength(
+      1,
+    );
+    expect((await cloudflareState(env.SANDBOX_URL)).rules.some((r) => r.id === rule.id)).toBe(false);
+    // A later run does nothing more.
+    await quarterHourCron(Date.now() + 60 * MIN);
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.filter((l) => l.guildId === guild.id)).toHaveLength(
+      1,
+    );
+  });
+
+  it("a tenant deletion cut off after it was marked is finished by the cron", async () => {
+    const tid = await newTenant();
+    const guild = await newDiscordGuild(env.SANDBOX_URL);
+    const redirectUri = "https://dashboard.example/admin/discord/callback";
+    const code = await discordInstallCode(env.SANDBOX_URL, guild.id, redirectUri);
+    await tenantApi.completeDiscordInstall(tid, { code, redirectUri, actor: null });
+    // The request that marked it died before any step ran.
+    await markTenantDeletingStatement(env.DB, tid, Date.now() - 20 * MIN).run();
+    await quarterHourCron(Date.now());
+    expect(await count("SELECT COUNT(*) AS n FROM tenants WHERE id = ?", tid)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM tenant_keys WHERE tenant_id = ?", tid)).toBe(0);
+    expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["discord_leave", "done"]]);
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).toContain(guild.id);
+  });
+});
+
+describe("Meta's data deletion request, resumed", () => {
+  it("a request cut off midway is completed by the cron: the Instagram account and its conversation go, the business stays", async () => {
+    const tid = await newTenant("Cut off");
+    const ig = await connectedPage(tid);
+    const wa = await createChannelAccount(env.DB, {
+      tenantId: tid,
+      channel: "whatsapp",
+      externalId: `92${String(Date.now()).slice(-9)}${seq}`,
+    });
+    await grantCredits(env.DB, {
+      tenantId: tid,
+      amount: 300,
+      source: "purchase",
+      reference: `pay_cut_${seq}`,
+    });
+    const balance = await creditBalance(env.DB, tid);
+    // A customer wrote to the Instagram account: its conversation object holds the message.
+    const customer = `igsid${Date.now()}`;
+    await ingestApi.ingest([
+      {
+        ...inboundText(ig.instagramId, customer, "hello there"),
+        channel: "instagram",
+        providerMessageId: `m_${customer}`,
+      },
+    ]);
+    const key = conversationKey(tid, ig.accountId, customer);
+    await env.DB.prepare(
+      `INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, sender_id, recipient_id, created_at)
+       VALUES (?, ?, 'instagram', 'inbound', ?, ?, ?, ?)`,
+    )
+      .bind(tid, ig.accountId, `meta_${customer}`, customer, ig.instagramId, Date.now())
+      .run();
+
+    const objectKeys = () =>
+      runInDurableObject(env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(key)), async (_o, state) => {
+        const tables = state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .toArray()
+          .map((r) => r.name)
+          .filter((n) => !n.startsWith("sqlite_") && !n.startsWith("_cf_"));
+        let rows = 0;
+        for (const t of tables) rows += state.storage.sql.exec(`SELECT * FROM "${t}"`).toArray().length;
+        return rows + [...(await state.storage.list()).keys()].length;
+      });
+    expect(await objectKeys()).toBeGreaterThan(0);
+
+    // The callback recorded the request and its targets, started, and was cut off at once.
+    const code = `cut${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    await insertDataDeletion(env.DB, {
+      code,
+      status: "pending",
+      requestedAt: Date.now() - 10 * MIN,
+      targets: { accounts: [{ tenantId: tid, accountId: ig.accountId, pageId: ig.pageId }], users: [] },
+    });
+    await markDataDeletionStarted(env.DB, code, Date.now() - 10 * MIN);
+
+    await quarterHourCron(Date.now());
+
+    const row = await env.DB.prepare("SELECT status, completed_at FROM data_deletions WHERE code = ?")
+      .bind(code)
+      .first<{ status: string; completed_at: number | null }>();
+    expect(row).toMatchObject({ status: "completed", completed_at: expect.any(Number) });
+    expect(await count("SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ?", ig.accountId)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM channel_tokens WHERE account_id = ?", ig.accountId)).toBe(
+      0,
+    );
+    expect(await count("SELECT COUNT(*) AS n FROM messages WHERE account_id = ?", ig.accountId)).toBe(0);
+    expect(await unsubscribedPages(ig.pageId)).toEqual([ig.pageId]);
+    expect(await objectKeys()).toBe(0);
+    // The business is untouched.
+    expect(await count("SELECT COUNT(*) AS n FROM tenants WHERE id = ?", tid)).toBe(1);
+    expect(
+      await count("SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ? AND status = 'active'", wa.id),
+    ).toBe(1);
+    expect(await creditBalance(env.DB, tid)).toBe(balance);
+    // Running again changes nothing.
+    expect(await tenantApi.runDataDeletion(code)).toEqual({ ok: true, status: "completed" });
+    expect(await unsubscribedPages(ig.pageId)).toEqual([ig.pageId]);
+  });
+
+  it("a request waiting for Meta's unsubscribe is completed by the cron run that gets it done", async () => {
+    const tid = await newTenant("Meta down");
+    const ig = await connectedPage(tid);
+    const code = `wait${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    await insertDataDeletion(env.DB, {
+      code,
+      status: "pending",
+      requestedAt: Date.now(),
+      targets: { accounts: [{ tenantId: tid, accountId: ig.accountId, pageId: ig.pageId }], users: [] },
+    });
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/faults`, {
+      method: "POST",
+      body: JSON.stringify({ status: 503, code: 2, message: "Service temporarily unavailable" }),
+    });
+    // The callback's run: Meta fails, the request waits (in progress), the account stays turned off.
+    expect(await tenantApi.runDataDeletion(code)).toEqual({ ok: true, status: "pending" });
+    expect(
+      await count(
+        "SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ? AND status = 'disabled'",
+        ig.accountId,
+      ),
+    ).toBe(1);
+    // The cron after the back-off: the unsubscribe succeeds, then the request completes.
+    await quarterHourCron(Date.now() + 20 * MIN);
+    expect(await unsubscribedPages(ig.pageId)).toEqual([ig.pageId]);
+    expect(
+      await count("SELECT COUNT(*) AS n FROM data_deletions WHERE code = ? AND status = 'completed'", code),
+    ).toBe(1);
+    expect(await count("SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ?", ig.accountId)).toBe(0);
+  });
+});
