@@ -18,3 +18,6 @@ CREATE TABLE whatsapp_verifications (
 );
 -- Old rows are swept by age when a new code is requested.
 CREATE INDEX whatsapp_verifications_window ON whatsapp_verifications (window_start);
+-- Releasing a number unsubscribes our app from its WABA only when no connected number still uses
+-- it: that count is read by WABA.
+CREATE INDEX channel_accounts_waba ON channel_accounts (waba_id) WHERE waba_id IS NOT NULL;

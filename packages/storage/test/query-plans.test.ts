@@ -128,6 +128,13 @@ it("every statement is bounded by an index, except the known scans listed above"
     listLedgerPage: () => storage.listLedgerPage(d, t),
     listConnectedAccounts: () => storage.listConnectedAccounts(d, t),
     recordSelfTestArrival: () => storage.recordSelfTestArrival(d, acc.id, "x", 1),
+    startWhatsAppVerification: () =>
+      storage.startWhatsAppVerification(d, { tenantId: t, phoneNumberId: "123456", now: 1 }),
+    takeWhatsAppCodeAttempt: () => storage.takeWhatsAppCodeAttempt(d, t, "123456", 0),
+    finishWhatsAppVerification: () => storage.finishWhatsAppVerification(d, t, "123456"),
+    listWhatsAppReleaseTargets: () => storage.listWhatsAppReleaseTargets(d, t),
+    whatsappReleaseState: () => storage.whatsappReleaseState(d, "123456", "555"),
+    deleteWhatsAppAccount: async () => storage.deleteWhatsAppAccount(d, t, (await newAccount(t)).id, 1),
     saveChannelToken: () =>
       storage.saveChannelToken(d, {
         accountId: acc.id,
