@@ -9,6 +9,7 @@ import {
 import { sentEmails } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { app, get, post, signIn, type TestSession } from "./helpers.ts";
+import { ownServerChannel } from "./notify-channel-helpers.ts";
 
 /** What the preferences form sends as shown to a new en-IN tenant. */
 const IN = { locale: "en-IN", currency: "INR", timeZone: "Asia/Kolkata" };
@@ -239,8 +240,10 @@ describe("settings", () => {
   it("saves where and how often notifications go (a confirmed email), and clears them when emptied", async () => {
     const s = await signIn();
     const email = await confirmedAddress(s);
+    // A text channel of the tenant's own Discord server (the pipeline asks Discord).
+    const channel = await ownServerChannel(s);
     const res = await post(s, "/admin/settings/notifications", {
-      discordChannelId: " 123456789012345678 ",
+      discordChannelId: ` ${channel} `,
       email: email.toUpperCase(),
       cadence: "hourly",
       digest: "weekly",
@@ -248,7 +251,7 @@ describe("settings", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/settings?saved=1");
     expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({
-      notifyDiscordChannelId: "123456789012345678",
+      notifyDiscordChannelId: channel,
       notifyEmail: email,
     });
     expect(await getOnboarding(env.DB, s.tenantId)).toMatchObject({
@@ -256,7 +259,7 @@ describe("settings", () => {
       digest: "weekly",
     });
     const page = await (await get(s, "/admin/settings?saved=1")).text();
-    expect(page).toContain('value="123456789012345678"');
+    expect(page).toContain(`value="${channel}"`);
     expect(page).toContain("Saved.");
     expect(page).toContain('<option value="hourly" selected>Batched hourly</option>');
     expect(page).toContain('<option value="weekly" selected>Weekly</option>');

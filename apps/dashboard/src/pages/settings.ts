@@ -435,6 +435,9 @@ export async function savePreferences(c: AuthedCtx): Promise<Response> {
 /** The pipeline's refusals, each next to the field it is about. */
 const NOTIFY_ERRORS: Record<string, { field: keyof Notify; message: string }> = {
   invalid_channel: { field: "discordChannelId", message: msg("settings-err-discord") },
+  // Not a text channel of the tenant's own server, as Discord answers (or Discord unreachable).
+  foreign_channel: { field: "discordChannelId", message: msg("settings-err-discord-foreign") },
+  discord_unavailable: { field: "discordChannelId", message: msg("settings-err-discord-unavailable") },
   invalid_email: { field: "email", message: msg("settings-err-email") },
   email_unverified: { field: "email", message: msg("settings-err-email-unverified") },
   invalid_cadence: { field: "cadence", message: msg("settings-err-cadence") },

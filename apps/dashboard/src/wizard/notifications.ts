@@ -57,6 +57,9 @@ const SAVE_ERRORS: Record<string, { field: string; message: string }> = {
   invalid_email: { field: "email", message: msg("wizard-err-email") },
   invalid_cadence: { field: "cadence", message: msg("wizard-err-cadence") },
   invalid_channel: { field: "discordChannelId", message: msg("wizard-err-discord-channel") },
+  // The pipeline asks Discord: only a text channel of the tenant's own server.
+  foreign_channel: { field: "discordChannelId", message: msg("wizard-err-discord-channel") },
+  discord_unavailable: { field: "discordChannelId", message: msg("settings-err-discord-unavailable") },
   // A digest needs somewhere to go: a confirmed email or a Discord notify channel.
   no_target: { field: "digest", message: msg("notify-err-no-target") },
 };

@@ -189,6 +189,8 @@ settings-digest-daily = Daily
 settings-digest-weekly = Weekly
 settings-notify-save = Save notifications
 settings-err-discord = A Discord channel id is 17 to 20 digits.
+settings-err-discord-foreign = Choose a text channel of the Discord server you added Concierge to.
+settings-err-discord-unavailable = Discord could not be reached to check this channel. Try again in a moment.
 settings-err-email = Enter an email address like name@example.com.
 settings-err-email-needed = Type the address to send the link to.
 settings-err-email-unverified = This address is not confirmed yet. Send it a verification link, open the link, then save.
@@ -206,3 +208,10 @@ settings-delete-failed = The account could not be deleted right now. Nothing you
 settings-deleted-title = Account deleted
 settings-deleted-text = Your account and all its data were deleted.
 settings-deleted-home = Go to the home page
+overview-unanswered = Customers left unanswered
+overview-unanswered-text = { $count ->
+    [one] { $count } customer message in the last 7 days got no reply: every automatic attempt failed for a day. You were notified; reply from the Discord inbox or Conversations.
+   *[other] { $count } customer messages in the last 7 days got no reply: every automatic attempt failed for a day. You were notified; reply from the Discord inbox or Conversations.
+}
+overview-persona-overdue = Check delayed
+overview-persona-overdue-text = The safety check of your persona is taking far longer than it should. AI replies stay paused until it is done; we keep retrying and our team has been alerted. Canned replies still go out.
