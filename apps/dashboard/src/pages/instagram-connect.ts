@@ -1,5 +1,15 @@
 import { createLogger, errorFields } from "@concierge/core";
-import { hmacSha256Hex, timingSafeEqualString, utf8 } from "@concierge/crypto";
+import {
+  decryptString,
+  encryptString,
+  fromBase64Url,
+  hmacSha256Hex,
+  importAesKey,
+  randomBytes,
+  timingSafeEqualString,
+  toBase64Url,
+  utf8,
+} from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import * as v from "valibot";
 import { clearCookie, setCookie } from "../cookies.ts";
@@ -15,8 +25,9 @@ import { fromWizard, WIZARD_CHANNELS_STEP } from "../wizard-return.ts";
  * Facebook Login / Messenger API support for Instagram): the login dialog with `state` bound to
  * this browser and this tenant, the code exchanged server-side, the user token made long-lived,
  * then the person's Facebook Pages with their linked Instagram account. The person picks one;
- * the page tokens never reach the browser (they wait in KV, ten minutes), and the pipeline seals
- * the chosen one with the tenant's data key and subscribes the page to our webhooks.
+ * the page tokens never reach the browser (they wait in KV, ten minutes, sealed: see `sealPick`),
+ * and the pipeline seals the chosen one with the tenant's data key and subscribes the page to our
+ * webhooks.
  */
 
 const log = createLogger("dashboard");
@@ -53,7 +64,7 @@ const AccountsSchema = v.object({
   ),
 });
 
-/** A page as the choice page shows it; the token stays in KV. */
+/** A page as the login found it, token included (only ever in memory, or sealed in KV). */
 type Candidate = {
   id: string;
   name: string;
@@ -61,24 +72,69 @@ type Candidate = {
   instagram: { id: string; username: string } | null;
 };
 
+/** What waits in KV between the callback and the choice: the pages without their tokens. */
 const PickSchema = v.object({
   tenantId: v.string(),
   /** Started from the onboarding wizard: the choice returns there. */
   wizard: v.optional(v.boolean()),
   facebookUserId: v.string(),
-  userToken: v.string(),
   pages: v.array(
     v.object({
       id: v.string(),
       name: v.string(),
-      token: v.nullable(v.string()),
+      hasToken: v.boolean(),
       instagram: v.nullable(v.object({ id: v.string(), username: v.string() })),
     }),
   ),
+  /** The user token and the page tokens (SealedTokens), sealed under the pick's own key. */
+  sealed: v.string(),
 });
 type Pick = v.InferOutput<typeof PickSchema>;
 
+const SealedTokensSchema = v.object({
+  userToken: v.string(),
+  pages: v.record(v.string(), v.string()),
+});
+type SealedTokens = v.InferOutput<typeof SealedTokensSchema>;
+
 const pickKey = (id: string) => `igpick:${id}`;
+const pickAad = (id: string, tenantId: string) => `igpick:${id}:${tenantId}`;
+
+/**
+ * The form's `pick`: the KV id and, after a dot, the key the tokens are sealed with (32 random
+ * bytes, base64url). The key lives only in the person's choice page and their POST: KV alone holds
+ * nothing that opens, and the dashboard needs no platform key (only the pipeline holds
+ * ENCRYPTION_KEY). The tokens are Graph credentials of this very person, so their page holding the
+ * key to them gives nothing away; the seal binds id and tenant (associated data).
+ */
+const PICK = /^([A-Za-z0-9_-]{20,100})\.([A-Za-z0-9_-]{43})$/;
+
+async function sealPick(
+  pickId: string,
+  tenantId: string,
+  tokens: SealedTokens,
+): Promise<{ sealed: string; key: string }> {
+  const raw = randomBytes(32);
+  const sealed = await encryptString(
+    await importAesKey(raw),
+    1,
+    JSON.stringify(tokens),
+    pickAad(pickId, tenantId),
+  );
+  return { sealed, key: toBase64Url(raw) };
+}
+
+/** The tokens back, or null when the key is wrong or the value was tampered with. */
+async function openPick(pickId: string, pick: Pick, key: string): Promise<SealedTokens | null> {
+  try {
+    const k = await importAesKey(fromBase64Url(key));
+    const clear = await decryptString(k, pick.sealed, pickAad(pickId, pick.tenantId));
+    const parsed = v.safeParse(SealedTokensSchema, JSON.parse(clear));
+    return parsed.success ? parsed.output : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Why connecting failed, as the tenant reads it (Fluent ids). */
 const ERRORS: Record<string, { status: number; message: string }> = {
@@ -182,7 +238,7 @@ function connectResponse(c: AuthedCtx, error: string | null, status = 200): Prom
   );
 }
 
-function choiceBody(c: AuthedCtx, pickId: string, pick: Pick, error: string | null): Html {
+function choiceBody(c: AuthedCtx, pickValue: string, pick: Pick, error: string | null): Html {
   const { t } = c;
   const notice = error ? html`<p class="notice error" role="alert">${t(error)}</p>` : null;
   if (pick.pages.length === 0) {
@@ -193,7 +249,7 @@ function choiceBody(c: AuthedCtx, pickId: string, pick: Pick, error: string | nu
   return html`${notice}<p class="muted">${t("ig-choose-lead")}</p>
 <form class="card stack" method="post" action="/admin/instagram/choose" id="ig-choose">
   ${csrfField(c)}
-  <input type="hidden" name="pick" value="${pickId}">
+  <input type="hidden" name="pick" value="${pickValue}">
   <fieldset class="field"><legend>${t("ig-choose-legend")}</legend>
   ${pick.pages.map((p) =>
     p.instagram
@@ -209,14 +265,18 @@ function choiceBody(c: AuthedCtx, pickId: string, pick: Pick, error: string | nu
 
 function choiceResponse(
   c: AuthedCtx,
-  pickId: string,
+  pickValue: string,
   pick: Pick,
   error: string | null,
   status = 200,
 ): Promise<Response> {
   return respond(
     c,
-    page(c, { title: c.t("ig-choose-title"), section: "channels", body: choiceBody(c, pickId, pick, error) }),
+    page(c, {
+      title: c.t("ig-choose-title"),
+      section: "channels",
+      body: choiceBody(c, pickValue, pick, error),
+    }),
     status,
   );
 }
@@ -285,43 +345,51 @@ export async function instagramCallback(c: AuthedCtx): Promise<Response> {
     return fail("graph");
   }
   const pickId = randomString();
+  const tokens: SealedTokens = { userToken: found.userToken, pages: {} };
+  for (const p of found.pages) if (p.token) tokens.pages[p.id] = p.token;
+  const { sealed, key } = await sealPick(pickId, c.session.tenantId, tokens);
   const pick: Pick = {
     tenantId: c.session.tenantId,
     ...(pending.next === WIZARD_CHANNELS_STEP ? { wizard: true } : {}),
-    ...found,
+    facebookUserId: found.facebookUserId,
+    pages: found.pages.map(({ token, ...p }) => ({ ...p, hasToken: token !== null })),
+    sealed,
   };
   await c.env.KV.put(pickKey(pickId), JSON.stringify(pick), { expirationTtl: TTL_SECONDS });
-  const res = await choiceResponse(c, pickId, pick, null);
+  const res = await choiceResponse(c, `${pickId}.${key}`, pick, null);
   res.headers.append("set-cookie", clearCookie(IG_COOKIE));
   return res;
 }
 
 /** POST /admin/instagram/choose: the chosen page goes to the pipeline, which connects it. */
 export async function instagramChoose(c: AuthedCtx): Promise<Response> {
-  const pickId = str(c.form, "pick");
-  const raw = /^[A-Za-z0-9_-]{20,100}$/.test(pickId) ? await c.env.KV.get(pickKey(pickId)) : null;
+  const pickValue = str(c.form, "pick");
+  const [, pickId = "", key = ""] = PICK.exec(pickValue) ?? [];
+  const raw = pickId ? await c.env.KV.get(pickKey(pickId)) : null;
   const parsed = raw ? v.safeParse(PickSchema, JSON.parse(raw)) : null;
-  if (!parsed?.success || parsed.output.tenantId !== c.session.tenantId) {
+  const pick = parsed?.success && parsed.output.tenantId === c.session.tenantId ? parsed.output : null;
+  const tokens = pick ? await openPick(pickId, pick, key) : null;
+  if (!pick || !tokens) {
     const e = ERRORS.expired!;
     return connectResponse(c, e.message, e.status);
   }
-  const pick = parsed.output;
   const chosen = pick.pages.find((p) => p.id === str(c.form, "page"));
-  if (!chosen?.instagram || !chosen.token) {
+  const pageToken = chosen ? tokens.pages[chosen.id] : undefined;
+  if (!chosen?.instagram || !pageToken) {
     const e = ERRORS.no_page!;
-    return choiceResponse(c, pickId, pick, e.message, e.status);
+    return choiceResponse(c, pickValue, pick, e.message, e.status);
   }
   const result = await c.env.PIPELINE.connectInstagram(c.session.tenantId, {
     pageId: chosen.id,
     instagramId: chosen.instagram.id,
     username: chosen.instagram.username,
-    pageToken: chosen.token,
-    userToken: pick.userToken,
+    pageToken,
+    userToken: tokens.userToken,
     facebookUserId: pick.facebookUserId,
   });
   if (!result.ok) {
     const e = ERRORS[result.error.code] ?? ERRORS.graph!;
-    return choiceResponse(c, pickId, pick, e.message, e.status);
+    return choiceResponse(c, pickValue, pick, e.message, e.status);
   }
   await c.env.KV.delete(pickKey(pickId));
   const back = pick.wizard ? WIZARD_CHANNELS_STEP : "/admin/channels";
