@@ -1,4 +1,5 @@
 import { createLogger, errorFields } from "@concierge/core";
+import { pruneAutomaticMail } from "@concierge/storage";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
 import type { PipelineEnv } from "./env.ts";
@@ -43,9 +44,9 @@ export async function runJobs(jobs: readonly (readonly [string, () => Promise<un
  */
 export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number): Promise<void> {
   await runJobs([
-    // Before the expiry: a stuck approval sent back to `pending` past its expiry expires at once.
-    ["resolve_stuck_approvals", () => resolveStuckApprovals(env, scheduledTime)],
     ["expire_approvals", () => expireApprovals(env)],
+    // A stuck approval sent back to `pending` past its expiry expires at the next run.
+    ["resolve_stuck_approvals", () => resolveStuckApprovals(env, scheduledTime)],
     ["requeue_safety", () => requeueStalePendingSafety(env, scheduledTime)],
     ["notice_summaries", () => sendDueNoticeSummaries(env, scheduledTime)],
     ["digests", () => sendDueDigests(env, scheduledTime)],
@@ -54,6 +55,8 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     // Deletions cut off midway (a tenant's, a data deletion request) go on, in bounded steps;
     // after the effects, so a request that waited for Meta's unsubscribe finishes in this run.
     ["resume_deletions", () => resumeDeletions(env, scheduledTime)],
+    // The automatic-mail cap's per-mail claims and past days (ids and counts only).
+    ["prune_automatic_mail", () => pruneAutomaticMail(env.DB, scheduledTime)],
   ]);
 }
 

@@ -543,7 +543,12 @@ describe("platform health", () => {
     const h = r.health;
     expect(h.workers).toEqual([{ worker: "pipeline", missing: [], optionalMissing: [] }]);
     expect(h.discordBot).toEqual({ ok: true, detail: { kind: "signed_in", username: expect.any(String) } });
-    expect(h.safety).toEqual({ pending: expect.any(Number), needsReview: expect.any(Number) });
+    expect(h.safety).toEqual({
+      pending: expect.any(Number),
+      needsReview: expect.any(Number),
+      overdue: expect.any(Number),
+    });
+    expect(h.stuckAlarms).toEqual({ count: expect.any(Number), recent: expect.any(Array) });
     expect(h.crons).toEqual([
       { name: "*/15 * * * *", intervalMs: 15 * 60_000, lastRunAt: 1_800_000_000_000, ok: true },
       { name: "17 3 * * *", intervalMs: 24 * 3600_000, lastRunAt: null, ok: null },

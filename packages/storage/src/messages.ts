@@ -108,3 +108,21 @@ export async function inboundMessageRecorded(
     .first();
   return row !== null;
 }
+
+/** The inbound action of customer messages a turn gave up on after a day of failures. */
+export const GIVEN_UP_ACTION = "given_up";
+
+/**
+ * How many of the tenant's customer messages since `since` (epoch ms) got no reply because their
+ * turn gave up (the overview's alert). A range of messages_tenant_time.
+ */
+export async function countGivenUpMessages(db: D1Database, tenantId: string, since: number): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM messages
+        WHERE tenant_id = ? AND created_at >= ? AND direction = 'inbound' AND action = ?`,
+    )
+    .bind(tenantId, since, GIVEN_UP_ACTION)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}

@@ -61,3 +61,20 @@ export async function recordPersonaVerdict(
     .run();
   return { applied: res.meta.changes > 0 };
 }
+
+/**
+ * Whether the tenant's persona has waited for its safety verdict since before `before` (epoch
+ * ms): the verdict is overdue (lost, or failing to record), so the tenant is told that AI replies
+ * stay paused and that it is being retried (SAFETY_OVERDUE_MS, safety-sweep.ts).
+ */
+export async function personaVerdictOverdue(
+  db: D1Database,
+  tenantId: string,
+  before: number,
+): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT 1 FROM personas WHERE tenant_id = ? AND safety_status = 'pending' AND updated_at < ?")
+    .bind(tenantId, before)
+    .first();
+  return row !== null;
+}

@@ -70,3 +70,64 @@ export async function inboundTrafficLastHour(
     .all<{ channel: string; count: number }>();
   return results;
 }
+
+/** A conversation object whose alarm gave up after failing outside a turn (migration 0025). */
+export type StuckAlarm = { tenantId: string; accountId: string; attempts: number; failedAt: number };
+
+/** Records (or refreshes) the alert for one conversation object whose alarm gave up. */
+export async function recordStuckAlarm(db: D1Database, a: StuckAlarm & { threadKey: string }): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO stuck_alarms (tenant_id, thread_key, account_id, attempts, failed_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, thread_key) DO UPDATE SET attempts = excluded.attempts, failed_at = excluded.failed_at`,
+    )
+    .bind(a.tenantId, a.threadKey, a.accountId, a.attempts, a.failedAt)
+    .run();
+}
+
+/** That object's alarm ran through again: its alert goes. */
+export async function clearStuckAlarm(db: D1Database, tenantId: string, threadKey: string): Promise<void> {
+  await db
+    .prepare("DELETE FROM stuck_alarms WHERE tenant_id = ? AND thread_key = ?")
+    .bind(tenantId, threadKey)
+    .run();
+}
+
+/**
+ * The operator's view of stuck conversation objects: how many, and the newest `limit` (ids and
+ * times, never the customer's part of the thread key).
+ */
+export async function stuckAlarms(
+  db: D1Database,
+  limit = 20,
+): Promise<{ count: number; recent: StuckAlarm[] }> {
+  const [count, recent] = await db.batch([
+    db.prepare("SELECT COUNT(*) AS n FROM stuck_alarms WHERE failed_at >= 0"),
+    db
+      .prepare(
+        `SELECT tenant_id AS tenantId, account_id AS accountId, attempts, failed_at AS failedAt
+           FROM stuck_alarms WHERE failed_at >= 0 ORDER BY failed_at DESC LIMIT ?`,
+      )
+      .bind(limit),
+  ]);
+  return {
+    count: (count?.results[0] as { n: number } | undefined)?.n ?? 0,
+    recent: (recent?.results ?? []) as StuckAlarm[],
+  };
+}
+
+/**
+ * Personas still `pending` since before `before` (epoch ms): their verdict is overdue (the queue
+ * lost it, or recording it keeps failing), so the tenant's AI stays paused. The health page's
+ * alert; the 15-minute cron queues them again (listStalePendingSafety).
+ */
+export async function overdueSafetyCount(db: D1Database, before: number): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM personas WHERE safety_status = 'pending' AND updated_at < ?1)
+            + (SELECT COUNT(*) FROM archetypes WHERE safety_status = 'pending' AND updated_at < ?1 AND hash IS NOT NULL) AS n`,
+    )
+    .bind(before)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}

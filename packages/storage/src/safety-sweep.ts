@@ -7,6 +7,12 @@
 import type { SafetyJob } from "@concierge/core";
 
 /**
+ * How long a verdict may take before it counts as overdue: the cron queues it again, and the
+ * tenant (overview, persona page) and the operator (health page) are told.
+ */
+export const SAFETY_OVERDUE_MS = 15 * 60_000;
+
+/**
  * Up to `limit` personas and up to `limit` archetypes pending since before `before` (epoch ms),
  * oldest first, as the jobs that judge them. Each read is a range of the (safety_status,
  * updated_at) index, so a backlog of any size costs at most `limit` rows per table per run.

@@ -116,6 +116,7 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_relays WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM notification_batches WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM stuck_alarms WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM whatsapp_verifications WHERE tenant_id = ?").bind(tenantId),
     // Email: reverse aliases and subdomains name channel accounts, so before them.

@@ -330,6 +330,17 @@ it("every statement is bounded by an index, except the known scans listed above"
     recordCronRun: () => storage.recordCronRun(d, "c", 1, true),
     listCronRuns: () => storage.listCronRuns(d, ["c", "d"]),
     safetyBacklog: () => storage.safetyBacklog(d),
+    overdueSafetyCount: () => storage.overdueSafetyCount(d, 1),
+    recordStuckAlarm: () =>
+      storage.recordStuckAlarm(d, {
+        tenantId: t,
+        threadKey: "k",
+        accountId: acc.id,
+        attempts: 1,
+        failedAt: 1,
+      }),
+    stuckAlarms: () => storage.stuckAlarms(d),
+    clearStuckAlarm: () => storage.clearStuckAlarm(d, t, "k"),
     inboundTrafficLastHour: () => storage.inboundTrafficLastHour(d, 1),
     disableTenantAccounts: () => storage.disableTenantAccounts(d, "t_other"),
     saveNotificationPrefs: () =>

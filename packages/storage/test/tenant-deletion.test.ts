@@ -21,6 +21,7 @@ import { insertEmailSubdomain, insertForwardAddress } from "../src/email-config.
 import { recordMessages } from "../src/messages.ts";
 import { queueNotice, saveNotificationPrefs } from "../src/notifications.ts";
 import { savePersona } from "../src/personas.ts";
+import { recordStuckAlarm } from "../src/platform-health.ts";
 import {
   deleteTenantRows,
   disableTenantAccounts,
@@ -175,6 +176,14 @@ async function busyTenant(customers = 5) {
   // A code requested to prove control of a WhatsApp number (the manual connect).
   await startWhatsAppVerification(db(), { tenantId: t, phoneNumberId: newId("pn"), now: NOW });
   await queueNotice(db(), { tenantId: t, kind: "handoff", channel: "whatsapp" }, NOW);
+  // A conversation whose alarm gave up (the operator's alert).
+  await recordStuckAlarm(db(), {
+    tenantId: t,
+    threadKey: conversationKey(t, wa.id, "cust-0"),
+    accountId: wa.id,
+    attempts: 8,
+    failedAt: NOW,
+  });
   const name = `d-${t.slice(-10)}`;
   const sd = await insertEmailSubdomain(db(), {
     accountId: newId("acc"),

@@ -166,10 +166,13 @@ function pipelineSections(c: ManageCtx, h: PipelineHealth): Html {
 <dl class="mg-dl">
 <dt>${t("manage-health-safety-pending")}</dt><dd class="num" id="safety-pending">${n(h.safety.pending)}</dd>
 <dt>${t("manage-health-safety-review")}</dt><dd class="num" id="safety-review">${n(h.safety.needsReview)}</dd>
+<dt>${t("manage-health-safety-overdue")}</dt><dd class="num" id="safety-overdue">${n(h.safety.overdue)}</dd>
 </dl>
+${h.safety.overdue > 0 ? html`<p id="safety-overdue-alert">${badge("danger", t("manage-health-safety-overdue-alert", { count: h.safety.overdue }))}</p>` : ""}
 <p class="muted">${t("manage-health-safety-hint")}</p>
 </section>
 </div>
+${stuckSection(c, h)}
 <section aria-labelledby="crons-h" id="crons">
 <h2 id="crons-h">${t("manage-health-crons")}</h2>
 ${
@@ -203,6 +206,32 @@ ${h.traffic.map(
 </tbody></table></div>
 </section>
 <p class="muted">${t("manage-health-at", { at: formatDateTime(c.locale, h.at) })}</p>`;
+}
+
+/** Conversations whose alarm gave up after failing again and again (issue 17): ids and times. */
+function stuckSection(c: ManageCtx, h: PipelineHealth) {
+  const { t } = c;
+  const { count, recent } = h.stuckAlarms;
+  return html`<section aria-labelledby="stuck-h" id="stuck-alarms">
+<h2 id="stuck-h">${t("manage-health-stuck")}</h2>
+${
+  count === 0
+    ? html`<p class="card muted">${badge("ok", t("manage-health-stuck-none"))}</p>`
+    : html`<p>${badge("danger", t("manage-health-stuck-lead", { count }))}</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t("manage-health-col-tenant")}</th><th scope="col">${t("manage-health-col-account")}</th><th scope="col" class="num">${t("manage-health-col-attempts")}</th><th scope="col">${t("manage-health-col-failed-at")}</th></tr></thead>
+<tbody>
+${recent.map(
+  (r) => html`<tr data-stuck-tenant="${r.tenantId}">
+<td><a href="/manage/tenants/${encodeURIComponent(r.tenantId)}"><code>${r.tenantId}</code></a></td>
+<td><code>${r.accountId}</code></td>
+<td class="num">${formatNumber(c.locale, r.attempts)}</td>
+<td>${formatDateTime(c.locale, r.failedAt)}</td>
+</tr>`,
+)}
+</tbody></table></div>`
+}
+</section>`;
 }
 
 /** The pipeline's report, or null when it cannot be had (the page says so and shows the rest). */

@@ -5,6 +5,7 @@ import {
   type AiReplyState,
   accountHealth,
   aiReplyState,
+  countGivenUpMessages,
   creditBalance,
   getOnboarding,
   getPersona,
@@ -15,6 +16,8 @@ import {
   listAccountActivity,
   listPendingApprovals,
   listReplyConfigSummaries,
+  personaVerdictOverdue,
+  SAFETY_OVERDUE_MS,
   type SafetyStatus,
   tenantInsights,
 } from "@concierge/storage";
@@ -186,14 +189,35 @@ function approvalsCard(c: AuthedCtx, pending: number): Html {
 </section>`;
 }
 
-function personaCard(c: AuthedCtx, status: SafetyStatus | null): Html {
+/** Pending far longer than a check takes: its verdict was lost or keeps failing to record. */
+const PERSONA_OVERDUE = {
+  level: "danger" as HealthLevel,
+  label: msg("overview-persona-overdue"),
+  text: msg("overview-persona-overdue-text"),
+};
+
+function personaCard(c: AuthedCtx, status: SafetyStatus | null, overdue: boolean): Html {
   const { t } = c;
-  const s = PERSONA_STATUS[status ?? "none"];
+  const s = status === "pending" && overdue ? PERSONA_OVERDUE : PERSONA_STATUS[status ?? "none"];
   return html`<section class="card ov-card" id="persona-status" aria-labelledby="persona-h">
 <h2 id="persona-h">${t("overview-persona")}</h2>
 <p>${badge(s.level, t(s.label))}</p>
 <p class="muted">${t(s.text)}</p>
 <p><a href="/admin/persona">${t("overview-persona-link")}</a></p>
+</section>`;
+}
+
+/** How far back the overview counts customers left unanswered. */
+const UNANSWERED_WINDOW_MS = 7 * 24 * 3600_000;
+
+/** Customer messages whose turn gave up after a day of failures: shown only when there are some. */
+function unansweredCard(c: AuthedCtx, count: number): Html | null {
+  if (count === 0) return null;
+  const { t } = c;
+  return html`<section class="card ov-card" id="unanswered" aria-labelledby="unanswered-h">
+<h2 id="unanswered-h">${t("overview-unanswered")}</h2>
+<p class="stat">${badge("danger", formatNumber(c.locale, count))}</p>
+<p class="muted">${t("overview-unanswered-text", { count })}</p>
 </section>`;
 }
 
@@ -225,16 +249,19 @@ function setupCard(c: AuthedCtx, wizardStep: number): Html {
 export async function overviewPage(c: AuthedCtx): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
-  const [settings, balance, pending, persona, accounts, insights, onboarding, configs] = await Promise.all([
-    getTenantSettings(c.env.DB, tenantId),
-    creditBalance(c.env.DB, tenantId, now),
-    listPendingApprovals(c.env.DB, tenantId, now),
-    getPersona(c.env.DB, tenantId),
-    listAccountActivity(c.env.DB, tenantId, now),
-    tenantInsights(c.env.DB, tenantId, now),
-    getOnboarding(c.env.DB, tenantId),
-    listReplyConfigSummaries(c.env.DB, tenantId),
-  ]);
+  const [settings, balance, pending, persona, accounts, insights, onboarding, configs, overdue, unanswered] =
+    await Promise.all([
+      getTenantSettings(c.env.DB, tenantId),
+      creditBalance(c.env.DB, tenantId, now),
+      listPendingApprovals(c.env.DB, tenantId, now),
+      getPersona(c.env.DB, tenantId),
+      listAccountActivity(c.env.DB, tenantId, now),
+      tenantInsights(c.env.DB, tenantId, now),
+      getOnboarding(c.env.DB, tenantId),
+      listReplyConfigSummaries(c.env.DB, tenantId),
+      personaVerdictOverdue(c.env.DB, tenantId, now - SAFETY_OVERDUE_MS),
+      countGivenUpMessages(c.env.DB, tenantId, now - UNANSWERED_WINDOW_MS),
+    ]);
   if (!settings || !onboarding) notFound();
   const launched = onboarding.launchedAt !== null;
   // Whether anything answers customers at all: an active account with a saved config, switched on.
@@ -260,8 +287,9 @@ ${launched ? null : setupCard(c, onboarding.wizardStep)}
 <div class="grid">
 ${aiCard(c, ai)}
 ${balanceCard(c, balance, settings.lowBalanceThreshold)}
-${personaCard(c, persona?.status ?? null)}
+${personaCard(c, persona?.status ?? null, overdue)}
 ${approvalsCard(c, pending.length)}
+${unansweredCard(c, unanswered)}
 </div>
 ${channelsSection(c, accounts, now)}
 ${insightsSection(c, insights)}`,

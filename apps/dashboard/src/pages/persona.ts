@@ -16,6 +16,8 @@ import {
   getPersona,
   listActiveArchetypes,
   type PersonaRow,
+  personaVerdictOverdue,
+  SAFETY_OVERDUE_MS,
 } from "@concierge/storage";
 import * as v from "valibot";
 import { errorSummary, type FieldErrors, field, str } from "../forms.ts";
@@ -265,8 +267,14 @@ const STATUS_BADGE: Record<PersonaRow["status"], { cls: string; label: string; t
   },
 };
 
+const OVERDUE_BADGE = {
+  cls: "danger",
+  label: msg("persona-status-overdue"),
+  text: msg("persona-status-overdue-text"),
+};
+
 /** The safety verdict; while pending the browser asks again every 2 s until it changes. */
-export function statusFragment(c: AuthedCtx, row: PersonaRow | null): Html {
+export function statusFragment(c: AuthedCtx, row: PersonaRow | null, overdue = false): Html {
   const { t } = c;
   if (!row) {
     return html`<section id="persona-status" class="card" aria-labelledby="persona-status-title">
@@ -275,7 +283,8 @@ export function statusFragment(c: AuthedCtx, row: PersonaRow | null): Html {
   <p class="muted">${t("persona-status-none-text")}</p>
 </section>`;
   }
-  const s = STATUS_BADGE[row.status];
+  // Pending far longer than a check takes (lost, or its verdict failing to record): said as such.
+  const s = row.status === "pending" && overdue ? OVERDUE_BADGE : STATUS_BADGE[row.status];
   // The stored reason is deliberately vague; the known one is shown in the tenant's language.
   const reason =
     row.status === "rejected"
@@ -476,6 +485,8 @@ type View = {
   errors: FieldErrors | null;
   preview: Persona | null;
   row: PersonaRow | null;
+  /** The saved persona's verdict is overdue (SAFETY_OVERDUE_MS). */
+  overdue?: boolean;
   archetypes: Archetype[];
   notice?: string | null;
 };
@@ -485,7 +496,7 @@ function personaPageBody(c: AuthedCtx, view: View): Html {
   const { values, errors } = view;
   return html`
 <p class="muted">${t("persona-lead")}</p>
-${statusFragment(c, view.row)}
+${statusFragment(c, view.row, view.overdue)}
 <div class="persona-layout">
 <div>
 ${errorSummary(c, errors)}
@@ -548,9 +559,10 @@ async function fragment(c: AuthedCtx, body: Html, status = 200): Promise<Respons
 
 /** GET /admin/persona: the saved persona in its form, its preview and its safety status. */
 export async function personaPage(c: AuthedCtx): Promise<Response> {
-  const [row, archetypes] = await Promise.all([
+  const [row, archetypes, overdue] = await Promise.all([
     getPersona(c.env.DB, c.session.tenantId),
     listActiveArchetypes(c.env.DB),
+    personaVerdictOverdue(c.env.DB, c.session.tenantId, Date.now() - SAFETY_OVERDUE_MS),
   ]);
   const mode = c.searchParams.get("mode");
   const kind = (KINDS as readonly string[]).includes(mode ?? "") ? (mode as Kind) : null;
@@ -561,6 +573,7 @@ export async function personaPage(c: AuthedCtx): Promise<Response> {
     errors: null,
     preview: preview ?? (await parsePersona(c, values).then((p) => (p.ok ? p.persona : null))),
     row,
+    overdue,
     archetypes,
     notice: c.searchParams.get("saved") === "1" ? c.t("persona-saved") : null,
   });
@@ -584,9 +597,10 @@ export async function savePersonaForm(c: AuthedCtx): Promise<Response> {
   } else {
     errors = parsed.errors;
   }
-  const [row, archetypes] = await Promise.all([
+  const [row, archetypes, overdue] = await Promise.all([
     getPersona(c.env.DB, c.session.tenantId),
     listActiveArchetypes(c.env.DB),
+    personaVerdictOverdue(c.env.DB, c.session.tenantId, Date.now() - SAFETY_OVERDUE_MS),
   ]);
   return render(c, { values, errors, preview: parsed.ok ? parsed.persona : null, row, archetypes }, 422);
 }
@@ -599,9 +613,10 @@ export async function previewPersona(c: AuthedCtx): Promise<Response> {
   const values = readValues(c.form);
   const parsed = await parsePersona(c, values);
   if (c.partial) return fragment(c, previewFragment(c, parsed.ok ? parsed.persona : null));
-  const [row, archetypes] = await Promise.all([
+  const [row, archetypes, overdue] = await Promise.all([
     getPersona(c.env.DB, c.session.tenantId),
     listActiveArchetypes(c.env.DB),
+    personaVerdictOverdue(c.env.DB, c.session.tenantId, Date.now() - SAFETY_OVERDUE_MS),
   ]);
   return render(
     c,
@@ -620,5 +635,10 @@ export async function previewPersona(c: AuthedCtx): Promise<Response> {
 /** GET /admin/persona/status: the status fragment app.js polls while the check is pending. */
 export async function personaStatus(c: AuthedCtx): Promise<Response> {
   if (!c.partial) return redirect("/admin/persona");
-  return fragment(c, statusFragment(c, await getPersona(c.env.DB, c.session.tenantId)));
+  const tenantId = c.session.tenantId;
+  const [row, overdue] = await Promise.all([
+    getPersona(c.env.DB, tenantId),
+    personaVerdictOverdue(c.env.DB, tenantId, Date.now() - SAFETY_OVERDUE_MS),
+  ]);
+  return fragment(c, statusFragment(c, row, overdue));
 }

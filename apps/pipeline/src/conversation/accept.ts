@@ -37,7 +37,8 @@ export async function acceptMessage(
   // Sliding window: each message pushes the turn back, but never past MAX_BUFFER_MS after the first.
   // A turn that is being retried keeps its backoff (and the provider's Retry-After); this
   // message gets its own turn when that one is done.
-  if (store.get("turn_seq") === null) {
+  // An alarm that gave up after failing (alarm.ts) is armed again too, turn or not.
+  if (store.get("turn_seq") === null || store.get("alarm_given_up") !== null) {
     const first = store.firstAcceptedAt() ?? now;
     await host.arm(Math.min(now + input.waitSeconds * 1000, first + MAX_BUFFER_MS));
   }

@@ -1,5 +1,7 @@
-import { type Thread, createLogger, errorFields } from "@concierge/core";
-import { tenantSettings } from "../tenants/notify.ts";
+import { type MessageKind, type Thread, createLogger, errorFields } from "@concierge/core";
+import { GIVEN_UP_ACTION, clearStuckAlarm, recordMessages, recordStuckAlarm } from "@concierge/storage";
+import { type RelayRequest, relayId } from "../channels/discord/relay.ts";
+import { maskCustomer, notifyTenant, tenantSettings } from "../tenants/notify.ts";
 import type { ConversationHost } from "./host.ts";
 import { replyContextOf } from "./email-turn.ts";
 import { approvalHeld, flushPage, handoffPhase, pagePending } from "./handoff.ts";
@@ -29,10 +31,82 @@ export async function onAlarm(host: ConversationHost): Promise<void> {
     await runAlarm(host);
   } catch (err) {
     if (host.purged) return;
-    // Whatever failed outside a turn (reading settings, paging, scheduling): never leave the
-    // object without a next alarm, or accepted messages would wait for the next customer word.
-    log.error("alarm.failed", errorFields(err));
-    await host.arm(Date.now() + PAGE_RETRY_MS);
+    return alarmFailed(host, err);
+  }
+  if (!host.purged) await alarmRecovered(host);
+}
+
+/** The first wait after an alarm failed outside a turn; it doubles with each failure in a row. */
+const ALARM_RETRY_MS = 60_000;
+/** The longest wait between two attempts of a failing alarm. */
+const ALARM_RETRY_MAX_MS = 3600_000;
+/** Failures in a row after which the alarm stops re-arming and the operator is alerted (~2 h). */
+export const ALARM_MAX_FAILURES = 8;
+
+/**
+ * Whatever failed outside a turn (reading settings, paging, the store): tried again with
+ * exponential backoff, capped, instead of every minute forever. After ALARM_MAX_FAILURES in a row
+ * it stops and alerts (the log and the operator's health page). Nothing is dropped: accepted
+ * messages stay pending in the object, and the next accepted message arms the alarm again
+ * (accept.ts), with a fresh count.
+ */
+async function alarmFailed(host: ConversationHost, err: unknown): Promise<void> {
+  const { store } = host;
+  let thread: Thread | null = null;
+  let failures = 1;
+  try {
+    thread = readThread(host);
+    failures = (store.number("alarm_failures") ?? 0) + 1;
+  } catch {
+    // The store itself is what fails: count this one failure, and back off from it.
+  }
+  const fields = { tenant_id: thread?.tenantId, account_id: thread?.accountId, attempts: failures };
+  log.error("alarm.failed", { ...errorFields(err), ...fields });
+  if (failures < ALARM_MAX_FAILURES) {
+    try {
+      store.set("alarm_failures", String(failures));
+    } catch {
+      // Unrecorded, the next failure counts from here again: still backed off, never faster.
+    }
+    await host.arm(Date.now() + Math.min(ALARM_RETRY_MS * 2 ** (failures - 1), ALARM_RETRY_MAX_MS));
+    return;
+  }
+  log.error("alarm.given_up", fields);
+  try {
+    store.clear("alarm_failures");
+    store.set("alarm_given_up", String(Date.now()));
+  } catch {
+    // accept.ts then finds no given-up mark; it still arms when no turn is being retried.
+  }
+  if (!thread) return;
+  try {
+    await recordStuckAlarm(host.env.DB, {
+      tenantId: thread.tenantId,
+      threadKey: thread.key,
+      accountId: thread.accountId,
+      attempts: failures,
+      failedAt: Date.now(),
+    });
+  } catch (alertErr) {
+    log.error("alarm.alert_failed", { ...errorFields(alertErr), ...fields });
+  }
+}
+
+/** An alarm ran through: a count of earlier failures, and an alert the operator saw, go. */
+async function alarmRecovered(host: ConversationHost): Promise<void> {
+  const { store } = host;
+  const givenUp = store.get("alarm_given_up") !== null;
+  if (!givenUp && store.get("alarm_failures") === null) return;
+  store.clear("alarm_failures", "alarm_given_up");
+  const thread = readThread(host);
+  if (!givenUp || !thread) return;
+  try {
+    await clearStuckAlarm(host.env.DB, thread.tenantId, thread.key);
+    log.info("alarm.recovered", { tenant_id: thread.tenantId, account_id: thread.accountId });
+  } catch (err) {
+    // The alert stays until the next alarm that runs through; nothing else depends on it.
+    store.set("alarm_given_up", String(Date.now()));
+    log.warn("alarm.alert_clear_failed", { ...errorFields(err), tenant_id: thread.tenantId });
   }
 }
 
@@ -67,7 +141,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
       attempt: store.number("attempts") ?? 0,
       historyTurns: t.historyTurns,
     });
-    if (outcome.kind === "retry") return retryLater(host, thread, pending[0]!, lastSeq, outcome.afterMs);
+    if (outcome.kind === "retry") return retryLater(host, sealed, pending, lastSeq, outcome.afterMs);
     // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
     const facts: TurnFacts = { phase, handoffStarted: outcome.handoffStarted, held: outcome.held };
     await queueTurnRelay(sealed, turn, facts);
@@ -81,7 +155,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
       tenant_id: thread.tenantId,
       account_id: thread.accountId,
     });
-    return retryLater(host, thread, pending[0]!, lastSeq, null);
+    return retryLater(host, sealed, pending, lastSeq, null);
   }
   if (host.purged) return;
   await flushRelays(env, sealed, () => host.purged);
@@ -112,24 +186,107 @@ async function buildTurn(
 
 async function retryLater(
   host: ConversationHost,
-  thread: Thread,
-  first: PendingMessage,
+  sealed: SealedThread,
+  pending: PendingMessage[],
   lastSeq: number,
   afterMs: number | null,
 ): Promise<void> {
   const { store } = host;
   const attempts = (store.number("attempts") ?? 0) + 1;
-  if (Date.now() - first.acceptedAt > GIVE_UP_AFTER_MS) {
-    // Only this turn's messages are given up; later ones still get their own turn.
-    log.error("turn.given_up", { tenant_id: thread.tenantId, account_id: thread.accountId, attempts });
-    store.finishTurn(lastSeq, `turn:${lastSeq}`);
-    if (store.pendingCount() > 0) await host.arm(Date.now());
-    return;
+  if (Date.now() - pending[0]!.acceptedAt > GIVE_UP_AFTER_MS) {
+    return giveUp(host, sealed, pending, lastSeq, attempts);
   }
   store.set("attempts", String(attempts));
   const backoff = Math.min(2 ** attempts * 1000, 10 * 60_000);
   // A failed send brings its own schedule (jittered backoff, never before Retry-After).
   await host.arm(Date.now() + (afterMs ?? backoff));
+}
+
+/**
+ * A turn still failing a day after its first message is given up, and the customer's messages
+ * are not left unanswered in silence: their metadata rows say `given_up` (the dashboard counts
+ * them), the thread goes to the Discord inbox as needing a person (when the tenant has one), and
+ * the tenant is notified. The rows and the inbox item are idempotent (by provider message id, by
+ * relay id), so a give-up that fails midway and runs again adds nothing twice; the notice goes
+ * after the turn is finished, so it is never repeated. Only this turn's messages are given up;
+ * later ones still get their own turn.
+ */
+async function giveUp(
+  host: ConversationHost,
+  sealed: SealedThread,
+  pending: PendingMessage[],
+  lastSeq: number,
+  attempts: number,
+): Promise<void> {
+  const { env, store } = host;
+  const { thread } = sealed;
+  const fields = {
+    tenant_id: thread.tenantId,
+    account_id: thread.accountId,
+    attempts,
+    messages: pending.length,
+  };
+  log.error("turn.given_up", fields);
+  const conversationId = store.get("conversation_id");
+  await recordMessages(
+    env.DB,
+    pending.map((m) => ({
+      tenantId: thread.tenantId,
+      accountId: thread.accountId,
+      channel: thread.channel,
+      direction: "inbound" as const,
+      providerMessageId: m.providerMessageId,
+      conversationId,
+      senderId: thread.customerId,
+      recipientId: thread.accountExternalId,
+      action: GIVEN_UP_ACTION,
+      ruleId: null,
+      at: m.sentAt,
+      kind: m.kind as MessageKind,
+      hasAttachment: m.hasAttachment,
+    })),
+  );
+  await queueGivenUpRelay(sealed, pending);
+  store.finishTurn(lastSeq, `turn:${lastSeq}`);
+  try {
+    await notifyTenant(env, thread.tenantId, {
+      kind: "given_up",
+      channel: thread.channel,
+      customer: maskCustomer(thread.customerId),
+    });
+  } catch (err) {
+    // The rows above still show it on the dashboard.
+    log.error("turn.given_up_notify_failed", { ...errorFields(err), ...fields });
+  }
+  if (host.purged) return;
+  await flushRelays(env, sealed, () => host.purged);
+  if (store.pendingCount() > 0) await host.arm(Date.now());
+  else if (store.hasRelays()) await host.arm(Date.now() + PAGE_RETRY_MS);
+}
+
+/** The given-up messages go to the Discord inbox as needing a person; never fails the give-up. */
+async function queueGivenUpRelay(sealed: SealedThread, pending: PendingMessage[]): Promise<void> {
+  const { thread } = sealed;
+  try {
+    const messages = await sealed.openPending(pending);
+    const last = messages[messages.length - 1]!;
+    const req: RelayRequest = {
+      kind: "handoff",
+      thread,
+      providerMessageId: last.providerMessageId,
+      approvalId: null,
+      customerName: [...messages].reverse().find((m) => m.customerName)?.customerName ?? null,
+      subject: last.subject ?? null,
+      preview: messages
+        .map((m) => m.text)
+        .filter(Boolean)
+        .join("\n"),
+      reason: "given_up",
+    };
+    await sealed.queueRelay(await relayId(req), req);
+  } catch (err) {
+    log.error("relay.queue_failed", { ...errorFields(err), tenant_id: thread.tenantId, kind: "given_up" });
+  }
 }
 
 /**

@@ -100,6 +100,10 @@ export type StateKey =
   | "approval_notice_attempts"
   /** The Discord channel the held draft's inbox item went to. */
   | "approval_relayed_to"
+  /** Failures in a row of the alarm outside a turn (alarm.ts backs off on them). */
+  | "alarm_failures"
+  /** When the alarm stopped re-arming after too many failures: the next message arms it. */
+  | "alarm_given_up"
   /** A mail of the current turn already relayed to the inbox. */
   | `relayed:${string}`;
 

@@ -12,9 +12,16 @@ import {
   type RpcResult,
   type WorkerConfigReport,
 } from "@concierge/core";
-import { inboundTrafficLastHour, listCronRuns, safetyBacklog } from "@concierge/storage";
+import {
+  inboundTrafficLastHour,
+  listCronRuns,
+  overdueSafetyCount,
+  safetyBacklog,
+  stuckAlarms,
+} from "@concierge/storage";
 import { PIPELINE_CRONS } from "../crons.ts";
 import type { PipelineEnv } from "../env.ts";
+import { STALE_AFTER_MS } from "../tenants/safety.ts";
 
 const log = createLogger("pipeline.operator");
 
@@ -95,9 +102,11 @@ export async function platformHealth(
   env: PipelineEnv,
   now = Date.now(),
 ): Promise<RpcResult<{ health: PipelineHealth }>> {
-  const [discord, safety, crons, traffic] = await Promise.all([
+  const [discord, safety, overdue, stuck, crons, traffic] = await Promise.all([
     discordBot(env),
     safetyBacklog(env.DB),
+    overdueSafetyCount(env.DB, now - STALE_AFTER_MS),
+    stuckAlarms(env.DB),
     listCronRuns(
       env.DB,
       PIPELINE_CRONS.map((c) => c.cron),
@@ -110,7 +119,8 @@ export async function platformHealth(
     health: {
       workers: [pipelineConfigReport(env)],
       discordBot: discord,
-      safety,
+      safety: { ...safety, overdue },
+      stuckAlarms: stuck,
       crons: crons.map((run) => ({ ...run, intervalMs: intervals.get(run.name)! })),
       traffic,
       at: now,

@@ -59,7 +59,9 @@ export type Notice =
       /** The Discord channel the draft's inbox item went to: the notice does not repeat it there. */
       relayedTo?: string | null;
     }
-  | { kind: "low_balance"; balance: number };
+  | { kind: "low_balance"; balance: number }
+  /** A turn gave up after a day of failures: the customer got no reply (told at once). */
+  | { kind: "given_up"; channel: string; customer: string };
 
 /** The channel's name in the tenant's language (the raw name for one we do not know). */
 export function channelName(t: Translate, channel: string): string {
@@ -139,7 +141,7 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
     log.info("notify.no_channel", { tenant_id: tenantId, kind });
     return true;
   }
-  if (notice.kind !== "low_balance" && settings.notifyCadence !== "instant") {
+  if ((notice.kind === "handoff" || notice.kind === "approval") && settings.notifyCadence !== "instant") {
     // The cached cadence says gathered; the upsert checks it again in D1 (a tenant switched to
     // instant a moment ago is told at once).
     if (await queueNotice(env.DB, { tenantId, kind: notice.kind, channel: notice.channel })) {
@@ -163,12 +165,22 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
             t("notify-approval-subject"),
             t("notify-approval", { channel: channelName(t, notice.channel), customer: notice.customer }),
           ]
-        : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
+        : notice.kind === "given_up"
+          ? [
+              t("notify-given-up-subject"),
+              t("notify-given-up", { channel: channelName(t, notice.channel), customer: notice.customer }),
+            ]
+          : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
   const outcomes = await sendToTenant(
     env,
     tenantId,
     { discordChannelId: settings.notifyDiscordChannelId, email: settings.notifyEmail },
-    { kind, subject, text, skipDiscord: notice.kind === "low_balance" ? null : notice.relayedTo },
+    {
+      kind,
+      subject,
+      text,
+      skipDiscord: notice.kind === "handoff" || notice.kind === "approval" ? notice.relayedTo : null,
+    },
   );
   return !worthRetrying(outcomes);
 }

@@ -7,6 +7,7 @@ import {
   listStalePendingSafety,
   recordArchetypeVerdict,
   recordPersonaVerdict,
+  SAFETY_OVERDUE_MS,
 } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 
@@ -49,7 +50,7 @@ export function archetypeForJudgement(a: {
  * meanwhile is no longer pending and is not read; a duplicate job is harmless (the consumer
  * judges the current hash and records the same verdict). Bounded per run.
  */
-export const STALE_AFTER_MS = 15 * 60_000;
+export const STALE_AFTER_MS = SAFETY_OVERDUE_MS;
 
 export async function requeueStalePendingSafety(env: PipelineEnv, now: number): Promise<number> {
   const jobs = await listStalePendingSafety(env.DB, now - STALE_AFTER_MS, 100);
@@ -108,14 +109,21 @@ export async function handleSafetyBatch(batch: MessageBatch<SafetyJob>, env: Pip
     const job = msg.body;
     if (batch.queue === SAFETY_DLQ) {
       // Retries are exhausted: a person on the platform team has to look at it (the health page
-      // counts these). Only this version: a newer save is judged on its own.
-      if (job.kind === "archetype") {
-        await recordArchetypeVerdict(env.DB, job.archetypeId, job.hash, "needs_review");
-      } else {
-        await recordPersonaVerdict(env.DB, job.tenantId, job.hash, "needs_review", null);
+      // counts these). Only this version: a newer save is judged on its own. Should even this
+      // write fail, only this message is retried; one the dead-letter queue drops stays pending,
+      // shown as overdue to the tenant and the operator and queued again by the 15-minute cron.
+      try {
+        if (job.kind === "archetype") {
+          await recordArchetypeVerdict(env.DB, job.archetypeId, job.hash, "needs_review");
+        } else {
+          await recordPersonaVerdict(env.DB, job.tenantId, job.hash, "needs_review", null);
+        }
+        log.error("safety.needs_review", { ...jobFields(job), attempts: msg.attempts });
+        msg.ack();
+      } catch (err) {
+        log.error("safety.record_failed", { ...errorFields(err), ...jobFields(job), attempts: msg.attempts });
+        msg.retry({ delaySeconds: Math.min(2 ** msg.attempts, 60) });
       }
-      log.error("safety.needs_review", { ...jobFields(job), attempts: msg.attempts });
-      msg.ack();
       continue;
     }
     try {

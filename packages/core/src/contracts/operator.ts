@@ -203,7 +203,16 @@ export type DiscordBotDetail =
 export type PipelineHealth = {
   workers: WorkerConfigReport[];
   discordBot: { ok: boolean; detail: DiscordBotDetail };
-  safety: { pending: number; needsReview: number };
+  /** `overdue`: pending past the requeue delay (the verdict is late; the tenant's AI is paused). */
+  safety: { pending: number; needsReview: number; overdue: number };
+  /**
+   * Conversation objects whose alarm failed outside a turn until it gave up: how many, and the
+   * newest (ids and times only).
+   */
+  stuckAlarms: {
+    count: number;
+    recent: { tenantId: string; accountId: string; attempts: number; failedAt: number }[];
+  };
   /** Each cron with how often it should run, so that "late" means late for that cron. */
   crons: { name: string; intervalMs: number; lastRunAt: number | null; ok: boolean | null }[];
   /** Inbound messages per channel in the hour before `at`. */

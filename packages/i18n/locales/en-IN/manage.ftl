@@ -254,6 +254,21 @@ manage-health-safety = Safety queue
 manage-health-safety-pending = Waiting for a verdict
 manage-health-safety-review = Dead letters (need review)
 manage-health-safety-hint = Personas and archetypes. Dead letters failed every retry and wait for a person.
+manage-health-safety-overdue = Overdue (waiting over 15 minutes)
+manage-health-safety-overdue-alert = { $count ->
+    [one] { $count } verdict is overdue: that tenant's AI replies stay paused until it is recorded. The 15-minute job queues it again; if it stays, look for safety.classify_failed in the logs.
+   *[other] { $count } verdicts are overdue: those tenants' AI replies stay paused until they are recorded. The 15-minute job queues them again; if they stay, look for safety.classify_failed in the logs.
+}
+manage-health-stuck = Stuck conversations
+manage-health-stuck-none = None: every conversation's scheduled work runs.
+manage-health-stuck-lead = { $count ->
+    [one] { $count } conversation stopped retrying its scheduled work after it failed again and again (alarm.given_up in the logs). Its customer's messages are kept; the next message tries again.
+   *[other] { $count } conversations stopped retrying their scheduled work after it failed again and again (alarm.given_up in the logs). Their customers' messages are kept; the next message tries again.
+}
+manage-health-col-tenant = Tenant
+manage-health-col-account = Channel account
+manage-health-col-attempts = Attempts
+manage-health-col-failed-at = Gave up at
 manage-health-crons = Scheduled jobs
 manage-health-crons-none = No scheduled job has run yet.
 manage-health-col-cron = Job

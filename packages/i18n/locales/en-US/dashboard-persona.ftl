@@ -125,3 +125,5 @@ approvals-err-action = Choose Approve, Edit or Reject.
 approvals-err-edit = Your edited reply was not sent. Fix it below and try again.
 approvals-err-text-empty = Write the reply to send.
 approvals-err-text-long = At most 4096 characters.
+persona-status-overdue = Check delayed
+persona-status-overdue-text = The safety check of your persona is taking far longer than it should. AI replies stay paused until it is done; we keep retrying and our team has been alerted. Canned replies still go out.

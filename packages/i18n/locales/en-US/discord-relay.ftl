@@ -30,3 +30,4 @@ relay-actor-dashboard = { $actor } (dashboard)
 relay-channel-whatsapp = WhatsApp
 relay-channel-instagram = Instagram
 relay-channel-email = Email
+relay-reason-given_up = No automatic reply could be sent for a day: please answer this customer yourself

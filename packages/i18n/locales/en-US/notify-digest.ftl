@@ -50,3 +50,5 @@ notify-verify-subject = Confirm this address for { $business }
 notify-verify-intro = { $business } wants to send mail to { $address } through Concierge: notifications about its customers, or customer mail it forwards to you.
 notify-verify-confirm = If that is you, confirm within 7 days:
 notify-verify-ignore = If you did not expect this, ignore this message: nothing will be sent to you.
+notify-given-up-subject = A customer did not get a reply
+notify-given-up = ⚠️ A customer on { $channel } ({ $customer }) wrote more than a day ago and could not be answered automatically: every attempt failed. Reply to them yourself from the Discord inbox or the dashboard.

@@ -112,6 +112,8 @@ const REASON_CODES = new Set([
   "off_topic",
   "email",
   "relay",
+  // A turn gave up after a day of failures (conversation/alarm.ts): a person must answer.
+  "given_up",
 ]);
 
 export function reasonText(t: Translate, reason: string): string {

@@ -1,0 +1,81 @@
+// Issue 17 item 11: a conversation's alarm that throws outside a turn backs off exponentially,
+// stops after a bounded number of attempts and alerts the operator (the health RPC), while every
+// accepted message is still answered; the next message arms it again and the alert goes.
+// Through the real entry points: ingest, the object's alarm, the operator RPC.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { describe, expect, it, vi } from "vitest";
+import { ALARM_MAX_FAILURES } from "../src/conversation/alarm.ts";
+import { newAccount, operatorApi, tenantId } from "./helpers.ts";
+
+async function health() {
+  const r = await operatorApi.platformHealth();
+  if (!r.ok) throw new Error(r.error.message);
+  return r.health;
+}
+
+describe("an alarm that keeps failing outside a turn", () => {
+  it("backs off, gives up after a bounded number of attempts, alerts, and loses no message", async () => {
+    const acc = await newAccount({
+      wait_seconds: 30,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Thanks, we will get back to you." } },
+    });
+    const customer = uniqueCustomer();
+    const stub = acc.conversation(customer);
+    const nextAlarmIn = () =>
+      runInDurableObject(stub, async (_o, state) => {
+        const at = await state.storage.getAlarm();
+        return at === null ? null : at - Date.now();
+      });
+
+    await acc.send(customer, "hello");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+
+    // D1 fails the tenant's settings read, which every alarm makes before anything else.
+    const prepare = env.DB.prepare.bind(env.DB);
+    const outage = vi.spyOn(env.DB, "prepare").mockImplementation((sql: string) => {
+      if (sql.includes("FROM tenants WHERE id = ?")) throw new Error("D1_ERROR: simulated outage");
+      return prepare(sql);
+    });
+    await runInDurableObject(stub, (_o, state) => state.storage.setAlarm(Date.now()));
+    const waits: number[] = [];
+    for (let i = 1; i < ALARM_MAX_FAILURES; i++) {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      waits.push((await nextAlarmIn())!);
+    }
+    // Doubling from a minute, capped at an hour (a little slack for the time the test takes).
+    waits.forEach((w, i) => {
+      const want = Math.min(60_000 * 2 ** i, 3600_000);
+      expect(w).toBeGreaterThan(want - 5_000);
+      expect(w).toBeLessThanOrEqual(want);
+    });
+
+    // Meanwhile a customer writes: the message is kept, not answered yet (the alarm still fails).
+    await acc.send(customer, "are you there?");
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+
+    // The last attempt: no alarm any more, and the operator sees it.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await nextAlarmIn()).toBeNull();
+    outage.mockRestore();
+    const h = await health();
+    expect(h.stuckAlarms.count).toBeGreaterThanOrEqual(1);
+    expect(h.stuckAlarms.recent).toContainEqual(
+      expect.objectContaining({ tenantId, accountId: acc.id, attempts: ALARM_MAX_FAILURES }),
+    );
+    expect(JSON.stringify(h.stuckAlarms)).not.toContain(customer);
+
+    // Repaired: the next message arms the object again; both kept messages are answered in one
+    // turn, and the alert goes.
+    await acc.send(customer, "hello again");
+    expect(await nextAlarmIn()).not.toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(2);
+    expect((await health()).stuckAlarms.recent).not.toContainEqual(
+      expect.objectContaining({ accountId: acc.id }),
+    );
+  });
+});
