@@ -5,6 +5,7 @@ import { accessTeamDomain, TEST_ACCESS_AUD } from "../../packages/testing/src/ac
 import { TEST_SECRETS } from "../../packages/testing/src/secrets.ts";
 import { metaWebhooksAuxWorker, pipelineAuxWorker } from "../../packages/testing/src/workers.ts";
 import { DEMO_TEST_RATE_LIMIT } from "./test/demo-rate-limit.ts";
+import { TEST_RATE_LIMITS } from "./test/rate-limits.ts";
 
 /** A stand-in for a Worker these tests do not run: its HealthEntrypoint answers with an error. */
 function notRunningHere(name: string) {
@@ -66,7 +67,11 @@ export default defineConfig(async () => {
             },
             // The demo's burst limit over 10 s instead of a minute, so its test waits out a window
             // in seconds (wrangler.jsonc's namespace).
-            ratelimits: { DEMO_RATE_LIMIT: { namespace_id: "1501", simple: DEMO_TEST_RATE_LIMIT } },
+            ratelimits: {
+              DEMO_RATE_LIMIT: { namespace_id: "1501", simple: DEMO_TEST_RATE_LIMIT },
+              // The dashboard's own limits, small and over 10 s (test/rate-limits.ts).
+              ...TEST_RATE_LIMITS,
+            },
             serviceBindings: {
               // Test-only: the ingest API, to bring customer messages in as the ingress Workers do.
               PIPELINE_INGEST: { name: "pipeline", entrypoint: "MetaIngestEntrypoint" },

@@ -64,6 +64,7 @@ import {
   uninstallDiscordForm,
 } from "./pages/discord.ts";
 import { notFoundPage } from "./pages/not-found.ts";
+import { limitedPerTenant, limitedPerVisitor } from "./rate-limits.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { paymentsPage, receiptPage } from "./pages/payments.ts";
 import { personaPage, personaStatus, previewPersona, savePersonaForm } from "./pages/persona.ts";
@@ -138,10 +139,11 @@ router
   .post("/demo", demoPost)
   .get("/healthz", () => Response.json({ ok: true }))
   .get("/sign-in", signInPage)
-  .get("/auth/google/start", googleStart)
-  .get("/auth/google/callback", googleCallback)
-  .get("/auth/facebook/start", facebookStart)
-  .get("/auth/facebook/callback", facebookCallback)
+  // Sign-in starts and callbacks (where sign-ups happen): limited per visitor network.
+  .get("/auth/google/start", limitedPerVisitor("SIGN_IN_RATE_LIMIT", googleStart))
+  .get("/auth/google/callback", limitedPerVisitor("SIGN_IN_RATE_LIMIT", googleCallback))
+  .get("/auth/facebook/start", limitedPerVisitor("SIGN_IN_RATE_LIMIT", facebookStart))
+  .get("/auth/facebook/callback", limitedPerVisitor("SIGN_IN_RATE_LIMIT", facebookCallback))
   .post("/auth/dev", devSignIn)
   .post("/sign-out", signOut)
   .get("/admin/conversations", conversationsPage)
@@ -158,8 +160,9 @@ router
   .post("/admin/rules/:channel/:accountId/rules/:ruleId", updateRule)
   .post("/admin/rules/:channel/:accountId/rules/:ruleId/move", moveRule)
   .post("/admin/rules/:channel/:accountId/rules/:ruleId/delete", deleteRule)
-  .post("/admin/rules/:channel/:accountId/test", testRules)
-  .post("/admin/rules/:channel/:accountId/preview", previewReply);
+  // The test panel embeds the typed text (and the preview generates): limited per tenant.
+  .post("/admin/rules/:channel/:accountId/test", limitedPerTenant("TEST_PANEL_RATE_LIMIT", testRules))
+  .post("/admin/rules/:channel/:accountId/preview", limitedPerTenant("TEST_PANEL_RATE_LIMIT", previewReply));
 router
   .get("/admin/persona", personaPage)
   .post("/admin/persona", savePersonaForm)
@@ -182,14 +185,17 @@ router
   .post("/admin/settings/business", saveBusiness)
   .post("/admin/settings/preferences", savePreferences)
   .post("/admin/settings/notifications", saveNotifications)
-  .post("/admin/settings/notifications/verify", sendNotificationVerification)
+  .post(
+    "/admin/settings/notifications/verify",
+    limitedPerTenant("VERIFY_MAIL_RATE_LIMIT", sendNotificationVerification),
+  )
   .post("/admin/settings/billing-details", saveBillingDetailsForm)
   .post("/admin/settings/delete", deleteAccount)
   .get("/account-deleted", accountDeletedPage);
 router.post("/data-deletion", dataDeletionCallback).get("/data-deletion/status", dataDeletionStatus);
 router
   .get("/admin/channels", channelsPage)
-  .post("/admin/channels/:accountId/self-test", rerunSelfTest)
+  .post("/admin/channels/:accountId/self-test", limitedPerTenant("SELF_TEST_RATE_LIMIT", rerunSelfTest))
   .post("/admin/channels/:accountId/delete", deleteChannel)
   .get("/admin/whatsapp/connect", connectPage)
   .post("/admin/whatsapp/connect", embeddedSignupCallback)
@@ -208,8 +214,9 @@ router
   .post("/admin/email/subscription/complete", subscriptionComplete)
   .post("/admin/email/subscription/cancel", cancelSubscriptionForm)
   .get("/admin/email/addresses", addressesPage)
-  .post("/admin/email/addresses", addAddress)
-  .post("/admin/email/addresses/:addressId/resend", resendAddress)
+  // Each mails a verification link to an address the tenant typed: limited per tenant.
+  .post("/admin/email/addresses", limitedPerTenant("VERIFY_MAIL_RATE_LIMIT", addAddress))
+  .post("/admin/email/addresses/:addressId/resend", limitedPerTenant("VERIFY_MAIL_RATE_LIMIT", resendAddress))
   .post("/admin/email/addresses/:addressId/delete", deleteAddress)
   .post("/admin/email/:accountId/retry", retrySubdomain)
   .post("/admin/email/:accountId/delete", deleteSubdomain)

@@ -5,8 +5,21 @@ import { expect } from "vitest";
 
 export const ORIGIN = "https://dash.test";
 
+/**
+ * A request to the dashboard as Cloudflare hands it over: with the visitor's CF-Connecting-IP, a
+ * fresh address each time unless the test gives one, so the per-visitor limits (sign-in, the
+ * demo) see many visitors rather than one (test/rate-limits.test.ts sends its own).
+ */
 export function app(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init }));
+  const req = new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init });
+  if (!req.headers.has("cf-connecting-ip")) req.headers.set("cf-connecting-ip", randomTestIp());
+  return exports.default.fetch(req);
+}
+
+/** An address in IPv6's documentation prefix (2001:db8::/32), a new /64 each time. */
+function randomTestIp(): string {
+  const hex = () => crypto.randomUUID().slice(0, 4);
+  return `2001:db8:${hex()}:${hex()}::1`;
 }
 
 /** The value of one Set-Cookie by name (the cookie's own value, decoded). */

@@ -17,6 +17,12 @@ export const DASHBOARD_REQUIRED = [
   // The public live demo: the pipeline's demo API and the per-visitor burst limit before it.
   "DEMO",
   "DEMO_RATE_LIMIT",
+  // The dashboard's own limits (src/rate-limits.ts): sign-in, verification mails, self-tests,
+  // the rules test panel.
+  "SIGN_IN_RATE_LIMIT",
+  "VERIFY_MAIL_RATE_LIMIT",
+  "SELF_TEST_RATE_LIMIT",
+  "TEST_PANEL_RATE_LIMIT",
   // The health page's view of the other Workers' configuration.
   "HEALTH_META_WEBHOOKS",
   "HEALTH_EMAIL_INBOUND",

@@ -5,6 +5,7 @@
 import { WIZARD_STEPS, type WizardStep } from "@concierge/core";
 import type { RouterType } from "itty-router";
 import { type AuthedCtx, type Ctx, redirect } from "../http.ts";
+import { limitedPerTenant } from "../rate-limits.ts";
 import { WIZARD_PATH } from "../wizard-return.ts";
 import { basicsStep, saveBasicsStep } from "./basics.ts";
 import { channelsStep, continueChannelsStep, createEmailSubdomainStep } from "./channels.ts";
@@ -58,8 +59,12 @@ export function registerWizardRoutes(router: RouterType<Ctx, [Env, ExecutionCont
     .post(`${WIZARD_PATH}/channels`, gated("channels", continueChannelsStep))
     .post(`${WIZARD_PATH}/channels/email`, gated("channels", createEmailSubdomainStep))
     .post(`${WIZARD_PATH}/notifications`, gated("notifications", saveNotificationsStep))
-    .post(`${WIZARD_PATH}/notifications/verify`, gated("notifications", sendVerificationStep))
+    .post(
+      `${WIZARD_PATH}/notifications/verify`,
+      limitedPerTenant("VERIFY_MAIL_RATE_LIMIT", gated("notifications", sendVerificationStep)),
+    )
     .post(`${WIZARD_PATH}/replies`, gated("replies", saveRepliesStep))
+    // The step's test panel matches keywords in the Worker (nothing is embedded): not limited.
     .post(`${WIZARD_PATH}/replies/test`, gated("replies", testRepliesStep))
     .post(`${WIZARD_PATH}/launch`, gated("launch", launchNow));
 }
