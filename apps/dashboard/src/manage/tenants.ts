@@ -2,10 +2,18 @@
 // to it). Reads come straight from D1 through @concierge/storage; every action goes through the
 // pipeline's OperatorEntrypoint, which checks it again and records it in the audit log, and is
 // answered with a redirect (303) so a reload never repeats it.
-import { OPERATOR_LIMITS, REQUEST_ID_PATTERN, TENANT_ID_PATTERN } from "@concierge/core";
+import {
+  OPERATOR_LIMITS,
+  REQUEST_ID_PATTERN,
+  type SideEffectKind,
+  type SideEffectStatus,
+  type SideEffectSummary,
+  TENANT_ID_PATTERN,
+} from "@concierge/core";
 import { formatMoney, formatNumber, msg } from "@concierge/i18n";
 import { randomToken } from "@concierge/crypto";
 import {
+  countSideEffects,
   type CreditLot,
   getOperatorTenant,
   getTenantOverview,
@@ -14,6 +22,7 @@ import {
   type Insights,
   type LedgerEntry,
   listLedgerPage,
+  listTenantSideEffects,
   type OperatorChannel,
   type OperatorOrder,
   type OperatorTenantUser,
@@ -165,12 +174,16 @@ export async function tenantsPage(c: ManageCtx): Promise<Response> {
     ? (rawStatus as StatusFilter)
     : "all";
   const after = c.searchParams.get("after");
-  const found = await searchTenants(c.env.DB, {
-    q,
-    status: status === "all" ? null : status,
-    cursor: after && after.length <= 200 ? after : null,
-    limit: TENANTS_PAGE,
-  });
+  const [found, effects] = await Promise.all([
+    searchTenants(c.env.DB, {
+      q,
+      status: status === "all" ? null : status,
+      cursor: after && after.length <= 200 ? after : null,
+      limit: TENANTS_PAGE,
+    }),
+    // Effects of every tenant, deleted ones included (their own page is gone with them).
+    countSideEffects(c.env.DB),
+  ]);
   const link = (cursor: string | null) => {
     const p = new URLSearchParams();
     if (q) p.set("q", q);
@@ -193,7 +206,12 @@ ${found.next ? html`<a href="${link(found.next)}" rel="next">${t("manage-next-pa
       title: t("manage-tenants-title"),
       section: "tenants",
       notice: done && NOTICES[done] ? t(NOTICES[done]!) : null,
-      body: html`${searchForm(c, q, status)}
+      body: html`${
+        effects.pending || effects.failed
+          ? html`<p class="card" id="effects-summary">${t("manage-effects-summary", { pending: effects.pending, failed: effects.failed })}</p>`
+          : null
+      }
+${searchForm(c, q, status)}
 ${resultsTable(c, found.tenants)}
 ${nav}`,
     }),
@@ -241,6 +259,8 @@ export const QuotaFormSchema = v.object({
 
 type Loaded = {
   overview: TenantOverview;
+  /** Its effects at Meta, Discord and Cloudflare (a disconnect's, a deletion's), newest first. */
+  effects: SideEffectSummary[];
   lots: CreditLot[];
   ledger: { entries: LedgerEntry[]; next: number | null };
   usage: Insights;
@@ -249,14 +269,15 @@ type Loaded = {
 async function load(c: TenantCtx, before: number | null, now: number): Promise<Loaded> {
   const id = c.params.tenantId;
   if (!TENANT_ID_PATTERN.test(id)) notFound();
-  const [overview, older] = await Promise.all([
+  const [overview, older, effects] = await Promise.all([
     getTenantOverview(c.env.DB, id, now),
     // The overview has the newest page of the ledger; an older one is read on its own.
     before === null ? null : listLedgerPage(c.env.DB, id, { before, limit: LEDGER_PAGE }),
+    listTenantSideEffects(c.env.DB, id, 20),
   ]);
   if (!overview) notFound();
   const ledger = older ?? overview.ledger;
-  return { overview, lots: overview.lots, ledger, usage: overview.usage };
+  return { overview, effects, lots: overview.lots, ledger, usage: overview.usage };
 }
 
 function summarySection(c: ManageCtx, o: TenantOverview): Html {
@@ -271,6 +292,11 @@ ${
   tn.status === "suspended"
     ? html`<dt>${t("manage-tenant-suspended-reason")}</dt><dd id="suspended-reason">${tn.suspendedReason ?? ""}</dd>
 ${tn.suspendedAt ? html`<dt>${t("manage-tenant-suspended-at")}</dt><dd>${formatDateTime(c.locale, tn.suspendedAt)}</dd>` : null}`
+    : null
+}
+${
+  tn.deletingAt
+    ? html`<dt>${t("manage-tenant-deleting")}</dt><dd id="deleting">${formatDateTime(c.locale, tn.deletingAt)}<br><span class="muted">${t("manage-tenant-deleting-note")}</span></dd>`
     : null
 }
 <dt>${t("manage-tenant-created")}</dt><dd>${formatDate(c.locale, tn.createdAt)}</dd>
@@ -302,6 +328,46 @@ ${accounts.map((a) => {
 <td>${when(a.activity?.lastOutboundAt ?? null)}</td>
 </tr>`;
 })}
+</tbody></table></div>`
+}
+</section>`;
+}
+
+const EFFECT_NAME: Record<SideEffectKind, string> = {
+  whatsapp_release: msg("manage-effect-whatsapp-release"),
+  instagram_unsubscribe: msg("manage-effect-instagram-unsubscribe"),
+  discord_leave: msg("manage-effect-discord-leave"),
+  email_routes_remove: msg("manage-effect-email-routes-remove"),
+};
+const EFFECT_STATUS: Record<SideEffectStatus, { label: string; level: string }> = {
+  pending: { label: msg("manage-effect-pending"), level: "warn" },
+  done: { label: msg("manage-effect-done"), level: "ok" },
+  failed: { label: msg("manage-effect-failed"), level: "danger" },
+};
+
+/**
+ * What the tenant's disconnects and deletion still wait for at Meta, Discord and Cloudflare: each
+ * effect with its state, attempts, next try and last error code (retried by the 15-minute cron).
+ */
+function effectsSection(c: ManageCtx, effects: SideEffectSummary[]): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="effects-h" id="effects">
+<h2 id="effects-h">${t("manage-tenant-effects")}</h2>
+${
+  effects.length === 0
+    ? html`<p class="card muted">${t("manage-tenant-effects-none")}</p>`
+    : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t("manage-tenant-col-effect")}</th><th scope="col">${t("manage-tenant-col-state")}</th><th scope="col">${t("manage-tenant-col-attempts")}</th><th scope="col">${t("manage-tenant-col-next")}</th><th scope="col">${t("manage-tenant-col-error")}</th></tr></thead>
+<tbody>
+${effects.map(
+  (e) => html`<tr data-effect="${e.kind}" data-status="${e.status}">
+<td>${t(EFFECT_NAME[e.kind])}<br><span class="muted">${formatDateTime(c.locale, e.createdAt)}</span></td>
+<td><span class="badge ${EFFECT_STATUS[e.status].level}">${t(EFFECT_STATUS[e.status].label)}</span></td>
+<td>${formatNumber(c.locale, e.attempts)}</td>
+<td>${e.nextAt === null ? "" : formatDateTime(c.locale, e.nextAt)}</td>
+<td>${e.lastError ? html`<code>${e.lastError}</code>` : ""}</td>
+</tr>`,
+)}
 </tbody></table></div>`
 }
 </section>`;
@@ -576,6 +642,7 @@ async function render(
 ${summarySection(c, l.overview)}
 ${actionsSection(c, l.overview, opts.state ?? null)}
 ${channelsSection(c, l.overview.channels)}
+${effectsSection(c, l.effects)}
 ${usersSection(c, l.overview)}
 ${creditsSection(c, l, before, now)}
 ${ordersSection(c, l.overview)}

@@ -393,3 +393,23 @@ manage-health-discord-token-not-set = The pipeline has no DISCORD_BOT_TOKEN.
 manage-health-discord-refused = Discord refused the bot's token (HTTP { $status }).
 manage-health-discord-unreachable = Discord could not be reached.
 manage-health-discord-unexpected = Discord answered something other than the bot's account.
+
+## The tenant page: a deletion that has not finished, and effects at providers (issue 17 item 14).
+
+manage-tenant-deleting = Deletion started
+manage-tenant-deleting-note = Not finished yet: the tenant answers no one, and the 15-minute cron resumes the deletion (deleting again does too).
+manage-tenant-effects = Effects at Meta, Discord and Cloudflare
+manage-tenant-effects-none = None recorded for this tenant.
+manage-tenant-col-effect = Effect
+manage-tenant-col-state = State
+manage-tenant-col-attempts = Attempts
+manage-tenant-col-next = Next attempt
+manage-tenant-col-error = Last error
+manage-effect-whatsapp-release = Release a WhatsApp number at Meta
+manage-effect-instagram-unsubscribe = Unsubscribe an Instagram page at Meta
+manage-effect-discord-leave = Bot leaves the Discord server
+manage-effect-email-routes-remove = Remove a subdomain's Cloudflare email rule
+manage-effect-pending = Pending (retried by the cron)
+manage-effect-done = Done
+manage-effect-failed = Gave up
+manage-effects-summary = Effects at Meta, Discord and Cloudflare (disconnects and deletions, deleted tenants included): { $pending } pending, retried by the 15-minute cron; { $failed } gave up and need a look.
