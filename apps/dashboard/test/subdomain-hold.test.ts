@@ -47,12 +47,12 @@ describe("a deleted subdomain's name", () => {
     expect((await post(owner, `/admin/email/${created.accountId}/delete`)).status).toBe(303);
     expect(await accountOf(name)).toBeNull();
 
-    // Another tenant, on the email page and in the wizard's email step: refused, nothing created.
+    // Another tenant: refused, the reason next to the field, nothing created.
     await expectHeld(await create(other, name), name);
     expect(await subdomainCount(other.tenantId)).toBe(0);
     expect(await accountOf(name)).toBeNull();
 
-    // Still held a moment before the 30 days end; free after.
+    // Held for 30 days from the deletion (the storage test walks the boundary).
     const until = await env.DB.prepare("SELECT held_until AS at FROM email_subdomain_holds WHERE name = ?")
       .bind(name)
       .first<{ at: number }>();
