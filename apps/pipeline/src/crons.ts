@@ -2,6 +2,7 @@ import { createLogger, errorFields } from "@concierge/core";
 import { pruneAutomaticMail } from "@concierge/storage";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
+import { wakeStuckAlarms } from "./conversation/stuck-alarms.ts";
 import type { PipelineEnv } from "./env.ts";
 import { sendDueDigests } from "./tenants/digest.ts";
 import { resumeDeletions } from "./tenants/lifecycle.ts";
@@ -16,7 +17,9 @@ const log = createLogger("pipeline.cron");
  * are queued again for personas and archetypes pending longer than that (requeueStalePendingSafety);
  * gathered approval and handoff notices that are due go out as one summary per tenant; and the
  * summary digests whose period ended (a local midnight or Monday) go out, once per period; deletions
- * that were cut off are resumed, and effects at providers that failed are retried.
+ * that were cut off are resumed, and effects at providers that failed are retried. Approvals a
+ * decision left in `sending` are settled (resolveStuckApprovals), and conversations whose alarm
+ * gave up are woken again after a rest (wakeStuckAlarms).
  */
 export const APPROVALS_CRON = "*/15 * * * *";
 
@@ -47,6 +50,7 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     ["expire_approvals", () => expireApprovals(env)],
     // A stuck approval sent back to `pending` past its expiry expires at the next run.
     ["resolve_stuck_approvals", () => resolveStuckApprovals(env, scheduledTime)],
+    ["wake_stuck_alarms", () => wakeStuckAlarms(env, scheduledTime)],
     ["requeue_safety", () => requeueStalePendingSafety(env, scheduledTime)],
     ["notice_summaries", () => sendDueNoticeSummaries(env, scheduledTime)],
     ["digests", () => sendDueDigests(env, scheduledTime)],

@@ -2,11 +2,13 @@
 // stops after a bounded number of attempts and alerts the operator (the health RPC), while every
 // accepted message is still answered; the next message arms it again and the alert goes.
 // Through the real entry points: ingest, the object's alarm, the operator RPC.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import { ALARM_MAX_FAILURES } from "../src/conversation/alarm.ts";
+import { APPROVALS_CRON } from "../src/crons.ts";
+import worker from "../src/index.ts";
 import { newAccount, operatorApi, tenantId } from "./helpers.ts";
 
 async function health() {
@@ -74,6 +76,38 @@ describe("an alarm that keeps failing outside a turn", () => {
     expect(await nextAlarmIn()).not.toBeNull();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(2);
+    expect((await health()).stuckAlarms.recent).not.toContainEqual(
+      expect.objectContaining({ accountId: acc.id }),
+    );
+  });
+
+  it("is woken by the cron once it has rested, so a kept message is answered without a new one", async () => {
+    const acc = await newAccount({
+      wait_seconds: 30,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Thanks, we will get back to you." } },
+    });
+    const customer = uniqueCustomer();
+    const stub = acc.conversation(customer);
+    const prepare = env.DB.prepare.bind(env.DB);
+    const outage = vi.spyOn(env.DB, "prepare").mockImplementation((sql: string) => {
+      if (sql.includes("FROM tenants WHERE id = ?")) throw new Error("D1_ERROR: simulated outage");
+      return prepare(sql);
+    });
+    await acc.send(customer, "is the shop open today?");
+    for (let i = 0; i < ALARM_MAX_FAILURES; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    outage.mockRestore();
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+
+    // Too soon: left to rest. An hour on: woken, answered, and the alert goes.
+    const cron = (at: number) =>
+      worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
+    await cron(Date.now());
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    await cron(Date.now() + 61 * 60_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
     expect((await health()).stuckAlarms.recent).not.toContainEqual(
       expect.objectContaining({ accountId: acc.id }),
     );

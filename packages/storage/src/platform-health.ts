@@ -131,3 +131,23 @@ export async function overdueSafetyCount(db: D1Database, before: number): Promis
     .first<{ n: number }>();
   return row?.n ?? 0;
 }
+
+/**
+ * Stuck objects whose alarm gave up before `before` (epoch ms), oldest first, for the cron that
+ * wakes them again: their accepted messages are answered (or given up, telling the tenant) once
+ * whatever failed works again. A range of stuck_alarms_at, bounded by `limit`.
+ */
+export async function listStuckAlarmsDue(
+  db: D1Database,
+  before: number,
+  limit = 50,
+): Promise<{ tenantId: string; threadKey: string }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT tenant_id AS tenantId, thread_key AS threadKey FROM stuck_alarms
+        WHERE failed_at < ? ORDER BY failed_at LIMIT ?`,
+    )
+    .bind(before, limit)
+    .all<{ tenantId: string; threadKey: string }>();
+  return results;
+}

@@ -340,6 +340,7 @@ it("every statement is bounded by an index, except the known scans listed above"
         failedAt: 1,
       }),
     stuckAlarms: () => storage.stuckAlarms(d),
+    listStuckAlarmsDue: () => storage.listStuckAlarmsDue(d, 1),
     clearStuckAlarm: () => storage.clearStuckAlarm(d, t, "k"),
     inboundTrafficLastHour: () => storage.inboundTrafficLastHour(d, 1),
     disableTenantAccounts: () => storage.disableTenantAccounts(d, "t_other"),

@@ -4,6 +4,7 @@ import { createApproval, listStuckSendingApprovals, transitionApproval } from ".
 import { recordPersonaVerdict, savePersona } from "../src/personas.ts";
 import {
   clearStuckAlarm,
+  listStuckAlarmsDue,
   overdueSafetyCount,
   recordStuckAlarm,
   stuckAlarms,
@@ -84,6 +85,10 @@ describe("stuck alarms", () => {
       { tenantId: t, accountId: acc.id, attempts: 8, failedAt: NOW + 1 },
     ]);
     expect((await stuckAlarms(db())).count).toBeGreaterThanOrEqual(2);
+    const due = async (before: number) =>
+      (await listStuckAlarmsDue(db(), before, 100)).filter((r) => r.tenantId === t).map((r) => r.threadKey);
+    expect(await due(NOW + 2)).toEqual([`${t}/${acc.id}/c2`]);
+    expect(await due(NOW + 3)).toEqual([`${t}/${acc.id}/c2`, `${t}/${acc.id}/c1`]);
     await clearStuckAlarm(db(), t, `${t}/${acc.id}/c1`);
     expect(await mine()).toEqual([{ tenantId: t, accountId: acc.id, attempts: 8, failedAt: NOW + 1 }]);
   });

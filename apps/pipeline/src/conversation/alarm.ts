@@ -92,6 +92,21 @@ async function alarmFailed(host: ConversationHost, err: unknown): Promise<void> 
   }
 }
 
+/** How long a given-up object rests before the cron wakes it for another round of attempts. */
+export const STUCK_ALARM_REST_MS = 3600_000;
+
+/**
+ * The cron's wake-up of an object whose alarm gave up (RPC `retryStuckAlarm`): one more round
+ * of at most ALARM_MAX_FAILURES attempts, so messages accepted before it stopped are answered
+ * (or given up, telling the tenant) once whatever failed works again, even if the customer never
+ * writes again. A purged object, or one that recovered meanwhile, is left alone.
+ */
+export async function retryStuckAlarm(host: ConversationHost): Promise<{ rearmed: boolean }> {
+  if (host.purged || host.store.get("alarm_given_up") === null) return { rearmed: false };
+  await host.arm(Date.now());
+  return { rearmed: true };
+}
+
 /** An alarm ran through: a count of earlier failures, and an alert the operator saw, go. */
 async function alarmRecovered(host: ConversationHost): Promise<void> {
   const { store } = host;

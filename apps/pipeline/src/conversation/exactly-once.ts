@@ -41,7 +41,9 @@
  *
  * What is not guaranteed: a turn still failing 24 hours after its first message is given up
  * (logged as `turn.given_up`) as it stands, a kept reply's credit included; the send retries
- * (at most 5 attempts, waits of at most an hour each) end long before that.
+ * (at most 5 attempts, waits of at most an hour each) end long before that. The customer is not
+ * left in silence: the messages' metadata says `given_up`, the thread goes to the Discord inbox as
+ * needing a person, and the tenant is notified (alarm.ts, `giveUp`).
  */
 import type { SendResult } from "@concierge/channels";
 import { createApproval, debitCredit, restoreCredit } from "@concierge/storage";

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AcceptInput, HumanReplyInput, HumanReplyResult } from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
 import { acceptMessage } from "./accept.ts";
-import { onAlarm } from "./alarm.ts";
+import { onAlarm, retryStuckAlarm } from "./alarm.ts";
 import { resolveHandoff } from "./handoff.ts";
 import type { ConversationHost } from "./host.ts";
 import { draftOutcome, dropDraft, readDraft, sendDraft, sendHumanReply } from "./person.ts";
@@ -82,6 +82,11 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   async resolveHandoff(): Promise<{ wasInHandoff: boolean }> {
     if (this.purged) return { wasInHandoff: false };
     return resolveHandoff(this.host.store);
+  }
+
+  /** The cron wakes an object whose alarm gave up after failing (alarm.ts). */
+  retryStuckAlarm(): Promise<{ rearmed: boolean }> {
+    return retryStuckAlarm(this.host);
   }
 
   /** Whether an approved draft went out, for the sweep of approvals stuck in `sending`. */
