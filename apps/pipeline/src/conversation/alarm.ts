@@ -48,7 +48,7 @@ export const ALARM_MAX_FAILURES = 8;
  * exponential backoff, capped, instead of every minute forever. After ALARM_MAX_FAILURES in a row
  * it stops and alerts (the log and the operator's health page). Nothing is dropped: accepted
  * messages stay pending in the object, and the next accepted message arms the alarm again
- * (accept.ts), with a fresh count.
+ * (accept.ts), as does the cron after an hour's rest (stuck-alarms.ts), each with a fresh count.
  */
 async function alarmFailed(host: ConversationHost, err: unknown): Promise<void> {
   const { store } = host;
