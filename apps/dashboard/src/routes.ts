@@ -202,7 +202,8 @@ router
   .get("/admin/whatsapp/manual", manualPage)
   .post("/admin/whatsapp/manual", manualConnect)
   .get("/admin/instagram/connect", instagramConnectPage)
-  .get("/admin/instagram/start", instagramStart)
+  // An OAuth start, like sign-in's: limited per visitor network under the same limit.
+  .get("/admin/instagram/start", limitedPerVisitor("SIGN_IN_RATE_LIMIT", instagramStart))
   .get("/admin/instagram/callback", instagramCallback)
   .post("/admin/instagram/choose", instagramChoose);
 router
@@ -232,7 +233,7 @@ router
   .post("/email/verify", confirmVerify);
 router
   .get("/admin/discord", discordSettingsPage)
-  .get("/admin/discord/install", discordInstall)
+  .get("/admin/discord/install", limitedPerVisitor("SIGN_IN_RATE_LIMIT", discordInstall))
   .get("/admin/discord/callback", discordCallback)
   .post("/admin/discord/settings", saveDiscordSettingsForm)
   .post("/admin/discord/uninstall", uninstallDiscordForm);

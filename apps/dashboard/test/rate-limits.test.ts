@@ -57,6 +57,14 @@ describe("rate limits", () => {
       // The N+1th: refused, no sign-in state written, no cookie set.
       await expectLimited(await app("/auth/google/start", from(ip)), "/sign-in");
       await expectLimited(await app("/auth/facebook/start", from(ip)), "/sign-in");
+      // So do the signed-in area's OAuth starts (Instagram, Discord) from the same network.
+      const signedIn = await signIn();
+      for (const path of ["/admin/instagram/start", "/admin/discord/install"]) {
+        await expectLimited(
+          await app(path, { headers: { cookie: signedIn.cookie, "cf-connecting-ip": ip } }),
+          "/admin",
+        );
+      }
       // The callback (where a sign-up happens) counts under the same limit.
       await expectLimited(await app("/auth/google/callback?state=x&code=y", from(ip)), "/sign-in");
       // Another address of the same /64 is the same visitor.
