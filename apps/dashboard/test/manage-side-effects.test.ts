@@ -45,5 +45,10 @@ describe("effects at providers, for the operator", () => {
 
     const list = await (await asOperator(op, "/manage")).text();
     expect(list).toMatch(/id="effects-summary">[^<]*\d+ pending[^<]*\d+ gave up/);
+    // The health page counts them too, with an alert for those that gave up.
+    const health = await (await asOperator(op, "/manage/health")).text();
+    expect(health).toMatch(/id="effects-pending">[1-9]\d*</);
+    expect(health).toMatch(/id="effects-failed">[1-9]\d*</);
+    expect(health).toContain('id="effects-failed-alert"');
   });
 });

@@ -171,6 +171,15 @@ function pipelineSections(c: ManageCtx, h: PipelineHealth): Html {
 ${h.safety.overdue > 0 ? html`<p id="safety-overdue-alert">${badge("danger", t("manage-health-safety-overdue-alert", { count: h.safety.overdue }))}</p>` : ""}
 <p class="muted">${t("manage-health-safety-hint")}</p>
 </section>
+<section class="card" aria-labelledby="effects-h" id="side-effects">
+<h2 id="effects-h" class="card-h">${t("manage-health-effects")}</h2>
+<dl class="mg-dl">
+<dt>${t("manage-health-effects-pending")}</dt><dd class="num" id="effects-pending">${n(h.sideEffects.pending)}</dd>
+<dt>${t("manage-health-effects-failed")}</dt><dd class="num" id="effects-failed">${n(h.sideEffects.failed)}</dd>
+</dl>
+${h.sideEffects.failed > 0 ? html`<p id="effects-failed-alert">${badge("danger", t("manage-health-effects-failed-alert", { count: h.sideEffects.failed }))}</p>` : ""}
+<p class="muted">${t("manage-health-effects-hint")}</p>
+</section>
 </div>
 ${stuckSection(c, h)}
 <section aria-labelledby="crons-h" id="crons">

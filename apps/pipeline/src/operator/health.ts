@@ -18,6 +18,7 @@ import {
   overdueSafetyCount,
   safetyBacklog,
   stuckAlarms,
+  countSideEffects,
 } from "@concierge/storage";
 import { PIPELINE_CRONS } from "../crons.ts";
 import type { PipelineEnv } from "../env.ts";
@@ -102,7 +103,7 @@ export async function platformHealth(
   env: PipelineEnv,
   now = Date.now(),
 ): Promise<RpcResult<{ health: PipelineHealth }>> {
-  const [discord, safety, overdue, stuck, crons, traffic] = await Promise.all([
+  const [discord, safety, overdue, stuck, crons, traffic, sideEffects] = await Promise.all([
     discordBot(env),
     safetyBacklog(env.DB),
     overdueSafetyCount(env.DB, now - STALE_AFTER_MS),
@@ -112,6 +113,7 @@ export async function platformHealth(
       PIPELINE_CRONS.map((c) => c.cron),
     ),
     inboundTrafficLastHour(env.DB, now),
+    countSideEffects(env.DB),
   ]);
   const intervals = new Map<string, number>(PIPELINE_CRONS.map((c) => [c.cron, c.intervalMs]));
   return {
@@ -121,6 +123,7 @@ export async function platformHealth(
       discordBot: discord,
       safety: { ...safety, overdue },
       stuckAlarms: stuck,
+      sideEffects,
       crons: crons.map((run) => ({ ...run, intervalMs: intervals.get(run.name)! })),
       traffic,
       at: now,

@@ -213,6 +213,11 @@ export type PipelineHealth = {
     count: number;
     recent: { tenantId: string; accountId: string; attempts: number; failedAt: number }[];
   };
+  /**
+   * Effects at Meta, Discord and Cloudflare (disconnects' and deletions', deleted tenants
+   * included): still pending (the 15-minute cron retries them) and given up.
+   */
+  sideEffects: { pending: number; failed: number };
   /** Each cron with how often it should run, so that "late" means late for that cron. */
   crons: { name: string; intervalMs: number; lastRunAt: number | null; ok: boolean | null }[];
   /** Inbound messages per channel in the hour before `at`. */

@@ -413,3 +413,11 @@ manage-effect-pending = Pending (retried by the cron)
 manage-effect-done = Done
 manage-effect-failed = Gave up
 manage-effects-summary = Effects at Meta, Discord and Cloudflare (disconnects and deletions, deleted tenants included): { $pending } pending, retried by the 15-minute cron; { $failed } gave up and need a look.
+manage-health-effects = Effects at Meta, Discord and Cloudflare
+manage-health-effects-pending = Pending (retried every 15 minutes)
+manage-health-effects-failed = Gave up
+manage-health-effects-failed-alert = { $count ->
+    [one] { $count } effect gave up after its retries: see the tenant's page, or the provider.
+   *[other] { $count } effects gave up after their retries: see the tenants' pages, or the providers.
+}
+manage-health-effects-hint = Numbers released, Instagram pages unsubscribed, the bot leaving servers and email rules removed when tenants disconnect or are deleted (deleted tenants included).
