@@ -243,7 +243,7 @@ describe("Instagram connect", () => {
     expect(await res.text()).toContain('href="/admin/instagram/start"');
   });
 
-  it("Meta's data deletion callback for the person who connected Instagram deletes that tenant, tokens included", async () => {
+  it("Meta's data deletion callback for the person who connected Instagram deletes that Instagram account, tokens included, not the tenant", async () => {
     const s = await signIn();
     const page = await addPage();
     const email = `ig-${crypto.randomUUID()}@example.com`;
@@ -268,8 +268,7 @@ describe("Instagram connect", () => {
       async () => {
         const left = await env.DB.prepare(
           `SELECT (SELECT COUNT(*) FROM channel_tokens WHERE tenant_id = ?1)
-                + (SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = ?1)
-                + (SELECT COUNT(*) FROM tenants WHERE id = ?1) AS n`,
+                + (SELECT COUNT(*) FROM channel_accounts WHERE tenant_id = ?1) AS n`,
         )
           .bind(s.tenantId)
           .first<{ n: number }>();
@@ -277,5 +276,12 @@ describe("Instagram connect", () => {
       },
       { timeout: 10_000 },
     );
+    // Issue 17 item 6: the business is not the person's to delete; it stays, its owner signed in.
+    expect(
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM tenants WHERE id = ?")
+        .bind(s.tenantId)
+        .first<{ n: number }>())!.n,
+    ).toBe(1);
+    expect((await get(s, "/admin/channels")).status).toBe(200);
   });
 });
