@@ -1,5 +1,6 @@
 export { type CrossAppImport, findCrossAppImports, formatCrossAppImport } from "./app-boundaries.ts";
 export { findImportCircles, formatImportCircle, type ImportCircle } from "./circles.ts";
+export { findUnredactedWorkers, type ObservabilityFinding } from "./observability.ts";
 export {
   findSqlInSource,
   findSqlOutsideStores,

@@ -1,14 +1,8 @@
 // Secrets in request URLs never reach a log: the forward-address link's token, OAuth's code and
 // state. Workers Logs records each request's URL, so every Worker's config removes query strings
-// there; our own lines (the one logger) redact every query value. Requests go through the
-// dashboard's real entry point with its log lines captured.
+// there (checks/test/observability.test.ts); our own lines (the one logger) redact every query
+// value. Requests go through the dashboard's real entry point with its log lines captured.
 import { describe, expect, it, vi } from "vitest";
-import dashboardConfig from "../wrangler.jsonc?raw";
-import discordConfig from "../../discord-interactions/wrangler.jsonc?raw";
-import emailConfig from "../../email-inbound/wrangler.jsonc?raw";
-import metaConfig from "../../meta-webhooks/wrangler.jsonc?raw";
-import pipelineConfig from "../../pipeline/wrangler.jsonc?raw";
-import { parseJsonc } from "@concierge/testing/config-names";
 import { app, get, signIn } from "./helpers.ts";
 
 const SECRET = "SeCrEtValue";
@@ -25,21 +19,6 @@ function captureLogs(): string[] {
 }
 
 describe("secrets in request URLs", () => {
-  it("every Worker's Workers Logs drop query strings", () => {
-    for (const [name, raw] of Object.entries({
-      dashboard: dashboardConfig,
-      "discord-interactions": discordConfig,
-      "email-inbound": emailConfig,
-      "meta-webhooks": metaConfig,
-      pipeline: pipelineConfig,
-    })) {
-      const config = parseJsonc(raw) as {
-        observability?: { enabled?: boolean; redact_query_string?: boolean };
-      };
-      expect({ name, ...config.observability }).toEqual({ name, enabled: true, redact_query_string: true });
-    }
-  });
-
   it("a verify link and OAuth callbacks with secrets in the query log none of them", async () => {
     const lines = captureLogs();
     try {

@@ -602,7 +602,11 @@ export async function savePersonaForm(c: AuthedCtx): Promise<Response> {
     listActiveArchetypes(c.env.DB),
     personaVerdictOverdue(c.env.DB, c.session.tenantId, Date.now() - SAFETY_OVERDUE_MS),
   ]);
-  return render(c, { values, errors, preview: parsed.ok ? parsed.persona : null, row, archetypes }, 422);
+  return render(
+    c,
+    { values, errors, preview: parsed.ok ? parsed.persona : null, row, archetypes, overdue },
+    422,
+  );
 }
 
 /**
@@ -626,6 +630,7 @@ export async function previewPersona(c: AuthedCtx): Promise<Response> {
       preview: parsed.ok ? parsed.persona : null,
       row,
       archetypes,
+      overdue,
       notice: parsed.ok ? c.t("persona-preview-not-saved") : null,
     },
     parsed.ok ? 200 : 422,
