@@ -262,20 +262,6 @@ export async function deleteEmailSubdomain(
   return { ok: true };
 }
 
-/**
- * Tenant deletion: the Cloudflare routes of its subdomains go (best effort, logged), so that a
- * deleted tenant's addresses stop reaching the Worker; the rows go with the tenant.
- */
-export async function removeTenantEmailRoutes(env: PipelineEnv, tenantId: string): Promise<void> {
-  for (const s of await listEmailSubdomains(env.DB, tenantId)) {
-    if (!s.cfRuleId) continue;
-    const r = await deleteRoutingRule(env, s.cfRuleId);
-    if (!r.ok)
-      log.warn("email.route_removal_failed", { account_id: s.accountId, status: r.status, code: r.code });
-    forgetDomain(env, s.accountId, s.domain);
-  }
-}
-
 export async function listSubdomains(env: PipelineEnv, tenantId: string): Promise<SubdomainView[]> {
   return (await listEmailSubdomains(env.DB, tenantId)).map(view);
 }
