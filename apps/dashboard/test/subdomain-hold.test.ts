@@ -97,4 +97,25 @@ describe("a deleted subdomain's name", () => {
     await expectHeld(await create(other, name), name);
     expect(await subdomainCount(other.tenantId)).toBe(0);
   });
+
+  it("is held when the address goes by the channels page's delete too; that page sends people to the email page", async () => {
+    const owner = await signIn();
+    const other = await signIn();
+    const name = uniqueName();
+    expect((await create(owner, name)).status).toBe(303);
+    const { accountId } = (await accountOf(name))!;
+    // The channels page lists the address with a link to the email page, not a delete form.
+    const page = await (await get(owner, "/admin/channels")).text();
+    expect(page).toContain(`href="/admin/email#subdomain-${accountId}"`);
+    expect(page).not.toContain(`/admin/channels/${accountId}/delete`);
+    // A delete posted there anyway goes the email page's way: the rule, the rows, and the hold.
+    expect((await post(owner, `/admin/channels/${accountId}/delete`)).status).toBe(303);
+    expect(await accountOf(name)).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT held_for AS heldFor FROM email_subdomain_holds WHERE name = ?")
+        .bind(name)
+        .first(),
+    ).toEqual({ heldFor: owner.tenantId });
+    await expectHeld(await create(other, name), name);
+  });
 });

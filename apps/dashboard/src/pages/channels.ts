@@ -78,7 +78,11 @@ function accountRow(c: AuthedCtx, a: ConnectedAccount, token: ChannelTokenState 
         ? html`<a class="button secondary" href="/admin/instagram/connect">${t("ig-reconnect")}</a>`
         : null
     }
-    <details class="confirm">
+    ${
+      // An email address is deleted on its own page, which says its name is held for 30 days.
+      a.channel === "email"
+        ? html`<a class="button secondary" href="/admin/email#subdomain-${a.id}">${t("ch-manage-email")}</a>`
+        : html`<details class="confirm">
       <summary>${t("ch-delete")}</summary>
       <form method="post" action="${base}/delete">
         ${csrfField(c)}
@@ -86,7 +90,8 @@ function accountRow(c: AuthedCtx, a: ConnectedAccount, token: ChannelTokenState 
         ${a.channel === "whatsapp" ? html`<p class="muted">${t("ch-delete-whatsapp")}</p>` : null}
         <div><button class="danger" type="submit">${t("ch-delete-submit")}</button></div>
       </form>
-    </details>
+    </details>`
+    }
   </div></td>
 </tr>`;
 }

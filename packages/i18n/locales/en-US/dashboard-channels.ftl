@@ -29,6 +29,8 @@ ch-delete = Remove
 ch-delete-confirm = Remove { $name }? Messages to it will no longer be answered, and its reply rules are deleted. You can connect it again later.
 ch-delete-submit = Remove this account
 ch-delete-whatsapp = The number is also released at Meta: it leaves the WhatsApp Cloud API and stops reaching Concierge. To connect it again, you need a code sent to the number.
+# An email address on the channels page: it is deleted on the email page, where its name is held for 30 days.
+ch-manage-email = Manage on the email page
 
 wa-connect-title = Connect a WhatsApp number
 wa-connect-lead = Sign in with Facebook in a pop-up window, choose or create your WhatsApp Business account and verify your number. Meta then hands the number to Concierge.
