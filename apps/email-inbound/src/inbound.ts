@@ -216,7 +216,11 @@ async function automaticHold(
   const auth = senderAuthentication(cloudflareAuthResults(parsed.headers), message.from);
   if (!auth.authenticated) return "sender_unauthenticated";
   const claim = must(
-    await env.PIPELINE.claimAutomaticMail({ domain, providerMessageId: parsed.messageId }),
+    await env.PIPELINE.claimAutomaticMail({
+      domain,
+      envelopeFrom: message.from,
+      providerMessageId: parsed.messageId,
+    }),
     "automatic mail claim",
   );
   return claim.allowed ? null : "daily_limit";

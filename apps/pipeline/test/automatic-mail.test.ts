@@ -8,6 +8,7 @@ import { operatorApi } from "./helpers.ts";
 
 const emailApi = exports.EmailIngestEntrypoint;
 const OPS = { email: "ops@example.test" };
+const FROM = "customer@example.org";
 
 async function subdomain() {
   const created = await exports.TenantEntrypoint.createTenant({ name: "Automatic mail" });
@@ -42,16 +43,23 @@ describe("claimAutomaticMail", () => {
     const { tenantId, domain } = await subdomain();
     for (const bad of [
       {},
-      { domain, providerMessageId: "" },
-      { domain: "x", providerMessageId: "<a@b>" },
-      { domain, providerMessageId: 42 },
+      { domain, envelopeFrom: FROM, providerMessageId: "" },
+      { domain: "x", envelopeFrom: FROM, providerMessageId: "<a@b>" },
+      { domain, envelopeFrom: FROM, providerMessageId: 42 },
+      // The sender is part of the mail's identity: without one there is no claim.
+      { domain, providerMessageId: "<a@b>" },
+      { domain, envelopeFrom: "", providerMessageId: "<a@b>" },
     ]) {
       const r = await emailApi.claimAutomaticMail(bad as never);
       expect(r).toMatchObject({ ok: false, error: { code: "invalid_input" } });
       expect((r as { error: { message: string } }).error.message.length).toBeGreaterThan(0);
     }
     expect(
-      await emailApi.claimAutomaticMail({ domain: "nobody.cncg.test", providerMessageId: "<a@b>" }),
+      await emailApi.claimAutomaticMail({
+        domain: "nobody.cncg.test",
+        envelopeFrom: FROM,
+        providerMessageId: "<a@b>",
+      }),
     ).toMatchObject({
       ok: false,
       error: { code: "not_found" },
@@ -66,12 +74,49 @@ describe("claimAutomaticMail", () => {
       dailyLimit: 2,
     });
     try {
-      const claim = (id: string) => emailApi.claimAutomaticMail({ domain, providerMessageId: id });
+      const claim = (id: string, envelopeFrom = FROM) =>
+        emailApi.claimAutomaticMail({ domain, envelopeFrom, providerMessageId: id });
       expect(await claim("<1@c>")).toMatchObject({ ok: true, allowed: true, sent: 1, limit: 2 });
       expect(await claim("<1@c>")).toMatchObject({ ok: true, allowed: true, sent: 1 });
       expect(await claim("<2@c>")).toMatchObject({ ok: true, allowed: true, sent: 2 });
       expect(await claim("<3@c>")).toMatchObject({ ok: true, allowed: false, sent: 2, limit: 2 });
       expect(await sentToday(tenantId)).toBe(2);
+    } finally {
+      await operatorApi.saveEmailAutomaticLimit(OPS, { dailyLimit: 200 });
+    }
+  });
+
+  it("counts one Message-ID from many senders as many mails (each would get its own auto-reply)", async () => {
+    const { tenantId, domain } = await subdomain();
+    expect(await operatorApi.saveEmailAutomaticLimit(OPS, { dailyLimit: 3 })).toMatchObject({ ok: true });
+    try {
+      const answers = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await emailApi.claimAutomaticMail({
+          domain,
+          envelopeFrom: `sender${i}@spammer.example`,
+          providerMessageId: "<same@spammer.example>",
+        });
+        answers.push(r.ok && r.allowed);
+      }
+      expect(answers).toEqual([true, true, true, false, false]);
+      expect(await sentToday(tenantId)).toBe(3);
+      // The sender is compared without case, as addresses are; a redelivery still counts once.
+      expect(
+        await emailApi.claimAutomaticMail({
+          domain,
+          envelopeFrom: "SENDER0@spammer.example",
+          providerMessageId: "<same@spammer.example>",
+        }),
+      ).toMatchObject({ ok: true, allowed: true, sent: 3 });
+      // No address in D1: the claim's key holds a hash of the sender.
+      const keys = await env.DB.prepare(
+        "SELECT provider_message_id AS k FROM email_automatic_claims WHERE tenant_id = ?",
+      )
+        .bind(tenantId)
+        .all<{ k: string }>();
+      expect(keys.results.length).toBe(5);
+      for (const { k } of keys.results) expect(k).not.toMatch(/sender\d/i);
     } finally {
       await operatorApi.saveEmailAutomaticLimit(OPS, { dailyLimit: 200 });
     }

@@ -84,8 +84,16 @@ export type ForwardResult =
       };
     };
 
-/** One mail's claim on its tenant's daily automatic mail (an auto-reply or a forward). */
-export const AutomaticMailClaimSchema = v.object({ domain: Domain, providerMessageId: MessageId });
+/**
+ * One mail's claim on its tenant's daily automatic mail (an auto-reply or a forward). The mail is
+ * its envelope sender and Message-ID together, as its conversation tells mails apart: the same
+ * Message-ID from another sender is another mail (and would get another auto-reply).
+ */
+export const AutomaticMailClaimSchema = v.object({
+  domain: Domain,
+  envelopeFrom: Address,
+  providerMessageId: MessageId,
+});
 export type AutomaticMailClaimRequest = v.InferOutput<typeof AutomaticMailClaimSchema>;
 export type AutomaticMailClaimResult = RpcResult<{
   /** False: the tenant's cap for today is used up; the mail goes to the inbox instead. */

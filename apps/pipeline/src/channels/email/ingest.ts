@@ -320,8 +320,8 @@ export async function replyViaAlias(env: PipelineEnv, input: AliasReply): Promis
 
 /**
  * One of the tenant's automatic mails for today (an auto-reply or a forward), for this mail: at
- * most the operator's daily limit per tenant, counted once per Message-ID however often the mail
- * is redelivered. Over the limit the mail goes to the inbox (email-inbound relays it).
+ * most the operator's daily limit per tenant, counted once per mail (sender and Message-ID)
+ * however often it is redelivered. Over the limit the mail goes to the inbox (email-inbound relays it).
  */
 export async function claimAutomaticMail(
   env: PipelineEnv,
@@ -329,13 +329,15 @@ export async function claimAutomaticMail(
 ): Promise<AutomaticMailClaimResult> {
   const parsed = v.safeParse(AutomaticMailClaimSchema, input);
   if (!parsed.success) return errorBody("invalid_input", parsed.issues[0].message);
-  const { domain, providerMessageId } = parsed.output;
+  const { domain, envelopeFrom, providerMessageId } = parsed.output;
   const route = await getEmailRoute(env.DB, domain.toLowerCase());
   if (!route) return errorBody("not_found", "No such subdomain.");
   const claim = await claimAutomaticMailRow(env.DB, {
     tenantId: route.tenantId,
     accountId: route.accountId,
-    providerMessageId,
+    // Keyed by sender and Message-ID, as conversations tell mails apart (one Message-ID sent from
+    // many addresses is many mails, each counted); the sender as a hash, no address in D1.
+    providerMessageId: `${(await sha256Hex(envelopeFrom.toLowerCase())).slice(0, 32)}:${providerMessageId}`,
     now: Date.now(),
   });
   if (!claim.allowed) {
