@@ -130,6 +130,30 @@ describe("parseEmail on every fixture", () => {
     expect(garbage.messageId).toMatch(/@synthesised\.invalid>$/);
   });
 
+  it("a synthesised Message-ID is the same on every delivery, whatever trace headers it gained", async () => {
+    const bare = withHeaders(emailFixtures.plainText, { "Message-ID": null });
+    // Each delivery attempt prepends its own trace and verdict headers, timestamps included.
+    const delivered = (at: string) =>
+      `Received: from mail.customer.example by mx.cloudflare.net; ${at}\r\n` +
+      `ARC-Authentication-Results: i=1; mx.cloudflare.net; spf=pass smtp.mailfrom=customer.example; t=${at.length}\r\n` +
+      bare;
+    const first = await parseEmail(delivered("Fri, 04 Dec 2026 10:00:00 +0000"));
+    const retry = await parseEmail(delivered("Fri, 04 Dec 2026 10:05:31 +0000 (retried)"));
+    expect(first.messageId).toMatch(/@synthesised\.invalid>$/);
+    expect(retry.messageId).toBe(first.messageId);
+    expect((await parseEmail(bare)).messageId).toBe(first.messageId);
+    // Another body, another subject or another sender is another mail.
+    const body = bare.slice(bare.indexOf("\r\n\r\n"));
+    const otherBody = bare.replace(body, `${body}\r\nP.S. one more line`);
+    expect((await parseEmail(otherBody)).messageId).not.toBe(first.messageId);
+    expect((await parseEmail(withHeaders(bare, { Subject: "Another subject" }))).messageId).not.toBe(
+      first.messageId,
+    );
+    expect(
+      (await parseEmail(withHeaders(bare, { From: "Someone Else <else@customer.example>" }))).messageId,
+    ).not.toBe(first.messageId);
+  });
+
   it("accepts a ReadableStream and an ArrayBuffer as well as a string", async () => {
     const bytes = new TextEncoder().encode(emailFixtures.windows1252);
     const fromStream = await parseEmail(new Blob([bytes]).stream());

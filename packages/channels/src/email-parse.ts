@@ -54,8 +54,34 @@ async function bytesOf(raw: ArrayBuffer | Uint8Array | string | ReadableStream):
   return new Uint8Array(await new Response(raw).arrayBuffer());
 }
 
-async function syntheticMessageId(bytes: Uint8Array): Promise<string> {
-  return `<${(await sha256Hex(bytes)).slice(0, 32)}@synthesised.invalid>`;
+/** Where the body starts: after the first empty line (CRLF CRLF, or LF LF from a lax sender). */
+function bodyStart(bytes: Uint8Array): number {
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i] !== 10) continue;
+    if (bytes[i + 1] === 10) return i + 2;
+    if (bytes[i + 1] === 13 && bytes[i + 2] === 10) return i + 3;
+  }
+  return bytes.length;
+}
+
+/**
+ * An id for a mail without a Message-ID that is the same every time the mail is delivered: from
+ * the sender's own part (From, To, Date, Subject and the body), never the whole message, since
+ * every delivery prepends fresh trace and authentication headers (Received, ARC-*) with their
+ * own timestamps. Retries must find the same id, or a forward or a claim would happen twice.
+ */
+async function syntheticMessageId(
+  bytes: Uint8Array,
+  email: { from?: unknown; to?: unknown; date?: string; subject?: string },
+): Promise<string> {
+  const head = new TextEncoder().encode(
+    `${JSON.stringify([email.from ?? null, email.to ?? null, email.date ?? null, email.subject ?? null])}\n`,
+  );
+  const body = bytes.subarray(bodyStart(bytes));
+  const joined = new Uint8Array(head.length + body.length);
+  joined.set(head);
+  joined.set(body, head.length);
+  return `<${(await sha256Hex(joined)).slice(0, 32)}@synthesised.invalid>`;
 }
 
 function mailboxes(list: readonly Address[] | Address | undefined): { address: string; name: string }[] {
@@ -210,7 +236,7 @@ export async function parseEmail(
   const email = await PostalMime.parse(bytes, { attachmentEncoding: "base64" });
 
   const ownId = messageIds([email.messageId ?? ""])[0];
-  const messageId = ownId ?? (await syntheticMessageId(bytes));
+  const messageId = ownId ?? (await syntheticMessageId(bytes, email));
   const sender = mailboxes(email.from)[0];
   const html = email.html ?? null;
   const text = email.text ?? (html === null ? "" : htmlToPlainText(html));
