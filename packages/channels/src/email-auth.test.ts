@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   cloudflareAuthResults,
   cloudflareVerdictHeaders,
-  domainsAligned,
+  domainCovers,
   parseArcAuthenticationResults,
   parseAuthenticationResults,
   senderAuthentication,
@@ -145,6 +145,9 @@ describe("senderAuthentication", () => {
       "mx.cloudflare.net; spf=softfail smtp.mailfrom=a@shop.example",
       "mx.cloudflare.net; dkim=pass header.d=attacker.example; dmarc=none header.from=shop.example",
       "mx.cloudflare.net; dkim=pass header.d=example",
+      // A child's signature or DMARC pass does not vouch for its parent.
+      "mx.cloudflare.net; dkim=pass header.d=evil.shop.example",
+      "mx.cloudflare.net; dmarc=pass header.from=evil.shop.example",
       "mx.cloudflare.net; none",
     ]) {
       expect(senderAuthentication(cf(v), "victim@shop.example").authenticated, v).toBe(false);
@@ -172,11 +175,15 @@ describe("senderAuthentication", () => {
     ).toBeNull();
   });
 
-  it("domainsAligned: same domain or parent/child, never a bare TLD", () => {
-    expect(domainsAligned("shop.example", "SHOP.example.")).toBe(true);
-    expect(domainsAligned("shop.example", "mail.shop.example")).toBe(true);
-    expect(domainsAligned("example", "shop.example")).toBe(false);
-    expect(domainsAligned("op.example", "shop.example")).toBe(false);
+  it("domainCovers: the same domain or a parent of it, never a child, never a bare TLD", () => {
+    expect(domainCovers("shop.example", "SHOP.example.")).toBe(true);
+    expect(domainCovers("shop.example", "mail.shop.example")).toBe(true);
+    // A subdomain anyone may register cannot vouch for its parent (or a sibling).
+    expect(domainCovers("evil.duckdns.org", "duckdns.org")).toBe(false);
+    expect(domainCovers("mail.shop.example", "shop.example")).toBe(false);
+    expect(domainCovers("example", "shop.example")).toBe(false);
+    expect(domainCovers("op.example", "shop.example")).toBe(false);
+    expect(domainCovers("hop.example", "shop.example")).toBe(false);
   });
 
   it("the sandbox's own Cloudflare block parses as Cloudflare's and says what it was asked to", async () => {

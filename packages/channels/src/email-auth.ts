@@ -199,16 +199,16 @@ function domainOfAddress(s: string): string {
 }
 
 /**
- * Relaxed alignment without the public suffix list: the same domain, or one a subdomain of the
- * other, where the parent has at least two labels (a signature for `d=com` aligns with nothing).
+ * Whether a verdict for `signer` vouches for mail from `domain`: the same domain, or a parent of
+ * it (the parent's owner controls its subdomains), never a bare TLD. Never the other way round:
+ * without the public suffix list, a subdomain anyone can register (`evil.duckdns.org`) could
+ * otherwise vouch for its parent (`victim@duckdns.org`).
  */
-export function domainsAligned(a: string, b: string): boolean {
-  const x = a.toLowerCase().replace(/\.$/, "");
-  const y = b.toLowerCase().replace(/\.$/, "");
-  if (x === "" || y === "") return false;
-  if (x === y) return x.includes(".");
-  const [child, parent] = x.length > y.length ? [x, y] : [y, x];
-  return parent.includes(".") && child.endsWith(`.${parent}`);
+export function domainCovers(signer: string, domain: string): boolean {
+  const s = signer.toLowerCase().replace(/\.$/, "");
+  const d = domain.toLowerCase().replace(/\.$/, "");
+  if (!s.includes(".") || d === "") return false;
+  return d === s || d.endsWith(`.${s}`);
 }
 
 export type SenderAuth =
@@ -219,9 +219,9 @@ export type SenderAuth =
  * Whether the envelope sender (where an auto-reply would go, whose mail a forward would pass on)
  * is authenticated by Cloudflare's own verdicts. Any one of, for the envelope-from domain D:
  *  - `spf=pass` whose `smtp.mailfrom` is in D (SPF authorised the sending host for D itself);
- *  - `dkim=pass` whose `header.d` is aligned with D (D's own, or its parent's, signature);
- *  - `dmarc=pass` whose `header.from` is aligned with D (the visible From is D's, and DMARC
- *    passed for it, so the message really comes from D's owner).
+ *  - `dkim=pass` whose `header.d` covers D (D's own, or its parent's, signature);
+ *  - `dmarc=pass` whose `header.from` domain covers D (the visible From is D's or its parent's,
+ *    and DMARC passed for it, so the message really comes from D's owner).
  * A pass for the HELO name (`smtp.helo`), for another domain, softfail, neutral or none does not
  * count: an attacker can get all of those for a forged envelope sender.
  */
@@ -237,10 +237,10 @@ export function senderAuthentication(results: AuthResults | null, envelopeFrom: 
       if (domainOfAddress(r.props["smtp.mailfrom"]) === d) return { authenticated: true, via: "spf" };
     }
     if (r.method === "dkim" && r.props["header.d"] !== undefined) {
-      if (domainsAligned(r.props["header.d"], d)) return { authenticated: true, via: "dkim" };
+      if (domainCovers(r.props["header.d"], d)) return { authenticated: true, via: "dkim" };
     }
     if (r.method === "dmarc" && r.props["header.from"] !== undefined) {
-      if (domainsAligned(domainOfAddress(r.props["header.from"]), d))
+      if (domainCovers(domainOfAddress(r.props["header.from"]), d))
         return { authenticated: true, via: "dmarc" };
     }
   }
