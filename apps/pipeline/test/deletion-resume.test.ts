@@ -263,4 +263,64 @@ describe("Meta's data deletion request, resumed", () => {
     ).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ?", ig.accountId)).toBe(0);
   });
+
+  it("a retried Instagram unsubscribe never touches the page once another business has connected it", async () => {
+    const tid = await newTenant("Leaving");
+    const ig = await connectedPage(tid);
+    // Meta fails the deletion's unsubscribe: the effect waits for the cron, the rows go.
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/faults`, {
+      method: "POST",
+      body: JSON.stringify({ status: 503, code: 2, message: "Service temporarily unavailable" }),
+    });
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: true });
+    const pending = await effects(tid);
+    expect(pending.map((e) => [e.kind, e.status])).toEqual([["instagram_unsubscribe", "pending"]]);
+    expect(JSON.parse(pending[0]!.target)).toEqual({ page_id: ig.pageId, account_id: ig.accountId });
+
+    // Another business connects the same page before the retry.
+    const other = await newTenant("Arriving");
+    const tokens = (await (
+      await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
+        method: "POST",
+        body: JSON.stringify({ pageId: ig.pageId }),
+      })
+    ).json()) as { userToken: string; pageToken: string };
+    const connected = await tenantApi.connectInstagram(other, {
+      pageId: ig.pageId,
+      instagramId: ig.instagramId,
+      username: `arriving${ig.pageId}`,
+      pageToken: tokens.pageToken,
+      userToken: tokens.userToken,
+      facebookUserId: "10000000000000078",
+    });
+    expect(connected).toMatchObject({ ok: true });
+
+    // The retry is done without a call to Meta: the newcomer's subscription stays.
+    await quarterHourCron(Date.now() + 20 * MIN);
+    expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["instagram_unsubscribe", "done"]]);
+    expect(await unsubscribedPages(ig.pageId)).toEqual([]);
+  });
+
+  it("a retried Discord leave does not leave a server another business has installed the bot in since", async () => {
+    const tid = await newTenant("Leaving Discord");
+    const guild = await newDiscordGuild(env.SANDBOX_URL);
+    const redirectUri = "https://dashboard.example/admin/discord/callback";
+    const install = async (tenantId: string) =>
+      tenantApi.completeDiscordInstall(tenantId, {
+        code: await discordInstallCode(env.SANDBOX_URL, guild.id, redirectUri),
+        redirectUri,
+        actor: null,
+      });
+    expect(await install(tid)).toMatchObject({ ok: true });
+    await injectDiscordFault(env.SANDBOX_URL, { route: "leave", status: 502, target: guild.id });
+    expect(await tenantApi.deleteTenant(tid)).toMatchObject({ ok: true });
+    expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["discord_leave", "pending"]]);
+
+    // Another business installs the bot in the same server before the retry.
+    const other = await newTenant("Arriving Discord");
+    expect(await install(other)).toMatchObject({ ok: true });
+    await quarterHourCron(Date.now() + 20 * MIN);
+    expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["discord_leave", "done"]]);
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).not.toContain(guild.id);
+  });
 });

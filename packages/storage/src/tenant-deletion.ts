@@ -209,7 +209,8 @@ export async function deleteAccountRows(
 /**
  * The ids the tenant's side effects at providers need (ARCHITECTURE.md §5, migrations/0023), read
  * before its rows go: the Discord guild the bot is in, the Cloudflare rules of its subdomains, the
- * Facebook Pages its Instagram accounts are subscribed through.
+ * Facebook Pages its Instagram accounts are subscribed through (with the account, so that a retry
+ * never uses the token of another account that connects the page later).
  */
 export async function tenantProviderIds(
   db: D1Database,
@@ -217,7 +218,7 @@ export async function tenantProviderIds(
 ): Promise<{
   guildIds: string[];
   emailRules: { ruleId: string; domain: string }[];
-  pageIds: string[];
+  pages: { pageId: string; accountId: string }[];
   /** When the deletion was marked (tenants.deleting_at); null when it is not marked. */
   deletingAt: number | null;
 }> {
@@ -230,8 +231,8 @@ export async function tenantProviderIds(
       .bind(tenantId),
     db
       .prepare(
-        `SELECT t.page_id AS id FROM channel_accounts a JOIN channel_tokens t ON t.account_id = a.id
-          WHERE a.tenant_id = ?`,
+        `SELECT t.page_id AS pageId, t.account_id AS accountId FROM channel_accounts a
+           JOIN channel_tokens t ON t.account_id = a.id WHERE a.tenant_id = ?`,
       )
       .bind(tenantId),
     db.prepare("SELECT deleting_at AS deletingAt FROM tenants WHERE id = ?").bind(tenantId),
@@ -241,6 +242,6 @@ export async function tenantProviderIds(
     deletingAt: deletingAt ?? null,
     guildIds: (guilds?.results ?? []).map((r) => r.id!),
     emailRules: (rules?.results ?? []) as { ruleId: string; domain: string }[],
-    pageIds: (pages?.results ?? []).map((r) => r.id!),
+    pages: (pages?.results ?? []) as { pageId: string; accountId: string }[],
   };
 }

@@ -92,7 +92,7 @@ describe("a tenant deletion's effects and resumption", () => {
     expect(await tenantProviderIds(db(), tenant.id)).toEqual({
       guildIds: [],
       emailRules: [],
-      pageIds: [],
+      pages: [],
       deletingAt: null,
     });
     const guildId = String(Date.now()) + String(Math.floor(Math.random() * 1e6));
@@ -129,7 +129,7 @@ describe("a tenant deletion's effects and resumption", () => {
     expect(await tenantProviderIds(db(), tenant.id)).toEqual({
       guildIds: [guildId],
       emailRules: [{ ruleId: "rule-1", domain: `${name}.cncg.test` }],
-      pageIds: [pageId],
+      pages: [{ pageId, accountId: ig.id }],
       deletingAt: 5_000,
     });
   });

@@ -95,8 +95,8 @@ type Effect = { kind: SideEffectKind; target: Record<string, string> };
 /**
  * The deletion's effects at providers, recorded in one batch BEFORE any row or the data key goes,
  * with the ids each needs (so the cron can retry them after the rows are gone), then tried at once
- * while the tenant's page tokens can still be read. A resumed deletion records them again: a done
- * effect is reopened and tried once more, which every handler treats as done at the provider.
+ * while the tenant's page tokens can still be read. A resumed deletion records only the effects its
+ * earlier runs did not (recorded since the mark), so none is done twice.
  */
 async function recordTenantEffects(env: PipelineEnv, tenantId: string): Promise<void> {
   const [ids, numbers] = await Promise.all([
@@ -106,7 +106,10 @@ async function recordTenantEffects(env: PipelineEnv, tenantId: string): Promise<
   const effects: Effect[] = [
     ...ids.guildIds.map((guildId) => ({ kind: "discord_leave" as const, target: { guild_id: guildId } })),
     ...ids.emailRules.map((r) => ({ kind: "email_routes_remove" as const, target: { rule_id: r.ruleId } })),
-    ...ids.pageIds.map((pageId) => ({ kind: "instagram_unsubscribe" as const, target: { page_id: pageId } })),
+    ...ids.pages.map((p) => ({
+      kind: "instagram_unsubscribe" as const,
+      target: { page_id: p.pageId, account_id: p.accountId },
+    })),
   ];
   const releases = numbers.map((n) => ({
     number: n,
@@ -239,7 +242,10 @@ async function removeInstagramAccount(
 ): Promise<boolean> {
   const account = await getChannelAccount(env.DB, a.accountId);
   if (account?.tenantId !== a.tenantId) return true; // deleted by an earlier run (or disconnected meanwhile)
-  const effect = { kind: "instagram_unsubscribe" as const, target: { page_id: a.pageId } };
+  const effect = {
+    kind: "instagram_unsubscribe" as const,
+    target: { page_id: a.pageId, account_id: a.accountId },
+  };
   const caches = configCache(env);
   const forget = () => {
     caches.ingestTargets.delete(`instagram:${account.externalId}`);

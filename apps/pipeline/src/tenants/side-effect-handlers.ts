@@ -4,6 +4,7 @@
  * rows and data key may be gone.
  */
 import type { SideEffectKind } from "@concierge/core";
+import { getDiscordInstallByGuild } from "@concierge/storage";
 import { leaveGuildById } from "../channels/discord/install.ts";
 import { deleteRoutingRule } from "../channels/email/cloudflare-api.ts";
 import { unsubscribePage } from "../channels/instagram/connect.ts";
@@ -15,6 +16,8 @@ export type SideEffectOutcome = { ok: true } | { ok: false; error: string; perma
 export type SideEffectHandler = (
   env: PipelineEnv,
   target: Record<string, string>,
+  /** The tenant the effect was recorded for (its rows may be gone by now). */
+  recordedFor: { tenantId: string | null },
 ) => Promise<SideEffectOutcome>;
 
 /** A target without the id a handler needs can never succeed: give up at once. */
@@ -22,16 +25,27 @@ const missing = (id: string): SideEffectOutcome => ({ ok: false, error: `no_${id
 
 /** Every kind has its handler: a new kind does not compile until it has one. */
 export const SIDE_EFFECT_HANDLERS: Record<SideEffectKind, SideEffectHandler> = {
-  // The bot leaves the tenant's server (10004 Unknown Guild: already left, done).
-  discord_leave: async (env, t) => (t.guild_id ? leaveGuildById(env, t.guild_id) : missing("guild_id")),
+  // The bot leaves the tenant's server (10004 Unknown Guild: already left, done). Not when another
+  // business has installed the bot in that server since: the bot is there for them now.
+  discord_leave: async (env, t, { tenantId }) => {
+    if (!t.guild_id) return missing("guild_id");
+    const install = await getDiscordInstallByGuild(env.DB, t.guild_id);
+    if (install && install.tenantId !== tenantId) return { ok: true };
+    return leaveGuildById(env, t.guild_id);
+  },
   // The subdomain's Worker rule goes (a rule already gone, 404, counts as deleted).
   email_routes_remove: async (env, t) => {
     if (!t.rule_id) return missing("rule_id");
     const r = await deleteRoutingRule(env, t.rule_id);
     return r.ok ? { ok: true } : { ok: false, error: r.status ? `http_${r.status}` : "unreachable" };
   },
-  // The page's webhooks stop reaching the app (needs the page token while it can still be read).
-  instagram_unsubscribe: async (env, t) => (t.page_id ? unsubscribePage(env, t.page_id) : missing("page_id")),
+  // The page's webhooks stop reaching the app (needs the account's page token while it can still
+  // be read; never another account's that connected the page since).
+  instagram_unsubscribe: async (env, t) => {
+    if (!t.page_id) return missing("page_id");
+    if (!t.account_id) return missing("account_id");
+    return unsubscribePage(env, t.page_id, t.account_id);
+  },
   // The number leaves Cloud API and our app its WABA (channels/whatsapp/release.ts).
   whatsapp_release: releaseWhatsAppNumber,
 };

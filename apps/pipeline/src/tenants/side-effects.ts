@@ -32,7 +32,9 @@ async function attempt(
   const handler = SIDE_EFFECT_HANDLERS[e.kind];
   let outcome: SideEffectOutcome;
   try {
-    outcome = handler ? await handler(env, e.target) : { ok: false, error: "no_handler", permanent: true };
+    outcome = handler
+      ? await handler(env, e.target, { tenantId: e.tenantId })
+      : { ok: false, error: "no_handler", permanent: true };
   } catch (err) {
     log.warn("side_effect.threw", { kind: e.kind, ...errorFields(err) });
     outcome = { ok: false, error: "threw" };

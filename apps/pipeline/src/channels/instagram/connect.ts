@@ -162,13 +162,18 @@ async function subscribePage(env: PipelineEnv, pageId: string, pageToken: string
  * the token row and the data key go). Idempotent: an unsubscribe Meta already did answers success
  * again; a token Meta calls invalid because the person removed the app (190/458) means the app has
  * no access to the page left, which is the goal. With no token left to ask with, the effect gives
- * up (permanent) and the operator sees it.
+ * up (permanent) and the operator sees it. Only `accountId`'s token is used: a page connected by
+ * another account meanwhile is that account's, and its webhooks are left alone.
  */
 export async function unsubscribePage(
   env: PipelineEnv,
   pageId: string,
+  accountId: string,
 ): Promise<{ ok: true } | { ok: false; error: string; permanent?: boolean }> {
   const owner = await pageOwner(env, pageId);
+  // Another account connected the page since (after this one's rows went): its subscription is
+  // its own and stays; for the account being removed there is nothing left to undo.
+  if (owner && owner.accountId !== accountId) return { ok: true };
   const token = owner ? await getPageToken(env, owner.tenantId, owner.accountId) : null;
   if (!token) return { ok: false, error: "no_page_token", permanent: true };
   let res: Response;
