@@ -6,7 +6,7 @@ import { createScheduledController, runDurableObjectAlarm, runInDurableObject } 
 import { env } from "cloudflare:workers";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
-import { ALARM_MAX_FAILURES } from "../src/conversation/alarm.ts";
+import { ALARM_MAX_FAILURES, UNALERTED_REST_MS } from "../src/conversation/alarm.ts";
 import { APPROVALS_CRON } from "../src/crons.ts";
 import worker from "../src/index.ts";
 import { newAccount, operatorApi, tenantId } from "./helpers.ts";
@@ -111,5 +111,36 @@ describe("an alarm that keeps failing outside a turn", () => {
     expect((await health()).stuckAlarms.recent).not.toContainEqual(
       expect.objectContaining({ accountId: acc.id }),
     );
+  });
+
+  it("wakes itself after six hours when even its alert could not be recorded", async () => {
+    const acc = await newAccount({
+      wait_seconds: 30,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Thanks, we will get back to you." } },
+    });
+    const customer = uniqueCustomer();
+    const stub = acc.conversation(customer);
+    // D1 is down for the settings read and for the operator's alert alike.
+    const prepare = env.DB.prepare.bind(env.DB);
+    const outage = vi.spyOn(env.DB, "prepare").mockImplementation((sql: string) => {
+      if (sql.includes("FROM tenants WHERE id = ?") || sql.includes("INSERT INTO stuck_alarms"))
+        throw new Error("D1_ERROR: simulated outage");
+      return prepare(sql);
+    });
+    await acc.send(customer, "anyone there?");
+    for (let i = 0; i < ALARM_MAX_FAILURES; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // No cron would ever wake it (no alert row): it is armed again, hours away, not never.
+    const next = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+    expect(next! - Date.now()).toBeGreaterThan(UNALERTED_REST_MS - 60_000);
+    expect(next! - Date.now()).toBeLessThanOrEqual(UNALERTED_REST_MS);
+    expect((await health()).stuckAlarms.recent).not.toContainEqual(
+      expect.objectContaining({ accountId: acc.id }),
+    );
+    outage.mockRestore();
+    // When it wakes with D1 back, the kept message is answered.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
   });
 });

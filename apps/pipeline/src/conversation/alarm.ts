@@ -78,8 +78,8 @@ async function alarmFailed(host: ConversationHost, err: unknown): Promise<void> 
   } catch {
     // accept.ts then finds no given-up mark; it still arms when no turn is being retried.
   }
-  if (!thread) return;
   try {
+    if (!thread) throw new Error("the thread could not be read");
     await recordStuckAlarm(host.env.DB, {
       tenantId: thread.tenantId,
       threadKey: thread.key,
@@ -88,9 +88,15 @@ async function alarmFailed(host: ConversationHost, err: unknown): Promise<void> 
       failedAt: Date.now(),
     });
   } catch (alertErr) {
+    // Without the alert the cron would never wake this object: it wakes itself, slowly, for
+    // another round (and another try at the alert) instead of sleeping until the next message.
     log.error("alarm.alert_failed", { ...errorFields(alertErr), ...fields });
+    await host.arm(Date.now() + UNALERTED_REST_MS);
   }
 }
+
+/** How long a given-up object whose alert could not be recorded rests before waking itself. */
+export const UNALERTED_REST_MS = 6 * 3600_000;
 
 /** How long a given-up object rests before the cron wakes it for another round of attempts. */
 export const STUCK_ALARM_REST_MS = 3600_000;
