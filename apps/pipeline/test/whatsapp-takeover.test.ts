@@ -146,6 +146,28 @@ describe("taking over a disconnected WhatsApp number", () => {
 });
 
 describe("releasing a number at Meta on disconnect", () => {
+  it("a number's code is one at a time across businesses: a second account cannot ask while it is live", async () => {
+    const id = await newNumber();
+    const [first, second] = [await newTenant(), await newTenant()];
+    expect(await tenantApi.requestWhatsAppCode(first, { phoneNumberId: id })).toMatchObject({ ok: true });
+    const code = await codeSentTo(id);
+    // The second account gets no new code sent (no SMS to the owner) and no guesses at the live one.
+    expect(await tenantApi.requestWhatsAppCode(second, { phoneNumberId: id })).toMatchObject({
+      ok: false,
+      error: { code: "code_busy" },
+    });
+    expect(await codeSentTo(id)).toBe(code);
+    expect(await tenantApi.connectWhatsApp(second, { phoneNumberId: id, code, pin: "123456" })).toMatchObject(
+      { ok: false, error: { code: "no_code" } },
+    );
+    expect(await ownerOf(id)).toBeNull();
+    // The first, who asked, connects with it.
+    expect(await tenantApi.connectWhatsApp(first, { phoneNumberId: id, code, pin: "123456" })).toMatchObject({
+      ok: true,
+    });
+    expect((await ownerOf(id))?.t).toBe(first);
+  });
+
   it("deregisters the number and unsubscribes our app from its WABA once no connected number uses it", async () => {
     const one = await newNumber();
     const two = await newNumber();

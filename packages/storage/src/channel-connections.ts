@@ -140,31 +140,45 @@ export const WHATSAPP_CODE_ATTEMPTS = 5;
 export const WHATSAPP_CODE_TTL_MS = 10 * 60_000;
 /** The least time between two code requests for one number by one tenant. */
 export const WHATSAPP_CODE_COOLDOWN_MS = 60_000;
-/** Codes one tenant may request for one number per 24 hours: with the attempts, 25 guesses a day. */
+/**
+ * Codes that may be requested for one number per 24 hours, by all tenants together: with the
+ * attempts, 25 guesses a day however many accounts ask, and at most 5 texts or calls to its owner.
+ */
 export const WHATSAPP_CODE_REQUESTS_PER_DAY = 5;
 const DAY_MS = 24 * 60 * 60_000;
 
-export type CodeRequestRefusal = { ok: false; reason: "too_soon" | "too_many"; retryAt: number };
+/**
+ * `too_soon`: this tenant asked less than the cooldown ago. `too_many`: the number's codes for the
+ * day are used up. `busy`: another tenant's code for the number is still live (one at a time, so
+ * nobody guesses against a code someone else is typing).
+ */
+export type CodeRequestRefusal = { ok: false; reason: "too_soon" | "too_many" | "busy"; retryAt: number };
 
 /**
  * Opens (or renews) a tenant's pending verification of a number before asking Meta for a code:
- * a fresh code window with no attempts used. Refused within the cooldown or past the daily cap,
- * so a tenant can neither spam the number's owner with codes nor get unlimited guesses.
+ * a fresh code window with no attempts used. Refused within the cooldown, past the number's daily
+ * cap (all tenants together) or while another tenant's code is live, so nobody can spam the
+ * number's owner with codes or get unlimited guesses, from one account or many.
  */
 export async function startWhatsAppVerification(
   db: D1Database,
   v: { tenantId: string; phoneNumberId: string; now: number },
 ): Promise<{ ok: true } | CodeRequestRefusal> {
+  // Checked inside the write itself, so requests racing from several tenants cannot all pass.
+  const allowed = `NOT EXISTS (SELECT 1 FROM whatsapp_verifications o
+                      WHERE o.phone_number_id = ?2 AND o.expires_at > ?3 AND o.tenant_id <> ?1)
+     AND (SELECT COALESCE(SUM(o.requests), 0) FROM whatsapp_verifications o
+           WHERE o.phone_number_id = ?2) < ?6`;
   const [, upsert] = await db.batch<{ requests: number }>([
     db.prepare("DELETE FROM whatsapp_verifications WHERE window_start <= ?").bind(v.now - DAY_MS),
     db
       .prepare(
         `INSERT INTO whatsapp_verifications
            (tenant_id, phone_number_id, attempts, requests, window_start, requested_at, expires_at)
-         VALUES (?1, ?2, 0, 1, ?3, ?3, ?4)
+         SELECT ?1, ?2, 0, 1, ?3, ?3, ?4 WHERE ${allowed}
          ON CONFLICT (tenant_id, phone_number_id) DO UPDATE SET
            attempts = 0, requests = requests + 1, requested_at = ?3, expires_at = ?4
-         WHERE whatsapp_verifications.requested_at <= ?3 - ?5 AND whatsapp_verifications.requests < ?6
+         WHERE whatsapp_verifications.requested_at <= ?3 - ?5 AND ${allowed}
          RETURNING requests`,
       )
       .bind(
@@ -177,17 +191,32 @@ export async function startWhatsAppVerification(
       ),
   ]);
   if ((upsert?.results.length ?? 0) > 0) return { ok: true };
-  const row = await db
-    .prepare(
-      `SELECT requests, window_start AS windowStart, requested_at AS requestedAt
-         FROM whatsapp_verifications WHERE tenant_id = ? AND phone_number_id = ?`,
-    )
-    .bind(v.tenantId, v.phoneNumberId)
-    .first<{ requests: number; windowStart: number; requestedAt: number }>();
-  if (row && row.requests >= WHATSAPP_CODE_REQUESTS_PER_DAY) {
-    return { ok: false, reason: "too_many", retryAt: row.windowStart + DAY_MS };
+  const [mine, number] = await db.batch<Record<string, number | null>>([
+    db
+      .prepare(
+        `SELECT requested_at AS requestedAt FROM whatsapp_verifications
+          WHERE tenant_id = ? AND phone_number_id = ?`,
+      )
+      .bind(v.tenantId, v.phoneNumberId),
+    db
+      .prepare(
+        `SELECT COALESCE(SUM(requests), 0) AS requests, MIN(window_start) AS windowStart,
+                MAX(CASE WHEN tenant_id <> ?1 AND expires_at > ?3 THEN expires_at END) AS busyUntil
+           FROM whatsapp_verifications WHERE phone_number_id = ?2`,
+      )
+      .bind(v.tenantId, v.phoneNumberId, v.now),
+  ]);
+  const own = mine?.results[0] as { requestedAt: number } | undefined;
+  const all = number?.results[0] as {
+    requests: number;
+    windowStart: number | null;
+    busyUntil: number | null;
+  };
+  if (all.requests >= WHATSAPP_CODE_REQUESTS_PER_DAY) {
+    return { ok: false, reason: "too_many", retryAt: (all.windowStart ?? v.now) + DAY_MS };
   }
-  return { ok: false, reason: "too_soon", retryAt: (row?.requestedAt ?? v.now) + WHATSAPP_CODE_COOLDOWN_MS };
+  if (all.busyUntil !== null) return { ok: false, reason: "busy", retryAt: all.busyUntil };
+  return { ok: false, reason: "too_soon", retryAt: (own?.requestedAt ?? v.now) + WHATSAPP_CODE_COOLDOWN_MS };
 }
 
 /**

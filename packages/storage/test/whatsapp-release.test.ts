@@ -65,6 +65,41 @@ describe("WhatsApp proof of control: pending verifications", () => {
     expect(await start(now)).toMatchObject({ ok: false, reason: "too_many", retryAt: NOW + 86_400_000 });
     expect(await start(NOW + 86_400_000)).toEqual({ ok: true });
   });
+
+  it("caps a number's codes across tenants: one live code at a time, five a day in all", async () => {
+    const id = pn();
+    const tenants = await Promise.all(Array.from({ length: 7 }, async () => (await newTenant()).id));
+    const start = (t: string, now: number) =>
+      startWhatsAppVerification(db(), { tenantId: t, phoneNumberId: id, now });
+    expect(await start(tenants[0]!, NOW)).toEqual({ ok: true });
+    // Another account cannot ask while that code is live (nor guess against it).
+    expect(await start(tenants[1]!, NOW + 1000)).toEqual({
+      ok: false,
+      reason: "busy",
+      retryAt: NOW + WHATSAPP_CODE_TTL_MS,
+    });
+    expect(await takeWhatsAppCodeAttempt(db(), tenants[1]!, id, NOW + 1000)).toBe("none");
+    // Each code expired in turn, new accounts ask: the number's fifth code is the last of the day.
+    let now = NOW;
+    for (let i = 1; i < WHATSAPP_CODE_REQUESTS_PER_DAY; i++) {
+      now += WHATSAPP_CODE_TTL_MS;
+      expect(await start(tenants[i]!, now)).toEqual({ ok: true });
+    }
+    now += WHATSAPP_CODE_TTL_MS;
+    expect(await start(tenants[5]!, now)).toMatchObject({
+      ok: false,
+      reason: "too_many",
+      retryAt: NOW + 86_400_000,
+    });
+    expect(await start(tenants[0]!, now)).toMatchObject({ ok: false, reason: "too_many" });
+    expect(
+      await rows("SELECT tenant_id FROM whatsapp_verifications WHERE tenant_id = ?", tenants[5]!),
+    ).toEqual([]);
+    // Racing requests from two new accounts at the same moment: at most one gets a code.
+    const later = NOW + 86_400_000;
+    const raced = await Promise.all([start(tenants[5]!, later), start(tenants[6]!, later)]);
+    expect(raced.filter((r) => r.ok)).toHaveLength(1);
+  });
 });
 
 describe("WhatsApp release on disconnect", () => {

@@ -216,6 +216,7 @@ const ManualCodeSchema = v.object({
 const MANUAL_ERRORS: Record<string, { status: number; field: string; message: string }> = {
   code_too_soon: { status: 429, field: "phoneNumberId", message: msg("err-wa-code-too-soon") },
   code_limit: { status: 429, field: "phoneNumberId", message: msg("err-wa-code-limit") },
+  code_busy: { status: 429, field: "phoneNumberId", message: msg("err-wa-code-busy") },
   code_not_sent: { status: 422, field: "phoneNumberId", message: msg("err-wa-code-not-sent") },
   invalid_code_method: { status: 422, field: "codeMethod", message: msg("err-wa-code-method") },
   code_required: { status: 422, field: "code", message: msg("err-wa-code-digits") },

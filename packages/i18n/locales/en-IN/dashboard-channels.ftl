@@ -63,6 +63,7 @@ err-wa-code-attempts = Too many wrong codes. Send a new code and try again; noth
 err-wa-code-none = No code is waiting for this number (a code lasts 10 minutes). Send a new code.
 err-wa-code-too-soon = A code was sent less than a minute ago. Wait a minute before asking for another.
 err-wa-code-limit = Too many codes were asked for this number today. Try again tomorrow.
+err-wa-code-busy = A code for this number was sent for another account and can still be entered. Try again in 10 minutes, or use Connect a WhatsApp number instead.
 err-wa-code-not-sent = Meta would not send a code to this number right now. Check the number in WhatsApp Manager and try again.
 
 err-wa-id-required = Enter the phone number ID.

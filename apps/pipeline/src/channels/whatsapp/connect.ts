@@ -172,9 +172,14 @@ export async function requestWhatsAppCode(
   if (!lookup.ok) return lookup;
   const started = await startWhatsAppVerification(env.DB, { tenantId, phoneNumberId, now: Date.now() });
   if (!started.ok) {
-    return started.reason === "too_soon"
-      ? errorBody("code_too_soon", "A code was sent a moment ago; wait a minute before asking again.")
-      : errorBody("code_limit", "Too many codes were asked for this number today; try again tomorrow.");
+    if (started.reason === "too_soon")
+      return errorBody("code_too_soon", "A code was sent a moment ago; wait a minute before asking again.");
+    if (started.reason === "busy")
+      return errorBody(
+        "code_busy",
+        "A code for this number is waiting to be entered elsewhere; try again later.",
+      );
+    return errorBody("code_limit", "Too many codes were asked for this number today; try again tomorrow.");
   }
   const params = new URLSearchParams({ code_method: method, language: codeLanguage(input?.locale) });
   const sent = await graphPost(env, `${phoneNumberId}/request_code?${params}`, env.WHATSAPP_ACCESS_TOKEN);

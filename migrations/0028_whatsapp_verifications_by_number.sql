@@ -1,0 +1,4 @@
+-- Issue 17 item 3: a number's code requests are capped across tenants, not only per tenant (each
+-- request is an SMS or a call to the number's owner, each code a handful of guesses): the number's
+-- pending verifications are read by phone_number_id.
+CREATE INDEX whatsapp_verifications_phone ON whatsapp_verifications (phone_number_id, expires_at);
