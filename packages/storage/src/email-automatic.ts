@@ -6,7 +6,6 @@
 
 /** The cap when the operator never set one. */
 export const DEFAULT_EMAIL_AUTOMATIC_DAILY_LIMIT = 200;
-export const EMAIL_AUTOMATIC_LIMIT_RANGE = { min: 0, max: 100_000 } as const;
 
 /** Claims older than this are pruned: a mail redelivered days later is rare and counted again. */
 export const EMAIL_AUTOMATIC_CLAIM_TTL_MS = 3 * 24 * 3600_000;

@@ -21,6 +21,9 @@ const KNOWN_SCANS: Record<string, string[]> = {
   // Once per deleted tenant: sessions, reply configs and channel tokens have no tenant_id index,
   // and foreign keys without an index are checked by scanning.
   deleteTenantRows: ["channel_tokens", "reply_configs", "sessions"],
+  // The operator's counts walk the partial indexes of pending and failed effects (side_effects_due,
+  // side_effects_failed): bounded by what is outstanding, never the done rows.
+  countSideEffects: ["side_effects"],
 };
 
 it("every statement is bounded by an index, except the known scans listed above", async () => {
@@ -361,6 +364,50 @@ it("every statement is bounded by an index, except the known scans listed above"
     deleteTenantRows: () => storage.deleteTenantRows(d, "t_other"),
     emailSubdomainHold: () => storage.emailSubdomainHold(d, "qq", t),
     deleteEmailSubdomainWithHold: () => storage.deleteEmailSubdomainWithHold(d, t, "acc_none"),
+    // Issue 17: automatic mail, effects at providers, data deletion, stuck work.
+    claimAutomaticMail: () =>
+      storage.claimAutomaticMail(d, { tenantId: t, accountId: acc.id, providerMessageId: "<q@x>", now: 1 }),
+    automaticMailToday: () => storage.automaticMailToday(d, t, 1),
+    claimForwardSend: () =>
+      storage.claimForwardSend(d, {
+        tenantId: t,
+        accountId: acc.id,
+        providerMessageId: "<q@x>",
+        addressId: "fwd_q",
+        now: 1,
+      }),
+    markForwardSentStatement: () =>
+      storage
+        .markForwardSentStatement(d, {
+          accountId: acc.id,
+          providerMessageId: "<q@x>",
+          addressId: "fwd_q",
+          now: 2,
+        })
+        .run(),
+    pruneAutomaticMail: () => storage.pruneAutomaticMail(d, 1),
+    recordSideEffectStatement: () =>
+      storage
+        .recordSideEffectStatement(d, {
+          tenantId: t,
+          kind: "discord_leave",
+          target: { guild_id: "g" },
+          now: 1,
+        })
+        .run(),
+    listDueSideEffects: () => storage.listDueSideEffects(d, 2, 10),
+    listTenantSideEffects: () => storage.listTenantSideEffects(d, t),
+    countSideEffects: () => storage.countSideEffects(d),
+    sideEffectsRecordedSince: () =>
+      storage.sideEffectsRecordedSince(d, [{ kind: "discord_leave", target: { guild_id: "g" } }], 0),
+    dataDeletionEffects: () =>
+      storage.dataDeletionEffects(d, [{ kind: "discord_leave", target: { guild_id: "g" } }]),
+    facebookUserTargets: () => storage.facebookUserTargets(d, "10000000000000001"),
+    listPendingDataDeletions: () => storage.listPendingDataDeletions(d, 1, 10),
+    countGivenUpMessages: () => storage.countGivenUpMessages(d, t, 1),
+    personaVerdictOverdue: () => storage.personaVerdictOverdue(d, t, 1),
+    deleteUserWithSessions: () => storage.deleteUserWithSessions(d, t, "u_none"),
+    holdDeletedTenantSubdomains: () => d.batch(storage.holdDeletedTenantSubdomains(d, "t_other", 1)),
   };
   const scans: Record<string, string[]> = {};
   for (const [name, call] of Object.entries(calls)) {

@@ -2,3 +2,6 @@
 -- request is an SMS or a call to the number's owner, each code a handful of guesses): the number's
 -- pending verifications are read by phone_number_id.
 CREATE INDEX whatsapp_verifications_phone ON whatsapp_verifications (phone_number_id, expires_at);
+
+-- The cron's prune of past days of the automatic-mail cap (pruneAutomaticMail) reads by day.
+CREATE INDEX email_automatic_days_day ON email_automatic_days (day);
