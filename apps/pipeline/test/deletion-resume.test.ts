@@ -233,6 +233,46 @@ describe("Meta's data deletion request, resumed", () => {
     expect(await unsubscribedPages(ig.pageId)).toEqual([ig.pageId]);
   });
 
+  it("one page waiting at Meta holds up none of the person's other accounts", async () => {
+    const tid = await newTenant("Two pages");
+    const slow = await connectedPage(tid);
+    const quick = await connectedPage(tid);
+    const code = `two${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    await insertDataDeletion(env.DB, {
+      code,
+      status: "pending",
+      requestedAt: Date.now(),
+      targets: {
+        accounts: [
+          { tenantId: tid, accountId: slow.accountId, pageId: slow.pageId },
+          { tenantId: tid, accountId: quick.accountId, pageId: quick.pageId },
+        ],
+        users: [],
+      },
+    });
+    // Meta fails the first page's unsubscribe only.
+    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/faults`, {
+      method: "POST",
+      body: JSON.stringify({ status: 503, code: 2, message: "Service temporarily unavailable" }),
+    });
+    expect(await tenantApi.runDataDeletion(code)).toEqual({ ok: true, status: "pending" });
+    // The first waits, turned off; the second is unsubscribed and gone in the same run.
+    expect(
+      await count(
+        "SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ? AND status = 'disabled'",
+        slow.accountId,
+      ),
+    ).toBe(1);
+    expect(await unsubscribedPages(quick.pageId)).toEqual([quick.pageId]);
+    expect(await count("SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ?", quick.accountId)).toBe(0);
+    // The cron finishes the first.
+    await quarterHourCron(Date.now() + 20 * MIN);
+    expect(await count("SELECT COUNT(*) AS n FROM channel_accounts WHERE id = ?", slow.accountId)).toBe(0);
+    expect(
+      await count("SELECT COUNT(*) AS n FROM data_deletions WHERE code = ? AND status = 'completed'", code),
+    ).toBe(1);
+  });
+
   it("a request waiting for Meta's unsubscribe is completed by the cron run that gets it done", async () => {
     const tid = await newTenant("Meta down");
     const ig = await connectedPage(tid);

@@ -227,23 +227,20 @@ async function runTenantDeletion(
 // ---- Meta's data deletion request (issue 17 items 6 and 13) ----
 
 /**
- * Deletes one Instagram account a Facebook user connected, and its data, never anything else of
- * the business: the account is turned off and its page's unsubscribe recorded in one batch, the
- * unsubscribe tried while the page token can still be read, its conversations purged page by page,
- * then its rows (metadata, approvals, relays, reply config, sealed tokens, the account). Each step
- * is safe to run again. False when the page budget ran out first.
+ * Step 1 for one Instagram account a Facebook user connected: turned off, with its page's
+ * unsubscribe recorded in one batch, and the unsubscribe tried while the page token can still be
+ * read. A resumed run finds the effect recorded (since the request) and leaves it to the cron's
+ * back-off, so it is never done twice. Null when the account is gone already.
  */
-async function removeInstagramAccount(
+async function turnOffInstagramAccount(
   env: PipelineEnv,
   requestedAt: number,
   a: DataDeletionTargets["accounts"][number],
-  budget: { pages: number },
-  counts: { rows: number; conversations: number },
-): Promise<boolean> {
+): Promise<{ effect: InstagramUnsubscribe; forget: () => void } | null> {
   const account = await getChannelAccount(env.DB, a.accountId);
-  if (account?.tenantId !== a.tenantId) return true; // deleted by an earlier run (or disconnected meanwhile)
-  const effect = {
-    kind: "instagram_unsubscribe" as const,
+  if (account?.tenantId !== a.tenantId) return null; // deleted by an earlier run (or disconnected meanwhile)
+  const effect: InstagramUnsubscribe = {
+    kind: "instagram_unsubscribe",
     target: { page_id: a.pageId, account_id: a.accountId },
   };
   const caches = configCache(env);
@@ -251,9 +248,6 @@ async function removeInstagramAccount(
     caches.ingestTargets.delete(`instagram:${account.externalId}`);
     caches.replyConfigs.delete(a.accountId);
   };
-  // The first run turns the account off and records the unsubscribe in one batch, then tries it;
-  // a resumed run finds it recorded (since the request) and leaves it to the cron's back-off, so
-  // it is never done twice.
   const recorded = await sideEffectsRecordedSince(env.DB, [effect], requestedAt);
   if (recorded.size === 0) {
     await env.DB.batch([
@@ -265,13 +259,29 @@ async function removeInstagramAccount(
   } else {
     forget();
   }
+  return { effect, forget };
+}
+
+type InstagramUnsubscribe = { kind: "instagram_unsubscribe"; target: Record<string, string> };
+
+/**
+ * Step 2 for one turned-off account: its conversations purged page by page, then its rows
+ * (metadata, approvals, relays, reply config, sealed tokens, the account). Graph's unsubscribe
+ * needs the page token, so the last rows (the sealed token with them) stay, turned off and with
+ * no conversation left, until Meta confirmed or the effect gave up. False when the page budget ran
+ * out or Meta has not confirmed yet; each step is safe to run again.
+ */
+async function finishInstagramAccount(
+  env: PipelineEnv,
+  a: DataDeletionTargets["accounts"][number],
+  off: { effect: InstagramUnsubscribe; forget: () => void },
+  budget: { pages: number },
+  counts: { rows: number; conversations: number },
+): Promise<boolean> {
   if (!(await purgeThreads(env, a.tenantId, a.accountId, budget, counts))) return false;
-  // Graph's unsubscribe needs the page token, so the account's last rows (its sealed token with
-  // them) stay, turned off and with no conversation left, until Meta confirmed or the effect gave
-  // up; the request reads "in progress" meanwhile and the cron finishes it.
-  if (await getPendingSideEffect(env.DB, effect.kind, effect.target)) return false;
+  if (await getPendingSideEffect(env.DB, off.effect.kind, off.effect.target)) return false;
   counts.rows += await deleteAccountRows(env.DB, a.tenantId, a.accountId);
-  forget();
+  off.forget();
   return true;
 }
 
@@ -308,14 +318,21 @@ async function continueDataDeletion(
       return { ok: true, status: "failed" };
     }
     const counts = { rows: 0, conversations: 0 };
-    for (const a of row.targets.accounts) {
-      if (!(await removeInstagramAccount(env, row.requestedAt, a, budget, counts))) {
-        log.info("data_deletion.paused", { code, ...counts });
-        return { ok: true, status: "pending" };
-      }
-    }
+    // Every account stops answering and its unsubscribe starts, and the person's sign-in and
+    // sessions go, before anything waits: one slow page at Meta holds up none of the rest.
+    const off = [];
+    for (const a of row.targets.accounts)
+      off.push({ a, off: await turnOffInstagramAccount(env, row.requestedAt, a) });
     for (const u of row.targets.users)
       counts.rows += await deleteUserWithSessions(env.DB, u.tenantId, u.userId);
+    let waiting = false;
+    for (const { a, off: o } of off) {
+      if (o && !(await finishInstagramAccount(env, a, o, budget, counts))) waiting = true;
+    }
+    if (waiting) {
+      log.info("data_deletion.paused", { code, ...counts });
+      return { ok: true, status: "pending" };
+    }
     await finishDataDeletion(env.DB, code, "completed");
     log.info("data_deletion.completed", {
       code,
