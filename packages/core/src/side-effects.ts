@@ -39,3 +39,15 @@ export function sideEffectBackoffMs(attempts: number): number {
   const base = 15 * 60_000;
   return Math.min(base * 2 ** Math.max(0, attempts - 1), 24 * 60 * 60_000);
 }
+
+/**
+ * The instagram_unsubscribe effect of one account's page, as every deletion records it and the
+ * data deletion status page looks it up (the target is part of the effect's key): the account
+ * names whose token may ask, so a page another account connects later is never touched.
+ */
+export function instagramUnsubscribeEffect(
+  pageId: string,
+  accountId: string,
+): { kind: "instagram_unsubscribe"; target: Record<string, string> } {
+  return { kind: "instagram_unsubscribe", target: { page_id: pageId, account_id: accountId } };
+}

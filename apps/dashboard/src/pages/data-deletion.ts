@@ -1,4 +1,4 @@
-import { createLogger, errorFields, errorResponse } from "@concierge/core";
+import { createLogger, errorFields, errorResponse, instagramUnsubscribeEffect } from "@concierge/core";
 import { parseSignedRequest, signedRequestIsFresh } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import {
@@ -97,10 +97,7 @@ export async function dataDeletionStatus(c: Ctx): Promise<Response> {
   const { t } = c;
   const effects = await dataDeletionEffects(
     c.env.DB,
-    (row.targets?.accounts ?? []).map((a) => ({
-      kind: "instagram_unsubscribe" as const,
-      target: { page_id: a.pageId },
-    })),
+    (row.targets?.accounts ?? []).map((a) => instagramUnsubscribeEffect(a.pageId, a.accountId)),
   );
   const pending = effects.filter((e) => e.status === "pending").length;
   const failed = effects.filter((e) => e.status === "failed").length;

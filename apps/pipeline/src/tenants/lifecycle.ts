@@ -2,6 +2,7 @@ import {
   createLogger,
   errorBody,
   errorFields,
+  instagramUnsubscribeEffect,
   type NewTenant,
   NewTenantSchema,
   type RpcResult,
@@ -106,10 +107,7 @@ async function recordTenantEffects(env: PipelineEnv, tenantId: string): Promise<
   const effects: Effect[] = [
     ...ids.guildIds.map((guildId) => ({ kind: "discord_leave" as const, target: { guild_id: guildId } })),
     ...ids.emailRules.map((r) => ({ kind: "email_routes_remove" as const, target: { rule_id: r.ruleId } })),
-    ...ids.pages.map((p) => ({
-      kind: "instagram_unsubscribe" as const,
-      target: { page_id: p.pageId, account_id: p.accountId },
-    })),
+    ...ids.pages.map((p) => instagramUnsubscribeEffect(p.pageId, p.accountId)),
   ];
   const releases = numbers.map((n) => ({
     number: n,
@@ -239,10 +237,7 @@ async function turnOffInstagramAccount(
 ): Promise<{ effect: InstagramUnsubscribe; forget: () => void } | null> {
   const account = await getChannelAccount(env.DB, a.accountId);
   if (account?.tenantId !== a.tenantId) return null; // deleted by an earlier run (or disconnected meanwhile)
-  const effect: InstagramUnsubscribe = {
-    kind: "instagram_unsubscribe",
-    target: { page_id: a.pageId, account_id: a.accountId },
-  };
+  const effect: InstagramUnsubscribe = instagramUnsubscribeEffect(a.pageId, a.accountId);
   const caches = configCache(env);
   const forget = () => {
     caches.ingestTargets.delete(`instagram:${account.externalId}`);
