@@ -244,6 +244,29 @@ describe("forwards at most once (item 15)", () => {
     expect(await sentEmails(env.SANDBOX_URL, staff)).toHaveLength(1);
   });
 
+  it("a write that fails before the send (the reply alias), then the retry: the forward goes out, once", async () => {
+    const tenantId = await newTenant("Forward later");
+    const staff = `${unique("staff")}@team.example`;
+    const sd = await forwarding(tenantId, staff);
+    const from = `${unique("c")}@customer.example`;
+    const to = `hello@${sd.domain}`;
+    const m = mail({ from, to, subject: "Quote" });
+    // The alias write fails once, before anything was sent: nothing may be claimed yet.
+    const trigger = `fail_${unique("t").replace(/[^a-z0-9]/gi, "")}`;
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON email_aliases
+        WHEN NEW.original_message_id = '${m.messageId}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+    ).run();
+    const failed = await deliver(m.raw, { from, to });
+    expect(failed.error).not.toBeNull();
+    await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
+    expect(await sentEmails(env.SANDBOX_URL, staff)).toHaveLength(0);
+    // Cloudflare's retry forwards it (not a relay for an outcome that was never in doubt).
+    expect(await deliver(m.raw, { from, to })).toEqual({ rejected: null, error: null });
+    expect(await mailTo(staff)).toHaveLength(1);
+    expect(await settledRow(sd.accountId, m.messageId)).toMatchObject({ action: "forwarded" });
+  });
+
   it("a retry of a forward that was sent and recorded sends nothing", async () => {
     const tenantId = await newTenant("Forward retry");
     const staff = `${unique("staff")}@team.example`;

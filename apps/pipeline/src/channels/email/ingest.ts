@@ -140,24 +140,6 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
   }
   if (await inboundMessageRecorded(env.DB, route.accountId, f.providerMessageId))
     return { ok: true, forwarded: false };
-  // Claim first, then send, then mark sent: the send has no idempotency key, so a retry that finds
-  // a claim never sends again. `sending` means an earlier attempt may have sent it (it died, or its
-  // record failed): a person gets the mail instead of the address getting it twice.
-  const claimKey = {
-    tenantId: route.tenantId,
-    accountId: route.accountId,
-    providerMessageId: f.providerMessageId,
-    addressId: target.id,
-  };
-  const claim = await claimForwardSend(env.DB, { ...claimKey, now: Date.now() });
-  if (claim === "sent") return { ok: true, forwarded: false };
-  if (claim === "sending") {
-    log.warn("email.forward_outcome_unknown", fields);
-    return {
-      ok: false,
-      error: { code: "send_unknown", message: "An earlier attempt at this forward may have sent it." },
-    };
-  }
   const token = randomToken(16, "hex");
   const alias = `reply+${token}@${route.domain}`;
   const now = Date.now();
@@ -190,6 +172,25 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
     })),
     messageIdDomain: route.domain,
   });
+  // Everything that may fail goes first (the alias, the mail); then the claim, the send, and the
+  // mark. The claim comes just before the send: the send has no idempotency key, so a retry that finds
+  // a claim never sends again. `sending` means an earlier attempt may have sent it (it died, or its
+  // record failed): a person gets the mail instead of the address getting it twice.
+  const claimKey = {
+    tenantId: route.tenantId,
+    accountId: route.accountId,
+    providerMessageId: f.providerMessageId,
+    addressId: target.id,
+  };
+  const claim = await claimForwardSend(env.DB, { ...claimKey, now: Date.now() });
+  if (claim === "sent") return { ok: true, forwarded: false };
+  if (claim === "sending") {
+    log.warn("email.forward_outcome_unknown", fields);
+    return {
+      ok: false,
+      error: { code: "send_unknown", message: "An earlier attempt at this forward may have sent it." },
+    };
+  }
   try {
     await deliverEmail(env, { from: alias, to: target.address, raw: mail.raw });
   } catch (err) {
