@@ -259,6 +259,33 @@ describe("credits when an AI reply cannot be sent", () => {
   });
 });
 
+describe("a kept reply given up", () => {
+  it("gives its credit back when the turn is given up a day later, never sent", async () => {
+    await setBalance(3);
+    const acc = await account();
+    const c = await customerWrites(acc, "can I book a table?");
+    const fault = () =>
+      injectGraphFault(env.SANDBOX_URL, {
+        status: 500,
+        code: 1,
+        message: "(#1) An unknown error occurred",
+        to: c.customer,
+      });
+    await fault();
+    expect(await c.runAlarm()).toBe(true);
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    // A day on, Meta still fails: the turn is given up, the reply never went out, the credit returns.
+    await runInDurableObject(c.stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE pending SET accepted_at = ?", Date.now() - 25 * 3600_000);
+    });
+    await fault();
+    expect(await c.runAlarm()).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(0);
+    expect((await metadata(c.customer)).map((r) => r.action)).toEqual(["given_up"]);
+    expect(await creditBalance(env.DB, tenantId)).toBe(3);
+  });
+});
+
 describe("read receipts and the typing indicator", () => {
   it("marks the message read with the typing indicator once for an AI turn", async () => {
     await setBalance(3);

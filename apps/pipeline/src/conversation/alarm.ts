@@ -10,6 +10,7 @@ import { SealedThread } from "./sealed.ts";
 import type { PendingMessage } from "./store.ts";
 import { currentConversation, endConversation, idleAt, timing } from "./timing.ts";
 import { runTurn } from "./turn.ts";
+import { earlierAttempt, refund } from "./exactly-once.ts";
 import type { Timing, Turn } from "./types.ts";
 
 const log = createLogger("pipeline.conversation");
@@ -248,6 +249,13 @@ async function giveUp(
     messages: pending.length,
   };
   log.error("turn.given_up", fields);
+  // A reply written and kept for a retry never went out: its credit goes back (once, by its
+  // reference). Not when an attempt may have sent it.
+  const turnId = `turn:${lastSeq}`;
+  if (earlierAttempt(store, turnId) === "none") {
+    const kept = await sealed.keptReply(turnId);
+    if (kept) await refund(env, thread.tenantId, kept.creditRef);
+  }
   const conversationId = store.get("conversation_id");
   await recordMessages(
     env.DB,
