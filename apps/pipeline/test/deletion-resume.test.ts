@@ -363,4 +363,21 @@ describe("Meta's data deletion request, resumed", () => {
     expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["discord_leave", "done"]]);
     expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).not.toContain(guild.id);
   });
+
+  it("disconnecting an Instagram account unsubscribes its page at Meta, once", async () => {
+    const tid = await newTenant("Disconnecting");
+    const ig = await connectedPage(tid);
+    expect(await tenantApi.disconnectAccount(tid, ig.accountId)).toEqual({ ok: true });
+    expect(await unsubscribedPages(ig.pageId)).toEqual([ig.pageId]);
+    expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["instagram_unsubscribe", "done"]]);
+    expect(await count("SELECT COUNT(*) AS n FROM channel_tokens WHERE account_id = ?", ig.accountId)).toBe(
+      0,
+    );
+    // Disconnecting it again finds nothing and calls Meta no more.
+    expect(await tenantApi.disconnectAccount(tid, ig.accountId)).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await unsubscribedPages(ig.pageId)).toEqual([ig.pageId]);
+  });
 });

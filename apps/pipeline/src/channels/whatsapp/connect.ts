@@ -6,6 +6,7 @@ import {
   type RequestWhatsAppCodeInput,
   errorBody,
   errorFields,
+  instagramUnsubscribeEffect,
   type RpcError,
 } from "@concierge/core";
 import {
@@ -14,8 +15,10 @@ import {
   deleteWhatsAppAccount,
   finishWhatsAppVerification,
   findIngestTarget,
+  getSealedPageToken,
   phoneDigits,
   recordSelfTestArrival,
+  recordSideEffectStatement,
   setWhatsAppBusinessAccount,
   startWhatsAppVerification,
   takeWhatsAppCodeAttempt,
@@ -333,8 +336,17 @@ export async function disconnectAccount(
   // A WhatsApp number goes with its release at Meta recorded in the same batch (deregistered, our
   // app unsubscribed from its WABA): without it the number stays registered to our app.
   const whatsapp = await deleteWhatsAppAccount(env.DB, tenantId, accountId, Date.now());
-  // An Instagram account's sealed tokens go first (children of the account row).
-  if (!whatsapp) await deletePageToken(env, tenantId, accountId);
+  // An Instagram account: its page's webhooks stop reaching the app (recorded, and tried while
+  // the page token can still be read); then its sealed tokens go (children of the account row).
+  if (!whatsapp) {
+    const page = await getSealedPageToken(env.DB, tenantId, accountId);
+    if (page) {
+      const effect = instagramUnsubscribeEffect(page.pageId, accountId);
+      await recordSideEffectStatement(env.DB, { tenantId, ...effect, now: Date.now() }).run();
+      await trySideEffectNow(env, effect.kind, effect.target);
+    }
+    await deletePageToken(env, tenantId, accountId);
+  }
   const gone = whatsapp ?? (await deleteChannelAccount(env.DB, tenantId, accountId));
   if (!gone) return errorBody("not_found", "No such channel account.");
   const caches = configCache(env);
