@@ -3,7 +3,12 @@
 // The bot sits in every tenant's server, so a bare id would let one tenant post into another's.
 import { env } from "cloudflare:workers";
 import { getTenantSettings } from "@concierge/storage";
-import { injectDiscordFault, newDiscordGuild, textChannel } from "@concierge/testing/discord-sandbox";
+import {
+  discordInstallCode,
+  injectDiscordFault,
+  newDiscordGuild,
+  textChannel,
+} from "@concierge/testing/discord-sandbox";
 import { describe, expect, it } from "vitest";
 import { tenantApi } from "./helpers.ts";
 import { ownGuild, uniqueChannel } from "./notify-helpers.ts";
@@ -77,6 +82,32 @@ describe("setNotifications: the Discord channel", () => {
     expect(await saved(tenantId)).toBeNull();
     expect(await tenantApi.setNotifications(tenantId, { discordChannelId: channel })).toEqual({ ok: true });
     expect(await tenantApi.setNotifications(tenantId, { discordChannelId: null })).toEqual({ ok: true });
+    expect(await saved(tenantId)).toBeNull();
+  });
+
+  it("is dropped when the bot leaves the tenant's server or moves to another one", async () => {
+    const tenantId = await newTenant();
+    await ownGuild(tenantId);
+    const own = await uniqueChannel(tenantId);
+    expect(await tenantApi.setNotifications(tenantId, { discordChannelId: own })).toEqual({ ok: true });
+    expect(await saved(tenantId)).toBe(own);
+    // Uninstalled: the channel was in that server, where the bot may later serve someone else.
+    expect(await tenantApi.uninstallDiscord(tenantId)).toEqual({ ok: true });
+    expect(await saved(tenantId)).toBeNull();
+
+    // Installed again, the channel set, then the bot moved to another server: dropped too.
+    await ownGuild(tenantId);
+    const again = await uniqueChannel(tenantId);
+    expect(await tenantApi.setNotifications(tenantId, { discordChannelId: again })).toEqual({ ok: true });
+    const other = await newDiscordGuild(env.SANDBOX_URL);
+    const redirectUri = "https://dash.test/admin/discord/callback";
+    const code = await discordInstallCode(env.SANDBOX_URL, other.id, redirectUri);
+    expect(
+      await tenantApi.completeDiscordInstall(tenantId, { code, redirectUri, actor: null }),
+    ).toMatchObject({
+      ok: true,
+      guildId: other.id,
+    });
     expect(await saved(tenantId)).toBeNull();
   });
 });

@@ -41,18 +41,27 @@ export async function saveDiscordInstall(
   const owner = await getDiscordInstallByGuild(db, i.guildId);
   if (owner && owner.tenantId !== i.tenantId) return { ok: false, code: "guild_taken" };
   try {
-    await db
-      .prepare(
-        `INSERT INTO discord_installs (tenant_id, guild_id, guild_name, installed_by, created_at, updated_at)
+    await db.batch([
+      // A move to another server drops the notification channel of the old one: the bot may
+      // stay there for someone else, and the tenant's notices must not follow it.
+      db
+        .prepare(
+          `UPDATE tenants SET notify_discord_channel_id = NULL
+            WHERE id = ?1 AND EXISTS (SELECT 1 FROM discord_installs WHERE tenant_id = ?1 AND guild_id <> ?2)`,
+        )
+        .bind(i.tenantId, i.guildId),
+      db
+        .prepare(
+          `INSERT INTO discord_installs (tenant_id, guild_id, guild_name, installed_by, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)
          ON CONFLICT (tenant_id) DO UPDATE SET
            guild_id = excluded.guild_id, guild_name = excluded.guild_name, installed_by = excluded.installed_by,
            inbox_channel_id = CASE WHEN guild_id = excluded.guild_id THEN inbox_channel_id END,
            staff_role_id = CASE WHEN guild_id = excluded.guild_id THEN staff_role_id END,
            updated_at = excluded.updated_at`,
-      )
-      .bind(i.tenantId, i.guildId, i.guildName, i.installedBy, now)
-      .run();
+        )
+        .bind(i.tenantId, i.guildId, i.guildName, i.installedBy, now),
+    ]);
   } catch (err) {
     // The UNIQUE guild_id: another tenant installed the same guild in the meantime.
     if (String(err).includes("UNIQUE")) return { ok: false, code: "guild_taken" };
@@ -82,11 +91,18 @@ export async function updateDiscordSettings(
   return r.meta.changes > 0;
 }
 
+/**
+ * The bot's installation goes, and with it the notification channel, which was a channel of that
+ * server: the bot may be installed there by someone else later, and notices must not go there.
+ */
 export async function deleteDiscordInstall(db: D1Database, tenantId: string): Promise<DiscordInstall | null> {
-  return db
-    .prepare(`DELETE FROM discord_installs WHERE tenant_id = ? RETURNING ${INSTALL_COLUMNS}`)
-    .bind(tenantId)
-    .first<DiscordInstall>();
+  const [, deleted] = await db.batch<DiscordInstall>([
+    db.prepare("UPDATE tenants SET notify_discord_channel_id = NULL WHERE id = ?").bind(tenantId),
+    db
+      .prepare(`DELETE FROM discord_installs WHERE tenant_id = ? RETURNING ${INSTALL_COLUMNS}`)
+      .bind(tenantId),
+  ]);
+  return deleted?.results[0] ?? null;
 }
 
 export type DiscordRelay = {

@@ -25,6 +25,7 @@ import {
   updateDiscordSettings,
 } from "@concierge/storage";
 import * as v from "valibot";
+import { configCache } from "../../config/config-cache.ts";
 import type { PipelineEnv } from "../../env.ts";
 import { discordTarget } from "./relay.ts";
 
@@ -78,6 +79,8 @@ export async function completeDiscordInstall(
     return errorBody("guild_taken", "This Discord server is already connected to another Concierge account.");
   }
   if (previous && previous.guildId !== guildId) {
+    // The old server's notification channel was dropped with the move (saveDiscordInstall).
+    configCache(env).tenantSettings.delete(tenantId);
     const left = await leaveDiscordGuild(discordTarget(env), previous.guildId);
     if (!left.ok)
       log.warn("discord.leave_failed", { tenant_id: tenantId, status: left.status, code: left.code });
@@ -171,6 +174,8 @@ export async function uninstallDiscord(env: PipelineEnv, tenantId: string): Prom
     return errorBody("discord_unavailable", "Discord could not be reached. Try again in a moment.");
   }
   await deleteDiscordInstall(env.DB, tenantId);
+  // The notification channel went with it: no cached copy may still post there.
+  configCache(env).tenantSettings.delete(tenantId);
   log.info("discord.uninstalled", { tenant_id: tenantId });
   return { ok: true };
 }
