@@ -22,7 +22,8 @@ export type Limiter =
   | "SIGN_IN_RATE_LIMIT"
   | "VERIFY_MAIL_RATE_LIMIT"
   | "SELF_TEST_RATE_LIMIT"
-  | "TEST_PANEL_RATE_LIMIT";
+  | "TEST_PANEL_RATE_LIMIT"
+  | "PERSONA_SAVE_RATE_LIMIT";
 
 /**
  * Every limiter counts over Cloudflare's 60-second period in production, and the binding does not

@@ -165,7 +165,7 @@ router
   .post("/admin/rules/:channel/:accountId/preview", limitedPerTenant("TEST_PANEL_RATE_LIMIT", previewReply));
 router
   .get("/admin/persona", personaPage)
-  .post("/admin/persona", savePersonaForm)
+  .post("/admin/persona", limitedPerTenant("PERSONA_SAVE_RATE_LIMIT", savePersonaForm))
   .post("/admin/persona/preview", previewPersona)
   .get("/admin/persona/status", personaStatus);
 router.get("/admin/approvals", approvalsPage).post("/admin/approvals/:id", decideApprovalForm);

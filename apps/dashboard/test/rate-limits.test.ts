@@ -209,4 +209,35 @@ describe("rate limits", () => {
     },
     3 * PERIOD_MS,
   );
+
+  it(
+    "limits persona saves per tenant (each queues a safety check), saving nothing past the limit",
+    async () => {
+      const { limit } = TEST_RATE_LIMITS.PERSONA_SAVE_RATE_LIMIT.simple;
+      const s = await signIn();
+      const persona = (i: number) => ({
+        kind: "builder",
+        voice: "friendly",
+        businessName: `Limit Cafe ${i}`,
+        businessType: "cafe",
+      });
+      const savedName = async () =>
+        (
+          await env.DB.prepare("SELECT persona_json AS p FROM personas WHERE tenant_id = ?")
+            .bind(s.tenantId)
+            .first<{ p: string }>()
+        )?.p;
+      const window = await atWindowStart();
+      for (let i = 0; i < limit; i++) {
+        const res = await post(s, "/admin/persona", persona(i));
+        expect(res.status, `save ${i + 1}`).toBe(303);
+      }
+      const before = await savedName();
+      expect(before).toContain(`Limit Cafe ${limit - 1}`);
+      await expectLimited(await post(s, "/admin/persona", persona(99)), "/admin");
+      expect(window()).toBe(0);
+      expect(await savedName()).toBe(before);
+    },
+    3 * PERIOD_MS,
+  );
 });

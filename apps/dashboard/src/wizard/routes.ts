@@ -63,7 +63,11 @@ export function registerWizardRoutes(router: RouterType<Ctx, [Env, ExecutionCont
       `${WIZARD_PATH}/notifications/verify`,
       limitedPerTenant("VERIFY_MAIL_RATE_LIMIT", gated("notifications", sendVerificationStep)),
     )
-    .post(`${WIZARD_PATH}/replies`, gated("replies", saveRepliesStep))
+    // Saves the persona (an AI safety check each time) with the starter rules.
+    .post(
+      `${WIZARD_PATH}/replies`,
+      limitedPerTenant("PERSONA_SAVE_RATE_LIMIT", gated("replies", saveRepliesStep)),
+    )
     // The step's test panel matches keywords in the Worker (nothing is embedded): not limited.
     .post(`${WIZARD_PATH}/replies/test`, gated("replies", testRepliesStep))
     .post(`${WIZARD_PATH}/launch`, gated("launch", launchNow));
