@@ -25,7 +25,13 @@ export async function addressState(c: AuthedCtx, email: string): Promise<Address
 }
 
 /** The refusals with a message of their own; anything else gets the generic one. */
-const KNOWN_REFUSALS = new Set(["invalid_email", "address_exists", "limit_reached", "already_verified"]);
+const KNOWN_REFUSALS = new Set([
+  "invalid_email",
+  "address_exists",
+  "limit_reached",
+  "already_verified",
+  "daily_limit",
+]);
 
 /** Why the link could not be sent, as a Fluent id for the email field. */
 export function verificationErrorId(code: string): string {

@@ -92,3 +92,27 @@ describe("the operator's limit", () => {
     expect(row?.n).toBe(200);
   });
 });
+
+describe("confirmation links past the day's limit", () => {
+  it("the addresses page and the notification email field say so, and nothing is added or sent", async () => {
+    const s = await signIn();
+    await env.DB.prepare("INSERT INTO email_automatic_days (tenant_id, day, verify_sent) VALUES (?, ?, 20)")
+      .bind(s.tenantId, today())
+      .run();
+    const address = `cap-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const res = await post(s, "/admin/email/addresses", { address });
+    expect(res.status).toBe(422);
+    const page = await res.text();
+    expect(page).toContain("At most 20 confirmation links can be sent in a day.");
+    expect(page).toMatch(/name="address"[^>]*aria-invalid="true"/);
+    const verify = await post(s, "/admin/settings/notifications/verify", { email: address });
+    expect(verify.status).toBe(422);
+    expect(await verify.text()).toContain("At most 20 confirmation links can be sent in a day.");
+    const listed = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM email_forward_addresses WHERE tenant_id = ?",
+    )
+      .bind(s.tenantId)
+      .first<{ n: number }>();
+    expect(listed?.n).toBe(0);
+  });
+});

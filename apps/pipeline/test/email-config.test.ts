@@ -298,6 +298,39 @@ describe("forward addresses", () => {
     });
   });
 
+  it("mails at most 20 confirmation links a day per tenant, adds and resends together; past that nothing is added or sent", async () => {
+    const tenantId = await newTenant();
+    const tag = crypto.randomUUID().slice(0, 6);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const added = await tenantApi.addForwardAddress(tenantId, `v${i}-${tag}@example.com`);
+      expectOk(added);
+      ids.push(added.address.id);
+    }
+    // Refusals for a duplicate or the 11th address take no link of the day.
+    expect(await tenantApi.addForwardAddress(tenantId, `v0-${tag}@example.com`)).toMatchObject({
+      error: { code: "address_exists" },
+    });
+    for (const id of ids) expectOk(await tenantApi.resendForwardVerification(tenantId, id));
+    // The 21st link of the day: refused, nothing sent.
+    expect(await tenantApi.resendForwardVerification(tenantId, ids[0]!)).toMatchObject({
+      ok: false,
+      error: { code: "daily_limit" },
+    });
+    expect(await sentEmails(env.SANDBOX_URL, `v0-${tag}@example.com`)).toHaveLength(2);
+    expectOk(await tenantApi.deleteForwardAddress(tenantId, ids[9]!));
+    expect(await tenantApi.addForwardAddress(tenantId, `w-${tag}@example.com`)).toMatchObject({
+      ok: false,
+      error: { code: "daily_limit" },
+    });
+    expect(await sentEmails(env.SANDBOX_URL, `w-${tag}@example.com`)).toHaveLength(0);
+    expect((await tenantApi.listForwardAddresses(tenantId)).map((a) => a.address)).not.toContain(
+      `w-${tag}@example.com`,
+    );
+    // Another tenant's day is its own.
+    expectOk(await tenantApi.addForwardAddress(await newTenant(), `x-${tag}@example.com`));
+  });
+
   it("refuses to delete an address a routing rule forwards to, and deletes it once unused", async () => {
     const tenantId = await newTenant();
     const sub = await tenantApi.createEmailSubdomain(tenantId, uniqueName());

@@ -161,6 +161,25 @@ export async function automaticMailToday(
   };
 }
 
+/** Confirmation links one tenant may have mailed per UTC day (forward addresses, notifications). */
+export const VERIFY_MAILS_PER_DAY = 20;
+
+/**
+ * Takes one of the tenant's confirmation mails for today, atomically: false past
+ * VERIFY_MAILS_PER_DAY, and nothing counted then.
+ */
+export async function takeVerifyMail(db: D1Database, tenantId: string, now: number): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `INSERT INTO email_automatic_days (tenant_id, day, verify_sent) VALUES (?1, ?2, 1)
+       ON CONFLICT (tenant_id, day) DO UPDATE SET verify_sent = verify_sent + 1 WHERE verify_sent < ?3
+       RETURNING verify_sent AS n`,
+    )
+    .bind(tenantId, utcDay(now), VERIFY_MAILS_PER_DAY)
+    .first<{ n: number }>();
+  return row !== null;
+}
+
 export type ForwardClaim = "claimed" | "sending" | "sent";
 
 /**

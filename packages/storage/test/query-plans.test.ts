@@ -386,6 +386,7 @@ it("every statement is bounded by an index, except the known scans listed above"
         })
         .run(),
     pruneAutomaticMail: () => storage.pruneAutomaticMail(d, 1),
+    takeVerifyMail: () => storage.takeVerifyMail(d, t, 1),
     recordSideEffectStatement: () =>
       storage
         .recordSideEffectStatement(d, {

@@ -310,7 +310,7 @@ export function addressesPage(c: AuthedCtx): Promise<Response> {
 
 /** Why a forward address was refused, as a Fluent id (also the wizard's notifications step's). */
 export function addressErrorId(code: string): string {
-  const known = ["invalid_email", "address_exists", "limit_reached"];
+  const known = ["invalid_email", "address_exists", "limit_reached", "daily_limit"];
   return msg(known.includes(code) ? `fa-err-${code}` : "error-internal");
 }
 

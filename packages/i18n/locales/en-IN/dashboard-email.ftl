@@ -58,6 +58,7 @@ fa-deleted = The address was removed.
 fa-err-invalid_email = Give a plain email address, like name@example.com.
 fa-err-address_exists = That address is already on your list.
 fa-err-limit_reached = You can keep at most 10 forwarding addresses.
+fa-err-daily_limit = At most 20 confirmation links can be sent in a day. Try again tomorrow; nothing was added or sent.
 fa-err-address_in_use = Routing rules forward to this address. Change those rules first, then remove it.
 fa-err-already_verified = This address is already confirmed.
 

@@ -36,6 +36,8 @@ import {
   renewForwardToken,
   saveEmailRoutingJson,
   setEmailSubdomainState,
+  takeVerifyMail,
+  VERIFY_MAILS_PER_DAY,
 } from "@concierge/storage";
 import { translator } from "@concierge/i18n";
 import * as v from "valibot";
@@ -301,6 +303,14 @@ async function sendVerification(
   }
 }
 
+/** Past the day's confirmation mails: nothing added, nothing sent (mail to typed addresses). */
+function verifyLimitReached() {
+  return errorBody(
+    "daily_limit",
+    `At most ${VERIFY_MAILS_PER_DAY} confirmation links are sent per day; try again tomorrow.`,
+  );
+}
+
 export async function addForwardAddress(
   env: PipelineEnv,
   tenantId: string,
@@ -308,6 +318,14 @@ export async function addForwardAddress(
 ): Promise<RpcResult<{ address: ForwardAddress; sent: boolean }>> {
   const address = typeof rawAddress === "string" ? rawAddress.trim().toLowerCase() : "";
   if (!isPlainAddress(address)) return errorBody("invalid_email", "Give a plain email address.");
+  // The refusals the insert would give, known before a confirmation mail of the day is taken
+  // (the insert still checks both atomically).
+  const listed = await listForwardAddresses(env.DB, tenantId);
+  if (listed.some((a) => a.address === address))
+    return errorBody("address_exists", "That address is already on your list.");
+  if (listed.length >= MAX_FORWARD_ADDRESSES)
+    return errorBody("limit_reached", `You can keep at most ${MAX_FORWARD_ADDRESSES} forwarding addresses.`);
+  if (!(await takeVerifyMail(env.DB, tenantId, Date.now()))) return verifyLimitReached();
   const token = randomToken();
   const id = newId("fwd");
   const inserted = await insertForwardAddress(env.DB, {
@@ -335,6 +353,7 @@ export async function resendForwardVerification(
   const row = await getForwardAddress(env.DB, tenantId, String(id));
   if (!row) return errorBody("not_found", "No such address.");
   if (row.verifiedAt !== null) return errorBody("already_verified", "This address is already confirmed.");
+  if (!(await takeVerifyMail(env.DB, tenantId, Date.now()))) return verifyLimitReached();
   const token = randomToken();
   await renewForwardToken(env.DB, tenantId, row.id, await sha256Hex(token), Date.now() + TOKEN_TTL_MS);
   return { ok: true, sent: await sendVerification(env, tenantId, row.address, token) };

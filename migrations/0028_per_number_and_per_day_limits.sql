@@ -5,3 +5,8 @@ CREATE INDEX whatsapp_verifications_phone ON whatsapp_verifications (phone_numbe
 
 -- The cron's prune of past days of the automatic-mail cap (pruneAutomaticMail) reads by day.
 CREATE INDEX email_automatic_days_day ON email_automatic_days (day);
+
+-- Confirmation links mailed for a tenant per UTC day (forward addresses, the notification email):
+-- each goes to an address the tenant typed, so they are capped per day as well as per minute. In
+-- the day's row of the tenant's automatic mail, pruned and deleted with it.
+ALTER TABLE email_automatic_days ADD COLUMN verify_sent INTEGER NOT NULL DEFAULT 0 CHECK (verify_sent >= 0);
