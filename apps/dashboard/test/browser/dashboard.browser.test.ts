@@ -4,7 +4,7 @@ import path from "node:path";
 import { createChannelAccount, grantCredits } from "@concierge/storage";
 import { launchBrowser } from "@concierge/testing/browser";
 import { dashboardPages, devSignIn, layoutProblems } from "@concierge/testing/dashboard";
-import { sentTo } from "@concierge/testing/sandbox-client";
+import { addGraphPhoneNumber, sentTo } from "@concierge/testing/sandbox-client";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "../../../../scripts/stack.ts";
@@ -185,6 +185,51 @@ describe("the dashboard in a browser", () => {
     }
     await phone.close();
     expect(problems).toEqual([]);
+  });
+
+  it("connects a WhatsApp number by hand with the code Meta sent it, on a 375 px phone", async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 } });
+    const p = await phone.newPage();
+    await devSignIn(p, stack.urls.dashboard, { email });
+    const number = "100200300400888";
+    await addGraphPhoneNumber(stack.urls.sandbox, { id: number, display_phone_number: "+91 98888 00888" });
+    await p.goto(url("/admin/whatsapp/manual"));
+    expect(await layoutProblems(p)).toEqual([]);
+    await p.fill('input[name="phoneNumberId"]', number);
+    await p.click('form[action="/admin/whatsapp/manual"] button[type="submit"]');
+    // Step two: the code sent to the number, and the two-step PIN.
+    await p.waitForSelector('input[name="code"][type]:not([type="hidden"])');
+    expect(await layoutProblems(p)).toEqual([]);
+    const sent = (await (
+      await fetch(`${stack.urls.sandbox}/__sandbox/whatsapp/code?phone_number_id=${number}`)
+    ).json()) as { code: string };
+    await p.fill('input[name="code"]:not([type="hidden"])', sent.code);
+    await p.fill('input[name="pin"]:not([type="hidden"])', "123456");
+    await p.click('form:has(input[name="step"]) button[type="submit"]');
+    await seeText(p.locator("main"), "+91 98888 00888");
+    const row = await stack.db
+      .prepare("SELECT tenant_id AS t FROM channel_accounts WHERE channel = 'whatsapp' AND external_id = ?")
+      .bind(number)
+      .first<{ t: string }>();
+    expect(row?.t).toBe(tenantId);
+    await phone.close();
+  });
+
+  it("shows the too-many-tries page, fitting a 375 px phone, past a limit", async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 } });
+    const p = await phone.newPage();
+    await devSignIn(p, stack.urls.dashboard, { email });
+    // Instagram's OAuth start is limited per visitor network (20 a minute).
+    let res = await p.request.get(url("/admin/instagram/start"), { maxRedirects: 0 });
+    for (let i = 0; i < 30 && res.status() !== 429; i++) {
+      res = await p.request.get(url("/admin/instagram/start"), { maxRedirects: 0 });
+    }
+    expect(res.status()).toBe(429);
+    const shown = await p.goto(url("/admin/instagram/start"));
+    expect(shown?.status()).toBe(429);
+    await seeText(p.locator("h1"), "Too many tries");
+    expect(await layoutProblems(p)).toEqual([]);
+    await phone.close();
   });
 
   it("deletes the account and everything in it", async () => {
