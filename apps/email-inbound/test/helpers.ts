@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { cloudflareVerdictHeaders } from "@concierge/channels";
+import { cloudflareVerdictHeaders } from "@concierge/testing/cloudflare-email";
 import type { RazorpayEvent, SubscriptionStatus } from "@concierge/core";
 import { createChannelAccount, saveReplyConfig, upsertSubscription } from "@concierge/storage";
 import { type SentEmailRecord, sentEmails } from "@concierge/testing/sandbox-client";

@@ -1,8 +1,8 @@
 import fc from "fast-check";
+import { cloudflareVerdictHeaders } from "@concierge/testing/cloudflare-email";
 import { describe, expect, it } from "vitest";
 import {
   cloudflareAuthResults,
-  cloudflareVerdictHeaders,
   domainCovers,
   parseArcAuthenticationResults,
   parseAuthenticationResults,

@@ -246,39 +246,3 @@ export function senderAuthentication(results: AuthResults | null, envelopeFrom: 
   }
   return { authenticated: false, reason: "not_aligned" };
 }
-
-/**
- * Cloudflare's block of verdict headers, as Email Routing prepends it (see the top of this file),
- * for the local stack and tests, which deliver mail without Cloudflare in front. `verdict` "pass":
- * SPF passes for the envelope sender's domain; "fail": SPF fails and nothing else passes.
- */
-export function cloudflareVerdictHeaders(
-  envelopeFrom: string,
-  verdict: "pass" | "fail" = "pass",
-  at: number = Date.now(),
-): string {
-  const from = envelopeFrom.trim() || "<>";
-  const d = domainOfAddress(from) || "unknown.invalid";
-  const ip = "192.0.2.25";
-  const spf =
-    verdict === "pass"
-      ? `spf=pass (mx.cloudflare.net: domain of ${from} designates ${ip} as permitted sender) smtp.mailfrom=${from}`
-      : `spf=fail (mx.cloudflare.net: domain of ${from} does not designate ${ip} as permitted sender) smtp.mailfrom=${from}`;
-  const results = [
-    "mx.cloudflare.net",
-    `\r\n\tdmarc=${verdict === "pass" ? "none" : "fail"} header.from=${d} policy.dmarc=none`,
-    `\r\n\tspf=none (mx.cloudflare.net: no SPF records found for postmaster@mail.${d}) smtp.helo=mail.${d}`,
-    `\r\n\t${spf}`,
-    `\r\n\tarc=none smtp.remote-ip=${ip}`,
-  ].join(";");
-  const received =
-    `Received: from mail.${d} (${ip}) by cloudflare-email.net (cloudflare) id sandbox` +
-    ` for <local>; ${new Date(at).toUTCString()}`;
-  return (
-    `${received}\r\n` +
-    `ARC-Authentication-Results: i=1; ${results}\r\n` +
-    `Received-SPF: ${verdict} (mx.cloudflare.net: domain of ${from}) receiver=mx.cloudflare.net;` +
-    ` client-ip=${ip}; envelope-from="${from}"; helo=mail.${d};\r\n` +
-    `Authentication-Results: ${results}\r\n`
-  );
-}

@@ -1,3 +1,4 @@
+import { type SenderVerdict, cloudflareVerdictHeaders } from "@concierge/testing/cloudflare-email";
 import { randomUUID } from "node:crypto";
 import PostalMime from "postal-mime";
 import type { FakeOutbox } from "./outbox.ts";
@@ -74,43 +75,9 @@ export function buildCustomerEmail(m: CustomerEmail): { raw: string; messageId: 
   return { raw, messageId };
 }
 
+export { type SenderVerdict, cloudflareVerdictHeaders };
+
 export type HandlerOutcome = { ok: boolean; status: number; outcome: string; rejectReason: string | null };
-
-/** What Cloudflare's SPF/DKIM/DMARC checks say about the sender, as the sandbox plays it. */
-export type SenderVerdict = "pass" | "fail";
-
-/**
- * Cloudflare Email Routing's own verdict headers, prepended above the sender's as Email Routing
- * does before it hands a message to an Email Worker (seen in real header dumps of Email Workers:
- * Received by cloudflare-email.net, `ARC-Authentication-Results: i=1; mx.cloudflare.net; …`,
- * `Received-SPF`, `Authentication-Results: mx.cloudflare.net; …`; ARC-Seal/Message-Signature are
- * left out, nothing reads them). Without them email-inbound treats the sender as unauthenticated
- * and sends no automatic mail, as it would in production. "pass": SPF passes for the envelope
- * sender's domain; "fail": it fails and nothing else passes (a forged sender).
- */
-export function cloudflareVerdictHeaders(envelopeFrom: string, verdict: SenderVerdict = "pass"): string {
-  const from = oneLine(envelopeFrom) || "<>";
-  const domain = (from.slice(from.lastIndexOf("@") + 1) || "unknown.invalid").toLowerCase();
-  const ip = "192.0.2.25";
-  const spf =
-    verdict === "pass"
-      ? `spf=pass (mx.cloudflare.net: domain of ${from} designates ${ip} as permitted sender) smtp.mailfrom=${from}`
-      : `spf=fail (mx.cloudflare.net: domain of ${from} does not designate ${ip} as permitted sender) smtp.mailfrom=${from}`;
-  const results = [
-    "mx.cloudflare.net",
-    `\r\n\tdmarc=${verdict === "pass" ? "none" : "fail"} header.from=${domain} policy.dmarc=none`,
-    `\r\n\tspf=none (mx.cloudflare.net: no SPF records found for postmaster@mail.${domain}) smtp.helo=mail.${domain}`,
-    `\r\n\t${spf}`,
-    `\r\n\tarc=none smtp.remote-ip=${ip}`,
-  ].join(";");
-  return [
-    `Received: from mail.${domain} (${ip}) by cloudflare-email.net (cloudflare) id sandbox for <local>; ${new Date().toUTCString()}`,
-    `ARC-Authentication-Results: i=1; ${results}`,
-    `Received-SPF: ${verdict} (mx.cloudflare.net: domain of ${from}) receiver=mx.cloudflare.net; client-ip=${ip}; envelope-from="${from}"; helo=mail.${domain};`,
-    `Authentication-Results: ${results}`,
-    "",
-  ].join("\r\n");
-}
 
 /** Delivers raw MIME into the local email() handler and reports what it did (ok, rejected, failed). */
 export async function deliverToEmailHandler(
