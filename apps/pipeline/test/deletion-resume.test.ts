@@ -23,7 +23,9 @@ import { cloudflareState, injectCloudflareFault } from "@concierge/testing/sandb
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
 import { APPROVALS_CRON } from "../src/crons.ts";
-import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { connectedInstagramPage, inboundText, ingestApi, pageTokens, tenantApi } from "./helpers.ts";
+
+const connectedPage = (tenant: string) => connectedInstagramPage(tenant, "31", "10000000000000077");
 
 const MIN = 60_000;
 
@@ -48,31 +50,6 @@ const count = async (sql: string, ...binds: unknown[]) =>
   (await env.DB.prepare(sql)
     .bind(...binds)
     .first<{ n: number }>())!.n;
-
-let seq = 0;
-/** A page with an Instagram account at the fake, connected to the tenant through the RPC. */
-async function connectedPage(tenantId: string) {
-  seq += 1;
-  const tail = `${String(Date.now()).slice(-8)}${seq}${Math.floor(Math.random() * 1000)}`;
-  const page = { id: `31${tail}`, instagram: { id: `1786${tail}`, username: `resume.page${tail}` } };
-  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, { method: "POST", body: JSON.stringify(page) });
-  const tokens = (await (
-    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
-      method: "POST",
-      body: JSON.stringify({ pageId: page.id }),
-    })
-  ).json()) as { userToken: string; pageToken: string };
-  const result = await tenantApi.connectInstagram(tenantId, {
-    pageId: page.id,
-    instagramId: page.instagram.id,
-    username: page.instagram.username,
-    pageToken: tokens.pageToken,
-    userToken: tokens.userToken,
-    facebookUserId: "10000000000000077",
-  });
-  if (!result.ok) throw new Error(`connect failed: ${result.error.code}`);
-  return { pageId: page.id, accountId: result.accountId, instagramId: page.instagram.id };
-}
 
 async function unsubscribedPages(pageId: string): Promise<string[]> {
   const r = await fetch(`${env.SANDBOX_URL}/__sandbox/pages/subscriptions?page=${pageId}`);
@@ -160,13 +137,13 @@ describe("Meta's data deletion request, resumed", () => {
     const wa = await createChannelAccount(env.DB, {
       tenantId: tid,
       channel: "whatsapp",
-      externalId: `92${String(Date.now()).slice(-9)}${seq}`,
+      externalId: `92${ig.pageId.slice(-10)}`,
     });
     await grantCredits(env.DB, {
       tenantId: tid,
       amount: 300,
       source: "purchase",
-      reference: `pay_cut_${seq}`,
+      reference: `pay_cut_${ig.pageId}`,
     });
     const balance = await creditBalance(env.DB, tid);
     // A customer wrote to the Instagram account: its conversation object holds the message.
@@ -319,12 +296,7 @@ describe("Meta's data deletion request, resumed", () => {
 
     // Another business connects the same page before the retry.
     const other = await newTenant("Arriving");
-    const tokens = (await (
-      await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
-        method: "POST",
-        body: JSON.stringify({ pageId: ig.pageId }),
-      })
-    ).json()) as { userToken: string; pageToken: string };
+    const tokens = await pageTokens(ig.pageId);
     const connected = await tenantApi.connectInstagram(other, {
       pageId: ig.pageId,
       instagramId: ig.instagramId,

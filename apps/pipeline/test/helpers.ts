@@ -57,3 +57,47 @@ export async function repliesTo(customerId: string, n = 1) {
   await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customerId)).length >= n, { timeout: 8000 });
   return sentTo(env.SANDBOX_URL, customerId);
 }
+
+/** Fresh page and user tokens for a page at the fake Graph API, as Facebook Login would give. */
+export async function pageTokens(pageId: string): Promise<{ userToken: string; pageToken: string }> {
+  const r = await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
+    method: "POST",
+    body: JSON.stringify({ pageId }),
+  });
+  return (await r.json()) as { userToken: string; pageToken: string };
+}
+
+let page = 0;
+/**
+ * A new page with an Instagram account at the fake Graph API, connected to `tenant` through the
+ * RPC. `prefix` keeps one test file's page ids apart from another's.
+ */
+export async function connectedInstagramPage(
+  tenant: string,
+  prefix: string,
+  facebookUserId = "10000000000000001",
+) {
+  page += 1;
+  const tail = `${String(Date.now()).slice(-8)}${page}${Math.floor(Math.random() * 1000)}`;
+  const p = {
+    id: `${prefix}${tail}`,
+    instagram: { id: `178${prefix}${tail}`, username: `page${prefix}.${tail}` },
+  };
+  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, { method: "POST", body: JSON.stringify(p) });
+  const tokens = await pageTokens(p.id);
+  const result = await tenantApi.connectInstagram(tenant, {
+    pageId: p.id,
+    instagramId: p.instagram.id,
+    username: p.instagram.username,
+    pageToken: tokens.pageToken,
+    userToken: tokens.userToken,
+    facebookUserId,
+  });
+  if (!result.ok) throw new Error(`connect failed: ${result.error.code}`);
+  return {
+    pageId: p.id,
+    accountId: result.accountId,
+    instagramId: p.instagram.id,
+    pageToken: tokens.pageToken,
+  };
+}

@@ -5,34 +5,12 @@ import worker from "../src/index.ts";
 import { INSTAGRAM_TOKEN_CRON } from "../src/channels/instagram/connect.ts";
 import { getPageToken } from "../src/channels/instagram/page-tokens.ts";
 import { createEmailAlias, getEmailAlias } from "@concierge/storage";
-import { newBareAccount, tenantApi, tenantId } from "./helpers.ts";
+import { connectedInstagramPage, newBareAccount, tenantApi, tenantId } from "./helpers.ts";
+
+/** A page with an Instagram account at the fake, connected to the demo tenant through the RPC. */
+const connectedPage = () => connectedInstagramPage(tenantId, "30");
 
 const DAY = 24 * 60 * 60 * 1000;
-
-let seq = 0;
-/** A page with an Instagram account at the fake, connected to the demo tenant through the RPC. */
-async function connectedPage() {
-  seq += 1;
-  const tail = `${String(Date.now()).slice(-8)}${seq}${Math.floor(Math.random() * 1000)}`;
-  const page = { id: `30${tail}`, instagram: { id: `1785${tail}`, username: `tea.house${tail}` } };
-  await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, { method: "POST", body: JSON.stringify(page) });
-  const tokens = (await (
-    await fetch(`${env.SANDBOX_URL}/__sandbox/pages/tokens`, {
-      method: "POST",
-      body: JSON.stringify({ pageId: page.id }),
-    })
-  ).json()) as { userToken: string; pageToken: string };
-  const result = await tenantApi.connectInstagram(tenantId, {
-    pageId: page.id,
-    instagramId: page.instagram.id,
-    username: page.instagram.username,
-    pageToken: tokens.pageToken,
-    userToken: tokens.userToken,
-    facebookUserId: "10000000000000001",
-  });
-  if (!result.ok) throw new Error(`connect failed: ${result.error.code}`);
-  return { pageId: page.id, accountId: result.accountId, pageToken: tokens.pageToken };
-}
 
 async function setMode(pageId: string, mode: "valid" | "expiring" | "invalid" | "revoked") {
   await fetch(`${env.SANDBOX_URL}/__sandbox/pages`, {
