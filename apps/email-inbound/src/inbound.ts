@@ -213,7 +213,7 @@ async function automaticHold(
   const loop = emailLoopReason(parsed.headers);
   if (loop !== null) return loop;
   if (kind === "auto_reply" && isAutomaticEmail(parsed.headers, message.from).automatic) return null;
-  const auth = senderAuthentication(cloudflareAuthResults(parsed.headers), message.from);
+  const auth = senderAuthentication(cloudflareAuthResults(parsed.headers), message.from, parsed.from || null);
   if (!auth.authenticated) return "sender_unauthenticated";
   const claim = must(
     await env.PIPELINE.claimAutomaticMail({

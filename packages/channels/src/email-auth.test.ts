@@ -118,24 +118,49 @@ describe("senderAuthentication", () => {
   const cf = (v: string) => cloudflareAuthResults(headersOf([["ARC-Authentication-Results", `i=1; ${v}`]]));
 
   it("spf=pass for the envelope sender's own domain, aligned dkim, or dmarc for its From", () => {
+    // A bounce address as the envelope sender: SPF for its own domain.
     expect(
-      senderAuthentication(parseArcAuthenticationResults(REAL), "bounces+60-b4@email.browserless.io"),
-    ).toEqual({
-      authenticated: true,
-      via: "dkim",
-    });
+      senderAuthentication(
+        parseArcAuthenticationResults(REAL),
+        "bounces+60-b4@email.browserless.io",
+        "hello@browserless.io",
+      ),
+    ).toEqual({ authenticated: true, via: "spf" });
+    // The signed From address as the envelope sender: its domain's signature.
     expect(
-      senderAuthentication(cf("mx.cloudflare.net; spf=pass smtp.mailfrom=a@shop.example"), "a@shop.example"),
-    ).toEqual({
-      authenticated: true,
-      via: "spf",
-    });
+      senderAuthentication(
+        parseArcAuthenticationResults(REAL),
+        "hello@browserless.io",
+        "Hello@browserless.io",
+      ),
+    ).toEqual({ authenticated: true, via: "dkim" });
+    expect(
+      senderAuthentication(
+        cf("mx.cloudflare.net; spf=pass smtp.mailfrom=a@shop.example"),
+        "a@shop.example",
+        null,
+      ),
+    ).toEqual({ authenticated: true, via: "spf" });
     expect(
       senderAuthentication(
         cf("mx.cloudflare.net; dmarc=pass header.from=shop.example"),
         "x@mail.shop.example",
+        "x@mail.shop.example",
       ),
     ).toMatchObject({ authenticated: true, via: "dmarc" });
+  });
+
+  it("a signed message replayed with another envelope sender of the signer's domain is not authenticated", () => {
+    // Signed by gmail.example for attacker@gmail.example, sent again from the attacker's server
+    // with the victim as envelope sender: the auto-reply would go to the victim.
+    const replayed = cf(
+      "mx.cloudflare.net; dkim=pass header.d=gmail.example; dmarc=pass header.from=gmail.example; spf=fail smtp.mailfrom=victim@gmail.example",
+    );
+    expect(senderAuthentication(replayed, "victim@gmail.example", "attacker@gmail.example")).toEqual({
+      authenticated: false,
+      reason: "not_aligned",
+    });
+    expect(senderAuthentication(replayed, "victim@gmail.example", null).authenticated).toBe(false);
   });
 
   it("a pass for another domain, the HELO, softfail or none authenticates nobody", () => {
@@ -150,7 +175,9 @@ describe("senderAuthentication", () => {
       "mx.cloudflare.net; dmarc=pass header.from=evil.shop.example",
       "mx.cloudflare.net; none",
     ]) {
-      expect(senderAuthentication(cf(v), "victim@shop.example").authenticated, v).toBe(false);
+      expect(senderAuthentication(cf(v), "victim@shop.example", "victim@shop.example").authenticated, v).toBe(
+        false,
+      );
     }
   });
 
@@ -160,9 +187,10 @@ describe("senderAuthentication", () => {
       ["ARC-Authentication-Results", "i=2; mx.cloudflare.net; spf=fail smtp.mailfrom=v@shop.example"],
       ["ARC-Authentication-Results", "i=1; mx.cloudflare.net; spf=pass smtp.mailfrom=v@shop.example"],
     ]);
-    expect(senderAuthentication(cloudflareAuthResults(forgedBelow), "v@shop.example").authenticated).toBe(
-      false,
-    );
+    expect(
+      senderAuthentication(cloudflareAuthResults(forgedBelow), "v@shop.example", "v@shop.example")
+        .authenticated,
+    ).toBe(false);
     const notCloudflare = headersOf([
       [
         "ARC-Authentication-Results",
@@ -189,14 +217,14 @@ describe("senderAuthentication", () => {
   it("the sandbox's own Cloudflare block parses as Cloudflare's and says what it was asked to", async () => {
     const body = "From: a@shop.example\r\nTo: b@x.cncg.test\r\nSubject: hi\r\n\r\nhi\r\n";
     const pass = await parseEmail(cloudflareVerdictHeaders("a@shop.example") + body);
-    expect(senderAuthentication(cloudflareAuthResults(pass.headers), "a@shop.example")).toEqual({
+    expect(senderAuthentication(cloudflareAuthResults(pass.headers), "a@shop.example", pass.from)).toEqual({
       authenticated: true,
       via: "spf",
     });
     const fail = await parseEmail(cloudflareVerdictHeaders("a@shop.example", "fail") + body);
-    expect(senderAuthentication(cloudflareAuthResults(fail.headers), "a@shop.example").authenticated).toBe(
-      false,
-    );
+    expect(
+      senderAuthentication(cloudflareAuthResults(fail.headers), "a@shop.example", fail.from).authenticated,
+    ).toBe(false);
   });
 });
 

@@ -224,22 +224,33 @@ export type SenderAuth =
  *    and DMARC passed for it, so the message really comes from D's owner).
  * A pass for the HELO name (`smtp.helo`), for another domain, softfail, neutral or none does not
  * count: an attacker can get all of those for a forged envelope sender.
+ *
+ * DKIM and DMARC vouch for the message, not for the envelope: a signed message can be replayed
+ * from any server with any envelope sender of the signer's domain (`victim@gmail.com`). So they
+ * count only when the envelope sender is the signed From address itself (`headerFrom`), the
+ * address the message was written by; SPF ties the envelope to the sending server on its own.
  */
-export function senderAuthentication(results: AuthResults | null, envelopeFrom: string): SenderAuth {
+export function senderAuthentication(
+  results: AuthResults | null,
+  envelopeFrom: string,
+  headerFrom: string | null,
+): SenderAuth {
   if (!results) return { authenticated: false, reason: "no_cloudflare_results" };
   const from = envelopeFrom.trim();
   if (from === "" || from === "<>" || !from.includes("@"))
     return { authenticated: false, reason: "no_sender" };
+  const signedIsEnvelope =
+    headerFrom !== null && headerFrom.trim().toLowerCase() === from.replace(/^<|>$/g, "").toLowerCase();
   const d = domainOfAddress(from);
   for (const r of results.results) {
     if (r.result !== "pass") continue;
     if (r.method === "spf" && r.props["smtp.mailfrom"] !== undefined) {
       if (domainOfAddress(r.props["smtp.mailfrom"]) === d) return { authenticated: true, via: "spf" };
     }
-    if (r.method === "dkim" && r.props["header.d"] !== undefined) {
+    if (r.method === "dkim" && signedIsEnvelope && r.props["header.d"] !== undefined) {
       if (domainCovers(r.props["header.d"], d)) return { authenticated: true, via: "dkim" };
     }
-    if (r.method === "dmarc" && r.props["header.from"] !== undefined) {
+    if (r.method === "dmarc" && signedIsEnvelope && r.props["header.from"] !== undefined) {
       if (domainCovers(domainOfAddress(r.props["header.from"]), d))
         return { authenticated: true, via: "dmarc" };
     }
