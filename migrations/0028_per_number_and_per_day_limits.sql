@@ -3,6 +3,16 @@
 -- pending verifications are read by phone_number_id.
 CREATE INDEX whatsapp_verifications_phone ON whatsapp_verifications (phone_number_id, expires_at);
 
+-- The number's codes asked for in its current 24-hour window, by all tenants together. Not a
+-- tenant's row: deleting the account that asked (and its pending verifications) must not give
+-- the number a fresh day of texts and guesses. Ids and counts only; swept by age.
+CREATE TABLE whatsapp_code_requests (
+  phone_number_id TEXT PRIMARY KEY,
+  window_start    INTEGER NOT NULL,
+  requests        INTEGER NOT NULL CHECK (requests >= 0)
+);
+CREATE INDEX whatsapp_code_requests_window ON whatsapp_code_requests (window_start);
+
 -- The cron's prune of past days of the automatic-mail cap (pruneAutomaticMail) reads by day.
 CREATE INDEX email_automatic_days_day ON email_automatic_days (day);
 

@@ -167,10 +167,10 @@ export async function startWhatsAppVerification(
   // Checked inside the write itself, so requests racing from several tenants cannot all pass.
   const allowed = `NOT EXISTS (SELECT 1 FROM whatsapp_verifications o
                       WHERE o.phone_number_id = ?2 AND o.expires_at > ?3 AND o.tenant_id <> ?1)
-     AND (SELECT COALESCE(SUM(o.requests), 0) FROM whatsapp_verifications o
-           WHERE o.phone_number_id = ?2) < ?6`;
-  const [, upsert] = await db.batch<{ requests: number }>([
+     AND COALESCE((SELECT n.requests FROM whatsapp_code_requests n WHERE n.phone_number_id = ?2), 0) < ?6`;
+  const [, , upsert] = await db.batch<{ requests: number }>([
     db.prepare("DELETE FROM whatsapp_verifications WHERE window_start <= ?").bind(v.now - DAY_MS),
+    db.prepare("DELETE FROM whatsapp_code_requests WHERE window_start <= ?").bind(v.now - DAY_MS),
     db
       .prepare(
         `INSERT INTO whatsapp_verifications
@@ -189,9 +189,18 @@ export async function startWhatsAppVerification(
         WHATSAPP_CODE_COOLDOWN_MS,
         WHATSAPP_CODE_REQUESTS_PER_DAY,
       ),
+    // Counted for the number only when the request above was written (this request's time).
+    db
+      .prepare(
+        `INSERT INTO whatsapp_code_requests (phone_number_id, window_start, requests)
+         SELECT ?2, ?3, 1 WHERE EXISTS (SELECT 1 FROM whatsapp_verifications
+                                         WHERE tenant_id = ?1 AND phone_number_id = ?2 AND requested_at = ?3)
+         ON CONFLICT (phone_number_id) DO UPDATE SET requests = requests + 1`,
+      )
+      .bind(v.tenantId, v.phoneNumberId, v.now),
   ]);
   if ((upsert?.results.length ?? 0) > 0) return { ok: true };
-  const [mine, number] = await db.batch<Record<string, number | null>>([
+  const [mine, number, busy] = await db.batch<Record<string, number | null>>([
     db
       .prepare(
         `SELECT requested_at AS requestedAt FROM whatsapp_verifications
@@ -200,23 +209,50 @@ export async function startWhatsAppVerification(
       .bind(v.tenantId, v.phoneNumberId),
     db
       .prepare(
-        `SELECT COALESCE(SUM(requests), 0) AS requests, MIN(window_start) AS windowStart,
-                MAX(CASE WHEN tenant_id <> ?1 AND expires_at > ?3 THEN expires_at END) AS busyUntil
-           FROM whatsapp_verifications WHERE phone_number_id = ?2`,
+        "SELECT requests, window_start AS windowStart FROM whatsapp_code_requests WHERE phone_number_id = ?",
+      )
+      .bind(v.phoneNumberId),
+    db
+      .prepare(
+        `SELECT MAX(expires_at) AS busyUntil FROM whatsapp_verifications
+          WHERE phone_number_id = ?2 AND expires_at > ?3 AND tenant_id <> ?1`,
       )
       .bind(v.tenantId, v.phoneNumberId, v.now),
   ]);
   const own = mine?.results[0] as { requestedAt: number } | undefined;
-  const all = number?.results[0] as {
-    requests: number;
-    windowStart: number | null;
-    busyUntil: number | null;
-  };
-  if (all.requests >= WHATSAPP_CODE_REQUESTS_PER_DAY) {
-    return { ok: false, reason: "too_many", retryAt: (all.windowStart ?? v.now) + DAY_MS };
+  const all = number?.results[0] as { requests: number; windowStart: number } | undefined;
+  const busyUntil = (busy?.results[0] as { busyUntil: number | null } | undefined)?.busyUntil ?? null;
+  if (all && all.requests >= WHATSAPP_CODE_REQUESTS_PER_DAY) {
+    return { ok: false, reason: "too_many", retryAt: all.windowStart + DAY_MS };
   }
-  if (all.busyUntil !== null) return { ok: false, reason: "busy", retryAt: all.busyUntil };
+  if (busyUntil !== null) return { ok: false, reason: "busy", retryAt: busyUntil };
   return { ok: false, reason: "too_soon", retryAt: (own?.requestedAt ?? v.now) + WHATSAPP_CODE_COOLDOWN_MS };
+}
+
+/**
+ * Meta would not send the code just asked for (startWhatsAppVerification at `requestedAt`): the
+ * request is taken back, so it neither counts against the number's day nor keeps others waiting
+ * for a code that was never sent. Only that request: a later one is left alone.
+ */
+export async function cancelWhatsAppCodeRequest(
+  db: D1Database,
+  v: { tenantId: string; phoneNumberId: string; requestedAt: number },
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `UPDATE whatsapp_code_requests SET requests = requests - 1
+          WHERE phone_number_id = ?2 AND requests > 0 AND EXISTS (SELECT 1 FROM whatsapp_verifications
+            WHERE tenant_id = ?1 AND phone_number_id = ?2 AND requested_at = ?3 AND expires_at > ?3)`,
+      )
+      .bind(v.tenantId, v.phoneNumberId, v.requestedAt),
+    db
+      .prepare(
+        `UPDATE whatsapp_verifications SET expires_at = ?3, requests = MAX(requests - 1, 0)
+          WHERE tenant_id = ?1 AND phone_number_id = ?2 AND requested_at = ?3 AND expires_at > ?3`,
+      )
+      .bind(v.tenantId, v.phoneNumberId, v.requestedAt),
+  ]);
 }
 
 /**

@@ -4,6 +4,8 @@ import {
   WHATSAPP_CODE_COOLDOWN_MS,
   WHATSAPP_CODE_REQUESTS_PER_DAY,
   WHATSAPP_CODE_TTL_MS,
+  cancelWhatsAppCodeRequest,
+  deleteTenantRows,
   deleteWhatsAppAccount,
   finishWhatsAppVerification,
   listWhatsAppReleaseTargets,
@@ -95,10 +97,31 @@ describe("WhatsApp proof of control: pending verifications", () => {
     expect(
       await rows("SELECT tenant_id FROM whatsapp_verifications WHERE tenant_id = ?", tenants[5]!),
     ).toEqual([]);
+    // Deleting the accounts that asked gives the number no fresh day.
+    for (const t of tenants.slice(0, 5)) await deleteTenantRows(db(), t);
+    expect(await start(tenants[5]!, now + 1)).toMatchObject({ ok: false, reason: "too_many" });
     // Racing requests from two new accounts at the same moment: at most one gets a code.
     const later = NOW + 86_400_000;
     const raced = await Promise.all([start(tenants[5]!, later), start(tenants[6]!, later)]);
     expect(raced.filter((r) => r.ok)).toHaveLength(1);
+  });
+
+  it("takes back a request Meta refused: it counts for nothing and keeps nobody waiting", async () => {
+    const id = pn();
+    const [a, b] = [(await newTenant()).id, (await newTenant()).id];
+    const start = (t: string, now: number) =>
+      startWhatsAppVerification(db(), { tenantId: t, phoneNumberId: id, now });
+    for (let i = 0; i < WHATSAPP_CODE_REQUESTS_PER_DAY + 2; i++) {
+      const now = NOW + i * WHATSAPP_CODE_COOLDOWN_MS;
+      expect(await start(a, now), `request ${i + 1}`).toEqual({ ok: true });
+      await cancelWhatsAppCodeRequest(db(), { tenantId: a, phoneNumberId: id, requestedAt: now });
+      expect(await takeWhatsAppCodeAttempt(db(), a, id, now)).toBe("none");
+    }
+    // Another account is not kept waiting for a code that was never sent.
+    expect(await start(b, NOW + 10 * WHATSAPP_CODE_COOLDOWN_MS)).toEqual({ ok: true });
+    // Taking back an older request leaves the live one alone.
+    await cancelWhatsAppCodeRequest(db(), { tenantId: b, phoneNumberId: id, requestedAt: NOW });
+    expect(await takeWhatsAppCodeAttempt(db(), b, id, NOW + 10 * WHATSAPP_CODE_COOLDOWN_MS)).toBe("ok");
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type RpcError,
 } from "@concierge/core";
 import {
+  cancelWhatsAppCodeRequest,
   createChannelAccount,
   deleteChannelAccount,
   deleteWhatsAppAccount,
@@ -173,7 +174,8 @@ export async function requestWhatsAppCode(
   }
   const lookup = await lookUpNumber(env, phoneNumberId, env.WHATSAPP_ACCESS_TOKEN);
   if (!lookup.ok) return lookup;
-  const started = await startWhatsAppVerification(env.DB, { tenantId, phoneNumberId, now: Date.now() });
+  const requestedAt = Date.now();
+  const started = await startWhatsAppVerification(env.DB, { tenantId, phoneNumberId, now: requestedAt });
   if (!started.ok) {
     if (started.reason === "too_soon")
       return errorBody("code_too_soon", "A code was sent a moment ago; wait a minute before asking again.");
@@ -188,6 +190,9 @@ export async function requestWhatsAppCode(
   const sent = await graphPost(env, `${phoneNumberId}/request_code?${params}`, env.WHATSAPP_ACCESS_TOKEN);
   if (!sent.ok) {
     log.warn("whatsapp.request_code_refused", { status: sent.status, graph_code: sent.code });
+    // Meta answered with a refusal, so no code went out: the request is taken back. Without an
+    // answer (status 0) a code may have gone out, and the request stands.
+    if (sent.status > 0) await cancelWhatsAppCodeRequest(env.DB, { tenantId, phoneNumberId, requestedAt });
     return sent.code === GRAPH_REQUEST_CODE_ERROR
       ? errorBody("code_not_sent", "Meta would not send a code to this number now; nothing was saved.")
       : errorBody("graph_unavailable", "The Graph API refused to send a code; nothing was saved.");
