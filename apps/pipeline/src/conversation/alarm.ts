@@ -250,12 +250,10 @@ async function giveUp(
   };
   log.error("turn.given_up", fields);
   // A reply written and kept for a retry never went out: its credit goes back (once, by its
-  // reference). Not when an attempt may have sent it.
+  // reference), but only once the turn is finished, so no later attempt can still send it. Not
+  // when an attempt may have sent it.
   const turnId = `turn:${lastSeq}`;
-  if (earlierAttempt(store, turnId) === "none") {
-    const kept = await sealed.keptReply(turnId);
-    if (kept) await refund(env, thread.tenantId, kept.creditRef);
-  }
+  const kept = earlierAttempt(store, turnId) === "none" ? await sealed.keptReply(turnId) : null;
   const conversationId = store.get("conversation_id");
   await recordMessages(
     env.DB,
@@ -276,7 +274,14 @@ async function giveUp(
     })),
   );
   await queueGivenUpRelay(sealed, pending);
-  store.finishTurn(lastSeq, `turn:${lastSeq}`);
+  store.finishTurn(lastSeq, turnId);
+  if (kept) {
+    try {
+      await refund(env, thread.tenantId, kept.creditRef);
+    } catch (err) {
+      log.error("turn.given_up_refund_failed", { ...errorFields(err), ...fields });
+    }
+  }
   try {
     await notifyTenant(env, thread.tenantId, {
       kind: "given_up",
