@@ -334,6 +334,30 @@ describe("Meta's data deletion request, resumed", () => {
     await quarterHourCron(Date.now() + 20 * MIN);
     expect((await effects(tid)).map((e) => [e.kind, e.status])).toEqual([["discord_leave", "done"]]);
     expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).not.toContain(guild.id);
+    // When that business is deleted in turn, the bot leaves the server.
+    expect(await tenantApi.deleteTenant(other)).toMatchObject({ ok: true });
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).toContain(guild.id);
+  });
+
+  it("a pending Discord leave is not skipped when the business that installed the bot since is being deleted too", async () => {
+    const first = await newTenant("First Discord");
+    const guild = await newDiscordGuild(env.SANDBOX_URL);
+    const redirectUri = "https://dashboard.example/admin/discord/callback";
+    const install = async (tenantId: string) =>
+      tenantApi.completeDiscordInstall(tenantId, {
+        code: await discordInstallCode(env.SANDBOX_URL, guild.id, redirectUri),
+        redirectUri,
+        actor: null,
+      });
+    expect(await install(first)).toMatchObject({ ok: true });
+    await injectDiscordFault(env.SANDBOX_URL, { route: "leave", status: 502, target: guild.id });
+    expect(await tenantApi.deleteTenant(first)).toMatchObject({ ok: true });
+    // The second business installs the bot, then is deleted while the first leave still waits.
+    const second = await newTenant("Second Discord");
+    expect(await install(second)).toMatchObject({ ok: true });
+    expect(await tenantApi.deleteTenant(second)).toMatchObject({ ok: true });
+    await quarterHourCron(Date.now() + 20 * MIN);
+    expect((await discordRecords(env.SANDBOX_URL)).leaves.map((l) => l.guildId)).toContain(guild.id);
   });
 
   it("disconnecting an Instagram account unsubscribes its page at Meta, once", async () => {

@@ -29,6 +29,26 @@ export async function getDiscordInstallByGuild(
 }
 
 /**
+ * Whether the bot serves another business in this guild now: installed there by a tenant other
+ * than `exceptTenantId` that is not being deleted (a retried leave must not take the bot away
+ * from it; a deleting one wants it gone too).
+ */
+export async function guildServesAnotherTenant(
+  db: D1Database,
+  guildId: string,
+  exceptTenantId: string | null,
+): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT 1 AS x FROM discord_installs i JOIN tenants t ON t.id = i.tenant_id
+        WHERE i.guild_id = ? AND i.tenant_id IS NOT ? AND t.deleting_at IS NULL`,
+    )
+    .bind(guildId, exceptTenantId)
+    .first();
+  return row !== null;
+}
+
+/**
  * Records the bot's installation in a guild. A guild belongs to one tenant: a guild another tenant
  * installed is `guild_taken`; the same tenant installing again (or into another guild) replaces
  * its row, keeping nothing of the old guild's choices.

@@ -387,6 +387,7 @@ it("every statement is bounded by an index, except the known scans listed above"
         .run(),
     pruneAutomaticMail: () => storage.pruneAutomaticMail(d, 1),
     takeVerifyMail: () => storage.takeVerifyMail(d, t, 1),
+    guildServesAnotherTenant: () => storage.guildServesAnotherTenant(d, "g", t),
     cancelWhatsAppCodeRequest: () =>
       storage.cancelWhatsAppCodeRequest(d, { tenantId: t, phoneNumberId: "98765", requestedAt: 1 }),
     recordSideEffectStatement: () =>

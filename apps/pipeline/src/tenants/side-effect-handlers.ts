@@ -4,7 +4,7 @@
  * rows and data key may be gone.
  */
 import type { SideEffectKind } from "@concierge/core";
-import { getDiscordInstallByGuild } from "@concierge/storage";
+import { guildServesAnotherTenant } from "@concierge/storage";
 import { leaveGuildById } from "../channels/discord/install.ts";
 import { deleteRoutingRule } from "../channels/email/cloudflare-api.ts";
 import { unsubscribePage } from "../channels/instagram/connect.ts";
@@ -26,11 +26,11 @@ const missing = (id: string): SideEffectOutcome => ({ ok: false, error: `no_${id
 /** Every kind has its handler: a new kind does not compile until it has one. */
 export const SIDE_EFFECT_HANDLERS: Record<SideEffectKind, SideEffectHandler> = {
   // The bot leaves the tenant's server (10004 Unknown Guild: already left, done). Not when another
-  // business has installed the bot in that server since: the bot is there for them now.
+  // business (not itself being deleted) has installed the bot in that server since: the bot is
+  // there for them now.
   discord_leave: async (env, t, { tenantId }) => {
     if (!t.guild_id) return missing("guild_id");
-    const install = await getDiscordInstallByGuild(env.DB, t.guild_id);
-    if (install && install.tenantId !== tenantId) return { ok: true };
+    if (await guildServesAnotherTenant(env.DB, t.guild_id, tenantId)) return { ok: true };
     return leaveGuildById(env, t.guild_id);
   },
   // The subdomain's Worker rule goes (a rule already gone, 404, counts as deleted).
