@@ -154,6 +154,15 @@ describe("parseEmail on every fixture", () => {
     ).not.toBe(first.messageId);
   });
 
+  it("a mail with neither Message-ID nor Date gets its id from all its bytes, so repeats are not merged", async () => {
+    const undated = withHeaders(emailFixtures.plainText, { "Message-ID": null, Date: null });
+    expect(undated).not.toMatch(/^Date:/im);
+    const a = await parseEmail(`Received: by relay.example; one\r\n${undated}`);
+    const b = await parseEmail(`Received: by relay.example; two\r\n${undated}`);
+    expect(a.messageId).toMatch(/@synthesised\.invalid>$/);
+    expect(b.messageId).not.toBe(a.messageId);
+  });
+
   it("accepts a ReadableStream and an ArrayBuffer as well as a string", async () => {
     const bytes = new TextEncoder().encode(emailFixtures.windows1252);
     const fromStream = await parseEmail(new Blob([bytes]).stream());

@@ -74,6 +74,9 @@ async function syntheticMessageId(
   bytes: Uint8Array,
   email: { from?: unknown; to?: unknown; date?: string; subject?: string },
 ): Promise<string> {
+  // Without a Date either, two mails the same in every other way (a script's repeated alert)
+  // would be one: the whole bytes tell them apart, at the cost of stable redeliveries.
+  if (!email.date) return `<${(await sha256Hex(bytes)).slice(0, 32)}@synthesised.invalid>`;
   const head = new TextEncoder().encode(
     `${JSON.stringify([email.from ?? null, email.to ?? null, email.date ?? null, email.subject ?? null])}\n`,
   );
