@@ -143,4 +143,28 @@ describe("an alarm that keeps failing outside a turn", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
   });
+
+  it("backs off even when the thread itself cannot be read", async () => {
+    const acc = await newAccount({
+      wait_seconds: 30,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Thanks." } },
+    });
+    const customer = uniqueCustomer();
+    const stub = acc.conversation(customer);
+    await acc.send(customer, "hello");
+    // The thread's record is unreadable: every alarm fails before it knows which thread it is.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE state SET v = '{not json' WHERE k = 'thread'");
+    });
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      const at = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+      waits.push(at! - Date.now());
+    }
+    // A minute, two, four: not every minute forever.
+    expect(waits[1]!).toBeGreaterThan(115_000);
+    expect(waits[2]!).toBeGreaterThan(235_000);
+  });
 });

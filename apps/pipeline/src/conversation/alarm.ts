@@ -55,11 +55,17 @@ async function alarmFailed(host: ConversationHost, err: unknown): Promise<void> 
   const { store } = host;
   let thread: Thread | null = null;
   let failures = 1;
+  // Each read on its own: a thread that cannot be read (what failed, perhaps) must not keep the
+  // count at one, or the alarm would retry every minute forever.
   try {
-    thread = readThread(host);
     failures = (store.number("alarm_failures") ?? 0) + 1;
   } catch {
     // The store itself is what fails: count this one failure, and back off from it.
+  }
+  try {
+    thread = readThread(host);
+  } catch {
+    // Logged below without the thread's ids; the give-up still re-arms slowly.
   }
   const fields = { tenant_id: thread?.tenantId, account_id: thread?.accountId, attempts: failures };
   log.error("alarm.failed", { ...errorFields(err), ...fields });
