@@ -12,6 +12,13 @@ export interface ObservabilityFinding {
   redact_query_string: unknown;
 }
 
+/** The apps that are Workers (have a wrangler.jsonc): the ones the check below reads. */
+export function workerApps(root: string = REPO_ROOT): string[] {
+  return listApps(root)
+    .map((a) => a.dir)
+    .filter((dir) => existsSync(path.join(root, "apps", dir, "wrangler.jsonc")));
+}
+
 /** Each app whose wrangler.jsonc lacks `observability: { enabled: true, redact_query_string: true }`. */
 export function findUnredactedWorkers(root: string = REPO_ROOT): ObservabilityFinding[] {
   const findings: ObservabilityFinding[] = [];

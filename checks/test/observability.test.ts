@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findUnredactedWorkers } from "../src/observability.ts";
+import { findUnredactedWorkers, workerApps } from "../src/observability.ts";
 import { REPO_ROOT } from "../src/tree.ts";
 import { appsSkeleton, writeTree } from "./fixture.ts";
 
@@ -7,6 +7,14 @@ import { appsSkeleton, writeTree } from "./fixture.ts";
 // state) and Workers Logs record each request's URL: every Worker must redact query strings there.
 describe("every Worker's Workers Logs drop query strings", () => {
   it("holds in the repository", () => {
+    // Every Worker is read: a config renamed away would otherwise pass unchecked.
+    expect(workerApps(REPO_ROOT)).toEqual([
+      "dashboard",
+      "discord-interactions",
+      "email-inbound",
+      "meta-webhooks",
+      "pipeline",
+    ]);
     expect(findUnredactedWorkers(REPO_ROOT)).toEqual([]);
   });
 
