@@ -10,6 +10,7 @@ const log = createLogger("pipeline.cron");
 
 export { ConversationDO } from "./conversation/object.ts";
 export { DemoQuotaDO } from "./demo/quota.ts";
+export { AiGateDO } from "./pacing/ai-gate.ts";
 // One named entrypoint per caller; each Worker's service binding names only its own.
 export { BillingEntrypoint } from "./entrypoints/billing.ts";
 export { DemoEntrypoint } from "./entrypoints/demo.ts";

@@ -82,6 +82,7 @@ describe("graphFailure", () => {
     expect(r).toEqual({
       ok: false,
       retryable: true,
+      throttled: true,
       status: 429,
       code: 130429,
       reason: "(#130429) Rate limit hit: Cloud API message throughput has been reached.",
@@ -101,6 +102,38 @@ describe("graphFailure", () => {
     expect(r).toMatchObject({ ok: false, retryable: false, outsideWindow: true, code: 131047 });
   });
 
+  it("marks rate limits as throttled; a pair-rate 131056 without Retry-After waits Meta's 6 s", async () => {
+    const pair = await graphFailure(
+      Response.json(
+        {
+          error: {
+            message: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+            type: "OAuthException",
+            code: 131056,
+            error_data: { messaging_product: "whatsapp", details: "Too many messages to this user." },
+          },
+        },
+        { status: 400 },
+      ),
+    );
+    expect(pair).toMatchObject({ retryable: true, throttled: true, code: 131056, retryAfterSeconds: 6 });
+    const busy = await graphFailure(
+      Response.json(
+        { error: { message: "(#130429) Rate limit hit", code: 130429 } },
+        {
+          status: 429,
+          headers: { "retry-after": "3" },
+        },
+      ),
+    );
+    expect(busy).toMatchObject({ retryable: true, throttled: true, retryAfterSeconds: 3 });
+    const broken = await graphFailure(
+      Response.json({ error: { message: "x", code: 131000 } }, { status: 500 }),
+    );
+    expect(broken.retryable).toBe(true);
+    expect(broken.throttled).toBeUndefined();
+  });
+
   it("treats a 5xx without a Graph body as retryable", async () => {
     const r = await graphFailure(new Response("<html>Bad gateway</html>", { status: 502 }));
     expect(r).toMatchObject({ ok: false, retryable: true, code: null, reason: "HTTP 502" });
@@ -118,6 +151,12 @@ describe("sendRetryDelayMs", () => {
   it("never retries sooner than Retry-After", () => {
     expect(sendRetryDelayMs(1, 30, () => 1)).toBe(30_000);
     expect(sendRetryDelayMs(4, 1, () => 1)).toBe(16_000);
+  });
+
+  it("keeps a throttled send waiting past the last attempt, each wait capped", () => {
+    expect(sendRetryDelayMs(SEND_RETRY.maxAttempts, 30, () => 0, true)).toBe(30_000);
+    expect(sendRetryDelayMs(SEND_RETRY.maxAttempts + 10, null, () => 1, true)).toBe(SEND_RETRY.maxBackoffMs);
+    expect(sendRetryDelayMs(SEND_RETRY.maxAttempts, null, () => 1, false)).toBeNull();
   });
 
   it("gives up after the last attempt, or when asked to wait longer than the cap", () => {

@@ -34,6 +34,12 @@ export type SendResult =
        * subcode 2018278): only a template (or a tagged message) may go now. Never retryable.
        */
       outsideWindow?: boolean;
+      /**
+       * A throughput or rate limit refused it (Meta's 4, 613, 80007, 130429, 131056, an HTTP 429,
+       * or our own pacing): nothing is wrong with the message, only its timing. It waits with
+       * backoff for as long as the turn may (never given up after SEND_RETRY.maxAttempts).
+       */
+      throttled?: boolean;
       status: number;
       code: number | null;
       reason: string;
@@ -48,6 +54,19 @@ export type GraphErrorClass = "retryable" | "permanent" | "outside_window";
  * and service trouble (2 API service, 131000 something went wrong, 131016 service unavailable).
  */
 const RETRYABLE_CODES = new Set([2, 4, 613, 80007, 130429, 131000, 131016, 131056]);
+
+/** The retryable codes that are a limit on throughput or rate, not a failure of the service. */
+const THROTTLE_CODES = new Set([4, 613, 80007, 130429, 131056]);
+
+/** WhatsApp: "(Business Account, Consumer Account) pair rate limit hit". */
+export const WHATSAPP_PAIR_RATE_LIMIT = 131056;
+
+/**
+ * Meta's pair rate: one business number may send one WhatsApp user about one message every 6
+ * seconds (with a burst allowance borrowed from later). A 131056 without Retry-After is therefore
+ * not tried again sooner than this; an earlier retry could only be refused again.
+ */
+export const PAIR_RATE_INTERVAL_SECONDS = 6;
 
 /**
  * Codes that are permanent whatever HTTP status carries them: Meta answers some with a 5xx
@@ -115,14 +134,17 @@ export async function graphFailure(res: Response): Promise<SendResult & { ok: fa
     reason = [e.message, details !== e.message ? details : ""].filter(Boolean).join(": ") || reason;
   }
   const kind = classifyGraphError(res.status, code, subcode);
+  const throttled = kind === "retryable" && (code !== null ? THROTTLE_CODES.has(code) : res.status === 429);
+  const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
   return {
     ok: false,
     retryable: kind === "retryable",
     ...(kind === "outside_window" ? { outsideWindow: true } : {}),
+    ...(throttled ? { throttled: true } : {}),
     status: res.status,
     code,
     reason: reason.slice(0, 300),
-    retryAfterSeconds: parseRetryAfter(res.headers.get("retry-after")),
+    retryAfterSeconds: retryAfter ?? (code === WHATSAPP_PAIR_RATE_LIMIT ? PAIR_RATE_INTERVAL_SECONDS : null),
   };
 }
 
@@ -167,14 +189,18 @@ export const SEND_RETRY = {
 /**
  * The wait before the next attempt after `failedAttempts` retryable failures, or null to give up:
  * exponential backoff with equal jitter (at least half of each step, so retries spread out but
- * still back off), and never sooner than the provider's `Retry-After`.
+ * still back off), and never sooner than the provider's `Retry-After`. A `throttled` failure (a
+ * rate or throughput limit) is not given up after SEND_RETRY.maxAttempts: the message is fine and
+ * only has to wait its turn, capped at maxBackoffMs between tries (the caller's own deadline,
+ * the turn's 24-hour give-up, bounds it), so a busy number delays replies instead of dropping them.
  */
 export function sendRetryDelayMs(
   failedAttempts: number,
   retryAfterSeconds: number | null,
   random: () => number = Math.random,
+  throttled = false,
 ): number | null {
-  if (failedAttempts >= SEND_RETRY.maxAttempts) return null;
+  if (failedAttempts >= SEND_RETRY.maxAttempts && !throttled) return null;
   const step = Math.min(SEND_RETRY.baseMs * 2 ** Math.max(0, failedAttempts - 1), SEND_RETRY.maxBackoffMs);
   const backoff = Math.round(step / 2 + random() * (step / 2));
   if (retryAfterSeconds === null) return backoff;

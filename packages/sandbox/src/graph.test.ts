@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeGraph } from "./graph.ts";
+import { FakeGraph, resolveFault } from "./graph.ts";
 import { FakeOnboarding } from "./phone-numbers.ts";
 
 const send = (g: FakeGraph, body: unknown, auth = "Bearer tok") =>
@@ -37,6 +37,39 @@ describe("FakeGraph", () => {
     });
     expect(send(g, text).status).toBe(200);
     expect(g.attempts).toBe(2);
+  });
+});
+
+describe("Meta's rate-limit presets", () => {
+  it("answers a pair-rate preset in Meta's wire format, for its recipient only", () => {
+    const g = new FakeGraph(null);
+    const fault = resolveFault({ preset: "pair_rate_limit", to: "15550001" });
+    expect(fault).not.toBeNull();
+    g.injectFaults(fault!);
+    expect(send(g, { ...text, to: "15550002" }).status).toBe(200);
+    const r = send(g, { ...text, to: "15550001" });
+    expect(r.status).toBe(429);
+    expect(r.headers).toBeUndefined();
+    expect(r.body).toMatchObject({
+      error: {
+        message: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+        type: "OAuthException",
+        code: 131056,
+        error_data: { messaging_product: "whatsapp" },
+      },
+    });
+    expect(send(g, { ...text, to: "15550001" }).status).toBe(200);
+  });
+
+  it("keeps the throughput preset's Retry-After, and refuses unknown presets and partial faults", () => {
+    expect(resolveFault({ preset: "throughput", retryAfter: 4 })).toMatchObject({
+      status: 429,
+      code: 130429,
+      retryAfter: 4,
+    });
+    expect(resolveFault({ preset: "nope" })).toBeNull();
+    expect(resolveFault({ preset: "toString" })).toBeNull();
+    expect(resolveFault({ status: 500 })).toBeNull();
   });
 });
 

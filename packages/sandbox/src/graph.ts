@@ -28,6 +28,46 @@ export type Fault = {
   target?: "send" | "read";
 };
 
+/**
+ * Meta's rate-limit errors as the Cloud API sends them (code, title in `message`, `details`):
+ * the business number's throughput reached (130429) and the pair rate limit, too many messages
+ * from one business number to one WhatsApp user in a short time (131056), both answered with
+ * HTTP 429. Without `retryAfter`, Meta sends no Retry-After either.
+ */
+export const GRAPH_FAULT_PRESETS = {
+  throughput: {
+    status: 429,
+    code: 130429,
+    message: "(#130429) Rate limit hit",
+    details: "Cloud API message throughput has been reached.",
+  },
+  pair_rate_limit: {
+    status: 429,
+    code: 131056,
+    message: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+    details:
+      "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
+  },
+} as const satisfies Record<string, Fault>;
+
+export type GraphFaultPreset = keyof typeof GRAPH_FAULT_PRESETS;
+
+/**
+ * A fault as a test or the sandbox page asks for it: a whole Fault, or a preset by name with the
+ * fields that vary (recipient, Retry-After, target) alongside. Null when the preset is unknown or
+ * the fault lacks a status or code.
+ */
+export function resolveFault(req: Partial<Fault> & { preset?: string }): Fault | null {
+  const { preset, ...rest } = req;
+  if (preset !== undefined) {
+    if (!Object.hasOwn(GRAPH_FAULT_PRESETS, preset)) return null;
+    return { ...GRAPH_FAULT_PRESETS[preset as GraphFaultPreset], ...rest };
+  }
+  if (typeof rest.status !== "number" || typeof rest.code !== "number" || typeof rest.message !== "string")
+    return null;
+  return rest as Fault;
+}
+
 /** A read receipt, with or without the typing indicator: not a message, counted apart. */
 export type ReadReceipt = { phoneNumberId: string; messageId: string; typing: boolean; at: number };
 

@@ -82,7 +82,8 @@ export function customerPage(numbers: ListedPhoneNumber[]): string {
     <div style="margin-top:8px"><label for="fail-code">Error code when marking failed</label><input id="fail-code" value="131026" inputmode="numeric"></div>
     <div class="row" role="group" aria-label="Make the business's next reply fail">
       <button type="button" data-fault="throttle">Next reply: 429</button><button type="button" data-fault="server">Next reply: 500</button>
-      <button type="button" data-fault="permanent">Next reply: permanent error</button></div>
+      <button type="button" data-fault="permanent">Next reply: permanent error</button>
+      <button type="button" data-fault="pair">Next reply: pair rate limit (131056)</button></div>
   </details>
 </main>
 <script>
@@ -165,6 +166,8 @@ $("more").addEventListener("submit", async (e) => {
 const FAULTS = {
   throttle: { status: 429, code: 130429, message: "(#130429) Rate limit hit", details: "Cloud API message throughput has been reached.", retryAfter: 2 },
   server: { status: 500, code: 131000, message: "(#131000) Something went wrong", details: "Something went wrong." },
+  // Meta's pair rate limit (one business number to one user), as the server's preset sends it.
+  pair: { preset: "pair_rate_limit" },
   permanent: { status: 400, code: 131026, message: "(#131026) Message undeliverable", details: "Message undeliverable." },
 };
 for (const b of document.querySelectorAll("[data-fault]")) b.addEventListener("click", async () => {

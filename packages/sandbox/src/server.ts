@@ -24,7 +24,7 @@ import {
   outboxView,
 } from "./email-page.ts";
 import { FakeEmbeddedSignup } from "./facebook-sdk.ts";
-import { FakeGraph, type Fault } from "./graph.ts";
+import { FakeGraph, type Fault, resolveFault } from "./graph.ts";
 import { FakeInstagram, type InstagramFault, isSendApiBody } from "./instagram.ts";
 import { instagramCustomerPage, sendAsInstagramCustomer } from "./instagram-page.ts";
 import { FakeOAuth, type OAuthReply } from "./oauth.ts";
@@ -617,8 +617,21 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
-        const body = JSON.parse(await readBody(req)) as Fault & { count?: number };
-        graph.injectFaults(body, body.count ?? 1);
+        const { count, ...body } = JSON.parse(await readBody(req)) as Partial<Fault> & {
+          count?: number;
+          preset?: string;
+        };
+        // A preset by name (GRAPH_FAULT_PRESETS: throughput, pair_rate_limit) or a whole fault.
+        const fault = resolveFault(body);
+        if (!fault)
+          return send(res, 400, {
+            ok: false,
+            error: {
+              code: "invalid",
+              message: "Unknown preset, or a fault without status, code and message.",
+            },
+          });
+        graph.injectFaults(fault, count ?? 1);
         return send(res, 200, { ok: true });
       }
       if (url.pathname === "/api/whatsapp/send" && req.method === "POST") {

@@ -33,7 +33,15 @@ export type GraphFault = {
   count?: number;
 };
 
-export async function injectGraphFault(sandboxUrl: string, fault: GraphFault): Promise<void> {
+/** One of Meta's rate-limit errors by name (the sandbox's GRAPH_FAULT_PRESETS), in its wire format. */
+export type GraphFaultPreset = Omit<GraphFault, "status" | "code" | "message"> & {
+  preset: "throughput" | "pair_rate_limit";
+};
+
+export async function injectGraphFault(
+  sandboxUrl: string,
+  fault: GraphFault | GraphFaultPreset,
+): Promise<void> {
   await fetch(`${sandboxUrl}/__sandbox/faults`, { method: "POST", body: JSON.stringify(fault) });
 }
 

@@ -12,6 +12,7 @@ import { assessRisk } from "@concierge/rules";
 import { creditBalance, getPersona } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
+import { takeAiSlot } from "../pacing/ai-gate.ts";
 import { chargeAttempt } from "./exactly-once.ts";
 import { customerContent } from "./turn-content.ts";
 import type { Turn } from "./types.ts";
@@ -135,6 +136,10 @@ export async function generateAiReply(
     log.info("ai.persona_not_approved", { ...fields, status: persona?.status ?? "none" });
     return { kind: "none", action: "ai_paused_persona" };
   }
+  // One of the tenant's AI slots (pacing/ai-gate.ts), before the debit: at the cap the turn
+  // waits for the alarm's retry with nothing taken.
+  const slot = await takeAiSlot(env, tenantId, `${turn.thread.key}/${turn.id}`);
+  if (!slot) return { kind: "retry" };
   const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef) => {
     onGenerating?.();
     const customerText = customerContent(turn.messages);
@@ -152,7 +157,7 @@ export async function generateAiReply(
       refund: false,
       value: { kind: "reply", text: answer.text, handoff: answer.handoff, creditRef, hold: answer.hold },
     };
-  });
+  }).finally(() => slot.release());
   if (charged.kind === "no_credits") {
     // Out of credits: silent to the customer, by design.
     log.info("ai.no_credits", fields);

@@ -11,6 +11,7 @@ import { createLogger, errorFields } from "@concierge/core";
 import type { Thread } from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
 import { getPageSender, markPageTokenDead } from "../channels/instagram/page-tokens.ts";
+import { paceSend } from "../pacing/send-pace.ts";
 import { type EmailReplyContext, sendEmailReply } from "./email-turn.ts";
 
 const log = createLogger("pipeline.outbound");
@@ -115,7 +116,9 @@ export async function markRead(
 
 /**
  * Sends a text to the thread's customer on its channel. One call, no retry and no record: the
- * caller decides both (exactly-once.ts).
+ * caller decides both (exactly-once.ts). A WhatsApp or Instagram send first takes its place in
+ * the number's pace (pacing/send-pace.ts); refused, it is not attempted and fails as throttled,
+ * which the caller retries later like Meta's own rate limits.
  */
 export async function send(
   env: PipelineEnv,
@@ -128,9 +131,12 @@ export async function send(
     case "email":
       return sendEmailReply(env, thread, text, opts.email);
     case "whatsapp":
-      return sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo);
+      return (
+        (await paceSend(env, thread)) ??
+        sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo)
+      );
     case "instagram":
-      return sendInstagram(env, thread, text, opts);
+      return (await paceSend(env, thread)) ?? sendInstagram(env, thread, text, opts);
     default:
       return {
         ok: false,

@@ -293,8 +293,11 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
     const { failure } = delivery;
     const failures = reply.failures + 1;
     // Retryable errors wait with backoff (never sooner than Retry-After) until the attempts run
-    // out; permanent ones, and a closed 24-hour window, are never repeated.
-    const retryIn = failure.retryable ? sendRetryDelayMs(failures, failure.retryAfterSeconds) : null;
+    // out, throttling (our pacing, Meta's rate limits) for as long as the turn may; permanent
+    // ones, and a closed 24-hour window, are never repeated.
+    const retryIn = failure.retryable
+      ? sendRetryDelayMs(failures, failure.retryAfterSeconds, Math.random, failure.throttled)
+      : null;
     log.warn("turn.send_failed", {
       ...fields,
       action,

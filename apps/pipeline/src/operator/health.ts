@@ -36,6 +36,9 @@ export const PIPELINE_CONFIG = {
     "DB",
     "CONVERSATIONS",
     "DEMO_QUOTA",
+    // Pacing (src/pacing): sends per number, AI calls in flight per tenant.
+    "SEND_RATE_LIMIT",
+    "AI_GATES",
     "SAFETY",
     "EMAIL",
     /*
@@ -72,6 +75,8 @@ export const PIPELINE_CONFIG = {
     "AI",
     // Local only (tests, npm start): empty in production, where mail goes out through EMAIL.
     "EMAIL_OUTBOX_URL",
+    // The AI concurrency cap per tenant: empty means the default (10), 0 turns the cap off.
+    "AI_CONCURRENCY_PER_TENANT",
   ],
 } as const satisfies ConfigNames;
 

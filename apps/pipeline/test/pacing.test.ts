@@ -1,0 +1,234 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Persona } from "@concierge/prompt";
+import { creditBalance } from "@concierge/storage";
+import { graphAttempts, injectGraphFault, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { aiConcurrencyCap, aiGate } from "../src/pacing/ai-gate.ts";
+import { sendPaceKey } from "../src/pacing/send-pace.ts";
+import { approvePersona, inboundText, ingestApi, newAccount, setBalance, tenantId } from "./helpers.ts";
+
+// Pacing (README: Pacing) through the real entry points: messages accepted over RPC, turns run by
+// the conversation object's alarm, sends at the sandbox's fake Graph API, the real Rate Limiting
+// binding (SEND_RATE_LIMIT, wrangler.jsonc's 600 per 10 s) and the tenant's AI gate object.
+// Alarms are driven by hand; the only real wait is for the limiter's 10 s window to end.
+
+const persona: Persona = {
+  kind: "builder",
+  voice: "friendly",
+  businessName: "Chai & Co.",
+  businessType: "tea shop",
+  catchPhrases: [],
+  offTopics: [],
+  never: [],
+  handoffConditions: [],
+};
+
+const CANNED = "Open 7 to 7.";
+
+/** A fresh number: "hours" answers canned, "book" answers with AI, a 30 s reply buffer. */
+function account() {
+  return newAccount({
+    wait_seconds: 30,
+    rules: [
+      {
+        id: "hours",
+        matcher: { kind: "static_text", keywords: ["hours"] },
+        response: { kind: "canned", text: CANNED },
+      },
+      {
+        id: "booking",
+        matcher: { kind: "static_text", keywords: ["book"] },
+        response: { kind: "prompt", text: "Ask which day suits them." },
+      },
+    ],
+    default_rule: { response: { kind: "canned", text: "Thanks!" } },
+  });
+}
+
+type Account = Awaited<ReturnType<typeof account>>;
+
+async function customerWrites(acc: Account, text: string) {
+  const customer = uniqueCustomer();
+  const m = inboundText(acc.externalId, customer, text);
+  expect(await ingestApi.ingest([m])).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
+  const stub = acc.conversation(customer);
+  return {
+    customer,
+    stub,
+    runAlarm: () => runDurableObjectAlarm(stub),
+    nextAlarmIn: async () => {
+      const at = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+      return at === null ? Number.POSITIVE_INFINITY : at - Date.now();
+    },
+    pending: () =>
+      runInDurableObject(
+        stub,
+        (_o, state) => state.storage.sql.exec("SELECT count(*) AS n FROM pending").one().n as number,
+      ),
+  };
+}
+
+async function actions(customer: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT direction, action FROM messages WHERE sender_id = ? OR recipient_id = ? ORDER BY id",
+  )
+    .bind(customer, customer)
+    .all<{ direction: string; action: string }>();
+  return results.map((r) => [r.direction, r.action]);
+}
+
+/** Uses up the number's send budget for the limiter's current window. */
+async function exhaustNumber(acc: Account) {
+  // Early in a window, so it cannot roll over between this and the alarm that follows.
+  if (Date.now() % 10_000 > 6_000) await scheduler.wait(10_000 - (Date.now() % 10_000) + 50);
+  const key = sendPaceKey({ channel: "whatsapp", accountExternalId: acc.externalId })!;
+  let taken = 0;
+  while ((await env.SEND_RATE_LIMIT.limit({ key })).success) taken += 1;
+  // The whole configured budget was there: the limiter counts per number, nothing else used it.
+  expect(taken).toBe(600);
+}
+
+/** Until the limiter's current 10 s window has ended. */
+const nextWindow = () => scheduler.wait(10_000 - (Date.now() % 10_000) + 50);
+
+const IDLE = 5 * 3600_000;
+
+beforeAll(() => approvePersona(persona));
+
+describe("sends paced per number", () => {
+  it("does not attempt a send over the number's budget; the alarm sends it once the window moves on", async () => {
+    const acc = await account();
+    const c = await customerWrites(acc, "opening hours?");
+    await exhaustNumber(acc);
+    // Refused six times in a row (more than a failing send's five attempts): never attempted,
+    // never given up, retried within seconds each time.
+    for (let i = 0; i < 6; i++) {
+      expect(await c.runAlarm()).toBe(true);
+      expect(await c.nextAlarmIn()).toBeLessThanOrEqual(60_000);
+    }
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+    expect(await actions(c.customer)).toEqual([]);
+    expect(await c.pending()).toBe(1);
+    await nextWindow();
+    expect(await c.runAlarm()).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, c.customer)).map((s) => s.text)).toEqual([CANNED]);
+    // Once sent, an early alarm finds nothing more to send.
+    expect(await c.runAlarm()).toBe(true);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(1);
+    expect(await c.nextAlarmIn()).toBeGreaterThan(IDLE);
+    expect(await actions(c.customer)).toEqual([
+      ["inbound", "canned_reply"],
+      ["outbound", "canned_reply"],
+    ]);
+  }, 40_000);
+
+  it("keeps other numbers sending while one is at its budget", async () => {
+    const busy = await account();
+    const other = await account();
+    await exhaustNumber(busy);
+    const c = await customerWrites(other, "hours?");
+    expect(await c.runAlarm()).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, c.customer)).map((s) => s.text)).toEqual([CANNED]);
+  });
+});
+
+describe("Meta's pair rate limit (131056)", () => {
+  it("defers the reply at least 6 s each time, sends it once later, and takes one credit", async () => {
+    await setBalance(3);
+    const acc = await account();
+    const c = await customerWrites(acc, "can I book for Friday?");
+    await injectGraphFault(env.SANDBOX_URL, { preset: "pair_rate_limit", to: c.customer, count: 6 });
+    for (let i = 1; i <= 6; i++) {
+      expect(await c.runAlarm()).toBe(true);
+      expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(i);
+      // Meta's pair rate is one message per 6 s: no retry sooner (jitter aside, never below it).
+      expect(await c.nextAlarmIn()).toBeGreaterThan(5_000);
+      expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    }
+    expect(await actions(c.customer)).toEqual([]);
+    expect(await c.runAlarm()).toBe(true);
+    const sent = await sentTo(env.SANDBOX_URL, c.customer);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toMatch(/^\[offline AI\]/);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(7);
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    expect(await actions(c.customer)).toEqual([
+      ["inbound", "ai_reply"],
+      ["outbound", "ai_reply"],
+    ]);
+  });
+
+  it("waits out the number's throughput limit (130429) with its Retry-After, then sends once", async () => {
+    const acc = await account();
+    const c = await customerWrites(acc, "hours?");
+    await injectGraphFault(env.SANDBOX_URL, { preset: "throughput", retryAfter: 20, to: c.customer });
+    expect(await c.runAlarm()).toBe(true);
+    expect(await c.nextAlarmIn()).toBeGreaterThanOrEqual(19_000);
+    expect(await c.runAlarm()).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, c.customer)).map((s) => s.text)).toEqual([CANNED]);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(2);
+  });
+});
+
+describe("the per-tenant cap on AI calls in flight", () => {
+  const gate = () => aiGate(env, tenantId);
+  const cap = aiConcurrencyCap(env);
+  const held = Array.from({ length: cap }, (_, i) => `held-elsewhere-${i}`);
+
+  afterEach(async () => {
+    for (const lease of held) await gate().release(lease);
+  });
+
+  it("is the configured default", () => {
+    expect(cap).toBe(10);
+  });
+
+  it("makes a turn wait, with nothing debited, until a slot is free; then it runs once", async () => {
+    await setBalance(3);
+    for (const lease of held) expect(await gate().acquire(lease, cap, 60_000)).toEqual({ ok: true });
+    const acc = await account();
+    const c = await customerWrites(acc, "I'd like to book a table");
+    expect(await c.runAlarm()).toBe(true);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+    expect(await creditBalance(env.DB, tenantId)).toBe(3);
+    expect(await c.pending()).toBe(1);
+    expect(await actions(c.customer)).toEqual([]);
+    // Re-scheduled by the alarm's backoff, not dropped.
+    expect(await c.nextAlarmIn()).toBeLessThanOrEqual(60_000);
+    expect(await c.runAlarm()).toBe(true);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+
+    await gate().release(held[0]!);
+    expect(await c.runAlarm()).toBe(true);
+    const sent = await sentTo(env.SANDBOX_URL, c.customer);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toMatch(/^\[offline AI\]/);
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    expect(await actions(c.customer)).toEqual([
+      ["inbound", "ai_reply"],
+      ["outbound", "ai_reply"],
+    ]);
+    // The turn gave its slot back once the model had answered.
+    await vi.waitUntil(async () => (await gate().held()) === cap - 1);
+  });
+
+  it("lets a lease whose turn crashed end by itself, and a retried turn reuse its own", async () => {
+    await setBalance(3);
+    for (const lease of held.slice(1)) await gate().acquire(lease, cap, 60_000);
+    // The last slot is held by a turn that died without giving it back.
+    expect(await gate().acquire("crashed-turn", cap, 300)).toEqual({ ok: true });
+    const refused = await gate().acquire("another-turn", cap, 60_000);
+    expect(refused.ok).toBe(false);
+    // The same turn, retried, finds its own lease rather than a second slot.
+    expect(await gate().acquire("crashed-turn", cap, 300)).toEqual({ ok: true });
+    const acc = await account();
+    const c = await customerWrites(acc, "book me in please");
+    expect(await c.runAlarm()).toBe(true);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+    await scheduler.wait(400);
+    expect(await c.runAlarm()).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+  });
+});
