@@ -51,6 +51,9 @@ export function pipelineTestConfig(opts: {
                 TEST_MIGRATIONS: migrations,
                 // Tests change config in D1 directly and expect the next message to see it.
                 CONFIG_CACHE_MS: "0",
+                // Small chunks, so the deletion and retention tests see several of them.
+                DELETION_CHUNK_ROWS: "500",
+                RETENTION_CHUNK_ROWS: "200",
                 AI_PROVIDER: opts.ai,
                 OPENAI_BASE_URL: `${sandbox}/openai/v1`,
                 RAZORPAY_API_BASE_URL: `${sandbox}/razorpay/v1`,

@@ -1,5 +1,5 @@
 import { createLogger, errorFields } from "@concierge/core";
-import { pruneAutomaticMail } from "@concierge/storage";
+import { pruneAutomaticMail, purgeExpiredMetadata } from "@concierge/storage";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
 import { wakeStuckAlarms } from "./conversation/stuck-alarms.ts";
@@ -19,9 +19,27 @@ const log = createLogger("pipeline.cron");
  * summary digests whose period ended (a local midnight or Monday) go out, once per period; deletions
  * that were cut off are resumed, and effects at providers that failed are retried. Approvals a
  * decision left in `sending` are settled (resolveStuckApprovals), and conversations whose alarm
- * gave up are woken again after a rest (wakeStuckAlarms).
+ * gave up are woken again after a rest (wakeStuckAlarms). Message metadata older than each
+ * tenant's retention is purged in bounded chunks (purgeRetention).
  */
 export const APPROVALS_CRON = "*/15 * * * *";
+
+/** Chunks the retention purge deletes per run (each at most RETENTION_CHUNK_ROWS rows per table). */
+const RETENTION_CHUNKS = 20;
+const RETENTION_CHUNK_ROWS = 1000;
+
+/**
+ * Message metadata (message rows, Discord inbox items, decided approvals) older than each tenant's
+ * own retention (tenants.retention_days, migrations/0030) goes, at most RETENTION_CHUNKS chunks per
+ * run so one run stays short however much is due; the next run resumes from what is left.
+ */
+export async function purgeRetention(env: PipelineEnv, scheduledTime: number) {
+  const n = Number(env.RETENTION_CHUNK_ROWS);
+  const limit = Number.isInteger(n) && n > 0 ? n : RETENTION_CHUNK_ROWS;
+  const r = await purgeExpiredMetadata(env.DB, scheduledTime, { limit, chunks: RETENTION_CHUNKS });
+  if (r.messages || r.relays || r.approvals) log.info("retention.purged", r);
+  return r;
+}
 
 /**
  * Runs every job in order, each on its own: one that throws is logged and the next still runs.
@@ -61,6 +79,7 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     ["resume_deletions", () => resumeDeletions(env, scheduledTime)],
     // The automatic-mail cap's per-mail claims and past days (ids and counts only).
     ["prune_automatic_mail", () => pruneAutomaticMail(env.DB, scheduledTime)],
+    ["retention", () => purgeRetention(env, scheduledTime)],
   ]);
 }
 

@@ -16,6 +16,10 @@ export type PipelineEnv = Omit<Env, "SAFETY" | "AI" | "EMAIL_OUTBOX_URL"> & {
   EMAIL_OUTBOX_URL?: string;
   /** Milliseconds config reads stay cached in an isolate (default 10000; 0 = off). */
   CONFIG_CACHE_MS?: string;
+  /** Rows per chunk of a deletion, per table (default 1000); tests make it small to see chunks. */
+  DELETION_CHUNK_ROWS?: string;
+  /** Rows per chunk of the retention purge (default 1000); tests make it small. */
+  RETENTION_CHUNK_ROWS?: string;
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
 };

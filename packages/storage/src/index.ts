@@ -6,6 +6,7 @@ export * from "./personas.ts";
 export * from "./approvals.ts";
 export * from "./settings.ts";
 export * from "./tenant-deletion.ts";
+export * from "./retention.ts";
 export * from "./archetypes.ts";
 export * from "./reply-config-summaries.ts";
 export * from "./insights.ts";

@@ -1,14 +1,12 @@
-import { type Channel, conversationKey } from "@concierge/core";
+import type { Channel } from "@concierge/core";
 import { holdDeletedTenantSubdomains } from "./email-subdomain-holds.ts";
 
 /**
- * Deleting a tenant (ARCHITECTURE.md §5): every row of every table, and its data key. The
+ * Deleting a tenant (ARCHITECTURE.md §5): its data key first (destroyTenantKeys: unreadable at
+ * once), then every row of every table in bounded chunks, and the rest in one final batch. The
  * conversations' Durable Objects are found through the metadata here, so the caller purges them
  * before the metadata that names them is gone.
  */
-
-/** One customer thread of the tenant: its Durable Object name and where the metadata came from. */
-export type TenantThread = { key: string; accountId: string; customerId: string | null };
 
 /**
  * Turns the tenant's accounts off so that ingest refuses new messages while the deletion runs
@@ -31,73 +29,189 @@ export async function disableTenantAccounts(
 const CUSTOMER = "CASE direction WHEN 'inbound' THEN sender_id ELSE recipient_id END";
 
 /**
- * Up to `limit` of the tenant's threads still named by metadata: message rows (account and
- * customer) and approvals (their thread key). Call `forgetTenantThreads` on a page once its
- * objects are purged, and the next call returns the next page.
+ * Crypto-shredding, the first step of a tenant's deletion (ARCHITECTURE.md §5): its data keys go,
+ * so everything sealed for it (conversation text in its Durable Objects, page tokens, anything
+ * copied elsewhere) is unreadable at once, however long the rows take to delete afterwards.
+ * Returns the key rows deleted (0 when an earlier run destroyed them).
  */
-export async function listTenantThreads(
-  db: D1Database,
-  tenantId: string,
-  limit = 50,
-  /** Only this account's threads (a data deletion request deletes one Instagram account's). */
-  accountId?: string,
-): Promise<TenantThread[]> {
-  const only = accountId === undefined ? "" : " AND account_id = ?";
-  const binds = accountId === undefined ? [tenantId, limit] : [tenantId, accountId, limit];
-  const [messages, approvals] = await Promise.all([
-    db
-      .prepare(
-        `SELECT DISTINCT account_id AS accountId, ${CUSTOMER} AS customerId FROM messages WHERE tenant_id = ?${only} LIMIT ?`,
-      )
-      .bind(...binds)
-      .all<{ accountId: string; customerId: string }>(),
-    db
-      .prepare(
-        `SELECT DISTINCT account_id AS accountId, thread_key AS key FROM approvals WHERE tenant_id = ?${only} LIMIT ?`,
-      )
-      .bind(...binds)
-      .all<{ accountId: string; key: string }>(),
-  ]);
-  const threads = new Map<string, TenantThread>();
-  for (const m of messages.results) {
-    const key = conversationKey(tenantId, m.accountId, m.customerId);
-    threads.set(key, { key, accountId: m.accountId, customerId: m.customerId });
-  }
-  for (const a of approvals.results) {
-    if (!threads.has(a.key)) threads.set(a.key, { key: a.key, accountId: a.accountId, customerId: null });
-  }
-  // Both queries may fill a page: the caller purges one page of objects at a time, so it gets
-  // at most `limit`; the approvals not taken now come back on a later page.
-  return [...threads.values()].slice(0, limit);
+export async function destroyTenantKeys(db: D1Database, tenantId: string): Promise<number> {
+  const r = await db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ?").bind(tenantId).run();
+  return r.meta.changes ?? 0;
 }
 
 /**
- * Deletes the metadata naming these (already purged) threads, so a deletion that fails midway
- * resumes with the threads not yet purged. Returns the number of rows deleted.
+ * One bounded chunk of the rows that name the tenant's (or one account's) conversations: up to
+ * `limit` message rows (their id, account and customer) and up to `limit` approvals (their id and
+ * thread key), each read through the tenant's index. The caller purges the conversations these
+ * rows name, then deletes exactly these rows (deleteThreadRows); the next call returns the next
+ * chunk, so a deletion resumes from whatever rows remain.
  */
-export async function forgetTenantThreads(
+export async function tenantThreadRows(
   db: D1Database,
   tenantId: string,
-  threads: TenantThread[],
-): Promise<number> {
-  if (threads.length === 0) return 0;
-  const statements = threads.flatMap((t) => [
-    ...(t.customerId === null
-      ? []
-      : [
-          db
-            .prepare(`DELETE FROM messages WHERE tenant_id = ? AND account_id = ? AND ${CUSTOMER} = ?`)
-            .bind(tenantId, t.accountId, t.customerId),
-        ]),
-    db.prepare("DELETE FROM approvals WHERE tenant_id = ? AND thread_key = ?").bind(tenantId, t.key),
+  limit: number,
+  /** Only this account's rows (a data deletion request deletes one Instagram account's). */
+  accountId?: string,
+): Promise<{
+  messages: { id: number; accountId: string; customerId: string }[];
+  approvals: { id: string; accountId: string; key: string }[];
+}> {
+  const only = accountId === undefined ? "" : " AND account_id = ?";
+  const binds = accountId === undefined ? [tenantId, limit] : [tenantId, accountId, limit];
+  const [messages, approvals] = await db.batch<Record<string, string | number>>([
+    db
+      .prepare(
+        `SELECT id, account_id AS accountId, ${CUSTOMER} AS customerId FROM messages WHERE tenant_id = ?${only} LIMIT ?`,
+      )
+      .bind(...binds),
+    db
+      .prepare(
+        `SELECT id, account_id AS accountId, thread_key AS key FROM approvals WHERE tenant_id = ?${only} LIMIT ?`,
+      )
+      .bind(...binds),
   ]);
+  return {
+    messages: (messages?.results ?? []) as { id: number; accountId: string; customerId: string }[],
+    approvals: (approvals?.results ?? []) as { id: string; accountId: string; key: string }[],
+  };
+}
+
+/** D1 binds at most 100 parameters per statement: ids go in groups below that. */
+const IDS_PER_STATEMENT = 90;
+
+function groups<T>(ids: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) out.push(ids.slice(i, i + IDS_PER_STATEMENT));
+  return out;
+}
+
+/**
+ * Deletes these message rows and approvals of the tenant (a chunk from tenantThreadRows whose
+ * conversations are purged), by primary key, in one batch: all of the chunk or none of it. Each
+ * statement touches at most IDS_PER_STATEMENT rows. Returns the rows deleted (0 on a rerun).
+ */
+export async function deleteThreadRows(
+  db: D1Database,
+  tenantId: string,
+  messageIds: number[],
+  approvalIds: string[],
+): Promise<number> {
+  const in_ = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+  const statements = [
+    ...groups(messageIds).map((g) =>
+      db.prepare(`DELETE FROM messages WHERE id IN (${in_(g.length)})`).bind(...g),
+    ),
+    ...groups(approvalIds).map((g) =>
+      db
+        .prepare(`DELETE FROM approvals WHERE id IN (${in_(g.length)}) AND tenant_id = ?`)
+        .bind(...g, tenantId),
+    ),
+  ];
+  if (statements.length === 0) return 0;
   const results = await db.batch(statements);
   return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
 }
 
 /**
+ * The tenant's tables that grow with its traffic (besides messages and approvals, which name
+ * conversations): emptied chunk by chunk before the final batch, each through its tenant index.
+ * The ledger goes before its lots (their foreign key is checked through credit_ledger_lot).
+ */
+const GROWING_TABLES = [
+  "discord_relays",
+  "email_aliases",
+  "email_automatic_claims",
+  "email_forward_sends",
+  "credit_ledger",
+] as const;
+
+/**
+ * One chunk of the tenant's growing tables (GROWING_TABLES): up to `limit` rows of each, one
+ * batch. Returns the rows deleted; 0 means none is left.
+ */
+export async function deleteTenantRowsChunk(
+  db: D1Database,
+  tenantId: string,
+  limit: number,
+): Promise<number> {
+  const results = await db.batch(
+    GROWING_TABLES.map((t) =>
+      db
+        .prepare(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE tenant_id = ? LIMIT ?)`)
+        .bind(tenantId, limit),
+    ),
+  );
+  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+}
+
+/** What is left of a tenant being deleted, for the operator: rows counted up to a cap. */
+export type TenantDeletionProgress = {
+  /** Its data keys are gone: nothing sealed for it can be read. */
+  keysDestroyed: boolean;
+  messages: number;
+  approvals: number;
+  /** Rows of GROWING_TABLES. */
+  other: number;
+  /** A count reached the cap: there are at least this many. */
+  capped: boolean;
+};
+
+/**
+ * What remains of a tenant's deletion: each count reads at most `cap` index entries, so the
+ * operator's page stays cheap for a tenant of any size.
+ */
+export async function tenantDeletionProgress(
+  db: D1Database,
+  tenantId: string,
+  cap = 100_000,
+): Promise<TenantDeletionProgress> {
+  const counted = (t: string) => `(SELECT count(*) FROM (SELECT 1 FROM ${t} WHERE tenant_id = ?1 LIMIT ?2))`;
+  const r = (await db
+    .prepare(
+      `SELECT (SELECT count(*) FROM tenant_keys WHERE tenant_id = ?1) AS keys,
+              ${counted("messages")} AS messages, ${counted("approvals")} AS approvals,
+              ${GROWING_TABLES.map(counted).join(" + ")} AS other`,
+    )
+    .bind(tenantId, cap)
+    .first<{ keys: number; messages: number; approvals: number; other: number }>())!;
+  return {
+    keysDestroyed: r.keys === 0,
+    messages: r.messages,
+    approvals: r.approvals,
+    other: r.other,
+    capped: r.messages >= cap || r.approvals >= cap || r.other >= cap,
+  };
+}
+
+/**
+ * Rows left of the accounts a data deletion request deletes (their message rows and approvals),
+ * each count read through the account's index and capped: the request's status page says how
+ * much remains instead of "done".
+ */
+export async function accountRowsLeft(
+  db: D1Database,
+  accounts: { tenantId: string; accountId: string }[],
+  cap = 100_000,
+): Promise<number> {
+  if (accounts.length === 0) return 0;
+  const results = await db.batch<{ n: number }>(
+    accounts.map((a) =>
+      db
+        .prepare(
+          `SELECT (SELECT count(*) FROM (SELECT 1 FROM messages WHERE account_id = ?1 AND tenant_id = ?2 LIMIT ?3))
+                + (SELECT count(*) FROM (SELECT 1 FROM approvals WHERE tenant_id = ?2 AND account_id = ?1 LIMIT ?3)) AS n`,
+        )
+        .bind(a.accountId, a.tenantId, cap),
+    ),
+  );
+  return results.reduce((n, r) => n + (r.results[0]?.n ?? 0), 0);
+}
+
+/**
  * Every remaining row of the tenant, in every table, children before parents (so nothing relies
- * on cascades), and its data key with them: one batch, so it happens entirely or not at all.
+ * on cascades): one batch, so it happens entirely or not at all. Run last, once the chunks have
+ * emptied the tables that grow (tenantThreadRows, deleteTenantRowsChunk), so each statement here
+ * deletes few rows and the batch stays well inside D1's time limit.
  * Keep this list in step with the migrations; the deletion test fails on any table it misses.
  */
 export async function deleteTenantRows(
@@ -149,7 +263,7 @@ export async function deleteTenantRows(
       .prepare(`DELETE FROM channel_tokens WHERE tenant_id = ? OR account_id IN (${accounts})`)
       .bind(tenantId, tenantId),
     db.prepare("DELETE FROM channel_accounts WHERE tenant_id = ?").bind(tenantId),
-    // Crypto-shredding: without its key, nothing sealed for this tenant can be read again.
+    // Crypto-shredding ran first (destroyTenantKeys); again here for a deletion that began before it did.
     db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM tenants WHERE id = ?").bind(tenantId),
   ];

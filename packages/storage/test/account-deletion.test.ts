@@ -11,7 +11,7 @@ import {
   deleteAccountRows,
   disableAccountStatement,
   listDeletingTenants,
-  listTenantThreads,
+  tenantThreadRows,
   tenantProviderIds,
 } from "../src/tenant-deletion.ts";
 import { markTenantDeletingStatement } from "../src/tenants.ts";
@@ -65,8 +65,8 @@ describe("deleting one account", () => {
     await message(tenant.id, ig.id, "instagram", "ig-1");
     await message(tenant.id, wa.id, "whatsapp", "wa-1");
 
-    const threads = await listTenantThreads(db(), tenant.id, 50, ig.id);
-    expect(threads.map((t) => [t.accountId, t.customerId])).toEqual([[ig.id, "ig-1"]]);
+    const chunk = await tenantThreadRows(db(), tenant.id, 50, ig.id);
+    expect(chunk.messages.map((t) => [t.accountId, t.customerId])).toEqual([[ig.id, "ig-1"]]);
     await disableAccountStatement(db(), tenant.id, ig.id).run();
     expect(
       await scalar("SELECT COUNT(*) FROM channel_accounts WHERE id = ? AND status = 'disabled'", ig.id),

@@ -21,6 +21,9 @@ const KNOWN_SCANS: Record<string, string[]> = {
   // Once per deleted tenant: sessions, reply configs and channel tokens have no tenant_id index,
   // and foreign keys without an index are checked by scanning.
   deleteTenantRows: ["channel_tokens", "reply_configs", "sessions"],
+  // The retention cron walks the tenants (one row each, each with its own retention), then each
+  // tenant's expired rows through its (tenant_id, created_at) index: bounded by the tenant count.
+  purgeExpiredMetadata: ["tenants"],
   // The operator's counts walk the partial indexes of pending and failed effects (side_effects_due,
   // side_effects_failed): bounded by what is outstanding, never the done rows.
   countSideEffects: ["side_effects"],
@@ -260,15 +263,23 @@ it("every statement is bounded by an index, except the known scans listed above"
     purgeWebhookEvents: () => storage.purgeWebhookEvents(d, 1),
     getBillingDetails: () => storage.getBillingDetails(d, t),
     saveBillingDetails: () => storage.saveBillingDetails(d, t, { legalName: "L", address: "A", gstin: null }),
-    listTenantThreads: () => storage.listTenantThreads(d, t),
+    // Tenant deletion in chunks (issue 18 item 2): each chunk through the tenant's index.
+    tenantThreadRows: () => storage.tenantThreadRows(d, t, 500),
     // Meta's data deletion request and resumed deletions (issue 17 items 6, 13, 14).
-    listAccountThreads: () => storage.listTenantThreads(d, t, 50, acc.id),
+    accountThreadRows: () => storage.tenantThreadRows(d, t, 500, acc.id),
+    destroyTenantKeys: () => storage.destroyTenantKeys(d, "t_other"),
+    deleteThreadRows: () => storage.deleteThreadRows(d, t, [1, 2], ["apr_none"]),
+    deleteTenantRowsChunk: () => storage.deleteTenantRowsChunk(d, "t_other", 500),
+    tenantDeletionProgress: () => storage.tenantDeletionProgress(d, t),
+    accountRowsLeft: () => storage.accountRowsLeft(d, [{ tenantId: t, accountId: acc.id }]),
+    // Retention (issue 18 item 3).
+    getRetentionDays: () => storage.getRetentionDays(d, t),
+    saveRetentionDays: () => storage.saveRetentionDays(d, "t_other", 30),
+    purgeExpiredMetadata: () => storage.purgeExpiredMetadata(d, 1, { limit: 10, chunks: 1 }),
     listDeletingTenants: () => storage.listDeletingTenants(d, 1, 10),
     tenantProviderIds: () => storage.tenantProviderIds(d, t),
     deleteAccountRows: () => storage.deleteAccountRows(d, "t_other", "acc_other"),
     disableAccountStatement: () => storage.disableAccountStatement(d, t, "acc_none").run(),
-    forgetTenantThreads: () =>
-      storage.forgetTenantThreads(d, t, [{ key: "k", accountId: acc.id, customerId: "c" }]),
     // The operator panel (issue 14).
     auditStatement: () =>
       storage

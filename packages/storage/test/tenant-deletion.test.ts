@@ -24,10 +24,12 @@ import { savePersona } from "../src/personas.ts";
 import { recordStuckAlarm } from "../src/platform-health.ts";
 import {
   deleteTenantRows,
+  deleteTenantRowsChunk,
+  deleteThreadRows,
+  destroyTenantKeys,
   disableTenantAccounts,
-  forgetTenantThreads,
-  listTenantThreads,
-  type TenantThread,
+  tenantDeletionProgress,
+  tenantThreadRows,
 } from "../src/tenant-deletion.ts";
 import { countingDb, db, newAccount, newTenant, scalar } from "./fixtures.ts";
 
@@ -144,7 +146,7 @@ async function busyTenant(customers = 5) {
     );
   }
   await recordMessages(db(), messages);
-  // An approval on a thread that has no message rows: it is still named by listTenantThreads.
+  // An approval on a thread that has no message rows: it is still named by tenantThreadRows.
   const approvalThread = conversationKey(t, ig.id, "ig-customer");
   await createApproval(db(), {
     id: newId("apr"),
@@ -227,18 +229,40 @@ async function busyTenant(customers = 5) {
   return { tenantId: t, accountIds: [wa.id, ig.id, sd.subdomain.accountId], whatsapp: wa, approvalThread };
 }
 
-/** The deletion's D1 side as the pipeline runs it: disable, purge thread pages, then the rest. */
-async function deleteAll(tenantId: string, pageSize: number) {
+/**
+ * The deletion's D1 side as the pipeline runs it: disable, destroy the key, then chunks of the rows
+ * naming conversations (the keys each chunk names are what the pipeline purges), chunks of the
+ * growing tables, and the final batch. `pages` are the conversation keys of each chunk.
+ */
+async function deleteAll(tenantId: string, chunkRows: number) {
   await disableTenantAccounts(db(), tenantId);
-  const pages: TenantThread[][] = [];
+  const keys = await destroyTenantKeys(db(), tenantId);
+  const pages: string[][] = [];
+  let chunked = keys;
   for (;;) {
-    const page = await listTenantThreads(db(), tenantId, pageSize);
-    if (page.length === 0) break;
-    pages.push(page);
-    await forgetTenantThreads(db(), tenantId, page);
-    if (pages.length > 50) throw new Error("the thread pages never ran out");
+    const chunk = await tenantThreadRows(db(), tenantId, chunkRows);
+    if (chunk.messages.length + chunk.approvals.length === 0) break;
+    expect(chunk.messages.length).toBeLessThanOrEqual(chunkRows);
+    expect(chunk.approvals.length).toBeLessThanOrEqual(chunkRows);
+    pages.push([
+      ...new Set([
+        ...chunk.messages.map((m) => conversationKey(tenantId, m.accountId, m.customerId)),
+        ...chunk.approvals.map((a) => a.key),
+      ]),
+    ]);
+    chunked += await deleteThreadRows(
+      db(),
+      tenantId,
+      chunk.messages.map((m) => m.id),
+      chunk.approvals.map((a) => a.id),
+    );
+    if (pages.length > 50) throw new Error("the chunks never ran out");
   }
-  return { pages, result: await deleteTenantRows(db(), tenantId) };
+  for (let n = 1; n > 0; ) {
+    n = await deleteTenantRowsChunk(db(), tenantId, chunkRows);
+    chunked += n;
+  }
+  return { pages, chunked, result: await deleteTenantRows(db(), tenantId) };
 }
 
 describe("tenant deletion", () => {
@@ -248,16 +272,15 @@ describe("tenant deletion", () => {
     expect(Object.entries(counts).filter(([, n]) => n === 0)).toEqual([]);
   });
 
-  it("empties every table of that tenant, in bounded pages, and leaves another tenant exactly as it was", async () => {
+  it("empties every table of that tenant, key first and then in bounded chunks, and leaves another tenant exactly as it was", async () => {
     const keep = await busyTenant();
     const gone = await busyTenant(5);
     const keepBefore = await rowsOf(keep.tenantId);
 
     const { pages, result } = await deleteAll(gone.tenantId, 2);
-    // 5 customer threads on WhatsApp and one approval thread: pages of at most 2.
-    expect(pages.every((p) => p.length <= 2)).toBe(true);
-    const keys = pages.flat().map((p) => p.key);
-    expect(new Set(keys).size).toBe(keys.length);
+    // 10 message rows and one approval, chunks of at most 2 rows each: several chunks.
+    expect(pages.length).toBeGreaterThan(3);
+    const keys = pages.flat();
     expect(keys).toContain(gone.approvalThread);
     expect(keys).toContain(conversationKey(gone.tenantId, gone.whatsapp.id, "cust-4"));
     expect(result.tenantDeleted).toBe(true);
@@ -299,11 +322,38 @@ describe("tenant deletion", () => {
   it("counts every row it deletes", async () => {
     const { tenantId } = await busyTenant(2);
     const before = Object.values(await rowsOf(tenantId)).reduce((a, b) => a + b, 0);
-    const { pages, result } = await deleteAll(tenantId, 50);
+    const { pages, chunked, result } = await deleteAll(tenantId, 50);
     expect(pages).toHaveLength(1);
-    // The thread pages took the message rows and the approval; the batch everything else.
-    const forgotten = 2 * 2 + 1;
-    expect(result.rows + forgotten).toBe(before);
+    // The key, the chunks (message rows, the approval, the growing tables), then the batch.
+    expect(result.rows + chunked).toBe(before);
+  });
+
+  it("the progress says what is left: the key at once, then the rows as the chunks go", async () => {
+    const { tenantId } = await busyTenant(3);
+    const start = await tenantDeletionProgress(db(), tenantId);
+    expect(start).toMatchObject({ keysDestroyed: false, messages: 6, approvals: 1, capped: false });
+    expect(start.other).toBeGreaterThan(0);
+    await destroyTenantKeys(db(), tenantId);
+    expect(await tenantDeletionProgress(db(), tenantId)).toMatchObject({ keysDestroyed: true, messages: 6 });
+    // A count stops at its cap: a tenant of any size costs the same to report.
+    expect(await tenantDeletionProgress(db(), tenantId, 2)).toMatchObject({ messages: 2, capped: true });
+    const chunk = await tenantThreadRows(db(), tenantId, 4);
+    await deleteThreadRows(
+      db(),
+      tenantId,
+      chunk.messages.map((m) => m.id),
+      chunk.approvals.map((a) => a.id),
+    );
+    expect(await tenantDeletionProgress(db(), tenantId)).toMatchObject({ messages: 2, approvals: 0 });
+    // Deleting the same chunk again changes nothing.
+    expect(
+      await deleteThreadRows(
+        db(),
+        tenantId,
+        chunk.messages.map((m) => m.id),
+        chunk.approvals.map((a) => a.id),
+      ),
+    ).toBe(0);
   });
 
   it("disabling turns off only that tenant's accounts and returns them for the caches", async () => {

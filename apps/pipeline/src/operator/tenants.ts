@@ -209,7 +209,7 @@ export async function deleteTenant(
   env: PipelineEnv,
   operator: Operator,
   input: OperatorDeleteTenant,
-): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
+): Promise<RpcResult<{ deleted: { rows: number; conversations: number; complete: boolean } }>> {
   const tenant = await getOperatorTenant(env.DB, input.tenantId);
   if (!tenant) return notFound();
   if (input.confirmName !== tenant.name) {

@@ -1,4 +1,5 @@
 import {
+  conversationKey,
   createLogger,
   errorBody,
   errorFields,
@@ -14,11 +15,13 @@ import {
   type DataDeletionTargets,
   deleteAccountRows,
   deleteTenantRows,
+  deleteTenantRowsChunk,
+  deleteThreadRows,
+  destroyTenantKeys,
   deleteUserWithSessions,
   disableAccountStatement,
   disableTenantAccounts,
   finishDataDeletion,
-  forgetTenantThreads,
   getChannelAccount,
   getDataDeletion,
   getPendingSideEffect,
@@ -27,13 +30,13 @@ import {
   listDeletingTenants,
   listWhatsAppReleaseTargets,
   listPendingDataDeletions,
-  listTenantThreads,
   markDataDeletionStarted,
   markTenantDeletingStatement,
   recordSideEffectStatement,
   sideEffectKey,
   sideEffectsRecordedSince,
   tenantProviderIds,
+  tenantThreadRows,
   whatsappReleaseTarget,
 } from "@concierge/storage";
 import * as v from "valibot";
@@ -72,6 +75,20 @@ export async function createTenant(
 
 /** Conversations purged at once: bounded, so a large tenant does not open thousands of calls together. */
 const PURGE_PAGE = 50;
+/** Conversations a chunk purges at most; rows of the others wait for the next chunk. */
+const THREADS_PER_CHUNK = 200;
+/** Rows per chunk (per table) unless DELETION_CHUNK_ROWS says otherwise (tests make it small). */
+const CHUNK_ROWS = 1000;
+/** Chunks a deletion runs in the request that starts it; the cron finishes a larger one. */
+const FIRST_PASS_CHUNKS = 30;
+
+function chunkRows(env: PipelineEnv): number {
+  const n = Number(env.DELETION_CHUNK_ROWS);
+  return Number.isInteger(n) && n > 0 ? n : CHUNK_ROWS;
+}
+
+/** How much one run may still do: chunks of rows (each bounded by chunkRows). */
+type Budget = { chunks: number };
 
 /**
  * Removes everything of a tenant (ARCHITECTURE.md §5), the tenant's own deletion: the tenant is
@@ -82,7 +99,7 @@ const PURGE_PAGE = 50;
 export async function deleteTenant(
   env: PipelineEnv,
   tenantId: string,
-): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
+): Promise<RpcResult<{ deleted: DeletionOutcome }>> {
   if (typeof tenantId !== "string" || !tenantId || !(await getTenant(env.DB, tenantId))) {
     return errorBody("not_found", "No such tenant.");
   }
@@ -138,6 +155,9 @@ async function recordTenantEffects(env: PipelineEnv, tenantId: string): Promise<
     await trySideEffectNow(env, e.kind, e.target);
 }
 
+/** What a deletion run did; `complete` false: rows remain and the cron goes on (resumeDeletions). */
+type DeletionOutcome = { rows: number; conversations: number; complete: boolean };
+
 /**
  * The steps of a deletion of a tenant already marked as being deleted, in an order that is safe
  * to run again if it stops midway:
@@ -146,22 +166,24 @@ async function recordTenantEffects(env: PipelineEnv, tenantId: string): Promise<
  * 2. its effects at providers (its WhatsApp numbers released at Meta, the bot leaving its Discord
  *    server, its Cloudflare email rules, its Instagram pages' webhooks) are recorded and tried (recordTenantEffects); one that fails
  *    stays pending for the cron (runDueSideEffects) and never holds up the deletion;
- * 3. every conversation named by the metadata (messages, approvals) is purged, page by page, and
- *    the metadata of a purged page is deleted with it, so a rerun resumes where this one stopped;
- * 4. every remaining row and the data key go in one D1 batch (crypto-shredding: anything sealed
- *    that is still somewhere can no longer be read); the in-memory key and config caches are
- *    dropped.
- * A conversation with no metadata yet (a message accepted moments before, its turn not run)
- * purges itself when its alarm finds the tenant gone. The 15-minute cron resumes a deletion that
- * was cut off (resumeDeletions).
+ * 3. its data keys are destroyed (crypto-shredding): everything sealed for it, the conversation
+ *    text in its Durable Objects included, is unreadable from here on, however long the rest takes;
+ * 4. the rows naming its conversations (messages, approvals) go in bounded chunks: each chunk's
+ *    conversations are purged, then exactly that chunk's rows are deleted, so a rerun resumes from
+ *    the rows that remain;
+ * 5. its other growing tables go in bounded chunks (deleteTenantRowsChunk);
+ * 6. every remaining row goes in one D1 batch; the in-memory key and config caches are dropped.
+ * A run does at most a budget of chunks (FIRST_PASS_CHUNKS in the request that starts it); the
+ * 15-minute cron goes on with the rest (resumeDeletions), and the operator's tenant page and
+ * health page show what remains. A conversation with no metadata yet (a message accepted moments
+ * before, its turn not run) purges itself when its alarm finds the tenant gone.
  */
 export async function finishTenantDeletion(
   env: PipelineEnv,
   tenantId: string,
-): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>> {
+): Promise<RpcResult<{ deleted: DeletionOutcome }>> {
   try {
-    const r = await runTenantDeletion(env, tenantId, { pages: Number.POSITIVE_INFINITY });
-    return { ok: true, deleted: { rows: r.rows, conversations: r.conversations } };
+    return { ok: true, deleted: await runTenantDeletion(env, tenantId, { chunks: FIRST_PASS_CHUNKS }) };
   } catch (err) {
     // The tenant stays marked (it answers no one) with whatever is left of it; both callers show
     // the refusal, and deleting again (or the cron) resumes here.
@@ -173,30 +195,69 @@ export async function finishTenantDeletion(
   }
 }
 
-/** Purges the tenant's (or one account's) conversations, at most `maxPages` pages; true when none is left. */
+/**
+ * Purges the tenant's (or one account's) conversations chunk by chunk and deletes the rows that
+ * named them (tenantThreadRows, deleteThreadRows), within the budget; true when none is left.
+ * `purged` holds the conversations this run purged already (a customer's rows span chunks): the
+ * accounts are off, so nothing new reaches a purged conversation meanwhile.
+ */
 async function purgeThreads(
   env: PipelineEnv,
   tenantId: string,
   accountId: string | undefined,
-  budget: { pages: number },
+  budget: Budget,
   counts: { rows: number; conversations: number },
+  purged = new Set<string>(),
 ): Promise<boolean> {
   for (;;) {
-    if (budget.pages <= 0) return false;
-    const page = await listTenantThreads(env.DB, tenantId, PURGE_PAGE, accountId);
-    if (page.length === 0) return true;
-    budget.pages -= 1;
-    await Promise.all(page.map((t) => conversationStub(env, t.key).purge()));
-    counts.rows += await forgetTenantThreads(env.DB, tenantId, page);
-    counts.conversations += page.length;
+    if (budget.chunks <= 0) return false;
+    const chunk = await tenantThreadRows(env.DB, tenantId, chunkRows(env), accountId);
+    if (chunk.messages.length + chunk.approvals.length === 0) return true;
+    budget.chunks -= 1;
+    // The conversations this chunk names, at most THREADS_PER_CHUNK; rows of others stay for the
+    // next chunk (bounded work per chunk however many customers one chunk spans).
+    const taken = new Set<string>();
+    const take = (key: string) => {
+      if (taken.has(key)) return true;
+      if (taken.size >= THREADS_PER_CHUNK) return false;
+      taken.add(key);
+      return true;
+    };
+    const messageIds = chunk.messages
+      .filter((m) => take(conversationKey(tenantId, m.accountId, m.customerId)))
+      .map((m) => m.id);
+    const approvalIds = chunk.approvals.filter((a) => take(a.key)).map((a) => a.id);
+    const fresh = [...taken].filter((k) => !purged.has(k));
+    for (let i = 0; i < fresh.length; i += PURGE_PAGE) {
+      await Promise.all(fresh.slice(i, i + PURGE_PAGE).map((key) => conversationStub(env, key).purge()));
+    }
+    for (const k of fresh) purged.add(k);
+    counts.conversations += fresh.length;
+    counts.rows += await deleteThreadRows(env.DB, tenantId, messageIds, approvalIds);
+  }
+}
+
+/** The tenant's other growing tables, chunk by chunk within the budget; true when none is left. */
+async function deleteGrowingRows(
+  env: PipelineEnv,
+  tenantId: string,
+  budget: Budget,
+  counts: { rows: number },
+): Promise<boolean> {
+  for (;;) {
+    if (budget.chunks <= 0) return false;
+    budget.chunks -= 1;
+    const n = await deleteTenantRowsChunk(env.DB, tenantId, chunkRows(env));
+    counts.rows += n;
+    if (n === 0) return true;
   }
 }
 
 async function runTenantDeletion(
   env: PipelineEnv,
   tenantId: string,
-  budget: { pages: number },
-): Promise<{ complete: boolean; rows: number; conversations: number }> {
+  budget: Budget,
+): Promise<DeletionOutcome> {
   const caches = configCache(env);
   caches.tenantSettings.delete(tenantId);
   const accounts = await disableTenantAccounts(env.DB, tenantId);
@@ -207,10 +268,17 @@ async function runTenantDeletion(
     }
   };
   forgetAccounts();
+  // Tried while the page tokens can still be opened: the key goes next.
   await recordTenantEffects(env, tenantId);
-  const counts = { rows: 0, conversations: 0 };
-  if (!(await purgeThreads(env, tenantId, undefined, budget, counts))) {
-    log.info("tenant.delete_paused", { tenant_id: tenantId, conversations: counts.conversations });
+  const keys = await destroyTenantKeys(env.DB, tenantId);
+  forgetTenantKeys(tenantId);
+  if (keys > 0) log.info("tenant.keys_destroyed", { tenant_id: tenantId, keys });
+  const counts = { rows: keys, conversations: 0 };
+  if (
+    !(await purgeThreads(env, tenantId, undefined, budget, counts)) ||
+    !(await deleteGrowingRows(env, tenantId, budget, counts))
+  ) {
+    log.info("tenant.delete_paused", { tenant_id: tenantId, ...counts });
     return { complete: false, ...counts };
   }
   const removed = await deleteTenantRows(env.DB, tenantId);
@@ -270,7 +338,7 @@ async function finishInstagramAccount(
   env: PipelineEnv,
   a: DataDeletionTargets["accounts"][number],
   off: { effect: InstagramUnsubscribe; forget: () => void },
-  budget: { pages: number },
+  budget: Budget,
   counts: { rows: number; conversations: number },
 ): Promise<boolean> {
   if (!(await purgeThreads(env, a.tenantId, a.accountId, budget, counts))) return false;
@@ -282,21 +350,21 @@ async function finishInstagramAccount(
 
 /**
  * Runs (or resumes) a data deletion request by its confirmation code: what it deletes is named
- * by id in the request row, recorded when Meta called. At most `maxPages` pages of conversations
- * are purged per call; the 15-minute cron resumes what is left. Never throws: a failure leaves
+ * by id in the request row, recorded when Meta called. At most FIRST_PASS_CHUNKS chunks of rows
+ * go per call; the 15-minute cron resumes what is left. Never throws: a failure leaves
  * the request pending (its status page says in progress) for the cron.
  */
 export function runDataDeletion(
   env: PipelineEnv,
   code: string,
 ): Promise<RpcResult<{ status: DataDeletionStatus }>> {
-  return continueDataDeletion(env, code, { pages: Number.POSITIVE_INFINITY });
+  return continueDataDeletion(env, code, { chunks: FIRST_PASS_CHUNKS });
 }
 
 async function continueDataDeletion(
   env: PipelineEnv,
   code: string,
-  budget: { pages: number },
+  budget: Budget,
 ): Promise<RpcResult<{ status: DataDeletionStatus }>> {
   if (typeof code !== "string" || !/^[A-Za-z0-9_-]{8,40}$/.test(code)) {
     return errorBody("invalid_code", "A confirmation code is required.");
@@ -344,15 +412,15 @@ async function continueDataDeletion(
 
 /** A deletion younger than this may still be running in the request that started it. */
 const RESUME_AFTER_MS = 5 * 60_000;
-/** Conversation pages the cron purges per run, over every deletion it resumes. */
-const RESUME_PAGES = 20;
+/** Chunks of rows the cron deletes per run, over every deletion it resumes (each chunk bounded). */
+const RESUME_CHUNKS = 60;
 /** Deletions of each kind the cron looks at per run. */
 const RESUME_BATCH = 10;
 
 /**
  * The cron's job: resumes tenant deletions that stopped midway (tenants.deleting_at set, rows
- * left) and data deletion requests still pending, in bounded steps (RESUME_PAGES pages of
- * conversations per run, shared). Each is on its own: one that fails is logged and the next runs;
+ * left) and data deletion requests still pending, in bounded steps (RESUME_CHUNKS chunks of rows
+ * per run, shared). Each is on its own: one that fails is logged and the next runs;
  * afterwards one error names how many failed, so the run is recorded as failed.
  */
 export async function resumeDeletions(
@@ -361,9 +429,9 @@ export async function resumeDeletions(
 ): Promise<{ tenants: number; requests: number; failed: number }> {
   const before = now - RESUME_AFTER_MS;
   const out = { tenants: 0, requests: 0, failed: 0 };
-  const budget = { pages: RESUME_PAGES };
+  const budget: Budget = { chunks: RESUME_CHUNKS };
   for (const tenantId of await listDeletingTenants(env.DB, before, RESUME_BATCH)) {
-    if (budget.pages <= 0) break;
+    if (budget.chunks <= 0) break;
     try {
       if ((await runTenantDeletion(env, tenantId, budget)).complete) out.tenants += 1;
     } catch (err) {
@@ -372,7 +440,7 @@ export async function resumeDeletions(
     }
   }
   for (const code of await listPendingDataDeletions(env.DB, before, RESUME_BATCH)) {
-    if (budget.pages <= 0) break;
+    if (budget.chunks <= 0) break;
     const r = await continueDataDeletion(env, code, budget);
     if (!r.ok) out.failed += 1;
     else if (r.status !== "pending") out.requests += 1;

@@ -241,7 +241,7 @@ export interface OperatorApi {
   deleteTenant(
     operator: unknown,
     input: unknown,
-  ): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>>;
+  ): Promise<RpcResult<{ deleted: { rows: number; conversations: number; complete: boolean } }>>;
   saveCreditPack(operator: unknown, input: unknown): Promise<RpcResult<{ id: string }>>;
   setSubdomainPlanPrice(operator: unknown, input: unknown): Promise<RpcResult<{ currency: string }>>;
   setTrialSettings(operator: unknown, input: unknown): Promise<RpcResult<{ credits: number; days: number }>>;

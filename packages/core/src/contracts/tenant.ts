@@ -151,8 +151,13 @@ export type RoutingTest = { rule: EmailRoutingRule | null; action: EmailAction; 
 export interface TenantApi {
   /** Signs up a new tenant with its own data key (only the pipeline holds ENCRYPTION_KEY). */
   createTenant(input: NewTenant): Promise<RpcResult<{ tenantId: string }>>;
-  /** Deletes the tenant and everything of it; safe to call again after a failure. */
-  deleteTenant(tenantId: string): Promise<RpcResult<{ deleted: { rows: number; conversations: number } }>>;
+  /**
+   * Deletes the tenant and everything of it: its data key first (unreadable at once), then its rows
+   * in bounded chunks; `complete` false when rows remain for the 15-minute cron. Safe to call again.
+   */
+  deleteTenant(
+    tenantId: string,
+  ): Promise<RpcResult<{ deleted: { rows: number; conversations: number; complete: boolean } }>>;
   /**
    * Runs Meta's data deletion request recorded under this confirmation code (its targets by id):
    * the person's Instagram accounts and Facebook sign-in, never the business. Safe to call again;

@@ -1,0 +1,112 @@
+// Issue 18 item 3, through the cron's scheduled handler: message metadata older than each
+// tenant's own retention (tenants.retention_days) goes, in bounded chunks per run
+// (RETENTION_CHUNK_ROWS is 200 in tests, 20 chunks a run), and the next run goes on.
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { createChannelAccount, saveRetentionDays } from "@concierge/storage";
+import { describe, expect, it } from "vitest";
+import { APPROVALS_CRON } from "../src/crons.ts";
+import worker from "../src/index.ts";
+import { tenantApi } from "./helpers.ts";
+
+const DAY = 86_400_000;
+
+function quarterHourCron(at: number) {
+  return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
+}
+
+const count = async (sql: string, ...binds: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>())!.n;
+
+async function tenantWithAccount(name: string) {
+  const r = await tenantApi.createTenant({ name });
+  if (!r.ok) throw new Error(r.error.message);
+  const externalId = `94${String(Date.now() % 1e9).padStart(9, "0")}${Math.floor(Math.random() * 90 + 10)}`;
+  const account = await createChannelAccount(env.DB, {
+    tenantId: r.tenantId,
+    channel: "whatsapp",
+    externalId,
+  });
+  return { tid: r.tenantId, accountId: account.id };
+}
+
+/** `n` message rows of the tenant, all `ageDays` old at `now` (a recursive CTE: fast). */
+function seedMessages(t: { tid: string; accountId: string }, n: number, ageDays: number, now: number) {
+  return env.DB.prepare(
+    `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?1 - 1)
+     INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, sender_id, recipient_id, created_at)
+     SELECT ?2, ?3, 'whatsapp', 'inbound', 'r' || ?4 || '_' || i, 'c' || (i % 40), 'biz', ?5 - i FROM s`,
+  )
+    .bind(n, t.tid, t.accountId, ageDays, now - ageDays * DAY)
+    .run();
+}
+
+function seedApproval(
+  t: { tid: string; accountId: string },
+  id: string,
+  status: string,
+  at: number,
+  expiresAt = at + DAY,
+) {
+  return env.DB.prepare(
+    `INSERT INTO approvals (id, tenant_id, account_id, thread_key, credit_ref, reasons, status, created_at, expires_at)
+     VALUES (?, ?, ?, 'k', 'ref', '[]', ?, ?, ?)`,
+  )
+    .bind(id, t.tid, t.accountId, status, at, expiresAt)
+    .run();
+}
+
+const messages = (tid: string, olderThan: number) =>
+  count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ? AND created_at < ?", tid, olderThan);
+
+describe("retention", () => {
+  it("the cron purges only rows older than each tenant's own retention, at most 20 chunks a run", async () => {
+    const now = Date.now();
+    const short = await tenantWithAccount("Short retention");
+    const long = await tenantWithAccount("Default retention");
+    expect(await saveRetentionDays(env.DB, short.tid, 7)).toBe(true);
+    // Short (7 days): 3,000 rows 10 days old go, 100 rows 3 days old stay.
+    await seedMessages(short, 3000, 10, now);
+    await seedMessages(short, 100, 3, now);
+    // Default (90 days): 2,000 rows 100 days old go, 500 rows 10 days old stay.
+    await seedMessages(long, 2000, 100, now);
+    await seedMessages(long, 500, 10, now);
+    // Decided approvals past retention go; a pending one stays however old.
+    await seedApproval(short, `apr_old_${short.tid}`, "expired", now - 30 * DAY);
+    // (its expiry is still ahead, so the expiry job leaves it pending too).
+    await seedApproval(short, `apr_pending_${short.tid}`, "pending", now - 30 * DAY, now + 2 * DAY);
+    await seedApproval(short, `apr_new_${short.tid}`, "sent", now - DAY);
+
+    // One run: 20 chunks of 200, so 4,000 of the 5,000 rows due, never more.
+    await quarterHourCron(now);
+    const left = (await messages(short.tid, now - 7 * DAY)) + (await messages(long.tid, now - 90 * DAY));
+    expect(left).toBe(1000);
+    // Nothing younger than its tenant's retention went.
+    expect((await messages(short.tid, now + 1)) - (await messages(short.tid, now - 7 * DAY))).toBe(100);
+    expect((await messages(long.tid, now + 1)) - (await messages(long.tid, now - 90 * DAY))).toBe(500);
+
+    // The next run resumes and finishes.
+    await quarterHourCron(now + 15 * 60_000);
+    expect(await messages(short.tid, now - 7 * DAY)).toBe(0);
+    expect(await messages(long.tid, now - 90 * DAY)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?", short.tid)).toBe(100);
+    expect(await count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?", long.tid)).toBe(500);
+    const approvals = await env.DB.prepare("SELECT id FROM approvals WHERE tenant_id = ? ORDER BY id")
+      .bind(short.tid)
+      .all<{ id: string }>();
+    expect(approvals.results.map((a) => a.id)).toEqual([`apr_new_${short.tid}`, `apr_pending_${short.tid}`]);
+
+    // A run with nothing due changes nothing.
+    await quarterHourCron(now + 30 * 60_000);
+    expect(await count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?", long.tid)).toBe(500);
+  }, 60_000);
+
+  it("the database refuses a retention outside 7 to 730 days", async () => {
+    const t = await tenantWithAccount("Range");
+    await expect(saveRetentionDays(env.DB, t.tid, 6)).rejects.toThrow(/CHECK/);
+    await expect(saveRetentionDays(env.DB, t.tid, 731)).rejects.toThrow(/CHECK/);
+    expect(await count("SELECT retention_days AS n FROM tenants WHERE id = ?", t.tid)).toBe(90);
+  });
+});

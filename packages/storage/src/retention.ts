@@ -1,0 +1,91 @@
+/**
+ * Retention (issue 18 item 3, migrations/0030): a tenant keeps its message metadata for
+ * `tenants.retention_days` days (default 90, 7 to 730); the 15-minute cron purges what is older,
+ * in bounded chunks across tenants, and resumes next run from whatever old rows remain.
+ */
+
+export const RETENTION_DEFAULT_DAYS = 90;
+export const RETENTION_MIN_DAYS = 7;
+export const RETENTION_MAX_DAYS = 730;
+
+const DAY_MS = 86_400_000;
+
+/** The tenant's retention in days; null when there is no such tenant. */
+export async function getRetentionDays(db: D1Database, tenantId: string): Promise<number | null> {
+  const r = await db
+    .prepare("SELECT retention_days AS days FROM tenants WHERE id = ?")
+    .bind(tenantId)
+    .first<{ days: number }>();
+  return r?.days ?? null;
+}
+
+/**
+ * Sets the tenant's retention. The caller has checked the range; the column's CHECK refuses
+ * anything outside it as well. False when there is no such tenant.
+ */
+export async function saveRetentionDays(db: D1Database, tenantId: string, days: number): Promise<boolean> {
+  const r = await db.prepare("UPDATE tenants SET retention_days = ? WHERE id = ?").bind(days, tenantId).run();
+  return (r.meta.changes ?? 0) > 0;
+}
+
+/**
+ * Per-message metadata past each tenant's own retention, as one chunk per table: up to `limit`
+ * rows each. The inner loop is the tenant's index on (tenant_id, [status,] created_at), so a
+ * chunk reads the tenants table once (one row per tenant: the cron's only walk over all tenants,
+ * bounded by their number, never by their messages) and then only rows that go; a tenant being deleted is left
+ * to its deletion. Decided approvals only: a pending or sending one is still in use.
+ */
+const EXPIRED = {
+  messages: `DELETE FROM messages WHERE id IN (
+      SELECT m.id FROM tenants CROSS JOIN messages m
+       WHERE tenants.deleting_at IS NULL AND m.tenant_id = tenants.id AND m.created_at < ?1 - tenants.retention_days * ${DAY_MS}
+       LIMIT ?2)`,
+  relays: `DELETE FROM discord_relays WHERE id IN (
+      SELECT r.id FROM tenants CROSS JOIN discord_relays r
+       WHERE tenants.deleting_at IS NULL AND r.tenant_id = tenants.id AND r.created_at < ?1 - tenants.retention_days * ${DAY_MS}
+       LIMIT ?2)`,
+  approvals: `DELETE FROM approvals WHERE id IN (
+      SELECT a.id FROM tenants CROSS JOIN approvals a
+       WHERE tenants.deleting_at IS NULL AND a.tenant_id = tenants.id
+         AND a.status IN ('sent', 'rejected', 'expired', 'failed')
+         AND a.created_at < ?1 - tenants.retention_days * ${DAY_MS}
+       LIMIT ?2)`,
+} as const;
+
+export type RetentionPurge = {
+  messages: number;
+  relays: number;
+  approvals: number;
+  chunks: number;
+  done: boolean;
+};
+
+/**
+ * Purges metadata older than each tenant's retention at `now`: at most `chunks` chunks of at most
+ * `limit` rows per table (one batch each), so a run is bounded however much is due; `done` false
+ * when a chunk was full, and the next run goes on.
+ */
+export async function purgeExpiredMetadata(
+  db: D1Database,
+  now: number,
+  opts: { limit: number; chunks: number },
+): Promise<RetentionPurge> {
+  const out: RetentionPurge = { messages: 0, relays: 0, approvals: 0, chunks: 0, done: false };
+  while (out.chunks < opts.chunks) {
+    out.chunks += 1;
+    const [m, r, a] = await db.batch([
+      db.prepare(EXPIRED.messages).bind(now, opts.limit),
+      db.prepare(EXPIRED.relays).bind(now, opts.limit),
+      db.prepare(EXPIRED.approvals).bind(now, opts.limit),
+    ]);
+    const counts = [m, r, a].map((x) => x?.meta.changes ?? 0) as [number, number, number];
+    out.messages += counts[0];
+    out.relays += counts[1];
+    out.approvals += counts[2];
+    if (counts.every((n) => n < opts.limit)) {
+      out.done = true;
+      break;
+    }
+  }
+  return out;
+}
