@@ -1,5 +1,5 @@
 import { AppError, readBodyLimited } from "@concierge/core";
-import { fromUtf8, verifyMetaSignature } from "@concierge/crypto";
+import { fromHex, fromUtf8, utf8 } from "@concierge/crypto";
 import * as v from "valibot";
 
 /** Meta's webhook payloads are a few KiB; anything near this is not from Meta. */
@@ -11,6 +11,42 @@ function readLimited(request: Request, limit: number): Promise<Uint8Array<ArrayB
     limit,
     () => new AppError(413, "payload_too_large", `The body is over ${limit} bytes.`),
   );
+}
+
+/**
+ * The app secret's HMAC key, imported once per isolate rather than once per webhook. One slot:
+ * a deployment has one secret, and a rotated one simply replaces it.
+ */
+let verifyKey: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+export function metaVerifyKey(appSecret: string): Promise<CryptoKey> {
+  if (verifyKey?.secret !== appSecret) {
+    const key = crypto.subtle.importKey("raw", utf8(appSecret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    const slot = { secret: appSecret, key };
+    verifyKey = slot;
+    // A failed import is not kept: the next request tries again.
+    key.catch(() => {
+      if (verifyKey === slot) verifyKey = null;
+    });
+  }
+  return verifyKey.key;
+}
+
+/**
+ * `X-Hub-Signature-256: sha256=<hex>` over the raw body, with the app secret. WebCrypto's verify
+ * compares in constant time, so no early exit leaks how much of a forged signature was right.
+ */
+async function verifyMetaSignature(
+  appSecret: string,
+  body: Uint8Array<ArrayBuffer>,
+  header: string,
+): Promise<boolean> {
+  if (!header.startsWith("sha256=")) return false;
+  const signature = fromHex(header.slice("sha256=".length));
+  if (signature?.length !== 32) return false;
+  return crypto.subtle.verify("HMAC", await metaVerifyKey(appSecret), signature, body);
 }
 
 /**

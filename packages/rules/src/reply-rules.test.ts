@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ReplyConfig, matchReply, needsEmbedding, parseReplyConfig } from "./reply-rules.ts";
+import {
+  type ReplyConfig,
+  matchReply,
+  matchReplyLazy,
+  needsEmbedding,
+  parseReplyConfig,
+} from "./reply-rules.ts";
 
 const canned = (text: string) => ({ kind: "canned", text }) as const;
 
@@ -127,6 +133,53 @@ describe("matchReply", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("matchReplyLazy", () => {
+  const intent = (id: string, threshold = 0.8) => ({
+    id,
+    matcher: { kind: "prompt", description: id, threshold },
+    response: canned(id),
+  });
+
+  it("asks for a similarity only when the walk reaches an intent rule", async () => {
+    const c = config([kw("hours", ["hours"]), intent("book"), kw("menu", ["menu"]), intent("cater")]);
+    const asked: string[] = [];
+    const similarity = async (rule: { id: string }) => {
+      asked.push(rule.id);
+      return rule.id === "cater" ? 0.9 : 0.1;
+    };
+    expect(await matchReplyLazy(c, "your hours?", similarity)).toMatchObject({
+      via: "keyword",
+      rule: { id: "hours" },
+    });
+    expect(asked).toEqual([]);
+    expect(await matchReplyLazy(c, "the menu?", similarity)).toMatchObject({
+      via: "keyword",
+      rule: { id: "menu" },
+    });
+    expect(asked).toEqual(["book"]);
+    expect(await matchReplyLazy(c, "a party", similarity)).toMatchObject({
+      via: "embedding",
+      rule: { id: "cater" },
+    });
+    expect(await matchReplyLazy(c, "hello", async () => null)).toMatchObject({ via: "default" });
+  });
+
+  it("picks what matchReply picks, for any scores (property)", async () => {
+    const c = config([intent("a", 0.6), kw("k", ["x"]), intent("b", 0.7), kw("j", ["y"])]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("x", "y", "xy", "z", ""),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        async (text, sa, sb) => {
+          const score = (rule: { id: string }) => (rule.id === "a" ? sa : sb);
+          expect(await matchReplyLazy(c, text, async (r) => score(r))).toEqual(matchReply(c, text, score));
+        },
+      ),
     );
   });
 });

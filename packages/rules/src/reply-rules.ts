@@ -136,6 +136,30 @@ export function matchReply(config: ReplyConfig, text: string, similarity: Simila
   return { via: "default", rule: config.default_rule };
 }
 
+/**
+ * `matchReply` for a similarity that costs something (an embedding call): rules are tried in
+ * order, and `similarity` is asked only when the walk reaches an intent rule, so a keyword rule
+ * that matches first means the message is never embedded.
+ */
+export async function matchReplyLazy(
+  config: ReplyConfig,
+  text: string,
+  similarity: (rule: ReplyRule) => Promise<number | null>,
+): Promise<Match> {
+  const normalized = normalizeForMatch(text);
+  for (const rule of config.rules) {
+    const m = rule.matcher;
+    if (m.kind === "static_text") {
+      const hit = m.keywords.find((k) => normalized.includes(normalizeForMatch(k)));
+      if (hit !== undefined) return { via: "keyword", rule, keyword: hit };
+    } else {
+      const score = await similarity(rule);
+      if (score !== null && score >= m.threshold) return { via: "embedding", rule, score };
+    }
+  }
+  return { via: "default", rule: config.default_rule };
+}
+
 /** Whether a turn needs the message embedded at all (only when an embedding rule exists). */
 export function needsEmbedding(config: ReplyConfig): boolean {
   return config.rules.some((r) => r.matcher.kind === "prompt");

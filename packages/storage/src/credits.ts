@@ -1,4 +1,5 @@
-import { AppError } from "@concierge/core";
+import { AppError, type SafetyStatus } from "@concierge/core";
+import type { Persona } from "@concierge/prompt";
 
 /**
  * Credit operations. Each is idempotent by its reference: call it again with the same reference
@@ -103,6 +104,84 @@ export async function debitCredit(
     .bind(tenantId, reference)
     .first();
   return { ok: prior !== null };
+}
+
+/** What `debitAiReply` found, all read in the same transaction as the debit. */
+export type AiReplyDebit = {
+  /** A debit under this reference stands, not given back: taken now, or by an earlier attempt that died. */
+  debited: boolean;
+  /**
+   * The tenant's persona as it is now (null: none saved). `persona` is null when its hash is the
+   * `knownHash` the caller passed (its cached copy is current), so its text crosses only once per version.
+   */
+  persona: { hash: string; status: SafetyStatus; persona: Persona | null } | null;
+  /** Credits spendable right after the debit (debits are serialized: exactly one lands on each value). */
+  balance: number;
+};
+
+/**
+ * One AI reply's credit, in one round trip: the debit of `debitCredit`, taken only while the
+ * tenant's persona is approved (the check is inside the same conditional INSERT, so a persona
+ * changed or rejected a moment ago is never charged for), then, in the same batch (one
+ * transaction), the persona's hash and status, whether the debit stands, and the balance after it.
+ * Replaces reading the persona, debiting, checking a retry's debit and reading the balance as four
+ * queries in a row. Idempotent by `reference` like `debitCredit`.
+ */
+export async function debitAiReply(
+  db: D1Database,
+  tenantId: string,
+  reference: string,
+  knownHash: string | null,
+  now = Date.now(),
+): Promise<AiReplyDebit> {
+  const [, state] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
+         SELECT tenant_id, id, -1, 'ai_reply', ?1, ?2 FROM credit_lots
+          WHERE tenant_id = ?3 AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?2)
+            AND EXISTS (SELECT 1 FROM personas WHERE tenant_id = ?3 AND safety_status = 'approved')
+          ORDER BY expires_at IS NULL, expires_at, created_at
+          LIMIT 1
+         ON CONFLICT (tenant_id, reference) DO NOTHING`,
+      )
+      .bind(reference, now, tenantId),
+    db
+      .prepare(
+        `SELECT p.hash AS hash, p.safety_status AS status,
+                CASE WHEN p.hash = ?4 THEN NULL ELSE p.persona_json END AS persona_json,
+                EXISTS (SELECT 1 FROM credit_ledger d WHERE d.tenant_id = ?1 AND d.reference = ?2 AND d.delta < 0
+                  AND NOT EXISTS (SELECT 1 FROM credit_ledger r WHERE r.tenant_id = d.tenant_id AND r.reference = 'restore:' || d.reference)) AS debited,
+                (SELECT COALESCE(SUM(remaining), 0) FROM credit_lots
+                  WHERE tenant_id = ?1 AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?3)) AS balance
+           FROM (SELECT 1) LEFT JOIN personas p ON p.tenant_id = ?1`,
+      )
+      .bind(tenantId, reference, now, knownHash ?? ""),
+  ]);
+  const row = (
+    state?.results as
+      | {
+          hash: string | null;
+          status: SafetyStatus | null;
+          persona_json: string | null;
+          debited: number;
+          balance: number;
+        }[]
+      | undefined
+  )?.[0];
+  if (!row) throw new Error("debitAiReply: the state query returned no row");
+  return {
+    debited: row.debited === 1,
+    persona:
+      row.hash === null || row.status === null
+        ? null
+        : {
+            hash: row.hash,
+            status: row.status,
+            persona: row.persona_json === null ? null : (JSON.parse(row.persona_json) as Persona),
+          },
+    balance: row.balance,
+  };
 }
 
 /** Gives back the credit a debit took (failed generation, rejected or expired draft). Once. */

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { listCreditLots, listLedgerPage } from "../src/credit-history.ts";
-import { creditBalance, creditDebit, debitCredit, grantCredits, restoreCredit } from "../src/credits.ts";
+import {
+  creditBalance,
+  creditDebit,
+  debitAiReply,
+  debitCredit,
+  grantCredits,
+  restoreCredit,
+} from "../src/credits.ts";
+import { recordPersonaVerdict, savePersona } from "../src/personas.ts";
 import { countingDb, db, newTenant, rows, scalar } from "./fixtures.ts";
 
 const NOW = 1_800_000_000_000;
@@ -142,6 +150,129 @@ describe("debits", () => {
     const t = await tenantWith();
     expect(await debitCredit(db(), t, "d", NOW)).toEqual({ ok: false });
     expect(await scalar("SELECT COUNT(*) FROM credit_ledger WHERE tenant_id = ?", t)).toBe(0);
+  });
+});
+
+describe("an AI reply's debit with the persona check (debitAiReply)", () => {
+  const persona = { kind: "raw", prompt: "You are the shop's assistant." } as const;
+  async function withPersona(t: string, status: "pending" | "approved" | "rejected", hash = "h1") {
+    await savePersona(db(), t, persona, hash);
+    if (status !== "pending") await recordPersonaVerdict(db(), t, hash, status, null);
+  }
+  const debits = (t: string) =>
+    scalar("SELECT COUNT(*) FROM credit_ledger WHERE tenant_id = ? AND delta < 0", t);
+
+  it("takes one credit only while the persona is approved, and says so with the persona and the balance after", async () => {
+    const t = await tenantWith({ amount: 3, reference: "three" });
+    expect(await debitAiReply(db(), t, "ai-0", null, NOW)).toEqual({
+      debited: false,
+      persona: null,
+      balance: 3,
+    });
+    await withPersona(t, "pending");
+    expect(await debitAiReply(db(), t, "ai-1", null, NOW)).toMatchObject({
+      debited: false,
+      persona: { hash: "h1", status: "pending" },
+      balance: 3,
+    });
+    await withPersona(t, "rejected");
+    expect((await debitAiReply(db(), t, "ai-2", null, NOW)).debited).toBe(false);
+    expect(await debits(t)).toBe(0);
+    await withPersona(t, "approved", "h2");
+    expect(await debitAiReply(db(), t, "ai-3", null, NOW)).toEqual({
+      debited: true,
+      persona: { hash: "h2", status: "approved", persona },
+      balance: 2,
+    });
+    expect(await debits(t)).toBe(1);
+  });
+
+  it("sends the persona's text only when the caller's copy is of another version", async () => {
+    const t = await tenantWith({ amount: 5, reference: "five" });
+    await withPersona(t, "approved", "v1");
+    expect((await debitAiReply(db(), t, "ai-1", "v1", NOW)).persona).toEqual({
+      hash: "v1",
+      status: "approved",
+      persona: null,
+    });
+    expect((await debitAiReply(db(), t, "ai-2", "v0", NOW)).persona?.persona).toEqual(persona);
+  });
+
+  it("is one round trip: one batch of the conditional INSERT and one read", async () => {
+    const t = await tenantWith({ amount: 2, reference: "two" });
+    await withPersona(t, "approved");
+    const counting = countingDb();
+    expect((await debitAiReply(counting.db, t, "one-trip", "h1", NOW)).debited).toBe(true);
+    expect(counting.statements).toHaveLength(2);
+    expect(counting.statements[0]).toMatch(/^\s*INSERT INTO credit_ledger/);
+    expect(counting.statements[0]).toMatch(/safety_status = 'approved'/);
+    expect(await lotRemaining(t)).toEqual({ two: 1 });
+  });
+
+  it("a retry with the same reference takes nothing more and finds its debit; after a restore it finds none", async () => {
+    const t = await tenantWith({ amount: 3, reference: "three" });
+    await withPersona(t, "approved");
+    expect((await debitAiReply(db(), t, "turn-1", null, NOW)).debited).toBe(true);
+    expect(await debitAiReply(db(), t, "turn-1", "h1", NOW)).toMatchObject({ debited: true, balance: 2 });
+    expect(await debits(t)).toBe(1);
+    await restoreCredit(db(), t, "turn-1");
+    expect(await debitAiReply(db(), t, "turn-1", "h1", NOW)).toMatchObject({ debited: false, balance: 3 });
+    expect(await debits(t)).toBe(1);
+  });
+
+  it("never overdraws: with credit for one, one of many concurrent debits succeeds; none without credit", async () => {
+    const t = await tenantWith({ amount: 1, reference: "one" });
+    await withPersona(t, "approved");
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => debitAiReply(db(), t, `race-${i}`, "h1", NOW)),
+    );
+    expect(results.filter((r) => r.debited)).toHaveLength(1);
+    expect(results.map((r) => r.balance)).toContain(0);
+    expect(await creditBalance(db(), t, NOW)).toBe(0);
+    expect((await debitAiReply(db(), t, "after", "h1", NOW)).debited).toBe(false);
+    expect(await debits(t)).toBe(1);
+  });
+
+  it("reads only the tenant's own rows, through indexes: rows read do not grow with other tenants", async () => {
+    const t = await tenantWith({ amount: 2, reference: "p" });
+    await withPersona(t, "approved");
+    for (let i = 0; i < 20; i++) await tenantWith({ amount: 5, reference: "p" });
+    const counting = countingDb();
+    await debitAiReply(counting.db, t, "plan", "h1", NOW);
+    const plan: string[] = [];
+    let rowsRead = 0;
+    for (const r of counting.recorded) {
+      const explained = await db()
+        .prepare(`EXPLAIN QUERY PLAN ${r.sql}`)
+        .bind(...r.binds)
+        .all<{ detail: string }>();
+      plan.push(...explained.results.map((x) => x.detail));
+      // Replayed (the INSERT now conflicts and adds nothing): what each statement reads.
+      rowsRead += (
+        await db()
+          .prepare(r.sql)
+          .bind(...r.binds)
+          .run()
+      ).meta.rows_read;
+    }
+    // No table is scanned (the one-row `(SELECT 1)` the persona is joined to is not a table).
+    expect(plan.filter((d) => /^SCAN (?!CONSTANT|\()/.test(d))).toEqual([]);
+    // The tenant's own lots through one of their (tenant_id, …) indexes, in both statements.
+    expect(plan.join("\n").match(/SEARCH credit_lots USING (COVERING )?INDEX \w+ \(tenant_id=\?/g)).toHaveLength(2);
+    // A handful of this tenant's rows (its lot, its persona, its ledger entries), not the 20 others'.
+    expect(rowsRead).toBeLessThan(20);
+  });
+
+  it("the balance it returns counts only this tenant's unexpired lots", async () => {
+    const t = await tenantWith(
+      { amount: 4, reference: "p" },
+      { amount: 9, reference: "g", expiresAt: NOW + HOUR },
+    );
+    const other = await tenantWith({ amount: 50, reference: "p" });
+    await withPersona(t, "approved");
+    expect((await debitAiReply(db(), t, "a", "h1", NOW)).balance).toBe(12);
+    expect((await debitAiReply(db(), t, "b", "h1", NOW + 2 * HOUR)).balance).toBe(3);
+    expect(await creditBalance(db(), other, NOW)).toBe(50);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TtlCache } from "./cache.ts";
+import { BoundedMap, TtlCache } from "./cache.ts";
 
 describe("TtlCache", () => {
   it("loads once within the TTL, shares a concurrent miss, and reloads after it", async () => {
@@ -26,5 +26,47 @@ describe("TtlCache", () => {
     await cache.get("k", async () => ++loads);
     await cache.get("k", async () => ++loads);
     expect(loads).toBe(2);
+  });
+});
+
+describe("bounds", () => {
+  it("a BoundedMap keeps at most its size, evicting the least recently used", () => {
+    const m = new BoundedMap<number>(3);
+    m.set("a", 1);
+    m.set("b", 2);
+    m.set("c", 3);
+    expect(m.get("a")).toBe(1); // a is now the most recently used
+    m.set("d", 4);
+    expect(m.size).toBe(3);
+    expect([m.get("a"), m.get("b"), m.get("c"), m.get("d")]).toEqual([1, undefined, 3, 4]);
+    m.set("c", 30); // replacing is not growing
+    expect(m.size).toBe(3);
+    expect(() => new BoundedMap(0)).toThrow();
+  });
+
+  it("a TtlCache never holds more than its bound, and reloads what it evicted", async () => {
+    const cache = new TtlCache<string>(60_000, 2);
+    let loads = 0;
+    const load = (v: string) => async () => {
+      loads += 1;
+      return v;
+    };
+    await cache.get("t1", load("one"), 0);
+    await cache.get("t2", load("two"), 1);
+    await cache.get("t1", load("one"), 2); // a hit keeps t1 fresh in the eviction order
+    await cache.get("t3", load("three"), 3); // evicts t2
+    expect(cache.size).toBe(2);
+    expect(loads).toBe(3);
+    await cache.get("t1", load("one"), 4);
+    expect(loads).toBe(3);
+    expect(await cache.get("t2", load("two again"), 5)).toBe("two again");
+    expect(loads).toBe(4);
+    expect(cache.size).toBe(2);
+  });
+
+  it("10,000 tenants through a cache of 100 leave 100 entries", async () => {
+    const cache = new TtlCache<number>(60_000, 100);
+    for (let i = 0; i < 10_000; i++) await cache.get(`tenant-${i}`, async () => i, i);
+    expect(cache.size).toBe(100);
   });
 });

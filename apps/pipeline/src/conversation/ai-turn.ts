@@ -9,7 +9,7 @@ import {
   renderPersona,
 } from "@concierge/prompt";
 import { assessRisk } from "@concierge/rules";
-import { creditBalance, getPersona } from "@concierge/storage";
+import { creditBalance } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
 import { takeAiSlot } from "../pacing/ai-gate.ts";
@@ -26,7 +26,15 @@ export type AiOutcome =
    * A reply; `creditRef` is the debit to restore if it is never sent. `hold` lists why it must
    * wait for a person's approval (the rule says always, or the risk check flagged it).
    */
-  | { kind: "reply"; text: string; handoff: boolean; creditRef: string; hold: string[] | null }
+  | {
+      kind: "reply";
+      text: string;
+      handoff: boolean;
+      creditRef: string;
+      hold: string[] | null;
+      /** Credits left right after this reply's debit (for the low-balance warning). */
+      balance: number;
+    }
   /** No reply for this turn, for the reason in `action` (credit already restored if taken). */
   | { kind: "none"; action: string }
   /** Worth trying again later (the model failed or timed out); the credit is back. */
@@ -36,11 +44,16 @@ export type AiOutcome =
  * The tenant hears once when a debit brings the balance down to their threshold (debits are
  * serialized, so exactly one lands on it). Best effort: a failed warning never fails a reply.
  */
-export async function warnOnLowBalance(env: PipelineEnv, tenantId: string): Promise<void> {
+export async function warnOnLowBalance(
+  env: PipelineEnv,
+  tenantId: string,
+  /** The balance the debit left, when the debit said (an AI turn's does): no query then. */
+  after?: number,
+): Promise<void> {
   try {
     const settings = await tenantSettings(env, tenantId);
     if (!settings) return;
-    const balance = await creditBalance(env.DB, tenantId);
+    const balance = after ?? (await creditBalance(env.DB, tenantId));
     if (balance !== settings.lowBalanceThreshold) return;
     log.warn("credits.low_balance", { tenant_id: tenantId, balance });
     await notifyTenant(env, tenantId, { kind: "low_balance", balance });
@@ -115,14 +128,14 @@ export async function askModel(
 }
 
 /**
- * One AI reply: persona safety gate → credit debit → injection scan alongside generation →
- * handoff sentinel. Every path that took a credit and produces no reply gives it back
- * (exactly-once.ts, rule 6).
+ * One AI reply: credit debit with the persona safety gate in the same statement → injection scan
+ * alongside generation → handoff sentinel. Every path that took a credit and produces no reply
+ * gives it back (exactly-once.ts, rule 6).
  */
 export async function generateAiReply(
   env: PipelineEnv,
   turn: Turn,
-  history: ChatMessage[],
+  history: () => Promise<ChatMessage[]>,
   plan: AiPlan,
   attempt: number,
   /** Called once the credit is taken, as generation starts: a reply is now likely. */
@@ -130,20 +143,18 @@ export async function generateAiReply(
 ): Promise<AiOutcome> {
   const tenantId = turn.thread.tenantId;
   const fields = { tenant_id: tenantId, account_id: turn.thread.accountId, turn_id: turn.id };
-  const persona = await getPersona(env.DB, tenantId);
-  if (persona?.status !== "approved") {
-    // Canned replies still go; AI replies wait for the exact current persona to be approved.
-    log.info("ai.persona_not_approved", { ...fields, status: persona?.status ?? "none" });
-    return { kind: "none", action: "ai_paused_persona" };
-  }
+  // The history is opened while the debit's round trip is on its way, not after it.
+  const past = history();
+  // Opened once; an error surfaces where it is awaited (inside the charged work, which refunds).
+  past.catch(() => {});
   // One of the tenant's AI slots (pacing/ai-gate.ts), before the debit: at the cap the turn
   // waits for the alarm's retry with nothing taken.
   const slot = await takeAiSlot(env, tenantId, `${turn.thread.key}/${turn.id}`);
   if (!slot) return { kind: "retry" };
-  const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef) => {
+  const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef, charge) => {
     onGenerating?.();
     const customerText = customerContent(turn.messages);
-    const answer = await askModel(env, persona.persona, plan, history, customerText);
+    const answer = await askModel(env, charge.persona, plan, await past, customerText);
     if (answer.kind === "failed") {
       log.warn("ai.call_failed", { ...fields, ...errorFields(answer.error) });
       return { refund: true, value: { kind: "retry" } };
@@ -155,9 +166,21 @@ export async function generateAiReply(
     if (answer.kind === "empty") return { refund: true, value: { kind: "none", action: "ai_empty" } };
     return {
       refund: false,
-      value: { kind: "reply", text: answer.text, handoff: answer.handoff, creditRef, hold: answer.hold },
+      value: {
+        kind: "reply",
+        text: answer.text,
+        handoff: answer.handoff,
+        creditRef,
+        hold: answer.hold,
+        balance: charge.balance,
+      },
     };
   }).finally(() => slot.release());
+  if (charged.kind === "persona_not_approved") {
+    // Canned replies still go; AI replies wait for the exact current persona to be approved.
+    log.info("ai.persona_not_approved", { ...fields, status: charged.status });
+    return { kind: "none", action: "ai_paused_persona" };
+  }
   if (charged.kind === "no_credits") {
     // Out of credits: silent to the customer, by design.
     log.info("ai.no_credits", fields);

@@ -164,7 +164,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     const phase = handoffPhase(store, Date.now(), t);
     const outcome = await runTurn(env, turn, {
       sealed,
-      history: await sealed.history(),
+      history: () => sealed.history(),
       handoff: phase,
       attempt: store.number("attempts") ?? 0,
       historyTurns: t.historyTurns,
@@ -172,7 +172,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     if (outcome.kind === "retry") return retryLater(host, sealed, pending, lastSeq, outcome.afterMs);
     // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
     const facts: TurnFacts = { phase, handoffStarted: outcome.handoffStarted, held: outcome.held };
-    await queueTurnRelay(sealed, turn, facts);
+    await queueTurnRelay(env, sealed, turn, facts);
     if (facts.held) approvalHeld(store);
     store.finishTurn(lastSeq, turnId);
   } catch (err) {
@@ -336,7 +336,10 @@ async function queueGivenUpRelay(sealed: SealedThread, pending: PendingMessage[]
 async function afterTurn(host: ConversationHost, t: Timing): Promise<void> {
   const { store } = host;
   if (store.pendingCount() > 0) {
-    if (!(await host.alarmArmed())) await host.arm(Date.now() + (store.number("wait_ms") ?? 0));
+    // Sooner than an alarm already armed (a 0 s buffer's backstop, accept.ts), never later.
+    const due = Date.now() + (store.number("wait_ms") ?? 0);
+    const armed = await host.alarmAt();
+    if (armed === null || armed > due) await host.arm(due);
   } else if (pagePending(store) || store.hasRelays()) {
     await host.arm(Date.now() + PAGE_RETRY_MS);
   } else {

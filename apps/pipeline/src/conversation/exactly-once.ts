@@ -46,7 +46,9 @@
  * needing a person, and the tenant is notified (alarm.ts, `giveUp`).
  */
 import type { SendResult } from "@concierge/channels";
-import { createApproval, debitCredit, restoreCredit } from "@concierge/storage";
+import type { Persona } from "@concierge/prompt";
+import { createApproval, debitAiReply, restoreCredit } from "@concierge/storage";
+import { personaVersions } from "../config/config-cache.ts";
 import type { SealedThread } from "./sealed.ts";
 import type { ConversationStore } from "./store.ts";
 import type { HeldDraft, KeptReply, Turn } from "./types.ts";
@@ -103,23 +105,54 @@ export function creditReference(turn: Turn, attempt: number): string {
   return `ai:${turn.thread.key}:${turn.id}:${attempt}`;
 }
 
+/** What the debit of an attempt found besides its credit (`debitAiReply`). */
+export type Charge = {
+  /** The approved persona's text, current as of the debit. */
+  persona: Persona;
+  /** Credits left right after this debit. */
+  balance: number;
+};
+
 /**
  * Rule 6: takes this attempt's credit (or finds it taken by an attempt that died) and runs
  * `work`. The credit is given back when `work` throws or asks for a refund; otherwise it goes
  * with the result, whose fate (sent, held, failed for good) decides later.
+ *
+ * The debit itself checks that the persona is approved, in the same statement (so a persona
+ * rejected or edited a moment ago is never charged for), and answers with the persona's version:
+ * one D1 round trip before the model is called. The text comes from this isolate's copy of that
+ * version (`personaVersions`), or with the answer when the copy is of another version.
  */
 export async function chargeAttempt<T>(
   env: Db,
   turn: Turn,
   attempt: number,
-  work: (creditRef: string) => Promise<{ value: T; refund: boolean }>,
-): Promise<{ kind: "no_credits" } | { kind: "charged"; value: T }> {
+  work: (creditRef: string, charge: Charge) => Promise<{ value: T; refund: boolean }>,
+): Promise<
+  { kind: "no_credits" } | { kind: "persona_not_approved"; status: string } | { kind: "charged"; value: T }
+> {
   const tenantId = turn.thread.tenantId;
   const ref = creditReference(turn, attempt);
-  if (!(await debitCredit(env.DB, tenantId, ref)).ok) return { kind: "no_credits" };
+  const known = personaVersions.get(tenantId);
+  const debit = await debitAiReply(env.DB, tenantId, ref, known?.hash ?? null);
+  const current = debit.persona;
+  if (current?.status !== "approved") {
+    // Only an attempt that died after its debit, before the persona changed, can leave one here.
+    if (debit.debited) await restoreCredit(env.DB, tenantId, ref);
+    return { kind: "persona_not_approved", status: current?.status ?? "none" };
+  }
+  let persona = current.persona;
+  if (persona) personaVersions.set(tenantId, { hash: current.hash, persona });
+  else if (known?.hash === current.hash) persona = known.persona;
+  if (!persona) {
+    // Unreachable (the text comes whenever the hashes differ); never charge without a persona.
+    if (debit.debited) await restoreCredit(env.DB, tenantId, ref);
+    throw new Error("the debit named a persona version this isolate does not hold");
+  }
+  if (!debit.debited) return { kind: "no_credits" };
   let result: { value: T; refund: boolean };
   try {
-    result = await work(ref);
+    result = await work(ref, { persona, balance: debit.balance });
   } catch (err) {
     // Anything that fails after the debit gives the credit back before the turn is retried.
     await restoreCredit(env.DB, tenantId, ref);

@@ -17,6 +17,8 @@ export interface ConversationHost {
   /** Every alarm goes through here: a purged object never arms one again. */
   arm(at: number): Promise<void>;
   alarmArmed(): Promise<boolean>;
+  /** When the alarm is armed for (null: not armed). */
+  alarmAt(): Promise<number | null>;
   /** Everything this thread holds, and its alarm, go at once. */
   purge(): Promise<void>;
 }

@@ -1,5 +1,7 @@
 import { createLogger, errorFields } from "@concierge/core";
 import { type RelayRequest, relayId, relayItem } from "../channels/discord/relay.ts";
+import { getDiscordInstall } from "@concierge/storage";
+import { type DiscordInbox, configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 import type { SealedThread } from "./sealed.ts";
 import type { HandoffPhase, HeldDraft, Turn } from "./types.ts";
@@ -20,8 +22,30 @@ export type TurnFacts = { phase: HandoffPhase; handoffStarted: boolean; held: He
  * handoff it arrived in), or, for tenants relaying everything, the message itself. Queued sealed
  * (the text stays in this object) and posted after the turn; never fails the turn.
  */
-export async function queueTurnRelay(sealed: SealedThread, turn: Turn, facts: TurnFacts): Promise<void> {
+export async function queueTurnRelay(
+  env: PipelineEnv,
+  sealed: SealedThread,
+  turn: Turn,
+  facts: TurnFacts,
+): Promise<void> {
   const { thread } = turn;
+  // Most turns have nothing to relay: no inbox channel, or a plain message in a mode that relays
+  // only what needs a person. Then nothing is sealed, stored, read back and deleted for it.
+  // The inbox is config, cached like the rest (relay.ts reads it fresh before posting).
+  const kind = facts.held
+    ? "approval"
+    : facts.handoffStarted || facts.phase !== "none"
+      ? "handoff"
+      : "message";
+  let inbox: DiscordInbox;
+  try {
+    inbox = await discordInbox(env, thread.tenantId);
+  } catch (err) {
+    // Unknown: queue it, and let the post decide (it reads the install itself).
+    log.warn("relay.inbox_unreadable", { ...errorFields(err), tenant_id: thread.tenantId });
+    inbox = { channelId: "", relayMode: "all" };
+  }
+  if (!inbox || (kind === "message" && inbox.relayMode !== "all")) return;
   // Mail the routing rules relayed is in the inbox already (email-turn.ts).
   const messages = turn.messages.filter((m) => m.email?.route !== "relay");
   const last = messages[messages.length - 1];
@@ -52,6 +76,16 @@ export async function queueTurnRelay(sealed: SealedThread, turn: Turn, facts: Tu
   } catch (err) {
     log.error("relay.queue_failed", { ...errorFields(err), tenant_id: thread.tenantId, kind: req.kind });
   }
+}
+
+/** The tenant's Discord inbox channel and relay mode (null: none), through the config cache. */
+export function discordInbox(env: PipelineEnv, tenantId: string): Promise<DiscordInbox> {
+  return configCache(env).discordInboxes.get(tenantId, async () => {
+    const install = await getDiscordInstall(env.DB, tenantId);
+    return install?.inboxChannelId
+      ? { channelId: install.inboxChannelId, relayMode: install.relayMode }
+      : null;
+  });
 }
 
 /**

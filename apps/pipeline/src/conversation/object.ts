@@ -37,16 +37,41 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
         if (!this.purged) await ctx.storage.setAlarm(at);
       },
       alarmArmed: async () => (await ctx.storage.getAlarm()) !== null,
+      alarmAt: () => ctx.storage.getAlarm(),
       purge: () => this.purge(),
     };
   }
 
-  accept(input: AcceptInput): Promise<{ status: "accepted" | "duplicate" | "unknown_account" }> {
-    return acceptMessage(this.host, input);
+  async accept(input: AcceptInput): Promise<{ status: "accepted" | "duplicate" | "unknown_account" }> {
+    const { status, turnNow } = await acceptMessage(this.host, input);
+    // A 0 s buffer: the turn starts now instead of one alarm hop later. The answer above goes out
+    // once the accept's writes are durable (the output gate), and so does anything the turn sends;
+    // the alarm accept armed stays the backstop should this invocation end first.
+    if (turnNow) this.ctx.waitUntil(this.turnNow());
+    return { status };
   }
 
   override alarm(): Promise<void> {
-    return onAlarm(this.host);
+    return this.oneAtATime(() => onAlarm(this.host));
+  }
+
+  /** The turn of a 0 s buffer, in the accepting invocation (accept.ts `turnNow`). */
+  private turnNow(): Promise<void> {
+    return this.oneAtATime(() => onAlarm(this.host));
+  }
+
+  /** The turn in flight (a 0 s buffer's, or the alarm's): the next waits for it. */
+  private running: Promise<void> = Promise.resolve();
+
+  /**
+   * The alarm and a 0 s buffer's turn never run side by side in this object: an alarm that fires
+   * while the turn runs (the backstop, a long model call) waits for it, then finds the messages
+   * answered and only re-arms; a second message's turn waits for the first's.
+   */
+  private oneAtATime(run: () => Promise<void>): Promise<void> {
+    const next = this.running.then(run, run);
+    this.running = next.catch(() => {});
+    return next;
   }
 
   /**

@@ -245,7 +245,8 @@ export class ConversationStore {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", outboxId);
     this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq', 'kept_reply')");
-    this.sql.exec("DELETE FROM state WHERE k LIKE 'relayed:%'");
+    // A key range (the primary key's index), not LIKE, which would read every state row.
+    this.sql.exec("DELETE FROM state WHERE k >= 'relayed:' AND k < 'relayed;'");
   }
 
   /** Forgets provider message ids seen before `seenBefore`, and persons' replies older than `outboxBefore`. */
@@ -264,13 +265,15 @@ export class ConversationStore {
       .map((r) => r.sealed);
   }
 
-  /** Appends sealed entries and keeps only the newest `keep`. */
+  /**
+   * Appends sealed entries and keeps only the newest `keep`. The entries' seqs are one unbroken
+   * run (AUTOINCREMENT never reuses a seq, and entries only ever go oldest first or all at once),
+   * so the newest `keep` are those above MAX(seq) - keep: a range of the primary key that reads
+   * only what it deletes, instead of every entry.
+   */
   appendHistory(sealed: string[], keep: number): void {
     for (const s of sealed) this.sql.exec("INSERT INTO history (sealed) VALUES (?)", s);
-    this.sql.exec(
-      "DELETE FROM history WHERE seq NOT IN (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)",
-      keep,
-    );
+    this.sql.exec("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", keep);
   }
 
   clearHistory(): void {

@@ -37,7 +37,8 @@ const log = createLogger("pipeline.turn");
 export type TurnInput = {
   /** The thread's storage, its text sealed. */
   sealed: SealedThread;
-  history: ChatMessage[];
+  /** The history, opened on demand: only an AI reply reads it (a canned one only appends). */
+  history: () => Promise<ChatMessage[]>;
   handoff: HandoffPhase;
   /** 0 for the first try of this turn, then 1, 2, … for retries. */
   attempt: number;
@@ -254,7 +255,7 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
     });
     if (ai.handoff) startHandoff(input.sealed.store, turn);
     await recordMessages(env.DB, run.inbound("held_for_approval"));
-    await warnOnLowBalance(env, thread.tenantId);
+    await warnOnLowBalance(env, thread.tenantId, ai.balance);
     await run.remember([{ role: "user", content: run.customerText }]);
     log.info("turn.held_for_approval", {
       ...fields,
@@ -270,6 +271,7 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
     creditRef: ai.creditRef,
     handoff: ai.handoff,
     failures: 0,
+    balance: ai.balance,
   };
   return { kind: "reply", reply, receipt: Promise.resolve() };
 }
@@ -330,7 +332,7 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
   ]);
   log.info("turn.replied", { ...fields, action });
   // After the reply is out, so the check never delays it.
-  if (creditRef) await warnOnLowBalance(env, thread.tenantId);
+  if (creditRef) await warnOnLowBalance(env, thread.tenantId, reply.balance);
   return { kind: "done", handoffStarted: handoff, held: null };
 }
 

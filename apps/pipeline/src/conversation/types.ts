@@ -36,6 +36,8 @@ export type KeptReply = {
   handoff: boolean;
   /** Retryable failures so far. */
   failures: number;
+  /** An AI reply's: the credits its debit left, for the low-balance warning once it is out. */
+  balance?: number;
 };
 
 /** The tenant's conversation timing (PRODUCT.md §3), as a turn uses it. */

@@ -1,6 +1,6 @@
 import { type AiProvider, cosine } from "@concierge/ai";
 import { createLogger, errorFields } from "@concierge/core";
-import { type Match, type ReplyConfig, matchReply, needsEmbedding } from "@concierge/rules";
+import { type Match, type ReplyConfig, matchReplyLazy, needsEmbedding } from "@concierge/rules";
 import type { RuleEmbeddings, StoredReplyConfig } from "@concierge/storage";
 
 const log = createLogger("pipeline.rules");
@@ -33,19 +33,26 @@ export async function embedRules(
 
 /**
  * Matches a turn against the rules. The customer's text is embedded at most once, and only when
- * an embedding rule exists; if embedding fails, embedding rules simply do not match this time.
+ * the walk reaches an intent rule (a keyword rule that matches first means no embedding call); if
+ * embedding fails, embedding rules simply do not match this time.
  */
 export async function matchTurn(ai: AiProvider, stored: StoredReplyConfig, text: string): Promise<Match> {
-  let vector: number[] | null = null;
-  if (needsEmbedding(stored.config) && stored.embeddings.model === ai.embeddingModel) {
-    try {
-      [vector = null] = await ai.embed([text]);
-    } catch (err) {
-      log.warn("rules.embed_failed", errorFields(err));
-    }
-  }
-  return matchReply(stored.config, text, (rule) => {
+  const usable = needsEmbedding(stored.config) && stored.embeddings.model === ai.embeddingModel;
+  let vector: Promise<number[] | null> | null = null;
+  const embedOnce = () => {
+    vector ??= ai.embed([text]).then(
+      ([v]) => v ?? null,
+      (err: unknown) => {
+        log.warn("rules.embed_failed", errorFields(err));
+        return null;
+      },
+    );
+    return vector;
+  };
+  return matchReplyLazy(stored.config, text, async (rule) => {
     const saved = stored.embeddings.rules[rule.id];
-    return vector && saved ? cosine(vector, saved.vector) : null;
+    if (!usable || !saved) return null;
+    const v = await embedOnce();
+    return v ? cosine(v, saved.vector) : null;
   });
 }

@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { creditBalance } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
@@ -12,6 +12,7 @@ import {
   tenantApi,
   tenantId,
 } from "../helpers.ts";
+import { BACKSTOP_MS } from "../../src/conversation/accept.ts";
 
 // The AI path against a real HTTP server speaking the OpenAI wire format (the sandbox's), so the
 // calls themselves can be counted and timed.
@@ -115,6 +116,47 @@ describe("AI calls (OpenAI-compatible provider)", () => {
     const embeds = (await aiCalls()).slice(before).filter((c) => c.kind === "embed");
     expect(embeds.map((e) => e.userText)).toEqual(["catering for an office party of 30"]);
     expect((await sentTo(env.SANDBOX_URL, a))[0]!.text).toBe("Catering!");
+  });
+
+  it("tries keyword rules before embedding: a keyword match makes no embedding call, even with intent rules after it", async () => {
+    const acc = await account([
+      {
+        id: "hours",
+        matcher: { kind: "static_text", keywords: ["hours"] },
+        response: { kind: "canned", text: "7 to 7" },
+      },
+      {
+        id: "cat",
+        matcher: { kind: "prompt", description: "catering for an office party" },
+        response: { kind: "canned", text: "Catering!" },
+      },
+    ]);
+    const customer = uniqueCustomer();
+    const before = (await aiCalls()).length;
+    await ingestApi.ingest([inboundText(acc.externalId, customer, "what are your opening hours")]);
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 5000 });
+    expect((await sentTo(env.SANDBOX_URL, customer))[0]!.text).toBe("7 to 7");
+    expect((await aiCalls()).slice(before).filter((c) => c.kind === "embed")).toEqual([]);
+  });
+
+  it("with a 0 s buffer, the model is called in the accepting invocation: one generation, one reply, one credit", async () => {
+    await configureAi({ generateLatencyMs: 800, classifyLatencyMs: 400 });
+    const acc = await account([], 0);
+    const customer = uniqueCustomer();
+    const balance = await creditBalance(env.DB, tenantId);
+    const before = (await aiCalls()).length;
+    await ingestApi.ingest([inboundText(acc.externalId, customer, "zero buffer: do you deliver?")]);
+    const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tenantId}/${acc.id}/${customer}`));
+    // Mid-generation, the alarm is still the backstop seconds ahead: no alarm is running the turn.
+    await new Promise((r) => setTimeout(r, 300));
+    const alarm = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + BACKSTOP_MS / 2);
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 8000 });
+    // The alarm the turn left (the idle gap's) runs no second turn.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+    expect((await callsSince(before, "zero buffer")).filter((c) => c.kind === "generate")).toHaveLength(1);
+    expect(await creditBalance(env.DB, tenantId)).toBe(balance - 1);
   });
 
   it("gives the credit back when generation fails, then retries the turn and charges once", async () => {

@@ -1,0 +1,209 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { createChannelAccount } from "@concierge/storage";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { describe, expect, it, vi } from "vitest";
+import { BACKSTOP_MS } from "../src/conversation/accept.ts";
+import type { ConversationDO } from "../src/conversation/object.ts";
+import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+
+// What a turn costs the conversation object's own storage (its SQL statements, through the real
+// ingest RPC and the real alarm), and the 0 s buffer's turn that runs in the accepting invocation.
+
+type Statement = {
+  query: string;
+  bindings: unknown[];
+  cursor: SqlStorageCursor<Record<string, SqlStorageValue>>;
+};
+
+/** Every statement the object's store runs from now on, with its cursor (rows read and written). */
+async function recordStatements(stub: DurableObjectStub<ConversationDO>): Promise<Statement[]> {
+  const log: Statement[] = [];
+  await runInDurableObject(stub, (instance) => {
+    const store = (instance as unknown as { host: { store: { sql: SqlStorage } } }).host.store;
+    const real = store.sql;
+    store.sql = {
+      exec: (query: string, ...bindings: SqlStorageValue[]) => {
+        const cursor = real.exec(query, ...bindings);
+        log.push({ query: query.trim(), bindings, cursor });
+        return cursor;
+      },
+    } as unknown as SqlStorage;
+  });
+  return log;
+}
+
+const rowsWritten = (log: Statement[]) => log.reduce((n, s) => n + s.cursor.rowsWritten, 0);
+
+let phone = 0;
+/** A tenant of its own (no Discord install) with one WhatsApp number and these rules. */
+async function tenantWith(rules: unknown[], waitSeconds: number) {
+  const created = await tenantApi.createTenant({ name: "Quiet Bakery", locale: "en-US", currency: "USD" });
+  if (!created.ok) throw new Error(created.error.message);
+  phone += 1;
+  const account = await createChannelAccount(env.DB, {
+    tenantId: created.tenantId,
+    channel: "whatsapp",
+    externalId: `79${String(Date.now() % 1e9).padStart(9, "0")}${phone}`,
+  });
+  const saved = await tenantApi.saveReplyConfig(created.tenantId, account.id, {
+    wait_seconds: waitSeconds,
+    rules,
+    default_rule: { response: { kind: "canned", text: "Thanks!" } },
+  });
+  expect(saved).toMatchObject({ ok: true });
+  return {
+    tenantId: created.tenantId,
+    send: async (customer: string, text: string) => {
+      const r = await ingestApi.ingest([inboundText(account.externalId, customer, text)]);
+      if (!r.ok) throw new Error(r.error.message);
+      return r.results;
+    },
+    stub: (customer: string) =>
+      env.CONVERSATIONS.get(
+        env.CONVERSATIONS.idFromName(`${created.tenantId}/${account.id}/${customer}`),
+      ) as DurableObjectStub<ConversationDO>,
+  };
+}
+
+const hours = {
+  id: "hours",
+  matcher: { kind: "static_text", keywords: ["hours"] },
+  response: { kind: "canned", text: "Open 7 to 7." },
+};
+
+describe("the work of one turn in the conversation object", () => {
+  it("a canned reply with no Discord inbox: no inbox item stored, no history read, wait_ms written once", async () => {
+    const t = await tenantWith([hours], 5);
+    const customer = uniqueCustomer();
+    expect(await t.send(customer, "hello")).toMatchObject([{ status: "accepted" }]);
+    const stub = t.stub(customer);
+    const log = await recordStatements(stub);
+    expect(await t.send(customer, "and your hours?")).toMatchObject([{ status: "accepted" }]);
+    expect(await t.send(customer, "today?")).toMatchObject([{ status: "accepted" }]);
+    // The buffer's wait is the same for every message: read, never rewritten.
+    const waitWrites = log.filter((s) => /INSERT INTO state/.test(s.query) && s.bindings[0] === "wait_ms");
+    expect(waitWrites).toEqual([]);
+    const accepts = log.length;
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
+    const turn = log.slice(accepts);
+    // The turn still remembers what was said, for a later AI reply...
+    expect(turn.some((s) => s.query.startsWith("INSERT INTO history"))).toBe(true);
+    // ...but a canned reply neither reads nor opens the history,
+    expect(turn.filter((s) => /FROM history/.test(s.query) && s.query.startsWith("SELECT"))).toEqual([]);
+    // and with nowhere to relay it, nothing is sealed into the inbox queue, read back and deleted.
+    expect(turn.filter((s) => /INSERT[^(]*relay_queue|DELETE FROM relay_queue/.test(s.query))).toEqual([]);
+    // Trimming the history reads only what it deletes.
+    const trim = turn.find((s) => s.query.startsWith("DELETE FROM history"))!;
+    expect(trim.cursor.rowsRead).toBeLessThanOrEqual(1);
+    expect(rowsWritten(turn)).toBeGreaterThan(0);
+  });
+
+  it("a changed buffer wait is written", async () => {
+    const t = await tenantWith([hours], 5);
+    const customer = uniqueCustomer();
+    await t.send(customer, "one");
+    const log = await recordStatements(t.stub(customer));
+    await tenantApi.saveReplyConfig(t.tenantId, (await accountOf(t.tenantId)).id, {
+      wait_seconds: 7,
+      rules: [hours],
+      default_rule: { response: { kind: "canned", text: "Thanks!" } },
+    });
+    await t.send(customer, "two");
+    const waitWrites = log.filter((s) => /INSERT INTO state/.test(s.query) && s.bindings[0] === "wait_ms");
+    expect(waitWrites.map((s) => s.bindings[1])).toEqual(["7000"]);
+  });
+});
+
+async function accountOf(tenantId: string): Promise<{ id: string }> {
+  return (await env.DB.prepare("SELECT id FROM channel_accounts WHERE tenant_id = ?")
+    .bind(tenantId)
+    .first<{ id: string }>())!;
+}
+
+describe("a 0 s reply buffer", () => {
+  it("answers in the accepting invocation, with the alarm armed only as the backstop", async () => {
+    const t = await tenantWith([hours], 0);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    // The object exists before the message; stop its alarm from being the one that answers.
+    let alarmAtAccept: number | null = null;
+    await runInDurableObject(stub, (instance, state) => {
+      const o = instance as unknown as { host: { arm(at: number): Promise<void> } };
+      const arm = o.host.arm.bind(o.host);
+      o.host.arm = async (at: number) => {
+        alarmAtAccept ??= at - Date.now();
+        await arm(at);
+      };
+      return state.storage.getAlarm();
+    });
+    const before = Date.now();
+    expect(await t.send(customer, "your hours?")).toMatchObject([{ status: "accepted" }]);
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 5000 });
+    // The first arm was the backstop, well ahead; the reply did not wait for it.
+    expect(alarmAtAccept).toBeGreaterThan(BACKSTOP_MS - 1000);
+    expect(Date.now() - before).toBeLessThan(BACKSTOP_MS);
+    // The turn re-armed the alarm for the idle gap: the backstop never fires.
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 60 * 60_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+  });
+
+  it("a turn cut off between the durable accept and the turn is run by the backstop alarm, once", async () => {
+    const t = await tenantWith([hours], 0);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    // The invocation dies right after accepting: the turn it would have run never starts.
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as { turnNow: () => Promise<void> }).turnNow = () => Promise.resolve();
+    });
+    const before = Date.now();
+    expect(await t.send(customer, "hours please")).toMatchObject([{ status: "accepted" }]);
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + BACKSTOP_MS);
+    expect(alarm).toBeLessThanOrEqual(Date.now() + BACKSTOP_MS);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
+    // The next alarm (the idle gap's) sends nothing more.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+  });
+
+  it("two messages at once: each is answered and recorded exactly once, never by two turns at a time", async () => {
+    const t = await tenantWith([hours], 0);
+    const customer = uniqueCustomer();
+    const results = await Promise.all([t.send(customer, "hours one"), t.send(customer, "hours two")]);
+    expect(results.flat().map((r) => r.status)).toEqual(["accepted", "accepted"]);
+    const inbound = () =>
+      env.DB.prepare(
+        "SELECT provider_message_id AS id, action FROM messages WHERE tenant_id = ? AND direction = 'inbound'",
+      )
+        .bind(t.tenantId)
+        .all<{ id: string; action: string }>();
+    await vi.waitUntil(async () => (await inbound()).results.length === 2, { timeout: 5000 });
+    // Let anything still in flight (a second turn, a backstop) finish.
+    await new Promise((r) => setTimeout(r, 300));
+    const rows = (await inbound()).results;
+    expect(rows.map((r) => r.action)).toEqual(["canned_reply", "canned_reply"]);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(2);
+    const replies = await sentTo(env.SANDBOX_URL, customer);
+    const outbound = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ? AND direction = 'outbound'",
+    )
+      .bind(t.tenantId)
+      .first<{ n: number }>();
+    // One turn for both, or one each: never a message answered twice.
+    expect(replies.length).toBeGreaterThanOrEqual(1);
+    expect(replies.length).toBeLessThanOrEqual(2);
+    expect(outbound?.n).toBe(replies.length);
+    expect(
+      await runInDurableObject(
+        t.stub(customer),
+        (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
+      ),
+    ).toBe(0);
+  });
+});
