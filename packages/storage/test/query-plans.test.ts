@@ -74,6 +74,7 @@ it("every statement is bounded by an index, except the known scans listed above"
       await storage.debitCredit(d, t, "d1");
       await storage.debitCredit(d, t, "d2"); // no credit left: the retry check runs too
     },
+    debitAiReply: () => storage.debitAiReply(d, t, "ai1", "h"),
     restoreCredit: () => storage.restoreCredit(d, t, "d1"),
     creditBalance: () => storage.creditBalance(d, t),
     creditDebit: () => storage.creditDebit(d, t, "d1"),
