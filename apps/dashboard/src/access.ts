@@ -60,6 +60,8 @@ function accessVerifier(env: AccessEnv) {
   let verifier = verifiers.get(cooldown);
   if (!verifier) {
     verifier = createAccessVerifier({ refetchCooldownMs: cooldown });
+    // One cooldown per deployment; bounded all the same.
+    if (verifiers.size >= 4) verifiers.clear();
     verifiers.set(cooldown, verifier);
   }
   return verifier;

@@ -27,6 +27,8 @@ const IdTokenClaimsSchema = v.object({
 });
 
 const DISCOVERY_TTL_MS = 3600_000;
+/** Issuers and key sets an isolate remembers: a deployment has one of each. */
+const MAX_CACHED = 8;
 const discoveries = new Map<string, { at: number; doc: Discovery }>();
 const keySets = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
 
@@ -40,6 +42,8 @@ async function discover(base: string): Promise<Discovery> {
   const res = await fetch(`${base.replace(/\/$/, "")}/.well-known/openid-configuration`);
   if (!res.ok) throw new SignInError(`discovery answered ${res.status}`);
   const doc = v.parse(DiscoverySchema, await res.json());
+  // Keyed by configured issuers (one in practice); bounded all the same.
+  if (discoveries.size >= MAX_CACHED) discoveries.clear();
   discoveries.set(base, { at: Date.now(), doc });
   return doc;
 }
@@ -49,6 +53,7 @@ function keySet(uri: string) {
   if (!set) {
     // jose caches the keys and refetches when a token names a kid it has not seen (key rotation).
     set = jose.createRemoteJWKSet(new URL(uri));
+    if (keySets.size >= MAX_CACHED) keySets.clear();
     keySets.set(uri, set);
   }
   return set;

@@ -1,5 +1,6 @@
 import { ciphertextVersion, decryptString, importMasterKey, unwrapDataKey } from "@concierge/crypto";
 import { getWrappedTenantKeys } from "@concierge/storage";
+import { BoundedMap, DEFAULT_MAX_ENTRIES } from "../config/cache.ts";
 
 export type TenantKey = { version: number; key: CryptoKey };
 type Keyring = { current: TenantKey; versions: Map<number, CryptoKey> };
@@ -8,7 +9,8 @@ type KeyEnv = { DB: D1Database; ENCRYPTION_KEY: string };
 // Unwrapping costs a D1 read and AES operations, so keyrings stay in isolate memory for a few
 // minutes. A deleted tenant's keys are gone from D1 at once; this cache only shortens their use.
 const TTL_MS = 5 * 60_000;
-const cache = new Map<string, { at: number; ring: Promise<Keyring> }>();
+// Bounded: an isolate serving many tenants keeps the keyrings of the most recently used only.
+const cache = new BoundedMap<{ at: number; ring: Promise<Keyring> }>(DEFAULT_MAX_ENTRIES);
 
 function load(env: KeyEnv, tenantId: string): Promise<Keyring> {
   const ring = (async () => {
@@ -20,8 +22,11 @@ function load(env: KeyEnv, tenantId: string): Promise<Keyring> {
     const newest = rows[rows.length - 1]!.version;
     return { current: { version: newest, key: versions.get(newest)! }, versions };
   })();
-  cache.set(tenantId, { at: Date.now(), ring });
-  ring.catch(() => cache.delete(tenantId));
+  const entry = { at: Date.now(), ring };
+  cache.set(tenantId, entry);
+  ring.catch(() => {
+    if (cache.get(tenantId) === entry) cache.delete(tenantId);
+  });
   return ring;
 }
 
