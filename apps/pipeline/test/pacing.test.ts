@@ -138,6 +138,27 @@ describe("sends paced per number", () => {
     ]);
   }, 90_000);
 
+  it("keeps an AI reply refused by the pace, with its one credit, and sends it once later", async () => {
+    await setBalance(3);
+    const acc = await account();
+    const c = await customerWrites(acc, "can I book for Sunday?");
+    await exhaustNumber(acc);
+    expect(await c.runAlarm()).toBe(true);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    await nextWindow();
+    expect(await c.runAlarm()).toBe(true);
+    expect(await c.runAlarm()).toBe(true);
+    const sent = await sentTo(env.SANDBOX_URL, c.customer);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toMatch(/^\[offline AI\]/);
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    expect(await actions(c.customer)).toEqual([
+      ["inbound", "ai_reply"],
+      ["outbound", "ai_reply"],
+    ]);
+  }, 40_000);
+
   it("keeps other numbers sending while one is at its budget", async () => {
     const busy = await account();
     const other = await account();

@@ -149,7 +149,7 @@ export async function generateAiReply(
   past.catch(() => {});
   // One of the tenant's AI slots (pacing/ai-gate.ts), before the debit: at the cap the turn
   // waits for the alarm's retry with nothing taken.
-  const slot = await takeAiSlot(env, tenantId, `${turn.thread.key}/${turn.id}`);
+  const slot = await takeAiSlot(env, turn.thread, `${turn.thread.key}/${turn.id}`);
   if (!slot) return { kind: "retry" };
   const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef, charge) => {
     onGenerating?.();

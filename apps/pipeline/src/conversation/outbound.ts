@@ -11,7 +11,7 @@ import { createLogger, errorFields } from "@concierge/core";
 import type { Thread } from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
 import { getPageSender, markPageTokenDead } from "../channels/instagram/page-tokens.ts";
-import { paceSend } from "../pacing/send-pace.ts";
+import { takePace } from "../pacing/send-pace.ts";
 import { type EmailReplyContext, sendEmailReply } from "./email-turn.ts";
 
 const log = createLogger("pipeline.outbound");
@@ -132,11 +132,11 @@ export async function send(
       return sendEmailReply(env, thread, text, opts.email);
     case "whatsapp":
       return (
-        (await paceSend(env, thread)) ??
+        (await takePace(env, thread)) ??
         sendWhatsAppText(whatsappTarget(env, thread), thread.customerId, text, replyTo)
       );
     case "instagram":
-      return (await paceSend(env, thread)) ?? sendInstagram(env, thread, text, opts);
+      return (await takePace(env, thread)) ?? sendInstagram(env, thread, text, opts);
     default:
       return {
         ok: false,

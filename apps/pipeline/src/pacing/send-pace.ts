@@ -29,6 +29,31 @@ export function sendPaceKey(thread: Pick<Thread, "channel" | "accountExternalId"
   return null;
 }
 
+/** Checks already under way for a thread's next send (paceAhead), by the turn's thread object. */
+const ahead = new WeakMap<Thread, Promise<(SendResult & { ok: false }) | null>>();
+
+/**
+ * Starts the check for this thread's next send now, so that its round trip runs alongside
+ * something slower (an AI turn's model call) instead of before the send. The place it takes is
+ * used by the next `takePace` for the same thread object; one never used (no reply after all) only
+ * counts one send too many against the number, erring on the safe side.
+ */
+export function paceAhead(env: Pick<PipelineEnv, "SEND_RATE_LIMIT">, thread: Thread): void {
+  if (!sendPaceKey(thread) || ahead.has(thread)) return;
+  ahead.set(thread, paceSend(env, thread));
+}
+
+/** The send's pace: the check paceAhead started for this thread, or a new one. */
+export function takePace(
+  env: Pick<PipelineEnv, "SEND_RATE_LIMIT">,
+  thread: Thread,
+): Promise<(SendResult & { ok: false }) | null> {
+  const started = ahead.get(thread);
+  if (!started) return paceSend(env, thread);
+  ahead.delete(thread);
+  return started;
+}
+
 /**
  * The limiter's answer for one send from this thread's number: null to go ahead, or the failure
  * to return instead of sending. A limiter that cannot answer lets the send go (Meta's own limit,
