@@ -90,6 +90,7 @@ import {
   saveNotifications,
   savePreferences,
   sendNotificationVerification,
+  saveRetention,
   settingsPage,
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
@@ -184,6 +185,7 @@ router
   .get("/admin/settings", settingsPage)
   .post("/admin/settings/business", saveBusiness)
   .post("/admin/settings/preferences", savePreferences)
+  .post("/admin/settings/retention", saveRetention)
   .post("/admin/settings/notifications", saveNotifications)
   .post(
     "/admin/settings/notifications/verify",

@@ -244,6 +244,9 @@ export async function deleteTenantRows(
     db
       .prepare(`DELETE FROM messages WHERE tenant_id = ? OR account_id IN (${accounts})`)
       .bind(tenantId, tenantId),
+    // The per-day counts the insights read (migrations/0029): a few rows per day, by primary key.
+    db.prepare("DELETE FROM message_days WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM credit_days WHERE tenant_id = ?").bind(tenantId),
     // The ledger's trigger fires on insert only; deleting it moves no balance.
     db.prepare("DELETE FROM credit_ledger WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM credit_lots WHERE tenant_id = ?").bind(tenantId),
@@ -283,6 +286,23 @@ export async function listDeletingTenants(db: D1Database, before: number, limit:
     .bind(before, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);
+}
+
+/**
+ * Every tenant deletion not finished yet (tenants.deleting_at set), oldest first, for the
+ * operator's health page: one that stays here long after it began is stuck.
+ */
+export async function listUnfinishedDeletions(
+  db: D1Database,
+  limit: number,
+): Promise<{ tenantId: string; deletingAt: number }[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT id AS tenantId, deleting_at AS deletingAt FROM tenants WHERE deleting_at IS NOT NULL ORDER BY deleting_at LIMIT ?",
+    )
+    .bind(limit)
+    .all<{ tenantId: string; deletingAt: number }>();
+  return results;
 }
 
 /**

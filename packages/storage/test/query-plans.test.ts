@@ -272,6 +272,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     deleteThreadRows: () => storage.deleteThreadRows(d, t, [1, 2], ["apr_none"]),
     deleteTenantRowsChunk: () => storage.deleteTenantRowsChunk(d, "t_other", 500),
     tenantDeletionProgress: () => storage.tenantDeletionProgress(d, t),
+    listUnfinishedDeletions: () => storage.listUnfinishedDeletions(d, 20),
     accountRowsLeft: () => storage.accountRowsLeft(d, [{ tenantId: t, accountId: acc.id }]),
     // Retention (issue 18 item 3).
     getRetentionDays: () => storage.getRetentionDays(d, t),

@@ -12,6 +12,7 @@ import {
   WorkerConfigReportSchema,
 } from "@concierge/core";
 import { formatNumber, msg } from "@concierge/i18n";
+import { listUnfinishedDeletions } from "@concierge/storage";
 import * as v from "valibot";
 import { type Html, html } from "../html.ts";
 import { formatDateTime } from "../pages/insights.ts";
@@ -307,10 +308,39 @@ function workerRows(
   return PLATFORM_WORKERS.map((worker) => ({ worker, report: reports.get(worker) ?? null }));
 }
 
+/** A tenant deletion still unfinished this long after it began is stuck (the cron runs every 15 min). */
+const DELETION_STUCK_MS = 60 * 60_000;
+
+/**
+ * Tenant deletions not finished (tenants.deleting_at), oldest first: each links to its tenant's
+ * page (key destroyed, rows left); one older than DELETION_STUCK_MS is called stuck.
+ */
+function deletionsSection(c: ManageCtx, rows: { tenantId: string; deletingAt: number }[], now: number): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="deletions-h" id="deletions">
+<h2 id="deletions-h">${t("manage-health-deletions")}</h2>
+<p class="muted">${t("manage-health-deletions-lead")}</p>
+${
+  rows.length === 0
+    ? html`<p class="card muted">${badge("ok", t("manage-health-deletions-none"))}</p>`
+    : html`<ul class="card">${rows.map(
+        (r) =>
+          html`<li data-deleting-tenant="${r.tenantId}"><a href="/manage/tenants/${r.tenantId}"><code>${r.tenantId}</code></a> · ${t("manage-health-deletion-started", { at: formatDateTime(c.locale, r.deletingAt) })}${
+            now - r.deletingAt > DELETION_STUCK_MS
+              ? html` ${badge("danger", t("manage-health-deletion-stuck"))}`
+              : null
+          }</li>`,
+      )}</ul>`
+}
+</section>`;
+}
+
 export async function healthPage(c: ManageCtx): Promise<Response> {
-  const [health, bound] = await Promise.all([
+  const now = Date.now();
+  const [health, bound, deletions] = await Promise.all([
     pipelineHealth(c),
     Promise.all(BOUND_WORKERS.map((w) => boundWorkerReport(c, w))),
+    listUnfinishedDeletions(c.env.DB, 20),
   ]);
   return manageHtml(
     c,
@@ -320,7 +350,8 @@ export async function healthPage(c: ManageCtx): Promise<Response> {
       error: health ? null : c.t("manage-health-pipeline-down"),
       body: html`${workersSection(c, workerRows(c, health, bound))}
 ${dashboardSection(c, dashboardConfig(c.env))}
-${health ? pipelineSections(c, health) : null}`,
+${health ? pipelineSections(c, health) : null}
+${deletionsSection(c, deletions, now)}`,
     }),
   );
 }

@@ -28,7 +28,9 @@ import {
   type OperatorTenantUser,
   searchTenants,
   type TenantListRow,
+  type TenantDeletionProgress,
   type TenantOverview,
+  tenantDeletionProgress,
 } from "@concierge/storage";
 import * as v from "valibot";
 import { errorSummary, type FieldErrors, field, num, validate } from "../forms.ts";
@@ -264,6 +266,8 @@ type Loaded = {
   lots: CreditLot[];
   ledger: { entries: LedgerEntry[]; next: number | null };
   usage: Insights;
+  /** What is left of a deletion under way (null when none is): key destroyed, rows left. */
+  deletion: TenantDeletionProgress | null;
 };
 
 async function load(c: TenantCtx, before: number | null, now: number): Promise<Loaded> {
@@ -277,10 +281,12 @@ async function load(c: TenantCtx, before: number | null, now: number): Promise<L
   ]);
   if (!overview) notFound();
   const ledger = older ?? overview.ledger;
-  return { overview, effects, lots: overview.lots, ledger, usage: overview.usage };
+  // Only for a tenant being deleted: capped counts, so a large one costs the same to show.
+  const deletion = overview.tenant.deletingAt ? await tenantDeletionProgress(c.env.DB, id) : null;
+  return { overview, effects, lots: overview.lots, ledger, usage: overview.usage, deletion };
 }
 
-function summarySection(c: ManageCtx, o: TenantOverview): Html {
+function summarySection(c: ManageCtx, o: TenantOverview, deletion: TenantDeletionProgress | null): Html {
   const { t } = c;
   const tn = o.tenant;
   return html`<section class="card" aria-labelledby="summary-h" id="summary">
@@ -296,7 +302,18 @@ ${tn.suspendedAt ? html`<dt>${t("manage-tenant-suspended-at")}</dt><dd>${formatD
 }
 ${
   tn.deletingAt
-    ? html`<dt>${t("manage-tenant-deleting")}</dt><dd id="deleting">${formatDateTime(c.locale, tn.deletingAt)}<br><span class="muted">${t("manage-tenant-deleting-note")}</span></dd>`
+    ? html`<dt>${t("manage-tenant-deleting")}</dt><dd id="deleting">${formatDateTime(c.locale, tn.deletingAt)}<br><span class="muted">${t("manage-tenant-deleting-note")}</span></dd>
+${
+  deletion
+    ? html`<dt>${t("manage-tenant-deleting-key")}</dt><dd id="deleting-key">${t(deletion.keysDestroyed ? "manage-tenant-deleting-key-gone" : "manage-tenant-deleting-key-kept")}</dd>
+<dt>${t("manage-tenant-deleting-left")}</dt><dd id="deleting-left">${t("manage-tenant-deleting-rows", {
+        messages: formatNumber(c.locale, deletion.messages),
+        approvals: formatNumber(c.locale, deletion.approvals),
+        other: formatNumber(c.locale, deletion.other),
+        capped: deletion.capped ? "yes" : "no",
+      })}</dd>`
+    : null
+}`
     : null
 }
 <dt>${t("manage-tenant-created")}</dt><dd>${formatDate(c.locale, tn.createdAt)}</dd>
@@ -639,7 +656,7 @@ async function render(
   const done = c.searchParams.get("done");
   const notice = opts.status === undefined && done && NOTICES[done] ? t(NOTICES[done]!) : null;
   const body = html`<p><a href="/manage">${t("manage-tenant-back")}</a></p>
-${summarySection(c, l.overview)}
+${summarySection(c, l.overview, l.deletion)}
 ${actionsSection(c, l.overview, opts.state ?? null)}
 ${channelsSection(c, l.overview.channels)}
 ${effectsSection(c, l.effects)}
@@ -767,5 +784,8 @@ export async function deleteForm(c: TenantCtx): Promise<Response> {
     confirmName: typedName,
   });
   if (!res.ok) return refused(c, "delete", values, res);
+  // A large tenant's rows are still going (its key is destroyed already): its page shows what is
+  // left until the cron finishes, rather than "deleted".
+  if (!res.deleted.complete) return redirect(`/manage/tenants/${encodeURIComponent(c.params.tenantId)}`);
   return redirect("/manage?done=deleted");
 }

@@ -2,6 +2,7 @@ import { createLogger, errorFields, errorResponse, instagramUnsubscribeEffect } 
 import { parseSignedRequest, signedRequestIsFresh } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import {
+  accountRowsLeft,
   type DataDeletionRow,
   dataDeletionEffects,
   facebookUserTargets,
@@ -95,10 +96,16 @@ export async function dataDeletionStatus(c: Ctx): Promise<Response> {
   const row = /^[A-Za-z0-9_-]{8,40}$/.test(code) ? await getDataDeletion(c.env.DB, code) : null;
   if (!row) notFound();
   const { t } = c;
-  const effects = await dataDeletionEffects(
-    c.env.DB,
-    (row.targets?.accounts ?? []).map((a) => instagramUnsubscribeEffect(a.pageId, a.accountId)),
-  );
+  const accounts = row.targets?.accounts ?? [];
+  const [effects, left] = await Promise.all([
+    dataDeletionEffects(
+      c.env.DB,
+      accounts.map((a) => instagramUnsubscribeEffect(a.pageId, a.accountId)),
+    ),
+    // What is left of a request still running, so "in progress" says how much (never "done"
+    // while rows remain); each count capped, read through the account's index.
+    row.status === "pending" ? accountRowsLeft(c.env.DB, accounts) : 0,
+  ]);
   const pending = effects.filter((e) => e.status === "pending").length;
   const failed = effects.filter((e) => e.status === "failed").length;
   const when = (at: number) =>
@@ -108,6 +115,7 @@ export async function dataDeletionStatus(c: Ctx): Promise<Response> {
   const body = html`<div class="signin card">
 <h1>${t("deletion-title")}</h1>
 <p id="deletion-status"><strong>${t(statusText(row))}</strong></p>
+${left ? html`<p id="deletion-rows-left">${t("deletion-rows-left", { count: left })}</p>` : ""}
 ${pending ? html`<p id="deletion-provider-pending">${t("deletion-provider-pending", { count: pending })}</p>` : ""}
 ${failed ? html`<p id="deletion-provider-failed">${t("deletion-provider-failed", { count: failed })}</p>` : ""}
 <dl><dt>${t("deletion-code")}</dt><dd><code>${code}</code></dd>

@@ -211,12 +211,20 @@ ${card("credits", msg("insights-credits"), tt.credits)}
 </div>`;
 }
 
-/** The whole insights section: totals as cards, the chart with its legend, the numbers. */
-export function insightsSection(c: Ctx, data: Insights): Html {
+/**
+ * The whole insights section: totals as cards, the chart with its legend, the numbers. It says
+ * the window it covers and, when the tenant keeps message records for less than that
+ * (tenants.retention_days), that the older days were purged rather than quiet.
+ */
+export function insightsSection(c: Ctx, data: Insights, retentionDays: number | null = null): Html {
   const { t } = c;
+  const purged = retentionDays !== null && retentionDays < data.days.length;
   return html`<section aria-labelledby="insights-h">
 <h2 id="insights-h">${t("insights-title")}</h2>
 <p class="muted">${t("insights-lead")}</p>
+<p class="muted" id="insights-window">${t("insights-window", { days: data.days.length })}${
+    purged ? html` ${t("insights-retention-note", { retention: retentionDays })}` : null
+  }</p>
 ${stats(c, data)}
 <div class="card">
 ${chart(c, data)}

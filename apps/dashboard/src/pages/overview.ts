@@ -9,6 +9,7 @@ import {
   creditBalance,
   getOnboarding,
   getPersona,
+  getRetentionDays,
   getTenantSettings,
   type Health,
   type HealthLevel,
@@ -249,19 +250,32 @@ function setupCard(c: AuthedCtx, wizardStep: number): Html {
 export async function overviewPage(c: AuthedCtx): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
-  const [settings, balance, pending, persona, accounts, insights, onboarding, configs, overdue, unanswered] =
-    await Promise.all([
-      getTenantSettings(c.env.DB, tenantId),
-      creditBalance(c.env.DB, tenantId, now),
-      listPendingApprovals(c.env.DB, tenantId, now),
-      getPersona(c.env.DB, tenantId),
-      listAccountActivity(c.env.DB, tenantId, now),
-      tenantInsights(c.env.DB, tenantId, now),
-      getOnboarding(c.env.DB, tenantId),
-      listReplyConfigSummaries(c.env.DB, tenantId),
-      personaVerdictOverdue(c.env.DB, tenantId, now - SAFETY_OVERDUE_MS),
-      countGivenUpMessages(c.env.DB, tenantId, now - UNANSWERED_WINDOW_MS),
-    ]);
+  const [
+    settings,
+    balance,
+    pending,
+    persona,
+    accounts,
+    insights,
+    onboarding,
+    configs,
+    overdue,
+    unanswered,
+    retention,
+  ] = await Promise.all([
+    getTenantSettings(c.env.DB, tenantId),
+    creditBalance(c.env.DB, tenantId, now),
+    listPendingApprovals(c.env.DB, tenantId, now),
+    getPersona(c.env.DB, tenantId),
+    listAccountActivity(c.env.DB, tenantId, now),
+    tenantInsights(c.env.DB, tenantId, now),
+    getOnboarding(c.env.DB, tenantId),
+    listReplyConfigSummaries(c.env.DB, tenantId),
+    personaVerdictOverdue(c.env.DB, tenantId, now - SAFETY_OVERDUE_MS),
+    countGivenUpMessages(c.env.DB, tenantId, now - UNANSWERED_WINDOW_MS),
+    // The insights say when older days were purged under the tenant's retention.
+    getRetentionDays(c.env.DB, tenantId),
+  ]);
   if (!settings || !onboarding) notFound();
   const launched = onboarding.launchedAt !== null;
   // Whether anything answers customers at all: an active account with a saved config, switched on.
@@ -292,7 +306,7 @@ ${approvalsCard(c, pending.length)}
 ${unansweredCard(c, unanswered)}
 </div>
 ${channelsSection(c, accounts, now)}
-${insightsSection(c, insights)}`,
+${insightsSection(c, insights, retention)}`,
     }),
   );
 }

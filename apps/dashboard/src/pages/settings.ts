@@ -11,9 +11,13 @@ import { msg } from "@concierge/i18n";
 import {
   getBillingDetails,
   getOnboarding,
+  getRetentionDays,
   getTenantPreferences,
   getTenantSettings,
+  RETENTION_MAX_DAYS,
+  RETENTION_MIN_DAYS,
   saveBusinessProfile,
+  saveRetentionDays,
   saveTenantPreferences,
   TENANT_CURRENCIES,
   TENANT_LOCALES,
@@ -81,6 +85,21 @@ export const NotificationsFormSchema = v.object({
   digest: v.picklist(DIGEST_CADENCES, msg("settings-err-digest")),
 });
 
+/**
+ * How long message records are kept (migrations/0030): a whole number of days in range, as typed
+ * (the column's CHECK refuses anything else too).
+ */
+export const RetentionFormSchema = v.object({
+  days: v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d{1,4}$/, msg("settings-err-retention")),
+    v.transform(Number),
+    v.minValue(RETENTION_MIN_DAYS, msg("settings-err-retention")),
+    v.maxValue(RETENTION_MAX_DAYS, msg("settings-err-retention")),
+  ),
+});
+
 /** "Send a verification link" needs an address to send it to. */
 const VerifyFormSchema = v.object({
   email: v.pipe(NotifyEmail, v.minLength(1, msg("settings-err-email-needed"))),
@@ -99,15 +118,19 @@ type Business = { name: string; businessKind: string };
 type Notify = { discordChannelId: string; email: string; cadence: string; digest: string };
 /** The billing details as typed, and the version (updatedAt, 0 for none yet) the form was shown at. */
 type Billing = { legalName: string; address: string; gstin: string; version: number };
+/** The retention in days, as typed (a string, so a refused value is shown back as it was). */
+type Retention = { days: string };
 type Forms = {
   business: Business;
   prefs: Prefs;
+  retention: Retention;
   notify: Notify;
   billing: Billing;
   confirmName: string;
   errors: {
     business?: FieldErrors;
     prefs?: FieldErrors;
+    retention?: FieldErrors;
     notify?: FieldErrors;
     billing?: FieldErrors;
     remove?: FieldErrors;
@@ -206,6 +229,28 @@ ${errorSummary(c, errors)}
     error: errors?.timeZone ?? null,
   })}
   <div><button type="submit">${t("settings-prefs-save")}</button></div>
+</form>
+</section>`;
+}
+
+function retentionForm(c: AuthedCtx, values: Retention, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="retention-h" id="retention">
+<h2 id="retention-h">${t("settings-retention")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/settings/retention#retention" novalidate>
+  ${csrfField(c)}
+  <p class="muted">${t("settings-retention-lead")}</p>
+  ${field(c, {
+    name: "days",
+    label: t("settings-retention-days"),
+    hint: t("settings-retention-hint"),
+    type: "number",
+    value: values.days,
+    error: errors?.days ?? null,
+    attrs: html`required min="${RETENTION_MIN_DAYS}" max="${RETENTION_MAX_DAYS}" step="1" inputmode="numeric"`,
+  })}
+  <div><button type="submit">${t("settings-retention-save")}</button></div>
 </form>
 </section>`;
 }
@@ -348,6 +393,7 @@ async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<
       notice: saved ? c.t("saved") : null,
       body: html`${businessForm(c, values.business, values.errors.business)}
 ${preferencesForm(c, values.prefs, values.errors.prefs)}
+${retentionForm(c, values.retention, values.errors.retention)}
 ${notificationsForm(c, values.notify, values.errors.notify, state, values.notifyNotice)}
 ${billingForm(c, values.billing, values.errors.billing)}
 ${deleteForm(c, values.confirmName, values.errors.remove)}`,
@@ -358,16 +404,18 @@ ${deleteForm(c, values.confirmName, values.errors.remove)}`,
 
 /** The other forms as stored, for a page re-shown with one form's errors. */
 async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
-  const [prefs, settings, onboarding, billing] = await Promise.all([
+  const [prefs, settings, onboarding, billing, retention] = await Promise.all([
     getTenantPreferences(c.env.DB, c.session.tenantId),
     getTenantSettings(c.env.DB, c.session.tenantId),
     getOnboarding(c.env.DB, c.session.tenantId),
     storedBilling(c),
+    getRetentionDays(c.env.DB, c.session.tenantId),
   ]);
-  if (!prefs || !settings || !onboarding) notFound();
+  if (!prefs || !settings || !onboarding || retention === null) notFound();
   return {
     business: { name: onboarding.name, businessKind: onboarding.businessKind ?? "" },
     prefs,
+    retention: { days: String(retention) },
     notify: {
       discordChannelId: settings.notifyDiscordChannelId ?? "",
       email: settings.notifyEmail ?? "",
@@ -430,6 +478,20 @@ export async function savePreferences(c: AuthedCtx): Promise<Response> {
     return redirect("/admin/settings?saved=1");
   }
   return render(c, { ...(await stored(c)), prefs: input, errors: { prefs: checked.errors } }, 422);
+}
+
+/**
+ * POST /admin/settings/retention: how long message records are kept. Out of range or not a whole
+ * number: the error next to the field, nothing saved. The next cron run purges by the new value.
+ */
+export async function saveRetention(c: AuthedCtx): Promise<Response> {
+  const input = { days: str(c.form, "days") };
+  const checked = validate(RetentionFormSchema, input);
+  if (checked.ok) {
+    if (!(await saveRetentionDays(c.env.DB, c.session.tenantId, checked.value.days))) notFound();
+    return redirect("/admin/settings?saved=1");
+  }
+  return render(c, { ...(await stored(c)), retention: input, errors: { retention: checked.errors } }, 422);
 }
 
 /** The pipeline's refusals, each next to the field it is about. */
@@ -587,7 +649,10 @@ export async function deleteAccount(c: AuthedCtx): Promise<Response> {
       500,
     );
   }
-  const headers = new Headers({ location: "/account-deleted" });
+  // Rows of a large tenant may still be going (the cron finishes them): its data is unreadable
+  // already, and the page says the rest follows instead of "deleted".
+  const finishing = res.ok && !res.deleted.complete;
+  const headers = new Headers({ location: finishing ? "/account-deleted?finishing=1" : "/account-deleted" });
   headers.append("set-cookie", clearCookie(SESSION_COOKIE));
   return new Response(null, { status: 303, headers });
 }
@@ -601,7 +666,7 @@ export function accountDeletedPage(c: Ctx): Promise<Response> {
       title: t("settings-deleted-title"),
       body: html`<div class="signin">
 <h1>${t("settings-deleted-title")}</h1>
-<p role="status">${t("settings-deleted-text")}</p>
+<p role="status">${t(c.searchParams.get("finishing") === "1" ? "settings-deleted-finishing" : "settings-deleted-text")}</p>
 <p><a href="/">${t("settings-deleted-home")}</a></p>
 </div>`,
     }),
