@@ -475,3 +475,63 @@ it("the operator's tenant search reads each kind of key through its own index, t
   expect(plan).not.toMatch(/tenants_created/);
   expect(plan).not.toMatch(/^SCAN (?!\()/m);
 });
+
+it("a tenant's deletion and the retention purge go chunk by chunk through indexes (issue 18 items 2, 3)", async () => {
+  const t = (await newTenant()).id;
+  const acc = await newAccount(t);
+  const plan = async (call: (d: D1Database) => Promise<unknown>) => {
+    const c = countingDb();
+    await call(c.db);
+    const out: string[] = [];
+    for (const r of c.recorded) {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${r.sql}`)
+        .bind(...r.binds)
+        .all<{ detail: string }>();
+      out.push(...results.map((x) => x.detail));
+    }
+    return out.join("\n");
+  };
+  // A chunk of the rows naming conversations: the tenant's (or the account's) range, LIMIT rows.
+  const rows = await plan((d) => storage.tenantThreadRows(d, t, 500));
+  expect(rows).toMatch(/SEARCH messages USING (COVERING )?INDEX \w+ \(tenant_id=\?\)/);
+  expect(rows).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_pending \(tenant_id=\?\)/);
+  const account = await plan((d) => storage.tenantThreadRows(d, t, 500, acc.id));
+  expect(account).toMatch(/SEARCH messages USING (COVERING )?INDEX \w+ \(tenant_id=\? AND account_id=\?/);
+  // Exactly the chunk's rows, by primary key.
+  const del = await plan((d) => storage.deleteThreadRows(d, t, [1, 2], ["apr_x"]));
+  expect(del).toMatch(/SEARCH messages USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+  expect(del).toMatch(/SEARCH approvals USING INDEX sqlite_autoindex_approvals_1 \(id=\?\)/);
+  // Each growing table: LIMIT rows of the tenant's range of its tenant index.
+  const growing = await plan((d) => storage.deleteTenantRowsChunk(d, t, 500));
+  for (const table of [
+    "discord_relays",
+    "email_aliases",
+    "email_automatic_claims",
+    "email_forward_sends",
+    "credit_ledger",
+  ]) {
+    expect(growing, table).toMatch(
+      new RegExp(`SEARCH ${table} USING (COVERING )?INDEX \\w+ \\(tenant_id=\\?\\)`),
+    );
+  }
+  // Deleting a credit lot checks the ledger for children by lot_id: credit_ledger_lot, no scan.
+  const { results: fk } = await env.DB.prepare(
+    "EXPLAIN QUERY PLAN SELECT 1 FROM credit_ledger WHERE lot_id = ?",
+  )
+    .bind("lot_x")
+    .all<{ detail: string }>();
+  expect(fk.map((r) => r.detail).join("\n")).toMatch(
+    /SEARCH credit_ledger USING COVERING INDEX credit_ledger_lot \(lot_id=\?\)/,
+  );
+  // Retention: each tenant's expired rows through its (tenant_id, [status,] created_at) index.
+  const purge = await plan((d) => storage.purgeExpiredMetadata(d, 1, { limit: 10, chunks: 1 }));
+  expect(purge).toMatch(
+    /SEARCH m USING (COVERING )?INDEX messages_tenant_time \(tenant_id=\? AND created_at<\?\)/,
+  );
+  expect(purge).toMatch(
+    /SEARCH r USING (COVERING )?INDEX discord_relays_tenant \(tenant_id=\? AND created_at<\?\)/,
+  );
+  expect(purge).toMatch(
+    /SEARCH a USING (COVERING )?INDEX approvals_pending \(tenant_id=\? AND status=\? AND created_at<\?\)/,
+  );
+});
