@@ -12,7 +12,7 @@ import { assessRisk } from "@concierge/rules";
 import { creditBalance } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
-import { takeAiSlot } from "../pacing/ai-gate.ts";
+import { aiSlotRetryMs, takeAiSlot } from "../pacing/ai-gate.ts";
 import { chargeAttempt } from "./exactly-once.ts";
 import { customerContent } from "./turn-content.ts";
 import type { Turn } from "./types.ts";
@@ -37,8 +37,11 @@ export type AiOutcome =
     }
   /** No reply for this turn, for the reason in `action` (credit already restored if taken). */
   | { kind: "none"; action: string }
-  /** Worth trying again later (the model failed or timed out); the credit is back. */
-  | { kind: "retry" };
+  /**
+   * Worth trying again later (the model failed or timed out; the credit is back), or after
+   * `afterMs` when the tenant's AI slots were all taken (nothing debited).
+   */
+  | { kind: "retry"; afterMs?: number };
 
 /**
  * The tenant hears once when a debit brings the balance down to their threshold (debits are
@@ -150,7 +153,7 @@ export async function generateAiReply(
   // One of the tenant's AI slots (pacing/ai-gate.ts), before the debit: at the cap the turn
   // waits for the alarm's retry with nothing taken.
   const slot = await takeAiSlot(env, turn.thread, `${turn.thread.key}/${turn.id}`);
-  if (!slot) return { kind: "retry" };
+  if (!slot) return { kind: "retry", afterMs: aiSlotRetryMs(attempt) };
   const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef, charge) => {
     onGenerating?.();
     const customerText = customerContent(turn.messages);

@@ -236,7 +236,7 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
   });
   // Before the send: an indicator arriving after the reply would show "typing…" for 25 s.
   await receipt;
-  if (ai.kind === "retry") return { kind: "over", outcome: { kind: "retry", afterMs: null } };
+  if (ai.kind === "retry") return { kind: "over", outcome: { kind: "retry", afterMs: ai.afterMs ?? null } };
   if (ai.kind === "none") {
     await run.noReply(ai.action);
     return { kind: "over", outcome: DONE };

@@ -12,8 +12,8 @@
  * named after its turn, so a turn retried after a crash finds its own lease again instead of
  * taking a second slot.
  *
- * When the cap is reached the turn is retried by the conversation's alarm with backoff, like a
- * failed model call: its messages stay pending, no credit was taken, nothing is lost.
+ * When the cap is reached the turn is retried by the conversation's alarm after a short, jittered
+ * backoff (aiSlotRetryMs): its messages stay pending, no credit was taken, nothing is lost.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Thread, createLogger, errorFields } from "@concierge/core";
@@ -72,6 +72,16 @@ export function aiConcurrencyCap(env: Pick<PipelineEnv, "AI_CONCURRENCY_PER_TENA
 
 export function aiGate(env: Pick<PipelineEnv, "AI_GATES">, tenantId: string) {
   return env.AI_GATES.get(env.AI_GATES.idFromName(tenantId));
+}
+
+/**
+ * How long a turn that found no free slot waits before the alarm tries again: short and jittered,
+ * since slots free as soon as a model answers (a second or two), growing with the turn's attempts
+ * (250–500 ms, 0.5–1 s, … at most 15–30 s) so a tenant kept at its cap is not asked in lockstep.
+ */
+export function aiSlotRetryMs(attempt: number, random: () => number = Math.random): number {
+  const step = Math.min(500 * 2 ** attempt, 30_000);
+  return Math.round(step / 2 + (random() * step) / 2);
 }
 
 /** A slot taken: give it back once the model call is over. */
