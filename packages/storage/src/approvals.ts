@@ -56,7 +56,10 @@ export async function listPendingApprovals(
 ): Promise<ApprovalRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT ${COLUMNS} FROM approvals WHERE tenant_id = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at`,
+      // INDEXED BY: SQLite otherwise takes approvals_expiry (status, expires_at), which walks every
+      // tenant's pending approvals; this tenant's are a range of approvals_pending.
+      `SELECT ${COLUMNS} FROM approvals INDEXED BY approvals_pending
+        WHERE tenant_id = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at`,
     )
     .bind(tenantId, now)
     .all<Raw>();

@@ -1,8 +1,9 @@
 import type { Channel } from "@concierge/core";
 
 /**
- * The overview's insights, from message metadata and the credit ledger only (never text).
- * Days are UTC days: tenants have no time zone of their own yet, so a day is
+ * The overview's insights, from message metadata and the credit ledger only (never text), as
+ * rolled up per UTC day by triggers on those tables (migration 0029: message_days, credit_days),
+ * so the overview reads a few rows per day, not every message. Days are UTC days: tenants have no time zone of their own yet, so a day is
  * [00:00, 24:00) UTC, and the window is today (UTC) and the 29 days before it.
  */
 
@@ -138,27 +139,18 @@ export function buildInsights(
  */
 export async function tenantInsights(db: D1Database, tenantId: string, now = Date.now()): Promise<Insights> {
   const { first, last } = insightsWindow(now);
-  const from = first * DAY_MS;
-  const to = (last + 1) * DAY_MS;
+  // The daily rollups (migration 0029), kept by triggers with every message and ledger row: at
+  // most a few dozen rows a day, however many messages the tenant has.
   const [messages, credits] = await db.batch<MessageCountRow | CreditCountRow>([
     db
       .prepare(
-        `SELECT created_at / ${DAY_MS} AS day, channel, direction, action, COUNT(*) AS n
-           FROM messages
-          WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
-          GROUP BY day, channel, direction, action`,
+        `SELECT day, channel, direction, NULLIF(action, '') AS action, n
+           FROM message_days WHERE tenant_id = ? AND day >= ? AND day <= ?`,
       )
-      .bind(tenantId, from, to),
+      .bind(tenantId, first, last),
     db
-      .prepare(
-        `SELECT d.created_at / ${DAY_MS} AS day, SUM(-d.delta) AS n
-           FROM credit_ledger d
-          WHERE d.tenant_id = ? AND d.reason = 'ai_reply' AND d.created_at >= ? AND d.created_at < ?
-            AND NOT EXISTS (SELECT 1 FROM credit_ledger r
-                             WHERE r.tenant_id = d.tenant_id AND r.reference = 'restore:' || d.reference)
-          GROUP BY day`,
-      )
-      .bind(tenantId, from, to),
+      .prepare("SELECT day, n FROM credit_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
+      .bind(tenantId, first, last),
   ]);
   return buildInsights(
     now,
@@ -239,14 +231,20 @@ export async function listAccountActivity(
   tenantId: string,
   now = Date.now(),
 ): Promise<AccountActivity[]> {
+  // Each figure is the first entry of the account's range in messages_account_time (newest
+  // first), or the few rows of the partial index messages_send_failed: never a walk over the
+  // tenant's history (migration 0029). INDEXED BY: the planner would take the wider index and
+  // read every inbound message of the week to find the failed ones.
   const own = "m.tenant_id = a.tenant_id AND m.account_id = a.id";
   const { results } = await db
     .prepare(
       `SELECT a.id, a.channel, a.external_id AS externalId, a.display_name AS displayName, a.status,
               a.created_at AS connectedAt,
-              (SELECT MAX(m.created_at) FROM messages m WHERE ${own} AND m.direction = 'inbound') AS lastInboundAt,
-              (SELECT MAX(m.created_at) FROM messages m WHERE ${own} AND m.direction = 'outbound') AS lastOutboundAt,
-              (SELECT COUNT(*) FROM messages m
+              (SELECT m.created_at FROM messages m WHERE ${own} AND m.direction = 'inbound'
+                ORDER BY m.created_at DESC LIMIT 1) AS lastInboundAt,
+              (SELECT m.created_at FROM messages m WHERE ${own} AND m.direction = 'outbound'
+                ORDER BY m.created_at DESC LIMIT 1) AS lastOutboundAt,
+              (SELECT COUNT(*) FROM messages m INDEXED BY messages_send_failed
                 WHERE ${own} AND m.direction = 'inbound' AND m.action = 'send_failed' AND m.created_at >= ?) AS failedSends,
               (SELECT m.action FROM messages m WHERE ${own} AND m.direction = 'inbound'
                 ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS lastInboundAction

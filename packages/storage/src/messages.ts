@@ -114,15 +114,17 @@ export const GIVEN_UP_ACTION = "given_up";
 
 /**
  * How many of the tenant's customer messages since `since` (epoch ms) got no reply because their
- * turn gave up (the overview's alert). A range of messages_tenant_time.
+ * turn gave up (the overview's alert). A range of the partial index messages_given_up: only the
+ * given-up rows are read, not every message since `since`. The action is written into the SQL
+ * (not bound) so that SQLite can match the index's WHERE.
  */
 export async function countGivenUpMessages(db: D1Database, tenantId: string, since: number): Promise<number> {
   const row = await db
     .prepare(
       `SELECT COUNT(*) AS n FROM messages
-        WHERE tenant_id = ? AND created_at >= ? AND direction = 'inbound' AND action = ?`,
+        WHERE tenant_id = ? AND created_at >= ? AND direction = 'inbound' AND action = '${GIVEN_UP_ACTION}'`,
     )
-    .bind(tenantId, since, GIVEN_UP_ACTION)
+    .bind(tenantId, since)
     .first<{ n: number }>();
   return row?.n ?? 0;
 }

@@ -11,7 +11,7 @@ import {
   tenantInsights,
 } from "../src/insights.ts";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
-import { db, newAccount, newTenant } from "./fixtures.ts";
+import { db, newAccount, newTenant, scalar } from "./fixtures.ts";
 
 // Noon UTC on a fixed day, so "today" and the window's edges are exact.
 const TODAY = 20_000 * DAY_MS;
@@ -191,5 +191,45 @@ describe("AI reply state", () => {
     ]);
     const [a] = await listAccountActivity(db(), t, NOW);
     expect(accountHealth(a!, NOW)).toEqual({ level: "danger", reason: "last_send_failed" });
+  });
+});
+
+describe("the daily rollups behind insights (migration 0029)", () => {
+  it("a message recorded twice counts once: a redelivery or a retried turn adds nothing", async () => {
+    const t = (await newTenant()).id;
+    const wa = await newAccount(t, "whatsapp");
+    const first = msg(t, wa.id, {});
+    const second = msg(t, wa.id, { direction: "outbound", action: "ai_reply" });
+    await recordMessages(db(), [first, second, msg(t, wa.id, {})]);
+    // A redelivered webhook or a retried turn: the UNIQUE key turns the row away, the count too.
+    await recordMessages(db(), [first, second]);
+    const today = (await tenantInsights(db(), t, NOW)).days[29]!;
+    expect(today.received.whatsapp).toBe(2);
+    expect(today.ai).toBe(1);
+    expect(await scalar("SELECT SUM(n) FROM message_days WHERE tenant_id = ?", t)).toBe(3);
+  });
+
+  it("a restored debit is taken off the day it was taken, and the tenant's rows go with the tenant", async () => {
+    const t = (await newTenant()).id;
+    const wa = await newAccount(t, "whatsapp");
+    await grantCredits(db(), {
+      tenantId: t,
+      amount: 10,
+      source: "purchase",
+      reference: "p",
+      now: TODAY - 9 * DAY_MS,
+    });
+    await debitCredit(db(), t, "old", TODAY - 3 * DAY_MS);
+    await debitCredit(db(), t, "new", NOW);
+    // Given back today: the credit comes off three days ago, when it was taken.
+    await restoreCredit(db(), t, "old");
+    await restoreCredit(db(), t, "old");
+    const i = await tenantInsights(db(), t, NOW);
+    expect(i.days[26]!.credits).toBe(0);
+    expect(i.days[29]!.credits).toBe(1);
+    await recordMessages(db(), [msg(t, wa.id, {})]);
+    await db().prepare("DELETE FROM tenants WHERE id = ?").bind(t).run();
+    expect(await scalar("SELECT COUNT(*) FROM message_days WHERE tenant_id = ?", t)).toBe(0);
+    expect(await scalar("SELECT COUNT(*) FROM credit_days WHERE tenant_id = ?", t)).toBe(0);
   });
 });

@@ -18,9 +18,9 @@ const KNOWN_SCANS: Record<string, string[]> = {
   consumeForwardToken: ["email_forward_addresses"],
   // channel_tokens has no index on tenant_id.
   listInstagramTokenStates: ["channel_tokens"],
-  // Once per deleted tenant: sessions, reply configs and channel tokens have no tenant_id index,
-  // and foreign keys without an index are checked by scanning.
-  deleteTenantRows: ["channel_tokens", "reply_configs", "sessions"],
+  // Once per deleted tenant: reply configs and channel tokens have no tenant_id index, and
+  // foreign keys without an index are checked by scanning (sessions_tenant: migration 0029).
+  deleteTenantRows: ["channel_tokens", "reply_configs"],
   // The retention cron walks the tenants (one row each, each with its own retention), then each
   // tenant's expired rows through its (tenant_id, created_at) index: bounded by the tenant count.
   purgeExpiredMetadata: ["tenants"],
@@ -474,6 +474,56 @@ it("the operator's tenant search reads each kind of key through its own index, t
   expect(plan).toMatch(/SEARCH tenants USING (COVERING )?INDEX tenants_name \(<expr>>\? AND <expr><\?\)/);
   expect(plan).not.toMatch(/tenants_created/);
   expect(plan).not.toMatch(/^SCAN (?!\()/m);
+});
+
+/** SQLite's plan lines for every statement `run` prepared, joined. */
+async function planOf(run: (db: D1Database) => Promise<unknown>): Promise<string> {
+  const c = countingDb();
+  await run(c.db);
+  const details: string[] = [];
+  for (const r of c.recorded) {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${r.sql}`)
+      .bind(...r.binds)
+      .all<{ detail: string }>();
+    details.push(...results.map((x) => x.detail));
+  }
+  return details.join("\n");
+}
+
+it("the overview, billing and approvals pages read the tenant's own recent rows through their indexes (issue 18)", async () => {
+  const t = (await newTenant()).id;
+  await newAccount(t);
+  // The overview's channel health: each figure is the first entry of the account's range, the
+  // failed sends the partial index of failures only.
+  const activity = await planOf((d) => storage.listAccountActivity(d, t));
+  expect(
+    activity.match(
+      /SEARCH m USING (COVERING )?INDEX messages_account_time \(tenant_id=\? AND account_id=\? AND direction=\?\)/g,
+    ),
+  ).toHaveLength(3);
+  expect(activity).toMatch(
+    /SEARCH m USING (COVERING )?INDEX messages_send_failed \(tenant_id=\? AND account_id=\? AND created_at>\?\)/,
+  );
+  expect(activity).not.toMatch(/messages_tenant_time|^SCAN/m);
+  // Insights: the daily rollups, never the messages or the ledger themselves.
+  const insights = await planOf((d) => storage.tenantInsights(d, t));
+  expect(insights).toMatch(/SEARCH message_days USING PRIMARY KEY \(tenant_id=\? AND day>\? AND day<\?\)/);
+  expect(insights).toMatch(/SEARCH credit_days USING PRIMARY KEY \(tenant_id=\? AND day>\? AND day<\?\)/);
+  expect(insights).not.toMatch(/\b(messages|credit_ledger)\b/);
+  // The overview's given-up alert: only the given-up rows.
+  expect(await planOf((d) => storage.countGivenUpMessages(d, t, 1))).toMatch(
+    /SEARCH messages USING (COVERING )?INDEX messages_given_up \(tenant_id=\? AND created_at>\?\)/,
+  );
+  // The billing page's ledger: a range of the tenant's entries in id order, on every page.
+  for (const before of [null, 1000]) {
+    expect(await planOf((d) => storage.listLedgerPage(d, t, { before }))).toMatch(
+      /^SEARCH credit_ledger USING INDEX credit_ledger_tenant \(tenant_id=\? AND rowid<\?\)$/,
+    );
+  }
+  // Pending approvals: this tenant's range of approvals_pending, not every tenant's pending ones.
+  const approvals = await planOf((d) => storage.listPendingApprovals(d, t));
+  expect(approvals).toMatch(/SEARCH approvals USING INDEX approvals_pending \(tenant_id=\? AND status=\?\)/);
+  expect(approvals).not.toMatch(/approvals_expiry/);
 });
 
 it("a tenant's deletion and the retention purge go chunk by chunk through indexes (issue 18 items 2, 3)", async () => {
