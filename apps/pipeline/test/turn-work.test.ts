@@ -98,6 +98,13 @@ describe("the work of one turn in the conversation object", () => {
     const trim = turn.find((s) => s.query.startsWith("DELETE FROM history"))!;
     expect(trim.cursor.rowsRead).toBeLessThanOrEqual(1);
     expect(rowsWritten(turn)).toBeGreaterThan(0);
+    // Old de-duplication ids are forgotten when the conversation goes idle, not after every turn
+    // (the statement reads every remembered id).
+    const prunes = (from: number) => log.slice(from).filter((s) => s.query.startsWith("DELETE FROM seen"));
+    expect(prunes(accepts)).toEqual([]);
+    const idle = log.length;
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(prunes(idle)).toHaveLength(1);
   });
 
   it("a changed buffer wait is written", async () => {

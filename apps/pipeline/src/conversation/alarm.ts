@@ -188,8 +188,14 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   if (host.purged) return;
   await flushRelays(env, sealed, () => host.purged);
   await flushPage(env, store, thread);
-  await afterTurn(host, t);
+  // Forgetting old ids reads every remembered one (seen has no index on its time): done when the
+  // conversation goes idle, and every PRUNE_EVERY messages for one that never does.
+  const crossed = Math.floor((pending[0]!.seq - 1) / PRUNE_EVERY) !== Math.floor(lastSeq / PRUNE_EVERY);
+  await afterTurn(host, t, crossed);
 }
+
+/** A conversation that never goes idle still forgets old ids once per this many messages. */
+const PRUNE_EVERY = 50;
 
 function readThread(host: ConversationHost): Thread | null {
   const json = host.store.get("thread");
@@ -333,7 +339,7 @@ async function queueGivenUpRelay(sealed: SealedThread, pending: PendingMessage[]
  * Messages that arrived while the turn was running get their own turn. Otherwise the next
  * alarm is the end of the idle gap, when the conversation's history is deleted.
  */
-async function afterTurn(host: ConversationHost, t: Timing): Promise<void> {
+async function afterTurn(host: ConversationHost, t: Timing, pruneNow: boolean): Promise<void> {
   const { store } = host;
   if (store.pendingCount() > 0) {
     // Sooner than an alarm already armed (a 0 s buffer's backstop, accept.ts), never later.
@@ -346,7 +352,7 @@ async function afterTurn(host: ConversationHost, t: Timing): Promise<void> {
     const last = store.number("last_activity_at") ?? Date.now();
     await host.arm(last + t.idleGapMinutes * 60_000);
   }
-  prune(host);
+  if (pruneNow) prune(host);
 }
 
 /**
