@@ -31,12 +31,19 @@ const CUSTOMER = "CASE direction WHEN 'inbound' THEN sender_id ELSE recipient_id
 /**
  * Crypto-shredding, the first step of a tenant's deletion (ARCHITECTURE.md §5): its data keys go,
  * so everything sealed for it (conversation text in its Durable Objects, page tokens, anything
- * copied elsewhere) is unreadable at once, however long the rows take to delete afterwards.
- * Returns the key rows deleted (0 when an earlier run destroyed them).
+ * copied elsewhere) is unreadable at once, however long the rows take to delete afterwards. Its
+ * dashboard sessions go in the same batch: nobody browses a tenant whose data can no longer be
+ * opened while its rows are deleted. Returns the rows deleted of each (0 when an earlier run did).
  */
-export async function destroyTenantKeys(db: D1Database, tenantId: string): Promise<number> {
-  const r = await db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ?").bind(tenantId).run();
-  return r.meta.changes ?? 0;
+export async function destroyTenantKeys(
+  db: D1Database,
+  tenantId: string,
+): Promise<{ keys: number; sessions: number }> {
+  const [keys, sessions] = await db.batch([
+    db.prepare("DELETE FROM tenant_keys WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM sessions WHERE tenant_id = ?").bind(tenantId),
+  ]);
+  return { keys: keys?.meta.changes ?? 0, sessions: sessions?.meta.changes ?? 0 };
 }
 
 /**
@@ -223,8 +230,15 @@ export async function deleteTenantRows(
   // The tenant's subdomain names stay held for 30 days (nobody else may claim them), written in
   // this same batch; not counted among the rows deleted.
   const holds = holdDeletedTenantSubdomains(db, tenantId, now);
+  // The per-day counts the insights read (migrations/0029), by primary key: derived from the rows
+  // below, so not counted among the rows deleted either.
+  const counters = [
+    db.prepare("DELETE FROM message_days WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM credit_days WHERE tenant_id = ?").bind(tenantId),
+  ];
   const statements = [
     ...holds,
+    ...counters,
     db.prepare("DELETE FROM sessions WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM users WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
@@ -244,9 +258,6 @@ export async function deleteTenantRows(
     db
       .prepare(`DELETE FROM messages WHERE tenant_id = ? OR account_id IN (${accounts})`)
       .bind(tenantId, tenantId),
-    // The per-day counts the insights read (migrations/0029): a few rows per day, by primary key.
-    db.prepare("DELETE FROM message_days WHERE tenant_id = ?").bind(tenantId),
-    db.prepare("DELETE FROM credit_days WHERE tenant_id = ?").bind(tenantId),
     // The ledger's trigger fires on insert only; deleting it moves no balance.
     db.prepare("DELETE FROM credit_ledger WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM credit_lots WHERE tenant_id = ?").bind(tenantId),
@@ -272,7 +283,7 @@ export async function deleteTenantRows(
   ];
   const results = await db.batch(statements);
   return {
-    rows: results.slice(holds.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0),
+    rows: results.slice(holds.length + counters.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0),
     tenantDeleted: (results[results.length - 1]!.meta.changes ?? 0) > 0,
   };
 }

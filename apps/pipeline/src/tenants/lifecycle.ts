@@ -270,10 +270,11 @@ async function runTenantDeletion(
   forgetAccounts();
   // Tried while the page tokens can still be opened: the key goes next.
   await recordTenantEffects(env, tenantId);
-  const keys = await destroyTenantKeys(env.DB, tenantId);
+  // Its dashboard sessions go with the keys: nobody browses a tenant that can no longer be read.
+  const shredded = await destroyTenantKeys(env.DB, tenantId);
   forgetTenantKeys(tenantId);
-  if (keys > 0) log.info("tenant.keys_destroyed", { tenant_id: tenantId, keys });
-  const counts = { rows: keys, conversations: 0 };
+  if (shredded.keys > 0) log.info("tenant.keys_destroyed", { tenant_id: tenantId, ...shredded });
+  const counts = { rows: shredded.keys + shredded.sessions, conversations: 0 };
   if (
     !(await purgeThreads(env, tenantId, undefined, budget, counts)) ||
     !(await deleteGrowingRows(env, tenantId, budget, counts))
