@@ -21,11 +21,13 @@
  * 5. A kept reply is reused. A reply whose send failed with a retryable error is kept, sealed, for
  *    the turn's next attempt, which sends exactly that text: not planned, generated or charged
  *    again (`keptReply`, `keepForRetry`). It is forgotten when the turn ends.
- * 6. One debit per attempt, given back at most once. An AI reply takes one credit under
+ * 6. One debit per attempt, given back at most once. An AI reply takes one credit, only while the
+ *    tenant's persona is approved (checked inside the same statement), under
  *    `ai:<thread>:<turn>:<attempt>` (`chargeAttempt`), where attempt counts the turn's failed
  *    attempts: an attempt that died before finishing finds its own debit again on the next try
  *    instead of taking a second one (had it already given the credit back, that try finds none
- *    under the reference and the turn ends as `no_credits`). The credit is given back, once per
+ *    under the reference and the turn ends as `no_credits`; had the persona stopped being
+ *    approved meanwhile, its debit is given back). The credit is given back, once per
  *    reference (the ledger's `restore:<reference>` row is unique), when generation or the
  *    injection scan fails, the scan flags the customer's text, the answer is empty, anything
  *    throws after the debit, holding the draft fails, the send fails for good (a permanent error,
