@@ -14,7 +14,7 @@ import {
 } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { savePageToken } from "../src/channels/instagram/page-tokens.ts";
-import { aiConcurrencyCap, aiGate } from "../src/pacing/ai-gate.ts";
+import { type AiGateDO, aiConcurrencyCap, aiGate } from "../src/pacing/ai-gate.ts";
 import { sendPaceKey } from "../src/pacing/send-pace.ts";
 import { approvePersona, inboundText, ingestApi, newAccount, setBalance, tenantId } from "./helpers.ts";
 
@@ -318,6 +318,26 @@ describe("the per-tenant cap on AI calls in flight", () => {
     ]);
     // The turn gave its slot back once the model had answered.
     await vi.waitUntil(async () => (await gate().held()) === cap - 1);
+  });
+
+  it("lets AI calls through when the gate cannot answer: the cap never stops replies on its own", async () => {
+    await setBalance(3);
+    await runInDurableObject(gate(), (instance: AiGateDO) => {
+      instance.acquire = () => {
+        throw new Error("the gate is down");
+      };
+    });
+    try {
+      const acc = await account();
+      const c = await customerWrites(acc, "can I book for two?");
+      expect(await c.runAlarm()).toBe(true);
+      expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);
+      expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    } finally {
+      await runInDurableObject(gate(), (instance: AiGateDO) => {
+        Reflect.deleteProperty(instance, "acquire");
+      });
+    }
   });
 
   it("lets a lease whose turn crashed end by itself, and a retried turn reuse its own", async () => {

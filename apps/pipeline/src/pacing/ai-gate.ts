@@ -114,7 +114,15 @@ async function gateSlot(
   const cap = aiConcurrencyCap(env);
   if (cap === 0) return NO_CAP;
   const gate = aiGate(env, tenantId);
-  const verdict = await gate.acquire(lease, cap, LEASE_MS);
+  let verdict: SlotVerdict;
+  try {
+    verdict = await gate.acquire(lease, cap, LEASE_MS);
+  } catch (err) {
+    // A gate that cannot answer lets the call go, as the send pace does: the cap bounds a
+    // tenant's share, it must never stop replies on its own.
+    log.warn("ai.gate_unavailable", { ...errorFields(err), tenant_id: tenantId });
+    return NO_CAP;
+  }
   if (!verdict.ok) {
     log.info("ai.tenant_at_capacity", { tenant_id: tenantId, cap, retry_after_ms: verdict.retryAfterMs });
     return null;
