@@ -1,6 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createChannelAccount } from "@concierge/storage";
+import { conversationKey } from "@concierge/core";
+import { personaHash } from "@concierge/prompt";
+import {
+  createChannelAccount,
+  creditBalance,
+  creditDebit,
+  debitCredit,
+  savePersona,
+} from "@concierge/storage";
+import { approvePersona, setBalance } from "@concierge/testing/tenant-fixtures";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import { BACKSTOP_MS } from "../src/conversation/accept.ts";
@@ -54,6 +63,7 @@ async function tenantWith(rules: unknown[], waitSeconds: number) {
   expect(saved).toMatchObject({ ok: true });
   return {
     tenantId: created.tenantId,
+    accountId: account.id,
     send: async (customer: string, text: string) => {
       const r = await ingestApi.ingest([inboundText(account.externalId, customer, text)]);
       if (!r.ok) throw new Error(r.error.message);
@@ -212,5 +222,48 @@ describe("a 0 s reply buffer", () => {
         (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
       ),
     ).toBe(0);
+  });
+});
+
+describe("an AI turn's debit and the persona", () => {
+  const aiDefault = {
+    id: "ask",
+    matcher: { kind: "static_text", keywords: ["ask"] },
+    response: { kind: "prompt", text: "Answer." },
+  };
+
+  it("a debit left by an attempt that died is given back when the persona is no longer approved", async () => {
+    const t = await tenantWith([aiDefault], 5);
+    await approvePersona(env.DB, t.tenantId, { kind: "raw", prompt: "You are the bakery's assistant." });
+    await setBalance(env.DB, t.tenantId, 5);
+    const customer = uniqueCustomer();
+    expect(await t.send(customer, "ask: do you deliver?")).toMatchObject([{ status: "accepted" }]);
+    // The first attempt took its credit and died before answering...
+    const ref = `ai:${conversationKey(t.tenantId, t.accountId, customer)}:turn:1:0`;
+    expect(await debitCredit(env.DB, t.tenantId, ref)).toEqual({ ok: true });
+    expect(await creditBalance(env.DB, t.tenantId)).toBe(4);
+    // ...and the persona was edited meanwhile (pending its safety check again).
+    const edited = { kind: "raw", prompt: "You are the bakery's new assistant." } as const;
+    await savePersona(env.DB, t.tenantId, edited, await personaHash(edited));
+    expect(await runDurableObjectAlarm(t.stub(customer))).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toEqual([]);
+    expect(await creditDebit(env.DB, t.tenantId, ref)).toMatchObject({ restored: true });
+    expect(await creditBalance(env.DB, t.tenantId)).toBe(5);
+    const row = await env.DB.prepare(
+      "SELECT action FROM messages WHERE tenant_id = ? AND direction = 'inbound'",
+    )
+      .bind(t.tenantId)
+      .first<{ action: string }>();
+    expect(row?.action).toBe("ai_paused_persona");
+  });
+
+  it("with a 0 s buffer an approved persona's reply takes exactly one credit", async () => {
+    const t = await tenantWith([aiDefault], 0);
+    await approvePersona(env.DB, t.tenantId, { kind: "raw", prompt: "You are the bakery's assistant." });
+    await setBalance(env.DB, t.tenantId, 3);
+    const customer = uniqueCustomer();
+    await t.send(customer, "ask: are you open?");
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > 0, { timeout: 5000 });
+    expect(await creditBalance(env.DB, t.tenantId)).toBe(2);
   });
 });
