@@ -113,9 +113,10 @@ async function gateSlot(
 ): Promise<AiSlot | null> {
   const cap = aiConcurrencyCap(env);
   if (cap === 0) return NO_CAP;
-  const gate = aiGate(env, tenantId);
+  let gate: ReturnType<typeof aiGate>;
   let verdict: SlotVerdict;
   try {
+    gate = aiGate(env, tenantId);
     verdict = await gate.acquire(lease, cap, LEASE_MS);
   } catch (err) {
     // A gate that cannot answer lets the call go, as the send pace does: the cap bounds a
