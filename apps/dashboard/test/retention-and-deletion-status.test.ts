@@ -6,23 +6,27 @@ import { env } from "cloudflare:workers";
 import { createChannelAccount, insertDataDeletion } from "@concierge/storage";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app, get, post, signIn } from "./helpers.ts";
-import { asOperator, signInOperator, type TestOperator } from "./operator-helpers.ts";
+import { asOperator, postAsOperator, signInOperator, type TestOperator } from "./operator-helpers.ts";
 
 const retentionOf = async (tenantId: string) =>
   (await env.DB.prepare("SELECT retention_days AS d FROM tenants WHERE id = ?")
     .bind(tenantId)
     .first<{ d: number }>())!.d;
 
-/** `n` message rows of the account (a recursive CTE). */
-function seedMessages(tenantId: string, accountId: string, n: number) {
+/** `n` message rows of the account over `customers` customers (a recursive CTE). */
+function seedMessages(tenantId: string, accountId: string, n: number, customers = 7) {
   return env.DB.prepare(
     `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?1 - 1)
      INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, sender_id, recipient_id, created_at)
-     SELECT ?2, ?3, 'instagram', 'inbound', 'st_' || ?3 || '_' || i, 'c' || (i % 7), 'biz', ?4 FROM s`,
+     SELECT ?2, ?3, 'instagram', 'inbound', 'st_' || ?3 || '_' || i, 'c' || (i % ?5), 'biz', ?4 FROM s`,
   )
-    .bind(n, tenantId, accountId, Date.now())
+    .bind(n, tenantId, accountId, Date.now(), customers)
     .run();
 }
+
+const tenantNameOf = async (tenantId: string) =>
+  (await env.DB.prepare("SELECT name FROM tenants WHERE id = ?").bind(tenantId).first<{ name: string }>())!
+    .name;
 
 describe("record keeping (retention) setting", () => {
   it("shows 90 days for a new tenant and saves a new value", async () => {
@@ -133,4 +137,39 @@ describe("deletion status while rows remain", () => {
     expect(row).toContain(`/manage/tenants/${s.tenantId}`);
     expect(row).toContain("Stuck: started more than an hour ago.");
   });
+
+  it("a deletion too large for its first pass says so: the operator lands on the tenant's page, the owner on 'being removed'", async () => {
+    // 31 chunks of 1,000 rows (one customer): one more than the first pass runs.
+    for (const who of ["operator", "owner"] as const) {
+      const s = await signIn({ business: "new" });
+      const account = await createChannelAccount(env.DB, {
+        tenantId: s.tenantId,
+        channel: "instagram",
+        externalId: `1786${Date.now()}`,
+      });
+      await seedMessages(s.tenantId, account.id, 31_500, 1);
+      const name = await tenantNameOf(s.tenantId);
+      if (who === "operator") {
+        const res = await postAsOperator(op, `/manage/tenants/${s.tenantId}/delete`, { confirmName: name });
+        expect(res.status).toBe(303);
+        expect(res.headers.get("location")).toBe(`/manage/tenants/${s.tenantId}`);
+        const tenant = await (await asOperator(op, `/manage/tenants/${s.tenantId}`)).text();
+        expect(tenant).toContain("Destroyed: nothing sealed for this tenant can be read.");
+        expect(tenant).toMatch(/id="deleting-left">[\d,]+ message records/);
+      } else {
+        const res = await post(s, "/admin/settings/delete", { confirmName: name });
+        expect(res.status).toBe(303);
+        expect(res.headers.get("location")).toBe("/account-deleted?finishing=1");
+        const page = await (await app("/account-deleted?finishing=1")).text();
+        expect(page).toContain("Your data can no longer be read: its key was destroyed first.");
+        // Its session went with the key.
+        expect((await get(s, "/admin")).status).not.toBe(200);
+      }
+      const left = (await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?")
+        .bind(s.tenantId)
+        .first<{ n: number }>())!.n;
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThan(31_500);
+    }
+  }, 120_000);
 });
