@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import {
+  getRetentionDays,
+  purgeExpiredMetadata,
+  RETENTION_DEFAULT_DAYS,
+  saveRetentionDays,
+} from "../src/retention.ts";
+import { db, newAccount, newTenant, scalar } from "./fixtures.ts";
+
+const DAY = 86_400_000;
+// Far ahead of every other test's rows, so only this file's old rows are due at NOW.
+const NOW = 4_000_000_000_000;
+
+async function seed(tenantId: string, accountId: string, n: number, ageDays: number) {
+  await db()
+    .prepare(
+      `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?1 - 1)
+       INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, sender_id, recipient_id, created_at)
+       SELECT ?2, ?3, 'whatsapp', 'outbound', 'ret_' || ?3 || '_' || ?4 || '_' || i, 'biz', 'c' || i, ?5 FROM s`,
+    )
+    .bind(n, tenantId, accountId, ageDays, NOW - ageDays * DAY)
+    .run();
+}
+
+const count = (tenantId: string) => scalar("SELECT COUNT(*) FROM messages WHERE tenant_id = ?", tenantId);
+
+describe("retention", () => {
+  it("a new tenant keeps 90 days; a saved value is read back", async () => {
+    const t = (await newTenant()).id;
+    expect(await getRetentionDays(db(), t)).toBe(RETENTION_DEFAULT_DAYS);
+    expect(await saveRetentionDays(db(), t, 365)).toBe(true);
+    expect(await getRetentionDays(db(), t)).toBe(365);
+    expect(await saveRetentionDays(db(), "t_none", 30)).toBe(false);
+    expect(await getRetentionDays(db(), "t_none")).toBeNull();
+  });
+
+  it("purges by each tenant's own retention, at most chunks × limit rows a call, and says when it is done", async () => {
+    const a = (await newTenant()).id;
+    const b = (await newTenant()).id;
+    const deleting = (await newTenant()).id;
+    const [accA, accB, accD] = await Promise.all([newAccount(a), newAccount(b), newAccount(deleting)]);
+    await saveRetentionDays(db(), a, 7);
+    await seed(a, accA.id, 30, 8); // due (7 days)
+    await seed(a, accA.id, 5, 6); // kept
+    await seed(b, accB.id, 20, 8); // kept (90 days)
+    await seed(b, accB.id, 12, 91); // due
+    // A tenant being deleted is left to its deletion.
+    await seed(deleting, accD.id, 10, 200);
+    await db().prepare("UPDATE tenants SET deleting_at = ? WHERE id = ?").bind(NOW, deleting).run();
+
+    const first = await purgeExpiredMetadata(db(), NOW, { limit: 10, chunks: 2 });
+    expect(first).toMatchObject({ messages: 20, chunks: 2, done: false });
+    const second = await purgeExpiredMetadata(db(), NOW, { limit: 10, chunks: 5 });
+    expect(second).toMatchObject({ messages: 22, done: true });
+    expect(second.chunks).toBeLessThanOrEqual(4);
+    expect(await count(a)).toBe(5);
+    expect(await count(b)).toBe(20);
+    expect(await count(deleting)).toBe(10);
+    // Nothing left: a call changes nothing.
+    expect(await purgeExpiredMetadata(db(), NOW, { limit: 10, chunks: 5 })).toMatchObject({
+      messages: 0,
+      chunks: 1,
+      done: true,
+    });
+  });
+});
