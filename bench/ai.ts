@@ -7,6 +7,7 @@ import path from "node:path";
 import { signedMetaRequest, whatsappWebhook } from "@concierge/testing/meta";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { DEMO } from "@concierge/testing/seed";
+import { startWatchdog } from "@concierge/testing/watchdog";
 import {
   createChannelAccount,
   grantCredits,
@@ -21,7 +22,12 @@ const L = Number(process.env.BENCH_AI_LATENCY_MS ?? 500);
 const MESSAGES = Number(process.env.BENCH_AI_MESSAGES ?? 30);
 const BURST_CUSTOMERS = Number(process.env.BENCH_AI_BURSTS ?? 10);
 const BURST_SIZE = 5;
+const watchdog = startWatchdog({
+  name: "npm run bench (AI path)",
+  limitMs: Number(process.env.BENCH_LIMIT_S ?? 600) * 1000,
+});
 
+watchdog.phase("starting the stack");
 const persistDir = mkdtempSync(path.join(os.tmpdir(), "concierge-bench-ai-"));
 const stack = await startStack({ persistDir, demoWaitSeconds: 0, quiet: true, ai: "sandbox" });
 try {
@@ -56,6 +62,7 @@ try {
       method: "POST",
       headers: signed.headers,
       body: signed.body,
+      signal: AbortSignal.timeout(30_000),
     });
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
   };
@@ -70,6 +77,7 @@ try {
   };
 
   // 1. Latency: one message per customer, a few at a time.
+  watchdog.phase("latency: one message per customer, five at a time");
   const ratios: number[] = [];
   const before: number[] = [];
   const after: number[] = [];
@@ -95,6 +103,7 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
   // 2. Bursts: five quick messages per customer inside the 2 s reply buffer.
+  watchdog.phase("bursts within the reply buffer");
   const callsBefore = stack.sandbox.ai.calls.length;
   const burstCustomers = Array.from(
     { length: BURST_CUSTOMERS },
@@ -119,6 +128,8 @@ AI path benchmark: fake model, generation L = ${L} ms, injection scan L/2 = ${L 
 `);
   process.exitCode = gens === BURST_CUSTOMERS && replies === BURST_CUSTOMERS ? 0 : 1;
 } finally {
+  watchdog.phase("disposing the stack");
   await stack.dispose();
   rmSync(persistDir, { recursive: true, force: true });
+  watchdog.stop();
 }

@@ -1,7 +1,9 @@
 // `npm run bench`: ingress throughput and delivery accounting on loopback.
-// (a) a bare Worker that answers 200 and (b) POST /webhook/whatsapp with unique signed messages,
-// in the same runtime, the same run and under the same load. Then, after a drain, what the
-// server side recorded: messages accepted, replies sent, lost and duplicated.
+// (a) a bare Worker that answers 200, (f) the durable floor (the least a correct ingest must do:
+// verify, one Durable Object per customer writing one row, answer) and (b) POST
+// /webhook/whatsapp with unique signed messages, in the same runtime, the same run and under the
+// same load. Then, after a drain, what the server side recorded: messages accepted, replies
+// sent, lost and duplicated. A watchdog ends the run with a diagnosis if it takes too long.
 import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -10,11 +12,16 @@ import autocannon from "autocannon";
 import { metaJson, whatsappWebhook } from "@concierge/testing/meta";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { DEMO } from "@concierge/testing/seed";
+import { startWatchdog } from "@concierge/testing/watchdog";
 import { startStack } from "../scripts/stack.ts";
+import { DURABLE_FLOOR_WORKER, durableFloorOptions } from "./floor.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const DRAIN_TIMEOUT_MS = Number(process.env.BENCH_DRAIN_MS ?? 120_000);
+// Start-up (bundling, migrations) plus three loads plus the drain, with room to spare.
+const LIMIT_MS = Number(process.env.BENCH_LIMIT_S ?? 240 + 3 * DURATION + DRAIN_TIMEOUT_MS / 1000) * 1000;
+const watchdog = startWatchdog({ name: "npm run bench (ingress)", limitMs: LIMIT_MS });
 
 const BARE_WORKER = `export default { async fetch() { return new Response("ok"); } };`;
 
@@ -33,9 +40,10 @@ function summarize(r: autocannon.Result): Result {
 
 let seq = 0;
 const runTag = Date.now().toString(36);
-function nextMessage() {
+/** A unique signed message; `floor` ones carry another id prefix, so D1 counts never see them. */
+function nextMessage(floor = false) {
   seq += 1;
-  const id = `wamid.BENCH${runTag}${seq}`;
+  const id = `wamid.${floor ? "FLOOR" : "BENCH"}${runTag}${seq}`;
   // One customer per message: every message is its own conversation, the worst case for ingest.
   const pool = Number(process.env.BENCH_CUSTOMERS ?? 0);
   const customer = `7${runTag.length}${String(pool ? seq % pool : seq).padStart(9, "0")}`;
@@ -45,7 +53,7 @@ function nextMessage() {
     ]),
   );
   const signature = `sha256=${createHmac("sha256", TEST_SECRETS.metaAppSecret).update(body).digest("hex")}`;
-  return { id, body, signature };
+  return { id, body, signature, customer };
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -54,23 +62,75 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
+/** Unique signed messages at `url` for DURATION, like Meta's deliveries; the ids answered 200 go to `acked`. */
+function loadSigned(url: string, acked: Set<string>, floor: boolean): Promise<autocannon.Result> {
+  const inFlight = new Map<unknown, { id: string; customer: string }>();
+  return run({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [
+      {
+        method: "POST",
+        setupRequest: (req, context) => {
+          const m = nextMessage(floor);
+          inFlight.set(context, m);
+          return {
+            ...req,
+            body: m.body,
+            headers: { "content-type": "application/json", "x-hub-signature-256": m.signature },
+          };
+        },
+        onResponse: (status, _body, context) => {
+          const m = inFlight.get(context);
+          if (m && status === 200) {
+            acked.add(m.id);
+            if (floor) {
+              const key = `${DEMO.whatsapp.phoneNumberId}:${m.customer}`;
+              floorIds.set(key, [...(floorIds.get(key) ?? []), m.id]);
+            }
+          }
+        },
+      },
+    ],
+  });
+}
+
+/** The floor's acknowledged message ids by its Durable Object's name, to check each has its row. */
+const floorIds = new Map<string, string[]>();
+
+watchdog.phase("starting the stack");
 const persistDir = mkdtempSync(path.join(process.env.BENCH_STATE_DIR ?? os.tmpdir(), "concierge-bench-"));
 const stack = await startStack({
   persistDir,
   demoWaitSeconds: Number(process.env.BENCH_WAIT ?? 0),
-  extraWorkers: [{ name: "bare", script: BARE_WORKER }],
+  extraWorkers: [
+    { name: "bare", script: BARE_WORKER },
+    { name: "floor", script: DURABLE_FLOOR_WORKER, options: durableFloorOptions(TEST_SECRETS.metaAppSecret) },
+  ],
   quiet: true,
 });
 try {
-  const sample = nextMessage();
+  const sample = nextMessage(true);
   const bareUrl = `${stack.extraUrls.bare}/`;
+  const floorUrl = `${stack.extraUrls.floor}/`;
   const webhookUrl = `${stack.urls["meta-webhooks"]}/webhook/whatsapp`;
   const acknowledged = new Set<string>();
-  const inFlight = new Map<unknown, string>();
+  const floorAcked = new Set<string>();
 
-  // Warm both paths so neither pays for first-request compilation inside the measurement.
+  // Warm the paths so none pays for first-request compilation inside the measurement.
+  watchdog.phase("warm-up");
   await run({ url: bareUrl, connections: 2, amount: 50, method: "POST", body: sample.body });
+  await run({
+    url: floorUrl,
+    connections: 2,
+    amount: 50,
+    method: "POST",
+    body: sample.body,
+    headers: { "content-type": "application/json", "x-hub-signature-256": sample.signature },
+  });
 
+  watchdog.phase("load (a) bare Worker");
   const bare = summarize(
     await run({
       url: bareUrl,
@@ -80,33 +140,21 @@ try {
       body: sample.body,
     }),
   );
-  const webhook = summarize(
-    await run({
-      url: webhookUrl,
-      connections: CONNECTIONS,
-      duration: DURATION,
-      requests: [
-        {
-          method: "POST",
-          setupRequest: (req, context) => {
-            const m = nextMessage();
-            inFlight.set(context, m.id);
-            return {
-              ...req,
-              body: m.body,
-              headers: { "content-type": "application/json", "x-hub-signature-256": m.signature },
-            };
-          },
-          onResponse: (status, _body, context) => {
-            const id = inFlight.get(context);
-            if (id && status === 200) acknowledged.add(id);
-          },
-        },
-      ],
-    }),
-  );
+  watchdog.phase("load (f) durable floor");
+  const floor = summarize(await loadSigned(floorUrl, floorAcked, true));
+  const floorCheck = (await (
+    await fetch(`${floorUrl}check`, {
+      method: "POST",
+      body: JSON.stringify(Object.fromEntries(floorIds)),
+      signal: AbortSignal.timeout(60_000),
+    })
+  ).json()) as { present: number };
+  watchdog.phase("load (b) POST /webhook/whatsapp");
+  const loadStarted = Date.now();
+  const webhook = summarize(await loadSigned(webhookUrl, acknowledged, false));
 
   // Drain: wait until every acknowledged message has its turn recorded (replies stop changing).
+  watchdog.phase("drain (waiting for the replies)");
   const started = Date.now();
   let replies = 0;
   for (;;) {
@@ -120,6 +168,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   const drainMs = Date.now() - started;
+  watchdog.phase("counting");
 
   const inbound = await stack.db
     .prepare("SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND provider_message_id LIKE ?")
@@ -135,13 +184,26 @@ try {
   for (const n of perMessage.values()) if (n > 1) duplicated += n - 1;
 
   const ratio = webhook.rps / bare.rps;
+  // The floor's throughput is what it acknowledged per second, as for (b).
+  const floorRps = floorAcked.size / DURATION;
+  const ackRatio = acknowledged.size / DURATION / floorRps;
+  // End to end: acknowledged messages answered, over the whole time from the start of (b) to the
+  // end of the drain, against the floor's acknowledgements per second.
+  const answered = acknowledged.size - lost;
+  const endToEndRps = answered / ((Date.now() - loadStarted) / 1000);
+  const endToEndRatio = endToEndRps / floorRps;
+  const floorLost = floorAcked.size - floorCheck.present;
   const fmt = (r: Result) =>
     `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
   console.log(`
 Ingress benchmark: ${CONNECTIONS} connections, ${DURATION} s each, loopback, one runtime
   (a) bare Worker                ${fmt(bare)}
+  (f) durable floor              ${fmt(floor)}
   (b) POST /webhook/whatsapp     ${fmt(webhook)}
-  ratio b/a                      ${ratio.toFixed(2)}   (target >= 0.50)
+  ratio b/a                      ${ratio.toFixed(2)}
+  floor: acknowledged, row found ${floorCheck.present} of ${floorAcked.size}   (lost ${floorLost})
+ack ratio vs durable floor: ${ackRatio.toFixed(2)}   (target >= 0.70; acknowledgements/s of (b) over those of (f))
+end-to-end ratio vs durable floor: ${endToEndRatio.toFixed(2)}   (${endToEndRps.toFixed(0)} answered/s from the start of (b) to the end of the drain, over (f)'s ${floorRps.toFixed(0)} acknowledgements/s)
 
 After the drain (${(drainMs / 1000).toFixed(1)} s), from server-side records:
   messages acknowledged (200)    ${acknowledged.size}
@@ -151,8 +213,10 @@ After the drain (${(drainMs / 1000).toFixed(1)} s), from server-side records:
   lost                           ${lost}   (target 0)
   duplicated                     ${duplicated}   (target 0)
 `);
-  process.exitCode = lost === 0 && duplicated === 0 ? 0 : 1;
+  process.exitCode = lost === 0 && duplicated === 0 && floorLost === 0 ? 0 : 1;
 } finally {
+  watchdog.phase("disposing the stack");
   await stack.dispose();
   rmSync(persistDir, { recursive: true, force: true });
+  watchdog.stop();
 }

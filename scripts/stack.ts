@@ -3,6 +3,7 @@
 // D1, Durable Objects and service bindings, plus the sandbox playing the outside world.
 // Used by `npm start`, the end-to-end tests and the benchmark.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -17,7 +18,9 @@ import {
   seedDemoEmail,
   seedDemoTenant,
 } from "@concierge/testing/seed";
+import { currentWatchdog, descendants } from "@concierge/testing/watchdog";
 import { APPS, type AppName, appDir, appWorkerOptions, buildAppAsync } from "@concierge/testing/workers";
+import { d1WorkerScript, httpD1 } from "./stack-d1.ts";
 
 const root = path.join(import.meta.dirname, "..");
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
@@ -26,7 +29,6 @@ type MiniflareInstance = {
   ready: Promise<URL>;
   dispose(): Promise<void>;
   unsafeGetDirectURL(workerName?: string): Promise<URL>;
-  getD1Database(bindingName: string, workerName?: string): Promise<unknown>;
 };
 const { Miniflare, convertV4MiniflareOptions } = (await import(requireFromWrangler.resolve("miniflare"))) as {
   Miniflare: new (options: unknown) => MiniflareInstance;
@@ -45,7 +47,7 @@ export type StackOptions = {
   /** Reply buffer of the demo account; tests and the bench use 0 so turns run at once. */
   demoWaitSeconds?: number;
   /** More Workers in the same runtime (the bench's bare Worker), each with a port of its own. */
-  extraWorkers?: { name: string; script: string; port?: number }[];
+  extraWorkers?: { name: string; script: string; port?: number; options?: Record<string, unknown> }[];
   /** Every line the Workers log, e.g. for tests that prove message text never reaches a log. */
   onLog?: (line: string, level: string) => void;
   /** Keep the Workers' logs off the terminal (the bench). */
@@ -54,6 +56,11 @@ export type StackOptions = {
   demoDiscord?: boolean;
   /** The pipeline's AI: the offline provider (default) or the sandbox's OpenAI-compatible fake. */
   ai?: "offline" | "sandbox";
+  /**
+   * The cost benchmark's meter (@concierge/core/meter) on in the pipeline, meta-webhooks and
+   * email-inbound; each then answers `GET /__meter`, the pipeline on a port of its own.
+   */
+  meter?: boolean;
   /** One line per step done (each Worker bundled, migrations, runtime, seed), for `npm start`. */
   onProgress?: (line: string) => void;
 };
@@ -61,6 +68,8 @@ export type StackOptions = {
 export type Stack = {
   urls: Record<PublicApp, string> & { sandbox: string };
   extraUrls: Record<string, string>;
+  /** With `meter`: each metered Worker's base URL, whose `/__meter` answers its counts. */
+  meterUrls: Record<string, string>;
   sandbox: Sandbox;
   db: D1Database;
   dispose(): Promise<void>;
@@ -156,6 +165,36 @@ export async function migrate(persistDir: string): Promise<void> {
     ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
     { cwd: appDir("pipeline"), env: { ...process.env, CI: "true" } },
   );
+}
+
+/** The Workers the cost benchmark meters: all that a canned, AI or email reply passes through. */
+const METERED: AppName[] = ["pipeline", "meta-webhooks", "email-inbound"];
+/** The Worker that runs Node's D1 statements (stack-d1.ts). */
+const STACK_D1 = "stack-d1";
+/** How long the runtime may take to stop before its processes are killed. */
+const DISPOSE_LIMIT_MS = 15_000;
+
+/**
+ * Miniflare's dispose, with a time limit: a runtime that does not stop in time (a stuck
+ * workerd, a request that never ends) is killed, so no bench or test waits on it for ever.
+ */
+async function boundedDispose(runtime: MiniflareInstance): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const done = await Promise.race([
+    runtime.dispose().then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), DISPOSE_LIMIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (done) return;
+  for (const pid of descendants(process.pid, "workerd")) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -256,17 +295,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           ...(app === "pipeline" && opts.ai === "sandbox"
             ? { AI_PROVIDER: "openai", OPENAI_BASE_URL: sandbox.openAiBaseUrl }
             : {}),
+          ...(opts.meter && METERED.includes(app) ? { METER_ENABLED: "1" } : {}),
         },
-        unsafeDirectSockets: app === "pipeline" ? [] : [{ host: "127.0.0.1", port: ports[app] ?? 0 }],
+        // The pipeline has no port of its own, except for the meter's counts.
+        unsafeDirectSockets:
+          app === "pipeline" && !opts.meter
+            ? []
+            : [{ host: "127.0.0.1", port: app === "pipeline" ? 0 : (ports[app] ?? 0) }],
       };
     });
-    const extra = (opts.extraWorkers ?? []).map((w) => ({
+    const extra: Record<string, unknown>[] = (opts.extraWorkers ?? []).map((w) => ({
       name: w.name,
       modules: true,
       script: w.script,
       compatibilityDate: "2026-11-01",
+      ...(w.options ?? {}),
       unsafeDirectSockets: [{ host: "127.0.0.1", port: w.port ?? 0 }],
     }));
+    // Node's way into the pipeline's D1 (stack-d1.ts says why not Miniflare's own proxy).
+    const d1Token = randomBytes(16).toString("hex");
+    extra.push({
+      name: STACK_D1,
+      modules: true,
+      script: d1WorkerScript(d1Token),
+      compatibilityDate: "2026-11-01",
+      d1Databases: (workers[0] as { d1Databases?: unknown }).d1Databases,
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    });
     mf = new Miniflare(
       convertV4MiniflareOptions({
         host: "127.0.0.1",
@@ -299,6 +354,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     const extraUrls: Record<string, string> = {};
     for (const w of opts.extraWorkers ?? []) extraUrls[w.name] = await url(w.name);
+    const d1Url = await url(STACK_D1);
+    const meterUrls: Record<string, string> = {};
+    if (opts.meter) for (const app of METERED) meterUrls[app] = await url(app);
+    // A run with a time limit (bench, e2e) probes these ports and disposes the stack on timeout.
+    currentWatchdog()?.watch({ ...urls, ...extraUrls, [STACK_D1]: d1Url });
     sandbox.setWebhookUrl(`${urls["meta-webhooks"]}/webhook/whatsapp`);
     sandbox.setInstagramWebhookUrl(`${urls["meta-webhooks"]}/webhook/instagram`);
     sandbox.discordInteractions.interactionsUrl = `${urls["discord-interactions"]}/interactions`;
@@ -312,7 +372,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       url: `${entry}/cdn-cgi/local/email`,
       headers: { "MF-Route-Override": "email-inbound" },
     });
-    const db = (await runtime.getD1Database("DB", "pipeline")) as unknown as D1Database;
+    const db = httpD1(d1Url, d1Token);
     const key = opts.useDevVars
       ? (devVars("pipeline").ENCRYPTION_KEY ?? TEST_SECRETS.encryptionKey)
       : TEST_SECRETS.encryptionKey;
@@ -328,16 +388,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
     }
     progress("  seeded the demo tenant");
-    return {
-      urls,
-      extraUrls,
-      sandbox,
-      db,
-      dispose: async () => {
-        await runtime.dispose();
+    let disposed: Promise<void> | undefined;
+    const dispose = () => {
+      disposed ??= (async () => {
+        await boundedDispose(runtime);
         await sandbox.close();
-      },
+      })();
+      return disposed;
     };
+    currentWatchdog()?.onTimeout(dispose);
+    return { urls, extraUrls, meterUrls, sandbox, db, dispose };
   } catch (err) {
     // Whatever started is stopped: workerd must not outlive a failed start.
     await mf?.dispose().catch(() => {});
