@@ -33,6 +33,7 @@ const tasks = {
   start: ["--silent", "run", "dev"],
   test: ["run", "test:ci"],
   bench: ["run", "bench:run"],
+  "bench:cost": ["run", "bench:cost:run"],
   "bench:scale": ["run", "bench:scale:run"],
   screenshots: ["run", "screenshots:run"],
 };

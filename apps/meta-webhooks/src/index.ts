@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { errorResponse, toErrorResponse } from "@concierge/core";
+import { meterEnabled, meteredHandler } from "@concierge/core/meter";
 import { Router } from "itty-router";
 import { receiveInstagram } from "./instagram.ts";
 import { receiveWhatsApp, verifySubscription } from "./whatsapp.ts";
@@ -16,7 +18,10 @@ router
   .post("/webhook/instagram", receiveInstagram)
   .get("/healthz", () => Response.json({ ok: true }));
 
-export default { fetch: router.fetch } satisfies ExportedHandler<Env>;
+const handler = { fetch: router.fetch } satisfies ExportedHandler<Env>;
+
+// The cost benchmark's meter (@concierge/core/meter), only when the bench's stack turns it on.
+export default meterEnabled(env) ? meteredHandler(handler) : handler;
 
 // The operator's platform health page reads this Worker's configuration here (by name only).
 export { HealthEntrypoint } from "./health.ts";

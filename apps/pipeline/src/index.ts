@@ -1,4 +1,12 @@
+import { env } from "cloudflare:workers";
 import { type SafetyJob, createLogger, errorFields, errorResponse } from "@concierge/core";
+import {
+  installD1Meter,
+  installDurableObjectMeter,
+  meterEnabled,
+  meteredDurableObject,
+  meteredHandler,
+} from "@concierge/core/meter";
 import { deleteExpiredEmailAliases, recordCronRun } from "@concierge/storage";
 import { purgeOldWebhookEvents } from "./billing/events.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
@@ -8,9 +16,21 @@ import { handleSafetyBatch } from "./tenants/safety.ts";
 
 const log = createLogger("pipeline.cron");
 
-export { ConversationDO } from "./conversation/object.ts";
-export { DemoQuotaDO } from "./demo/quota.ts";
-export { AiGateDO } from "./pacing/ai-gate.ts";
+import { ConversationDO as Conversation } from "./conversation/object.ts";
+import { DemoQuotaDO as DemoQuota } from "./demo/quota.ts";
+import { AiGateDO as AiGate } from "./pacing/ai-gate.ts";
+
+// The cost benchmark's meter (@concierge/core/meter), only when the bench's stack turns it on;
+// otherwise the classes and the handler below are exported as they are.
+const metering = meterEnabled(env);
+if (metering) {
+  const e = env as unknown as PipelineEnv;
+  installD1Meter(e.DB);
+  installDurableObjectMeter(e.CONVERSATIONS);
+}
+export const ConversationDO = metering ? meteredDurableObject(Conversation) : Conversation;
+export const DemoQuotaDO = metering ? meteredDurableObject(DemoQuota) : DemoQuota;
+export const AiGateDO = metering ? meteredDurableObject(AiGate) : AiGate;
 // One named entrypoint per caller; each Worker's service binding names only its own.
 export { BillingEntrypoint } from "./entrypoints/billing.ts";
 export { DemoEntrypoint } from "./entrypoints/demo.ts";
@@ -21,7 +41,7 @@ export { OperatorEntrypoint } from "./entrypoints/operator.ts";
 export { TenantEntrypoint } from "./entrypoints/tenant.ts";
 
 // The pipeline has no public routes (workers_dev is off); its work arrives over RPC.
-export default {
+const handler = {
   async fetch(): Promise<Response> {
     return errorResponse(404, "not_found", "The pipeline is reached through its service binding only.");
   },
@@ -53,3 +73,5 @@ export default {
     }
   },
 } satisfies ExportedHandler<PipelineEnv, SafetyJob>;
+
+export default metering ? meteredHandler(handler) : handler;
