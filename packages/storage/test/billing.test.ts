@@ -132,10 +132,14 @@ describe("migration 0017", () => {
         "SELECT type, name, tbl_name AS tbl FROM sqlite_master WHERE tbl_name LIKE 'credit_ledger%' ORDER BY type, name",
       )
       .all<{ type: string; name: string; tbl: string }>();
+    // (Later migrations add to it: 0029's tenant index and the per-day credit counts' triggers.)
     expect(schema.results).toEqual([
       { type: "index", name: "credit_ledger_lot", tbl: "credit_ledger" },
+      { type: "index", name: "credit_ledger_tenant", tbl: "credit_ledger" },
       { type: "index", name: "sqlite_autoindex_credit_ledger_1", tbl: "credit_ledger" },
       { type: "table", name: "credit_ledger", tbl: "credit_ledger" },
+      { type: "trigger", name: "credit_days_debit", tbl: "credit_ledger" },
+      { type: "trigger", name: "credit_days_restore", tbl: "credit_ledger" },
       { type: "trigger", name: "credit_ledger_applies", tbl: "credit_ledger" },
     ]);
     const fks = await mdb
