@@ -276,7 +276,7 @@ ${PRICES.map((p) => `  ${p.unit.padEnd(36)} $${p.perMillion} per million   ${p.u
 cost per 1000 canned: $${dollars(canned).toFixed(4)}   (target <= $0.015)
 cost per 1000 AI: $${dollars(aiFew).toFixed(4)}   (Cloudflare only; the model's own price is not included)
 cost per 1000 email: $${dollars(email).toFixed(4)}
-D1 rows read per AI reply: ${(aiFew.d1RowsRead / N).toFixed(1)} with ${tenantsBefore} tenants, ${(aiMany.d1RowsRead / N).toFixed(1)} with ${tenantsBefore + MORE_TENANTS} (target: the same)
+D1 rows read per AI reply: ${(aiFew.d1RowsRead / N).toFixed(1)} with ${tenantsBefore} tenant(s), ${(aiMany.d1RowsRead / N).toFixed(1)} with ${tenantsBefore + MORE_TENANTS} (target: the same)
 `);
 } finally {
   watchdog.phase("disposing the stack");
