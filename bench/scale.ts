@@ -31,7 +31,7 @@ const MEASURED = [1, TENANTS / 2];
 /**
  * The baseline database BASE holds only the measured tenants and the first page of the
  * operator's tenant list (ranks 1–30), each with one month of a modest history: 1,000 messages
- * over the last 30 days (250 ledger entries, 50 approvals, 100 relays, 25 audit entries, …). So
+ * over the last 30 days (250 ledger entries, 50 approvals, 100 relays, 65 audit entries, …). So
  * every page and window a statement reads is as full on BASE as on FULL (a bounded statement
  * costs the same on both), and only what grows with the rest of the history (eleven more
  * months, a thousand tenants) shows in the ratio. Against a truly empty table a page of 50 rows
@@ -222,10 +222,10 @@ function seedStatements(db: "FULL" | "BASE"): { label: string; sql: string }[] {
   add(
     "audit_log",
     `INSERT INTO audit_log (at, operator_email, action, tenant_id, target, summary)
-     SELECT ${at("(t.n / 200 + 20)", "s.i")}, 'op' || (s.i % 5) || '@example.test',
+     SELECT ${at("(t.n / 200 + 60)", "s.i")}, 'op' || (s.i % 5) || '@example.test',
             CASE s.i % 4 WHEN 0 THEN 'tenant.grant_credits' WHEN 1 THEN 'tenant.suspend'
                          WHEN 2 THEN 'tenant.reactivate' ELSE 'tenant.set_quota' END, t.id, NULL, '{}'
-       FROM bench_tenants t JOIN bench_seq s ON s.i < t.n / 200 + 20`,
+       FROM bench_tenants t JOIN bench_seq s ON s.i < t.n / 200 + 60`,
   );
   add(
     "orders",

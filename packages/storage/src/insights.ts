@@ -3,8 +3,9 @@ import type { Channel } from "@concierge/core";
 /**
  * The overview's insights, from message metadata and the credit ledger only (never text), as
  * rolled up per UTC day by triggers on those tables (migration 0029: message_days, credit_days),
- * so the overview reads a few rows per day, not every message. Days are UTC days: tenants have no time zone of their own yet, so a day is
- * [00:00, 24:00) UTC, and the window is today (UTC) and the 29 days before it.
+ * so the overview reads a few rows per day, not every message. Days are UTC days: tenants have
+ * no time zone of their own yet, so a day is [00:00, 24:00) UTC, and the window is today (UTC)
+ * and the 29 days before it.
  */
 
 export const DAY_MS = 86_400_000;
