@@ -258,7 +258,9 @@ describe("an AI reply's debit with the persona check (debitAiReply)", () => {
     // No table is scanned (the one-row `(SELECT 1)` the persona is joined to is not a table).
     expect(plan.filter((d) => /^SCAN (?!CONSTANT|\()/.test(d))).toEqual([]);
     // The tenant's own lots through one of their (tenant_id, …) indexes, in both statements.
-    expect(plan.join("\n").match(/SEARCH credit_lots USING (COVERING )?INDEX \w+ \(tenant_id=\?/g)).toHaveLength(2);
+    expect(
+      plan.join("\n").match(/SEARCH credit_lots USING (COVERING )?INDEX \w+ \(tenant_id=\?/g),
+    ).toHaveLength(2);
     // A handful of this tenant's rows (its lot, its persona, its ledger entries), not the 20 others'.
     expect(rowsRead).toBeLessThan(20);
   });
