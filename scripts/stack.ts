@@ -61,6 +61,12 @@ export type StackOptions = {
    * email-inbound; each then answers `GET /__meter`, the pipeline on a port of its own.
    */
   meter?: boolean;
+  /**
+   * The pipeline's per-number send budget (SEND_RATE_LIMIT) per 10 s, over wrangler.jsonc's 600.
+   * The ingress bench loads one demo number far above what Meta lets a number receive (80
+   * messages/s, inbound included), so there the pacing would only measure itself.
+   */
+  sendRateLimit?: number;
   /** One line per step done (each Worker bundled, migrations, runtime, seed), for `npm start`. */
   onProgress?: (line: string) => void;
 };
@@ -297,6 +303,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
             : {}),
           ...(opts.meter && METERED.includes(app) ? { METER_ENABLED: "1" } : {}),
         },
+        ...(app === "pipeline" && opts.sendRateLimit
+          ? {
+              ratelimits: {
+                ...(options.ratelimits as Record<string, unknown> | undefined),
+                SEND_RATE_LIMIT: { namespace_id: "1507", simple: { limit: opts.sendRateLimit, period: 10 } },
+              },
+            }
+          : {}),
         // The pipeline has no port of its own, except for the meter's counts.
         unsafeDirectSockets:
           app === "pipeline" && !opts.meter
