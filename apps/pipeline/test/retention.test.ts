@@ -1,13 +1,15 @@
 // Issue 18 item 3, through the cron's scheduled handler: message metadata older than each
 // tenant's own retention (tenants.retention_days) goes, in bounded chunks per run
 // (RETENTION_CHUNK_ROWS is 200 in tests, 20 chunks a run), and the next run goes on.
-import { createScheduledController } from "cloudflare:test";
+import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createChannelAccount, saveRetentionDays } from "@concierge/storage";
+import { conversationKey } from "@concierge/core";
+import { createChannelAccount, saveReplyConfig, saveRetentionDays } from "@concierge/storage";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { APPROVALS_CRON } from "../src/crons.ts";
 import worker from "../src/index.ts";
-import { tenantApi } from "./helpers.ts";
+import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 const DAY = 86_400_000;
 
@@ -108,5 +110,58 @@ describe("retention", () => {
     await expect(saveRetentionDays(env.DB, t.tid, 6)).rejects.toThrow(/CHECK/);
     await expect(saveRetentionDays(env.DB, t.tid, 731)).rejects.toThrow(/CHECK/);
     expect(await count("SELECT retention_days AS n FROM tenants WHERE id = ?", t.tid)).toBe(90);
+  });
+});
+
+describe("an idle conversation object after the tenant's retention", () => {
+  it("keeps its thread until the retention has passed since its last activity, then forgets it", async () => {
+    const t = await tenantWithAccount("Forgetful objects");
+    expect(await saveRetentionDays(env.DB, t.tid, 7)).toBeTruthy();
+    const externalId = (await env.DB.prepare("SELECT external_id AS e FROM channel_accounts WHERE id = ?")
+      .bind(t.accountId)
+      .first<{ e: string }>())!.e;
+    await saveReplyConfig(env.DB, t.tid, t.accountId, {
+      wait_seconds: 0,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Thanks!" } },
+    });
+    const customer = uniqueCustomer();
+    await ingestApi.ingest([inboundText(externalId, customer, "hello")]);
+    const stub = env.CONVERSATIONS.get(
+      env.CONVERSATIONS.idFromName(conversationKey(t.tid, t.accountId, customer)),
+    );
+    // Answered at once (a 0 s buffer); the turn's own alarm is done before the clock is moved.
+    for (let i = 0; i < 20 && (await sentTo(env.SANDBOX_URL, customer)).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+    await runDurableObjectAlarm(stub);
+    const rowsLeft = () =>
+      runInDurableObject(stub, async (_o, state) => {
+        let n = (await state.storage.list()).size;
+        for (const { name } of state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .toArray()) {
+          if (!name.startsWith("sqlite_") && !name.startsWith("_cf_")) {
+            n += state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray().length;
+          }
+        }
+        return n;
+      });
+    const lastActivity = (at: number) =>
+      runInDurableObject(stub, (_o, state) => {
+        state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'last_activity_at'", String(at));
+      });
+    // Idle for two days: past the idle gap, not the retention; the object waits for the retention.
+    await lastActivity(Date.now() - 2 * DAY);
+    await runDurableObjectAlarm(stub);
+    expect(await rowsLeft()).toBeGreaterThan(0);
+    const armed = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+    expect(armed).toBeGreaterThan(Date.now() + 4 * DAY);
+    expect(armed).toBeLessThanOrEqual(Date.now() - 2 * DAY + 7 * DAY);
+    // Idle for eight days: past the seven days kept, so nothing of the thread stays.
+    await lastActivity(Date.now() - 8 * DAY);
+    await runDurableObjectAlarm(stub);
+    expect(await rowsLeft()).toBe(0);
   });
 });

@@ -12,6 +12,8 @@ export type TenantSettings = ConversationSettings & {
   status: "active" | "suspended";
   /** When a deletion of the tenant began that has not finished: no replies either. */
   deletingAt: number | null;
+  /** Days message metadata is kept (tenants.retention_days); an idle conversation object forgets its thread after it too. */
+  retentionDays: number;
 };
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
@@ -20,7 +22,8 @@ export async function getTenantSettings(db: D1Database, tenantId: string): Promi
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
-              notify_email AS notifyEmail, notify_cadence AS notifyCadence, locale, status, deleting_at AS deletingAt
+              notify_email AS notifyEmail, notify_cadence AS notifyCadence, locale, status, deleting_at AS deletingAt,
+              retention_days AS retentionDays
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)

@@ -31,6 +31,7 @@ describe("tenant settings", () => {
       locale: "en-IN",
       status: "active",
       deletingAt: null,
+      retentionDays: 90,
     });
   });
 

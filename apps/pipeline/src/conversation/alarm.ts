@@ -13,6 +13,8 @@ import { runTurn } from "./turn.ts";
 import { earlierAttempt, refund } from "./exactly-once.ts";
 import type { Timing, Turn } from "./types.ts";
 
+const DAY_MS = 86_400_000;
+
 const log = createLogger("pipeline.conversation");
 
 /** How long a provider message id is remembered for de-duplication; Meta retries for days. */
@@ -373,6 +375,16 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
   if (Date.now() >= idle) endConversation(store);
   if (pagePending(store) || store.hasRelays()) await host.arm(Date.now() + PAGE_RETRY_MS);
   else if (Date.now() < idle) await host.arm(idle);
+  else {
+    // Idle, nothing pending: the object still names its customer (the thread) and remembers
+    // recent provider ids. Those are metadata, kept no longer than the tenant's retention keeps
+    // the D1 rows (whose purge can no longer name this object once they are gone), so the
+    // object forgets itself then; a new message later starts a fresh thread.
+    const settings = await tenantSettings(env, thread.tenantId);
+    const forgetAt = (store.number("last_activity_at") ?? 0) + (settings?.retentionDays ?? 90) * DAY_MS;
+    if (Date.now() >= forgetAt) return host.purge();
+    await host.arm(forgetAt);
+  }
   prune(host);
 }
 
