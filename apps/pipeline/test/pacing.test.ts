@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import type { Persona } from "@concierge/prompt";
 import { SEND_RETRY } from "@concierge/channels";
 import type { InboundMessage, Thread } from "@concierge/core";
-import { createChannelAccount, creditBalance, saveReplyConfig } from "@concierge/storage";
+import { createChannelAccount, creditBalance, debitCredit, saveReplyConfig } from "@concierge/storage";
 import { newMid, uniqueIgsid } from "@concierge/testing/instagram-fixtures";
 import {
   graphAttempts,
@@ -317,6 +317,31 @@ describe("the per-tenant cap on AI calls in flight", () => {
       ["outbound", "ai_reply"],
     ]);
     // The turn gave its slot back once the model had answered.
+    await vi.waitUntil(async () => (await gate().held()) === cap - 1);
+  });
+
+  it("takes no second credit when a run that died after its debit then waits for a slot", async () => {
+    await setBalance(3);
+    for (const lease of held) expect(await gate().acquire(lease, cap, 60_000)).toEqual({ ok: true });
+    const acc = await account();
+    const c = await customerWrites(acc, "can I book a table for four tonight?");
+    // A first run of the turn took its credit and died (a deploy; the gate forgot its lease).
+    const seq = await runInDurableObject(
+      c.stub,
+      (_o, state) => state.storage.sql.exec("SELECT MAX(seq) AS s FROM pending").one().s as number,
+    );
+    const thread = `${tenantId}/${acc.id}/${c.customer}`;
+    expect(await debitCredit(env.DB, tenantId, `ai:${thread}:turn:${seq}:0`)).toEqual({ ok: true });
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
+    // Its retries find every slot taken: waits, not attempts.
+    expect(await c.runAlarm()).toBe(true);
+    expect(await c.runAlarm()).toBe(true);
+    expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+    await gate().release(held[0]!);
+    expect(await c.runAlarm()).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);
+    // The reply is paid by the credit the dead run took: one credit in all.
+    expect(await creditBalance(env.DB, tenantId)).toBe(2);
     await vi.waitUntil(async () => (await gate().held()) === cap - 1);
   });
 

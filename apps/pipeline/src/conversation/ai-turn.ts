@@ -12,7 +12,7 @@ import { assessRisk } from "@concierge/rules";
 import { creditBalance } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
-import { aiSlotRetryMs, takeAiSlot } from "../pacing/ai-gate.ts";
+import { takeAiSlot } from "../pacing/ai-gate.ts";
 import { chargeAttempt } from "./exactly-once.ts";
 import { customerContent } from "./turn-content.ts";
 import type { Turn } from "./types.ts";
@@ -39,9 +39,11 @@ export type AiOutcome =
   | { kind: "none"; action: string }
   /**
    * Worth trying again later (the model failed or timed out; the credit is back), or after
-   * `afterMs` when the tenant's AI slots were all taken (nothing debited).
+   * `slotWait` when the tenant's AI slots were all taken: nothing was tried or debited, so the
+   * retry is no new attempt and finds this attempt's debit (if an earlier run of it died after
+   * taking one) under the same reference instead of taking a second credit.
    */
-  | { kind: "retry"; afterMs?: number };
+  | { kind: "retry"; slotWait?: true };
 
 /**
  * The tenant hears once when a debit brings the balance down to their threshold (debits are
@@ -153,7 +155,7 @@ export async function generateAiReply(
   // One of the tenant's AI slots (pacing/ai-gate.ts), before the debit: at the cap the turn
   // waits for the alarm's retry with nothing taken.
   const slot = await takeAiSlot(env, turn.thread, `${turn.thread.key}/${turn.id}`);
-  if (!slot) return { kind: "retry", afterMs: aiSlotRetryMs(attempt) };
+  if (!slot) return { kind: "retry", slotWait: true };
   const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef, charge) => {
     onGenerating?.();
     const customerText = customerContent(turn.messages);

@@ -9,6 +9,7 @@ import { type TurnFacts, flushRelays, queueTurnRelay } from "./inbox.ts";
 import { SealedThread } from "./sealed.ts";
 import type { PendingMessage } from "./store.ts";
 import { currentConversation, endConversation, idleAt, timing } from "./timing.ts";
+import { aiSlotRetryMs } from "../pacing/ai-gate.ts";
 import { runTurn } from "./turn.ts";
 import { earlierAttempt, refund } from "./exactly-once.ts";
 import type { Timing, Turn } from "./types.ts";
@@ -174,6 +175,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
       attempt: store.number("attempts") ?? 0,
       historyTurns: t.historyTurns,
     });
+    if (outcome.kind === "retry" && outcome.slotWait) return waitForSlot(host, sealed, pending, lastSeq);
     if (outcome.kind === "retry") return retryLater(host, sealed, pending, lastSeq, outcome.afterMs);
     // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
     const facts: TurnFacts = { phase, handoffStarted: outcome.handoffStarted, held: outcome.held };
@@ -239,6 +241,26 @@ async function retryLater(
   const backoff = Math.min(2 ** attempts * 1000, 10 * 60_000);
   // A failed send brings its own schedule (jittered backoff, never before Retry-After).
   await host.arm(Date.now() + (afterMs ?? backoff));
+}
+
+/**
+ * The tenant's AI slots were all taken: nothing was tried, so the attempt number stays (the next
+ * run of this attempt finds its own debit, if a run of it that died had taken one, instead of
+ * taking another credit) and the waits double on a counter of their own, from a quarter second.
+ */
+async function waitForSlot(
+  host: ConversationHost,
+  sealed: SealedThread,
+  pending: PendingMessage[],
+  lastSeq: number,
+): Promise<void> {
+  const { store } = host;
+  if (Date.now() - pending[0]!.acceptedAt > GIVE_UP_AFTER_MS) {
+    return giveUp(host, sealed, pending, lastSeq, store.number("attempts") ?? 0);
+  }
+  const waits = store.number("slot_waits") ?? 0;
+  store.set("slot_waits", String(waits + 1));
+  await host.arm(Date.now() + aiSlotRetryMs(waits));
 }
 
 /**

@@ -83,6 +83,8 @@ export type StateKey =
   | "turn_seq"
   /** Failed attempts of the current turn. */
   | "attempts"
+  /** Waits of the current turn for one of the tenant's AI slots (not attempts: nothing was tried). */
+  | "slot_waits"
   /** Sealed: a reply kept for the current turn's next attempt. */
   | "kept_reply"
   /** Sealed: how to thread a person's reply under the customer's newest mail. */
@@ -244,7 +246,7 @@ export class ConversationStore {
   finishTurn(lastSeq: number, outboxId: string): void {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", outboxId);
-    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'turn_seq', 'kept_reply')");
+    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'turn_seq', 'kept_reply')");
     // A key range (the primary key's index), not LIKE, which would read every state row.
     this.sql.exec("DELETE FROM state WHERE k >= 'relayed:' AND k < 'relayed;'");
   }

@@ -49,7 +49,8 @@ export type TurnInput = {
 export type TurnOutcome =
   /** Over (answered, held, or nothing to say): what it did decides its inbox item. */
   | { kind: "done"; handoffStarted: boolean; held: HeldDraft | null }
-  | { kind: "retry"; afterMs: number | null };
+  /** `slotWait`: waiting for an AI slot, not a failed attempt (ai-turn.ts). */
+  | { kind: "retry"; afterMs: number | null; slotWait?: true };
 
 const DONE: TurnOutcome = { kind: "done", handoffStarted: false, held: null };
 
@@ -236,7 +237,12 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
   });
   // Before the send: an indicator arriving after the reply would show "typing…" for 25 s.
   await receipt;
-  if (ai.kind === "retry") return { kind: "over", outcome: { kind: "retry", afterMs: ai.afterMs ?? null } };
+  if (ai.kind === "retry") {
+    return {
+      kind: "over",
+      outcome: { kind: "retry", afterMs: null, ...(ai.slotWait ? { slotWait: true } : {}) },
+    };
+  }
   if (ai.kind === "none") {
     await run.noReply(ai.action);
     return { kind: "over", outcome: DONE };
