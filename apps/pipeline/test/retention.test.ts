@@ -159,8 +159,23 @@ describe("an idle conversation object after the tenant's retention", () => {
     const armed = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
     expect(armed).toBeGreaterThan(Date.now() + 4 * DAY);
     expect(armed).toBeLessThanOrEqual(Date.now() - 2 * DAY + 7 * DAY);
-    // Idle for eight days: past the seven days kept, so nothing of the thread stays.
+    // Idle for eight days, but a draft still awaits a person's decision: kept, looked at a day later.
     await lastActivity(Date.now() - 8 * DAY);
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO drafts (approval_id, sealed, reply_to, created_at) VALUES ('apr_waiting', 'v1.x', 'wamid.x', ?)",
+        Date.now(),
+      );
+    });
+    await runDurableObjectAlarm(stub);
+    expect(await rowsLeft()).toBeGreaterThan(0);
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBeGreaterThan(
+      Date.now() + DAY / 2,
+    );
+    // The draft decided: past the seven days kept, so nothing of the thread stays.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("DELETE FROM drafts");
+    });
     await runDurableObjectAlarm(stub);
     expect(await rowsLeft()).toBe(0);
   });

@@ -404,8 +404,11 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
     // object forgets itself then; a new message later starts a fresh thread.
     const settings = await tenantSettings(env, thread.tenantId);
     const forgetAt = (store.number("last_activity_at") ?? 0) + (settings?.retentionDays ?? 90) * DAY_MS;
-    if (Date.now() >= forgetAt) return host.purge();
-    await host.arm(forgetAt);
+    // A draft still awaiting its approval's decision (or expiry) is never lost to this: the
+    // object looks again a day later.
+    if (Date.now() < forgetAt) await host.arm(forgetAt);
+    else if (store.holdsWork()) await host.arm(Date.now() + DAY_MS);
+    else return host.purge();
   }
   prune(host);
 }

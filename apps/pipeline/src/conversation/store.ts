@@ -324,6 +324,14 @@ export class ConversationStore {
     return this.sql.exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue").toArray();
   }
 
+  /** A draft awaiting a person's decision, or a turn's outbox row: work the object still owes. */
+  holdsWork(): boolean {
+    return (
+      this.sql.exec("SELECT 1 FROM drafts LIMIT 1").toArray().length > 0 ||
+      this.sql.exec("SELECT 1 FROM outbox WHERE turn_id NOT LIKE 'human:%' LIMIT 1").toArray().length > 0
+    );
+  }
+
   hasRelays(): boolean {
     return this.sql.exec("SELECT 1 FROM relay_queue LIMIT 1").toArray().length > 0;
   }
