@@ -387,3 +387,23 @@ describe("relayItem", () => {
     expect(await relayItem(env, item(t, uniqueCustomer()))).toEqual({ ok: false, retryable: false });
   });
 });
+
+describe("an inbox set up a moment ago", () => {
+  it("gets a held approval even while this isolate's cache still says there is no inbox", async () => {
+    const t = await relayTenant("needs_human", { inbox: false });
+    const customer = uniqueCustomer();
+    // A first turn reads (and caches) "no inbox".
+    await t.send(customer, "what are your hours?");
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length === 1, { timeout: 8000 });
+    await updateDiscordSettings(env.DB, t.tid, {
+      inboxChannelId: t.inbox,
+      staffRoleId: null,
+      relayMode: "needs_human",
+      afterHumanReply: "silent",
+    });
+    // A draft held for approval right after: a person must see it, so it is queued and posted.
+    await t.send(customer, "any discount on the price?");
+    const [item] = await inboxMessages(t.inbox);
+    expect(buttons(item!).map((b) => b.label)).toContain("Approve");
+  });
+});
