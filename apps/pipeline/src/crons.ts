@@ -37,7 +37,7 @@ export async function purgeRetention(env: PipelineEnv, scheduledTime: number) {
   const n = Number(env.RETENTION_CHUNK_ROWS);
   const limit = Number.isInteger(n) && n > 0 ? n : RETENTION_CHUNK_ROWS;
   const r = await purgeExpiredMetadata(env.DB, scheduledTime, { limit, chunks: RETENTION_CHUNKS });
-  if (r.messages || r.relays || r.approvals) log.info("retention.purged", r);
+  if (r.messages || r.relays || r.approvals || r.days) log.info("retention.purged", r);
   return r;
 }
 

@@ -50,12 +50,26 @@ const EXPIRED = {
          AND a.status IN ('sent', 'rejected', 'expired', 'failed')
          AND a.created_at < ?1 - tenants.retention_days * ${DAY_MS}
        LIMIT ?2)`,
+  // The insights' per-day counts (migrations/0029) of whole days before the cutoff: insights
+  // show no day whose records are gone, and the counts do not outlive what they count.
+  messageDays: `DELETE FROM message_days WHERE (tenant_id, day, channel, direction, action) IN (
+      SELECT d.tenant_id, d.day, d.channel, d.direction, d.action FROM tenants CROSS JOIN message_days d
+       WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
+         AND d.day < (?1 - tenants.retention_days * ${DAY_MS}) / ${DAY_MS}
+       LIMIT ?2)`,
+  creditDays: `DELETE FROM credit_days WHERE (tenant_id, day) IN (
+      SELECT d.tenant_id, d.day FROM tenants CROSS JOIN credit_days d
+       WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
+         AND d.day < (?1 - tenants.retention_days * ${DAY_MS}) / ${DAY_MS}
+       LIMIT ?2)`,
 } as const;
 
 export type RetentionPurge = {
   messages: number;
   relays: number;
   approvals: number;
+  /** Per-day insight counts (message_days and credit_days rows). */
+  days: number;
   chunks: number;
   done: boolean;
 };
@@ -70,18 +84,21 @@ export async function purgeExpiredMetadata(
   now: number,
   opts: { limit: number; chunks: number },
 ): Promise<RetentionPurge> {
-  const out: RetentionPurge = { messages: 0, relays: 0, approvals: 0, chunks: 0, done: false };
+  const out: RetentionPurge = { messages: 0, relays: 0, approvals: 0, days: 0, chunks: 0, done: false };
   while (out.chunks < opts.chunks) {
     out.chunks += 1;
-    const [m, r, a] = await db.batch([
+    const [m, r, a, md, cd] = await db.batch([
       db.prepare(EXPIRED.messages).bind(now, opts.limit),
       db.prepare(EXPIRED.relays).bind(now, opts.limit),
       db.prepare(EXPIRED.approvals).bind(now, opts.limit),
+      db.prepare(EXPIRED.messageDays).bind(now, opts.limit),
+      db.prepare(EXPIRED.creditDays).bind(now, opts.limit),
     ]);
-    const counts = [m, r, a].map((x) => x?.meta.changes ?? 0) as [number, number, number];
-    out.messages += counts[0];
-    out.relays += counts[1];
-    out.approvals += counts[2];
+    const counts = [m, r, a, md, cd].map((x) => x?.meta.changes ?? 0);
+    out.messages += counts[0]!;
+    out.relays += counts[1]!;
+    out.approvals += counts[2]!;
+    out.days += counts[3]! + counts[4]!;
     if (counts.every((n) => n < opts.limit)) {
       out.done = true;
       break;

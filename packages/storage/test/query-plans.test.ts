@@ -584,4 +584,6 @@ it("a tenant's deletion and the retention purge go chunk by chunk through indexe
   expect(purge).toMatch(
     /SEARCH a USING (COVERING )?INDEX approvals_pending \(tenant_id=\? AND status=\? AND created_at<\?\)/,
   );
+  expect(purge).toMatch(/SEARCH d USING PRIMARY KEY \(tenant_id=\? AND day<\?\)/);
+  expect(purge).not.toMatch(/SCAN (message_days|credit_days)\b/);
 });

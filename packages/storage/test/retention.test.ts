@@ -63,4 +63,18 @@ describe("retention", () => {
       done: true,
     });
   });
+
+  it("purges the insights' per-day counts of the days before each tenant's cutoff", async () => {
+    const t = (await newTenant()).id;
+    const acc = await newAccount(t);
+    await saveRetentionDays(db(), t, 7);
+    await seed(t, acc.id, 3, 10); // due: its day's count goes too
+    await seed(t, acc.id, 2, 3); // kept, with its count
+    const days = () => scalar("SELECT COALESCE(SUM(n), 0) FROM message_days WHERE tenant_id = ?", t);
+    expect(await days()).toBe(5);
+    const r = await purgeExpiredMetadata(db(), NOW, { limit: 50, chunks: 5 });
+    expect(r.days).toBeGreaterThanOrEqual(1);
+    expect(await count(t)).toBe(2);
+    expect(await days()).toBe(2);
+  });
 });
