@@ -53,6 +53,7 @@ export function pipelineTestConfig(opts: {
                 CONFIG_CACHE_MS: "0",
                 // Small chunks, so the deletion and retention tests see several of them.
                 DELETION_CHUNK_ROWS: "500",
+                DELETION_PURGES_PER_RUN: "400",
                 RETENTION_CHUNK_ROWS: "200",
                 AI_PROVIDER: opts.ai,
                 OPENAI_BASE_URL: `${sandbox}/openai/v1`,

@@ -18,6 +18,8 @@ export type PipelineEnv = Omit<Env, "SAFETY" | "AI" | "EMAIL_OUTBOX_URL"> & {
   CONFIG_CACHE_MS?: string;
   /** Rows per chunk of a deletion, per table (default 1000); tests make it small to see chunks. */
   DELETION_CHUNK_ROWS?: string;
+  /** Conversation objects a deletion run purges at most (default 3000; tests make it small). */
+  DELETION_PURGES_PER_RUN?: string;
   /** Rows per chunk of the retention purge (default 1000); tests make it small. */
   RETENTION_CHUNK_ROWS?: string;
   OPENAI_BASE_URL?: string;

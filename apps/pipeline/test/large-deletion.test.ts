@@ -137,6 +137,27 @@ describe("deleting a tenant with many messages", () => {
     expect(await messagesOf(tid)).toBe(0);
   }, 120_000);
 
+  it("purges at most DELETION_PURGES_PER_RUN (400 in tests) conversation objects a run, however many customers", async () => {
+    // 1,800 rows over 900 customers: each names an object of its own.
+    const { tid } = await bigTenant(1_800, 900);
+    const first = await tenantApi.deleteTenant(tid);
+    expect(first).toMatchObject({ ok: true, deleted: { complete: false } });
+    if (!first.ok) throw new Error("unreachable");
+    expect(first.deleted.conversations).toBeGreaterThan(0);
+    expect(first.deleted.conversations).toBeLessThanOrEqual(400);
+    expect(await keysOf(tid)).toBe(0);
+    // The cron's runs go on, each within the same bound, and finish.
+    // 900 objects at 400 a run: the first pass and at least two more runs.
+    let runs = 0;
+    while ((await messagesOf(tid)) > 0 && runs < 8) {
+      runs += 1;
+      await quarterHourCron(Date.now() + runs * 20 * MIN);
+    }
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(await messagesOf(tid)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM tenants WHERE id = ?", tid)).toBe(0);
+  }, 120_000);
+
   it("the key is gone even when no row can be deleted yet", async () => {
     const { tid } = await bigTenant(2_000, 50);
     await env.DB.prepare(

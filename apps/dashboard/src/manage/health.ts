@@ -309,7 +309,7 @@ function workerRows(
 }
 
 /** A tenant deletion still unfinished this long after it began is stuck (the cron runs every 15 min). */
-const DELETION_STUCK_MS = 60 * 60_000;
+const DELETION_STUCK_MS = 24 * 60 * 60_000;
 
 /**
  * Tenant deletions not finished (tenants.deleting_at), oldest first: each links to its tenant's

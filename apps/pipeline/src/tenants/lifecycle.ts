@@ -82,13 +82,26 @@ const CHUNK_ROWS = 1000;
 /** Chunks a deletion runs in the request that starts it; the cron finishes a larger one. */
 const FIRST_PASS_CHUNKS = 30;
 
+function purgesPerRun(env: PipelineEnv): number {
+  const n = Number(env.DELETION_PURGES_PER_RUN);
+  return Number.isInteger(n) && n > 0 ? n : PURGES_PER_RUN;
+}
+
 function chunkRows(env: PipelineEnv): number {
   const n = Number(env.DELETION_CHUNK_ROWS);
   return Number.isInteger(n) && n > 0 ? n : CHUNK_ROWS;
 }
 
-/** How much one run may still do: chunks of rows (each bounded by chunkRows). */
-type Budget = { chunks: number };
+/**
+ * Conversation objects one run may purge: each is a call out of the invocation, and an invocation
+ * may make at most 10,000 (Workers Paid; developers.cloudflare.com/workers/platform/limits/), D1
+ * statements included. A tenant whose customers each wrote once names a new object per message,
+ * so without this a run of 60 chunks could make 12,000.
+ */
+const PURGES_PER_RUN = 3000;
+
+/** How much one run may still do: chunks of rows (each bounded by chunkRows), object purges. */
+type Budget = { chunks: number; purges: number };
 
 /**
  * Removes everything of a tenant (ARCHITECTURE.md §5), the tenant's own deletion: the tenant is
@@ -183,7 +196,13 @@ export async function finishTenantDeletion(
   tenantId: string,
 ): Promise<RpcResult<{ deleted: DeletionOutcome }>> {
   try {
-    return { ok: true, deleted: await runTenantDeletion(env, tenantId, { chunks: FIRST_PASS_CHUNKS }) };
+    return {
+      ok: true,
+      deleted: await runTenantDeletion(env, tenantId, {
+        chunks: FIRST_PASS_CHUNKS,
+        purges: purgesPerRun(env),
+      }),
+    };
   } catch (err) {
     // The tenant stays marked (it answers no one) with whatever is left of it; both callers show
     // the refusal, and deleting again (or the cron) resumes here.
@@ -210,7 +229,7 @@ async function purgeThreads(
   purged = new Set<string>(),
 ): Promise<boolean> {
   for (;;) {
-    if (budget.chunks <= 0) return false;
+    if (budget.chunks <= 0 || budget.purges <= 0) return false;
     const chunk = await tenantThreadRows(env.DB, tenantId, chunkRows(env), accountId);
     if (chunk.messages.length + chunk.approvals.length === 0) return true;
     budget.chunks -= 1;
@@ -219,7 +238,7 @@ async function purgeThreads(
     const taken = new Set<string>();
     const take = (key: string) => {
       if (taken.has(key)) return true;
-      if (taken.size >= THREADS_PER_CHUNK) return false;
+      if (taken.size >= Math.min(THREADS_PER_CHUNK, budget.purges)) return false;
       taken.add(key);
       return true;
     };
@@ -232,6 +251,7 @@ async function purgeThreads(
       await Promise.all(fresh.slice(i, i + PURGE_PAGE).map((key) => conversationStub(env, key).purge()));
     }
     for (const k of fresh) purged.add(k);
+    budget.purges -= fresh.length;
     counts.conversations += fresh.length;
     counts.rows += await deleteThreadRows(env.DB, tenantId, messageIds, approvalIds);
   }
@@ -359,7 +379,7 @@ export function runDataDeletion(
   env: PipelineEnv,
   code: string,
 ): Promise<RpcResult<{ status: DataDeletionStatus }>> {
-  return continueDataDeletion(env, code, { chunks: FIRST_PASS_CHUNKS });
+  return continueDataDeletion(env, code, { chunks: FIRST_PASS_CHUNKS, purges: purgesPerRun(env) });
 }
 
 async function continueDataDeletion(
@@ -430,9 +450,9 @@ export async function resumeDeletions(
 ): Promise<{ tenants: number; requests: number; failed: number }> {
   const before = now - RESUME_AFTER_MS;
   const out = { tenants: 0, requests: 0, failed: 0 };
-  const budget: Budget = { chunks: RESUME_CHUNKS };
+  const budget: Budget = { chunks: RESUME_CHUNKS, purges: purgesPerRun(env) };
   for (const tenantId of await listDeletingTenants(env.DB, before, RESUME_BATCH)) {
-    if (budget.chunks <= 0) break;
+    if (budget.chunks <= 0 || budget.purges <= 0) break;
     try {
       if ((await runTenantDeletion(env, tenantId, budget)).complete) out.tenants += 1;
     } catch (err) {
@@ -441,7 +461,7 @@ export async function resumeDeletions(
     }
   }
   for (const code of await listPendingDataDeletions(env.DB, before, RESUME_BATCH)) {
-    if (budget.chunks <= 0) break;
+    if (budget.chunks <= 0 || budget.purges <= 0) break;
     const r = await continueDataDeletion(env, code, budget);
     if (!r.ok) out.failed += 1;
     else if (r.status !== "pending") out.requests += 1;

@@ -11,7 +11,7 @@ insights-retention-note = Message records older than { $retention ->
     [one] { $retention } day
    *[other] { $retention } days
 } are deleted under your record keeping setting.
-settings-deleted-finishing = Your data can no longer be read: its key was destroyed first. The remaining records are being removed and will be gone within the hour.
+settings-deleted-finishing = Your data can no longer be read: its key was destroyed first. The remaining records are being removed in steps every quarter of an hour: usually within the hour, within a day for a very large account.
 deletion-rows-left = { $count ->
     [one] { $count } record still to delete.
    *[other] { $count } records still to delete.
@@ -25,7 +25,7 @@ manage-tenant-deleting-rows = { $capped ->
    *[no] { $messages } message records, { $approvals } approvals, { $other } other rows
 }
 manage-health-deletions = Tenant deletions not finished
-manage-health-deletions-lead = Each is resumed by the 15-minute cron in bounded chunks. One started more than an hour ago is stuck: open the tenant for what is left, and check the logs for tenant.resume_failed.
+manage-health-deletions-lead = Each is resumed by the 15-minute cron in bounded chunks. A very large one takes some hours (each run purges at most 3,000 conversations); one started more than a day ago is stuck: open the tenant for what is left, and check the logs for tenant.resume_failed.
 manage-health-deletions-none = None.
 manage-health-deletion-started = Started { $at }
-manage-health-deletion-stuck = Stuck: started more than an hour ago.
+manage-health-deletion-stuck = Stuck: started more than a day ago.
