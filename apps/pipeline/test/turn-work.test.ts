@@ -189,6 +189,36 @@ describe("a 0 s reply buffer", () => {
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
   });
 
+  it("an alarm never queues behind a turn in flight; past five minutes it runs beside one that hangs", async () => {
+    const t = await tenantWith([hours], 0);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    type Busy = { turnNow: () => Promise<void>; busySince: number | null };
+    // A turn in flight (one that will not answer soon); the accepting invocation starts none.
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as Busy).turnNow = () => Promise.resolve();
+      (instance as unknown as Busy).busySince = Date.now();
+    });
+    expect(await t.send(customer, "hours please")).toMatchObject([{ status: "accepted" }]);
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // It did not wait for that turn, nor run its own: it comes back a backstop later.
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + BACKSTOP_MS);
+    // The turn has hung for six minutes: the alarm answers the customer, once.
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as Busy).busySince = Date.now() - 6 * 60_000;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as Busy).busySince = null;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+  });
+
   it("two messages at once: each is answered and recorded exactly once, never by two turns at a time", async () => {
     const t = await tenantWith([hours], 0);
     const customer = uniqueCustomer();

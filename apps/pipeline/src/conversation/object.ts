@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AcceptInput, HumanReplyInput, HumanReplyResult } from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
-import { acceptMessage } from "./accept.ts";
+import { BACKSTOP_MS, acceptMessage } from "./accept.ts";
 import { onAlarm, retryStuckAlarm } from "./alarm.ts";
 import { resolveHandoff } from "./handoff.ts";
 import type { ConversationHost } from "./host.ts";
@@ -17,6 +17,12 @@ import { ConversationStore } from "./store.ts";
  * (accept.ts, alarm.ts → turn.ts, person.ts, handoff.ts), which reach the object through
  * `ConversationHost`.
  */
+/**
+ * Longer than any turn can take (the model's 20 s timeout, sends with their retries, D1): a turn
+ * in flight this long is waiting on a call that will never answer.
+ */
+const STUCK_TURN_MS = 5 * 60_000;
+
 export class ConversationDO extends DurableObject<PipelineEnv> {
   private readonly host: ConversationHost;
   /** See `ConversationHost.purged`. */
@@ -52,6 +58,15 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   }
 
   override alarm(): Promise<void> {
+    if (this.busySince !== null) {
+      // A turn is in flight. Past STUCK_TURN_MS (far longer than any turn: a call that never
+      // answers) it must not hold every later alarm behind it, so this one runs beside it: the
+      // outbox and the debit's reference keep that from sending or charging twice. Before
+      // that, this alarm does not queue behind it either: it comes back a backstop later, and
+      // the turn re-arms for whatever it leaves.
+      if (Date.now() - this.busySince > STUCK_TURN_MS) return onAlarm(this.host);
+      return this.host.arm(Date.now() + BACKSTOP_MS);
+    }
     return this.oneAtATime(() => onAlarm(this.host));
   }
 
@@ -63,13 +78,24 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   /** The turn in flight (a 0 s buffer's, or the alarm's): the next waits for it. */
   private running: Promise<void> = Promise.resolve();
 
+  /** When the turn in flight started; null when none is. */
+  private busySince: number | null = null;
+
   /**
    * The alarm and a 0 s buffer's turn never run side by side in this object: an alarm that fires
    * while the turn runs (the backstop, a long model call) waits for it, then finds the messages
    * answered and only re-arms; a second message's turn waits for the first's.
    */
   private oneAtATime(run: () => Promise<void>): Promise<void> {
-    const next = this.running.then(run, run);
+    const go = async () => {
+      this.busySince = Date.now();
+      try {
+        await run();
+      } finally {
+        this.busySince = null;
+      }
+    };
+    const next = this.running.then(go, go);
     this.running = next.catch(() => {});
     return next;
   }
