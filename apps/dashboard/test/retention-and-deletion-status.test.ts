@@ -88,7 +88,7 @@ describe("deletion status while rows remain", () => {
       channel: "instagram",
       externalId: `1784${Date.now()}`,
     });
-    await seedMessages(s.tenantId, account.id, 1234);
+    await seedMessages(s.tenantId, account.id, 734);
     const code = `st${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
     await insertDataDeletion(env.DB, {
       code,
@@ -98,8 +98,19 @@ describe("deletion status while rows remain", () => {
     });
     const page = await (await app(`/data-deletion/status?code=${code}`)).text();
     expect(page).toContain("Received: your data is queued for deletion");
-    expect(page).toContain("1,234 records still to delete.");
+    expect(page).toContain("734 records still to delete.");
     expect(page).not.toContain("Done:");
+    // The page is public: past 1,000 it counts no further.
+    await env.DB.prepare(
+      `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 499)
+       INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, sender_id, recipient_id, created_at)
+       SELECT ?1, ?2, 'instagram', 'inbound', 'more_' || i, 'c1', 'biz', ?3 FROM s`,
+    )
+      .bind(s.tenantId, account.id, Date.now())
+      .run();
+    expect(await (await app(`/data-deletion/status?code=${code}`)).text()).toContain(
+      "At least 1,000 records still to delete.",
+    );
 
     // Once the rows are gone and the request finished, it says done and counts nothing.
     await env.DB.prepare("DELETE FROM messages WHERE account_id = ?").bind(account.id).run();

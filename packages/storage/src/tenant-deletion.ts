@@ -106,7 +106,9 @@ export async function deleteThreadRows(
   const in_ = (n: number) => Array.from({ length: n }, () => "?").join(", ");
   const statements = [
     ...groups(messageIds).map((g) =>
-      db.prepare(`DELETE FROM messages WHERE id IN (${in_(g.length)})`).bind(...g),
+      db
+        .prepare(`DELETE FROM messages WHERE id IN (${in_(g.length)}) AND tenant_id = ?`)
+        .bind(...g, tenantId),
     ),
     ...groups(approvalIds).map((g) =>
       db

@@ -16,6 +16,7 @@ deletion-rows-left = { $count ->
     [one] { $count } record still to delete.
    *[other] { $count } records still to delete.
 }
+deletion-rows-left-many = At least { $count } records still to delete.
 manage-tenant-deleting-key = Data key
 manage-tenant-deleting-key-gone = Destroyed: nothing sealed for this tenant can be read.
 manage-tenant-deleting-key-kept = Not yet destroyed.
