@@ -13,6 +13,7 @@ import { creditBalance } from "@concierge/storage";
 import type { PipelineEnv } from "../env.ts";
 import { notifyTenant, tenantSettings } from "../tenants/notify.ts";
 import { takeAiSlot } from "../pacing/ai-gate.ts";
+import { paceAhead } from "../pacing/send-pace.ts";
 import { chargeAttempt } from "./exactly-once.ts";
 import { customerContent } from "./turn-content.ts";
 import type { Turn } from "./types.ts";
@@ -158,6 +159,10 @@ export async function generateAiReply(
   if (!slot) return { kind: "retry", slotWait: true };
   const charged = await chargeAttempt<AiOutcome>(env, turn, attempt, async (creditRef, charge) => {
     onGenerating?.();
+    // The reply's place in the number's send pace (send-pace.ts), taken once a credit is (a
+    // turn that will send nothing spends none): its round trip runs alongside the model call,
+    // not between the model's answer and the send.
+    paceAhead(env, turn.thread);
     const customerText = customerContent(turn.messages);
     const answer = await askModel(env, charge.persona, plan, await past, customerText);
     if (answer.kind === "failed") {

@@ -18,7 +18,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Thread, createLogger, errorFields } from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
-import { paceAhead } from "./send-pace.ts";
 
 const log = createLogger("pipeline.pacing");
 
@@ -92,18 +91,14 @@ const NO_CAP: AiSlot = { release() {} };
 /**
  * Takes one of the thread's tenant's AI slots for `lease` (the turn), or answers null when all are
  * taken. `release` gives it back without delaying the reply (the RPC is not awaited); a release
- * that fails is left to the lease's end. With a slot, the reply's place in the number's send pace
- * is taken now too (send-pace.ts `paceAhead`): its round trip then runs alongside the model call,
- * not between the model's answer and the send.
+ * that fails is left to the lease's end.
  */
 export async function takeAiSlot(
-  env: Pick<PipelineEnv, "AI_GATES" | "AI_CONCURRENCY_PER_TENANT" | "SEND_RATE_LIMIT">,
+  env: Pick<PipelineEnv, "AI_GATES" | "AI_CONCURRENCY_PER_TENANT">,
   thread: Thread,
   lease: string,
 ): Promise<AiSlot | null> {
-  const slot = await gateSlot(env, thread.tenantId, lease);
-  if (slot) paceAhead(env, thread);
-  return slot;
+  return gateSlot(env, thread.tenantId, lease);
 }
 
 async function gateSlot(
