@@ -1,5 +1,6 @@
 // What the pipeline's Worker tests share: the demo tenant's fresh accounts, customer messages,
 // an approved persona, an exact balance, and waiting for replies at the fake Graph API.
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import type { Persona } from "@concierge/prompt";
 import { createChannelAccount, saveReplyConfig } from "@concierge/storage";
@@ -11,6 +12,8 @@ import {
   setBalance as setTenantBalance,
 } from "@concierge/testing/tenant-fixtures";
 import { vi } from "vitest";
+import { APPROVALS_CRON } from "../src/crons.ts";
+import worker from "../src/index.ts";
 
 // One handle per named entrypoint, as each caller's service binding sees the pipeline.
 export const ingestApi = exports.MetaIngestEntrypoint;
@@ -100,4 +103,31 @@ export async function connectedInstagramPage(
     instagramId: p.instagram.id,
     pageToken: tokens.pageToken,
   };
+}
+
+/** Every row a conversation object holds (its SQL tables and key-value entries): 0 once purged. */
+export function objectRowCount(stub: DurableObjectStub): Promise<number> {
+  return runInDurableObject(stub, async (_o, state) => {
+    let n = (await state.storage.list()).size;
+    for (const { name } of state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .toArray()) {
+      if (!name.startsWith("sqlite_") && !name.startsWith("_cf_")) {
+        n += state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray().length;
+      }
+    }
+    return n;
+  });
+}
+
+/** The quarter-hourly cron's run as the runtime starts it, at `at`. */
+export function quarterHourCron(at: number) {
+  return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
+}
+
+/** One count from D1 (`SELECT COUNT(*) AS n …`). */
+export async function countRows(sql: string, ...binds: unknown[]): Promise<number> {
+  return (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>())!.n;
 }

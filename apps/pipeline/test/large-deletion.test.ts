@@ -2,7 +2,7 @@
 // handler): a tenant with many messages is deleted key first (its data unreadable at once), then
 // in bounded chunks (DELETION_CHUNK_ROWS is 500 in tests) over the first pass and the cron's runs,
 // resuming after a chunk that failed, and a rerun changes nothing.
-import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { conversationKey } from "@concierge/core";
 import {
@@ -14,20 +14,11 @@ import {
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { configCache } from "../src/config/config-cache.ts";
-import { APPROVALS_CRON } from "../src/crons.ts";
-import worker from "../src/index.ts";
-import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { countRows, inboundText, ingestApi, objectRowCount, quarterHourCron, tenantApi } from "./helpers.ts";
 
 const MIN = 60_000;
 
-function quarterHourCron(at: number) {
-  return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
-}
-
-const count = async (sql: string, ...binds: unknown[]) =>
-  (await env.DB.prepare(sql)
-    .bind(...binds)
-    .first<{ n: number }>())!.n;
+const count = countRows;
 
 const messagesOf = (tid: string) => count("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?", tid);
 const keysOf = (tid: string) => count("SELECT COUNT(*) AS n FROM tenant_keys WHERE tenant_id = ?", tid);
@@ -69,17 +60,7 @@ async function bigTenant(rows: number, customers: number) {
     .bind(tid, base)
     .run();
   const object = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conversationKey(tid, account.id, "c0")));
-  const objectRows = () =>
-    runInDurableObject(object, async (_o, state) => {
-      const tables = state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .toArray()
-        .map((r) => r.name)
-        .filter((n) => !n.startsWith("sqlite_") && !n.startsWith("_cf_"));
-      let n = 0;
-      for (const t of tables) n += state.storage.sql.exec(`SELECT * FROM "${t}"`).toArray().length;
-      return n + (await state.storage.list()).size;
-    });
+  const objectRows = () => objectRowCount(object);
   return { tid, account, objectRows };
 }
 
@@ -207,17 +188,6 @@ describe("deleting a tenant with many messages", () => {
     await runDurableObjectAlarm(stub);
     expect(await sentTo(env.SANDBOX_URL, customer)).toEqual([]);
     // Nothing of the thread is left: no held message, no state, no key-value entry.
-    const left = await runInDurableObject(stub, async (_o, state) => {
-      let n = (await state.storage.list()).size;
-      for (const { name } of state.storage.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .toArray()) {
-        if (!name.startsWith("sqlite_") && !name.startsWith("_cf_")) {
-          n += state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray().length;
-        }
-      }
-      return n;
-    });
-    expect(left).toBe(0);
+    expect(await objectRowCount(stub)).toBe(0);
   });
 });

@@ -1,26 +1,17 @@
 // Issue 18 item 3, through the cron's scheduled handler: message metadata older than each
 // tenant's own retention (tenants.retention_days) goes, in bounded chunks per run
 // (RETENTION_CHUNK_ROWS is 200 in tests, 20 chunks a run), and the next run goes on.
-import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { conversationKey } from "@concierge/core";
 import { createChannelAccount, saveReplyConfig, saveRetentionDays } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { APPROVALS_CRON } from "../src/crons.ts";
-import worker from "../src/index.ts";
-import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { countRows, inboundText, ingestApi, objectRowCount, quarterHourCron, tenantApi } from "./helpers.ts";
 
 const DAY = 86_400_000;
 
-function quarterHourCron(at: number) {
-  return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
-}
-
-const count = async (sql: string, ...binds: unknown[]) =>
-  (await env.DB.prepare(sql)
-    .bind(...binds)
-    .first<{ n: number }>())!.n;
+const count = countRows;
 
 async function tenantWithAccount(name: string) {
   const r = await tenantApi.createTenant({ name });
@@ -136,18 +127,7 @@ describe("an idle conversation object after the tenant's retention", () => {
     }
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
     await runDurableObjectAlarm(stub);
-    const rowsLeft = () =>
-      runInDurableObject(stub, async (_o, state) => {
-        let n = (await state.storage.list()).size;
-        for (const { name } of state.storage.sql
-          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-          .toArray()) {
-          if (!name.startsWith("sqlite_") && !name.startsWith("_cf_")) {
-            n += state.storage.sql.exec(`SELECT * FROM "${name}"`).toArray().length;
-          }
-        }
-        return n;
-      });
+    const rowsLeft = () => objectRowCount(stub);
     const lastActivity = (at: number) =>
       runInDurableObject(stub, (_o, state) => {
         state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'last_activity_at'", String(at));
