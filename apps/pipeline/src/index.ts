@@ -7,7 +7,7 @@ import {
   meteredDurableObject,
   meteredHandler,
 } from "@concierge/core/meter";
-import { deleteExpiredEmailAliases, recordCronRun } from "@concierge/storage";
+import { deleteExpiredEmailAliases, recordCronRun, statementProbe } from "@concierge/storage";
 import { purgeOldWebhookEvents } from "./billing/events.ts";
 import { INSTAGRAM_TOKEN_CRON, refreshInstagramTokens } from "./channels/instagram/connect.ts";
 import { runQuarterHourJobs } from "./crons.ts";
@@ -25,7 +25,7 @@ import { AiGateDO as AiGate } from "./pacing/ai-gate.ts";
 const metering = meterEnabled(env);
 if (metering) {
   const e = env as unknown as PipelineEnv;
-  installD1Meter(e.DB);
+  installD1Meter(e.DB, statementProbe(e.DB));
   installDurableObjectMeter(e.CONVERSATIONS);
 }
 export const ConversationDO = metering ? meteredDurableObject(Conversation) : Conversation;

@@ -87,7 +87,7 @@ describe("the cost meter", () => {
 
   it("adds every D1 result's meta, first() and raw() included (they run as all() while metered)", async () => {
     const db = new FakeD1();
-    installD1Meter(db);
+    installD1Meter(db, db.prepare("SELECT 1"));
     const d = await delta(async () => {
       db.next = new FakeStatement([{ a: 1, b: "x" }], 3, 0);
       expect(await db.prepare("q").first()).toEqual({ a: 1, b: "x" });

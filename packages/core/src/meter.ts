@@ -71,11 +71,12 @@ type Statement = {
 
 /**
  * Meters every D1 binding of the isolate: patches the prototypes of the database and of its
- * prepared statements (found through `db`), once.
+ * prepared statements, once. `statement` is any statement `db` prepared, never run, only for its
+ * prototype (`statementProbe` in @concierge/storage, where D1 SQL lives).
  */
-export function installD1Meter(db: { prepare(query: string): object }): void {
+export function installD1Meter(db: object, statement: object): void {
   const dbProto = Object.getPrototypeOf(db) as { batch(statements: unknown[]): Promise<unknown> };
-  const stmtProto = Object.getPrototypeOf(db.prepare("SELECT 1")) as Statement;
+  const stmtProto = Object.getPrototypeOf(statement) as Statement;
   if (patched.has(stmtProto)) return;
   patched.add(stmtProto);
   const { all, run } = stmtProto;

@@ -36,3 +36,4 @@ export * from "./onboarding.ts";
 export * from "./notifications.ts";
 export * from "./digest.ts";
 export * from "./side-effects.ts";
+export * from "./statement-probe.ts";
