@@ -82,9 +82,10 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   private busySince: number | null = null;
 
   /**
-   * The alarm and a 0 s buffer's turn never run side by side in this object: an alarm that fires
-   * while the turn runs (the backstop, a long model call) waits for it, then finds the messages
-   * answered and only re-arms; a second message's turn waits for the first's.
+   * The alarm and a 0 s buffer's turn never run side by side in this object (but see `alarm`
+   * for one stuck past STUCK_TURN_MS): an alarm that fires while a turn runs (the backstop, a
+   * long model call) comes back a backstop later instead; a second message's turn waits for the
+   * first's.
    */
   private oneAtATime(run: () => Promise<void>): Promise<void> {
     const go = async () => {
