@@ -105,9 +105,11 @@ export async function deleteThreadRows(
 ): Promise<number> {
   const in_ = (n: number) => Array.from({ length: n }, () => "?").join(", ");
   const statements = [
+    // `+tenant_id`: the tenant is checked on the rows found by id, never used as an index (which
+    // would walk every message row of the tenant instead of the chunk's).
     ...groups(messageIds).map((g) =>
       db
-        .prepare(`DELETE FROM messages WHERE id IN (${in_(g.length)}) AND tenant_id = ?`)
+        .prepare(`DELETE FROM messages WHERE id IN (${in_(g.length)}) AND +tenant_id = ?`)
         .bind(...g, tenantId),
     ),
     ...groups(approvalIds).map((g) =>
