@@ -144,12 +144,10 @@ async function alarmRecovered(host: ConversationHost): Promise<void> {
 async function runAlarm(host: ConversationHost): Promise<void> {
   const { env, store } = host;
   const thread = readThread(host);
-  const settings = thread ? await tenantSettings(env, thread.tenantId) : null;
-  if (thread && (!settings || settings.deletingAt !== null)) {
+  if (thread && !(await tenantSettings(env, thread.tenantId))) {
     // The tenant was deleted after this object accepted something the deletion could not see
-    // (no metadata yet), or is being deleted: a deletion is never undone and its data key may
-    // already be gone, so a turn could only fail until the deletion's chunks reach this object.
-    // Nothing of it may stay, and nothing re-arms.
+    // (no metadata yet). Nothing of it may stay, and nothing re-arms. (A tenant still being
+    // deleted answers no one: its turn records the message as `tenant_suspended`.)
     log.info("conversation.tenant_gone", { tenant_id: thread.tenantId, account_id: thread.accountId });
     return host.purge();
   }
