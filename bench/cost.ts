@@ -111,6 +111,35 @@ try {
     return sum;
   };
 
+  type Tally = Record<string, { calls: number; rowsRead: number; rowsWritten: number }>;
+  const statements = async (): Promise<Tally> => {
+    const all = (await Promise.all(
+      Object.values(stack.meterUrls).map((u) => get(`${u}/__meter/statements`)),
+    )) as Tally[];
+    const sum: Tally = {};
+    for (const t of all)
+      for (const [k, v] of Object.entries(t)) {
+        sum[k] ??= { calls: 0, rowsRead: 0, rowsWritten: 0 };
+        const s = sum[k];
+        s.calls += v.calls;
+        s.rowsRead += v.rowsRead;
+        s.rowsWritten += v.rowsWritten;
+      }
+    return sum;
+  };
+  /** The statements that wrote rows between two tallies, most rows first, per reply. */
+  const writers = (before: Tally, after: Tally) =>
+    Object.entries(after)
+      .map(([sql, a]) => ({
+        sql,
+        calls: (a.calls - (before[sql]?.calls ?? 0)) / N,
+        rowsRead: (a.rowsRead - (before[sql]?.rowsRead ?? 0)) / N,
+        rowsWritten: (a.rowsWritten - (before[sql]?.rowsWritten ?? 0)) / N,
+      }))
+      .filter((w) => w.calls > 0)
+      .sort((x, y) => y.rowsWritten - x.rowsWritten);
+  const breakdown: Record<string, ReturnType<typeof writers>> = {};
+
   // The AI account, as bench/ai.ts sets it up: an approved persona, credits, a 0 s buffer.
   const tenantId = DEMO.tenantId;
   const persona = { kind: "raw", prompt: "You are Chai & Co.'s friendly assistant." } as const;
@@ -175,6 +204,7 @@ try {
   ): Promise<MeterCounts> {
     watchdog.phase(`${kind}: sending ${N}`);
     const before = await meter();
+    const tallyBefore = await statements();
     for (let i = 0; i < N; i += 5) {
       await Promise.all(Array.from({ length: Math.min(5, N - i) }, (_, j) => send(i + j)));
     }
@@ -187,6 +217,7 @@ try {
     // What a turn does after its send (recording it, the low-balance check) lands too.
     await sleep(2_000);
     const after = await meter();
+    breakdown[kind] = writers(tallyBefore, await statements());
     const delta = {} as Record<keyof MeterCounts, number>;
     for (const k of Object.keys(after) as (keyof MeterCounts)[]) delta[k] = after[k] - (before[k] ?? 0);
     return delta;
@@ -203,10 +234,10 @@ try {
     },
     () => whatsappRepliesTo(cannedCustomers),
   );
-  const aiRun = async (prefix: string) => {
+  const aiRun = async (kind: string, prefix: string) => {
     const customers = new Set<string>();
     return measure(
-      "AI",
+      kind,
       (i) => {
         const c = `${prefix}${String(i).padStart(7, "0")}`;
         customers.add(c);
@@ -215,7 +246,7 @@ try {
       () => whatsappRepliesTo(customers),
     );
   };
-  const aiFew = await aiRun("91720");
+  const aiFew = await aiRun("AI", "91720");
   const emailSenders = new Set<string>();
   const email = await measure(
     "email",
@@ -241,7 +272,17 @@ try {
       reference: `bench-cost-${tag}-${i}`,
     });
   }
-  const aiMany = await aiRun("91730");
+  const aiMany = await aiRun("AI, more tenants", "91730");
+
+  // Which D1 statements read more per reply once there are more tenants (the target is none).
+  const readsOf = (kind: string) =>
+    new Map((breakdown[kind] ?? []).filter((w) => w.sql.startsWith("d1 ")).map((w) => [w.sql, w.rowsRead]));
+  const fewReads = readsOf("AI");
+  const manyReads = readsOf("AI, more tenants");
+  const grown = [...new Set([...fewReads.keys(), ...manyReads.keys()])]
+    .map((sql) => ({ sql, few: fewReads.get(sql) ?? 0, many: manyReads.get(sql) ?? 0 }))
+    .filter((g) => Math.abs(g.many - g.few) >= 0.05)
+    .sort((x, y) => y.many - y.few - (x.many - x.few));
 
   const per1000 = (c: MeterCounts, k: keyof MeterCounts) => (c[k] / N) * 1000;
   const dollars = (c: MeterCounts) =>
@@ -272,6 +313,15 @@ ${PRICES.map((p) => `  ${p.unit.padEnd(36)} $${p.perMillion} per million   ${p.u
   Not counted: Workers CPU time ($0.02 per million CPU ms) and Durable Object duration ($12.50 per
   million GB-s), for which the local runtime gives no per-invocation figure; service-binding calls
   between the Workers, which are not billed as requests.
+
+Rows written per canned reply, by statement (calls per reply, rows per reply):
+${breakdown.canned
+  ?.filter((w) => w.rowsWritten > 0)
+  .map((w) => `  ${w.rowsWritten.toFixed(2).padStart(6)} rows ${w.calls.toFixed(2).padStart(5)}x  ${w.sql}`)
+  .join("\n")}
+
+D1 rows read per AI reply that differ with more tenants (fewer, more):
+${grown.map((g) => `  ${g.few.toFixed(1).padStart(6)} ${g.many.toFixed(1).padStart(6)}  ${g.sql}`).join("\n") || "  none"}
 
 cost per 1000 canned: $${dollars(canned).toFixed(4)}   (target <= $0.015)
 cost per 1000 AI: $${dollars(aiFew).toFixed(4)}   (Cloudflare only; the model's own price is not included)

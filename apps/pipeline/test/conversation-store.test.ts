@@ -102,7 +102,7 @@ describe("conversation store: schema versions", () => {
         ),
       );
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(1);
+      expect(SCHEMA_VERSION).toBe(2);
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
       expect([...(await state.storage.list()).keys()]).toEqual([]);
@@ -195,6 +195,68 @@ describe("conversation store: schema versions", () => {
     expect(left.n).toBe(0);
   });
 
+  it("gives a fresh object the very tables the migrations end with", async () => {
+    const fresh = await runInDurableObject(freshObject(), (_o, state) => tableShapes(state));
+    const migrated = await runInDurableObject(freshObject(), (_o, state) => {
+      plantUnversioned(state, "latest");
+      new ConversationStore(state.storage);
+      return tableShapes(state);
+    });
+    expect(migrated).toEqual(fresh);
+    // The keyed tables are one b-tree each (one billed row per write); history has no AUTOINCREMENT.
+    for (const t of ["seen", "state", "drafts", "relay_queue", "outbox"])
+      expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
+    expect(fresh.history).not.toMatch(/AUTOINCREMENT/);
+    expect(fresh.pending).toMatch(/AUTOINCREMENT/);
+  });
+
+  it("upgrades a version 1 object without losing a row, history keeping its numbering", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      plantUnversioned(state, "latest");
+      state.storage.sql.exec("CREATE VIEW schema_version AS SELECT 1 AS version");
+      state.storage.sql.exec("INSERT INTO history (sealed) VALUES ('v1.h2'), ('v1.h3')");
+      state.storage.sql.exec("INSERT INTO relay_queue VALUES ('r1', 'v1.relay', 2, 5)");
+      const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
+      const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(2);
+      expect(Object.fromEntries(TABLES.map((t) => [t, rows(t)]))).toEqual(before);
+      expect(store.relays()).toEqual([{ id: "r1", sealed: "v1.relay", attempts: 2 }]);
+      // The next entry follows the newest; trimming still keeps the newest.
+      store.appendHistory(["h4"], 2);
+      expect(store.history()).toEqual(["v1.h3", "h4"]);
+    });
+  });
+
+  it("writes one row per state value, history entry and outbox move (what a turn's cost is made of)", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      new ConversationStore(state.storage);
+      // The store over a storage that sums the rows each statement wrote, as the bill counts them.
+      let written = 0;
+      const store = new ConversationStore({
+        sql: {
+          exec: (query: string, ...bindings: unknown[]) => {
+            const cursor = state.storage.sql.exec(query, ...bindings);
+            const rows = cursor.toArray();
+            written += cursor.rowsWritten;
+            return { toArray: () => rows, one: () => rows[0] };
+          },
+        } as unknown as SqlStorage,
+        transactionSync: state.storage.transactionSync.bind(state.storage),
+      });
+      store.set("last_inbound_at", "1");
+      store.set("last_inbound_at", "2");
+      store.markOutbox("turn:1", "sending");
+      store.markOutbox("turn:1", "sent", "wamid.out");
+      store.appendHistory(["v1.a", "v1.b"], 40);
+      expect(written).toBe(6);
+      // Accepting a message: its id, its buffered row, and the buffer's counter.
+      written = 0;
+      expect(store.acceptMessage(message("wamid.cost"), Date.now())).toBe("accepted");
+      expect(written).toBe(3);
+    });
+  });
+
   it("starts over after a purge: the mark goes with the tables", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       await state.storage.deleteAll();
@@ -205,6 +267,29 @@ describe("conversation store: schema versions", () => {
     });
   });
 });
+
+/** Each table's definition, normalized (a migration's rename quotes the name). */
+function tableShapes(state: DurableObjectState): Record<string, string> {
+  const rows = state.storage.sql
+    .exec<{ name: string; sql: string }>(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN (" +
+        TABLES.map((t) => `'${t}'`).join(", ") +
+        ")",
+    )
+    .toArray();
+  return Object.fromEntries(
+    rows.map((r) => [
+      r.name,
+      r.sql
+        .replaceAll('"', "")
+        .replace(/\s+/g, " ")
+        .replace(/\( /g, "(")
+        .replace(/ \)/g, ")")
+        .replace(/^CREATE TABLE (\w+?)(_2)? /, "CREATE TABLE $1 ")
+        .trim(),
+    ]),
+  );
+}
 
 function message(providerMessageId: string) {
   return { providerMessageId, sealed: "v1.sealed", sentAt: 1_000, kind: "text", hasAttachment: false };

@@ -7,6 +7,7 @@ import {
   meteredDurableObject,
   meteredHandler,
   readMeter,
+  readStatementTally,
 } from "./meter.ts";
 
 // Stand-ins shaped like the runtime's classes (prototype methods, D1 results with meta, SQL
@@ -16,10 +17,13 @@ class FakeStatement {
   readonly rows: Record<string, unknown>[];
   readonly read: number;
   readonly written: number;
-  constructor(rows: Record<string, unknown>[], read: number, written: number) {
+  /** The SQL text, where the runtime's D1PreparedStatement keeps it. */
+  readonly statement: string | undefined;
+  constructor(rows: Record<string, unknown>[], read: number, written: number, statement?: string) {
     this.rows = rows;
     this.read = read;
     this.written = written;
+    this.statement = statement;
   }
   async all() {
     return { results: this.rows, meta: { rows_read: this.read, rows_written: this.written } };
@@ -50,7 +54,7 @@ class FakeCursor {
 }
 class FakeSql {
   last = new FakeCursor();
-  exec(_query: string) {
+  exec(_query: string, ..._bindings: unknown[]) {
     this.last = new FakeCursor();
     return this.last;
   }
@@ -114,6 +118,32 @@ describe("the cost meter", () => {
       sql.exec("SELECT …").rowsRead = 10;
     });
     expect(d).toEqual({ doRowsRead: 11, doRowsWritten: 4 });
+  });
+
+  it("tallies rows per statement by its SQL text (whitespace folded, never the bindings)", async () => {
+    const db = new FakeD1();
+    installD1Meter(db, db.prepare("SELECT 1"));
+    const sql = new FakeSql();
+    installSqlMeter(sql);
+    const key = "d1 INSERT INTO t (a) VALUES (?)";
+    const before = readStatementTally();
+    db.next = new FakeStatement([], 1, 3, "INSERT INTO t\n   (a) VALUES (?)");
+    await db.prepare("ignored").run();
+    await db.batch([
+      new FakeStatement([], 2, 5, "INSERT INTO t (a)   VALUES (?)"),
+      new FakeStatement([], 4, 0),
+    ]);
+    sql.exec("UPDATE s SET v = ?", "secret").rowsWritten = 2;
+    const after = readStatementTally();
+    const diff = (k: string) => ({
+      calls: (after[k]?.calls ?? 0) - (before[k]?.calls ?? 0),
+      rowsRead: (after[k]?.rowsRead ?? 0) - (before[k]?.rowsRead ?? 0),
+      rowsWritten: (after[k]?.rowsWritten ?? 0) - (before[k]?.rowsWritten ?? 0),
+    });
+    expect(diff(key)).toEqual({ calls: 2, rowsRead: 3, rowsWritten: 8 });
+    expect(diff("d1 ?")).toEqual({ calls: 1, rowsRead: 4, rowsWritten: 0 });
+    expect(diff("do UPDATE s SET v = ?")).toEqual({ calls: 1, rowsRead: 0, rowsWritten: 2 });
+    expect(JSON.stringify(after)).not.toContain("secret");
   });
 
   it("counts each call on a Durable Object stub and each alarm, the calls still answering", async () => {

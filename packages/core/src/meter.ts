@@ -34,7 +34,22 @@ const zero = (): MeterCounts => ({
 
 const counts = zero();
 type Cursor = { rowsRead: number; rowsWritten: number };
-let cursors: Cursor[] = [];
+let cursors: { sql: string; cursor: Cursor }[] = [];
+
+/**
+ * Rows written per statement (SQL text, never bindings: no message text), so the bench can say
+ * where the billed writes go. Keyed "d1 …" or "do …".
+ */
+export type StatementTally = Record<string, { calls: number; rowsRead: number; rowsWritten: number }>;
+const statements: StatementTally = {};
+function tally(kind: "d1" | "do", sql: string | undefined, rowsRead: number, rowsWritten: number): void {
+  const key = `${kind} ${(sql ?? "?").replace(/\s+/g, " ").trim().slice(0, 160)}`;
+  statements[key] ??= { calls: 0, rowsRead: 0, rowsWritten: 0 };
+  const t = statements[key];
+  t.calls += 1;
+  t.rowsRead += rowsRead;
+  t.rowsWritten += rowsWritten;
+}
 const patched = new WeakSet<object>();
 
 /** Whether this Worker's env turns the meter on. */
@@ -44,25 +59,38 @@ export function meterEnabled(env: unknown): boolean {
 
 /** The counts so far (DO cursors settled into them). */
 export function readMeter(): MeterCounts {
-  for (const c of cursors) {
-    counts.doRowsRead += c.rowsRead;
-    counts.doRowsWritten += c.rowsWritten;
+  for (const { sql, cursor } of cursors) {
+    counts.doRowsRead += cursor.rowsRead;
+    counts.doRowsWritten += cursor.rowsWritten;
+    tally("do", sql, cursor.rowsRead, cursor.rowsWritten);
   }
   cursors = [];
   return { ...counts };
 }
 
+/** The per-statement tally so far (DO cursors settled into it). */
+export function readStatementTally(): StatementTally {
+  readMeter();
+  return structuredClone(statements);
+}
+
 type D1Meta = { meta?: { rows_read?: number; rows_written?: number } };
 
-function addD1(result: unknown): void {
-  for (const r of Array.isArray(result) ? (result as D1Meta[]) : [result as D1Meta]) {
+function addD1(result: unknown, sql: (string | undefined)[]): void {
+  const results = Array.isArray(result) ? (result as D1Meta[]) : [result as D1Meta];
+  results.forEach((r, i) => {
     counts.d1Queries += 1;
     counts.d1RowsRead += r?.meta?.rows_read ?? 0;
     counts.d1RowsWritten += r?.meta?.rows_written ?? 0;
-  }
+    tally("d1", sql[i], r?.meta?.rows_read ?? 0, r?.meta?.rows_written ?? 0);
+  });
 }
 
+/** The SQL text of a D1 prepared statement (workerd's D1PreparedStatement keeps it as `statement`). */
+const sqlOf = (s: unknown): string | undefined => (s as { statement?: string } | undefined)?.statement;
+
 type Statement = {
+  statement?: string;
   all(): Promise<{ results: Record<string, unknown>[] } & D1Meta>;
   run(): Promise<D1Meta>;
   first(column?: string): Promise<unknown>;
@@ -82,17 +110,17 @@ export function installD1Meter(db: object, statement: object): void {
   const { all, run } = stmtProto;
   stmtProto.all = async function (this: Statement) {
     const r = await all.call(this);
-    addD1(r);
+    addD1(r, [sqlOf(this)]);
     return r;
   };
   stmtProto.run = async function (this: Statement) {
     const r = await run.call(this);
-    addD1(r);
+    addD1(r, [sqlOf(this)]);
     return r;
   };
   stmtProto.first = async function (this: Statement, column?: string) {
     const r = await all.call(this);
-    addD1(r);
+    addD1(r, [sqlOf(this)]);
     const row = r.results[0];
     if (!row) return null;
     if (column === undefined) return row;
@@ -101,7 +129,7 @@ export function installD1Meter(db: object, statement: object): void {
   };
   stmtProto.raw = async function (this: Statement, options?: { columnNames?: boolean }) {
     const r = await all.call(this);
-    addD1(r);
+    addD1(r, [sqlOf(this)]);
     const rows = r.results.map((row) => Object.values(row));
     return options?.columnNames ? [Object.keys(r.results[0] ?? {}), ...rows] : rows;
   };
@@ -110,7 +138,7 @@ export function installD1Meter(db: object, statement: object): void {
     const { batch } = dbProto;
     dbProto.batch = async function (this: unknown, statements: unknown[]) {
       const r = await batch.call(this, statements);
-      addD1(r);
+      addD1(r, statements.map(sqlOf));
       return r;
     };
   }
@@ -126,7 +154,7 @@ export function installSqlMeter(sql: SqlLike): void {
   const { exec } = proto;
   proto.exec = function (this: SqlLike, query: string, ...bindings: unknown[]) {
     const cursor = exec.call(this, query, ...bindings);
-    cursors.push(cursor);
+    cursors.push({ sql: query, cursor });
     return cursor;
   };
 }
@@ -199,9 +227,9 @@ export function meteredHandler<H extends object>(handler: H): H {
     const fn = h[name];
     if (typeof fn !== "function") continue;
     out[name] = (...args: unknown[]) => {
-      if (name === "fetch" && new URL((args[0] as Request).url).pathname === "/__meter") {
-        return Response.json(readMeter());
-      }
+      const path = name === "fetch" ? new URL((args[0] as Request).url).pathname : "";
+      if (path === "/__meter") return Response.json(readMeter());
+      if (path === "/__meter/statements") return Response.json(readStatementTally());
       counts.requests += 1;
       return (fn as (...a: unknown[]) => unknown).apply(handler, args);
     };

@@ -204,8 +204,8 @@ export async function restoreCredit(
 
 /** Credits spendable now: unexpired lots only. */
 export async function creditBalance(db: D1Database, tenantId: string, now = Date.now()): Promise<number> {
-  // `remaining > 0` adds nothing to the sum but lets SQLite use the partial index
-  // credit_lots_spendable instead of scanning every lot of every tenant.
+  // `remaining > 0` adds nothing to the sum but matches the partial index credit_lots_spend_order
+  // (migration 0031), which holds only lots with credit left: spent lots are never read.
   const row = await db
     .prepare(
       "SELECT COALESCE(SUM(remaining), 0) AS balance FROM credit_lots WHERE tenant_id = ? AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?)",

@@ -527,6 +527,21 @@ it("the overview, billing and approvals pages read the tenant's own recent rows 
   expect(approvals).not.toMatch(/approvals_expiry/);
 });
 
+it("an AI reply's debit and the balance read only the tenant's spendable lots, in spending order (issue 18)", async () => {
+  const t = (await newTenant()).id;
+  // Not credit_lots_tenant_time, which walks every lot the tenant ever had, spent ones included,
+  // and would then sort them: rows read per AI reply would grow with the tenant's history.
+  for (const run of [
+    (d: D1Database) => storage.debitAiReply(d, t, "ai1", null),
+    (d: D1Database) => storage.debitCredit(d, t, "d1"),
+    (d: D1Database) => storage.creditBalance(d, t),
+  ]) {
+    const plan = await planOf(run);
+    expect(plan).toMatch(/SEARCH credit_lots USING INDEX credit_lots_spend_order \(tenant_id=\?\)/);
+    expect(plan).not.toMatch(/credit_lots_tenant_time|TEMP B-TREE/);
+  }
+});
+
 it("a tenant's deletion and the retention purge go chunk by chunk through indexes (issue 18 items 2, 3)", async () => {
   const t = (await newTenant()).id;
   const acc = await newAccount(t);

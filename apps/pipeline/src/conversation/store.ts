@@ -28,9 +28,60 @@
  * and no mark: they count as version 0 and run migration 1, whose statements are all
  * `IF NOT EXISTS`, so their rows stay as they are and any table they lack is added.
  *
- * To change the schema: append a migration (never edit a shipped one). A version newer than this
- * code knows (a rolled-back deploy) is left alone.
+ * To change the schema: append a migration (never edit a shipped one) and make `CURRENT` what the
+ * migrations end with. A version newer than this code knows (a rolled-back deploy) is left alone.
+ *
+ * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
+ * every migration in turn: schema statements are billed rows written, paid by each thread's first
+ * message. The test holds `CURRENT` and the migrations to the same tables, columns and keys.
+ *
+ * ## Rows written
+ *
+ * Durable Object SQLite bills every row written, each index entry included. So the keyed tables
+ * are `WITHOUT ROWID` (a text primary key of a rowid table is a second b-tree: two rows per
+ * write), and `history` numbers its entries with a plain INTEGER PRIMARY KEY (AUTOINCREMENT also
+ * writes `sqlite_sequence` on every insert; entries are only deleted oldest first or all at once,
+ * so max(seq) + 1 never reuses a live entry's number). `pending` keeps AUTOINCREMENT: its seq
+ * names the turn (`turn:<seq>`) and, through it, the credit reference, which must never come back
+ * after the buffer empties.
  */
+
+/**
+ * Each table as the migrations leave it: what a fresh object is given. Change it only together
+ * with a new migration (the store test compares the two).
+ */
+const TABLE_DEFINITIONS: Record<string, string> = {
+  seen: "(provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
+  pending: `(
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     provider_message_id TEXT NOT NULL,
+     sealed TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     has_attachment INTEGER NOT NULL,
+     accepted_at INTEGER NOT NULL
+   )`,
+  state: "(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID",
+  history: "(seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL)",
+  drafts: `(
+     approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+  relay_queue: `(
+     id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+  outbox: `(
+     turn_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     provider_message_id TEXT,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+};
+
+/** The schema every migration ends with, for an object that has no tables yet. */
+const CURRENT = Object.entries(TABLE_DEFINITIONS)
+  .map(([t, definition]) => `CREATE TABLE ${t} ${definition};`)
+  .join("\n");
 
 /** Migration n+1 is `MIGRATIONS[n]`. */
 const MIGRATIONS: readonly string[] = [
@@ -60,6 +111,42 @@ const MIGRATIONS: readonly string[] = [
      provider_message_id TEXT,
      updated_at INTEGER NOT NULL
    );`,
+  // 2: fewer rows written per turn (see "Rows written"): the keyed tables without rowid,
+  // `history` without AUTOINCREMENT. Rows are copied as they are (a history entry keeps its seq).
+  `CREATE TABLE seen_2 (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO seen_2 SELECT provider_message_id, at FROM seen;
+   DROP TABLE seen;
+   ALTER TABLE seen_2 RENAME TO seen;
+   CREATE TABLE state_2 (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+   INSERT INTO state_2 SELECT k, v FROM state;
+   DROP TABLE state;
+   ALTER TABLE state_2 RENAME TO state;
+   CREATE TABLE history_2 (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL);
+   INSERT INTO history_2 SELECT seq, sealed FROM history;
+   DROP TABLE history;
+   ALTER TABLE history_2 RENAME TO history;
+   CREATE TABLE drafts_2 (
+     approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO drafts_2 SELECT approval_id, sealed, reply_to, created_at FROM drafts;
+   DROP TABLE drafts;
+   ALTER TABLE drafts_2 RENAME TO drafts;
+   CREATE TABLE relay_queue_2 (
+     id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO relay_queue_2 SELECT id, sealed, attempts, created_at FROM relay_queue;
+   DROP TABLE relay_queue;
+   ALTER TABLE relay_queue_2 RENAME TO relay_queue;
+   CREATE TABLE outbox_2 (
+     turn_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     provider_message_id TEXT,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO outbox_2 SELECT turn_id, status, attempts, provider_message_id, updated_at FROM outbox;
+   DROP TABLE outbox;
+   ALTER TABLE outbox_2 RENAME TO outbox;`,
 ];
 
 /** The schema version this code reads and writes. */
@@ -140,10 +227,24 @@ export class ConversationStore {
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
     storage.transactionSync(() => {
-      for (const step of MIGRATIONS.slice(version)) this.sql.exec(step);
-      this.sql.exec("DROP VIEW IF EXISTS schema_version");
+      if (version === 0 && this.isEmpty()) this.sql.exec(CURRENT);
+      else {
+        for (const step of MIGRATIONS.slice(version)) this.sql.exec(step);
+        this.sql.exec("DROP VIEW IF EXISTS schema_version");
+      }
       this.sql.exec(`CREATE VIEW schema_version AS SELECT ${SCHEMA_VERSION} AS version`);
     });
+  }
+
+  /** No table of ours at all: an object that never held anything (or was purged by deleteAll). */
+  private isEmpty(): boolean {
+    return (
+      this.sql
+        .exec(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('seen', 'pending', 'state') LIMIT 1",
+        )
+        .toArray().length === 0
+    );
   }
 
   /** The version mark; 0 for an empty object or one from before versions. */
@@ -269,9 +370,10 @@ export class ConversationStore {
 
   /**
    * Appends sealed entries and keeps only the newest `keep`. The entries' seqs are one unbroken
-   * run (AUTOINCREMENT never reuses a seq, and entries only ever go oldest first or all at once),
-   * so the newest `keep` are those above MAX(seq) - keep: a range of the primary key that reads
-   * only what it deletes, instead of every entry.
+   * run (each is MAX(seq) + 1, and entries only ever go oldest first or all at once, so the
+   * newest is never deleted while others stay), so the newest `keep` are those above
+   * MAX(seq) - keep: a range of the primary key that reads only what it deletes, instead of every
+   * entry.
    */
   appendHistory(sealed: string[], keep: number): void {
     for (const s of sealed) this.sql.exec("INSERT INTO history (sealed) VALUES (?)", s);
