@@ -555,6 +555,33 @@ describe("reply rules: the test panel", () => {
     expect(body).toContain("Book at chai.example/book.");
   });
 
+  it("explains a miss: the closest intent, its similarity and the threshold it needs (issue 19 item 10)", async () => {
+    const s = await signIn();
+    const acc = await newAccount(s, THREE_RULES);
+    await post(s, `${acc.path}/rules`, {
+      ...ruleFields({
+        label: "Bookings",
+        id: "booking",
+        matcherKind: "prompt",
+        keywords: "",
+        description: "I want to book a table for dinner tonight",
+        threshold: "0.95",
+        responseText: "Book at chai.example/book.",
+      }),
+      version: await version(s, acc.path),
+    });
+    const { body } = await tested(s, acc.path, "a table for dinner");
+    expect(body).toContain('data-via="default"');
+    expect(body).toMatch(
+      /No rule matched, so the default reply answers\. Closest intent: Bookings \(similarity 0\.\d+; it needs 0\.95\)\./,
+    );
+    // Keyword rules only: no intent was scored, so there is no closest one to name.
+    const plain = await newAccount(s, THREE_RULES);
+    const miss = await tested(s, plain.path, "hello");
+    expect(miss.body).toContain("No rule matched, so the default reply answers.");
+    expect(miss.body).not.toContain("Closest intent");
+  });
+
   it("shows the exact AI envelope and the persona status for an AI rule, without a preview until the persona is approved", async () => {
     const s = await signIn();
     const acc = await newAccount(s, {

@@ -100,6 +100,7 @@ describe("the rules test panel (RPC)", () => {
       label: "",
       via: "keyword",
       score: null,
+      closest: null,
       reply: { kind: "canned", text: "7 to 7." },
     });
 
@@ -122,6 +123,44 @@ describe("the rules test panel (RPC)", () => {
     });
     expect(await graphAttempts(env.SANDBOX_URL)).toBe(attempts);
     expect(await creditBalance(env.DB, tenantId)).toBe(balance);
+  });
+
+  it("explains a miss: the closest intent, its score and the threshold it did not reach (issue 19 item 10)", async () => {
+    const acc = await account();
+    const strict = {
+      ...intentRules,
+      rules: intentRules.rules.map((r) =>
+        r.matcher.kind === "prompt" ? { ...r, matcher: { ...r.matcher, threshold: 0.95 } } : r,
+      ),
+    };
+    expect(await tenantApi.saveReplyConfig(tenantId, acc.id, strict)).toMatchObject({ ok: true });
+    // Close to "book a table reservation for dinner", but not 0.95 close.
+    const miss = await tenantApi.testReplyRules(tenantId, acc.id, "a table for dinner please");
+    expect(miss).toMatchObject({
+      ok: true,
+      via: "default",
+      closest: { ruleId: "booking", label: "Booking requests", threshold: 0.95 },
+    });
+    if (!miss.ok || !miss.closest) throw new Error("expected a near miss");
+    expect(miss.closest.score).toBeGreaterThan(0);
+    expect(miss.closest.score).toBeLessThan(0.95);
+    // Lowered below that score, the same message matches the rule.
+    const lowered = {
+      ...strict,
+      rules: strict.rules.map((r) =>
+        r.id === "booking" && r.matcher.kind === "prompt"
+          ? { ...r, matcher: { ...r.matcher, threshold: Math.floor(miss.closest!.score * 100) / 100 } }
+          : r,
+      ),
+    };
+    // The offline embedder is deterministic: this message scores well above the 0.5 minimum.
+    expect(miss.closest.score).toBeGreaterThanOrEqual(0.5);
+    await tenantApi.saveReplyConfig(tenantId, acc.id, lowered);
+    expect(await tenantApi.testReplyRules(tenantId, acc.id, "a table for dinner please")).toMatchObject({
+      via: "embedding",
+      ruleId: "booking",
+      closest: null,
+    });
   });
 
   it("asks for a message when given none", async () => {

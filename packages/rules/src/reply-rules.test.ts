@@ -168,6 +168,47 @@ describe("matchReplyLazy", () => {
     expect(await matchReplyLazy(c, "hello", async () => null)).toMatchObject({ via: "default" });
   });
 
+  it("says which intent came closest when the default answers, with its score and threshold", async () => {
+    const c = config([intent("book", 0.8), kw("menu", ["menu"]), intent("cater", 0.6), intent("event", 0.9)]);
+    const scores: Record<string, number | null> = { book: 0.7, cater: 0.55, event: 0.85 };
+    const m = await matchReplyLazy(c, "hello", async (r) => scores[r.id] ?? null);
+    // event's 0.85 is the highest score, even though it is further from its own threshold than book.
+    expect(m).toMatchObject({
+      via: "default",
+      closest: { rule: { id: "event" }, score: 0.85, threshold: 0.9 },
+    });
+    // A tie goes to the earlier rule; an intent that could not be scored (embedder down) is no candidate.
+    expect(matchReply(c, "hello", (r) => (r.id === "event" ? null : 0.5))).toMatchObject({
+      via: "default",
+      closest: { rule: { id: "book" }, score: 0.5 },
+    });
+    expect(matchReply(c, "hello", () => null)).toMatchObject({ via: "default", closest: null });
+    expect(matchReply(config([kw("menu", ["menu"])]), "hello")).toMatchObject({
+      via: "default",
+      closest: null,
+    });
+  });
+
+  it("the closest miss is the best score below its threshold of all intents (property)", () => {
+    const c = config([intent("a", 0.6), kw("k", ["x"]), intent("b", 0.7), intent("c", 0.9)]);
+    fc.assert(
+      fc.property(
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        (sa, sb, sc) => {
+          const s: Record<string, number | null> = { a: sa, b: sb, c: sc };
+          const m = matchReply(c, "z", (r) => s[r.id] ?? null);
+          if (m.via !== "default") return;
+          const scored = ["a", "b", "c"].filter((id) => s[id] !== null);
+          if (scored.length === 0) expect(m.closest).toBeNull();
+          else expect(m.closest?.score).toBe(Math.max(...scored.map((id) => s[id]!)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("picks what matchReply picks, for any scores (property)", async () => {
     const c = config([intent("a", 0.6), kw("k", ["x"]), intent("b", 0.7), kw("j", ["y"])]);
     await fc.assert(

@@ -110,10 +110,23 @@ export function normalizeForMatch(text: string): string {
   return text.normalize("NFKC").toLowerCase();
 }
 
+/**
+ * The intent rule a message came closest to without reaching that rule's threshold: what the test
+ * panel shows when the default reply answers, so the owner can see whether to lower a threshold
+ * or reword an intent. Costs nothing extra: a message that reaches the default was already scored
+ * against every intent rule.
+ */
+export type NearMiss = { rule: ReplyRule; score: number; threshold: number };
+
 export type Match =
   | { via: "keyword"; rule: ReplyRule; keyword: string }
   | { via: "embedding"; rule: ReplyRule; score: number }
-  | { via: "default"; rule: DefaultRule };
+  | { via: "default"; rule: DefaultRule; closest: NearMiss | null };
+
+/** The better of two near misses: the higher score; the earlier rule on a tie. */
+function nearer(best: NearMiss | null, rule: ReplyRule, score: number, threshold: number): NearMiss | null {
+  return best !== null && best.score >= score ? best : { rule, score, threshold };
+}
 
 /**
  * Similarity of the message to a `prompt` matcher's description, or null when no embedding is
@@ -123,6 +136,7 @@ export type Similarity = (rule: ReplyRule) => number | null;
 
 export function matchReply(config: ReplyConfig, text: string, similarity: Similarity = () => null): Match {
   const normalized = normalizeForMatch(text);
+  let closest: NearMiss | null = null;
   for (const rule of config.rules) {
     const m = rule.matcher;
     if (m.kind === "static_text") {
@@ -130,10 +144,12 @@ export function matchReply(config: ReplyConfig, text: string, similarity: Simila
       if (hit !== undefined) return { via: "keyword", rule, keyword: hit };
     } else {
       const score = similarity(rule);
-      if (score !== null && score >= m.threshold) return { via: "embedding", rule, score };
+      if (score === null) continue;
+      if (score >= m.threshold) return { via: "embedding", rule, score };
+      closest = nearer(closest, rule, score, m.threshold);
     }
   }
-  return { via: "default", rule: config.default_rule };
+  return { via: "default", rule: config.default_rule, closest };
 }
 
 /**
@@ -147,6 +163,7 @@ export async function matchReplyLazy(
   similarity: (rule: ReplyRule) => Promise<number | null>,
 ): Promise<Match> {
   const normalized = normalizeForMatch(text);
+  let closest: NearMiss | null = null;
   for (const rule of config.rules) {
     const m = rule.matcher;
     if (m.kind === "static_text") {
@@ -154,10 +171,12 @@ export async function matchReplyLazy(
       if (hit !== undefined) return { via: "keyword", rule, keyword: hit };
     } else {
       const score = await similarity(rule);
-      if (score !== null && score >= m.threshold) return { via: "embedding", rule, score };
+      if (score === null) continue;
+      if (score >= m.threshold) return { via: "embedding", rule, score };
+      closest = nearer(closest, rule, score, m.threshold);
     }
   }
-  return { via: "default", rule: config.default_rule };
+  return { via: "default", rule: config.default_rule, closest };
 }
 
 /** Whether a turn needs the message embedded at all (only when an embedding rule exists). */

@@ -26,6 +26,8 @@ export type TestAnswer = {
   label: string;
   via: Via;
   score: number | null;
+  /** When the default answered: the intent rule the message came closest to, below its threshold. */
+  closest: { ruleId: string; label: string; score: number; threshold: number } | null;
   reply:
     | { kind: "canned"; text: string }
     | { kind: "prompt"; envelope: string; personaStatus: PersonaStatus | null };
@@ -468,9 +470,24 @@ export function testPanel(
 </section>`;
 }
 
-function viaText(c: Ctx, l: Loaded, a: { ruleId: string; via: Via; score: number | null }): string {
+function viaText(
+  c: Ctx,
+  l: Loaded,
+  a: { ruleId: string; via: Via; score: number | null; closest?: TestAnswer["closest"] },
+): string {
   if (a.via === "keyword") return c.t("rules-via-keyword");
-  if (a.via === "default") return c.t("rules-via-default");
+  if (a.via === "default") {
+    // Why nothing matched: the nearest intent and how far below its threshold it scored, so the
+    // owner can reword the intent or lower the threshold (issue 19 item 10).
+    const near = a.closest;
+    return near
+      ? c.t("rules-via-default-closest", {
+          rule: near.label || near.ruleId,
+          score: formatNumber(c.locale, near.score),
+          threshold: formatNumber(c.locale, near.threshold),
+        })
+      : c.t("rules-via-default");
+  }
   const rule = l.config.rules.find((r) => r.id === a.ruleId);
   const threshold = rule?.matcher.kind === "prompt" ? rule.matcher.threshold : null;
   const score = formatNumber(c.locale, a.score ?? 0);
@@ -482,7 +499,7 @@ function viaText(c: Ctx, l: Loaded, a: { ruleId: string; via: Via; score: number
 function matchedLine(
   c: Ctx,
   l: Loaded,
-  a: { ruleId: string; label: string; via: Via; score: number | null },
+  a: { ruleId: string; label: string; via: Via; score: number | null; closest?: TestAnswer["closest"] },
 ): Html {
   const name = a.via === "default" ? c.t("rules-default-title") : a.label || a.ruleId;
   return html`<p>${c.t("rules-test-matched")} <strong>${name}</strong> <code>${a.ruleId}</code></p>

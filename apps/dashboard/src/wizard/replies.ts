@@ -748,6 +748,8 @@ export async function testRepliesStep(c: AuthedCtx): Promise<Response> {
     label: m.rule.label,
     via: m.via,
     score: m.via === "embedding" ? m.score : null,
+    // The wizard's starters are keyword rules, matched here without embeddings: no intent is scored.
+    closest: null,
     reply:
       m.rule.response.kind === "canned"
         ? { kind: "canned", text: m.rule.response.text }

@@ -73,6 +73,15 @@ export async function testReplyRules(
     label: match.rule.label,
     via: match.via,
     score: match.via === "embedding" ? match.score : null,
+    closest:
+      match.via === "default" && match.closest
+        ? {
+            ruleId: match.closest.rule.id,
+            label: match.closest.rule.label,
+            score: match.closest.score,
+            threshold: match.closest.threshold,
+          }
+        : null,
   };
   const response = match.rule.response;
   if (response.kind === "canned")

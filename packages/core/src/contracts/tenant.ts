@@ -45,6 +45,11 @@ export type RuleTest = {
   label: string;
   via: "keyword" | "embedding" | "default";
   score: number | null;
+  /**
+   * When the default answers: the intent rule the message came closest to, below its threshold
+   * (null: no intent rule, or none could be scored), so the owner sees why nothing matched.
+   */
+  closest: { ruleId: string; label: string; score: number; threshold: number } | null;
   reply:
     | { kind: "canned"; text: string }
     | { kind: "prompt"; envelope: string; personaStatus: SafetyStatus | null };

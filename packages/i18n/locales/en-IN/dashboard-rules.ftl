@@ -116,6 +116,7 @@ rules-via-keyword = A keyword of this rule appears in the message.
 rules-via-embedding = The message means the same as this rule's intent (similarity { $score }).
 rules-via-embedding-threshold = The message means the same as this rule's intent (similarity { $score }; this rule needs { $threshold }).
 rules-via-default = No rule matched, so the default reply answers.
+rules-via-default-closest = No rule matched, so the default reply answers. Closest intent: { $rule } (similarity { $score }; it needs { $threshold }).
 rules-test-canned = This canned reply would be sent (free):
 rules-test-ai = An AI reply would be written (1 credit) with exactly these instructions:
 rules-test-envelope = Instructions sent to the AI
