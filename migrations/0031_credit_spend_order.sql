@@ -3,8 +3,10 @@
 -- created_at), which walks every lot the tenant ever had, spent ones included, then sorted them in
 -- a temporary B-tree; the bench's per-statement breakdown showed the rows read per AI reply growing.
 -- This partial index holds only lots with credit left, in the order a debit spends them (soonest
--- expiry first, never-expiring last, then oldest), so the debit reads the first row and stops and
--- the balance reads only spendable lots. It replaces credit_lots_spendable (tenant_id, expires_at),
+-- expiry first, never-expiring last, then oldest), so the debit reads the first spendable row and
+-- stops, and the balance reads only lots with credit left. (A lot that expired with credit left
+-- stays in it, read and passed over: a handful per tenant, from its expired grants, never growing
+-- with its messages or with other tenants.) It replaces credit_lots_spendable (tenant_id, expires_at),
 -- whose rows it contains in a more useful order. SQLite picks it unasked (equality on tenant_id and
 -- the ORDER BY both match), so the statements do not pin it with INDEXED BY: code deployed a moment
 -- before this migration still runs. packages/storage/test/query-plans.test.ts checks the choice.

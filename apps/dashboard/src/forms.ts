@@ -34,6 +34,22 @@ export function num(form: FormData, name: string): number {
   return s === "" ? Number.NaN : Number(s);
 }
 
+/**
+ * The version a form was shown at (its hidden `version` field), for a save that refuses a stale
+ * one. Every form of ours carries it. Absent (a post not made from our page: a script, a page
+ * cached from before versions) is null, no check: there is no page whose edit could be lost.
+ * Present but junk is -1, which no stored version equals: refused as stale, never an overwrite.
+ */
+export function formVersion(form: FormData): number | null {
+  if (!form.has("version")) return null;
+  const n = num(form, "version");
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}
+
+/** The hidden field that carries a form's version back with its save. */
+export const versionField = (version: number) =>
+  html`<input type="hidden" name="version" value="${version}">`;
+
 /** A labelled input with its hint and error, wired for screen readers. */
 export function field(
   c: Ctx,

@@ -20,9 +20,13 @@ async function bought(s: TestSession, packId: string): Promise<string> {
   return paymentId;
 }
 
+/** The billing-details form's own version (the settings page's other forms carry the settings version). */
+const billingVersion = (page: string) =>
+  /action="\/admin\/settings\/billing-details[^"]*"[\s\S]*?name="version" value="(\d+)"/.exec(page)![1]!;
+
 async function saveDetails(s: TestSession, fields: Record<string, string> = DETAILS) {
   const page = await (await get(s, "/admin/settings")).text();
-  const version = /name="version" value="(\d+)"/.exec(page)![1]!;
+  const version = billingVersion(page);
   return post(s, "/admin/settings/billing-details", { ...fields, version });
 }
 
@@ -194,7 +198,7 @@ describe("billing details in settings", () => {
   it("refuses a stale save instead of overwriting newer details", async () => {
     const s = await signIn();
     const page = await (await get(s, "/admin/settings")).text();
-    const version = /name="version" value="(\d+)"/.exec(page)![1]!;
+    const version = billingVersion(page);
     expect((await post(s, "/admin/settings/billing-details", { ...DETAILS, version })).status).toBe(303);
     // A second tab, opened before that save, saves its own version.
     const stale = await post(s, "/admin/settings/billing-details", {

@@ -56,4 +56,69 @@ describe("conversation settings", () => {
     expect(body).toContain("Enter a whole number.");
     expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ handoffCooldownMinutes: 60 });
   });
+
+  it("of two saves from pages shown at one version, one lands and the other is told it is stale (issue 19 item 8)", async () => {
+    const s = await signIn();
+    const version = versionIn(await (await get(s, "/admin/conversations")).text(), "/admin/conversations");
+    const fields = (historyTurns: number) => ({
+      idleGapMinutes: 120,
+      handoffCooldownMinutes: 30,
+      historyTurns,
+      defaultWaitSeconds: 3,
+      version,
+    });
+    const [a, b] = await Promise.all([
+      post(s, "/admin/conversations", fields(11)),
+      post(s, "/admin/conversations", fields(12)),
+    ]);
+    expect([a.status, b.status].toSorted()).toEqual([303, 409]);
+    const refused = a.status === 409 ? a : b;
+    const body = await refused.text();
+    expect(body).toContain(
+      "These settings were changed somewhere else after you opened this page, so nothing was saved.",
+    );
+    // The page shows what is saved now, at the new version: saved again from there, it lands.
+    const winner = a.status === 303 ? 11 : 12;
+    expect(body).toContain(`name="historyTurns" type="number" value="${winner}"`);
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ historyTurns: winner });
+    const fresh = versionIn(body, "/admin/conversations");
+    expect(fresh).not.toBe(version);
+    expect((await post(s, "/admin/conversations", { ...fields(13), version: fresh })).status).toBe(303);
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ historyTurns: 13 });
+  });
+
+  it("the low-balance threshold, saved from a page shown before a conversation-settings save, undoes nothing (issue 19 item 8)", async () => {
+    const s = await signIn();
+    const billing = versionIn(await (await get(s, "/admin/billing")).text(), "/admin/billing/threshold");
+    const conv = versionIn(await (await get(s, "/admin/conversations")).text(), "/admin/conversations");
+    expect(billing).toBe(conv);
+    const saved = await post(s, "/admin/conversations", {
+      idleGapMinutes: 500,
+      handoffCooldownMinutes: 30,
+      historyTurns: 9,
+      defaultWaitSeconds: 2,
+      version: conv,
+    });
+    expect(saved.status).toBe(303);
+    const stale = await post(s, "/admin/billing/threshold", { lowBalanceThreshold: 77, version: billing });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain("These settings were changed somewhere else");
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({
+      idleGapMinutes: 500,
+      historyTurns: 9,
+      lowBalanceThreshold: 20,
+    });
+    // A version that is not a number is never taken for the current one.
+    const junk = await post(s, "/admin/billing/threshold", { lowBalanceThreshold: 77, version: "latest" });
+    expect(junk.status).toBe(409);
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ lowBalanceThreshold: 20 });
+  });
 });
+
+/** The hidden version of the form posting to `action` on a page. */
+function versionIn(page: string, action: string): string {
+  const at = page.indexOf(`action="${action}"`);
+  const m = /name="version" value="(-?\d+)"/.exec(page.slice(at));
+  if (at < 0 || !m) throw new Error(`no version field in the form to ${action}`);
+  return m[1]!;
+}

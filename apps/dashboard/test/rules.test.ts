@@ -222,9 +222,9 @@ describe("reply rules: the list and the editor", () => {
     expect(page).toContain("Nothing is saved for this account yet");
     expect(page).toContain("Thanks for your message! We&#39;ll get back to you shortly.");
     expect(page).toContain('name="waitSeconds" type="number" value="7"');
-    expect(page).toContain('name="version" value="new"');
+    expect(page).toContain('name="version" value="0"');
     // The first change saves the starter with it.
-    const res = await post(s, `${acc.path}/rules`, { ...ruleFields(), version: "new" });
+    const res = await post(s, `${acc.path}/rules`, { ...ruleFields(), version: "0" });
     expect(res.status).toBe(303);
     expect(await stored(acc.id)).toMatchObject({
       enabled: true,
@@ -431,6 +431,24 @@ describe("reply rules: changes", () => {
       expect(await res.text(), path).toContain("These rules changed since you opened this page");
     }
     expect(await getReplyConfig(env.DB, acc.id)).toEqual(afterMove);
+  });
+
+  it("of two changes sent at once from the same page, exactly one is saved: the version is checked in the save itself (issue 19 item 8)", async () => {
+    const s = await signIn();
+    const acc = await newAccount(s, THREE_RULES);
+    const at = await version(s, acc.path);
+    const [a, b] = await Promise.all([
+      post(s, `${acc.path}/settings`, { waitSeconds: "1", version: at }),
+      post(s, `${acc.path}/settings`, { waitSeconds: "2", version: at }),
+    ]);
+    expect([a.status, b.status].toSorted()).toEqual([303, 409]);
+    expect(await (a.status === 409 ? a : b).text()).toContain(
+      "These rules changed since you opened this page",
+    );
+    expect(await getReplyConfig(env.DB, acc.id)).toMatchObject({
+      version: Number(at) + 1,
+      config: { wait_seconds: a.status === 303 ? 1 : 2 },
+    });
   });
 });
 

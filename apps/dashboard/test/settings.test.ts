@@ -216,6 +216,50 @@ describe("settings", () => {
     expect(after).toContain("Chai Corner");
   });
 
+  it("the business, preferences and retention forms refuse a save from a page older than the settings (issue 19 item 8)", async () => {
+    const s = await signIn();
+    const page = await (await get(s, "/admin/settings")).text();
+    const at = (action: string) => {
+      const m = /name="version" value="(\d+)"/.exec(page.slice(page.indexOf(`action="${action}`)));
+      return m![1]!;
+    };
+    const version = at("/admin/settings/business");
+    expect(at("/admin/settings/preferences")).toBe(version);
+    expect(at("/admin/settings/retention")).toBe(version);
+    // Another tab saves the retention; this page's business form is now stale.
+    expect((await post(s, "/admin/settings/retention", { days: "45", version })).status).toBe(303);
+    const before = await getOnboarding(env.DB, s.tenantId);
+    const stale = await post(s, "/admin/settings/business", {
+      name: "Late Tab",
+      businessKind: "cafe",
+      version,
+    });
+    expect(stale.status).toBe(409);
+    const body = await stale.text();
+    expect(body).toContain("These settings were changed somewhere else after you opened this page");
+    expect(await getOnboarding(env.DB, s.tenantId)).toEqual(before);
+    expect(
+      (
+        await post(s, "/admin/settings/preferences", {
+          locale: "en-US",
+          currency: "USD",
+          timeZone: "UTC",
+          version,
+        })
+      ).status,
+    ).toBe(409);
+    expect(await getTenantSettings(env.DB, s.tenantId)).toMatchObject({ locale: "en-IN", retentionDays: 45 });
+    // Two saves at once from the page shown now: one lands.
+    const now = /name="version" value="(\d+)"/.exec(
+      body.slice(body.indexOf('action="/admin/settings/business')),
+    )![1]!;
+    const both = await Promise.all([
+      post(s, "/admin/settings/business", { name: "Tab One", businessKind: "cafe", version: now }),
+      post(s, "/admin/settings/retention", { days: "60", version: now }),
+    ]);
+    expect(both.map((r) => r.status).toSorted()).toEqual([303, 409]);
+  });
+
   it("refuses every settings form without the session's CSRF token", async () => {
     const s = await signIn();
     const name = await tenantName(s);

@@ -204,8 +204,9 @@ describe("conversation store: schema versions", () => {
     });
     expect(migrated).toEqual(fresh);
     // The keyed tables are one b-tree each (one billed row per write); history has no AUTOINCREMENT.
-    for (const t of ["seen", "state", "drafts", "relay_queue", "outbox"])
-      expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
+    for (const t of ["seen", "state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
+    // The relay queue keeps its rowid: it is its order.
+    expect(fresh.relay_queue).not.toMatch(/WITHOUT ROWID/);
     expect(fresh.history).not.toMatch(/AUTOINCREMENT/);
     expect(fresh.pending).toMatch(/AUTOINCREMENT/);
   });
@@ -225,6 +226,18 @@ describe("conversation store: schema versions", () => {
       // The next entry follows the newest; trimming still keeps the newest.
       store.appendHistory(["h4"], 2);
       expect(store.history()).toEqual(["v1.h3", "h4"]);
+    });
+  });
+
+  it("hands inbox items to Discord in the order they were queued, not their ids' order", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const store = new ConversationStore(state.storage);
+      // Ids are hashes: "rl-z…" queued first (the message), "rl-a…" after (the handoff it caused), same ms.
+      store.queueRelay("rl-zzzz", "v1.message", 5);
+      store.queueRelay("rl-aaaa", "v1.handoff", 5);
+      store.queueRelay("rl-mmmm", "v1.later", 6);
+      store.queueRelay("rl-zzzz", "v1.again", 7);
+      expect(store.relays().map((r) => r.sealed)).toEqual(["v1.message", "v1.handoff", "v1.later"]);
     });
   });
 

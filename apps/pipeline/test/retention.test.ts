@@ -59,7 +59,7 @@ describe("retention", () => {
     const now = Date.now();
     const short = await tenantWithAccount("Short retention");
     const long = await tenantWithAccount("Default retention");
-    expect(await saveRetentionDays(env.DB, short.tid, 7)).toBe(true);
+    expect(await saveRetentionDays(env.DB, short.tid, 7)).toBe("saved");
     // Short (7 days): 3,000 rows 10 days old go, 100 rows 3 days old stay.
     await seedMessages(short, 3000, 10, now);
     await seedMessages(short, 100, 3, now);
@@ -107,7 +107,7 @@ describe("retention", () => {
 describe("an idle conversation object after the tenant's retention", () => {
   it("keeps its thread until the retention has passed since its last activity, then forgets it", async () => {
     const t = await tenantWithAccount("Forgetful objects");
-    expect(await saveRetentionDays(env.DB, t.tid, 7)).toBeTruthy();
+    expect(await saveRetentionDays(env.DB, t.tid, 7)).toBe("saved");
     const externalId = (await env.DB.prepare("SELECT external_id AS e FROM channel_accounts WHERE id = ?")
       .bind(t.accountId)
       .first<{ e: string }>())!.e;

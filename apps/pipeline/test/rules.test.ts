@@ -67,6 +67,26 @@ describe("saving reply rules (RPC)", () => {
     expect((await getReplyConfig(env.DB, acc.id))!.config.wait_seconds).toBe(0);
   });
 
+  it("checks the editor's version in the save: of two saves from one page exactly one lands (issue 19 item 8)", async () => {
+    const acc = await account();
+    const [a, b] = await Promise.all([
+      tenantApi.saveReplyConfig(tenantId, acc.id, intentRules, 0),
+      tenantApi.saveReplyConfig(tenantId, acc.id, { ...intentRules, wait_seconds: 9 }, 0),
+    ]);
+    expect([a.ok, b.ok].toSorted()).toEqual([false, true]);
+    expect(a.ok ? b : a).toMatchObject({ ok: false, error: { code: "stale" } });
+    expect(await getReplyConfig(env.DB, acc.id)).toMatchObject({
+      version: 1,
+      config: { wait_seconds: a.ok ? 0 : 9 },
+    });
+    expect(await tenantApi.saveReplyConfig(tenantId, acc.id, intentRules, "1" as never)).toMatchObject({
+      ok: false,
+      error: { code: "invalid_version" },
+    });
+    expect(await tenantApi.saveReplyConfig(tenantId, acc.id, intentRules, 1)).toMatchObject({ ok: true });
+    expect((await getReplyConfig(env.DB, acc.id))?.version).toBe(2);
+  });
+
   it("refuses another tenant's account as if it did not exist", async () => {
     const acc = await account();
     const other = await createTenant(env.DB, TEST_SECRETS.encryptionKey, {

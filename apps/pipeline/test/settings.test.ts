@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { grantCredits } from "@concierge/storage";
+import { getTenantSettings, grantCredits } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
@@ -57,6 +57,25 @@ afterEach(async () => {
 });
 
 describe("conversation settings (RPC)", () => {
+  it("refuses a save made from a stale form: of two saves at one version exactly one lands (issue 19 item 8)", async () => {
+    const at = (await getTenantSettings(env.DB, tenantId))!.settingsVersion;
+    const [a, b] = await Promise.all([
+      tenantApi.saveConversationSettings(tenantId, { ...DEFAULTS, historyTurns: 11 }, at),
+      tenantApi.saveConversationSettings(tenantId, { ...DEFAULTS, historyTurns: 12 }, at),
+    ]);
+    expect([a.ok, b.ok].toSorted()).toEqual([false, true]);
+    expect(a.ok ? b : a).toMatchObject({ ok: false, error: { code: "stale" } });
+    const now = (await getTenantSettings(env.DB, tenantId))!;
+    expect(now).toMatchObject({ settingsVersion: at + 1, historyTurns: a.ok ? 11 : 12 });
+    // A version that is not a whole number is refused at the boundary, and saves nothing.
+    for (const bad of ["1", 1.5, -2, Number.NaN])
+      expect(await tenantApi.saveConversationSettings(tenantId, DEFAULTS, bad as never)).toMatchObject({
+        ok: false,
+        error: { code: "invalid_version" },
+      });
+    expect(await getTenantSettings(env.DB, tenantId)).toEqual(now);
+  });
+
   it("refuses an idle gap not longer than the cooldown, out-of-range values and unknown tenants", async () => {
     expect(
       await tenantApi.saveConversationSettings(tenantId, {

@@ -110,17 +110,23 @@ export type RuleEmbeddings = {
   model: string | null;
   rules: Record<string, { description: string; vector: number[] }>;
 };
-export type StoredReplyConfig = { config: ReplyConfig; embeddings: RuleEmbeddings };
+/** `version`: 1 on the first save, bumped by each save; the rules editor's forms carry it. */
+export type StoredReplyConfig = { config: ReplyConfig; embeddings: RuleEmbeddings; version: number };
 
 const NO_EMBEDDINGS: RuleEmbeddings = { model: null, rules: {} };
 
-/** Validates and stores an account's reply config; invalid input changes nothing. */
+/**
+ * Validates and stores an account's reply config; invalid input changes nothing. `expected`: the
+ * version the editor was shown at (0: nothing saved yet), checked inside the statement, so of two
+ * saves from the same page exactly one lands and the other fails `stale` (409); null: no check.
+ */
 export async function saveReplyConfig(
   db: D1Database,
   tenantId: string,
   accountId: string,
   input: unknown,
   embeddings: RuleEmbeddings = NO_EMBEDDINGS,
+  expected: number | null = null,
 ): Promise<ReplyConfig> {
   const parsed = parseReplyConfig(input);
   if (!parsed.ok) {
@@ -134,10 +140,13 @@ export async function saveReplyConfig(
   const res = await db
     .prepare(
       `INSERT INTO reply_configs (account_id, tenant_id, config_json, wait_seconds, embeddings_json, updated_at)
-       SELECT id, tenant_id, ?, ?, ?, ? FROM channel_accounts WHERE id = ? AND tenant_id = ?
+       SELECT id, tenant_id, ?1, ?2, ?3, ?4 FROM channel_accounts WHERE id = ?5 AND tenant_id = ?6
+          -- A first save (no row yet) only from a page that saw none (version 0), or unchecked.
+          AND (?7 IS NULL OR ?7 = 0 OR EXISTS (SELECT 1 FROM reply_configs WHERE account_id = ?5))
        ON CONFLICT (account_id) DO UPDATE SET config_json = excluded.config_json,
          wait_seconds = excluded.wait_seconds, embeddings_json = excluded.embeddings_json,
-         updated_at = excluded.updated_at`,
+         updated_at = excluded.updated_at, version = reply_configs.version + 1
+        WHERE ?7 IS NULL OR reply_configs.version = ?7`,
     )
     .bind(
       JSON.stringify(parsed.value),
@@ -146,21 +155,32 @@ export async function saveReplyConfig(
       Date.now(),
       accountId,
       tenantId,
+      expected,
     )
     .run();
-  if (res.meta.changes === 0) throw new AppError(404, "not_found", "No such channel account.");
+  if (res.meta.changes === 0) {
+    // A stale version, or not this tenant's account (read only on this path).
+    const owned = await db
+      .prepare("SELECT 1 FROM channel_accounts WHERE id = ? AND tenant_id = ?")
+      .bind(accountId, tenantId)
+      .first();
+    if (owned)
+      throw new AppError(409, "stale", "The reply rules were saved elsewhere since this page was shown.");
+    throw new AppError(404, "not_found", "No such channel account.");
+  }
   return parsed.value;
 }
 
 export async function getReplyConfig(db: D1Database, accountId: string): Promise<StoredReplyConfig | null> {
   const row = await db
-    .prepare("SELECT config_json, embeddings_json FROM reply_configs WHERE account_id = ?")
+    .prepare("SELECT config_json, embeddings_json, version FROM reply_configs WHERE account_id = ?")
     .bind(accountId)
-    .first<{ config_json: string; embeddings_json: string }>();
+    .first<{ config_json: string; embeddings_json: string; version: number }>();
   if (!row) return null;
   // Validated on save; parsing again applies defaults added since the row was written.
   return {
     config: v.parse(ReplyConfigSchema, JSON.parse(row.config_json)),
     embeddings: JSON.parse(row.embeddings_json) as RuleEmbeddings,
+    version: row.version,
   };
 }

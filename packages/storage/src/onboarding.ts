@@ -13,6 +13,7 @@ import {
 } from "@concierge/core";
 import * as v from "valibot";
 import { TENANT_CURRENCIES, TENANT_LOCALES } from "./preferences.ts";
+import { saveTenantFields, type VersionedSave } from "./settings.ts";
 
 export type Onboarding = {
   name: string;
@@ -71,7 +72,9 @@ export async function saveBusinessBasics(
     .prepare(
       `UPDATE tenants SET name = ?, business_kind = ?, locale = ?, currency = ?,
               digest_next_at = CASE WHEN time_zone = ? THEN digest_next_at ELSE NULL END,
-              time_zone = ?, wizard_step = MAX(wizard_step, 1)
+              time_zone = ?, wizard_step = MAX(wizard_step, 1),
+              -- The settings page edits these fields too: a page open meanwhile is now stale.
+              settings_version = settings_version + 1
         WHERE id = ?`,
     )
     .bind(b.name, b.businessKind, b.locale, b.currency, b.timeZone, b.timeZone, tenantId)
@@ -108,7 +111,7 @@ export async function setTenantTimeZone(
   const res = await db
     .prepare(
       `UPDATE tenants SET digest_next_at = CASE WHEN time_zone = ?1 THEN digest_next_at ELSE NULL END,
-              time_zone = ?1 WHERE id = ?2`,
+              time_zone = ?1, settings_version = settings_version + 1 WHERE id = ?2`,
     )
     .bind(parsed.output, tenantId)
     .run();
@@ -126,12 +129,12 @@ export async function saveBusinessProfile(
   db: D1Database,
   tenantId: string,
   input: BusinessProfile,
-): Promise<boolean> {
+  expected: number | null = null,
+): Promise<VersionedSave> {
   const parsed = v.safeParse(BusinessProfileSchema, input);
   if (!parsed.success) throw new AppError(400, "invalid_business", parsed.issues[0]!.message);
-  const res = await db
-    .prepare("UPDATE tenants SET name = ?, business_kind = ? WHERE id = ?")
-    .bind(parsed.output.name, parsed.output.businessKind, tenantId)
-    .run();
-  return res.meta.changes > 0;
+  return saveTenantFields(db, tenantId, expected, "name = ?3, business_kind = ?4", [
+    parsed.output.name,
+    parsed.output.businessKind,
+  ]);
 }

@@ -1,5 +1,6 @@
 import { AppError, TimeZoneSchema } from "@concierge/core";
 import * as v from "valibot";
+import { saveTenantFields, type VersionedSave } from "./settings.ts";
 
 /** The locales and currencies a tenant can choose (each shipped locale has its Fluent folder). */
 export const TENANT_LOCALES = ["en-IN", "en-US"] as const;
@@ -32,17 +33,18 @@ export async function saveTenantPreferences(
   db: D1Database,
   tenantId: string,
   input: TenantPreferences,
-): Promise<boolean> {
+  expected: number | null = null,
+): Promise<VersionedSave> {
   const parsed = v.safeParse(TenantPreferencesSchema, input);
   if (!parsed.success) throw new AppError(400, "invalid_preferences", parsed.issues[0]!.message);
   const p = parsed.output;
-  const res = await db
-    .prepare(
-      `UPDATE tenants SET locale = ?1, currency = ?2,
-              digest_next_at = CASE WHEN time_zone = ?3 THEN digest_next_at ELSE NULL END,
-              time_zone = ?3 WHERE id = ?4`,
-    )
-    .bind(p.locale, p.currency, p.timeZone, tenantId)
-    .run();
-  return res.meta.changes > 0;
+  return saveTenantFields(
+    db,
+    tenantId,
+    expected,
+    `locale = ?3, currency = ?4,
+     digest_next_at = CASE WHEN time_zone = ?5 THEN digest_next_at ELSE NULL END,
+     time_zone = ?5`,
+    [p.locale, p.currency, p.timeZone],
+  );
 }

@@ -3,6 +3,7 @@
  * `tenants.retention_days` days (default 90, 7 to 730); the 15-minute cron purges what is older,
  * in bounded chunks across tenants, and resumes next run from whatever old rows remain.
  */
+import { saveTenantFields, type VersionedSave } from "./settings.ts";
 
 export const RETENTION_DEFAULT_DAYS = 90;
 export const RETENTION_MIN_DAYS = 7;
@@ -23,9 +24,13 @@ export async function getRetentionDays(db: D1Database, tenantId: string): Promis
  * Sets the tenant's retention. The caller has checked the range; the column's CHECK refuses
  * anything outside it as well. False when there is no such tenant.
  */
-export async function saveRetentionDays(db: D1Database, tenantId: string, days: number): Promise<boolean> {
-  const r = await db.prepare("UPDATE tenants SET retention_days = ? WHERE id = ?").bind(days, tenantId).run();
-  return (r.meta.changes ?? 0) > 0;
+export async function saveRetentionDays(
+  db: D1Database,
+  tenantId: string,
+  days: number,
+  expected: number | null = null,
+): Promise<VersionedSave> {
+  return saveTenantFields(db, tenantId, expected, "retention_days = ?3", [days]);
 }
 
 /**

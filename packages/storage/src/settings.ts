@@ -14,7 +14,42 @@ export type TenantSettings = ConversationSettings & {
   deletingAt: number | null;
   /** Days message metadata is kept (tenants.retention_days); an idle conversation object forgets its thread after it too. */
   retentionDays: number;
+  /** Bumped by every save of a settings form; a form carries it and a stale one is refused (`saveTenantFields`). */
+  settingsVersion: number;
 };
+
+/**
+ * What a save that carries the version its form was shown at did: `stale` when the tenant's
+ * settings were saved since (nothing written), `not_found` when there is no such tenant.
+ */
+export type VersionedSave = "saved" | "stale" | "not_found";
+
+/**
+ * One settings form's UPDATE of the tenant row, refused inside the statement when `expected` is
+ * not the current settings_version (null: no check, for callers without a form). Every save bumps
+ * the version, so of two saves made from the same page one wins and the other is told, instead of
+ * the later silently undoing the earlier. `set` is a fixed SQL fragment of the caller's; values
+ * are bound, numbered from ?3 (?1 is the tenant, ?2 the expected version).
+ */
+export async function saveTenantFields(
+  db: D1Database,
+  tenantId: string,
+  expected: number | null,
+  set: string,
+  values: unknown[],
+): Promise<VersionedSave> {
+  const res = await db
+    .prepare(
+      `UPDATE tenants SET ${set}, settings_version = settings_version + 1
+        WHERE id = ?1 AND (?2 IS NULL OR settings_version = ?2)`,
+    )
+    .bind(tenantId, expected, ...values)
+    .run();
+  if (res.meta.changes > 0) return "saved";
+  // Nothing changed: a stale version, or no such tenant (read only on this path).
+  const exists = await db.prepare("SELECT 1 FROM tenants WHERE id = ?").bind(tenantId).first();
+  return exists ? "stale" : "not_found";
+}
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
   return db
@@ -23,33 +58,28 @@ export async function getTenantSettings(db: D1Database, tenantId: string): Promi
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
               notify_email AS notifyEmail, notify_cadence AS notifyCadence, locale, status, deleting_at AS deletingAt,
-              retention_days AS retentionDays
+              retention_days AS retentionDays, settings_version AS settingsVersion
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)
     .first<TenantSettings>();
 }
 
+/** Saves the conversation settings; `expected`: the settings version the form was shown at. */
 export async function saveConversationSettings(
   db: D1Database,
   tenantId: string,
   s: ConversationSettings,
-): Promise<boolean> {
-  const res = await db
-    .prepare(
-      `UPDATE tenants SET idle_gap_minutes = ?, handoff_cooldown_minutes = ?, history_turns = ?,
-              default_wait_seconds = ?, low_balance_threshold = ? WHERE id = ?`,
-    )
-    .bind(
-      s.idleGapMinutes,
-      s.handoffCooldownMinutes,
-      s.historyTurns,
-      s.defaultWaitSeconds,
-      s.lowBalanceThreshold,
-      tenantId,
-    )
-    .run();
-  return res.meta.changes > 0;
+  expected: number | null = null,
+): Promise<VersionedSave> {
+  return saveTenantFields(
+    db,
+    tenantId,
+    expected,
+    `idle_gap_minutes = ?3, handoff_cooldown_minutes = ?4, history_turns = ?5,
+     default_wait_seconds = ?6, low_balance_threshold = ?7`,
+    [s.idleGapMinutes, s.handoffCooldownMinutes, s.historyTurns, s.defaultWaitSeconds, s.lowBalanceThreshold],
+  );
 }
 
 export async function setNotifyDiscordChannel(

@@ -84,7 +84,9 @@ describe("onboarding state", () => {
   it("renames the business and sets its kind from settings", async () => {
     const t = await newTenant();
     await expect(saveBusinessProfile(db(), t.id, { name: "", businessKind: "cafe" })).rejects.toThrow();
-    expect(await saveBusinessProfile(db(), t.id, { name: "Salon Nine", businessKind: "salon" })).toBe(true);
+    expect(await saveBusinessProfile(db(), t.id, { name: "Salon Nine", businessKind: "salon" })).toBe(
+      "saved",
+    );
     expect(await getOnboarding(db(), t.id)).toMatchObject({ name: "Salon Nine", businessKind: "salon" });
   });
 });

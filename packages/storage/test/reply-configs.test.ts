@@ -66,13 +66,57 @@ describe("reply configs", () => {
     const embeddings = { model: "m1", rules: { hours: { description: "d", vector: [0.5, 0.25] } } };
     const saved = await saveReplyConfig(db(), t.id, acc.id, config(), embeddings);
     expect(saved).toMatchObject({ enabled: true, wait_seconds: 5 });
-    expect(await getReplyConfig(db(), acc.id)).toEqual({ config: saved, embeddings });
+    expect(await getReplyConfig(db(), acc.id)).toEqual({ config: saved, embeddings, version: 1 });
     // Saving again replaces (one row per account).
     await saveReplyConfig(db(), t.id, acc.id, config({ enabled: false, wait_seconds: 9 }));
     const again = await getReplyConfig(db(), acc.id);
     expect(again?.config).toMatchObject({ enabled: false, wait_seconds: 9 });
     expect(again?.embeddings).toEqual({ model: null, rules: {} });
     expect(await scalar("SELECT wait_seconds FROM reply_configs WHERE account_id = ?", acc.id)).toBe(9);
+  });
+
+  it("checks the editor's version inside the save: of two saves from one page exactly one lands (issue 19 item 8)", async () => {
+    const t = await newTenant();
+    const acc = await newAccount(t.id);
+    // Nothing saved yet: a first save claiming another version (a junk -1, a made-up 5) is stale.
+    for (const claimed of [-1, 5])
+      await expect(saveReplyConfig(db(), t.id, acc.id, config(), undefined, claimed)).rejects.toMatchObject({
+        code: "stale",
+      });
+    expect(await getReplyConfig(db(), acc.id)).toBeNull();
+    // Version 0. Two first saves at once: one inserts, the other is stale.
+    const first = await Promise.allSettled([
+      saveReplyConfig(db(), t.id, acc.id, config({ wait_seconds: 1 }), undefined, 0),
+      saveReplyConfig(db(), t.id, acc.id, config({ wait_seconds: 2 }), undefined, 0),
+    ]);
+    expect(first.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(first.find((r) => r.status === "rejected")).toMatchObject({
+      reason: { status: 409, code: "stale" },
+    });
+    const v1 = await getReplyConfig(db(), acc.id);
+    expect(v1?.version).toBe(1);
+    // From version 1: two saves at once, one lands (version 2), the other changes nothing.
+    const second = await Promise.allSettled(
+      [3, 4].map((w) => saveReplyConfig(db(), t.id, acc.id, config({ wait_seconds: w }), undefined, 1)),
+    );
+    const landed = second.findIndex((r) => r.status === "fulfilled");
+    expect(second.filter((r) => r.status === "rejected")).toHaveLength(1);
+    const v2 = await getReplyConfig(db(), acc.id);
+    expect(v2).toMatchObject({ version: 2, config: { wait_seconds: [3, 4][landed] } });
+    // A stale version after that, or -1 (a form without one), is refused and writes nothing.
+    for (const stale of [1, 0, -1, 3])
+      await expect(
+        saveReplyConfig(db(), t.id, acc.id, config({ wait_seconds: 9 }), undefined, stale),
+      ).rejects.toMatchObject({ code: "stale" });
+    expect(await getReplyConfig(db(), acc.id)).toEqual(v2);
+    // Another tenant's account is not found, whatever the version.
+    const other = await newTenant();
+    await expect(saveReplyConfig(db(), other.id, acc.id, config(), undefined, 2)).rejects.toMatchObject({
+      code: "not_found",
+    });
+    // No version (callers without a form): saved, and still counted.
+    await saveReplyConfig(db(), t.id, acc.id, config({ wait_seconds: 7 }));
+    expect((await getReplyConfig(db(), acc.id))?.version).toBe(3);
   });
 
   it("invalid input changes nothing and names the field", async () => {

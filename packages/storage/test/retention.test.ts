@@ -28,9 +28,9 @@ describe("retention", () => {
   it("a new tenant keeps 90 days; a saved value is read back", async () => {
     const t = (await newTenant()).id;
     expect(await getRetentionDays(db(), t)).toBe(RETENTION_DEFAULT_DAYS);
-    expect(await saveRetentionDays(db(), t, 365)).toBe(true);
+    expect(await saveRetentionDays(db(), t, 365)).toBe("saved");
     expect(await getRetentionDays(db(), t)).toBe(365);
-    expect(await saveRetentionDays(db(), "t_none", 30)).toBe(false);
+    expect(await saveRetentionDays(db(), "t_none", 30)).toBe("not_found");
     expect(await getRetentionDays(db(), "t_none")).toBeNull();
   });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { saveBusinessProfile } from "../src/onboarding.ts";
 import { getTenantPreferences, saveTenantPreferences } from "../src/preferences.ts";
+import { saveRetentionDays } from "../src/retention.ts";
 import {
   getTenantSettings,
   saveConversationSettings,
@@ -32,13 +34,14 @@ describe("tenant settings", () => {
       status: "active",
       deletingAt: null,
       retentionDays: 90,
+      settingsVersion: 0,
     });
   });
 
   it("saves conversation settings and notification targets for that tenant only", async () => {
     const t = await newTenant();
     const other = await newTenant();
-    expect(await saveConversationSettings(db(), t.id, settings)).toBe(true);
+    expect(await saveConversationSettings(db(), t.id, settings)).toBe("saved");
     await setNotifyDiscordChannel(db(), t.id, "123456789");
     await setNotifyEmail(db(), t.id, "owner@example.test");
     expect(await getTenantSettings(db(), t.id)).toMatchObject({
@@ -51,8 +54,41 @@ describe("tenant settings", () => {
     expect((await getTenantSettings(db(), t.id))?.notifyEmail).toBeNull();
   });
 
+  it("every settings form's save checks and bumps one version inside its statement (issue 19 item 8)", async () => {
+    const t = await newTenant();
+    const v0 = (await getTenantSettings(db(), t.id))!.settingsVersion;
+    // Two saves from pages shown at the same version (the conversation form and the threshold,
+    // which saves the same row): one lands, the other changes nothing and is told.
+    const both = await Promise.all([
+      saveConversationSettings(db(), t.id, { ...settings, idleGapMinutes: 500 }, v0),
+      saveConversationSettings(db(), t.id, { ...settings, lowBalanceThreshold: 7 }, v0),
+    ]);
+    expect(both.toSorted()).toEqual(["saved", "stale"]);
+    const after = (await getTenantSettings(db(), t.id))!;
+    expect(after.settingsVersion).toBe(v0 + 1);
+    expect([after.idleGapMinutes, after.lowBalanceThreshold]).toEqual(
+      both[0] === "saved" ? [500, 50] : [120, 7],
+    );
+    // The other forms share the version: a page shown before that save is stale for all of them.
+    expect(
+      await saveTenantPreferences(db(), t.id, { locale: "en-US", currency: "USD", timeZone: "UTC" }, v0),
+    ).toBe("stale");
+    expect(await saveRetentionDays(db(), t.id, 30, v0)).toBe("stale");
+    expect(await saveBusinessProfile(db(), t.id, { name: "X", businessKind: "cafe" }, v0)).toBe("stale");
+    expect(await saveRetentionDays(db(), t.id, 30, -1)).toBe("stale");
+    expect(await getTenantSettings(db(), t.id)).toEqual(after);
+    // At the current version each saves, and bumps it.
+    expect(await saveRetentionDays(db(), t.id, 30, v0 + 1)).toBe("saved");
+    expect(await saveBusinessProfile(db(), t.id, { name: "X", businessKind: "cafe" }, v0 + 2)).toBe("saved");
+    expect(
+      await saveTenantPreferences(db(), t.id, { locale: "en-US", currency: "USD", timeZone: "UTC" }, v0 + 3),
+    ).toBe("saved");
+    expect(await getTenantSettings(db(), t.id)).toMatchObject({ settingsVersion: v0 + 4, retentionDays: 30 });
+    expect(await saveRetentionDays(db(), "t_unknown", 30, 0)).toBe("not_found");
+  });
+
   it("an unknown tenant saves nothing and reads null", async () => {
-    expect(await saveConversationSettings(db(), "t_unknown", settings)).toBe(false);
+    expect(await saveConversationSettings(db(), "t_unknown", settings)).toBe("not_found");
     expect(await getTenantSettings(db(), "t_unknown")).toBeNull();
   });
 
@@ -80,7 +116,7 @@ describe("tenant preferences", () => {
       timeZone: "Asia/Kolkata",
     });
     const us = { locale: "en-US", currency: "USD", timeZone: "America/Chicago" } as const;
-    expect(await saveTenantPreferences(db(), t.id, us)).toBe(true);
+    expect(await saveTenantPreferences(db(), t.id, us)).toBe("saved");
     expect(await getTenantPreferences(db(), t.id)).toEqual(us);
     await expect(
       saveTenantPreferences(db(), t.id, { ...us, locale: "fr-FR" } as never),
@@ -94,7 +130,7 @@ describe("tenant preferences", () => {
     expect(await getTenantPreferences(db(), t.id)).toEqual(us);
     expect(
       await saveTenantPreferences(db(), "t_unknown", { locale: "en-IN", currency: "INR", timeZone: "UTC" }),
-    ).toBe(false);
+    ).toBe("not_found");
   });
 
   it("forgets the digest's next boundary only when the time zone changes", async () => {

@@ -11,7 +11,16 @@ import {
   listLedgerPage,
 } from "@concierge/storage";
 import * as v from "valibot";
-import { errorSummary, type FieldErrors, field, num, str, validate } from "../forms.ts";
+import {
+  errorSummary,
+  type FieldErrors,
+  field,
+  formVersion,
+  num,
+  str,
+  validate,
+  versionField,
+} from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
@@ -164,13 +173,19 @@ ${body}
 </section>`;
 }
 
-function thresholdForm(c: AuthedCtx, value: number | string, errors: FieldErrors | null): Html {
+function thresholdForm(
+  c: AuthedCtx,
+  value: number | string,
+  version: number,
+  errors: FieldErrors | null,
+): Html {
   const { t } = c;
   return html`<section aria-labelledby="threshold-h">
 <h2 id="threshold-h">${t("billing-threshold")}</h2>
 ${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/billing/threshold" novalidate>
   ${csrfField(c)}
+  ${versionField(version)}
   ${field(c, {
     name: "lowBalanceThreshold",
     label: t("billing-threshold-label"),
@@ -187,7 +202,14 @@ ${errorSummary(c, errors)}
 
 async function render(
   c: AuthedCtx,
-  opts: { threshold?: number | string; errors?: FieldErrors | null; error?: string | null; status?: number },
+  opts: {
+    threshold?: number | string;
+    /** The settings version the threshold form is shown at (default: the current one). */
+    version?: number;
+    errors?: FieldErrors | null;
+    error?: string | null;
+    status?: number;
+  },
 ): Promise<Response> {
   const tenantId = c.session.tenantId;
   const now = Date.now();
@@ -228,7 +250,7 @@ ${
 <p><a href="/admin/billing/payments">${t("billing-payments-link")}</a></p>
 </section>
 ${packsSection(c, packs)}
-${thresholdForm(c, opts.threshold ?? settings.lowBalanceThreshold, opts.errors ?? null)}
+${thresholdForm(c, opts.threshold ?? settings.lowBalanceThreshold, opts.version ?? settings.settingsVersion, opts.errors ?? null)}
 ${lotsSection(c, lots, now)}
 ${ledgerSection(c, ledger, before)}`,
     }),
@@ -258,22 +280,35 @@ export async function buyPack(c: AuthedCtx): Promise<Response> {
   return render(c, { error, status: 502 });
 }
 
-/** The low-balance warning level, saved with the other conversation settings as they are. */
+/**
+ * The low-balance warning level, saved with the other conversation settings as they are. The
+ * form's version makes the save refuse (409) if any settings form was saved since the page was
+ * shown: the other values sent with it were read now, but the statement writes them only if the
+ * version is still the one the form was shown at, so a conversation-settings save made meanwhile is
+ * never undone.
+ */
 export async function saveThreshold(c: AuthedCtx): Promise<Response> {
   const current = await getTenantSettings(c.env.DB, c.session.tenantId);
   if (!current) notFound();
+  const version = formVersion(c.form);
   const input = { lowBalanceThreshold: num(c.form, "lowBalanceThreshold") };
   const checked = validate(ThresholdFormSchema, input);
   let errors: FieldErrors;
   if (checked.ok) {
-    const saved = await c.env.PIPELINE.saveConversationSettings(c.session.tenantId, {
-      idleGapMinutes: current.idleGapMinutes,
-      handoffCooldownMinutes: current.handoffCooldownMinutes,
-      historyTurns: current.historyTurns,
-      defaultWaitSeconds: current.defaultWaitSeconds,
-      lowBalanceThreshold: checked.value.lowBalanceThreshold,
-    });
+    const saved = await c.env.PIPELINE.saveConversationSettings(
+      c.session.tenantId,
+      {
+        idleGapMinutes: current.idleGapMinutes,
+        handoffCooldownMinutes: current.handoffCooldownMinutes,
+        historyTurns: current.historyTurns,
+        defaultWaitSeconds: current.defaultWaitSeconds,
+        lowBalanceThreshold: checked.value.lowBalanceThreshold,
+      },
+      version,
+    );
     if (saved.ok) return redirect("/admin/billing?saved=1");
+    if (saved.error.code === "stale")
+      return render(c, { errors: { _form: msg("settings-err-stale") }, status: 409 });
     errors = { _form: msg("err-save-failed") };
   } else {
     errors = checked.errors;
@@ -281,6 +316,7 @@ export async function saveThreshold(c: AuthedCtx): Promise<Response> {
   const typed = c.form.get("lowBalanceThreshold");
   return render(c, {
     threshold: typeof typed === "string" ? typed : "",
+    version: version ?? undefined,
     errors,
     status: 422,
   });

@@ -1,7 +1,7 @@
 import { msg } from "@concierge/i18n";
 import { getTenantSettings } from "@concierge/storage";
 import * as v from "valibot";
-import { errorSummary, type FieldErrors, field, num, validate } from "../forms.ts";
+import { errorSummary, type FieldErrors, field, formVersion, num, validate, versionField } from "../forms.ts";
 import { html } from "../html.ts";
 import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page } from "../layout.ts";
@@ -33,7 +33,7 @@ type Values = Record<
   number | string
 >;
 
-function form(c: AuthedCtx, values: Values, errors: FieldErrors | null) {
+function form(c: AuthedCtx, values: Values, version: number, errors: FieldErrors | null) {
   const { t } = c;
   const f = (name: keyof Values, label: string, hint: string, min: number, max: number) =>
     field(c, {
@@ -48,6 +48,7 @@ function form(c: AuthedCtx, values: Values, errors: FieldErrors | null) {
   return html`${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/conversations" novalidate>
   ${csrfField(c)}
+  ${versionField(version)}
   ${f("idleGapMinutes", "conv-idle-gap", "conv-idle-gap-hint", 30, 10080)}
   ${f("handoffCooldownMinutes", "conv-cooldown", "conv-cooldown-hint", 5, 1440)}
   ${f("historyTurns", "conv-history", "conv-history-hint", 1, 50)}
@@ -66,14 +67,20 @@ export async function conversationsPage(c: AuthedCtx): Promise<Response> {
       title: c.t("conv-title"),
       section: "conversations",
       notice: saved ? c.t("saved") : null,
-      body: html`<p class="muted">${c.t("conv-lead")}</p>${form(c, settings, null)}`,
+      body: html`<p class="muted">${c.t("conv-lead")}</p>${form(c, settings, settings.settingsVersion, null)}`,
     }),
   );
 }
 
+/**
+ * POST /admin/conversations. The form carries the settings version it was shown at, checked inside
+ * the save statement: if any settings form (this one in another tab, the low-balance threshold)
+ * was saved since, nothing is written and the current values are shown with the stale message (409).
+ */
 export async function saveConversations(c: AuthedCtx): Promise<Response> {
   const current = await getTenantSettings(c.env.DB, c.session.tenantId);
   if (!current) notFound();
+  const version = formVersion(c.form);
   const input = {
     idleGapMinutes: num(c.form, "idleGapMinutes"),
     handoffCooldownMinutes: num(c.form, "handoffCooldownMinutes"),
@@ -82,21 +89,35 @@ export async function saveConversations(c: AuthedCtx): Promise<Response> {
   };
   const checked = validate(ConversationFormSchema, input);
   let errors: FieldErrors | null = checked.ok ? null : checked.errors;
+  let status = 422;
+  let shown: { values: Values; version: number } = {
+    values: input,
+    version: version ?? current.settingsVersion,
+  };
   if (checked.ok) {
-    const saved = await c.env.PIPELINE.saveConversationSettings(c.session.tenantId, {
-      ...checked.value,
-      lowBalanceThreshold: current.lowBalanceThreshold,
-    });
+    const saved = await c.env.PIPELINE.saveConversationSettings(
+      c.session.tenantId,
+      { ...checked.value, lowBalanceThreshold: current.lowBalanceThreshold },
+      version,
+    );
     if (saved.ok) return redirect("/admin/conversations?saved=1");
-    errors = { _form: msg("err-save-failed") };
+    if (saved.error.code === "stale") {
+      const now = await getTenantSettings(c.env.DB, c.session.tenantId);
+      if (!now) notFound();
+      errors = { _form: msg("settings-err-stale") };
+      status = 409;
+      shown = { values: now, version: now.settingsVersion };
+    } else {
+      errors = { _form: msg("err-save-failed") };
+    }
   }
   return respond(
     c,
     page(c, {
       title: c.t("conv-title"),
       section: "conversations",
-      body: html`<p class="muted">${c.t("conv-lead")}</p>${form(c, input, errors)}`,
+      body: html`<p class="muted">${c.t("conv-lead")}</p>${form(c, shown.values, shown.version, errors)}`,
     }),
-    422,
+    status,
   );
 }

@@ -13,8 +13,8 @@ export type Loaded = {
   config: ReplyConfig;
   /** A reply config has been saved for this account (otherwise `config` is the starter). */
   exists: boolean;
-  /** Identifies the stored config; a form carrying another one was opened before a change. */
-  version: string;
+  /** The stored rules' version (0: nothing saved yet), carried by every form of the editor. */
+  version: number;
 };
 
 type Via = "keyword" | "embedding" | "default";

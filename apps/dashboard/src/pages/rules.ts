@@ -1,4 +1,3 @@
-import { sha256Hex } from "@concierge/crypto";
 import { msg } from "@concierge/i18n";
 import { DEFAULT_WAIT_SECONDS, type ReplyConfig } from "@concierge/rules";
 import {
@@ -8,7 +7,7 @@ import {
   getTenantSettings,
   listReplyConfigSummaries,
 } from "@concierge/storage";
-import { type FieldErrors, str, validate } from "../forms.ts";
+import { type FieldErrors, formVersion, str, validate } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, redirect, html as respond } from "../http.ts";
 import { page } from "../layout.ts";
@@ -45,11 +44,6 @@ import {
  * again and embeds intent rules once.
  */
 
-/** Identifies a stored config, so a form opened before someone else's change is refused. */
-async function configVersion(config: ReplyConfig): Promise<string> {
-  return (await sha256Hex(JSON.stringify(config))).slice(0, 24);
-}
-
 /** An account with nothing saved yet starts with no rules and a polite canned default reply. */
 function starterConfig(c: AuthedCtx, waitSeconds: number): ReplyConfig {
   return {
@@ -72,14 +66,15 @@ async function load(c: AuthedCtx): Promise<Loaded> {
   if (!account || account.tenantId !== c.session.tenantId || account.channel !== channel) notFound();
   const stored = await getReplyConfig(c.env.DB, account.id);
   if (stored) {
-    return { account, config: stored.config, exists: true, version: await configVersion(stored.config) };
+    return { account, config: stored.config, exists: true, version: stored.version };
   }
   const settings = await getTenantSettings(c.env.DB, c.session.tenantId);
   return {
     account,
     config: starterConfig(c, settings?.defaultWaitSeconds ?? DEFAULT_WAIT_SECONDS),
     exists: false,
-    version: "new",
+    // Nothing saved yet: the first save is version 1, and a second first save is stale.
+    version: 0,
   };
 }
 
@@ -93,14 +88,17 @@ type SaveOutcome = { ok: true } | { ok: false; status: 409 | 422; errors: FieldE
 
 /** Saves the edited config through the pipeline; its refusals become form errors. */
 async function save(c: AuthedCtx, l: Loaded, next: ReplyConfig): Promise<SaveOutcome> {
-  if (str(c.form, "version") !== l.version) {
-    return { ok: false, status: 409, errors: { _form: msg("rules-err-stale") } };
-  }
-  const r = await c.env.PIPELINE.saveReplyConfig(c.session.tenantId, l.account.id, next);
+  // The version the page was shown at is checked by the save statement itself (not here first,
+  // which two saves could both pass): of two saves from the same page exactly one lands. Every
+  // editor form carries it; a post without one is refused as stale (-1), as it always was here.
+  const version = formVersion(c.form) ?? -1;
+  const r = await c.env.PIPELINE.saveReplyConfig(c.session.tenantId, l.account.id, next, version);
   if (r.ok) return { ok: true };
   switch (r.error.code) {
     case "not_found":
       return notFound();
+    case "stale":
+      return { ok: false, status: 409, errors: { _form: msg("rules-err-stale") } };
     case "invalid_reply_config": {
       const target = fieldForPath(r.error.message.split(":")[0]!.trim());
       const errors: FieldErrors = { _form: msg("rules-err-config-invalid") };

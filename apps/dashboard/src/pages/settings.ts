@@ -21,10 +21,20 @@ import {
   saveTenantPreferences,
   TENANT_CURRENCIES,
   TENANT_LOCALES,
+  type VersionedSave,
 } from "@concierge/storage";
 import * as v from "valibot";
 import { clearCookie, SESSION_COOKIE } from "../cookies.ts";
-import { errorSummary, type FieldErrors, field, str, textarea, validate } from "../forms.ts";
+import {
+  errorSummary,
+  type FieldErrors,
+  field,
+  formVersion,
+  str,
+  textarea,
+  validate,
+  versionField,
+} from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, type Ctx, notFound, redirect, html as respond } from "../http.ts";
 import { csrfField, page, publicPage } from "../layout.ts";
@@ -121,6 +131,8 @@ type Billing = { legalName: string; address: string; gstin: string; version: num
 /** The retention in days, as typed (a string, so a refused value is shown back as it was). */
 type Retention = { days: string };
 type Forms = {
+  /** The tenant's settings version the business, preferences and retention forms were shown at. */
+  version: number;
   business: Business;
   prefs: Prefs;
   retention: Retention;
@@ -168,13 +180,19 @@ function select(
 }
 
 /** The business's name (shown to staff, in the persona's defaults) and its kind. */
-function businessForm(c: AuthedCtx, values: Business, errors: FieldErrors | undefined): Html {
+function businessForm(
+  c: AuthedCtx,
+  values: Business,
+  version: number,
+  errors: FieldErrors | undefined,
+): Html {
   const { t } = c;
   return html`<section aria-labelledby="business-h">
 <h2 id="business-h">${t("settings-business")}</h2>
 ${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/settings/business" novalidate>
   ${csrfField(c)}
+  ${versionField(version)}
   ${field(c, {
     name: "name",
     label: t("settings-business-name"),
@@ -198,13 +216,19 @@ ${errorSummary(c, errors)}
 </section>`;
 }
 
-function preferencesForm(c: AuthedCtx, values: Prefs, errors: FieldErrors | undefined): Html {
+function preferencesForm(
+  c: AuthedCtx,
+  values: Prefs,
+  version: number,
+  errors: FieldErrors | undefined,
+): Html {
   const { t } = c;
   return html`<section aria-labelledby="prefs-h">
 <h2 id="prefs-h">${t("settings-prefs")}</h2>
 ${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/settings/preferences" novalidate>
   ${csrfField(c)}
+  ${versionField(version)}
   <p class="muted">${t("settings-prefs-lead")}</p>
   ${select(c, {
     name: "locale",
@@ -233,13 +257,19 @@ ${errorSummary(c, errors)}
 </section>`;
 }
 
-function retentionForm(c: AuthedCtx, values: Retention, errors: FieldErrors | undefined): Html {
+function retentionForm(
+  c: AuthedCtx,
+  values: Retention,
+  version: number,
+  errors: FieldErrors | undefined,
+): Html {
   const { t } = c;
   return html`<section aria-labelledby="retention-h" id="retention">
 <h2 id="retention-h">${t("settings-retention")}</h2>
 ${errorSummary(c, errors)}
 <form class="card stack" method="post" action="/admin/settings/retention#retention" novalidate>
   ${csrfField(c)}
+  ${versionField(version)}
   <p class="muted">${t("settings-retention-lead")}</p>
   ${field(c, {
     name: "days",
@@ -391,9 +421,9 @@ async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<
       title: c.t("settings-title"),
       section: "settings",
       notice: saved ? c.t("saved") : null,
-      body: html`${businessForm(c, values.business, values.errors.business)}
-${preferencesForm(c, values.prefs, values.errors.prefs)}
-${retentionForm(c, values.retention, values.errors.retention)}
+      body: html`${businessForm(c, values.business, values.version, values.errors.business)}
+${preferencesForm(c, values.prefs, values.version, values.errors.prefs)}
+${retentionForm(c, values.retention, values.version, values.errors.retention)}
 ${notificationsForm(c, values.notify, values.errors.notify, state, values.notifyNotice)}
 ${billingForm(c, values.billing, values.errors.billing)}
 ${deleteForm(c, values.confirmName, values.errors.remove)}`,
@@ -413,6 +443,7 @@ async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
   ]);
   if (!prefs || !settings || !onboarding || retention === null) notFound();
   return {
+    version: settings.settingsVersion,
     business: { name: onboarding.name, businessKind: onboarding.businessKind ?? "" },
     prefs,
     retention: { days: String(retention) },
@@ -458,12 +489,36 @@ export const BusinessFormSchema = v.object({
  */
 export async function saveBusiness(c: AuthedCtx): Promise<Response> {
   const input = { name: str(c.form, "name"), businessKind: str(c.form, "businessKind") };
+  const version = formVersion(c.form);
   const checked = validate(BusinessFormSchema, input);
   if (checked.ok) {
-    if (!(await saveBusinessProfile(c.env.DB, c.session.tenantId, checked.value))) notFound();
-    return redirect("/admin/settings?saved=1");
+    const saved = await saveBusinessProfile(c.env.DB, c.session.tenantId, checked.value, version);
+    return savedOrStale(c, saved, "business");
   }
-  return render(c, { ...(await stored(c)), business: input, errors: { business: checked.errors } }, 422);
+  // Shown again at the version it was typed against: a save made meanwhile still makes it stale.
+  return render(
+    c,
+    { ...(await stored(c)), ...typedAt(version), business: input, errors: { business: checked.errors } },
+    422,
+  );
+}
+
+/** A form shown again with its errors keeps the version it was typed against (if it had one). */
+const typedAt = (version: number | null) => (version === null ? {} : { version });
+
+/**
+ * After a versioned save: to the page with "Saved", or, when the settings were saved elsewhere
+ * since this form was shown (another tab, another person), the page as it is now with the stale
+ * message at the form, nothing written (409).
+ */
+async function savedOrStale(
+  c: AuthedCtx,
+  saved: VersionedSave,
+  form: "business" | "prefs" | "retention",
+): Promise<Response> {
+  if (saved === "not_found") notFound();
+  if (saved === "saved") return redirect("/admin/settings?saved=1");
+  return render(c, { ...(await stored(c)), errors: { [form]: { _form: msg("settings-err-stale") } } }, 409);
 }
 
 export async function savePreferences(c: AuthedCtx): Promise<Response> {
@@ -472,12 +527,17 @@ export async function savePreferences(c: AuthedCtx): Promise<Response> {
     currency: str(c.form, "currency"),
     timeZone: str(c.form, "timeZone"),
   };
+  const version = formVersion(c.form);
   const checked = validate(PreferencesFormSchema, input);
   if (checked.ok) {
-    if (!(await saveTenantPreferences(c.env.DB, c.session.tenantId, checked.value))) notFound();
-    return redirect("/admin/settings?saved=1");
+    const saved = await saveTenantPreferences(c.env.DB, c.session.tenantId, checked.value, version);
+    return savedOrStale(c, saved, "prefs");
   }
-  return render(c, { ...(await stored(c)), prefs: input, errors: { prefs: checked.errors } }, 422);
+  return render(
+    c,
+    { ...(await stored(c)), ...typedAt(version), prefs: input, errors: { prefs: checked.errors } },
+    422,
+  );
 }
 
 /**
@@ -486,12 +546,17 @@ export async function savePreferences(c: AuthedCtx): Promise<Response> {
  */
 export async function saveRetention(c: AuthedCtx): Promise<Response> {
   const input = { days: str(c.form, "days") };
+  const version = formVersion(c.form);
   const checked = validate(RetentionFormSchema, input);
   if (checked.ok) {
-    if (!(await saveRetentionDays(c.env.DB, c.session.tenantId, checked.value.days))) notFound();
-    return redirect("/admin/settings?saved=1");
+    const saved = await saveRetentionDays(c.env.DB, c.session.tenantId, checked.value.days, version);
+    return savedOrStale(c, saved, "retention");
   }
-  return render(c, { ...(await stored(c)), retention: input, errors: { retention: checked.errors } }, 422);
+  return render(
+    c,
+    { ...(await stored(c)), ...typedAt(version), retention: input, errors: { retention: checked.errors } },
+    422,
+  );
 }
 
 /** The pipeline's refusals, each next to the field it is about. */

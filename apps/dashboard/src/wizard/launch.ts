@@ -25,7 +25,8 @@ import { accountLabel, connectedAccounts } from "./replies.ts";
 /** Where a launch lands: the overview, which may greet the tenant on this flag. */
 export const LAUNCHED_PATH = "/admin?launched=1";
 
-type Row = { id: string; label: string; config: ReplyConfig | null };
+/** `version`: the stored rules' version read with `config` (0: none), so saving it back undoes no editor save. */
+type Row = { id: string; label: string; config: ReplyConfig | null; version: number };
 
 type Loaded = {
   rows: Row[];
@@ -42,11 +43,15 @@ async function load(c: AuthedCtx): Promise<Loaded> {
     getPersona(c.env.DB, tenantId),
   ]);
   const rows = await Promise.all(
-    accounts.map(async (a) => ({
-      id: a.id,
-      label: accountLabel(c, a),
-      config: (await getReplyConfig(c.env.DB, a.id))?.config ?? null,
-    })),
+    accounts.map(async (a) => {
+      const stored = await getReplyConfig(c.env.DB, a.id);
+      return {
+        id: a.id,
+        label: accountLabel(c, a),
+        config: stored?.config ?? null,
+        version: stored?.version ?? 0,
+      };
+    }),
   );
   const ai = aiReplyState({
     suspended: c.session.suspension !== null,
@@ -174,7 +179,13 @@ export async function launchNow(c: AuthedCtx): Promise<Response> {
     if (!row.config || !shown.has(row.id)) continue;
     const enabled = on.has(row.id);
     if (row.config.enabled === enabled) continue;
-    const r = await c.env.PIPELINE.saveReplyConfig(c.session.tenantId, row.id, { ...row.config, enabled });
+    // At the version read above: a rules save made in the editor meanwhile is never undone (stale).
+    const r = await c.env.PIPELINE.saveReplyConfig(
+      c.session.tenantId,
+      row.id,
+      { ...row.config, enabled },
+      row.version,
+    );
     if (!r.ok) return render(c, await load(c), { _form: msg("wizard-launch-err-save") }, 422);
   }
   await launchTenant(c.env.DB, c.session.tenantId, Date.now());

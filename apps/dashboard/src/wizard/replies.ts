@@ -395,6 +395,8 @@ type View = {
   accounts: ReplyConfigSummary[];
   /** Each connected account's stored config, in the order of `accounts`. */
   configs: (ReplyConfig | null)[];
+  /** Each one's stored version (0: none), saved back against so an editor save is never undone. */
+  versions: number[];
   archetypes: Archetype[];
   testText?: string;
   testError?: string | null;
@@ -631,10 +633,10 @@ async function loadView(c: AuthedCtx): Promise<Omit<View, "values" | "errors">> 
     connectedAccounts(c),
     listActiveArchetypes(c.env.DB),
   ]);
-  const configs = await Promise.all(
-    accounts.map(async (a) => (await getReplyConfig(c.env.DB, a.id))?.config ?? null),
-  );
-  return { ob, row, accounts, configs, archetypes, starters: startersFor(c.t, ob.businessKind) };
+  const stored = await Promise.all(accounts.map((a) => getReplyConfig(c.env.DB, a.id)));
+  const configs = stored.map((s) => s?.config ?? null);
+  const versions = stored.map((s) => s?.version ?? 0);
+  return { ob, row, accounts, configs, versions, archetypes, starters: startersFor(c.t, ob.businessKind) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -667,7 +669,7 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
   // pipeline would refuse (too many rules) cannot leave the persona saved and the rules half-done.
   const settings = await getTenantSettings(c.env.DB, c.session.tenantId);
   const waitSeconds = settings?.defaultWaitSeconds ?? DEFAULT_WAIT_SECONDS;
-  const changes: { accountId: string; config: ReplyConfig }[] = [];
+  const changes: { accountId: string; config: ReplyConfig; version: number }[] = [];
   for (const [i, account] of view.accounts.entries()) {
     const next = nextConfig(
       c,
@@ -677,7 +679,7 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
     );
     if (!next) continue;
     if (!parseReplyConfig(next).ok) return fail({ _form: msg("wizard-replies-err-too-many-rules") });
-    changes.push({ accountId: account.id, config: next });
+    changes.push({ accountId: account.id, config: next, version: view.versions[i] ?? 0 });
   }
 
   const saved = await c.env.PIPELINE.savePersona(c.session.tenantId, parsed.persona);
@@ -697,7 +699,12 @@ export async function saveRepliesStep(c: AuthedCtx): Promise<Response> {
     });
   }
   for (const change of changes) {
-    const r = await c.env.PIPELINE.saveReplyConfig(c.session.tenantId, change.accountId, change.config);
+    const r = await c.env.PIPELINE.saveReplyConfig(
+      c.session.tenantId,
+      change.accountId,
+      change.config,
+      change.version,
+    );
     // Unlikely after the checks above (the account disconnected meanwhile, the store failed):
     // the step stays open, and saving again writes the starters as typed.
     if (!r.ok) return fail({ _form: msg("wizard-replies-err-rules-not-saved") });

@@ -66,9 +66,11 @@ const TABLE_DEFINITIONS: Record<string, string> = {
   drafts: `(
      approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
    ) WITHOUT ROWID`,
+  // A rowid table: its items go to Discord in the order they were queued (rowid order), which a
+  // WITHOUT ROWID table (id order: a hash) would lose. Written only with a Discord inbox.
   relay_queue: `(
      id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
-   ) WITHOUT ROWID`,
+   )`,
   outbox: `(
      turn_id TEXT PRIMARY KEY,
      status TEXT NOT NULL,
@@ -111,14 +113,16 @@ const MIGRATIONS: readonly string[] = [
      provider_message_id TEXT,
      updated_at INTEGER NOT NULL
    );`,
-  // 2: fewer rows written per turn (see "Rows written"): the keyed tables without rowid,
-  // `history` without AUTOINCREMENT. Rows are copied as they are (a history entry keeps its seq).
+  // 2: fewer rows written per turn (see "Rows written"): the keyed tables without rowid (not
+  // relay_queue, whose rowid is its order), `history` without AUTOINCREMENT. Rows are copied as
+  // they are (a history entry keeps its seq); a NULL key, which the old rowid tables allowed and no
+  // writer ever stored, is not copied rather than failing the migration for good.
   `CREATE TABLE seen_2 (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
-   INSERT INTO seen_2 SELECT provider_message_id, at FROM seen;
+   INSERT INTO seen_2 SELECT provider_message_id, at FROM seen WHERE provider_message_id IS NOT NULL;
    DROP TABLE seen;
    ALTER TABLE seen_2 RENAME TO seen;
    CREATE TABLE state_2 (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
-   INSERT INTO state_2 SELECT k, v FROM state;
+   INSERT INTO state_2 SELECT k, v FROM state WHERE k IS NOT NULL;
    DROP TABLE state;
    ALTER TABLE state_2 RENAME TO state;
    CREATE TABLE history_2 (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL);
@@ -128,15 +132,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE drafts_2 (
      approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
    ) WITHOUT ROWID;
-   INSERT INTO drafts_2 SELECT approval_id, sealed, reply_to, created_at FROM drafts;
+   INSERT INTO drafts_2 SELECT approval_id, sealed, reply_to, created_at FROM drafts WHERE approval_id IS NOT NULL;
    DROP TABLE drafts;
    ALTER TABLE drafts_2 RENAME TO drafts;
-   CREATE TABLE relay_queue_2 (
-     id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
-   ) WITHOUT ROWID;
-   INSERT INTO relay_queue_2 SELECT id, sealed, attempts, created_at FROM relay_queue;
-   DROP TABLE relay_queue;
-   ALTER TABLE relay_queue_2 RENAME TO relay_queue;
    CREATE TABLE outbox_2 (
      turn_id TEXT PRIMARY KEY,
      status TEXT NOT NULL,
@@ -144,7 +142,7 @@ const MIGRATIONS: readonly string[] = [
      provider_message_id TEXT,
      updated_at INTEGER NOT NULL
    ) WITHOUT ROWID;
-   INSERT INTO outbox_2 SELECT turn_id, status, attempts, provider_message_id, updated_at FROM outbox;
+   INSERT INTO outbox_2 SELECT turn_id, status, attempts, provider_message_id, updated_at FROM outbox WHERE turn_id IS NOT NULL;
    DROP TABLE outbox;
    ALTER TABLE outbox_2 RENAME TO outbox;`,
 ];
@@ -423,7 +421,10 @@ export class ConversationStore {
   }
 
   relays(): QueuedRelay[] {
-    return this.sql.exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue").toArray();
+    // In the order queued: a handoff is never posted before the message that caused it.
+    return this.sql
+      .exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue ORDER BY rowid")
+      .toArray();
   }
 
   /** A draft awaiting a person's decision, or a turn's outbox row: work the object still owes. */

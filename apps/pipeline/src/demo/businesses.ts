@@ -203,7 +203,8 @@ function build(business: DemoBusiness): SampleBusiness {
     facts: draft.facts.join("\n"),
     // Keyword rules only, so no vectors are needed: a message is never embedded (matchTurn
     // embeds only when a `prompt` matcher exists).
-    replies: { config: parsed.value, embeddings: { model: null, rules: {} } },
+    // Version 0: built in, never saved through the editor.
+    replies: { config: parsed.value, embeddings: { model: null, rules: {} }, version: 0 },
   };
 }
 

@@ -79,8 +79,8 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
     return savePersona(this.env, tenantId, input);
   }
 
-  saveReplyConfig(tenantId: string, accountId: string, input: unknown) {
-    return saveReplyConfig(this.env, tenantId, accountId, input);
+  saveReplyConfig(tenantId: string, accountId: string, input: unknown, expectedVersion?: unknown) {
+    return saveReplyConfig(this.env, tenantId, accountId, input, expectedVersion);
   }
 
   testReplyRules(tenantId: string, accountId: string, text: string) {
@@ -96,8 +96,8 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
     return previewAiReply(this.env, tenantId, accountId, text, previewId);
   }
 
-  saveConversationSettings(tenantId: string, input: unknown) {
-    return saveConversationSettings(this.env, tenantId, input);
+  saveConversationSettings(tenantId: string, input: unknown, expectedVersion?: unknown) {
+    return saveConversationSettings(this.env, tenantId, input, expectedVersion);
   }
 
   setNotifications(tenantId: string, to: Parameters<TenantApi["setNotifications"]>[1]) {

@@ -1,4 +1,12 @@
-import { type RpcResult, type RuleTest, createLogger, errorBody, errorFields } from "@concierge/core";
+import {
+  AppError,
+  FormVersionSchema,
+  type RpcResult,
+  type RuleTest,
+  createLogger,
+  errorBody,
+  errorFields,
+} from "@concierge/core";
 import { createAiProvider } from "@concierge/ai";
 import { buildEnvelope, renderPersona } from "@concierge/prompt";
 import { type ReplyConfig, parseReplyConfig } from "@concierge/rules";
@@ -11,6 +19,7 @@ import {
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 import { ownedAccount } from "../tenants/ownership.ts";
+import * as v from "valibot";
 import { embedRules, matchTurn } from "./reply-rules.ts";
 
 const log = createLogger("pipeline");
@@ -24,12 +33,15 @@ export async function saveReplyConfig(
   tenantId: string,
   accountId: string,
   input: unknown,
+  expectedVersion?: unknown,
 ): Promise<RpcResult<{ config: ReplyConfig }>> {
   const parsed = parseReplyConfig(input);
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
     return errorBody("invalid_reply_config", first.path ? `${first.path}: ${first.message}` : first.message);
   }
+  const version = v.safeParse(FormVersionSchema, expectedVersion);
+  if (!version.success) return errorBody("invalid_version", "A form version is a whole number.");
   const account = await ownedAccount(env, tenantId, accountId);
   if (!account) return errorBody("not_found", "No such channel account.");
   let embeddings: RuleEmbeddings;
@@ -43,7 +55,15 @@ export async function saveReplyConfig(
       "Intent rules could not be prepared right now; nothing was saved. Try again.",
     );
   }
-  const config = await storeReplyConfig(env.DB, tenantId, accountId, parsed.value, embeddings);
+  let config: ReplyConfig;
+  try {
+    // The version is checked inside the save statement: of two saves from the same page, one lands.
+    config = await storeReplyConfig(env.DB, tenantId, accountId, parsed.value, embeddings, version.output);
+  } catch (err) {
+    if (err instanceof AppError && (err.code === "stale" || err.code === "not_found"))
+      return errorBody(err.code, err.message);
+    throw err;
+  }
   configCache(env).replyConfigs.delete(accountId);
   configCache(env).ingestTargets.delete(`${account.channel}:${account.externalId}`);
   return { ok: true, config };

@@ -2,6 +2,7 @@ import {
   type ConversationSettings,
   ConversationSettingsSchema,
   DIGEST_CADENCES,
+  FormVersionSchema,
   NOTIFY_CADENCES,
   type RpcResult,
   errorBody,
@@ -18,6 +19,7 @@ export async function saveConversationSettings(
   env: PipelineEnv,
   tenantId: string,
   input: unknown,
+  expectedVersion?: unknown,
 ): Promise<RpcResult<{ settings: ConversationSettings }>> {
   const parsed = v.safeParse(ConversationSettingsSchema, input);
   if (!parsed.success) {
@@ -25,8 +27,15 @@ export async function saveConversationSettings(
     const path = v.getDotPath(first);
     return errorBody("invalid_settings", path ? `${path}: ${first.message}` : first.message);
   }
-  if (!(await storeSettings(env.DB, tenantId, parsed.output)))
-    return errorBody("not_found", "No such tenant.");
+  const version = v.safeParse(FormVersionSchema, expectedVersion);
+  if (!version.success) return errorBody("invalid_version", "A form version is a whole number.");
+  const saved = await storeSettings(env.DB, tenantId, parsed.output, version.output);
+  if (saved === "not_found") return errorBody("not_found", "No such tenant.");
+  if (saved === "stale")
+    return errorBody(
+      "stale",
+      "The settings were saved elsewhere since this form was shown; nothing was saved.",
+    );
   configCache(env).tenantSettings.delete(tenantId);
   return { ok: true, settings: parsed.output };
 }

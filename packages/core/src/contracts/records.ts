@@ -27,6 +27,17 @@ export type ApprovalRow = {
   decidedBy: string | null;
 };
 
+/**
+ * The version a form was shown at, sent back with its save so the save statement can refuse a
+ * stale one (`stale`). Absent or null: no check (callers without a form: the wizard, seeds). A
+ * form that lost its version sends -1, which no stored version equals: refused as stale.
+ */
+export const FormVersionSchema = v.optional(
+  v.nullable(v.pipe(v.number(), v.integer(), v.minValue(-1), v.maxValue(Number.MAX_SAFE_INTEGER))),
+  null,
+);
+export type FormVersion = v.InferOutput<typeof FormVersionSchema>;
+
 /** A tenant's conversation settings, as the dashboard edits them. */
 export const ConversationSettingsSchema = v.pipe(
   v.object({

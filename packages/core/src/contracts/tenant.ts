@@ -173,10 +173,15 @@ export interface TenantApi {
   ): Promise<RpcResult<{ status: "pending" | "completed" | "nothing_found" | "failed" }>>;
 
   savePersona(tenantId: string, input: unknown): Promise<RpcResult<{ hash: string; status: SafetyStatus }>>;
+  /**
+   * `expectedVersion`: the rules' version the editor was shown at (0: none saved yet), checked in
+   * the save statement: a save made since makes this one `stale` (nothing written). Absent: no check.
+   */
   saveReplyConfig(
     tenantId: string,
     accountId: string,
     input: unknown,
+    expectedVersion?: number | null,
   ): Promise<RpcResult<{ config: ReplyConfig }>>;
   testReplyRules(tenantId: string, accountId: string, text: string): Promise<RpcResult<RuleTest>>;
   previewAiReply(
@@ -185,9 +190,14 @@ export interface TenantApi {
     text: string,
     previewId: string,
   ): Promise<RpcResult<AiPreview>>;
+  /**
+   * `expectedVersion`: the settings version the form was shown at; a save made since makes this
+   * one `stale` (nothing written). Absent: no check.
+   */
   saveConversationSettings(
     tenantId: string,
     input: unknown,
+    expectedVersion?: number | null,
   ): Promise<RpcResult<{ settings: ConversationSettings }>>;
   /**
    * Where and how often the tenant is told about approvals, handoffs and a low balance, and its

@@ -67,3 +67,6 @@ err-cooldown-range = The cooldown is 5 to 1440 minutes.
 err-history-range = History is 1 to 50 turns.
 err-wait-range = The wait is 0 to 30 seconds.
 err-idle-gap-vs-cooldown = The idle gap must be longer than the handoff cooldown.
+
+# A settings form saved from a page older than the settings (another tab, another person saved since).
+settings-err-stale = These settings were changed somewhere else after you opened this page, so nothing was saved. The saved values are shown now; make your change again and save.
