@@ -101,6 +101,7 @@ const floorIds = new Map<string, string[]>();
 
 watchdog.phase("starting the stack");
 const persistDir = mkdtempSync(path.join(process.env.BENCH_STATE_DIR ?? os.tmpdir(), "concierge-bench-"));
+const warnings = new Map<string, number>();
 const stack = await startStack({
   persistDir,
   demoWaitSeconds: Number(process.env.BENCH_WAIT ?? 0),
@@ -113,6 +114,12 @@ const stack = await startStack({
     { name: "floor", script: DURABLE_FLOOR_WORKER, options: durableFloorOptions(TEST_SECRETS.metaAppSecret) },
   ],
   quiet: true,
+  // The Workers' warnings and errors, counted by event (structured logs), for the report.
+  onLog: (line, level) => {
+    if (level !== "warn" && level !== "error") return;
+    const event = /"event":"([^"]+)"/.exec(line)?.[1] ?? "(unstructured)";
+    warnings.set(event, (warnings.get(event) ?? 0) + 1);
+  },
 });
 try {
   const sample = nextMessage(true);
@@ -157,18 +164,34 @@ try {
   const loadStarted = Date.now();
   const webhook = summarize(await loadSigned(webhookUrl, acknowledged, false));
 
-  // Drain: wait until every acknowledged message has its turn recorded (replies stop changing).
+  // Drain: wait until every acknowledged message has its reply at the fake Graph API and the
+  // replies are recorded. Counting outbound rows alone is not enough: messages still in flight
+  // when the load stopped (accepted, never acknowledged) are answered too, so their rows could
+  // reach the count while an acknowledged message was still being answered, and the bench would
+  // call it lost.
   watchdog.phase("drain (waiting for the replies)");
   const started = Date.now();
+  const unanswered = () => {
+    const answeredIds = new Set(stack.sandbox.graph.sent.map((s) => s.contextMessageId));
+    let n = 0;
+    for (const id of acknowledged) if (!answeredIds.has(id)) n += 1;
+    return n;
+  };
   let replies = 0;
+  let settledPolls = 0;
   for (;;) {
     const row = await stack.db
       .prepare(
         "SELECT COUNT(*) AS n FROM messages WHERE direction = 'outbound' AND provider_message_id LIKE 'wamid.SANDBOX%'",
       )
       .first<{ n: number }>();
+    // Every acknowledged message answered, and the outbound rows either all there or no longer
+    // moving: a send whose outcome was unknown to the pipeline (its call timed out under load,
+    // though the fake Graph API took it) is rightly recorded without an outbound row.
+    settledPolls = row!.n === replies ? settledPolls + 1 : 0;
     replies = row!.n;
-    if (replies >= acknowledged.size || Date.now() - started > DRAIN_TIMEOUT_MS) break;
+    if (unanswered() === 0 && (replies >= acknowledged.size || settledPolls >= 4)) break;
+    if (Date.now() - started > DRAIN_TIMEOUT_MS) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   const drainMs = Date.now() - started;
@@ -216,6 +239,12 @@ After the drain (${(drainMs / 1000).toFixed(1)} s), from server-side records:
   replies recorded (D1 outbound) ${replies}
   lost                           ${lost}   (target 0)
   duplicated                     ${duplicated}   (target 0)
+  Workers' warnings and errors   ${
+    [...warnings]
+      .sort((x, y) => y[1] - x[1])
+      .map(([event, n]) => `${event} ${n}`)
+      .join(", ") || "none"
+  }
 `);
   process.exitCode = lost === 0 && duplicated === 0 && floorLost === 0 ? 0 : 1;
 } finally {
