@@ -551,7 +551,8 @@ describe("reply rules: the test panel", () => {
     expect(empty.body).toContain("Type a message to test.");
   });
 
-  it("shows an intent match with its similarity score", async () => {
+  /** A signed-in tenant's account with the three keyword rules and a "Bookings" intent rule. */
+  async function withBookingIntent(threshold: string) {
     const s = await signIn();
     const acc = await newAccount(s, THREE_RULES);
     await post(s, `${acc.path}/rules`, {
@@ -561,11 +562,16 @@ describe("reply rules: the test panel", () => {
         matcherKind: "prompt",
         keywords: "",
         description: "I want to book a table for dinner tonight",
-        threshold: "0.5",
+        threshold,
         responseText: "Book at chai.example/book.",
       }),
       version: await version(s, acc.path),
     });
+    return { s, acc };
+  }
+
+  it("shows an intent match with its similarity score", async () => {
+    const { s, acc } = await withBookingIntent("0.5");
     const { body } = await tested(s, acc.path, "Can I book a table for dinner tonight?");
     expect(body).toContain("<strong>Bookings</strong> <code>booking</code>");
     expect(body).toMatch(/similarity 0\.\d+; this rule needs 0\.5\)/);
@@ -574,20 +580,7 @@ describe("reply rules: the test panel", () => {
   });
 
   it("explains a miss: the closest intent, its similarity and the threshold it needs (issue 19 item 10)", async () => {
-    const s = await signIn();
-    const acc = await newAccount(s, THREE_RULES);
-    await post(s, `${acc.path}/rules`, {
-      ...ruleFields({
-        label: "Bookings",
-        id: "booking",
-        matcherKind: "prompt",
-        keywords: "",
-        description: "I want to book a table for dinner tonight",
-        threshold: "0.95",
-        responseText: "Book at chai.example/book.",
-      }),
-      version: await version(s, acc.path),
-    });
+    const { s, acc } = await withBookingIntent("0.95");
     const { body } = await tested(s, acc.path, "a table for dinner");
     expect(body).toContain('data-via="default"');
     expect(body).toMatch(
