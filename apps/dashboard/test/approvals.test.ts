@@ -42,7 +42,7 @@ let phone = 0;
  * A draft held for approval: a WhatsApp number of the tenant whose default rule always needs
  * approval, and a customer writing to it through the pipeline.
  */
-async function heldDraft(s: TestSession, text = "Do you have oat milk?") {
+async function heldDraft(s: TestSession, text = "Do you have oat milk?", writtenAgoMs = 0) {
   await readyForAi(s);
   phone += 1;
   const account = await createChannelAccount(env.DB, {
@@ -61,7 +61,8 @@ async function heldDraft(s: TestSession, text = "Do you have oat milk?") {
     },
   });
   const customer = uniqueCustomer();
-  const ingested = await env.PIPELINE_INGEST.ingest([inboundText(account.externalId, customer, text)]);
+  const message = inboundText(account.externalId, customer, text);
+  const ingested = await env.PIPELINE_INGEST.ingest([{ ...message, sentAt: message.sentAt - writtenAgoMs }]);
   expect(ingested).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
   let id = "";
   await vi.waitFor(
@@ -279,6 +280,25 @@ describe("approvals page: decisions", () => {
       "/admin/approvals?done=already",
     );
     await settle();
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
+  it("says a draft whose customer wrote over 24 hours ago can no longer go: nothing sent, credit back (issue 19 item 5)", async () => {
+    const s = await signIn();
+    // Written just inside WhatsApp's 24 hours: the draft is held, then the window closes on it.
+    const margin = 6000;
+    const closesAt = Date.now() + margin;
+    const { id, customer } = await heldDraft(s, "Can you cater on Sunday?", 24 * 3600_000 - margin);
+    const balance = await creditBalance(env.DB, s.tenantId);
+    await new Promise((r) => setTimeout(r, Math.max(0, closesAt + 500 - Date.now())));
+    const res = await decide(s, id, { action: "approve" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/approvals?done=window");
+    const page = await (await get(s, "/admin/approvals?done=window")).text();
+    expect(page).toContain("Too late to send: the customer&#39;s last message is more than 24 hours old");
+    expect(page).not.toContain(`approval-${id}`);
+    expect(await getApproval(env.DB, s.tenantId, id)).toMatchObject({ status: "failed" });
+    expect(await creditBalance(env.DB, s.tenantId)).toBe(balance + 1);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
   });
 

@@ -269,6 +269,42 @@ describe("reply rules: changes", () => {
     expect(page).toContain('id="rule-opening-hours-2"');
   });
 
+  it("adds a hand-off rule (issue 19 item 7): listed as one, and the test panel says what it does", async () => {
+    const s = await signIn();
+    const acc = await newAccount(s, THREE_RULES);
+    const form = await (await get(s, `${acc.path}/new-rule`)).text();
+    expect(form).toContain('name="responseKind" value="handoff"');
+    expect(form).toContain("Hand off to a person (free)");
+    const res = await post(s, `${acc.path}/rules`, {
+      ...ruleFields({
+        label: "A person",
+        keywords: "talk to a person, human",
+        responseKind: "handoff",
+        responseText: "Someone from our team will reply here shortly.",
+      }),
+      version: await version(s, acc.path),
+    });
+    expect(res.status).toBe(303);
+    expect((await stored(acc.id))?.rules[3]).toMatchObject({
+      id: "a-person",
+      response: { kind: "handoff", text: "Someone from our team will reply here shortly." },
+    });
+    const page = await (await get(s, acc.path)).text();
+    expect(page).toContain("<dt>Hand off to a person, saying</dt>");
+    const test = await (await post(s, `${acc.path}/test`, { text: "can I talk to a person?" })).text();
+    expect(test).toContain("<strong>A person</strong> <code>a-person</code>");
+    expect(test).toContain("This conversation would be handed to a person");
+    expect(test).toContain("<blockquote>Someone from our team will reply here shortly.</blockquote>");
+    // An unknown response kind is refused, keeping what was typed, and nothing is saved.
+    const bad = await post(s, `${acc.path}/rules`, {
+      ...ruleFields({ label: "Odd", responseKind: "escalate" }),
+      version: await version(s, acc.path),
+    });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("Choose a canned reply, an AI reply or a hand-off to a person.");
+    expect((await stored(acc.id))?.rules).toHaveLength(4);
+  });
+
   it("adds an intent rule with its own id, embedded once by the pipeline", async () => {
     const s = await signIn();
     const acc = await newAccount(s, THREE_RULES);
@@ -708,7 +744,9 @@ describe("reply rules: the AI preview", () => {
     const res = await post(s, `${acc.path}/preview`, { text: "a question", previewId: crypto.randomUUID() });
     expect(await res.text()).toContain("You have no credits left for an AI preview.");
     const canned = await post(s, `${acc.path}/preview`, { text: "menu?", previewId: crypto.randomUUID() });
-    expect(await canned.text()).toContain("This message gets a canned reply, which needs no AI preview.");
+    expect(await canned.text()).toContain(
+      "This message gets a reply with your own text (canned, or a hand-off), which needs no AI preview.",
+    );
     expect(await creditBalance(env.DB, s.tenantId)).toBe(0);
   });
 });

@@ -53,6 +53,11 @@ const PERSONA = {
   rejected: msg("discord-status-persona-rejected"),
   none: msg("discord-status-persona-none"),
 } as const;
+const RULE_RESPONSE: Record<DiscordRules["rules"][number]["response"], string> = {
+  canned: msg("discord-rules-canned"),
+  ai: msg("discord-rules-ai"),
+  handoff: msg("discord-rules-handoff"),
+};
 const DOMAIN = {
   active: msg("discord-domain-active"),
   provisioning: msg("discord-domain-provisioning"),
@@ -110,7 +115,7 @@ function rulesEmbed(c: Ctx, r: DiscordRules): APIEmbed {
         : rule.matcher.kind === "intent"
           ? t("discord-rules-intent")
           : t("discord-rules-default");
-    const response = t(rule.response === "canned" ? "discord-rules-canned" : "discord-rules-ai");
+    const response = t(RULE_RESPONSE[rule.response]);
     const held = rule.approval === "always" ? ` · ${t("discord-rules-held")}` : "";
     return `${i + 1}. **${plain(rule.label || rule.id)}** · ${matcher} → ${response}${held}`;
   });

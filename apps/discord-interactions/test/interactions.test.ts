@@ -87,11 +87,13 @@ describe("POST /interactions: Discord's signature", () => {
 
   it("refuses a forged signature, a stale or future timestamp, another key and missing headers with 401", async () => {
     const other = await generateDiscordKeyPair();
-    const now = Math.floor(Date.now() / 1000);
+    // Read at each request, with a margin past the 300 s window: a timestamp taken once at the
+    // start drifts into the window on a busy machine (the third request once came 2 s later).
+    const off = (seconds: number) => String(Math.floor(Date.now() / 1000) + seconds);
     const responses = [
       await post(interaction(PING), { key: other.privateKeyHex }),
-      await post(interaction(PING), { timestamp: String(now - 301) }),
-      await post(interaction(PING), { timestamp: String(now + 301) }),
+      await post(interaction(PING), { timestamp: off(-330) }),
+      await post(interaction(PING), { timestamp: off(330) }),
     ];
     // Signed for one body, sent with another: a forgery.
     const { signedInteraction } = await import("@concierge/testing/discord");
@@ -257,6 +259,12 @@ describe("slash commands", () => {
           response: { kind: "prompt", text: "Describe the menu." },
           approval: "always",
         },
+        {
+          id: "person",
+          label: "A person",
+          matcher: { kind: "static_text", keywords: ["human"] },
+          response: { kind: "handoff", text: "Someone will reply shortly." },
+        },
       ],
       default_rule: { response: { kind: "prompt", text: "Answer kindly." } },
     });
@@ -286,7 +294,8 @@ describe("slash commands", () => {
     expect(embed.description!.split("\n")).toEqual([
       "1. **Opening hours** · keywords: open, hours → canned reply",
       "2. **Menu** · keywords: menu → AI reply · held for approval",
-      "3. **Default** · when nothing else matches → AI reply",
+      "3. **A person** · keywords: human → hand off to a person",
+      "4. **Default** · when nothing else matches → AI reply",
     ]);
 
     const unknown = command("rules", [{ name: "account", type: 3, value: "nope" }]);

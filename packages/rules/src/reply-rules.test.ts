@@ -40,6 +40,26 @@ describe("parseReplyConfig", () => {
     expect(c.default_rule.id).toBe("default");
   });
 
+  it("accepts a hand-off response with its holding sentence, trimmed, on a rule or the default", () => {
+    const c = config(
+      [
+        {
+          id: "person",
+          matcher: { kind: "static_text", keywords: ["human"] },
+          response: { kind: "handoff", text: " Hold on. " },
+        },
+      ],
+      { default_rule: { response: { kind: "handoff", text: "A person will reply." } } },
+    );
+    expect(c.rules[0]!.response).toEqual({ kind: "handoff", text: "Hold on." });
+    expect(c.default_rule.response).toEqual({ kind: "handoff", text: "A person will reply." });
+    expect(matchReply(c, "a HUMAN please").rule.id).toBe("person");
+    const empty = parseReplyConfig({ default_rule: { response: { kind: "handoff", text: " " } } });
+    expect(empty.ok).toBe(false);
+    expect(!empty.ok && empty.issues[0]!.path).toBe("default_rule.response.text");
+    expect(parseReplyConfig({ default_rule: { response: { kind: "escalate", text: "x" } } }).ok).toBe(false);
+  });
+
   it("rejects bad input with a path a form can show", () => {
     const cases: [unknown, string][] = [
       [{ rules: [] }, "default_rule"],

@@ -35,10 +35,17 @@ export const PromptMatcherSchema = v.object({
 
 export const MatcherSchema = v.variant("kind", [KeywordMatcherSchema, PromptMatcherSchema]);
 
+/**
+ * What a matched rule answers with: a fixed text, the AI (the text is the rule's prompt), or a
+ * hand-off to a person (the text is the holding sentence the customer gets; then the bot stays
+ * silent and the tenant is paged once). A hand-off needs neither credits nor a persona.
+ */
 export const ResponseSchema = v.variant("kind", [
   v.object({ kind: v.literal("canned"), text: Text(4096) }),
   v.object({ kind: v.literal("prompt"), text: Text(2000) }),
+  v.object({ kind: v.literal("handoff"), text: Text(4096) }),
 ]);
+export type RuleResponse = v.InferOutput<typeof ResponseSchema>;
 
 export const ApprovalSchema = v.optional(v.picklist(["auto", "always"]), "auto");
 

@@ -224,3 +224,83 @@ describe("POST /api/whatsapp/status", () => {
     expect(sent.statuses).toEqual({});
   });
 });
+
+describe("WhatsApp's 24-hour window, as Meta enforces it (131047)", () => {
+  /** A free-form reply through the Graph route, as the pipeline sends one. */
+  const reply = async (to: string) => {
+    const r = await fetch(`${sandbox.url}/graph/v24.0/${PHONE.id}/messages`, {
+      method: "POST",
+      body: JSON.stringify({ messaging_product: "whatsapp", to, type: "text", text: { body: "Hello!" } }),
+    });
+    return { status: r.status, body: (await r.json()) as { messages: { id: string }[] } };
+  };
+  const statusesFor = async (id: string) => {
+    const sent = await (await fetch(`${sandbox.url}/__sandbox/sent`)).json();
+    return sent.statuses[id];
+  };
+
+  it("takes a reply to a customer who wrote 25 hours ago, then posts it failed with 131047", async () => {
+    const w = await sendAs({ from: "919800000002", text: "hello, from yesterday", ageSeconds: 25 * 3600 });
+    expect(w.body).toMatchObject({ ok: true });
+    const message = (await lastValue()).messages[0];
+    expect(Math.floor(Date.now() / 1000) - Number(message.timestamp)).toBeGreaterThanOrEqual(25 * 3600);
+    received = [];
+    const r = await reply("919800000002");
+    // Accepted as Meta accepts it: a wamid comes back.
+    expect(r.status).toBe(200);
+    const id = r.body.messages[0]!.id;
+    await expect.poll(() => received.length).toBe(1);
+    expect((await lastValue()).statuses).toEqual([
+      expect.objectContaining({
+        id,
+        status: "failed",
+        recipient_id: "919800000002",
+        errors: [
+          expect.objectContaining({
+            code: 131047,
+            title: "Re-engagement message",
+            error_data: {
+              details:
+                "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+            },
+          }),
+        ],
+      }),
+    ]);
+    expect(await statusesFor(id)).toEqual({ status: "failed", code: 131047 });
+  });
+
+  it("delivers within the window, and once the customer writes again; a test may age the window", async () => {
+    await sendAs({ from: "919800000003", text: "hi" });
+    received = [];
+    const inside = await reply("919800000003");
+    expect(await statusesFor(inside.body.messages[0]!.id)).toBeUndefined();
+    const aged = await post("/__sandbox/whatsapp/window", {
+      phoneNumberId: PHONE.id,
+      customer: "919800000003",
+      lastMessageAt: Date.now() - 24 * 3600_000 - 1000,
+    });
+    expect(aged).toEqual({ status: 200, body: { ok: true } });
+    const late = await reply("919800000003");
+    await expect
+      .poll(() => statusesFor(late.body.messages[0]!.id))
+      .toEqual({ status: "failed", code: 131047 });
+    await sendAs({ from: "919800000003", text: "still there?" });
+    const again = await reply("919800000003");
+    expect(await statusesFor(again.body.messages[0]!.id)).toBeUndefined();
+    // A customer the sandbox never saw write (a test that ingests directly) is inside the window.
+    const unknown = await reply("919800000099");
+    expect(await statusesFor(unknown.body.messages[0]!.id)).toBeUndefined();
+  });
+
+  it("refuses a bad age or window request and posts nothing", async () => {
+    received = [];
+    for (const ageSeconds of [-1, 1.5, 8 * 24 * 3600, "soon"]) {
+      expect((await sendAs({ text: "hi", ageSeconds })).status).toBe(400);
+    }
+    expect(
+      (await post("/__sandbox/whatsapp/window", { phoneNumberId: PHONE.id, customer: "1" })).status,
+    ).toBe(400);
+    expect(received).toHaveLength(0);
+  });
+});

@@ -57,7 +57,12 @@ export type CustomerMessage = {
   /** The business message replied or reacted to: the last reply the page saw. */
   contextId?: string;
   emoji?: string;
+  /** Written this many seconds ago: Meta delivering (or redelivering) a message late. */
+  ageSeconds?: number;
 };
+
+/** Meta retries a webhook for up to 7 days. */
+export const MAX_AGE_SECONDS = 7 * 24 * 3600;
 
 export const STATUS_KINDS = ["delivered", "read", "failed"] as const;
 export type StatusKind = (typeof STATUS_KINDS)[number];
@@ -100,6 +105,13 @@ export function parseCustomerMessage(raw: unknown): Parsed<CustomerMessage> {
     emoji: str(b.emoji, 16),
   };
   for (const [k, val] of Object.entries(optional)) if (val !== undefined) Object.assign(m, { [k]: val });
+  if (b.ageSeconds !== undefined && b.ageSeconds !== "" && b.ageSeconds !== 0 && b.ageSeconds !== "0") {
+    const age = num(b.ageSeconds);
+    if (age === undefined || !Number.isInteger(age) || age < 0 || age > MAX_AGE_SECONDS) {
+      return { ok: false, message: `ageSeconds must be a whole number from 0 to ${MAX_AGE_SECONDS}` };
+    }
+    m.ageSeconds = age;
+  }
   const need = (ok: boolean, message: string): Parsed<CustomerMessage> =>
     ok ? { ok: true, value: m } : { ok: false, message };
   switch (type) {
@@ -134,7 +146,10 @@ const replyId = (title: string) =>
 
 /** The element of `value.messages[]` for this message. */
 function messageElement(m: CustomerMessage, businessNumber: string) {
-  const c = { from: m.from };
+  const c = {
+    from: m.from,
+    ...(m.ageSeconds ? { timestamp: Math.floor(Date.now() / 1000) - m.ageSeconds } : {}),
+  };
   const caption = m.caption !== undefined ? { caption: m.caption } : {};
   const ctx = m.contextId !== undefined ? { contextId: m.contextId } : {};
   switch (m.type) {
@@ -279,7 +294,7 @@ const FAILURE_TITLES: Record<number, string> = {
 
 /** The `statuses` webhook Meta would send about our message `messageId` to `recipientId`. */
 export function statusPayload(
-  s: StatusRequest & { phoneNumberId: string; recipientId: string },
+  s: StatusRequest & { phoneNumberId: string; recipientId: string; details?: string },
   displayPhoneNumber = "15550783881",
 ) {
   const input = { id: s.messageId, recipientId: s.recipientId };
@@ -292,7 +307,7 @@ export function statusPayload(
             ...input,
             code: s.code ?? 131026,
             title: FAILURE_TITLES[s.code ?? 131026] ?? "Message failed to send",
-            details: "Played from the sandbox's customer page.",
+            details: s.details ?? "Played from the sandbox's customer page.",
           });
   return whatsappSingle({ phoneNumberId: s.phoneNumberId, displayPhoneNumber, statuses: [status] });
 }

@@ -15,6 +15,30 @@ describe("FakeGraph", () => {
     expect(g.sent).toMatchObject([{ phoneNumberId: "123", to: "9190000", text: "hi" }]);
   });
 
+  it("takes a free-form send after the customer's 24 hours, marks it undeliverable (131047), but never a template", () => {
+    const g = new FakeGraph(null);
+    g.customerWrote("123", "9190000", Date.now() - 24 * 3600_000 - 1);
+    const late = send(g, text);
+    expect(late).toMatchObject({ status: 200, undeliverable: { to: "9190000", code: 131047 } });
+    expect(g.sent.at(-1)).toMatchObject({ failedCode: 131047 });
+    const template = send(g, {
+      messaging_product: "whatsapp",
+      to: "9190000",
+      type: "template",
+      template: { name: "hello" },
+    });
+    expect(template.status).toBe(200);
+    expect(template).not.toHaveProperty("undeliverable");
+    // An older record never moves the window back; a newer one reopens it.
+    g.customerWrote("123", "9190000", Date.now() - 48 * 3600_000);
+    expect(send(g, text)).toHaveProperty("undeliverable");
+    g.customerWrote("123", "9190000", Date.now());
+    expect(send(g, text)).not.toHaveProperty("undeliverable");
+    g.reset();
+    g.setLastWrote("123", "9190000", 0);
+    expect(send(g, text)).toHaveProperty("undeliverable");
+  });
+
   it("refuses a wrong token and malformed sends with Graph's error envelope", () => {
     const g = new FakeGraph("tok");
     expect(send(g, text, "Bearer nope")).toMatchObject({ status: 401, body: { error: { code: 190 } } });

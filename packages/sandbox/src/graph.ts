@@ -11,6 +11,32 @@ export type SentMessage = {
   text: string | null;
   contextMessageId: string | null;
   at: number;
+  /** Meta took the request but will not deliver it: 131047, the customer's 24 hours had passed. */
+  failedCode?: number;
+};
+
+/** WhatsApp's customer-service window: a free-form message only this long after the customer's last. */
+export const WHATSAPP_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * What Meta reports about a free-form message sent after the window: the send is accepted (a
+ * wamid comes back) and a `failed` status follows on the webhook with this error.
+ */
+export const REENGAGEMENT = {
+  code: 131047,
+  title: "Re-engagement message",
+  details:
+    "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+} as const;
+
+/** A send the fake accepted but Meta would not deliver: the server posts its `failed` status. */
+export type Undeliverable = {
+  id: string;
+  phoneNumberId: string;
+  to: string;
+  code: number;
+  title: string;
+  details: string;
 };
 
 export type Fault = {
@@ -81,6 +107,12 @@ export class FakeGraph {
   readonly attemptsTo = new Map<string, number>();
   private faults: Fault[] = [];
   private seq = 0;
+  /**
+   * When each customer last wrote to each business number (epoch ms), as the customer page sent
+   * it or a test set it. A customer with no record here is treated as inside the window: tests
+   * that ingest without the sandbox's page have told it nothing.
+   */
+  private readonly lastWrote = new Map<string, number>();
 
   private readonly token: string | null;
 
@@ -93,7 +125,24 @@ export class FakeGraph {
     for (let i = 0; i < count; i++) this.faults.push(fault);
   }
 
+  /** The customer wrote to the business number at `at`: the window runs 24 hours from the newest. */
+  customerWrote(phoneNumberId: string, waId: string, at: number): void {
+    const key = `${phoneNumberId}:${waId}`;
+    this.lastWrote.set(key, Math.max(at, this.lastWrote.get(key) ?? 0));
+  }
+
+  /** Sets when the customer last wrote, later or earlier (a test ages the window). */
+  setLastWrote(phoneNumberId: string, waId: string, at: number): void {
+    this.lastWrote.set(`${phoneNumberId}:${waId}`, at);
+  }
+
+  private windowClosed(phoneNumberId: string, waId: string, now: number): boolean {
+    const at = this.lastWrote.get(`${phoneNumberId}:${waId}`);
+    return at !== undefined && now - at > WHATSAPP_WINDOW_MS;
+  }
+
   reset(): void {
+    this.lastWrote.clear();
     this.sent.length = 0;
     this.reads.length = 0;
     this.faults = [];
@@ -113,7 +162,7 @@ export class FakeGraph {
     phoneNumberId: string,
     authorization: string | undefined,
     raw: string,
-  ): { status: number; body: unknown; headers?: Record<string, string> } {
+  ): { status: number; body: unknown; headers?: Record<string, string>; undeliverable?: Undeliverable } {
     let body: Record<string, unknown> | null = null;
     try {
       body = JSON.parse(raw) as Record<string, unknown>;
@@ -138,6 +187,9 @@ export class FakeGraph {
     }
     this.seq += 1;
     const id = `wamid.SANDBOX${Date.now().toString(36).toUpperCase()}${this.seq}`;
+    // Only a template may open a conversation after the window; anything else is taken and then
+    // reported failed, as Meta does.
+    const closed = body.type !== "template" && this.windowClosed(phoneNumberId, to, Date.now());
     this.sent.push({
       id,
       phoneNumberId,
@@ -146,10 +198,12 @@ export class FakeGraph {
       text,
       contextMessageId: (body.context as { message_id?: string } | undefined)?.message_id ?? null,
       at: Date.now(),
+      ...(closed ? { failedCode: REENGAGEMENT.code } : {}),
     });
     return {
       status: 200,
       body: { messaging_product: "whatsapp", contacts: [{ input: to, wa_id: to }], messages: [{ id }] },
+      ...(closed ? { undeliverable: { id, phoneNumberId, to, ...REENGAGEMENT } } : {}),
     };
   }
 

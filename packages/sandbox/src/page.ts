@@ -73,6 +73,8 @@ export function customerPage(numbers: ListedPhoneNumber[]): string {
     <div data-for="button_reply list_reply"><label for="title">Title you tap</label><input id="title" list="titles" maxlength="24" value="Book a table">
       <datalist id="titles"><option value="Book a table"><option value="Opening hours"><option value="See the menu"><option value="Talk to a person"></datalist></div>
     <div data-for="reaction"><label for="emoji">Reaction</label><select id="emoji"><option>👍</option><option>❤️</option><option>😂</option><option>😮</option><option>🙏</option></select></div>
+    <div><label for="age">Written this many hours ago</label><input id="age" type="number" min="0" max="168" step="1" value="0" inputmode="numeric">
+      <p class="hint">Meta retries a webhook for days: past 24 hours the business may send no free-form reply (error 131047).</p></div>
     <p class="hint" data-for="audio sticker">A fake media id is sent; nothing is uploaded.</p>
     <p class="hint" data-for="button_reply list_reply reaction">Replies to the business's last message.</p>
     <div><button id="share">Share</button></div>
@@ -154,7 +156,8 @@ $("more").addEventListener("submit", async (e) => {
   const type = $("kind").value;
   const body = { phoneNumberId: $("to").value, from: $("from").value, name: $("name").value, type,
     caption: $("caption").value, filename: $("filename").value, latitude: $("lat").value, longitude: $("lng").value,
-    place: $("place").value, contactName: $("cname").value, contactPhone: $("cphone").value, title: $("title").value, emoji: $("emoji").value };
+    place: $("place").value, contactName: $("cname").value, contactPhone: $("cphone").value, title: $("title").value, emoji: $("emoji").value,
+    ageSeconds: Math.round(Number($("age").value || 0) * 3600) };
   if (["button_reply", "list_reply", "reaction"].includes(type) && lastReply) body.contextId = lastReply;
   if (type === "reaction" && !lastReply) return add("sys", "No reply to react to yet.");
   const r = await fetch("/api/whatsapp/send", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -285,10 +285,30 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const raw = await readBody(req);
         const node = decodeURIComponent(graphMatch[2]!);
         // `/{page-id}/messages` with a Send API body (recipient, no messaging_product): Instagram.
-        const r = isSendApiBody(raw)
-          ? instagram.handleSend(node, req.headers.authorization, raw)
-          : graph.handleSend(node, req.headers.authorization, raw);
-        return send(res, r.status, r.body, r.headers);
+        if (isSendApiBody(raw)) {
+          const r = instagram.handleSend(node, req.headers.authorization, raw);
+          return send(res, r.status, r.body, r.headers);
+        }
+        const r = graph.handleSend(node, req.headers.authorization, raw);
+        send(res, r.status, r.body, r.headers);
+        // Past the customer's 24 hours Meta takes the send, then reports it failed on the webhook.
+        const u = r.undeliverable;
+        if (u) {
+          statuses.set(u.id, { status: "failed", code: u.code });
+          const payload = statusPayload(
+            {
+              messageId: u.id,
+              status: "failed",
+              code: u.code,
+              details: u.details,
+              phoneNumberId: u.phoneNumberId,
+              recipientId: u.to,
+            },
+            displayDigits(u.phoneNumberId),
+          );
+          postWebhook(payload).catch(() => {});
+        }
+        return;
       }
       if (url.pathname === "/openai/v1/chat/completions" && req.method === "POST") {
         const r = await ai.chat(await readBody(req));
@@ -616,6 +636,27 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         access.reset();
         return send(res, 200, { ok: true });
       }
+      // Sets when a customer last wrote to a business number, so a test can close (or open) the
+      // 24-hour window without waiting a day.
+      if (url.pathname === "/__sandbox/whatsapp/window" && req.method === "POST") {
+        const b = JSON.parse(await readBody(req)) as Record<string, unknown>;
+        if (
+          typeof b.phoneNumberId !== "string" ||
+          typeof b.customer !== "string" ||
+          typeof b.lastMessageAt !== "number" ||
+          !Number.isFinite(b.lastMessageAt)
+        ) {
+          return send(res, 400, {
+            ok: false,
+            error: {
+              code: "invalid",
+              message: "phoneNumberId, customer and lastMessageAt (epoch ms) are required.",
+            },
+          });
+        }
+        graph.setLastWrote(b.phoneNumberId, b.customer, b.lastMessageAt);
+        return send(res, 200, { ok: true });
+      }
       if (url.pathname === "/__sandbox/faults" && req.method === "POST") {
         const { count, ...body } = JSON.parse(await readBody(req)) as Partial<Fault> & {
           count?: number;
@@ -639,6 +680,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (!input.ok)
           return send(res, 400, { ok: false, error: { code: "invalid", message: input.message } });
         const { payload, messageId } = customerPayload(input.value, displayDigits(input.value.phoneNumberId));
+        // The customer's 24-hour window opens when they write, by the message's own time.
+        const m = input.value;
+        graph.customerWrote(m.phoneNumberId, m.from, Date.now() - (m.ageSeconds ?? 0) * 1000);
         const r = await postWebhook(payload);
         return send(res, 200, {
           ok: r.ok,

@@ -179,9 +179,9 @@ export async function seedDemoDiscord(
 
 /**
  * What lets a person try the AI half of the product from the first `npm start`: credits, a
- * persona approved as the safety queue would approve it, and two AI rules on the demo's WhatsApp
- * number (one answered at once, one always held for approval). Canned rules stay first, so the
- * demo's canned answers are unchanged. Idempotent: the grant's reference and the persona's hash
+ * persona approved as the safety queue would approve it, a hand-off rule, and two AI rules on the
+ * demo's WhatsApp number (one answered at once, one always held for approval). Canned rules stay
+ * first, so the demo's canned answers are unchanged. Idempotent: the grant's reference and the persona's hash
  * apply once; the rules are saved again as defined here.
  */
 export const DEMO_AI = {
@@ -200,6 +200,21 @@ export const DEMO_AI = {
     handoffConditions: ["the customer wants to place a catering order"],
   } satisfies Persona,
   rules: [
+    {
+      // Free, and works with no credits or persona: the customer is told a person will follow,
+      // the bot goes quiet, and the tenant is paged once.
+      id: "person",
+      label: "Talk to a person",
+      matcher: {
+        kind: "static_text",
+        keywords: ["talk to a person", "speak to a person", "real person", "a human", "manager"],
+      },
+      response: {
+        kind: "handoff",
+        text: "Sure. I've asked someone from our team to reply to you here as soon as they can.",
+      },
+      approval: "auto",
+    },
     {
       id: "recommend",
       label: "Recommendations (AI)",

@@ -45,6 +45,7 @@ const OUTCOMES: Record<string, { id: string; error: boolean }> = {
   expired: { id: msg("approvals-done-expired"), error: true },
   retry: { id: msg("approvals-done-retry"), error: true },
   failed: { id: msg("approvals-done-failed"), error: true },
+  window: { id: msg("approvals-done-outside-window"), error: true },
 };
 
 /** "5 minutes ago", "in 23 hours": the tenant's language, and no time zone to get wrong. */
@@ -260,6 +261,9 @@ export async function decideApprovalForm(c: AuthedCtx): Promise<Response> {
     case "send_failed":
       // A channel that is down for now leaves the draft pending, so the person may try again.
       return done(now?.status === "pending" ? "retry" : "failed");
+    case "outside_window":
+      // The channel's window closed while the draft waited: nothing was attempted, credit back.
+      return done("window");
     default:
       return done(now ? settledOutcome(now) : "already");
   }

@@ -134,7 +134,7 @@ const text = (required: string, max: number, tooLong: string) =>
 
 const ResponseSchema = v.pipe(
   v.object({
-    responseKind: v.picklist(["canned", "prompt"], msg("rules-err-response-kind")),
+    responseKind: v.picklist(["canned", "prompt", "handoff"], msg("rules-err-response-kind")),
     responseText: text(msg("rules-err-response-required"), 4096, msg("rules-err-canned-long")),
     approval: v.picklist(["auto", "always"], msg("rules-err-approval")),
   }),

@@ -1,5 +1,5 @@
 import { formatNumber, msg } from "@concierge/i18n";
-import type { ReplyConfig, ReplyRule } from "@concierge/rules";
+import type { ReplyConfig, ReplyRule, RuleResponse } from "@concierge/rules";
 import type { ChannelAccount, ReplyConfigSummary } from "@concierge/storage";
 import { errorSummary, type FieldErrors, field } from "../forms.ts";
 import { type Html, html } from "../html.ts";
@@ -30,6 +30,7 @@ export type TestAnswer = {
   closest: { ruleId: string; label: string; score: number; threshold: number } | null;
   reply:
     | { kind: "canned"; text: string }
+    | { kind: "handoff"; text: string }
     | { kind: "prompt"; envelope: string; personaStatus: PersonaStatus | null };
 };
 
@@ -219,8 +220,14 @@ function matcherFacts(c: Ctx, rule: ReplyRule): Html {
   })})</span></dd>`;
 }
 
-function responseFacts(c: Ctx, response: { kind: string; text: string }, approval: string): Html {
-  return html`<dt>${c.t(response.kind === "prompt" ? "rules-fact-ai" : "rules-fact-canned")}</dt>
+const RESPONSE_FACT: Record<RuleResponse["kind"], string> = {
+  canned: msg("rules-fact-canned"),
+  prompt: msg("rules-fact-ai"),
+  handoff: msg("rules-fact-handoff"),
+};
+
+function responseFacts(c: Ctx, response: RuleResponse, approval: string): Html {
+  return html`<dt>${c.t(RESPONSE_FACT[response.kind])}</dt>
 <dd>${preview(response.text)}</dd>
 ${response.kind === "prompt" ? html`<dt>${c.t("rules-fact-approval")}</dt><dd>${approvalText(c, approval)}</dd>` : null}`;
 }
@@ -270,6 +277,7 @@ function responseFields(c: Ctx, prefix: string, values: DefaultValues, errors: F
     options: [
       { value: "canned", label: t("rules-form-response-canned") },
       { value: "prompt", label: t("rules-form-response-ai") },
+      { value: "handoff", label: t("rules-form-response-handoff") },
     ],
     error: errors?.responseKind ?? null,
   })}
@@ -280,7 +288,7 @@ ${textarea(c, {
   value: values.responseText,
   hint: html`<span class="when-canned">${t("rules-form-response-text-canned-hint")}</span> <span class="when-ai">${t(
     "rules-form-response-text-ai-hint",
-  )}</span>`,
+  )}</span> <span class="when-handoff">${t("rules-form-response-text-handoff-hint")}</span>`,
   error: errors?.responseText ?? null,
   attrs: html`required maxlength="4096" rows="4"`,
 })}
@@ -537,6 +545,8 @@ export function testResult(c: AuthedCtx, l: Loaded, text: string, state: TestSta
       let reply: Html;
       if (a.reply.kind === "canned") {
         reply = html`<p>${t("rules-test-canned")}</p><blockquote>${a.reply.text}</blockquote>`;
+      } else if (a.reply.kind === "handoff") {
+        reply = html`<p>${t("rules-test-handoff")}</p><blockquote>${a.reply.text}</blockquote>`;
       } else {
         const status = a.reply.personaStatus;
         const approved = status === "approved";

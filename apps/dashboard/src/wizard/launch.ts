@@ -78,13 +78,13 @@ function summary(c: AuthedCtx, row: Row & { config: ReplyConfig }, l: Loaded): H
   <p class="notice error">${t("overview-ai-suspended-text")}</p>
 </div>`;
   }
-  // Canned replies cost nothing and send whatever the persona's status or the balance.
-  const free = cfg.rules.filter((r) => r.response.kind === "canned").map((r) => r.label || r.id);
+  // Canned replies and hand-offs cost nothing and send whatever the persona's status or the balance.
+  const free = cfg.rules.filter((r) => r.response.kind !== "prompt").map((r) => r.label || r.id);
   const ai = cfg.rules.filter((r) => r.response.kind === "prompt").map((r) => r.label || r.id);
   const aiPaused = l.ai === "on" ? null : t(AI_PAUSED[l.ai]);
   const d = cfg.default_rule.response;
   const otherwise =
-    d.kind === "canned"
+    d.kind !== "prompt"
       ? html`<p>${t("wizard-launch-otherwise-canned")}</p><blockquote>${d.text}</blockquote>`
       : html`<p>${t(aiPaused ? "wizard-launch-otherwise-none" : "wizard-launch-otherwise-ai")}</p>`;
   return html`<div class="wizard-summary" id="summary-${row.id}">

@@ -562,7 +562,7 @@ function testResult(c: AuthedCtx, test: TestView): Html {
           ? t("wizard-replies-test-default")
           : t("wizard-replies-test-matched", { label: a.label || a.ruleId });
       const reply =
-        a.reply.kind === "canned"
+        a.reply.kind !== "prompt"
           ? html`<p>${t("wizard-replies-test-canned")}</p><blockquote>${a.reply.text}</blockquote>`
           : html`<p>${t("wizard-replies-test-ai")}</p>${
               a.reply.personaStatus === "approved"
@@ -758,8 +758,8 @@ export async function testRepliesStep(c: AuthedCtx): Promise<Response> {
     // The wizard's starters are keyword rules, matched here without embeddings: no intent is scored.
     closest: null,
     reply:
-      m.rule.response.kind === "canned"
-        ? { kind: "canned", text: m.rule.response.text }
+      m.rule.response.kind !== "prompt"
+        ? { kind: m.rule.response.kind, text: m.rule.response.text }
         : { kind: "prompt", envelope: "", personaStatus: view.row?.status ?? null },
   };
   return render(c, { ...page, test: { kind: "result", account, answer, enabled: stored?.enabled ?? false } });

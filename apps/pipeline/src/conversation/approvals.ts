@@ -87,6 +87,9 @@ export async function decideApproval(
   await restoreCredit(env.DB, tenantId, a.creditRef);
   await conversation(env, a).dropDraft(id);
   await closeApprovalRelay(env, tenantId, id, "failed", null);
+  // The channel's window closed while the draft waited: the approver is told exactly that (the
+  // dashboard and Discord word it for the channel), and the credit is back.
+  if (result.outsideWindow) return errorBody("outside_window", result.reason);
   return errorBody("send_failed", `The message could not be delivered: ${result.reason}`);
 }
 

@@ -16,15 +16,21 @@ export function handoffPhase(store: ConversationStore, now: number, t: Timing): 
   return now - Number(since) < t.handoffCooldownMinutes * 60_000 ? "holding" : "silent";
 }
 
-/** The AI asked for a person: the holding pattern starts, and the tenant is paged once. */
-export function startHandoff(store: ConversationStore, turn: Turn): void {
-  store.set("handoff_since", String(Date.now()));
+/**
+ * A person is needed: the tenant is paged once. The AI asked (`by` "ai"): the holding voice
+ * answers until the cooldown. A hand-off rule answered (`by` "rule"): its sentence was the
+ * holding reply and no AI may be at hand (no credits, no persona), so the bot is silent at once:
+ * a handoff that began at the epoch is past any cooldown.
+ */
+export function startHandoff(store: ConversationStore, turn: Turn, by: "ai" | "rule" = "ai"): void {
+  store.set("handoff_since", by === "rule" ? "0" : String(Date.now()));
   // Paged once per handoff; delivered after the turn, retried until it gets through.
   store.set("page_pending", turn.conversationId);
   log.info("handoff.started", {
     tenant_id: turn.thread.tenantId,
     account_id: turn.thread.accountId,
     turn_id: turn.id,
+    by,
   });
 }
 

@@ -34,6 +34,33 @@ const outsideWindow = (channel: Channel) =>
 
 const DRAFT_GONE = { ok: false as const, retryable: false, reason: "The draft is no longer here." };
 
+/** Why an approved draft did not go out; `outsideWindow`: the channel no longer accepts a reply. */
+export type DraftSendResult =
+  | { ok: true }
+  | { ok: false; retryable: boolean; reason: string; outsideWindow?: true };
+
+/**
+ * Whether a person's message (a reply, an approved draft) may still go to this customer: WhatsApp
+ * 24 hours after the customer's last message, Instagram 7 days (past 24 hours tagged as a human
+ * agent's), email always. Counted from the newest message's own time, which a late redelivery
+ * from Meta does not move forward.
+ */
+function personWindow(
+  store: ConversationHost["store"],
+  channel: Channel,
+  now: number,
+): { open: false } | { open: true; humanAgent: boolean } {
+  // Threads from before the window was tracked fall back on their last turn.
+  const lastInbound = store.number("last_inbound_at") ?? store.number("last_activity_at") ?? 0;
+  const windowMs = humanReplyWindowMs(channel);
+  if (windowMs !== null && now - lastInbound > windowMs) return { open: false };
+  const automaticMs = serviceWindowMs(channel);
+  return {
+    open: true,
+    humanAgent: channel === "instagram" && automaticMs !== null && now - lastInbound > automaticMs,
+  };
+}
+
 function sealedThread(host: ConversationHost): SealedThread | null {
   const json = host.purged ? null : host.store.get("thread");
   return json ? new SealedThread(host.env, host.store, JSON.parse(json) as Thread) : null;
@@ -60,7 +87,7 @@ export async function sendDraft(
   host: ConversationHost,
   approvalId: string,
   editedText: string | null,
-): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string }> {
+): Promise<DraftSendResult> {
   if (host.purged) return DRAFT_GONE;
   const { env, store } = host;
   const sealed = sealedThread(host);
@@ -70,9 +97,22 @@ export async function sendDraft(
   if (earlier === "sent" || earlier === "sending") return { ok: true };
   if (!sealed || !held) return DRAFT_GONE;
   const { thread } = sealed;
+  // A person approved it, so it goes as a person's reply would: inside the channel's window, never
+  // attempted after it (Meta would refuse it, 131047), and the approver is told why.
+  const window = personWindow(store, thread.channel, Date.now());
+  if (!window.open) {
+    log.info("approval.outside_window", { tenant_id: thread.tenantId, approval_id: approvalId });
+    return {
+      ok: false,
+      retryable: false,
+      reason: outsideWindow(thread.channel).error.message,
+      outsideWindow: true,
+    };
+  }
   const text = editedText ?? (await sealed.draft(approvalId))!.text;
   const delivery = await deliverOnce(store, outboxId, async () =>
     send(env, thread, text, held.replyTo, {
+      humanAgent: window.humanAgent,
       email: { context: await sealed.emailContext(), automatic: false },
     }),
   );
@@ -84,7 +124,13 @@ export async function sendDraft(
     return { ok: true };
   }
   if (delivery.kind === "failed") {
-    return { ok: false, retryable: delivery.failure.retryable, reason: delivery.failure.reason };
+    const { failure } = delivery;
+    return {
+      ok: false,
+      retryable: failure.retryable,
+      reason: failure.reason,
+      ...(failure.outsideWindow ? { outsideWindow: true as const } : {}),
+    };
   }
   store.deleteDraft(approvalId);
   await recordMessages(env.DB, [
@@ -120,9 +166,6 @@ export async function sendHumanReply(
   const { env, store } = host;
   const { thread } = sealed;
   const now = Date.now();
-  // Threads from before the window was tracked fall back on their last turn.
-  const lastInbound = store.number("last_inbound_at") ?? store.number("last_activity_at") ?? 0;
-  const windowMs = humanReplyWindowMs(thread.channel);
   const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, actor: input.actor };
   // Here, in the thread's object, so every way a person answers (dashboard, Discord inbox) is
   // refused alike while the platform team has the tenant suspended.
@@ -130,14 +173,13 @@ export async function sendHumanReply(
     log.info("human_reply.tenant_suspended", fields);
     return suspendedError();
   }
-  if (windowMs !== null && now - lastInbound > windowMs) {
+  const window = personWindow(store, thread.channel, now);
+  if (!window.open) {
     log.info("human_reply.outside_window", fields);
     return outsideWindow(thread.channel);
   }
   // Past the automatic window a person may still answer on Instagram, tagged as a human agent.
-  const automaticMs = serviceWindowMs(thread.channel);
-  const humanAgent =
-    thread.channel === "instagram" && automaticMs !== null && now - lastInbound > automaticMs;
+  const { humanAgent } = window;
   const outboxId = `human:${input.requestId}`;
   const delivery = await deliverOnce(store, outboxId, async () =>
     send(env, thread, input.text, undefined, {

@@ -26,8 +26,9 @@ import {
 } from "./exactly-once.ts";
 import { tenantSuspended } from "../tenants/suspension.ts";
 import { startHandoff } from "./handoff.ts";
-import { markRead, send } from "./outbound.ts";
+import { markRead, send, serviceWindowMs } from "./outbound.ts";
 import type { SealedThread } from "./sealed.ts";
+import type { ConversationStore } from "./store.ts";
 import { customerContent, matchText } from "./turn-content.ts";
 import type { HandoffPhase, HeldDraft, KeptReply, Turn } from "./types.ts";
 
@@ -58,7 +59,8 @@ type Plan =
   | { kind: "none"; action: string; ruleId: string | null }
   /** A retry of a reply that is already written: only the send is left. */
   | { kind: "kept"; reply: KeptReply; ruleId: string | null }
-  | { kind: "canned"; text: string; ruleId: string }
+  /** A rule's own text; `handoff`: a hand-off rule's holding sentence (then silence, a page). */
+  | { kind: "canned"; text: string; ruleId: string; handoff: boolean }
   | ({ kind: "ai"; ruleId: string | null } & AiPlan);
 
 /**
@@ -88,7 +90,7 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
   const kept = await keptReply(input.sealed, turn);
   const p: Plan = kept
     ? { kind: "kept", reply: kept, ruleId: kept.ruleId }
-    : await plan(env, turn, input.handoff, email);
+    : await plan(env, turn, input.handoff, automaticWindowClosed(input.sealed.store, turn), email);
   const run = turnRun(env, turn, input, p.ruleId, email);
   if (p.kind === "none") {
     await run.noReply(p.action);
@@ -219,10 +221,10 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
       kind: "reply",
       reply: {
         text: p.text,
-        action: "canned_reply",
+        action: p.handoff ? "handoff" : "canned_reply",
         ruleId: p.ruleId,
         creditRef: null,
-        handoff: false,
+        handoff: p.handoff ? "rule" : false,
         failures: 0,
       },
       // Read without the typing indicator: the answer is instant. Goes alongside the send.
@@ -287,6 +289,13 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
   const { env, turn, fields, last } = run;
   const { thread } = turn;
   const { text, action, creditRef, handoff } = reply;
+  // A hand-off rule pages the tenant even when its sentence may not have reached the customer:
+  // the customer asked for a person either way.
+  const byRule = handoff === "rule";
+  const ruleHandoff = (): TurnOutcome => {
+    startHandoff(run.input.sealed.store, turn, "rule");
+    return { kind: "done", handoffStarted: true, held: null };
+  };
   if (delivery.kind === "already" || delivery.kind === "unknown") {
     // The provider may have delivered it: never send again, keep the credit, say so in the logs.
     log.warn("turn.send_outcome_unknown", {
@@ -295,7 +304,7 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
       ...(delivery.kind === "unknown" ? { reason: delivery.reason } : {}),
     });
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
-    return DONE;
+    return byRule ? ruleHandoff() : DONE;
   }
   if (delivery.kind === "failed") {
     const { failure } = delivery;
@@ -327,10 +336,10 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
       ...run.inbound("send_failed").map((r) => ({ ...r, errorCode })),
       { ...run.outbound("send_failed", `failed:${last.providerMessageId}`), errorCode },
     ]);
-    return DONE;
+    return byRule ? ruleHandoff() : DONE;
   }
   run.email?.markAutoReplied(Date.now());
-  if (handoff) startHandoff(run.input.sealed.store, turn);
+  if (handoff) startHandoff(run.input.sealed.store, turn, byRule ? "rule" : "ai");
   await recordMessages(env.DB, [...run.inbound(action), run.outbound(action, delivery.providerMessageId)]);
   await run.remember([
     { role: "user", content: run.customerText },
@@ -339,7 +348,7 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
   log.info("turn.replied", { ...fields, action });
   // After the reply is out, so the check never delays it.
   if (creditRef) await warnOnLowBalance(env, thread.tenantId, reply.balance);
-  return { kind: "done", handoffStarted: handoff, held: null };
+  return { kind: "done", handoffStarted: handoff !== false, held: null };
 }
 
 /** What the turn calls for: no reply (and why), a canned reply, or an AI reply. */
@@ -347,6 +356,7 @@ async function plan(
   env: PipelineEnv,
   turn: Turn,
   handoff: HandoffPhase,
+  windowClosed: boolean,
   email?: EmailTurnState,
 ): Promise<Plan> {
   if (email) {
@@ -359,6 +369,10 @@ async function plan(
   // sensibly, so it waits for a person, who sees it in the conversation's metadata.
   if (turn.messages.every((m) => m.kind === "unsupported"))
     return { kind: "none", action: "unsupported", ruleId: null };
+  // Meta redelivers a webhook for days: a message that arrives after the channel's window closed
+  // can get no automatic reply (WhatsApp would refuse it, 131047), so none is attempted, no
+  // credit is taken, and the metadata says why. A person may still answer where the channel lets one.
+  if (windowClosed) return { kind: "none", action: "outside_window", ruleId: null };
   if (handoff === "holding")
     return { kind: "ai", ruleId: null, rulePrompt: null, holding: true, approval: "auto" };
   const accountId = turn.thread.accountId;
@@ -369,7 +383,15 @@ async function plan(
   // A file without a caption has no words to match: the default rule answers it.
   const match = text ? await matchTurn(createAiProvider(env), stored, text) : matchReply(stored.config, "");
   const { response } = match.rule;
-  if (response.kind === "canned") return { kind: "canned", text: response.text, ruleId: match.rule.id };
+  // A hand-off rule answers with its own sentence, like a canned one: no credit, no persona.
+  if (response.kind !== "prompt") {
+    return {
+      kind: "canned",
+      text: response.text,
+      ruleId: match.rule.id,
+      handoff: response.kind === "handoff",
+    };
+  }
   return {
     kind: "ai",
     ruleId: match.rule.id,
@@ -377,6 +399,17 @@ async function plan(
     holding: false,
     approval: match.rule.approval,
   };
+}
+
+/**
+ * Whether the channel's window for automatic replies (24 hours on WhatsApp and Instagram) has
+ * closed: counted from the customer's newest message by its own time, never from when it arrived.
+ */
+function automaticWindowClosed(store: ConversationStore, turn: Turn, now = Date.now()): boolean {
+  const windowMs = serviceWindowMs(turn.thread.channel);
+  if (windowMs === null) return false;
+  const newest = Math.max(store.number("last_inbound_at") ?? 0, ...turn.messages.map((m) => m.sentAt));
+  return now - newest > windowMs;
 }
 
 async function shortHash(s: string): Promise<string> {

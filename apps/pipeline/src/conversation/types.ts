@@ -33,7 +33,11 @@ export type KeptReply = {
   action: string;
   ruleId: string | null;
   creditRef: string | null;
-  handoff: boolean;
+  /**
+   * true: the AI asked for a person (the holding voice answers until the cooldown, then silence);
+   * "rule": a hand-off rule answered (silent at once: the rule's sentence was the holding reply).
+   */
+  handoff: boolean | "rule";
   /** Retryable failures so far. */
   failures: number;
   /** An AI reply's: the credits its debit left, for the low-balance warning once it is out. */

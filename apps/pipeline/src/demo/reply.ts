@@ -98,12 +98,12 @@ export async function demoReply(env: PipelineEnv, input: DemoTurnInput): Promise
   if (!chat.handoff) {
     const match = await matchTurn(createAiProvider(env), business.replies, input.text);
     const { response } = match.rule;
-    if (response.kind === "canned") {
+    if (response.kind !== "prompt") {
       log.info("demo.replied", { ...fields, via: "rule", rule_id: match.rule.id });
       return answer(env, chat, settings.maxTurns, input.text, {
         reply: response.text,
         via: "rule",
-        handoff: false,
+        handoff: response.kind === "handoff",
         envelope: null,
       });
     }

@@ -83,7 +83,10 @@ export async function previewAiReply(
   const match = await matchTurn(createAiProvider(env), stored, text);
   const { rule } = match;
   if (rule.response.kind !== "prompt") {
-    return errorBody("not_ai", "This message matches a canned reply, which needs no AI preview.");
+    return errorBody(
+      "not_ai",
+      "This message matches a rule with its own text (a canned reply or a hand-off), which needs no AI preview.",
+    );
   }
   const persona = await getPersona(env.DB, tenantId);
   if (persona?.status !== "approved") {

@@ -104,8 +104,8 @@ export async function testReplyRules(
         : null,
   };
   const response = match.rule.response;
-  if (response.kind === "canned")
-    return { ok: true, ...base, reply: { kind: "canned", text: response.text } };
+  if (response.kind !== "prompt")
+    return { ok: true, ...base, reply: { kind: response.kind, text: response.text } };
   const persona = await getPersona(env.DB, tenantId);
   const envelope = buildEnvelope({
     persona: persona ? renderPersona(persona.persona) : "",

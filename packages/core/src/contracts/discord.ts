@@ -41,7 +41,7 @@ export type RuleLine = {
   label: string;
   /** Keywords, or "intent" for an embedding matcher; the default rule has none. */
   matcher: { kind: "keywords"; keywords: string[] } | { kind: "intent" } | { kind: "default" };
-  response: "canned" | "ai";
+  response: "canned" | "ai" | "handoff";
   approval: "auto" | "always";
 };
 

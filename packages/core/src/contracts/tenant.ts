@@ -52,6 +52,8 @@ export type RuleTest = {
   closest: { ruleId: string; label: string; score: number; threshold: number } | null;
   reply:
     | { kind: "canned"; text: string }
+    /** A hand-off rule: the holding sentence, then the bot is silent and the tenant paged. */
+    | { kind: "handoff"; text: string }
     | { kind: "prompt"; envelope: string; personaStatus: SafetyStatus | null };
 };
 

@@ -121,6 +121,7 @@ approvals-done-already = This draft was already decided. Nothing was sent again.
 approvals-done-expired = This draft expired, so nothing was sent. Its credit comes back to your balance.
 approvals-done-retry = The reply could not be sent just now. The draft is still waiting; try again in a moment.
 approvals-done-failed = The reply could not be delivered. Its credit is back.
+approvals-done-outside-window = Too late to send: the customer's last message is more than 24 hours old (7 days on Instagram), so the channel no longer accepts this reply. Nothing was sent and its credit is back. The conversation reopens when the customer writes again.
 approvals-err-action = Choose Approve, Edit or Reject.
 approvals-err-edit = Your edited reply was not sent. Fix it below and try again.
 approvals-err-text-empty = Write the reply to send.

@@ -64,4 +64,5 @@ discord-rules-intent = intent
 discord-rules-default = when nothing else matches
 discord-rules-canned = canned reply
 discord-rules-ai = AI reply
+discord-rules-handoff = hand off to a person
 discord-rules-held = held for approval

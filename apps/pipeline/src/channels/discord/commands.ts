@@ -22,6 +22,7 @@ import {
   listAccountActivity,
   listPendingApprovals,
 } from "@concierge/storage";
+import type { RuleResponse } from "@concierge/rules";
 import {
   type CustomerAccount,
   type EmailSubdomainState,
@@ -124,15 +125,20 @@ export async function discordRules(
       r.matcher.kind === "static_text"
         ? { kind: "keywords", keywords: r.matcher.keywords }
         : { kind: "intent" },
-    response: r.response.kind === "canned" ? "canned" : "ai",
+    response: responseLine(r.response.kind),
     approval: r.approval,
   }));
   rules.push({
     id: c.default_rule.id,
     label: c.default_rule.label,
     matcher: { kind: "default" },
-    response: c.default_rule.response.kind === "canned" ? "canned" : "ai",
+    response: responseLine(c.default_rule.response.kind),
     approval: c.default_rule.approval,
   });
   return { ok: true, account, configured: true, enabled: c.enabled, rules };
+}
+
+/** How `/rules` names a rule's response. */
+function responseLine(kind: RuleResponse["kind"]): RuleLine["response"] {
+  return kind === "prompt" ? "ai" : kind;
 }
