@@ -69,6 +69,9 @@ export async function warnOnLowBalance(
 }
 
 /** What the model made of one request, before any credit bookkeeping. */
+/** The action recorded for a turn whose customer text the injection scan flagged. */
+export const INJECTION_FLAGGED = "injection_flagged";
+
 export type ModelAnswer =
   /** `hold` lists why a person must approve it first (the rule says always, or the risk check). */
   | { kind: "reply"; text: string; handoff: boolean; hold: string[] | null }
@@ -171,7 +174,7 @@ export async function generateAiReply(
     }
     if (answer.kind === "flagged") {
       log.warn("ai.injection_flagged", fields);
-      return { refund: true, value: { kind: "none", action: "injection_flagged" } };
+      return { refund: true, value: { kind: "none", action: INJECTION_FLAGGED } };
     }
     if (answer.kind === "empty") return { refund: true, value: { kind: "none", action: "ai_empty" } };
     return {

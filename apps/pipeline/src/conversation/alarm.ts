@@ -176,7 +176,12 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     if (outcome.kind === "retry" && outcome.slotWait) return waitForSlot(host, sealed, pending, lastSeq);
     if (outcome.kind === "retry") return retryLater(host, sealed, pending, lastSeq, outcome.afterMs);
     // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
-    const facts: TurnFacts = { phase, handoffStarted: outcome.handoffStarted, held: outcome.held };
+    const facts: TurnFacts = {
+      phase,
+      handoffStarted: outcome.handoffStarted,
+      held: outcome.held,
+      flagged: outcome.flagged === true,
+    };
     await queueTurnRelay(env, sealed, turn, facts);
     if (facts.held) approvalHeld(store);
     store.finishTurn(lastSeq, turnId);

@@ -3,6 +3,7 @@ import { type RelayRequest, relayId, relayItem } from "../channels/discord/relay
 import { getDiscordInstall } from "@concierge/storage";
 import { type DiscordInbox, configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
+import { INJECTION_FLAGGED } from "./ai-turn.ts";
 import type { SealedThread } from "./sealed.ts";
 import type { HandoffPhase, HeldDraft, Turn } from "./types.ts";
 
@@ -15,7 +16,13 @@ const log = createLogger("pipeline.conversation");
 const RELAY_ATTEMPTS = 4;
 
 /** What a turn did that decides its inbox item. */
-export type TurnFacts = { phase: HandoffPhase; handoffStarted: boolean; held: HeldDraft | null };
+export type TurnFacts = {
+  phase: HandoffPhase;
+  handoffStarted: boolean;
+  held: HeldDraft | null;
+  /** The injection scan flagged the customer's text, so nothing answered it. */
+  flagged?: boolean;
+};
 
 /**
  * What the turn calls for in the Discord inbox: the held draft, the handoff it started (or the
@@ -45,7 +52,8 @@ export async function queueTurnRelay(
     log.warn("relay.inbox_unreadable", { ...errorFields(err), tenant_id: thread.tenantId });
     inbox = { channelId: "", relayMode: "all" };
   }
-  if (!inbox || (kind === "message" && inbox.relayMode !== "all")) return;
+  // A flagged message got no answer at all: a person sees it (and why) in every relay mode.
+  if (!inbox || (kind === "message" && inbox.relayMode !== "all" && !facts.flagged)) return;
   // Mail the routing rules relayed is in the inbox already (email-turn.ts).
   const messages = turn.messages.filter((m) => m.email?.route !== "relay");
   const last = messages[messages.length - 1];
@@ -70,7 +78,10 @@ export async function queueTurnRelay(
       }
     : facts.handoffStarted || facts.phase !== "none"
       ? { ...base, kind: "handoff", approvalId: null, reason: "handoff" }
-      : { ...base, kind: "message", approvalId: null, reason: "all" };
+      : facts.flagged
+        ? // The reason, never the model's output (it was discarded unread).
+          { ...base, kind: "message", approvalId: null, reason: INJECTION_FLAGGED, flagged: true }
+        : { ...base, kind: "message", approvalId: null, reason: "all" };
   try {
     await sealed.queueRelay(await relayId(req), req);
   } catch (err) {

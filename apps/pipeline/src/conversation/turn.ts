@@ -7,7 +7,7 @@ import { matchReply } from "@concierge/rules";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 import { matchTurn } from "../replies/reply-rules.ts";
-import { type AiPlan, generateAiReply, warnOnLowBalance } from "./ai-turn.ts";
+import { type AiPlan, INJECTION_FLAGGED, generateAiReply, warnOnLowBalance } from "./ai-turn.ts";
 import {
   type EmailTurnState,
   autoReplyBlock,
@@ -49,7 +49,13 @@ export type TurnInput = {
 
 export type TurnOutcome =
   /** Over (answered, held, or nothing to say): what it did decides its inbox item. */
-  | { kind: "done"; handoffStarted: boolean; held: HeldDraft | null }
+  | {
+      kind: "done";
+      handoffStarted: boolean;
+      held: HeldDraft | null;
+      /** The injection scan flagged the customer's text: no reply; a person is shown it (inbox.ts). */
+      flagged?: true;
+    }
   /** `slotWait`: waiting for an AI slot, not a failed attempt (ai-turn.ts). */
   | { kind: "retry"; afterMs: number | null; slotWait?: true };
 
@@ -247,7 +253,13 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
   }
   if (ai.kind === "none") {
     await run.noReply(ai.action);
-    return { kind: "over", outcome: DONE };
+    return {
+      kind: "over",
+      outcome:
+        ai.action === INJECTION_FLAGGED
+          ? { kind: "done", handoffStarted: false, held: null, flagged: true }
+          : DONE,
+    };
   }
   if (ai.hold) {
     const held: HeldDraft = {

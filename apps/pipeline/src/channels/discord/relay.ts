@@ -42,6 +42,8 @@ export type RelayRequest = {
   /** A reason code (handoff, approval_always, too_long, …), `rule:<label>`, or plain words. */
   reason: string;
   draft?: string;
+  /** A message the injection scan flagged: relayed in every mode, titled as such. */
+  flagged?: true;
 };
 
 export type RelayResult =
@@ -114,6 +116,8 @@ const REASON_CODES = new Set([
   "relay",
   // A turn gave up after a day of failures (conversation/alarm.ts): a person must answer.
   "given_up",
+  // The injection scan flagged the message: no AI reply went, a person decides (inbox.ts).
+  "injection_flagged",
 ]);
 
 export function reasonText(t: Translate, reason: string): string {
@@ -153,7 +157,7 @@ export function relayMessage(
     fields.push({ name: t("relay-field-draft"), value: truncate(req.draft || "…", EMBED_LIMITS.fieldValue) });
   const embed: APIEmbed = {
     author: { name: truncate(channelName(t, req.thread.channel), EMBED_LIMITS.author) },
-    title: truncate(t(`relay-title-${req.kind}`), EMBED_LIMITS.title),
+    title: truncate(t(req.flagged ? "relay-title-flagged" : `relay-title-${req.kind}`), EMBED_LIMITS.title),
     color: COLOURS[req.thread.channel] ?? STATUS_COLOUR,
     fields,
     timestamp: new Date().toISOString(),
@@ -202,7 +206,8 @@ export async function relayItem(env: PipelineEnv, req: RelayRequest): Promise<Re
   const fields = { tenant_id: thread.tenantId, account_id: thread.accountId, kind: req.kind };
   const install = await getDiscordInstall(env.DB, thread.tenantId);
   if (!install?.inboxChannelId) return { ok: true, relayed: false };
-  if (req.kind === "message" && install.relayMode !== "all") return { ok: true, relayed: false };
+  if (req.kind === "message" && install.relayMode !== "all" && !req.flagged)
+    return { ok: true, relayed: false };
   const id = await relayId(req);
   const existing = await getRelay(env.DB, thread.tenantId, id);
   if (existing?.discordMessageId) return { ok: true, relayed: true, channelId: existing.channelId };
