@@ -91,6 +91,7 @@ import {
   savePreferences,
   sendNotificationVerification,
   saveRetention,
+  saveSilence,
   settingsPage,
 } from "./pages/settings.ts";
 import { connectPage, embeddedSignupCallback, manualConnect, manualPage } from "./pages/whatsapp-connect.ts";
@@ -186,6 +187,7 @@ router
   .post("/admin/settings/business", saveBusiness)
   .post("/admin/settings/preferences", savePreferences)
   .post("/admin/settings/retention", saveRetention)
+  .post("/admin/settings/silence", saveSilence)
   .post("/admin/settings/notifications", saveNotifications)
   .post(
     "/admin/settings/notifications/verify",

@@ -116,7 +116,8 @@ function rulesEmbed(c: Ctx, r: DiscordRules): APIEmbed {
           ? t("discord-rules-intent")
           : t("discord-rules-default");
     const response = t(RULE_RESPONSE[rule.response]);
-    const held = rule.approval === "always" ? ` · ${t("discord-rules-held")}` : "";
+    // Only an AI reply waits for approval; a canned or hand-off rule's setting is not used.
+    const held = rule.response === "ai" && rule.approval === "always" ? ` · ${t("discord-rules-held")}` : "";
     return `${i + 1}. **${plain(rule.label || rule.id)}** · ${matcher} → ${response}${held}`;
   });
   const off = r.enabled ? "" : `${t("discord-rules-off")}\n\n`;

@@ -5,6 +5,7 @@ import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals
 import { wakeStuckAlarms } from "./conversation/stuck-alarms.ts";
 import type { PipelineEnv } from "./env.ts";
 import { sendDueDigests } from "./tenants/digest.ts";
+import { alertSilentAccounts, firstRunOfHour } from "./tenants/silent-accounts.ts";
 import { resumeDeletions } from "./tenants/lifecycle.ts";
 import { sendDueNoticeSummaries } from "./tenants/notify.ts";
 import { requeueStalePendingSafety } from "./tenants/safety.ts";
@@ -80,6 +81,11 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     // The automatic-mail cap's per-mail claims and past days (ids and counts only).
     ["prune_automatic_mail", () => pruneAutomaticMail(env.DB, scheduledTime)],
     ["retention", () => purgeRetention(env, scheduledTime)],
+    // Hourly: accounts that went quiet after daily messages alert their tenant once.
+    [
+      "silent_accounts",
+      () => (firstRunOfHour(scheduledTime) ? alertSilentAccounts(env, scheduledTime) : Promise.resolve(0)),
+    ],
   ]);
 }
 

@@ -3,16 +3,37 @@
 // attempted, and an approved draft goes only while a person's reply could: WhatsApp 24 hours,
 // Instagram 7 days with the HUMAN_AGENT tag past 24 hours, refused after with the reason.
 // Through the real entry points (MetaIngestEntrypoint.ingest, TenantEntrypoint.decideApproval).
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { InboundMessage } from "@concierge/core";
-import { createChannelAccount, creditBalance, getApproval, saveReplyConfig } from "@concierge/storage";
+import {
+  createChannelAccount,
+  createRelay,
+  creditBalance,
+  getApproval,
+  getRelay,
+  saveReplyConfig,
+} from "@concierge/storage";
 import { newMid, uniqueIgsid } from "@concierge/testing/instagram-fixtures";
-import { graphAttempts, instagramSentTo, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import {
+  graphAttempts,
+  injectGraphFault,
+  instagramSentTo,
+  sentTo,
+  uniqueCustomer,
+} from "@concierge/testing/sandbox-client";
 import { inboundText } from "@concierge/testing/tenant-fixtures";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { savePageToken } from "../src/channels/instagram/page-tokens.ts";
-import { approvePersona, ingestApi, newAccount, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import {
+  approvePersona,
+  discordApi,
+  ingestApi,
+  newAccount,
+  setBalance,
+  tenantApi,
+  tenantId,
+} from "./helpers.ts";
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -185,5 +206,76 @@ describe("an approved draft and the channel's window", () => {
       error: { code: "outside_window", message: expect.stringMatching(/7 days/) },
     });
     expect((await instagramSentTo(env.SANDBOX_URL, gone.customer)).attempts).toBe(0);
+  });
+});
+
+describe("what closes the window while a turn or an inbox item waits", () => {
+  it("a reply kept for a retry is not sent once the window has closed, and its credit comes back", async () => {
+    const acc = await newAccount({
+      wait_seconds: 0,
+      rules: [],
+      default_rule: { response: { kind: "prompt", text: "Answer kindly." } },
+    });
+    const customer = uniqueCustomer();
+    // Meta is down for this customer: the AI reply is kept for a retry, its credit taken.
+    for (let i = 0; i < 5; i++) {
+      await injectGraphFault(env.SANDBOX_URL, {
+        status: 500,
+        code: 1,
+        message: "(#1) Unknown error",
+        to: customer,
+      });
+    }
+    await acc.send(customer, "Do you open on Sundays?");
+    await vi.waitUntil(async () => (await graphAttempts(env.SANDBOX_URL, customer)) >= 1, { timeout: 5000 });
+    expect(await creditBalance(env.DB, tenantId)).toBe(4);
+    const stub = acc.conversation(customer);
+    await lastInboundAgo(stub, DAY + 60_000);
+    const attempts = await graphAttempts(env.SANDBOX_URL, customer);
+    await runDurableObjectAlarm(stub);
+    expect(await graphAttempts(env.SANDBOX_URL, customer)).toBe(attempts);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+    expect(await actions(customer)).toEqual([{ direction: "inbound", action: "outside_window" }]);
+    expect(await creditBalance(env.DB, tenantId)).toBe(5);
+  });
+
+  it("approving from the Discord inbox after the window closed is refused and closes the item", async () => {
+    const acc = await newAccount({
+      wait_seconds: 0,
+      rules: [],
+      default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
+    });
+    const customer = uniqueCustomer();
+    await acc.send(customer, "Can I bring my dog?");
+    const approval = await vi.waitUntil(
+      async () => (await tenantApi.listApprovals(tenantId)).find((a) => a.accountId === acc.id),
+      { timeout: 5000 },
+    );
+    const relayId = `rl_win${Date.now().toString(36)}`;
+    await createRelay(env.DB, {
+      id: relayId,
+      tenantId,
+      accountId: acc.id,
+      channel: "whatsapp",
+      customerId: customer,
+      threadKey: approval.threadKey,
+      kind: "approval",
+      approvalId: approval.id,
+      providerMessageId: null,
+      guildId: "910000000000000001",
+      channelId: "910000000000000003",
+    });
+    await lastInboundAgo(acc.conversation(customer), DAY + 60_000);
+    const r = await discordApi.relayAction(
+      tenantId,
+      relayId,
+      { kind: "approve" },
+      { id: "810000000000000001", name: "Asha" },
+    );
+    expect(r).toMatchObject({ ok: false, error: { code: "outside_window" } });
+    // Closed as failed, not reopened with an Approve that can never work again.
+    expect(await getRelay(env.DB, tenantId, relayId)).toMatchObject({ status: "dropped" });
+    expect(await getApproval(env.DB, tenantId, approval.id)).toMatchObject({ status: "failed" });
+    expect(await graphAttempts(env.SANDBOX_URL, customer)).toBe(0);
   });
 });

@@ -58,11 +58,14 @@ describe("a hand-off rule", () => {
 
     // Even a message a canned rule would answer gets nothing now: a person has it.
     await acc.send(customer, "what are your hours?");
-    await vi.waitUntil(async () => (await actions(customer)).some((a) => a.action === "handoff_silent"));
+    await vi.waitUntil(async () => (await actions(customer)).some((a) => a.action === "handoff_silent"), {
+      timeout: 5000,
+    });
     // And a second ask for a person neither answers nor pages again.
     await acc.send(customer, "hello, a person?");
     await vi.waitUntil(
       async () => (await actions(customer)).filter((a) => a.action === "handoff_silent").length === 2,
+      { timeout: 5000 },
     );
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
     const pages = await discordMessages(channel);
@@ -106,7 +109,9 @@ describe("a hand-off rule", () => {
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
 
     await acc.send(customer, "what are your hours?");
-    await vi.waitUntil(async () => (await actions(customer)).some((a) => a.action === "handoff_silent"));
+    await vi.waitUntil(async () => (await actions(customer)).some((a) => a.action === "handoff_silent"), {
+      timeout: 5000,
+    });
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
     expect((await actions(customer)).map((a) => a.action)).toEqual([
       "send_failed",

@@ -137,6 +137,9 @@ export type Sandbox = {
   close(): Promise<void>;
 };
 
+/** How long after a send outside the window its `failed` status (131047) is posted. */
+const WINDOW_STATUS_DELAY_MS = 1500;
+
 const GRAPH_SEND = /^\/graph\/(v\d+\.\d+)\/([^/]+)\/messages$/;
 const GRAPH_OAUTH_TOKEN = /^\/graph\/v\d+\.\d+\/oauth\/access_token$/;
 const GRAPH_ME = /^\/graph\/v\d+\.\d+\/me$/;
@@ -306,7 +309,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             },
             displayDigits(u.phoneNumberId),
           );
-          postWebhook(payload).catch(() => {});
+          // Seconds later, as Meta's statuses come: after the sender has recorded its send (a status
+          // for a send it has not recorded yet would find nothing to update).
+          setTimeout(() => postWebhook(payload).catch(() => {}), WINDOW_STATUS_DELAY_MS).unref();
         }
         return;
       }

@@ -37,3 +37,4 @@ export * from "./notifications.ts";
 export * from "./digest.ts";
 export * from "./side-effects.ts";
 export * from "./statement-probe.ts";
+export * from "./silence.ts";

@@ -426,6 +426,15 @@ it("every statement is bounded by an index, except the known scans listed above"
     personaVerdictOverdue: () => storage.personaVerdictOverdue(d, t, 1),
     deleteUserWithSessions: () => storage.deleteUserWithSessions(d, t, "u_none"),
     holdDeletedTenantSubdomains: () => d.batch(storage.holdDeletedTenantSubdomains(d, "t_other", 1)),
+    // Issue 19 item 9: the hourly quiet-channel check walks the accounts by id, each a few probes.
+    getSilenceAlertHours: () => storage.getSilenceAlertHours(d, t),
+    saveSilenceAlertHours: () => storage.saveSilenceAlertHours(d, t, 24),
+    listSilentAccounts: async () => {
+      await storage.recordMessages(d, [{ ...pm, direction: "inbound", providerMessageId: "sil-1", at: 1 }]);
+      return storage.listSilentAccounts(d, 9_000_000_000_000, "", 10);
+    },
+    claimSilenceAlert: () => storage.claimSilenceAlert(d, acc.id, 1, 2),
+    releaseSilenceAlert: () => storage.releaseSilenceAlert(d, acc.id, 2, null),
   };
   const scans: Record<string, string[]> = {};
   for (const [name, call] of Object.entries(calls)) {

@@ -207,7 +207,7 @@ export const DEMO_AI = {
       label: "Talk to a person",
       matcher: {
         kind: "static_text",
-        keywords: ["talk to a person", "speak to a person", "real person", "a human", "manager"],
+        keywords: ["talk to a person", "speak to a person", "real person", "talk to a human"],
       },
       response: {
         kind: "handoff",

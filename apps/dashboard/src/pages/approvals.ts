@@ -262,7 +262,7 @@ export async function decideApprovalForm(c: AuthedCtx): Promise<Response> {
       // A channel that is down for now leaves the draft pending, so the person may try again.
       return done(now?.status === "pending" ? "retry" : "failed");
     case "outside_window":
-      // The channel's window closed while the draft waited: nothing was attempted, credit back.
+      // The channel's window closed while the draft waited: nothing went out, the credit is back.
       return done("window");
     default:
       return done(now ? settledOutcome(now) : "already");

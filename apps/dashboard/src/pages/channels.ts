@@ -3,6 +3,7 @@ import {
   type ConnectedAccount,
   getConnectedAccount,
   listChannelTokenStates,
+  listAccountActivity,
   listConnectedAccounts,
 } from "@concierge/storage";
 import { type Html, html } from "../html.ts";
@@ -60,12 +61,25 @@ export function selfTestCell(c: AuthedCtx, a: ConnectedAccount): Html {
   return html`<span class="badge">${t("ch-selftest-none")}</span>`;
 }
 
-function accountRow(c: AuthedCtx, a: ConnectedAccount, token: ChannelTokenState | undefined): Html {
+/** When the account last received a customer message: a webhook that stopped shows here first. */
+function lastMessageCell(c: AuthedCtx, at: number | null | undefined): Html {
+  return at
+    ? html`<time datetime="${new Date(at).toISOString()}">${formatDateTime(c.locale, at)}</time>`
+    : html`<span class="muted">${c.t("ch-last-none")}</span>`;
+}
+
+function accountRow(
+  c: AuthedCtx,
+  a: ConnectedAccount,
+  token: ChannelTokenState | undefined,
+  lastInboundAt: number | null | undefined,
+): Html {
   const { t } = c;
   const name = a.displayName ?? a.externalId;
   const base = `/admin/channels/${encodeURIComponent(a.id)}`;
   return html`<tr id="account-${a.id}">
   <td class="account"><strong>${name}</strong><br><span class="muted">${channelLabel(c, a.channel)} · <code>${a.externalId}</code></span></td>
+  <td>${lastMessageCell(c, lastInboundAt)}</td>
   <td>${a.channel === "instagram" ? tokenCell(c, token) : selfTestCell(c, a)}</td>
   <td><div class="actions">
     ${
@@ -99,10 +113,12 @@ function accountRow(c: AuthedCtx, a: ConnectedAccount, token: ChannelTokenState 
 /** GET /admin/channels: every connected account with its self-test state, and ways to connect. */
 export async function channelsPage(c: AuthedCtx): Promise<Response> {
   const { t } = c;
-  const [accounts, tokens] = await Promise.all([
+  const [accounts, tokens, activity] = await Promise.all([
     listConnectedAccounts(c.env.DB, c.session.tenantId),
     tokenStates(c.env.DB, c.session.tenantId),
+    listAccountActivity(c.env.DB, c.session.tenantId),
   ]);
+  const lastIn = new Map(activity.map((a) => [a.id, a.lastInboundAt]));
   const noticeId = NOTICES[c.searchParams.get("done") ?? ""];
   const table =
     accounts.length === 0
@@ -110,9 +126,9 @@ export async function channelsPage(c: AuthedCtx): Promise<Response> {
       : html`<div class="table-wrap card" id="channel-accounts">
 <table>
 <caption class="sr-only">${t("ch-caption")}</caption>
-<thead><tr><th scope="col">${t("ch-col-account")}</th><th scope="col">${t("ch-col-test")}</th><th scope="col">${t("ch-col-actions")}</th></tr></thead>
+<thead><tr><th scope="col">${t("ch-col-account")}</th><th scope="col">${t("ch-col-last")}</th><th scope="col">${t("ch-col-test")}</th><th scope="col">${t("ch-col-actions")}</th></tr></thead>
 <tbody>
-${accounts.map((a) => accountRow(c, a, tokens.get(a.id)))}
+${accounts.map((a) => accountRow(c, a, tokens.get(a.id), lastIn.get(a.id)))}
 </tbody>
 </table>
 </div>`;

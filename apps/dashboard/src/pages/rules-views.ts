@@ -292,18 +292,18 @@ ${textarea(c, {
   error: errors?.responseText ?? null,
   attrs: html`required maxlength="4096" rows="4"`,
 })}
-${radios(c, {
-  name: "approval",
-  id: `${prefix}-approval`,
-  legend: t("rules-form-approval"),
-  hint: t("rules-form-approval-hint"),
-  value: values.approval,
-  options: [
-    { value: "auto", label: t("rules-approval-auto") },
-    { value: "always", label: t("rules-approval-always") },
-  ],
-  error: errors?.approval ?? null,
-})}`;
+<div class="when-ai">${radios(c, {
+    name: "approval",
+    id: `${prefix}-approval`,
+    legend: t("rules-form-approval"),
+    hint: t("rules-form-approval-hint"),
+    value: values.approval,
+    options: [
+      { value: "auto", label: t("rules-approval-auto") },
+      { value: "always", label: t("rules-approval-always") },
+    ],
+    error: errors?.approval ?? null,
+  })}</div>`;
 }
 
 function defaultSection(

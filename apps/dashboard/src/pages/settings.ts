@@ -12,6 +12,9 @@ import {
   getBillingDetails,
   getOnboarding,
   getRetentionDays,
+  getSilenceAlertHours,
+  SILENCE_MAX_HOURS,
+  saveSilenceAlertHours,
   getTenantPreferences,
   getTenantSettings,
   RETENTION_MAX_DAYS,
@@ -110,6 +113,20 @@ export const RetentionFormSchema = v.object({
   ),
 });
 
+/**
+ * When a quiet channel alerts (migrations/0033): hours of silence after daily messages, 0 to
+ * SILENCE_MAX_HOURS, 0 for never; as typed (the column's CHECK refuses anything else too).
+ */
+export const SilenceFormSchema = v.object({
+  hours: v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d{1,3}$/, msg("settings-err-silence")),
+    v.transform(Number),
+    v.maxValue(SILENCE_MAX_HOURS, msg("settings-err-silence")),
+  ),
+});
+
 /** "Send a verification link" needs an address to send it to. */
 const VerifyFormSchema = v.object({
   email: v.pipe(NotifyEmail, v.minLength(1, msg("settings-err-email-needed"))),
@@ -130,12 +147,15 @@ type Notify = { discordChannelId: string; email: string; cadence: string; digest
 type Billing = { legalName: string; address: string; gstin: string; version: number };
 /** The retention in days, as typed (a string, so a refused value is shown back as it was). */
 type Retention = { days: string };
+/** The quiet-channel alert in hours, as typed. */
+type Silence = { hours: string };
 type Forms = {
   /** The tenant's settings version the business, preferences and retention forms were shown at. */
   version: number;
   business: Business;
   prefs: Prefs;
   retention: Retention;
+  silence: Silence;
   notify: Notify;
   billing: Billing;
   confirmName: string;
@@ -143,6 +163,7 @@ type Forms = {
     business?: FieldErrors;
     prefs?: FieldErrors;
     retention?: FieldErrors;
+    silence?: FieldErrors;
     notify?: FieldErrors;
     billing?: FieldErrors;
     remove?: FieldErrors;
@@ -281,6 +302,29 @@ ${errorSummary(c, errors)}
     attrs: html`required min="${RETENTION_MIN_DAYS}" max="${RETENTION_MAX_DAYS}" step="1" inputmode="numeric"`,
   })}
   <div><button type="submit">${t("settings-retention-save")}</button></div>
+</form>
+</section>`;
+}
+
+function silenceForm(c: AuthedCtx, values: Silence, version: number, errors: FieldErrors | undefined): Html {
+  const { t } = c;
+  return html`<section aria-labelledby="silence-h" id="quiet-channels">
+<h2 id="silence-h">${t("settings-silence")}</h2>
+${errorSummary(c, errors)}
+<form class="card stack" method="post" action="/admin/settings/silence#quiet-channels" novalidate>
+  ${csrfField(c)}
+  ${versionField(version)}
+  <p class="muted">${t("settings-silence-lead")}</p>
+  ${field(c, {
+    name: "hours",
+    label: t("settings-silence-hours"),
+    hint: t("settings-silence-hint"),
+    type: "number",
+    value: values.hours,
+    error: errors?.hours ?? null,
+    attrs: html`required min="0" max="${SILENCE_MAX_HOURS}" step="1" inputmode="numeric"`,
+  })}
+  <div><button type="submit">${t("settings-silence-save")}</button></div>
 </form>
 </section>`;
 }
@@ -424,6 +468,7 @@ async function render(c: AuthedCtx, forms: Forms | null, status = 200): Promise<
       body: html`${businessForm(c, values.business, values.version, values.errors.business)}
 ${preferencesForm(c, values.prefs, values.version, values.errors.prefs)}
 ${retentionForm(c, values.retention, values.version, values.errors.retention)}
+${silenceForm(c, values.silence, values.version, values.errors.silence)}
 ${notificationsForm(c, values.notify, values.errors.notify, state, values.notifyNotice)}
 ${billingForm(c, values.billing, values.errors.billing)}
 ${deleteForm(c, values.confirmName, values.errors.remove)}`,
@@ -434,19 +479,21 @@ ${deleteForm(c, values.confirmName, values.errors.remove)}`,
 
 /** The other forms as stored, for a page re-shown with one form's errors. */
 async function stored(c: AuthedCtx): Promise<Omit<Forms, "errors">> {
-  const [prefs, settings, onboarding, billing, retention] = await Promise.all([
+  const [prefs, settings, onboarding, billing, retention, silence] = await Promise.all([
     getTenantPreferences(c.env.DB, c.session.tenantId),
     getTenantSettings(c.env.DB, c.session.tenantId),
     getOnboarding(c.env.DB, c.session.tenantId),
     storedBilling(c),
     getRetentionDays(c.env.DB, c.session.tenantId),
+    getSilenceAlertHours(c.env.DB, c.session.tenantId),
   ]);
-  if (!prefs || !settings || !onboarding || retention === null) notFound();
+  if (!prefs || !settings || !onboarding || retention === null || silence === null) notFound();
   return {
     version: settings.settingsVersion,
     business: { name: onboarding.name, businessKind: onboarding.businessKind ?? "" },
     prefs,
     retention: { days: String(retention) },
+    silence: { hours: String(silence) },
     notify: {
       discordChannelId: settings.notifyDiscordChannelId ?? "",
       email: settings.notifyEmail ?? "",
@@ -514,7 +561,7 @@ const typedAt = (version: number | null) => (version === null ? {} : { version }
 async function savedOrStale(
   c: AuthedCtx,
   saved: VersionedSave,
-  form: "business" | "prefs" | "retention",
+  form: "business" | "prefs" | "retention" | "silence",
 ): Promise<Response> {
   if (saved === "not_found") notFound();
   if (saved === "saved") return redirect("/admin/settings?saved=1");
@@ -555,6 +602,25 @@ export async function saveRetention(c: AuthedCtx): Promise<Response> {
   return render(
     c,
     { ...(await stored(c)), ...typedAt(version), retention: input, errors: { retention: checked.errors } },
+    422,
+  );
+}
+
+/**
+ * POST /admin/settings/silence: after how many hours without a customer message a channel that
+ * gets them daily alerts the tenant (0: never). Refused values stay typed, nothing saved.
+ */
+export async function saveSilence(c: AuthedCtx): Promise<Response> {
+  const input = { hours: str(c.form, "hours") };
+  const version = formVersion(c.form);
+  const checked = validate(SilenceFormSchema, input);
+  if (checked.ok) {
+    const saved = await saveSilenceAlertHours(c.env.DB, c.session.tenantId, checked.value.hours, version);
+    return savedOrStale(c, saved, "silence");
+  }
+  return render(
+    c,
+    { ...(await stored(c)), ...typedAt(version), silence: input, errors: { silence: checked.errors } },
     422,
   );
 }

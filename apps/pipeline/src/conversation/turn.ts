@@ -103,6 +103,12 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     log.info("turn.no_reply", { ...run.fields, action: p.action });
     return DONE;
   }
+  // A hand-off rule pages the tenant and silences the bot whatever became of its sentence.
+  const byRule = (p.kind === "canned" && p.handoff) || (p.kind === "kept" && p.reply.handoff === "rule");
+  const ruleHandoff = (): TurnOutcome => {
+    startHandoff(input.sealed.store, turn, "rule");
+    return { kind: "done", handoffStarted: true, held: null };
+  };
   const earlier = earlierAttempt(input.sealed.store, turn.id);
   // A previous attempt already held this turn's draft for approval: nothing more to do.
   if (earlier === "held") return DONE;
@@ -111,7 +117,15 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     // out. Never risk a second copy to the customer; say so in the logs instead.
     if (earlier === "maybe_sent") log.warn("turn.send_outcome_unknown", run.fields);
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
-    return DONE;
+    return byRule ? ruleHandoff() : DONE;
+  }
+  // A reply kept for a retry whose window closed meanwhile (a long throttle, Meta down for hours)
+  // is not sent: Meta would take it and report it failed later. Its credit goes back.
+  if (p.kind === "kept" && automaticWindowClosed(input.sealed.store, turn)) {
+    await refund(env, turn.thread.tenantId, p.reply.creditRef);
+    await run.noReply("outside_window");
+    log.info("turn.no_reply", { ...run.fields, action: "outside_window" });
+    return byRule ? ruleHandoff() : DONE;
   }
 
   // 2. Produce: the kept reply, the rule's canned text, or the AI's (charged, maybe held).
@@ -420,7 +434,10 @@ async function plan(
 function automaticWindowClosed(store: ConversationStore, turn: Turn, now = Date.now()): boolean {
   const windowMs = serviceWindowMs(turn.thread.channel);
   if (windowMs === null) return false;
-  const newest = Math.max(store.number("last_inbound_at") ?? 0, ...turn.messages.map((m) => m.sentAt));
+  // Recorded at accept (conversation/accept.ts) from each message's own time, a future one (a
+  // skewed clock) counted as its arrival; the turn's messages are a fallback only.
+  const newest =
+    store.number("last_inbound_at") ?? Math.max(...turn.messages.map((m) => Math.min(m.sentAt, now)));
   return now - newest > windowMs;
 }
 

@@ -61,7 +61,9 @@ export type Notice =
     }
   | { kind: "low_balance"; balance: number }
   /** A turn gave up after a day of failures: the customer got no reply (told at once). */
-  | { kind: "given_up"; channel: string; customer: string };
+  | { kind: "given_up"; channel: string; customer: string }
+  /** An account that got customer messages daily has had none for `hours` (silent-accounts.ts). */
+  | { kind: "silent_account"; channel: string; account: string; hours: number };
 
 /** The channel's name in the tenant's language (the raw name for one we do not know). */
 export function channelName(t: Translate, channel: string): string {
@@ -170,7 +172,16 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
               t("notify-given-up-subject"),
               t("notify-given-up", { channel: channelName(t, notice.channel), customer: notice.customer }),
             ]
-          : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
+          : notice.kind === "silent_account"
+            ? [
+                t("notify-silent-subject"),
+                t("notify-silent", {
+                  channel: channelName(t, notice.channel),
+                  account: notice.account,
+                  hours: notice.hours,
+                }),
+              ]
+            : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
   const outcomes = await sendToTenant(
     env,
     tenantId,

@@ -30,3 +30,12 @@ manage-health-deletions-lead = Each is resumed by the 15-minute cron in bounded 
 manage-health-deletions-none = None.
 manage-health-deletion-started = Started { $at }
 manage-health-deletion-stuck = Stuck: started more than a day ago.
+
+## Settings: the quiet-channel alert (issue 19 item 9).
+
+settings-silence = Quiet channel alert
+settings-silence-lead = A channel that gets customer messages every day and then suddenly none has usually lost its connection. We tell you once, by your notification channel or email, so you can run its self-test or reconnect it.
+settings-silence-hours = Alert me after this many hours without a message
+settings-silence-hint = From 1 to 168 hours (a week); 0 turns the alert off. New accounts are alerted after 24 hours.
+settings-silence-save = Save quiet channel alert
+settings-err-silence = Enter a whole number of hours from 0 to 168.

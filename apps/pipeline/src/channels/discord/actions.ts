@@ -24,6 +24,7 @@ import {
 } from "@concierge/storage";
 import * as v from "valibot";
 import { decideApproval } from "../../conversation/approvals.ts";
+import { closeApprovalRelay } from "./relay.ts";
 import type { PipelineEnv } from "../../env.ts";
 import { conversationStub, ownedAccount } from "../../tenants/ownership.ts";
 
@@ -127,7 +128,15 @@ export async function relayAction(
     );
     // A draft decided elsewhere (dashboard, expiry) leaves nothing to drop: dismissing is done.
     const settled = !decided.ok && decided.error.code === "already_decided" && action.kind === "drop";
-    if (!decided.ok && !settled) return failed(decided);
+    if (!decided.ok && !settled) {
+      const refused = await failed(decided);
+      // Final: the window closed, so the approval failed and its draft is gone. The item is closed
+      // as failed (its buttons go) instead of offering an Approve that can never work again.
+      if (decided.error.code === "outside_window") {
+        await closeApprovalRelay(env, tenantId, relay.approvalId, "failed", null);
+      }
+      return refused;
+    }
   }
   log.info(action.kind === "approve" ? "relay.approved" : "relay.dropped", fields);
   return done;
