@@ -424,6 +424,20 @@ describe("insights arithmetic", () => {
     expect(r.totals).toMatchObject({ receivedAll: 4, canned: 4, ai: 1, handoffs: 0, credits: 3 });
   });
 
+  it("never calls an email address healthy while its mail is routed to a Discord inbox it does not have (issue 19 item 6)", async () => {
+    const s = await signIn();
+    const mail = await createChannelAccount(env.DB, {
+      tenantId: s.tenantId,
+      channel: "email",
+      externalId: `desk-${uid()}.cncg.email`,
+    });
+    await message(s.tenantId, mail.id, "email", "inbound", "relay_no_inbox", Date.now() - 1000);
+    const page = await (await get(s, "/admin")).text();
+    const row = new RegExp(`<li class="card" data-account="${mail.id}">([\\s\\S]*?)</li>`).exec(page)![1]!;
+    expect(row).toContain('<span class="badge danger">Not working</span>');
+    expect(row).toContain("no Discord inbox is connected, so it reached no one");
+  });
+
   it("judges channel health from the newest message, recent failures and silence", () => {
     const now = Date.UTC(2026, 2, 14);
     const base = {

@@ -198,6 +198,8 @@ export function accountHealth(a: AccountActivity, now = Date.now()): Health {
   if (a.status !== "active") return { level: "danger", reason: "disabled" };
   if (a.channel === "discord") return { level: "ok", reason: "connected" };
   if (a.lastInboundAction === "send_failed") return { level: "danger", reason: "last_send_failed" };
+  // Mail routed to a Discord inbox the tenant does not have (email-turn.ts): never "Healthy".
+  if (a.lastInboundAction === "relay_no_inbox") return { level: "danger", reason: "no_inbox" };
   if (a.lastInboundAt === null) {
     return a.connectedAt >= now - HEALTH_WINDOW_MS
       ? { level: "ok", reason: "no_messages" }

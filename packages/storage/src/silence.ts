@@ -14,6 +14,8 @@ export const SILENCE_DAILY_DAYS = 3;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
+/** How long after its alert time a silence is still alerted (runs missed, a deploy, a restart). */
+const FRESH_MS = DAY_MS;
 
 /** The tenant's quiet-channel alert in hours (0: off); null when there is no such tenant. */
 export async function getSilenceAlertHours(db: D1Database, tenantId: string): Promise<number | null> {
@@ -48,8 +50,10 @@ export type SilentAccount = {
 /**
  * One page (by account id, after `after`) of active customer accounts whose tenant wants the
  * alert and is neither suspended nor being deleted, that are silent now: their newest customer
- * message is older than the tenant's hours, a message came in each of the SILENCE_DAILY_DAYS days
- * before it, and this silence was not alerted yet. `next` is the cursor for the following page
+ * message is older than the tenant's hours (by at most a day more), a message came in each of the
+ * SILENCE_DAILY_DAYS days before it, and this silence was not alerted yet. The channel is tested
+ * with `<>`: an IN list would let the planner take the (channel, external_id) index and sort every
+ * remaining account on each page, instead of walking the primary key from the cursor. `next` is the cursor for the following page
  * (null: done). Bounded by the number of accounts: per account, a few single-entry index probes.
  */
 export async function listSilentAccounts(
@@ -66,17 +70,21 @@ export async function listSilentAccounts(
               (SELECT m.created_at FROM messages m WHERE ${inbound}
                 ORDER BY m.created_at DESC LIMIT 1) AS lastInboundAt
          FROM channel_accounts a JOIN tenants t ON t.id = a.tenant_id
-        WHERE a.id > ?1 AND a.status = 'active' AND a.channel IN ('whatsapp', 'instagram', 'email')
+        WHERE a.id > ?1 AND a.status = 'active' AND a.channel <> 'discord'
           AND t.silence_alert_hours > 0 AND t.status = 'active' AND t.deleting_at IS NULL
         ORDER BY a.id LIMIT ?2`,
     )
     .bind(after, limit)
     .all<SilentAccount & { lastInboundAt: number | null }>();
   const next = results.length === limit ? results[results.length - 1]!.id : null;
+  // Only a silence that began within a day of its alert time: an account quiet for months (an old
+  // number the tenant stopped using, or when the alert is first switched on) is not news, and it
+  // is not probed every hour either.
   const quiet = results.filter(
     (a): a is SilentAccount =>
       a.lastInboundAt !== null &&
       now - a.lastInboundAt > a.hours * HOUR_MS &&
+      now - a.lastInboundAt <= a.hours * HOUR_MS + FRESH_MS &&
       (a.alertedAt === null || a.alertedAt < a.lastInboundAt),
   );
   const accounts: SilentAccount[] = [];

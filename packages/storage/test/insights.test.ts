@@ -153,6 +153,13 @@ describe("account activity and health", () => {
     });
     const failed = { ...base, lastInboundAt: NOW - 10, lastInboundAction: "send_failed", failedSends: 1 };
     expect(accountHealth(failed, NOW)).toEqual({ level: "danger", reason: "last_send_failed" });
+    // Mail routed to a Discord inbox the tenant does not have reached no one: never healthy.
+    expect(
+      accountHealth(
+        { ...base, channel: "email", lastInboundAt: NOW - 10, lastInboundAction: "relay_no_inbox" },
+        NOW,
+      ),
+    ).toEqual({ level: "danger", reason: "no_inbox" });
     expect(
       accountHealth(
         { ...base, lastInboundAt: NOW - 10, lastInboundAction: "canned_reply", failedSends: 1 },

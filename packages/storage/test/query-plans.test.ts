@@ -500,6 +500,14 @@ async function planOf(run: (db: D1Database) => Promise<unknown>): Promise<string
   return details.join("\n");
 }
 
+it("the hourly quiet-channel check walks the accounts by id from its cursor, never sorting them (issue 19)", async () => {
+  const t = (await newTenant()).id;
+  await newAccount(t);
+  const plan = await planOf((d) => storage.listSilentAccounts(d, 1, "acc_", 200));
+  expect(plan).toMatch(/SEARCH a USING INDEX sqlite_autoindex_channel_accounts_1 \(id>\?\)/);
+  expect(plan).not.toMatch(/TEMP B-TREE|^SCAN/m);
+});
+
 it("the overview, billing and approvals pages read the tenant's own recent rows through their indexes (issue 18)", async () => {
   const t = (await newTenant()).id;
   await newAccount(t);

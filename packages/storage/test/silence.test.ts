@@ -55,9 +55,11 @@ describe("quiet channels", () => {
     const t = await newTenant();
     const off = await newTenant();
     await saveSilenceAlertHours(db(), off.id, 0);
-    const [quiet, busy, sporadic, fresh, disabled] = await Promise.all(
-      Array.from({ length: 5 }, () => newAccount(t.id)),
+    const [quiet, busy, sporadic, fresh, disabled, longQuiet] = await Promise.all(
+      Array.from({ length: 6 }, () => newAccount(t.id)),
     );
+    // Daily once, quiet for three days now: old news, not alerted (nor probed) any more.
+    await inbound(t.id, longQuiet!.id, 3 * DAY, 4 * DAY, 5 * DAY, 6 * DAY);
     const offAccount = await newAccount(off.id);
     const daily = [25 * HOUR, 25 * HOUR + DAY, 25 * HOUR + 2 * DAY, 25 * HOUR + 3 * DAY];
     await inbound(t.id, quiet!.id, ...daily);

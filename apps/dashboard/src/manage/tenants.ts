@@ -75,6 +75,7 @@ const HEALTH_LABEL: Record<HealthLevel, string> = {
 const HEALTH_REASON: Record<HealthReason, string> = {
   disabled: msg("overview-health-disabled"),
   last_send_failed: msg("overview-health-last-send-failed"),
+  no_inbox: msg("overview-health-no-inbox"),
   failed_sends: msg("overview-health-failed-sends"),
   no_messages: msg("overview-health-no-messages"),
   quiet: msg("overview-health-quiet"),

@@ -68,10 +68,10 @@ export async function warnOnLowBalance(
   }
 }
 
-/** What the model made of one request, before any credit bookkeeping. */
 /** The action recorded for a turn whose customer text the injection scan flagged. */
 export const INJECTION_FLAGGED = "injection_flagged";
 
+/** What the model made of one request, before any credit bookkeeping. */
 export type ModelAnswer =
   /** `hold` lists why a person must approve it first (the rule says always, or the risk check). */
   | { kind: "reply"; text: string; handoff: boolean; hold: string[] | null }

@@ -180,7 +180,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
       phase,
       handoffStarted: outcome.handoffStarted,
       held: outcome.held,
-      flagged: outcome.flagged === true,
+      ...(outcome.flagged ? { flagged: true as const } : {}),
     };
     await queueTurnRelay(env, sealed, turn, facts);
     if (facts.held) approvalHeld(store);

@@ -16,12 +16,15 @@ const log = createLogger("pipeline.conversation");
 const RELAY_ATTEMPTS = 4;
 
 /** What a turn did that decides its inbox item. */
+/** At most one flagged message per thread reaches a `needs_human` inbox in this time. */
+const FLAG_RELAY_GAP_MS = 3_600_000;
+
 export type TurnFacts = {
   phase: HandoffPhase;
   handoffStarted: boolean;
   held: HeldDraft | null;
   /** The injection scan flagged the customer's text, so nothing answered it. */
-  flagged?: boolean;
+  flagged?: true;
 };
 
 /**
@@ -52,8 +55,15 @@ export async function queueTurnRelay(
     log.warn("relay.inbox_unreadable", { ...errorFields(err), tenant_id: thread.tenantId });
     inbox = { channelId: "", relayMode: "all" };
   }
-  // A flagged message got no answer at all: a person sees it (and why) in every relay mode.
+  // A flagged message got no answer at all: a person sees it (and why) in every relay mode, at
+  // most one per thread an hour, so a customer who keeps trying cannot flood the inbox (and crowd
+  // out handoffs and approvals under Discord's rate limits). Mode "all" relays them all anyway.
   if (!inbox || (kind === "message" && inbox.relayMode !== "all" && !facts.flagged)) return;
+  if (kind === "message" && inbox.relayMode !== "all" && facts.flagged) {
+    const last = sealed.store.number("flag_relayed_at");
+    if (last !== null && Date.now() - last < FLAG_RELAY_GAP_MS) return;
+    sealed.store.set("flag_relayed_at", String(Date.now()));
+  }
   // Mail the routing rules relayed is in the inbox already (email-turn.ts).
   const messages = turn.messages.filter((m) => m.email?.route !== "relay");
   const last = messages[messages.length - 1];

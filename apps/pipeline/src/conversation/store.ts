@@ -187,6 +187,8 @@ export type StateKey =
   | "approval_notice_attempts"
   /** The Discord channel the held draft's inbox item went to. */
   | "approval_relayed_to"
+  /** When a flagged message of this thread last went to the Discord inbox (at most one an hour). */
+  | "flag_relayed_at"
   /** Failures in a row of the alarm outside a turn (alarm.ts backs off on them). */
   | "alarm_failures"
   /** When the alarm stopped re-arming after too many failures: the next message arms it. */

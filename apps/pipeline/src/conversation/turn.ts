@@ -105,10 +105,6 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
   }
   // A hand-off rule pages the tenant and silences the bot whatever became of its sentence.
   const byRule = (p.kind === "canned" && p.handoff) || (p.kind === "kept" && p.reply.handoff === "rule");
-  const ruleHandoff = (): TurnOutcome => {
-    startHandoff(input.sealed.store, turn, "rule");
-    return { kind: "done", handoffStarted: true, held: null };
-  };
   const earlier = earlierAttempt(input.sealed.store, turn.id);
   // A previous attempt already held this turn's draft for approval: nothing more to do.
   if (earlier === "held") return DONE;
@@ -117,7 +113,7 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     // out. Never risk a second copy to the customer; say so in the logs instead.
     if (earlier === "maybe_sent") log.warn("turn.send_outcome_unknown", run.fields);
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
-    return byRule ? ruleHandoff() : DONE;
+    return byRule ? ruleHandoff(input.sealed.store, turn) : DONE;
   }
   // A reply kept for a retry whose window closed meanwhile (a long throttle, Meta down for hours)
   // is not sent: Meta would take it and report it failed later. Its credit goes back.
@@ -125,7 +121,7 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     await refund(env, turn.thread.tenantId, p.reply.creditRef);
     await run.noReply("outside_window");
     log.info("turn.no_reply", { ...run.fields, action: "outside_window" });
-    return byRule ? ruleHandoff() : DONE;
+    return byRule ? ruleHandoff(input.sealed.store, turn) : DONE;
   }
 
   // 2. Produce: the kept reply, the rule's canned text, or the AI's (charged, maybe held).
@@ -318,10 +314,6 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
   // A hand-off rule pages the tenant even when its sentence may not have reached the customer:
   // the customer asked for a person either way.
   const byRule = handoff === "rule";
-  const ruleHandoff = (): TurnOutcome => {
-    startHandoff(run.input.sealed.store, turn, "rule");
-    return { kind: "done", handoffStarted: true, held: null };
-  };
   if (delivery.kind === "already" || delivery.kind === "unknown") {
     // The provider may have delivered it: never send again, keep the credit, say so in the logs.
     log.warn("turn.send_outcome_unknown", {
@@ -330,7 +322,7 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
       ...(delivery.kind === "unknown" ? { reason: delivery.reason } : {}),
     });
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
-    return byRule ? ruleHandoff() : DONE;
+    return byRule ? ruleHandoff(run.input.sealed.store, turn) : DONE;
   }
   if (delivery.kind === "failed") {
     const { failure } = delivery;
@@ -362,7 +354,7 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
       ...run.inbound("send_failed").map((r) => ({ ...r, errorCode })),
       { ...run.outbound("send_failed", `failed:${last.providerMessageId}`), errorCode },
     ]);
-    return byRule ? ruleHandoff() : DONE;
+    return byRule ? ruleHandoff(run.input.sealed.store, turn) : DONE;
   }
   run.email?.markAutoReplied(Date.now());
   if (handoff) startHandoff(run.input.sealed.store, turn, byRule ? "rule" : "ai");
@@ -425,6 +417,12 @@ async function plan(
     holding: false,
     approval: match.rule.approval,
   };
+}
+
+/** A hand-off rule's turn is over: the tenant is paged and the bot is silent, whatever was sent. */
+function ruleHandoff(store: ConversationStore, turn: Turn): TurnOutcome {
+  startHandoff(store, turn, "rule");
+  return { kind: "done", handoffStarted: true, held: null };
 }
 
 /**

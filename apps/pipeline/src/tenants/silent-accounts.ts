@@ -5,9 +5,10 @@ import { notifyTenant } from "./notify.ts";
 
 const log = createLogger("pipeline.health");
 
-/** Accounts read per statement, and at most this many pages a run (the next run goes on). */
+/** Accounts read per statement: each page walks the primary key from the cursor. */
 const PAGE = 200;
-const MAX_PAGES = 50;
+/** A stop for a runaway loop (a million accounts), never reached in practice; logged if it is. */
+const MAX_PAGES = 5000;
 
 /**
  * Hourly (from the 15-minute cron): an account that got customer messages every day and then none
@@ -19,6 +20,8 @@ const MAX_PAGES = 50;
 export async function alertSilentAccounts(env: PipelineEnv, now: number): Promise<number> {
   let alerted = 0;
   let after = "";
+  // At most once per silence: a crash between the claim and the notice loses that alert rather
+  // than risk sending it twice.
   for (let page = 0; page < MAX_PAGES; page++) {
     const { accounts, next } = await listSilentAccounts(env.DB, now, after, PAGE);
     for (const a of accounts) {
@@ -42,9 +45,10 @@ export async function alertSilentAccounts(env: PipelineEnv, now: number): Promis
       log.info("health.silent_account", fields);
       alerted += 1;
     }
-    if (next === null) break;
+    if (next === null) return alerted;
     after = next;
   }
+  log.error("health.silent_check_cut_short", { pages: MAX_PAGES, after });
   return alerted;
 }
 

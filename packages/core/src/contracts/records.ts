@@ -94,6 +94,8 @@ export type HealthLevel = "ok" | "warn" | "danger";
 export type HealthReason =
   | "disabled"
   | "last_send_failed"
+  /** The newest message was routed to the Discord inbox, and there is none: it reached no one. */
+  | "no_inbox"
   | "failed_sends"
   | "no_messages"
   | "quiet"

@@ -36,6 +36,6 @@ manage-health-deletion-stuck = Stuck: started more than a day ago.
 settings-silence = Quiet channel alert
 settings-silence-lead = A channel that gets customer messages every day and then suddenly none has usually lost its connection. We tell you once, by your notification channel or email, so you can run its self-test or reconnect it.
 settings-silence-hours = Alert me after this many hours without a message
-settings-silence-hint = From 1 to 168 hours (a week); 0 turns the alert off. New accounts are alerted after 24 hours.
+settings-silence-hint = From 1 to 168 hours (a week); 0 turns the alert off. The default is 24. Keep it shorter than your record keeping setting: the check reads the records of the days before the silence.
 settings-silence-save = Save quiet channel alert
 settings-err-silence = Enter a whole number of hours from 0 to 168.

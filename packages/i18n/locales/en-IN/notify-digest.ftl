@@ -53,4 +53,7 @@ notify-verify-ignore = If you did not expect this, ignore this message: nothing 
 notify-given-up-subject = A customer did not get a reply
 notify-given-up = ⚠️ A customer on { $channel } ({ $customer }) wrote more than a day ago and could not be answered automatically: every attempt failed. Reply to them yourself from the Discord inbox or the dashboard.
 notify-silent-subject = A channel has gone quiet
-notify-silent = ⚠️ { $account } on { $channel } usually gets customer messages every day, but none has arrived for { $hours } hours. Its connection may have stopped working: open Channels in your dashboard and run the self-test, or reconnect it. You can change when this alert comes in Settings.
+notify-silent = ⚠️ { $account } on { $channel } usually gets customer messages every day, but none has arrived for { $hours ->
+    [one] { $hours } hour
+   *[other] { $hours } hours
+}. Its connection may have stopped working: open Channels in your dashboard and run the self-test, or reconnect it. You can change when this alert comes in Settings.

@@ -58,6 +58,7 @@ overview-health-warn = Needs attention
 overview-health-danger = Not working
 overview-health-disabled = This account is switched off: new messages are not accepted.
 overview-health-last-send-failed = The reply to the latest message failed to send.
+overview-health-no-inbox = The latest message was routed to your Discord inbox, but no Discord inbox is connected, so it reached no one. Connect Discord, or change the email routing to forward or reply.
 overview-health-failed-sends = { $count ->
     [one] The reply to { $n } message failed to send in the last 7 days.
    *[other] Replies to { $n } messages failed to send in the last 7 days.

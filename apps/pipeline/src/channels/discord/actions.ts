@@ -17,6 +17,7 @@ import {
 import {
   type DiscordRelay,
   type RelayStatus,
+  getApproval,
   getDiscordInstall,
   getRelay,
   reopenRelay,
@@ -130,9 +131,10 @@ export async function relayAction(
     const settled = !decided.ok && decided.error.code === "already_decided" && action.kind === "drop";
     if (!decided.ok && !settled) {
       const refused = await failed(decided);
-      // Final: the window closed, so the approval failed and its draft is gone. The item is closed
-      // as failed (its buttons go) instead of offering an Approve that can never work again.
-      if (decided.error.code === "outside_window") {
+      // Final (the window closed, or a permanent send failure): the approval failed and its draft
+      // is gone. The item is closed as failed (its buttons go) instead of offering an Approve that
+      // can never work again.
+      if ((await getApproval(env.DB, tenantId, relay.approvalId))?.status === "failed") {
         await closeApprovalRelay(env, tenantId, relay.approvalId, "failed", null);
       }
       return refused;

@@ -126,6 +126,11 @@ export function reasonText(t: Translate, reason: string): string {
   return reason;
 }
 
+/** Discord markdown's special characters escaped, so the text shows as typed. */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\*_~`|>[\]()#<-]/g, (c) => `\\${c}`);
+}
+
 /** The embed and its buttons, in the tenant's language, within Discord's limits. */
 export function relayMessage(
   t: Translate,
@@ -164,7 +169,9 @@ export function relayMessage(
   };
   // The preview takes what the other parts leave of the 6000 in all, up to 4096.
   const room = Math.min(EMBED_LIMITS.description, EMBED_LIMITS.total - embedSize(embed));
-  embed.description = truncate(req.preview.trim() || t("relay-empty-preview"), room);
+  // A flagged message is an attacker's text: shown inert (no masked links, no formatting).
+  const preview = req.flagged ? escapeMarkdown(req.preview.trim()) : req.preview.trim();
+  embed.description = truncate(preview || t("relay-empty-preview"), room);
   const buttons: APIButtonComponent[] = [
     {
       type: DiscordComponent.Button,
