@@ -67,6 +67,22 @@ function lastInboundAgo(stub: DurableObjectStub, ms: number) {
   });
 }
 
+/** A draft held for approval for a new WhatsApp customer. */
+async function heldDraft() {
+  const acc = await newAccount({
+    wait_seconds: 0,
+    rules: [],
+    default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
+  });
+  const customer = uniqueCustomer();
+  await acc.send(customer, "Do you cater for 40?");
+  const approval = await vi.waitUntil(
+    async () => (await tenantApi.listApprovals(tenantId)).find((a) => a.accountId === acc.id),
+    { timeout: 5000 },
+  );
+  return { acc, customer, id: approval.id, stub: acc.conversation(customer) };
+}
+
 beforeEach(async () => {
   await approvePersona({ kind: "raw", prompt: "Friendly." });
   await setBalance(5);
@@ -100,22 +116,6 @@ describe("an automatic reply and WhatsApp's 24 hours", () => {
 });
 
 describe("an approved draft and the channel's window", () => {
-  /** A draft held for approval for a new WhatsApp customer. */
-  async function heldDraft() {
-    const acc = await newAccount({
-      wait_seconds: 0,
-      rules: [],
-      default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
-    });
-    const customer = uniqueCustomer();
-    await acc.send(customer, "Do you cater for 40?");
-    const approval = await vi.waitUntil(
-      async () => (await tenantApi.listApprovals(tenantId)).find((a) => a.accountId === acc.id),
-      { timeout: 5000 },
-    );
-    return { acc, customer, id: approval.id, stub: acc.conversation(customer) };
-  }
-
   it("is refused on WhatsApp after 24 hours: nothing attempted, the approver told why, the credit back", async () => {
     const { customer, id, stub } = await heldDraft();
     expect(await creditBalance(env.DB, tenantId)).toBe(4);
@@ -240,17 +240,8 @@ describe("what closes the window while a turn or an inbox item waits", () => {
   });
 
   it("approving from the Discord inbox after the window closed is refused and closes the item", async () => {
-    const acc = await newAccount({
-      wait_seconds: 0,
-      rules: [],
-      default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
-    });
-    const customer = uniqueCustomer();
-    await acc.send(customer, "Can I bring my dog?");
-    const approval = await vi.waitUntil(
-      async () => (await tenantApi.listApprovals(tenantId)).find((a) => a.accountId === acc.id),
-      { timeout: 5000 },
-    );
+    const { acc, customer, id, stub } = await heldDraft();
+    const approval = (await tenantApi.listApprovals(tenantId)).find((a) => a.id === id)!;
     const relayId = `rl_win${Date.now().toString(36)}`;
     await createRelay(env.DB, {
       id: relayId,
@@ -265,7 +256,7 @@ describe("what closes the window while a turn or an inbox item waits", () => {
       guildId: "910000000000000001",
       channelId: "910000000000000003",
     });
-    await lastInboundAgo(acc.conversation(customer), DAY + 60_000);
+    await lastInboundAgo(stub, DAY + 60_000);
     const r = await discordApi.relayAction(
       tenantId,
       relayId,

@@ -12,24 +12,33 @@ const DAY = 24 * HOUR;
 /** The start of the current hour: a run that does the hourly check. */
 const hourStart = (t = Date.now()) => t - (t % HOUR);
 
-/** A WhatsApp number of the demo tenant whose customers wrote at these ages (ms before `now`). */
-async function accountWith(now: number, ...ages: number[]) {
-  const acc = await newBareAccount();
+/** Metadata rows of customer messages to the account at these times (never text). */
+async function customerWrote(acc: { id: string; externalId: string }, times: number[], tag: string) {
   await recordMessages(
     env.DB,
-    ages.map((age, i) => ({
+    times.map((at, i) => ({
       tenantId,
       accountId: acc.id,
       channel: "whatsapp" as const,
       conversationId: null,
       ruleId: null,
       direction: "inbound" as const,
-      providerMessageId: `wamid.silent.${acc.id}.${i}`,
+      providerMessageId: `wamid.silent.${acc.id}.${tag}.${i}`,
       senderId: "919800000001",
       recipientId: acc.externalId,
       action: "canned_reply",
-      at: now - age,
+      at,
     })),
+  );
+}
+
+/** A WhatsApp number of the demo tenant whose customers wrote at these ages (ms before `now`). */
+async function accountWith(now: number, ...ages: number[]) {
+  const acc = await newBareAccount();
+  await customerWrote(
+    acc,
+    ages.map((age) => now - age),
+    "first",
   );
   return acc;
 }
@@ -63,22 +72,7 @@ describe("a channel gone quiet", () => {
     // tenant's 12 hours: a new silence, a new alert.
     await saveSilenceAlertHours(env.DB, tenantId, 12);
     const resumed = [0, 1, 2, 3].map((d) => now + 2 * HOUR + d * DAY);
-    await recordMessages(
-      env.DB,
-      resumed.map((at, i) => ({
-        tenantId,
-        accountId: acc.id,
-        channel: "whatsapp" as const,
-        conversationId: null,
-        ruleId: null,
-        direction: "inbound" as const,
-        providerMessageId: `wamid.silent.${acc.id}.again.${i}`,
-        senderId: "919800000001",
-        recipientId: acc.externalId,
-        action: "canned_reply",
-        at,
-      })),
-    );
+    await customerWrote(acc, resumed, "again");
     await quarterHourCron(now + 3 * DAY + 3 * HOUR);
     expect(await discordMessages(channel)).toHaveLength(1);
     await quarterHourCron(now + 3 * DAY + 15 * HOUR);
