@@ -289,6 +289,12 @@ describe("approvals page: decisions", () => {
     // Written just inside WhatsApp's 24 hours: the draft is held, then the window closes on it.
     const { id, customer, sentAt } = await heldDraft(s, "Can you cater on Sunday?", 24 * 3600_000 - 6000);
     const balance = await creditBalance(env.DB, s.tenantId);
+    // The approval expires when the window closes (the cron then gives the credit back)...
+    expect((await getApproval(env.DB, s.tenantId, id))?.expiresAt).toBe(sentAt + 24 * 3600_000);
+    // ...but one held before that rule (or decided on the boundary) is refused for the window.
+    await env.DB.prepare("UPDATE approvals SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() + 3600_000, id)
+      .run();
     // Until the customer's message is 24 hours old (by its own time, as the pipeline counts).
     await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 24 * 3600_000 + 300 - Date.now())));
     const res = await decide(s, id, { action: "approve" });

@@ -116,6 +116,23 @@ describe("an automatic reply and WhatsApp's 24 hours", () => {
 });
 
 describe("an approved draft and the channel's window", () => {
+  it("expires when the window closes, not a full day after it was held, so the cron gives its credit back", async () => {
+    const acc = await newAccount({
+      wait_seconds: 0,
+      rules: [],
+      default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
+    });
+    const customer = uniqueCustomer();
+    const message = written(acc.externalId, customer, "Is the terrace free tonight?", 23 * HOUR);
+    await ingestApi.ingest([message]);
+    const approval = await vi.waitUntil(
+      async () => (await tenantApi.listApprovals(tenantId)).find((a) => a.accountId === acc.id),
+      { timeout: 5000 },
+    );
+    expect(approval.expiresAt).toBe(message.sentAt + DAY);
+    expect(approval.expiresAt).toBeLessThan(approval.createdAt + DAY);
+  });
+
   it("is refused on WhatsApp after 24 hours: nothing attempted, the approver told why, the credit back", async () => {
     const { customer, id, stub } = await heldDraft();
     expect(await creditBalance(env.DB, tenantId)).toBe(4);

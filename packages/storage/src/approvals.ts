@@ -13,12 +13,17 @@ const COLUMNS = `id, tenant_id AS tenantId, account_id AS accountId, thread_key 
 type Raw = Omit<ApprovalRow, "reasons"> & { reasons: string };
 const parse = (r: Raw): ApprovalRow => ({ ...r, reasons: JSON.parse(r.reasons) as string[] });
 
+/**
+ * A held draft's approval, pending for APPROVAL_TTL_MS, or until `sendableUntil` when that is
+ * sooner (the channel stops accepting the reply then): the expiry cron then gives its credit back
+ * instead of leaving an Approve that can only be refused.
+ */
 export async function createApproval(
   db: D1Database,
   a: Pick<
     ApprovalRow,
     "id" | "tenantId" | "accountId" | "threadKey" | "conversationId" | "ruleId" | "creditRef" | "reasons"
-  >,
+  > & { sendableUntil?: number | null },
   now = Date.now(),
 ): Promise<void> {
   await db
@@ -36,7 +41,7 @@ export async function createApproval(
       a.creditRef,
       JSON.stringify(a.reasons),
       now,
-      now + APPROVAL_TTL_MS,
+      Math.min(now + APPROVAL_TTL_MS, a.sendableUntil ?? Number.POSITIVE_INFINITY),
     )
     .run();
 }

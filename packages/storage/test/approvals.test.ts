@@ -51,6 +51,30 @@ describe("approvals", () => {
     expect(await getApproval(db(), a.tenantId, a.id)).toEqual(row);
   });
 
+  it("expires when the channel stops accepting the reply, if that is sooner than the TTL", async () => {
+    const t = (await newTenant()).id;
+    const acc = await newAccount(t);
+    const base = {
+      tenantId: t,
+      accountId: acc.id,
+      threadKey: `${t}/${acc.id}/cust`,
+      conversationId: null,
+      ruleId: null,
+      creditRef: "credit-window",
+      reasons: ["approval_always"],
+    };
+    await createApproval(db(), { ...base, id: "apr-window-soon", sendableUntil: NOW + 3_600_000 }, NOW);
+    await createApproval(
+      db(),
+      { ...base, id: "apr-window-late", sendableUntil: NOW + 7 * APPROVAL_TTL_MS },
+      NOW,
+    );
+    await createApproval(db(), { ...base, id: "apr-window-none", sendableUntil: null }, NOW);
+    expect((await getApproval(db(), t, "apr-window-soon"))?.expiresAt).toBe(NOW + 3_600_000);
+    expect((await getApproval(db(), t, "apr-window-late"))?.expiresAt).toBe(NOW + APPROVAL_TTL_MS);
+    expect((await getApproval(db(), t, "apr-window-none"))?.expiresAt).toBe(NOW + APPROVAL_TTL_MS);
+  });
+
   it("is invisible to another tenant", async () => {
     const a = await held();
     const other = await newTenant();

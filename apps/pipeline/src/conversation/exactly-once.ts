@@ -178,7 +178,13 @@ export async function holdOnce(
   env: Db,
   sealed: SealedThread,
   turn: Turn,
-  draft: HeldDraft & { replyTo: string; ruleId: string | null; creditRef: string },
+  draft: HeldDraft & {
+    replyTo: string;
+    ruleId: string | null;
+    creditRef: string;
+    /** When the channel stops accepting a person's reply to this customer (null: never). */
+    sendableUntil: number | null;
+  },
 ): Promise<void> {
   const { thread } = turn;
   try {
@@ -192,6 +198,7 @@ export async function holdOnce(
       ruleId: draft.ruleId,
       creditRef: draft.creditRef,
       reasons: draft.reasons,
+      sendableUntil: draft.sendableUntil,
     });
   } catch (err) {
     try {

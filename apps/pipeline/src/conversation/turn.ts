@@ -26,7 +26,7 @@ import {
 } from "./exactly-once.ts";
 import { tenantSuspended } from "../tenants/suspension.ts";
 import { startHandoff } from "./handoff.ts";
-import { markRead, send, serviceWindowMs } from "./outbound.ts";
+import { humanReplyWindowMs, markRead, send, serviceWindowMs } from "./outbound.ts";
 import type { SealedThread } from "./sealed.ts";
 import type { ConversationStore } from "./store.ts";
 import { customerContent, matchText } from "./turn-content.ts";
@@ -282,6 +282,7 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
       replyTo: last.providerMessageId,
       ruleId: p.ruleId,
       creditRef: ai.creditRef,
+      sendableUntil: sendableUntil(input.sealed.store, thread.channel),
     });
     if (ai.handoff) startHandoff(input.sealed.store, turn);
     await recordMessages(env.DB, run.inbound("held_for_approval"));
@@ -417,6 +418,16 @@ async function plan(
     holding: false,
     approval: match.rule.approval,
   };
+}
+
+/**
+ * Until when a held draft could still be approved and sent, as a person's reply: the customer's
+ * newest message plus the channel's window for people (null: the channel has none).
+ */
+function sendableUntil(store: ConversationStore, channel: Turn["thread"]["channel"]): number | null {
+  const windowMs = humanReplyWindowMs(channel);
+  const lastInbound = store.number("last_inbound_at");
+  return windowMs === null || lastInbound === null ? null : lastInbound + windowMs;
 }
 
 /** A hand-off rule's turn is over: the tenant is paged and the bot is silent, whatever was sent. */
