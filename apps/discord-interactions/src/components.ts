@@ -71,6 +71,14 @@ function refusal(t: Translate, code: string, message: string, channel: string | 
       return t("discord-account-disabled");
     case "send_retryable":
       return t("discord-send-retry");
+    // Permanent: the channel refused it (e.g. the number cannot receive messages). The pipeline's
+    // own words are English; the person reads their language.
+    case "send_failed":
+      return t("discord-send-failed");
+    case "tenant_suspended":
+      return t("discord-suspended");
+    case "already_decided":
+      return t("discord-already-decided");
     case "no_draft":
       return t("discord-no-draft");
     case "not_found":

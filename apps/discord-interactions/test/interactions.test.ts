@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { generateDiscordKeyPair } from "@concierge/crypto";
 import { creditBalance, saveReplyConfig } from "@concierge/storage";
-import { sentTo } from "@concierge/testing/sandbox-client";
+import { injectGraphFault, sentTo } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import {
   OUTSIDER,
@@ -392,6 +392,26 @@ describe("inbox buttons and the reply modal", () => {
     );
     expect(await relayRow(relayId)).toEqual({ status: "open", handledBy: null });
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
+  it("says in the member's language when the channel refuses a reply for good, and the item stays open", async () => {
+    const who = await customerWhoWrote();
+    const relayId = await seedRelay(who);
+    // Meta will not deliver to this customer (131026): permanent, not worth retrying.
+    await injectGraphFault(env.SANDBOX_URL, {
+      status: 400,
+      code: 131026,
+      message: "(#131026) Message undeliverable",
+      to: who.customerId,
+    });
+    const body = submit(relayId, "Hello again!");
+    expect(await (await post(body)).json()).toEqual({ type: 6 });
+    const [follow] = await webhookCalls(body.token);
+    expect(follow).toMatchObject({ kind: "follow_up", ephemeral: true });
+    expect(follow!.body.content).toBe(
+      "Not sent: the channel refused this message, so it cannot be delivered to this customer. Sending it again will not help; reach them another way.",
+    );
+    expect(await relayRow(relayId)).toEqual({ status: "open", handledBy: null });
   });
 
   it("Approve sends the held draft once and the message shows who approved; a second click says already handled", async () => {
