@@ -4,24 +4,28 @@ import type { AuthedCtx, Ctx } from "./http.ts";
 
 export type Section =
   | "overview"
+  | "inbox"
   | "rules"
   | "channels"
   | "email"
   | "discord"
   | "persona"
   | "conversations"
+  | "hours"
   | "approvals"
   | "billing"
   | "settings";
 
 const NAV: { id: Section; href: string; label: string }[] = [
   { id: "overview", href: "/admin", label: msg("nav-overview") },
+  { id: "inbox", href: "/admin/inbox", label: msg("nav-inbox") },
   { id: "channels", href: "/admin/channels", label: msg("nav-channels") },
   { id: "email", href: "/admin/email", label: msg("nav-email") },
   { id: "discord", href: "/admin/discord", label: msg("nav-discord") },
   { id: "rules", href: "/admin/rules", label: msg("nav-rules") },
   { id: "persona", href: "/admin/persona", label: msg("nav-persona") },
   { id: "conversations", href: "/admin/conversations", label: msg("nav-conversations") },
+  { id: "hours", href: "/admin/hours", label: msg("nav-hours") },
   { id: "approvals", href: "/admin/approvals", label: msg("nav-approvals") },
   { id: "billing", href: "/admin/billing", label: msg("nav-billing") },
   { id: "settings", href: "/admin/settings", label: msg("nav-settings") },

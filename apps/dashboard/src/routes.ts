@@ -21,6 +21,8 @@ import { billingPage, buyPack, saveThreshold } from "./pages/billing.ts";
 import { checkoutComplete, checkoutPage } from "./pages/checkout.ts";
 import { channelsPage, deleteChannel, rerunSelfTest } from "./pages/channels.ts";
 import { conversationsPage, saveConversations } from "./pages/conversations.ts";
+import { hoursPage, saveHours } from "./pages/hours.ts";
+import { controlInbox, conversationPage, inboxPage, sendInboxReply } from "./pages/inbox.ts";
 import { dataDeletionCallback, dataDeletionStatus } from "./pages/data-deletion.ts";
 import {
   addAddress,
@@ -149,7 +151,9 @@ router
   .post("/auth/dev", devSignIn)
   .post("/sign-out", signOut)
   .get("/admin/conversations", conversationsPage)
-  .post("/admin/conversations", saveConversations);
+  .post("/admin/conversations", saveConversations)
+  .get("/admin/hours", hoursPage)
+  .post("/admin/hours", saveHours);
 router.get("/admin", overviewPage);
 router
   .get("/admin/rules", rulesListPage)
@@ -170,6 +174,11 @@ router
   .post("/admin/persona", limitedPerTenant("PERSONA_SAVE_RATE_LIMIT", savePersonaForm))
   .post("/admin/persona/preview", previewPersona)
   .get("/admin/persona/status", personaStatus);
+router
+  .get("/admin/inbox", inboxPage)
+  .get("/admin/inbox/:ref", conversationPage)
+  .post("/admin/inbox/:ref/reply", sendInboxReply)
+  .post("/admin/inbox/:ref/control", controlInbox);
 router.get("/admin/approvals", approvalsPage).post("/admin/approvals/:id", decideApprovalForm);
 router
   .get("/admin/billing", billingPage)

@@ -35,6 +35,8 @@ type Victim = {
   orderId: string;
   paymentId: string;
   subscriptionId: string;
+  /** A customer message row of the owner's: the live inbox's handle on its conversation. */
+  ref: string;
 };
 
 /** Form fields that would be valid for any of the routes, so only ownership can refuse them. */
@@ -65,6 +67,7 @@ const PARAMS: Record<string, (v: Victim) => string> = {
   orderId: (v) => v.orderId,
   paymentId: (v) => v.paymentId,
   subscriptionId: (v) => v.subscriptionId,
+  ref: (v) => v.ref,
 };
 
 /**
@@ -100,6 +103,7 @@ async function snapshot(tenantId: string): Promise<string> {
     "payments",
     "subscriptions",
     "tenant_billing_details",
+    "conversation_states",
   ];
   const out: Record<string, unknown> = {};
   for (const table of tables) {
@@ -193,7 +197,14 @@ beforeAll(async () => {
     currentEnd: null,
     at: Date.now(),
   });
+  const inbound = await env.DB.prepare(
+    `INSERT INTO messages (tenant_id, account_id, channel, direction, provider_message_id, sender_id, recipient_id, created_at)
+     VALUES (?, ?, 'whatsapp', 'inbound', ?, '919800000000', ?, ?)`,
+  )
+    .bind(owner.tenantId, account.id, `wamid.iso${suffix}`, account.externalId, Date.now())
+    .run();
   victim = {
+    ref: String(inbound.meta.last_row_id),
     accountId: account.id,
     ruleId: "hours",
     approvalId,
@@ -251,6 +262,7 @@ describe("tenant isolation", () => {
       orderId: "ord_missing",
       paymentId: "pay_Missing0000001",
       subscriptionId: "sub_Missing0000001",
+      ref: "999999999999",
     };
     for (const r of idRoutes()) {
       const path = fill(r.path, missing);

@@ -10,12 +10,14 @@ import { get, signIn } from "./helpers.ts";
 /** Every section of the signed-in dashboard, in the navigation's order. */
 const SECTIONS = [
   "/admin",
+  "/admin/inbox",
   "/admin/channels",
   "/admin/email",
   "/admin/discord",
   "/admin/rules",
   "/admin/persona",
   "/admin/conversations",
+  "/admin/hours",
   "/admin/approvals",
   "/admin/billing",
   "/admin/settings",

@@ -1,11 +1,12 @@
-/** The inbox buttons (Reply, Approve, Drop) and the Reply modal. */
+/** The inbox buttons (Reply, Approve, Drop; Take over, Hand back, Pause) and the Reply modal. */
 import type { Translate } from "@concierge/i18n";
 import type {
   APIEmbed,
   APIEmbedField,
   RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from "discord-api-types/v10";
-import type { RelayActionResult } from "@concierge/core";
+import type { RelayControlled, RelayHandled } from "@concierge/core";
+import * as v from "valibot";
 import {
   deferUpdate,
   editOriginal,
@@ -14,7 +15,13 @@ import {
   replyModal,
   type Webhook,
 } from "./responses.ts";
-import type { InteractionMessage } from "./schema.ts";
+import {
+  type ControlAction,
+  ControlRowSchema,
+  type InteractionMessage,
+  type RelayButton,
+  isControl,
+} from "./schema.ts";
 
 export type Actor = { id: string; name: string };
 type Ctx = {
@@ -25,7 +32,11 @@ type Ctx = {
   webhook: Webhook;
   actor: Actor;
 };
-type RelayAction = { kind: "reply"; text: string } | { kind: "approve" } | { kind: "drop" };
+type RelayAction =
+  | { kind: "reply"; text: string }
+  | { kind: "approve" }
+  | { kind: "drop" }
+  | { kind: ControlAction };
 
 /** Discord's own timestamp markup: every reader sees it in their time zone. */
 const discordTime = (ms: number) => `<t:${Math.floor(ms / 1000)}:f>`;
@@ -38,23 +49,56 @@ const DONE = {
 
 const EMBED_FIELDS_MAX = 25;
 
+/** The message's embeds with `field` set (one of its name: replaced, not repeated). */
+function withField(message: InteractionMessage | undefined, field: APIEmbedField): APIEmbed[] {
+  const embeds = (message?.embeds ?? []) as APIEmbed[];
+  const [first, ...rest] = embeds.length ? embeds : [{}];
+  const kept = (first!.fields ?? []).filter((f) => f.name !== field.name);
+  const fields = [...kept, field].slice(-EMBED_FIELDS_MAX);
+  return [{ ...first, fields }, ...rest];
+}
+
 /**
- * The inbox message after an action: the same embed, plus who did what and when, and no buttons,
- * so nobody acts on it again.
+ * The inbox message after an action: the same embed, plus who did what and when. Reply, Approve
+ * and Drop go, so nobody acts on it again; the Take over / Hand back / Pause row stays, since the
+ * conversation goes on (after a reply the bot is often silent, and handing back comes later).
  */
 export function handledMessage(
   t: Translate,
   message: InteractionMessage | undefined,
-  done: Extract<RelayActionResult, { ok: true }>,
+  done: RelayHandled,
 ): RESTPatchAPIWebhookWithTokenMessageJSONBody {
   const field: APIEmbedField = {
     name: t("discord-handled-field"),
     value: t(DONE[done.status], { name: done.handledBy, when: discordTime(done.handledAt) }),
   };
-  const embeds = (message?.embeds ?? []) as APIEmbed[];
-  const [first, ...rest] = embeds.length ? embeds : [{}];
-  const fields = [...(first!.fields ?? []), field].slice(-EMBED_FIELDS_MAX);
-  return { embeds: [{ ...first, fields }, ...rest], components: [] };
+  const controls = (message?.components ?? []).filter((row) => v.is(ControlRowSchema, row));
+  return {
+    embeds: withField(message, field),
+    components: controls as RESTPatchAPIWebhookWithTokenMessageJSONBody["components"],
+  };
+}
+
+const CONTROL_DONE = {
+  take_over: "discord-control-take-over",
+  hand_back: "discord-control-hand-back",
+  pause: "discord-control-pause",
+} as const;
+
+const CONTROL_STATE = {
+  taken_over: "discord-control-state-taken-over",
+  handed_off: "discord-control-state-handed-off",
+  bot: "discord-control-state-bot",
+} as const;
+
+/** The item's "Bot" field after a control: who answers now, set by whom, when (or until when). */
+export function controlField(t: Translate, done: RelayControlled): APIEmbedField {
+  const args = { name: done.by, when: discordTime(done.at) };
+  const value =
+    done.state === "paused"
+      ? t("discord-control-state-paused", { ...args, until: discordTime(done.pausedUntil ?? done.at) })
+      : t(CONTROL_STATE[done.state], args);
+  return { name: t("discord-control-field"), value };
 }
 
 function refusal(t: Translate, code: string, message: string, channel: string | null): string {
@@ -83,6 +127,8 @@ function refusal(t: Translate, code: string, message: string, channel: string | 
       return t("discord-no-draft");
     case "not_found":
       return t("discord-item-gone");
+    case "conversation_gone":
+      return t("discord-control-gone");
     case "invalid_action":
       return t("discord-empty-reply");
     default:
@@ -102,6 +148,12 @@ async function act(c: Ctx, relayId: string, action: RelayAction, message: Intera
   let channel: string | null = null;
   try {
     const r = await env.PIPELINE.relayAction(c.tenantId, relayId, action, c.actor);
+    if (r.ok && r.status === "control") {
+      // The person is told what happened; the team sees it on the item, whose buttons all stay.
+      if (isControl(action.kind)) await followUpEphemeral(webhook, t(CONTROL_DONE[action.kind]));
+      await editOriginal(webhook, { embeds: withField(message, controlField(t, r)) });
+      return;
+    }
     if (r.ok) {
       await editOriginal(webhook, handledMessage(t, message, r));
       return;
@@ -121,18 +173,23 @@ async function act(c: Ctx, relayId: string, action: RelayAction, message: Intera
 }
 
 /**
- * A button: Reply opens the modal at once; Approve and Drop are acknowledged within Discord's
- * 3 seconds and carried out after the answer. An item already handled says by whom.
+ * A button: Reply opens the modal at once; Approve, Drop and the controls are acknowledged within
+ * Discord's 3 seconds and carried out after the answer. An item already handled says by whom,
+ * except to a control: who answers the customer can change after the item is handled.
  */
 export async function onButton(
   c: Ctx,
-  action: "reply" | "approve" | "drop",
+  action: RelayButton,
   relayId: string,
   message: InteractionMessage,
 ): Promise<Response> {
   const { env, t } = c;
   const state = await env.PIPELINE.relayState(c.tenantId, relayId);
   if (!state.ok) return ephemeral(t("discord-item-gone"));
+  if (isControl(action)) {
+    c.ctx.waitUntil(act(c, relayId, { kind: action }, message));
+    return deferUpdate();
+  }
   if (state.status !== "open") return ephemeral(handledBy(t, state.handledBy, state.handledAt));
   if (action === "reply") {
     return replyModal(relayId, t("discord-reply-modal-title"), t("discord-reply-modal-label"));

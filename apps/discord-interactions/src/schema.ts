@@ -62,6 +62,8 @@ const ModalDataSchema = v.looseObject({
 const MessageSchema = v.looseObject({
   id: Snowflake,
   embeds: v.optional(v.array(v.looseObject({})), []),
+  // The message's action rows, read to keep the Take over / Hand back / Pause row after an action.
+  components: v.optional(v.array(v.looseObject({})), []),
 });
 
 const Base = {
@@ -120,10 +122,31 @@ export function modalValue(
   return null;
 }
 
+/** The buttons that change who answers the customer; they leave the item open. */
+export type ControlAction = "take_over" | "hand_back" | "pause";
+export type RelayButton = "reply" | "approve" | "drop" | ControlAction;
+
+export const isControl = (action: string): action is ControlAction =>
+  action === "take_over" || action === "hand_back" || action === "pause";
+
 /** `relay:<action>:<relayId>`, the contract with the relay's buttons and modal. */
 export function parseRelayCustomId(
   customId: string,
-): { action: "reply" | "approve" | "drop" | "modal"; relayId: string } | null {
-  const m = /^relay:(reply|approve|drop|modal):([\w-]{1,80})$/.exec(customId);
-  return m ? { action: m[1] as "reply" | "approve" | "drop" | "modal", relayId: m[2]! } : null;
+): { action: RelayButton | "modal"; relayId: string } | null {
+  const m = /^relay:(reply|approve|drop|take_over|hand_back|pause|modal):([\w-]{1,80})$/.exec(customId);
+  return m ? { action: m[1] as RelayButton | "modal", relayId: m[2]! } : null;
 }
+
+/** An action row of control buttons only, as the relay posts them. */
+export const ControlRowSchema = v.looseObject({
+  type: v.literal(ComponentType.ActionRow),
+  components: v.pipe(
+    v.array(
+      v.looseObject({
+        type: v.literal(ComponentType.Button),
+        custom_id: v.pipe(v.string(), v.regex(/^relay:(take_over|hand_back|pause):[\w-]{1,80}$/)),
+      }),
+    ),
+    v.minLength(1),
+  ),
+});

@@ -96,7 +96,7 @@ export async function webhookCalls(token: string, n = 1): Promise<WebhookCall[]>
 }
 
 /** The relay's buttons as the relay posts them (the fixed custom id contract). */
-export function inboxMessage(relayId: string, withApprove: boolean) {
+export function inboxMessage(relayId: string, withApprove: boolean, withControls = false) {
   const button = (label: string, action: string, style: number) => ({
     type: 2,
     style,
@@ -122,6 +122,19 @@ export function inboxMessage(relayId: string, withApprove: boolean) {
           button("Drop", "drop", 4),
         ],
       },
+      ...(withControls ? [controlRow(relayId)] : []),
+    ],
+  };
+}
+
+/** Take over, Hand back, Pause 1 h: the second row of a message or handoff item. */
+export function controlRow(relayId: string) {
+  return {
+    type: 1,
+    components: [
+      { type: 2, style: 2, label: "Take over", custom_id: `relay:take_over:${relayId}` },
+      { type: 2, style: 2, label: "Hand back", custom_id: `relay:hand_back:${relayId}` },
+      { type: 2, style: 2, label: "Pause 1 h", custom_id: `relay:pause:${relayId}` },
     ],
   };
 }

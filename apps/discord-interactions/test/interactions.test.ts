@@ -1,12 +1,14 @@
 import { env } from "cloudflare:workers";
 import { generateDiscordKeyPair } from "@concierge/crypto";
-import { creditBalance, saveReplyConfig } from "@concierge/storage";
+import { createRelay, createTenant, creditBalance, saveReplyConfig } from "@concierge/storage";
 import { injectGraphFault, sentTo } from "@concierge/testing/sandbox-client";
+import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import {
   OUTSIDER,
   STAFF,
   approvePersona,
+  controlRow,
   inboundText,
   inboxMessage,
   installBot,
@@ -29,10 +31,10 @@ const MODAL_SUBMIT = 5;
 
 beforeAll(installBot);
 
-const button = (relayId: string, action: string, withApprove = true) =>
+const button = (relayId: string, action: string, withApprove = true, withControls = false) =>
   interaction(COMPONENT, {
     data: { custom_id: `relay:${action}:${relayId}`, component_type: 2 },
-    message: inboxMessage(relayId, withApprove),
+    message: inboxMessage(relayId, withApprove, withControls),
   });
 
 const submit = (relayId: string, text: string, who = STAFF) =>
@@ -478,5 +480,161 @@ describe("inbox buttons and the reply modal", () => {
       data: { content: "There is no draft to approve on this item.", flags: 64 },
     });
     expect(await relayRow(relayId)).toMatchObject({ status: "open" });
+  });
+});
+
+const STAFF_ACTOR = { id: STAFF.id!, name: STAFF.name! };
+
+/** A WhatsApp customer who wrote and got the canned reply, and their message item. */
+async function answeredCustomer() {
+  const account = await newWhatsAppAccount();
+  await saveReplyConfig(env.DB, tenantId, account.id, {
+    wait_seconds: 0,
+    rules: [],
+    default_rule: { response: { kind: "canned", text: "Thanks, we will reply soon." } },
+  });
+  const customer = uniqueCustomer();
+  const send = (text: string) =>
+    env.PIPELINE_INGEST.ingest([inboundText(account.externalId, customer, text)]);
+  await send("Is the shop open today?");
+  await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length === 1, { timeout: 8000 });
+  const relayId = await seedRelay({ accountId: account.id, customerId: customer }, "message");
+  /** The actions recorded for the customer's messages, once there are `n`. */
+  const actions = async (n: number) => {
+    const read = async () =>
+      (
+        await env.DB.prepare(
+          "SELECT action FROM messages WHERE sender_id = ? AND direction = 'inbound' AND action IS NOT NULL ORDER BY id",
+        )
+          .bind(customer)
+          .all<{ action: string }>()
+      ).results.map((r) => r.action);
+    await vi.waitUntil(async () => (await read()).length >= n, { timeout: 8000 });
+    return read();
+  };
+  return { accountId: account.id, customer, relayId, send, actions };
+}
+
+/** A control button pressed: Discord's answer, then the follow-up and the item's edit. */
+async function pressControl(relayId: string, action: "take_over" | "hand_back" | "pause") {
+  const body = button(relayId, action, false, true);
+  const res = await post(body);
+  expect(await res.json()).toEqual({ type: 6 });
+  const calls = await webhookCalls(body.token, 2);
+  return {
+    told: calls.find((c) => c.kind === "follow_up")!,
+    edit: calls.find((c) => c.kind === "edit_original")!,
+  };
+}
+
+describe("Take over, Hand back and Pause on an inbox item (issue 19 item 2)", () => {
+  it("Take over tells the member, notes it on the item with every button kept, and the bot stays silent until Hand back", async () => {
+    const c = await answeredCustomer();
+    const took = await pressControl(c.relayId, "take_over");
+    expect(took.told).toMatchObject({ ephemeral: true });
+    expect(took.told.body.content).toBe("You took over; the bot stays silent for this customer.");
+    // No `components` in the edit: Discord keeps the buttons, so the item can be pressed again.
+    expect(took.edit.body.components).toBeUndefined();
+    const embed = took.edit.body.embeds![0]!;
+    expect(embed.title).toBe("WhatsApp · +91 98•••• 10");
+    expect(embed.fields!.at(-1)).toEqual({
+      name: "Bot",
+      value: expect.stringMatching(/^Silent: taken over by Asha · <t:\d{10}:f>$/),
+    });
+    expect(await relayRow(c.relayId)).toEqual({ status: "open", handledBy: null });
+
+    await c.send("Hello? Anyone?");
+    expect(await c.actions(2)).toEqual(["canned_reply", "handoff_silent"]);
+    expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);
+
+    const back = await pressControl(c.relayId, "hand_back");
+    expect(back.told).toMatchObject({ ephemeral: true });
+    expect(back.told.body.content).toBe("Handed back: the bot answers again.");
+    expect(back.edit.body.embeds![0]!.fields!.at(-1)!.value).toMatch(
+      /^Answering: handed back by Asha · <t:\d{10}:f>$/,
+    );
+    await c.send("Still there?");
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, c.customer)).length === 2, {
+      timeout: 8000,
+    });
+    expect(await c.actions(3)).toEqual(["canned_reply", "handoff_silent", "canned_reply"]);
+    expect(await relayRow(c.relayId)).toEqual({ status: "open", handledBy: null });
+  });
+
+  it("Pause 1 h tells the member and shows until when; the customer's next message gets no reply", async () => {
+    const c = await answeredCustomer();
+    const paused = await pressControl(c.relayId, "pause");
+    expect(paused.told.body.content).toBe("The bot is paused for this customer for 1 hour.");
+    const value = paused.edit.body.embeds![0]!.fields!.at(-1)!.value;
+    const until = Number(/^Paused by Asha until <t:(\d{10}):f>$/.exec(value)?.[1]);
+    expect(Math.abs(until * 1000 - (Date.now() + 60 * 60_000))).toBeLessThan(60_000);
+    await c.send("Hello?");
+    expect(await c.actions(2)).toEqual(["canned_reply", "paused"]);
+    expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);
+  });
+
+  it("a Reply closes the item but keeps the Take over row, which still works", async () => {
+    const c = await answeredCustomer();
+    const body = {
+      ...submit(c.relayId, "Yes, open till 9."),
+      message: inboxMessage(c.relayId, false, true),
+    };
+    expect(await (await post(body)).json()).toEqual({ type: 6 });
+    const [edit] = await webhookCalls(body.token);
+    expect(edit!.body.components).toEqual([controlRow(c.relayId)]);
+    expect(await relayRow(c.relayId)).toEqual({ status: "replied", handledBy: "Asha" });
+    // The installed 'silent' made the reply a takeover; handing back from the closed item works.
+    const back = await pressControl(c.relayId, "hand_back");
+    expect(back.told.body.content).toBe("Handed back: the bot answers again.");
+    expect(await relayRow(c.relayId)).toEqual({ status: "replied", handledBy: "Asha" });
+  });
+
+  it("refuses a member who may not act, and another tenant's item, and the conversation is unchanged", async () => {
+    const c = await answeredCustomer();
+    const outsider = interaction(
+      COMPONENT,
+      {
+        data: { custom_id: `relay:take_over:${c.relayId}`, component_type: 2 },
+        message: inboxMessage(c.relayId, false, true),
+      },
+      OUTSIDER,
+    );
+    expect(await (await post(outsider)).json()).toEqual({
+      type: 4,
+      data: {
+        content: "Only members with the staff role or the Manage Server permission can do this.",
+        flags: 64,
+      },
+    });
+    // Another tenant's item about the same customer: this server's tenant cannot see it.
+    const other = await createTenant(env.DB, TEST_SECRETS.encryptionKey, { name: "Elsewhere" });
+    const theirs = `rl_other${Date.now().toString(36)}`;
+    await createRelay(env.DB, {
+      id: theirs,
+      tenantId: other.id,
+      accountId: c.accountId,
+      channel: "whatsapp",
+      customerId: c.customer,
+      threadKey: `${tenantId}/${c.accountId}/${c.customer}`,
+      kind: "message",
+      approvalId: null,
+      providerMessageId: null,
+      guildId: "900000000000000009",
+      channelId: "900000000000000010",
+    });
+    expect(await (await post(button(theirs, "pause", false, true))).json()).toEqual({
+      type: 4,
+      data: { content: "This item is no longer in the inbox.", flags: 64 },
+    });
+    expect(
+      await env.PIPELINE.relayAction(tenantId, theirs, { kind: "take_over" }, STAFF_ACTOR),
+    ).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    await c.send("Hello?");
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, c.customer)).length === 2, {
+      timeout: 8000,
+    });
   });
 });

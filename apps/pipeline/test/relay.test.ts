@@ -24,7 +24,7 @@ import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import type { Thread } from "@concierge/core";
 import { EMBED_LIMITS, relayId, relayItem } from "../src/channels/discord/relay.ts";
-import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { discordApi, inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 // The Discord inbox: turns relayed by the conversation object (through PIPELINE.ingest) and
 // relayItem itself, with the sandbox as Discord — embeds, buttons, limits, modes and retries.
@@ -142,7 +142,7 @@ function embedTotal(e: RecordedDiscordMessage["embeds"][number]): number {
 }
 
 describe("relay from the conversation", () => {
-  it("relays every inbound turn in mode 'all': WhatsApp's colour and name, the customer, the text, Reply and Drop", async () => {
+  it("relays every inbound turn in mode 'all': WhatsApp's colour and name, the customer, the text, Reply and Drop, Take over, Hand back and Pause", async () => {
     const t = await relayTenant("all");
     const customer = uniqueCustomer();
     await t.send(customer, "what are your hours?");
@@ -164,7 +164,12 @@ describe("relay from the conversation", () => {
     expect(buttons(m!)).toEqual([
       { style: 1, label: "Reply", id: `relay:reply:${id}` },
       { style: 4, label: "Drop", id: `relay:drop:${id}` },
+      { style: 2, label: "Take over", id: `relay:take_over:${id}` },
+      { style: 2, label: "Hand back", id: `relay:hand_back:${id}` },
+      { style: 2, label: "Pause 1 h", id: `relay:pause:${id}` },
     ]);
+    // Who answers the customer on a row of its own, within Discord's five buttons a row.
+    expect(m!.components.map((row) => row.components.length)).toEqual([2, 3]);
     expect(m!.allowedMentions).toEqual({ parse: [] });
     expect(m!.nonce).toBe(id);
     expect(await getRelay(env.DB, t.tid, id)).toMatchObject({
@@ -211,7 +216,13 @@ describe("relay from the conversation", () => {
         ]),
       );
       expect(JSON.stringify(m)).not.toContain("offline AI");
-      expect(buttons(m!).map((b) => b.label)).toEqual(["Reply", "Drop"]);
+      expect(buttons(m!).map((b) => b.label)).toEqual([
+        "Reply",
+        "Drop",
+        "Take over",
+        "Hand back",
+        "Pause 1 h",
+      ]);
       await settle();
       expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
       expect((await discordRecords(env.SANDBOX_URL, t.inbox)).messages).toHaveLength(1);
@@ -250,10 +261,39 @@ describe("relay from the conversation", () => {
       name: "Why it is here",
       value: "The customer asked for a person",
     });
-    expect(buttons(m!).map((b) => b.label)).toEqual(["Reply", "Drop"]);
+    expect(buttons(m!).map((b) => b.label)).toEqual(["Reply", "Drop", "Take over", "Hand back", "Pause 1 h"]);
     await settle();
     // Only the embed: no plain-text page in the inbox channel.
     expect((await discordRecords(env.SANDBOX_URL, t.inbox)).messages).toHaveLength(1);
+  });
+
+  it("a handoff item's Take over and Hand back act on the relayed customer's conversation", async () => {
+    const t = await relayTenant("needs_human");
+    const customer = uniqueCustomer();
+    await t.send(customer, "I need to talk to a human");
+    const [m] = await inboxMessages(t.inbox);
+    const ids = buttons(m!).map((b) => b.id);
+    const relay = ids.find((id) => id.startsWith("relay:take_over:"))!.split(":")[2]!;
+    expect(ids).toContain(`relay:hand_back:${relay}`);
+    const who = { id: "810000000000000007", name: "Meera" };
+    expect(await discordApi.relayAction(t.tid, relay, { kind: "take_over" }, who)).toMatchObject({
+      ok: true,
+      status: "control",
+      state: "taken_over",
+      by: "Meera",
+    });
+    const before = (await sentTo(env.SANDBOX_URL, customer)).length;
+    expect(await discordApi.relayAction(t.tid, relay, { kind: "hand_back" }, who)).toMatchObject({
+      ok: true,
+      state: "bot",
+    });
+    // Handed back: the rules answer the customer again, and the item is still open.
+    await t.send(customer, "what are your hours?");
+    await vi.waitUntil(async () => (await sentTo(env.SANDBOX_URL, customer)).length > before, {
+      timeout: 8000,
+    });
+    expect((await sentTo(env.SANDBOX_URL, customer)).at(-1)!.text).toBe("Open 7 to 7.");
+    expect(await getRelay(env.DB, t.tid, relay)).toMatchObject({ kind: "handoff", status: "open" });
   });
 
   it("relays a held draft with the draft and Approve; deciding it in the dashboard edits the item", async () => {

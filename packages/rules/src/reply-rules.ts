@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { OutsideHoursSchema } from "./hours.ts";
 
 /**
  * Reply rules, in the JSON shape of the product documents: an ordered list checked top-down
@@ -90,6 +91,8 @@ export const ReplyConfigSchema = v.pipe(
       ),
       DEFAULT_WAIT_SECONDS,
     ),
+    /** Outside the tenant's business hours (hours.ts); absent: the rules answer as usual. */
+    outside_hours: v.optional(OutsideHoursSchema),
   }),
   v.check((c) => new Set(c.rules.map((r) => r.id)).size === c.rules.length, "Each rule needs its own id."),
 );

@@ -59,6 +59,35 @@ export async function deleteChannelAccount(
     .first<{ channel: Channel; externalId: string }>();
 }
 
+/** How often the cron runs each WhatsApp number's self-test again (issue 19 item 9). */
+export const SELF_TEST_EVERY_MS = 7 * 86_400_000;
+
+/**
+ * One page (by account id, after `after`) of active WhatsApp numbers of active tenants whose last
+ * self-test is a week old or was never run. Walks the primary key from the cursor: `+a.channel`
+ * keeps the planner off the (channel, external_id) index, which would sort every WhatsApp number
+ * on each page. `next`: the cursor for the following page (null: done).
+ */
+export async function listSelfTestsDue(
+  db: D1Database,
+  now: number,
+  after = "",
+  limit = 100,
+): Promise<{ accounts: { id: string; tenantId: string }[]; next: string | null }> {
+  const { results } = await db
+    .prepare(
+      `SELECT a.id, a.tenant_id AS tenantId, (a.self_test_at IS NULL OR a.self_test_at < ?2) AS due
+         FROM channel_accounts a JOIN tenants t ON t.id = a.tenant_id
+        WHERE a.id > ?1 AND +a.channel = 'whatsapp' AND a.status = 'active'
+          AND t.status = 'active' AND t.deleting_at IS NULL
+        ORDER BY a.id LIMIT ?3`,
+    )
+    .bind(after, now - SELF_TEST_EVERY_MS, limit)
+    .all<{ id: string; tenantId: string; due: number }>();
+  const next = results.length === limit ? results[results.length - 1]!.id : null;
+  return { accounts: results.filter((r) => r.due).map(({ id, tenantId }) => ({ id, tenantId })), next };
+}
+
 /** Starts a self-test attempt: earlier results are cleared, only `token` can complete it. */
 export async function startSelfTest(
   db: D1Database,

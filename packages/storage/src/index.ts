@@ -38,3 +38,4 @@ export * from "./digest.ts";
 export * from "./side-effects.ts";
 export * from "./statement-probe.ts";
 export * from "./silence.ts";
+export * from "./inbox.ts";

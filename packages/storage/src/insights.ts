@@ -20,6 +20,8 @@ export type ReplyKind = "canned" | "ai" | "handoff";
 
 const REPLY_KINDS: Record<string, ReplyKind> = {
   canned_reply: "canned",
+  // A channel's away reply outside business hours (issue 19 item 3): canned text.
+  away_reply: "canned",
   ai_reply: "ai",
   holding_reply: "ai",
   approved_reply: "ai",

@@ -49,6 +49,11 @@ const EXPIRED = {
       SELECT r.id FROM tenants CROSS JOIN discord_relays r
        WHERE tenants.deleting_at IS NULL AND r.tenant_id = tenants.id AND r.created_at < ?1 - tenants.retention_days * ${DAY_MS}
        LIMIT ?2)`,
+  // Who controlled a thread, last changed before the cutoff (conversation_states_tenant).
+  states: `DELETE FROM conversation_states WHERE (account_id, customer_id) IN (
+      SELECT s.account_id, s.customer_id FROM tenants CROSS JOIN conversation_states s
+       WHERE tenants.deleting_at IS NULL AND s.tenant_id = tenants.id AND s.updated_at < ?1 - tenants.retention_days * ${DAY_MS}
+       LIMIT ?2)`,
   approvals: `DELETE FROM approvals WHERE id IN (
       SELECT a.id FROM tenants CROSS JOIN approvals a
        WHERE tenants.deleting_at IS NULL AND a.tenant_id = tenants.id
@@ -72,6 +77,8 @@ const EXPIRED = {
 export type RetentionPurge = {
   messages: number;
   relays: number;
+  /** Conversation states (who controlled a thread). */
+  states: number;
   approvals: number;
   /** Per-day insight counts (message_days and credit_days rows). */
   days: number;
@@ -89,21 +96,31 @@ export async function purgeExpiredMetadata(
   now: number,
   opts: { limit: number; chunks: number },
 ): Promise<RetentionPurge> {
-  const out: RetentionPurge = { messages: 0, relays: 0, approvals: 0, days: 0, chunks: 0, done: false };
+  const out: RetentionPurge = {
+    messages: 0,
+    relays: 0,
+    states: 0,
+    approvals: 0,
+    days: 0,
+    chunks: 0,
+    done: false,
+  };
   while (out.chunks < opts.chunks) {
     out.chunks += 1;
-    const [m, r, a, md, cd] = await db.batch([
+    const [m, r, a, md, cd, st] = await db.batch([
       db.prepare(EXPIRED.messages).bind(now, opts.limit),
       db.prepare(EXPIRED.relays).bind(now, opts.limit),
       db.prepare(EXPIRED.approvals).bind(now, opts.limit),
       db.prepare(EXPIRED.messageDays).bind(now, opts.limit),
       db.prepare(EXPIRED.creditDays).bind(now, opts.limit),
+      db.prepare(EXPIRED.states).bind(now, opts.limit),
     ]);
-    const counts = [m, r, a, md, cd].map((x) => x?.meta.changes ?? 0);
+    const counts = [m, r, a, md, cd, st].map((x) => x?.meta.changes ?? 0);
     out.messages += counts[0]!;
     out.relays += counts[1]!;
     out.approvals += counts[2]!;
     out.days += counts[3]! + counts[4]!;
+    out.states += counts[5]!;
     if (counts.every((n) => n < opts.limit)) {
       out.done = true;
       break;

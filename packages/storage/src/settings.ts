@@ -1,4 +1,5 @@
 import { type ConversationSettings, ConversationSettingsSchema, type NotifyCadence } from "@concierge/core";
+import { type BusinessHours, parseBusinessHours } from "@concierge/rules";
 
 export { type ConversationSettings, ConversationSettingsSchema };
 
@@ -16,6 +17,10 @@ export type TenantSettings = ConversationSettings & {
   retentionDays: number;
   /** Bumped by every save of a settings form; a form carries it and a stale one is refused (`saveTenantFields`). */
   settingsVersion: number;
+  /** IANA zone the tenant's hours and days are in. */
+  timeZone: string;
+  /** The weekly schedule (migrations/0035), parsed once per read; null: none, always open. */
+  businessHours: BusinessHours | null;
 };
 
 /**
@@ -52,17 +57,44 @@ export async function saveTenantFields(
 }
 
 export async function getTenantSettings(db: D1Database, tenantId: string): Promise<TenantSettings | null> {
-  return db
+  const row = await db
     .prepare(
       `SELECT idle_gap_minutes AS idleGapMinutes, handoff_cooldown_minutes AS handoffCooldownMinutes,
               history_turns AS historyTurns, default_wait_seconds AS defaultWaitSeconds,
               low_balance_threshold AS lowBalanceThreshold, notify_discord_channel_id AS notifyDiscordChannelId,
               notify_email AS notifyEmail, notify_cadence AS notifyCadence, locale, status, deleting_at AS deletingAt,
-              retention_days AS retentionDays, settings_version AS settingsVersion
+              retention_days AS retentionDays, settings_version AS settingsVersion,
+              time_zone AS timeZone, business_hours AS businessHours
          FROM tenants WHERE id = ?`,
     )
     .bind(tenantId)
-    .first<TenantSettings>();
+    .first<Omit<TenantSettings, "businessHours"> & { businessHours: string | null }>();
+  return row ? { ...row, businessHours: storedHours(row.businessHours) } : null;
+}
+
+/** A stored schedule, which was validated on the way in; one that no longer parses counts as none. */
+function storedHours(json: string | null): BusinessHours | null {
+  if (json === null) return null;
+  try {
+    return parseBusinessHours(JSON.parse(json));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Saves the business hours (null: none); `expected`: the settings version the form was shown at.
+ * The caller validated the schedule (`parseBusinessHours`).
+ */
+export function saveBusinessHours(
+  db: D1Database,
+  tenantId: string,
+  hours: BusinessHours | null,
+  expected: number | null = null,
+): Promise<VersionedSave> {
+  return saveTenantFields(db, tenantId, expected, "business_hours = ?3", [
+    hours === null ? null : JSON.stringify(hours),
+  ]);
 }
 
 /** Saves the conversation settings; `expected`: the settings version the form was shown at. */

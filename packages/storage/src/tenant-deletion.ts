@@ -130,6 +130,7 @@ export async function deleteThreadRows(
  */
 const GROWING_TABLES = [
   "discord_relays",
+  "conversation_states",
   "email_aliases",
   "email_automatic_claims",
   "email_forward_sends",
@@ -247,6 +248,7 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM users WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM approvals WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_relays WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM conversation_states WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM notification_batches WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM stuck_alarms WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
@@ -347,6 +349,9 @@ export async function deleteAccountRows(
   const results = await db.batch([
     db.prepare("DELETE FROM approvals WHERE tenant_id = ? AND account_id = ?").bind(tenantId, accountId),
     db.prepare("DELETE FROM discord_relays WHERE tenant_id = ? AND account_id = ?").bind(tenantId, accountId),
+    db
+      .prepare("DELETE FROM conversation_states WHERE account_id = ? AND tenant_id = ?")
+      .bind(accountId, tenantId),
     db.prepare("DELETE FROM messages WHERE tenant_id = ? AND account_id = ?").bind(tenantId, accountId),
     db.prepare("DELETE FROM reply_configs WHERE account_id = ? AND tenant_id = ?").bind(accountId, tenantId),
     db.prepare("DELETE FROM channel_tokens WHERE account_id = ? AND tenant_id = ?").bind(accountId, tenantId),

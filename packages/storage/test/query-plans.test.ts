@@ -27,6 +27,9 @@ const KNOWN_SCANS: Record<string, string[]> = {
   // The operator's counts walk the partial indexes of pending and failed effects (side_effects_due,
   // side_effects_failed): bounded by what is outstanding, never the done rows.
   countSideEffects: ["side_effects"],
+  // `r` is not a table: the inbox's customers grouped from the tenant's recent messages (read by
+  // messages_tenant_time), walked once to join each to its state by key.
+  listInbox: ["r"],
 };
 
 // Some two hundred calls, each explained: seconds on a loaded 2-core machine (a limit, not a timing test).
@@ -88,6 +91,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     listExpiredApprovals: () => storage.listExpiredApprovals(d),
     listStuckSendingApprovals: () => storage.listStuckSendingApprovals(d, 1),
     getTenantSettings: () => storage.getTenantSettings(d, t),
+    saveBusinessHours: () => storage.saveBusinessHours(d, t, null),
     getWrappedTenantKeys: () => storage.getWrappedTenantKeys(d, t),
     getWrappedTenantKey: () => storage.getWrappedTenantKey(d, t),
     rotateTenantKey: async () => {
@@ -435,6 +439,22 @@ it("every statement is bounded by an index, except the known scans listed above"
     },
     claimSilenceAlert: () => storage.claimSilenceAlert(d, acc.id, 1, 2),
     releaseSilenceAlert: () => storage.releaseSilenceAlert(d, acc.id, 2, null),
+    // Issue 19 item 9: the daily cron walks the WhatsApp numbers by id for self-tests due.
+    listSelfTestsDue: () => storage.listSelfTestsDue(d, 1, "", 10),
+    // Issue 19 items 1 and 2: the live inbox, from the tenant's recent customer messages.
+    listInbox: () => storage.listInbox(d, t, { now: 2, since: 1, limit: 20, offset: 0 }),
+    findInboxConversation: () => storage.findInboxConversation(d, t, 1, 2),
+    saveConversationState: () =>
+      storage.saveConversationState(d, {
+        tenantId: t,
+        accountId: acc.id,
+        customerId: "c",
+        conversationId: null,
+        state: "bot",
+        actor: "a@example.com",
+        pausedUntil: 5,
+        at: 1,
+      }),
   };
   const scans: Record<string, string[]> = {};
   for (const [name, call] of Object.entries(calls)) {
@@ -506,6 +526,24 @@ it("the hourly quiet-channel check walks the accounts by id from its cursor, nev
   const plan = await planOf((d) => storage.listSilentAccounts(d, 1, "acc_", 200));
   expect(plan).toMatch(/SEARCH a USING INDEX sqlite_autoindex_channel_accounts_1 \(id>\?\)/);
   expect(plan).not.toMatch(/TEMP B-TREE|^SCAN/m);
+});
+
+it("the self-test cron walks the accounts by id from its cursor, never sorting them (issue 19)", async () => {
+  const plan = await planOf((d) => storage.listSelfTestsDue(d, 1, "acc_", 100));
+  expect(plan).toMatch(/SEARCH a USING INDEX sqlite_autoindex_channel_accounts_1 \(id>\?\)/);
+  expect(plan).not.toMatch(/TEMP B-TREE|^SCAN/m);
+});
+
+it("the live inbox reads the tenant's recent customer messages by time, and probes each state by key (issue 19)", async () => {
+  const t = (await newTenant()).id;
+  await newAccount(t);
+  const plan = await planOf((d) => storage.listInbox(d, t, { now: 2, since: 1, limit: 20, offset: 0 }));
+  expect(plan).toMatch(/SEARCH m USING INDEX messages_tenant_time \(tenant_id=\? AND created_at>\?\)/);
+  expect(plan).toMatch(
+    /SEARCH s USING INDEX sqlite_autoindex_conversation_states_1 \(account_id=\? AND customer_id=\?\)/,
+  );
+  expect(plan).toMatch(/SEARCH a USING INDEX approvals_pending \(tenant_id=\? AND status=\?\)/);
+  expect(plan).not.toMatch(/^SCAN (?!r$)/m);
 });
 
 it("the overview, billing and approvals pages read the tenant's own recent rows through their indexes (issue 18)", async () => {

@@ -5,6 +5,7 @@ import {
   RETENTION_DEFAULT_DAYS,
   saveRetentionDays,
 } from "../src/retention.ts";
+import { saveConversationState } from "../src/inbox.ts";
 import { db, newAccount, newTenant, scalar } from "./fixtures.ts";
 
 const DAY = 86_400_000;
@@ -76,5 +77,30 @@ describe("retention", () => {
     expect(r.days).toBeGreaterThanOrEqual(1);
     expect(await count(t)).toBe(2);
     expect(await days()).toBe(2);
+  });
+
+  it("purges who controlled a thread once it is older than the tenant's retention", async () => {
+    const t = (await newTenant()).id;
+    const acc = await newAccount(t);
+    await saveRetentionDays(db(), t, 7);
+    const state = (customerId: string, ageDays: number) =>
+      saveConversationState(db(), {
+        tenantId: t,
+        accountId: acc.id,
+        customerId,
+        conversationId: null,
+        state: "taken_over",
+        actor: "owner@example.com",
+        at: NOW - ageDays * DAY,
+      });
+    await state("old", 8);
+    await state("new", 6);
+    const r = await purgeExpiredMetadata(db(), NOW, { limit: 50, chunks: 5 });
+    expect(r.states).toBe(1);
+    const left = await db()
+      .prepare("SELECT customer_id AS c FROM conversation_states WHERE tenant_id = ?")
+      .bind(t)
+      .all<{ c: string }>();
+    expect(left.results.map((x) => x.c)).toEqual(["new"]);
   });
 });

@@ -4,6 +4,7 @@ import { getTenantPreferences, saveTenantPreferences } from "../src/preferences.
 import { saveRetentionDays } from "../src/retention.ts";
 import {
   getTenantSettings,
+  saveBusinessHours,
   saveConversationSettings,
   setNotifyDiscordChannel,
   setNotifyEmail,
@@ -35,7 +36,26 @@ describe("tenant settings", () => {
       deletingAt: null,
       retentionDays: 90,
       settingsVersion: 0,
+      timeZone: "Asia/Kolkata",
+      businessHours: null,
     });
+  });
+
+  it("saves business hours, versioned, and reads a stored schedule that no longer parses as none", async () => {
+    const t = await newTenant();
+    const day = [{ open: "09:00", close: "17:00" }];
+    const hours = {
+      enabled: true,
+      week: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: [], sun: [] },
+      holidays: ["2026-12-25"],
+    };
+    expect(await saveBusinessHours(db(), t.id, hours, 0)).toBe("saved");
+    expect(await getTenantSettings(db(), t.id)).toMatchObject({ businessHours: hours, settingsVersion: 1 });
+    expect(await saveBusinessHours(db(), t.id, null, 0)).toBe("stale");
+    expect(await saveBusinessHours(db(), t.id, null, 1)).toBe("saved");
+    expect((await getTenantSettings(db(), t.id))?.businessHours).toBeNull();
+    await db().prepare("UPDATE tenants SET business_hours = '{\"enabled\":1' WHERE id = ?").bind(t.id).run();
+    expect((await getTenantSettings(db(), t.id))?.businessHours).toBeNull();
   });
 
   it("saves conversation settings and notification targets for that tenant only", async () => {

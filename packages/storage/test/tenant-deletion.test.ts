@@ -20,6 +20,7 @@ import { claimAutomaticMail, claimForwardSend } from "../src/email-automatic.ts"
 import { insertEmailSubdomain, insertForwardAddress } from "../src/email-config.ts";
 import { recordMessages } from "../src/messages.ts";
 import { queueNotice, saveNotificationPrefs } from "../src/notifications.ts";
+import { saveConversationState } from "../src/inbox.ts";
 import { savePersona } from "../src/personas.ts";
 import { recordStuckAlarm } from "../src/platform-health.ts";
 import {
@@ -172,6 +173,16 @@ async function busyTenant(customers = 5) {
     providerMessageId: null,
     guildId,
     channelId: "c",
+  });
+  // Who controls a customer's thread (the live inbox).
+  await saveConversationState(db(), {
+    tenantId: t,
+    accountId: wa.id,
+    customerId: "cust-0",
+    conversationId: null,
+    state: "taken_over",
+    actor: "owner@example.test",
+    at: NOW,
   });
   // A handoff notice gathered for the tenant's hourly cadence.
   await saveNotificationPrefs(db(), t, { cadence: "hourly" });

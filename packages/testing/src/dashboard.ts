@@ -305,6 +305,7 @@ export function dashboardPages(
       ? [page("data-deletion-status", `/data-deletion/status?code=${q(ids.deletionCode)}`, false)]
       : []),
     page("overview", "/admin", true),
+    page("inbox", "/admin/inbox", true),
     // The onboarding wizard's steps: a tenant that has not launched can open each one it reached
     // (a later one sends it back to the step it is on).
     page("wizard-basics", "/dashboard/wizard/basics", true),
@@ -323,6 +324,7 @@ export function dashboardPages(
     page("rules-edit", `/admin/rules/whatsapp/${accountId}/rules/${ruleId}`, true),
     page("persona", "/admin/persona", true),
     page("conversations", "/admin/conversations", true),
+    page("hours", "/admin/hours", true),
     page("approvals", "/admin/approvals", true),
     page("billing", "/admin/billing", true),
     page("billing-payments", "/admin/billing/payments", true),

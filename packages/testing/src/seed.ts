@@ -4,9 +4,11 @@ import {
   createTenant,
   getReplyConfig,
   getTenant,
+  getTenantSettings,
   grantCredits,
   launchTenant,
   phoneDigits,
+  saveBusinessHours,
   saveDiscordInstall,
   saveReplyConfig,
   updateDiscordSettings,
@@ -249,5 +251,25 @@ export async function seedDemoAi(db: D1Database): Promise<void> {
     ...DEMO.replyConfig,
     wait_seconds: stored?.config.wait_seconds ?? DEMO.replyConfig.wait_seconds,
     rules,
+    // Outside the demo's business hours (below) the rules still answer, so a local run answers
+    // at any hour; the rules editor and the test panel show the choice.
+    outside_hours: stored?.config.outside_hours ?? { mode: "rules" },
   });
+  // The demo's business hours, once (a later change by hand is kept): a café's week in IST.
+  if (!(await getTenantSettings(db, DEMO.tenantId))?.businessHours) {
+    const day = [{ open: "08:00", close: "21:00" }];
+    await saveBusinessHours(db, DEMO.tenantId, {
+      enabled: true,
+      week: {
+        mon: day,
+        tue: day,
+        wed: day,
+        thu: day,
+        fri: day,
+        sat: day,
+        sun: [{ open: "10:00", close: "18:00" }],
+      },
+      holidays: [],
+    });
+  }
 }

@@ -14,6 +14,7 @@ function swap(target, text) {
     target.replaceWith(fresh);
     wire(fresh);
   }
+  return fresh;
 }
 
 function all(root, selector) {
@@ -27,6 +28,31 @@ function all(root, selector) {
 function fragment(res) {
   if (!res.ok || res.redirected) throw new Error("no fragment");
   return res.text();
+}
+
+// A region marked data-poll asks for itself again after data-poll-ms. It is not swapped while
+// the tab is hidden (nothing is fetched then), while focus is inside it (a person using a link or
+// a button there keeps it), or when nothing changed (screen readers are not told it again). A
+// failure reloads the page, unless the region is marked data-poll-retry: then it tries again later,
+// waiting longer each time, so a reply being typed elsewhere on the page is never lost.
+function poll(el, failures = 0) {
+  const base = Number(el.dataset.pollMs || 2000);
+  const delay = failures ? Math.min(base * 2 ** failures, 60000) : base;
+  setTimeout(() => {
+    if (!el.isConnected) return;
+    if (document.hidden || el.contains(document.activeElement)) return poll(el, failures);
+    fetch(el.dataset.poll, { headers: { "x-partial": "1" }, credentials: "same-origin" })
+      .then(fragment)
+      .then((text) => {
+        if (text === el.pollText || el.contains(document.activeElement)) return poll(el);
+        const fresh = swap(el, text);
+        if (fresh) fresh.pollText = text;
+      })
+      .catch(() => {
+        if (!("pollRetry" in el.dataset)) return location.reload();
+        poll(el, failures + 1);
+      });
+  }, delay);
 }
 
 function wire(root) {
@@ -53,16 +79,7 @@ function wire(root) {
   for (const el of all(root, "[data-poll]")) {
     if (el.dataset.wired) continue;
     el.dataset.wired = "1";
-    setTimeout(
-      () => {
-        if (!el.isConnected) return;
-        fetch(el.dataset.poll, { headers: { "x-partial": "1" }, credentials: "same-origin" })
-          .then(fragment)
-          .then((text) => swap(el, text))
-          .catch(() => location.reload());
-      },
-      Number(el.dataset.pollMs || 2000),
-    );
+    poll(el);
   }
   for (const form of all(root, "[data-live-preview]")) {
     if (form.dataset.liveWired) continue;

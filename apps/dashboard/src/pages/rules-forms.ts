@@ -3,6 +3,7 @@ import {
   DEFAULT_THRESHOLD,
   type DefaultRule,
   MAX_RULES,
+  type OutsideHours,
   type ReplyConfig,
   type ReplyRule,
 } from "@concierge/rules";
@@ -33,7 +34,7 @@ export type RuleValues = {
 };
 
 export type DefaultValues = Pick<RuleValues, "responseKind" | "responseText" | "approval">;
-export type SettingsValues = { enabled: boolean; waitSeconds: string };
+export type SettingsValues = { enabled: boolean; waitSeconds: string; outsideMode: string; awayText: string };
 
 export function emptyRuleValues(): RuleValues {
   return {
@@ -91,7 +92,12 @@ export function readDefaultValues(form: FormData): DefaultValues {
 }
 
 export function readSettingsValues(form: FormData): SettingsValues {
-  return { enabled: str(form, "enabled") === "on", waitSeconds: str(form, "waitSeconds") };
+  return {
+    enabled: str(form, "enabled") === "on",
+    waitSeconds: str(form, "waitSeconds"),
+    outsideMode: str(form, "outsideMode"),
+    awayText: str(form, "awayText"),
+  };
 }
 
 /** Keywords typed one per line or separated by commas; blanks and repeats dropped. */
@@ -248,12 +254,43 @@ const WaitSchema = v.pipe(
   v.maxValue(30, msg("rules-err-wait-range")),
 );
 
+/** What the channel does outside business hours (packages/rules `OutsideHoursSchema`). */
+const OutsideFormSchema = v.variant(
+  "outsideMode",
+  [
+    v.object({ outsideMode: v.literal("rules") }),
+    v.object({ outsideMode: v.literal("silence") }),
+    v.object({
+      outsideMode: v.literal("away"),
+      awayText: v.pipe(
+        v.string(),
+        v.trim(),
+        v.minLength(1, msg("rules-settings-away-empty")),
+        v.maxLength(1000, msg("rules-settings-away-long")),
+      ),
+    }),
+  ],
+  msg("rules-settings-outside-pick"),
+);
+
 export function parseSettings(
   form: FormData,
-): { ok: true; enabled: boolean; waitSeconds: number } | { ok: false; errors: FieldErrors } {
+):
+  | { ok: true; enabled: boolean; waitSeconds: number; outsideHours: OutsideHours | null }
+  | { ok: false; errors: FieldErrors } {
   const r = validate(v.object({ waitSeconds: WaitSchema }), { waitSeconds: num(form, "waitSeconds") });
-  if (!r.ok) return { ok: false, errors: r.errors };
-  return { ok: true, enabled: str(form, "enabled") === "on", waitSeconds: r.value.waitSeconds };
+  // A page from before the choice existed sends none: the saved choice stays (null), unchanged.
+  const mode = str(form, "outsideMode");
+  const o = mode ? validate(OutsideFormSchema, { outsideMode: mode, awayText: str(form, "awayText") }) : null;
+  if (!r.ok || (o && !o.ok)) {
+    return { ok: false, errors: { ...(r.ok ? {} : r.errors), ...(o && !o.ok ? o.errors : {}) } };
+  }
+  const outsideHours: OutsideHours | null = !o?.ok
+    ? null
+    : o.value.outsideMode === "away"
+      ? { mode: "away", text: o.value.awayText }
+      : { mode: o.value.outsideMode };
+  return { ok: true, enabled: str(form, "enabled") === "on", waitSeconds: r.value.waitSeconds, outsideHours };
 }
 
 export const TestTextSchema = v.object({

@@ -1,7 +1,7 @@
 import { formatNumber, msg } from "@concierge/i18n";
-import type { ReplyConfig, ReplyRule, RuleResponse } from "@concierge/rules";
+import type { OutsideHours, ReplyConfig, ReplyRule, RuleResponse } from "@concierge/rules";
 import type { ChannelAccount, ReplyConfigSummary } from "@concierge/storage";
-import { errorSummary, type FieldErrors, field } from "../forms.ts";
+import { errorSummary, type FieldErrors, field, textarea as textField } from "../forms.ts";
 import { type Html, html } from "../html.ts";
 import type { AuthedCtx, Ctx } from "../http.ts";
 import { csrfField } from "../layout.ts";
@@ -52,9 +52,26 @@ export type TestState =
   /** A message id: the text was refused, or the pipeline could not test. */
   | { kind: "error"; message: string }
   /** `previewId` is fresh for this rendering: one click of the preview button, one credit. */
-  | { kind: "test"; answer: TestAnswer; previewId: string; balance: number | null }
+  | {
+      kind: "test";
+      answer: TestAnswer;
+      previewId: string;
+      balance: number | null;
+      hours?: HoursAnswer | null;
+    }
   | { kind: "preview"; answer: PreviewAnswer }
   | { kind: "preview-error"; message: string };
+
+/**
+ * Business hours at the time the panel was asked about (local, in the tenant's zone): open, or
+ * closed and what this channel does then. Null: the tenant has no business hours on.
+ */
+export type HoursAnswer = {
+  at: string;
+  open: boolean;
+  applies: OutsideHours["mode"];
+  awayText: string | null;
+};
 
 export const base = (a: ChannelAccount) =>
   `/admin/rules/${encodeURIComponent(a.channel)}/${encodeURIComponent(a.id)}`;
@@ -331,13 +348,26 @@ function defaultSection(
 </section>`;
 }
 
+const OUTSIDE_LABELS = {
+  rules: msg("rules-settings-outside-rules"),
+  away: msg("rules-settings-outside-away"),
+  silence: msg("rules-settings-outside-silence"),
+} as const;
+
 function settingsSection(
   c: AuthedCtx,
   l: Loaded,
   form: { values: SettingsValues; errors: FieldErrors | null } | undefined,
 ): Html {
   const { t } = c;
-  const values = form?.values ?? { enabled: l.config.enabled, waitSeconds: String(l.config.wait_seconds) };
+  const outside = l.config.outside_hours ?? { mode: "rules" };
+  const values = form?.values ?? {
+    enabled: l.config.enabled,
+    waitSeconds: String(l.config.wait_seconds),
+    outsideMode: outside.mode,
+    awayText: outside.mode === "away" ? outside.text : "",
+  };
+  const modes = ["rules", "away", "silence"] as const;
   const errors = form?.errors ?? null;
   return html`<section id="account-settings" aria-labelledby="settings-heading">
   <h2 id="settings-heading">${t("rules-settings-title")}</h2>
@@ -359,6 +389,26 @@ function settingsSection(
       error: errors?.waitSeconds ?? null,
       attrs: html`min="0" max="30" step="1" required inputmode="numeric"`,
     })}
+    <fieldset class="stack" id="outside-hours"${errors?.outsideMode ? html` aria-invalid="true"` : null}>
+      <legend>${t("rules-settings-outside")}</legend>
+      <span class="hint">${t("rules-settings-outside-hint")} <a href="/admin/hours">${t("rules-settings-outside-hours")}</a></span>
+      ${modes.map(
+        (m) =>
+          html`<label class="radio"><input type="radio" name="outsideMode" value="${m}"${
+            (values.outsideMode || "rules") === m ? html` checked` : null
+          }> ${t(OUTSIDE_LABELS[m])}</label>`,
+      )}
+      ${errors?.outsideMode ? html`<span class="err">${t(errors.outsideMode)}</span>` : null}
+      ${textField(c, {
+        name: "awayText",
+        label: t("rules-settings-away"),
+        hint: t("rules-settings-away-hint"),
+        value: values.awayText,
+        rows: 3,
+        error: errors?.awayText ?? null,
+        attrs: html`maxlength="1000"`,
+      })}
+    </fieldset>
     <div><button type="submit">${t("rules-settings-save")}</button></div>
   </form>
 </section>`;
@@ -472,6 +522,13 @@ export function testPanel(
       error,
       attrs: html`required maxlength="${MAX_TEST_TEXT}" rows="3"`,
     })}
+    <div class="field">
+      <label for="f-test-at">${t("rules-test-at")}</label>
+      <span class="hint" id="f-test-at-hint">${t("rules-test-at-hint")}</span>
+      <input type="datetime-local" id="f-test-at" name="at" step="60" value="${
+        state.kind === "test" && state.hours ? state.hours.at : ""
+      }" aria-describedby="f-test-at-hint">
+    </div>
     <div><button type="submit">${t("rules-test-submit")}</button></div>
   </form>
   ${testResult(c, l, text, state)}
@@ -531,6 +588,12 @@ const HOLD_REASON: Record<string, string> = {
 };
 
 /** The result region; `#test-result` is what app.js swaps in place. */
+const HOURS_APPLIES: Record<OutsideHours["mode"], string> = {
+  rules: msg("rules-test-hours-closed-rules"),
+  away: msg("rules-test-hours-closed-away"),
+  silence: msg("rules-test-hours-closed-silence"),
+};
+
 export function testResult(c: AuthedCtx, l: Loaded, text: string, state: TestState): Html {
   const { t } = c;
   const off = !l.config.enabled ? html`<p class="notice error">${t("rules-test-auto-reply-off")}</p>` : null;
@@ -567,9 +630,21 @@ ${
     : null
 }`;
       }
+      const hours = state.hours;
+      const when = hours ? hours.at.replace("T", " ") : "";
+      const hoursLine = !hours
+        ? null
+        : hours.open
+          ? html`<p class="notice" id="test-hours">${t("rules-test-hours-open", { when })}</p>`
+          : html`<p class="notice" id="test-hours">${t(HOURS_APPLIES[hours.applies], { when })}</p>${
+              hours.applies === "away" && hours.awayText
+                ? html`<blockquote>${hours.awayText}</blockquote>`
+                : null
+            }`;
       return html`<div id="test-result" aria-live="polite">
 <h3>${t("rules-test-result")}</h3>
 ${off}
+${hoursLine}
 ${matchedLine(c, l, a)}
 ${reply}
 <p class="muted">${t("rules-test-nothing-sent")}</p>

@@ -1,5 +1,12 @@
 import { msg } from "@concierge/i18n";
-import { DEFAULT_WAIT_SECONDS, type ReplyConfig } from "@concierge/rules";
+import {
+  DEFAULT_WAIT_SECONDS,
+  hoursAtLocal,
+  type LocalTime,
+  localTime,
+  type ReplyConfig,
+  weekdayOf,
+} from "@concierge/rules";
 import {
   creditBalance,
   getChannelAccount,
@@ -30,6 +37,7 @@ import {
   base,
   type EditorState,
   editorBody,
+  type HoursAnswer,
   type Loaded,
   listBody,
   ruleFormBody,
@@ -265,6 +273,7 @@ export async function saveAccountSettings(c: AuthedCtx): Promise<Response> {
     ...l.config,
     enabled: parsed.enabled,
     wait_seconds: parsed.waitSeconds,
+    ...(parsed.outsideHours ? { outside_hours: parsed.outsideHours } : {}),
   });
   if (!outcome.ok) {
     return editorPage(
@@ -347,7 +356,52 @@ export async function testRules(c: AuthedCtx): Promise<Response> {
   }
   const approvedAi = r.reply.kind === "prompt" && r.reply.personaStatus === "approved";
   const balance = approvedAi ? await creditBalance(c.env.DB, c.session.tenantId) : null;
-  return testAnswer(c, l, text, { kind: "test", answer: r, previewId: crypto.randomUUID(), balance });
+  const hours = await hoursAnswer(c, l);
+  return testAnswer(c, l, text, { kind: "test", answer: r, previewId: crypto.randomUUID(), balance, hours });
+}
+
+/** Whether YYYY-MM-DD is a day of the calendar (2026-02-30 is not). */
+function realDate(date: string): boolean {
+  const at = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === date;
+}
+
+/** A local date and time as the panel's datetime-local field sends it. */
+const LOCAL_AT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d)$/;
+
+/**
+ * Which applies at the chosen time (now when none, or none that reads as a local time): open, or
+ * closed and what this channel does then. The same rules as the turn's (packages/rules hours.ts).
+ */
+async function hoursAnswer(c: AuthedCtx, l: Loaded): Promise<HoursAnswer | null> {
+  const settings = await getTenantSettings(c.env.DB, c.session.tenantId);
+  const hours = settings?.businessHours;
+  if (!settings || !hours?.enabled) return null;
+  const typed = LOCAL_AT.exec(str(c.form, "at").trim());
+  let local: LocalTime;
+  try {
+    local =
+      // A real calendar date only: 2026-02-30 would roll over into March.
+      typed && realDate(typed[1]!)
+        ? {
+            date: typed[1]!,
+            weekday: weekdayOf(typed[1]!),
+            minutes: Number(typed[2]) * 60 + Number(typed[3]),
+          }
+        : localTime(settings.timeZone, Date.now());
+  } catch {
+    return null;
+  }
+  const state = hoursAtLocal(hours, local);
+  const outside = l.config.outside_hours ?? { mode: "rules" as const };
+  const hh = String(Math.floor(local.minutes / 60)).padStart(2, "0");
+  const mm = String(local.minutes % 60).padStart(2, "0");
+  return {
+    at: `${local.date}T${hh}:${mm}`,
+    open: state.open,
+    applies: outside.mode,
+    awayText: outside.mode === "away" ? outside.text : null,
+  };
 }
 
 export async function previewReply(c: AuthedCtx): Promise<Response> {

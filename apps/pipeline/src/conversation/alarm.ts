@@ -5,6 +5,7 @@ import { maskCustomer, notifyTenant, tenantSettings } from "../tenants/notify.ts
 import type { ConversationHost } from "./host.ts";
 import { replyContextOf } from "./email-turn.ts";
 import { approvalHeld, flushPage, handoffPhase, pagePending } from "./handoff.ts";
+import { mirrorState } from "./control.ts";
 import { type TurnFacts, flushRelays, queueTurnRelay } from "./inbox.ts";
 import { SealedThread } from "./sealed.ts";
 import type { PendingMessage } from "./store.ts";
@@ -185,6 +186,8 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     await queueTurnRelay(env, sealed, turn, facts);
     if (facts.held) approvalHeld(store);
     store.finishTurn(lastSeq, turnId);
+    // The inbox's list shows the handoff the turn started (the thread holds the truth).
+    if (outcome.handoffStarted) await mirrorState(env, thread, store);
   } catch (err) {
     // Purged while the turn ran (the tenant was deleted): its tables are gone, hence the failure.
     if (host.purged) return;

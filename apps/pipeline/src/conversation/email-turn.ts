@@ -139,16 +139,17 @@ function relayedAction(email: InboundEmail): string {
 
 /**
  * Mail the routing rules sent to the Discord inbox: relayed one by one, each at most once (a
- * retried turn skips those already through). Returns the messages left for the reply rules, or a
- * retry when the inbox could not be reached.
+ * retried turn skips those already through). Returns the messages left for the reply rules and
+ * those relayed now, or a retry when the inbox could not be reached.
  */
 export async function relayEmails(
   env: PipelineEnv,
   turn: Turn,
   state: EmailTurnState,
-): Promise<{ kind: "retry" } | { kind: "rest"; messages: TurnMessage[] }> {
+): Promise<{ kind: "retry" } | { kind: "rest"; messages: TurnMessage[]; relayed: TurnMessage[] }> {
   const { thread } = turn;
   const rest: TurnMessage[] = [];
+  const relayed: TurnMessage[] = [];
   const rows: MessageMeta[] = [];
   for (const m of turn.messages) {
     if (m.email?.route !== "relay") {
@@ -174,6 +175,7 @@ export async function relayEmails(
         }
       }
       state.markRelayed(m.providerMessageId);
+      relayed.push(m);
       rows.push({
         tenantId: thread.tenantId,
         accountId: thread.accountId,
@@ -192,5 +194,5 @@ export async function relayEmails(
     }
   }
   if (rows.length) await recordMessages(env.DB, rows);
-  return { kind: "rest", messages: rest };
+  return { kind: "rest", messages: rest, relayed };
 }

@@ -24,6 +24,8 @@ export function handoffPhase(store: ConversationStore, now: number, t: Timing): 
  */
 export function startHandoff(store: ConversationStore, turn: Turn, by: "ai" | "rule" = "ai"): void {
   store.set("handoff_since", by === "rule" ? "0" : String(Date.now()));
+  // Who asked for the person, for the inbox (control.ts); the turn's end mirrors it to D1.
+  store.set("control_by", by);
   // Paged once per handoff; delivered after the turn, retried until it gets through.
   store.set("page_pending", turn.conversationId);
   log.info("handoff.started", {

@@ -1,8 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AcceptInput, HumanReplyInput, HumanReplyResult } from "@concierge/core";
+import type {
+  AcceptInput,
+  ControlResult,
+  ConversationControl,
+  ConversationView,
+  HumanReplyInput,
+  HumanReplyResult,
+} from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
 import { BACKSTOP_MS, acceptMessage } from "./accept.ts";
 import { onAlarm, retryStuckAlarm } from "./alarm.ts";
+import { controlThread, conversationView } from "./control.ts";
 import { resolveHandoff } from "./handoff.ts";
 import type { ConversationHost } from "./host.ts";
 import { draftOutcome, dropDraft, readDraft, sendDraft, sendHumanReply } from "./person.ts";
@@ -130,10 +138,25 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
     return sendHumanReply(this.host, input);
   }
 
-  /** A person has taken over: the holding pattern or the silence ends, and rules apply again. */
+  /**
+   * A person resolved the handoff: the holding pattern or the silence ends (a pause too), rules
+   * apply again, the same as the inbox's hand back.
+   */
   async resolveHandoff(): Promise<{ wasInHandoff: boolean }> {
     if (this.purged) return { wasInHandoff: false };
-    return resolveHandoff(this.host.store);
+    const was = this.host.store.get("handoff_since") !== null;
+    const r = await controlThread(this.host, { action: "hand_back" }, "person");
+    return { wasInHandoff: r.ok ? was : resolveHandoff(this.host.store).wasInHandoff };
+  }
+
+  /** The live inbox: this thread opened for the signed-in tenant (null: it holds nothing). */
+  inboxView(): Promise<ConversationView | null> {
+    return conversationView(this.host);
+  }
+
+  /** Take over, hand back, or pause the bot (the live inbox, the Discord inbox). */
+  control(control: ConversationControl, actor: string): Promise<ControlResult> {
+    return controlThread(this.host, control, actor);
   }
 
   /** The cron wakes an object whose alarm gave up after failing (alarm.ts). */

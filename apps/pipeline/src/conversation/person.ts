@@ -7,6 +7,7 @@ import {
   errorBody,
 } from "@concierge/core";
 import { recordMessages } from "@concierge/storage";
+import { mirrorState } from "./control.ts";
 import { deliverOnce } from "./exactly-once.ts";
 import { handToPerson } from "./handoff.ts";
 import type { ConversationHost } from "./host.ts";
@@ -223,7 +224,12 @@ export async function sendHumanReply(
   }
   const silence =
     input.afterReply === "silent" || (input.afterReply === undefined && store.get("handoff_since") !== null);
-  if (silence) handToPerson(store);
+  if (silence) {
+    handToPerson(store);
+    // The inbox shows who has the thread now (control.ts).
+    store.set("control_by", input.actor);
+    await mirrorState(env, thread, store);
+  }
   store.set("last_activity_at", String(now));
   await recordMessages(env.DB, [meta("human_reply", delivery.providerMessageId, null)]);
   await remember(host, sealed, input.text);

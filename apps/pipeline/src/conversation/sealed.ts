@@ -14,7 +14,7 @@ type KeyEnv = { DB: D1Database; ENCRYPTION_KEY: string };
  * and opened with whichever version sealed it on the way out (ARCHITECTURE §5). Each kind is
  * bound to its place by the associated data, so a value moved elsewhere does not open:
  * the thread key for pending messages, `<thread>:history`, `<thread>:draft:<approval>`,
- * `<thread>:reply:<turn>`, `<thread>:email`, `<thread>:relay:<item>`.
+ * `<thread>:reply:<turn>`, `<thread>:email`, `<thread>:relay:<item>`, `<thread>:person`.
  */
 export class SealedThread {
   private readonly env: KeyEnv;
@@ -117,6 +117,22 @@ export class SealedThread {
 
   async keepEmailContext(context: EmailReplyContext): Promise<void> {
     this.store.set("email_ctx", await this.seal(JSON.stringify(context), `${this.thread.key}:email`));
+  }
+
+  /**
+   * Mail the routing rules sent to a person (never answered automatically), kept for the live
+   * inbox only: apart from the history, so no AI turn reads or answers it. The newest 20, until
+   * the conversation goes idle.
+   */
+  async keepForPerson(messages: { text: string; at: number }[]): Promise<void> {
+    const kept = [...(await this.forPerson()), ...messages].slice(-20);
+    this.store.set("person_mail", await this.seal(JSON.stringify(kept), `${this.thread.key}:person`));
+  }
+
+  async forPerson(): Promise<{ text: string; at: number }[]> {
+    const sealed = this.store.get("person_mail");
+    if (!sealed) return [];
+    return JSON.parse(await this.open(sealed, `${this.thread.key}:person`)) as { text: string; at: number }[];
   }
 
   /** Queues an inbox item under its deterministic id; the item keeps its own sealed copy. */

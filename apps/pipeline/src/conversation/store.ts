@@ -189,6 +189,14 @@ export type StateKey =
   | "approval_relayed_to"
   /** When a flagged message of this thread last went to the Discord inbox (at most one an hour). */
   | "flag_relayed_at"
+  /** A person paused the bot for this customer until then (ms); no automatic reply before it. */
+  | "paused_until"
+  /** Who took the thread over, handed it back or paused it, last (the inbox shows it). */
+  | "control_by"
+  /** The closed period (its next opening, hours.ts) the away reply last went out in. */
+  | "away_sent_for"
+  /** Sealed: mail routed to a person, for the live inbox only (sealed.ts `keepForPerson`). */
+  | "person_mail"
   /** Failures in a row of the alarm outside a turn (alarm.ts backs off on them). */
   | "alarm_failures"
   /** When the alarm stopped re-arming after too many failures: the next message arms it. */
@@ -404,6 +412,14 @@ export class ConversationStore {
       )
       .toArray()[0];
     return row ? { sealed: row.sealed, replyTo: row.reply_to } : null;
+  }
+
+  /** Every held draft's id, oldest first (the inbox shows them to the person deciding). */
+  draftIds(): string[] {
+    return this.sql
+      .exec<{ approval_id: string }>("SELECT approval_id FROM drafts ORDER BY created_at")
+      .toArray()
+      .map((r) => r.approval_id);
   }
 
   deleteDraft(approvalId: string): void {

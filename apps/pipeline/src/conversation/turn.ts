@@ -3,7 +3,7 @@ import { type ChatMessage, createAiProvider } from "@concierge/ai";
 import { sendRetryDelayMs } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
 import { type MessageMeta, getReplyConfig, recordMessages } from "@concierge/storage";
-import { matchReply } from "@concierge/rules";
+import { type HoursState, type OutsideHours, hoursAt, matchReply } from "@concierge/rules";
 import { configCache } from "../config/config-cache.ts";
 import type { PipelineEnv } from "../env.ts";
 import { matchTurn } from "../replies/reply-rules.ts";
@@ -24,7 +24,9 @@ import {
   keptReply,
   refund,
 } from "./exactly-once.ts";
+import { tenantSettings } from "../tenants/notify.ts";
 import { tenantSuspended } from "../tenants/suspension.ts";
+import { pausedNow } from "./control.ts";
 import { startHandoff } from "./handoff.ts";
 import { humanReplyWindowMs, markRead, send, serviceWindowMs } from "./outbound.ts";
 import type { SealedThread } from "./sealed.ts";
@@ -66,7 +68,7 @@ type Plan =
   /** A retry of a reply that is already written: only the send is left. */
   | { kind: "kept"; reply: KeptReply; ruleId: string | null }
   /** A rule's own text; `handoff`: a hand-off rule's holding sentence (then silence, a page). */
-  | { kind: "canned"; text: string; ruleId: string; handoff: boolean }
+  | { kind: "canned"; text: string; ruleId: string | null; handoff: boolean; action?: "away_reply" }
   | ({ kind: "ai"; ruleId: string | null } & AiPlan);
 
 /**
@@ -83,6 +85,11 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     // Mail routed to the Discord inbox is relayed, not answered; the rest goes to the reply rules.
     const relayed = await relayEmails(env, turn, email);
     if (relayed.kind === "retry") return { kind: "retry", afterMs: null };
+    // Kept for the live inbox (never for the AI), so it reaches a person there, even when the
+    // tenant has no Discord inbox (`relay_no_inbox`).
+    if (relayed.relayed.length > 0) {
+      await input.sealed.keepForPerson(relayed.relayed.map((m) => ({ text: m.text, at: m.sentAt })));
+    }
     if (relayed.messages.length === 0) return DONE;
     turn = { ...turn, messages: relayed.messages };
   }
@@ -96,7 +103,17 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
   const kept = await keptReply(input.sealed, turn);
   const p: Plan = kept
     ? { kind: "kept", reply: kept, ruleId: kept.ruleId }
-    : await plan(env, turn, input.handoff, automaticWindowClosed(input.sealed.store, turn), email);
+    : await plan(
+        env,
+        turn,
+        {
+          handoff: input.handoff,
+          paused: pausedNow(input.sealed.store),
+          store: input.sealed.store,
+          windowClosed: automaticWindowClosed(input.sealed.store, turn),
+        },
+        email,
+      );
   const run = turnRun(env, turn, input, p.ruleId, email);
   if (p.kind === "none") {
     await run.noReply(p.action);
@@ -237,7 +254,7 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
       kind: "reply",
       reply: {
         text: p.text,
-        action: p.handoff ? "handoff" : "canned_reply",
+        action: p.handoff ? "handoff" : (p.action ?? "canned_reply"),
         ruleId: p.ruleId,
         creditRef: null,
         handoff: p.handoff ? "rule" : false,
@@ -374,14 +391,21 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
 async function plan(
   env: PipelineEnv,
   turn: Turn,
-  handoff: HandoffPhase,
-  windowClosed: boolean,
+  {
+    handoff,
+    paused,
+    windowClosed,
+    store,
+  }: { handoff: HandoffPhase; paused: boolean; windowClosed: boolean; store: ConversationStore },
   email?: EmailTurnState,
 ): Promise<Plan> {
   if (email) {
     const blocked = autoReplyBlock(turn.messages, email);
     if (blocked) return { kind: "none", action: blocked, ruleId: null };
   }
+  // A person paused the bot for this customer (the inbox, control.ts): nothing automatic answers
+  // until the pause ends, not even the holding voice; the messages wait in the inbox.
+  if (paused) return { kind: "none", action: "paused", ruleId: null };
   // During a handoff no rule talks over the human: first the holding voice, then silence.
   if (handoff === "silent") return { kind: "none", action: "handoff_silent", ruleId: null };
   // Nothing we could read (a poll, an edit, a type Meta does not pass on): no rule can answer it
@@ -398,6 +422,8 @@ async function plan(
   const stored = await configCache(env).replyConfigs.get(accountId, () => getReplyConfig(env.DB, accountId));
   if (!stored) return { kind: "none", action: "no_config", ruleId: null };
   if (!stored.config.enabled) return { kind: "none", action: "auto_reply_off", ruleId: null };
+  const outside = await outsideHours(env, turn, stored.config.outside_hours ?? { mode: "rules" }, store);
+  if (outside) return outside;
   const text = matchText(turn.messages);
   // A file without a caption has no words to match: the default rule answers it.
   const match = text ? await matchTurn(createAiProvider(env), stored, text) : matchReply(stored.config, "");
@@ -418,6 +444,42 @@ async function plan(
     holding: false,
     approval: match.rule.approval,
   };
+}
+
+/**
+ * Outside the tenant's business hours (packages/rules hours.ts), in the tenant's time zone at the
+ * customer's newest message: null when the rules answer (open, no hours, or the channel chose the
+ * rules), else silence, or the channel's away reply once per conversation per closed period (the
+ * period's name is kept in the thread: a second message in the same night gets nothing).
+ */
+async function outsideHours(
+  env: PipelineEnv,
+  turn: Turn,
+  mode: OutsideHours,
+  store: ConversationStore,
+): Promise<Plan | null> {
+  if (mode.mode === "rules") return null;
+  const settings = await tenantSettings(env, turn.thread.tenantId);
+  if (!settings?.businessHours) return null;
+  const now = Date.now();
+  const at = Math.min(turn.messages[turn.messages.length - 1]!.sentAt, now);
+  let state: HoursState;
+  try {
+    state = hoursAt(settings.businessHours, settings.timeZone, at);
+  } catch {
+    // An unknown zone (the settings refuse one): treated as open rather than never answering.
+    return null;
+  }
+  if (state.open) return null;
+  // Once per conversation per closed period: a new conversation (after the idle gap) in the same
+  // night may get it again, a second message of the same conversation does not.
+  const sentFor = `${turn.conversationId}|${state.period}`;
+  if (mode.mode === "silence" || store.get("away_sent_for") === sentFor) {
+    return { kind: "none", action: "outside_hours", ruleId: null };
+  }
+  // Marked before the send: a failed send is not retried into a second away reply later.
+  store.set("away_sent_for", sentFor);
+  return { kind: "canned", text: mode.text, ruleId: null, handoff: false, action: "away_reply" };
 }
 
 /**

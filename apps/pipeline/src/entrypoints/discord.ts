@@ -45,7 +45,10 @@ export class DiscordEntrypoint extends WorkerEntrypoint<PipelineEnv> implements 
     return relayState(this.env, tenantId, relayId);
   }
 
-  /** Reply, Approve or Drop, once: a second action on a handled item is `already_handled`. */
+  /**
+   * Reply, Approve or Drop, once: a second action on a handled item is `already_handled`. Take
+   * over, Hand back and Pause change who answers the customer and may be pressed again.
+   */
   relayAction(tenantId: string, relayId: string, action: unknown, actor: unknown) {
     return relayAction(this.env, tenantId, relayId, action, actor);
   }

@@ -47,7 +47,12 @@ import type { PipelineEnv } from "../env.ts";
 import { savePersona } from "../replies/persona.ts";
 import { previewAiReply } from "../replies/preview.ts";
 import { saveReplyConfig, testReplyRules } from "../replies/reply-config.ts";
-import { resolveHandoff, sendHumanReply } from "../tenants/conversations.ts";
+import {
+  controlConversation,
+  readConversation,
+  resolveHandoff,
+  sendHumanReply,
+} from "../tenants/conversations.ts";
 import { createTenant, deleteTenant, runDataDeletion } from "../tenants/lifecycle.ts";
 import { saveConversationSettings, setNotifications } from "../tenants/settings.ts";
 
@@ -117,6 +122,22 @@ export class TenantEntrypoint extends WorkerEntrypoint<PipelineEnv> implements T
     opts: { requestId?: string } = {},
   ) {
     return sendHumanReply(this.env, { tenantId, accountId, customerId, text, actor, ...opts });
+  }
+
+  /** The live inbox: one conversation opened for this tenant, kept nowhere on the way. */
+  readConversation(tenantId: string, accountId: string, customerId: string) {
+    return readConversation(this.env, tenantId, accountId, customerId);
+  }
+
+  /** Take over, hand back, or pause the bot for one customer, with who did it. */
+  controlConversation(
+    tenantId: string,
+    accountId: string,
+    customerId: string,
+    control: unknown,
+    actor: string,
+  ) {
+    return controlConversation(this.env, tenantId, accountId, customerId, control, actor);
   }
 
   /** Drafts waiting for a person, newest last; ids and reasons only. */

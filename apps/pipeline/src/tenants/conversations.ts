@@ -3,6 +3,9 @@
  * validated and checked for ownership here, carried out by the thread's conversation object.
  */
 import {
+  type ControlResult,
+  ConversationControlSchema,
+  type ConversationView,
   type HumanReplyResult,
   type RpcResult,
   conversationKey,
@@ -71,4 +74,60 @@ export async function resolveHandoff(
   }
   const stub = conversationStub(env, conversationKey(tenantId, accountId, customerId));
   return { ok: true, ...(await stub.resolveHandoff()) };
+}
+
+const ThreadRefSchema = v.object({
+  tenantId: v.pipe(v.string(), v.minLength(1)),
+  accountId: v.pipe(v.string(), v.minLength(1)),
+  customerId: v.pipe(v.string(), v.minLength(1), v.maxLength(320)),
+});
+
+/** Who acted on the thread (a dashboard user, a Discord member): recorded, never trusted for access. */
+const ControlActorSchema = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
+
+/** The thread's object, once the account is known to be this tenant's (else null). */
+async function ownedThread(env: PipelineEnv, tenantId: unknown, accountId: unknown, customerId: unknown) {
+  const ref = v.safeParse(ThreadRefSchema, { tenantId, accountId, customerId });
+  if (!ref.success) return null;
+  const { output } = ref;
+  const account = await ownedAccount(env, output.tenantId, output.accountId);
+  if (!account) return null;
+  return conversationStub(env, conversationKey(output.tenantId, output.accountId, output.customerId));
+}
+
+/**
+ * The live inbox opens one conversation for the signed-in tenant: its recent messages, the
+ * customer's messages still waiting, held drafts and the channel's window. Decrypted in the
+ * conversation object and passed straight back; nothing of it is stored or logged here.
+ */
+export async function readConversation(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+  customerId: string,
+): Promise<RpcResult<{ view: ConversationView }>> {
+  const stub = await ownedThread(env, tenantId, accountId, customerId);
+  const view = stub ? await stub.inboxView() : null;
+  return view ? { ok: true, view } : errorBody("not_found", "No such conversation.");
+}
+
+/**
+ * Take over, hand back, or pause the bot for one customer, recorded with who did it (the
+ * conversation object, and the inbox's metadata).
+ */
+export async function controlConversation(
+  env: PipelineEnv,
+  tenantId: string,
+  accountId: string,
+  customerId: string,
+  control: unknown,
+  actor: unknown,
+): Promise<ControlResult> {
+  const parsed = v.safeParse(ConversationControlSchema, control);
+  if (!parsed.success) return errorBody("invalid_input", describeIssues(parsed.issues));
+  const who = v.safeParse(ControlActorSchema, actor);
+  if (!who.success) return errorBody("invalid_input", "Say who acted.");
+  const stub = await ownedThread(env, tenantId, accountId, customerId);
+  if (!stub) return errorBody("not_found", "No such conversation.");
+  return stub.control(parsed.output, who.output);
 }

@@ -38,10 +38,7 @@ export function tenantSettings(env: PipelineEnv, tenantId: string): Promise<Tena
   return configCache(env).tenantSettings.get(tenantId, () => getTenantSettings(env.DB, tenantId));
 }
 
-/** The last digits of a customer id: enough for staff to recognise, no more. */
-export function maskCustomer(id: string): string {
-  return id.length > 4 ? `…${id.slice(-4)}` : id;
-}
+export { maskCustomer } from "@concierge/core";
 
 export type Notice =
   | {

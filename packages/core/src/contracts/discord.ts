@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import type { Channel } from "../inbound.ts";
+import type { ControlState } from "./conversation.ts";
 import type {
   AiReplyState,
   ApprovalRow,
@@ -53,7 +54,10 @@ export type DiscordRules = {
   rules: RuleLine[];
 };
 
-/** A person's action on an inbox item: Reply (the modal's text), Approve or Drop. */
+/**
+ * A person's action on an inbox item: Reply (the modal's text), Approve or Drop, which close it;
+ * or Take over, Hand back or Pause, which change who answers the customer and leave it open.
+ */
 export const RelayActionSchema = v.variant("kind", [
   v.object({
     kind: v.literal("reply"),
@@ -62,8 +66,18 @@ export const RelayActionSchema = v.variant("kind", [
   }),
   v.object({ kind: v.literal("approve") }),
   v.object({ kind: v.literal("drop") }),
+  v.object({ kind: v.literal("take_over") }),
+  v.object({ kind: v.literal("hand_back") }),
+  // One button, one length: Discord pauses for `DISCORD_PAUSE_MINUTES`.
+  v.object({ kind: v.literal("pause") }),
 ]);
 export type RelayAction = v.InferOutput<typeof RelayActionSchema>;
+
+/** The actions that change who answers the customer, and never close the item. */
+export type RelayControlKind = "take_over" | "hand_back" | "pause";
+
+/** How long the bot stays paused from Discord's Pause button (its label says "1 h"). */
+export const DISCORD_PAUSE_MINUTES = 60;
 
 /** The Discord member who acted. */
 export const ActorSchema = v.object({
@@ -81,8 +95,27 @@ export type RelayState = {
   handledAt: number | null;
 };
 
+/** Reply, Approve or Drop carried out: the item is closed. */
+export type RelayHandled = {
+  ok: true;
+  status: Exclude<RelayStatus, "open">;
+  handledBy: string;
+  handledAt: number;
+};
+
+/** Take over, Hand back or Pause carried out: the thread's new state; the item is unchanged. */
+export type RelayControlled = {
+  ok: true;
+  status: "control";
+  state: ControlState;
+  pausedUntil: number | null;
+  by: string;
+  at: number;
+};
+
 export type RelayActionResult =
-  | { ok: true; status: Exclude<RelayStatus, "open">; handledBy: string; handledAt: number }
+  | RelayHandled
+  | RelayControlled
   | (RpcError & { handledBy?: string | null; handledAt?: number | null });
 
 /** The pipeline's `DiscordEntrypoint`, bound by discord-interactions. */
@@ -101,6 +134,9 @@ export interface DiscordApi {
   listApprovals(tenantId: string): Promise<ApprovalRow[]>;
   /** Whether an inbox item is still open, and who handled it if not. */
   relayState(tenantId: string, relayId: string): Promise<RpcResult<RelayState>>;
-  /** A person's Reply, Approve or Drop on an inbox item, once. */
+  /**
+   * A person's Reply, Approve or Drop on an inbox item, once; or Take over, Hand back or Pause on
+   * its conversation, as often as they like.
+   */
   relayAction(tenantId: string, relayId: string, action: unknown, actor: unknown): Promise<RelayActionResult>;
 }

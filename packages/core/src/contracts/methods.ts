@@ -51,6 +51,8 @@ export const ENTRYPOINT_METHODS = {
     "setNotifications",
     "resolveHandoff",
     "sendHumanReply",
+    "readConversation",
+    "controlConversation",
     "listApprovals",
     "readApprovalDraft",
     "decideApproval",

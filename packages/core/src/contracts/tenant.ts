@@ -14,7 +14,13 @@ import type {
   SubscriptionCheckoutResult,
   SubscriptionRecord,
 } from "./billing.ts";
-import type { Decision, DecisionResult, HumanReplyResult } from "./conversation.ts";
+import type {
+  ControlResult,
+  ConversationView,
+  Decision,
+  DecisionResult,
+  HumanReplyResult,
+} from "./conversation.ts";
 import type {
   ApprovalRow,
   ConversationSettings,
@@ -233,6 +239,20 @@ export interface TenantApi {
     actor: string,
     opts?: { requestId?: string },
   ): Promise<HumanReplyResult>;
+  /** The live inbox: one conversation's recent messages and drafts, opened for the tenant only. */
+  readConversation(
+    tenantId: string,
+    accountId: string,
+    customerId: string,
+  ): Promise<RpcResult<{ view: ConversationView }>>;
+  /** Take over, hand back, or pause the bot for one customer; recorded with who did it. */
+  controlConversation(
+    tenantId: string,
+    accountId: string,
+    customerId: string,
+    control: unknown,
+    actor: string,
+  ): Promise<ControlResult>;
 
   listApprovals(tenantId: string): Promise<ApprovalRow[]>;
   readApprovalDraft(tenantId: string, approvalId: string): Promise<RpcResult<{ text: string }>>;

@@ -25,6 +25,15 @@ discord-handled-field = Handled
 discord-handled-replied = Replied by { $name } · { $when }
 discord-handled-approved = Approved by { $name } · { $when }
 discord-handled-dropped = Dropped by { $name } · { $when }
+discord-control-take-over = You took over; the bot stays silent for this customer.
+discord-control-hand-back = Handed back: the bot answers again.
+discord-control-pause = The bot is paused for this customer for 1 hour.
+discord-control-field = Bot
+discord-control-state-taken-over = Silent: taken over by { $name } · { $when }
+discord-control-state-handed-off = Silent: waiting for a person · { $when }
+discord-control-state-bot = Answering: handed back by { $name } · { $when }
+discord-control-state-paused = Paused by { $name } until { $until }
+discord-control-gone = This conversation no longer exists, so there is nothing to take over or pause.
 
 discord-status-title = Concierge status
 discord-status-balance = Credit balance

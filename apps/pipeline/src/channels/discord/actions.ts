@@ -2,13 +2,18 @@
  * A person's action on an item in the Discord inbox: Reply (the modal's text to the customer),
  * Approve (send the held draft) or Drop. The relay's move from `open` is the lock, taken before
  * anything is sent, so two clicks never act twice; an action that could not be carried out puts
- * the item back to `open` so the person can try again.
+ * the item back to `open` so the person can try again. Take over, Hand back and Pause change who
+ * answers the item's customer, in the conversation object, and leave the item as it is.
  */
 import {
+  type Actor,
   ActorSchema,
+  type ConversationControl,
+  DISCORD_PAUSE_MINUTES,
   createLogger,
   errorBody,
   type RelayAction,
+  type RelayControlKind,
   type RelayActionResult,
   RelayActionSchema,
   type RelayState,
@@ -31,7 +36,7 @@ import { conversationStub, ownedAccount } from "../../tenants/ownership.ts";
 
 const log = createLogger("pipeline.discord");
 
-const TO: Record<RelayAction["kind"], Exclude<RelayStatus, "open">> = {
+const TO: Record<Exclude<RelayAction["kind"], RelayControlKind>, Exclude<RelayStatus, "open">> = {
   reply: "replied",
   approve: "approved",
   drop: "dropped",
@@ -78,6 +83,9 @@ export async function relayAction(
   const actor = parsedActor.output;
   const relay = typeof relayId === "string" ? await getRelay(env.DB, tenantId, relayId) : null;
   if (!relay) return errorBody("not_found", "This item is no longer in the inbox.");
+  if (action.kind === "take_over" || action.kind === "hand_back" || action.kind === "pause") {
+    return controlFromRelay(env, relay, action.kind, actor);
+  }
   if (relay.status !== "open") return alreadyHandled(relay);
   if (action.kind === "approve" && relay.approvalId === null) {
     return errorBody("no_draft", "There is no draft to approve on this item.");
@@ -142,4 +150,46 @@ export async function relayAction(
   }
   log.info(action.kind === "approve" ? "relay.approved" : "relay.dropped", fields);
   return done;
+}
+
+const CONTROL: Record<RelayControlKind, ConversationControl> = {
+  take_over: { action: "take_over" },
+  hand_back: { action: "hand_back" },
+  pause: { action: "pause", minutes: DISCORD_PAUSE_MINUTES },
+};
+
+/**
+ * Take over, Hand back or Pause on the item's customer. No lock and no status change: each press
+ * sets the thread's state again (take over now, hand back later), on a closed item too, since
+ * the conversation goes on after a reply. The relay row was found for this tenant, so its thread
+ * is this tenant's; the account is checked still to exist, as for a reply.
+ */
+async function controlFromRelay(
+  env: PipelineEnv,
+  relay: DiscordRelay,
+  kind: RelayControlKind,
+  actor: Actor,
+): Promise<RelayActionResult> {
+  const fields = { tenant_id: relay.tenantId, relay_id: relay.id, action: kind };
+  // The item exists but its conversation does not (the account went, or the thread was never
+  // started): said apart from a missing item, which Discord words as "no longer in the inbox".
+  const gone = errorBody("conversation_gone", "No such conversation.");
+  const account = await ownedAccount(env, relay.tenantId, relay.accountId);
+  if (!account) return gone;
+  const stub = conversationStub(env, relay.threadKey);
+  // The same actor as a Discord reply's, so the thread records one person one way.
+  const r = await stub.control(CONTROL[kind], `discord:${actor.id}`);
+  if (!r.ok) {
+    log.info("relay.action_refused", { ...fields, code: r.error.code });
+    return r.error.code === "not_found" ? gone : r;
+  }
+  log.info("relay.control", { ...fields, state: r.state });
+  return {
+    ok: true,
+    status: "control",
+    state: r.state,
+    pausedUntil: r.pausedUntil,
+    by: actor.name,
+    at: Date.now(),
+  };
 }

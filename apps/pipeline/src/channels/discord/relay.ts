@@ -194,7 +194,34 @@ export function relayMessage(
     label: t("relay-button-drop"),
     custom_id: `relay:drop:${id}`,
   });
-  return { embeds: [embed], components: [{ type: DiscordComponent.ActionRow, components: buttons }] };
+  const rows: APIActionRowComponent<APIButtonComponent>[] = [
+    { type: DiscordComponent.ActionRow, components: buttons },
+  ];
+  // Who answers this customer, on a row of its own (Discord allows five buttons a row). Not on a
+  // held draft: deciding the draft is that item's question.
+  if (req.kind === "message" || req.kind === "handoff") {
+    rows.push({ type: DiscordComponent.ActionRow, components: controlButtons(t, id) });
+  }
+  return { embeds: [embed], components: rows };
+}
+
+// Discord's Secondary (grey) style; channels' `DiscordButton` names only the others.
+const SECONDARY = 2 as Extract<APIButtonComponent, { custom_id: string }>["style"];
+
+/** Take over, Hand back, Pause 1 h: `relay:<kind>:<id>`, the kinds of `RelayActionSchema`. */
+function controlButtons(t: Translate, id: string): APIButtonComponent[] {
+  return (
+    [
+      ["take_over", "relay-button-take-over"],
+      ["hand_back", "relay-button-hand-back"],
+      ["pause", "relay-button-pause"],
+    ] as const
+  ).map(([kind, label]) => ({
+    type: DiscordComponent.Button,
+    style: SECONDARY,
+    label: t(label),
+    custom_id: `relay:${kind}:${id}`,
+  }));
 }
 
 export function discordTarget(env: PipelineEnv): DiscordTarget {

@@ -1,0 +1,311 @@
+// Take over, hand back, pause, and the live inbox's view of a conversation (issue 19 items 1 and 2),
+// through the tenant API the dashboard calls and the real ingest path: the conversation object holds
+// the state, D1's conversation_states mirrors it (ids and who, never text).
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { createChannelAccount } from "@concierge/storage";
+import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
+
+const HOLDING = "A person will answer you here.";
+
+function account() {
+  return newAccount({
+    wait_seconds: 0,
+    rules: [
+      {
+        id: "person",
+        matcher: { kind: "static_text", keywords: ["a person"] },
+        response: { kind: "handoff", text: HOLDING },
+      },
+    ],
+    default_rule: { response: { kind: "canned", text: "Open 7 to 7." } },
+  });
+}
+
+async function actions(customerId: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT action FROM messages WHERE sender_id = ? AND direction = 'inbound' ORDER BY id",
+  )
+    .bind(customerId)
+    .all<{ action: string }>();
+  return results.map((r) => r.action);
+}
+
+async function mirrored(customerId: string) {
+  return env.DB.prepare(
+    "SELECT state, actor, paused_until AS pausedUntil FROM conversation_states WHERE customer_id = ?",
+  )
+    .bind(customerId)
+    .first<{ state: string; actor: string; pausedUntil: number | null }>();
+}
+
+beforeEach(() => setBalance(0));
+
+describe("a person's control of one conversation", () => {
+  it("a hand-off rule's handoff shows as waiting for a person, by the rule; taking over and handing back are recorded with who", async () => {
+    const acc = await account();
+    const customer = uniqueCustomer();
+    await acc.send(customer, "can I talk to a person?");
+    await repliesTo(customer, 1);
+    await vi.waitUntil(async () => (await mirrored(customer))?.state === "handed_off", { timeout: 5000 });
+    expect(await mirrored(customer)).toMatchObject({ actor: "rule" });
+    const read = await tenantApi.readConversation(tenantId, acc.id, customer);
+    expect(read).toMatchObject({
+      ok: true,
+      view: {
+        channel: "whatsapp",
+        state: "handed_off",
+        by: "rule",
+        messages: [
+          { from: "customer", text: "can I talk to a person?" },
+          { from: "business", text: HOLDING },
+        ],
+        drafts: [],
+        window: { open: true, humanAgent: false },
+      },
+    });
+
+    expect(
+      await tenantApi.controlConversation(
+        tenantId,
+        acc.id,
+        customer,
+        { action: "take_over" },
+        "asha@example.com",
+      ),
+    ).toEqual({
+      ok: true,
+      state: "taken_over",
+      pausedUntil: null,
+    });
+    expect(await mirrored(customer)).toMatchObject({ state: "taken_over", actor: "asha@example.com" });
+    expect(
+      await tenantApi.controlConversation(
+        tenantId,
+        acc.id,
+        customer,
+        { action: "hand_back" },
+        "ravi@example.com",
+      ),
+    ).toMatchObject({
+      ok: true,
+      state: "bot",
+    });
+    expect(await mirrored(customer)).toMatchObject({ state: "bot", actor: "ravi@example.com" });
+    await acc.send(customer, "what time?");
+    expect((await repliesTo(customer, 2))[1]!.text).toBe("Open 7 to 7.");
+  });
+
+  it("a pause silences every automatic reply until it ends, then the bot answers again", async () => {
+    const acc = await account();
+    const customer = uniqueCustomer();
+    await acc.send(customer, "hello");
+    await repliesTo(customer, 1);
+    const paused = await tenantApi.controlConversation(
+      tenantId,
+      acc.id,
+      customer,
+      { action: "pause", minutes: 30 },
+      "asha@example.com",
+    );
+    expect(paused).toMatchObject({ ok: true, state: "paused" });
+    const until = paused.ok ? paused.pausedUntil! : 0;
+    expect(until - Date.now()).toBeGreaterThan(29 * 60_000);
+    expect(await mirrored(customer)).toMatchObject({ state: "bot", pausedUntil: until });
+    // Even a hand-off rule's sentence waits: nothing automatic talks during a pause.
+    await acc.send(customer, "a person please");
+    await vi.waitUntil(async () => (await actions(customer)).includes("paused"), { timeout: 5000 });
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+    // The pause's time passes (moved back here rather than waited for).
+    await runInDurableObject(acc.conversation(customer), (_o, state) => {
+      state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'paused_until'", String(Date.now() - 1));
+    });
+    await acc.send(customer, "still there?");
+    expect((await repliesTo(customer, 2))[1]!.text).toBe("Open 7 to 7.");
+  });
+
+  it("a takeover of a conversation already quiet past the idle gap holds for the customer's next message", async () => {
+    const acc = await account();
+    const customer = uniqueCustomer();
+    await acc.send(customer, "hello");
+    await repliesTo(customer, 1);
+    // Seven hours of quiet (the idle gap is six), then a person takes over from the inbox.
+    await runInDurableObject(acc.conversation(customer), (_o, state) => {
+      state.storage.sql.exec(
+        "UPDATE state SET v = ? WHERE k = 'last_activity_at'",
+        String(Date.now() - 7 * 3_600_000),
+      );
+    });
+    await tenantApi.controlConversation(
+      tenantId,
+      acc.id,
+      customer,
+      { action: "take_over" },
+      "asha@example.com",
+    );
+    await acc.send(customer, "are you there?");
+    await vi.waitUntil(async () => (await actions(customer)).length === 2, { timeout: 5000 });
+    expect((await actions(customer))[1]).toBe("handoff_silent");
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+  });
+
+  it("a pause over a takeover: when the pause ends, the person still has the conversation", async () => {
+    const acc = await account();
+    const customer = uniqueCustomer();
+    await acc.send(customer, "hello");
+    await repliesTo(customer, 1);
+    await tenantApi.controlConversation(
+      tenantId,
+      acc.id,
+      customer,
+      { action: "take_over" },
+      "asha@example.com",
+    );
+    const paused = await tenantApi.controlConversation(
+      tenantId,
+      acc.id,
+      customer,
+      { action: "pause", minutes: 15 },
+      "ravi@example.com",
+    );
+    expect(paused).toMatchObject({ ok: true, state: "paused" });
+    expect(await mirrored(customer)).toMatchObject({ state: "taken_over", actor: "ravi@example.com" });
+    await runInDurableObject(acc.conversation(customer), (_o, state) => {
+      state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'paused_until'", String(Date.now() - 1));
+    });
+    expect(await tenantApi.readConversation(tenantId, acc.id, customer)).toMatchObject({
+      ok: true,
+      view: { state: "taken_over" },
+    });
+    await acc.send(customer, "still there?");
+    await vi.waitUntil(async () => (await actions(customer)).length === 2, { timeout: 5000 });
+    expect((await actions(customer))[1]).toBe("handoff_silent");
+  });
+
+  it("shows a held draft and the customer's messages still waiting; refuses bad input and another tenant's thread", async () => {
+    await approvePersona({ kind: "raw", prompt: "Friendly." });
+    await setBalance(5);
+    const acc = await newAccount({
+      wait_seconds: 0,
+      rules: [],
+      default_rule: { response: { kind: "prompt", text: "Answer kindly." }, approval: "always" },
+    });
+    const customer = uniqueCustomer();
+    await acc.send(customer, "what time do you open?");
+    const drafted = await vi.waitUntil(
+      async () => {
+        const r = await tenantApi.readConversation(tenantId, acc.id, customer);
+        return r.ok && r.view.drafts.length === 1 && r.view.messages.length === 1 ? r.view : null;
+      },
+      { timeout: 5000 },
+    );
+    expect(drafted).toMatchObject({
+      state: "bot",
+      messages: [{ from: "customer", text: "what time do you open?" }],
+      waiting: [],
+    });
+    expect(drafted.drafts[0]!.text.length).toBeGreaterThan(0);
+
+    // A message still in the buffer (a 30 s wait) is shown as waiting for its turn.
+    const slow = await newAccount({
+      wait_seconds: 30,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Open 7 to 7." } },
+    });
+    await slow.send(customer, "are you there?");
+    expect(await tenantApi.readConversation(tenantId, slow.id, customer)).toMatchObject({
+      ok: true,
+      view: { messages: [], waiting: [{ text: "are you there?" }] },
+    });
+
+    const bad = [
+      { action: "take_over_now" },
+      { action: "pause", minutes: 2 },
+      { action: "pause", minutes: 10_081 },
+      { action: "pause" },
+      "take_over",
+    ];
+    for (const control of bad) {
+      const r = await tenantApi.controlConversation(tenantId, acc.id, customer, control, "a@example.com");
+      expect(r).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+    }
+    expect(
+      await tenantApi.controlConversation(tenantId, acc.id, customer, { action: "take_over" }, " "),
+    ).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+    expect(
+      await tenantApi.controlConversation(
+        "t_other",
+        acc.id,
+        customer,
+        { action: "take_over" },
+        "a@example.com",
+      ),
+    ).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await tenantApi.readConversation("t_other", acc.id, customer)).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    // A customer who never wrote: nothing to open.
+    expect(await tenantApi.readConversation(tenantId, acc.id, uniqueCustomer())).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await mirrored(customer)).toBeNull();
+  });
+
+  it("mail routed to a Discord inbox the tenant does not have reaches the live inbox instead (item 6)", async () => {
+    const created = await exports.TenantEntrypoint.createTenant({ name: "No Discord" });
+    if (!created.ok) throw new Error(created.error.message);
+    // No 5-second buffer for the email account (the tenant's default wait).
+    await env.DB.prepare("UPDATE tenants SET default_wait_seconds = 0 WHERE id = ?")
+      .bind(created.tenantId)
+      .run();
+    const domain = `nd${crypto.randomUUID().slice(0, 8)}.cncg.test`;
+    const acc = await createChannelAccount(env.DB, {
+      tenantId: created.tenantId,
+      channel: "email",
+      externalId: domain,
+    });
+    const from = `c${crypto.randomUUID().slice(0, 6)}@example.org`;
+    const res = await exports.EmailIngestEntrypoint.ingest([
+      {
+        channel: "email",
+        accountExternalId: domain,
+        providerMessageId: `<${crypto.randomUUID()}@example.org>`,
+        customerId: from,
+        sentAt: Date.now(),
+        kind: "text",
+        text: "Please call me back about my order",
+        subject: "Order 1182",
+        hasAttachment: false,
+        email: {
+          route: "relay",
+          ruleId: null,
+          automatic: false,
+          automaticReason: null,
+          to: `hello@${domain}`,
+          inReplyTo: null,
+          references: [],
+        },
+      },
+    ]);
+    expect(res).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
+    await vi.waitUntil(async () => (await actions(from)).includes("relay_no_inbox"), { timeout: 5000 });
+    const read = await vi.waitUntil(
+      async () => {
+        const r = await tenantApi.readConversation(created.tenantId, acc.id, from);
+        return r.ok && r.view.forPerson.length > 0 ? r.view : null;
+      },
+      { timeout: 5000 },
+    );
+    expect(read).toMatchObject({
+      channel: "email",
+      // For the person only: the AI's history does not have it.
+      messages: [],
+      forPerson: [{ text: "Please call me back about my order" }],
+      window: { open: true, closesAt: null },
+    });
+  });
+});
