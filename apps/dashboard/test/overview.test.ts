@@ -88,7 +88,8 @@ async function message(
 }
 
 const uid = () => crypto.randomUUID().slice(0, 12);
-const today = () => Math.floor(Date.now() / DAY_MS) * DAY_MS;
+// The test tenants are in Asia/Kolkata (+5:30): the insights count their local days.
+const today = () => Math.floor((Date.now() + 330 * 60_000) / DAY_MS) * DAY_MS;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The numbers of one row of the insights table (channels, canned, AI, handoffs, credits). */

@@ -64,11 +64,11 @@ describe("record keeping (retention) setting", () => {
   it("the insights say their window, and that older days were purged when retention is shorter", async () => {
     const s = await signIn();
     const before = await (await get(s, "/admin")).text();
-    expect(before).toContain("Covers the last 30 days (UTC).");
+    expect(before).toContain("Covers the last 30 days, in your time zone.");
     expect(before).not.toContain("are deleted under your record keeping setting");
     await post(s, "/admin/settings/retention", { days: "7" });
     const after = await (await get(s, "/admin")).text();
-    expect(after).toContain("Covers the last 30 days (UTC).");
+    expect(after).toContain("Covers the last 30 days, in your time zone.");
     expect(after).toContain(
       "Message records older than 7 days are deleted under your record keeping setting.",
     );

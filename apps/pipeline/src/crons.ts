@@ -8,6 +8,7 @@ import { sendDueDigests } from "./tenants/digest.ts";
 import { alertSilentAccounts, firstRunOfHour } from "./tenants/silent-accounts.ts";
 import { resumeDeletions } from "./tenants/lifecycle.ts";
 import { sendDueNoticeSummaries } from "./tenants/notify.ts";
+import { refreshTenantOffsets } from "./tenants/offsets.ts";
 import { requeueStalePendingSafety } from "./tenants/safety.ts";
 import { runDueSideEffects } from "./tenants/side-effects.ts";
 
@@ -85,6 +86,11 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     [
       "silent_accounts",
       () => (firstRunOfHour(scheduledTime) ? alertSilentAccounts(env, scheduledTime) : Promise.resolve(0)),
+    ],
+    // Hourly: each tenant's UTC offset, for the insights' local days across daylight saving.
+    [
+      "tenant_offsets",
+      () => (firstRunOfHour(scheduledTime) ? refreshTenantOffsets(env, scheduledTime) : Promise.resolve(0)),
     ],
   ]);
 }

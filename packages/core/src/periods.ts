@@ -46,6 +46,14 @@ function localReading(timeZone: string, at: number): number {
   return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (at % 1000);
 }
 
+/**
+ * How far the zone's wall clock is ahead of UTC at an instant, in minutes (+330 in Kolkata, -300 in
+ * New York in winter, -240 in summer): what the insights' per-day counts are keyed by (migration 0036).
+ */
+export function utcOffsetMinutes(timeZone: string, at: number): number {
+  return Math.round((localReading(timeZone, at) - at) / 60_000);
+}
+
 /** The local date at an instant, as days since 1970-01-01 (a plain calendar count, no zone). */
 export function localDay(timeZone: string, at: number): number {
   return Math.floor(localReading(timeZone, at) / DAY_MS);

@@ -72,6 +72,13 @@ export function grantLedgerStatement(
 }
 
 /**
+ * The debit's day in the tenant's zone (?2 its time, ?3 the tenant), kept on the ledger row so its
+ * restore takes off from the day it was counted on (migration 0036: credit_days).
+ */
+// CAST: a bound JavaScript number arrives as REAL, and the division must be an integer one.
+const LOCAL_DAY = `(CAST(?2 AS INTEGER) + COALESCE((SELECT t.utc_offset_minutes FROM tenants t WHERE t.id = ?3), 0) * 60000) / 86400000`;
+
+/**
  * Takes one credit for an AI reply from the soonest-expiring spendable lot (never-expiring lots
  * last). One conditional statement: it inserts the ledger row only if a lot has credit left, and
  * the trigger moves the lot's balance in the same statement, so concurrent debits can never
@@ -85,14 +92,14 @@ export async function debitCredit(
 ): Promise<{ ok: boolean }> {
   const res = await db
     .prepare(
-      `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
-       SELECT tenant_id, id, -1, 'ai_reply', ?, ? FROM credit_lots
-        WHERE tenant_id = ? AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?)
+      `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at, day)
+       SELECT tenant_id, id, -1, 'ai_reply', ?1, ?2, ${LOCAL_DAY} FROM credit_lots
+        WHERE tenant_id = ?3 AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?2)
         ORDER BY expires_at IS NULL, expires_at, created_at
         LIMIT 1
        ON CONFLICT (tenant_id, reference) DO NOTHING`,
     )
-    .bind(reference, now, tenantId, now)
+    .bind(reference, now, tenantId)
     .run();
   if (res.meta.changes > 0) return { ok: true };
   // Nothing inserted: either no credit, or this reference was already debited (a retry).
@@ -137,8 +144,8 @@ export async function debitAiReply(
   const [, state] = await db.batch([
     db
       .prepare(
-        `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at)
-         SELECT tenant_id, id, -1, 'ai_reply', ?1, ?2 FROM credit_lots
+        `INSERT INTO credit_ledger (tenant_id, lot_id, delta, reason, reference, created_at, day)
+         SELECT tenant_id, id, -1, 'ai_reply', ?1, ?2, ${LOCAL_DAY} FROM credit_lots
           WHERE tenant_id = ?3 AND remaining > 0 AND (expires_at IS NULL OR expires_at > ?2)
             AND EXISTS (SELECT 1 FROM personas WHERE tenant_id = ?3 AND safety_status = 'approved')
           ORDER BY expires_at IS NULL, expires_at, created_at

@@ -2,10 +2,10 @@ import type { Channel } from "@concierge/core";
 
 /**
  * The overview's insights, from message metadata and the credit ledger only (never text), as
- * rolled up per UTC day by triggers on those tables (migration 0029: message_days, credit_days),
- * so the overview reads a few rows per day, not every message. Days are UTC days: tenants have
- * no time zone of their own yet, so a day is [00:00, 24:00) UTC, and the window is today (UTC)
- * and the 29 days before it.
+ * rolled up per day by triggers on those tables (migrations 0029, 0036: message_days, credit_days),
+ * so the overview reads a few rows per day, not every message. Days are the tenant's local days:
+ * each row is counted on the day of its time in the tenant's zone (the offset stored with the
+ * tenant when the row was written), and the window is the tenant's today and the 29 days before.
  */
 
 export const DAY_MS = 86_400_000;
@@ -35,9 +35,9 @@ export function replyKind(action: string | null): ReplyKind | null {
 }
 
 export type InsightsDay = {
-  /** The UTC day as YYYY-MM-DD. */
+  /** The tenant's local day as YYYY-MM-DD. */
   date: string;
-  /** Start of the day, epoch milliseconds (UTC midnight). */
+  /** The day's number times a day in ms: its date read as UTC midnight (for formatting in UTC). */
   start: number;
   received: Record<CustomerChannel, number>;
   canned: number;
@@ -49,16 +49,23 @@ export type InsightsDay = {
 export type InsightsTotals = Omit<InsightsDay, "date" | "start"> & { receivedAll: number };
 
 export type Insights = {
-  /** First millisecond of the window (inclusive) and the end (exclusive). */
+  /** The window's first local day and the day after its last, as day numbers times a day in ms. */
   from: number;
   to: number;
   days: InsightsDay[];
   totals: InsightsTotals;
 };
 
-/** The window's UTC day numbers (days since the epoch), oldest first. */
-export function insightsWindow(now: number, days = INSIGHTS_DAYS): { first: number; last: number } {
-  const last = Math.floor(now / DAY_MS);
+/**
+ * The window's day numbers (days since the epoch) in a zone `offsetMinutes` ahead of UTC, oldest
+ * first: the local days the rollups are keyed by (migration 0036).
+ */
+export function insightsWindow(
+  now: number,
+  days = INSIGHTS_DAYS,
+  offsetMinutes = 0,
+): { first: number; last: number } {
+  const last = Math.floor((now + offsetMinutes * 60_000) / DAY_MS);
   return { first: last - days + 1, last };
 }
 
@@ -82,8 +89,9 @@ export function buildInsights(
   messages: MessageCountRow[],
   credits: CreditCountRow[],
   days = INSIGHTS_DAYS,
+  offsetMinutes = 0,
 ): Insights {
-  const { first, last } = insightsWindow(now, days);
+  const { first, last } = insightsWindow(now, days, offsetMinutes);
   const out: InsightsDay[] = [];
   for (let d = first; d <= last; d++) {
     out.push({
@@ -137,13 +145,19 @@ export function buildInsights(
 }
 
 /**
- * The last 30 UTC days of the tenant: messages received per channel, replies by kind, handoffs,
- * and credits used (AI-reply debits not given back, on the day they were taken).
+ * The last 30 days of the tenant, its own local days (its time zone's offset now): messages
+ * received per channel, replies by kind, handoffs, and credits used (AI-reply debits not given
+ * back, on the day they were taken).
  */
 export async function tenantInsights(db: D1Database, tenantId: string, now = Date.now()): Promise<Insights> {
-  const { first, last } = insightsWindow(now);
-  // The daily rollups (migration 0029), kept by triggers with every message and ledger row: at
-  // most a few dozen rows a day, however many messages the tenant has.
+  const row = await db
+    .prepare("SELECT utc_offset_minutes AS offset FROM tenants WHERE id = ?")
+    .bind(tenantId)
+    .first<{ offset: number | null }>();
+  const offset = row?.offset ?? 0;
+  const { first, last } = insightsWindow(now, INSIGHTS_DAYS, offset);
+  // The daily rollups (migrations 0029, 0036), kept by triggers with every message and ledger row:
+  // at most a few dozen rows a day, however many messages the tenant has.
   const [messages, credits] = await db.batch<MessageCountRow | CreditCountRow>([
     db
       .prepare(
@@ -159,6 +173,8 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
     now,
     (messages?.results ?? []) as MessageCountRow[],
     (credits?.results ?? []) as CreditCountRow[],
+    INSIGHTS_DAYS,
+    offset,
   );
 }
 

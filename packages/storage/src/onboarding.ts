@@ -12,6 +12,7 @@ import {
   TimeZoneSchema,
 } from "@concierge/core";
 import * as v from "valibot";
+import { zoneOffset } from "./tenants.ts";
 import { TENANT_CURRENCIES, TENANT_LOCALES } from "./preferences.ts";
 import { saveTenantFields, type VersionedSave } from "./settings.ts";
 
@@ -72,12 +73,21 @@ export async function saveBusinessBasics(
     .prepare(
       `UPDATE tenants SET name = ?, business_kind = ?, locale = ?, currency = ?,
               digest_next_at = CASE WHEN time_zone = ? THEN digest_next_at ELSE NULL END,
-              time_zone = ?, wizard_step = MAX(wizard_step, 1),
+              time_zone = ?, utc_offset_minutes = ?, wizard_step = MAX(wizard_step, 1),
               -- The settings page edits these fields too: a page open meanwhile is now stale.
               settings_version = settings_version + 1
         WHERE id = ?`,
     )
-    .bind(b.name, b.businessKind, b.locale, b.currency, b.timeZone, b.timeZone, tenantId)
+    .bind(
+      b.name,
+      b.businessKind,
+      b.locale,
+      b.currency,
+      b.timeZone,
+      b.timeZone,
+      zoneOffset(b.timeZone),
+      tenantId,
+    )
     .run();
   return res.meta.changes > 0;
 }
@@ -111,9 +121,9 @@ export async function setTenantTimeZone(
   const res = await db
     .prepare(
       `UPDATE tenants SET digest_next_at = CASE WHEN time_zone = ?1 THEN digest_next_at ELSE NULL END,
-              time_zone = ?1, settings_version = settings_version + 1 WHERE id = ?2`,
+              time_zone = ?1, utc_offset_minutes = ?3, settings_version = settings_version + 1 WHERE id = ?2`,
     )
-    .bind(parsed.output, tenantId)
+    .bind(parsed.output, tenantId, zoneOffset(parsed.output))
     .run();
   return res.meta.changes > 0;
 }

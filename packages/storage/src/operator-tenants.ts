@@ -183,7 +183,7 @@ export type TenantOverview = {
   ledger: { entries: LedgerEntry[]; next: number | null };
   orders: OperatorOrder[];
   payments: PaymentRecord[];
-  /** The last 30 UTC days: messages received per channel, replies, credits used. */
+  /** The tenant's last 30 local days: messages received per channel, replies, credits used. */
   usage: Insights;
 };
 

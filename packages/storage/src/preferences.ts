@@ -1,6 +1,7 @@
 import { AppError, TimeZoneSchema } from "@concierge/core";
 import * as v from "valibot";
 import { saveTenantFields, type VersionedSave } from "./settings.ts";
+import { zoneOffset } from "./tenants.ts";
 
 /** The locales and currencies a tenant can choose (each shipped locale has its Fluent folder). */
 export const TENANT_LOCALES = ["en-IN", "en-US"] as const;
@@ -44,7 +45,7 @@ export async function saveTenantPreferences(
     expected,
     `locale = ?3, currency = ?4,
      digest_next_at = CASE WHEN time_zone = ?5 THEN digest_next_at ELSE NULL END,
-     time_zone = ?5`,
-    [p.locale, p.currency, p.timeZone],
+     time_zone = ?5, utc_offset_minutes = ?6`,
+    [p.locale, p.currency, p.timeZone, zoneOffset(p.timeZone)],
   );
 }

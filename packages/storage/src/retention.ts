@@ -65,12 +65,12 @@ const EXPIRED = {
   messageDays: `DELETE FROM message_days WHERE (tenant_id, day, channel, direction, action) IN (
       SELECT d.tenant_id, d.day, d.channel, d.direction, d.action FROM tenants CROSS JOIN message_days d
        WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
-         AND d.day < (?1 - tenants.retention_days * ${DAY_MS}) / ${DAY_MS}
+         AND d.day < (?1 - tenants.retention_days * ${DAY_MS} + COALESCE(tenants.utc_offset_minutes, 0) * 60000) / ${DAY_MS}
        LIMIT ?2)`,
   creditDays: `DELETE FROM credit_days WHERE (tenant_id, day) IN (
       SELECT d.tenant_id, d.day FROM tenants CROSS JOIN credit_days d
        WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
-         AND d.day < (?1 - tenants.retention_days * ${DAY_MS}) / ${DAY_MS}
+         AND d.day < (?1 - tenants.retention_days * ${DAY_MS} + COALESCE(tenants.utc_offset_minutes, 0) * 60000) / ${DAY_MS}
        LIMIT ?2)`,
 } as const;
 

@@ -1,4 +1,5 @@
 import { DEFAULT_TIME_ZONE, newId } from "@concierge/core";
+import { utcOffsetMinutes } from "@concierge/core/periods";
 import { importMasterKey, newWrappedDataKey } from "@concierge/crypto";
 
 export type TenantRow = { id: string; name: string; locale: string; status: "active" | "suspended" };
@@ -18,9 +19,10 @@ export async function createTenant(
   await db.batch([
     db
       .prepare(
-        "INSERT INTO tenants (id, name, locale, currency, time_zone, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        `INSERT INTO tenants (id, name, locale, currency, time_zone, utc_offset_minutes, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .bind(id, input.name, locale, currency, timeZone, now),
+      .bind(id, input.name, locale, currency, timeZone, zoneOffset(timeZone, now), now),
     db
       .prepare("INSERT INTO tenant_keys (tenant_id, version, wrapped_key, created_at) VALUES (?, 1, ?, ?)")
       .bind(id, wrapped, now),
@@ -97,4 +99,75 @@ export function markTenantDeletingStatement(
   return db
     .prepare("UPDATE tenants SET deleting_at = ? WHERE id = ? AND deleting_at IS NULL")
     .bind(now, tenantId);
+}
+
+/**
+ * The zone's UTC offset now in minutes, for the insights' local days (migration 0036); null for a
+ * zone Intl does not know (counted as UTC until the cron knows better).
+ */
+export function zoneOffset(timeZone: string, at = Date.now()): number | null {
+  try {
+    return utcOffsetMinutes(timeZone, at);
+  } catch {
+    return null;
+  }
+}
+
+/** One page (by id) of tenants with their zone and the offset stored, for the hourly refresh. */
+export async function listTenantOffsets(
+  db: D1Database,
+  after = "",
+  limit = 500,
+): Promise<{ tenants: { id: string; timeZone: string; offset: number | null }[]; next: string | null }> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, time_zone AS timeZone, utc_offset_minutes AS offset FROM tenants
+        WHERE id > ? ORDER BY id LIMIT ?`,
+    )
+    .bind(after, limit)
+    .all<{ id: string; timeZone: string; offset: number | null }>();
+  return { tenants: results, next: results.length === limit ? results[results.length - 1]!.id : null };
+}
+
+export type OffsetChange = { id: string; timeZone: string; offset: number | null; recount: boolean };
+
+/**
+ * Stores tenants' offsets, one batch: a zone moved across daylight saving (`recount` false: the
+ * days already counted stay), or was not known yet (`recount`: the tenant's days are counted again
+ * in its zone, from every record it keeps, and its debits' days with them). Each only while the
+ * tenant is still in the zone the offset was worked out for: a time zone saved meanwhile wins.
+ */
+export async function saveTenantOffsets(db: D1Database, changes: OffsetChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  // CAST: the bound offset arrives as REAL, and the division must be an integer one.
+  const day = (col: string) => `(${col} + COALESCE(CAST(?2 AS INTEGER), 0) * 60000) / 86400000`;
+  // Only while the tenant is still in this zone (the offset below was stored).
+  const still = "EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND time_zone = ?3)";
+  const statements: D1PreparedStatement[] = [];
+  for (const c of changes) {
+    const bind = (sql: string) => db.prepare(sql).bind(c.id, c.offset, c.timeZone);
+    statements.push(bind("UPDATE tenants SET utc_offset_minutes = ?2 WHERE id = ?1 AND time_zone = ?3"));
+    if (!c.recount) continue;
+    statements.push(
+      bind(`DELETE FROM message_days WHERE tenant_id = ?1 AND ${still}`),
+      bind(
+        `INSERT INTO message_days (tenant_id, day, channel, direction, action, n)
+         SELECT tenant_id, ${day("created_at")}, channel, direction, COALESCE(action, ''), COUNT(*)
+           FROM messages WHERE tenant_id = ?1 AND ${still} GROUP BY 2, 3, 4, 5`,
+      ),
+      bind(
+        `UPDATE credit_ledger SET day = ${day("created_at")} WHERE tenant_id = ?1 AND reason = 'ai_reply' AND ${still}`,
+      ),
+      bind(`DELETE FROM credit_days WHERE tenant_id = ?1 AND ${still}`),
+      bind(
+        `INSERT INTO credit_days (tenant_id, day, n)
+         SELECT d.tenant_id, d.day, SUM(-d.delta) FROM credit_ledger d
+          WHERE d.tenant_id = ?1 AND d.reason = 'ai_reply' AND ${still}
+            AND NOT EXISTS (SELECT 1 FROM credit_ledger r
+                             WHERE r.tenant_id = d.tenant_id AND r.reference = 'restore:' || d.reference)
+          GROUP BY d.day`,
+      ),
+    );
+  }
+  await db.batch(statements);
 }

@@ -11,7 +11,13 @@ import {
   tenantInsights,
 } from "../src/insights.ts";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
-import { db, newAccount, newTenant, scalar } from "./fixtures.ts";
+import { setTenantTimeZone } from "../src/onboarding.ts";
+import { createTenant, saveTenantOffsets } from "../src/tenants.ts";
+import { db, MASTER_KEY, newAccount, newTenant, scalar } from "./fixtures.ts";
+
+/** The tenant counts UTC days (offset 0), so the edges below are exact. */
+const onUtc = (tenantId: string) =>
+  db().prepare("UPDATE tenants SET utc_offset_minutes = 0 WHERE id = ?").bind(tenantId).run();
 
 // Noon UTC on a fixed day, so "today" and the window's edges are exact.
 const TODAY = 20_000 * DAY_MS;
@@ -35,8 +41,10 @@ function msg(tenantId: string, accountId: string, m: Partial<MessageMeta>): Mess
 }
 
 describe("tenant insights", () => {
-  it("counts the tenant's own messages per UTC day and channel, replies by kind, within the 30-day window", async () => {
+  it("counts the tenant's own messages per day and channel, replies by kind, within the 30-day window", async () => {
     const t = (await newTenant()).id;
+    // A tenant on UTC: its local days are the UTC days the edges below are written in.
+    await onUtc(t);
     const wa = await newAccount(t, "whatsapp");
     const ig = await newAccount(t, "instagram");
     const other = await newTenant();
@@ -68,8 +76,80 @@ describe("tenant insights", () => {
     expect(i.totals).toMatchObject({ receivedAll: 4, canned: 1, ai: 2, handoffs: 1 });
   });
 
+  it("counts the same messages on each tenant's own local days: Kolkata and New York (issue 19 item 6)", async () => {
+    const india = (await newTenant()).id;
+    expect(await setTenantTimeZone(db(), india, "Asia/Kolkata")).toBe(true);
+    const usa = (
+      await createTenant(db(), MASTER_KEY, { name: "NYC", locale: "en-US", timeZone: "America/New_York" })
+    ).id;
+    const [inAcc, usAcc] = [await newAccount(india), await newAccount(usa)];
+    // Monday 7 December 2026: 20:00 UTC is Tuesday 01:30 in Kolkata and Monday 15:00 in New York;
+    // 03:00 UTC is 08:30 in Kolkata (Monday) and 22:00 on Sunday in New York.
+    const evening = Date.UTC(2026, 11, 7, 20, 0);
+    const early = Date.UTC(2026, 11, 7, 3, 0);
+    for (const [t, a] of [
+      [india, inAcc.id],
+      [usa, usAcc.id],
+    ] as const) {
+      await recordMessages(db(), [msg(t, a, { at: evening }), msg(t, a, { at: early })]);
+    }
+    const now = Date.UTC(2026, 11, 8, 12, 0);
+    const days = (i: Awaited<ReturnType<typeof tenantInsights>>) =>
+      Object.fromEntries(
+        i.days.filter((d) => d.received.whatsapp > 0).map((d) => [d.date, d.received.whatsapp]),
+      );
+    expect(days(await tenantInsights(db(), india, now))).toEqual({ "2026-12-07": 1, "2026-12-08": 1 });
+    expect(days(await tenantInsights(db(), usa, now))).toEqual({ "2026-12-06": 1, "2026-12-07": 1 });
+    // Each window ends on the tenant's own today.
+    expect((await tenantInsights(db(), india, now)).days.at(-1)!.date).toBe("2026-12-08");
+    expect((await tenantInsights(db(), usa, Date.UTC(2026, 11, 8, 3, 0))).days.at(-1)!.date).toBe(
+      "2026-12-07",
+    );
+  });
+
+  it("a tenant whose zone was not known is counted again in it; a restore after a zone change finds its debit's day", async () => {
+    const t = (
+      await createTenant(db(), MASTER_KEY, { name: "Later", locale: "en-US", timeZone: "America/New_York" })
+    ).id;
+    await db().prepare("UPDATE tenants SET utc_offset_minutes = NULL WHERE id = ?").bind(t).run();
+    const acc = await newAccount(t);
+    // 7 December 02:00 UTC: counted on the 7th (UTC) while the zone is unknown.
+    const at = Date.UTC(2026, 11, 7, 2, 0);
+    await recordMessages(db(), [msg(t, acc.id, { at })]);
+    await grantCredits(db(), {
+      tenantId: t,
+      amount: 5,
+      source: "purchase",
+      reference: "p",
+      now: at - DAY_MS,
+    });
+    await debitCredit(db(), t, "d1", at);
+    await debitCredit(db(), t, "d2", at);
+    const now = Date.UTC(2026, 11, 8, 12, 0);
+    const seen = async () =>
+      Object.fromEntries(
+        (await tenantInsights(db(), t, now)).days
+          .filter((d) => d.received.whatsapp || d.credits)
+          .map((d) => [d.date, [d.received.whatsapp, d.credits]]),
+      );
+    expect(await seen()).toEqual({ "2026-12-07": [1, 2] });
+    await saveTenantOffsets(db(), [{ id: t, timeZone: "America/New_York", offset: -300, recount: true }]);
+    // Now on the New York day: Sunday the 6th, 21:00.
+    expect(await seen()).toEqual({ "2026-12-06": [1, 2] });
+    // The zone changes again (to Kolkata, +330): a restore still takes off from the 6th.
+    expect(await setTenantTimeZone(db(), t, "Asia/Kolkata")).toBe(true);
+    await restoreCredit(db(), t, "d1");
+    const after = await tenantInsights(db(), t, now);
+    expect(after.days.find((d) => d.date === "2026-12-06")?.credits).toBe(1);
+    expect(after.totals.credits).toBe(1);
+    // A recount for a zone the tenant has left meanwhile changes nothing.
+    await saveTenantOffsets(db(), [{ id: t, timeZone: "America/New_York", offset: -300, recount: true }]);
+    expect((await tenantInsights(db(), t, now)).totals.credits).toBe(1);
+  });
+
   it("credits used are AI-reply debits not given back, on the day they were taken", async () => {
     const t = (await newTenant()).id;
+    await onUtc(t);
     await grantCredits(db(), {
       tenantId: t,
       amount: 10,

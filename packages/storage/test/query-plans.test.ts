@@ -439,6 +439,10 @@ it("every statement is bounded by an index, except the known scans listed above"
     },
     claimSilenceAlert: () => storage.claimSilenceAlert(d, acc.id, 1, 2),
     releaseSilenceAlert: () => storage.releaseSilenceAlert(d, acc.id, 2, null),
+    // Issue 19 item 6: the hourly walk over the tenants' UTC offsets, by id.
+    listTenantOffsets: () => storage.listTenantOffsets(d, "", 10),
+    saveTenantOffsets: () =>
+      storage.saveTenantOffsets(d, [{ id: t, timeZone: "Asia/Kolkata", offset: 330, recount: true }]),
     // Issue 19 item 9: the daily cron walks the WhatsApp numbers by id for self-tests due.
     listSelfTestsDue: () => storage.listSelfTestsDue(d, 1, "", 10),
     // Issue 19 items 1 and 2: the live inbox, from the tenant's recent customer messages.

@@ -42,11 +42,20 @@ function poll(el, failures = 0) {
     if (!el.isConnected) return;
     if (document.hidden || el.contains(document.activeElement)) return poll(el, failures);
     fetch(el.dataset.poll, { headers: { "x-partial": "1" }, credentials: "same-origin" })
-      .then(fragment)
+      .then((res) => {
+        // Signed out meanwhile (a redirect to sign-in): the page itself says so.
+        if (res.redirected) {
+          location.reload();
+          return null;
+        }
+        return fragment(res);
+      })
       .then((text) => {
+        if (text === null) return;
         if (text === el.pollText || el.contains(document.activeElement)) return poll(el);
         const fresh = swap(el, text);
         if (fresh) fresh.pollText = text;
+        else poll(el);
       })
       .catch(() => {
         if (!("pollRetry" in el.dataset)) return location.reload();

@@ -10,7 +10,7 @@ import type { Ctx } from "../http.ts";
  * attributes and classes (the CSP allows no inline `style`), all at least 4.5:1 on white.
  */
 
-/** A day as the tenant's locale writes it, for the UTC day the insights count. */
+/** A day as the tenant's locale writes it: the insights' local day numbers read as UTC midnights. */
 export function formatDay(locale: string, ms: number): string {
   return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(ms);
 }
@@ -20,7 +20,7 @@ export function formatDate(locale: string, ms: number): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(ms);
 }
 
-/** A moment with date and time, in UTC (tenants have no time zone yet), labelled as such. */
+/** A moment with date and time, in UTC, labelled as such (the operator panel's times). */
 export function formatDateTime(locale: string, ms: number): string {
   return new Intl.DateTimeFormat(locale, {
     day: "numeric",

@@ -53,10 +53,14 @@ export function controlState(
 /**
  * Writes the thread's state to the inbox's mirror: who answers apart from a pause (a handoff or a
  * takeover) and the pause's end apart from it, so the list shows the handoff again once a pause
- * over it ends. Timed when written (after any send), so a later change's write is never refused
- * as older. A failure is logged and left: the thread holds the truth, the next change writes again.
+ * over it ends. Timed when written (after any send), never earlier than the thread's previous
+ * write, so a later change's write is never refused as older. A failure is logged and left: the thread holds the truth, the next change writes again.
  */
 export async function mirrorState(env: PipelineEnv, thread: Thread, store: ConversationStore): Promise<void> {
+  // Strictly later than this thread's last write, taken before the await: of two writes that
+  // overlap (the object serves other calls while D1 answers), the later change is the newer row.
+  const at = Math.max(Date.now(), (store.number("mirror_at") ?? 0) + 1);
+  store.set("mirror_at", String(at));
   const by = store.get("control_by");
   const state =
     store.get("handoff_since") === null
@@ -73,7 +77,7 @@ export async function mirrorState(env: PipelineEnv, thread: Thread, store: Conve
       state,
       actor: by ?? "ai",
       pausedUntil: store.number("paused_until"),
-      at: Date.now(),
+      at,
     });
   } catch (err) {
     log.warn("control.mirror_failed", { ...errorFields(err), tenant_id: thread.tenantId, state });

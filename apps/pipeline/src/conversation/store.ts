@@ -193,6 +193,8 @@ export type StateKey =
   | "paused_until"
   /** Who took the thread over, handed it back or paused it, last (the inbox shows it). */
   | "control_by"
+  /** When this thread last wrote its state to the inbox's mirror (control.ts), ms. */
+  | "mirror_at"
   /** The closed period (its next opening, hours.ts) the away reply last went out in. */
   | "away_sent_for"
   /** Sealed: mail routed to a person, for the live inbox only (sealed.ts `keepForPerson`). */

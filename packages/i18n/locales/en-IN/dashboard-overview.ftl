@@ -72,9 +72,9 @@ overview-health-connected = Connected.
 ## Overview: the 30-day insights chart.
 
 insights-title = Last 30 days
-insights-lead = Counted from message records only (never their text). Days run midnight to midnight UTC.
+insights-lead = Counted from message records only (never their text). Days run midnight to midnight in your time zone (Settings).
 insights-chart-title = Messages, replies and credits per day, last 30 days
-insights-desc = From { $from } to { $to } (UTC days): { $received } { $receivedCount ->
+insights-desc = From { $from } to { $to } (your days): { $received } { $receivedCount ->
     [one] message
    *[other] messages
 } received (WhatsApp { $whatsapp }, Instagram { $instagram }, email { $email }); { $canned } canned { $cannedCount ->
@@ -101,8 +101,8 @@ insights-handoffs = Handoffs
 insights-credits = Credits used
 insights-stat-received = Messages received
 insights-show-numbers = Show the numbers
-insights-table-caption = Messages received per channel, replies sent by kind, and credits used, per UTC day
-insights-col-day = Day (UTC)
+insights-table-caption = Messages received per channel, replies sent by kind, and credits used, per day in your time zone
+insights-col-day = Day
 insights-total = Total
 
 ## Billing.
@@ -164,7 +164,7 @@ settings-prefs-save = Save preferences
 settings-err-locale = Choose one of the listed languages.
 settings-err-currency = Choose one of the listed currencies.
 settings-time-zone = Time zone
-settings-time-zone-hint = The summary digest covers your own days and weeks: it goes out after midnight in this time zone.
+settings-time-zone-hint = The summary digest covers your own days and weeks: it goes out after midnight in this time zone. Insights count new days in this zone too; days already counted keep the zone they were counted in.
 settings-err-time-zone = Choose a time zone from the list, such as Asia/Kolkata.
 settings-notify = Notifications
 settings-notify-lead = Where and how often we tell you about handoffs (a customer wants a person), drafts waiting for your approval and a low credit balance, and the summary digest. Leave a field empty to stop that kind of notification.

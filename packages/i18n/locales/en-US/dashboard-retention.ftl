@@ -6,7 +6,7 @@ settings-retention-days = Keep records for (days)
 settings-retention-hint = From 7 to 730 days. New accounts keep them for 90.
 settings-retention-save = Save record keeping
 settings-err-retention = Enter a whole number of days from 7 to 730.
-insights-window = Covers the last { $days } days (UTC).
+insights-window = Covers the last { $days } days, in your time zone.
 insights-retention-note = Message records older than { $retention ->
     [one] { $retention } day
    *[other] { $retention } days
