@@ -24,6 +24,22 @@ function account() {
   });
 }
 
+/** A new customer of a new account who wrote once and got the bot's reply. */
+async function answeredOnce() {
+  const acc = await account();
+  const customer = uniqueCustomer();
+  await acc.send(customer, "hello");
+  await repliesTo(customer, 1);
+  return { acc, customer };
+}
+
+/** Moves a time the conversation object keeps (rather than waiting for it to pass). */
+function setState(acc: Awaited<ReturnType<typeof account>>, customer: string, key: string, at: number) {
+  return runInDurableObject(acc.conversation(customer), (_o, state) => {
+    state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", String(at), key);
+  });
+}
+
 async function actions(customerId: string) {
   const { results } = await env.DB.prepare(
     "SELECT action FROM messages WHERE sender_id = ? AND direction = 'inbound' ORDER BY id",
@@ -99,10 +115,7 @@ describe("a person's control of one conversation", () => {
   });
 
   it("a pause silences every automatic reply until it ends, then the bot answers again", async () => {
-    const acc = await account();
-    const customer = uniqueCustomer();
-    await acc.send(customer, "hello");
-    await repliesTo(customer, 1);
+    const { acc, customer } = await answeredOnce();
     const paused = await tenantApi.controlConversation(
       tenantId,
       acc.id,
@@ -119,25 +132,15 @@ describe("a person's control of one conversation", () => {
     await vi.waitUntil(async () => (await actions(customer)).includes("paused"), { timeout: 5000 });
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
     // The pause's time passes (moved back here rather than waited for).
-    await runInDurableObject(acc.conversation(customer), (_o, state) => {
-      state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'paused_until'", String(Date.now() - 1));
-    });
+    await setState(acc, customer, "paused_until", Date.now() - 1);
     await acc.send(customer, "still there?");
     expect((await repliesTo(customer, 2))[1]!.text).toBe("Open 7 to 7.");
   });
 
   it("a takeover of a conversation already quiet past the idle gap holds for the customer's next message", async () => {
-    const acc = await account();
-    const customer = uniqueCustomer();
-    await acc.send(customer, "hello");
-    await repliesTo(customer, 1);
+    const { acc, customer } = await answeredOnce();
     // Seven hours of quiet (the idle gap is six), then a person takes over from the inbox.
-    await runInDurableObject(acc.conversation(customer), (_o, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET v = ? WHERE k = 'last_activity_at'",
-        String(Date.now() - 7 * 3_600_000),
-      );
-    });
+    await setState(acc, customer, "last_activity_at", Date.now() - 7 * 3_600_000);
     await tenantApi.controlConversation(
       tenantId,
       acc.id,
@@ -152,10 +155,7 @@ describe("a person's control of one conversation", () => {
   });
 
   it("a pause over a takeover: when the pause ends, the person still has the conversation", async () => {
-    const acc = await account();
-    const customer = uniqueCustomer();
-    await acc.send(customer, "hello");
-    await repliesTo(customer, 1);
+    const { acc, customer } = await answeredOnce();
     await tenantApi.controlConversation(
       tenantId,
       acc.id,
@@ -172,9 +172,7 @@ describe("a person's control of one conversation", () => {
     );
     expect(paused).toMatchObject({ ok: true, state: "paused" });
     expect(await mirrored(customer)).toMatchObject({ state: "taken_over", actor: "ravi@example.com" });
-    await runInDurableObject(acc.conversation(customer), (_o, state) => {
-      state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'paused_until'", String(Date.now() - 1));
-    });
+    await setState(acc, customer, "paused_until", Date.now() - 1);
     expect(await tenantApi.readConversation(tenantId, acc.id, customer)).toMatchObject({
       ok: true,
       view: { state: "taken_over" },
