@@ -23,7 +23,8 @@ export type Limiter =
   | "VERIFY_MAIL_RATE_LIMIT"
   | "SELF_TEST_RATE_LIMIT"
   | "TEST_PANEL_RATE_LIMIT"
-  | "PERSONA_SAVE_RATE_LIMIT";
+  | "PERSONA_SAVE_RATE_LIMIT"
+  | "INBOX_ACTION_RATE_LIMIT";
 
 /**
  * Every limiter counts over Cloudflare's 60-second period in production, and the binding does not

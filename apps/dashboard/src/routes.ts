@@ -67,7 +67,7 @@ import {
 } from "./pages/discord.ts";
 import { notFoundPage } from "./pages/not-found.ts";
 import { limitedPerTenant, limitedPerVisitor } from "./rate-limits.ts";
-import { overviewPage } from "./pages/overview.ts";
+import { insightsCsvPage, overviewPage } from "./pages/overview.ts";
 import { paymentsPage, receiptPage } from "./pages/payments.ts";
 import { personaPage, personaStatus, previewPersona, savePersonaForm } from "./pages/persona.ts";
 import {
@@ -155,6 +155,7 @@ router
   .get("/admin/hours", hoursPage)
   .post("/admin/hours", saveHours);
 router.get("/admin", overviewPage);
+router.get("/admin/insights.csv", insightsCsvPage);
 router
   .get("/admin/rules", rulesListPage)
   .get("/admin/rules/:channel/:accountId", rulesEditorPage)
@@ -177,8 +178,8 @@ router
 router
   .get("/admin/inbox", inboxPage)
   .get("/admin/inbox/:ref", conversationPage)
-  .post("/admin/inbox/:ref/reply", sendInboxReply)
-  .post("/admin/inbox/:ref/control", controlInbox);
+  .post("/admin/inbox/:ref/reply", limitedPerTenant("INBOX_ACTION_RATE_LIMIT", sendInboxReply))
+  .post("/admin/inbox/:ref/control", limitedPerTenant("INBOX_ACTION_RATE_LIMIT", controlInbox));
 router.get("/admin/approvals", approvalsPage).post("/admin/approvals/:id", decideApprovalForm);
 router
   .get("/admin/billing", billingPage)

@@ -7,7 +7,7 @@ import {
   grantCredits,
   saveReplyConfig,
 } from "@concierge/storage";
-import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { injectGraphFault, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { approvePersona, inboundText } from "@concierge/testing/tenant-fixtures";
 import { describe, expect, it, vi } from "vitest";
 import { get, post, signIn, type TestSession } from "./helpers.ts";
@@ -306,6 +306,27 @@ describe("approvals page: decisions", () => {
     expect(await getApproval(env.DB, s.tenantId, id)).toMatchObject({ status: "failed" });
     expect(await creditBalance(env.DB, s.tenantId)).toBe(balance + 1);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
+  it("says a channel down for a moment is worth another try: the draft waits, and a second approve sends it", async () => {
+    const s = await signIn();
+    const { id, customer } = await heldDraft(s);
+    // Meta's "service temporarily unavailable": the pipeline answers send_retryable.
+    await injectGraphFault(env.SANDBOX_URL, {
+      status: 503,
+      code: 2,
+      message: "Service temporarily unavailable",
+      to: customer,
+    });
+    const res = await decide(s, id, { action: "approve" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/approvals?done=retry");
+    expect(await statusOf(s, id)).toBe("pending");
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+    expect((await decide(s, id, { action: "approve" })).headers.get("location")).toBe(
+      "/admin/approvals?done=sent",
+    );
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
   });
 
   it("says an expired draft expired and sends nothing", async () => {

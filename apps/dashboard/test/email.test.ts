@@ -2,6 +2,8 @@
 // addresses confirmed through the link in the sandbox outbox, and the routing editor with its
 // test panel.
 import { env } from "cloudflare:workers";
+import { translator } from "@concierge/i18n";
+import { getTenantSettings } from "@concierge/storage";
 import { cloudflareState, injectCloudflareFault, sentEmails } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { type TestSession, app, get, post, signIn } from "./helpers.ts";
@@ -117,7 +119,7 @@ describe("email subdomains page", () => {
     expect(count!.n).toBe(0);
   });
 
-  it("shows a Cloudflare failure with its reason and a Retry that makes it active", async () => {
+  it("shows a Cloudflare failure with its reason in the tenant's language and a Retry that makes it active", async () => {
     const s = await signIn();
     await injectCloudflareFault(env.SANDBOX_URL, {
       op: "dns",
@@ -130,7 +132,10 @@ describe("email subdomains page", () => {
     expect(res.headers.get("location")).toContain("done=created-failed");
     const page = await (await get(s, "/admin/email")).text();
     expect(page).toContain("Setup failed");
-    expect(page).toContain("dns (1004): DNS Validation Error");
+    // Worded from the step and Cloudflare's number in Fluent, never Cloudflare's English words.
+    const t = translator((await getTenantSettings(env.DB, s.tenantId))!.locale);
+    expect(page).toContain(t("email-setup-failed", { step: "dns", code: "1004" }));
+    expect(page).not.toContain("DNS Validation Error");
     const row = (await subdomainRow(name))!;
     expect(row.status).toBe("failed");
     expect((await post(s, `/admin/email/${row.accountId}/retry`)).status).toBe(303);
@@ -251,7 +256,7 @@ describe("routing editor", () => {
       await post(s, `${base}/test`, { ...facts, from: "a@shop.example", subject: "hi" })
     ).text();
     expect(none).toContain("No rule matches: the default action applies.");
-    expect(none).toContain("Action: Relay to the Discord inbox");
+    expect(none).toContain("Action: Send to a person (the Discord inbox, or the live inbox without Discord)");
 
     const raw = [
       "From: Boss <boss@vip.example>",

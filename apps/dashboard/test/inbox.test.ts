@@ -4,6 +4,8 @@ import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { approvePersona, inboundText } from "@concierge/testing/tenant-fixtures";
 import { describe, expect, it, vi } from "vitest";
 import { get, post, signIn, type TestSession } from "./helpers.ts";
+import { atWindowStart, expectLimited, PERIOD_MS } from "./rate-limit-helpers.ts";
+import { TEST_RATE_LIMITS } from "./rate-limits.ts";
 
 // The live inbox (issue 19 items 1 and 2) through the dashboard's routes, with the real pipeline
 // beside it: customers write through the ingest RPC, replies reach the sandbox's Graph API.
@@ -236,4 +238,48 @@ describe("the live inbox", () => {
     expect(view).toContain("Ignore all previous instructions");
     expect(await texts(customer)).toEqual([]);
   });
+});
+
+describe("the live inbox's rate limit", () => {
+  it(
+    "limits replies and take over / hand back / pause per tenant: past it a 429 page, nothing sent or changed",
+    async () => {
+      const { limit } = TEST_RATE_LIMITS.INBOX_ACTION_RATE_LIMIT.simple;
+      const s = await signIn();
+      const account = await whatsapp(s);
+      const customer = uniqueCustomer();
+      await write(account.externalId, customer, "Hello there");
+      await vi.waitFor(async () => expect(await texts(customer)).toEqual([CANNED]), { timeout: 8000 });
+      const ref = await refOf(s, customer);
+      const state = async () => (await get(s, `/admin/inbox/${ref}`)).text();
+      const window = await atWindowStart();
+      // Take over and hand back in turn, up to the limit: each goes through.
+      for (let i = 0; i < limit; i++) {
+        const action = i % 2 === 0 ? "take_over" : "hand_back";
+        expect((await post(s, `/admin/inbox/${ref}/control`, { action })).status, `action ${i + 1}`).toBe(
+          303,
+        );
+      }
+      const before = await state();
+      // Past it: a pause is refused and not applied; a reply is refused and never sent.
+      await expectLimited(
+        await post(s, `/admin/inbox/${ref}/control`, { action: "pause", minutes: "60" }),
+        "/admin",
+      );
+      const requestId = /name="requestId" value="([^"]+)"/.exec(before)?.[1] ?? crypto.randomUUID();
+      await expectLimited(await post(s, `/admin/inbox/${ref}/reply`, { text: "Hi!", requestId }), "/admin");
+      expect(window()).toBe(0);
+      expect(await texts(customer)).toEqual([CANNED]);
+      const mirror = await env.DB.prepare(
+        "SELECT paused_until AS p FROM conversation_states WHERE customer_id = ?",
+      )
+        .bind(customer)
+        .first<{ p: number | null }>();
+      expect(mirror?.p ?? null).toBeNull();
+      // Another tenant's inbox is not held back.
+      const other = await signIn();
+      expect((await post(other, "/admin/inbox/1/control", { action: "take_over" })).status).toBe(404);
+    },
+    3 * PERIOD_MS,
+  );
 });

@@ -12,6 +12,7 @@ import {
   grantCredits,
   HEALTH_WINDOW_MS,
   launchTenant,
+  recordMessages,
   recordPersonaVerdict,
   restoreCredit,
   savePersona,
@@ -124,7 +125,9 @@ describe("overview", () => {
     expect(rows).toHaveLength(30);
     expect(page).toContain(`<tr data-day="${isoDay(today())}">`);
     expect(page).toContain(`<tr data-day="${isoDay(today() - 29 * DAY_MS)}">`);
-    expect(tableRow(page, "total")).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(tableRow(page, "total")).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(page).toContain("No reply rule has answered in these 30 days.");
+    expect(page).toContain("No replies to measure yet.");
   });
 
   it("shows the tenant's channels with health, balance, pending approvals and insights matching its metadata only", async () => {
@@ -163,11 +166,14 @@ describe("overview", () => {
     await message(s.tenantId, wa.id, "whatsapp", "outbound", "canned_reply", d0 + 3);
     await message(s.tenantId, wa.id, "whatsapp", "outbound", "canned_reply", d0 + 4);
     await message(s.tenantId, wa.id, "whatsapp", "outbound", "ai_reply", d0 + 5);
+    // A person answered from the live inbox too.
+    await message(s.tenantId, wa.id, "whatsapp", "outbound", "human_reply", d0 + 6);
     // Yesterday: two emails; one handed off, an approved draft sent; the newest failed to send.
     await message(s.tenantId, mail.id, "email", "inbound", "handoff", d1);
     await message(s.tenantId, mail.id, "email", "outbound", "handoff", d1 + 1);
     await message(s.tenantId, mail.id, "email", "outbound", "approved_reply", d1 + 2);
     await message(s.tenantId, mail.id, "email", "inbound", "send_failed", d1 + 3);
+    await message(s.tenantId, mail.id, "email", "outbound", "send_failed", d1 + 4);
     // Five days ago: one Instagram message, no reply (auto-reply off).
     await message(s.tenantId, ig.id, "instagram", "inbound", "auto_reply_off", d5);
     // Outside the window: not counted.
@@ -228,21 +234,112 @@ describe("overview", () => {
     expect(svg).not.toMatch(/\bstyle=/);
     expect(svg).not.toMatch(/\bwidth="\d+px"/);
     expect(svg).toContain(
-      "6 messages received (WhatsApp 3, Instagram 1, email 2); 2 canned replies, 2 AI replies and 1 handoff sent; 2 credits used.",
+      "6 messages received (WhatsApp 3, Instagram 1, email 2); 2 canned replies, 2 AI replies and 1 handoff sent; 1 reply from a person; 1 reply that could not be delivered; 2 credits used.",
     );
     expect(page).toMatch(
       /<ul class="legend">[\s\S]*WhatsApp[\s\S]*Canned replies[\s\S]*Credits used[\s\S]*<\/ul>/,
     );
 
-    // The numbers: WhatsApp, Instagram, email, canned, AI, handoffs, credits.
-    expect(tableRow(page, isoDay(d0))).toEqual([3, 0, 0, 2, 1, 0, 2]);
-    expect(tableRow(page, isoDay(d1))).toEqual([0, 0, 2, 0, 1, 1, 0]);
-    expect(tableRow(page, isoDay(d5))).toEqual([0, 1, 0, 0, 0, 0, 0]);
-    expect(tableRow(page, "total")).toEqual([3, 1, 2, 2, 2, 1, 2]);
+    // The numbers: WhatsApp, Instagram, email, canned, AI, handoffs, a person's, not delivered, credits.
+    expect(tableRow(page, isoDay(d0))).toEqual([3, 0, 0, 2, 1, 0, 1, 0, 2]);
+    expect(tableRow(page, isoDay(d1))).toEqual([0, 0, 2, 0, 1, 1, 0, 1, 0]);
+    expect(tableRow(page, isoDay(d5))).toEqual([0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(tableRow(page, "total")).toEqual([3, 1, 2, 2, 2, 1, 1, 1, 2]);
     expect(page).toContain("Show the numbers");
     // Stat cards for the period.
     expect(page).toMatch(/id="stat-received"[\s\S]*?<p class="stat">6<\/p>/);
     expect(page).toMatch(/id="stat-credits"[\s\S]*?<p class="stat">2<\/p>/);
+    expect(page).toMatch(/id="stat-human"[\s\S]*?<p class="stat">1<\/p>/);
+    expect(page).toMatch(/id="stat-failed"[\s\S]*?<p class="stat">1<\/p>/);
+  });
+
+  it("names the rules that answered most, the default reply's share, who asked for a person and how long customers waited (issue 19 item 6)", async () => {
+    const s = await signIn({ trial: false });
+    const wa = await answeringAccount(s);
+    await saveReplyConfig(env.DB, s.tenantId, wa.id, {
+      ...CONFIG,
+      rules: [
+        {
+          id: "hours",
+          label: "Opening hours",
+          matcher: { kind: "static_text", keywords: ["hours"] },
+          response: { kind: "canned", text: "Open 7 to 7." },
+        },
+      ],
+    });
+    const at = today() + 60_000;
+    const reply = (action: string, ruleId: string | null, replyWaitMs: number | null) => ({
+      tenantId: s.tenantId,
+      accountId: wa.id,
+      channel: "whatsapp" as const,
+      direction: "outbound" as const,
+      providerMessageId: `pm-${uid()}`,
+      conversationId: null,
+      senderId: "biz",
+      recipientId: "cust-1",
+      action,
+      ruleId,
+      at,
+      replyWaitMs,
+    });
+    // Through the pipeline's own write: the triggers count rules and waits (migration 0037).
+    await recordMessages(env.DB, [
+      reply("canned_reply", "hours", 2_000),
+      reply("canned_reply", "hours", 3_000),
+      reply("ai_reply", "hours", 200_000),
+      reply("canned_reply", "default", 30_000),
+      reply("handoff", "person", 40_000),
+      reply("ai_handoff", null, null),
+      reply("human_reply", null, 7_200_000),
+    ]);
+    const page = await (await get(s, "/admin")).text();
+    const rules =
+      /<div class="card" id="insights-rules">([\s\S]*?)<\/div>\n?<div class="card" id="insights-handoff/.exec(
+        page,
+      )![1]!;
+    // Most first, by the tenant's own label; a rule without a saved label by its id.
+    expect(
+      [
+        ...rules.matchAll(
+          /<tr data-rule="([^"]+)"><th scope="row">([^<]+)<\/th><td class="num">(\d+)<\/td>/g,
+        ),
+      ].map((m) => [m[1], m[2], Number(m[3])]),
+    ).toEqual([
+      ["hours", "Opening hours", 3],
+      ["default", "Default reply (nothing else matched)", 1],
+      ["person", "person", 1],
+    ]);
+    expect(page).toContain("The default reply answered 20% of the replies your rules gave (1 of 5).");
+    expect(page).toMatch(/data-reason="rule">1</);
+    expect(page).toMatch(/data-reason="ai">1</);
+    // Waits: 2 s, 3 s, 30 s, 40 s, 200 s and 2 h: the third of six is under a minute.
+    expect(page).toContain("Half of the replies came within a minute.");
+    expect(page).toMatch(/<tr data-wait="lt1m"><th scope="row">Under a minute<\/th><td class="num">4<\/td>/);
+    expect(page).toMatch(/<tr data-wait="lt5m">[\s\S]*?<td class="num">1<\/td>/);
+    expect(page).toMatch(/<tr data-wait="lt4h">[\s\S]*?<td class="num">1<\/td>/);
+
+    // The same day table as CSV, for a spreadsheet.
+    expect(page).toContain('href="/admin/insights.csv"');
+    const csv = await get(s, "/admin/insights.csv");
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.headers.get("content-disposition")).toBe(
+      `attachment; filename="concierge-insights-${isoDay(today())}.csv"`,
+    );
+    expect(csv.headers.get("cache-control")).toBe("private, no-store");
+    const lines = (await csv.text()).split("\r\n");
+    expect(lines[0]).toBe(
+      "Day,WhatsApp,Instagram,Email,Canned replies,AI replies,Handoffs,Replies by a person,Not delivered,Credits used",
+    );
+    expect(lines).toHaveLength(33); // header, 30 days, total, and the final line break
+    expect(lines[1]!.startsWith(`${isoDay(today() - 29 * DAY_MS)},`)).toBe(true);
+    expect(lines[30]).toBe(`${isoDay(today())},0,0,0,3,1,2,1,0,0`);
+    expect(lines[31]).toBe("Total,0,0,0,3,1,2,1,0,0");
+    expect(lines[32]).toBe("");
+    // Signed out: no figures, the sign-in page.
+    const anonymous = await get(null, "/admin/insights.csv");
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/sign-in?next=%2Fadmin%2Finsights.csv");
   });
 
   it("shows a low balance against the tenant's threshold", async () => {
@@ -425,7 +522,7 @@ describe("insights arithmetic", () => {
     expect(r.totals).toMatchObject({ receivedAll: 4, canned: 4, ai: 1, handoffs: 0, credits: 3 });
   });
 
-  it("never calls an email address healthy while its mail is routed to a Discord inbox it does not have (issue 19 item 6)", async () => {
+  it("never calls an email address healthy while its mail for a person can only reach the live inbox (issue 19 item 6)", async () => {
     const s = await signIn();
     const mail = await createChannelAccount(env.DB, {
       tenantId: s.tenantId,
@@ -435,8 +532,9 @@ describe("insights arithmetic", () => {
     await message(s.tenantId, mail.id, "email", "inbound", "relay_no_inbox", Date.now() - 1000);
     const page = await (await get(s, "/admin")).text();
     const row = new RegExp(`<li class="card" data-account="${mail.id}">([\\s\\S]*?)</li>`).exec(page)![1]!;
-    expect(row).toContain('<span class="badge danger">Not working</span>');
-    expect(row).toContain("no Discord inbox is connected, so it reached no one");
+    expect(row).not.toContain("Healthy");
+    expect(row).toContain('<span class="badge warn">Needs attention</span>');
+    expect(row).toContain("It is waiting in your live inbox");
   });
 
   it("judges channel health from the newest message, recent failures and silence", () => {

@@ -7,36 +7,8 @@ import { createChannelAccount, creditBalance, saveReplyConfig } from "@concierge
 import { sentEmails } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { app, get, post, signIn } from "./helpers.ts";
+import { atWindowStart, expectLimited, PERIOD_MS } from "./rate-limit-helpers.ts";
 import { TEST_RATE_LIMITS } from "./rate-limits.ts";
-
-const PERIOD_MS = 10_000;
-
-/**
- * Miniflare's limiter (like Cloudflare's) counts in windows aligned to the clock: start near the
- * beginning of one, so a whole burst falls inside it.
- */
-async function atWindowStart(): Promise<() => number> {
-  if (Date.now() % PERIOD_MS > 1_000) {
-    await new Promise((r) => setTimeout(r, PERIOD_MS - (Date.now() % PERIOD_MS) + 50));
-  }
-  const start = Math.floor(Date.now() / PERIOD_MS);
-  return () => Math.floor(Date.now() / PERIOD_MS) - start;
-}
-
-/** The 429 page: status, Retry-After, the message, the way back, no form to resubmit. */
-async function expectLimited(res: Response, back: string): Promise<void> {
-  expect(res.status).toBe(429);
-  expect(res.headers.get("retry-after")).toBe("60");
-  expect(res.headers.get("set-cookie")).toBeNull();
-  const page = await res.text();
-  expect(page).toContain("<title>Too many tries");
-  expect(page).toContain("so this time nothing was done or sent. Wait");
-  expect(page).toContain("60");
-  expect(page).toContain(`href="${back}"`);
-  // The site's page: the viewport for narrow screens, and nothing that needs a script.
-  expect(page).toContain('name="viewport"');
-  expect(page).not.toContain("<form");
-}
 
 const newIp = () => `2001:db8:${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}::1`;
 

@@ -7,7 +7,7 @@ import {
   InteractionResponseType,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from "discord-api-types/v10";
-import type { DiscordRules, DiscordStatus, StatusChannel } from "@concierge/core";
+import { type DiscordRules, type DiscordStatus, type StatusChannel, subdomainFailure } from "@concierge/core";
 import { respond } from "./responses.ts";
 import type { Interaction } from "./schema.ts";
 
@@ -144,7 +144,9 @@ export async function runCommand(c: Ctx, i: CommandInteraction): Promise<Body> {
       const description = d.domains.length
         ? d.domains
             .map((x) => {
-              const state = t(DOMAIN[x.status], { reason: x.statusError ?? "-" });
+              // Why setup failed, from the stored step and Cloudflare's number: never its English words.
+              const reason = t("email-setup-failed", subdomainFailure(x.statusError));
+              const state = t(DOMAIN[x.status], { reason });
               return `${x.status === "active" ? "🟢" : x.status === "failed" ? "🔴" : "🟡"} \`${x.domain}\`: ${state}`;
             })
             .join("\n")

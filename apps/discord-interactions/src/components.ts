@@ -101,7 +101,11 @@ export function controlField(t: Translate, done: RelayControlled): APIEmbedField
   return { name: t("discord-control-field"), value };
 }
 
-function refusal(t: Translate, code: string, message: string, channel: string | null): string {
+/**
+ * Why an action was not done, in the member's language, from the pipeline's error code. The
+ * pipeline's own message is never shown: it is English, written for logs and developers.
+ */
+function refusal(t: Translate, code: string, channel: string | null): string {
   switch (code) {
     case "outside_window":
       return t(
@@ -115,8 +119,7 @@ function refusal(t: Translate, code: string, message: string, channel: string | 
       return t("discord-account-disabled");
     case "send_retryable":
       return t("discord-send-retry");
-    // Permanent: the channel refused it (e.g. the number cannot receive messages). The pipeline's
-    // own words are English; the person reads their language.
+    // Permanent: the channel refused it (e.g. the number cannot receive messages).
     case "send_failed":
       return t("discord-send-failed");
     case "tenant_suspended":
@@ -132,7 +135,7 @@ function refusal(t: Translate, code: string, message: string, channel: string | 
     case "invalid_action":
       return t("discord-empty-reply");
     default:
-      return t("discord-action-failed", { reason: message });
+      return t("discord-action-failed");
   }
 }
 
@@ -166,7 +169,7 @@ async function act(c: Ctx, relayId: string, action: RelayAction, message: Intera
       const s = await env.PIPELINE.relayState(c.tenantId, relayId);
       channel = s.ok ? s.channel : null;
     }
-    await followUpEphemeral(webhook, refusal(t, r.error.code, r.error.message, channel));
+    await followUpEphemeral(webhook, refusal(t, r.error.code, channel));
   } catch {
     await followUpEphemeral(webhook, t("discord-error"));
   }

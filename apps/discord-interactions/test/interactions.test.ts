@@ -1,6 +1,13 @@
 import { env } from "cloudflare:workers";
 import { generateDiscordKeyPair } from "@concierge/crypto";
-import { createRelay, createTenant, creditBalance, saveReplyConfig } from "@concierge/storage";
+import { translator } from "@concierge/i18n";
+import {
+  createRelay,
+  createTenant,
+  creditBalance,
+  getTenantSettings,
+  saveReplyConfig,
+} from "@concierge/storage";
 import { injectGraphFault, sentTo } from "@concierge/testing/sandbox-client";
 import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { beforeAll, describe, expect, it, vi } from "vitest";
@@ -52,6 +59,12 @@ const submit = (relayId: string, text: string, who = STAFF) =>
 
 const command = (name: string, options: unknown[] = [], who = STAFF) =>
   interaction(COMMAND, { data: { id: "1", name, type: 1, options } }, who);
+
+/** The tenant's own translator: Discord's answers are in the tenant's locale, not the member's. */
+async function tenantT() {
+  const settings = await getTenantSettings(env.DB, tenantId);
+  return translator(settings!.locale);
+}
 
 /** A WhatsApp customer who just wrote (the 24-hour window is open); no automatic reply. */
 async function customerWhoWrote() {
@@ -242,6 +255,31 @@ describe("slash commands", () => {
     const embed = edit!.body.embeds![0]!;
     expect(embed.title).toBe("Email subdomains");
     expect(embed.description).toContain(`🟢 \`${domain}\`: Active: mail arrives`);
+  });
+
+  it("/domains says why a subdomain's setup failed in the tenant's language, never Cloudflare's English words", async () => {
+    const t = await tenantT();
+    const id = `acc_mail_${Date.now()}`;
+    const domain = `chaifail${Date.now() % 1e6}.cncg.email`;
+    await env.DB.prepare(
+      "INSERT INTO channel_accounts (id, tenant_id, channel, external_id, created_at) VALUES (?, ?, 'email', ?, ?)",
+    )
+      .bind(id, tenantId, domain, Date.now())
+      .run();
+    // As the pipeline stores a refusal at the DNS step: the step, Cloudflare's number, its words.
+    await env.DB.prepare(
+      `INSERT INTO email_subdomains (account_id, tenant_id, name, domain, status, status_error, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'failed', 'dns (1004): DNS Validation Error', ?, ?)`,
+    )
+      .bind(id, tenantId, domain.split(".")[0], domain, Date.now(), Date.now())
+      .run();
+    const body = command("domains");
+    expect(await (await post(body)).json()).toEqual({ type: 5, data: { flags: 64 } });
+    const [edit] = await webhookCalls(body.token);
+    const description = edit!.body.embeds![0]!.description!;
+    const reason = t("email-setup-failed", { step: "dns", code: "1004" });
+    expect(description).toContain(`🔴 \`${domain}\`: ${t("discord-domain-failed", { reason })}`);
+    expect(description).not.toContain("DNS Validation Error");
   });
 
   it("/rules offers the accounts by autocomplete and lists the chosen account's rules in order, the default last", async () => {
@@ -444,6 +482,44 @@ describe("inbox buttons and the reply modal", () => {
     });
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
     expect(await relayRow(relayId)).toEqual({ status: "approved", handledBy: "Asha" });
+  });
+
+  it("Approve while the channel is down for a moment says to try again, and the draft and item wait", async () => {
+    await approvePersona();
+    await setBalance(5);
+    const t = await tenantT();
+    const { relayId, approvalId, customer } = await heldDraft();
+    // Meta's "service temporarily unavailable": worth another try, unlike a refusal for good.
+    await injectGraphFault(env.SANDBOX_URL, {
+      status: 503,
+      code: 2,
+      message: "Service temporarily unavailable",
+      to: customer,
+    });
+    const body = button(relayId, "approve");
+    expect(await (await post(body)).json()).toEqual({ type: 6 });
+    const [follow] = await webhookCalls(body.token);
+    expect(follow).toMatchObject({ kind: "follow_up", ephemeral: true });
+    expect(follow!.body.content).toBe(t("discord-send-retry"));
+    expect(await relayRow(relayId)).toEqual({ status: "open", handledBy: null });
+    const a = await env.DB.prepare("SELECT status FROM approvals WHERE id = ?").bind(approvalId).first();
+    expect(a).toEqual({ status: "pending" });
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
+  it("words a refusal it has no words of its own for in the tenant's language, never the pipeline's", async () => {
+    const t = await tenantT();
+    const who = await customerWhoWrote();
+    const relayId = await seedRelay(who);
+    // A member whose nickname is only spaces: the pipeline refuses the actor (invalid_actor),
+    // a code this Worker does not word one by one.
+    const body = button(relayId, "drop", false);
+    const res = await post({ ...body, member: { ...body.member, nick: "   " } });
+    expect(await res.json()).toEqual({ type: 6 });
+    const [follow] = await webhookCalls(body.token);
+    expect(follow).toMatchObject({ kind: "follow_up", ephemeral: true });
+    expect(follow!.body.content).toBe(t("discord-action-failed"));
+    expect(await relayRow(relayId)).toEqual({ status: "open", handledBy: null });
   });
 
   it("Drop on a held draft rejects it and restores its credit; the message shows who dropped it", async () => {

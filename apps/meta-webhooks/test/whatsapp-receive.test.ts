@@ -25,6 +25,7 @@ import {
   whatsappPayload,
   whatsappSingle,
 } from "@concierge/testing/whatsapp-fixtures";
+import { recordMessages } from "@concierge/storage";
 import { describe, expect, it, vi } from "vitest";
 
 const URL_ = "https://meta-webhooks.test/webhook/whatsapp";
@@ -445,7 +446,48 @@ describe("WhatsApp statuses, through the webhook", () => {
     expect(JSON.stringify(all)).not.toContain("Undeliverable.");
   });
 
-  it("ignores a status for a message we never sent, and a status type we do not track", async () => {
+  it("keeps a status that beats its reply's row and applies it when the row is written (issue 19 item 6)", async () => {
+    const customer = uniqueCustomer();
+    const id = newWamid();
+    const t = Math.floor(Date.now() / 1000);
+    // Meta's webhook for our send arrives before the pipeline's write that follows the send.
+    const res = await postSigned(
+      statuses(
+        waStatusDelivered({ id, recipientId: customer, timestamp: t + 2 }),
+        waStatusSent({ id, recipientId: customer, timestamp: t }),
+      ),
+    );
+    expect(res.status).toBe(200);
+    expect(await row("outbound", id)).toBeNull();
+    const account = await env.DB.prepare("SELECT id, tenant_id FROM channel_accounts WHERE external_id = ?")
+      .bind(PHONE)
+      .first<{ id: string; tenant_id: string }>();
+    // The pipeline's own write of the reply's row (conversation/turn.ts records it this way).
+    await recordMessages(env.DB, [
+      {
+        tenantId: account!.tenant_id,
+        accountId: account!.id,
+        channel: "whatsapp",
+        direction: "outbound",
+        providerMessageId: id,
+        conversationId: null,
+        senderId: PHONE,
+        recipientId: customer,
+        action: "canned_reply",
+        ruleId: null,
+        at: Date.now(),
+      },
+    ]);
+    expect(await row("outbound", id)).toMatchObject({ status: "delivered", status_at: (t + 2) * 1000 });
+    const left = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM early_statuses WHERE provider_message_id = ?",
+    )
+      .bind(id)
+      .first<{ n: number }>();
+    expect(left!.n).toBe(0);
+  });
+
+  it("writes no row for a status of a message we never sent, and ignores a status type we do not track", async () => {
     const unknown = newWamid();
     const res = await postSigned(
       statuses(waStatusDelivered({ id: unknown, recipientId: uniqueCustomer() }), {

@@ -1,5 +1,5 @@
 import { createLogger, errorFields } from "@concierge/core";
-import { pruneAutomaticMail, purgeExpiredMetadata } from "@concierge/storage";
+import { pruneAutomaticMail, purgeEarlyStatuses, purgeExpiredMetadata } from "@concierge/storage";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
 import { wakeStuckAlarms } from "./conversation/stuck-alarms.ts";
@@ -25,6 +25,9 @@ const log = createLogger("pipeline.cron");
  * tenant's retention is purged in bounded chunks (purgeRetention).
  */
 export const APPROVALS_CRON = "*/15 * * * *";
+
+/** How long a delivery status that beat its outbound row waits for it (storage messages.ts). */
+export const EARLY_STATUS_KEEP_MS = 24 * 3600_000;
 
 /** Chunks the retention purge deletes per run (each at most RETENTION_CHUNK_ROWS rows per table). */
 const RETENTION_CHUNKS = 20;
@@ -82,6 +85,8 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     // The automatic-mail cap's per-mail claims and past days (ids and counts only).
     ["prune_automatic_mail", () => pruneAutomaticMail(env.DB, scheduledTime)],
     ["retention", () => purgeRetention(env, scheduledTime)],
+    // Delivery statuses kept for a row that never came in a day (sends from outside Concierge).
+    ["early_statuses", () => purgeEarlyStatuses(env.DB, scheduledTime - EARLY_STATUS_KEEP_MS)],
     // Hourly: accounts that went quiet after daily messages alert their tenant once.
     [
       "silent_accounts",

@@ -190,7 +190,8 @@ describe("conversations and handoff", () => {
 
     const rows = await actions(customer);
     expect(rows.filter((r) => r.direction === "inbound").map((r) => r.action)).toEqual([
-      "handoff",
+      // The AI asked for the person (a hand-off rule's sentence is "handoff").
+      "ai_handoff",
       "holding_reply",
       "handoff_silent",
       "canned_reply",

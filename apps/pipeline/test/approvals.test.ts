@@ -1,7 +1,7 @@
 import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { creditBalance, getApproval } from "@concierge/storage";
-import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { injectGraphFault, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
 import { approvePersona, newAccount, setBalance, tenantApi, tenantId } from "./helpers.ts";
@@ -113,6 +113,29 @@ describe("approvals", () => {
     });
     await new Promise((r) => setTimeout(r, 200));
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+  });
+
+  it("says a channel down for now is worth another try (send_retryable), and the draft waits again", async () => {
+    const { id, customer } = await heldDraft();
+    // Meta's "service temporarily unavailable": not the customer's fault, gone in a moment.
+    await injectGraphFault(env.SANDBOX_URL, {
+      status: 503,
+      code: 2,
+      message: "Service temporarily unavailable",
+      to: customer,
+    });
+    expect(await tenantApi.decideApproval(tenantId, id, { action: "approve" }, "asha")).toMatchObject({
+      ok: false,
+      error: { code: "send_retryable" },
+    });
+    expect(await getApproval(env.DB, tenantId, id)).toMatchObject({ status: "pending" });
+    expect(await creditBalance(env.DB, tenantId)).toBe(4);
+    // The second try goes through.
+    expect(await tenantApi.decideApproval(tenantId, id, { action: "approve" }, "asha")).toEqual({
+      ok: true,
+      status: "sent",
+    });
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
   });
 
   it("expires drafts after 24 hours by cron, restoring the credit", async () => {

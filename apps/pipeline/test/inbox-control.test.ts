@@ -4,9 +4,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { createChannelAccount } from "@concierge/storage";
-import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { sentEmails, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import { mailText, verifiedAddress } from "./notify-helpers.ts";
 
 const HOLDING = "A person will answer you here.";
 
@@ -137,6 +138,43 @@ describe("a person's control of one conversation", () => {
     expect((await repliesTo(customer, 2))[1]!.text).toBe("Open 7 to 7.");
   });
 
+  it("each reply records how long the customer waited for it: the bot's at once, a person's after a takeover (item 6)", async () => {
+    const { acc, customer } = await answeredOnce();
+    const waits = async () => {
+      const { results } = await env.DB.prepare(
+        "SELECT action, reply_wait_ms AS wait FROM messages WHERE recipient_id = ? AND direction = 'outbound' ORDER BY id",
+      )
+        .bind(customer)
+        .all<{ action: string; wait: number | null }>();
+      return results;
+    };
+    const [bot] = await waits();
+    expect(bot).toMatchObject({ action: "canned_reply" });
+    expect(bot!.wait).toBeGreaterThanOrEqual(0);
+    expect(bot!.wait).toBeLessThan(60_000);
+    await tenantApi.controlConversation(
+      tenantId,
+      acc.id,
+      customer,
+      { action: "take_over" },
+      "asha@example.com",
+    );
+    await acc.send(customer, "anyone there?");
+    await acc.send(customer, "hello??");
+    await vi.waitUntil(async () => (await actions(customer)).length === 3, { timeout: 5000 });
+    // The customer's first unanswered message was 20 minutes ago (moved back, not waited for).
+    await setState(acc, customer, "awaiting_reply_since", Date.now() - 20 * 60_000);
+    const sent = await tenantApi.sendHumanReply(tenantId, acc.id, customer, "Asha here!", "asha@example.com");
+    expect(sent).toMatchObject({ ok: true });
+    const person = (await waits())[1]!;
+    expect(person.action).toBe("human_reply");
+    expect(person.wait).toBeGreaterThanOrEqual(20 * 60_000);
+    expect(person.wait).toBeLessThan(25 * 60_000);
+    // The wait ended with that reply: a second reply right after has none to report.
+    await tenantApi.sendHumanReply(tenantId, acc.id, customer, "How can I help?", "asha@example.com");
+    expect((await waits())[2]).toMatchObject({ action: "human_reply", wait: null });
+  });
+
   it("a takeover of a conversation already quiet past the idle gap holds for the customer's next message", async () => {
     const { acc, customer } = await answeredOnce();
     // Seven hours of quiet (the idle gap is six), then a person takes over from the inbox.
@@ -253,9 +291,15 @@ describe("a person's control of one conversation", () => {
     expect(await mirrored(customer)).toBeNull();
   });
 
-  it("mail routed to a Discord inbox the tenant does not have reaches the live inbox instead (item 6)", async () => {
+  it("mail routed to a Discord inbox the tenant does not have reaches the live inbox instead, and the tenant is told once (item 6)", async () => {
     const created = await exports.TenantEntrypoint.createTenant({ name: "No Discord" });
     if (!created.ok) throw new Error(created.error.message);
+    // The tenant's notifications go to a confirmed email address (no Discord anywhere).
+    const notify = `nd-${crypto.randomUUID().slice(0, 8)}@shop.example`;
+    await verifiedAddress(created.tenantId, notify);
+    expect(await tenantApi.setNotifications(created.tenantId, { email: notify })).toMatchObject({ ok: true });
+    const notices = async () =>
+      (await sentEmails(env.SANDBOX_URL, notify)).filter((m) => !mailText(m.raw).includes("verify?token"));
     // No 5-second buffer for the email account (the tenant's default wait).
     await env.DB.prepare("UPDATE tenants SET default_wait_seconds = 0 WHERE id = ?")
       .bind(created.tenantId)
@@ -267,30 +311,52 @@ describe("a person's control of one conversation", () => {
       externalId: domain,
     });
     const from = `c${crypto.randomUUID().slice(0, 6)}@example.org`;
-    const res = await exports.EmailIngestEntrypoint.ingest([
-      {
-        channel: "email",
-        accountExternalId: domain,
-        providerMessageId: `<${crypto.randomUUID()}@example.org>`,
-        customerId: from,
-        sentAt: Date.now(),
-        kind: "text",
-        text: "Please call me back about my order",
-        subject: "Order 1182",
-        hasAttachment: false,
-        email: {
-          route: "relay",
-          ruleId: null,
-          automatic: false,
-          automaticReason: null,
-          to: `hello@${domain}`,
-          inReplyTo: null,
-          references: [],
+    const mail = (text: string) =>
+      exports.EmailIngestEntrypoint.ingest([
+        {
+          channel: "email",
+          accountExternalId: domain,
+          providerMessageId: `<${crypto.randomUUID()}@example.org>`,
+          customerId: from,
+          sentAt: Date.now(),
+          kind: "text",
+          text,
+          subject: "Order 1182",
+          hasAttachment: false,
+          email: {
+            route: "relay",
+            ruleId: null,
+            automatic: false,
+            automaticReason: null,
+            to: `hello@${domain}`,
+            inReplyTo: null,
+            references: [],
+          },
         },
-      },
-    ]);
+      ]);
+    const res = await mail("Please call me back about my order");
     expect(res).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
     await vi.waitUntil(async () => (await actions(from)).includes("relay_no_inbox"), { timeout: 5000 });
+    // Told, with the channel and the masked sender only (never the mail's words).
+    const [notice] = await vi.waitUntil(
+      async () => {
+        const n = await notices();
+        return n.length > 0 ? n : null;
+      },
+      { timeout: 5000 },
+    );
+    const noticeText = mailText(notice!.raw);
+    expect(noticeText).toContain("asked for a person");
+    expect(noticeText).not.toContain("call me back");
+    expect(noticeText).not.toContain(from);
+    // A second mail of the same conversation waits there too; the tenant is not told again.
+    await mail("Also, is it shipped?");
+    await vi.waitUntil(async () => (await actions(from)).filter((a) => a === "relay_no_inbox").length === 2, {
+      timeout: 5000,
+    });
+    // Time for a second notice to go out after that turn, were one due.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await notices()).toHaveLength(1);
     const read = await vi.waitUntil(
       async () => {
         const r = await tenantApi.readConversation(created.tenantId, acc.id, from);
@@ -302,7 +368,7 @@ describe("a person's control of one conversation", () => {
       channel: "email",
       // For the person only: the AI's history does not have it.
       messages: [],
-      forPerson: [{ text: "Please call me back about my order" }],
+      forPerson: [{ text: "Please call me back about my order" }, { text: "Also, is it shipped?" }],
       window: { open: true, closesAt: null },
     });
   });

@@ -24,6 +24,7 @@ import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import type { Thread } from "@concierge/core";
 import { EMBED_LIMITS, relayId, relayItem } from "../src/channels/discord/relay.ts";
+import { expireApprovals } from "../src/conversation/approvals.ts";
 import { discordApi, inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 // The Discord inbox: turns relayed by the conversation object (through PIPELINE.ingest) and
@@ -340,6 +341,30 @@ describe("relay from the conversation", () => {
     expect(await getRelay(env.DB, t.tid, id)).toMatchObject({
       status: "approved",
       handledBy: "owner@x.example",
+    });
+  });
+
+  it("closes a held draft's item when it expires, naming nobody: no English 'system' for Discord to show", async () => {
+    const t = await relayTenant("needs_human");
+    await t.send(uniqueCustomer(), "any discount on the price?");
+    const [m] = await inboxMessages(t.inbox);
+    const [approval] = await tenantApi.listApprovals(t.tid);
+    await env.DB.prepare("UPDATE approvals SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, approval!.id)
+      .run();
+    expect(await expireApprovals(env)).toBeGreaterThanOrEqual(1);
+    const after = (await discordRecords(env.SANDBOX_URL, t.inbox)).messages[0]!;
+    expect(after.embeds[0]!.fields).toContainEqual({
+      name: "Status",
+      value: "Expired: the draft waited too long and was dropped",
+    });
+    const id = buttons(m!)[0]!.id.split(":")[2]!;
+    expect(await getRelay(env.DB, t.tid, id)).toMatchObject({ status: "dropped", handledBy: null });
+    // What Discord's buttons read: handled, by nobody it could name.
+    expect(await discordApi.relayState(t.tid, id)).toMatchObject({
+      ok: true,
+      status: "dropped",
+      handledBy: null,
     });
   });
 

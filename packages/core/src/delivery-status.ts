@@ -25,8 +25,12 @@ export type StatusUpdate = v.InferOutput<typeof StatusUpdateSchema>;
 
 export const StatusBatchSchema = v.pipe(v.array(StatusUpdateSchema), v.minLength(1), v.maxLength(100));
 
-/** `updated`: the row moved forward; `unchanged`: it was already as far (or failed); `unknown`: no such outbound message. */
-export type StatusOutcome = "updated" | "unchanged" | "unknown";
+/**
+ * `updated`: the row moved forward; `unchanged`: it was already as far (or failed); `kept`: no
+ * row for it yet, so it waits and is applied when the row is written (storage messages.ts);
+ * `unknown`: no such account.
+ */
+export type StatusOutcome = "updated" | "unchanged" | "kept" | "unknown";
 
 export type StatusResult =
   | { ok: true; results: { providerMessageId: string; outcome: StatusOutcome }[] }

@@ -9,5 +9,6 @@ export * from "./onboarding.ts";
 export * from "./redact.ts";
 export * from "./self-test.ts";
 export * from "./side-effects.ts";
+export * from "./subdomain-failure.ts";
 export * from "./validation.ts";
 export * from "./contracts/index.ts";

@@ -4,7 +4,11 @@
  * click, a false send can cost the business.
  */
 export type RiskInput = { draft: string; offTopics?: readonly string[] };
-export type RiskResult = { hold: boolean; reasons: string[] };
+
+/** Every reason the check gives: whoever words them for a person (Discord, the dashboard) covers each. */
+export const RISK_REASONS = ["too_short", "too_long", "money", "commitment", "off_topic"] as const;
+export type RiskReason = (typeof RISK_REASONS)[number];
+export type RiskResult = { hold: boolean; reasons: RiskReason[] };
 
 export const MIN_DRAFT_LENGTH = 2;
 export const MAX_DRAFT_LENGTH = 1000;
@@ -15,7 +19,7 @@ const COMMITMENT =
   /\b(guarantee[sd]?|promise[sd]?|confirmed|we('ll| will)\s+(refund|replace|deliver|book|reserve|waive|give)|i('ll| will)\s+(refund|replace|deliver|book|reserve|waive|give)|booked for you|is reserved)\b/i;
 
 export function assessRisk({ draft, offTopics = [] }: RiskInput): RiskResult {
-  const reasons: string[] = [];
+  const reasons: RiskReason[] = [];
   const text = draft.trim();
   if (text.length < MIN_DRAFT_LENGTH) reasons.push("too_short");
   if (text.length > MAX_DRAFT_LENGTH) reasons.push("too_long");

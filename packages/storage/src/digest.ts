@@ -92,7 +92,7 @@ export async function releaseDigest(
 export type DigestCounts = {
   /** Customer messages received, per channel. */
   received: Record<CustomerChannel, number>;
-  /** Replies that went out (not failed sends), per channel. */
+  /** Replies that went out (not refused or undeliverable sends), per channel. */
   sent: Record<CustomerChannel, number>;
   aiReplies: number;
   handoffs: number;
@@ -115,9 +115,12 @@ export async function digestCounts(
   const [messages, approvals] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
-        `SELECT channel, direction, action, COUNT(*) AS n FROM messages
+        // A reply Meta reported undeliverable is a failure, not a reply sent (migration 0037).
+        `SELECT channel, direction,
+                CASE WHEN direction = 'outbound' AND status = 'failed' THEN 'delivery_failed' ELSE action END AS action,
+                COUNT(*) AS n FROM messages
           WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
-          GROUP BY channel, direction, action`,
+          GROUP BY 1, 2, 3`,
       )
       .bind(tenantId, from, to),
     db
@@ -145,9 +148,10 @@ export async function digestCounts(
       counts.received[channel] += r.n;
       continue;
     }
-    if (r.action === "send_failed") continue;
-    counts.sent[channel] += r.n;
     const kind = replyKind(r.action);
+    // Refused at send or reported undeliverable: not a reply the customer got.
+    if (kind === "failed") continue;
+    counts.sent[channel] += r.n;
     if (kind === "ai") counts.aiReplies += r.n;
     else if (kind === "handoff") counts.handoffs += r.n;
   }

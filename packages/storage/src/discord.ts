@@ -218,7 +218,8 @@ export async function transitionRelay(
   tenantId: string,
   id: string,
   to: Exclude<RelayStatus, "open">,
-  actor: string,
+  /** Who handled it, as Discord shows it; null when no person did (an expiry, a failure). */
+  actor: string | null,
   now = Date.now(),
 ): Promise<{ changed: boolean }> {
   const r = await db

@@ -16,7 +16,7 @@ export const CUSTOMER_CHANNELS = ["whatsapp", "instagram", "email"] as const;
 export type CustomerChannel = (typeof CUSTOMER_CHANNELS)[number];
 
 /** What a reply was, from the `action` recorded with its outbound metadata row. */
-export type ReplyKind = "canned" | "ai" | "handoff";
+export type ReplyKind = "canned" | "ai" | "handoff" | "human" | "failed";
 
 const REPLY_KINDS: Record<string, ReplyKind> = {
   canned_reply: "canned",
@@ -26,13 +26,39 @@ const REPLY_KINDS: Record<string, ReplyKind> = {
   holding_reply: "ai",
   approved_reply: "ai",
   edited_reply: "ai",
+  // A hand-off rule's sentence, and the AI's reply that asked for a person (turn.ts).
   handoff: "handoff",
+  ai_handoff: "handoff",
+  // A person's reply from the live inbox or Discord (conversation/person.ts).
+  human_reply: "human",
+  // Refused by the provider when sent, or reported undeliverable later (migration 0037).
+  send_failed: "failed",
+  delivery_failed: "failed",
 };
 
 /** The kind of an outbound row's action; null for anything that is not a reply we count. */
 export function replyKind(action: string | null): ReplyKind | null {
   return (action !== null && REPLY_KINDS[action]) || null;
 }
+
+/**
+ * How long customers waited for a reply, in buckets (the keys migration 0037's trigger writes,
+ * and REPLY_WAIT_BUCKET_SQL below): under a minute, 5 minutes, 15, an hour, 4 hours, a day, longer.
+ */
+export const REPLY_WAIT_BUCKETS = [
+  { key: "lt1m", underMs: 60_000 },
+  { key: "lt5m", underMs: 300_000 },
+  { key: "lt15m", underMs: 900_000 },
+  { key: "lt1h", underMs: 3_600_000 },
+  { key: "lt4h", underMs: 14_400_000 },
+  { key: "lt24h", underMs: 86_400_000 },
+  { key: "ge24h", underMs: null },
+] as const;
+export type ReplyWaitBucket = (typeof REPLY_WAIT_BUCKETS)[number]["key"];
+
+/** The bucket of a wait in ms, as SQL (the recount in tenants.ts; the trigger spells it out). */
+export const REPLY_WAIT_BUCKET_SQL = (col: string) =>
+  `CASE ${REPLY_WAIT_BUCKETS.map((b) => (b.underMs === null ? `ELSE '${b.key}'` : `WHEN ${col} < ${b.underMs} THEN '${b.key}'`)).join(" ")} END`;
 
 export type InsightsDay = {
   /** The tenant's local day as YYYY-MM-DD. */
@@ -43,10 +69,17 @@ export type InsightsDay = {
   canned: number;
   ai: number;
   handoffs: number;
+  /** Replies a person sent from the live inbox or Discord. */
+  human: number;
+  /** Replies that did not reach the customer: refused at send, or reported undeliverable. */
+  failed: number;
   credits: number;
 };
 
 export type InsightsTotals = Omit<InsightsDay, "date" | "start"> & { receivedAll: number };
+
+/** One reply rule's replies in the window (the default reply's id is "default"). */
+export type RuleCount = { ruleId: string; replies: number; handoffs: number };
 
 export type Insights = {
   /** The window's first local day and the day after its last, as day numbers times a day in ms. */
@@ -54,6 +87,15 @@ export type Insights = {
   to: number;
   days: InsightsDay[];
   totals: InsightsTotals;
+  /** Rules by replies given, most first (the default reply included, as "default"). */
+  rules: RuleCount[];
+  /** Replies a rule (or the default reply) gave in the window: the default reply's share is of these. */
+  ruleReplies: number;
+  defaultReplies: number;
+  /** Who asked for a person: a hand-off rule, or the AI while answering. */
+  handoffReasons: { rule: number; ai: number };
+  /** Replies by how long the customer had waited for them, and the bucket holding the median. */
+  replyWait: { buckets: Record<ReplyWaitBucket, number>; total: number; median: ReplyWaitBucket | null };
 };
 
 /**
@@ -77,12 +119,15 @@ export type MessageCountRow = {
   n: number;
 };
 export type CreditCountRow = { day: number; n: number };
+/** insight_days rows (migration 0037): per rule and action, per wait bucket. */
+export type InsightCountRow = { day: number; metric: "rule" | "reply_wait"; key: string; n: number };
 
 const emptyReceived = (): Record<CustomerChannel, number> => ({ whatsapp: 0, instagram: 0, email: 0 });
 
 /**
- * Folds grouped counts into one entry per day of the window, empty days included; rows outside
- * the window are ignored. Pure, so the arithmetic is tested without a database.
+ * Folds grouped counts into one entry per day of the window, empty days included, and the window's
+ * breakdowns; rows outside the window are ignored. Pure, so the arithmetic is tested without a
+ * database.
  */
 export function buildInsights(
   now: number,
@@ -90,6 +135,7 @@ export function buildInsights(
   credits: CreditCountRow[],
   days = INSIGHTS_DAYS,
   offsetMinutes = 0,
+  details: InsightCountRow[] = [],
 ): Insights {
   const { first, last } = insightsWindow(now, days, offsetMinutes);
   const out: InsightsDay[] = [];
@@ -101,10 +147,13 @@ export function buildInsights(
       canned: 0,
       ai: 0,
       handoffs: 0,
+      human: 0,
+      failed: 0,
       credits: 0,
     });
   }
   const at = (day: number) => (day >= first && day <= last ? out[day - first] : undefined);
+  const handoffReasons = { rule: 0, ai: 0 };
   for (const r of messages) {
     const day = at(r.day);
     if (!day) continue;
@@ -118,6 +167,10 @@ export function buildInsights(
     if (kind === "canned") day.canned += r.n;
     else if (kind === "ai") day.ai += r.n;
     else if (kind === "handoff") day.handoffs += r.n;
+    else if (kind === "human") day.human += r.n;
+    else if (kind === "failed") day.failed += r.n;
+    if (r.action === "handoff") handoffReasons.rule += r.n;
+    else if (r.action === "ai_handoff") handoffReasons.ai += r.n;
   }
   for (const r of credits) {
     const day = at(r.day);
@@ -129,6 +182,8 @@ export function buildInsights(
     canned: 0,
     ai: 0,
     handoffs: 0,
+    human: 0,
+    failed: 0,
     credits: 0,
   };
   for (const d of out) {
@@ -139,15 +194,64 @@ export function buildInsights(
     totals.canned += d.canned;
     totals.ai += d.ai;
     totals.handoffs += d.handoffs;
+    totals.human += d.human;
+    totals.failed += d.failed;
     totals.credits += d.credits;
   }
-  return { from: first * DAY_MS, to: (last + 1) * DAY_MS, days: out, totals };
+  const rules = new Map<string, RuleCount>();
+  const buckets = Object.fromEntries(REPLY_WAIT_BUCKETS.map((b) => [b.key, 0])) as Record<
+    ReplyWaitBucket,
+    number
+  >;
+  let ruleReplies = 0;
+  let defaultReplies = 0;
+  for (const r of details) {
+    if (!at(r.day)) continue;
+    if (r.metric === "reply_wait") {
+      if (r.key in buckets) buckets[r.key as ReplyWaitBucket] += r.n;
+      continue;
+    }
+    // key: the rule id, a space, the reply's action (rule ids have no spaces: reply-rules schema).
+    const space = r.key.lastIndexOf(" ");
+    const ruleId = r.key.slice(0, space);
+    const kind = replyKind(r.key.slice(space + 1));
+    // Only replies the customer got count as a rule's answers (a failed send is not one).
+    if (space <= 0 || kind === null || kind === "failed" || kind === "human") continue;
+    const entry = rules.get(ruleId) ?? { ruleId, replies: 0, handoffs: 0 };
+    entry.replies += r.n;
+    if (kind === "handoff") entry.handoffs += r.n;
+    rules.set(ruleId, entry);
+    ruleReplies += r.n;
+    if (ruleId === "default") defaultReplies += r.n;
+  }
+  const total = Object.values(buckets).reduce((a, b) => a + b, 0);
+  let median: ReplyWaitBucket | null = null;
+  let seen = 0;
+  for (const b of REPLY_WAIT_BUCKETS) {
+    seen += buckets[b.key];
+    if (total > 0 && seen * 2 >= total) {
+      median = b.key;
+      break;
+    }
+  }
+  return {
+    from: first * DAY_MS,
+    to: (last + 1) * DAY_MS,
+    days: out,
+    totals,
+    rules: [...rules.values()].sort((a, b) => b.replies - a.replies || a.ruleId.localeCompare(b.ruleId)),
+    ruleReplies,
+    defaultReplies,
+    handoffReasons,
+    replyWait: { buckets, total, median },
+  };
 }
 
 /**
  * The last 30 days of the tenant, its own local days (its time zone's offset now): messages
- * received per channel, replies by kind, handoffs, and credits used (AI-reply debits not given
- * back, on the day they were taken).
+ * received per channel, replies by kind (a person's included, failures apart), handoffs and who
+ * asked for them, credits used (AI-reply debits not given back, on the day they were taken), the
+ * rules that answered most, and how long customers waited for a reply.
  */
 export async function tenantInsights(db: D1Database, tenantId: string, now = Date.now()): Promise<Insights> {
   const row = await db
@@ -158,7 +262,7 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
   const { first, last } = insightsWindow(now, INSIGHTS_DAYS, offset);
   // The daily rollups (migrations 0029, 0036), kept by triggers with every message and ledger row:
   // at most a few dozen rows a day, however many messages the tenant has.
-  const [messages, credits] = await db.batch<MessageCountRow | CreditCountRow>([
+  const [messages, credits, details] = await db.batch<MessageCountRow | CreditCountRow | InsightCountRow>([
     db
       .prepare(
         `SELECT day, channel, direction, NULLIF(action, '') AS action, n
@@ -168,6 +272,10 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
     db
       .prepare("SELECT day, n FROM credit_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
       .bind(tenantId, first, last),
+    // Per rule and per wait bucket (migration 0037): rules × actions and 7 buckets a day at most.
+    db
+      .prepare("SELECT day, metric, key, n FROM insight_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
+      .bind(tenantId, first, last),
   ]);
   return buildInsights(
     now,
@@ -175,6 +283,7 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
     (credits?.results ?? []) as CreditCountRow[],
     INSIGHTS_DAYS,
     offset,
+    (details?.results ?? []) as InsightCountRow[],
   );
 }
 
@@ -205,7 +314,8 @@ export type AccountActivity = {
 
 /**
  * Red when the account is off or the newest customer message's reply failed to send; amber when
- * nothing arrived in the last 7 days or some replies failed in that time; green otherwise.
+ * nothing arrived in the last 7 days, some replies failed in that time, or the newest mail for a
+ * person could only reach the live inbox; green otherwise.
  * A channel connected in the last 7 days that has had no message yet is green ("waiting for the
  * first message"): nothing is wrong with it, and a new tenant's first look at the overview must
  * not say "Needs attention" about what it just connected. Connected longer ago and still silent,
@@ -216,8 +326,9 @@ export function accountHealth(a: AccountActivity, now = Date.now()): Health {
   if (a.status !== "active") return { level: "danger", reason: "disabled" };
   if (a.channel === "discord") return { level: "ok", reason: "connected" };
   if (a.lastInboundAction === "send_failed") return { level: "danger", reason: "last_send_failed" };
-  // Mail routed to a Discord inbox the tenant does not have (email-turn.ts): never "Healthy".
-  if (a.lastInboundAction === "relay_no_inbox") return { level: "danger", reason: "no_inbox" };
+  // Mail routed to a Discord inbox the tenant does not have (email-turn.ts): it waits in the live
+  // inbox and the tenant is told, but the routing does not fit what is connected: never "Healthy".
+  if (a.lastInboundAction === "relay_no_inbox") return { level: "warn", reason: "no_inbox" };
   if (a.lastInboundAt === null) {
     return a.connectedAt >= now - HEALTH_WINDOW_MS
       ? { level: "ok", reason: "no_messages" }

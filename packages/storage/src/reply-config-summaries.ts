@@ -32,3 +32,27 @@ export async function listReplyConfigSummaries(
     .all<Omit<ReplyConfigSummary, "configured" | "enabled"> & { configured: number; enabled: number }>();
   return results.map((r) => ({ ...r, configured: r.configured === 1, enabled: r.enabled === 1 }));
 }
+
+/**
+ * The labels the tenant gave its reply rules, by rule id, across its accounts (the insights name
+ * the rules that answered most): the first non-empty label of an id wins. Read from the stored
+ * JSON through the tenant's accounts (reply_configs by primary key), never the rules' replies.
+ */
+export async function listRuleLabels(db: D1Database, tenantId: string): Promise<Map<string, string>> {
+  const { results } = await db
+    .prepare(
+      `SELECT json_extract(j.value, '$.id') AS id, json_extract(j.value, '$.label') AS label
+         FROM channel_accounts a
+         JOIN reply_configs r ON r.account_id = a.id
+         JOIN json_each(r.config_json, '$.rules') j
+        WHERE a.tenant_id = ?
+        ORDER BY a.created_at, a.id, j.key`,
+    )
+    .bind(tenantId)
+    .all<{ id: string | null; label: string | null }>();
+  const labels = new Map<string, string>();
+  for (const r of results) {
+    if (r.id && r.label && !labels.has(r.id)) labels.set(r.id, r.label);
+  }
+  return labels;
+}

@@ -67,6 +67,11 @@ const EXPIRED = {
        WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
          AND d.day < (?1 - tenants.retention_days * ${DAY_MS} + COALESCE(tenants.utc_offset_minutes, 0) * 60000) / ${DAY_MS}
        LIMIT ?2)`,
+  insightDays: `DELETE FROM insight_days WHERE (tenant_id, day, metric, key) IN (
+      SELECT d.tenant_id, d.day, d.metric, d.key FROM tenants CROSS JOIN insight_days d
+       WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
+         AND d.day < (?1 - tenants.retention_days * ${DAY_MS} + COALESCE(tenants.utc_offset_minutes, 0) * 60000) / ${DAY_MS}
+       LIMIT ?2)`,
   creditDays: `DELETE FROM credit_days WHERE (tenant_id, day) IN (
       SELECT d.tenant_id, d.day FROM tenants CROSS JOIN credit_days d
        WHERE tenants.deleting_at IS NULL AND d.tenant_id = tenants.id
@@ -80,7 +85,7 @@ export type RetentionPurge = {
   /** Conversation states (who controlled a thread). */
   states: number;
   approvals: number;
-  /** Per-day insight counts (message_days and credit_days rows). */
+  /** Per-day insight counts (message_days, credit_days and insight_days rows). */
   days: number;
   chunks: number;
   done: boolean;
@@ -107,19 +112,20 @@ export async function purgeExpiredMetadata(
   };
   while (out.chunks < opts.chunks) {
     out.chunks += 1;
-    const [m, r, a, md, cd, st] = await db.batch([
+    const [m, r, a, md, cd, st, id] = await db.batch([
       db.prepare(EXPIRED.messages).bind(now, opts.limit),
       db.prepare(EXPIRED.relays).bind(now, opts.limit),
       db.prepare(EXPIRED.approvals).bind(now, opts.limit),
       db.prepare(EXPIRED.messageDays).bind(now, opts.limit),
       db.prepare(EXPIRED.creditDays).bind(now, opts.limit),
       db.prepare(EXPIRED.states).bind(now, opts.limit),
+      db.prepare(EXPIRED.insightDays).bind(now, opts.limit),
     ]);
-    const counts = [m, r, a, md, cd, st].map((x) => x?.meta.changes ?? 0);
+    const counts = [m, r, a, md, cd, st, id].map((x) => x?.meta.changes ?? 0);
     out.messages += counts[0]!;
     out.relays += counts[1]!;
     out.approvals += counts[2]!;
-    out.days += counts[3]! + counts[4]!;
+    out.days += counts[3]! + counts[4]! + counts[6]!;
     out.states += counts[5]!;
     if (counts.every((n) => n < opts.limit)) {
       out.done = true;

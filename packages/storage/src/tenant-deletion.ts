@@ -240,6 +240,7 @@ export async function deleteTenantRows(
   const counters = [
     db.prepare("DELETE FROM message_days WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM credit_days WHERE tenant_id = ?").bind(tenantId),
+    db.prepare("DELETE FROM insight_days WHERE tenant_id = ?").bind(tenantId),
   ];
   const statements = [
     ...holds,
@@ -251,6 +252,8 @@ export async function deleteTenantRows(
     db.prepare("DELETE FROM conversation_states WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM notification_batches WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM stuck_alarms WHERE tenant_id = ?").bind(tenantId),
+    // Delivery statuses still waiting for their row (migration 0037): ids and codes only.
+    db.prepare("DELETE FROM early_statuses WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM discord_installs WHERE tenant_id = ?").bind(tenantId),
     db.prepare("DELETE FROM whatsapp_verifications WHERE tenant_id = ?").bind(tenantId),
     // Email: reverse aliases and subdomains name channel accounts, so before them.

@@ -1,6 +1,7 @@
 import { DEFAULT_TIME_ZONE, newId } from "@concierge/core";
 import { utcOffsetMinutes } from "@concierge/core/periods";
 import { importMasterKey, newWrappedDataKey } from "@concierge/crypto";
+import { REPLY_WAIT_BUCKET_SQL } from "./insights.ts";
 
 export type TenantRow = { id: string; name: string; locale: string; status: "active" | "suspended" };
 
@@ -151,9 +152,25 @@ export async function saveTenantOffsets(db: D1Database, changes: OffsetChange[])
     statements.push(
       bind(`DELETE FROM message_days WHERE tenant_id = ?1 AND ${still}`),
       bind(
+        // A reply reported undeliverable counts as a failure (migration 0037).
         `INSERT INTO message_days (tenant_id, day, channel, direction, action, n)
-         SELECT tenant_id, ${day("created_at")}, channel, direction, COALESCE(action, ''), COUNT(*)
+         SELECT tenant_id, ${day("created_at")}, channel, direction,
+                CASE WHEN direction = 'outbound' AND status = 'failed' THEN 'delivery_failed'
+                     ELSE COALESCE(action, '') END, COUNT(*)
            FROM messages WHERE tenant_id = ?1 AND ${still} GROUP BY 2, 3, 4, 5`,
+      ),
+      bind(`DELETE FROM insight_days WHERE tenant_id = ?1 AND ${still}`),
+      bind(
+        `INSERT INTO insight_days (tenant_id, day, metric, key, n)
+         SELECT tenant_id, ${day("created_at")}, 'rule', rule_id || ' ' || COALESCE(action, ''), COUNT(*)
+           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND rule_id IS NOT NULL AND ${still}
+          GROUP BY 2, 4`,
+      ),
+      bind(
+        `INSERT INTO insight_days (tenant_id, day, metric, key, n)
+         SELECT tenant_id, ${day("created_at")}, 'reply_wait', ${REPLY_WAIT_BUCKET_SQL("reply_wait_ms")}, COUNT(*)
+           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND reply_wait_ms IS NOT NULL AND ${still}
+          GROUP BY 2, 4`,
       ),
       bind(
         `UPDATE credit_ledger SET day = ${day("created_at")} WHERE tenant_id = ?1 AND reason = 'ai_reply' AND ${still}`,

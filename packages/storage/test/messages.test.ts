@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   inboundMessageRecorded,
   type MessageMeta,
+  purgeEarlyStatuses,
   recordDeliveryStatus,
   recordMessages,
   type StatusChange,
@@ -112,6 +113,7 @@ describe("delivery status", () => {
       at: number,
       err: Partial<StatusChange> = {},
     ): StatusChange => ({
+      tenantId: a.tenantId,
       accountId: a.accountId,
       channel: "whatsapp",
       providerMessageId: m.providerMessageId,
@@ -165,15 +167,19 @@ describe("delivery status", () => {
     });
   });
 
-  it("an unknown message, an inbound row or another account's message is 'unknown' and untouched", async () => {
+  it("a status for no outbound row of the account is kept, not applied to an inbound row or another account's", async () => {
     const { a, change } = await sent();
     expect(await recordDeliveryStatus(db(), { ...change("sent", 1), providerMessageId: "nope" })).toBe(
-      "unknown",
+      "kept",
     );
     const other = await account();
-    expect(await recordDeliveryStatus(db(), { ...change("sent", 1), accountId: other.accountId })).toBe(
-      "unknown",
-    );
+    expect(
+      await recordDeliveryStatus(db(), {
+        ...change("sent", 1),
+        tenantId: other.tenantId,
+        accountId: other.accountId,
+      }),
+    ).toBe("kept");
     const inbound = meta(a);
     await recordMessages(db(), [inbound]);
     expect(
@@ -181,9 +187,103 @@ describe("delivery status", () => {
         ...change("delivered", 1),
         providerMessageId: inbound.providerMessageId,
       }),
-    ).toBe("unknown");
+    ).toBe("kept");
     expect(
       await scalar("SELECT COUNT(*) FROM messages WHERE status IS NOT NULL AND account_id = ?", a.accountId),
     ).toBe(0);
+    // The other account's own message of that id is a different one: the status stays with its account.
+    await recordMessages(db(), [meta(other, { direction: "outbound", providerMessageId: "nope" })]);
+    expect(
+      await scalar(
+        "SELECT COUNT(*) FROM messages WHERE status IS NOT NULL AND account_id = ?",
+        other.accountId,
+      ),
+    ).toBe(0);
+  });
+
+  it("a status that beats its row is kept at its furthest and applied when the row is written", async () => {
+    const a = await account();
+    const m = meta(a, { direction: "outbound", action: "canned_reply" });
+    const early = (status: StatusChange["status"], at: number): StatusChange => ({
+      tenantId: a.tenantId,
+      accountId: a.accountId,
+      channel: "whatsapp",
+      providerMessageId: m.providerMessageId,
+      status,
+      at,
+      errorCode: null,
+      errorTitle: null,
+    });
+    expect(await recordDeliveryStatus(db(), early("delivered", 20))).toBe("kept");
+    // Out of order: an earlier status does not move the kept one back; a later one does.
+    expect(await recordDeliveryStatus(db(), early("sent", 10))).toBe("kept");
+    expect(await recordDeliveryStatus(db(), early("read", 30))).toBe("kept");
+    expect(await rows("SELECT status FROM early_statuses WHERE account_id = ?", a.accountId)).toEqual([
+      { status: "read" },
+    ]);
+    await recordMessages(db(), [m]);
+    expect(
+      await rows(
+        "SELECT status, status_at FROM messages WHERE account_id = ? AND direction = 'outbound'",
+        a.accountId,
+      ),
+    ).toEqual([{ status: "read", status_at: 30 }]);
+    // Applied once, then forgotten; later statuses go to the row as usual.
+    expect(await scalar("SELECT COUNT(*) FROM early_statuses WHERE account_id = ?", a.accountId)).toBe(0);
+    expect(await recordDeliveryStatus(db(), early("delivered", 40))).toBe("unchanged");
+  });
+
+  it("a failure that beats its row makes the reply a failure in the day's counts, not a reply", async () => {
+    const a = await account();
+    const m = meta(a, { direction: "outbound", action: "canned_reply", at: Date.UTC(2026, 0, 5, 12) });
+    const counts = async () =>
+      Object.fromEntries(
+        (
+          await rows<{ action: string; n: number }>(
+            "SELECT action, n FROM message_days WHERE tenant_id = ? AND direction = 'outbound'",
+            a.tenantId,
+          )
+        ).map((r) => [r.action, r.n]),
+      );
+    await recordDeliveryStatus(db(), {
+      tenantId: a.tenantId,
+      accountId: a.accountId,
+      channel: "whatsapp",
+      providerMessageId: m.providerMessageId,
+      status: "failed",
+      at: 5,
+      errorCode: 131026,
+      errorTitle: "Message undeliverable",
+    });
+    await recordMessages(db(), [m, meta(a, { direction: "outbound", action: "canned_reply", at: m.at })]);
+    expect(await counts()).toEqual({ canned_reply: 1, delivery_failed: 1 });
+    expect(
+      await rows(
+        "SELECT status_error_code AS code FROM messages WHERE provider_message_id = ?",
+        m.providerMessageId,
+      ),
+    ).toEqual([{ code: 131026 }]);
+  });
+
+  it("kept statuses that never find their row are forgotten after the cut-off, a bounded number per call", async () => {
+    const a = await account();
+    for (const id of ["x1", "x2", "x3"]) {
+      await recordDeliveryStatus(db(), {
+        tenantId: a.tenantId,
+        accountId: a.accountId,
+        channel: "whatsapp",
+        providerMessageId: id,
+        status: "sent",
+        at: 1,
+        errorCode: null,
+        errorTitle: null,
+      });
+    }
+    const left = () => scalar("SELECT COUNT(*) FROM early_statuses WHERE account_id = ?", a.accountId);
+    expect(await purgeEarlyStatuses(db(), 0)).toBe(0);
+    expect(await left()).toBe(3);
+    expect(await purgeEarlyStatuses(db(), Date.now() + 1, 2)).toBeGreaterThanOrEqual(2);
+    await purgeEarlyStatuses(db(), Date.now() + 1);
+    expect(await left()).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ import {
   insertForwardAddress,
   listForwardAddresses,
 } from "../src/email-config.ts";
-import { recordMessages } from "../src/messages.ts";
+import { recordDeliveryStatus, recordMessages } from "../src/messages.ts";
 import {
   dueNotices,
   listDueNoticeTenants,
@@ -297,7 +297,10 @@ describe("digest", () => {
     });
     const waAcc = { id: wa.id, channel: "whatsapp" as const };
     const igAcc = { id: ig.id, channel: "instagram" as const };
+    // An AI reply Meta later reported undeliverable: a failure, not a reply sent.
+    const undelivered = msg(waAcc, "outbound", "ai_reply", NOW + 8);
     await recordMessages(db(), [
+      undelivered,
       msg(waAcc, "inbound", "ai_reply", NOW),
       msg(waAcc, "outbound", "ai_reply", NOW + 1),
       msg(waAcc, "inbound", "canned_reply", NOW + 2),
@@ -310,6 +313,16 @@ describe("digest", () => {
       msg(waAcc, "inbound", "ai_reply", NOW - 1),
       msg(waAcc, "inbound", "ai_reply", NOW + 100),
     ]);
+    await recordDeliveryStatus(db(), {
+      tenantId: t,
+      accountId: wa.id,
+      channel: "whatsapp",
+      providerMessageId: undelivered.providerMessageId,
+      status: "failed",
+      at: NOW + 9,
+      errorCode: 131026,
+      errorTitle: null,
+    });
     await createApproval(db(), {
       id: newId("apr"),
       tenantId: t,

@@ -30,6 +30,9 @@ const KNOWN_SCANS: Record<string, string[]> = {
   // `r` is not a table: the inbox's customers grouped from the tenant's recent messages (read by
   // messages_tenant_time), walked once to join each to its state by key.
   listInbox: ["r"],
+  // `j` is not a table: json_each over one stored config's rules (at most 200), per account of
+  // the tenant, each config read by primary key.
+  listRuleLabels: ["j"],
 };
 
 // Some two hundred calls, each explained: seconds on a loaded 2-core machine (a limit, not a timing test).
@@ -52,6 +55,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     at: 1,
   };
   const status = {
+    tenantId: t,
     accountId: acc.id,
     channel: "whatsapp" as const,
     providerMessageId: "p",
@@ -70,7 +74,11 @@ it("every statement is bounded by an index, except the known scans listed above"
     recordDeliveryStatus: async () => {
       await storage.recordDeliveryStatus(d, status);
       await storage.recordDeliveryStatus(d, status); // unchanged: the existence check runs too
+      // Before its row: kept, then applied by the row's own write.
+      await storage.recordDeliveryStatus(d, { ...status, providerMessageId: "early" });
+      await storage.recordMessages(d, [{ ...pm, providerMessageId: "early" }]);
     },
+    purgeEarlyStatuses: () => storage.purgeEarlyStatuses(d, 10),
     inboundMessageRecorded: () => storage.inboundMessageRecorded(d, acc.id, "p"),
     grantCredits: () =>
       storage.grantCredits(d, { tenantId: t, amount: 1, source: "purchase", reference: "r" }),
@@ -136,6 +144,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     tenantInsights: () => storage.tenantInsights(d, t),
     listAccountActivity: () => storage.listAccountActivity(d, t),
     listReplyConfigSummaries: () => storage.listReplyConfigSummaries(d, t),
+    listRuleLabels: () => storage.listRuleLabels(d, t),
     listCreditLots: () => storage.listCreditLots(d, t),
     listLedgerPage: () => storage.listLedgerPage(d, t),
     listConnectedAccounts: () => storage.listConnectedAccounts(d, t),
@@ -569,6 +578,7 @@ it("the overview, billing and approvals pages read the tenant's own recent rows 
   const insights = await planOf((d) => storage.tenantInsights(d, t));
   expect(insights).toMatch(/SEARCH message_days USING PRIMARY KEY \(tenant_id=\? AND day>\? AND day<\?\)/);
   expect(insights).toMatch(/SEARCH credit_days USING PRIMARY KEY \(tenant_id=\? AND day>\? AND day<\?\)/);
+  expect(insights).toMatch(/SEARCH insight_days USING PRIMARY KEY \(tenant_id=\? AND day>\? AND day<\?\)/);
   expect(insights).not.toMatch(/\b(messages|credit_ledger)\b/);
   // The overview's given-up alert: only the given-up rows.
   expect(await planOf((d) => storage.countGivenUpMessages(d, t, 1))).toMatch(

@@ -7,7 +7,7 @@ import {
   getReplyConfig,
   saveReplyConfig,
 } from "../src/accounts.ts";
-import { listReplyConfigSummaries } from "../src/reply-config-summaries.ts";
+import { listReplyConfigSummaries, listRuleLabels } from "../src/reply-config-summaries.ts";
 import { saveConversationSettings } from "../src/settings.ts";
 import { db, newAccount, newTenant, scalar } from "./fixtures.ts";
 
@@ -154,5 +154,36 @@ describe("reply configs", () => {
       [wa.id, false, true, 0],
     ]);
     expect(await listReplyConfigSummaries(db(), (await newTenant()).id)).toEqual([]);
+  });
+});
+
+describe("rule labels", () => {
+  it("names each rule id by the first label given to it across the tenant's accounts, never another tenant's", async () => {
+    const t = (await newTenant()).id;
+    const [a, b] = [await newAccount(t, "whatsapp"), await newAccount(t, "instagram")];
+    const canned = { kind: "canned" as const, text: "x" };
+    const rule = (id: string, label: string, keyword: string) => ({
+      id,
+      label,
+      matcher: { kind: "static_text" as const, keywords: [keyword] },
+      response: canned,
+    });
+    await saveReplyConfig(db(), t, a.id, {
+      rules: [rule("hours", "Opening hours", "hours"), rule("menu", "", "menu")],
+      default_rule: { response: canned },
+    });
+    await saveReplyConfig(db(), t, b.id, {
+      rules: [rule("hours", "Hours (Instagram)", "open"), rule("menu", "Menu", "menu")],
+      default_rule: { response: canned },
+    });
+    const other = await newTenant();
+    await saveReplyConfig(db(), other.id, (await newAccount(other.id)).id, {
+      rules: [rule("secret", "Another tenant's rule", "x")],
+      default_rule: { response: canned },
+    });
+    expect(Object.fromEntries(await listRuleLabels(db(), t))).toEqual({
+      hours: "Opening hours",
+      menu: "Menu",
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   saveRetentionDays,
 } from "../src/retention.ts";
 import { saveConversationState } from "../src/inbox.ts";
+import { type MessageMeta, recordMessages } from "../src/messages.ts";
 import { db, newAccount, newTenant, scalar } from "./fixtures.ts";
 
 const DAY = 86_400_000;
@@ -71,12 +72,29 @@ describe("retention", () => {
     await saveRetentionDays(db(), t, 7);
     await seed(t, acc.id, 3, 10); // due: its day's count goes too
     await seed(t, acc.id, 2, 3); // kept, with its count
+    // A rule's reply on each side of the cutoff (insight_days, migration 0037).
+    const ruleReply = (ageDays: number): MessageMeta => ({
+      tenantId: t,
+      accountId: acc.id,
+      channel: "whatsapp",
+      direction: "outbound",
+      providerMessageId: `rule_${t}_${ageDays}`,
+      conversationId: null,
+      senderId: "biz",
+      recipientId: "c",
+      action: "canned_reply",
+      ruleId: "r1",
+      at: NOW - ageDays * DAY,
+    });
+    await recordMessages(db(), [ruleReply(10), ruleReply(3)]);
     const days = () => scalar("SELECT COALESCE(SUM(n), 0) FROM message_days WHERE tenant_id = ?", t);
-    expect(await days()).toBe(5);
+    const ruleDays = () => scalar("SELECT COALESCE(SUM(n), 0) FROM insight_days WHERE tenant_id = ?", t);
+    expect([await days(), await ruleDays()]).toEqual([7, 2]);
     const r = await purgeExpiredMetadata(db(), NOW, { limit: 50, chunks: 5 });
-    expect(r.days).toBeGreaterThanOrEqual(1);
-    expect(await count(t)).toBe(2);
-    expect(await days()).toBe(2);
+    expect(r.days).toBeGreaterThanOrEqual(2);
+    expect(await count(t)).toBe(3);
+    expect(await days()).toBe(3);
+    expect(await ruleDays()).toBe(1);
   });
 
   it("purges who controlled a thread once it is older than the tenant's retention", async () => {

@@ -18,7 +18,7 @@ import { createRelay, saveDiscordInstall } from "../src/discord.ts";
 import { createEmailAlias } from "../src/email-aliases.ts";
 import { claimAutomaticMail, claimForwardSend } from "../src/email-automatic.ts";
 import { insertEmailSubdomain, insertForwardAddress } from "../src/email-config.ts";
-import { recordMessages } from "../src/messages.ts";
+import { recordDeliveryStatus, recordMessages } from "../src/messages.ts";
 import { queueNotice, saveNotificationPrefs } from "../src/notifications.ts";
 import { saveConversationState } from "../src/inbox.ts";
 import { savePersona } from "../src/personas.ts";
@@ -141,12 +141,24 @@ async function busyTenant(customers = 5) {
         senderId: wa.externalId,
         recipientId: customer,
         action: "canned_reply",
-        ruleId: null,
+        ruleId: "default",
         at: NOW + i,
+        replyWaitMs: 1_000,
       },
     );
   }
   await recordMessages(db(), messages);
+  // A delivery status whose row is not written yet (early_statuses).
+  await recordDeliveryStatus(db(), {
+    tenantId: t,
+    accountId: wa.id,
+    channel: "whatsapp",
+    providerMessageId: newId("early"),
+    status: "sent",
+    at: NOW,
+    errorCode: null,
+    errorTitle: null,
+  });
   // An approval on a thread that has no message rows: it is still named by tenantThreadRows.
   const approvalThread = conversationKey(t, ig.id, "ig-customer");
   await createApproval(db(), {
@@ -333,7 +345,7 @@ describe("tenant deletion", () => {
   it("counts every row it deletes", async () => {
     const { tenantId } = await busyTenant(2);
     // The per-day counters (migrations/0029) are derived from the rows and not counted.
-    const { message_days: _m, credit_days: _c, ...records } = await rowsOf(tenantId);
+    const { message_days: _m, credit_days: _c, insight_days: _i, ...records } = await rowsOf(tenantId);
     const before = Object.values(records).reduce((a, b) => a + b, 0);
     const { pages, chunked, result } = await deleteAll(tenantId, 50);
     expect(pages).toHaveLength(1);

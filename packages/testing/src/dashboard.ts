@@ -193,9 +193,27 @@ export async function seedShowcase(
           senderId: opts.phoneNumberId,
           recipientId: customer,
           action,
-          ruleId: null,
+          // Which rule answered, and how long the customer waited: the insights' breakdowns.
+          ruleId: action === "canned_reply" ? "hours" : action === "handoff" ? "booking" : "default",
           at: at + 2000,
+          replyWaitMs: 2000,
         },
+        // Every fourth customer also got a person's reply, half an hour later.
+        ...(i % 4 === 1
+          ? [
+              {
+                ...base,
+                direction: "outbound" as const,
+                providerMessageId: `wamid.person.${tenantId}.${day}.${i}`,
+                senderId: opts.phoneNumberId,
+                recipientId: customer,
+                action: "human_reply",
+                ruleId: null,
+                at: at + 1_800_000,
+                replyWaitMs: 1_800_000,
+              },
+            ]
+          : []),
       );
     }
   }

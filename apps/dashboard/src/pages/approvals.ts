@@ -258,8 +258,12 @@ export async function decideApprovalForm(c: AuthedCtx): Promise<Response> {
         { problem: { id, text, error: msg("approvals-err-text-empty") }, error: c.t("approvals-err-edit") },
         422,
       );
+    case "send_retryable":
+      // The channel is down for now: the draft is pending again, so the person may try again.
+      return done("retry");
     case "send_failed":
-      // A channel that is down for now leaves the draft pending, so the person may try again.
+      // Refused for good: the approval failed and its credit is back. A pipeline deployed before
+      // send_retryable said send_failed for a channel down for now too, leaving the draft pending.
       return done(now?.status === "pending" ? "retry" : "failed");
     case "outside_window":
       // The channel's window closed while the draft waited: nothing went out, the credit is back.

@@ -1,3 +1,4 @@
+import { subdomainFailure } from "@concierge/core";
 import { msg } from "@concierge/i18n";
 import { type AutomaticMailToday, automaticMailToday, getEmailSubdomainQuota } from "@concierge/storage";
 import { errorSummary, field, type FieldErrors, str } from "../forms.ts";
@@ -35,16 +36,21 @@ export const STATE_BADGE: Record<Subdomain["status"], string> = {
   failed: "danger",
 };
 
+/**
+ * Why a subdomain's setup failed, in the tenant's language: the stored reason's step and
+ * Cloudflare's number, never Cloudflare's English words (also the wizard's channels step's).
+ */
+export function subdomainFailureLine(c: AuthedCtx, s: Subdomain): Html | null {
+  if (s.status !== "failed" || !s.statusError) return null;
+  return html`<br><span class="selftest-reason">${c.t("email-setup-failed", subdomainFailure(s.statusError))}</span>`;
+}
+
 function subdomainRow(c: AuthedCtx, s: Subdomain): Html {
   const { t } = c;
   const base = `/admin/email/${encodeURIComponent(s.accountId)}`;
   return html`<tr id="subdomain-${s.accountId}">
   <td class="account"><strong>*@${s.domain}</strong></td>
-  <td><span class="badge ${STATE_BADGE[s.status]}">${t(`em-state-${s.status}`)}</span>${
-    s.status === "failed" && s.statusError
-      ? html`<br><span class="selftest-reason">${s.statusError}</span>`
-      : null
-  }</td>
+  <td><span class="badge ${STATE_BADGE[s.status]}">${t(`em-state-${s.status}`)}</span>${subdomainFailureLine(c, s)}</td>
   <td><div class="actions">
     <a class="button secondary" href="${base}/routing">${t("em-routing-link")}</a>
     ${

@@ -1,5 +1,12 @@
 import { formatNumber, msg } from "@concierge/i18n";
-import { CUSTOMER_CHANNELS, type CustomerChannel, type Insights, type InsightsDay } from "@concierge/storage";
+import {
+  CUSTOMER_CHANNELS,
+  type CustomerChannel,
+  type Insights,
+  type InsightsDay,
+  REPLY_WAIT_BUCKETS,
+  type ReplyWaitBucket,
+} from "@concierge/storage";
 import { type Html, html } from "../html.ts";
 import type { Ctx } from "../http.ts";
 
@@ -33,7 +40,7 @@ export function formatDateTime(locale: string, ms: number): string {
   }).format(ms);
 }
 
-type SeriesId = CustomerChannel | "canned" | "ai" | "handoffs" | "credits";
+type SeriesId = CustomerChannel | "canned" | "ai" | "handoffs" | "human" | "failed" | "credits";
 type Series = { id: SeriesId; label: string; color: string; value: (d: InsightsDay) => number };
 
 const CHANNEL_LABEL: Record<CustomerChannel, string> = {
@@ -49,6 +56,8 @@ const COLORS: Record<SeriesId, string> = {
   canned: "#b45309",
   ai: "#6d28d9",
   handoffs: "#be123c",
+  human: "#0f766e",
+  failed: "#7f1d1d",
   credits: "#334155",
 };
 
@@ -62,13 +71,15 @@ const SERIES: Series[] = [
   { id: "canned", label: msg("insights-canned"), color: COLORS.canned, value: (d) => d.canned },
   { id: "ai", label: msg("insights-ai"), color: COLORS.ai, value: (d) => d.ai },
   { id: "handoffs", label: msg("insights-handoffs"), color: COLORS.handoffs, value: (d) => d.handoffs },
+  { id: "human", label: msg("insights-human"), color: COLORS.human, value: (d) => d.human },
+  { id: "failed", label: msg("insights-failed"), color: COLORS.failed, value: (d) => d.failed },
   { id: "credits", label: msg("insights-credits"), color: COLORS.credits, value: (d) => d.credits },
 ];
 const series = (ids: SeriesId[]) => SERIES.filter((s) => ids.includes(s.id));
 
 const PANELS: { title: string; series: Series[] }[] = [
   { title: msg("insights-panel-received"), series: series([...CUSTOMER_CHANNELS]) },
-  { title: msg("insights-panel-replies"), series: series(["canned", "ai", "handoffs"]) },
+  { title: msg("insights-panel-replies"), series: series(["canned", "ai", "handoffs", "human", "failed"]) },
   { title: msg("insights-panel-credits"), series: series(["credits"]) },
 ];
 
@@ -156,6 +167,10 @@ export function insightsSummary(c: Ctx, data: Insights): string {
     aiCount: tt.ai,
     handoffs: n(tt.handoffs),
     handoffsCount: tt.handoffs,
+    human: n(tt.human),
+    humanCount: tt.human,
+    failed: n(tt.failed),
+    failedCount: tt.failed,
     credits: n(tt.credits),
     creditsCount: tt.credits,
   });
@@ -178,24 +193,112 @@ function legend(c: Ctx): Html {
   )}</ul>`;
 }
 
+/** The table's and the CSV's columns after the day, in order (one source for both). */
+type Counts = Pick<InsightsDay, "received" | "canned" | "ai" | "handoffs" | "human" | "failed" | "credits">;
+const COLUMNS: { label: string; value: (d: Counts) => number }[] = [
+  ...CUSTOMER_CHANNELS.map((ch) => ({ label: CHANNEL_LABEL[ch], value: (d: Counts) => d.received[ch] })),
+  { label: msg("insights-canned"), value: (d) => d.canned },
+  { label: msg("insights-ai"), value: (d) => d.ai },
+  { label: msg("insights-handoffs"), value: (d) => d.handoffs },
+  { label: msg("insights-human"), value: (d) => d.human },
+  { label: msg("insights-failed"), value: (d) => d.failed },
+  { label: msg("insights-credits"), value: (d) => d.credits },
+];
+
 function table(c: Ctx, data: Insights): Html {
   const { t } = c;
   const n = (v: number) => formatNumber(c.locale, v);
-  const cells = (d: Pick<InsightsDay, "received" | "canned" | "ai" | "handoffs" | "credits">) =>
-    html`${CUSTOMER_CHANNELS.map((ch) => html`<td class="num">${n(d.received[ch])}</td>`)}<td class="num">${n(d.canned)}</td><td class="num">${n(d.ai)}</td><td class="num">${n(d.handoffs)}</td><td class="num">${n(d.credits)}</td>`;
+  const cells = (d: Counts) => COLUMNS.map((col) => html`<td class="num">${n(col.value(d))}</td>`);
   return html`<details class="ic-numbers">
 <summary>${t("insights-show-numbers")}</summary>
 <div class="table-wrap"><table id="insights-table">
 <caption class="sr-only">${t("insights-table-caption")}</caption>
-<thead><tr><th scope="col">${t("insights-col-day")}</th>${CUSTOMER_CHANNELS.map(
-    (ch) => html`<th scope="col" class="num">${t(CHANNEL_LABEL[ch])}</th>`,
-  )}<th scope="col" class="num">${t("insights-canned")}</th><th scope="col" class="num">${t("insights-ai")}</th><th scope="col" class="num">${t("insights-handoffs")}</th><th scope="col" class="num">${t("insights-credits")}</th></tr></thead>
+<thead><tr><th scope="col">${t("insights-col-day")}</th>${COLUMNS.map(
+    (col) => html`<th scope="col" class="num">${t(col.label)}</th>`,
+  )}</tr></thead>
 <tbody>
 ${data.days.map((d) => html`<tr data-day="${d.date}"><th scope="row">${formatDay(c.locale, d.start)}</th>${cells(d)}</tr>`)}
 </tbody>
 <tfoot><tr data-day="total"><th scope="row">${t("insights-total")}</th>${cells(data.totals)}</tr></tfoot>
 </table></div>
+<p><a href="${INSIGHTS_CSV_PATH}" download id="insights-export">${t("insights-export")}</a> <span class="muted">${t("insights-export-hint")}</span></p>
 </details>`;
+}
+
+/** Where the day table is downloaded as CSV (routes.ts). */
+export const INSIGHTS_CSV_PATH = "/admin/insights.csv";
+
+/** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+
+/**
+ * The day table as CSV (RFC 4180, CRLF): the day as YYYY-MM-DD in the tenant's zone, then plain
+ * integers (no grouping, so a spreadsheet reads them as numbers), the headers in the tenant's
+ * language. A total row last, as on the page.
+ */
+export function insightsCsv(c: Ctx, data: Insights): string {
+  const { t } = c;
+  const line = (cells: string[]) => cells.map(csvField).join(",");
+  const row = (label: string, d: Counts) => line([label, ...COLUMNS.map((col) => String(col.value(d)))]);
+  return `${[
+    line([t("insights-col-day"), ...COLUMNS.map((col) => t(col.label))]),
+    ...data.days.map((d) => row(d.date, d)),
+    row(t("insights-total"), data.totals),
+  ].join("\r\n")}\r\n`;
+}
+
+/** A wait bucket in words, "5 minutes" (for "Half of the replies came within …"). */
+const waitWithin = (c: Ctx, b: ReplyWaitBucket) => c.t(`insights-wait-${b}`);
+
+/**
+ * What owners ask beyond the daily counts: the rules that answered most (with the default
+ * reply's share), who asked for a person, and how long customers waited for a reply. Each a
+ * small table, readable without the chart.
+ */
+function breakdowns(c: Ctx, data: Insights, labels: Map<string, string>): Html {
+  const { t } = c;
+  const n = (v: number) => formatNumber(c.locale, v);
+  const ruleName = (id: string) => (id === "default" ? t("insights-default-reply") : (labels.get(id) ?? id));
+  const top = data.rules.slice(0, 5);
+  const share = data.ruleReplies > 0 ? data.defaultReplies / data.ruleReplies : 0;
+  const rules = html`<div class="card" id="insights-rules"><h3>${t("insights-rules-title")}</h3>
+${
+  top.length === 0
+    ? html`<p class="muted">${t("insights-rules-empty")}</p>`
+    : html`<div class="table-wrap"><table><caption class="sr-only">${t("insights-rules-caption")}</caption>
+<thead><tr><th scope="col">${t("insights-rules-col-rule")}</th><th scope="col" class="num">${t("insights-rules-col-replies")}</th></tr></thead>
+<tbody>${top.map((r) => html`<tr data-rule="${r.ruleId}"><th scope="row">${ruleName(r.ruleId)}</th><td class="num">${n(r.replies)}</td></tr>`)}</tbody></table></div>`
+}
+<p id="insights-default-share">${
+    data.ruleReplies > 0
+      ? t("insights-default-share", {
+          share: new Intl.NumberFormat(c.locale, { style: "percent", maximumFractionDigits: 0 }).format(
+            share,
+          ),
+          default: n(data.defaultReplies),
+          total: n(data.ruleReplies),
+        })
+      : t("insights-default-share-none")
+  }</p></div>`;
+  const reasons = data.handoffReasons;
+  const handoffs = html`<div class="card" id="insights-handoff-reasons"><h3>${t("insights-handoff-title")}</h3>
+${
+  reasons.rule + reasons.ai === 0
+    ? html`<p class="muted">${t("insights-handoff-none")}</p>`
+    : html`<dl class="mg-dl"><dt>${t("insights-handoff-rule")}</dt><dd data-reason="rule">${n(reasons.rule)}</dd><dt>${t("insights-handoff-ai")}</dt><dd data-reason="ai">${n(reasons.ai)}</dd></dl>`
+}</div>`;
+  const wait = data.replyWait;
+  const waits = html`<div class="card" id="insights-wait"><h3>${t("insights-wait-title")}</h3>
+<p class="muted">${t("insights-wait-lead")}</p>
+${
+  wait.median === null
+    ? html`<p>${t("insights-wait-none")}</p>`
+    : html`<p id="insights-wait-median">${t("insights-wait-median", { bucket: waitWithin(c, wait.median) })}</p>
+<div class="table-wrap"><table><caption class="sr-only">${t("insights-wait-caption")}</caption>
+<thead><tr><th scope="col">${t("insights-wait-col-wait")}</th><th scope="col" class="num">${t("insights-wait-col-replies")}</th></tr></thead>
+<tbody>${REPLY_WAIT_BUCKETS.map((b) => html`<tr data-wait="${b.key}"><th scope="row">${t(`insights-wait-row-${b.key}`)}</th><td class="num">${n(wait.buckets[b.key])}</td></tr>`)}</tbody></table></div>`
+}</div>`;
+  return html`<div class="grid ic-more">${rules}${handoffs}${waits}</div>`;
 }
 
 function stats(c: Ctx, data: Insights): Html {
@@ -207,6 +310,8 @@ ${card("received", msg("insights-stat-received"), tt.receivedAll)}
 ${card("canned", msg("insights-canned"), tt.canned)}
 ${card("ai", msg("insights-ai"), tt.ai)}
 ${card("handoffs", msg("insights-handoffs"), tt.handoffs)}
+${card("human", msg("insights-human"), tt.human)}
+${card("failed", msg("insights-failed"), tt.failed)}
 ${card("credits", msg("insights-credits"), tt.credits)}
 </div>`;
 }
@@ -216,7 +321,12 @@ ${card("credits", msg("insights-credits"), tt.credits)}
  * the window it covers and, when the tenant keeps message records for less than that
  * (tenants.retention_days), that the older days were purged rather than quiet.
  */
-export function insightsSection(c: Ctx, data: Insights, retentionDays: number | null = null): Html {
+export function insightsSection(
+  c: Ctx,
+  data: Insights,
+  retentionDays: number | null = null,
+  ruleLabels: Map<string, string> = new Map(),
+): Html {
   const { t } = c;
   const purged = retentionDays !== null && retentionDays < data.days.length;
   return html`<section aria-labelledby="insights-h">
@@ -231,5 +341,6 @@ ${chart(c, data)}
 ${legend(c)}
 ${table(c, data)}
 </div>
+${breakdowns(c, data, ruleLabels)}
 </section>`;
 }

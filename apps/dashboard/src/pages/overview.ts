@@ -20,13 +20,14 @@ import {
   personaVerdictOverdue,
   SAFETY_OVERDUE_MS,
   type SafetyStatus,
+  listRuleLabels,
   tenantInsights,
 } from "@concierge/storage";
 import { type Html, html } from "../html.ts";
 import { type AuthedCtx, notFound, html as respond } from "../http.ts";
 import { page } from "../layout.ts";
 import { WIZARD_PATH } from "../wizard-return.ts";
-import { formatDateTime, insightsSection } from "./insights.ts";
+import { formatDateTime, insightsCsv, insightsSection } from "./insights.ts";
 
 const CHANNEL_NAME: Record<AccountActivity["channel"], string> = {
   whatsapp: msg("channel-whatsapp"),
@@ -263,6 +264,7 @@ export async function overviewPage(c: AuthedCtx): Promise<Response> {
     overdue,
     unanswered,
     retention,
+    ruleLabels,
   ] = await Promise.all([
     getTenantSettings(c.env.DB, tenantId),
     creditBalance(c.env.DB, tenantId, now),
@@ -276,6 +278,8 @@ export async function overviewPage(c: AuthedCtx): Promise<Response> {
     countGivenUpMessages(c.env.DB, tenantId, now - UNANSWERED_WINDOW_MS),
     // The insights say when older days were purged under the tenant's retention.
     getRetentionDays(c.env.DB, tenantId),
+    // The insights name the rules that answered most by the labels the tenant gave them.
+    listRuleLabels(c.env.DB, tenantId),
   ]);
   if (!settings || !onboarding) notFound();
   const launched = onboarding.launchedAt !== null;
@@ -307,7 +311,21 @@ ${approvalsCard(c, pending.length)}
 ${unansweredCard(c, unanswered)}
 </div>
 ${channelsSection(c, accounts, now)}
-${insightsSection(c, insights, retention)}`,
+${insightsSection(c, insights, retention, ruleLabels)}`,
     }),
   );
+}
+
+/** The overview's 30-day numbers as a CSV file, for a spreadsheet (issue 19 item 6). */
+export async function insightsCsvPage(c: AuthedCtx): Promise<Response> {
+  const data = await tenantInsights(c.env.DB, c.session.tenantId, Date.now());
+  const last = data.days[data.days.length - 1]!.date;
+  return new Response(insightsCsv(c, data), {
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="concierge-insights-${last}.csv"`,
+      // The tenant's own figures: never kept by a shared cache.
+      "cache-control": "private, no-store",
+    },
+  });
 }

@@ -12,7 +12,7 @@ import { type Html, html } from "../html.ts";
 import { type AuthedCtx, redirect, html as respond } from "../http.ts";
 import { csrfField } from "../layout.ts";
 import { selfTestCell, tokenCell, tokenStates } from "../pages/channels.ts";
-import { STATE_BADGE, subdomainErrorId } from "../pages/email.ts";
+import { STATE_BADGE, subdomainErrorId, subdomainFailureLine } from "../pages/email.ts";
 import { channelLabel } from "../pages/rules-views.ts";
 import { stepPath, wizardPage } from "./layout.ts";
 
@@ -50,11 +50,7 @@ function accountItem(c: AuthedCtx, a: ConnectedAccount, token: Parameters<typeof
 function subdomainItem(c: AuthedCtx, s: Subdomain): Html {
   return html`<li class="card wizard-account" id="subdomain-${s.accountId}">
   <div><strong>*@${s.domain}</strong><br><span class="muted">${c.t("wizard-channel-email")}</span></div>
-  <div><span class="badge ${STATE_BADGE[s.status]}">${c.t(`em-state-${s.status}`)}</span>${
-    s.status === "failed" && s.statusError
-      ? html`<br><span class="selftest-reason">${s.statusError}</span>`
-      : null
-  }</div>
+  <div><span class="badge ${STATE_BADGE[s.status]}">${c.t(`em-state-${s.status}`)}</span>${subdomainFailureLine(c, s)}</div>
 </li>`;
 }
 

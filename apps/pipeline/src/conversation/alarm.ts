@@ -2,6 +2,7 @@ import { type MessageKind, type Thread, createLogger, errorFields } from "@conci
 import { GIVEN_UP_ACTION, clearStuckAlarm, recordMessages, recordStuckAlarm } from "@concierge/storage";
 import { type RelayRequest, relayId } from "../channels/discord/relay.ts";
 import { maskCustomer, notifyTenant, tenantSettings } from "../tenants/notify.ts";
+import { customerWaiting } from "./reply-wait.ts";
 import type { ConversationHost } from "./host.ts";
 import { replyContextOf } from "./email-turn.ts";
 import { approvalHeld, flushPage, handoffPhase, pagePending } from "./handoff.ts";
@@ -228,7 +229,15 @@ async function buildTurn(
   const context = newest ? replyContextOf(newest) : null;
   // A person's later reply (Discord, dashboard) threads under the customer's newest mail.
   if (context) await sealed.keepEmailContext(context);
-  return { id: turnId, thread, conversationId: currentConversation(store, Date.now(), t), messages };
+  const turn: Turn = {
+    id: turnId,
+    thread,
+    conversationId: currentConversation(store, Date.now(), t),
+    messages,
+  };
+  // After currentConversation: a new conversation's wait starts with this turn.
+  customerWaiting(store, turn);
+  return turn;
 }
 
 async function retryLater(

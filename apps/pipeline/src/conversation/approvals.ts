@@ -79,9 +79,11 @@ export async function decideApproval(
     return { ok: true, status: "sent" };
   }
   if (result.retryable) {
-    // The channel is down for now: the draft waits again, so the person can try once more.
+    // The channel is down for now: the draft waits again, so the person can try once more. Its
+    // own code (as for a person's reply), so the dashboard and Discord say "try again" rather
+    // than "it cannot be delivered".
     await transitionApproval(env.DB, tenantId, id, "sending", "pending", null, { unexpiredOnly: false });
-    return errorBody("send_failed", "The message could not be sent just now. Try again in a moment.");
+    return errorBody("send_retryable", "The message could not be sent just now. Try again in a moment.");
   }
   await transitionApproval(env.DB, tenantId, id, "sending", "failed", null, { unexpiredOnly: false });
   await restoreCredit(env.DB, tenantId, a.creditRef);

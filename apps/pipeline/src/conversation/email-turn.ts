@@ -146,10 +146,13 @@ export async function relayEmails(
   env: PipelineEnv,
   turn: Turn,
   state: EmailTurnState,
-): Promise<{ kind: "retry" } | { kind: "rest"; messages: TurnMessage[]; relayed: TurnMessage[] }> {
+): Promise<
+  { kind: "retry" } | { kind: "rest"; messages: TurnMessage[]; relayed: TurnMessage[]; noInbox: number }
+> {
   const { thread } = turn;
   const rest: TurnMessage[] = [];
   const relayed: TurnMessage[] = [];
+  let noInbox = 0;
   const rows: MessageMeta[] = [];
   for (const m of turn.messages) {
     if (m.email?.route !== "relay") {
@@ -176,6 +179,7 @@ export async function relayEmails(
       }
       state.markRelayed(m.providerMessageId);
       relayed.push(m);
+      if (r.ok && !r.relayed) noInbox += 1;
       rows.push({
         tenantId: thread.tenantId,
         accountId: thread.accountId,
@@ -194,5 +198,16 @@ export async function relayEmails(
     }
   }
   if (rows.length) await recordMessages(env.DB, rows);
-  return { kind: "rest", messages: rest, relayed };
+  return { kind: "rest", messages: rest, relayed, noInbox };
+}
+
+/**
+ * Mail for a person reached the live inbox only (the tenant has no Discord inbox): the tenant is
+ * told, once per conversation, as for a handoff (handoff.ts pages it after the turn, with retries),
+ * so the mail does not wait there unseen.
+ */
+export function pageForMail(store: ConversationStore, conversationId: string): void {
+  if (store.get("mail_paged_for") === conversationId) return;
+  store.set("mail_paged_for", conversationId);
+  store.set("page_pending", conversationId);
 }

@@ -10,6 +10,7 @@ import { recordMessages } from "@concierge/storage";
 import { mirrorState } from "./control.ts";
 import { deliverOnce } from "./exactly-once.ts";
 import { handToPerson } from "./handoff.ts";
+import { replyWaitEnded } from "./reply-wait.ts";
 import type { ConversationHost } from "./host.ts";
 import { suspendedError, tenantSuspended } from "../tenants/suspension.ts";
 import { humanReplyWindowMs, send, serviceWindowMs } from "./outbound.ts";
@@ -147,6 +148,7 @@ export async function sendDraft(
       recipientId: thread.customerId,
       action: editedText === null ? "approved_reply" : "edited_reply",
       at: Date.now(),
+      replyWaitMs: replyWaitEnded(store),
     },
   ]);
   await remember(host, sealed, text);
@@ -231,7 +233,9 @@ export async function sendHumanReply(
     await mirrorState(env, thread, store);
   }
   store.set("last_activity_at", String(now));
-  await recordMessages(env.DB, [meta("human_reply", delivery.providerMessageId, null)]);
+  await recordMessages(env.DB, [
+    { ...meta("human_reply", delivery.providerMessageId, null), replyWaitMs: replyWaitEnded(store, now) },
+  ]);
   await remember(host, sealed, input.text);
   log.info("human_reply.sent", fields);
   return { ok: true, providerMessageId: delivery.providerMessageId };

@@ -195,6 +195,10 @@ export type StateKey =
   | "control_by"
   /** When this thread last wrote its state to the inbox's mirror (control.ts), ms. */
   | "mirror_at"
+  /** The conversation whose mail for a person the tenant was told of (email-turn.ts pageForMail). */
+  | "mail_paged_for"
+  /** Since when the customer waits for a reply, ms (reply-wait.ts); cleared by the reply. */
+  | "awaiting_reply_since"
   /** The closed period (its next opening, hours.ts) the away reply last went out in. */
   | "away_sent_for"
   /** Sealed: mail routed to a person, for the live inbox only (sealed.ts `keepForPerson`). */

@@ -12,6 +12,7 @@ import {
   type EmailTurnState,
   autoReplyBlock,
   emailTurnState,
+  pageForMail,
   relayEmails,
   replyContextOf,
 } from "./email-turn.ts";
@@ -28,6 +29,7 @@ import { tenantSettings } from "../tenants/notify.ts";
 import { tenantSuspended } from "../tenants/suspension.ts";
 import { pausedNow } from "./control.ts";
 import { startHandoff } from "./handoff.ts";
+import { replyWaitEnded } from "./reply-wait.ts";
 import { humanReplyWindowMs, markRead, send, serviceWindowMs } from "./outbound.ts";
 import type { SealedThread } from "./sealed.ts";
 import type { ConversationStore } from "./store.ts";
@@ -90,6 +92,8 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     if (relayed.relayed.length > 0) {
       await input.sealed.keepForPerson(relayed.relayed.map((m) => ({ text: m.text, at: m.sentAt })));
     }
+    // Only there: the tenant is told it waits (once per conversation).
+    if (relayed.noInbox > 0) pageForMail(input.sealed.store, turn.conversationId);
     if (relayed.messages.length === 0) return DONE;
     turn = { ...turn, messages: relayed.messages };
   }
@@ -314,7 +318,7 @@ async function produce(run: TurnRun, p: Exclude<Plan, { kind: "none" }>): Promis
   }
   const reply: KeptReply = {
     text: ai.text,
-    action: p.holding ? "holding_reply" : ai.handoff ? "handoff" : "ai_reply",
+    action: p.holding ? "holding_reply" : ai.handoff ? "ai_handoff" : "ai_reply",
     ruleId: p.ruleId,
     creditRef: ai.creditRef,
     handoff: ai.handoff,
@@ -376,7 +380,13 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
   }
   run.email?.markAutoReplied(Date.now());
   if (handoff) startHandoff(run.input.sealed.store, turn, byRule ? "rule" : "ai");
-  await recordMessages(env.DB, [...run.inbound(action), run.outbound(action, delivery.providerMessageId)]);
+  await recordMessages(env.DB, [
+    ...run.inbound(action),
+    {
+      ...run.outbound(action, delivery.providerMessageId),
+      replyWaitMs: replyWaitEnded(run.input.sealed.store),
+    },
+  ]);
   await run.remember([
     { role: "user", content: run.customerText },
     { role: "assistant", content: text },

@@ -8,7 +8,9 @@ const log = createLogger("pipeline");
 /**
  * Delivery statuses of our sends (sent, delivered, read, failed with the provider's error code),
  * recorded on the outbound metadata rows. Statuses arrive out of order and more than once, so a
- * row only moves forward; a status for a message we have no row for is ignored and logged.
+ * row only moves forward; a status that beats its row (the webhook can arrive before the write
+ * that follows the send) is kept and applied when the row is written; one for an account we do
+ * not have is ignored and logged.
  */
 export async function recordStatuses(
   env: PipelineEnv,
@@ -21,6 +23,7 @@ export async function recordStatuses(
     );
     const outcome = target
       ? await recordDeliveryStatus(env.DB, {
+          tenantId: target.tenantId,
           accountId: target.id,
           channel: s.channel,
           providerMessageId: s.providerMessageId,
@@ -30,8 +33,8 @@ export async function recordStatuses(
           errorTitle: s.errorTitle ?? null,
         })
       : "unknown";
-    if (outcome === "unknown") {
-      log.info("status.unknown_message", {
+    if (outcome === "unknown" || outcome === "kept") {
+      log.info(outcome === "kept" ? "status.kept_early" : "status.unknown_account", {
         channel: s.channel,
         account_id: target?.id ?? null,
         provider_message_id: s.providerMessageId,

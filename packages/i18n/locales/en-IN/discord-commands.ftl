@@ -18,7 +18,6 @@ discord-send-retry = Not sent: the channel did not accept the message just now. 
 discord-send-failed = Not sent: the channel refused this message, so it cannot be delivered to this customer. Sending it again will not help; reach them another way.
 discord-suspended = Not sent: this account is suspended by the platform team, so no messages go to customers.
 discord-already-decided = This draft was already decided elsewhere (in the dashboard, or it expired). Nothing more was sent.
-discord-action-failed = Not done: { $reason }
 discord-reply-modal-title = Reply to the customer
 discord-reply-modal-label = Your reply
 discord-handled-field = Handled
@@ -65,7 +64,6 @@ discord-domains-title = Email subdomains
 discord-domains-none = No email subdomains yet. Add one in the dashboard.
 discord-domain-active = Active: mail arrives
 discord-domain-provisioning = Being set up
-discord-domain-failed = Setup failed ({ $reason }). Try again from the dashboard.
 
 discord-rules-title = Reply rules · { $account }
 discord-rules-not-found = No such channel account. Pick one from the list.

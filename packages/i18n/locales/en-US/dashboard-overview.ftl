@@ -58,7 +58,7 @@ overview-health-warn = Needs attention
 overview-health-danger = Not working
 overview-health-disabled = This account is switched off: new messages are not accepted.
 overview-health-last-send-failed = The reply to the latest message failed to send.
-overview-health-no-inbox = The latest message was routed to your Discord inbox, but no Discord inbox is connected, so it reached no one. Connect Discord, or change the email routing to forward or reply.
+overview-health-no-inbox = The latest mail for a person was routed to a Discord inbox you have not connected. It is waiting in your live inbox, and we told you it arrived. Answer it there, connect Discord, or change the email routing.
 overview-health-failed-sends = { $count ->
     [one] The reply to { $n } message failed to send in the last 7 days.
    *[other] Replies to { $n } messages failed to send in the last 7 days.
@@ -86,7 +86,13 @@ insights-desc = From { $from } to { $to } (your days): { $received } { $received
 } and { $handoffs } { $handoffsCount ->
     [one] handoff
    *[other] handoffs
-} sent; { $credits } { $creditsCount ->
+} sent; { $human } { $humanCount ->
+    [one] reply
+   *[other] replies
+} from a person; { $failed } { $failedCount ->
+    [one] reply
+   *[other] replies
+} that could not be delivered; { $credits } { $creditsCount ->
     [one] credit
    *[other] credits
 } used.
@@ -101,9 +107,46 @@ insights-handoffs = Handoffs
 insights-credits = Credits used
 insights-stat-received = Messages received
 insights-show-numbers = Show the numbers
-insights-table-caption = Messages received per channel, replies sent by kind, and credits used, per day in your time zone
+insights-table-caption = Messages received per channel, replies sent by kind, replies not delivered, and credits used, per day in your time zone
 insights-col-day = Day
 insights-total = Total
+insights-human = Replies by a person
+insights-failed = Not delivered
+insights-export = Download as CSV
+insights-export-hint = One row per day in your time zone, the same numbers as above.
+insights-rules-title = Rules that answered most
+insights-rules-empty = No reply rule has answered in these 30 days.
+insights-rules-caption = Replies given per rule, most first
+insights-rules-col-rule = Rule
+insights-rules-col-replies = Replies
+insights-default-reply = Default reply (nothing else matched)
+insights-default-share = The default reply answered { $share } of the replies your rules gave ({ $default } of { $total }).
+insights-default-share-none = No replies from rules yet.
+insights-handoff-title = Who asked for a person
+insights-handoff-rule = A hand-off rule
+insights-handoff-ai = The AI, while answering
+insights-handoff-none = Nobody asked for a person in these 30 days.
+insights-wait-title = Time to reply
+insights-wait-lead = From a customer's first unanswered message to the first reply they got, from the bot or a person.
+insights-wait-median = Half of the replies came within { $bucket }.
+insights-wait-none = No replies to measure yet.
+insights-wait-caption = Replies by how long the customer waited
+insights-wait-col-wait = Waited
+insights-wait-col-replies = Replies
+insights-wait-lt1m = a minute
+insights-wait-lt5m = 5 minutes
+insights-wait-lt15m = 15 minutes
+insights-wait-lt1h = an hour
+insights-wait-lt4h = 4 hours
+insights-wait-lt24h = a day
+insights-wait-ge24h = more than a day
+insights-wait-row-lt1m = Under a minute
+insights-wait-row-lt5m = 1 to 5 minutes
+insights-wait-row-lt15m = 5 to 15 minutes
+insights-wait-row-lt1h = 15 minutes to an hour
+insights-wait-row-lt4h = 1 to 4 hours
+insights-wait-row-lt24h = 4 to 24 hours
+insights-wait-row-ge24h = More than a day
 
 ## Billing.
 

@@ -13,7 +13,8 @@ import {
   getDiscordMessage,
 } from "@concierge/channels";
 import { createLogger } from "@concierge/core";
-import { type Translate, translator } from "@concierge/i18n";
+import { type Translate, msg, translator } from "@concierge/i18n";
+import type { RiskReason } from "@concierge/rules";
 import {
   type DiscordRelay,
   type RelayKind,
@@ -39,7 +40,7 @@ export type RelayRequest = {
   customerName: string | null;
   subject: string | null;
   preview: string;
-  /** A reason code (handoff, approval_always, too_long, …), `rule:<label>`, or plain words. */
+  /** Reason codes (handoff, approval_always, too_long, …) or `rule:<label>`, comma-separated. */
   reason: string;
   draft?: string;
   /** A message the injection scan flagged: relayed in every mode, titled as such. */
@@ -105,25 +106,43 @@ function channelName(t: Translate, channel: string): string {
     : channel;
 }
 
-const REASON_CODES = new Set([
-  "all",
-  "handoff",
-  "approval_always",
-  "too_short",
-  "too_long",
-  "off_topic",
-  "email",
-  "relay",
-  // A turn gave up after a day of failures (conversation/alarm.ts): a person must answer.
-  "given_up",
-  // The injection scan flagged the message: no AI reply went, a person decides (inbox.ts).
-  "injection_flagged",
-]);
+/** Why an item is in the inbox: the pipeline's codes, each worded in the tenant's language. */
+type RelayReason =
+  | RiskReason
+  | "all"
+  | "handoff"
+  | "approval_always"
+  | "email"
+  | "relay"
+  /** A turn gave up after a day of failures (conversation/alarm.ts): a person must answer. */
+  | "given_up"
+  /** The injection scan flagged the message: no AI reply went, a person decides (inbox.ts). */
+  | "injection_flagged";
 
+// A Record, so a reason the risk check gains is a type error here until it has its words.
+const REASONS: Record<RelayReason, string> = {
+  all: msg("relay-reason-all"),
+  handoff: msg("relay-reason-handoff"),
+  approval_always: msg("relay-reason-approval_always"),
+  too_short: msg("relay-reason-too_short"),
+  too_long: msg("relay-reason-too_long"),
+  money: msg("relay-reason-money"),
+  commitment: msg("relay-reason-commitment"),
+  off_topic: msg("relay-reason-off_topic"),
+  email: msg("relay-reason-email"),
+  relay: msg("relay-reason-relay"),
+  given_up: msg("relay-reason-given_up"),
+  injection_flagged: msg("relay-reason-injection_flagged"),
+};
+
+/**
+ * One reason's words: a code, or `rule:<label>` (the tenant's own label). A code this version
+ * does not know (an item queued by a newer one) gets general words, never the code itself.
+ */
 export function reasonText(t: Translate, reason: string): string {
-  if (REASON_CODES.has(reason)) return t(`relay-reason-${reason}`);
+  if (Object.hasOwn(REASONS, reason)) return t(REASONS[reason as RelayReason]);
   if (reason.startsWith("rule:")) return t("relay-reason-rule", { rule: reason.slice(5) });
-  return reason;
+  return t("relay-reason-other");
 }
 
 /** Discord markdown's special characters escaped, so the text shows as typed. */
@@ -299,7 +318,9 @@ export async function closeApprovalRelay(
     const relay = await getRelayByApproval(env.DB, tenantId, approvalId);
     if (!relay) return;
     const to = outcome === "approved" || outcome === "edited" ? "approved" : "dropped";
-    const { changed } = await transitionRelay(env.DB, tenantId, relay.id, to, actor ?? "system");
+    // No person (an expiry, a failure): nobody's name, so Discord says "already handled" without
+    // one instead of naming an English "system".
+    const { changed } = await transitionRelay(env.DB, tenantId, relay.id, to, actor);
     if (!changed || !relay.discordMessageId) return;
     await editClosed(env, relay, outcome, actor);
   } catch (err) {

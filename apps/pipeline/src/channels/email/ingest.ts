@@ -16,6 +16,7 @@ import {
 } from "@concierge/core";
 import { randomToken, sha256Hex } from "@concierge/crypto";
 import { buildForwardEmail, buildReplyEmail } from "@concierge/channels";
+import { DEFAULT_LOCALE, translator } from "@concierge/i18n";
 import {
   type EmailRoute,
   claimAutomaticMail as claimAutomaticMailRow,
@@ -32,6 +33,7 @@ import * as v from "valibot";
 import { COVERING } from "../../billing/coverage.ts";
 import { TtlCache } from "../../config/cache.ts";
 import type { PipelineEnv } from "../../env.ts";
+import { tenantSettings } from "../../tenants/notify.ts";
 import { suspendedError, tenantSuspended } from "../../tenants/suspension.ts";
 import { deliverEmail } from "./deliver.ts";
 
@@ -155,8 +157,13 @@ export async function forwardEmail(env: PipelineEnv, input: ForwardRequest): Pro
     createdAt: now,
     expiresAt: now + ALIAS_TTL_MS,
   });
+  // The sender's name as the tenant's people read it, in the tenant's language.
+  const t = translator((await tenantSettings(env, route.tenantId))?.locale ?? DEFAULT_LOCALE);
   const mail = buildForwardEmail({
-    from: { addr: alias, name: `${f.fromName || f.envelopeFrom} via ${route.domain}` },
+    from: {
+      addr: alias,
+      name: t("email-forward-from", { sender: f.fromName || f.envelopeFrom, domain: route.domain }),
+    },
     to: target.address,
     replyTo: alias,
     subject: f.subject,

@@ -3,6 +3,7 @@ import {
   createLogger,
   errorBody,
   errorFields,
+  subdomainFailureText,
   newId,
   type RoutingTest,
   type RpcResult,
@@ -148,11 +149,6 @@ function forgetDomain(env: PipelineEnv, accountId: string, domain: string): void
   forgetEmailRoute(domain);
 }
 
-/** The tenant-facing reason for a Cloudflare refusal: a short code and Cloudflare's own words. */
-function cfReason(step: string, r: { code: number | null; message: string }): string {
-  return `${step}${r.code ? ` (${r.code})` : ""}: ${r.message}`.slice(0, 300);
-}
-
 /**
  * Runs (or re-runs) the Cloudflare side: Email Routing on the subdomain, then the rule to the
  * email-inbound Worker. A rule already recorded is not created twice.
@@ -160,7 +156,8 @@ function cfReason(step: string, r: { code: number | null; message: string }): st
 async function provision(env: PipelineEnv, s: EmailSubdomain): Promise<SubdomainView> {
   const dns = await enableSubdomainRouting(env, s.domain);
   if (!dns.ok) {
-    const reason = cfReason("dns", dns);
+    // Stored with Cloudflare's words; shown to the tenant only as its step and number, in Fluent.
+    const reason = subdomainFailureText("dns", dns);
     await setEmailSubdomainState(env.DB, s.accountId, { status: "failed", statusError: reason });
     log.warn("email.subdomain_failed", { account_id: s.accountId, step: "dns", cf_code: dns.code });
     return { ...view(s), status: "failed", statusError: reason };
@@ -169,7 +166,7 @@ async function provision(env: PipelineEnv, s: EmailSubdomain): Promise<Subdomain
   if (!ruleId) {
     const rule = await createSubdomainWorkerRule(env, s.domain);
     if (!rule.ok) {
-      const reason = cfReason("rule", rule);
+      const reason = subdomainFailureText("rule", rule);
       await setEmailSubdomainState(env.DB, s.accountId, { status: "failed", statusError: reason });
       log.warn("email.subdomain_failed", { account_id: s.accountId, step: "rule", cf_code: rule.code });
       return { ...view(s), status: "failed", statusError: reason };
@@ -249,7 +246,7 @@ export async function deleteEmailSubdomain(
   if (!s) return errorBody("not_found", "No such email address.");
   if (s.cfRuleId) {
     const r = await deleteRoutingRule(env, s.cfRuleId);
-    if (!r.ok) return errorBody("cloudflare_failed", cfReason("rule", r));
+    if (!r.ok) return errorBody("cloudflare_failed", subdomainFailureText("rule", r));
   }
   // The rows go and the name is held for 30 days (others may not claim it; this tenant may), together.
   await deleteEmailSubdomainWithHold(env.DB, tenantId, s.accountId);
