@@ -171,6 +171,7 @@ const CASES: Record<string, (db: D1Database, c: Ctx) => Promise<unknown>> = {
     ]),
   "message recordDeliveryStatus": (db, c) =>
     storage.recordDeliveryStatus(db, {
+      tenantId: c.tenantId,
       accountId: c.accounts.whatsapp,
       channel: "whatsapp",
       providerMessageId: `bench-out-${c.seq}`,

@@ -42,18 +42,21 @@ BEGIN
               WHEN NEW.reply_wait_ms < 900000 THEN 'lt15m'
               WHEN NEW.reply_wait_ms < 3600000 THEN 'lt1h'
               WHEN NEW.reply_wait_ms < 14400000 THEN 'lt4h'
-              WHEN NEW.reply_wait_ms < 86400000 THEN 'lt24h'
+                  WHEN NEW.reply_wait_ms < 86400000 THEN 'lt24h'
               ELSE 'ge24h' END, 1
    WHERE NEW.reply_wait_ms IS NOT NULL
   ON CONFLICT (tenant_id, day, metric, key) DO UPDATE SET n = n + 1;
 END;
 
 -- A reply Meta accepted and later reported failed (a delivery status) is a failure, not a reply:
--- its count moves from its action to 'delivery_failed' on its day. The day is worked out with
--- the tenant's offset now; a failure reported across a daylight-saving change within an hour of
--- midnight could miss its day, and then only the failure is added (n never goes below zero).
+-- its count moves from its action to 'delivery_failed' on its day, and it is no longer a rule's
+-- answer or a reply a customer waited for (insight_days). The day is worked out with the tenant's
+-- offset now; a failure reported across a daylight-saving change within an hour of midnight could
+-- miss its day, and then only the failure is added (no count ever goes below zero). A refused
+-- send's row (`send_failed`, our own id) is a failure already.
 CREATE TRIGGER message_days_delivery_failed AFTER UPDATE OF status ON messages
   WHEN NEW.status = 'failed' AND OLD.status IS NOT 'failed' AND NEW.direction = 'outbound'
+   AND NEW.action IS NOT 'send_failed'
 BEGIN
   UPDATE message_days SET n = n - 1
    WHERE tenant_id = NEW.tenant_id
@@ -64,14 +67,28 @@ BEGIN
           (NEW.created_at + COALESCE((SELECT t.utc_offset_minutes FROM tenants t WHERE t.id = NEW.tenant_id), 0) * 60000) / 86400000,
           NEW.channel, 'outbound', 'delivery_failed', 1)
   ON CONFLICT (tenant_id, day, channel, direction, action) DO UPDATE SET n = n + 1;
+  UPDATE insight_days SET n = n - 1
+   WHERE tenant_id = NEW.tenant_id
+     AND day = (NEW.created_at + COALESCE((SELECT t.utc_offset_minutes FROM tenants t WHERE t.id = NEW.tenant_id), 0) * 60000) / 86400000
+     AND n > 0
+     AND ((metric = 'rule' AND key = NEW.rule_id || ' ' || COALESCE(NEW.action, ''))
+          OR (metric = 'reply_wait' AND NEW.reply_wait_ms IS NOT NULL
+              AND key = CASE WHEN NEW.reply_wait_ms < 60000 THEN 'lt1m'
+                             WHEN NEW.reply_wait_ms < 300000 THEN 'lt5m'
+                             WHEN NEW.reply_wait_ms < 900000 THEN 'lt15m'
+                             WHEN NEW.reply_wait_ms < 3600000 THEN 'lt1h'
+                             WHEN NEW.reply_wait_ms < 14400000 THEN 'lt4h'
+                             WHEN NEW.reply_wait_ms < 86400000 THEN 'lt24h'
+                             ELSE 'ge24h' END));
 END;
 
--- Statuses already reported failed are failures in the rollup too (one pass over the messages).
+-- Statuses already reported failed are failures in the rollup too (one pass over the messages;
+-- the trigger above leaves out refused sends, and so does this).
 UPDATE message_days SET n = max(0, message_days.n - f.c)
   FROM (SELECT m.tenant_id, (m.created_at + COALESCE(t.utc_offset_minutes, 0) * 60000) / 86400000 AS day,
                m.channel, COALESCE(m.action, '') AS action, COUNT(*) AS c
           FROM messages m JOIN tenants t ON t.id = m.tenant_id
-         WHERE m.direction = 'outbound' AND m.status = 'failed'
+         WHERE m.direction = 'outbound' AND m.status = 'failed' AND m.action IS NOT 'send_failed'
          GROUP BY 1, 2, 3, 4) AS f
  WHERE message_days.tenant_id = f.tenant_id AND message_days.day = f.day AND message_days.channel = f.channel
    AND message_days.direction = 'outbound' AND message_days.action = f.action;
@@ -79,15 +96,15 @@ INSERT INTO message_days (tenant_id, day, channel, direction, action, n)
 SELECT m.tenant_id, (m.created_at + COALESCE(t.utc_offset_minutes, 0) * 60000) / 86400000, m.channel,
        'outbound', 'delivery_failed', COUNT(*)
   FROM messages m JOIN tenants t ON t.id = m.tenant_id
- WHERE m.direction = 'outbound' AND m.status = 'failed'
+ WHERE m.direction = 'outbound' AND m.status = 'failed' AND m.action IS NOT 'send_failed'
  GROUP BY 1, 2, 3;
 
--- The rules' counts of the replies already stored (no waits were recorded before).
+-- The rules' counts of the replies already stored and delivered (no waits were recorded before).
 INSERT INTO insight_days (tenant_id, day, metric, key, n)
 SELECT m.tenant_id, (m.created_at + COALESCE(t.utc_offset_minutes, 0) * 60000) / 86400000, 'rule',
        m.rule_id || ' ' || COALESCE(m.action, ''), COUNT(*)
   FROM messages m JOIN tenants t ON t.id = m.tenant_id
- WHERE m.direction = 'outbound' AND m.rule_id IS NOT NULL
+ WHERE m.direction = 'outbound' AND m.rule_id IS NOT NULL AND m.status IS NOT 'failed'
  GROUP BY 1, 2, 4;
 
 -- A delivery status that arrived before the outbound row it is about (the webhook can beat the

@@ -178,6 +178,13 @@ describe("approvals page: the list", () => {
     expect(card).toContain(">Send edited reply</button>");
     // Shown to the person deciding, never written anywhere by the dashboard.
     expect(await allOfD1()).not.toContain("[offline AI]");
+    // A reason code this version has no words for (a newer pipeline's): general words, not the code.
+    await env.DB.prepare("UPDATE approvals SET reasons = ? WHERE id = ?")
+      .bind(JSON.stringify(["approval_always", "brand_new_reason"]), id)
+      .run();
+    const later = await (await get(s, "/admin/approvals")).text();
+    expect(later).toContain("The rule always needs approval and Needs a person to look at it");
+    expect(later).not.toContain("brand_new_reason");
   });
 });
 

@@ -522,7 +522,7 @@ describe("insights arithmetic", () => {
     expect(r.totals).toMatchObject({ receivedAll: 4, canned: 4, ai: 1, handoffs: 0, credits: 3 });
   });
 
-  it("never calls an email address healthy while its mail for a person can only reach the live inbox (issue 19 item 6)", async () => {
+  it("says where an email address's mail for a person goes when no Discord inbox is connected: the live inbox (issue 19 item 6)", async () => {
     const s = await signIn();
     const mail = await createChannelAccount(env.DB, {
       tenantId: s.tenantId,
@@ -532,9 +532,8 @@ describe("insights arithmetic", () => {
     await message(s.tenantId, mail.id, "email", "inbound", "relay_no_inbox", Date.now() - 1000);
     const page = await (await get(s, "/admin")).text();
     const row = new RegExp(`<li class="card" data-account="${mail.id}">([\\s\\S]*?)</li>`).exec(page)![1]!;
-    expect(row).not.toContain("Healthy");
-    expect(row).toContain('<span class="badge warn">Needs attention</span>');
-    expect(row).toContain("It is waiting in your live inbox");
+    expect(row).toContain('<span class="badge ok">Healthy</span>');
+    expect(row).toContain("Mail for a person waits in your live inbox (no Discord inbox is connected)");
   });
 
   it("judges channel health from the newest message, recent failures and silence", () => {

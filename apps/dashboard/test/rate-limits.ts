@@ -12,5 +12,5 @@ export const TEST_RATE_LIMITS = {
   TEST_PANEL_RATE_LIMIT: { namespace_id: "1505", simple: { limit: 8, period: 10 } },
   // Roomy enough for the wizard test that posts seven refused forms in a row.
   PERSONA_SAVE_RATE_LIMIT: { namespace_id: "1506", simple: { limit: 12, period: 10 } },
-  INBOX_ACTION_RATE_LIMIT: { namespace_id: "1507", simple: { limit: 10, period: 10 } },
+  INBOX_ACTION_RATE_LIMIT: { namespace_id: "1508", simple: { limit: 5, period: 10 } },
 } as const;

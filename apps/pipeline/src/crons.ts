@@ -26,8 +26,28 @@ const log = createLogger("pipeline.cron");
  */
 export const APPROVALS_CRON = "*/15 * * * *";
 
-/** How long a delivery status that beat its outbound row waits for it (storage messages.ts). */
-export const EARLY_STATUS_KEEP_MS = 24 * 3600_000;
+/**
+ * How long a delivery status that beat its outbound row waits for it (storage messages.ts): the
+ * race it covers (Meta's webhook before the write that follows the send) lasts seconds.
+ */
+export const EARLY_STATUS_KEEP_MS = 3600_000;
+const EARLY_STATUS_CHUNKS = 20;
+
+/**
+ * Early statuses older than EARLY_STATUS_KEEP_MS go, chunk after chunk until a chunk comes back
+ * short (at most EARLY_STATUS_CHUNKS of 1000 a run): a number that also sends from outside
+ * Concierge reports statuses for each of those sends, and they must not pile up.
+ */
+export async function purgeStaleEarlyStatuses(env: PipelineEnv, scheduledTime: number): Promise<number> {
+  let purged = 0;
+  for (let i = 0; i < EARLY_STATUS_CHUNKS; i++) {
+    const n = await purgeEarlyStatuses(env.DB, scheduledTime - EARLY_STATUS_KEEP_MS, 1000);
+    purged += n;
+    if (n < 1000) break;
+  }
+  if (purged > 0) log.info("early_statuses.purged", { rows: purged });
+  return purged;
+}
 
 /** Chunks the retention purge deletes per run (each at most RETENTION_CHUNK_ROWS rows per table). */
 const RETENTION_CHUNKS = 20;
@@ -85,8 +105,8 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     // The automatic-mail cap's per-mail claims and past days (ids and counts only).
     ["prune_automatic_mail", () => pruneAutomaticMail(env.DB, scheduledTime)],
     ["retention", () => purgeRetention(env, scheduledTime)],
-    // Delivery statuses kept for a row that never came in a day (sends from outside Concierge).
-    ["early_statuses", () => purgeEarlyStatuses(env.DB, scheduledTime - EARLY_STATUS_KEEP_MS)],
+    // Delivery statuses kept for a row that never came (sends from outside Concierge).
+    ["early_statuses", () => purgeStaleEarlyStatuses(env, scheduledTime)],
     // Hourly: accounts that went quiet after daily messages alert their tenant once.
     [
       "silent_accounts",

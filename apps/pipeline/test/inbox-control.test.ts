@@ -5,6 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { createChannelAccount } from "@concierge/storage";
 import { sentEmails, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { inboundEmail } from "@concierge/testing/tenant-fixtures";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
 import { mailText, verifiedAddress } from "./notify-helpers.ts";
@@ -39,6 +40,16 @@ function setState(acc: Awaited<ReturnType<typeof account>>, customer: string, ke
   return runInDurableObject(acc.conversation(customer), (_o, state) => {
     state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", String(at), key);
   });
+}
+
+/** A person's action on the customer's conversation, through the tenant API the dashboard calls. */
+function control(
+  acc: Awaited<ReturnType<typeof account>>,
+  customer: string,
+  action: Parameters<typeof tenantApi.controlConversation>[3],
+  actor = "asha@example.com",
+) {
+  return tenantApi.controlConversation(tenantId, acc.id, customer, action, actor);
 }
 
 async function actions(customerId: string) {
@@ -84,29 +95,13 @@ describe("a person's control of one conversation", () => {
       },
     });
 
-    expect(
-      await tenantApi.controlConversation(
-        tenantId,
-        acc.id,
-        customer,
-        { action: "take_over" },
-        "asha@example.com",
-      ),
-    ).toEqual({
+    expect(await control(acc, customer, { action: "take_over" })).toEqual({
       ok: true,
       state: "taken_over",
       pausedUntil: null,
     });
     expect(await mirrored(customer)).toMatchObject({ state: "taken_over", actor: "asha@example.com" });
-    expect(
-      await tenantApi.controlConversation(
-        tenantId,
-        acc.id,
-        customer,
-        { action: "hand_back" },
-        "ravi@example.com",
-      ),
-    ).toMatchObject({
+    expect(await control(acc, customer, { action: "hand_back" }, "ravi@example.com")).toMatchObject({
       ok: true,
       state: "bot",
     });
@@ -117,13 +112,7 @@ describe("a person's control of one conversation", () => {
 
   it("a pause silences every automatic reply until it ends, then the bot answers again", async () => {
     const { acc, customer } = await answeredOnce();
-    const paused = await tenantApi.controlConversation(
-      tenantId,
-      acc.id,
-      customer,
-      { action: "pause", minutes: 30 },
-      "asha@example.com",
-    );
+    const paused = await control(acc, customer, { action: "pause", minutes: 30 });
     expect(paused).toMatchObject({ ok: true, state: "paused" });
     const until = paused.ok ? paused.pausedUntil! : 0;
     expect(until - Date.now()).toBeGreaterThan(29 * 60_000);
@@ -152,13 +141,7 @@ describe("a person's control of one conversation", () => {
     expect(bot).toMatchObject({ action: "canned_reply" });
     expect(bot!.wait).toBeGreaterThanOrEqual(0);
     expect(bot!.wait).toBeLessThan(60_000);
-    await tenantApi.controlConversation(
-      tenantId,
-      acc.id,
-      customer,
-      { action: "take_over" },
-      "asha@example.com",
-    );
+    await control(acc, customer, { action: "take_over" });
     await acc.send(customer, "anyone there?");
     await acc.send(customer, "hello??");
     await vi.waitUntil(async () => (await actions(customer)).length === 3, { timeout: 5000 });
@@ -175,17 +158,46 @@ describe("a person's control of one conversation", () => {
     expect((await waits())[2]).toMatchObject({ action: "human_reply", wait: null });
   });
 
+  it("a wait outlives the idle gap until a reply ends it; a new conversation starts a new wait (item 6)", async () => {
+    const { acc, customer } = await answeredOnce();
+    const lastWait = async () =>
+      (await env.DB.prepare(
+        "SELECT action, reply_wait_ms AS wait FROM messages WHERE recipient_id = ? AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
+      )
+        .bind(customer)
+        .first<{ action: string; wait: number | null }>())!;
+    // Taken over: the customer's question waits for a person, past the idle gap (six hours).
+    await control(acc, customer, { action: "take_over" });
+    await acc.send(customer, "do you deliver?");
+    await vi.waitUntil(async () => (await actions(customer)).length === 2, { timeout: 5000 });
+    await setState(acc, customer, "awaiting_reply_since", Date.now() - 7 * 3_600_000);
+    await setState(acc, customer, "last_activity_at", Date.now() - 7 * 3_600_000);
+    expect(
+      await tenantApi.sendHumanReply(tenantId, acc.id, customer, "Yes!", "asha@example.com"),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect((await lastWait()).wait).toBeGreaterThanOrEqual(7 * 3_600_000);
+    // Paused: a message nobody answers; then the conversation idles out (moved back, not waited).
+    await control(acc, customer, { action: "pause", minutes: 30 });
+    await acc.send(customer, "thanks!");
+    await vi.waitUntil(async () => (await actions(customer)).includes("paused"), { timeout: 5000 });
+    await setState(acc, customer, "awaiting_reply_since", Date.now() - 10 * 3_600_000);
+    await setState(acc, customer, "last_activity_at", Date.now() - 7 * 3_600_000);
+    await setState(acc, customer, "paused_until", Date.now() - 1);
+    await control(acc, customer, { action: "hand_back" });
+    // A new conversation: yesterday's "thanks!" is not why this question waited.
+    await acc.send(customer, "what time do you open?");
+    await repliesTo(customer, 3);
+    await vi.waitUntil(async () => (await lastWait()).action === "canned_reply", { timeout: 5000 });
+    expect((await lastWait()).wait).toBeLessThan(60_000);
+  });
+
   it("a takeover of a conversation already quiet past the idle gap holds for the customer's next message", async () => {
     const { acc, customer } = await answeredOnce();
     // Seven hours of quiet (the idle gap is six), then a person takes over from the inbox.
     await setState(acc, customer, "last_activity_at", Date.now() - 7 * 3_600_000);
-    await tenantApi.controlConversation(
-      tenantId,
-      acc.id,
-      customer,
-      { action: "take_over" },
-      "asha@example.com",
-    );
+    await control(acc, customer, { action: "take_over" });
     await acc.send(customer, "are you there?");
     await vi.waitUntil(async () => (await actions(customer)).length === 2, { timeout: 5000 });
     expect((await actions(customer))[1]).toBe("handoff_silent");
@@ -194,20 +206,8 @@ describe("a person's control of one conversation", () => {
 
   it("a pause over a takeover: when the pause ends, the person still has the conversation", async () => {
     const { acc, customer } = await answeredOnce();
-    await tenantApi.controlConversation(
-      tenantId,
-      acc.id,
-      customer,
-      { action: "take_over" },
-      "asha@example.com",
-    );
-    const paused = await tenantApi.controlConversation(
-      tenantId,
-      acc.id,
-      customer,
-      { action: "pause", minutes: 15 },
-      "ravi@example.com",
-    );
+    await control(acc, customer, { action: "take_over" });
+    const paused = await control(acc, customer, { action: "pause", minutes: 15 }, "ravi@example.com");
     expect(paused).toMatchObject({ ok: true, state: "paused" });
     expect(await mirrored(customer)).toMatchObject({ state: "taken_over", actor: "ravi@example.com" });
     await setState(acc, customer, "paused_until", Date.now() - 1);
@@ -267,9 +267,10 @@ describe("a person's control of one conversation", () => {
       const r = await tenantApi.controlConversation(tenantId, acc.id, customer, control, "a@example.com");
       expect(r).toMatchObject({ ok: false, error: { code: "invalid_input" } });
     }
-    expect(
-      await tenantApi.controlConversation(tenantId, acc.id, customer, { action: "take_over" }, " "),
-    ).toMatchObject({ ok: false, error: { code: "invalid_input" } });
+    expect(await control(acc, customer, { action: "take_over" }, " ")).toMatchObject({
+      ok: false,
+      error: { code: "invalid_input" },
+    });
     expect(
       await tenantApi.controlConversation(
         "t_other",
@@ -313,26 +314,7 @@ describe("a person's control of one conversation", () => {
     const from = `c${crypto.randomUUID().slice(0, 6)}@example.org`;
     const mail = (text: string) =>
       exports.EmailIngestEntrypoint.ingest([
-        {
-          channel: "email",
-          accountExternalId: domain,
-          providerMessageId: `<${crypto.randomUUID()}@example.org>`,
-          customerId: from,
-          sentAt: Date.now(),
-          kind: "text",
-          text,
-          subject: "Order 1182",
-          hasAttachment: false,
-          email: {
-            route: "relay",
-            ruleId: null,
-            automatic: false,
-            automaticReason: null,
-            to: `hello@${domain}`,
-            inReplyTo: null,
-            references: [],
-          },
-        },
+        inboundEmail(domain, from, { text, subject: "Order 1182", route: "relay" }),
       ]);
     const res = await mail("Please call me back about my order");
     expect(res).toMatchObject({ ok: true, results: [{ status: "accepted" }] });
@@ -346,7 +328,7 @@ describe("a person's control of one conversation", () => {
       { timeout: 5000 },
     );
     const noticeText = mailText(notice!.raw);
-    expect(noticeText).toContain("asked for a person");
+    expect(noticeText).toContain("was routed to a person. No Discord inbox is connected");
     expect(noticeText).not.toContain("call me back");
     expect(noticeText).not.toContain(from);
     // A second mail of the same conversation waits there too; the tenant is not told again.
@@ -354,8 +336,24 @@ describe("a person's control of one conversation", () => {
     await vi.waitUntil(async () => (await actions(from)).filter((a) => a === "relay_no_inbox").length === 2, {
       timeout: 5000,
     });
-    // Time for a second notice to go out after that turn, were one due.
-    await new Promise((r) => setTimeout(r, 1000));
+    // After that turn nothing is left to tell: no notice pending, the conversation marked told.
+    const convo = env.CONVERSATIONS.get(
+      env.CONVERSATIONS.idFromName(`${created.tenantId}/${acc.id}/${from}`),
+    );
+    const keys = () =>
+      runInDurableObject(convo, (_o, state) =>
+        Object.fromEntries(
+          state.storage.sql
+            .exec<{ k: string; v: string }>(
+              "SELECT k, v FROM state WHERE k IN ('mail_notice_pending', 'mail_paged_for', 'conversation_id')",
+            )
+            .toArray()
+            .map((r) => [r.k, r.v]),
+        ),
+      );
+    await vi.waitUntil(async () => (await keys()).mail_notice_pending === undefined, { timeout: 5000 });
+    const told = await keys();
+    expect(told.mail_paged_for).toBe(told.conversation_id);
     expect(await notices()).toHaveLength(1);
     const read = await vi.waitUntil(
       async () => {

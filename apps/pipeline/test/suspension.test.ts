@@ -5,7 +5,7 @@
 // deliver, the conversation object's alarm runs the turn, the sandbox shows what was sent.
 import { createScheduledController, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { conversationKey, type InboundMessage, newId } from "@concierge/core";
+import { conversationKey, type InboundMessage } from "@concierge/core";
 import {
   createChannelAccount,
   createRelay,
@@ -15,6 +15,7 @@ import {
   saveReplyConfig,
 } from "@concierge/storage";
 import { sentEmails, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
+import { inboundEmail } from "@concierge/testing/tenant-fixtures";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import wranglerConfig from "../wrangler.jsonc?raw";
 import { PIPELINE_CRONS } from "../src/crons.ts";
@@ -89,28 +90,8 @@ async function emailSubdomain() {
 }
 
 /** A mail as email-inbound hands it over after routing chose auto_reply. */
-function mail(domain: string, from: string, subject: string): InboundMessage {
-  return {
-    channel: "email",
-    accountExternalId: domain,
-    providerMessageId: `<${newId("m")}@mail.example>`,
-    customerId: from,
-    sentAt: Date.now(),
-    kind: "text",
-    text: "Are you open on Sunday?",
-    subject,
-    hasAttachment: false,
-    email: {
-      route: "auto_reply",
-      ruleId: null,
-      automatic: false,
-      automaticReason: null,
-      to: `hello@${domain}`,
-      inReplyTo: null,
-      references: [],
-    },
-  };
-}
+const mail = (domain: string, from: string, subject: string): InboundMessage =>
+  inboundEmail(domain, from, { text: "Are you open on Sunday?", subject, route: "auto_reply" });
 
 const stubOf = (accountId: string, customer: string) =>
   env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conversationKey(tenantId, accountId, customer)));

@@ -5,7 +5,7 @@
  */
 import type { DigestCadence } from "@concierge/core";
 import { creditBalance } from "./credits.ts";
-import { CUSTOMER_CHANNELS, type CustomerChannel, replyKind } from "./insights.ts";
+import { CUSTOMER_CHANNELS, type CustomerChannel, NOT_FROM_CUSTOMERS, replyKind } from "./insights.ts";
 
 export type DigestTenant = {
   id: string;
@@ -117,7 +117,8 @@ export async function digestCounts(
       .prepare(
         // A reply Meta reported undeliverable is a failure, not a reply sent (migration 0037).
         `SELECT channel, direction,
-                CASE WHEN direction = 'outbound' AND status = 'failed' THEN 'delivery_failed' ELSE action END AS action,
+                CASE WHEN direction = 'outbound' AND status = 'failed' AND action IS NOT 'send_failed'
+                     THEN 'delivery_failed' ELSE action END AS action,
                 COUNT(*) AS n FROM messages
           WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
           GROUP BY 1, 2, 3`,
@@ -145,6 +146,7 @@ export async function digestCounts(
     if (!(CUSTOMER_CHANNELS as readonly string[]).includes(r.channel)) continue;
     const channel = r.channel as CustomerChannel;
     if (r.direction === "inbound") {
+      if (r.action !== null && NOT_FROM_CUSTOMERS.has(r.action)) continue;
       counts.received[channel] += r.n;
       continue;
     }

@@ -29,12 +29,20 @@ const REPLY_KINDS: Record<string, ReplyKind> = {
   // A hand-off rule's sentence, and the AI's reply that asked for a person (turn.ts).
   handoff: "handoff",
   ai_handoff: "handoff",
-  // A person's reply from the live inbox or Discord (conversation/person.ts).
+  // A person's reply from the live inbox or Discord (conversation/person.ts), or from their own
+  // mailbox through the reply address of a forwarded mail (channels/email/ingest.ts).
   human_reply: "human",
+  alias_reply: "human",
   // Refused by the provider when sent, or reported undeliverable later (migration 0037).
   send_failed: "failed",
   delivery_failed: "failed",
 };
+
+/**
+ * Inbound rows that are not a customer's message: the business's own mail through the reply
+ * address of a forwarded mail (sent on, or refused). Not counted as messages received.
+ */
+export const NOT_FROM_CUSTOMERS: ReadonlySet<string> = new Set(["alias_reply", "alias_rejected"]);
 
 /** The kind of an outbound row's action; null for anything that is not a reply we count. */
 export function replyKind(action: string | null): ReplyKind | null {
@@ -158,6 +166,7 @@ export function buildInsights(
     const day = at(r.day);
     if (!day) continue;
     if (r.direction === "inbound") {
+      if (r.action !== null && NOT_FROM_CUSTOMERS.has(r.action)) continue;
       if ((CUSTOMER_CHANNELS as readonly string[]).includes(r.channel)) {
         day.received[r.channel as CustomerChannel] += r.n;
       }
@@ -314,8 +323,8 @@ export type AccountActivity = {
 
 /**
  * Red when the account is off or the newest customer message's reply failed to send; amber when
- * nothing arrived in the last 7 days, some replies failed in that time, or the newest mail for a
- * person could only reach the live inbox; green otherwise.
+ * nothing arrived in the last 7 days or some replies failed in that time; green otherwise (mail
+ * for a person with no Discord inbox says that it waits in the live inbox).
  * A channel connected in the last 7 days that has had no message yet is green ("waiting for the
  * first message"): nothing is wrong with it, and a new tenant's first look at the overview must
  * not say "Needs attention" about what it just connected. Connected longer ago and still silent,
@@ -326,9 +335,9 @@ export function accountHealth(a: AccountActivity, now = Date.now()): Health {
   if (a.status !== "active") return { level: "danger", reason: "disabled" };
   if (a.channel === "discord") return { level: "ok", reason: "connected" };
   if (a.lastInboundAction === "send_failed") return { level: "danger", reason: "last_send_failed" };
-  // Mail routed to a Discord inbox the tenant does not have (email-turn.ts): it waits in the live
-  // inbox and the tenant is told, but the routing does not fit what is connected: never "Healthy".
-  if (a.lastInboundAction === "relay_no_inbox") return { level: "warn", reason: "no_inbox" };
+  // Mail for a person with no Discord inbox connected (email-turn.ts): it reaches the live inbox
+  // and the tenant is told, so it is working, and the reason says where that mail goes.
+  if (a.lastInboundAction === "relay_no_inbox") return { level: "ok", reason: "no_inbox" };
   if (a.lastInboundAt === null) {
     return a.connectedAt >= now - HEALTH_WINDOW_MS
       ? { level: "ok", reason: "no_messages" }

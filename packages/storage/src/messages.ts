@@ -143,6 +143,8 @@ export async function recordDeliveryStatus(db: D1Database, c: StatusChange): Pro
            (tenant_id, account_id, channel, provider_message_id, status, status_at, error_code, error_title, created_at)
          SELECT ?8, ?7, ?5, ?6, ?1, ?2, ?3, ?4, ?9
           WHERE NOT EXISTS (SELECT 1 FROM messages WHERE ${row})
+            -- A tenant deleted a moment ago (its account still cached upstream): nothing to keep.
+            AND EXISTS (SELECT 1 FROM tenants WHERE id = ?8)
          ON CONFLICT (account_id, channel, provider_message_id) DO UPDATE
             SET status = excluded.status, status_at = excluded.status_at, error_code = excluded.error_code,
                 error_title = excluded.error_title

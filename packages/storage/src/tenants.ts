@@ -155,21 +155,23 @@ export async function saveTenantOffsets(db: D1Database, changes: OffsetChange[])
         // A reply reported undeliverable counts as a failure (migration 0037).
         `INSERT INTO message_days (tenant_id, day, channel, direction, action, n)
          SELECT tenant_id, ${day("created_at")}, channel, direction,
-                CASE WHEN direction = 'outbound' AND status = 'failed' THEN 'delivery_failed'
-                     ELSE COALESCE(action, '') END, COUNT(*)
+                CASE WHEN direction = 'outbound' AND status = 'failed' AND action IS NOT 'send_failed'
+                     THEN 'delivery_failed' ELSE COALESCE(action, '') END, COUNT(*)
            FROM messages WHERE tenant_id = ?1 AND ${still} GROUP BY 2, 3, 4, 5`,
       ),
       bind(`DELETE FROM insight_days WHERE tenant_id = ?1 AND ${still}`),
       bind(
         `INSERT INTO insight_days (tenant_id, day, metric, key, n)
          SELECT tenant_id, ${day("created_at")}, 'rule', rule_id || ' ' || COALESCE(action, ''), COUNT(*)
-           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND rule_id IS NOT NULL AND ${still}
+           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND rule_id IS NOT NULL
+            AND status IS NOT 'failed' AND ${still}
           GROUP BY 2, 4`,
       ),
       bind(
         `INSERT INTO insight_days (tenant_id, day, metric, key, n)
          SELECT tenant_id, ${day("created_at")}, 'reply_wait', ${REPLY_WAIT_BUCKET_SQL("reply_wait_ms")}, COUNT(*)
-           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND reply_wait_ms IS NOT NULL AND ${still}
+           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND reply_wait_ms IS NOT NULL
+            AND status IS NOT 'failed' AND ${still}
           GROUP BY 2, 4`,
       ),
       bind(

@@ -1,6 +1,7 @@
 import { type Channel, newId } from "@concierge/core";
 import { env } from "cloudflare:workers";
 import { type ChannelAccount, createChannelAccount } from "../src/accounts.ts";
+import type { StatusChange } from "../src/messages.ts";
 import { createTenant, type TenantRow } from "../src/tenants.ts";
 
 /** A fresh ENCRYPTION_KEY for this test file (base64 of 32 random bytes). */
@@ -39,6 +40,25 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...binds: u
 }
 
 /** A statement as a storage function prepared it, with what it bound. */
+/** Meta's report that one of the account's WhatsApp replies could not be delivered (131026). */
+export function undeliverable(
+  tenantId: string,
+  accountId: string,
+  providerMessageId: string,
+  at: number,
+): StatusChange {
+  return {
+    tenantId,
+    accountId,
+    channel: "whatsapp",
+    providerMessageId,
+    status: "failed",
+    at,
+    errorCode: 131026,
+    errorTitle: null,
+  };
+}
+
 export type Recorded = { sql: string; binds: unknown[] };
 
 /**

@@ -103,26 +103,27 @@ describe("message metadata", () => {
   });
 });
 
+/** A delivery status of `providerMessageId` on the account, as the webhook reports it. */
+const statusOf =
+  (a: { tenantId: string; accountId: string }, providerMessageId: string) =>
+  (status: StatusChange["status"], at: number, err: Partial<StatusChange> = {}): StatusChange => ({
+    tenantId: a.tenantId,
+    accountId: a.accountId,
+    channel: "whatsapp",
+    providerMessageId,
+    status,
+    at,
+    errorCode: null,
+    errorTitle: null,
+    ...err,
+  });
+
 describe("delivery status", () => {
   async function sent() {
     const a = await account();
     const m = meta(a, { direction: "outbound" });
     await recordMessages(db(), [m]);
-    const change = (
-      status: StatusChange["status"],
-      at: number,
-      err: Partial<StatusChange> = {},
-    ): StatusChange => ({
-      tenantId: a.tenantId,
-      accountId: a.accountId,
-      channel: "whatsapp",
-      providerMessageId: m.providerMessageId,
-      status,
-      at,
-      errorCode: null,
-      errorTitle: null,
-      ...err,
-    });
+    const change = statusOf(a, m.providerMessageId);
     const state = async () =>
       (
         await rows(
@@ -204,16 +205,7 @@ describe("delivery status", () => {
   it("a status that beats its row is kept at its furthest and applied when the row is written", async () => {
     const a = await account();
     const m = meta(a, { direction: "outbound", action: "canned_reply" });
-    const early = (status: StatusChange["status"], at: number): StatusChange => ({
-      tenantId: a.tenantId,
-      accountId: a.accountId,
-      channel: "whatsapp",
-      providerMessageId: m.providerMessageId,
-      status,
-      at,
-      errorCode: null,
-      errorTitle: null,
-    });
+    const early = statusOf(a, m.providerMessageId);
     expect(await recordDeliveryStatus(db(), early("delivered", 20))).toBe("kept");
     // Out of order: an earlier status does not move the kept one back; a later one does.
     expect(await recordDeliveryStatus(db(), early("sent", 10))).toBe("kept");
@@ -245,16 +237,13 @@ describe("delivery status", () => {
           )
         ).map((r) => [r.action, r.n]),
       );
-    await recordDeliveryStatus(db(), {
-      tenantId: a.tenantId,
-      accountId: a.accountId,
-      channel: "whatsapp",
-      providerMessageId: m.providerMessageId,
-      status: "failed",
-      at: 5,
-      errorCode: 131026,
-      errorTitle: "Message undeliverable",
-    });
+    await recordDeliveryStatus(
+      db(),
+      statusOf(a, m.providerMessageId)("failed", 5, {
+        errorCode: 131026,
+        errorTitle: "Message undeliverable",
+      }),
+    );
     await recordMessages(db(), [m, meta(a, { direction: "outbound", action: "canned_reply", at: m.at })]);
     expect(await counts()).toEqual({ canned_reply: 1, delivery_failed: 1 });
     expect(
@@ -268,16 +257,7 @@ describe("delivery status", () => {
   it("kept statuses that never find their row are forgotten after the cut-off, a bounded number per call", async () => {
     const a = await account();
     for (const id of ["x1", "x2", "x3"]) {
-      await recordDeliveryStatus(db(), {
-        tenantId: a.tenantId,
-        accountId: a.accountId,
-        channel: "whatsapp",
-        providerMessageId: id,
-        status: "sent",
-        at: 1,
-        errorCode: null,
-        errorTitle: null,
-      });
+      await recordDeliveryStatus(db(), statusOf(a, id)("sent", 1));
     }
     const left = () => scalar("SELECT COUNT(*) FROM early_statuses WHERE account_id = ?", a.accountId);
     expect(await purgeEarlyStatuses(db(), 0)).toBe(0);

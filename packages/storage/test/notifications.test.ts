@@ -24,7 +24,7 @@ import {
   removeSentNotices,
   saveNotificationPrefs,
 } from "../src/notifications.ts";
-import { db, newAccount, newTenant, rows } from "./fixtures.ts";
+import { db, newAccount, newTenant, rows, undeliverable } from "./fixtures.ts";
 
 const NOW = 1_800_000_000_000;
 const MIN = 60_000;
@@ -313,16 +313,7 @@ describe("digest", () => {
       msg(waAcc, "inbound", "ai_reply", NOW - 1),
       msg(waAcc, "inbound", "ai_reply", NOW + 100),
     ]);
-    await recordDeliveryStatus(db(), {
-      tenantId: t,
-      accountId: wa.id,
-      channel: "whatsapp",
-      providerMessageId: undelivered.providerMessageId,
-      status: "failed",
-      at: NOW + 9,
-      errorCode: 131026,
-      errorTitle: null,
-    });
+    await recordDeliveryStatus(db(), undeliverable(t, wa.id, undelivered.providerMessageId, NOW + 9));
     await createApproval(db(), {
       id: newId("apr"),
       tenantId: t,

@@ -1,7 +1,7 @@
 // What Worker tests set up for a tenant before a message can be answered: a customer's WhatsApp
 // text, an approved persona, an exact credit balance. Shared by the pipeline, dashboard and
 // discord-interactions suites, which run in workerd against the same D1 schema.
-import type { InboundMessage } from "@concierge/core";
+import { type InboundMessage, newId } from "@concierge/core";
 import { type Persona, personaHash } from "@concierge/prompt";
 import { grantCredits, recordPersonaVerdict, savePersona } from "@concierge/storage";
 import { newWamid } from "./meta.ts";
@@ -17,6 +17,34 @@ export function inboundText(accountExternalId: string, customerId: string, text:
     kind: "text",
     text,
     hasAttachment: false,
+  };
+}
+
+/** A customer's mail to `hello@<domain>` as email-inbound hands it over once routing chose `route`. */
+export function inboundEmail(
+  domain: string,
+  from: string,
+  m: { text: string; subject: string; route: "auto_reply" | "relay" },
+): InboundMessage {
+  return {
+    channel: "email",
+    accountExternalId: domain,
+    providerMessageId: `<${newId("m")}@mail.example>`,
+    customerId: from,
+    sentAt: Date.now(),
+    kind: "text",
+    text: m.text,
+    subject: m.subject,
+    hasAttachment: false,
+    email: {
+      route: m.route,
+      ruleId: null,
+      automatic: false,
+      automaticReason: null,
+      to: `hello@${domain}`,
+      inReplyTo: null,
+      references: [],
+    },
   };
 }
 

@@ -18,12 +18,13 @@ export const DASHBOARD_REQUIRED = [
   "DEMO",
   "DEMO_RATE_LIMIT",
   // The dashboard's own limits (src/rate-limits.ts): sign-in, verification mails, self-tests,
-  // the rules test panel, persona saves.
+  // the rules test panel, persona saves, the live inbox's actions.
   "SIGN_IN_RATE_LIMIT",
   "VERIFY_MAIL_RATE_LIMIT",
   "SELF_TEST_RATE_LIMIT",
   "TEST_PANEL_RATE_LIMIT",
   "PERSONA_SAVE_RATE_LIMIT",
+  "INBOX_ACTION_RATE_LIMIT",
   // The health page's view of the other Workers' configuration.
   "HEALTH_META_WEBHOOKS",
   "HEALTH_EMAIL_INBOUND",

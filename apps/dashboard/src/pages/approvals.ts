@@ -124,7 +124,8 @@ function card(c: AuthedCtx, item: Card, problem: EditProblem | null, now: number
   const channel = item.account ? t(CHANNELS[item.account.channel] ?? "channel-email") : "";
   const accountName = item.account ? (item.account.displayName ?? item.account.externalId) : a.accountId;
   const reasons = new Intl.ListFormat(c.locale, { type: "conjunction" }).format(
-    a.reasons.map((r) => (REASONS[r] ? t(REASONS[r]) : r)),
+    // A code this version does not word (one written by a newer pipeline): general words, never the code.
+    a.reasons.map((r) => t(REASONS[r] ?? "approvals-reason-other")),
   );
   const action = `/admin/approvals/${encodeURIComponent(a.id)}`;
   const editText = problem ? problem.text : (item.draft ?? "");

@@ -293,7 +293,11 @@ ${
 ${
   wait.median === null
     ? html`<p>${t("insights-wait-none")}</p>`
-    : html`<p id="insights-wait-median">${t("insights-wait-median", { bucket: waitWithin(c, wait.median) })}</p>
+    : html`<p id="insights-wait-median">${
+        wait.median === "ge24h"
+          ? t("insights-wait-median-slow")
+          : t("insights-wait-median", { bucket: waitWithin(c, wait.median) })
+      }</p>
 <div class="table-wrap"><table><caption class="sr-only">${t("insights-wait-caption")}</caption>
 <thead><tr><th scope="col">${t("insights-wait-col-wait")}</th><th scope="col" class="num">${t("insights-wait-col-replies")}</th></tr></thead>
 <tbody>${REPLY_WAIT_BUCKETS.map((b) => html`<tr data-wait="${b.key}"><th scope="row">${t(`insights-wait-row-${b.key}`)}</th><td class="num">${n(wait.buckets[b.key])}</td></tr>`)}</tbody></table></div>`

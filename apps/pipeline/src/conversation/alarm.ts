@@ -229,15 +229,11 @@ async function buildTurn(
   const context = newest ? replyContextOf(newest) : null;
   // A person's later reply (Discord, dashboard) threads under the customer's newest mail.
   if (context) await sealed.keepEmailContext(context);
-  const turn: Turn = {
-    id: turnId,
-    thread,
-    conversationId: currentConversation(store, Date.now(), t),
-    messages,
-  };
-  // After currentConversation: a new conversation's wait starts with this turn.
-  customerWaiting(store, turn);
-  return turn;
+  const before = store.get("conversation_id");
+  const conversationId = currentConversation(store, Date.now(), t);
+  // A new conversation: a wait left from the one that ended is over unanswered.
+  customerWaiting(store, messages, pending, conversationId !== before);
+  return { id: turnId, thread, conversationId, messages };
 }
 
 async function retryLater(

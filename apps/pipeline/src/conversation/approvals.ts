@@ -71,6 +71,8 @@ export async function decideApproval(
   const result = await conversation(env, a).sendDraft(
     id,
     decision.action === "edit" ? decision.text.trim() : null,
+    // The rule the draft answered for: its reply counts as that rule's in the insights.
+    a.ruleId,
   );
   if (result.ok) {
     await transitionApproval(env.DB, tenantId, id, "sending", "sent", actor, { unexpiredOnly: false });

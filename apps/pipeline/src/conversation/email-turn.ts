@@ -203,11 +203,11 @@ export async function relayEmails(
 
 /**
  * Mail for a person reached the live inbox only (the tenant has no Discord inbox): the tenant is
- * told, once per conversation, as for a handoff (handoff.ts pages it after the turn, with retries),
- * so the mail does not wait there unseen.
+ * told, once per conversation (handoff.ts sends the notice after the turn, with retries), so the
+ * mail does not wait there unseen.
  */
 export function pageForMail(store: ConversationStore, conversationId: string): void {
   if (store.get("mail_paged_for") === conversationId) return;
   store.set("mail_paged_for", conversationId);
-  store.set("page_pending", conversationId);
+  store.set("mail_notice_pending", "1");
 }

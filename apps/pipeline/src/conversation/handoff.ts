@@ -55,9 +55,13 @@ export function approvalHeld(store: ConversationStore): void {
   store.set("approval_notice_pending", "1");
 }
 
-/** Whether a handoff page or an approval notice still has to reach the tenant. */
+/** Whether a handoff page, an approval notice or a mail notice still has to reach the tenant. */
 export function pagePending(store: ConversationStore): boolean {
-  return store.get("page_pending") !== null || store.get("approval_notice_pending") !== null;
+  return (
+    store.get("page_pending") !== null ||
+    store.get("approval_notice_pending") !== null ||
+    store.get("mail_notice_pending") !== null
+  );
 }
 
 /**
@@ -67,6 +71,24 @@ export function pagePending(store: ConversationStore): boolean {
 export async function flushPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
   await flushHandoffPage(env, store, thread);
   await flushApprovalNotice(env, store, thread);
+  await flushMailNotice(env, store, thread);
+}
+
+/** Tells the tenant once that mail for a person waits in the live inbox (email-turn.ts pageForMail). */
+async function flushMailNotice(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
+  if (store.get("mail_notice_pending") === null) return;
+  const attempts = (store.number("mail_notice_attempts") ?? 0) + 1;
+  store.set("mail_notice_attempts", String(attempts));
+  if (attempts > PAGE_ATTEMPTS) {
+    log.error("mail_notice.given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
+    store.clear("mail_notice_pending", "mail_notice_attempts");
+    return;
+  }
+  const delivered = await notifyTenant(env, thread.tenantId, {
+    kind: "mail_waiting",
+    customer: maskCustomer(thread.customerId),
+  });
+  if (delivered) store.clear("mail_notice_pending", "mail_notice_attempts");
 }
 
 async function flushApprovalNotice(

@@ -129,8 +129,9 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
   sendDraft(
     approvalId: string,
     editedText: string | null,
+    ruleId: string | null = null,
   ): Promise<{ ok: true } | { ok: false; retryable: boolean; reason: string }> {
-    return sendDraft(this.host, approvalId, editedText);
+    return sendDraft(this.host, approvalId, editedText, ruleId);
   }
 
   /** A person's reply, at most once per request id, while the channel's window is open. */

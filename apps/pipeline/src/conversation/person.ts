@@ -6,7 +6,7 @@ import {
   createLogger,
   errorBody,
 } from "@concierge/core";
-import { recordMessages } from "@concierge/storage";
+import { type MessageMeta, recordMessages } from "@concierge/storage";
 import { mirrorState } from "./control.ts";
 import { deliverOnce } from "./exactly-once.ts";
 import { handToPerson } from "./handoff.ts";
@@ -15,6 +15,7 @@ import type { ConversationHost } from "./host.ts";
 import { suspendedError, tenantSuspended } from "../tenants/suspension.ts";
 import { humanReplyWindowMs, send, serviceWindowMs } from "./outbound.ts";
 import { SealedThread } from "./sealed.ts";
+import type { ConversationStore } from "./store.ts";
 import { timing } from "./timing.ts";
 
 /** What people do in a thread (the dashboard, the Discord inbox): decide drafts, reply themselves. */
@@ -81,6 +82,28 @@ export async function readDraft(host: ConversationHost, approvalId: string): Pro
   return (await sealed.draft(approvalId))?.text ?? null;
 }
 
+/** The metadata row of something a person sent (an approved draft, their own reply): never text. */
+function outboundRow(
+  store: ConversationStore,
+  thread: Thread,
+  r: { action: string; providerMessageId: string; errorCode: number | null; ruleId: string | null },
+): MessageMeta {
+  return {
+    tenantId: thread.tenantId,
+    accountId: thread.accountId,
+    channel: thread.channel,
+    conversationId: store.get("conversation_id"),
+    ruleId: r.ruleId,
+    direction: "outbound",
+    providerMessageId: r.providerMessageId,
+    senderId: thread.accountExternalId,
+    recipientId: thread.customerId,
+    action: r.action,
+    at: Date.now(),
+    errorCode: r.errorCode,
+  };
+}
+
 /**
  * Sends an approved draft (or the person's edit of it) to the customer, at most once: the
  * outbox row of the approval stops a second send even if the caller retries.
@@ -89,6 +112,7 @@ export async function sendDraft(
   host: ConversationHost,
   approvalId: string,
   editedText: string | null,
+  ruleId: string | null = null,
 ): Promise<DraftSendResult> {
   if (host.purged) return DRAFT_GONE;
   const { env, store } = host;
@@ -123,10 +147,19 @@ export async function sendDraft(
     // Possibly delivered: treat as sent (never twice), and say so in the logs.
     log.warn("approval.send_outcome_unknown", { tenant_id: thread.tenantId, approval_id: approvalId });
     store.deleteDraft(approvalId);
+    // It may have reached them: the wait is over, unmeasured.
+    replyWaitEnded(store);
     return { ok: true };
   }
+  const meta = (action: string, providerMessageId: string, errorCode: number | null) =>
+    outboundRow(store, thread, { action, providerMessageId, errorCode, ruleId });
   if (delivery.kind === "failed") {
     const { failure } = delivery;
+    // Refused for good (the caller marks the approval failed): a failure in the insights. A
+    // retryable one leaves the draft pending, to be sent or to expire.
+    if (!failure.retryable) {
+      await recordMessages(env.DB, [meta("send_failed", `failed:${outboxId}`, failure.code)]);
+    }
     return {
       ok: false,
       retryable: failure.retryable,
@@ -137,17 +170,7 @@ export async function sendDraft(
   store.deleteDraft(approvalId);
   await recordMessages(env.DB, [
     {
-      tenantId: thread.tenantId,
-      accountId: thread.accountId,
-      channel: thread.channel,
-      conversationId: store.get("conversation_id"),
-      ruleId: null,
-      direction: "outbound",
-      providerMessageId: delivery.providerMessageId,
-      senderId: thread.accountExternalId,
-      recipientId: thread.customerId,
-      action: editedText === null ? "approved_reply" : "edited_reply",
-      at: Date.now(),
+      ...meta(editedText === null ? "approved_reply" : "edited_reply", delivery.providerMessageId, null),
       replyWaitMs: replyWaitEnded(store),
     },
   ]);
@@ -194,22 +217,11 @@ export async function sendHumanReply(
   if (delivery.kind === "unknown") {
     // Possibly delivered: never sent a second time, even if the person clicks again.
     log.warn("human_reply.send_outcome_unknown", fields);
+    replyWaitEnded(store);
     return { ok: true, providerMessageId: null };
   }
-  const meta = (action: string, providerMessageId: string, errorCode: number | null) => ({
-    tenantId: thread.tenantId,
-    accountId: thread.accountId,
-    channel: thread.channel,
-    conversationId: store.get("conversation_id"),
-    ruleId: null,
-    direction: "outbound" as const,
-    providerMessageId,
-    senderId: thread.accountExternalId,
-    recipientId: thread.customerId,
-    action,
-    at: Date.now(),
-    errorCode,
-  });
+  const meta = (action: string, providerMessageId: string, errorCode: number | null) =>
+    outboundRow(store, thread, { action, providerMessageId, errorCode, ruleId: null });
   if (delivery.kind === "failed") {
     const { failure } = delivery;
     log.warn("human_reply.send_failed", { ...fields, status: failure.status, code: failure.code });

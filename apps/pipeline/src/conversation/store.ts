@@ -197,6 +197,9 @@ export type StateKey =
   | "mirror_at"
   /** The conversation whose mail for a person the tenant was told of (email-turn.ts pageForMail). */
   | "mail_paged_for"
+  /** That notice still has to reach the tenant, and how often it was tried (handoff.ts). */
+  | "mail_notice_pending"
+  | "mail_notice_attempts"
   /** Since when the customer waits for a reply, ms (reply-wait.ts); cleared by the reply. */
   | "awaiting_reply_since"
   /** The closed period (its next opening, hours.ts) the away reply last went out in. */

@@ -31,11 +31,8 @@ export function currentConversation(store: ConversationStore, now: number, t: Ti
   return id;
 }
 
-/**
- * The idle gap has passed: the history, mail kept for a person and the handoff state go; a wait
- * for a reply that never came ends unanswered (reply-wait.ts).
- */
+/** The idle gap has passed: the history, mail kept for a person and the handoff state go. */
 export function endConversation(store: ConversationStore): void {
   store.clearHistory();
-  store.clear("handoff_since", "person_mail", "awaiting_reply_since");
+  store.clear("handoff_since", "person_mail");
 }

@@ -344,6 +344,8 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
       ...(delivery.kind === "unknown" ? { reason: delivery.reason } : {}),
     });
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
+    // It may have reached them: the wait is over, unmeasured (the next reply is not its end).
+    replyWaitEnded(run.input.sealed.store);
     return byRule ? ruleHandoff(run.input.sealed.store, turn) : DONE;
   }
   if (delivery.kind === "failed") {

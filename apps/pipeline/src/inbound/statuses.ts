@@ -33,8 +33,9 @@ export async function recordStatuses(
           errorTitle: s.errorTitle ?? null,
         })
       : "unknown";
-    if (outcome === "unknown" || outcome === "kept") {
-      log.info(outcome === "kept" ? "status.kept_early" : "status.unknown_account", {
+    // A kept status is not logged: sends from outside Concierge on the number report one each.
+    if (outcome === "unknown") {
+      log.info("status.unknown_account", {
         channel: s.channel,
         account_id: target?.id ?? null,
         provider_message_id: s.providerMessageId,

@@ -59,6 +59,8 @@ export type Notice =
   | { kind: "low_balance"; balance: number }
   /** A turn gave up after a day of failures: the customer got no reply (told at once). */
   | { kind: "given_up"; channel: string; customer: string }
+  /** Mail for a person waits in the live inbox: no Discord inbox is connected (email-turn.ts). */
+  | { kind: "mail_waiting"; customer: string }
   /** An account that got customer messages daily has had none for `hours` (silent-accounts.ts). */
   | { kind: "silent_account"; channel: string; account: string; hours: number };
 
@@ -164,21 +166,23 @@ export async function notifyTenant(env: PipelineEnv, tenantId: string, notice: N
             t("notify-approval-subject"),
             t("notify-approval", { channel: channelName(t, notice.channel), customer: notice.customer }),
           ]
-        : notice.kind === "given_up"
-          ? [
-              t("notify-given-up-subject"),
-              t("notify-given-up", { channel: channelName(t, notice.channel), customer: notice.customer }),
-            ]
-          : notice.kind === "silent_account"
+        : notice.kind === "mail_waiting"
+          ? [t("notify-mail-waiting-subject"), t("notify-mail-waiting", { customer: notice.customer })]
+          : notice.kind === "given_up"
             ? [
-                t("notify-silent-subject"),
-                t("notify-silent", {
-                  channel: channelName(t, notice.channel),
-                  account: notice.account,
-                  hours: notice.hours,
-                }),
+                t("notify-given-up-subject"),
+                t("notify-given-up", { channel: channelName(t, notice.channel), customer: notice.customer }),
               ]
-            : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
+            : notice.kind === "silent_account"
+              ? [
+                  t("notify-silent-subject"),
+                  t("notify-silent", {
+                    channel: channelName(t, notice.channel),
+                    account: notice.account,
+                    hours: notice.hours,
+                  }),
+                ]
+              : [t("notify-low-balance-subject"), t("notify-low-balance", { balance: notice.balance })];
   const outcomes = await sendToTenant(
     env,
     tenantId,

@@ -1,11 +1,5 @@
-## Texts the pipeline produces for the tenant outside the dashboard's own pages: why an item is in
-## the Discord inbox, why an email address could not be set up, and the sender of forwarded mail.
-
-# Why a held draft waits (the risk check's reasons, beside relay-reason-* in discord-relay.ftl).
-relay-reason-money = The draft mentions money, prices or payments
-relay-reason-commitment = The draft makes a promise on the business's behalf
-# A reason code this version does not know (an item queued by a newer one).
-relay-reason-other = A person needs to look at it
+## Texts the pipeline produces for the tenant outside the dashboard's own pages: why an email
+## address could not be set up, and the sender of forwarded mail.
 
 # Why setting up a subdomain at Cloudflare failed, shown in the dashboard and in Discord's /domains.
 # $step: dns (mail switched on for the subdomain), rule (its mail sent on to Concierge) or other;

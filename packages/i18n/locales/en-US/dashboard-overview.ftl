@@ -58,7 +58,7 @@ overview-health-warn = Needs attention
 overview-health-danger = Not working
 overview-health-disabled = This account is switched off: new messages are not accepted.
 overview-health-last-send-failed = The reply to the latest message failed to send.
-overview-health-no-inbox = The latest mail for a person was routed to a Discord inbox you have not connected. It is waiting in your live inbox, and we told you it arrived. Answer it there, connect Discord, or change the email routing.
+overview-health-no-inbox = Receiving mail. Mail for a person waits in your live inbox (no Discord inbox is connected), and your notifications say when it arrives.
 overview-health-failed-sends = { $count ->
     [one] The reply to { $n } message failed to send in the last 7 days.
    *[other] Replies to { $n } messages failed to send in the last 7 days.
@@ -129,6 +129,7 @@ insights-handoff-none = Nobody asked for a person in these 30 days.
 insights-wait-title = Time to reply
 insights-wait-lead = From a customer's first unanswered message to the first reply they got, from the bot or a person.
 insights-wait-median = Half of the replies came within { $bucket }.
+insights-wait-median-slow = Half of the replies took more than a day.
 insights-wait-none = No replies to measure yet.
 insights-wait-caption = Replies by how long the customer waited
 insights-wait-col-wait = Waited

@@ -114,6 +114,7 @@ approvals-reason-too-short = Very short
 approvals-reason-too-long = Very long
 approvals-reason-money = Mentions money
 approvals-reason-commitment = Makes a promise
+approvals-reason-other = Needs a person to look at it
 approvals-reason-off-topic = Touches an off-topic
 approvals-done-sent = Reply sent.
 approvals-done-rejected = Draft rejected. Nothing was sent and its credit is back.

@@ -22,6 +22,10 @@ relay-reason-approval_always = The rule asks for approval before every reply
 relay-reason-too_short = The draft is very short
 relay-reason-too_long = The draft is very long
 relay-reason-off_topic = The draft touches an off-limits topic
+relay-reason-money = The draft mentions money, prices or payments
+relay-reason-commitment = The draft makes a promise on the business's behalf
+# A reason code this version does not know (an item queued by a newer one).
+relay-reason-other = A person needs to look at it
 relay-reason-email = An email routing rule sends it to a person
 relay-reason-relay = An email routing rule sends it to a person
 relay-reason-rule = Rule: { $rule }

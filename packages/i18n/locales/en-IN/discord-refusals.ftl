@@ -1,5 +1,5 @@
-## Discord: answers that used to carry the pipeline's own (English) words. Each is worded here from
-## a code instead, in the tenant's language.
+## Discord: why something was not done (a button, /domains), worded from the pipeline's code in
+## the tenant's language, never from the pipeline's own (English) message.
 
 # A refusal the interactions Worker has no words of its own for: the pipeline's message is never
 # shown (it is English and meant for logs and developers).
