@@ -51,8 +51,8 @@ END;
 -- A reply Meta accepted and later reported failed (a delivery status) is a failure, not a reply:
 -- its count moves from its action to 'delivery_failed' on its day, and it is no longer a rule's
 -- answer or a reply a customer waited for (insight_days). The day is worked out with the tenant's
--- offset now; a failure reported across a daylight-saving change within an hour of midnight could
--- miss its day, and then only the failure is added (no count ever goes below zero). A refused
+-- offset now; a failure reported across a daylight-saving change within an hour of midnight is
+-- moved on the neighbouring day (the window's totals stay right; no count goes below zero). A refused
 -- send's row (`send_failed`, our own id) is a failure already.
 CREATE TRIGGER message_days_delivery_failed AFTER UPDATE OF status ON messages
   WHEN NEW.status = 'failed' AND OLD.status IS NOT 'failed' AND NEW.direction = 'outbound'
@@ -110,7 +110,7 @@ SELECT m.tenant_id, (m.created_at + COALESCE(t.utc_offset_minutes, 0) * 60000) /
 -- A delivery status that arrived before the outbound row it is about (the webhook can beat the
 -- write that follows the send): kept, at its furthest status, and applied when the row is written
 -- (storage messages.ts recordMessages). One that never finds its row (a send from outside
--- Concierge on the same number) is removed after a day by the pipeline's cron.
+-- Concierge on the same number) is removed after an hour by the pipeline's cron.
 CREATE TABLE early_statuses (
   tenant_id           TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   account_id          TEXT NOT NULL,

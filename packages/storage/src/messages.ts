@@ -173,7 +173,7 @@ export async function recordDeliveryStatus(db: D1Database, c: StatusChange): Pro
   return exists ? "unchanged" : "kept";
 }
 
-/** Early statuses that found no row within a day (sends from outside Concierge): forgotten. */
+/** Early statuses that found no row in time (sends from outside Concierge): forgotten, `limit` at a time. */
 export async function purgeEarlyStatuses(db: D1Database, before: number, limit = 1000): Promise<number> {
   const r = await db
     .prepare(

@@ -344,8 +344,11 @@ async function giveUp(
   }
   if (host.purged) return;
   await flushRelays(env, sealed, () => host.purged);
+  // A page or notice the turn left (a handoff, a held draft, mail waiting in the live inbox)
+  // still goes, and is retried like after any turn.
+  await flushPage(env, store, thread);
   if (store.pendingCount() > 0) await host.arm(Date.now());
-  else if (store.hasRelays()) await host.arm(Date.now() + PAGE_RETRY_MS);
+  else if (store.hasRelays() || pagePending(store)) await host.arm(Date.now() + PAGE_RETRY_MS);
 }
 
 /** The given-up messages go to the Discord inbox as needing a person; never fails the give-up. */

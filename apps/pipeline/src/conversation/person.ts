@@ -120,7 +120,11 @@ export async function sendDraft(
   const held = store.draft(approvalId);
   const outboxId = `approval:${approvalId}`;
   const earlier = store.outbox(outboxId)?.status;
-  if (earlier === "sent" || earlier === "sending") return { ok: true };
+  if (earlier === "sent" || earlier === "sending") {
+    // Out (or maybe out) already: a wait it ended is over, a second call changes nothing else.
+    replyWaitEnded(store);
+    return { ok: true };
+  }
   if (!sealed || !held) return DRAFT_GONE;
   const { thread } = sealed;
   // A person approved it, so it goes as a person's reply would: inside the channel's window, never
@@ -142,7 +146,10 @@ export async function sendDraft(
       email: { context: await sealed.emailContext(), automatic: false },
     }),
   );
-  if (delivery.kind === "already") return { ok: true };
+  if (delivery.kind === "already") {
+    replyWaitEnded(store);
+    return { ok: true };
+  }
   if (delivery.kind === "unknown") {
     // Possibly delivered: treat as sent (never twice), and say so in the logs.
     log.warn("approval.send_outcome_unknown", { tenant_id: thread.tenantId, approval_id: approvalId });
@@ -213,7 +220,10 @@ export async function sendHumanReply(
       email: { context: await sealed.emailContext(), automatic: false },
     }),
   );
-  if (delivery.kind === "already") return { ok: true, providerMessageId: delivery.providerMessageId };
+  if (delivery.kind === "already") {
+    replyWaitEnded(store);
+    return { ok: true, providerMessageId: delivery.providerMessageId };
+  }
   if (delivery.kind === "unknown") {
     // Possibly delivered: never sent a second time, even if the person clicks again.
     log.warn("human_reply.send_outcome_unknown", fields);

@@ -133,6 +133,8 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
     // "maybe_sent": a previous attempt died between sending and recording, so the reply may be
     // out. Never risk a second copy to the customer; say so in the logs instead.
     if (earlier === "maybe_sent") log.warn("turn.send_outcome_unknown", run.fields);
+    // The reply is (or may be) out: the customer's wait is over, unmeasured.
+    replyWaitEnded(input.sealed.store);
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
     return byRule ? ruleHandoff(input.sealed.store, turn) : DONE;
   }
@@ -177,6 +179,7 @@ async function suspendedTurn(
   const run = turnRun(env, turn, input, null, email);
   if (earlier === "held") return DONE;
   if (earlier === "sent" || earlier === "maybe_sent") {
+    replyWaitEnded(input.sealed.store);
     await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
     return DONE;
   }
@@ -343,9 +346,10 @@ async function record(run: TurnRun, reply: KeptReply, delivery: Delivery): Promi
       action,
       ...(delivery.kind === "unknown" ? { reason: delivery.reason } : {}),
     });
-    await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
     // It may have reached them: the wait is over, unmeasured (the next reply is not its end).
+    // Before the write, so a retry after a failed write finds it over too.
     replyWaitEnded(run.input.sealed.store);
+    await recordMessages(env.DB, run.inbound("reply_outcome_unknown"));
     return byRule ? ruleHandoff(run.input.sealed.store, turn) : DONE;
   }
   if (delivery.kind === "failed") {
