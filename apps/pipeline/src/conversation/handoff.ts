@@ -1,7 +1,7 @@
 import { type Thread, createLogger } from "@concierge/core";
 import type { PipelineEnv } from "../env.ts";
-import { maskCustomer, notifyTenant } from "../tenants/notify.ts";
-import type { ConversationStore } from "./store.ts";
+import { type Notice, maskCustomer, notifyTenant } from "../tenants/notify.ts";
+import type { ConversationStore, StateKey } from "./store.ts";
 import type { HandoffPhase, Timing, Turn } from "./types.ts";
 
 const log = createLogger("pipeline.conversation");
@@ -65,8 +65,8 @@ export function pagePending(store: ConversationStore): boolean {
 }
 
 /**
- * Pages the tenant about a handoff once, and tells it about a held draft once; on failure the
- * alarm tries again shortly, 10 times each.
+ * Pages the tenant about a handoff once, and tells it once about a held draft and about mail
+ * waiting in the live inbox; on failure the alarm tries again shortly, 10 times each.
  */
 export async function flushPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
   await flushHandoffPage(env, store, thread);
@@ -74,61 +74,78 @@ export async function flushPage(env: PipelineEnv, store: ConversationStore, thre
   await flushMailNotice(env, store, thread);
 }
 
-/** Tells the tenant once that mail for a person waits in the live inbox (email-turn.ts pageForMail). */
-async function flushMailNotice(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
-  if (store.get("mail_notice_pending") === null) return;
-  const attempts = (store.number("mail_notice_attempts") ?? 0) + 1;
-  store.set("mail_notice_attempts", String(attempts));
-  if (attempts > PAGE_ATTEMPTS) {
-    log.error("mail_notice.given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
-    store.clear("mail_notice_pending", "mail_notice_attempts");
-    return;
-  }
-  const delivered = await notifyTenant(env, thread.tenantId, {
-    kind: "mail_waiting",
-    customer: maskCustomer(thread.customerId),
-  });
-  if (delivered) store.clear("mail_notice_pending", "mail_notice_attempts");
-}
-
-async function flushApprovalNotice(
+/**
+ * One notice the conversation owes the tenant (`pending` set): sent after the turn, tried again
+ * by the alarm until it gets through, given up after PAGE_ATTEMPTS (`event` logged). Delivered,
+ * its keys go, with `alsoClear` (where its inbox item went).
+ */
+async function flushNotice(
   env: PipelineEnv,
   store: ConversationStore,
   thread: Thread,
+  keys: { pending: StateKey; attempts: StateKey; alsoClear?: StateKey },
+  event: string,
+  notice: (pending: string) => Notice,
 ): Promise<void> {
-  if (store.get("approval_notice_pending") === null) return;
-  const attempts = (store.number("approval_notice_attempts") ?? 0) + 1;
-  store.set("approval_notice_attempts", String(attempts));
+  const pending = store.get(keys.pending);
+  if (pending === null || pending === "") return;
+  const attempts = (store.number(keys.attempts) ?? 0) + 1;
+  store.set(keys.attempts, String(attempts));
   if (attempts > PAGE_ATTEMPTS) {
-    log.error("approval.notice_given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
-    store.clear("approval_notice_pending", "approval_notice_attempts");
+    log.error(event, { tenant_id: thread.tenantId, account_id: thread.accountId });
+    store.clear(keys.pending, keys.attempts);
     return;
   }
-  const delivered = await notifyTenant(env, thread.tenantId, {
-    kind: "approval",
-    channel: thread.channel,
-    customer: maskCustomer(thread.customerId),
-    relayedTo: store.get("approval_relayed_to"),
-  });
-  if (delivered) store.clear("approval_notice_pending", "approval_notice_attempts", "approval_relayed_to");
+  const delivered = await notifyTenant(env, thread.tenantId, notice(pending));
+  if (delivered) store.clear(keys.pending, keys.attempts, ...(keys.alsoClear ? [keys.alsoClear] : []));
 }
 
-async function flushHandoffPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
-  const conversationId = store.get("page_pending");
-  if (!conversationId) return;
-  const attempts = (store.number("page_attempts") ?? 0) + 1;
-  store.set("page_attempts", String(attempts));
-  if (attempts > PAGE_ATTEMPTS) {
-    log.error("handoff.page_given_up", { tenant_id: thread.tenantId, account_id: thread.accountId });
-    store.clear("page_pending", "page_attempts");
-    return;
-  }
-  const delivered = await notifyTenant(env, thread.tenantId, {
-    kind: "handoff",
-    channel: thread.channel,
-    customer: maskCustomer(thread.customerId),
-    conversation: conversationId,
-    relayedTo: store.get("handoff_relayed_to"),
-  });
-  if (delivered) store.clear("page_pending", "page_attempts", "handoff_relayed_to");
+/** Tells the tenant once that mail for a person waits in the live inbox (email-turn.ts pageForMail). */
+function flushMailNotice(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
+  return flushNotice(
+    env,
+    store,
+    thread,
+    { pending: "mail_notice_pending", attempts: "mail_notice_attempts" },
+    "mail_notice.given_up",
+    () => ({ kind: "mail_waiting", customer: maskCustomer(thread.customerId) }),
+  );
+}
+
+function flushApprovalNotice(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
+  return flushNotice(
+    env,
+    store,
+    thread,
+    {
+      pending: "approval_notice_pending",
+      attempts: "approval_notice_attempts",
+      alsoClear: "approval_relayed_to",
+    },
+    "approval.notice_given_up",
+    () => ({
+      kind: "approval",
+      channel: thread.channel,
+      customer: maskCustomer(thread.customerId),
+      relayedTo: store.get("approval_relayed_to"),
+    }),
+  );
+}
+
+/** The handoff page: `page_pending` holds the conversation it is about. */
+function flushHandoffPage(env: PipelineEnv, store: ConversationStore, thread: Thread): Promise<void> {
+  return flushNotice(
+    env,
+    store,
+    thread,
+    { pending: "page_pending", attempts: "page_attempts", alsoClear: "handoff_relayed_to" },
+    "handoff.page_given_up",
+    (conversationId) => ({
+      kind: "handoff",
+      channel: thread.channel,
+      customer: maskCustomer(thread.customerId),
+      conversation: conversationId,
+      relayedTo: store.get("handoff_relayed_to"),
+    }),
+  );
 }
