@@ -102,7 +102,7 @@ describe("conversation store: schema versions", () => {
         ),
       );
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(2);
+      expect(SCHEMA_VERSION).toBe(3);
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
       expect([...(await state.storage.list()).keys()]).toEqual([]);
@@ -155,7 +155,10 @@ describe("conversation store: schema versions", () => {
       const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(Object.fromEntries(TABLES.map((t) => [t, rows(t)]))).toEqual(before);
+      const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      // Every row is where it was; the state gains the seq mark (just below the buffered message).
+      expect({ ...after, state: after.state!.filter((r) => r.k !== "turn_seq") }).toEqual(before);
+      expect(store.get("turn_seq")).toBe("0");
       expect(store.history()).toEqual(["v1.old-history"]);
       expect(store.draft("apr_old")).toEqual({ sealed: "v1.old-draft", replyTo: "wamid.old" });
     });
@@ -207,8 +210,9 @@ describe("conversation store: schema versions", () => {
     for (const t of ["seen", "state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
     // The relay queue keeps its rowid: it is its order.
     expect(fresh.relay_queue).not.toMatch(/WITHOUT ROWID/);
+    // Neither does pending (the mark in `turn_seq` keeps its seqs from coming back).
     expect(fresh.history).not.toMatch(/AUTOINCREMENT/);
-    expect(fresh.pending).toMatch(/AUTOINCREMENT/);
+    expect(fresh.pending).not.toMatch(/AUTOINCREMENT/);
   });
 
   it("upgrades a version 1 object without losing a row, history keeping its numbering", async () => {
@@ -220,8 +224,11 @@ describe("conversation store: schema versions", () => {
       const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
       const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
       const store = new ConversationStore(state.storage);
-      expect(store.schemaVersion()).toBe(2);
-      expect(Object.fromEntries(TABLES.map((t) => [t, rows(t)]))).toEqual(before);
+      expect(store.schemaVersion()).toBe(3);
+      const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      // Every row is where it was; the state gains the seq mark (just below the buffered message).
+      expect({ ...after, state: after.state!.filter((r) => r.k !== "turn_seq") }).toEqual(before);
+      expect(store.get("turn_seq")).toBe("0");
       expect(store.relays()).toEqual([{ id: "r1", sealed: "v1.relay", attempts: 2 }]);
       // The next entry follows the newest; trimming still keeps the newest.
       store.appendHistory(["h4"], 2);
@@ -263,10 +270,19 @@ describe("conversation store: schema versions", () => {
       store.markOutbox("turn:1", "sent", "wamid.out");
       store.appendHistory(["v1.a", "v1.b"], 40);
       expect(written).toBe(6);
-      // Accepting a message: its id, its buffered row, and the buffer's counter.
+      // Accepting a message: its id and its buffered row (no AUTOINCREMENT counter).
       written = 0;
       expect(store.acceptMessage(message("wamid.cost"), Date.now())).toBe("accepted");
-      expect(written).toBe(3);
+      expect(written).toBe(2);
+      // A turn begins (its mark), is retried (nothing), finishes (its message and its outbox
+      // row; the mark stays).
+      written = 0;
+      store.beginTurn(1);
+      store.beginTurn(1);
+      expect(written).toBe(1);
+      written = 0;
+      store.finishTurn(1, "turn:1");
+      expect(written).toBe(2);
     });
   });
 
@@ -340,14 +356,106 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.markOutbox(`turn:${second!.seq}`, "failed");
       store.markOutbox("human:r1", "sent", "wamid.human");
 
+      expect(store.turnUnderWay()).toBe(second!.seq);
+
       store.finishTurn(second!.seq, `turn:${second!.seq}`);
       expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["m3"]);
       expect(first!.seq).toBeLessThan(second!.seq);
-      for (const k of ["turn_seq", "attempts", "kept_reply", "relayed:m1"] as const)
-        expect(store.get(k)).toBeNull();
+      for (const k of ["attempts", "kept_reply", "relayed:m1"] as const) expect(store.get(k)).toBeNull();
+      // The mark stays, but with its messages gone no turn is under way.
+      expect(store.number("turn_seq")).toBe(second!.seq);
+      expect(store.turnUnderWay()).toBeNull();
       expect(store.get("conversation_id")).toBe("conv_1");
       expect(store.outbox(`turn:${second!.seq}`)).toBeNull();
       expect(store.outbox("human:r1")).not.toBeNull();
+    });
+  });
+
+  it("never gives a seq twice, even once the buffer is empty: seqs name turns and credit references", async () => {
+    await withStore((store) => {
+      const now = Date.now();
+      store.acceptMessage(message("m1"), now);
+      store.acceptMessage(message("m2"), now);
+      const [a, b] = store.pending(null);
+      expect([a!.seq, b!.seq]).toEqual([1, 2]);
+      store.beginTurn(b!.seq);
+      store.finishTurn(b!.seq, `turn:${b!.seq}`);
+      expect(store.pendingCount()).toBe(0);
+      // Without AUTOINCREMENT, max(seq) + 1 of an empty table would be 1 again: turn:2's
+      // credit reference, for a new turn. The mark says 2.
+      store.acceptMessage(message("m3"), now);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([3]);
+      // A message buffered while a turn is under way counts on from the buffer.
+      store.beginTurn(3);
+      store.acceptMessage(message("m4"), now);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([3, 4]);
+      expect(store.turnUnderWay()).toBe(3);
+      expect(store.pending(store.turnUnderWay()).map((p) => p.providerMessageId)).toEqual(["m3"]);
+    });
+  });
+
+  it("upgrades a version 2 object: its buffered messages and a turn under way stay, its seqs never come back", async () => {
+    // As version 2 left it: pending with AUTOINCREMENT. (This code migrates straight to 3, so
+    // the version 2 object is built by hand.)
+    const plant2 = (state: DurableObjectState, seqs: number[], highest: number, turnSeq: number | null) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP VIEW IF EXISTS schema_version");
+      for (const t of TABLES) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      sql.exec(`CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, provider_message_id TEXT NOT NULL, sealed TEXT NOT NULL,
+          sent_at INTEGER NOT NULL, kind TEXT NOT NULL, has_attachment INTEGER NOT NULL, accepted_at INTEGER NOT NULL);
+        CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE history (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL);
+        CREATE TABLE drafts (approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE relay_queue (id TEXT PRIMARY KEY, sealed TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+        CREATE TABLE outbox (turn_id TEXT PRIMARY KEY, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+          provider_message_id TEXT, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE VIEW schema_version AS SELECT 2 AS version;`);
+      // The counter as AUTOINCREMENT left it: messages up to `highest` were given seqs.
+      sql.exec(
+        "INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES (?, 'gone', 'v1.x', 1, 'text', 0, 1)",
+        highest,
+      );
+      sql.exec("DELETE FROM pending");
+      for (const seq of seqs) {
+        sql.exec(
+          "INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES (?, ?, 'v1.x', 1, 'text', 0, 1)",
+          seq,
+          `m${seq}`,
+        );
+      }
+      if (turnSeq !== null) sql.exec("INSERT INTO state VALUES ('turn_seq', ?)", String(turnSeq));
+    };
+    // Nothing buffered: the mark is the highest seq given out.
+    await runInDurableObject(freshObject(), (_o, state) => {
+      plant2(state, [], 41, null);
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(3);
+      expect(store.get("turn_seq")).toBe("41");
+      expect(store.turnUnderWay()).toBeNull();
+      store.acceptMessage(message("new"), Date.now());
+      expect(store.pending(null).map((p) => p.seq)).toEqual([42]);
+    });
+    // Buffered messages, no turn under way: they stay, none of them is taken for a turn under way.
+    await runInDurableObject(freshObject(), (_o, state) => {
+      plant2(state, [7, 8], 8, null);
+      const store = new ConversationStore(state.storage);
+      expect(store.pending(null).map((p) => [p.seq, p.providerMessageId])).toEqual([
+        [7, "m7"],
+        [8, "m8"],
+      ]);
+      expect(store.turnUnderWay()).toBeNull();
+      store.acceptMessage(message("new"), Date.now());
+      expect(store.pending(null).map((p) => p.seq)).toEqual([7, 8, 9]);
+    });
+    // A turn under way keeps its messages and its mark.
+    await runInDurableObject(freshObject(), (_o, state) => {
+      plant2(state, [7, 8, 9], 9, 8);
+      const store = new ConversationStore(state.storage);
+      expect(store.turnUnderWay()).toBe(8);
+      expect(store.pending(store.turnUnderWay()).map((p) => p.seq)).toEqual([7, 8]);
+      store.acceptMessage(message("new"), Date.now());
+      expect(store.pending(null).map((p) => p.seq)).toEqual([7, 8, 9, 10]);
     });
   });
 

@@ -117,6 +117,89 @@ describe("the work of one turn in the conversation object", () => {
     expect(prunes(idle)).toHaveLength(1);
   });
 
+  it("a canned reply in a conversation under way writes only what it needs: 9 rows in the object", async () => {
+    const t = await tenantWith([hours], 5);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    await t.send(customer, "hello");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const log = await recordStatements(stub);
+    const before = Date.now();
+    await t.send(customer, "and your hours?");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Thanks!", "Open 7 to 7."]);
+    const stateWrites = (key: string) =>
+      log.filter((s) => /^(INSERT INTO state|DELETE FROM state)/.test(s.query) && s.bindings.includes(key));
+    // The wait is measured without being stored: the reply ended it in the same turn.
+    expect(stateWrites("awaiting_reply_since")).toEqual([]);
+    const { wait } = (await env.DB.prepare(
+      "SELECT reply_wait_ms AS wait FROM messages WHERE recipient_id = ? AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
+    )
+      .bind(customer)
+      .first<{ wait: number }>())!;
+    expect(wait).toBeGreaterThanOrEqual(0);
+    expect(wait).toBeLessThanOrEqual(Date.now() - before + 1000);
+    // The outbox row goes from `sending` straight to deleted with the turn: no `sent` in between.
+    const outbox = log.filter((s) => s.query.startsWith("INSERT INTO outbox"));
+    expect(outbox.map((s) => s.bindings[1])).toEqual(["sending"]);
+    // One history entry for the turn (the message and its reply together).
+    expect(log.filter((s) => s.query.startsWith("INSERT INTO history"))).toHaveLength(1);
+    // The buffered row alone (no AUTOINCREMENT counter); the turn's mark is rewritten, not deleted.
+    expect(log.find((s) => s.query.startsWith("INSERT INTO pending"))!.cursor.rowsWritten).toBe(1);
+    expect(stateWrites("turn_seq").map((s) => s.query.slice(0, 6))).toEqual(["INSERT"]);
+    // What is left: its id, its buffered row, the window's start, the turn's mark, the activity
+    // time, the outbox's `sending`, the history entry, and the buffered row and outbox row
+    // deleted when the turn finishes.
+    expect(rowsWritten(log)).toBe(9);
+    // The history a later AI turn reads holds both turns, in order.
+    const history = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM history").one(),
+    );
+    expect(history.n).toBe(2);
+  });
+
+  it("a turn that does not reply keeps the customer's wait for the person who will", async () => {
+    const handoff = {
+      id: "person",
+      matcher: { kind: "static_text", keywords: ["person"] },
+      response: { kind: "handoff", text: "A person will be with you shortly." },
+    };
+    const t = await tenantWith([handoff], 5);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    await t.send(customer, "hello");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // The handoff's sentence is the hand-off, not an answer... and the customer's next message
+    // meets a bot that stays silent: that turn ends without a reply, and the wait stays.
+    await t.send(customer, "a person please");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const sentAt = Date.now();
+    await t.send(customer, "hello? anyone?");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const since = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'awaiting_reply_since'").toArray(),
+    );
+    expect(since).toHaveLength(1);
+    expect(Number(since[0]!.v)).toBeGreaterThan(sentAt - 60_000);
+    expect(Number(since[0]!.v)).toBeLessThanOrEqual(Date.now());
+    const r = await tenantApi.sendHumanReply(
+      t.tenantId,
+      t.accountId,
+      customer,
+      "Asha here!",
+      "asha@example.com",
+    );
+    expect(r).toMatchObject({ ok: true });
+    const person = (await env.DB.prepare(
+      "SELECT action, reply_wait_ms AS wait FROM messages WHERE recipient_id = ? AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
+    )
+      .bind(customer)
+      .first<{ action: string; wait: number | null }>())!;
+    expect(person.action).toBe("human_reply");
+    expect(person.wait).not.toBeNull();
+    expect(person.wait!).toBeLessThan(60_000);
+  });
+
   it("a changed buffer wait is written", async () => {
     const t = await tenantWith([hours], 5);
     const customer = uniqueCustomer();

@@ -39,9 +39,10 @@ export async function acceptMessage(host: ConversationHost, input: AcceptInput):
   );
   if (accepted === "duplicate") return { status: "duplicate" };
   if (!store.get("thread")) store.set("thread", JSON.stringify(input.thread));
-  // Written only when it changes: it is the same message after message.
+  // Written only when it changes: it is the same message after message. Unset reads as 0 s
+  // (alarm.ts), so a thread whose buffer is 0 s never writes it (a row written saved per thread).
   const waitMs = String(input.waitSeconds * 1000);
-  if (store.get("wait_ms") !== waitMs) store.set("wait_ms", waitMs);
+  if ((store.get("wait_ms") ?? "0") !== waitMs) store.set("wait_ms", waitMs);
   // The customer-service window runs from the customer's own send time (a redelivery hours
   // later must not reopen it), never from a time in the future.
   const inboundAt = Math.min(input.sentAt, now);
@@ -50,7 +51,7 @@ export async function acceptMessage(host: ConversationHost, input: AcceptInput):
   // A turn that is being retried keeps its backoff (and the provider's Retry-After); this
   // message gets its own turn when that one is done.
   // An alarm that gave up after failing (alarm.ts) is armed again too, turn or not.
-  const idle = store.get("turn_seq") === null;
+  const idle = store.turnUnderWay() === null;
   if (idle && input.waitSeconds === 0 && store.get("alarm_given_up") === null) {
     // The alarm first, in this same output-gated step: if this invocation dies before or during
     // the turn, the backstop runs it (exactly-once.ts makes that second run safe).

@@ -2,7 +2,7 @@ import { type MessageKind, type Thread, createLogger, errorFields } from "@conci
 import { GIVEN_UP_ACTION, clearStuckAlarm, recordMessages, recordStuckAlarm } from "@concierge/storage";
 import { type RelayRequest, relayId } from "../channels/discord/relay.ts";
 import { maskCustomer, notifyTenant, tenantSettings } from "../tenants/notify.ts";
-import { customerWaiting } from "./reply-wait.ts";
+import { customerWaiting, keepWaiting } from "./reply-wait.ts";
 import type { ConversationHost } from "./host.ts";
 import { replyContextOf } from "./email-turn.ts";
 import { approvalHeld, flushPage, handoffPhase, pagePending } from "./handoff.ts";
@@ -155,14 +155,11 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   }
   // A turn keeps the messages it started with across retries: its id, outbox row and credit
   // reference stay the same even when more messages arrive meanwhile.
-  const pending = store.pending(store.number("turn_seq"));
-  if (!thread || pending.length === 0) {
-    store.clear("turn_seq");
-    return expireIfIdle(host);
-  }
+  const pending = store.pending(store.turnUnderWay());
+  if (!thread || pending.length === 0) return expireIfIdle(host);
   const t = await timing(env, thread);
   const lastSeq = pending[pending.length - 1]!.seq;
-  store.set("turn_seq", String(lastSeq));
+  store.beginTurn(lastSeq);
   const turnId = `turn:${lastSeq}`;
   const sealed = new SealedThread(env, store, thread);
   try {
@@ -186,6 +183,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     };
     await queueTurnRelay(env, sealed, turn, facts);
     if (facts.held) approvalHeld(store);
+    keepWaiting(store);
     store.finishTurn(lastSeq, turnId);
     // The inbox's list shows the handoff the turn started (the thread holds the truth).
     if (outcome.handoffStarted) await mirrorState(env, thread, store);
@@ -324,6 +322,7 @@ async function giveUp(
     })),
   );
   await queueGivenUpRelay(sealed, pending);
+  keepWaiting(store, pending);
   store.finishTurn(lastSeq, turnId);
   if (kept) {
     try {

@@ -10,9 +10,10 @@
  *    even when more messages arrive meanwhile; those get the next turn.
  * 3. Recorded before sent, never sent twice. Every outgoing message (a turn's reply, an approved
  *    draft, a person's reply) is marked `sending` in the outbox before the provider is called and
- *    `sent` after (`deliverOnce`). A row found `sending` or `sent` is never sent again: `sending`
- *    means an attempt died after calling the provider or lost its answer, so the customer may
- *    have the message; it counts as delivered and is logged as an unknown outcome. A provider
+ *    `sent` after (`deliverOnce`; a turn's row stays `sending`, see there). A row found `sending`
+ *    or `sent` is never sent again: `sending` means an attempt died after calling the provider or
+ *    lost its answer (or, for a turn, died after sending and before finishing), so the customer
+ *    may have the message; it counts as delivered and is logged as an unknown outcome. A provider
  *    answer that leaves the outcome unknown (a timeout after the request went out) is treated the
  *    same way. A `failed` row may be sent again.
  * 4. Not produced twice. A turn whose outbox row says `sending` or `sent` is not generated or
@@ -80,11 +81,20 @@ export type Delivery =
   | { kind: "unknown"; reason: string }
   | { kind: "failed"; failure: SendFailure };
 
-/** Rule 3: marks the outbox row `sending`, sends, and records the outcome; never twice. */
+/**
+ * Rule 3: marks the outbox row `sending`, sends, and records the outcome; never twice.
+ *
+ * `markSent: false` (a turn's reply) leaves the row `sending` after a successful send: the turn's
+ * row is deleted when the turn finishes, in this same invocation, and an attempt that finds it
+ * treats `sending` exactly as `sent` (never sends again, keeps the credit), so marking it would be
+ * one more row written for nothing. Only what is looked up later by its outbox id (a person's
+ * reply, an approved draft: `draftOutcome`) needs `sent` and its provider message id.
+ */
 export async function deliverOnce(
   store: ConversationStore,
   outboxId: string,
   send: () => Promise<SendResult>,
+  { markSent = true }: { markSent?: boolean } = {},
 ): Promise<Delivery> {
   const earlier = store.outbox(outboxId);
   if (earlier?.status === "sent" || earlier?.status === "sending") {
@@ -98,7 +108,7 @@ export async function deliverOnce(
     store.markOutbox(outboxId, "failed");
     return { kind: "failed", failure: result };
   }
-  store.markOutbox(outboxId, "sent", result.providerMessageId);
+  if (markSent) store.markOutbox(outboxId, "sent", result.providerMessageId);
   return { kind: "sent", providerMessageId: result.providerMessageId };
 }
 

@@ -20,6 +20,13 @@ const awaitsReply = (m: TurnMessage) => m.kind !== "unsupported" && m.email?.aut
 const CLOCK_SLACK_MS = 5 * 60_000;
 
 /**
+ * The wait a turn began, until the turn replies or ends: in memory only, so a turn that replies
+ * (most of them) writes no row for it. A turn that ends without a reply keeps it (`keepWaiting`);
+ * one cut short recomputes it from the same buffered messages on its next attempt.
+ */
+const begun = new WeakMap<ConversationStore, number>();
+
+/**
  * A turn begins: the customer waits since their earliest message a reply can follow, by its own
  * send time but never before it arrived (less a little slack) nor after now, unless a wait is on
  * in the same conversation (`fresh`: this turn began a new one).
@@ -31,20 +38,45 @@ export function customerWaiting(
   fresh: boolean,
   now = Date.now(),
 ): void {
-  if (fresh) store.clear("awaiting_reply_since");
-  else if (store.get("awaiting_reply_since") !== null) return;
+  begun.delete(store);
+  if (fresh) {
+    if (store.get("awaiting_reply_since") !== null) store.clear("awaiting_reply_since");
+  } else if (store.get("awaiting_reply_since") !== null) return;
   const arrived = new Map(pending.map((p) => [p.providerMessageId, p.acceptedAt]));
   const times = messages.filter(awaitsReply).map((m) => {
     const at = arrived.get(m.providerMessageId) ?? now;
     return Math.min(now, Math.max(m.sentAt, at - CLOCK_SLACK_MS));
   });
-  if (times.length > 0) store.set("awaiting_reply_since", String(Math.min(...times)));
+  if (times.length > 0) begun.set(store, Math.min(...times));
 }
 
 /** A reply went out: how long the customer had waited for it (ms), or null; the wait ends. */
 export function replyWaitEnded(store: ConversationStore, now = Date.now()): number | null {
-  const since = store.number("awaiting_reply_since");
-  if (since === null) return null;
-  store.clear("awaiting_reply_since");
-  return Math.max(0, now - since);
+  const inTurn = begun.get(store);
+  begun.delete(store);
+  const kept = store.number("awaiting_reply_since");
+  if (kept !== null) store.clear("awaiting_reply_since");
+  const since = kept ?? inTurn ?? null;
+  return since === null ? null : Math.max(0, now - since);
+}
+
+/**
+ * The turn ends and nothing it sent ended the wait (a handoff, a held draft, no reply): the
+ * customer still waits, for a person perhaps, so the wait is kept for whoever answers. For a turn
+ * given up, whose wait this instance may not hold (it restarted since), the earliest of its
+ * messages a reply can follow stands in (`fallback`).
+ */
+export function keepWaiting(store: ConversationStore, fallback: PendingMessage[] = []): void {
+  const since = begun.get(store) ?? earliest(fallback);
+  begun.delete(store);
+  if (since !== null && store.get("awaiting_reply_since") === null) {
+    store.set("awaiting_reply_since", String(since));
+  }
+}
+
+function earliest(pending: PendingMessage[]): number | null {
+  const times = pending
+    .filter((p) => p.kind !== "unsupported")
+    .map((p) => Math.min(p.acceptedAt, Math.max(p.sentAt, p.acceptedAt - CLOCK_SLACK_MS)));
+  return times.length > 0 ? Math.min(...times) : null;
 }

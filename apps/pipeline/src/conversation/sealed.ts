@@ -61,20 +61,29 @@ export class SealedThread {
     );
   }
 
-  /** The recent turns, oldest first, as the AI sees them. */
+  /**
+   * The recent turns, oldest first, as the AI sees them. An entry is one turn's messages (an
+   * array); entries written before that held one message each.
+   */
   async history(): Promise<ChatMessage[]> {
     const aad = `${this.thread.key}:history`;
-    return Promise.all(
-      this.store.history().map(async (s) => JSON.parse(await this.open(s, aad)) as ChatMessage),
+    const entries = await Promise.all(
+      this.store
+        .history()
+        .map(async (s) => JSON.parse(await this.open(s, aad)) as ChatMessage | ChatMessage[]),
     );
+    return entries.flat();
   }
 
-  /** Adds to the history, which keeps the newest `historyTurns` turns. */
+  /**
+   * Adds one turn's messages (the customer's and the reply) to the history as one entry, sealed
+   * once and written as one row (the object's storage bills each row written); the history keeps
+   * the newest `historyTurns` entries.
+   */
   async remember(messages: ChatMessage[], historyTurns: number): Promise<void> {
-    const aad = `${this.thread.key}:history`;
-    const sealed: string[] = [];
-    for (const m of messages) sealed.push(await this.seal(JSON.stringify(m), aad));
-    this.store.appendHistory(sealed, historyTurns * 2);
+    if (messages.length === 0) return;
+    const sealed = await this.seal(JSON.stringify(messages), `${this.thread.key}:history`);
+    this.store.appendHistory([sealed], historyTurns);
   }
 
   /** Keeps a draft until a person approves, edits or rejects it. */

@@ -39,11 +39,12 @@
  *
  * Durable Object SQLite bills every row written, each index entry included. So the keyed tables
  * are `WITHOUT ROWID` (a text primary key of a rowid table is a second b-tree: two rows per
- * write), and `history` numbers its entries with a plain INTEGER PRIMARY KEY (AUTOINCREMENT also
- * writes `sqlite_sequence` on every insert; entries are only deleted oldest first or all at once,
- * so max(seq) + 1 never reuses a live entry's number). `pending` keeps AUTOINCREMENT: its seq
- * names the turn (`turn:<seq>`) and, through it, the credit reference, which must never come back
- * after the buffer empties.
+ * write), and `history` and `pending` number their rows with a plain INTEGER PRIMARY KEY
+ * (AUTOINCREMENT also writes `sqlite_sequence` on every insert). History entries are only deleted
+ * oldest first or all at once, so max(seq) + 1 never reuses a live entry's number. A pending seq
+ * names its turn (`turn:<seq>`) and, through it, the outbox row, the approval and the credit
+ * reference, which must never come back after the buffer empties: it counts from the latest
+ * turn's `turn_seq` too, which stays as that mark.
  */
 
 /**
@@ -53,7 +54,7 @@
 const TABLE_DEFINITIONS: Record<string, string> = {
   seen: "(provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
   pending: `(
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     seq INTEGER PRIMARY KEY,
      provider_message_id TEXT NOT NULL,
      sealed TEXT NOT NULL,
      sent_at INTEGER NOT NULL,
@@ -85,8 +86,11 @@ const CURRENT = Object.entries(TABLE_DEFINITIONS)
   .map(([t, definition]) => `CREATE TABLE ${t} ${definition};`)
   .join("\n");
 
-/** Migration n+1 is `MIGRATIONS[n]`. */
-const MIGRATIONS: readonly string[] = [
+/**
+ * Migration n+1 is `MIGRATIONS[n]`: its statements, or a function running them when they depend
+ * on what the object holds.
+ */
+const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
   // 1: the tables as they were before the schema had a version.
   `CREATE TABLE IF NOT EXISTS seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
    CREATE TABLE IF NOT EXISTS pending (
@@ -145,6 +149,37 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO outbox_2 SELECT turn_id, status, attempts, provider_message_id, updated_at FROM outbox WHERE turn_id IS NOT NULL;
    DROP TABLE outbox;
    ALTER TABLE outbox_2 RENAME TO outbox;`,
+  // 3: `pending` without AUTOINCREMENT, which wrote `sqlite_sequence` on every message. The seqs
+  // still never come back (they name turns, and through them outbox rows, approvals and credit
+  // references): a new one counts from the highest buffered seq or the latest turn's `turn_seq`,
+  // which now stays after the turn as that mark (`acceptMessage`). An object with no turn under
+  // way gets the mark here: just below its oldest buffered message (every seq under it was a
+  // finished turn's), or with nothing buffered the highest seq it ever gave out.
+  (sql) => {
+    // Every object from before has `sqlite_sequence` (its `pending` had AUTOINCREMENT); the check
+    // only keeps an odd one (its tables made some other way) from failing for good.
+    const counted = sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+      .toArray().length;
+    const highest = counted ? "(SELECT seq FROM sqlite_sequence WHERE name = 'pending')" : "NULL";
+    sql.exec(`CREATE TABLE pending_3 (
+     seq INTEGER PRIMARY KEY,
+     provider_message_id TEXT NOT NULL,
+     sealed TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     has_attachment INTEGER NOT NULL,
+     accepted_at INTEGER NOT NULL
+   );
+   INSERT INTO pending_3 (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at)
+     SELECT seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at FROM pending;
+   INSERT INTO state (k, v)
+     SELECT 'turn_seq', CAST(mark AS TEXT)
+       FROM (SELECT COALESCE((SELECT MIN(seq) - 1 FROM pending), ${highest}) AS mark)
+      WHERE mark IS NOT NULL AND NOT EXISTS (SELECT 1 FROM state WHERE k = 'turn_seq');
+   DROP TABLE pending;
+   ALTER TABLE pending_3 RENAME TO pending;`);
+  },
 ];
 
 /** The schema version this code reads and writes. */
@@ -164,7 +199,11 @@ export type StateKey =
   /** The end of the latest turn or person's reply: the idle gap runs from it. */
   | "last_activity_at"
   | "conversation_id"
-  /** The last pending seq of the turn being retried: it keeps these messages. */
+  /**
+   * The last pending seq of the latest turn. While that turn's messages are still buffered it is
+   * under way (being retried: it keeps exactly these messages, `turnUnderWay`); once it finished
+   * the value stays, as the mark new seqs count from (`acceptMessage`).
+   */
   | "turn_seq"
   /** Failed attempts of the current turn. */
   | "attempts"
@@ -246,7 +285,10 @@ export class ConversationStore {
     storage.transactionSync(() => {
       if (version === 0 && this.isEmpty()) this.sql.exec(CURRENT);
       else {
-        for (const step of MIGRATIONS.slice(version)) this.sql.exec(step);
+        for (const step of MIGRATIONS.slice(version)) {
+          if (typeof step === "string") this.sql.exec(step);
+          else step(this.sql);
+        }
         this.sql.exec("DROP VIEW IF EXISTS schema_version");
       }
       this.sql.exec(`CREATE VIEW schema_version AS SELECT ${SCHEMA_VERSION} AS version`);
@@ -312,8 +354,12 @@ export class ConversationStore {
       .toArray().length;
     if (dup) return "duplicate";
     this.sql.exec("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
+    // The next seq after every buffered one and after the latest turn's: never one a turn used.
     this.sql.exec(
-      "INSERT INTO pending (provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES (?, ?, ?, ?, ?, ?)",
+      `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at)
+       VALUES (MAX(COALESCE((SELECT MAX(seq) FROM pending), 0),
+                   COALESCE((SELECT CAST(v AS INTEGER) FROM state WHERE k = 'turn_seq'), 0)) + 1,
+               ?, ?, ?, ?, ?, ?)`,
       m.providerMessageId,
       m.sealed,
       m.sentAt,
@@ -353,6 +399,20 @@ export class ConversationStore {
       }));
   }
 
+  /** The last seq of the turn under way (begun and not finished: its messages are still buffered), or null. */
+  turnUnderWay(): number | null {
+    const seq = this.number("turn_seq");
+    if (seq === null) return null;
+    return this.sql.exec("SELECT 1 FROM pending WHERE seq <= ? LIMIT 1", seq).toArray().length > 0
+      ? seq
+      : null;
+  }
+
+  /** A turn takes the buffered messages up to `lastSeq`; a retry of it writes nothing. */
+  beginTurn(lastSeq: number): void {
+    if (this.number("turn_seq") !== lastSeq) this.set("turn_seq", String(lastSeq));
+  }
+
   pendingCount(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   }
@@ -364,7 +424,9 @@ export class ConversationStore {
   finishTurn(lastSeq: number, outboxId: string): void {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
     this.sql.exec("DELETE FROM outbox WHERE turn_id = ?", outboxId);
-    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'turn_seq', 'kept_reply')");
+    // `turn_seq` stays: with these messages gone it no longer marks a turn under way, only the
+    // seqs given out (see the key).
+    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'kept_reply')");
     // A key range (the primary key's index), not LIKE, which would read every state row.
     this.sql.exec("DELETE FROM state WHERE k >= 'relayed:' AND k < 'relayed;'");
   }

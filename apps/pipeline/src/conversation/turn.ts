@@ -154,10 +154,14 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
 
   // 3. Deliver, at most once.
   const { thread } = turn;
-  const delivery = await deliverOnce(input.sealed.store, turn.id, () =>
-    send(env, thread, reply.text, run.last.providerMessageId, {
-      email: { context: replyContextOf(run.last), automatic: true },
-    }),
+  const delivery = await deliverOnce(
+    input.sealed.store,
+    turn.id,
+    () =>
+      send(env, thread, reply.text, run.last.providerMessageId, {
+        email: { context: replyContextOf(run.last), automatic: true },
+      }),
+    { markSent: false },
   );
   await produced.receipt;
 
