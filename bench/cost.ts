@@ -234,6 +234,18 @@ try {
     },
     () => whatsappRepliesTo(cannedCustomers),
   );
+  // The same customers again, each with a conversation under way (the idle gap is hours): what
+  // most replies cost, the first message of a thread having set its object up.
+  const returning = await measure(
+    "canned, returning",
+    (i) =>
+      postWhatsApp(
+        DEMO.whatsapp.phoneNumberId,
+        `9171${tag.length}${String(i).padStart(7, "0")}`,
+        "and on Sunday, hours?",
+      ),
+    () => whatsappRepliesTo(cannedCustomers) - N,
+  );
   const aiRun = async (kind: string, prefix: string) => {
     const customers = new Set<string>();
     return measure(
@@ -259,36 +271,61 @@ try {
   );
 
   // The same AI replies with many more tenants, each holding credits: what an AI reply reads in
-  // D1 must not grow with them.
-  watchdog.phase(`seeding ${MORE_TENANTS} more tenants`);
-  const tenantsBefore = ((await db.prepare("SELECT COUNT(*) AS n FROM tenants").first<{ n: number }>())?.n ??
-    0) as number;
-  for (let i = 0; i < MORE_TENANTS; i++) {
-    const t = await createTenant(db, TEST_SECRETS.encryptionKey, { name: `Bench tenant ${i}` });
-    await grantCredits(db, {
-      tenantId: t.id,
-      amount: 500,
-      source: "grant",
-      reference: `bench-cost-${tag}-${i}`,
-    });
-  }
+  // D1 must not grow with them. Measured twice: after MORE_TENANTS, then after five times as
+  // many. The first neighbours add a constant (a range read by tenant steps onto the next
+  // tenant's first entry to see that the range ended); growth is what the second step shows.
+  const tenantCount = async () =>
+    ((await db.prepare("SELECT COUNT(*) AS n FROM tenants").first<{ n: number }>())?.n ?? 0) as number;
+  const seedTenants = async (from: number, count: number) => {
+    watchdog.phase(`seeding ${count} more tenants`);
+    for (let i = from; i < from + count; i++) {
+      const t = await createTenant(db, TEST_SECRETS.encryptionKey, { name: `Bench tenant ${i}` });
+      await grantCredits(db, {
+        tenantId: t.id,
+        amount: 500,
+        source: "grant",
+        reference: `bench-cost-${tag}-${i}`,
+      });
+    }
+  };
+  const tenantsBefore = await tenantCount();
+  await seedTenants(0, MORE_TENANTS);
   const aiMany = await aiRun("AI, more tenants", "91730");
+  await seedTenants(MORE_TENANTS, 4 * MORE_TENANTS);
+  const aiMost = await aiRun("AI, most tenants", "91740");
+  const tenantsMost = await tenantCount();
 
   // Which D1 statements read more per reply once there are more tenants (the target is none).
   const readsOf = (kind: string) =>
     new Map((breakdown[kind] ?? []).filter((w) => w.sql.startsWith("d1 ")).map((w) => [w.sql, w.rowsRead]));
-  const fewReads = readsOf("AI");
-  const manyReads = readsOf("AI, more tenants");
-  const grown = [...new Set([...fewReads.keys(), ...manyReads.keys()])]
-    .map((sql) => ({ sql, few: fewReads.get(sql) ?? 0, many: manyReads.get(sql) ?? 0 }))
-    .filter((g) => Math.abs(g.many - g.few) >= 0.05)
-    .sort((x, y) => y.many - y.few - (x.many - x.few));
+  const differ = (a: string, b: string) => {
+    const x = readsOf(a);
+    const y = readsOf(b);
+    return [...new Set([...x.keys(), ...y.keys()])]
+      .map((sql) => ({ sql, few: x.get(sql) ?? 0, many: y.get(sql) ?? 0 }))
+      .filter((g) => Math.abs(g.many - g.few) >= 0.05)
+      .sort((p, q) => q.many - q.few - (p.many - p.few));
+  };
+  const neighbours = differ("AI", "AI, more tenants");
+  const grown = differ("AI, more tenants", "AI, most tenants").filter((g) => g.many > g.few);
+  const listed = (gs: ReturnType<typeof differ>) =>
+    gs
+      .map((g) => `  ${g.few.toFixed(1).padStart(6)} ${g.many.toFixed(1).padStart(6)}  ${g.sql}`)
+      .join("\n") || "  none";
 
+  const writes = (kind: string) =>
+    breakdown[kind]
+      ?.filter((w) => w.rowsWritten > 0)
+      .map(
+        (w) => `  ${w.rowsWritten.toFixed(2).padStart(6)} rows ${w.calls.toFixed(2).padStart(5)}x  ${w.sql}`,
+      )
+      .join("\n");
   const per1000 = (c: MeterCounts, k: keyof MeterCounts) => (c[k] / N) * 1000;
   const dollars = (c: MeterCounts) =>
     PRICES.reduce((sum, p) => sum + (per1000(c, p.key) * p.perMillion) / 1e6, 0);
   const cols = [
     ["canned", canned],
+    ["returning", returning],
     ["AI", aiFew],
     ["email", email],
   ] as const;
@@ -315,18 +352,21 @@ ${PRICES.map((p) => `  ${p.unit.padEnd(36)} $${p.perMillion} per million   ${p.u
   between the Workers, which are not billed as requests.
 
 Rows written per canned reply, by statement (calls per reply, rows per reply):
-${breakdown.canned
-  ?.filter((w) => w.rowsWritten > 0)
-  .map((w) => `  ${w.rowsWritten.toFixed(2).padStart(6)} rows ${w.calls.toFixed(2).padStart(5)}x  ${w.sql}`)
-  .join("\n")}
+${writes("canned")}
 
-D1 rows read per AI reply that differ with more tenants (fewer, more):
-${grown.map((g) => `  ${g.few.toFixed(1).padStart(6)} ${g.many.toFixed(1).padStart(6)}  ${g.sql}`).join("\n") || "  none"}
+Rows written per canned reply to a returning customer, by statement:
+${writes("canned, returning")}
+
+D1 rows read per AI reply that differ once the tenant has neighbours (${tenantsBefore} tenant(s), ${tenantsBefore + MORE_TENANTS}):
+${listed(neighbours)}
+D1 rows read per AI reply that grow with the tenants (${tenantsBefore + MORE_TENANTS}, ${tenantsMost}; the target is none):
+${listed(grown)}
 
 cost per 1000 canned: $${dollars(canned).toFixed(4)}   (target <= $0.015)
+cost per 1000 canned, returning customers: $${dollars(returning).toFixed(4)}
 cost per 1000 AI: $${dollars(aiFew).toFixed(4)}   (Cloudflare only; the model's own price is not included)
 cost per 1000 email: $${dollars(email).toFixed(4)}
-D1 rows read per AI reply: ${(aiFew.d1RowsRead / N).toFixed(1)} with ${tenantsBefore} tenant(s), ${(aiMany.d1RowsRead / N).toFixed(1)} with ${tenantsBefore + MORE_TENANTS} (target: the same)
+D1 rows read per AI reply: ${(aiFew.d1RowsRead / N).toFixed(1)} with ${tenantsBefore} tenant(s), ${(aiMany.d1RowsRead / N).toFixed(1)} with ${tenantsBefore + MORE_TENANTS}, ${(aiMost.d1RowsRead / N).toFixed(1)} with ${tenantsMost} (target: the same from ${tenantsBefore + MORE_TENANTS} to ${tenantsMost})
 `);
 } finally {
   watchdog.phase("disposing the stack");
