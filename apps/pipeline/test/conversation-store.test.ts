@@ -274,15 +274,15 @@ describe("conversation store: schema versions", () => {
       written = 0;
       expect(store.acceptMessage(message("wamid.cost"), Date.now())).toBe("accepted");
       expect(written).toBe(2);
-      // A turn begins (its mark), is retried (nothing), finishes (its message and its outbox
-      // row; the mark stays).
+      // A turn begins (its mark), is retried (nothing), finishes (its message; the mark stays).
+      const seq = store.pending(null)[0]!.seq;
       written = 0;
-      store.beginTurn(1);
-      store.beginTurn(1);
+      store.beginTurn(seq);
+      store.beginTurn(seq);
       expect(written).toBe(1);
       written = 0;
-      store.finishTurn(1, "turn:1");
-      expect(written).toBe(2);
+      store.finishTurn(seq, `turn:${seq}`);
+      expect(written).toBe(1);
     });
   });
 
@@ -371,26 +371,33 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     });
   });
 
-  it("never gives a seq twice, even once the buffer is empty: seqs name turns and credit references", async () => {
-    await withStore((store) => {
+  it("never gives a seq twice, even once the buffer is empty or the thread forgotten: seqs name turns and credit references", async () => {
+    await withStore(async (store, state) => {
       const now = Date.now();
       store.acceptMessage(message("m1"), now);
       store.acceptMessage(message("m2"), now);
       const [a, b] = store.pending(null);
-      expect([a!.seq, b!.seq]).toEqual([1, 2]);
+      // A new thread counts from the time of its first message.
+      expect([a!.seq, b!.seq]).toEqual([now + 1, now + 2]);
       store.beginTurn(b!.seq);
       store.finishTurn(b!.seq, `turn:${b!.seq}`);
       expect(store.pendingCount()).toBe(0);
-      // Without AUTOINCREMENT, max(seq) + 1 of an empty table would be 1 again: turn:2's
-      // credit reference, for a new turn. The mark says 2.
+      // Without AUTOINCREMENT, max(seq) + 1 of an empty table would start over: the finished
+      // turn's credit reference, for a new turn. The mark says where it ended.
       store.acceptMessage(message("m3"), now);
-      expect(store.pending(null).map((p) => p.seq)).toEqual([3]);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([now + 3]);
       // A message buffered while a turn is under way counts on from the buffer.
-      store.beginTurn(3);
+      store.beginTurn(now + 3);
       store.acceptMessage(message("m4"), now);
-      expect(store.pending(null).map((p) => p.seq)).toEqual([3, 4]);
-      expect(store.turnUnderWay()).toBe(3);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([now + 3, now + 4]);
+      expect(store.turnUnderWay()).toBe(now + 3);
       expect(store.pending(store.turnUnderWay()).map((p) => p.providerMessageId)).toEqual(["m3"]);
+      // The thread forgotten (idle past the retention: everything goes, the mark too), the
+      // customer writes again a little later: the new thread's seqs are past every old one.
+      await state.storage.deleteAll();
+      store.ensureSchema();
+      store.acceptMessage(message("m5"), now + 10);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([now + 11]);
     });
   });
 

@@ -63,6 +63,16 @@ describe("a turn given up after 24 hours", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
     expect(await discordMessages(inbox)).toHaveLength(0);
+    // The customer's wait is stored while the turn waits for its retry: the object may be gone
+    // before then, and a person may answer meanwhile.
+    const waitingSince = () =>
+      runInDurableObject(stub, (_o, state) =>
+        state.storage.sql
+          .exec<{ v: string }>("SELECT v FROM state WHERE k = 'awaiting_reply_since'")
+          .toArray(),
+      );
+    const since = await waitingSince();
+    expect(since).toHaveLength(1);
 
     // A day later it still fails: given up.
     await runInDurableObject(stub, (_o, state) => {
@@ -103,5 +113,7 @@ describe("a turn given up after 24 hours", () => {
     await runDurableObjectAlarm(stub);
     expect(await discordMessages(inbox)).toHaveLength(1);
     expect(await discordMessages(notices)).toHaveLength(1);
+    // Given up, the customer still waits, since when they wrote: for the person who answers.
+    expect(await waitingSince()).toEqual(since);
   });
 });

@@ -153,10 +153,27 @@ describe("an idle conversation object after the tenant's retention", () => {
       Date.now() + DAY / 2,
     );
     // The draft decided: past the seven days kept, so nothing of the thread stays.
+    const turnSeq = () =>
+      runInDurableObject(stub, (_o, state) =>
+        Number(state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'turn_seq'").one().v),
+      );
+    const oldSeq = await turnSeq();
     await runInDurableObject(stub, (_o, state) => {
       state.storage.sql.exec("DELETE FROM drafts");
     });
     await runDurableObjectAlarm(stub);
     expect(await rowsLeft()).toBe(0);
+    // The same object, still running, takes the customer's next message as a new thread (it is
+    // not a deleted tenant's) and answers it, under a turn id no earlier turn had: the credit
+    // ledger keeps references like `ai:<thread>:turn:<seq>:<attempt>` for good.
+    expect(await ingestApi.ingest([inboundText(externalId, customer, "hello again")])).toMatchObject({
+      ok: true,
+      results: [{ status: "accepted" }],
+    });
+    for (let i = 0; i < 40 && (await sentTo(env.SANDBOX_URL, customer)).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(2);
+    expect(await turnSeq()).toBeGreaterThan(oldSeq);
   });
 });

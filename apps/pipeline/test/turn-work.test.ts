@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { conversationKey } from "@concierge/core";
+import { type Thread, conversationKey } from "@concierge/core";
 import { personaHash } from "@concierge/prompt";
 import {
   createChannelAccount,
@@ -14,6 +14,8 @@ import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import { BACKSTOP_MS } from "../src/conversation/accept.ts";
 import type { ConversationDO } from "../src/conversation/object.ts";
+import { SealedThread } from "../src/conversation/sealed.ts";
+import type { ConversationStore } from "../src/conversation/store.ts";
 import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 // What a turn costs the conversation object's own storage (its SQL statements, through the real
@@ -158,6 +160,45 @@ describe("the work of one turn in the conversation object", () => {
     expect(history.n).toBe(2);
   });
 
+  it("reads a history of entries from before (one message each) and after (one turn each), in order", async () => {
+    const t = await tenantWith([hours], 5);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    await t.send(customer, "hello");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const history = await runInDurableObject(stub, async (instance) => {
+      const { host } = instance as unknown as { host: { env: typeof env; store: ConversationStore } };
+      const thread = JSON.parse(host.store.get("thread")!) as Thread;
+      const sealed = new SealedThread(host.env, host.store, thread);
+      // As code before version 3 wrote it: one sealed message per row.
+      const seal = (sealed as unknown as { seal(t: string, aad: string): Promise<string> }).seal.bind(sealed);
+      const aad = `${thread.key}:history`;
+      host.store.appendHistory(
+        [
+          await seal(JSON.stringify({ role: "user", content: "old question" }), aad),
+          await seal(JSON.stringify({ role: "assistant", content: "old answer" }), aad),
+        ],
+        20,
+      );
+      await sealed.remember(
+        [
+          { role: "user", content: "new question" },
+          { role: "assistant", content: "new answer" },
+        ],
+        20,
+      );
+      return sealed.history();
+    });
+    expect(history.map((m) => m.content)).toEqual([
+      "hello",
+      "Thanks!",
+      "old question",
+      "old answer",
+      "new question",
+      "new answer",
+    ]);
+  });
+
   it("a turn that does not reply keeps the customer's wait for the person who will", async () => {
     const handoff = {
       id: "person",
@@ -175,13 +216,15 @@ describe("the work of one turn in the conversation object", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const sentAt = Date.now();
     await t.send(customer, "hello? anyone?");
+    const sentBy = Date.now();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const since = await runInDurableObject(stub, (_i, state) =>
       state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'awaiting_reply_since'").toArray(),
     );
     expect(since).toHaveLength(1);
-    expect(Number(since[0]!.v)).toBeGreaterThan(sentAt - 60_000);
-    expect(Number(since[0]!.v)).toBeLessThanOrEqual(Date.now());
+    // The third message's own send time (inboundText: when it was built).
+    expect(Number(since[0]!.v)).toBeGreaterThanOrEqual(sentAt);
+    expect(Number(since[0]!.v)).toBeLessThanOrEqual(sentBy);
     const r = await tenantApi.sendHumanReply(
       t.tenantId,
       t.accountId,
@@ -244,6 +287,12 @@ describe("a 0 s reply buffer", () => {
     // The first arm was the backstop, well ahead; the reply did not wait for it.
     expect(alarmAtAccept).toBeGreaterThan(BACKSTOP_MS - 1000);
     expect(Date.now() - before).toBeLessThan(BACKSTOP_MS);
+    // A 0 s buffer is what an unset wait means: never written.
+    expect(
+      await runInDurableObject(stub, (_i, state) =>
+        state.storage.sql.exec("SELECT v FROM state WHERE k = 'wait_ms'").toArray(),
+      ),
+    ).toEqual([]);
     // The turn re-armed the alarm for the idle gap: the backstop never fires.
     const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     expect(alarm).toBeGreaterThan(Date.now() + 60 * 60_000);
@@ -352,7 +401,11 @@ describe("an AI turn's debit and the persona", () => {
     const customer = uniqueCustomer();
     expect(await t.send(customer, "ask: do you deliver?")).toMatchObject([{ status: "accepted" }]);
     // The first attempt took its credit and died before answering...
-    const ref = `ai:${conversationKey(t.tenantId, t.accountId, customer)}:turn:1:0`;
+    const seq = await runInDurableObject(
+      t.stub(customer),
+      (_o, state) => state.storage.sql.exec<{ s: number }>("SELECT MAX(seq) AS s FROM pending").one().s,
+    );
+    const ref = `ai:${conversationKey(t.tenantId, t.accountId, customer)}:turn:${seq}:0`;
     expect(await debitCredit(env.DB, t.tenantId, ref)).toEqual({ ok: true });
     expect(await creditBalance(env.DB, t.tenantId)).toBe(4);
     // ...and the persona was edited meanwhile (pending its safety check again).

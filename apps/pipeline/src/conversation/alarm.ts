@@ -246,6 +246,7 @@ async function retryLater(
   if (Date.now() - pending[0]!.acceptedAt > GIVE_UP_AFTER_MS) {
     return giveUp(host, sealed, pending, lastSeq, attempts);
   }
+  keepWaiting(store);
   store.set("attempts", String(attempts));
   const backoff = Math.min(2 ** attempts * 1000, 10 * 60_000);
   // A failed send brings its own schedule (jittered backoff, never before Retry-After).
@@ -268,6 +269,7 @@ async function waitForSlot(
     return giveUp(host, sealed, pending, lastSeq, store.number("attempts") ?? 0);
   }
   const waits = store.number("slot_waits") ?? 0;
+  keepWaiting(store);
   store.set("slot_waits", String(waits + 1));
   await host.arm(Date.now() + aiSlotRetryMs(waits));
 }
@@ -322,7 +324,7 @@ async function giveUp(
     })),
   );
   await queueGivenUpRelay(sealed, pending);
-  keepWaiting(store, pending);
+  keepWaiting(store);
   store.finishTurn(lastSeq, turnId);
   if (kept) {
     try {
@@ -421,7 +423,7 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
     // object looks again a day later.
     if (Date.now() < forgetAt) await host.arm(forgetAt);
     else if (store.holdsWork()) await host.arm(Date.now() + DAY_MS);
-    else return host.purge();
+    else return host.forget();
   }
   prune(host);
 }

@@ -85,10 +85,12 @@ export type Delivery =
  * Rule 3: marks the outbox row `sending`, sends, and records the outcome; never twice.
  *
  * `markSent: false` (a turn's reply) leaves the row `sending` after a successful send: the turn's
- * row is deleted when the turn finishes, in this same invocation, and an attempt that finds it
- * treats `sending` exactly as `sent` (never sends again, keeps the credit), so marking it would be
- * one more row written for nothing. Only what is looked up later by its outbox id (a person's
- * reply, an approved draft: `draftOutcome`) needs `sent` and its provider message id.
+ * row is deleted when the turn finishes, normally in this same invocation, and an attempt that
+ * finds it treats `sending` exactly as `sent` (never sends again, keeps the credit), so marking it
+ * would be one more row written on every reply. The price: when something after the send fails
+ * (recording the metadata, say) the retry logs `turn.send_outcome_unknown` for a reply that did
+ * go out. Only what is looked up later by its outbox id (a person's reply, an approved draft:
+ * `draftOutcome`) needs `sent` and its provider message id.
  */
 export async function deliverOnce(
   store: ConversationStore,

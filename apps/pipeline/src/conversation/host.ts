@@ -19,6 +19,11 @@ export interface ConversationHost {
   alarmArmed(): Promise<boolean>;
   /** When the alarm is armed for (null: not armed). */
   alarmAt(): Promise<number | null>;
-  /** Everything this thread holds, and its alarm, go at once. */
+  /** Everything this thread holds, and its alarm, go at once (the tenant is deleted). */
   purge(): Promise<void>;
+  /**
+   * The same for a thread idle past the tenant's retention, but the object stays open: the
+   * customer's next message starts a new thread here (not `purged`).
+   */
+  forget(): Promise<void>;
 }

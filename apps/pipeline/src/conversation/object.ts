@@ -53,6 +53,13 @@ export class ConversationDO extends DurableObject<PipelineEnv> {
       alarmArmed: async () => (await ctx.storage.getAlarm()) !== null,
       alarmAt: () => ctx.storage.getAlarm(),
       purge: () => this.purge(),
+      forget: async () => {
+        await ctx.storage.deleteAlarm();
+        await ctx.storage.deleteAll();
+        // deleteAll took the tables too: the schema is back at once, empty, as a restart would
+        // make it, so that this instance can take the customer's next message.
+        store.ensureSchema();
+      },
     };
   }
 

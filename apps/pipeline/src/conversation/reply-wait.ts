@@ -21,10 +21,11 @@ const CLOCK_SLACK_MS = 5 * 60_000;
 
 /**
  * The wait a turn began, until the turn replies or ends: in memory only, so a turn that replies
- * (most of them) writes no row for it. A turn that ends without a reply keeps it (`keepWaiting`);
- * one cut short recomputes it from the same buffered messages on its next attempt.
+ * (most of them) writes no row for it. `null`: a reply (the turn's or a person's) ended it. A turn
+ * that ends without a reply, or is put off for a retry, keeps it (`keepWaiting`): the object may
+ * be gone before its next attempt, and a person may answer meanwhile.
  */
-const begun = new WeakMap<ConversationStore, number>();
+const begun = new WeakMap<ConversationStore, number | null>();
 
 /**
  * A turn begins: the customer waits since their earliest message a reply can follow, by its own
@@ -52,31 +53,24 @@ export function customerWaiting(
 
 /** A reply went out: how long the customer had waited for it (ms), or null; the wait ends. */
 export function replyWaitEnded(store: ConversationStore, now = Date.now()): number | null {
-  const inTurn = begun.get(store);
-  begun.delete(store);
+  const inTurn = begun.get(store) ?? null;
+  // Ended: a turn still running must not keep it again (`keepWaiting`).
+  begun.set(store, null);
   const kept = store.number("awaiting_reply_since");
   if (kept !== null) store.clear("awaiting_reply_since");
-  const since = kept ?? inTurn ?? null;
+  const since = kept ?? inTurn;
   return since === null ? null : Math.max(0, now - since);
 }
 
 /**
- * The turn ends and nothing it sent ended the wait (a handoff, a held draft, no reply): the
- * customer still waits, for a person perhaps, so the wait is kept for whoever answers. For a turn
- * given up, whose wait this instance may not hold (it restarted since), the earliest of its
- * messages a reply can follow stands in (`fallback`).
+ * The turn ends, or waits for a retry, and nothing it sent ended the wait (a handoff, a held
+ * draft, no reply, a failed send): the customer still waits, for a person perhaps, so the wait is
+ * stored for whoever answers. One row, only on such turns.
  */
-export function keepWaiting(store: ConversationStore, fallback: PendingMessage[] = []): void {
-  const since = begun.get(store) ?? earliest(fallback);
+export function keepWaiting(store: ConversationStore): void {
+  const since = begun.get(store);
   begun.delete(store);
-  if (since !== null && store.get("awaiting_reply_since") === null) {
+  if (since !== undefined && since !== null && store.get("awaiting_reply_since") === null) {
     store.set("awaiting_reply_since", String(since));
   }
-}
-
-function earliest(pending: PendingMessage[]): number | null {
-  const times = pending
-    .filter((p) => p.kind !== "unsupported")
-    .map((p) => Math.min(p.acceptedAt, Math.max(p.sentAt, p.acceptedAt - CLOCK_SLACK_MS)));
-  return times.length > 0 ? Math.min(...times) : null;
 }

@@ -30,6 +30,10 @@
  *
  * To change the schema: append a migration (never edit a shipped one) and make `CURRENT` what the
  * migrations end with. A version newer than this code knows (a rolled-back deploy) is left alone.
+ * Version 3 cannot be rolled back to code from before it (a gradual deployment included): that
+ * code would number new messages from 1 again (reusing turn ids, approval ids and credit
+ * references), take the kept `turn_seq` for a turn under way and never arm the buffer's alarm,
+ * and read a turn's history entry (an array) as one message.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are billed rows written, paid by each thread's first
@@ -44,7 +48,11 @@
  * oldest first or all at once, so max(seq) + 1 never reuses a live entry's number. A pending seq
  * names its turn (`turn:<seq>`) and, through it, the outbox row, the approval and the credit
  * reference, which must never come back after the buffer empties: it counts from the latest
- * turn's `turn_seq` too, which stays as that mark.
+ * turn's `turn_seq` too, which stays as that mark. Nor after the object forgot its thread (an idle
+ * one past the tenant's retention, `deleteAll`; the credit ledger keeps its references): an object
+ * with neither counts from the time of its first message in ms, past any seq a thread of this
+ * customer had before (that thread began at least the retention's 7 days earlier and would have
+ * needed more messages than milliseconds since).
  */
 
 /**
@@ -192,7 +200,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export type StateKey =
   /** The thread's ids (JSON), set by the first message. */
   | "thread"
-  /** The reply buffer's wait, from the latest message's reply config. */
+  /** The reply buffer's wait, from the latest message's reply config; unset is 0 s. */
   | "wait_ms"
   /** The customer's latest own send time: the customer-service window runs from it. */
   | "last_inbound_at"
@@ -239,7 +247,10 @@ export type StateKey =
   /** That notice still has to reach the tenant, and how often it was tried (handoff.ts). */
   | "mail_notice_pending"
   | "mail_notice_attempts"
-  /** Since when the customer waits for a reply, ms (reply-wait.ts); cleared by the reply. */
+  /**
+   * Since when the customer waits for a reply, ms (reply-wait.ts); cleared by the reply. Stored
+   * only when a turn ends (or waits for a retry) without a reply; a running turn holds it in memory.
+   */
   | "awaiting_reply_since"
   /** The closed period (its next opening, hours.ts) the away reply last went out in. */
   | "away_sent_for"
@@ -277,12 +288,24 @@ type Storage = Pick<DurableObjectStorage, "sql" | "transactionSync">;
 export class ConversationStore {
   private readonly sql: SqlStorage;
 
+  private readonly storage: Storage;
+
   /** Opens the store, creating or migrating the schema if its version is behind. */
   constructor(storage: Storage) {
+    this.storage = storage;
     this.sql = storage.sql;
+    this.ensureSchema();
+  }
+
+  /**
+   * Creates or migrates the schema if its version is behind; otherwise only reads the version.
+   * Run again after the object forgot its thread (`deleteAll` takes the tables too), so that the
+   * same instance can take the customer's next message.
+   */
+  ensureSchema(): void {
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
-    storage.transactionSync(() => {
+    this.storage.transactionSync(() => {
       if (version === 0 && this.isEmpty()) this.sql.exec(CURRENT);
       else {
         for (const step of MIGRATIONS.slice(version)) {
@@ -354,12 +377,13 @@ export class ConversationStore {
       .toArray().length;
     if (dup) return "duplicate";
     this.sql.exec("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
-    // The next seq after every buffered one and after the latest turn's: never one a turn used.
+    // The next seq after every buffered one and after the latest turn's: never one a turn used;
+    // with neither (a new or forgotten thread), from now in ms (see "Rows written").
     this.sql.exec(
       `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at)
-       VALUES (MAX(COALESCE((SELECT MAX(seq) FROM pending), 0),
-                   COALESCE((SELECT CAST(v AS INTEGER) FROM state WHERE k = 'turn_seq'), 0)) + 1,
-               ?, ?, ?, ?, ?, ?)`,
+       SELECT COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?1, ?2, ?3, ?4, ?5, ?6
+         FROM (SELECT (SELECT MAX(seq) FROM pending) AS p,
+                      (SELECT CAST(v AS INTEGER) FROM state WHERE k = 'turn_seq') AS t) AS b`,
       m.providerMessageId,
       m.sealed,
       m.sentAt,
