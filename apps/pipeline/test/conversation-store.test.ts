@@ -578,4 +578,28 @@ describe("conversation store: the outbox", () => {
       expect(earlierAttempt(store, "t2")).toBe("held");
     });
   });
+
+  it("forgets sent persons' replies and approved drafts after a week; a send in flight or a turn's row is work still owed", async () => {
+    await withStore((store, state) => {
+      const age = (id: string, at: number) =>
+        state.storage.sql.exec("UPDATE outbox SET updated_at = ? WHERE turn_id = ?", at, id);
+      const now = Date.now();
+      store.markOutbox("approval:apr_1", "sent", "wamid.a");
+      store.markOutbox("human:r1", "sent", "wamid.h");
+      age("approval:apr_1", now - 8 * 86_400_000);
+      age("human:r1", now - 8 * 86_400_000);
+      // A sent approved draft is no work owed: an idle thread may be forgotten with it there.
+      expect(store.holdsWork()).toBe(false);
+      store.prune(0, now - 7 * 86_400_000);
+      expect(store.outbox("approval:apr_1")).toBeNull();
+      expect(store.outbox("human:r1")).toBeNull();
+      // A person's reply going out right now, or a turn's row, is.
+      store.markOutbox("human:r2", "sending");
+      expect(store.holdsWork()).toBe(true);
+      store.markOutbox("human:r2", "sent", "wamid.h2");
+      expect(store.holdsWork()).toBe(false);
+      store.markOutbox("turn:5", "failed");
+      expect(store.holdsWork()).toBe(true);
+    });
+  });
 });

@@ -337,6 +337,12 @@ describe("the per-tenant cap on AI calls in flight", () => {
     expect(await c.runAlarm()).toBe(true);
     expect(await c.runAlarm()).toBe(true);
     expect(await graphAttempts(env.SANDBOX_URL, c.customer)).toBe(0);
+    // Meanwhile the customer's wait is stored (the object may be gone before the next try).
+    expect(
+      await runInDurableObject(c.stub, (_o, state) =>
+        state.storage.sql.exec("SELECT v FROM state WHERE k = 'awaiting_reply_since'").toArray(),
+      ),
+    ).toHaveLength(1);
     await gate().release(held[0]!);
     expect(await c.runAlarm()).toBe(true);
     expect(await sentTo(env.SANDBOX_URL, c.customer)).toHaveLength(1);

@@ -176,4 +176,87 @@ describe("an idle conversation object after the tenant's retention", () => {
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(2);
     expect(await turnSeq()).toBeGreaterThan(oldSeq);
   });
+
+  it.each([2, 3])(
+    "never forgets a message accepted while its idle alarm awaited the database (read %i)",
+    async (injectAt) => {
+      const t = await tenantWithAccount("Busy while forgetting");
+      expect(await saveRetentionDays(env.DB, t.tid, 7)).toBe("saved");
+      const externalId = (await env.DB.prepare("SELECT external_id AS e FROM channel_accounts WHERE id = ?")
+        .bind(t.accountId)
+        .first<{ e: string }>())!.e;
+      await saveReplyConfig(env.DB, t.tid, t.accountId, {
+        wait_seconds: 30,
+        rules: [],
+        default_rule: { response: { kind: "canned", text: "Thanks!" } },
+      });
+      const customer = uniqueCustomer();
+      await ingestApi.ingest([inboundText(externalId, customer, "hello")]);
+      const stub = env.CONVERSATIONS.get(
+        env.CONVERSATIONS.idFromName(conversationKey(t.tid, t.accountId, customer)),
+      );
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+      const result = await runInDurableObject(stub, async (instance, state) => {
+        // Idle for eight days: this alarm forgets the thread, unless a message came in meanwhile.
+        state.storage.sql.exec(
+          "UPDATE state SET v = ? WHERE k = 'last_activity_at'",
+          String(Date.now() - 8 * DAY),
+        );
+        type Host = { env: typeof env };
+        const host = (instance as unknown as { host: Host }).host;
+        const real = host.env;
+        let reads = 0;
+        // The customer writes while the alarm awaits a read of the tenant's settings (D1; each read
+        // is fresh in tests): the first is the alarm's own check that the tenant exists.
+        const accepted: Promise<unknown>[] = [];
+        const db = new Proxy(real.DB, {
+          get(target, key) {
+            if (key === "prepare") {
+              reads += 1;
+              if (reads === injectAt) {
+                accepted.push(
+                  (instance as unknown as { accept(i: unknown): Promise<unknown> }).accept({
+                    thread: JSON.parse(
+                      state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'thread'").one().v,
+                    ),
+                    providerMessageId: "wamid.while-forgetting",
+                    sealed: "v1.not-opened-here",
+                    sentAt: Date.now(),
+                    kind: "text",
+                    hasAttachment: false,
+                    waitSeconds: 30,
+                  }),
+                );
+              }
+            }
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+          },
+        });
+        Object.defineProperty(host, "env", { value: { ...real, DB: db }, configurable: true });
+        try {
+          await (instance as unknown as { alarm(): Promise<void> }).alarm();
+        } finally {
+          Object.defineProperty(host, "env", { value: real, configurable: true });
+        }
+        return {
+          accepted: await Promise.all(accepted),
+          pending: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
+          thread: state.storage.sql.exec("SELECT 1 FROM state WHERE k = 'thread'").toArray().length,
+          alarm: await state.storage.getAlarm(),
+          reads,
+        };
+      });
+      // The read the message came during: the alarm's look at the conversation's timing (2) or at
+      // the tenant's retention (3).
+      expect(result.reads).toBe(injectAt);
+      expect(result.accepted).toEqual([{ status: "accepted" }]);
+      // The message stays, with its thread and the alarm its accept armed (within the 30 s buffer).
+      expect(result.pending).toBe(1);
+      expect(result.thread).toBe(1);
+      expect(result.alarm).not.toBeNull();
+      expect(result.alarm!).toBeLessThanOrEqual(Date.now() + 30_000);
+    },
+  );
 });

@@ -78,6 +78,16 @@ async function tenantWith(rules: unknown[], waitSeconds: number) {
   };
 }
 
+/** A customer of a tenant (5 s buffer, these rules) already answered once: "hello" → "Thanks!". */
+async function answeredOnce(rules: unknown[]) {
+  const t = await tenantWith(rules, 5);
+  const customer = uniqueCustomer();
+  const stub = t.stub(customer);
+  await t.send(customer, "hello");
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+  return { t, customer, stub };
+}
+
 const hours = {
   id: "hours",
   matcher: { kind: "static_text", keywords: ["hours"] },
@@ -120,11 +130,7 @@ describe("the work of one turn in the conversation object", () => {
   });
 
   it("a canned reply in a conversation under way writes only what it needs: 9 rows in the object", async () => {
-    const t = await tenantWith([hours], 5);
-    const customer = uniqueCustomer();
-    const stub = t.stub(customer);
-    await t.send(customer, "hello");
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const { t, customer, stub } = await answeredOnce([hours]);
     const log = await recordStatements(stub);
     const before = Date.now();
     await t.send(customer, "and your hours?");
@@ -161,11 +167,7 @@ describe("the work of one turn in the conversation object", () => {
   });
 
   it("reads a history of entries from before (one message each) and after (one turn each), in order", async () => {
-    const t = await tenantWith([hours], 5);
-    const customer = uniqueCustomer();
-    const stub = t.stub(customer);
-    await t.send(customer, "hello");
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const { stub } = await answeredOnce([hours]);
     const history = await runInDurableObject(stub, async (instance) => {
       const { host } = instance as unknown as { host: { env: typeof env; store: ConversationStore } };
       const thread = JSON.parse(host.store.get("thread")!) as Thread;
@@ -205,11 +207,7 @@ describe("the work of one turn in the conversation object", () => {
       matcher: { kind: "static_text", keywords: ["person"] },
       response: { kind: "handoff", text: "A person will be with you shortly." },
     };
-    const t = await tenantWith([handoff], 5);
-    const customer = uniqueCustomer();
-    const stub = t.stub(customer);
-    await t.send(customer, "hello");
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const { t, customer, stub } = await answeredOnce([handoff]);
     // The handoff's sentence is the hand-off, not an answer... and the customer's next message
     // meets a bot that stays silent: that turn ends without a reply, and the wait stays.
     await t.send(customer, "a person please");

@@ -408,6 +408,9 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
   const t = await timing(env, thread);
   await flushRelays(env, new SealedThread(env, store, thread), () => host.purged);
   await flushPage(env, store, thread);
+  // A message accepted while this alarm awaited (D1, Discord) has its own alarm armed by the
+  // accept: nothing here may end its conversation, re-arm over it or forget it.
+  if (store.pendingCount() > 0) return;
   const idle = idleAt(store, t);
   if (Date.now() >= idle) endConversation(store);
   if (pagePending(store) || store.hasRelays()) await host.arm(Date.now() + PAGE_RETRY_MS);
@@ -418,9 +421,10 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
     // the D1 rows (whose purge can no longer name this object once they are gone), so the
     // object forgets itself then; a new message later starts a fresh thread.
     const settings = await tenantSettings(env, thread.tenantId);
+    if (store.pendingCount() > 0) return;
     const forgetAt = (store.number("last_activity_at") ?? 0) + (settings?.retentionDays ?? 90) * DAY_MS;
-    // A draft still awaiting its approval's decision (or expiry) is never lost to this: the
-    // object looks again a day later.
+    // A draft still awaiting its approval's decision (or expiry), or a send in flight (a person's
+    // reply), is never lost to this: the object looks again a day later.
     if (Date.now() < forgetAt) await host.arm(forgetAt);
     else if (store.holdsWork()) await host.arm(Date.now() + DAY_MS);
     else return host.forget();

@@ -206,6 +206,9 @@ export async function sendHumanReply(
     log.info("human_reply.tenant_suspended", fields);
     return suspendedError();
   }
+  // The object forgot the thread meanwhile (idle past the tenant's retention, alarm.ts): nothing
+  // to answer, and nothing may be written into its empty tables, where no alarm would expire it.
+  if (store.get("thread") === null) return OUTSIDE_WINDOW;
   const window = personWindow(store, thread.channel, now);
   if (!window.open) {
     log.info("human_reply.outside_window", fields);

@@ -455,10 +455,18 @@ export class ConversationStore {
     this.sql.exec("DELETE FROM state WHERE k >= 'relayed:' AND k < 'relayed;'");
   }
 
-  /** Forgets provider message ids seen before `seenBefore`, and persons' replies older than `outboxBefore`. */
+  /**
+   * Forgets provider message ids seen before `seenBefore`, and the outbox rows of persons' replies
+   * and approved drafts older than `outboxBefore` (a turn's row goes with its turn). An approval
+   * is sent once by its D1 transition out of `pending`; its row here only answers the sweep of
+   * approvals stuck in `sending` (`draftOutcome`), which runs within the hour.
+   */
   prune(seenBefore: number, outboxBefore: number): void {
     this.sql.exec("DELETE FROM seen WHERE at < ?", seenBefore);
-    this.sql.exec("DELETE FROM outbox WHERE turn_id LIKE 'human:%' AND updated_at < ?", outboxBefore);
+    this.sql.exec(
+      "DELETE FROM outbox WHERE (turn_id LIKE 'human:%' OR turn_id LIKE 'approval:%') AND updated_at < ?",
+      outboxBefore,
+    );
   }
 
   // --- history --------------------------------------------------------------------------------
@@ -540,11 +548,16 @@ export class ConversationStore {
       .toArray();
   }
 
-  /** A draft awaiting a person's decision, or a turn's outbox row: work the object still owes. */
+  /**
+   * Work the object still owes: a draft awaiting a person's decision, a turn's outbox row, or a
+   * send in flight (`sending`: a person's reply or an approved draft going out right now).
+   */
   holdsWork(): boolean {
     return (
       this.sql.exec("SELECT 1 FROM drafts LIMIT 1").toArray().length > 0 ||
-      this.sql.exec("SELECT 1 FROM outbox WHERE turn_id NOT LIKE 'human:%' LIMIT 1").toArray().length > 0
+      this.sql
+        .exec("SELECT 1 FROM outbox WHERE turn_id LIKE 'turn:%' OR status = 'sending' LIMIT 1")
+        .toArray().length > 0
     );
   }
 
