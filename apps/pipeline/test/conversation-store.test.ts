@@ -335,9 +335,9 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.firstAcceptedAt()).toBe(now);
 
       // Remembered until pruned (a week, in the object), then a redelivery is new again.
-      store.prune(now, 0);
+      store.prune(now, 0, 0);
       expect(store.acceptMessage(message("wamid.a"), now + 3)).toBe("duplicate");
-      store.prune(now + 1, 0);
+      store.prune(now + 1, 0, 0);
       expect(store.acceptMessage(message("wamid.a"), now + 4)).toBe("accepted");
     });
   });
@@ -586,13 +586,24 @@ describe("conversation store: the outbox", () => {
       const now = Date.now();
       store.markOutbox("approval:apr_1", "sent", "wamid.a");
       store.markOutbox("human:r1", "sent", "wamid.h");
-      age("approval:apr_1", now - 8 * 86_400_000);
-      age("human:r1", now - 8 * 86_400_000);
       // A sent approved draft is no work owed: an idle thread may be forgotten with it there.
       expect(store.holdsWork()).toBe(false);
-      store.prune(0, now - 7 * 86_400_000);
+      store.markOutbox("approval:apr_2", "sending");
+      age("approval:apr_1", now - 8 * 86_400_000);
+      age("human:r1", now - 8 * 86_400_000);
+      age("approval:apr_2", now - 8 * 86_400_000);
+      const week = now - 7 * 86_400_000;
+      const month = now - 30 * 86_400_000;
+      store.prune(0, week, month);
       expect(store.outbox("approval:apr_1")).toBeNull();
       expect(store.outbox("human:r1")).toBeNull();
+      // One whose outcome was never recorded stays for the stuck-approval sweep, a month.
+      expect(store.outbox("approval:apr_2")).toEqual({ status: "sending", providerMessageId: null });
+      expect(store.holdsWork()).toBe(true);
+      age("approval:apr_2", now - 31 * 86_400_000);
+      store.prune(0, week, month);
+      expect(store.outbox("approval:apr_2")).toBeNull();
+      expect(store.holdsWork()).toBe(false);
       // A person's reply going out right now, or a turn's row, is.
       store.markOutbox("human:r2", "sending");
       expect(store.holdsWork()).toBe(true);

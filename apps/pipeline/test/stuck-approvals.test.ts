@@ -85,6 +85,28 @@ describe("an approval stuck in sending", () => {
     expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
   });
 
+  it("died while sending (the outcome unknown, its draft still held): recorded as sent and its draft dropped", async () => {
+    const { id, customer, stub } = await heldDraft();
+    // The decision marked the send and died before any answer: the customer may have it.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO outbox (turn_id, status, attempts, provider_message_id, updated_at) VALUES (?, 'sending', 1, NULL, ?)",
+        `approval:${id}`,
+        Date.now(),
+      );
+    });
+    await leftSending(id, 11 * 60_000);
+    await cron();
+    expect(await getApproval(env.DB, tenantId, id)).toMatchObject({ status: "sent" });
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+    expect(await creditBalance(env.DB, tenantId)).toBe(4);
+    // Decided for good: its text leaves the object, which no longer owes anything for it.
+    const drafts = await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM drafts").one(),
+    );
+    expect(drafts.n).toBe(0);
+  });
+
   it("not sent and its draft gone: failed, the credit restored once", async () => {
     const { id, stub } = await heldDraft();
     await runInDurableObject(stub, async (o: ConversationDO) => o.dropDraft(id));

@@ -22,6 +22,8 @@ const log = createLogger("pipeline.conversation");
 
 /** How long a provider message id is remembered for de-duplication; Meta retries for days. */
 const SEEN_TTL_MS = 7 * 24 * 3600_000;
+/** How long an approved draft's outbox row still `sending` is kept for the stuck-approval sweep. */
+const STUCK_SEND_TTL_MS = 30 * 24 * 3600_000;
 /** A page that could not be delivered is tried again after this long. */
 const PAGE_RETRY_MS = 60_000;
 /** A turn that keeps failing is retried with backoff for this long, then given up (and logged). */
@@ -424,7 +426,7 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
     if (store.pendingCount() > 0) return;
     const forgetAt = (store.number("last_activity_at") ?? 0) + (settings?.retentionDays ?? 90) * DAY_MS;
     // A draft still awaiting its approval's decision (or expiry), or a send in flight (a person's
-    // reply), is never lost to this: the object looks again a day later.
+    // reply or an approved draft), is never lost to this: the object looks again a day later.
     if (Date.now() < forgetAt) await host.arm(forgetAt);
     else if (store.holdsWork()) await host.arm(Date.now() + DAY_MS);
     else return host.forget();
@@ -435,5 +437,5 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
 function prune(host: ConversationHost): void {
   const now = Date.now();
   // A person's double click comes within seconds; a week of guard is plenty.
-  host.store.prune(now - SEEN_TTL_MS, now - SEEN_TTL_MS);
+  host.store.prune(now - SEEN_TTL_MS, now - SEEN_TTL_MS, now - STUCK_SEND_TTL_MS);
 }

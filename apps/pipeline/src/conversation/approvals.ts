@@ -145,6 +145,9 @@ export async function resolveStuckApprovals(env: PipelineEnv, now = Date.now()):
       if (outcome.delivery === "sent") {
         if (!(await transitionApproval(env.DB, a.tenantId, a.id, "sending", "sent", null, opts)).changed)
           continue;
+        // Decided for good: its text leaves the object (a decision that died after sending left
+        // it there; held, it would also keep the thread from ever being forgotten).
+        await conversation(env, a).dropDraft(a.id);
         await closeApprovalRelay(env, a.tenantId, a.id, "approved", a.decidedBy);
         log.warn("approval.stuck_resolved", { ...fields, outcome: "sent" });
       } else if (outcome.held) {

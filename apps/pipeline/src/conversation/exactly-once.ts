@@ -40,7 +40,9 @@
  *    (`page_pending`, handoff.ts); each inbox item is queued once under a deterministic id, which
  *    is also Discord's nonce, so a retried post never shows twice (inbox.ts, relay.ts).
  * 8. A person's reply goes at most once per request id (outbox `human:<requestId>`, remembered a
- *    week), an approved draft at most once per approval (outbox `approval:<id>`).
+ *    week), an approved draft at most once per approval: its D1 transition out of `pending` is the
+ *    lock (it expires within a day), and its outbox row `approval:<id>` (a week once settled)
+ *    stops a retry of the same decision.
  *
  * What is not guaranteed: a turn still failing 24 hours after its first message is given up
  * (logged as `turn.given_up`) as it stands, a kept reply's credit included; the send retries

@@ -106,7 +106,8 @@ function outboundRow(
 
 /**
  * Sends an approved draft (or the person's edit of it) to the customer, at most once: the
- * outbox row of the approval stops a second send even if the caller retries.
+ * approval's D1 transition out of `pending` is the lock, and the outbox row of the approval stops
+ * a second send even if the caller retries (kept a week once settled, `store.prune`).
  */
 export async function sendDraft(
   host: ConversationHost,
@@ -208,7 +209,7 @@ export async function sendHumanReply(
   }
   // The object forgot the thread meanwhile (idle past the tenant's retention, alarm.ts): nothing
   // to answer, and nothing may be written into its empty tables, where no alarm would expire it.
-  if (store.get("thread") === null) return OUTSIDE_WINDOW;
+  if (store.get("thread") === null) return outsideWindow(thread.channel);
   const window = personWindow(store, thread.channel, now);
   if (!window.open) {
     log.info("human_reply.outside_window", fields);
@@ -249,6 +250,8 @@ export async function sendHumanReply(
       `The message could not be delivered${failure.code === null ? "" : ` (error ${failure.code})`}: ${failure.reason}`,
     );
   }
+  // Before any await: an idle alarm running meanwhile must see the thread active (alarm.ts).
+  store.set("last_activity_at", String(now));
   const silence =
     input.afterReply === "silent" || (input.afterReply === undefined && store.get("handoff_since") !== null);
   if (silence) {
@@ -257,7 +260,6 @@ export async function sendHumanReply(
     store.set("control_by", input.actor);
     await mirrorState(env, thread, store);
   }
-  store.set("last_activity_at", String(now));
   await recordMessages(env.DB, [
     { ...meta("human_reply", delivery.providerMessageId, null), replyWaitMs: replyWaitEnded(store, now) },
   ]);
@@ -269,8 +271,9 @@ export async function sendHumanReply(
 /**
  * What became of an approved draft's send, for the sweep that settles an approval a decision left
  * in `sending`: `sent` when the outbox says it went or may have gone (its row is `sent`, or
- * `sending`: never sent twice), otherwise `not_sent`; `held` says whether its draft is still here
- * to be decided again.
+ * `sending`: never sent twice), otherwise `not_sent` (also once a settled row was pruned, a week
+ * on; one still `sending` is kept a month); `held` says whether its draft is still here to be
+ * decided again.
  */
 export function draftOutcome(
   host: ConversationHost,

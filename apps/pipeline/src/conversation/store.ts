@@ -459,13 +459,17 @@ export class ConversationStore {
    * Forgets provider message ids seen before `seenBefore`, and the outbox rows of persons' replies
    * and approved drafts older than `outboxBefore` (a turn's row goes with its turn). An approval
    * is sent once by its D1 transition out of `pending`; its row here only answers the sweep of
-   * approvals stuck in `sending` (`draftOutcome`), which runs within the hour.
+   * approvals stuck in `sending` (`draftOutcome`, every quarter hour). A row itself still
+   * `sending` (an approved draft whose outcome was never recorded) stays until `stuckBefore`, in
+   * case that sweep kept failing meanwhile.
    */
-  prune(seenBefore: number, outboxBefore: number): void {
+  prune(seenBefore: number, outboxBefore: number, stuckBefore: number): void {
     this.sql.exec("DELETE FROM seen WHERE at < ?", seenBefore);
     this.sql.exec(
-      "DELETE FROM outbox WHERE (turn_id LIKE 'human:%' OR turn_id LIKE 'approval:%') AND updated_at < ?",
+      `DELETE FROM outbox WHERE updated_at < ?1
+          AND (turn_id LIKE 'human:%' OR (turn_id LIKE 'approval:%' AND (status <> 'sending' OR updated_at < ?2)))`,
       outboxBefore,
+      stuckBefore,
     );
   }
 
