@@ -104,23 +104,32 @@ describe("retention", () => {
   });
 });
 
+/**
+ * A tenant keeping metadata 7 days, whose one WhatsApp number answers "Thanks!" after
+ * `waitSeconds`, and a customer who just wrote "hello" to it.
+ */
+async function customerWroteHello(name: string, waitSeconds: number) {
+  const t = await tenantWithAccount(name);
+  expect(await saveRetentionDays(env.DB, t.tid, 7)).toBe("saved");
+  const externalId = (await env.DB.prepare("SELECT external_id AS e FROM channel_accounts WHERE id = ?")
+    .bind(t.accountId)
+    .first<{ e: string }>())!.e;
+  await saveReplyConfig(env.DB, t.tid, t.accountId, {
+    wait_seconds: waitSeconds,
+    rules: [],
+    default_rule: { response: { kind: "canned", text: "Thanks!" } },
+  });
+  const customer = uniqueCustomer();
+  await ingestApi.ingest([inboundText(externalId, customer, "hello")]);
+  const stub = env.CONVERSATIONS.get(
+    env.CONVERSATIONS.idFromName(conversationKey(t.tid, t.accountId, customer)),
+  );
+  return { externalId, customer, stub };
+}
+
 describe("an idle conversation object after the tenant's retention", () => {
   it("keeps its thread until the retention has passed since its last activity, then forgets it", async () => {
-    const t = await tenantWithAccount("Forgetful objects");
-    expect(await saveRetentionDays(env.DB, t.tid, 7)).toBe("saved");
-    const externalId = (await env.DB.prepare("SELECT external_id AS e FROM channel_accounts WHERE id = ?")
-      .bind(t.accountId)
-      .first<{ e: string }>())!.e;
-    await saveReplyConfig(env.DB, t.tid, t.accountId, {
-      wait_seconds: 0,
-      rules: [],
-      default_rule: { response: { kind: "canned", text: "Thanks!" } },
-    });
-    const customer = uniqueCustomer();
-    await ingestApi.ingest([inboundText(externalId, customer, "hello")]);
-    const stub = env.CONVERSATIONS.get(
-      env.CONVERSATIONS.idFromName(conversationKey(t.tid, t.accountId, customer)),
-    );
+    const { externalId, customer, stub } = await customerWroteHello("Forgetful objects", 0);
     // Answered at once (a 0 s buffer); the turn's own alarm is done before the clock is moved.
     for (let i = 0; i < 20 && (await sentTo(env.SANDBOX_URL, customer)).length === 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -180,21 +189,7 @@ describe("an idle conversation object after the tenant's retention", () => {
   it.each([2, 3])(
     "never forgets a message accepted while its idle alarm awaited the database (read %i)",
     async (injectAt) => {
-      const t = await tenantWithAccount("Busy while forgetting");
-      expect(await saveRetentionDays(env.DB, t.tid, 7)).toBe("saved");
-      const externalId = (await env.DB.prepare("SELECT external_id AS e FROM channel_accounts WHERE id = ?")
-        .bind(t.accountId)
-        .first<{ e: string }>())!.e;
-      await saveReplyConfig(env.DB, t.tid, t.accountId, {
-        wait_seconds: 30,
-        rules: [],
-        default_rule: { response: { kind: "canned", text: "Thanks!" } },
-      });
-      const customer = uniqueCustomer();
-      await ingestApi.ingest([inboundText(externalId, customer, "hello")]);
-      const stub = env.CONVERSATIONS.get(
-        env.CONVERSATIONS.idFromName(conversationKey(t.tid, t.accountId, customer)),
-      );
+      const { customer, stub } = await customerWroteHello("Busy while forgetting", 30);
       expect(await runDurableObjectAlarm(stub)).toBe(true);
       expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
       const result = await runInDurableObject(stub, async (instance, state) => {
