@@ -68,6 +68,15 @@ export type ReplyWaitBucket = (typeof REPLY_WAIT_BUCKETS)[number]["key"];
 export const REPLY_WAIT_BUCKET_SQL = (col: string) =>
   `CASE ${REPLY_WAIT_BUCKETS.map((b) => (b.underMs === null ? `ELSE '${b.key}'` : `WHEN ${col} < ${b.underMs} THEN '${b.key}'`)).join(" ")} END`;
 
+/**
+ * A reply's one insight count since migration 0038 (metric 'reply'): '<rule id> <action> <wait
+ * bucket>', each part '' when the reply has none, as SQL over a messages row (the recount in
+ * tenants.ts; the trigger spells it out). Rule ids, actions and buckets hold no space.
+ */
+export const REPLY_INSIGHT_KEY_SQL = (m: { ruleId: string; action: string; waitMs: string }) =>
+  `COALESCE(${m.ruleId}, '') || ' ' || CASE WHEN ${m.ruleId} IS NULL THEN '' ELSE COALESCE(${m.action}, '') END
+   || ' ' || CASE WHEN ${m.waitMs} IS NULL THEN '' ELSE ${REPLY_WAIT_BUCKET_SQL(m.waitMs)} END`;
+
 export type InsightsDay = {
   /** The tenant's local day as YYYY-MM-DD. */
   date: string;
@@ -127,8 +136,16 @@ export type MessageCountRow = {
   n: number;
 };
 export type CreditCountRow = { day: number; n: number };
-/** insight_days rows (migration 0037): per rule and action, per wait bucket. */
-export type InsightCountRow = { day: number; metric: "rule" | "reply_wait"; key: string; n: number };
+/**
+ * insight_days rows: per reply since migration 0038 ('reply': its rule and action and its wait's
+ * bucket in one key); before it, per rule and action ('rule') and per wait bucket ('reply_wait').
+ */
+export type InsightCountRow = {
+  day: number;
+  metric: "rule" | "reply_wait" | "reply";
+  key: string;
+  n: number;
+};
 
 const emptyReceived = (): Record<CustomerChannel, number> => ({ whatsapp: 0, instagram: 0, email: 0 });
 
@@ -214,24 +231,34 @@ export function buildInsights(
   >;
   let ruleReplies = 0;
   let defaultReplies = 0;
+  const countWait = (bucket: string, n: number) => {
+    if (bucket in buckets) buckets[bucket as ReplyWaitBucket] += n;
+  };
+  const countRule = (ruleId: string, action: string, n: number) => {
+    const kind = replyKind(action);
+    // Only replies the customer got count as a rule's answers (a failed send is not one).
+    if (ruleId === "" || kind === null || kind === "failed" || kind === "human") return;
+    const entry = rules.get(ruleId) ?? { ruleId, replies: 0, handoffs: 0 };
+    entry.replies += n;
+    if (kind === "handoff") entry.handoffs += n;
+    rules.set(ruleId, entry);
+    ruleReplies += n;
+    if (ruleId === "default") defaultReplies += n;
+  };
   for (const r of details) {
     if (!at(r.day)) continue;
-    if (r.metric === "reply_wait") {
-      if (r.key in buckets) buckets[r.key as ReplyWaitBucket] += r.n;
-      continue;
+    if (r.metric === "reply") {
+      // '<rule id> <action> <bucket>' (rule ids have no spaces: reply-rules schema).
+      const [ruleId = "", action = "", bucket = ""] = r.key.split(" ");
+      countRule(ruleId, action, r.n);
+      countWait(bucket, r.n);
+    } else if (r.metric === "reply_wait") {
+      countWait(r.key, r.n);
+    } else {
+      // Before 0038: the rule id, a space, the reply's action.
+      const space = r.key.lastIndexOf(" ");
+      if (space > 0) countRule(r.key.slice(0, space), r.key.slice(space + 1), r.n);
     }
-    // key: the rule id, a space, the reply's action (rule ids have no spaces: reply-rules schema).
-    const space = r.key.lastIndexOf(" ");
-    const ruleId = r.key.slice(0, space);
-    const kind = replyKind(r.key.slice(space + 1));
-    // Only replies the customer got count as a rule's answers (a failed send is not one).
-    if (space <= 0 || kind === null || kind === "failed" || kind === "human") continue;
-    const entry = rules.get(ruleId) ?? { ruleId, replies: 0, handoffs: 0 };
-    entry.replies += r.n;
-    if (kind === "handoff") entry.handoffs += r.n;
-    rules.set(ruleId, entry);
-    ruleReplies += r.n;
-    if (ruleId === "default") defaultReplies += r.n;
   }
   const total = Object.values(buckets).reduce((a, b) => a + b, 0);
   let median: ReplyWaitBucket | null = null;
@@ -281,7 +308,7 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
     db
       .prepare("SELECT day, n FROM credit_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
       .bind(tenantId, first, last),
-    // Per rule and per wait bucket (migration 0037): rules × actions and 7 buckets a day at most.
+    // Per rule, action and wait bucket (migrations 0037, 0038): a few dozen rows a day at most.
     db
       .prepare("SELECT day, metric, key, n FROM insight_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
       .bind(tenantId, first, last),

@@ -1,7 +1,7 @@
 import { DEFAULT_TIME_ZONE, newId } from "@concierge/core";
 import { utcOffsetMinutes } from "@concierge/core/periods";
 import { importMasterKey, newWrappedDataKey } from "@concierge/crypto";
-import { REPLY_WAIT_BUCKET_SQL } from "./insights.ts";
+import { REPLY_INSIGHT_KEY_SQL } from "./insights.ts";
 
 export type TenantRow = { id: string; name: string; locale: string; status: "active" | "suspended" };
 
@@ -160,17 +160,13 @@ export async function saveTenantOffsets(db: D1Database, changes: OffsetChange[])
            FROM messages WHERE tenant_id = ?1 AND ${still} GROUP BY 2, 3, 4, 5`,
       ),
       bind(`DELETE FROM insight_days WHERE tenant_id = ?1 AND ${still}`),
+      // One count per reply, as the trigger keeps them since migration 0038.
       bind(
         `INSERT INTO insight_days (tenant_id, day, metric, key, n)
-         SELECT tenant_id, ${day("created_at")}, 'rule', rule_id || ' ' || COALESCE(action, ''), COUNT(*)
-           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND rule_id IS NOT NULL
-            AND status IS NOT 'failed' AND ${still}
-          GROUP BY 2, 4`,
-      ),
-      bind(
-        `INSERT INTO insight_days (tenant_id, day, metric, key, n)
-         SELECT tenant_id, ${day("created_at")}, 'reply_wait', ${REPLY_WAIT_BUCKET_SQL("reply_wait_ms")}, COUNT(*)
-           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound' AND reply_wait_ms IS NOT NULL
+         SELECT tenant_id, ${day("created_at")}, 'reply',
+                ${REPLY_INSIGHT_KEY_SQL({ ruleId: "rule_id", action: "action", waitMs: "reply_wait_ms" })}, COUNT(*)
+           FROM messages WHERE tenant_id = ?1 AND direction = 'outbound'
+            AND (rule_id IS NOT NULL OR reply_wait_ms IS NOT NULL)
             AND status IS NOT 'failed' AND ${still}
           GROUP BY 2, 4`,
       ),

@@ -13,7 +13,7 @@ import {
 import { type MessageMeta, recordDeliveryStatus, recordMessages } from "../src/messages.ts";
 import { setTenantTimeZone } from "../src/onboarding.ts";
 import { createTenant, saveTenantOffsets } from "../src/tenants.ts";
-import { db, MASTER_KEY, newAccount, newTenant, scalar, undeliverable } from "./fixtures.ts";
+import { db, MASTER_KEY, newAccount, newTenant, rows, scalar, undeliverable } from "./fixtures.ts";
 
 /** The tenant counts UTC days (offset 0), so the edges below are exact. */
 const onUtc = (tenantId: string) =>
@@ -136,7 +136,7 @@ describe("tenant insights", () => {
     expect(after.totals.failed).toBe(i.totals.failed + 1);
     const lateDay = () =>
       scalar(
-        "SELECT day FROM insight_days WHERE tenant_id = ? AND metric = 'rule' AND key = 'late canned_reply'",
+        "SELECT day FROM insight_days WHERE tenant_id = ? AND metric = 'reply' AND key = 'late canned_reply '",
         t,
       );
     expect(await lateDay()).toBe(TODAY / DAY_MS - 1);
@@ -150,6 +150,88 @@ describe("tenant insights", () => {
       after.replyWait,
       after.totals,
     ]);
+  });
+
+  it("keeps one count per reply, its rule and its wait in one row, and still reads the two rows counted before (migration 0038)", async () => {
+    const t = (await newTenant()).id;
+    await onUtc(t);
+    const wa = await newAccount(t, "whatsapp");
+    const out = (m: Partial<MessageMeta>) => msg(t, wa.id, { direction: "outbound", ...m });
+    const today = TODAY / DAY_MS;
+    // Counted before 0038 (as its triggers wrote them): a rule's reply and its wait, two rows.
+    await db()
+      .prepare(
+        `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
+           (?1, ?2, 'rule', 'hours canned_reply', 2), (?1, ?2, 'reply_wait', 'lt1m', 2)`,
+      )
+      .bind(t, today)
+      .run();
+    const before = out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 5_000 });
+    await recordMessages(db(), [
+      out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 4_000 }),
+      out({ action: "human_reply", replyWaitMs: 20 * 60_000 }), // a person's: a wait, no rule
+      out({ action: "canned_reply", ruleId: "default" }), // no wait known
+    ]);
+    // One row per distinct reply, never a second count for the same reply.
+    expect(
+      await rows("SELECT key, n FROM insight_days WHERE tenant_id = ? AND metric = 'reply' ORDER BY key", t),
+    ).toEqual([
+      { key: "  lt1h", n: 1 },
+      { key: "default canned_reply ", n: 1 },
+      { key: "hours canned_reply lt1m", n: 1 },
+    ]);
+    const i = await tenantInsights(db(), t, NOW);
+    expect(i.rules).toEqual([
+      { ruleId: "hours", replies: 3, handoffs: 0 },
+      { ruleId: "default", replies: 1, handoffs: 0 },
+    ]);
+    expect(i.replyWait.buckets).toMatchObject({ lt1m: 3, lt1h: 1 });
+    expect(i.replyWait.total).toBe(4);
+
+    // A reply counted before 0038 reported undeliverable (yesterday: no merged row holds it), so
+    // its two old rows lose it.
+    const yesterday = out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 5_000, at: NOW - DAY_MS });
+    await recordMessages(db(), [yesterday]);
+    // Moved by hand to the two rows the triggers before 0038 would have written.
+    await db().batch([
+      db()
+        .prepare("DELETE FROM insight_days WHERE tenant_id = ? AND day = ? AND metric = 'reply'")
+        .bind(t, today - 1),
+      db()
+        .prepare(
+          `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
+             (?1, ?2, 'rule', 'hours canned_reply', 1), (?1, ?2, 'reply_wait', 'lt1m', 1)`,
+        )
+        .bind(t, today - 1),
+    ]);
+    expect(await recordDeliveryStatus(db(), undeliverable(t, wa.id, yesterday.providerMessageId, NOW))).toBe(
+      "updated",
+    );
+    expect(
+      await rows(
+        "SELECT metric, key, n FROM insight_days WHERE tenant_id = ? AND day = ? ORDER BY metric",
+        t,
+        today - 1,
+      ),
+    ).toEqual([
+      { metric: "reply_wait", key: "lt1m", n: 0 },
+      { metric: "rule", key: "hours canned_reply", n: 0 },
+    ]);
+    // One of today's, counted in a merged row: that row loses it, the old rows keep theirs.
+    await recordMessages(db(), [before]);
+    expect(await recordDeliveryStatus(db(), undeliverable(t, wa.id, before.providerMessageId, NOW))).toBe(
+      "updated",
+    );
+    const after = await tenantInsights(db(), t, NOW);
+    expect(after.rules).toEqual(i.rules);
+    expect(after.replyWait).toEqual(i.replyWait);
+    expect(
+      await scalar(
+        "SELECT SUM(n) FROM insight_days WHERE tenant_id = ? AND day = ? AND metric <> 'reply'",
+        t,
+        today,
+      ),
+    ).toBe(4);
   });
 
   it("counts the same messages on each tenant's own local days: Kolkata and New York (issue 19 item 6)", async () => {
