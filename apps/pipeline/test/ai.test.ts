@@ -180,8 +180,8 @@ describe("conversations and handoff", () => {
     // After the idle gap: a new conversation, rules apply again.
     await runInDurableObject(convo, (_o, state) => {
       state.storage.sql.exec(
-        "UPDATE state SET v = ? WHERE k = 'last_activity_at'",
-        String(Date.now() - 7 * 3600_000),
+        "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
+        Date.now() - 7 * 3600_000,
       );
     });
     await acc.send(customer, "what are your hours?");

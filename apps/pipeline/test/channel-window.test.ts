@@ -60,10 +60,17 @@ function written(externalId: string, customer: string, text: string, ageMs: numb
   return { ...inboundText(externalId, customer, text), sentAt: Date.now() - ageMs };
 }
 
-/** Moves the conversation's record of the customer's newest message `ms` into the past. */
+/**
+ * Moves the customer's newest message `ms` into the past: the time the turn's row keeps and the
+ * send time of any message still buffered (a turn being retried still holds its own).
+ */
 function lastInboundAgo(stub: DurableObjectStub, ms: number) {
   return runInDurableObject(stub, (_o, state) => {
-    state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'last_inbound_at'", String(Date.now() - ms));
+    state.storage.sql.exec(
+      "UPDATE state SET v = json_set(v, '$.last_inbound_at', ?) WHERE k = 'turn'",
+      Date.now() - ms,
+    );
+    state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
   });
 }
 

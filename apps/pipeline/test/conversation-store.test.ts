@@ -12,6 +12,8 @@ import { newAccount } from "./helpers.ts";
 // the versioned schema, de-duplication, the reply buffer and the outbox's transitions.
 
 const TABLES = ["drafts", "history", "outbox", "pending", "relay_queue", "seen", "state"];
+/** The state keys version 4 keeps in the turn's one row (`TurnState`). */
+const TURN_KEYS = ["turn_seq", "last_activity_at", "conversation_id", "last_inbound_at"];
 
 /** A conversation object nobody has used. */
 function freshObject() {
@@ -102,7 +104,7 @@ describe("conversation store: schema versions", () => {
         ),
       );
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(3);
+      expect(SCHEMA_VERSION).toBe(4);
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
       expect([...(await state.storage.list()).keys()]).toEqual([]);
@@ -132,8 +134,8 @@ describe("conversation store: schema versions", () => {
       expect(schema(state).map((s) => s.name)).toEqual([...TABLES, "schema_version"].sort());
 
       // Every old row is where it was, and reads through the store.
-      expect(store.get("conversation_id")).toBe("conv_old");
-      expect(store.number("last_activity_at")).toBe(123);
+      expect(store.conversationId()).toBe("conv_old");
+      expect(store.lastActivityAt()).toBe(123);
       expect(store.pending(null)).toMatchObject([{ providerMessageId: "wamid.old", sealed: "v1.old-text" }]);
       expect(store.acceptMessage(message("wamid.old"), Date.now())).toBe("duplicate");
       expect(store.outbox("human:r1")).toEqual({ status: "sent", providerMessageId: "wamid.out" });
@@ -156,9 +158,15 @@ describe("conversation store: schema versions", () => {
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      // Every row is where it was; the state gains the seq mark (just below the buffered message).
-      expect({ ...after, state: after.state!.filter((r) => r.k !== "turn_seq") }).toEqual(before);
-      expect(store.get("turn_seq")).toBe("0");
+      // Every row is where it was, but for the state the turn's row holds (version 4), which gains
+      // the seq mark (just below the buffered message).
+      const folded = (state: Record<string, unknown>[]) =>
+        state.filter((r) => !TURN_KEYS.includes(String(r.k)));
+      expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
+        ...before,
+        state: folded(before.state!),
+      });
+      expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
       expect(store.history()).toEqual(["v1.old-history"]);
       expect(store.draft("apr_old")).toEqual({ sealed: "v1.old-draft", replyTo: "wamid.old" });
     });
@@ -224,11 +232,17 @@ describe("conversation store: schema versions", () => {
       const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
       const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
       const store = new ConversationStore(state.storage);
-      expect(store.schemaVersion()).toBe(3);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      // Every row is where it was; the state gains the seq mark (just below the buffered message).
-      expect({ ...after, state: after.state!.filter((r) => r.k !== "turn_seq") }).toEqual(before);
-      expect(store.get("turn_seq")).toBe("0");
+      // Every row is where it was, the turn's values in its one row, which gains the seq mark
+      // (just below the buffered message).
+      const folded = (state: Record<string, unknown>[]) =>
+        state.filter((r) => !TURN_KEYS.includes(String(r.k)));
+      expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
+        ...before,
+        state: folded(before.state!),
+      });
+      expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
       expect(store.relays()).toEqual([{ id: "r1", sealed: "v1.relay", attempts: 2 }]);
       // The next entry follows the newest; trimming still keeps the newest.
       store.appendHistory(["h4"], 2);
@@ -264,25 +278,34 @@ describe("conversation store: schema versions", () => {
         } as unknown as SqlStorage,
         transactionSync: state.storage.transactionSync.bind(state.storage),
       });
-      store.set("last_inbound_at", "1");
-      store.set("last_inbound_at", "2");
+      store.set("wait_ms", "1000");
+      store.set("wait_ms", "2000");
       store.markOutbox("turn:1", "sending");
       store.markOutbox("turn:1", "sent", "wamid.out");
       store.appendHistory(["v1.a", "v1.b"], 40);
       expect(written).toBe(6);
-      // Accepting a message: its id and its buffered row (no AUTOINCREMENT counter).
+      // Accepting a message: its id and its buffered row (no AUTOINCREMENT counter, no state row:
+      // the customer-service window reads the buffered row's time).
       written = 0;
-      expect(store.acceptMessage(message("wamid.cost"), Date.now())).toBe("accepted");
+      const sentAt = Date.now() - 5_000;
+      expect(store.acceptMessage({ ...message("wamid.cost"), sentAt }, Date.now())).toBe("accepted");
       expect(written).toBe(2);
-      // A turn begins (its mark), is retried (nothing), finishes (its message; the mark stays).
+      expect(store.lastInboundAt()).toBe(sentAt);
+      // A turn begins: one row for its mark, its conversation, the idle gap's and the window's
+      // start. It finishes (its message goes; the mark stays, and the window's start with it).
       const seq = store.pending(null)[0]!.seq;
       written = 0;
-      store.beginTurn(seq);
-      store.beginTurn(seq);
+      store.beginTurn(seq, Date.now(), "conv_cost");
       expect(written).toBe(1);
+      expect(store.turnState()).toMatchObject({
+        turn_seq: seq,
+        conversation_id: "conv_cost",
+        last_inbound_at: sentAt,
+      });
       written = 0;
       store.finishTurn(seq, `turn:${seq}`);
       expect(written).toBe(1);
+      expect(store.lastInboundAt()).toBe(sentAt);
     });
   });
 
@@ -348,11 +371,10 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       for (const id of ["m1", "m2", "m3"]) store.acceptMessage(message(id), now);
       const [first, second] = store.pending(null);
       expect(store.pending(second!.seq).map((p) => p.providerMessageId)).toEqual(["m1", "m2"]);
-      store.set("turn_seq", String(second!.seq));
+      store.beginTurn(second!.seq, now, "conv_1");
       store.set("attempts", "2");
       store.set("kept_reply", "v1.kept");
       store.set("relayed:m1", "1");
-      store.set("conversation_id", "conv_1");
       store.markOutbox(`turn:${second!.seq}`, "failed");
       store.markOutbox("human:r1", "sent", "wamid.human");
 
@@ -363,9 +385,9 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(first!.seq).toBeLessThan(second!.seq);
       for (const k of ["attempts", "kept_reply", "relayed:m1"] as const) expect(store.get(k)).toBeNull();
       // The mark stays, but with its messages gone no turn is under way.
-      expect(store.number("turn_seq")).toBe(second!.seq);
+      expect(store.turnState().turn_seq).toBe(second!.seq);
       expect(store.turnUnderWay()).toBeNull();
-      expect(store.get("conversation_id")).toBe("conv_1");
+      expect(store.conversationId()).toBe("conv_1");
       expect(store.outbox(`turn:${second!.seq}`)).toBeNull();
       expect(store.outbox("human:r1")).not.toBeNull();
     });
@@ -379,7 +401,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       const [a, b] = store.pending(null);
       // A new thread counts from the time of its first message.
       expect([a!.seq, b!.seq]).toEqual([now + 1, now + 2]);
-      store.beginTurn(b!.seq);
+      store.beginTurn(b!.seq, now, "conv_1");
       store.finishTurn(b!.seq, `turn:${b!.seq}`);
       expect(store.pendingCount()).toBe(0);
       // Without AUTOINCREMENT, max(seq) + 1 of an empty table would start over: the finished
@@ -387,7 +409,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.acceptMessage(message("m3"), now);
       expect(store.pending(null).map((p) => p.seq)).toEqual([now + 3]);
       // A message buffered while a turn is under way counts on from the buffer.
-      store.beginTurn(now + 3);
+      store.beginTurn(now + 3, now, "conv_1");
       store.acceptMessage(message("m4"), now);
       expect(store.pending(null).map((p) => p.seq)).toEqual([now + 3, now + 4]);
       expect(store.turnUnderWay()).toBe(now + 3);
@@ -402,8 +424,8 @@ describe("conversation store: de-duplication and the reply buffer", () => {
   });
 
   it("upgrades a version 2 object: its buffered messages and a turn under way stay, its seqs never come back", async () => {
-    // As version 2 left it: pending with AUTOINCREMENT. (This code migrates straight to 3, so
-    // the version 2 object is built by hand.)
+    // As version 2 left it: pending with AUTOINCREMENT. (This code migrates it on to the current
+    // version, so the version 2 object is built by hand.)
     const plant2 = (state: DurableObjectState, seqs: number[], highest: number, turnSeq: number | null) => {
       const sql = state.storage.sql;
       sql.exec("DROP VIEW IF EXISTS schema_version");
@@ -437,8 +459,8 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     await runInDurableObject(freshObject(), (_o, state) => {
       plant2(state, [], 41, null);
       const store = new ConversationStore(state.storage);
-      expect(store.schemaVersion()).toBe(3);
-      expect(store.get("turn_seq")).toBe("41");
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(store.turnState().turn_seq).toBe(41);
       expect(store.turnUnderWay()).toBeNull();
       store.acceptMessage(message("new"), Date.now());
       expect(store.pending(null).map((p) => p.seq)).toEqual([42]);
@@ -463,6 +485,55 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.pending(store.turnUnderWay()).map((p) => p.seq)).toEqual([7, 8]);
       store.acceptMessage(message("new"), Date.now());
       expect(store.pending(null).map((p) => p.seq)).toEqual([7, 8, 9, 10]);
+    });
+  });
+
+  it("upgrades a version 3 object: the turn's values move into one row, and read as before", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const sql = state.storage.sql;
+      new ConversationStore(state.storage);
+      // As version 3 left a thread after a turn: the four keys apart, a message buffered since.
+      sql.exec("DROP VIEW schema_version");
+      sql.exec("CREATE VIEW schema_version AS SELECT 3 AS version");
+      sql.exec(
+        `INSERT INTO state (k, v) VALUES ('turn_seq', '1700000000005'), ('last_activity_at', '1700000000100'),
+           ('conversation_id', 'conv_v3'), ('last_inbound_at', '1700000000050'), ('wait_ms', '2000')`,
+      );
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(
+        sql
+          .exec("SELECT k FROM state ORDER BY k")
+          .toArray()
+          .map((r) => r.k),
+      ).toEqual(["turn", "wait_ms"]);
+      expect(store.turnState()).toEqual({
+        turn_seq: 1700000000005,
+        last_activity_at: 1700000000100,
+        conversation_id: "conv_v3",
+        last_inbound_at: 1700000000050,
+      });
+      expect([store.conversationId(), store.lastActivityAt(), store.lastInboundAt()]).toEqual([
+        "conv_v3",
+        1700000000100,
+        1700000000050,
+      ]);
+      expect(store.turnUnderWay()).toBeNull();
+      // Seqs go on from the mark; a newer message buffered moves the window's start at once.
+      const sentAt = 1700000000200;
+      store.acceptMessage({ ...message("new"), sentAt }, Date.now());
+      expect(store.pending(null).map((p) => p.seq)).toEqual([1700000000006]);
+      expect(store.lastInboundAt()).toBe(sentAt);
+    });
+    // An object that never had a turn: nothing to fold, no row written.
+    await runInDurableObject(freshObject(), (_o, state) => {
+      new ConversationStore(state.storage);
+      state.storage.sql.exec("DROP VIEW schema_version");
+      state.storage.sql.exec("CREATE VIEW schema_version AS SELECT 3 AS version");
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(state.storage.sql.exec("SELECT * FROM state").toArray()).toEqual([]);
+      expect(store.turnState()).toEqual({});
     });
   });
 

@@ -38,7 +38,13 @@ async function answeredOnce() {
 /** Moves a time the conversation object keeps (rather than waiting for it to pass). */
 function setState(acc: Awaited<ReturnType<typeof account>>, customer: string, key: string, at: number) {
   return runInDurableObject(acc.conversation(customer), (_o, state) => {
-    state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", String(at), key);
+    // The turn's own values are one row (store.ts `TurnState`).
+    if (key === "last_activity_at") {
+      state.storage.sql.exec(
+        "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
+        at,
+      );
+    } else state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", String(at), key);
   });
 }
 
@@ -345,7 +351,8 @@ describe("a person's control of one conversation", () => {
         Object.fromEntries(
           state.storage.sql
             .exec<{ k: string; v: string }>(
-              "SELECT k, v FROM state WHERE k IN ('mail_notice_pending', 'mail_paged_for', 'conversation_id')",
+              `SELECT k, v FROM state WHERE k IN ('mail_notice_pending', 'mail_paged_for')
+               UNION ALL SELECT 'conversation_id', json_extract(v, '$.conversation_id') FROM state WHERE k = 'turn'`,
             )
             .toArray()
             .map((r) => [r.k, r.v]),

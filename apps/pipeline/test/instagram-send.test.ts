@@ -63,7 +63,12 @@ async function customerWrites(acc: Account, text: string) {
     runAlarm: () => runDurableObjectAlarm(stub),
     lastInboundAgo: (ms: number) =>
       runInDurableObject(stub, (_o, state) => {
-        state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'last_inbound_at'", String(Date.now() - ms));
+        state.storage.sql.exec(
+          "UPDATE state SET v = json_set(v, '$.last_inbound_at', ?) WHERE k = 'turn'",
+          Date.now() - ms,
+        );
+        // A message still buffered (a turn being retried) is as old.
+        state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
       }),
   };
 }

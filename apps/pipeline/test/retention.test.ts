@@ -139,7 +139,10 @@ describe("an idle conversation object after the tenant's retention", () => {
     const rowsLeft = () => objectRowCount(stub);
     const lastActivity = (at: number) =>
       runInDurableObject(stub, (_o, state) => {
-        state.storage.sql.exec("UPDATE state SET v = ? WHERE k = 'last_activity_at'", String(at));
+        state.storage.sql.exec(
+          "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
+          at,
+        );
       });
     // Idle for two days: past the idle gap, not the retention; the object waits for the retention.
     await lastActivity(Date.now() - 2 * DAY);
@@ -164,7 +167,11 @@ describe("an idle conversation object after the tenant's retention", () => {
     // The draft decided: past the seven days kept, so nothing of the thread stays.
     const turnSeq = () =>
       runInDurableObject(stub, (_o, state) =>
-        Number(state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'turn_seq'").one().v),
+        Number(
+          state.storage.sql
+            .exec<{ seq: number }>("SELECT json_extract(v, '$.turn_seq') AS seq FROM state WHERE k = 'turn'")
+            .one().seq,
+        ),
       );
     const oldSeq = await turnSeq();
     await runInDurableObject(stub, (_o, state) => {
@@ -195,8 +202,8 @@ describe("an idle conversation object after the tenant's retention", () => {
       const result = await runInDurableObject(stub, async (instance, state) => {
         // Idle for eight days: this alarm forgets the thread, unless a message came in meanwhile.
         state.storage.sql.exec(
-          "UPDATE state SET v = ? WHERE k = 'last_activity_at'",
-          String(Date.now() - 8 * DAY),
+          "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
+          Date.now() - 8 * DAY,
         );
         type Host = { env: typeof env };
         const host = (instance as unknown as { host: Host }).host;

@@ -397,8 +397,8 @@ describe("a person's reply (sendHumanReply)", () => {
     const { acc, c } = await answeredCustomer();
     await runInDurableObject(c.stub, (_o, state) => {
       state.storage.sql.exec(
-        "UPDATE state SET v = ? WHERE k = 'last_inbound_at'",
-        String(Date.now() - 24 * 3600_000 - 60_000),
+        "UPDATE state SET v = json_set(v, '$.last_inbound_at', ?) WHERE k = 'turn'",
+        Date.now() - 24 * 3600_000 - 60_000,
       );
     });
     const before = await graphAttempts(env.SANDBOX_URL, c.customer);

@@ -35,7 +35,13 @@ async function account() {
   });
   const state = (customerId: string, key: string, value: string) =>
     runInDurableObject(acc.conversation(customerId), (_o, s) => {
-      s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
+      // The turn's own values are one row (store.ts `TurnState`).
+      if (key === "last_activity_at") {
+        s.storage.sql.exec(
+          "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
+          Number(value),
+        );
+      } else s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
     });
   return { ...acc, state };
 }

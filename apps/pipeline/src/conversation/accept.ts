@@ -44,9 +44,8 @@ export async function acceptMessage(host: ConversationHost, input: AcceptInput):
   const waitMs = String(input.waitSeconds * 1000);
   if ((store.get("wait_ms") ?? "0") !== waitMs) store.set("wait_ms", waitMs);
   // The customer-service window runs from the customer's own send time (a redelivery hours
-  // later must not reopen it), never from a time in the future.
-  const inboundAt = Math.min(input.sentAt, now);
-  if (inboundAt > (store.number("last_inbound_at") ?? 0)) store.set("last_inbound_at", String(inboundAt));
+  // later must not reopen it), never from a time in the future: the buffered row's sent_at and
+  // accepted_at say it (store `lastInboundAt`), and the turn that takes the message keeps it.
   // Sliding window: each message pushes the turn back, but never past MAX_BUFFER_MS after the first.
   // A turn that is being retried keeps its backoff (and the provider's Retry-After); this
   // message gets its own turn when that one is done.

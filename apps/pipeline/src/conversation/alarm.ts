@@ -10,7 +10,7 @@ import { mirrorState } from "./control.ts";
 import { type TurnFacts, flushRelays, queueTurnRelay } from "./inbox.ts";
 import { SealedThread } from "./sealed.ts";
 import type { PendingMessage } from "./store.ts";
-import { currentConversation, endConversation, idleAt, timing } from "./timing.ts";
+import { endConversation, idleAt, startTurn, timing } from "./timing.ts";
 import { aiSlotRetryMs } from "../pacing/ai-gate.ts";
 import { runTurn } from "./turn.ts";
 import { earlierAttempt, refund } from "./exactly-once.ts";
@@ -161,11 +161,12 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   if (!thread || pending.length === 0) return expireIfIdle(host);
   const t = await timing(env, thread);
   const lastSeq = pending[pending.length - 1]!.seq;
-  store.beginTurn(lastSeq);
+  // One row: the turn's messages, its conversation, the idle gap's and the window's start.
+  const conversation = startTurn(store, lastSeq, Date.now(), t);
   const turnId = `turn:${lastSeq}`;
   const sealed = new SealedThread(env, store, thread);
   try {
-    const turn = await buildTurn(sealed, pending, turnId, t);
+    const turn = await buildTurn(sealed, pending, turnId, conversation);
     const phase = handoffPhase(store, Date.now(), t);
     const outcome = await runTurn(env, turn, {
       sealed,
@@ -221,7 +222,7 @@ async function buildTurn(
   sealed: SealedThread,
   pending: PendingMessage[],
   turnId: string,
-  t: Timing,
+  { conversationId, before }: { conversationId: string; before: string | null },
 ): Promise<Turn> {
   const { thread, store } = sealed;
   const messages = await sealed.openPending(pending);
@@ -229,8 +230,6 @@ async function buildTurn(
   const context = newest ? replyContextOf(newest) : null;
   // A person's later reply (Discord, dashboard) threads under the customer's newest mail.
   if (context) await sealed.keepEmailContext(context);
-  const before = store.get("conversation_id");
-  const conversationId = currentConversation(store, Date.now(), t);
   // A new conversation: a wait left from the one that ended is over unanswered.
   customerWaiting(store, messages, pending, conversationId !== before);
   return { id: turnId, thread, conversationId, messages };
@@ -306,7 +305,7 @@ async function giveUp(
   // when an attempt may have sent it.
   const turnId = `turn:${lastSeq}`;
   const kept = earlierAttempt(store, turnId) === "none" ? await sealed.keptReply(turnId) : null;
-  const conversationId = store.get("conversation_id");
+  const conversationId = store.conversationId();
   await recordMessages(
     env.DB,
     pending.map((m) => ({
@@ -393,7 +392,7 @@ async function afterTurn(host: ConversationHost, t: Timing, pruneNow: boolean): 
   } else if (pagePending(store) || store.hasRelays()) {
     await host.arm(Date.now() + PAGE_RETRY_MS);
   } else {
-    const last = store.number("last_activity_at") ?? Date.now();
+    const last = store.lastActivityAt() ?? Date.now();
     await host.arm(last + t.idleGapMinutes * 60_000);
   }
   if (pruneNow) prune(host);
@@ -424,7 +423,7 @@ async function expireIfIdle(host: ConversationHost): Promise<void> {
     // object forgets itself then; a new message later starts a fresh thread.
     const settings = await tenantSettings(env, thread.tenantId);
     if (store.pendingCount() > 0) return;
-    const forgetAt = (store.number("last_activity_at") ?? 0) + (settings?.retentionDays ?? 90) * DAY_MS;
+    const forgetAt = (store.lastActivityAt() ?? 0) + (settings?.retentionDays ?? 90) * DAY_MS;
     // A draft still awaiting its approval's decision (or expiry), or a send in flight (a person's
     // reply or an approved draft), is never lost to this: the object looks again a day later.
     if (Date.now() < forgetAt) await host.arm(forgetAt);

@@ -73,7 +73,7 @@ export async function mirrorState(env: PipelineEnv, thread: Thread, store: Conve
       tenantId: thread.tenantId,
       accountId: thread.accountId,
       customerId: thread.customerId,
-      conversationId: store.get("conversation_id"),
+      conversationId: store.conversationId(),
       state,
       actor: by ?? "ai",
       pausedUntil: store.number("paused_until"),
@@ -110,7 +110,7 @@ export async function controlThread(
     store.clear("paused_until");
     // The takeover belongs to the conversation going on now: one already quiet past the idle gap
     // would otherwise end (and the takeover with it) at the customer's next message.
-    store.set("last_activity_at", String(now));
+    store.markActive(now);
   } else if (control.action === "hand_back") {
     resolveHandoff(store);
     store.clear("paused_until");
@@ -149,7 +149,8 @@ export async function conversationView(host: ConversationHost): Promise<Conversa
       })),
     ),
   ]);
-  const lastInbound = store.number("last_inbound_at") ?? store.number("last_activity_at");
+  // Threads from before the window was tracked fall back on their last turn.
+  const lastInbound = store.lastInboundAt() ?? store.lastActivityAt();
   const windowMs = humanReplyWindowMs(thread.channel);
   const closesAt = windowMs === null || lastInbound === null ? null : lastInbound + windowMs;
   const automaticMs = serviceWindowMs(thread.channel);

@@ -54,7 +54,7 @@ function personWindow(
   now: number,
 ): { open: false } | { open: true; humanAgent: boolean } {
   // Threads from before the window was tracked fall back on their last turn.
-  const lastInbound = store.number("last_inbound_at") ?? store.number("last_activity_at") ?? 0;
+  const lastInbound = store.lastInboundAt() ?? store.lastActivityAt() ?? 0;
   const windowMs = humanReplyWindowMs(channel);
   if (windowMs !== null && now - lastInbound > windowMs) return { open: false };
   const automaticMs = serviceWindowMs(channel);
@@ -92,7 +92,7 @@ function outboundRow(
     tenantId: thread.tenantId,
     accountId: thread.accountId,
     channel: thread.channel,
-    conversationId: store.get("conversation_id"),
+    conversationId: store.conversationId(),
     ruleId: r.ruleId,
     direction: "outbound",
     providerMessageId: r.providerMessageId,
@@ -251,7 +251,7 @@ export async function sendHumanReply(
     );
   }
   // Before any await: an idle alarm running meanwhile must see the thread active (alarm.ts).
-  store.set("last_activity_at", String(now));
+  store.markActive(now);
   const silence =
     input.afterReply === "silent" || (input.afterReply === undefined && store.get("handoff_since") !== null);
   if (silence) {

@@ -33,7 +33,10 @@
  * Version 3 cannot be rolled back to code from before it (a gradual deployment included): that
  * code would number new messages from 1 again (reusing turn ids, approval ids and credit
  * references), take the kept `turn_seq` for a turn under way and never arm the buffer's alarm,
- * and read a turn's history entry (an array) as one message.
+ * and read a turn's history entry (an array) as one message. Nor can version 4: code before it
+ * finds no `turn_seq`, conversation id, activity or window time (they are in the `turn` row), so
+ * it would start a new conversation and count seqs from the time of the next message (past every
+ * earlier one, so no reference is reused), and read the customer-service window as closed.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are billed rows written, paid by each thread's first
@@ -43,7 +46,8 @@
  *
  * Durable Object SQLite bills every row written, each index entry included. So the keyed tables
  * are `WITHOUT ROWID` (a text primary key of a rowid table is a second b-tree: two rows per
- * write), and `history` and `pending` number their rows with a plain INTEGER PRIMARY KEY
+ * write), the values a turn sets when it starts share one state row (`TurnState`), and `history`
+ * and `pending` number their rows with a plain INTEGER PRIMARY KEY
  * (AUTOINCREMENT also writes `sqlite_sequence` on every insert). History entries are only deleted
  * oldest first or all at once, so max(seq) + 1 never reuses a live entry's number. A pending seq
  * names its turn (`turn:<seq>`) and, through it, the outbox row, the approval and the credit
@@ -188,6 +192,13 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
    DROP TABLE pending;
    ALTER TABLE pending_3 RENAME TO pending;`);
   },
+  // 4: the turn's mark, the conversation, the idle gap's and the customer-service window's start
+  // in one state row, `turn` (see `TurnState`): a turn writes one row instead of three.
+  `INSERT INTO state (k, v)
+     SELECT 'turn', json_group_object(k, CASE WHEN k = 'conversation_id' THEN v ELSE CAST(v AS INTEGER) END)
+       FROM state WHERE k IN ('turn_seq', 'last_activity_at', 'conversation_id', 'last_inbound_at')
+     HAVING COUNT(*) > 0;
+   DELETE FROM state WHERE k IN ('turn_seq', 'last_activity_at', 'conversation_id', 'last_inbound_at');`,
 ];
 
 /** The schema version this code reads and writes. */
@@ -202,17 +213,8 @@ export type StateKey =
   | "thread"
   /** The reply buffer's wait, from the latest message's reply config; unset is 0 s. */
   | "wait_ms"
-  /** The customer's latest own send time: the customer-service window runs from it. */
-  | "last_inbound_at"
-  /** The end of the latest turn or person's reply: the idle gap runs from it. */
-  | "last_activity_at"
-  | "conversation_id"
-  /**
-   * The last pending seq of the latest turn. While that turn's messages are still buffered it is
-   * under way (being retried: it keeps exactly these messages, `turnUnderWay`); once it finished
-   * the value stays, as the mark new seqs count from (`acceptMessage`).
-   */
-  | "turn_seq"
+  /** `TurnState`, as JSON (schema version 4). */
+  | "turn"
   /** Failed attempts of the current turn. */
   | "attempts"
   /** Waits of the current turn for one of the tenant's AI slots (not attempts: nothing was tried). */
@@ -262,6 +264,28 @@ export type StateKey =
   | "alarm_given_up"
   /** A mail of the current turn already relayed to the inbox. */
   | `relayed:${string}`;
+
+/**
+ * What a turn sets when it starts, kept in one state row (`turn`, JSON) because a turn sets them
+ * together: one row written per turn instead of three (Durable Object SQLite bills each row).
+ */
+export type TurnState = {
+  /**
+   * The last pending seq of the latest turn. While that turn's messages are still buffered it is
+   * under way (being retried: it keeps exactly these messages, `turnUnderWay`); once it finished
+   * the value stays, as the mark new seqs count from (`acceptMessage`).
+   */
+  turn_seq?: number;
+  /** The start of the latest turn, or a person's latest reply or control: the idle gap runs from it. */
+  last_activity_at?: number;
+  conversation_id?: string;
+  /**
+   * The customer's latest own send time among the messages a turn took: the customer-service
+   * window runs from it, or from a later message still buffered (`lastInboundAt`). Accepting a
+   * message writes no state row for it.
+   */
+  last_inbound_at?: number;
+};
 
 /** A message accepted and not yet answered; `sealed` holds its text. */
 export type PendingMessage = {
@@ -383,7 +407,7 @@ export class ConversationStore {
       `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at)
        SELECT COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?1, ?2, ?3, ?4, ?5, ?6
          FROM (SELECT (SELECT MAX(seq) FROM pending) AS p,
-                      (SELECT CAST(v AS INTEGER) FROM state WHERE k = 'turn_seq') AS t) AS b`,
+                      (SELECT CAST(json_extract(v, '$.turn_seq') AS INTEGER) FROM state WHERE k = 'turn') AS t) AS b`,
       m.providerMessageId,
       m.sealed,
       m.sentAt,
@@ -425,16 +449,84 @@ export class ConversationStore {
 
   /** The last seq of the turn under way (begun and not finished: its messages are still buffered), or null. */
   turnUnderWay(): number | null {
-    const seq = this.number("turn_seq");
+    const seq = this.turnState().turn_seq ?? null;
     if (seq === null) return null;
     return this.sql.exec("SELECT 1 FROM pending WHERE seq <= ? LIMIT 1", seq).toArray().length > 0
       ? seq
       : null;
   }
 
-  /** A turn takes the buffered messages up to `lastSeq`; a retry of it writes nothing. */
-  beginTurn(lastSeq: number): void {
-    if (this.number("turn_seq") !== lastSeq) this.set("turn_seq", String(lastSeq));
+  /**
+   * A turn takes the buffered messages up to `lastSeq`, at `now`, in `conversationId`: one row
+   * with the customer-service window's start moved to the newest of those messages. A retry of
+   * the turn rewrites the same row (its activity time moves on).
+   */
+  beginTurn(lastSeq: number, now: number, conversationId: string): void {
+    const state = this.turnState();
+    const taken = this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending WHERE seq <= ?",
+        lastSeq,
+      )
+      .one().at;
+    this.setTurnState({
+      ...state,
+      turn_seq: lastSeq,
+      last_activity_at: now,
+      conversation_id: conversationId,
+      ...(taken !== null && taken > (state.last_inbound_at ?? 0) ? { last_inbound_at: taken } : {}),
+    });
+  }
+
+  /** The turn's row (`TurnState`); empty for a thread that has had no turn yet. */
+  turnState(): TurnState {
+    const v = this.get("turn");
+    if (v === null) return {};
+    const raw = JSON.parse(v) as Record<string, unknown>;
+    // Numbers, whether stored as numbers or (written by hand, a test) as their text.
+    const num = (x: unknown) => (x === undefined || x === null ? undefined : Number(x));
+    const out: TurnState = {};
+    const seq = num(raw.turn_seq);
+    const activity = num(raw.last_activity_at);
+    const inbound = num(raw.last_inbound_at);
+    if (seq !== undefined) out.turn_seq = seq;
+    if (activity !== undefined) out.last_activity_at = activity;
+    if (inbound !== undefined) out.last_inbound_at = inbound;
+    if (typeof raw.conversation_id === "string") out.conversation_id = raw.conversation_id;
+    return out;
+  }
+
+  /** Replaces the turn's row; one row written. */
+  setTurnState(state: TurnState): void {
+    this.set("turn", JSON.stringify(state));
+  }
+
+  /** The idle gap's start: the latest turn's, or a person's latest reply or control (null: none yet). */
+  lastActivityAt(): number | null {
+    return this.turnState().last_activity_at ?? null;
+  }
+
+  /** A person replied or took control at `now`: the idle gap starts again from it. */
+  markActive(now: number): void {
+    this.setTurnState({ ...this.turnState(), last_activity_at: now });
+  }
+
+  /** The current conversation's id (null: none yet). */
+  conversationId(): string | null {
+    return this.turnState().conversation_id ?? null;
+  }
+
+  /**
+   * The customer's latest own send time (never later than its acceptance): of the messages turns
+   * took, or of one still buffered. Null when the customer never wrote.
+   */
+  lastInboundAt(): number | null {
+    const buffered = this.sql
+      .exec<{ at: number | null }>("SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending")
+      .one().at;
+    const taken = this.turnState().last_inbound_at ?? null;
+    if (buffered === null) return taken;
+    return taken === null ? buffered : Math.max(taken, buffered);
   }
 
   pendingCount(): number {

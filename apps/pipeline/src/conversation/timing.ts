@@ -13,22 +13,28 @@ export async function timing(env: PipelineEnv, thread: Thread): Promise<Timing> 
 
 /** When the idle gap of the conversation ends, counted from its last activity. */
 export function idleAt(store: ConversationStore, t: Timing): number {
-  return (store.number("last_activity_at") ?? 0) + t.idleGapMinutes * 60_000;
+  return (store.lastActivityAt() ?? 0) + t.idleGapMinutes * 60_000;
 }
 
 /**
- * Stable within a conversation. After the idle gap a new conversation starts: a new id, and
- * the old one's history and handoff state are gone.
+ * A turn starts at `now` on the buffered messages up to `lastSeq`, in the current conversation:
+ * stable within a conversation; after the idle gap a new one starts (a new id, and the old one's
+ * history and handoff state are gone). `before` is the conversation that was current until now.
  */
-export function currentConversation(store: ConversationStore, now: number, t: Timing): string {
-  let id = store.get("conversation_id");
+export function startTurn(
+  store: ConversationStore,
+  lastSeq: number,
+  now: number,
+  t: Timing,
+): { conversationId: string; before: string | null } {
+  const before = store.conversationId();
+  let id = before;
   if (!id || now > idleAt(store, t)) {
     id = newId("conv");
-    store.set("conversation_id", id);
     endConversation(store);
   }
-  store.set("last_activity_at", String(now));
-  return id;
+  store.beginTurn(lastSeq, now, id);
+  return { conversationId: id, before };
 }
 
 /** The idle gap has passed: the history, mail kept for a person and the handoff state go. */

@@ -508,7 +508,7 @@ async function outsideHours(
  */
 function sendableUntil(store: ConversationStore, channel: Turn["thread"]["channel"]): number | null {
   const windowMs = humanReplyWindowMs(channel);
-  const lastInbound = store.number("last_inbound_at");
+  const lastInbound = store.lastInboundAt();
   return windowMs === null || lastInbound === null ? null : lastInbound + windowMs;
 }
 
@@ -525,10 +525,9 @@ function ruleHandoff(store: ConversationStore, turn: Turn): TurnOutcome {
 function automaticWindowClosed(store: ConversationStore, turn: Turn, now = Date.now()): boolean {
   const windowMs = serviceWindowMs(turn.thread.channel);
   if (windowMs === null) return false;
-  // Recorded at accept (conversation/accept.ts) from each message's own time, a future one (a
-  // skewed clock) counted as its arrival; the turn's messages are a fallback only.
-  const newest =
-    store.number("last_inbound_at") ?? Math.max(...turn.messages.map((m) => Math.min(m.sentAt, now)));
+  // Each message's own time, a future one (a skewed clock) counted as its arrival (store
+  // `lastInboundAt`); the turn's messages are a fallback only.
+  const newest = store.lastInboundAt() ?? Math.max(...turn.messages.map((m) => Math.min(m.sentAt, now)));
   return now - newest > windowMs;
 }
 
