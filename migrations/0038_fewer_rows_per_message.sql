@@ -5,15 +5,15 @@
 -- 1. `messages` loses AUTOINCREMENT, which wrote `sqlite_sequence` with every message (two rows
 --    per reply). Ids stay unique; only the id of a row deleted while it was the newest can come
 --    back, and no table refers to a message's id: deletions select ids and delete them in the
---    same statement (retention) or with the tenant's id as a guard (tenant-deletion.ts). An inbox
---    link names a message by id (`/inbox/<ref>`); it is looked up within the signed-in tenant
---    only, so at worst a link to a message deleted while it was the newest of all opens a later
---    customer of the same tenant, never another tenant's.
+--    same statement (retention) or with the tenant's id as a guard (tenant-deletion.ts). The live
+--    inbox's links (`/admin/inbox/<ref>`) name a message by its id and its time together (storage
+--    inbox.ts), so a link to a deleted message never opens a later row given the same id.
 -- 2. A reply's two insight counts (its rule, its wait; 0037) become one row, metric 'reply',
---    key '<rule id> <action> <wait bucket>' (each part '' when the reply has none: rule ids,
---    actions and bucket names hold no space). Rows counted before stay as they are and are read
---    as before (storage insights.ts reads the three metrics); retention and the tenant's deletion
---    remove them by tenant and day as ever.
+--    key '<rule id> <action> <wait bucket>': without a rule the first two parts are '' (the
+--    action is kept only beside a rule id), without a wait the last; actions and buckets hold no
+--    space, so storage insights.ts reads the key from the right. Rows counted before stay as they
+--    are and are read as before (insights.ts reads the three metrics); retention and the
+--    tenant's deletion remove them by tenant and day as ever.
 --
 -- SQLite cannot drop AUTOINCREMENT or widen a CHECK in place, so both tables are rebuilt, as 0015
 -- rebuilt `messages`: every row is copied with its id. The indexes and triggers go with the old
@@ -113,8 +113,10 @@ BEGIN
 END;
 
 -- As in 0037: a reply reported undeliverable is a failure, no longer a rule's answer or a wait
--- ended. Its count is taken off its merged row; a reply counted before this migration has none
--- with a count left, and is taken off the two rows it was counted in then.
+-- ended. Its count is taken off the merged row of its key when that row has one left; otherwise
+-- (a reply counted before this migration) off the two rows it was counted in then. On the day of
+-- the migration a reply counted before it may be taken off a merged row filled by a later reply
+-- with the same key: the same rule, action and bucket, so every figure comes out the same.
 CREATE TRIGGER message_days_delivery_failed AFTER UPDATE OF status ON messages
   WHEN NEW.status = 'failed' AND OLD.status IS NOT 'failed' AND NEW.direction = 'outbound'
    AND NEW.action IS NOT 'send_failed'

@@ -44,7 +44,7 @@ async function refOf(s: TestSession, customer: string): Promise<string> {
   await vi.waitFor(
     async () => {
       const page = await (await get(s, "/admin/inbox")).text();
-      const m = new RegExp(`href="/admin/inbox/(\\d+)">…${customer.slice(-4)}<`).exec(page);
+      const m = new RegExp(`href="/admin/inbox/(\\d+-\\d+)">…${customer.slice(-4)}<`).exec(page);
       expect(m).toBeTruthy();
       ref = m![1]!;
     },
@@ -164,12 +164,13 @@ describe("the live inbox", () => {
     const ref = await vi.waitFor(
       async () => {
         const row = await env.DB.prepare(
-          "SELECT id FROM messages WHERE sender_id = ? AND direction = 'inbound' AND action IS NOT NULL",
+          "SELECT id || '-' || created_at AS ref FROM messages WHERE sender_id = ? AND direction = 'inbound' AND action IS NOT NULL",
         )
           .bind(customer)
-          .first<{ id: number }>();
+          .first<{ ref: string }>();
         expect(row).toBeTruthy();
-        return String(row!.id);
+        // The inbox's handle: the row's id and its time (storage inbox.ts).
+        return row!.ref;
       },
       { timeout: 8000 },
     );

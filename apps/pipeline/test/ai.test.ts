@@ -5,7 +5,7 @@ import { creditBalance, recordPersonaVerdict } from "@concierge/storage";
 import { personaHash } from "@concierge/prompt";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { approvePersona, newAccount, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import { approvePersona, newAccount, setBalance, setTurnField, tenantApi, tenantId } from "./helpers.ts";
 
 // The AI path through the real entry point (PIPELINE.ingest), the real DO, D1 and queue, with the
 // offline provider: deterministic, and it hands off when a customer asks for a person.
@@ -179,10 +179,7 @@ describe("conversations and handoff", () => {
 
     // After the idle gap: a new conversation, rules apply again.
     await runInDurableObject(convo, (_o, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
-        Date.now() - 7 * 3600_000,
-      );
+      setTurnField(state, "last_activity_at", Date.now() - 7 * 3600_000);
     });
     await acc.send(customer, "what are your hours?");
     const fourth = (await replies(customer, 3))[2]!;

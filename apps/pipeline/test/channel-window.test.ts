@@ -31,6 +31,7 @@ import {
   ingestApi,
   newAccount,
   setBalance,
+  setTurnField,
   tenantApi,
   tenantId,
 } from "./helpers.ts";
@@ -66,10 +67,7 @@ function written(externalId: string, customer: string, text: string, ageMs: numb
  */
 function lastInboundAgo(stub: DurableObjectStub, ms: number) {
   return runInDurableObject(stub, (_o, state) => {
-    state.storage.sql.exec(
-      "UPDATE state SET v = json_set(v, '$.last_inbound_at', ?) WHERE k = 'turn'",
-      Date.now() - ms,
-    );
+    setTurnField(state, "last_inbound_at", Date.now() - ms);
     state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
   });
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { deliverOnce, earlierAttempt } from "../src/conversation/exactly-once.ts";
 import { ConversationDO } from "../src/conversation/object.ts";
 import { ConversationStore, SCHEMA_VERSION } from "../src/conversation/store.ts";
+import { startTurn } from "../src/conversation/timing.ts";
 import { newAccount } from "./helpers.ts";
 
 // The conversation object's own SQLite (src/conversation/store.ts), in real Durable Objects:
@@ -108,6 +109,26 @@ describe("conversation store: schema versions", () => {
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
       expect([...(await state.storage.list()).keys()]).toEqual([]);
+    });
+  });
+
+  it("creating the schema of a new object writes 4 rows (every new customer pays them once)", async () => {
+    await runInDurableObject(freshObject(), async (_o, state) => {
+      // The class's own start already made them: start again from nothing.
+      await state.storage.deleteAll();
+      let written = 0;
+      new ConversationStore({
+        sql: {
+          exec: (query: string, ...bindings: unknown[]) => {
+            const cursor = state.storage.sql.exec(query, ...bindings);
+            const rows = cursor.toArray();
+            written += cursor.rowsWritten;
+            return { toArray: () => rows, one: () => rows[0] };
+          },
+        } as unknown as SqlStorage,
+        transactionSync: state.storage.transactionSync.bind(state.storage),
+      });
+      expect(written).toBe(4);
     });
   });
 
@@ -518,6 +539,14 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         1700000000100,
         1700000000050,
       ]);
+      // Stored as numbers, as the store writes them.
+      expect(
+        sql
+          .exec(
+            "SELECT json_type(v, '$.turn_seq') AS a, json_type(v, '$.last_activity_at') AS b, json_type(v, '$.last_inbound_at') AS c FROM state WHERE k = 'turn'",
+          )
+          .one(),
+      ).toEqual({ a: "integer", b: "integer", c: "integer" });
       expect(store.turnUnderWay()).toBeNull();
       // Seqs go on from the mark; a newer message buffered moves the window's start at once.
       const sentAt = 1700000000200;
@@ -534,6 +563,32 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(state.storage.sql.exec("SELECT * FROM state").toArray()).toEqual([]);
       expect(store.turnState()).toEqual({});
+    });
+  });
+
+  it("a turn that starts a new conversation ends the wait left from the old one at once, before any await", async () => {
+    await withStore((store) => {
+      const timing = { idleGapMinutes: 360, handoffCooldownMinutes: 60, historyTurns: 20 };
+      const now = Date.now();
+      const earlier = now - 8 * 3_600_000;
+      store.acceptMessage(message("m1"), earlier);
+      const first = store.pending(null)[0]!.seq;
+      const old = startTurn(store, first, earlier, timing);
+      store.finishTurn(first, `turn:${first}`);
+      // That turn ended unanswered: the customer's wait was kept for whoever answers.
+      store.set("awaiting_reply_since", String(earlier));
+      // Past the idle gap the customer writes again: a new conversation, and the old wait is over.
+      store.acceptMessage(message("m2"), now);
+      const second = store.pending(null)[0]!.seq;
+      const fresh = startTurn(store, second, now, timing);
+      expect(fresh.previous).toBe(old.conversationId);
+      expect(fresh.conversationId).not.toBe(old.conversationId);
+      expect(store.get("awaiting_reply_since")).toBeNull();
+      // Its retry (say the first attempt could not open the messages) stays in that conversation.
+      expect(startTurn(store, second, now + 1_000, timing)).toEqual({
+        conversationId: fresh.conversationId,
+        previous: fresh.conversationId,
+      });
     });
   });
 

@@ -120,7 +120,25 @@ export function objectRowCount(stub: DurableObjectStub): Promise<number> {
   });
 }
 
-/** The quarter-hourly cron's run as the runtime starts it, at `at`. */
+/**
+ * Moves one of the times a conversation object keeps in its turn's row (store.ts `TurnState`),
+ * rather than waiting for it to pass. Inside `runInDurableObject`; fails unless the row is there
+ * (a turn has run), so a test can never move nothing and pass.
+ */
+export function setTurnField(
+  state: DurableObjectState,
+  field: "last_activity_at" | "last_inbound_at",
+  at: number,
+): void {
+  const cursor = state.storage.sql.exec(
+    `UPDATE state SET v = json_set(v, '$.${field}', ?) WHERE k = 'turn'`,
+    at,
+  );
+  cursor.toArray();
+  if (cursor.rowsWritten !== 1) throw new Error(`no turn row to set ${field} in`);
+}
+
+/** The quarter-hourly cron's run as the runtime starts it, at `at`. */ /** The quarter-hourly cron's run as the runtime starts it, at `at`. */
 export function quarterHourCron(at: number) {
   return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
 }

@@ -7,7 +7,15 @@ import { createChannelAccount } from "@concierge/storage";
 import { sentEmails, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { inboundEmail } from "@concierge/testing/tenant-fixtures";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import {
+  approvePersona,
+  newAccount,
+  repliesTo,
+  setBalance,
+  setTurnField,
+  tenantApi,
+  tenantId,
+} from "./helpers.ts";
 import { mailText, verifiedAddress } from "./notify-helpers.ts";
 
 const HOLDING = "A person will answer you here.";
@@ -40,10 +48,7 @@ function setState(acc: Awaited<ReturnType<typeof account>>, customer: string, ke
   return runInDurableObject(acc.conversation(customer), (_o, state) => {
     // The turn's own values are one row (store.ts `TurnState`).
     if (key === "last_activity_at") {
-      state.storage.sql.exec(
-        "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
-        at,
-      );
+      setTurnField(state, "last_activity_at", at);
     } else state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", String(at), key);
   });
 }

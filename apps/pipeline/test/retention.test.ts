@@ -7,7 +7,15 @@ import { conversationKey } from "@concierge/core";
 import { createChannelAccount, saveReplyConfig, saveRetentionDays } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { countRows, inboundText, ingestApi, objectRowCount, quarterHourCron, tenantApi } from "./helpers.ts";
+import {
+  countRows,
+  inboundText,
+  ingestApi,
+  objectRowCount,
+  quarterHourCron,
+  setTurnField,
+  tenantApi,
+} from "./helpers.ts";
 
 const DAY = 86_400_000;
 
@@ -139,10 +147,7 @@ describe("an idle conversation object after the tenant's retention", () => {
     const rowsLeft = () => objectRowCount(stub);
     const lastActivity = (at: number) =>
       runInDurableObject(stub, (_o, state) => {
-        state.storage.sql.exec(
-          "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
-          at,
-        );
+        setTurnField(state, "last_activity_at", at);
       });
     // Idle for two days: past the idle gap, not the retention; the object waits for the retention.
     await lastActivity(Date.now() - 2 * DAY);
@@ -201,10 +206,7 @@ describe("an idle conversation object after the tenant's retention", () => {
       expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
       const result = await runInDurableObject(stub, async (instance, state) => {
         // Idle for eight days: this alarm forgets the thread, unless a message came in meanwhile.
-        state.storage.sql.exec(
-          "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
-          Date.now() - 8 * DAY,
-        );
+        setTurnField(state, "last_activity_at", Date.now() - 8 * DAY);
         type Host = { env: typeof env };
         const host = (instance as unknown as { host: Host }).host;
         const real = host.env;

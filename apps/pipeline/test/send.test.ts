@@ -16,6 +16,7 @@ import {
   ingestApi,
   newAccount,
   setBalance,
+  setTurnField,
   tenantApi,
   tenantId,
 } from "./helpers.ts";
@@ -396,10 +397,7 @@ describe("a person's reply (sendHumanReply)", () => {
   it("refuses outside the window with outside_window and sends nothing", async () => {
     const { acc, c } = await answeredCustomer();
     await runInDurableObject(c.stub, (_o, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET v = json_set(v, '$.last_inbound_at', ?) WHERE k = 'turn'",
-        Date.now() - 24 * 3600_000 - 60_000,
-      );
+      setTurnField(state, "last_inbound_at", Date.now() - 24 * 3600_000 - 60_000);
     });
     const before = await graphAttempts(env.SANDBOX_URL, c.customer);
     const r = await tenantApi.sendHumanReply(tenantId, acc.id, c.customer, "Are you still there?", "u_asha");

@@ -3,7 +3,15 @@ import { env } from "cloudflare:workers";
 import { getTenantSettings, grantCredits } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { approvePersona, newAccount, repliesTo, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import {
+  approvePersona,
+  newAccount,
+  repliesTo,
+  setBalance,
+  setTurnField,
+  tenantApi,
+  tenantId,
+} from "./helpers.ts";
 import { uniqueChannel, verifiedAddress } from "./notify-helpers.ts";
 
 const DEFAULTS = {
@@ -37,10 +45,7 @@ async function account() {
     runInDurableObject(acc.conversation(customerId), (_o, s) => {
       // The turn's own values are one row (store.ts `TurnState`).
       if (key === "last_activity_at") {
-        s.storage.sql.exec(
-          "UPDATE state SET v = json_set(v, '$.last_activity_at', ?) WHERE k = 'turn'",
-          Number(value),
-        );
+        setTurnField(s, "last_activity_at", Number(value));
       } else s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
     });
   return { ...acc, state };

@@ -129,6 +129,23 @@ describe("the work of one turn in the conversation object", () => {
     expect(prunes(idle)).toHaveLength(1);
   });
 
+  it("a canned reply to a new customer writes 9 rows in the object beside its schema", async () => {
+    const t = await tenantWith([hours], 5);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    // The object's schema is created when it starts (conversation-store.test.ts counts it: 4).
+    const log = await recordStatements(stub);
+    await t.send(customer, "what are your hours?");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
+    // The thread's ids and its 5 s buffer (a 0 s one is never written), then as for a returning
+    // customer: its id, its buffered row, the turn's row (a new conversation's id in it), the
+    // outbox's `sending`, the history entry, and the buffered and outbox rows deleted.
+    const state = log.filter((s) => s.query.startsWith("INSERT INTO state")).map((s) => s.bindings[0]);
+    expect(state).toEqual(["thread", "wait_ms", "turn"]);
+    expect(rowsWritten(log)).toBe(9);
+  });
+
   it("a canned reply in a conversation under way writes only what it needs: 7 rows in the object", async () => {
     const { t, customer, stub } = await answeredOnce([hours]);
     const log = await recordStatements(stub);

@@ -19,10 +19,13 @@ export type MirroredState = "bot" | "handed_off" | "taken_over";
 
 export type InboxRow = {
   /**
-   * The id of the customer's newest message row: the conversation's handle in the inbox's links,
-   * opaque, scoped to the tenant (`findInboxConversation` checks), and never the customer's number.
+   * The customer's newest message row, as `<id>-<created_at>`: the conversation's handle in the
+   * inbox's links, opaque, scoped to the tenant (`findInboxConversation` checks), and never the
+   * customer's number. The time is part of it because a message id can come back (migration 0038:
+   * no AUTOINCREMENT) once the newest row of all is deleted: a link to the deleted message then
+   * names nothing, never a later customer's row with the same id.
    */
-  ref: number;
+  ref: string;
   accountId: string;
   accountName: string;
   channel: Exclude<Channel, "discord">;
@@ -85,7 +88,7 @@ export async function listInbox(
           GROUP BY m.account_id, m.sender_id
        )
        SELECT * FROM (
-         SELECT r.id AS ref, r.account_id AS accountId,
+         SELECT r.id || '-' || r.last_at AS ref, r.id AS messageId, r.account_id AS accountId,
                 COALESCE(c.display_name, c.external_id, r.account_id) AS accountName,
                 r.channel, r.sender_id AS customerId, r.conversation_id AS conversationId,
                 r.last_at AS lastAt, r.n AS messages, r.action AS lastAction,
@@ -95,25 +98,32 @@ export async function listInbox(
            LEFT JOIN channel_accounts c ON c.id = r.account_id
        )
        WHERE (?5 IS NULL OR state = ?5)
-       ORDER BY lastAt DESC, ref DESC
+       ORDER BY lastAt DESC, messageId DESC
        LIMIT ?6 OFFSET ?7`,
     )
     .bind(tenantId, q.since, q.channel ?? null, q.now, q.state ?? null, q.limit + 1, q.offset)
-    .all<InboxRow>();
-  return { rows: results.slice(0, q.limit), more: results.length > q.limit };
+    .all<InboxRow & { messageId?: number }>();
+  return {
+    rows: results.slice(0, q.limit).map(({ messageId: _id, ...row }) => row),
+    more: results.length > q.limit,
+  };
 }
 
 /**
- * The conversation an inbox link names, if the message row `ref` is a customer message of this
- * tenant (another tenant's ref, an outbound row, a purged one: null), with its current state.
+ * The conversation an inbox link names, if the message row `ref` (`<id>-<created_at>`, as
+ * `listInbox` gives it) is a customer message of this tenant (another tenant's ref, an outbound
+ * row, a purged one, or a later row given a deleted one's id: null), with its current state.
  */
 export async function findInboxConversation(
   db: D1Database,
   tenantId: string,
-  ref: number,
+  ref: string,
   now: number,
 ): Promise<InboxRow | null> {
-  if (!Number.isSafeInteger(ref) || ref < 1) return null;
+  const parts = /^([1-9][0-9]{0,15})-([0-9]{1,16})$/.exec(ref);
+  if (!parts) return null;
+  const [id, at] = [Number(parts[1]), Number(parts[2])];
+  if (!Number.isSafeInteger(id) || !Number.isSafeInteger(at)) return null;
   const row = await db
     .prepare(
       `WITH r AS (
@@ -128,9 +138,10 @@ export async function findInboxConversation(
                          WHERE a.tenant_id = ?1 AND a.status = 'pending' AND a.account_id = m.account_id
                            AND a.thread_key = ?1 || '/' || m.account_id || '/' || m.sender_id) AS waiting
            FROM messages m
-          WHERE m.id = ?2 AND m.tenant_id = ?1 AND m.direction = 'inbound' AND m.channel <> 'discord'
+          WHERE m.id = ?2 AND m.created_at = ?3 AND m.tenant_id = ?1 AND m.direction = 'inbound'
+            AND m.channel <> 'discord'
        )
-       SELECT r.id AS ref, r.account_id AS accountId,
+       SELECT r.id || '-' || r.last_at AS ref, r.account_id AS accountId,
               COALESCE(c.display_name, c.external_id, r.account_id) AS accountName,
               r.channel, r.sender_id AS customerId, r.conversation_id AS conversationId,
               r.last_at AS lastAt, 1 AS messages, r.action AS lastAction,
@@ -139,7 +150,7 @@ export async function findInboxConversation(
          JOIN channel_accounts c ON c.id = r.account_id AND c.tenant_id = ?1
          LEFT JOIN conversation_states s ON s.account_id = r.account_id AND s.customer_id = r.sender_id`,
     )
-    .bind(tenantId, ref, null, now)
+    .bind(tenantId, id, at, now)
     .first<InboxRow>();
   return row ?? null;
 }

@@ -50,7 +50,7 @@ export function replyKind(action: string | null): ReplyKind | null {
 }
 
 /**
- * How long customers waited for a reply, in buckets (the keys migration 0037's trigger writes,
+ * How long customers waited for a reply, in buckets (the keys migrations 0037's and 0038's triggers write,
  * and REPLY_WAIT_BUCKET_SQL below): under a minute, 5 minutes, 15, an hour, 4 hours, a day, longer.
  */
 export const REPLY_WAIT_BUCKETS = [
@@ -64,14 +64,16 @@ export const REPLY_WAIT_BUCKETS = [
 ] as const;
 export type ReplyWaitBucket = (typeof REPLY_WAIT_BUCKETS)[number]["key"];
 
-/** The bucket of a wait in ms, as SQL (the recount in tenants.ts; the trigger spells it out). */
-export const REPLY_WAIT_BUCKET_SQL = (col: string) =>
+/** The bucket of a wait in ms, as SQL (REPLY_INSIGHT_KEY_SQL; the triggers spell it out). */
+const REPLY_WAIT_BUCKET_SQL = (col: string) =>
   `CASE ${REPLY_WAIT_BUCKETS.map((b) => (b.underMs === null ? `ELSE '${b.key}'` : `WHEN ${col} < ${b.underMs} THEN '${b.key}'`)).join(" ")} END`;
 
 /**
  * A reply's one insight count since migration 0038 (metric 'reply'): '<rule id> <action> <wait
- * bucket>', each part '' when the reply has none, as SQL over a messages row (the recount in
- * tenants.ts; the trigger spells it out). Rule ids, actions and buckets hold no space.
+ * bucket>', as SQL over a messages row (the recount in tenants.ts; the trigger spells it out).
+ * Without a rule the first two parts are '' (the action is kept only beside a rule id), without a
+ * wait the last. Actions and buckets hold no space, so the key is read from the right (an email
+ * routing rule's id may hold one).
  */
 export const REPLY_INSIGHT_KEY_SQL = (m: { ruleId: string; action: string; waitMs: string }) =>
   `COALESCE(${m.ruleId}, '') || ' ' || CASE WHEN ${m.ruleId} IS NULL THEN '' ELSE COALESCE(${m.action}, '') END
@@ -248,10 +250,13 @@ export function buildInsights(
   for (const r of details) {
     if (!at(r.day)) continue;
     if (r.metric === "reply") {
-      // '<rule id> <action> <bucket>' (rule ids have no spaces: reply-rules schema).
-      const [ruleId = "", action = "", bucket = ""] = r.key.split(" ");
-      countRule(ruleId, action, r.n);
-      countWait(bucket, r.n);
+      // '<rule id> <action> <bucket>', read from the right: actions and buckets hold no space, an
+      // email routing rule's id may.
+      const last = r.key.lastIndexOf(" ");
+      const middle = r.key.lastIndexOf(" ", last - 1);
+      if (middle < 0) continue;
+      countRule(r.key.slice(0, middle), r.key.slice(middle + 1, last), r.n);
+      countWait(r.key.slice(last + 1), r.n);
     } else if (r.metric === "reply_wait") {
       countWait(r.key, r.n);
     } else {
@@ -308,7 +313,8 @@ export async function tenantInsights(db: D1Database, tenantId: string, now = Dat
     db
       .prepare("SELECT day, n FROM credit_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
       .bind(tenantId, first, last),
-    // Per rule, action and wait bucket (migrations 0037, 0038): a few dozen rows a day at most.
+    // Per rule, action and wait bucket (migrations 0037, 0038): at most the rules × actions × 8
+    // buckets that answered on a day, whatever the traffic.
     db
       .prepare("SELECT day, metric, key, n FROM insight_days WHERE tenant_id = ? AND day >= ? AND day <= ?")
       .bind(tenantId, first, last),

@@ -35,7 +35,8 @@ async function message(
       NOW - ago,
     )
     .run();
-  return r.meta.last_row_id;
+  // The inbox's handle of this row (listInbox, findInboxConversation): its id and its time.
+  return `${r.meta.last_row_id}-${NOW - ago}`;
 }
 
 const q = (extra: Partial<Parameters<typeof listInbox>[2]> = {}) => ({
@@ -157,7 +158,12 @@ describe("the live inbox's metadata", () => {
     });
     expect(await findInboxConversation(db(), other.id, older, NOW)).toBeNull();
     expect(await findInboxConversation(db(), t.id, out, NOW)).toBeNull();
-    expect(await findInboxConversation(db(), t.id, -1, NOW)).toBeNull();
+    expect(await findInboxConversation(db(), t.id, "-1", NOW)).toBeNull();
+    // The id alone, or with another time (a later row given a deleted row's id), names nothing.
+    const [id, at] = older.split("-");
+    expect(await findInboxConversation(db(), t.id, id!, NOW)).toBeNull();
+    expect(await findInboxConversation(db(), t.id, `${id}-${Number(at) + 1}`, NOW)).toBeNull();
+    expect(await findInboxConversation(db(), t.id, `${id}-${at}x`, NOW)).toBeNull();
   });
 
   it("keeps the newest state when an older change arrives late", async () => {

@@ -166,27 +166,44 @@ describe("tenant insights", () => {
       )
       .bind(t, today)
       .run();
-    const before = out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 5_000 });
+    const failsToday = out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 5_000 });
     await recordMessages(db(), [
       out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 4_000 }),
       out({ action: "human_reply", replyWaitMs: 20 * 60_000 }), // a person's: a wait, no rule
       out({ action: "canned_reply", ruleId: "default" }), // no wait known
+      // An email routing rule's id is free text: the key is read from the right.
+      out({ action: "canned_reply", ruleId: "sales desk", replyWaitMs: 90_000 }),
     ]);
     // One row per distinct reply, never a second count for the same reply.
-    expect(
-      await rows("SELECT key, n FROM insight_days WHERE tenant_id = ? AND metric = 'reply' ORDER BY key", t),
-    ).toEqual([
-      { key: "  lt1h", n: 1 },
-      { key: "default canned_reply ", n: 1 },
-      { key: "hours canned_reply lt1m", n: 1 },
+    const merged = () =>
+      rows("SELECT day, key, n FROM insight_days WHERE tenant_id = ? AND metric = 'reply' ORDER BY key", t);
+    expect(await merged()).toEqual([
+      { day: today, key: "  lt1h", n: 1 },
+      { day: today, key: "default canned_reply ", n: 1 },
+      { day: today, key: "hours canned_reply lt1m", n: 1 },
+      { day: today, key: "sales desk canned_reply lt5m", n: 1 },
     ]);
     const i = await tenantInsights(db(), t, NOW);
     expect(i.rules).toEqual([
       { ruleId: "hours", replies: 3, handoffs: 0 },
       { ruleId: "default", replies: 1, handoffs: 0 },
+      { ruleId: "sales desk", replies: 1, handoffs: 0 },
     ]);
-    expect(i.replyWait.buckets).toMatchObject({ lt1m: 3, lt1h: 1 });
-    expect(i.replyWait.total).toBe(4);
+    expect(i.replyWait.buckets).toMatchObject({ lt1m: 3, lt5m: 1, lt1h: 1 });
+    expect(i.replyWait.total).toBe(5);
+    // The recount (a time zone newly known) writes the very keys the trigger does, from the
+    // messages alone (every count of the tenant is dropped first).
+    const counted = await merged();
+    await db().prepare("DELETE FROM insight_days WHERE tenant_id = ?").bind(t).run();
+    await saveTenantOffsets(db(), [{ id: t, timeZone: "Asia/Kolkata", offset: 0, recount: true }]);
+    expect(await merged()).toEqual(counted);
+    await db()
+      .prepare(
+        `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
+           (?1, ?2, 'rule', 'hours canned_reply', 2), (?1, ?2, 'reply_wait', 'lt1m', 2)`,
+      )
+      .bind(t, today)
+      .run();
 
     // A reply counted before 0038 reported undeliverable (yesterday: no merged row holds it), so
     // its two old rows lose it.
@@ -218,13 +235,14 @@ describe("tenant insights", () => {
       { metric: "rule", key: "hours canned_reply", n: 0 },
     ]);
     // One of today's, counted in a merged row: that row loses it, the old rows keep theirs.
-    await recordMessages(db(), [before]);
-    expect(await recordDeliveryStatus(db(), undeliverable(t, wa.id, before.providerMessageId, NOW))).toBe(
+    await recordMessages(db(), [failsToday]);
+    expect(await recordDeliveryStatus(db(), undeliverable(t, wa.id, failsToday.providerMessageId, NOW))).toBe(
       "updated",
     );
     const after = await tenantInsights(db(), t, NOW);
     expect(after.rules).toEqual(i.rules);
     expect(after.replyWait).toEqual(i.replyWait);
+    // The figures would be the same whichever rows lost it: the old rows' own sum says which.
     expect(
       await scalar(
         "SELECT SUM(n) FROM insight_days WHERE tenant_id = ? AND day = ? AND metric <> 'reply'",

@@ -456,7 +456,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     listSelfTestsDue: () => storage.listSelfTestsDue(d, 1, "", 10),
     // Issue 19 items 1 and 2: the live inbox, from the tenant's recent customer messages.
     listInbox: () => storage.listInbox(d, t, { now: 2, since: 1, limit: 20, offset: 0 }),
-    findInboxConversation: () => storage.findInboxConversation(d, t, 1, 2),
+    findInboxConversation: () => storage.findInboxConversation(d, t, "1-1", 2),
     saveConversationState: () =>
       storage.saveConversationState(d, {
         tenantId: t,

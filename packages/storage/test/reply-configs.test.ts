@@ -161,6 +161,12 @@ describe("rule labels", () => {
   it("names each rule id by the first label given to it across the tenant's accounts, never another tenant's", async () => {
     const t = (await newTenant()).id;
     const [a, b] = [await newAccount(t, "whatsapp"), await newAccount(t, "instagram")];
+    // The second account is the later one even when both were made in the same millisecond (the
+    // order is by creation, then by id, which is random).
+    await db()
+      .prepare("UPDATE channel_accounts SET created_at = created_at + 1 WHERE id = ?")
+      .bind(b.id)
+      .run();
     const canned = { kind: "canned" as const, text: "x" };
     const rule = (id: string, label: string, keyword: string) => ({
       id,

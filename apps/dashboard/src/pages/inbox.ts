@@ -213,8 +213,7 @@ async function fragment(c: AuthedCtx, body: Html, status = 200): Promise<Respons
 
 /** The conversation the link names, this tenant's only: another's ref is the same 404. */
 async function conversationOf(c: AuthedCtx): Promise<InboxRow> {
-  const ref = Number(c.params.ref);
-  const row = await findInboxConversation(c.env.DB, c.session.tenantId, ref, Date.now());
+  const row = await findInboxConversation(c.env.DB, c.session.tenantId, c.params.ref ?? "", Date.now());
   if (!row) notFound();
   return row;
 }

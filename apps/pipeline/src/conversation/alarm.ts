@@ -222,7 +222,7 @@ async function buildTurn(
   sealed: SealedThread,
   pending: PendingMessage[],
   turnId: string,
-  { conversationId, before }: { conversationId: string; before: string | null },
+  { conversationId, previous }: { conversationId: string; previous: string | null },
 ): Promise<Turn> {
   const { thread, store } = sealed;
   const messages = await sealed.openPending(pending);
@@ -231,7 +231,7 @@ async function buildTurn(
   // A person's later reply (Discord, dashboard) threads under the customer's newest mail.
   if (context) await sealed.keepEmailContext(context);
   // A new conversation: a wait left from the one that ended is over unanswered.
-  customerWaiting(store, messages, pending, conversationId !== before);
+  customerWaiting(store, messages, pending, conversationId !== previous);
   return { id: turnId, thread, conversationId, messages };
 }
 

@@ -267,7 +267,9 @@ export type StateKey =
 
 /**
  * What a turn sets when it starts, kept in one state row (`turn`, JSON) because a turn sets them
- * together: one row written per turn instead of three (Durable Object SQLite bills each row).
+ * together: one row written per turn instead of three, four when a conversation starts (Durable
+ * Object SQLite bills each row). The fields keep the names of the state keys they replaced, which
+ * migration 4 folds by name.
  */
 export type TurnState = {
   /**
@@ -463,12 +465,7 @@ export class ConversationStore {
    */
   beginTurn(lastSeq: number, now: number, conversationId: string): void {
     const state = this.turnState();
-    const taken = this.sql
-      .exec<{ at: number | null }>(
-        "SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending WHERE seq <= ?",
-        lastSeq,
-      )
-      .one().at;
+    const taken = this.newestBuffered(lastSeq);
     this.setTurnState({
       ...state,
       turn_seq: lastSeq,
@@ -478,26 +475,17 @@ export class ConversationStore {
     });
   }
 
-  /** The turn's row (`TurnState`); empty for a thread that has had no turn yet. */
+  /**
+   * The turn's row (`TurnState`); empty for a thread that has had no turn yet. Only this store
+   * writes it (`setTurnState`, and migration 4, which stores the numbers as numbers).
+   */
   turnState(): TurnState {
     const v = this.get("turn");
-    if (v === null) return {};
-    const raw = JSON.parse(v) as Record<string, unknown>;
-    // Numbers, whether stored as numbers or (written by hand, a test) as their text.
-    const num = (x: unknown) => (x === undefined || x === null ? undefined : Number(x));
-    const out: TurnState = {};
-    const seq = num(raw.turn_seq);
-    const activity = num(raw.last_activity_at);
-    const inbound = num(raw.last_inbound_at);
-    if (seq !== undefined) out.turn_seq = seq;
-    if (activity !== undefined) out.last_activity_at = activity;
-    if (inbound !== undefined) out.last_inbound_at = inbound;
-    if (typeof raw.conversation_id === "string") out.conversation_id = raw.conversation_id;
-    return out;
+    return v === null ? {} : (JSON.parse(v) as TurnState);
   }
 
   /** Replaces the turn's row; one row written. */
-  setTurnState(state: TurnState): void {
+  private setTurnState(state: TurnState): void {
     this.set("turn", JSON.stringify(state));
   }
 
@@ -521,12 +509,23 @@ export class ConversationStore {
    * took, or of one still buffered. Null when the customer never wrote.
    */
   lastInboundAt(): number | null {
-    const buffered = this.sql
-      .exec<{ at: number | null }>("SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending")
-      .one().at;
+    const buffered = this.newestBuffered(null);
     const taken = this.turnState().last_inbound_at ?? null;
     if (buffered === null) return taken;
     return taken === null ? buffered : Math.max(taken, buffered);
+  }
+
+  /**
+   * The newest own send time of the buffered messages up to `lastSeq` (all for null), never later
+   * than a message's acceptance (a skewed clock); null with none buffered.
+   */
+  private newestBuffered(lastSeq: number | null): number | null {
+    return this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending WHERE seq <= ?",
+        lastSeq ?? Number.MAX_SAFE_INTEGER,
+      )
+      .one().at;
   }
 
   pendingCount(): number {

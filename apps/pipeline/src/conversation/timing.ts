@@ -19,22 +19,26 @@ export function idleAt(store: ConversationStore, t: Timing): number {
 /**
  * A turn starts at `now` on the buffered messages up to `lastSeq`, in the current conversation:
  * stable within a conversation; after the idle gap a new one starts (a new id, and the old one's
- * history and handoff state are gone). `before` is the conversation that was current until now.
+ * history and handoff state are gone). `previous` is the conversation that was current until now.
  */
 export function startTurn(
   store: ConversationStore,
   lastSeq: number,
   now: number,
   t: Timing,
-): { conversationId: string; before: string | null } {
-  const before = store.conversationId();
-  let id = before;
+): { conversationId: string; previous: string | null } {
+  const previous = store.conversationId();
+  let id = previous;
   if (!id || now > idleAt(store, t)) {
     id = newId("conv");
     endConversation(store);
+    // A wait left from the conversation that ended is over unanswered (reply-wait.ts). Cleared
+    // with the new id, not later: a turn whose first attempt fails before it reads its messages
+    // finds this conversation current on its retry and would carry the old wait into it.
+    if (store.get("awaiting_reply_since") !== null) store.clear("awaiting_reply_since");
   }
   store.beginTurn(lastSeq, now, id);
-  return { conversationId: id, before };
+  return { conversationId: id, previous };
 }
 
 /** The idle gap has passed: the history, mail kept for a person and the handoff state go. */

@@ -526,7 +526,8 @@ function automaticWindowClosed(store: ConversationStore, turn: Turn, now = Date.
   const windowMs = serviceWindowMs(turn.thread.channel);
   if (windowMs === null) return false;
   // Each message's own time, a future one (a skewed clock) counted as its arrival (store
-  // `lastInboundAt`); the turn's messages are a fallback only.
+  // `lastInboundAt`: never null in a turn, whose messages are buffered or taken by `beginTurn`;
+  // the turn's own messages only satisfy the type).
   const newest = store.lastInboundAt() ?? Math.max(...turn.messages.map((m) => Math.min(m.sentAt, now)));
   return now - newest > windowMs;
 }
