@@ -17,6 +17,7 @@ import {
 } from "@concierge/storage";
 import { personaHash } from "@concierge/prompt";
 import { startStack } from "../scripts/stack.ts";
+import { freePort, profiling, startProfiles } from "./profile.ts";
 
 const L = Number(process.env.BENCH_AI_LATENCY_MS ?? 500);
 const MESSAGES = Number(process.env.BENCH_AI_MESSAGES ?? 30);
@@ -29,7 +30,8 @@ const watchdog = startWatchdog({
 
 watchdog.phase("starting the stack");
 const persistDir = mkdtempSync(path.join(os.tmpdir(), "concierge-bench-ai-"));
-const stack = await startStack({ persistDir, demoWaitSeconds: 0, quiet: true, ai: "sandbox" });
+const inspectorPort = profiling ? await freePort() : undefined;
+const stack = await startStack({ persistDir, demoWaitSeconds: 0, quiet: true, ai: "sandbox", inspectorPort });
 try {
   const db = stack.db;
   const tenantId = DEMO.tenantId;
@@ -78,6 +80,7 @@ try {
 
   // 1. Latency: one message per customer, a few at a time.
   watchdog.phase("latency: one message per customer, five at a time");
+  const stopProfiles = inspectorPort ? await startProfiles(inspectorPort) : null;
   const ratios: number[] = [];
   const before: number[] = [];
   const after: number[] = [];
@@ -101,6 +104,8 @@ try {
   ratios.sort((a, b) => a - b);
   const pct = (p: number) => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+  await stopProfiles?.();
 
   // 2. Bursts: five quick messages per customer inside the 2 s reply buffer.
   watchdog.phase("bursts within the reply buffer");

@@ -14,6 +14,7 @@ import { TEST_SECRETS } from "@concierge/testing/secrets";
 import { DEMO } from "@concierge/testing/seed";
 import { startWatchdog } from "@concierge/testing/watchdog";
 import { startStack } from "../scripts/stack.ts";
+import { freePort, profiling, startProfiles } from "./profile.ts";
 import { DURABLE_FLOOR_WORKER, durableFloorOptions } from "./floor.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -102,8 +103,10 @@ const floorIds = new Map<string, string[]>();
 watchdog.phase("starting the stack");
 const persistDir = mkdtempSync(path.join(process.env.BENCH_STATE_DIR ?? os.tmpdir(), "concierge-bench-"));
 const warnings = new Map<string, number>();
+const inspectorPort = profiling ? await freePort() : undefined;
 const stack = await startStack({
   persistDir,
+  inspectorPort,
   demoWaitSeconds: Number(process.env.BENCH_WAIT ?? 0),
   // Every message goes to the one demo number, hundreds a second: Meta lets a number receive 80.
   // The per-number pacing (tested in the pipeline) would hold the replies back for minutes and
@@ -161,8 +164,10 @@ try {
     })
   ).json()) as { present: number };
   watchdog.phase("load (b) POST /webhook/whatsapp");
+  const stopProfiles = inspectorPort ? await startProfiles(inspectorPort) : null;
   const loadStarted = Date.now();
   const webhook = summarize(await loadSigned(webhookUrl, acknowledged, false));
+  await stopProfiles?.();
 
   // Drain: wait until every acknowledged message has its reply at the fake Graph API and the
   // replies are recorded. Counting outbound rows alone is not enough: messages still in flight

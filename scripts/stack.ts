@@ -69,6 +69,8 @@ export type StackOptions = {
   sendRateLimit?: number;
   /** One line per step done (each Worker bundled, migrations, runtime, seed), for `npm start`. */
   onProgress?: (line: string) => void;
+  /** workerd's inspector on this port (the benches' CPU profile, `bench/profile.ts`). */
+  inspectorPort?: number;
 };
 
 export type Stack = {
@@ -340,6 +342,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       convertV4MiniflareOptions({
         host: "127.0.0.1",
         port: 0,
+        ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
         // No network here: use Miniflare's placeholder Request.cf instead of fetching the real one.
         cf: false,
         handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
