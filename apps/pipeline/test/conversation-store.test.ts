@@ -21,6 +21,50 @@ function freshObject() {
   return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`store-test/${crypto.randomUUID()}`));
 }
 
+/**
+ * The object's storage with the rows each statement wrote summed, as the bill counts them;
+ * `take()` answers the rows written since the last `take()`.
+ */
+function meteredStorage(state: DurableObjectState) {
+  let written = 0;
+  const storage = {
+    sql: {
+      exec: (query: string, ...bindings: unknown[]) => {
+        const cursor = state.storage.sql.exec(query, ...bindings);
+        const rows = cursor.toArray();
+        written += cursor.rowsWritten;
+        return { toArray: () => rows, one: () => rows[0] };
+      },
+    } as unknown as SqlStorage,
+    transactionSync: state.storage.transactionSync.bind(state.storage),
+  };
+  return {
+    storage,
+    take(): number {
+      const n = written;
+      written = 0;
+      return n;
+    },
+  };
+}
+
+/**
+ * After an upgrade from before version 4: every row is where it was, but for the state keys the
+ * turn's row now holds, which gains the seq mark (just below the buffered message).
+ */
+function expectRowsKept(
+  before: Record<string, Record<string, unknown>[]>,
+  after: Record<string, Record<string, unknown>[]>,
+  store: ConversationStore,
+) {
+  const folded = (state: Record<string, unknown>[]) => state.filter((r) => !TURN_KEYS.includes(String(r.k)));
+  expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
+    ...before,
+    state: folded(before.state!),
+  });
+  expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
+}
+
 function withStore<T>(fn: (store: ConversationStore, state: DurableObjectState) => T | Promise<T>) {
   return runInDurableObject(freshObject(), (_o, state) => fn(new ConversationStore(state.storage), state));
 }
@@ -116,19 +160,9 @@ describe("conversation store: schema versions", () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       // The class's own start already made them: start again from nothing.
       await state.storage.deleteAll();
-      let written = 0;
-      new ConversationStore({
-        sql: {
-          exec: (query: string, ...bindings: unknown[]) => {
-            const cursor = state.storage.sql.exec(query, ...bindings);
-            const rows = cursor.toArray();
-            written += cursor.rowsWritten;
-            return { toArray: () => rows, one: () => rows[0] };
-          },
-        } as unknown as SqlStorage,
-        transactionSync: state.storage.transactionSync.bind(state.storage),
-      });
-      expect(written).toBe(4);
+      const metered = meteredStorage(state);
+      new ConversationStore(metered.storage);
+      expect(metered.take()).toBe(4);
     });
   });
 
@@ -179,15 +213,7 @@ describe("conversation store: schema versions", () => {
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      // Every row is where it was, but for the state the turn's row holds (version 4), which gains
-      // the seq mark (just below the buffered message).
-      const folded = (state: Record<string, unknown>[]) =>
-        state.filter((r) => !TURN_KEYS.includes(String(r.k)));
-      expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
-        ...before,
-        state: folded(before.state!),
-      });
-      expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
+      expectRowsKept(before, after, store);
       expect(store.history()).toEqual(["v1.old-history"]);
       expect(store.draft("apr_old")).toEqual({ sealed: "v1.old-draft", replyTo: "wamid.old" });
     });
@@ -255,15 +281,7 @@ describe("conversation store: schema versions", () => {
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      // Every row is where it was, the turn's values in its one row, which gains the seq mark
-      // (just below the buffered message).
-      const folded = (state: Record<string, unknown>[]) =>
-        state.filter((r) => !TURN_KEYS.includes(String(r.k)));
-      expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
-        ...before,
-        state: folded(before.state!),
-      });
-      expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
+      expectRowsKept(before, after, store);
       expect(store.relays()).toEqual([{ id: "r1", sealed: "v1.relay", attempts: 2 }]);
       // The next entry follows the newest; trimming still keeps the newest.
       store.appendHistory(["h4"], 2);
@@ -287,45 +305,36 @@ describe("conversation store: schema versions", () => {
     await runInDurableObject(freshObject(), (_o, state) => {
       new ConversationStore(state.storage);
       // The store over a storage that sums the rows each statement wrote, as the bill counts them.
-      let written = 0;
-      const store = new ConversationStore({
-        sql: {
-          exec: (query: string, ...bindings: unknown[]) => {
-            const cursor = state.storage.sql.exec(query, ...bindings);
-            const rows = cursor.toArray();
-            written += cursor.rowsWritten;
-            return { toArray: () => rows, one: () => rows[0] };
-          },
-        } as unknown as SqlStorage,
-        transactionSync: state.storage.transactionSync.bind(state.storage),
-      });
+      const metered = meteredStorage(state);
+      const store = new ConversationStore(metered.storage);
+      metered.take();
       store.set("wait_ms", "1000");
       store.set("wait_ms", "2000");
       store.markOutbox("turn:1", "sending");
       store.markOutbox("turn:1", "sent", "wamid.out");
       store.appendHistory(["v1.a", "v1.b"], 40);
-      expect(written).toBe(6);
+      expect(metered.take()).toBe(6);
       // Accepting a message: its id and its buffered row (no AUTOINCREMENT counter, no state row:
       // the customer-service window reads the buffered row's time).
-      written = 0;
+      metered.take();
       const sentAt = Date.now() - 5_000;
       expect(store.acceptMessage({ ...message("wamid.cost"), sentAt }, Date.now())).toBe("accepted");
-      expect(written).toBe(2);
+      expect(metered.take()).toBe(2);
       expect(store.lastInboundAt()).toBe(sentAt);
       // A turn begins: one row for its mark, its conversation, the idle gap's and the window's
       // start. It finishes (its message goes; the mark stays, and the window's start with it).
       const seq = store.pending(null)[0]!.seq;
-      written = 0;
+      metered.take();
       store.beginTurn(seq, Date.now(), "conv_cost");
-      expect(written).toBe(1);
+      expect(metered.take()).toBe(1);
       expect(store.turnState()).toMatchObject({
         turn_seq: seq,
         conversation_id: "conv_cost",
         last_inbound_at: sentAt,
       });
-      written = 0;
+      metered.take();
       store.finishTurn(seq, `turn:${seq}`);
-      expect(written).toBe(1);
+      expect(metered.take()).toBe(1);
       expect(store.lastInboundAt()).toBe(sentAt);
     });
   });

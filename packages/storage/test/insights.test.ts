@@ -40,6 +40,17 @@ function msg(tenantId: string, accountId: string, m: Partial<MessageMeta>): Mess
   };
 }
 
+/** The two rows the triggers before migration 0038 wrote for `n` replies of rule "hours" within a minute. */
+const countedBefore0038Statement = (tenantId: string, day: number, n: number) =>
+  db()
+    .prepare(
+      `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
+         (?1, ?2, 'rule', 'hours canned_reply', ?3), (?1, ?2, 'reply_wait', 'lt1m', ?3)`,
+    )
+    .bind(tenantId, day, n);
+const countedBefore0038 = (tenantId: string, day: number, n: number) =>
+  countedBefore0038Statement(tenantId, day, n).run();
+
 describe("tenant insights", () => {
   it("counts the tenant's own messages per day and channel, replies by kind, within the 30-day window", async () => {
     const t = (await newTenant()).id;
@@ -159,13 +170,7 @@ describe("tenant insights", () => {
     const out = (m: Partial<MessageMeta>) => msg(t, wa.id, { direction: "outbound", ...m });
     const today = TODAY / DAY_MS;
     // Counted before 0038 (as its triggers wrote them): a rule's reply and its wait, two rows.
-    await db()
-      .prepare(
-        `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
-           (?1, ?2, 'rule', 'hours canned_reply', 2), (?1, ?2, 'reply_wait', 'lt1m', 2)`,
-      )
-      .bind(t, today)
-      .run();
+    await countedBefore0038(t, today, 2);
     const failsToday = out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 5_000 });
     await recordMessages(db(), [
       out({ action: "canned_reply", ruleId: "hours", replyWaitMs: 4_000 }),
@@ -197,13 +202,7 @@ describe("tenant insights", () => {
     await db().prepare("DELETE FROM insight_days WHERE tenant_id = ?").bind(t).run();
     await saveTenantOffsets(db(), [{ id: t, timeZone: "Asia/Kolkata", offset: 0, recount: true }]);
     expect(await merged()).toEqual(counted);
-    await db()
-      .prepare(
-        `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
-           (?1, ?2, 'rule', 'hours canned_reply', 2), (?1, ?2, 'reply_wait', 'lt1m', 2)`,
-      )
-      .bind(t, today)
-      .run();
+    await countedBefore0038(t, today, 2);
 
     // A reply counted before 0038 reported undeliverable (yesterday: no merged row holds it), so
     // its two old rows lose it.
@@ -214,12 +213,7 @@ describe("tenant insights", () => {
       db()
         .prepare("DELETE FROM insight_days WHERE tenant_id = ? AND day = ? AND metric = 'reply'")
         .bind(t, today - 1),
-      db()
-        .prepare(
-          `INSERT INTO insight_days (tenant_id, day, metric, key, n) VALUES
-             (?1, ?2, 'rule', 'hours canned_reply', 1), (?1, ?2, 'reply_wait', 'lt1m', 1)`,
-        )
-        .bind(t, today - 1),
+      countedBefore0038Statement(t, today - 1, 1),
     ]);
     expect(await recordDeliveryStatus(db(), undeliverable(t, wa.id, yesterday.providerMessageId, NOW))).toBe(
       "updated",
