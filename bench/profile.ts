@@ -10,7 +10,8 @@ const SAMPLE_US = 100;
 
 type CallFrame = { functionName: string; url: string; lineNumber: number };
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
-type CpuProfile = { nodes: ProfileNode[]; samples: number[] };
+/** `timeDeltas[i]`: µs between sample i-1 and sample i (V8 samples less often than asked when busy). */
+type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 type Target = { title: string; webSocketDebuggerUrl: string };
 
 /** Whether BENCH_PROFILE asks for a profile. */
@@ -28,25 +29,50 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One inspector session: a request and its answer by id. */
+/** How long one inspector request may take. */
+const REQUEST_MS = 30_000;
+
+/** One inspector session: a request and its answer by id; an error, a closed socket or no answer rejects. */
 async function session(target: Target) {
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
-    ws.onerror = reject;
+    ws.onerror = () => reject(new Error(`inspector of ${target.title}: could not connect`));
   });
   let next = 0;
-  const waiting = new Map<number, (result: unknown) => void>();
+  const waiting = new Map<number, { resolve: (result: unknown) => void; reject: (err: Error) => void }>();
   ws.onmessage = (e) => {
-    const m = JSON.parse(String(e.data)) as { id?: number; result?: unknown };
-    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
-    if (m.id !== undefined) waiting.delete(m.id);
+    const m = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: { message?: string } };
+    const w = m.id === undefined ? undefined : waiting.get(m.id);
+    if (!w || m.id === undefined) return;
+    waiting.delete(m.id);
+    if (m.error) w.reject(new Error(`inspector of ${target.title}: ${m.error.message ?? "error"}`));
+    else w.resolve(m.result);
+  };
+  ws.onclose = () => {
+    for (const w of waiting.values()) w.reject(new Error(`inspector of ${target.title}: closed`));
+    waiting.clear();
   };
   const send = <T>(method: string, params: object = {}) =>
-    new Promise<T>((resolve) => {
+    new Promise<T>((resolve, reject) => {
       next += 1;
-      waiting.set(next, (r) => resolve(r as T));
-      ws.send(JSON.stringify({ id: next, method, params }));
+      const id = next;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`inspector of ${target.title}: no answer to ${method}`));
+      }, REQUEST_MS);
+      const done = () => clearTimeout(timer);
+      waiting.set(id, {
+        resolve: (r) => {
+          done();
+          resolve(r as T);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
+      ws.send(JSON.stringify({ id, method, params }));
     });
   return { title: target.title, send, close: () => ws.close() };
 }
@@ -54,8 +80,14 @@ async function session(target: Target) {
 /** Self and total time per function of one profile, ms, the heaviest first. */
 export function summarize(profile: CpuProfile, top = 25) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  // Each sample weighs the time since the one before it (µs; V8 samples less often than asked
+  // when the thread is busy), up to twice the interval: a longer gap is time the thread spent
+  // outside this isolate (in another Worker, or waiting), which belongs to no function here.
   const hits = new Map<number, number>();
-  for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  for (const [i, id] of profile.samples.entries()) {
+    const weight = Math.min(profile.timeDeltas[i] ?? SAMPLE_US, 2 * SAMPLE_US);
+    hits.set(id, (hits.get(id) ?? 0) + weight);
+  }
   const name = (f: CallFrame) =>
     `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-1)[0] || "(native)"}:${f.lineNumber + 1}`;
   const self = new Map<string, number>();
@@ -79,14 +111,15 @@ export function summarize(profile: CpuProfile, top = 25) {
   };
   const root = profile.nodes[0];
   if (root) walk(root.id, new Set());
-  const ms = (n: number) => (n * SAMPLE_US) / 1000;
+  const ms = (us: number) => us / 1000;
+  const sampled = [...hits.values()].reduce((a, b) => a + b, 0);
   const heaviest = (m: Map<string, number>) =>
     [...m]
       .filter(([k]) => !k.startsWith("(root)") && !k.startsWith("(idle)") && !k.startsWith("(program)"))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([k, n]) => ({ fn: k, ms: ms(n) }));
-  return { sampledMs: ms(profile.samples.length), self: heaviest(self), total: heaviest(total) };
+  return { sampledMs: ms(sampled), self: heaviest(self), total: heaviest(total) };
 }
 
 /**
@@ -97,25 +130,42 @@ export async function startProfiles(port: number): Promise<() => Promise<void>> 
   const targets = (await (
     await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(10_000) })
   ).json()) as Target[];
-  const sessions = await Promise.all(targets.map(session));
-  for (const s of sessions) {
-    await s.send("Profiler.enable");
-    await s.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
-    await s.send("Profiler.start");
+  const opened = await Promise.allSettled(targets.map(session));
+  const sessions = opened.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+  const closeAll = () => {
+    for (const s of sessions) s.close();
+  };
+  const failed = opened.find((o) => o.status === "rejected");
+  if (failed) {
+    closeAll();
+    throw failed.reason;
+  }
+  try {
+    for (const s of sessions) {
+      await s.send("Profiler.enable");
+      await s.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
+      await s.send("Profiler.start");
+    }
+  } catch (err) {
+    closeAll();
+    throw err;
   }
   return async () => {
     const lines: string[] = [];
-    for (const s of sessions) {
-      const { profile } = await s.send<{ profile: CpuProfile }>("Profiler.stop");
-      s.close();
-      const sum = summarize(profile, 15);
-      const busy = sum.self.reduce((n, f) => n + f.ms, 0);
-      if (busy < 5) continue;
-      lines.push(`\nCPU profile, ${s.title} (${sum.sampledMs.toFixed(0)} ms sampled)`);
-      lines.push("  self ms  function");
-      for (const f of sum.self) lines.push(`  ${f.ms.toFixed(1).padStart(7)}  ${f.fn}`);
-      lines.push("  total ms  function");
-      for (const f of sum.total) lines.push(`  ${f.ms.toFixed(1).padStart(8)}  ${f.fn}`);
+    try {
+      for (const s of sessions) {
+        const { profile } = await s.send<{ profile: CpuProfile }>("Profiler.stop");
+        const sum = summarize(profile, 15);
+        const busy = sum.self.reduce((n, f) => n + f.ms, 0);
+        if (busy < 5) continue;
+        lines.push(`\nCPU profile, ${s.title} (${sum.sampledMs.toFixed(0)} ms sampled)`);
+        lines.push("  self ms  function");
+        for (const f of sum.self) lines.push(`  ${f.ms.toFixed(1).padStart(7)}  ${f.fn}`);
+        lines.push("  total ms  function");
+        for (const f of sum.total) lines.push(`  ${f.ms.toFixed(1).padStart(8)}  ${f.fn}`);
+      }
+    } finally {
+      closeAll();
     }
     console.log(lines.join("\n"));
   };

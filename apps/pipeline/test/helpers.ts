@@ -138,7 +138,7 @@ export function setTurnField(
   if (cursor.rowsWritten !== 1) throw new Error(`no turn row to set ${field} in`);
 }
 
-/** The quarter-hourly cron's run as the runtime starts it, at `at`. */ /** The quarter-hourly cron's run as the runtime starts it, at `at`. */
+/** The quarter-hourly cron's run as the runtime starts it, at `at`. */
 export function quarterHourCron(at: number) {
   return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);
 }

@@ -72,6 +72,29 @@ describe("the live inbox's metadata", () => {
     });
   });
 
+  it("orders customers who wrote at the same moment by their newest message's id, across a page boundary", async () => {
+    const t = await newTenant();
+    const acc = await newAccount(t.id);
+    // Two rows of the same millisecond whose ids differ in length: as text "9999999-…" would
+    // sort after "10000000-…", as numbers it comes before.
+    const at = NOW - HOUR;
+    for (const [id, customer] of [
+      [9_999_999, "+919999"],
+      [10_000_000, "+911000"],
+    ] as const) {
+      await db()
+        .prepare(
+          `INSERT INTO messages (id, tenant_id, account_id, channel, direction, provider_message_id, sender_id,
+             recipient_id, created_at) VALUES (?, ?, ?, 'whatsapp', 'inbound', ?, ?, 'biz', ?)`,
+        )
+        .bind(id, t.id, acc.id, `tie_${id}`, customer, at)
+        .run();
+    }
+    const first = await listInbox(db(), t.id, q({ limit: 1 }));
+    const second = await listInbox(db(), t.id, q({ limit: 1, offset: 1 }));
+    expect([...first.rows, ...second.rows].map((r) => r.ref)).toEqual([`10000000-${at}`, `9999999-${at}`]);
+  });
+
   it("pages, and filters by channel and by state", async () => {
     const t = await newTenant();
     const acc = await newAccount(t.id);

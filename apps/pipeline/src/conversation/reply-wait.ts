@@ -41,6 +41,8 @@ export function customerWaiting(
 ): void {
   begun.delete(store);
   if (fresh) {
+    // `startTurn` (timing.ts) already cleared it with the new conversation's id; a guard, so that
+    // this function's rule holds by itself.
     if (store.get("awaiting_reply_since") !== null) store.clear("awaiting_reply_since");
   } else if (store.get("awaiting_reply_since") !== null) return;
   const arrived = new Map(pending.map((p) => [p.providerMessageId, p.acceptedAt]));
