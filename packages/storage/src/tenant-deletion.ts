@@ -60,7 +60,7 @@ export async function tenantThreadRows(
   /** Only this account's rows (a data deletion request deletes one Instagram account's). */
   accountId?: string,
 ): Promise<{
-  messages: { id: number; accountId: string; customerId: string }[];
+  messages: ThreadRow[];
   approvals: { id: string; accountId: string; key: string }[];
 }> {
   const only = accountId === undefined ? "" : " AND account_id = ?";
@@ -78,7 +78,7 @@ export async function tenantThreadRows(
       .bind(...binds),
   ]);
   return {
-    messages: (messages?.results ?? []) as { id: number; accountId: string; customerId: string }[],
+    messages: (messages?.results ?? []) as ThreadRow[],
     approvals: (approvals?.results ?? []) as { id: string; accountId: string; key: string }[],
   };
 }
@@ -86,31 +86,51 @@ export async function tenantThreadRows(
 /** D1 binds at most 100 parameters per statement: ids go in groups below that. */
 const IDS_PER_STATEMENT = 90;
 
-function groups<T>(ids: T[]): T[][] {
+/** Message rows bind two parameters each (the id, and the id with its conversation). */
+const MESSAGES_PER_STATEMENT = 45;
+
+function groups<T>(ids: readonly T[], size = IDS_PER_STATEMENT): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) out.push(ids.slice(i, i + IDS_PER_STATEMENT));
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
   return out;
 }
+
+/** A message row of a chunk from tenantThreadRows: its id, and the conversation it names. */
+export type ThreadRow = { id: number; accountId: string; customerId: string };
 
 /**
  * Deletes these message rows and approvals of the tenant (a chunk from tenantThreadRows whose
  * conversations are purged), by primary key, in one batch: all of the chunk or none of it. Each
- * statement touches at most IDS_PER_STATEMENT rows. Returns the rows deleted (0 on a rerun).
+ * statement touches at most MESSAGES_PER_STATEMENT or IDS_PER_STATEMENT rows. Returns the rows
+ * deleted (0 on a rerun).
+ *
+ * A message row goes only if it still names the conversation it named when the chunk was read
+ * (its account and customer): message ids can be given again once the newest row is deleted
+ * (migration 0038), so between the read and this delete an id of the chunk may have gone (another
+ * deletion, retention) and come back as another customer's new message, whose conversation was
+ * not purged.
  */
 export async function deleteThreadRows(
   db: D1Database,
   tenantId: string,
-  messageIds: number[],
+  messages: readonly ThreadRow[],
   approvalIds: string[],
 ): Promise<number> {
   const in_ = (n: number) => Array.from({ length: n }, () => "?").join(", ");
   const statements = [
-    // `+tenant_id`: the tenant is checked on the rows found by id, never used as an index (which
-    // would walk every message row of the tenant instead of the chunk's).
-    ...groups(messageIds).map((g) =>
+    // `+tenant_id` and the row's own key are checked on the rows found by id, never used as an
+    // index (which would walk every message row of the tenant instead of the chunk's).
+    ...groups(messages, MESSAGES_PER_STATEMENT).map((g) =>
       db
-        .prepare(`DELETE FROM messages WHERE id IN (${in_(g.length)}) AND +tenant_id = ?`)
-        .bind(...g, tenantId),
+        .prepare(
+          `DELETE FROM messages WHERE id IN (${in_(g.length)}) AND +tenant_id = ?
+              AND (id || char(31) || account_id || char(31) || ${CUSTOMER}) IN (${in_(g.length)})`,
+        )
+        .bind(
+          ...g.map((m) => m.id),
+          tenantId,
+          ...g.map((m) => `${m.id}\u001f${m.accountId}\u001f${m.customerId}`),
+        ),
     ),
     ...groups(approvalIds).map((g) =>
       db

@@ -283,7 +283,8 @@ it("every statement is bounded by an index, except the known scans listed above"
     // Meta's data deletion request and resumed deletions (issue 17 items 6, 13, 14).
     accountThreadRows: () => storage.tenantThreadRows(d, t, 500, acc.id),
     destroyTenantKeys: () => storage.destroyTenantKeys(d, "t_other"),
-    deleteThreadRows: () => storage.deleteThreadRows(d, t, [1, 2], ["apr_none"]),
+    deleteThreadRows: () =>
+      storage.deleteThreadRows(d, t, [{ id: 1, accountId: "acc", customerId: "c" }], ["apr_none"]),
     deleteTenantRowsChunk: () => storage.deleteTenantRowsChunk(d, "t_other", 500),
     tenantDeletionProgress: () => storage.tenantDeletionProgress(d, t),
     listUnfinishedDeletions: () => storage.listUnfinishedDeletions(d, 20),
@@ -633,7 +634,17 @@ it("a tenant's deletion and the retention purge go chunk by chunk through indexe
   const account = await plan((d) => storage.tenantThreadRows(d, t, 500, acc.id));
   expect(account).toMatch(/SEARCH messages USING (COVERING )?INDEX \w+ \(tenant_id=\? AND account_id=\?/);
   // Exactly the chunk's rows, by primary key.
-  const del = await plan((d) => storage.deleteThreadRows(d, t, [1, 2], ["apr_x"]));
+  const del = await plan((d) =>
+    storage.deleteThreadRows(
+      d,
+      t,
+      [
+        { id: 1, accountId: "acc", customerId: "c" },
+        { id: 2, accountId: "acc", customerId: "d" },
+      ],
+      ["apr_x"],
+    ),
+  );
   expect(del).toMatch(/SEARCH messages USING INTEGER PRIMARY KEY \(rowid=\?\)/);
   expect(del).toMatch(/SEARCH approvals USING INDEX sqlite_autoindex_approvals_1 \(id=\?\)/);
   // Each growing table: LIMIT rows of the tenant's range of its tenant index.

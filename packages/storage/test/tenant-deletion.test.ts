@@ -276,7 +276,7 @@ async function deleteAll(tenantId: string, chunkRows: number) {
     chunked += await deleteThreadRows(
       db(),
       tenantId,
-      chunk.messages.map((m) => m.id),
+      chunk.messages,
       chunk.approvals.map((a) => a.id),
     );
     if (pages.length > 50) throw new Error("the chunks never ran out");
@@ -370,7 +370,7 @@ describe("tenant deletion", () => {
     await deleteThreadRows(
       db(),
       tenantId,
-      chunk.messages.map((m) => m.id),
+      chunk.messages,
       chunk.approvals.map((a) => a.id),
     );
     expect(await tenantDeletionProgress(db(), tenantId)).toMatchObject({ messages: 2, approvals: 0 });
@@ -379,10 +379,51 @@ describe("tenant deletion", () => {
       await deleteThreadRows(
         db(),
         tenantId,
-        chunk.messages.map((m) => m.id),
+        chunk.messages,
         chunk.approvals.map((a) => a.id),
       ),
     ).toBe(0);
+  });
+
+  it("a chunk's id given meanwhile to another conversation's message deletes nothing of it", async () => {
+    const t = (await newTenant()).id;
+    const wa = await newAccount(t, "whatsapp");
+    const ig = await newAccount(t, "instagram");
+    const inbound = (
+      a: { id: string; externalId: string },
+      channel: "whatsapp" | "instagram",
+      from: string,
+    ) => ({
+      tenantId: t,
+      accountId: a.id,
+      channel,
+      direction: "inbound" as const,
+      providerMessageId: newId("in"),
+      conversationId: null,
+      senderId: from,
+      recipientId: a.externalId,
+      action: "canned_reply",
+      ruleId: null,
+      at: NOW,
+    });
+    await recordMessages(db(), [inbound(wa, "whatsapp", "c1")]);
+    const chunk = await tenantThreadRows(db(), t, 10);
+    const [stale] = chunk.messages;
+    // The chunk's row, the newest of all, goes another way (another run, retention) before this
+    // run deletes it, and its id comes back with the next message: of another account, then of
+    // another customer of the same account.
+    for (const next of [inbound(ig, "instagram", "c2"), inbound(wa, "whatsapp", "c3")]) {
+      await db().prepare("DELETE FROM messages WHERE tenant_id = ?").bind(t).run();
+      await recordMessages(db(), [next]);
+      expect(await scalar("SELECT id FROM messages WHERE tenant_id = ?", t)).toBe(stale?.id);
+      expect(await deleteThreadRows(db(), t, chunk.messages, [])).toBe(0);
+      expect(await scalar("SELECT COUNT(*) FROM messages WHERE tenant_id = ?", t)).toBe(1);
+    }
+    // The row the chunk named is deleted when it is still there.
+    await db().prepare("DELETE FROM messages WHERE tenant_id = ?").bind(t).run();
+    await recordMessages(db(), [{ ...inbound(wa, "whatsapp", "c1") }]);
+    const fresh = await tenantThreadRows(db(), t, 10);
+    expect(await deleteThreadRows(db(), t, fresh.messages, [])).toBe(1);
   });
 
   it("disabling turns off only that tenant's accounts and returns them for the caches", async () => {

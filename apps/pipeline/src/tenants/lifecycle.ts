@@ -242,9 +242,7 @@ async function purgeThreads(
       taken.add(key);
       return true;
     };
-    const messageIds = chunk.messages
-      .filter((m) => take(conversationKey(tenantId, m.accountId, m.customerId)))
-      .map((m) => m.id);
+    const messages = chunk.messages.filter((m) => take(conversationKey(tenantId, m.accountId, m.customerId)));
     const approvalIds = chunk.approvals.filter((a) => take(a.key)).map((a) => a.id);
     const fresh = [...taken].filter((k) => !purged.has(k));
     for (let i = 0; i < fresh.length; i += PURGE_PAGE) {
@@ -253,7 +251,7 @@ async function purgeThreads(
     for (const k of fresh) purged.add(k);
     budget.purges -= fresh.length;
     counts.conversations += fresh.length;
-    counts.rows += await deleteThreadRows(env.DB, tenantId, messageIds, approvalIds);
+    counts.rows += await deleteThreadRows(env.DB, tenantId, messages, approvalIds);
   }
 }
 
