@@ -12,7 +12,9 @@ import { newAccount } from "./helpers.ts";
 // The conversation object's own SQLite (src/conversation/store.ts), in real Durable Objects:
 // the versioned schema, de-duplication, the reply buffer and the outbox's transitions.
 
-const TABLES = ["drafts", "history", "outbox", "pending", "relay_queue", "seen", "state"];
+const TABLES = ["drafts", "history", "inbound", "outbox", "relay_queue", "state"];
+/** The tables before version 5 had `seen` and `pending` where `inbound` is now. */
+const OLD_TABLES = ["drafts", "history", "outbox", "pending", "relay_queue", "seen", "state"];
 /** The state keys version 4 keeps in the turn's one row (`TurnState`). */
 const TURN_KEYS = ["turn_seq", "last_activity_at", "conversation_id", "last_inbound_at"];
 
@@ -48,21 +50,81 @@ function meteredStorage(state: DurableObjectState) {
   };
 }
 
+type Rows = Record<string, Record<string, unknown>[]>;
+
+/** Every row of each of these tables that exists. */
+function tableRows(state: DurableObjectState, tables: string[]): Rows {
+  const exists = (t: string) =>
+    state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", t).toArray()
+      .length > 0;
+  return Object.fromEntries(
+    tables.filter(exists).map((t) => [t, state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()]),
+  );
+}
+
 /**
  * After an upgrade from before version 4: every row is where it was, but for the state keys the
- * turn's row now holds, which gains the seq mark (just below the buffered message).
+ * turn's row now holds, which gains the seq mark (just below the buffered message), and for
+ * `seen` and `pending`, which are `inbound` now: a buffered message with its seq, text and
+ * times, an id only remembered with its time.
  */
-function expectRowsKept(
-  before: Record<string, Record<string, unknown>[]>,
-  after: Record<string, Record<string, unknown>[]>,
-  store: ConversationStore,
-) {
+function expectRowsKept(before: Rows, after: Rows, store: ConversationStore) {
   const folded = (state: Record<string, unknown>[]) => state.filter((r) => !TURN_KEYS.includes(String(r.k)));
-  expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
-    ...before,
-    state: folded(before.state!),
+  const { seen = [], pending = [], ...kept } = before;
+  const { inbound = [], ...rest } = after;
+  expect({ ...rest, state: folded(rest.state!).filter((r) => r.k !== "turn") }).toEqual({
+    ...kept,
+    state: folded(kept.state!),
   });
+  const byId = (rows: Record<string, unknown>[]) =>
+    [...rows].sort((a, b) => String(a.provider_message_id).localeCompare(String(b.provider_message_id)));
+  const buffered = new Set(pending.map((p) => p.provider_message_id));
+  expect(byId(inbound)).toEqual(
+    byId([
+      ...pending.map((p) => ({
+        provider_message_id: p.provider_message_id,
+        at: p.accepted_at,
+        seq: p.seq,
+        sealed: p.sealed,
+        sent_at: p.sent_at,
+        kind: p.kind,
+        has_attachment: p.has_attachment,
+      })),
+      ...seen
+        .filter((r) => !buffered.has(r.provider_message_id))
+        .map((r) => ({
+          provider_message_id: r.provider_message_id,
+          at: r.at,
+          seq: null,
+          sealed: null,
+          sent_at: null,
+          kind: null,
+          has_attachment: null,
+        })),
+    ]),
+  );
+  expect(inbound.length).toBeGreaterThan(pending.length);
   expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
+}
+
+/**
+ * Turns a current object's tables into those of versions 3 and 4 (`seen` and `pending` where
+ * `inbound` is now), marked with `version`.
+ */
+function plantVersion(state: DurableObjectState, version: 3 | 4) {
+  state.storage.sql.exec(`DROP VIEW schema_version;
+    DROP TABLE inbound;
+    CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE pending (
+      seq INTEGER PRIMARY KEY,
+      provider_message_id TEXT NOT NULL,
+      sealed TEXT NOT NULL,
+      sent_at INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      has_attachment INTEGER NOT NULL,
+      accepted_at INTEGER NOT NULL
+    );
+    CREATE VIEW schema_version AS SELECT ${version} AS version;`);
 }
 
 function withStore<T>(fn: (store: ConversationStore, state: DurableObjectState) => T | Promise<T>) {
@@ -96,7 +158,7 @@ function recorded(storage: DurableObjectStorage) {
 function plantUnversioned(state: DurableObjectState, tables: "oldest" | "latest") {
   const sql = state.storage.sql;
   sql.exec("DROP VIEW IF EXISTS schema_version");
-  for (const t of TABLES) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of new Set([...TABLES, ...OLD_TABLES])) sql.exec(`DROP TABLE IF EXISTS ${t}`);
   sql.exec(`
     CREATE TABLE IF NOT EXISTS seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS pending (
@@ -130,7 +192,7 @@ function plantUnversioned(state: DurableObjectState, tables: "oldest" | "latest"
     sql.exec("INSERT INTO history (sealed) VALUES ('v1.old-history')");
     sql.exec("INSERT INTO drafts VALUES ('apr_old', 'v1.old-draft', 'wamid.old', 1)");
   }
-  sql.exec("INSERT INTO seen VALUES ('wamid.old', ?)", Date.now());
+  sql.exec("INSERT INTO seen VALUES ('wamid.old', ?), ('wamid.older', ?)", Date.now(), Date.now() - 1_000);
   sql.exec(
     "INSERT INTO pending (provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at) VALUES ('wamid.old', 'v1.old-text', 1, 'text', 0, ?)",
     Date.now(),
@@ -149,20 +211,20 @@ describe("conversation store: schema versions", () => {
         ),
       );
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(4);
+      expect(SCHEMA_VERSION).toBe(5);
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
       expect([...(await state.storage.list()).keys()]).toEqual([]);
     });
   });
 
-  it("creating the schema of a new object writes 4 rows (every new customer pays them once)", async () => {
+  it("creating the schema of a new object writes 2 rows (every new customer pays them once)", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       // The class's own start already made them: start again from nothing.
       await state.storage.deleteAll();
       const metered = meteredStorage(state);
       new ConversationStore(metered.storage);
-      expect(metered.take()).toBe(4);
+      expect(metered.take()).toBe(2);
     });
   });
 
@@ -193,6 +255,7 @@ describe("conversation store: schema versions", () => {
       expect(store.lastActivityAt()).toBe(123);
       expect(store.pending(null)).toMatchObject([{ providerMessageId: "wamid.old", sealed: "v1.old-text" }]);
       expect(store.acceptMessage(message("wamid.old"), Date.now())).toBe("duplicate");
+      expect(store.acceptMessage(message("wamid.older"), Date.now())).toBe("duplicate");
       expect(store.outbox("human:r1")).toEqual({ status: "sent", providerMessageId: "wamid.out" });
       // The tables it lacked work at once.
       store.appendHistory(["v1.h"], 10);
@@ -208,12 +271,10 @@ describe("conversation store: schema versions", () => {
   it("upgrades an object from before versions (latest tables) without losing a row", async () => {
     await runInDurableObject(freshObject(), (_o, state) => {
       plantUnversioned(state, "latest");
-      const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
-      const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      const before = tableRows(state, OLD_TABLES);
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      expectRowsKept(before, after, store);
+      expectRowsKept(before, tableRows(state, TABLES), store);
       expect(store.history()).toEqual(["v1.old-history"]);
       expect(store.draft("apr_old")).toEqual({ sealed: "v1.old-draft", replyTo: "wamid.old" });
     });
@@ -237,8 +298,25 @@ describe("conversation store: schema versions", () => {
     });
     const stub = acc.conversation(customer);
     await runInDurableObject(stub, async (_o, state) => {
-      // As deployed before versions: the same tables and rows, no mark.
-      state.storage.sql.exec("DROP VIEW schema_version");
+      // As deployed before versions: the message in `seen` and `pending`, no mark.
+      const sql = state.storage.sql;
+      const held = sql.exec<Record<string, number | string>>("SELECT * FROM inbound").toArray();
+      expect(held).toHaveLength(1);
+      plantVersion(state, 4);
+      sql.exec("DROP VIEW schema_version");
+      for (const m of held) {
+        sql.exec("INSERT INTO seen VALUES (?, ?)", m.provider_message_id, m.at);
+        sql.exec(
+          "INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
+          m.seq,
+          m.provider_message_id,
+          m.sealed,
+          m.sent_at,
+          m.kind,
+          m.has_attachment,
+          m.at,
+        );
+      }
       // A start of this code on that object (a new instance of the class), then its alarm.
       const started = new ConversationDO(state, env);
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
@@ -248,7 +326,9 @@ describe("conversation store: schema versions", () => {
     // The turn is over: its text has left storage.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const left = await runInDurableObject(stub, (_o, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one(),
+      state.storage.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbound WHERE sealed IS NOT NULL OR seq IS NOT NULL")
+        .one(),
     );
     expect(left.n).toBe(0);
   });
@@ -262,12 +342,17 @@ describe("conversation store: schema versions", () => {
     });
     expect(migrated).toEqual(fresh);
     // The keyed tables are one b-tree each (one billed row per write); history has no AUTOINCREMENT.
-    for (const t of ["seen", "state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
+    for (const t of ["inbound", "state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
     // The relay queue keeps its rowid: it is its order.
     expect(fresh.relay_queue).not.toMatch(/WITHOUT ROWID/);
-    // Neither does pending (the mark in `turn_seq` keeps its seqs from coming back).
     expect(fresh.history).not.toMatch(/AUTOINCREMENT/);
-    expect(fresh.pending).not.toMatch(/AUTOINCREMENT/);
+    // One b-tree for inbound: no index beside its key (its seq is read by scanning its rows).
+    const indexes = await runInDurableObject(freshObject(), (_o, state) =>
+      state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbound'")
+        .toArray(),
+    );
+    expect(indexes).toEqual([]);
   });
 
   it("upgrades a version 1 object without losing a row, history keeping its numbering", async () => {
@@ -276,12 +361,10 @@ describe("conversation store: schema versions", () => {
       state.storage.sql.exec("CREATE VIEW schema_version AS SELECT 1 AS version");
       state.storage.sql.exec("INSERT INTO history (sealed) VALUES ('v1.h2'), ('v1.h3')");
       state.storage.sql.exec("INSERT INTO relay_queue VALUES ('r1', 'v1.relay', 2, 5)");
-      const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
-      const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      const before = tableRows(state, OLD_TABLES);
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      expectRowsKept(before, after, store);
+      expectRowsKept(before, tableRows(state, TABLES), store);
       expect(store.relays()).toEqual([{ id: "r1", sealed: "v1.relay", attempts: 2 }]);
       // The next entry follows the newest; trimming still keeps the newest.
       store.appendHistory(["h4"], 2);
@@ -310,16 +393,16 @@ describe("conversation store: schema versions", () => {
       metered.take();
       store.set("wait_ms", "1000");
       store.set("wait_ms", "2000");
-      store.markOutbox("turn:1", "sending");
-      store.markOutbox("turn:1", "sent", "wamid.out");
+      store.markOutbox("approval:1", "sending");
+      store.markOutbox("approval:1", "sent", "wamid.out");
       store.appendHistory(["v1.a", "v1.b"], 40);
       expect(metered.take()).toBe(6);
-      // Accepting a message: its id and its buffered row (no AUTOINCREMENT counter, no state row:
-      // the customer-service window reads the buffered row's time).
+      // Accepting a message: one row, its id and its buffered message (no AUTOINCREMENT counter,
+      // no state row: the customer-service window reads the buffered row's time).
       metered.take();
       const sentAt = Date.now() - 5_000;
       expect(store.acceptMessage({ ...message("wamid.cost"), sentAt }, Date.now())).toBe("accepted");
-      expect(metered.take()).toBe(2);
+      expect(metered.take()).toBe(1);
       expect(store.lastInboundAt()).toBe(sentAt);
       // A turn begins: one row for its mark, its conversation, the idle gap's and the window's
       // start. It finishes (its message goes; the mark stays, and the window's start with it).
@@ -332,9 +415,17 @@ describe("conversation store: schema versions", () => {
         conversation_id: "conv_cost",
         last_inbound_at: sentAt,
       });
-      metered.take();
-      store.finishTurn(seq, `turn:${seq}`);
+      // Its reply going out: one row (the turn's own).
+      store.markOutbox(`turn:${seq}`, "sending");
       expect(metered.take()).toBe(1);
+      expect(store.outbox(`turn:${seq}`)).toEqual({ status: "sending", providerMessageId: null });
+      // It finishes: one row (the message taken: its text goes, its id stays); the outbox entry
+      // reads as none without a row written for it; the mark stays, and the window's start.
+      store.finishTurn(seq);
+      expect(metered.take()).toBe(1);
+      expect(store.outbox(`turn:${seq}`)).toBeNull();
+      expect(store.pending(null)).toEqual([]);
+      expect(store.acceptMessage({ ...message("wamid.cost"), sentAt }, Date.now())).toBe("duplicate");
       expect(store.lastInboundAt()).toBe(sentAt);
     });
   });
@@ -387,7 +478,14 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["wamid.a", "wamid.b"]);
       expect(store.firstAcceptedAt()).toBe(now);
 
-      // Remembered until pruned (a week, in the object), then a redelivery is new again.
+      // Never forgotten while buffered.
+      store.prune(now + 10, 0, 0);
+      expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["wamid.a", "wamid.b"]);
+      expect(store.acceptMessage(message("wamid.a"), now + 3)).toBe("duplicate");
+      // Once answered, remembered until pruned (a week, in the object), then a redelivery is new again.
+      const last = store.pending(null)[1]!.seq;
+      store.beginTurn(last, now, "conv_1");
+      store.finishTurn(last);
       store.prune(now, 0, 0);
       expect(store.acceptMessage(message("wamid.a"), now + 3)).toBe("duplicate");
       store.prune(now + 1, 0, 0);
@@ -410,7 +508,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
 
       expect(store.turnUnderWay()).toBe(second!.seq);
 
-      store.finishTurn(second!.seq, `turn:${second!.seq}`);
+      store.finishTurn(second!.seq);
       expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["m3"]);
       expect(first!.seq).toBeLessThan(second!.seq);
       for (const k of ["attempts", "kept_reply", "relayed:m1"] as const) expect(store.get(k)).toBeNull();
@@ -432,7 +530,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       // A new thread counts from the time of its first message.
       expect([a!.seq, b!.seq]).toEqual([now + 1, now + 2]);
       store.beginTurn(b!.seq, now, "conv_1");
-      store.finishTurn(b!.seq, `turn:${b!.seq}`);
+      store.finishTurn(b!.seq);
       expect(store.pendingCount()).toBe(0);
       // Without AUTOINCREMENT, max(seq) + 1 of an empty table would start over: the finished
       // turn's credit reference, for a new turn. The mark says where it ended.
@@ -459,7 +557,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     const plant2 = (state: DurableObjectState, seqs: number[], highest: number, turnSeq: number | null) => {
       const sql = state.storage.sql;
       sql.exec("DROP VIEW IF EXISTS schema_version");
-      for (const t of TABLES) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of new Set([...TABLES, ...OLD_TABLES])) sql.exec(`DROP TABLE IF EXISTS ${t}`);
       sql.exec(`CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE pending (seq INTEGER PRIMARY KEY AUTOINCREMENT, provider_message_id TEXT NOT NULL, sealed TEXT NOT NULL,
           sent_at INTEGER NOT NULL, kind TEXT NOT NULL, has_attachment INTEGER NOT NULL, accepted_at INTEGER NOT NULL);
@@ -523,8 +621,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       const sql = state.storage.sql;
       new ConversationStore(state.storage);
       // As version 3 left a thread after a turn: the four keys apart, a message buffered since.
-      sql.exec("DROP VIEW schema_version");
-      sql.exec("CREATE VIEW schema_version AS SELECT 3 AS version");
+      plantVersion(state, 3);
       sql.exec(
         `INSERT INTO state (k, v) VALUES ('turn_seq', '1700000000005'), ('last_activity_at', '1700000000100'),
            ('conversation_id', 'conv_v3'), ('last_inbound_at', '1700000000050'), ('wait_ms', '2000')`,
@@ -566,12 +663,69 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     // An object that never had a turn: nothing to fold, no row written.
     await runInDurableObject(freshObject(), (_o, state) => {
       new ConversationStore(state.storage);
-      state.storage.sql.exec("DROP VIEW schema_version");
-      state.storage.sql.exec("CREATE VIEW schema_version AS SELECT 3 AS version");
+      plantVersion(state, 3);
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(state.storage.sql.exec("SELECT * FROM state").toArray()).toEqual([]);
       expect(store.turnState()).toEqual({});
+    });
+  });
+
+  it("upgrades a version 4 object: a turn under way keeps its messages and its outbox entry, remembered ids stay", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const sql = state.storage.sql;
+      new ConversationStore(state.storage);
+      plantVersion(state, 4);
+      const now = Date.now();
+      // A turn under way (seqs 7 and 8, a send tried and failed once, then sending), a message
+      // buffered since (9), an id answered earlier; a person's reply sent.
+      sql.exec(
+        "INSERT INTO seen VALUES ('m7', ?), ('m8', ?), ('m9', ?), ('m-old', ?)",
+        now - 3,
+        now - 2,
+        now - 1,
+        now - 86_400_000,
+      );
+      for (const seq of [7, 8, 9]) {
+        sql.exec(
+          "INSERT INTO pending VALUES (?, ?, ?, ?, 'text', 0, ?)",
+          seq,
+          `m${seq}`,
+          `v1.text-${seq}`,
+          now - 10 + seq,
+          now - 10 + seq,
+        );
+      }
+      sql.exec(
+        `INSERT INTO state VALUES ('turn', '{"turn_seq":8,"last_activity_at":5,"conversation_id":"conv_4"}')`,
+      );
+      sql.exec("INSERT INTO outbox VALUES ('turn:8', 'sending', 2, NULL, ?)", now);
+      sql.exec("INSERT INTO outbox VALUES ('human:r1', 'sent', 1, 'wamid.h', ?)", now);
+
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(schema(state).map((s) => s.name)).toEqual([...TABLES, "schema_version"].sort());
+      expect(store.turnUnderWay()).toBe(8);
+      expect(store.pending(8).map((p) => [p.seq, p.providerMessageId, p.sealed])).toEqual([
+        [7, "m7", "v1.text-7"],
+        [8, "m8", "v1.text-8"],
+      ]);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([7, 8, 9]);
+      expect(store.firstAcceptedAt()).toBe(now - 3);
+      // The turn's send is still "maybe sent": its retry never sends again.
+      expect(store.outbox("turn:8")).toEqual({ status: "sending", providerMessageId: null });
+      expect(store.turnState().outbox).toEqual({ status: "sending", attempts: 2, provider_message_id: null });
+      expect(sql.exec("SELECT turn_id FROM outbox").toArray()).toEqual([{ turn_id: "human:r1" }]);
+      expect(store.outbox("human:r1")).toEqual({ status: "sent", providerMessageId: "wamid.h" });
+      for (const id of ["m7", "m9", "m-old"]) expect(store.acceptMessage(message(id), now)).toBe("duplicate");
+      // The retry begins again (its entry stays), finishes; the next turn starts with none.
+      store.beginTurn(8, now, "conv_4");
+      expect(store.outbox("turn:8")).not.toBeNull();
+      store.finishTurn(8);
+      expect(store.outbox("turn:8")).toBeNull();
+      store.beginTurn(9, now, "conv_4");
+      expect(store.turnState().outbox).toBeUndefined();
+      expect(store.outbox("turn:9")).toBeNull();
     });
   });
 
@@ -583,7 +737,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.acceptMessage(message("m1"), earlier);
       const first = store.pending(null)[0]!.seq;
       const old = startTurn(store, first, earlier, timing);
-      store.finishTurn(first, `turn:${first}`);
+      store.finishTurn(first);
       // That turn ended unanswered: the customer's wait was kept for whoever answers.
       store.set("awaiting_reply_since", String(earlier));
       // Past the idle gap the customer writes again: a new conversation, and the old wait is over.
@@ -744,8 +898,17 @@ describe("conversation store: the outbox", () => {
       expect(store.holdsWork()).toBe(true);
       store.markOutbox("human:r2", "sent", "wamid.h2");
       expect(store.holdsWork()).toBe(false);
-      store.markOutbox("turn:5", "failed");
+      // A turn under way with its outbox entry (in the turn's row) is; once finished, not.
+      store.acceptMessage(message("m1"), now);
+      const seq = store.pending(null)[0]!.seq;
+      store.beginTurn(seq, now, "conv_1");
+      expect(store.holdsWork()).toBe(false);
+      store.markOutbox(`turn:${seq}`, "failed");
       expect(store.holdsWork()).toBe(true);
+      store.finishTurn(seq);
+      expect(store.holdsWork()).toBe(false);
+      // Only the latest turn's entry can be written (a bug otherwise, never a row of another turn).
+      expect(() => store.markOutbox(`turn:${seq - 1}`, "sending")).toThrow(/not the latest turn/);
     });
   });
 });

@@ -187,7 +187,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     await queueTurnRelay(env, sealed, turn, facts);
     if (facts.held) approvalHeld(store);
     keepWaiting(store);
-    store.finishTurn(lastSeq, turnId);
+    store.finishTurn(lastSeq);
     // The inbox's list shows the handoff the turn started (the thread holds the truth).
     if (outcome.handoffStarted) await mirrorState(env, thread, store);
   } catch (err) {
@@ -203,7 +203,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   if (host.purged) return;
   await flushRelays(env, sealed, () => host.purged);
   await flushPage(env, store, thread);
-  // Forgetting old ids reads every remembered one (seen has no index on its time): done when the
+  // Forgetting old ids reads every remembered one (inbound has no index on its time): done when the
   // conversation goes idle, and every PRUNE_EVERY messages for one that never does.
   const crossed = Math.floor((pending[0]!.seq - 1) / PRUNE_EVERY) !== Math.floor(lastSeq / PRUNE_EVERY);
   await afterTurn(host, t, crossed);
@@ -326,7 +326,7 @@ async function giveUp(
   );
   await queueGivenUpRelay(sealed, pending);
   keepWaiting(store);
-  store.finishTurn(lastSeq, turnId);
+  store.finishTurn(lastSeq);
   if (kept) {
     try {
       await refund(env, thread.tenantId, kept.creditRef);

@@ -10,7 +10,9 @@
  *    even when more messages arrive meanwhile; those get the next turn.
  * 3. Recorded before sent, never sent twice. Every outgoing message (a turn's reply, an approved
  *    draft, a person's reply) is marked `sending` in the outbox before the provider is called and
- *    `sent` after (`deliverOnce`; a turn's row stays `sending`, see there). A row found `sending`
+ *    `sent` after (`deliverOnce`; a turn's entry stays `sending`, see there). A turn's entry is
+ *    kept in the turn's own state row rather than in the outbox table (`TurnState.outbox`): it
+ *    lives exactly as long as the turn is under way, with no row to delete when it finishes. A row found `sending`
  *    or `sent` is never sent again: `sending` means an attempt died after calling the provider or
  *    lost its answer (or, for a turn, died after sending and before finishing), so the customer
  *    may have the message; it counts as delivered and is logged as an unknown outcome. A provider
@@ -86,8 +88,8 @@ export type Delivery =
 /**
  * Rule 3: marks the outbox row `sending`, sends, and records the outcome; never twice.
  *
- * `markSent: false` (a turn's reply) leaves the row `sending` after a successful send: the turn's
- * row is deleted when the turn finishes, normally in this same invocation, and an attempt that
+ * `markSent: false` (a turn's reply) leaves the entry `sending` after a successful send: the turn's
+ * entry reads as none once the turn finishes, normally in this same invocation, and an attempt that
  * finds it treats `sending` exactly as `sent` (never sends again, keeps the credit), so marking it
  * would be one more row written on every reply. The price: when something after the send fails
  * (recording the metadata, say) the retry logs `turn.send_outcome_unknown` for a reply that did
