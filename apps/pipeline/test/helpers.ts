@@ -138,6 +138,16 @@ export function setTurnField(
   if (cursor.rowsWritten !== 1) throw new Error(`no turn row to set ${field} in`);
 }
 
+/**
+ * Moves a state key the object already holds (a test's way to age it); throws when there is no
+ * such key, so that a test cannot pass having changed nothing.
+ */
+export function setStateKey(state: DurableObjectState, key: string, value: string): void {
+  const cursor = state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
+  cursor.toArray();
+  if (cursor.rowsWritten !== 1) throw new Error(`no state key ${key} to set`);
+}
+
 /** The quarter-hourly cron's run as the runtime starts it, at `at`. */
 export function quarterHourCron(at: number) {
   return worker.scheduled(createScheduledController({ cron: APPROVALS_CRON, scheduledTime: at }), env);

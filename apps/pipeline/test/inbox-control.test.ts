@@ -12,6 +12,7 @@ import {
   newAccount,
   repliesTo,
   setBalance,
+  setStateKey,
   setTurnField,
   tenantApi,
   tenantId,
@@ -49,7 +50,7 @@ function setState(acc: Awaited<ReturnType<typeof account>>, customer: string, ke
     // The turn's own values are one row (store.ts `TurnState`).
     if (key === "last_activity_at") {
       setTurnField(state, "last_activity_at", at);
-    } else state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", String(at), key);
+    } else setStateKey(state, key, String(at));
   });
 }
 

@@ -8,6 +8,7 @@ import {
   newAccount,
   repliesTo,
   setBalance,
+  setStateKey,
   setTurnField,
   tenantApi,
   tenantId,
@@ -46,7 +47,7 @@ async function account() {
       // The turn's own values are one row (store.ts `TurnState`).
       if (key === "last_activity_at") {
         setTurnField(s, "last_activity_at", Number(value));
-      } else s.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
+      } else setStateKey(s, key, value);
     });
   return { ...acc, state };
 }
