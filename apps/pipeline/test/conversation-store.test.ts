@@ -5,7 +5,7 @@ import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { deliverOnce, earlierAttempt } from "../src/conversation/exactly-once.ts";
 import { ConversationDO } from "../src/conversation/object.ts";
-import { ConversationStore, SCHEMA_VERSION } from "../src/conversation/store.ts";
+import { ConversationStore, SCHEMA_VERSION, turnOutboxId } from "../src/conversation/store.ts";
 import { startTurn } from "../src/conversation/timing.ts";
 import { newAccount } from "./helpers.ts";
 
@@ -868,7 +868,61 @@ describe("conversation store: the outbox", () => {
     });
   });
 
-  it("forgets sent persons' replies and approved drafts after a week; a send in flight or a turn's row is work still owed", async () => {
+  it("keeps a turn's entry in the turn's row, with the same moves: attempts, provider id, maybe sent, held", async () => {
+    await withStore(async (store, state) => {
+      const now = Date.now();
+      /** A message buffered and its turn begun: the turn's outbox id. */
+      const turn = (messageId: string) => {
+        store.acceptMessage(message(messageId), now);
+        const seq = store.pending(null).at(-1)!.seq;
+        store.beginTurn(seq, now, "conv_1");
+        return { seq, id: turnOutboxId(seq) };
+      };
+      const first = turn("m1");
+      expect(store.outbox(first.id)).toBeNull();
+      store.markOutbox(first.id, "sending");
+      store.markOutbox(first.id, "failed");
+      store.markOutbox(first.id, "sending");
+      store.markOutbox(first.id, "sent", "wamid.1");
+      store.markOutbox(first.id, "sent");
+      expect(store.outbox(first.id)).toEqual({ status: "sent", providerMessageId: "wamid.1" });
+      expect(store.turnState().outbox).toEqual({
+        status: "sent",
+        attempts: 2,
+        provider_message_id: "wamid.1",
+      });
+      expect(await deliverOnce(store, first.id, async () => ok("again"))).toEqual({
+        kind: "already",
+        providerMessageId: "wamid.1",
+      });
+      // None of it in the outbox table.
+      expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM outbox").one().n).toBe(0);
+      store.finishTurn(first.seq);
+
+      // An attempt that died while the provider had the request: maybe sent, kept by the retry.
+      const second = turn("m2");
+      await expect(
+        deliverOnce(store, second.id, async () => {
+          throw new Error("evicted");
+        }),
+      ).rejects.toThrow("evicted");
+      store.beginTurn(second.seq, now + 1_000, "conv_1");
+      expect(earlierAttempt(store, second.id)).toBe("maybe_sent");
+      store.finishTurn(second.seq);
+
+      // A held draft's turn stays held across its retries; the next turn starts with nothing.
+      const third = turn("m3");
+      store.markOutbox(third.id, "held");
+      store.beginTurn(third.seq, now + 2_000, "conv_1");
+      expect(earlierAttempt(store, third.id)).toBe("held");
+      store.finishTurn(third.seq);
+      const fourth = turn("m4");
+      expect(earlierAttempt(store, fourth.id)).toBe("none");
+      expect(earlierAttempt(store, third.id)).toBe("none");
+    });
+  });
+
+  it("forgets sent persons' replies and approved drafts after a week; a send in flight is work still owed", async () => {
     await withStore((store, state) => {
       const age = (id: string, at: number) =>
         state.storage.sql.exec("UPDATE outbox SET updated_at = ? WHERE turn_id = ?", at, id);
@@ -893,22 +947,20 @@ describe("conversation store: the outbox", () => {
       store.prune(0, week, month);
       expect(store.outbox("approval:apr_2")).toBeNull();
       expect(store.holdsWork()).toBe(false);
-      // A person's reply going out right now, or a turn's row, is.
+      // A person's reply going out right now is.
       store.markOutbox("human:r2", "sending");
       expect(store.holdsWork()).toBe(true);
       store.markOutbox("human:r2", "sent", "wamid.h2");
       expect(store.holdsWork()).toBe(false);
-      // A turn under way with its outbox entry (in the turn's row) is; once finished, not.
+      // A turn's entry is no work of its own (its buffered messages are, checked first by the
+      // caller), and only the latest turn's can be written (a bug otherwise).
       store.acceptMessage(message("m1"), now);
       const seq = store.pending(null)[0]!.seq;
+      expect(() => store.markOutbox(turnOutboxId(seq), "sending")).toThrow(/not the latest turn/);
       store.beginTurn(seq, now, "conv_1");
+      store.markOutbox(turnOutboxId(seq), "failed");
       expect(store.holdsWork()).toBe(false);
-      store.markOutbox(`turn:${seq}`, "failed");
-      expect(store.holdsWork()).toBe(true);
-      store.finishTurn(seq);
-      expect(store.holdsWork()).toBe(false);
-      // Only the latest turn's entry can be written (a bug otherwise, never a row of another turn).
-      expect(() => store.markOutbox(`turn:${seq - 1}`, "sending")).toThrow(/not the latest turn/);
+      expect(() => store.markOutbox(turnOutboxId(seq - 1), "sending")).toThrow(/not the latest turn/);
     });
   });
 });

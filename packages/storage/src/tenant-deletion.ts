@@ -50,8 +50,9 @@ export async function destroyTenantKeys(
  * One bounded chunk of the rows that name the tenant's (or one account's) conversations: up to
  * `limit` message rows (their id, account and customer) and up to `limit` approvals (their id and
  * thread key), each read through the tenant's index. The caller purges the conversations these
- * rows name, then deletes exactly these rows (deleteThreadRows); the next call returns the next
- * chunk, so a deletion resumes from whatever rows remain.
+ * rows name, then deletes exactly these rows while they still name those conversations
+ * (deleteThreadRows); the next call returns the next chunk, so a deletion resumes from whatever
+ * rows remain.
  */
 export async function tenantThreadRows(
   db: D1Database,
@@ -89,9 +90,9 @@ const IDS_PER_STATEMENT = 90;
 /** Message rows bind two parameters each (the id, and the id with its conversation). */
 const MESSAGES_PER_STATEMENT = 45;
 
-function groups<T>(ids: readonly T[], size = IDS_PER_STATEMENT): T[][] {
+function groups<T>(items: readonly T[], size = IDS_PER_STATEMENT): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
@@ -118,8 +119,8 @@ export async function deleteThreadRows(
 ): Promise<number> {
   const in_ = (n: number) => Array.from({ length: n }, () => "?").join(", ");
   const statements = [
-    // `+tenant_id` and the row's own key are checked on the rows found by id, never used as an
-    // index (which would walk every message row of the tenant instead of the chunk's).
+    // `+tenant_id` and the conversation the row named are checked on the rows found by id, never
+    // used as an index (which would walk every message row of the tenant instead of the chunk's).
     ...groups(messages, MESSAGES_PER_STATEMENT).map((g) =>
       db
         .prepare(

@@ -9,7 +9,7 @@ import { approvalHeld, flushPage, handoffPhase, pagePending } from "./handoff.ts
 import { mirrorState } from "./control.ts";
 import { type TurnFacts, flushRelays, queueTurnRelay } from "./inbox.ts";
 import { SealedThread } from "./sealed.ts";
-import type { PendingMessage } from "./store.ts";
+import { type PendingMessage, turnOutboxId } from "./store.ts";
 import { endConversation, idleAt, startTurn, timing } from "./timing.ts";
 import { aiSlotRetryMs } from "../pacing/ai-gate.ts";
 import { runTurn } from "./turn.ts";
@@ -155,7 +155,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
     log.info("conversation.tenant_gone", { tenant_id: thread.tenantId, account_id: thread.accountId });
     return host.purge();
   }
-  // A turn keeps the messages it started with across retries: its id, outbox row and credit
+  // A turn keeps the messages it started with across retries: its id, outbox entry and credit
   // reference stay the same even when more messages arrive meanwhile.
   const pending = store.pending(store.turnUnderWay());
   if (!thread || pending.length === 0) return expireIfIdle(host);
@@ -163,7 +163,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   const lastSeq = pending[pending.length - 1]!.seq;
   // One row: the turn's messages, its conversation, the idle gap's and the window's start.
   const conversation = startTurn(store, lastSeq, Date.now(), t);
-  const turnId = `turn:${lastSeq}`;
+  const turnId = turnOutboxId(lastSeq);
   const sealed = new SealedThread(env, store, thread);
   try {
     const turn = await buildTurn(sealed, pending, turnId, conversation);
@@ -303,7 +303,7 @@ async function giveUp(
   // A reply written and kept for a retry never went out: its credit goes back (once, by its
   // reference), but only once the turn is finished, so no later attempt can still send it. Not
   // when an attempt may have sent it.
-  const turnId = `turn:${lastSeq}`;
+  const turnId = turnOutboxId(lastSeq);
   const kept = earlierAttempt(store, turnId) === "none" ? await sealed.keptReply(turnId) : null;
   const conversationId = store.conversationId();
   await recordMessages(

@@ -2,23 +2,23 @@
  * The exactly-once rules of a conversation, and the code that keeps them.
  *
  * 1. Accepted once. A provider message id is accepted at most once while it is remembered (a
- *    week, longer than Meta redelivers): the duplicate check and the inserts run with no await in
+ *    week, longer than Meta redelivers): the duplicate check and the insert run with no await in
  *    between, in the thread's one object (`ConversationStore.acceptMessage`). Redeliveries,
  *    double clicks and retries of ingest are absorbed there.
  * 2. A turn is fixed when it first runs. Its messages (the pending ones up to `turn_seq`), its id
- *    (`turn:<last seq>`), and so its outbox row and its approval id, stay the same across retries,
+ *    (`turn:<last seq>`), and so its outbox entry and its approval id, stay the same across retries,
  *    even when more messages arrive meanwhile; those get the next turn.
  * 3. Recorded before sent, never sent twice. Every outgoing message (a turn's reply, an approved
  *    draft, a person's reply) is marked `sending` in the outbox before the provider is called and
  *    `sent` after (`deliverOnce`; a turn's entry stays `sending`, see there). A turn's entry is
  *    kept in the turn's own state row rather than in the outbox table (`TurnState.outbox`): it
- *    lives exactly as long as the turn is under way, with no row to delete when it finishes. A row found `sending`
- *    or `sent` is never sent again: `sending` means an attempt died after calling the provider or
- *    lost its answer (or, for a turn, died after sending and before finishing), so the customer
- *    may have the message; it counts as delivered and is logged as an unknown outcome. A provider
- *    answer that leaves the outcome unknown (a timeout after the request went out) is treated the
- *    same way. A `failed` row may be sent again.
- * 4. Not produced twice. A turn whose outbox row says `sending` or `sent` is not generated or
+ *    reads as none once the turn finished, and the next turn drops it, so no row is deleted. An
+ *    entry found `sending` or `sent` is never sent again: `sending` means an attempt died after
+ *    calling the provider or lost its answer (or, for a turn, died after sending and before
+ *    finishing), so the customer may have the message; it counts as delivered and is logged as
+ *    an unknown outcome. A provider answer that leaves the outcome unknown (a timeout after the
+ *    request went out) is treated the same way. A `failed` entry may be sent again.
+ * 4. Not produced twice. A turn whose outbox entry says `sending` or `sent` is not generated or
  *    charged again (`earlierAttempt`); one that says `held` does nothing more: its draft waits
  *    for a person, so it is not drafted or charged again (`holdOnce`).
  * 5. A kept reply is reused. A reply whose send failed with a retryable error is kept, sealed, for
@@ -188,7 +188,7 @@ export async function refund(env: Db, tenantId: string, creditRef: string | null
 /**
  * Rule 4: holds the turn's draft for approval, once. The draft rests sealed and its approval is
  * created in D1; if either fails, neither the draft nor its charge stays, and the turn is
- * retried. Once both are in, the outbox row says `held`, so a retry does nothing more.
+ * retried. Once both are in, the outbox entry says `held`, so a retry does nothing more.
  */
 export async function holdOnce(
   env: Db,

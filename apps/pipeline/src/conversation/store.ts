@@ -54,18 +54,19 @@
  * so max(seq) + 1 never reuses a live entry's number.
  *
  * A message is one row of `inbound`, keyed by its provider message id: written once when it is
- * accepted (the de-duplication check and the buffer in one), once more when a turn takes it (its
+ * accepted (the de-duplication check and the buffer in one), once more when its turn finishes (its
  * seq, text and times cleared; the id stays, remembered until `prune`), and deleted by `prune`.
  * Its seq has no index (a second b-tree, one more row per write): the buffer's reads scan the
  * thread's remembered ids, a week of them at most, and rows read cost a thousandth of rows
- * written. A pending seq
- * names its turn (`turn:<seq>`) and, through it, the outbox row, the approval and the credit
- * reference, which must never come back after the buffer empties: it counts from the latest
- * turn's `turn_seq` too, which stays as that mark. Nor after the object forgot its thread (an idle
- * one past the tenant's retention, `deleteAll`; the credit ledger keeps its references): an object
- * with neither counts from the time of its first message in ms, past any seq a thread of this
- * customer had before (that thread began at least the retention's 7 days earlier and would have
- * needed more messages than milliseconds since).
+ * written.
+ *
+ * A pending seq names its turn (`turnOutboxId`) and, through it, the turn's outbox entry, the
+ * approval and the credit reference, which must never come back after the buffer empties: it
+ * counts from the latest turn's `turn_seq` too, which stays as that mark. Nor after the object
+ * forgot its thread (an idle one past the tenant's retention, `deleteAll`; the credit ledger keeps
+ * its references): an object with neither counts from the time of its first message in ms, past
+ * any seq a thread of this customer had before (that thread began at least the retention's 7 days
+ * earlier and would have needed more messages than milliseconds since).
  */
 
 /**
@@ -222,8 +223,8 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
      kind TEXT,
      has_attachment INTEGER
    ) WITHOUT ROWID;
-   INSERT INTO inbound (provider_message_id, at, seq, sealed, sent_at, kind, has_attachment)
-     SELECT provider_message_id, accepted_at, seq, sealed, sent_at, kind, has_attachment FROM pending;
+   INSERT OR IGNORE INTO inbound (provider_message_id, at, seq, sealed, sent_at, kind, has_attachment)
+     SELECT provider_message_id, accepted_at, seq, sealed, sent_at, kind, has_attachment FROM pending ORDER BY seq;
    INSERT OR IGNORE INTO inbound (provider_message_id, at) SELECT provider_message_id, at FROM seen;
    DROP TABLE pending;
    DROP TABLE seen;
@@ -246,7 +247,7 @@ export type StateKey =
   | "thread"
   /** The reply buffer's wait, from the latest message's reply config; unset is 0 s. */
   | "wait_ms"
-  /** `TurnState`, as JSON (schema version 4). */
+  /** `TurnState`, as JSON (schema version 4; with the turn's outbox entry since version 5). */
   | "turn"
   /** Failed attempts of the current turn. */
   | "attempts"
@@ -299,9 +300,10 @@ export type StateKey =
   | `relayed:${string}`;
 
 /**
- * What a turn sets when it starts, kept in one state row (`turn`, JSON) because a turn sets them
- * together: one row written per turn instead of three, four when a conversation starts (Durable
- * Object SQLite bills each row). The fields keep the names of the state keys they replaced, which
+ * What a turn sets when it starts, and its outbox entry, kept in one state row (`turn`, JSON)
+ * because a turn writes them together: one row written when a turn begins instead of three, four
+ * when a conversation starts, and no outbox row to delete when it finishes (Durable Object SQLite
+ * bills each row). The first four fields keep the names of the state keys they replaced, which
  * migration 4 folds by name.
  */
 export type TurnState = {
@@ -321,10 +323,10 @@ export type TurnState = {
    */
   last_inbound_at?: number;
   /**
-   * The outbox entry of the turn under way (`turn:<turn_seq>`), from its first `sending` on: kept
-   * across its retries, meaningless once its messages are taken (`outbox`), and dropped by the
-   * next turn's `beginTurn`. Here rather than in `outbox`, so that finishing a turn writes no row
-   * for it.
+   * The outbox entry of the latest turn (`turnOutboxId(turn_seq)`), from its first mark on
+   * (`sending`, or `held` for a draft): kept across the turn's retries, read as none once the turn
+   * finished (`outbox`), and dropped by the next turn's `beginTurn`. `attempts` counts its
+   * `sending` marks, as the outbox table does (for whoever inspects an object; nothing reads it).
    */
   outbox?: { status: OutboxStatus; attempts: number; provider_message_id: string | null };
 };
@@ -437,8 +439,8 @@ export class ConversationStore {
   // --- de-duplication and the reply buffer ----------------------------------------------------
 
   /**
-   * Remembers the provider message id and buffers the message, unless the id was seen before:
-   * the check and both inserts happen with nothing in between.
+   * Remembers the provider message id and buffers the message (one row), unless the id was seen
+   * before: the check and the insert happen with nothing in between.
    */
   acceptMessage(m: Omit<PendingMessage, "seq" | "acceptedAt">, now: number): "accepted" | "duplicate" {
     const dup = this.sql
@@ -603,7 +605,7 @@ export class ConversationStore {
 
   /**
    * Forgets provider message ids seen before `seenBefore`, and the outbox rows of persons' replies
-   * and approved drafts older than `outboxBefore` (a turn's row goes with its turn). An approval
+   * and approved drafts older than `outboxBefore` (a turn's entry is in the turn's row). An approval
    * is sent once by its D1 transition out of `pending`; its row here only answers the sweep of
    * approvals stuck in `sending` (`draftOutcome`, every quarter hour). A row itself still
    * `sending` (an approved draft whose outcome was never recorded) stays until `stuckBefore`, in
@@ -699,13 +701,14 @@ export class ConversationStore {
   }
 
   /**
-   * Work the object still owes: a draft awaiting a person's decision, a turn's outbox row, or a
-   * send in flight (`sending`: a person's reply or an approved draft going out right now).
+   * Work the object still owes besides buffered messages (which its caller checks first): a draft
+   * awaiting a person's decision, or a send in flight (`sending`: a person's reply or an approved
+   * draft going out right now). A turn's outbox entry is no work of its own: it lives only while
+   * the turn's messages are buffered.
    */
   holdsWork(): boolean {
     return (
       this.sql.exec("SELECT 1 FROM drafts LIMIT 1").toArray().length > 0 ||
-      (this.turnState().outbox !== undefined && this.turnUnderWay() !== null) ||
       this.sql.exec("SELECT 1 FROM outbox WHERE status = 'sending' LIMIT 1").toArray().length > 0
     );
   }
@@ -733,9 +736,12 @@ export class ConversationStore {
 
   outbox(id: string): OutboxRow | null {
     if (isTurnId(id)) {
-      const under = this.turnUnderWay();
-      const entry = this.turnState().outbox;
-      return under !== null && id === `turn:${under}` && entry
+      const { turn_seq: seq, outbox: entry } = this.turnState();
+      // The latest turn's entry, while its messages are still buffered (it is under way).
+      const underWay =
+        seq !== undefined &&
+        this.sql.exec("SELECT 1 FROM inbound WHERE seq <= ? LIMIT 1", seq).toArray().length > 0;
+      return entry && underWay && id === turnOutboxId(seq)
         ? { status: entry.status, providerMessageId: entry.provider_message_id }
         : null;
     }
@@ -749,14 +755,17 @@ export class ConversationStore {
   }
 
   /**
-   * Moves an outbox row to `status` (creating it), counting each `sending` as an attempt; a
-   * provider message id once known stays.
+   * Moves an outbox entry to `status` (creating it), counting each `sending` as an attempt; a
+   * provider message id once known stays. A turn's entry is in the turn's row, and only the
+   * latest turn's can be written: another turn's id is a bug, and throws.
    */
   markOutbox(id: string, status: OutboxStatus, providerMessageId?: string): void {
     if (isTurnId(id)) {
       // One row: the turn's own, which `beginTurn` wrote before anything of the turn was tried.
       const state = this.turnState();
-      if (id !== `turn:${state.turn_seq}`) throw new Error(`${id} is not the latest turn`);
+      if (state.turn_seq === undefined || id !== turnOutboxId(state.turn_seq)) {
+        throw new Error(`${id} is not the latest turn`);
+      }
       const earlier = state.outbox;
       this.setTurnState({
         ...state,
@@ -780,7 +789,14 @@ export class ConversationStore {
   }
 }
 
-/** A turn's outbox id (`turn:<last seq>`), kept in the turn's row rather than in `outbox`. */
+/**
+ * A turn's id, and so its outbox id: `turn:<its last seq>`. Its outbox entry is kept in the turn's
+ * row rather than in `outbox`.
+ */
+export function turnOutboxId(lastSeq: number): string {
+  return `turn:${lastSeq}`;
+}
+
 function isTurnId(id: string): boolean {
   return id.startsWith("turn:");
 }
