@@ -68,10 +68,7 @@ function written(externalId: string, customer: string, text: string, ageMs: numb
 function lastInboundAgo(stub: DurableObjectStub, ms: number) {
   return runInDurableObject(stub, (_o, state) => {
     setTurnField(state, "last_inbound_at", Date.now() - ms);
-    state.storage.sql.exec(
-      "UPDATE inbound SET sent_at = MIN(sent_at, ?) WHERE seq IS NOT NULL",
-      Date.now() - ms,
-    );
+    state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
   });
 }
 

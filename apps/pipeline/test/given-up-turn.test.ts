@@ -76,7 +76,7 @@ describe("a turn given up after 24 hours", () => {
 
     // A day later it still fails: given up.
     await runInDurableObject(stub, (_o, state) => {
-      state.storage.sql.exec("UPDATE inbound SET at = ? WHERE seq IS NOT NULL", Date.now() - 25 * 3600_000);
+      state.storage.sql.exec("UPDATE pending SET accepted_at = ?", Date.now() - 25 * 3600_000);
     });
     await injectGraphFault(env.SANDBOX_URL, {
       status: 500,

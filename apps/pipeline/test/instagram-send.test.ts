@@ -65,10 +65,7 @@ async function customerWrites(acc: Account, text: string) {
       runInDurableObject(stub, (_o, state) => {
         setTurnField(state, "last_inbound_at", Date.now() - ms);
         // A message still buffered (a turn being retried) is as old.
-        state.storage.sql.exec(
-          "UPDATE inbound SET sent_at = MIN(sent_at, ?) WHERE seq IS NOT NULL",
-          Date.now() - ms,
-        );
+        state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
       }),
   };
 }

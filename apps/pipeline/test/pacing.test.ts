@@ -92,8 +92,7 @@ async function customerWrites(acc: Account, text: string) {
     pending: () =>
       runInDurableObject(
         stub,
-        (_o, state) =>
-          state.storage.sql.exec("SELECT count(*) AS n FROM inbound WHERE seq IS NOT NULL").one().n as number,
+        (_o, state) => state.storage.sql.exec("SELECT count(*) AS n FROM pending").one().n as number,
       ),
   };
 }
@@ -329,7 +328,7 @@ describe("the per-tenant cap on AI calls in flight", () => {
     // A first run of the turn took its credit and died (a deploy; the gate forgot its lease).
     const seq = await runInDurableObject(
       c.stub,
-      (_o, state) => state.storage.sql.exec("SELECT MAX(seq) AS s FROM inbound").one().s as number,
+      (_o, state) => state.storage.sql.exec("SELECT MAX(seq) AS s FROM pending").one().s as number,
     );
     const thread = `${tenantId}/${acc.id}/${c.customer}`;
     expect(await debitCredit(env.DB, tenantId, `ai:${thread}:turn:${seq}:0`)).toEqual({ ok: true });

@@ -246,9 +246,7 @@ describe("an idle conversation object after the tenant's retention", () => {
         }
         return {
           accepted: await Promise.all(accepted),
-          pending: state.storage.sql
-            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbound WHERE seq IS NOT NULL")
-            .one().n,
+          pending: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
           thread: state.storage.sql.exec("SELECT 1 FROM state WHERE k = 'thread'").toArray().length,
           alarm: await state.storage.getAlarm(),
           reads,

@@ -103,7 +103,7 @@ describe("the work of one turn in the conversation object", () => {
     // Seqs count from the time in ms, and a turn whose seqs cross a multiple of 50 also forgets
     // old ids (alarm.ts PRUNE_EVERY): this turn's are set to cross none (1001 to 1003).
     await runInDurableObject(stub, (_o, state) => {
-      const c = state.storage.sql.exec("UPDATE inbound SET seq = 1001 WHERE seq IS NOT NULL");
+      const c = state.storage.sql.exec("UPDATE pending SET seq = 1001");
       c.toArray();
       expect(c.rowsWritten).toBe(1);
     });
@@ -129,14 +129,14 @@ describe("the work of one turn in the conversation object", () => {
     expect(rowsWritten(turn)).toBeGreaterThan(0);
     // Old de-duplication ids are forgotten when the conversation goes idle, not after every turn
     // (the statement reads every remembered id).
-    const prunes = (from: number) => log.slice(from).filter((s) => s.query.startsWith("DELETE FROM inbound"));
+    const prunes = (from: number) => log.slice(from).filter((s) => s.query.startsWith("DELETE FROM seen"));
     expect(prunes(accepts)).toEqual([]);
     const idle = log.length;
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(prunes(idle)).toHaveLength(1);
   });
 
-  it("a canned reply to a new customer writes 7 rows in the object beside its schema", async () => {
+  it("a canned reply to a new customer writes 8 rows in the object beside its schema", async () => {
     const t = await tenantWith([hours], 5);
     const customer = uniqueCustomer();
     const stub = t.stub(customer);
@@ -146,14 +146,14 @@ describe("the work of one turn in the conversation object", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
     // The thread's ids and its 5 s buffer (a 0 s one is never written), then as for a returning
-    // customer: the message's row, the turn's row (a new conversation's id in it) and again with
-    // the outbox's `sending`, the history entry, and the message taken.
+    // customer: its id, its buffered row, the turn's row (a new conversation's id in it) and again
+    // with the outbox's `sending`, the history entry, and the buffered row deleted.
     const state = log.filter((s) => s.query.startsWith("INSERT INTO state")).map((s) => s.bindings[0]);
     expect(state).toEqual(["thread", "wait_ms", "turn", "turn"]);
-    expect(rowsWritten(log)).toBe(7);
+    expect(rowsWritten(log)).toBe(8);
   });
 
-  it("a canned reply in a conversation under way writes only what it needs: 5 rows in the object", async () => {
+  it("a canned reply in a conversation under way writes only what it needs: 6 rows in the object", async () => {
     const { t, customer, stub } = await answeredOnce([hours]);
     const log = await recordStatements(stub);
     const before = Date.now();
@@ -185,18 +185,16 @@ describe("the work of one turn in the conversation object", () => {
     ]);
     // One history entry for the turn (the message and its reply together).
     expect(log.filter((s) => s.query.startsWith("INSERT INTO history"))).toHaveLength(1);
-    // The message's id and its buffered text: one row (no AUTOINCREMENT counter, no second table);
-    // accepting writes no state row (the window's start is the buffered row's time until the turn
-    // takes it).
-    expect(log.find((s) => s.query.startsWith("INSERT INTO inbound"))!.cursor.rowsWritten).toBe(1);
+    // The buffered row alone (no AUTOINCREMENT counter); accepting writes no state row (the
+    // window's start is the buffered row's time until the turn takes it).
+    expect(log.find((s) => s.query.startsWith("INSERT INTO pending"))!.cursor.rowsWritten).toBe(1);
     // The turn's mark, its conversation, the activity time and the window's start: one row,
     // written when the turn begins and again with its outbox entry, never deleted.
     expect(stateWrites("turn").map((s) => s.query.slice(0, 6))).toEqual(["INSERT", "INSERT"]);
     expect(rowsWritten(log.filter((s) => /^(INSERT INTO state|DELETE FROM state)/.test(s.query)))).toBe(2);
-    // Taking the message: one row (its text goes, its id stays for de-duplication).
-    expect(rowsWritten(log.filter((s) => s.query.startsWith("UPDATE inbound")))).toBe(1);
-    // What is left: the message's row, the turn's row twice, the history entry, the message taken.
-    expect(rowsWritten(log)).toBe(5);
+    // What is left: its id, its buffered row, the turn's row twice, the history entry, and the
+    // buffered row deleted when the turn finishes.
+    expect(rowsWritten(log)).toBe(6);
     // The history a later AI turn reads holds both turns, in order.
     const history = await runInDurableObject(stub, (_i, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM history").one(),
@@ -417,10 +415,7 @@ describe("a 0 s reply buffer", () => {
     expect(
       await runInDurableObject(
         t.stub(customer),
-        (_i, state) =>
-          state.storage.sql
-            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbound WHERE seq IS NOT NULL")
-            .one().n,
+        (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
       ),
     ).toBe(0);
   });
@@ -442,7 +437,7 @@ describe("an AI turn's debit and the persona", () => {
     // The first attempt took its credit and died before answering...
     const seq = await runInDurableObject(
       t.stub(customer),
-      (_o, state) => state.storage.sql.exec<{ s: number }>("SELECT MAX(seq) AS s FROM inbound").one().s,
+      (_o, state) => state.storage.sql.exec<{ s: number }>("SELECT MAX(seq) AS s FROM pending").one().s,
     );
     const ref = `ai:${conversationKey(t.tenantId, t.accountId, customer)}:turn:${seq}:0`;
     expect(await debitCredit(env.DB, t.tenantId, ref)).toEqual({ ok: true });

@@ -209,6 +209,19 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   await afterTurn(host, t, crossed);
 }
 
+/**
+ * What failed came after this run's turn was finished: by this run (mirroring a handoff it
+ * started), or by another run beside it (one stuck past STUCK_TURN_MS, object.ts). No attempt is
+ * counted against the turn under way now, if any, and nothing is given up; an alarm soon does
+ * what comes next (another turn, a page or an inbox item still owed), never later than one
+ * already armed.
+ */
+async function finishedAlready(host: ConversationHost): Promise<void> {
+  const due = Date.now() + 2_000;
+  const armed = await host.alarmAt();
+  if (armed === null || armed > due) await host.arm(due);
+}
+
 /** A conversation that never goes idle still forgets old ids once per this many messages. */
 const PRUNE_EVERY = 50;
 
@@ -243,6 +256,7 @@ async function retryLater(
   afterMs: number | null,
 ): Promise<void> {
   const { store } = host;
+  if (store.turnUnderWay() !== lastSeq) return finishedAlready(host);
   const attempts = (store.number("attempts") ?? 0) + 1;
   if (Date.now() - pending[0]!.acceptedAt > GIVE_UP_AFTER_MS) {
     return giveUp(host, sealed, pending, lastSeq, attempts);
@@ -266,6 +280,7 @@ async function waitForSlot(
   lastSeq: number,
 ): Promise<void> {
   const { store } = host;
+  if (store.turnUnderWay() !== lastSeq) return finishedAlready(host);
   if (Date.now() - pending[0]!.acceptedAt > GIVE_UP_AFTER_MS) {
     return giveUp(host, sealed, pending, lastSeq, store.number("attempts") ?? 0);
   }

@@ -37,8 +37,8 @@
  * finds no `turn_seq`, conversation id, activity or window time (they are in the `turn` row), so
  * it would start a new conversation and count seqs from the time of the next message (past every
  * earlier one, so no reference is reused), and read the customer-service window as closed. Nor can
- * version 5: code before it finds no `seen` or `pending` table (they are `inbound`) and fails on
- * every message.
+ * version 5: code before it looks for a turn's outbox entry in `outbox`, where it no longer is (it
+ * is in the `turn` row), so a turn under way at the rollback could send its reply a second time.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are billed rows written, paid by each thread's first
@@ -53,12 +53,11 @@
  * `sqlite_sequence` on every insert). History entries are only deleted oldest first or all at once,
  * so max(seq) + 1 never reuses a live entry's number.
  *
- * A message is one row of `inbound`, keyed by its provider message id: written once when it is
- * accepted (the de-duplication check and the buffer in one), once more when its turn finishes (its
- * seq, text and times cleared; the id stays, remembered until `prune`), and deleted by `prune`.
- * Its seq has no index (a second b-tree, one more row per write): the buffer's reads scan the
- * thread's remembered ids, a week of them at most, and rows read cost a thousandth of rows
- * written.
+ * A message's id (`seen`, for de-duplication) and its buffered row (`pending`) stay two tables,
+ * each read through its own key. One table keyed by the id would save a row written per message,
+ * but the buffer's reads by seq would then scan every id the thread remembers (a week of them):
+ * several scans per message, which for a busy thread cost more than the row saved, and grow with
+ * each message a customer sends.
  *
  * A pending seq names its turn (`turnOutboxId`) and, through it, the turn's outbox entry, the
  * approval and the credit reference, which must never come back after the buffer empties: it
@@ -74,17 +73,16 @@
  * with a new migration (the store test compares the two).
  */
 const TABLE_DEFINITIONS: Record<string, string> = {
-  // Every provider message id accepted (`at`), and while it is buffered (`seq` set) the message:
-  // one row written to accept it, one to take it (see "Rows written").
-  inbound: `(
-     provider_message_id TEXT PRIMARY KEY,
-     at INTEGER NOT NULL,
-     seq INTEGER,
-     sealed TEXT,
-     sent_at INTEGER,
-     kind TEXT,
-     has_attachment INTEGER
-   ) WITHOUT ROWID`,
+  seen: "(provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
+  pending: `(
+     seq INTEGER PRIMARY KEY,
+     provider_message_id TEXT NOT NULL,
+     sealed TEXT NOT NULL,
+     sent_at INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     has_attachment INTEGER NOT NULL,
+     accepted_at INTEGER NOT NULL
+   )`,
   state: "(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID",
   history: "(seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL)",
   drafts: `(
@@ -210,25 +208,10 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
        FROM state WHERE k IN ('turn_seq', 'last_activity_at', 'conversation_id', 'last_inbound_at')
      HAVING COUNT(*) > 0;
    DELETE FROM state WHERE k IN ('turn_seq', 'last_activity_at', 'conversation_id', 'last_inbound_at');`,
-  // 5: a message's id and its buffered row are one row of `inbound` (one row written to accept a
-  // message instead of two); a turn's outbox entry is in the turn's row (`TurnState.outbox`), so
-  // finishing a turn deletes no outbox row. A buffered message keeps its seq, text and times; an
-  // id only remembered keeps its time.
-  `CREATE TABLE inbound (
-     provider_message_id TEXT PRIMARY KEY,
-     at INTEGER NOT NULL,
-     seq INTEGER,
-     sealed TEXT,
-     sent_at INTEGER,
-     kind TEXT,
-     has_attachment INTEGER
-   ) WITHOUT ROWID;
-   INSERT OR IGNORE INTO inbound (provider_message_id, at, seq, sealed, sent_at, kind, has_attachment)
-     SELECT provider_message_id, accepted_at, seq, sealed, sent_at, kind, has_attachment FROM pending ORDER BY seq;
-   INSERT OR IGNORE INTO inbound (provider_message_id, at) SELECT provider_message_id, at FROM seen;
-   DROP TABLE pending;
-   DROP TABLE seen;
-   UPDATE state SET v = json_set(v, '$.outbox',
+  // 5: a turn's outbox entry is in the turn's row (`TurnState.outbox`), so finishing a turn
+  // deletes no outbox row. The entry of a turn under way moves there; a `turn:` row of any other
+  // turn (an orphan: nothing reads it) goes.
+  `UPDATE state SET v = json_set(v, '$.outbox',
        json_object('status', o.status, 'attempts', o.attempts, 'provider_message_id', o.provider_message_id))
      FROM outbox o
     WHERE state.k = 'turn' AND o.turn_id = 'turn:' || json_extract(state.v, '$.turn_seq');
@@ -394,7 +377,7 @@ export class ConversationStore {
     return (
       this.sql
         .exec(
-          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('inbound', 'seen', 'pending', 'state') LIMIT 1",
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('seen', 'pending', 'state') LIMIT 1",
         )
         .toArray().length === 0
     );
@@ -439,21 +422,21 @@ export class ConversationStore {
   // --- de-duplication and the reply buffer ----------------------------------------------------
 
   /**
-   * Remembers the provider message id and buffers the message (one row), unless the id was seen
-   * before: the check and the insert happen with nothing in between.
+   * Remembers the provider message id and buffers the message, unless the id was seen before:
+   * the check and both inserts happen with nothing in between.
    */
   acceptMessage(m: Omit<PendingMessage, "seq" | "acceptedAt">, now: number): "accepted" | "duplicate" {
     const dup = this.sql
-      .exec("SELECT 1 FROM inbound WHERE provider_message_id = ?", m.providerMessageId)
+      .exec("SELECT 1 FROM seen WHERE provider_message_id = ?", m.providerMessageId)
       .toArray().length;
     if (dup) return "duplicate";
+    this.sql.exec("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
     // The next seq after every buffered one and after the latest turn's: never one a turn used;
-    // with neither (a new or forgotten thread), from now in ms (see "Rows written"). Taken rows
-    // have no seq, so MAX reads the buffered ones.
+    // with neither (a new or forgotten thread), from now in ms (see "Rows written").
     this.sql.exec(
-      `INSERT INTO inbound (provider_message_id, at, seq, sealed, sent_at, kind, has_attachment)
-       SELECT ?1, ?6, COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?2, ?3, ?4, ?5
-         FROM (SELECT (SELECT MAX(seq) FROM inbound) AS p,
+      `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at)
+       SELECT COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?1, ?2, ?3, ?4, ?5, ?6
+         FROM (SELECT (SELECT MAX(seq) FROM pending) AS p,
                       (SELECT CAST(json_extract(v, '$.turn_seq') AS INTEGER) FROM state WHERE k = 'turn') AS t) AS b`,
       m.providerMessageId,
       m.sealed,
@@ -467,9 +450,7 @@ export class ConversationStore {
 
   /** When the oldest buffered message was accepted (null: none). */
   firstAcceptedAt(): number | null {
-    return this.sql
-      .exec<{ at: number | null }>("SELECT MIN(at) AS at FROM inbound WHERE seq IS NOT NULL")
-      .one().at;
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
   }
 
   /** Buffered messages up to `lastSeq` (all of them for null), oldest first. */
@@ -483,11 +464,7 @@ export class ConversationStore {
         kind: string;
         has_attachment: number;
         accepted_at: number;
-      }>(
-        `SELECT seq, provider_message_id, sealed, sent_at, kind, has_attachment, at AS accepted_at
-           FROM inbound WHERE seq <= ? ORDER BY seq`,
-        lastSeq ?? Number.MAX_SAFE_INTEGER,
-      )
+      }>("SELECT * FROM pending WHERE seq <= ? ORDER BY seq", lastSeq ?? Number.MAX_SAFE_INTEGER)
       .toArray()
       .map((r) => ({
         seq: r.seq,
@@ -503,10 +480,12 @@ export class ConversationStore {
   /** The last seq of the turn under way (begun and not finished: its messages are still buffered), or null. */
   turnUnderWay(): number | null {
     const seq = this.turnState().turn_seq ?? null;
-    if (seq === null) return null;
-    return this.sql.exec("SELECT 1 FROM inbound WHERE seq <= ? LIMIT 1", seq).toArray().length > 0
-      ? seq
-      : null;
+    return seq !== null && this.buffersUpTo(seq) ? seq : null;
+  }
+
+  /** A message up to `seq` is still buffered. */
+  private buffersUpTo(seq: number): boolean {
+    return this.sql.exec("SELECT 1 FROM pending WHERE seq <= ? LIMIT 1", seq).toArray().length > 0;
   }
 
   /**
@@ -575,28 +554,24 @@ export class ConversationStore {
   private newestBuffered(lastSeq: number | null): number | null {
     return this.sql
       .exec<{ at: number | null }>(
-        "SELECT MAX(MIN(sent_at, at)) AS at FROM inbound WHERE seq <= ?",
+        "SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending WHERE seq <= ?",
         lastSeq ?? Number.MAX_SAFE_INTEGER,
       )
       .one().at;
   }
 
   pendingCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbound WHERE seq IS NOT NULL").one().n;
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
   }
 
   /**
-   * The turn is over (answered, or given up): its messages' text leaves storage (their ids stay,
-   * remembered until `prune`), and with it everything kept for its retries (attempts, kept reply,
-   * relayed marks). Its outbox entry, in the turn's row, reads as none from now on (`outbox`).
+   * The turn is over (answered, or given up): its messages' text leaves storage, and with it
+   * everything kept for its retries (attempts, kept reply, relayed marks). Its outbox entry, in
+   * the turn's row, reads as none from now on (`outbox`): no row is written for it.
    */
   finishTurn(lastSeq: number): void {
-    this.sql.exec(
-      `UPDATE inbound SET seq = NULL, sealed = NULL, sent_at = NULL, kind = NULL, has_attachment = NULL
-        WHERE seq <= ?`,
-      lastSeq,
-    );
-    // `turn_seq` stays: with these messages taken it no longer marks a turn under way, only the
+    this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
+    // `turn_seq` stays: with these messages gone it no longer marks a turn under way, only the
     // seqs given out (see the key).
     this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'kept_reply')");
     // A key range (the primary key's index), not LIKE, which would read every state row.
@@ -612,7 +587,7 @@ export class ConversationStore {
    * case that sweep kept failing meanwhile.
    */
   prune(seenBefore: number, outboxBefore: number, stuckBefore: number): void {
-    this.sql.exec("DELETE FROM inbound WHERE at < ? AND seq IS NULL", seenBefore);
+    this.sql.exec("DELETE FROM seen WHERE at < ?", seenBefore);
     this.sql.exec(
       `DELETE FROM outbox WHERE updated_at < ?1
           AND (turn_id LIKE 'human:%' OR (turn_id LIKE 'approval:%' AND (status <> 'sending' OR updated_at < ?2)))`,
@@ -738,10 +713,7 @@ export class ConversationStore {
     if (isTurnId(id)) {
       const { turn_seq: seq, outbox: entry } = this.turnState();
       // The latest turn's entry, while its messages are still buffered (it is under way).
-      const underWay =
-        seq !== undefined &&
-        this.sql.exec("SELECT 1 FROM inbound WHERE seq <= ? LIMIT 1", seq).toArray().length > 0;
-      return entry && underWay && id === turnOutboxId(seq)
+      return entry && seq !== undefined && id === turnOutboxId(seq) && this.buffersUpTo(seq)
         ? { status: entry.status, providerMessageId: entry.provider_message_id }
         : null;
     }
@@ -763,8 +735,11 @@ export class ConversationStore {
     if (isTurnId(id)) {
       // One row: the turn's own, which `beginTurn` wrote before anything of the turn was tried.
       const state = this.turnState();
-      if (state.turn_seq === undefined || id !== turnOutboxId(state.turn_seq)) {
-        throw new Error(`${id} is not the latest turn`);
+      // Nor for a run of a turn another run finished meanwhile (one stuck past STUCK_TURN_MS,
+      // object.ts): it must not send or hold for that turn again.
+      const seq = state.turn_seq;
+      if (seq === undefined || id !== turnOutboxId(seq) || !this.buffersUpTo(seq)) {
+        throw new Error(`${id} is not the turn under way`);
       }
       const earlier = state.outbox;
       this.setTurnState({
