@@ -336,11 +336,12 @@ describe("conversation store: schema versions", () => {
       store.markOutbox(turnOutboxId(seq), "sending");
       expect(metered.take()).toBe(1);
       expect(store.outbox(turnOutboxId(seq))).toEqual({ status: "sending", providerMessageId: null });
-      // It finishes: one row (the buffered message deleted); the outbox entry reads as none with
-      // no row written for it; the mark stays, and the window's start.
+      // It finishes: one row (the buffered message deleted); no row is written for its outbox
+      // entry, which from now on reads as sent (a turn that is over: what it sent is out); the
+      // mark stays, and the window's start.
       store.finishTurn(seq);
       expect(metered.take()).toBe(1);
-      expect(store.outbox(turnOutboxId(seq))).toBeNull();
+      expect(store.outbox(turnOutboxId(seq))).toEqual({ status: "sent", providerMessageId: null });
       expect(store.lastInboundAt()).toBe(sentAt);
     });
   });
@@ -424,7 +425,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.turnState().turn_seq).toBe(second!.seq);
       expect(store.turnUnderWay()).toBeNull();
       expect(store.conversationId()).toBe("conv_1");
-      expect(store.outbox(`turn:${second!.seq}`)).toBeNull();
+      expect(store.outbox(`turn:${second!.seq}`)).toEqual({ status: "sent", providerMessageId: null });
       expect(store.outbox("human:r1")).not.toBeNull();
     });
   });
@@ -634,7 +635,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.beginTurn(8, now, "conv_4");
       expect(store.outbox("turn:8")).not.toBeNull();
       store.finishTurn(8);
-      expect(store.outbox("turn:8")).toBeNull();
+      expect(store.outbox("turn:8")).toEqual({ status: "sent", providerMessageId: null });
       store.beginTurn(9, now, "conv_4");
       expect(store.turnState().outbox).toBeUndefined();
       expect(store.outbox("turn:9")).toBeNull();
@@ -834,7 +835,16 @@ describe("conversation store: the outbox", () => {
       store.finishTurn(third.seq);
       const fourth = turn("m4");
       expect(earlierAttempt(store, fourth.id)).toBe("none");
-      expect(earlierAttempt(store, third.id)).toBe("none");
+      // A run of an earlier turn that another run finished (one stuck past STUCK_TURN_MS) finds
+      // it sent: it neither sends nor holds, so it neither charges nor gives back a credit.
+      expect(earlierAttempt(store, third.id)).toBe("sent");
+      expect(earlierAttempt(store, first.id)).toBe("sent");
+      expect(await deliverOnce(store, first.id, async () => ok("twice"))).toEqual({
+        kind: "already",
+        providerMessageId: null,
+      });
+      // A turn not begun yet has nothing.
+      expect(store.outbox(turnOutboxId(fourth.seq + 1))).toBeNull();
     });
   });
 

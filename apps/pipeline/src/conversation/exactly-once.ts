@@ -12,7 +12,7 @@
  *    draft, a person's reply) is marked `sending` in the outbox before the provider is called and
  *    `sent` after (`deliverOnce`; a turn's entry stays `sending`, see there). A turn's entry is
  *    kept in the turn's own state row rather than in the outbox table (`TurnState.outbox`): it
- *    reads as none once the turn finished, and the next turn drops it, so no row is deleted. An
+ *    reads as sent once the turn finished, and the next turn drops it, so no row is deleted. An
  *    entry found `sending` or `sent` is never sent again: `sending` means an attempt died after
  *    calling the provider or lost its answer (or, for a turn, died after sending and before
  *    finishing), so the customer may have the message; it counts as delivered and is logged as
@@ -89,7 +89,7 @@ export type Delivery =
  * Rule 3: marks the outbox row `sending`, sends, and records the outcome; never twice.
  *
  * `markSent: false` (a turn's reply) leaves the entry `sending` after a successful send: the turn's
- * entry reads as none once the turn finishes, normally in this same invocation, and an attempt that
+ * entry reads as sent once the turn finishes, normally in this same invocation, and an attempt that
  * finds it treats `sending` exactly as `sent` (never sends again, keeps the credit), so marking it
  * would be one more row written on every reply. The price: when something after the send fails
  * (recording the metadata, say) the retry logs `turn.send_outcome_unknown` for a reply that did

@@ -307,7 +307,7 @@ export type TurnState = {
   last_inbound_at?: number;
   /**
    * The outbox entry of the latest turn (`turnOutboxId(turn_seq)`), from its first mark on
-   * (`sending`, or `held` for a draft): kept across the turn's retries, read as none once the turn
+   * (`sending`, or `held` for a draft): kept across the turn's retries, read as sent once the turn
    * finished (`outbox`), and dropped by the next turn's `beginTurn`. `attempts` counts its
    * `sending` marks, as the outbox table does (for whoever inspects an object; nothing reads it).
    */
@@ -567,7 +567,7 @@ export class ConversationStore {
   /**
    * The turn is over (answered, or given up): its messages' text leaves storage, and with it
    * everything kept for its retries (attempts, kept reply, relayed marks). Its outbox entry, in
-   * the turn's row, reads as none from now on (`outbox`): no row is written for it.
+   * the turn's row, reads as sent from now on (`outbox`): no row is written for it.
    */
   finishTurn(lastSeq: number): void {
     this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
@@ -711,11 +711,17 @@ export class ConversationStore {
 
   outbox(id: string): OutboxRow | null {
     if (isTurnId(id)) {
-      const { turn_seq: seq, outbox: entry } = this.turnState();
+      const { turn_seq: latest, outbox: entry } = this.turnState();
+      const seq = Number(id.slice("turn:".length));
+      if (latest === undefined || !Number.isSafeInteger(seq) || seq > latest) return null;
       // The latest turn's entry, while its messages are still buffered (it is under way).
-      return entry && seq !== undefined && id === turnOutboxId(seq) && this.buffersUpTo(seq)
-        ? { status: entry.status, providerMessageId: entry.provider_message_id }
-        : null;
+      if (seq === latest && this.buffersUpTo(seq)) {
+        return entry ? { status: entry.status, providerMessageId: entry.provider_message_id } : null;
+      }
+      // A turn that is over: what it sent is out. Only a run of it that another run finished
+      // meanwhile (one stuck past STUCK_TURN_MS, object.ts) asks, and must not send, hold or
+      // charge for it again (nor give back the credit the run that finished it used).
+      return { status: "sent", providerMessageId: null };
     }
     const row = this.sql
       .exec<{ status: OutboxStatus; id: string | null }>(
