@@ -1,5 +1,10 @@
 import { createLogger, errorFields } from "@concierge/core";
-import { pruneAutomaticMail, purgeEarlyStatuses, purgeExpiredMetadata } from "@concierge/storage";
+import {
+  markMessages,
+  pruneAutomaticMail,
+  purgeEarlyStatuses,
+  purgeExpiredMetadata,
+} from "@concierge/storage";
 import { INSTAGRAM_TOKEN_CRON } from "./channels/instagram/connect.ts";
 import { expireApprovals, resolveStuckApprovals } from "./conversation/approvals.ts";
 import { wakeStuckAlarms } from "./conversation/stuck-alarms.ts";
@@ -107,6 +112,9 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     ["retention", () => purgeRetention(env, scheduledTime)],
     // Delivery statuses kept for a row that never came (sends from outside Concierge).
     ["early_statuses", () => purgeStaleEarlyStatuses(env, scheduledTime)],
+    // The highest message id now, for the health page's inbound traffic (migration 0039): at the
+    // time it runs, not the time it was due, so that every id under the mark is older than it.
+    ["message_marks", () => markMessages(env.DB, Date.now())],
     // Hourly: accounts that went quiet after daily messages alert their tenant once.
     [
       "silent_accounts",

@@ -23,13 +23,14 @@ import {
 } from "@concierge/storage";
 import { declaredConfigNames, listedConfigNames } from "@concierge/testing/config-names";
 import { injectDiscordFault } from "@concierge/testing/discord-sandbox";
+import { uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import devVarsExample from "../.dev.vars.example?raw";
 import { PIPELINE_CRONS } from "../src/crons.ts";
 import worker from "../src/index.ts";
 import { PIPELINE_CONFIG, pipelineConfigReport, platformHealth } from "../src/operator/health.ts";
 import wranglerConfig from "../wrangler.jsonc?raw";
-import { operatorApi, tenantApi } from "./helpers.ts";
+import { newAccount, operatorApi, quarterHourCron, tenantApi } from "./helpers.ts";
 
 const OPS = { email: "Ops.Person@Example.test" };
 const OPS_EMAIL = "ops.person@example.test";
@@ -572,6 +573,34 @@ describe("platform health", () => {
     ).toMatchObject({
       health: { discordBot: { ok: false, detail: { kind: "unreachable" } } },
     });
+  });
+
+  it("counts the last hour's customer messages, and the quarter-hourly cron marks the messages for it", async () => {
+    const acc = await newAccount({
+      wait_seconds: 0,
+      default_rule: { response: { kind: "canned", text: "Thanks!" } },
+    });
+    const before = await operatorApi.platformHealth();
+    if (!before.ok) throw new Error(before.error.message);
+    const count = (traffic: { channel: string; count: number }[]) =>
+      traffic.find((t) => t.channel === "whatsapp")?.count ?? 0;
+    expect(await acc.send(uniqueCustomer(), "hello")).toMatchObject({ results: [{ status: "accepted" }] });
+    await vi.waitUntil(
+      async () => {
+        const r = await operatorApi.platformHealth();
+        return r.ok && count(r.health.traffic) === count(before.health.traffic) + 1;
+      },
+      { timeout: 8_000 },
+    );
+    // The cron marks the highest id at the time it runs (storage markMessages, migration 0039).
+    const ranAt = Date.now();
+    await quarterHourCron(ranAt);
+    const mark = await env.DB.prepare(
+      "SELECT at, max_id AS maxId FROM message_marks ORDER BY at DESC LIMIT 1",
+    ).first<{ at: number; maxId: number }>();
+    const highest = await env.DB.prepare("SELECT MAX(id) AS id FROM messages").first<number>("id");
+    expect(mark?.maxId).toBe(highest);
+    expect(mark?.at).toBeGreaterThanOrEqual(ranAt);
   });
 
   it("names a missing secret or binding, never a value", () => {

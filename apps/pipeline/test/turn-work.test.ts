@@ -299,6 +299,63 @@ async function accountOf(tenantId: string): Promise<{ id: string }> {
     .first<{ id: string }>())!;
 }
 
+describe("a run of a turn that another run finished meanwhile", () => {
+  it("sends nothing, and leaves the next turn's retry state and alarm as they are", async () => {
+    const t = await tenantWith([hours], 30);
+    const customer = uniqueCustomer();
+    expect(await t.send(customer, "what are your hours?")).toMatchObject([{ status: "accepted" }]);
+    const stub = t.stub(customer);
+    const later = Date.now() + 3_600_000;
+    const after = await runInDurableObject(stub, async (instance, state) => {
+      const store = (instance as unknown as { host: { store: ConversationStore } }).host.store;
+      // The race, as a run stuck past STUCK_TURN_MS (object.ts) meets it when it first asks what
+      // became of its turn: the run beside it has answered the turn and finished it, and the
+      // customer's next message has begun a turn whose send waits for a retry an hour away.
+      const real = store.outbox.bind(store);
+      let raced = false;
+      store.outbox = (id: string) => {
+        if (!raced && id.startsWith("turn:")) {
+          raced = true;
+          store.finishTurn(Number(id.slice("turn:".length)));
+          store.acceptMessage(
+            {
+              providerMessageId: "wamid.next",
+              sealed: "v1.next",
+              sentAt: Date.now(),
+              kind: "text",
+              hasAttachment: false,
+            },
+            Date.now(),
+          );
+          const next = store.pending(null).at(-1)!.seq;
+          store.beginTurn(next, Date.now(), store.conversationId()!);
+          store.set("attempts", "1");
+          store.set("kept_reply", "v1.kept");
+        }
+        return real(id);
+      };
+      await state.storage.setAlarm(later);
+      await (instance as unknown as { alarm(): Promise<void> }).alarm();
+      store.outbox = real;
+      return {
+        raced,
+        underWay: store.turnUnderWay(),
+        next: store.pending(null).at(-1)?.seq,
+        attempts: store.get("attempts"),
+        kept: store.get("kept_reply"),
+        alarm: await state.storage.getAlarm(),
+      };
+    });
+    expect(after.raced).toBe(true);
+    // Nothing sent twice: the turn read as sent (the other run's reply).
+    expect(await sentTo(env.SANDBOX_URL, customer)).toEqual([]);
+    // The next turn is untouched: under way, its retry's marks kept, its alarm where it was.
+    expect(after.underWay).toBe(after.next);
+    expect([after.attempts, after.kept]).toEqual(["1", "v1.kept"]);
+    expect(after.alarm).toBe(later);
+  });
+});
+
 describe("a 0 s reply buffer", () => {
   it("answers in the accepting invocation, with the alarm armed only as the backstop", async () => {
     const t = await tenantWith([hours], 0);

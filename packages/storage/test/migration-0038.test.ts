@@ -86,7 +86,10 @@ describe("migration 0038", () => {
       messagesBefore.length,
     );
 
-    await applyD1Migrations(mdb, env.TEST_MIGRATIONS);
+    await applyD1Migrations(
+      mdb,
+      env.TEST_MIGRATIONS.filter((m) => m.name < "0039"),
+    );
 
     // Every row with its id, every count as it was; no sequence kept any more.
     expect(await all(mdb, "SELECT * FROM messages ORDER BY id")).toEqual(messagesBefore);

@@ -374,6 +374,7 @@ it("every statement is bounded by an index, except the known scans listed above"
     listStuckAlarmsDue: () => storage.listStuckAlarmsDue(d, 1),
     clearStuckAlarm: () => storage.clearStuckAlarm(d, t, "k"),
     inboundTrafficLastHour: () => storage.inboundTrafficLastHour(d, 1),
+    markMessages: () => storage.markMessages(d, 1),
     disableTenantAccounts: () => storage.disableTenantAccounts(d, "t_other"),
     saveNotificationPrefs: () =>
       storage.saveNotificationPrefs(d, t, { email: "o@x.test", cadence: "hourly", digest: "daily" }),

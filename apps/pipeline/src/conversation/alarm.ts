@@ -175,6 +175,10 @@ async function runAlarm(host: ConversationHost): Promise<void> {
       attempt: store.number("attempts") ?? 0,
       historyTurns: t.historyTurns,
     });
+    // A run beside this one (this one stuck past STUCK_TURN_MS, object.ts) finished this turn
+    // meanwhile: this run did nothing more (the turn reads as sent), and what is under way now,
+    // if anything, is another turn, whose marks and alarm are not this run's to touch.
+    if (store.turnUnderWay() !== lastSeq) return finishedAlready(host);
     if (outcome.kind === "retry" && outcome.slotWait) return waitForSlot(host, sealed, pending, lastSeq);
     if (outcome.kind === "retry") return retryLater(host, sealed, pending, lastSeq, outcome.afterMs);
     // Before the turn's messages leave storage: the inbox item keeps its own sealed copy.
@@ -203,23 +207,21 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   if (host.purged) return;
   await flushRelays(env, sealed, () => host.purged);
   await flushPage(env, store, thread);
-  // Forgetting old ids reads every remembered one (inbound has no index on its time): done when the
+  // Forgetting old ids reads every remembered one (seen has no index on its time): done when the
   // conversation goes idle, and every PRUNE_EVERY messages for one that never does.
   const crossed = Math.floor((pending[0]!.seq - 1) / PRUNE_EVERY) !== Math.floor(lastSeq / PRUNE_EVERY);
   await afterTurn(host, t, crossed);
 }
 
 /**
- * What failed came after this run's turn was finished: by this run (mirroring a handoff it
- * started), or by another run beside it (one stuck past STUCK_TURN_MS, object.ts). No attempt is
- * counted against the turn under way now, if any, and nothing is given up; an alarm soon does
- * what comes next (another turn, a page or an inbox item still owed), never later than one
- * already armed.
+ * This run's turn was finished by another run beside it (this one stuck past STUCK_TURN_MS,
+ * object.ts), or what failed came after this run finished it. No attempt is counted against the
+ * turn under way now, if any, nothing is given up, and an alarm already armed (a retry's
+ * Retry-After, a reply buffer's wait) stays as it is; with none, one soon does what comes next
+ * (another turn, a page or an inbox item still owed).
  */
 async function finishedAlready(host: ConversationHost): Promise<void> {
-  const due = Date.now() + 2_000;
-  const armed = await host.alarmAt();
-  if (armed === null || armed > due) await host.arm(due);
+  if ((await host.alarmAt()) === null) await host.arm(Date.now() + 2_000);
 }
 
 /** A conversation that never goes idle still forgets old ids once per this many messages. */

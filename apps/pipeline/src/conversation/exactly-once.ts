@@ -203,6 +203,9 @@ export async function holdOnce(
   },
 ): Promise<void> {
   const { thread } = turn;
+  // Only for a turn with nothing sent or held: a run of a turn that another run finished meanwhile
+  // (stuck past STUCK_TURN_MS, object.ts) finds it sent, and holds no second draft for it.
+  if (earlierAttempt(sealed.store, turn.id) !== "none") return;
   try {
     await sealed.holdDraft(draft.approvalId, draft.text, draft.replyTo);
     await createApproval(env.DB, {

@@ -678,8 +678,8 @@ export class ConversationStore {
   /**
    * Work the object still owes besides buffered messages (which its caller checks first): a draft
    * awaiting a person's decision, or a send in flight (`sending`: a person's reply or an approved
-   * draft going out right now). A turn's outbox entry is no work of its own: it lives only while
-   * the turn's messages are buffered.
+   * draft going out right now). A turn's outbox entry is no work of its own: it matters only
+   * while the turn's messages are buffered, and reads as sent after.
    */
   holdsWork(): boolean {
     return (
@@ -713,7 +713,9 @@ export class ConversationStore {
     if (isTurnId(id)) {
       const { turn_seq: latest, outbox: entry } = this.turnState();
       const seq = Number(id.slice("turn:".length));
-      if (latest === undefined || !Number.isSafeInteger(seq) || seq > latest) return null;
+      if (latest === undefined || !Number.isSafeInteger(seq) || id !== turnOutboxId(seq) || seq > latest) {
+        return null;
+      }
       // The latest turn's entry, while its messages are still buffered (it is under way).
       if (seq === latest && this.buffersUpTo(seq)) {
         return entry ? { status: entry.status, providerMessageId: entry.provider_message_id } : null;
