@@ -13,9 +13,18 @@ CREATE TABLE message_marks (
   max_id INTEGER NOT NULL
 );
 
--- The first mark, older than any hour asked about: rows inserted before this migration count
--- from the next hour on, when the cron's marks have taken over; in the hour after it, the figure
--- counts only what came since.
+-- The first mark, older than any hour asked about: until a mark of the cron's is an hour old
+-- (an hour to an hour and a quarter), the figure counts only what came after this migration.
 INSERT INTO message_marks (at, max_id) SELECT 0, COALESCE(MAX(id), 0) FROM messages;
+
+-- An id comes back once the newest row is deleted (a tenant's deletion, retention): a mark above
+-- the newest id left would hide the rows given those ids again. Such a mark comes down to it.
+-- Per deleted row, one read of the newest id (the primary key's last entry); a write only then.
+CREATE TRIGGER message_marks_clamp AFTER DELETE ON messages
+  WHEN OLD.id > (SELECT COALESCE(MAX(id), 0) FROM messages)
+BEGIN
+  UPDATE message_marks SET max_id = (SELECT COALESCE(MAX(id), 0) FROM messages)
+   WHERE max_id > (SELECT COALESCE(MAX(id), 0) FROM messages);
+END;
 
 DROP INDEX messages_inbound_time;

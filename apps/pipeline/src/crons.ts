@@ -95,6 +95,10 @@ export async function runJobs(jobs: readonly (readonly [string, () => Promise<un
  */
 export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number): Promise<void> {
   await runJobs([
+    // First, being one cheap statement: the highest message id now, for the health page's inbound
+    // traffic (migration 0039), marked even when a later job runs out of time. At the time it
+    // runs, not the time it was due, so that every id under the mark is older than its time.
+    ["message_marks", () => markMessages(env.DB, Date.now())],
     ["expire_approvals", () => expireApprovals(env)],
     // A stuck approval sent back to `pending` past its expiry expires at the next run.
     ["resolve_stuck_approvals", () => resolveStuckApprovals(env, scheduledTime)],
@@ -112,9 +116,7 @@ export async function runQuarterHourJobs(env: PipelineEnv, scheduledTime: number
     ["retention", () => purgeRetention(env, scheduledTime)],
     // Delivery statuses kept for a row that never came (sends from outside Concierge).
     ["early_statuses", () => purgeStaleEarlyStatuses(env, scheduledTime)],
-    // The highest message id now, for the health page's inbound traffic (migration 0039): at the
-    // time it runs, not the time it was due, so that every id under the mark is older than it.
-    ["message_marks", () => markMessages(env.DB, Date.now())],
+
     // Hourly: accounts that went quiet after daily messages alert their tenant once.
     [
       "silent_accounts",

@@ -78,6 +78,32 @@ describe("inbound traffic of the last hour", () => {
     );
   });
 
+  it("counts a message given the id of a deleted newest row: the marks above it come down", async () => {
+    const t = (await newTenant()).id;
+    const wa = await newAccount(t, "whatsapp");
+    await recordMessages(db(), [
+      row(t, wa.id, { at: NOW - 3 * HOUR }),
+      row(t, wa.id, { at: NOW - 3 * HOUR }),
+    ]);
+    await markMessages(db(), NOW - 2 * HOUR);
+    const [mark] = (await marks(db())).filter((m) => m.at === NOW - 2 * HOUR + 5_000);
+    // The newest rows go (a tenant's deletion, retention) and their ids come back at once.
+    await db().prepare("DELETE FROM messages WHERE id > ? - 2").bind(mark!.maxId).run();
+    const after = await marks(db());
+    expect(after.every((m) => m.maxId <= mark!.maxId - 2)).toBe(true);
+    await recordMessages(db(), [row(t, wa.id, { at: NOW - 10 })]);
+    const reused = await db().prepare("SELECT MAX(id) AS id FROM messages").first<number>("id");
+    expect(reused).toBeLessThanOrEqual(mark!.maxId);
+    expect(await inboundTrafficLastHour(db(), NOW)).toEqual([{ channel: "whatsapp", count: 1 }]);
+    // A delete of older rows leaves the marks alone (no write).
+    const before = await marks(db());
+    const { meta } = await db()
+      .prepare("DELETE FROM messages WHERE id = (SELECT MIN(id) FROM messages)")
+      .run();
+    expect(meta.changes).toBe(1);
+    expect(await marks(db())).toEqual(before);
+  });
+
   it("keeps the marks of the last three hours and the newest one before them", async () => {
     const d = db();
     await d.prepare("DELETE FROM message_marks").run();
