@@ -1,7 +1,7 @@
 import { type Channel, newId } from "@concierge/core";
 import { env } from "cloudflare:workers";
 import { type ChannelAccount, createChannelAccount } from "../src/accounts.ts";
-import type { StatusChange } from "../src/messages.ts";
+import type { MessageMeta, StatusChange } from "../src/messages.ts";
 import { createTenant, type TenantRow } from "../src/tenants.ts";
 
 /** A fresh ENCRYPTION_KEY for this test file (base64 of 32 random bytes). */
@@ -108,4 +108,41 @@ export async function tenantBefore0019(mdb: D1Database, name: string): Promise<{
     .bind(id, name, Date.now())
     .run();
   return { id };
+}
+
+/** The database with the rows each batch wrote (D1's own `meta.rows_written`) added up. */
+export function metered(db: D1Database): { db: D1Database; written: () => number } {
+  let written = 0;
+  const proxy = new Proxy(db, {
+    get(target, prop) {
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          const results = await target.batch(statements);
+          for (const r of results) written += r.meta.rows_written;
+          return results;
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db: proxy, written: () => written };
+}
+
+/** A customer's WhatsApp message's metadata row, at `m.at` (default now), with these fields changed. */
+export function messageRow(tenantId: string, accountId: string, m: Partial<MessageMeta> = {}): MessageMeta {
+  return {
+    tenantId,
+    accountId,
+    channel: "whatsapp",
+    direction: "inbound",
+    providerMessageId: newId("pm"),
+    conversationId: "conv_1",
+    senderId: "919800000001",
+    recipientId: "15550001111",
+    action: null,
+    ruleId: null,
+    at: Date.now(),
+    ...m,
+  };
 }

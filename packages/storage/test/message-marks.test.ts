@@ -1,10 +1,9 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { newId } from "@concierge/core";
 import { describe, expect, it } from "vitest";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
 import { inboundTrafficLastHour, markMessages } from "../src/platform-health.ts";
-import { countingDb, db, newAccount, newTenant, tenantBefore0019 } from "./fixtures.ts";
+import { countingDb, db, messageRow, metered, newAccount, newTenant, tenantBefore0019 } from "./fixtures.ts";
 
 // The health page's inbound traffic of the last hour through the marks of migration 0039: the
 // rows inserted after the newest mark an hour old, by the primary key, instead of an index entry
@@ -14,20 +13,7 @@ const HOUR = 3_600_000;
 const NOW = Date.now();
 
 function row(tenantId: string, accountId: string, m: Partial<MessageMeta>): MessageMeta {
-  return {
-    tenantId,
-    accountId,
-    channel: "whatsapp",
-    direction: "inbound",
-    providerMessageId: newId("pm"),
-    conversationId: null,
-    senderId: "919800000001",
-    recipientId: "15550001111",
-    action: null,
-    ruleId: null,
-    at: NOW,
-    ...m,
-  };
+  return messageRow(tenantId, accountId, { conversationId: null, at: NOW, ...m });
 }
 
 const marks = async (d: D1Database) =>
@@ -143,7 +129,6 @@ describe("migration 0039", () => {
 
     // A customer's message and its canned reply: each row with its unique key, its two time
     // indexes and its day count, and the reply's one insight count (12 before).
-    let written = 0;
     const inbound = row(tenantId, "acc_m39", { senderId: "919800000002" });
     const reply = row(tenantId, "acc_m39", {
       direction: "outbound",
@@ -153,21 +138,9 @@ describe("migration 0039", () => {
       ruleId: "hours",
       replyWaitMs: 2_000,
     });
-    const metered = new Proxy(mdb, {
-      get(target, prop) {
-        if (prop === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            const results = await target.batch(statements);
-            for (const r of results) written += r.meta.rows_written;
-            return results;
-          };
-        }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    await recordMessages(metered, [inbound]);
-    await recordMessages(metered, [reply]);
-    expect(written).toBe(11);
+    const m = metered(mdb);
+    await recordMessages(m.db, [inbound]);
+    await recordMessages(m.db, [reply]);
+    expect(m.written()).toBe(11);
   });
 });

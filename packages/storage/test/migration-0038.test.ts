@@ -1,47 +1,14 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { newId } from "@concierge/core";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, tenantInsights } from "../src/insights.ts";
 import { type MessageMeta, recordDeliveryStatus, recordMessages } from "../src/messages.ts";
-import { tenantBefore0019, undeliverable } from "./fixtures.ts";
+import { messageRow, metered, tenantBefore0019, undeliverable } from "./fixtures.ts";
 
 const NOW = Date.now();
 
 function msg(tenantId: string, m: Partial<MessageMeta>): MessageMeta {
-  return {
-    tenantId,
-    accountId: "acc_m38",
-    channel: "whatsapp",
-    direction: "inbound",
-    providerMessageId: newId("pm"),
-    conversationId: "conv_1",
-    senderId: "919800000001",
-    recipientId: "15550001111",
-    action: null,
-    ruleId: null,
-    at: NOW,
-    ...m,
-  };
-}
-
-/** The database with the rows each batch wrote (D1's own `meta.rows_written`) added up. */
-function metered(db: D1Database): { db: D1Database; written: () => number } {
-  let written = 0;
-  const proxy = new Proxy(db, {
-    get(target, prop) {
-      if (prop === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          const results = await target.batch(statements);
-          for (const r of results) written += r.meta.rows_written;
-          return results;
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: proxy, written: () => written };
+  return messageRow(tenantId, "acc_m38", { at: NOW, ...m });
 }
 
 const all = async (db: D1Database, sql: string) => (await db.prepare(sql).all()).results;
