@@ -1,4 +1,3 @@
-import { newId } from "@concierge/core";
 import { describe, expect, it } from "vitest";
 import { debitCredit, grantCredits, restoreCredit } from "../src/credits.ts";
 import {
@@ -13,7 +12,16 @@ import {
 import { type MessageMeta, recordDeliveryStatus, recordMessages } from "../src/messages.ts";
 import { setTenantTimeZone } from "../src/onboarding.ts";
 import { createTenant, saveTenantOffsets } from "../src/tenants.ts";
-import { db, MASTER_KEY, newAccount, newTenant, rows, scalar, undeliverable } from "./fixtures.ts";
+import {
+  db,
+  MASTER_KEY,
+  messageRow,
+  newAccount,
+  newTenant,
+  rows,
+  scalar,
+  undeliverable,
+} from "./fixtures.ts";
 
 /** The tenant counts UTC days (offset 0), so the edges below are exact. */
 const onUtc = (tenantId: string) =>
@@ -24,20 +32,13 @@ const TODAY = 20_000 * DAY_MS;
 const NOW = TODAY + DAY_MS / 2;
 
 function msg(tenantId: string, accountId: string, m: Partial<MessageMeta>): MessageMeta {
-  return {
-    tenantId,
-    accountId,
-    channel: "whatsapp",
-    direction: "inbound",
-    providerMessageId: newId("pm"),
+  return messageRow(tenantId, accountId, {
     conversationId: null,
     senderId: "c1",
     recipientId: "biz",
-    action: null,
-    ruleId: null,
     at: NOW,
     ...m,
-  };
+  });
 }
 
 /** The two rows the triggers before migration 0038 wrote for `n` replies of rule "hours" within a minute. */

@@ -1,6 +1,6 @@
-import { newId } from "@concierge/core";
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { newId } from "@concierge/core";
 import { describe, expect, it } from "vitest";
 import { createChannelAccount, phoneDigits } from "../src/accounts.ts";
 import { insertOrder } from "../src/billing.ts";
@@ -8,34 +8,27 @@ import { grantCredits } from "../src/credits.ts";
 import { insertEmailSubdomain } from "../src/email-config.ts";
 import { type MessageMeta, recordMessages } from "../src/messages.ts";
 import {
-  NAME_MATCH_LIMIT,
   getOperatorTenant,
   getTenantOverview,
+  NAME_MATCH_LIMIT,
   reactivateTenantStatement,
   searchTenants,
   setEmailSubdomainQuotaStatement,
   suspendTenantStatement,
 } from "../src/operator-tenants.ts";
 import { insertUserIfAbsent } from "../src/users.ts";
-import { db, newAccount, newTenant, tenantBefore0019 } from "./fixtures.ts";
+import { db, messageRow, newAccount, newTenant, tenantBefore0019 } from "./fixtures.ts";
 
 const NOW = 1_900_000_000_000;
 
 function meta(tenantId: string, accountId: string, over: Partial<MessageMeta> = {}): MessageMeta {
-  return {
-    tenantId,
-    accountId,
-    channel: "whatsapp",
-    direction: "inbound",
-    providerMessageId: newId("pm"),
+  return messageRow(tenantId, accountId, {
     conversationId: null,
     senderId: "c1",
     recipientId: "biz",
-    action: null,
-    ruleId: null,
     at: NOW,
     ...over,
-  };
+  });
 }
 
 async function addUser(tenantId: string, email: string | null) {
