@@ -131,6 +131,9 @@ const CASES: Record<string, (db: D1Database, c: Ctx) => Promise<unknown>> = {
   "operator stuckAlarms": (db) => storage.stuckAlarms(db),
   "operator safetyBacklog": (db) => storage.safetyBacklog(db),
   "operator countSideEffects": (db) => storage.countSideEffects(db),
+  // The live inbox: the tenant's customers of the last day, first page (the dashboard shows 25).
+  "inbox listInbox": (db, c) =>
+    storage.listInbox(db, c.tenantId, { now: c.now, since: c.now - storage.DAY_MS, limit: 25, offset: 0 }),
   // The daily digest (cron, per tenant): yesterday's counts.
   "digest digestCounts": (db, c) =>
     storage.digestCounts(db, c.tenantId, c.now - storage.DAY_MS, c.now, c.now),

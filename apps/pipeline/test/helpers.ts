@@ -142,6 +142,33 @@ export function setTurnField(
  * Moves a state key the object already holds (a test's way to age it); throws when there is no
  * such key, so that a test cannot pass having changed nothing.
  */
+/**
+ * Runs a conversation object's alarm (`instance`, from runInDurableObject) with its D1 binding
+ * seen through `onPrepare`, which hears each statement the alarm prepares, before it is prepared.
+ */
+export async function alarmWatchingD1(instance: unknown, onPrepare: (query: string) => void): Promise<void> {
+  const host = (instance as { host: { env: typeof env } }).host;
+  const real = host.env;
+  const db = new Proxy(real.DB, {
+    get(target, key) {
+      if (key === "prepare") {
+        return (query: string) => {
+          onPrepare(query);
+          return target.prepare(query);
+        };
+      }
+      const v = Reflect.get(target, key);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  Object.defineProperty(host, "env", { value: { ...real, DB: db }, configurable: true });
+  try {
+    await (instance as { alarm(): Promise<void> }).alarm();
+  } finally {
+    Object.defineProperty(host, "env", { value: real, configurable: true });
+  }
+}
+
 export function setStateKey(state: DurableObjectState, key: string, value: string): void {
   const cursor = state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
   cursor.toArray();

@@ -7,7 +7,9 @@ import { conversationKey } from "@concierge/core";
 import { createChannelAccount, saveReplyConfig, saveRetentionDays } from "@concierge/storage";
 import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
+import { ConversationStore } from "../src/conversation/store.ts";
 import {
+  alarmWatchingD1,
   countRows,
   inboundText,
   ingestApi,
@@ -159,10 +161,7 @@ describe("an idle conversation object after the tenant's retention", () => {
     // Idle for eight days, but a draft still awaits a person's decision: kept, looked at a day later.
     await lastActivity(Date.now() - 8 * DAY);
     await runInDurableObject(stub, (_o, state) => {
-      state.storage.sql.exec(
-        "INSERT INTO drafts (approval_id, sealed, reply_to, created_at) VALUES ('apr_waiting', 'v1.x', 'wamid.x', ?)",
-        Date.now(),
-      );
+      new ConversationStore(state.storage).putDraft("apr_waiting", "v1.x", "wamid.x", Date.now());
     });
     await runDurableObjectAlarm(stub);
     expect(await rowsLeft()).toBeGreaterThan(0);
@@ -207,47 +206,35 @@ describe("an idle conversation object after the tenant's retention", () => {
       const result = await runInDurableObject(stub, async (instance, state) => {
         // Idle for eight days: this alarm forgets the thread, unless a message came in meanwhile.
         setTurnField(state, "last_activity_at", Date.now() - 8 * DAY);
-        type Host = { env: typeof env };
-        const host = (instance as unknown as { host: Host }).host;
-        const real = host.env;
         let reads = 0;
         // The customer writes while the alarm awaits a read of the tenant's settings (D1; each read
         // is fresh in tests): the first is the alarm's own check that the tenant exists.
         const accepted: Promise<unknown>[] = [];
-        const db = new Proxy(real.DB, {
-          get(target, key) {
-            if (key === "prepare") {
-              reads += 1;
-              if (reads === injectAt) {
-                accepted.push(
-                  (instance as unknown as { accept(i: unknown): Promise<unknown> }).accept({
-                    thread: JSON.parse(
-                      state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'thread'").one().v,
-                    ),
-                    providerMessageId: "wamid.while-forgetting",
-                    sealed: "v1.not-opened-here",
-                    sentAt: Date.now(),
-                    kind: "text",
-                    hasAttachment: false,
-                    waitSeconds: 30,
-                  }),
-                );
-              }
-            }
-            const v = Reflect.get(target, key);
-            return typeof v === "function" ? v.bind(target) : v;
-          },
+        await alarmWatchingD1(instance, () => {
+          reads += 1;
+          if (reads !== injectAt) return;
+          accepted.push(
+            (instance as unknown as { accept(i: unknown): Promise<unknown> }).accept({
+              thread: JSON.parse(
+                state.storage.sql
+                  .exec<{ t: string }>("SELECT json_extract(v, '$.thread') AS t FROM state WHERE k = 'turn'")
+                  .one().t,
+              ),
+              providerMessageId: "wamid.while-forgetting",
+              sealed: "v1.not-opened-here",
+              sentAt: Date.now(),
+              kind: "text",
+              hasAttachment: false,
+              waitSeconds: 30,
+            }),
+          );
         });
-        Object.defineProperty(host, "env", { value: { ...real, DB: db }, configurable: true });
-        try {
-          await (instance as unknown as { alarm(): Promise<void> }).alarm();
-        } finally {
-          Object.defineProperty(host, "env", { value: real, configurable: true });
-        }
         return {
           accepted: await Promise.all(accepted),
           pending: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
-          thread: state.storage.sql.exec("SELECT 1 FROM state WHERE k = 'thread'").toArray().length,
+          thread: state.storage.sql
+            .exec("SELECT 1 FROM state WHERE k = 'turn' AND json_extract(v, '$.thread') IS NOT NULL")
+            .toArray().length,
           alarm: await state.storage.getAlarm(),
           reads,
         };

@@ -10,6 +10,7 @@ import type { ConversationDO } from "../src/conversation/object.ts";
 import { APPROVALS_CRON } from "../src/crons.ts";
 import worker from "../src/index.ts";
 import { approvePersona, newAccount, setBalance, tenantApi, tenantId } from "./helpers.ts";
+import { ConversationStore } from "../src/conversation/store.ts";
 
 async function heldDraft() {
   const acc = await newAccount({
@@ -89,11 +90,7 @@ describe("an approval stuck in sending", () => {
     const { id, customer, stub } = await heldDraft();
     // The decision marked the send and died before any answer: the customer may have it.
     await runInDurableObject(stub, (_o, state) => {
-      state.storage.sql.exec(
-        "INSERT INTO outbox (turn_id, status, attempts, provider_message_id, updated_at) VALUES (?, 'sending', 1, NULL, ?)",
-        `approval:${id}`,
-        Date.now(),
-      );
+      new ConversationStore(state.storage).markOutbox(`approval:${id}`, "sending");
     });
     await leftSending(id, 11 * 60_000);
     await cron();

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { type Thread, conversationKey } from "@concierge/core";
+import { conversationKey } from "@concierge/core";
 import { personaHash } from "@concierge/prompt";
 import {
   createChannelAccount,
@@ -16,7 +16,7 @@ import { BACKSTOP_MS } from "../src/conversation/accept.ts";
 import type { ConversationDO } from "../src/conversation/object.ts";
 import { SealedThread } from "../src/conversation/sealed.ts";
 import type { ConversationStore } from "../src/conversation/store.ts";
-import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { alarmWatchingD1, inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 // What a turn costs the conversation object's own storage (its SQL statements, through the real
 // ingest RPC and the real alarm), and the 0 s buffer's turn that runs in the accepting invocation.
@@ -136,7 +136,7 @@ describe("the work of one turn in the conversation object", () => {
     expect(prunes(idle)).toHaveLength(1);
   });
 
-  it("a canned reply to a new customer writes 8 rows in the object beside its schema", async () => {
+  it("a canned reply to a new customer writes 6 rows in the object beside its schema", async () => {
     const t = await tenantWith([hours], 5);
     const customer = uniqueCustomer();
     const stub = t.stub(customer);
@@ -145,15 +145,16 @@ describe("the work of one turn in the conversation object", () => {
     await t.send(customer, "what are your hours?");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
-    // The thread's ids and its 5 s buffer (a 0 s one is never written), then as for a returning
-    // customer: its id, its buffered row, the turn's row (a new conversation's id in it) and again
-    // with the outbox's `sending`, the history entry, and the buffered row deleted.
+    // Its 5 s buffer (a 0 s one is never written), then as for a returning customer: its id, its
+    // buffered row (the thread's ids in it), the turn's row (the thread's ids, a new
+    // conversation's id and the outbox's `sending`), the history entry, and the buffered row
+    // deleted.
     const state = log.filter((s) => s.query.startsWith("INSERT INTO state")).map((s) => s.bindings[0]);
-    expect(state).toEqual(["thread", "wait_ms", "turn", "turn"]);
-    expect(rowsWritten(log)).toBe(8);
+    expect(state).toEqual(["wait_ms", "turn"]);
+    expect(rowsWritten(log)).toBe(6);
   });
 
-  it("a canned reply in a conversation under way writes only what it needs: 6 rows in the object", async () => {
+  it("a canned reply in a conversation under way writes only what it needs: 5 rows in the object", async () => {
     const { t, customer, stub } = await answeredOnce([hours]);
     const log = await recordStatements(stub);
     const before = Date.now();
@@ -179,8 +180,8 @@ describe("the work of one turn in the conversation object", () => {
     const turnRows = stateWrites("turn").map(
       (s) => JSON.parse(String(s.bindings[1])) as { outbox?: unknown },
     );
+    // The turn's begin is staged until its outbox mark (store `beginTurn`): one write with both.
     expect(turnRows.map((r) => r.outbox)).toEqual([
-      undefined,
       { status: "sending", attempts: 1, provider_message_id: null },
     ]);
     // One history entry for the turn (the message and its reply together).
@@ -188,13 +189,13 @@ describe("the work of one turn in the conversation object", () => {
     // The buffered row alone (no AUTOINCREMENT counter); accepting writes no state row (the
     // window's start is the buffered row's time until the turn takes it).
     expect(log.find((s) => s.query.startsWith("INSERT INTO pending"))!.cursor.rowsWritten).toBe(1);
-    // The turn's mark, its conversation, the activity time and the window's start: one row,
-    // written when the turn begins and again with its outbox entry, never deleted.
-    expect(stateWrites("turn").map((s) => s.query.slice(0, 6))).toEqual(["INSERT", "INSERT"]);
-    expect(rowsWritten(log.filter((s) => /^(INSERT INTO state|DELETE FROM state)/.test(s.query)))).toBe(2);
-    // What is left: its id, its buffered row, the turn's row twice, the history entry, and the
+    // The turn's mark, its conversation, the activity time, the window's start and its outbox
+    // entry: one row, written once, just before the send, and never deleted.
+    expect(stateWrites("turn").map((s) => s.query.slice(0, 6))).toEqual(["INSERT"]);
+    expect(rowsWritten(log.filter((s) => /^(INSERT INTO state|DELETE FROM state)/.test(s.query)))).toBe(1);
+    // What is left: its id, its buffered row, the turn's row, the history entry, and the
     // buffered row deleted when the turn finishes.
-    expect(rowsWritten(log)).toBe(6);
+    expect(rowsWritten(log)).toBe(5);
     // The history a later AI turn reads holds both turns, in order.
     const history = await runInDurableObject(stub, (_i, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM history").one(),
@@ -206,7 +207,7 @@ describe("the work of one turn in the conversation object", () => {
     const { stub } = await answeredOnce([hours]);
     const history = await runInDurableObject(stub, async (instance) => {
       const { host } = instance as unknown as { host: { env: typeof env; store: ConversationStore } };
-      const thread = JSON.parse(host.store.get("thread")!) as Thread;
+      const thread = host.store.thread()!;
       const sealed = new SealedThread(host.env, host.store, thread);
       // As code before version 3 wrote it: one sealed message per row.
       const seal = (sealed as unknown as { seal(t: string, aad: string): Promise<string> }).seal.bind(sealed);
@@ -298,6 +299,43 @@ async function accountOf(tenantId: string): Promise<{ id: string }> {
     .bind(tenantId)
     .first<{ id: string }>())!;
 }
+
+describe("the turn's row before the turn's effects", () => {
+  it("a turn with no reply writes its row before its metadata reaches D1", async () => {
+    const t = await tenantWith([hours], 5);
+    const saved = await tenantApi.saveReplyConfig(t.tenantId, t.accountId, {
+      enabled: false,
+      wait_seconds: 5,
+      rules: [],
+      default_rule: { response: { kind: "canned", text: "Thanks!" } },
+    });
+    expect(saved).toMatchObject({ ok: true });
+    const customer = uniqueCustomer();
+    await t.send(customer, "hello?");
+    const seen = await runInDurableObject(t.stub(customer), async (instance, state) => {
+      const durableTurn = () =>
+        state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'turn'").toArray()[0]?.v ?? null;
+      // What the object holds as the turn's row at the moment the message's row goes to D1.
+      const atInsert: (string | null)[] = [];
+      await alarmWatchingD1(instance, (query) => {
+        if (query.startsWith("INSERT OR IGNORE INTO messages")) atInsert.push(durableTurn());
+      });
+      const seq = state.storage.sql.exec<{ s: number }>("SELECT MAX(seq) AS s FROM pending").one().s;
+      return { atInsert, seq };
+    });
+    // The message went (its turn is over) and its row reached D1 once, the turn's row durable by then.
+    expect(seen.seq).toBeNull();
+    expect(seen.atInsert).toHaveLength(1);
+    const row = JSON.parse(seen.atInsert[0]!) as { turn_seq: number; conversation_id: string };
+    const recorded = await env.DB.prepare(
+      "SELECT action, conversation_id AS conversationId FROM messages WHERE sender_id = ? AND direction = 'inbound'",
+    )
+      .bind(customer)
+      .first<{ action: string; conversationId: string }>();
+    expect(recorded).toEqual({ action: "auto_reply_off", conversationId: row.conversation_id });
+    expect(await sentTo(env.SANDBOX_URL, customer)).toEqual([]);
+  });
+});
 
 describe("a run of a turn that another run finished meanwhile", () => {
   it("sends nothing, and leaves the next turn's retry state and alarm as they are", async () => {
@@ -512,6 +550,25 @@ describe("an AI turn's debit and the persona", () => {
       .bind(t.tenantId)
       .first<{ action: string }>();
     expect(row?.action).toBe("ai_paused_persona");
+  });
+
+  it("an AI turn writes its row as soon as it plans to call the model, then again with its outbox mark", async () => {
+    const t = await tenantWith([aiDefault], 5);
+    await approvePersona(env.DB, t.tenantId, { kind: "raw", prompt: "You are the bakery's assistant." });
+    await setBalance(env.DB, t.tenantId, 5);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    const log = await recordStatements(stub);
+    await t.send(customer, "ask: do you deliver?");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(1);
+    // Unlike a canned reply's (staged until its outbox mark), the turn's row is written as soon as
+    // the turn knows it will call the model, before the debit; then again with `sending`.
+    const turnRows = log
+      .filter((x) => x.query.startsWith("INSERT INTO state") && x.bindings[0] === "turn")
+      .map((x) => JSON.parse(String(x.bindings[1])) as { turn_seq: number; outbox?: { status: string } });
+    expect(turnRows.map((r) => r.outbox?.status)).toEqual([undefined, "sending"]);
+    expect(turnRows[0]!.turn_seq).toBe(turnRows[1]!.turn_seq);
   });
 
   it("with a 0 s buffer an approved persona's reply takes exactly one credit", async () => {

@@ -6,6 +6,7 @@
 import type { DigestCadence } from "@concierge/core";
 import { creditBalance } from "./credits.ts";
 import { CUSTOMER_CHANNELS, type CustomerChannel, NOT_FROM_CUSTOMERS, replyKind } from "./insights.ts";
+import { ofTenant } from "./message-accounts.ts";
 
 export type DigestTenant = {
   id: string;
@@ -119,8 +120,8 @@ export async function digestCounts(
         `SELECT channel, direction,
                 CASE WHEN direction = 'outbound' AND status = 'failed' AND action IS NOT 'send_failed'
                      THEN 'delivery_failed' ELSE action END AS action,
-                COUNT(*) AS n FROM messages
-          WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
+                COUNT(*) AS n FROM messages m
+          WHERE ${ofTenant("m", "?1")} AND m.created_at >= ?2 AND m.created_at < ?3
           GROUP BY 1, 2, 3`,
       )
       .bind(tenantId, from, to),

@@ -6,6 +6,7 @@
  * conversation object opens it on request (ARCHITECTURE.md §5).
  */
 import type { Channel } from "@concierge/core";
+import { tenantAccounts } from "./message-accounts.ts";
 
 /** Who answers the customer now, as the inbox shows it. */
 export type InboxState = "bot" | "approval" | "handed_off" | "taken_over" | "paused";
@@ -65,7 +66,7 @@ const STATE = `CASE
 
 /**
  * One page of the tenant's open conversations, newest first. Bounded by the tenant's customer
- * messages since `since` (the index messages_tenant_time), grouped per customer; the state is a
+ * messages since `since` (each account's range, message-accounts.ts), grouped per customer; the state is a
  * primary-key probe per row and a probe of the tenant's pending approvals. `more`: a next page.
  */
 export async function listInbox(
@@ -83,7 +84,8 @@ export async function listInbox(
                          WHERE a.tenant_id = ?1 AND a.status = 'pending' AND a.account_id = m.account_id
                            AND a.thread_key = ?1 || '/' || m.account_id || '/' || m.sender_id) AS waiting
            FROM messages m
-          WHERE m.tenant_id = ?1 AND m.created_at >= ?2 AND m.direction = 'inbound'
+          WHERE m.tenant_id = ?1 AND m.account_id IN ${tenantAccounts("?1")}
+            AND m.direction = 'inbound' AND m.created_at >= ?2
             AND m.channel <> 'discord' AND (?3 IS NULL OR m.channel = ?3)
           GROUP BY m.account_id, m.sender_id
        )

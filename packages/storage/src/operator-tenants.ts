@@ -7,6 +7,7 @@ import { listPayments } from "./billing.ts";
 import { type ConnectedAccount, listConnectedAccounts } from "./channel-connections.ts";
 import { type CreditLot, type LedgerEntry, listCreditLots, listLedgerPage } from "./credit-history.ts";
 import { creditBalance } from "./credits.ts";
+import { ofTenant } from "./message-accounts.ts";
 import {
   type AccountActivity,
   type Health,
@@ -53,7 +54,7 @@ const CHANNELS = "('whatsapp', 'instagram', 'email', 'discord')";
 const LIST_COLUMNS = `t.id, t.name, t.status, t.created_at AS createdAt,
   (SELECT COALESCE(SUM(l.remaining), 0) FROM credit_lots l
     WHERE l.tenant_id = t.id AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > ?)) AS balance,
-  (SELECT MAX(m.created_at) FROM messages m WHERE m.tenant_id = t.id) AS lastActivityAt`;
+  (SELECT MAX(m.created_at) FROM messages m WHERE ${ofTenant("m", "t.id")}) AS lastActivityAt`;
 
 /**
  * One page of tenants, newest first, with status, balance and last activity. Without `q` it walks

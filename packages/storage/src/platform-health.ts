@@ -67,7 +67,9 @@ export async function inboundTrafficLastHour(
   const { results } = await db
     .prepare(
       // NOT INDEXED: the primary key's range is what bounds it; with the statistics of a full
-      // database the planner would rather skip-scan messages_tenant_time, once per tenant.
+      // database the planner would rather skip-scan an index that leads with tenant_id (it chose
+      // messages_tenant_time, dropped by migration 0040; messages_account_time leads the same
+      // way), once per tenant.
       `SELECT channel, COUNT(*) AS count FROM messages NOT INDEXED
         WHERE id > COALESCE((SELECT max_id FROM message_marks WHERE at <= ?1 ORDER BY at DESC LIMIT 1), 0)
           AND direction = 'inbound' AND created_at >= ?1 AND created_at < ?2

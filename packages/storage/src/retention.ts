@@ -4,6 +4,7 @@
  * in bounded chunks across tenants, and resumes next run from whatever old rows remain.
  */
 import { saveTenantFields, type VersionedSave } from "./settings.ts";
+import { ofTenant } from "./message-accounts.ts";
 
 export const RETENTION_DEFAULT_DAYS = 90;
 export const RETENTION_MIN_DAYS = 7;
@@ -35,7 +36,8 @@ export async function saveRetentionDays(
 
 /**
  * Per-message metadata past each tenant's own retention, as one chunk per table: up to `limit`
- * rows each. The inner loop is the tenant's index on (tenant_id, [status,] created_at), so a
+ * rows each. The inner loop is the tenant's index on (tenant_id, [status,] created_at) (for
+ * messages, each of its accounts' ranges: message-accounts.ts), so a
  * chunk reads the tenants table once (one row per tenant: the cron's only walk over all tenants,
  * bounded by their number, never by their messages) and then only rows that go; a tenant being deleted is left
  * to its deletion. Decided approvals only: a pending or sending one is still in use.
@@ -43,7 +45,8 @@ export async function saveRetentionDays(
 const EXPIRED = {
   messages: `DELETE FROM messages WHERE id IN (
       SELECT m.id FROM tenants CROSS JOIN messages m
-       WHERE tenants.deleting_at IS NULL AND m.tenant_id = tenants.id AND m.created_at < ?1 - tenants.retention_days * ${DAY_MS}
+       WHERE tenants.deleting_at IS NULL AND ${ofTenant("m", "tenants.id")}
+         AND m.created_at < ?1 - tenants.retention_days * ${DAY_MS}
        LIMIT ?2)`,
   relays: `DELETE FROM discord_relays WHERE id IN (
       SELECT r.id FROM tenants CROSS JOIN discord_relays r

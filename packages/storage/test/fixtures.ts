@@ -1,7 +1,7 @@
 import { type Channel, newId } from "@concierge/core";
 import { env } from "cloudflare:workers";
 import { type ChannelAccount, createChannelAccount } from "../src/accounts.ts";
-import type { MessageMeta, StatusChange } from "../src/messages.ts";
+import { type MessageMeta, recordMessages, type StatusChange } from "../src/messages.ts";
 import { createTenant, type TenantRow } from "../src/tenants.ts";
 
 /** A fresh ENCRYPTION_KEY for this test file (base64 of 32 random bytes). */
@@ -145,4 +145,30 @@ export function messageRow(tenantId: string, accountId: string, m: Partial<Messa
     at: Date.now(),
     ...m,
   };
+}
+
+/**
+ * What a canned turn records, one call each as the turn does (the customer's message, then the
+ * rule's reply with the wait it ended): the D1 rows written, as D1 counts them.
+ */
+export async function rowsWrittenByCannedTurn(
+  db: D1Database,
+  tenantId: string,
+  accountId: string,
+  m: Partial<MessageMeta> = {},
+): Promise<number> {
+  const meter = metered(db);
+  await recordMessages(meter.db, [messageRow(tenantId, accountId, { senderId: "919800000002", ...m })]);
+  await recordMessages(meter.db, [
+    messageRow(tenantId, accountId, {
+      ...m,
+      direction: "outbound",
+      senderId: "15550001111",
+      recipientId: "919800000002",
+      action: "canned_reply",
+      ruleId: "hours",
+      replyWaitMs: 2_000,
+    }),
+  ]);
+  return meter.written();
 }

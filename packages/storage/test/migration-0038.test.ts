@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, tenantInsights } from "../src/insights.ts";
 import { type MessageMeta, recordDeliveryStatus, recordMessages } from "../src/messages.ts";
-import { messageRow, metered, tenantBefore0019, undeliverable } from "./fixtures.ts";
+import { messageRow, rowsWrittenByCannedTurn, tenantBefore0019, undeliverable } from "./fixtures.ts";
 
 const NOW = Date.now();
 
@@ -103,19 +103,7 @@ describe("migration 0038", () => {
     // A customer's message and its canned reply now write 12 rows, not 15: each row with its
     // unique key and its indexes (the inbound one also messages_inbound_time) and its day count,
     // the reply's one insight count; no sqlite_sequence.
-    const m = metered(mdb);
-    const inbound = msg(t.id, { senderId: "919800000002" });
-    const reply = msg(t.id, {
-      direction: "outbound",
-      senderId: "15550001111",
-      recipientId: "919800000002",
-      action: "canned_reply",
-      ruleId: "hours",
-      replyWaitMs: 2_000,
-    });
-    await recordMessages(m.db, [inbound]);
-    await recordMessages(m.db, [reply]);
-    expect(m.written()).toBe(12);
+    expect(await rowsWrittenByCannedTurn(mdb, t.id, "acc_m38", { at: NOW })).toBe(12);
     // Numbered after the newest row, as before.
     const ids = await all(mdb, "SELECT id FROM messages ORDER BY id DESC LIMIT 2");
     expect(ids.map((r) => r.id)).toEqual([messagesBefore.length + 2, messagesBefore.length + 1]);

@@ -3,6 +3,7 @@ import { expect, it } from "vitest";
 import * as summaries from "../src/discord-summaries.ts";
 import * as storage from "../src/index.ts";
 import { countingDb, MASTER_KEY, newAccount, newTenant } from "./fixtures.ts";
+import { scans as scansIn } from "./plans.ts";
 
 /**
  * Every statement is bounded by an index (ARCHITECTURE.md §4): each function below runs against
@@ -27,8 +28,8 @@ const KNOWN_SCANS: Record<string, string[]> = {
   // The operator's counts walk the partial indexes of pending and failed effects (side_effects_due,
   // side_effects_failed): bounded by what is outstanding, never the done rows.
   countSideEffects: ["side_effects"],
-  // `r` is not a table: the inbox's customers grouped from the tenant's recent messages (read by
-  // messages_tenant_time), walked once to join each to its state by key.
+  // `r` is not a table: the inbox's customers grouped from the tenant's recent messages (each
+  // account's range of messages_account_time), walked once to join each to its state by key.
   listInbox: ["r"],
   // `j` is not a table: json_each over one stored config's rules (at most 200), per account of
   // the tenant, each config read by primary key.
@@ -477,17 +478,8 @@ it("every statement is bounded by an index, except the known scans listed above"
     await call();
     const recorded = c.recorded.slice(start);
     expect(recorded.length, `${name} prepared no statement`).toBeGreaterThan(0);
-    const tables = new Set<string>();
-    for (const r of recorded) {
-      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${r.sql}`)
-        .bind(...r.binds)
-        .all<{ detail: string }>();
-      for (const { detail } of results) {
-        const m = /^SCAN (\w+)/.exec(detail);
-        if (m && m[1] !== "CONSTANT") tables.add(m[1]!);
-      }
-    }
-    if (tables.size > 0) scans[name] = [...tables].sort();
+    const tables = await scansIn(recorded);
+    if (tables.length > 0) scans[name] = tables;
   }
   expect(scans).toEqual(KNOWN_SCANS);
 }, 60_000);
@@ -518,8 +510,20 @@ it("the operator's tenant search reads each kind of key through its own index, t
   );
   expect(plan).toMatch(/SEARCH tenants USING (COVERING )?INDEX tenants_name \(<expr>>\? AND <expr><\?\)/);
   expect(plan).not.toMatch(/tenants_created/);
-  expect(plan).not.toMatch(/^SCAN (?!\()/m);
+  // Each match's last activity: its accounts' newest rows (message-accounts.ts), not its history.
+  expect(plan).toMatch(TENANT_ACCOUNTS_PLAN);
+  expect(plan).toMatch(
+    /SEARCH m USING (COVERING )?INDEX messages_account_time \(tenant_id=\? AND account_id=\? AND direction=\?\)/,
+  );
+  expect(plan).not.toMatch(/^SCAN (?!\(|acc$)/m);
 });
+
+/**
+ * The skip through a tenant's account ids (message-accounts.ts): each step one seek past the last
+ * account, in messages_account_time.
+ */
+const TENANT_ACCOUNTS_PLAN =
+  /SEARCH messages USING COVERING INDEX messages_account_time \(tenant_id=\? AND account_id>\?\)/;
 
 /** SQLite's plan lines for every statement `run` prepared, joined. */
 async function planOf(run: (db: D1Database) => Promise<unknown>): Promise<string> {
@@ -553,12 +557,15 @@ it("the live inbox reads the tenant's recent customer messages by time, and prob
   const t = (await newTenant()).id;
   await newAccount(t);
   const plan = await planOf((d) => storage.listInbox(d, t, { now: 2, since: 1, limit: 20, offset: 0 }));
-  expect(plan).toMatch(/SEARCH m USING INDEX messages_tenant_time \(tenant_id=\? AND created_at>\?\)/);
+  expect(plan).toMatch(
+    /SEARCH m USING INDEX messages_account_time \(tenant_id=\? AND account_id=\? AND direction=\? AND created_at>\?\)/,
+  );
+  expect(plan).toMatch(TENANT_ACCOUNTS_PLAN);
   expect(plan).toMatch(
     /SEARCH s USING INDEX sqlite_autoindex_conversation_states_1 \(account_id=\? AND customer_id=\?\)/,
   );
   expect(plan).toMatch(/SEARCH a USING INDEX approvals_pending \(tenant_id=\? AND status=\?\)/);
-  expect(plan).not.toMatch(/^SCAN (?!r$)/m);
+  expect(plan).not.toMatch(/^SCAN (?!r$|acc$)/m);
 });
 
 it("the overview, billing and approvals pages read the tenant's own recent rows through their indexes (issue 18)", async () => {
@@ -673,8 +680,9 @@ it("a tenant's deletion and the retention purge go chunk by chunk through indexe
   // Retention: each tenant's expired rows through its (tenant_id, [status,] created_at) index.
   const purge = await plan((d) => storage.purgeExpiredMetadata(d, 1, { limit: 10, chunks: 1 }));
   expect(purge).toMatch(
-    /SEARCH m USING (COVERING )?INDEX messages_tenant_time \(tenant_id=\? AND created_at<\?\)/,
+    /SEARCH m USING (COVERING )?INDEX messages_account_time \(tenant_id=\? AND account_id=\? AND direction=\? AND created_at<\?\)/,
   );
+  expect(purge).toMatch(TENANT_ACCOUNTS_PLAN);
   expect(purge).toMatch(
     /SEARCH r USING (COVERING )?INDEX discord_relays_tenant \(tenant_id=\? AND created_at<\?\)/,
   );

@@ -36,9 +36,10 @@ export async function acceptMessage(host: ConversationHost, input: AcceptInput):
       hasAttachment: input.hasAttachment,
     },
     now,
+    // Kept in the buffered row until a turn takes them into its own (store `thread`): no row.
+    input.thread,
   );
   if (accepted === "duplicate") return { status: "duplicate" };
-  if (!store.get("thread")) store.set("thread", JSON.stringify(input.thread));
   // Written only when it changes: it is the same message after message. Unset reads as 0 s
   // (alarm.ts), so a thread whose buffer is 0 s never writes it (a row written saved per thread).
   const waitMs = String(input.waitSeconds * 1000);

@@ -161,7 +161,8 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   if (!thread || pending.length === 0) return expireIfIdle(host);
   const t = await timing(env, thread);
   const lastSeq = pending[pending.length - 1]!.seq;
-  // One row: the turn's messages, its conversation, the idle gap's and the window's start.
+  // One row, staged until the turn's first write: the turn's messages, its conversation, the
+  // idle gap's and the window's start (store `beginTurn`).
   const conversation = startTurn(store, lastSeq, Date.now(), t);
   const turnId = turnOutboxId(lastSeq);
   const sealed = new SealedThread(env, store, thread);
@@ -228,8 +229,7 @@ async function finishedAlready(host: ConversationHost): Promise<void> {
 const PRUNE_EVERY = 50;
 
 function readThread(host: ConversationHost): Thread | null {
-  const json = host.store.get("thread");
-  return json ? (JSON.parse(json) as Thread) : null;
+  return host.store.thread();
 }
 
 /** The turn, its messages opened; the conversation it belongs to starts or goes on. */
@@ -310,6 +310,9 @@ async function giveUp(
 ): Promise<void> {
   const { env, store } = host;
   const { thread } = sealed;
+  // The rows below carry the turn's conversation id: its row must be durable first (a turn that
+  // failed before its first write has it only staged, store `beginTurn`).
+  store.commitTurn();
   const fields = {
     tenant_id: thread.tenantId,
     account_id: thread.accountId,

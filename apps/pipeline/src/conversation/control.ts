@@ -85,8 +85,7 @@ export async function mirrorState(env: PipelineEnv, thread: Thread, store: Conve
 }
 
 function threadOf(host: ConversationHost): Thread | null {
-  const json = host.purged ? null : host.store.get("thread");
-  return json ? (JSON.parse(json) as Thread) : null;
+  return host.purged ? null : host.store.thread();
 }
 
 const NO_CONVERSATION = errorBody("not_found", "No such conversation.");

@@ -65,8 +65,8 @@ function personWindow(
 }
 
 function sealedThread(host: ConversationHost): SealedThread | null {
-  const json = host.purged ? null : host.store.get("thread");
-  return json ? new SealedThread(host.env, host.store, JSON.parse(json) as Thread) : null;
+  const thread = host.purged ? null : host.store.thread();
+  return thread ? new SealedThread(host.env, host.store, thread) : null;
 }
 
 /** Adds a person's message to the history the AI sees. */
@@ -209,7 +209,7 @@ export async function sendHumanReply(
   }
   // The object forgot the thread meanwhile (idle past the tenant's retention, alarm.ts): nothing
   // to answer, and nothing may be written into its empty tables, where no alarm would expire it.
-  if (store.get("thread") === null) return outsideWindow(thread.channel);
+  if (store.thread() === null) return outsideWindow(thread.channel);
   const window = personWindow(store, thread.channel, now);
   if (!window.open) {
     log.info("human_reply.outside_window", fields);

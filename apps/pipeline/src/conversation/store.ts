@@ -39,10 +39,15 @@
  * earlier one, so no reference is reused), and read the customer-service window as closed. Nor can
  * version 5: code before it looks for a turn's outbox entry in `outbox`, where it no longer is (it
  * is in the `turn` row), so a turn under way at the rollback could send its reply a second time.
+ * Nor can version 6: code before it reads the thread's ids from a `thread` value, where they no
+ * longer are (they are in the `turn` row or the first buffered message's), so it would find no
+ * thread: its buffered messages would wait unanswered, and an idle one would be forgotten.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
- * every migration in turn: schema statements are billed rows written, paid by each thread's first
- * message. The test holds `CURRENT` and the migrations to the same tables, columns and keys.
+ * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
+ * them), paid by each thread's first message, so `CURRENT` holds only the tables every thread
+ * writes; the others are created by their first write (`OptionalTable`). The test holds `CURRENT`
+ * with the optional tables to the migrations' tables, columns and keys.
  *
  * ## Rows written
  *
@@ -52,6 +57,10 @@
  * `history` numbers its rows with a plain INTEGER PRIMARY KEY (AUTOINCREMENT also writes
  * `sqlite_sequence` on every insert). History entries are only deleted oldest first or all at once,
  * so max(seq) + 1 never reuses a live entry's number.
+ *
+ * A turn's begin is staged (`beginTurn`) and written by the turn's first write, so a canned reply
+ * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
+ * message's, then the turn's (version 6).
  *
  * A message's id (`seen`, for de-duplication) and its buffered row (`pending`) stay two tables,
  * each read through its own key. One table keyed by the id would save a row written per message,
@@ -68,6 +77,8 @@
  * earlier and would have needed more messages than milliseconds since).
  */
 
+import type { Thread } from "@concierge/core";
+
 /**
  * Each table as the migrations leave it: what a fresh object is given. Change it only together
  * with a new migration (the store test compares the two).
@@ -81,7 +92,8 @@ const TABLE_DEFINITIONS: Record<string, string> = {
      sent_at INTEGER NOT NULL,
      kind TEXT NOT NULL,
      has_attachment INTEGER NOT NULL,
-     accepted_at INTEGER NOT NULL
+     accepted_at INTEGER NOT NULL,
+     thread TEXT
    )`,
   state: "(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID",
   history: "(seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL)",
@@ -102,10 +114,25 @@ const TABLE_DEFINITIONS: Record<string, string> = {
    ) WITHOUT ROWID`,
 };
 
-/** The schema every migration ends with, for an object that has no tables yet. */
-const CURRENT = Object.entries(TABLE_DEFINITIONS)
-  .map(([t, definition]) => `CREATE TABLE ${t} ${definition};`)
-  .join("\n");
+/**
+ * The tables only some threads ever write: a held draft, a Discord inbox's queue, a person's reply
+ * or an approved draft. A new object is created without them (each CREATE TABLE is 2 or 3 rows
+ * written as the runtime counts them, paid by every new customer); the first write creates its
+ * table (`ensureTable`), and a read or delete of one that is absent finds nothing (`ifPresent`).
+ * Objects migrated from before version 6 have them all. A migration that touches one must allow
+ * for its absence.
+ */
+type OptionalTable = "drafts" | "relay_queue" | "outbox";
+const OPTIONAL_TABLES: readonly OptionalTable[] = ["drafts", "relay_queue", "outbox"];
+
+/**
+ * What a new object is created with: the tables every thread writes from its first message, each
+ * statement on its own (a cursor counts only the last statement of a list, so one list would hide
+ * what the others write from the bench).
+ */
+const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
+  .filter(([t]) => !(OPTIONAL_TABLES as readonly string[]).includes(t))
+  .map(([t, definition]) => `CREATE TABLE ${t} ${definition}`);
 
 /**
  * Migration n+1 is `MIGRATIONS[n]`: its statements, or a function running them when they depend
@@ -216,6 +243,19 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
      FROM outbox o
     WHERE state.k = 'turn' AND o.turn_id = 'turn:' || json_extract(state.v, '$.turn_seq');
    DELETE FROM outbox WHERE turn_id >= 'turn:' AND turn_id < 'turn;';`,
+  // 6: the thread's ids in the turn's row (`TurnState.thread`), and before the thread's first
+  // turn in its first buffered message's row (`pending.thread`), not in a state row of their
+  // own: a new customer's first message writes one row less. The `thread` value moves there.
+  // A value that is not JSON (never written so, but a migration must not fail for good on one)
+  // stays where it is: the alarm that cannot read it backs off and alerts, as before.
+  `ALTER TABLE pending ADD COLUMN thread TEXT;
+   UPDATE state SET v = json_set(v, '$.thread', json((SELECT t.v FROM state t WHERE t.k = 'thread')))
+    WHERE k = 'turn' AND EXISTS (SELECT 1 FROM state t WHERE t.k = 'thread' AND json_valid(t.v));
+   UPDATE pending SET thread = (SELECT v FROM state WHERE k = 'thread')
+    WHERE seq = (SELECT MIN(seq) FROM pending) AND NOT EXISTS (SELECT 1 FROM state WHERE k = 'turn');
+   DELETE FROM state WHERE k = 'thread'
+      AND ((json_valid(v) AND EXISTS (SELECT 1 FROM state WHERE k = 'turn'))
+           OR (NOT EXISTS (SELECT 1 FROM state WHERE k = 'turn') AND EXISTS (SELECT 1 FROM pending)));`,
 ];
 
 /** The schema version this code reads and writes. */
@@ -226,7 +266,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * marked sealed are ciphertext from `sealed.ts`.
  */
 export type StateKey =
-  /** The thread's ids (JSON), set by the first message. */
+  /**
+   * The thread's ids (JSON) before version 6, which moved them into the turn's row or the first
+   * buffered message's (`ConversationStore.thread`). Read only as the last resort of `thread`:
+   * migration 6 leaves it where it found neither a turn nor a buffered message to move it to.
+   */
   | "thread"
   /** The reply buffer's wait, from the latest message's reply config; unset is 0 s. */
   | "wait_ms"
@@ -284,9 +328,10 @@ export type StateKey =
 
 /**
  * What a turn sets when it starts, and its outbox entry, kept in one state row (`turn`, JSON)
- * because a turn writes them together: one row written when a turn begins instead of three, four
- * when a conversation starts, and no outbox row to delete when it finishes (Durable Object SQLite
- * bills each row). The first four fields keep the names of the state keys they replaced, which
+ * because a turn writes them together: one row written per write of the turn instead of three,
+ * four when a conversation starts, and no outbox row to delete when it finishes (Durable Object
+ * SQLite bills each row); a canned reply's turn writes it once, its begin staged until its outbox
+ * mark (`beginTurn`). The first four fields keep the names of the state keys they replaced, which
  * migration 4 folds by name.
  */
 export type TurnState = {
@@ -312,6 +357,11 @@ export type TurnState = {
    * `sending` marks, as the outbox table does (for whoever inspects an object; nothing reads it).
    */
   outbox?: { status: OutboxStatus; attempts: number; provider_message_id: string | null };
+  /**
+   * The thread's ids (version 6), from the first buffered message's row (`pending.thread`) when
+   * the thread's first turn begins: no row of their own.
+   */
+  thread?: Thread;
 };
 
 /** A message accepted and not yet answered; `sealed` holds its text. */
@@ -341,6 +391,12 @@ export class ConversationStore {
 
   private readonly storage: Storage;
 
+  /**
+   * The row a turn began with and has not written yet (`beginTurn`), or null. Read as the turn's
+   * row by everything here; written by the turn's first write of any kind.
+   */
+  private staged: TurnState | null = null;
+
   /** Opens the store, creating or migrating the schema if its version is behind. */
   constructor(storage: Storage) {
     this.storage = storage;
@@ -354,15 +410,17 @@ export class ConversationStore {
    * same instance can take the customer's next message.
    */
   ensureSchema(): void {
+    // After a forget: nothing staged before it may come back into the empty object.
+    this.staged = null;
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
     const mark = `CREATE VIEW schema_version AS SELECT ${SCHEMA_VERSION} AS version;`;
     this.storage.transactionSync(() => {
-      // A new object's tables and mark in one statement list, one call: the runtime's cursor
-      // counts 2 rows written for the list, and 2 more for a separate call creating the mark.
-      // (How Cloudflare bills DDL is not documented; this is what the runtime reports.)
-      if (version === 0 && this.isEmpty()) this.sql.exec(`${CURRENT}\n${mark}`);
-      else {
+      // A new object: its core tables and the mark, 10 rows written as the runtime counts them
+      // (2 per CREATE; how Cloudflare bills DDL is not documented).
+      if (version === 0 && this.isEmpty()) {
+        for (const statement of [...CURRENT, mark]) this.sql.exec(statement);
+      } else {
         for (const step of MIGRATIONS.slice(version)) {
           if (typeof step === "string") this.sql.exec(step);
           else step(this.sql);
@@ -406,7 +464,8 @@ export class ConversationStore {
   }
 
   set(key: StateKey, value: string): void {
-    this.sql.exec(
+    if (key === "turn") throw new Error("the turn's row is written by setTurnState only");
+    this.write(
       "INSERT INTO state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
       key,
       value,
@@ -415,8 +474,8 @@ export class ConversationStore {
 
   /** Unsets the keys, in one statement. */
   clear(...keys: StateKey[]): void {
-    if (keys.length === 1) this.sql.exec("DELETE FROM state WHERE k = ?", keys[0]);
-    else this.sql.exec(`DELETE FROM state WHERE k IN (${keys.map(() => "?").join(", ")})`, ...keys);
+    if (keys.length === 1) this.write("DELETE FROM state WHERE k = ?", keys[0]!);
+    else this.write(`DELETE FROM state WHERE k IN (${keys.map(() => "?").join(", ")})`, ...keys);
   }
 
   // --- de-duplication and the reply buffer ----------------------------------------------------
@@ -425,17 +484,22 @@ export class ConversationStore {
    * Remembers the provider message id and buffers the message, unless the id was seen before:
    * the check and both inserts happen with nothing in between.
    */
-  acceptMessage(m: Omit<PendingMessage, "seq" | "acceptedAt">, now: number): "accepted" | "duplicate" {
+  acceptMessage(
+    m: Omit<PendingMessage, "seq" | "acceptedAt">,
+    now: number,
+    /** The thread's ids, kept with this message when the store has none yet (`thread`). */
+    thread: Thread | null = null,
+  ): "accepted" | "duplicate" {
     const dup = this.sql
       .exec("SELECT 1 FROM seen WHERE provider_message_id = ?", m.providerMessageId)
       .toArray().length;
     if (dup) return "duplicate";
-    this.sql.exec("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
+    this.write("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
     // The next seq after every buffered one and after the latest turn's: never one a turn used;
     // with neither (a new or forgotten thread), from now in ms (see "Rows written").
-    this.sql.exec(
-      `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at)
-       SELECT COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?1, ?2, ?3, ?4, ?5, ?6
+    this.write(
+      `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at, thread)
+       SELECT COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7
          FROM (SELECT (SELECT MAX(seq) FROM pending) AS p,
                       (SELECT CAST(json_extract(v, '$.turn_seq') AS INTEGER) FROM state WHERE k = 'turn') AS t) AS b`,
       m.providerMessageId,
@@ -444,6 +508,7 @@ export class ConversationStore {
       m.kind,
       m.hasAttachment ? 1 : 0,
       now,
+      thread && this.thread() === null ? JSON.stringify(thread) : null,
     );
     return "accepted";
   }
@@ -492,19 +557,33 @@ export class ConversationStore {
    * A turn takes the buffered messages up to `lastSeq`, at `now`, in `conversationId`: one row
    * with the customer-service window's start moved to the newest of those messages. A retry of
    * the turn rewrites the same row (its activity time moves on).
+   *
+   * The row is staged, not written: everything here reads it at once, and the turn's first write
+   * (of any row, through `write`, or its outbox mark) or `commitTurn` writes it. A canned reply's
+   * turn writes nothing else before its outbox mark, which then writes the begin with it: one row
+   * instead of two. Until then nothing of the turn is durable, so an object that dies before it
+   * begins the turn afresh (the messages are still buffered; nothing was sent or charged): the
+   * turn (turn.ts) commits before any other effect, a debit, a D1 row, a relay.
    */
   beginTurn(lastSeq: number, now: number, conversationId: string): void {
     const { outbox, ...state } = this.turnState();
     const taken = this.newestBuffered(lastSeq);
-    this.setTurnState({
+    const thread = state.thread ?? this.thread();
+    this.staged = {
       ...state,
+      ...(thread ? { thread } : {}),
       // A retry keeps what its earlier attempts sent; a new turn starts with none.
       ...(outbox && state.turn_seq === lastSeq ? { outbox } : {}),
       turn_seq: lastSeq,
       last_activity_at: now,
       conversation_id: conversationId,
       ...(taken !== null && taken > (state.last_inbound_at ?? 0) ? { last_inbound_at: taken } : {}),
-    });
+    };
+  }
+
+  /** Writes the row a turn began with (`beginTurn`), if it is not written yet. */
+  commitTurn(): void {
+    if (this.staged) this.setTurnState(this.staged);
   }
 
   /**
@@ -512,13 +591,56 @@ export class ConversationStore {
    * writes it (`setTurnState`, and migration 4, which stores the numbers as numbers).
    */
   turnState(): TurnState {
+    if (this.staged) return this.staged;
     const v = this.get("turn");
     return v === null ? {} : (JSON.parse(v) as TurnState);
   }
 
   /** Replaces the turn's row; one row written. */
   private setTurnState(state: TurnState): void {
-    this.set("turn", JSON.stringify(state));
+    this.staged = null;
+    this.sql.exec(
+      "INSERT INTO state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+      "turn",
+      JSON.stringify(state),
+    );
+  }
+
+  /** A write of anything but the turn's row: a turn's staged row is written first (`beginTurn`). */
+  private write(query: string, ...binds: SqlStorageValue[]): void {
+    this.commitTurn();
+    this.sql.exec(query, ...binds);
+  }
+
+  /**
+   * Whether an optional table exists (see `OptionalTable`). Asked of SQLite each time rather than
+   * remembered: `deleteAll` (a forget, a purge) takes the tables with it.
+   */
+  private has(table: OptionalTable): boolean {
+    return (
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", table).toArray().length >
+      0
+    );
+  }
+
+  /** Creates an optional table before its first write (see `OptionalTable`). */
+  private ensureTable(table: OptionalTable): void {
+    if (!this.has(table)) this.write(`CREATE TABLE ${table} ${TABLE_DEFINITIONS[table]}`);
+  }
+
+  /**
+   * The thread's ids: in the turn's row, or before the thread's first turn in its first buffered
+   * message's row (or, in an object a migration found with neither, where they were before
+   * version 6). Null: no message yet, or the thread was forgotten.
+   */
+  thread(): Thread | null {
+    const inTurn = this.turnState().thread;
+    if (inTurn) return inTurn;
+    const buffered = this.sql
+      .exec<{ thread: string }>("SELECT thread FROM pending WHERE thread IS NOT NULL ORDER BY seq LIMIT 1")
+      .toArray()[0];
+    const json = buffered?.thread ?? this.get("thread");
+    return json ? (JSON.parse(json) as Thread) : null;
   }
 
   /** The idle gap's start: the latest turn's, or a person's latest reply or control (null: none yet). */
@@ -570,12 +692,12 @@ export class ConversationStore {
    * the turn's row, reads as sent from now on (`outbox`): no row is written for it.
    */
   finishTurn(lastSeq: number): void {
-    this.sql.exec("DELETE FROM pending WHERE seq <= ?", lastSeq);
+    this.write("DELETE FROM pending WHERE seq <= ?", lastSeq);
     // `turn_seq` stays: with these messages gone it no longer marks a turn under way, only the
     // seqs given out (see the key).
-    this.sql.exec("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'kept_reply')");
+    this.write("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'kept_reply')");
     // A key range (the primary key's index), not LIKE, which would read every state row.
-    this.sql.exec("DELETE FROM state WHERE k >= 'relayed:' AND k < 'relayed;'");
+    this.write("DELETE FROM state WHERE k >= 'relayed:' AND k < 'relayed;'");
   }
 
   /**
@@ -587,8 +709,9 @@ export class ConversationStore {
    * case that sweep kept failing meanwhile.
    */
   prune(seenBefore: number, outboxBefore: number, stuckBefore: number): void {
-    this.sql.exec("DELETE FROM seen WHERE at < ?", seenBefore);
-    this.sql.exec(
+    this.write("DELETE FROM seen WHERE at < ?", seenBefore);
+    if (!this.has("outbox")) return;
+    this.write(
       `DELETE FROM outbox WHERE updated_at < ?1
           AND (turn_id LIKE 'human:%' OR (turn_id LIKE 'approval:%' AND (status <> 'sending' OR updated_at < ?2)))`,
       outboxBefore,
@@ -614,18 +737,19 @@ export class ConversationStore {
    * entry.
    */
   appendHistory(sealed: string[], keep: number): void {
-    for (const s of sealed) this.sql.exec("INSERT INTO history (sealed) VALUES (?)", s);
-    this.sql.exec("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", keep);
+    for (const s of sealed) this.write("INSERT INTO history (sealed) VALUES (?)", s);
+    this.write("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", keep);
   }
 
   clearHistory(): void {
-    this.sql.exec("DELETE FROM history");
+    this.write("DELETE FROM history");
   }
 
   // --- drafts awaiting approval ---------------------------------------------------------------
 
   putDraft(approvalId: string, sealed: string, replyTo: string, now: number): void {
-    this.sql.exec(
+    this.ensureTable("drafts");
+    this.write(
       "INSERT OR REPLACE INTO drafts (approval_id, sealed, reply_to, created_at) VALUES (?, ?, ?, ?)",
       approvalId,
       sealed,
@@ -635,6 +759,7 @@ export class ConversationStore {
   }
 
   draft(approvalId: string): { sealed: string; replyTo: string } | null {
+    if (!this.has("drafts")) return null;
     const row = this.sql
       .exec<{ sealed: string; reply_to: string }>(
         "SELECT sealed, reply_to FROM drafts WHERE approval_id = ?",
@@ -646,6 +771,7 @@ export class ConversationStore {
 
   /** Every held draft's id, oldest first (the inbox shows them to the person deciding). */
   draftIds(): string[] {
+    if (!this.has("drafts")) return [];
     return this.sql
       .exec<{ approval_id: string }>("SELECT approval_id FROM drafts ORDER BY created_at")
       .toArray()
@@ -653,14 +779,16 @@ export class ConversationStore {
   }
 
   deleteDraft(approvalId: string): void {
-    this.sql.exec("DELETE FROM drafts WHERE approval_id = ?", approvalId);
+    if (!this.has("drafts")) return;
+    this.write("DELETE FROM drafts WHERE approval_id = ?", approvalId);
   }
 
   // --- the Discord inbox queue ----------------------------------------------------------------
 
   /** Queues an inbox item once: a second queueing of the same id changes nothing. */
   queueRelay(id: string, sealed: string, now: number): void {
-    this.sql.exec(
+    this.ensureTable("relay_queue");
+    this.write(
       "INSERT OR IGNORE INTO relay_queue (id, sealed, created_at) VALUES (?, ?, ?)",
       id,
       sealed,
@@ -669,6 +797,7 @@ export class ConversationStore {
   }
 
   relays(): QueuedRelay[] {
+    if (!this.has("relay_queue")) return [];
     // In the order queued: a handoff is never posted before the message that caused it.
     return this.sql
       .exec<QueuedRelay>("SELECT id, sealed, attempts FROM relay_queue ORDER BY rowid")
@@ -683,28 +812,32 @@ export class ConversationStore {
    */
   holdsWork(): boolean {
     return (
-      this.sql.exec("SELECT 1 FROM drafts LIMIT 1").toArray().length > 0 ||
-      this.sql.exec("SELECT 1 FROM outbox WHERE status = 'sending' LIMIT 1").toArray().length > 0
+      (this.has("drafts") && this.sql.exec("SELECT 1 FROM drafts LIMIT 1").toArray().length > 0) ||
+      (this.has("outbox") &&
+        this.sql.exec("SELECT 1 FROM outbox WHERE status = 'sending' LIMIT 1").toArray().length > 0)
     );
   }
 
   hasRelays(): boolean {
-    return this.sql.exec("SELECT 1 FROM relay_queue LIMIT 1").toArray().length > 0;
+    return this.has("relay_queue") && this.sql.exec("SELECT 1 FROM relay_queue LIMIT 1").toArray().length > 0;
   }
 
   deleteRelay(id: string): void {
-    this.sql.exec("DELETE FROM relay_queue WHERE id = ?", id);
+    if (!this.has("relay_queue")) return;
+    this.write("DELETE FROM relay_queue WHERE id = ?", id);
   }
 
   /** Counts a failed attempt; the item goes once it has had `maxAttempts`. */
   relayAttemptFailed(id: string, maxAttempts: number): void {
-    this.sql.exec("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", id);
-    this.sql.exec("DELETE FROM relay_queue WHERE id = ? AND attempts >= ?", id, maxAttempts);
+    if (!this.has("relay_queue")) return;
+    this.write("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", id);
+    this.write("DELETE FROM relay_queue WHERE id = ? AND attempts >= ?", id, maxAttempts);
   }
 
   /** Counts a failed attempt and keeps the item for the next. */
   relayRetry(id: string): void {
-    this.sql.exec("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", id);
+    if (!this.has("relay_queue")) return;
+    this.write("UPDATE relay_queue SET attempts = attempts + 1 WHERE id = ?", id);
   }
 
   // --- the outbox -----------------------------------------------------------------------------
@@ -725,6 +858,7 @@ export class ConversationStore {
       // charge for it again (nor give back the credit the run that finished it used).
       return { status: "sent", providerMessageId: null };
     }
+    if (!this.has("outbox")) return null;
     const row = this.sql
       .exec<{ status: OutboxStatus; id: string | null }>(
         "SELECT status, provider_message_id AS id FROM outbox WHERE turn_id = ?",
@@ -741,7 +875,7 @@ export class ConversationStore {
    */
   markOutbox(id: string, status: OutboxStatus, providerMessageId?: string): void {
     if (isTurnId(id)) {
-      // One row: the turn's own, which `beginTurn` wrote before anything of the turn was tried.
+      // One row: the turn's own, with its begin if that is still staged (`beginTurn`).
       const state = this.turnState();
       // Nor for a run of a turn another run finished meanwhile (one stuck past STUCK_TURN_MS,
       // object.ts): it must not send or hold for that turn again.
@@ -760,7 +894,8 @@ export class ConversationStore {
       });
       return;
     }
-    this.sql.exec(
+    this.ensureTable("outbox");
+    this.write(
       `INSERT INTO outbox (turn_id, status, attempts, provider_message_id, updated_at) VALUES (?, ?, 1, ?, ?)
        ON CONFLICT (turn_id) DO UPDATE SET status = excluded.status, attempts = attempts + (excluded.status = 'sending'),
          provider_message_id = COALESCE(excluded.provider_message_id, provider_message_id), updated_at = excluded.updated_at`,

@@ -83,7 +83,12 @@ type Plan =
 export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): Promise<TurnOutcome> {
   const email = whole.thread.channel === "email" ? emailTurnState(input.sealed.store) : undefined;
   let turn = whole;
+  // The turn's row is staged by `beginTurn` (store.ts) and must be written before the turn's
+  // first effect outside this object: a relay here, a D1 row, a debit. Only a canned reply's turn
+  // (below) leaves it to its outbox mark, which writes both in one row.
+  const { store } = input.sealed;
   if (email) {
+    store.commitTurn();
     // Mail routed to the Discord inbox is relayed, not answered; the rest goes to the reply rules.
     const relayed = await relayEmails(env, turn, email);
     if (relayed.kind === "retry") return { kind: "retry", afterMs: null };
@@ -119,6 +124,11 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
         email,
       );
   const run = turnRun(env, turn, input, p.ruleId, email);
+  const earlier = earlierAttempt(input.sealed.store, turn.id);
+  // Everything but a first try at a canned reply writes the turn's row now, before its first D1
+  // row, debit or draft; that one's outbox mark writes it, just before the send (deliverOnce).
+  // Until that mark it only sends the read receipt, which a retry may send again.
+  if (p.kind !== "canned" || earlier !== "none") store.commitTurn();
   if (p.kind === "none") {
     await run.noReply(p.action);
     log.info("turn.no_reply", { ...run.fields, action: p.action });
@@ -126,7 +136,6 @@ export async function runTurn(env: PipelineEnv, whole: Turn, input: TurnInput): 
   }
   // A hand-off rule pages the tenant and silences the bot whatever became of its sentence.
   const byRule = (p.kind === "canned" && p.handoff) || (p.kind === "kept" && p.reply.handoff === "rule");
-  const earlier = earlierAttempt(input.sealed.store, turn.id);
   // A previous attempt already held this turn's draft for approval: nothing more to do.
   if (earlier === "held") return DONE;
   if (earlier === "sent" || earlier === "maybe_sent") {
@@ -179,6 +188,7 @@ async function suspendedTurn(
   input: TurnInput,
   email: EmailTurnState | undefined,
 ): Promise<TurnOutcome> {
+  input.sealed.store.commitTurn();
   const earlier = earlierAttempt(input.sealed.store, turn.id);
   const run = turnRun(env, turn, input, null, email);
   if (earlier === "held") return DONE;
