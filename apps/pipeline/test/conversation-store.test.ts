@@ -426,6 +426,17 @@ describe("conversation store: schema versions", () => {
     });
   });
 
+  it("never brings an optional table back into a purged object: a write in flight fails", async () => {
+    await runInDurableObject(freshObject(), async (_o, state) => {
+      const store = new ConversationStore(state.storage);
+      await state.storage.deleteAll();
+      expect(() => store.markOutbox("human:late", "sent")).toThrow(/purged/);
+      expect(() => store.putDraft("apr_late", "v1.x", "wamid.x", 1)).toThrow(/purged/);
+      expect(() => store.queueRelay("rl_late", "v1.x", 1)).toThrow(/purged/);
+      expect(schema(state)).toEqual([]);
+    });
+  });
+
   it("starts over after a purge: the mark goes with the tables", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       await state.storage.deleteAll();

@@ -41,7 +41,8 @@
  * is in the `turn` row), so a turn under way at the rollback could send its reply a second time.
  * Nor can version 6: code before it reads the thread's ids from a `thread` value, where they no
  * longer are (they are in the `turn` row or the first buffered message's), so it would find no
- * thread: its buffered messages would wait unanswered, and an idle one would be forgotten.
+ * thread: its buffered messages would wait unanswered, and an idle one would be forgotten; and it
+ * reads `drafts`, `relay_queue` and `outbox` unguarded, which a new object no longer has.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
@@ -623,9 +624,21 @@ export class ConversationStore {
     );
   }
 
-  /** Creates an optional table before its first write (see `OptionalTable`). */
+  /**
+   * Creates an optional table before its first write (see `OptionalTable`), but never in an object
+   * whose tables are gone (purged: `deleteAll` without `ensureSchema`), where a write in flight
+   * must fail as any other would, not bring back a table and its row.
+   */
   private ensureTable(table: OptionalTable): void {
-    if (!this.has(table)) this.write(`CREATE TABLE ${table} ${TABLE_DEFINITIONS[table]}`);
+    const present = this.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, 'state')",
+        table,
+      )
+      .toArray()
+      .map((r) => r.name);
+    if (!present.includes("state")) throw new Error(`no tables to add ${table} to: the object was purged`);
+    if (!present.includes(table)) this.write(`CREATE TABLE ${table} ${TABLE_DEFINITIONS[table]}`);
   }
 
   /**
