@@ -627,7 +627,7 @@ export class ConversationStore {
   /**
    * Creates an optional table before its first write (see `OptionalTable`), but never in an object
    * whose tables are gone (purged: `deleteAll` without `ensureSchema`), where a write in flight
-   * must fail as any other would, not bring back a table and its row.
+   * must fail like every other write there, not bring back a table and its row.
    */
   private ensureTable(table: OptionalTable): void {
     const present = this.sql
