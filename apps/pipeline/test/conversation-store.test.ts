@@ -59,13 +59,30 @@ function expectRowsKept(
   store: ConversationStore,
 ) {
   const folded = (state: Record<string, unknown>[]) => state.filter((r) => !TURN_KEYS.includes(String(r.k)));
-  // Version 6 gives each buffered row the thread's ids, none in these (no `thread` value planted).
-  expect({ ...after, state: folded(after.state!).filter((r) => r.k !== "turn") }).toEqual({
-    ...before,
+  const byKey = (rows: Record<string, unknown>[]) =>
+    [...rows].sort((a, b) => String(a.k).localeCompare(String(b.k)));
+  const { seen, history, ...kept } = before;
+  // Version 6 gives each buffered row the thread's ids, none in these (no `thread` value planted);
+  // version 7 moves the ids and the history into `state`, each row as it was.
+  expect({ ...after, state: byKey(folded(after.state!).filter((r) => r.k !== "turn")) }).toEqual({
+    ...kept,
     pending: before.pending!.map((r) => ({ ...r, thread: null })),
-    state: folded(before.state!),
+    state: byKey([
+      ...folded(before.state!),
+      ...seen!.map((r) => ({ k: `seen:${r.provider_message_id}`, v: String(r.at) })),
+      ...(history ?? []).map((r) => ({ k: `history:${String(r.seq).padStart(15, "0")}`, v: r.sealed })),
+    ]),
   });
   expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
+}
+
+/** Every row of each of `TABLES` the object has, by table. */
+function rowsByTable(state: DurableObjectState): Record<string, Record<string, unknown>[]> {
+  return Object.fromEntries(
+    tableNames(state)
+      .filter((t) => TABLES.includes(t))
+      .map((t) => [t, state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()]),
+  );
 }
 
 function withStore<T>(fn: (store: ConversationStore, state: DurableObjectState) => T | Promise<T>) {
@@ -146,15 +163,14 @@ describe("conversation store: schema versions", () => {
   it("creates the current schema in a fresh object, marked with its version, holding nothing", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       // The object's constructor has opened its store: the tables every thread writes (the
-      // others come with their first write) and the mark.
-      expect(schema(state)).toEqual(
-        [
-          ...CORE_TABLES.map((name) => ({ type: "table", name })),
-          { type: "view", name: "schema_version" },
-        ].sort((a, b) => a.name.localeCompare(b.name)),
-      );
+      // others come with their first write), the mark a comment in `state`'s definition.
+      expect(schema(state)).toEqual(CORE_TABLES.map((name) => ({ type: "table", name })));
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(6);
+      expect(SCHEMA_VERSION).toBe(7);
+      expect(
+        state.storage.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'state'").one()
+          .sql,
+      ).toBe("CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL /* schema version 7 */) WITHOUT ROWID");
       expect(tableNames(state)).toEqual(CORE_TABLES);
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of CORE_TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
@@ -162,14 +178,14 @@ describe("conversation store: schema versions", () => {
     });
   });
 
-  it("creating the schema of a new object writes 10 rows (every new customer pays them once): the tables every thread writes, the others on first use", async () => {
+  it("creating the schema of a new object writes 4 rows (every new customer pays them once): the tables every thread writes, the others on first use", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       // The class's own start already made them: start again from nothing.
       await state.storage.deleteAll();
       const metered = meteredStorage(state);
       const store = new ConversationStore(metered.storage);
-      // 2 per CREATE as the runtime counts them: seen, pending, state, history and the mark.
-      expect(metered.take()).toBe(10);
+      // 2 per CREATE as the runtime counts them: pending and state, the mark in state's.
+      expect(metered.take()).toBe(4);
       expect(tableNames(state)).toEqual(CORE_TABLES);
       // An optional table's first write creates it (2), then writes its row; the next only its row.
       store.markOutbox("human:r1", "sending");
@@ -196,8 +212,18 @@ describe("conversation store: schema versions", () => {
     await runInDurableObject(freshObject(), (_o, state) => {
       const { storage, queries } = recorded(state.storage);
       new ConversationStore(storage);
-      expect(queries).toHaveLength(2);
+      // The schema's marks (no view: the comment in state's definition is the mark).
+      expect(queries).toHaveLength(1);
       for (const q of queries) expect(q).toMatch(/^SELECT /);
+    });
+    // A migrated object's mark is its view: one more read.
+    await runInDurableObject(freshObject(), (_o, state) => {
+      asVersion(state, 6);
+      new ConversationStore(state.storage);
+      const { storage, queries } = recorded(state.storage);
+      expect(new ConversationStore(storage).schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(queries.slice(0, 2).map((q) => q.slice(0, 6))).toEqual(["SELECT", "SELECT"]);
+      expect(queries[1]).toBe("SELECT version FROM schema_version");
     });
   });
 
@@ -212,7 +238,7 @@ describe("conversation store: schema versions", () => {
       const store = new ConversationStore(storage);
       expect(queries.some((q) => q.startsWith("CREATE TABLE IF NOT EXISTS seen"))).toBe(true);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(schema(state).map((s) => s.name)).toEqual([...TABLES, "schema_version"].sort());
+      expect(schema(state).map((s) => s.name)).toEqual([...MIGRATED_TABLES, "schema_version"].sort());
 
       // Every old row is where it was, and reads through the store.
       expect(store.conversationId()).toBe("conv_old");
@@ -234,12 +260,10 @@ describe("conversation store: schema versions", () => {
   it("upgrades an object from before versions (latest tables) without losing a row", async () => {
     await runInDurableObject(freshObject(), (_o, state) => {
       plantUnversioned(state, "latest");
-      const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
-      const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      const before = rowsByTable(state);
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      expectRowsKept(before, after, store);
+      expectRowsKept(before, rowsByTable(state), store);
       expect(store.history()).toEqual(["v1.old-history"]);
       expect(store.draft("apr_old")).toEqual({ sealed: "v1.old-draft", replyTo: "wamid.old" });
     });
@@ -269,7 +293,12 @@ describe("conversation store: schema versions", () => {
         "INSERT INTO state (k, v) SELECT 'thread', thread FROM pending WHERE thread IS NOT NULL",
       );
       state.storage.sql.exec("ALTER TABLE pending DROP COLUMN thread");
-      state.storage.sql.exec("DROP VIEW schema_version");
+      unmarked(state);
+      expect(
+        state.storage.sql
+          .exec("SELECT 1 FROM sqlite_master WHERE name = 'schema_version' OR sql LIKE '%schema version%'")
+          .toArray(),
+      ).toEqual([]);
       // A start of this code on that object (a new instance of the class), then its alarm.
       const started = new ConversationDO(state, env);
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
@@ -296,12 +325,12 @@ describe("conversation store: schema versions", () => {
       return tableShapes(state);
     });
     expect(migrated).toEqual(fresh);
-    // The keyed tables are one b-tree each (one billed row per write); history has no AUTOINCREMENT.
-    for (const t of ["seen", "state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
+    expect(Object.keys(fresh).sort()).toEqual(MIGRATED_TABLES);
+    // The keyed tables are one b-tree each (one billed row per write).
+    for (const t of ["state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
     // The relay queue keeps its rowid: it is its order.
     expect(fresh.relay_queue).not.toMatch(/WITHOUT ROWID/);
-    // Neither does pending (the mark in `turn_seq` keeps its seqs from coming back).
-    expect(fresh.history).not.toMatch(/AUTOINCREMENT/);
+    // Pending has no AUTOINCREMENT (the mark in `turn_seq` keeps its seqs from coming back).
     expect(fresh.pending).not.toMatch(/AUTOINCREMENT/);
   });
 
@@ -311,12 +340,10 @@ describe("conversation store: schema versions", () => {
       state.storage.sql.exec("CREATE VIEW schema_version AS SELECT 1 AS version");
       state.storage.sql.exec("INSERT INTO history (sealed) VALUES ('v1.h2'), ('v1.h3')");
       state.storage.sql.exec("INSERT INTO relay_queue VALUES ('r1', 'v1.relay', 2, 5)");
-      const rows = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray();
-      const before = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
+      const before = rowsByTable(state);
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      const after = Object.fromEntries(TABLES.map((t) => [t, rows(t)]));
-      expectRowsKept(before, after, store);
+      expectRowsKept(before, rowsByTable(state), store);
       expect(store.relays()).toEqual([{ id: "r1", sealed: "v1.relay", attempts: 2 }]);
       // The next entry follows the newest; trimming still keeps the newest.
       store.appendHistory(["h4"], 2);
@@ -443,20 +470,40 @@ describe("conversation store: schema versions", () => {
       expect(schema(state)).toEqual([]);
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(schema(state).map((s) => s.name)).toEqual([...CORE_TABLES, "schema_version"].sort());
+      expect(schema(state).map((s) => s.name)).toEqual(CORE_TABLES);
     });
   });
 });
 
 /**
- * A fresh object's tables as version `n` (before 6) had them: every table (the optional ones
- * too), no `pending.thread`, marked `n`.
+ * A fresh object's tables as version `n` (2 to 6) had them: every table (the optional ones too,
+ * `seen` and `history`), `pending.thread` from version 6 on, marked `n` (a view).
  */
 function asVersion(state: DurableObjectState, n: number) {
   withOptionalTables(state);
-  state.storage.sql.exec("ALTER TABLE pending DROP COLUMN thread");
-  state.storage.sql.exec("DROP VIEW schema_version");
-  state.storage.sql.exec(`CREATE VIEW schema_version AS SELECT ${n} AS version`);
+  const sql = state.storage.sql;
+  sql.exec("CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID");
+  sql.exec("CREATE TABLE history (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL)");
+  if (n < 6) sql.exec("ALTER TABLE pending DROP COLUMN thread");
+  sql.exec("DROP VIEW IF EXISTS schema_version");
+  sql.exec(`CREATE VIEW schema_version AS SELECT ${n} AS version`);
+}
+
+/**
+ * The object's rows as before version 7, with no mark: `state` without its comment, and the
+ * ids and the history in their own tables.
+ */
+function unmarked(state: DurableObjectState) {
+  state.storage.sql.exec(`
+    CREATE TABLE state_old (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+    INSERT INTO state_old SELECT k, v FROM state WHERE k NOT LIKE 'seen:%' AND k NOT LIKE 'history:%';
+    CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO seen SELECT substr(k, 6), CAST(v AS INTEGER) FROM state WHERE k LIKE 'seen:%';
+    CREATE TABLE history (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL);
+    INSERT INTO history SELECT CAST(substr(k, 9) AS INTEGER), v FROM state WHERE k LIKE 'history:%';
+    DROP TABLE state;
+    ALTER TABLE state_old RENAME TO state;
+    DROP VIEW IF EXISTS schema_version;`);
 }
 
 /** A thread's ids, as the ingest gives them to its object. */
@@ -472,7 +519,9 @@ function aThread(customerId: string): Thread {
 }
 
 /** The tables every new object is created with; the others come with their first write. */
-const CORE_TABLES = ["history", "pending", "seen", "state"];
+const CORE_TABLES = ["pending", "state"];
+/** The tables the migrations end with (the optional ones too). */
+const MIGRATED_TABLES = ["drafts", "outbox", "pending", "relay_queue", "state"];
 
 function tableNames(state: DurableObjectState): string[] {
   return state.storage.sql
@@ -514,6 +563,8 @@ function tableShapes(state: DurableObjectState): Record<string, string> {
         .replace(/\( /g, "(")
         .replace(/ \)/g, ")")
         .replace(/^CREATE TABLE (\w+?)(_2)? /, "CREATE TABLE $1 ")
+        // A new object's version mark (a migrated object's is its view).
+        .replace(/ \/\* schema version \d+ \*\//, "")
         .trim(),
     ]),
   );
@@ -842,6 +893,45 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     });
   });
 
+  it("upgrades a version 6 object: its ids and its history move into state, and read, trim and forget as before", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const sql = state.storage.sql;
+      new ConversationStore(state.storage);
+      asVersion(state, 6);
+      const now = Date.now();
+      sql.exec("INSERT INTO seen VALUES ('m-new', ?), ('m-old', ?)", now, now - 8 * 86_400_000);
+      sql.exec("INSERT INTO history VALUES (8, 'v1.h8'), (9, 'v1.h9'), (10, 'v1.h10')");
+      sql.exec("INSERT INTO state VALUES ('wait_ms', '5000')");
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(tableNames(state)).toEqual(MIGRATED_TABLES);
+      // In key order, which is seq order (10 after 9, not before 8 as text would put it).
+      expect(store.history()).toEqual(["v1.h8", "v1.h9", "v1.h10"]);
+      for (const id of ["m-new", "m-old"]) expect(store.acceptMessage(message(id), now)).toBe("duplicate");
+      // The next entry follows the newest, and only the newest `keep` stay.
+      store.appendHistory(["v1.h11"], 3);
+      expect(store.history()).toEqual(["v1.h9", "v1.h10", "v1.h11"]);
+      expect(sql.exec("SELECT k FROM state WHERE k LIKE 'history:%' ORDER BY k").toArray()).toEqual([
+        { k: "history:000000000000009" },
+        { k: "history:000000000000010" },
+        { k: "history:000000000000011" },
+      ]);
+      // Ids older than the cut are forgotten, and only they: every other row stays.
+      store.prune(now - 7 * 86_400_000, 0, 0);
+      expect(store.acceptMessage(message("m-old"), now)).toBe("accepted");
+      expect(store.acceptMessage(message("m-new"), now)).toBe("duplicate");
+      expect(store.get("wait_ms")).toBe("5000");
+      expect(store.history()).toHaveLength(3);
+      store.clearHistory();
+      expect(store.history()).toEqual([]);
+      expect(sql.exec("SELECT k FROM state ORDER BY k").toArray()).toEqual([
+        { k: "seen:m-new" },
+        { k: "seen:m-old" },
+        { k: "wait_ms" },
+      ]);
+    });
+  });
+
   it("keeps the thread's ids with the first buffered message only, then in the turn's row: no row of their own", async () => {
     const thread = aThread("d");
     await withStore((store, state) => {
@@ -853,7 +943,11 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         .exec<{ thread: string | null }>("SELECT thread FROM pending ORDER BY seq")
         .toArray();
       expect(rows.map((r) => r.thread)).toEqual([JSON.stringify(thread), null]);
-      expect(state.storage.sql.exec("SELECT k FROM state").toArray()).toEqual([]);
+      // Beside the two ids (de-duplication), no state row.
+      expect(state.storage.sql.exec("SELECT k FROM state").toArray()).toEqual([
+        { k: "seen:m1" },
+        { k: "seen:m2" },
+      ]);
       expect(store.thread()).toEqual(thread);
       const [first, second] = store.pending(null);
       startTurn(store, first!.seq, now, {

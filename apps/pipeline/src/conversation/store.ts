@@ -11,8 +11,12 @@
  * The schema is created or migrated once per version, when the object starts (the constructor),
  * in one transaction with the version mark. On every later start the store only reads the mark.
  *
- * The mark is a view, `schema_version`, rather than `PRAGMA user_version`, a key-value entry or a
- * row. `PRAGMA user_version` is not among the PRAGMAs Cloudflare documents for its SQLite (D1's
+ * A migrated object's mark is a view, `schema_version`. A new object's is a comment in its `state`
+ * table's definition (`/* schema version N *\/`), which SQLite keeps word for word in
+ * `sqlite_master`: the view would be 2 more rows written for every new customer. The view, where
+ * there is one, is the mark (a later migration adds it to a new object too).
+ *
+ * The mark is schema rather than `PRAGMA user_version`, a key-value entry or a row. `PRAGMA user_version` is not among the PRAGMAs Cloudflare documents for its SQLite (D1's
  * SQL statements page: table_list, table_info, table_xinfo, index_list, index_info, index_xinfo,
  * quick_check, foreign_key_check, foreign_key_list, case_sensitive_like, ignore_check_constraints,
  * legacy_alter_table, recursive_triggers, reverse_unordered_selects, foreign_keys,
@@ -20,9 +24,8 @@
  * none and points at workerd's source), and workerd refuses it (`not authorized: SQLITE_AUTH`,
  * read or write). A key-value entry or a row would be data: an object that holds nothing (a
  * purged thread, a thread that never got a message) must be provably empty, and is (the tenant
- * deletion test lists every row and key). A view is schema: it goes with `deleteAll()` like the
- * tables, and changes in the same transaction as the tables it describes, so the two never
- * disagree.
+ * deletion test lists every row and key). Schema goes with `deleteAll()` like the tables, and
+ * changes in the same transaction as the tables it describes, so the two never disagree.
  *
  * Objects from before the schema had a version have today's tables (or an older subset of them)
  * and no mark: they count as version 0 and run migration 1, whose statements are all
@@ -42,29 +45,38 @@
  * Nor can version 6: code before it reads the thread's ids from a `thread` value, where they no
  * longer are (they are in the `turn` row or the first buffered message's), so it would find no
  * thread: its buffered messages would wait unanswered, and an idle one would be forgotten; and it
- * reads `drafts`, `relay_queue` and `outbox` unguarded, which a new object no longer has.
+ * reads `drafts`, `relay_queue` and `outbox` unguarded, which a new object no longer has. Nor can
+ * version 7: code before it finds no `seen` or `history` (their rows are in `state`), and reads a
+ * new object, which has no view, as one from before versions, whose migrations fail or lose the
+ * ids (a message delivered again would be answered again) and the history.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
  * them), paid by each thread's first message, so `CURRENT` holds only the tables every thread
- * writes; the others are created by their first write (`OptionalTable`). The test holds `CURRENT`
- * with the optional tables to the migrations' tables, columns and keys.
+ * writes, `pending` and `state`, and its mark costs nothing more; the others are created by their
+ * first write (`OptionalTable`). The test holds `CURRENT` with the optional tables to the
+ * migrations' tables, columns and keys.
  *
  * ## Rows written
  *
  * Durable Object SQLite bills every row written, each index entry included. So the keyed tables
  * are `WITHOUT ROWID` (a text primary key of a rowid table is a second b-tree: two rows per
  * write), the values a turn sets share one state row (`TurnState`, its outbox entry included), and
- * `history` numbers its rows with a plain INTEGER PRIMARY KEY (AUTOINCREMENT also writes
- * `sqlite_sequence` on every insert). History entries are only deleted oldest first or all at once,
- * so max(seq) + 1 never reuses a live entry's number.
+ * `pending` numbers its rows with a plain INTEGER PRIMARY KEY (AUTOINCREMENT also writes
+ * `sqlite_sequence` on every insert).
+ *
+ * Since version 7 the de-duplication ids (`seen:<id>`) and the history's entries
+ * (`history:<seq>`) are rows of `state`, each read and written through its key or its key range
+ * as they were in tables of their own: a table is 2 rows written when an object is created, its
+ * rows cost the same in either place. History entries are only deleted oldest first or all at
+ * once, so max(seq) + 1 never reuses a live entry's number.
  *
  * A turn's begin is staged (`beginTurn`) and written by the turn's first write, so a canned reply
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
  * message's, then the turn's (version 6).
  *
- * A message's id (`seen`, for de-duplication) and its buffered row (`pending`) stay two tables,
- * each read through its own key. One table keyed by the id would save a row written per message,
+ * A message's id (`seen:`, for de-duplication) and its buffered row (`pending`) stay two rows,
+ * each read through its own key. One row keyed by the id would save a row written per message,
  * but the buffer's reads by seq would then scan every id the thread remembers (a week of them):
  * several scans per message, which for a busy thread cost more than the row saved, and grow with
  * each message a customer sends.
@@ -85,7 +97,6 @@ import type { Thread } from "@concierge/core";
  * with a new migration (the store test compares the two).
  */
 const TABLE_DEFINITIONS: Record<string, string> = {
-  seen: "(provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID",
   pending: `(
      seq INTEGER PRIMARY KEY,
      provider_message_id TEXT NOT NULL,
@@ -97,7 +108,6 @@ const TABLE_DEFINITIONS: Record<string, string> = {
      thread TEXT
    )`,
   state: "(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID",
-  history: "(seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL)",
   drafts: `(
      approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
    ) WITHOUT ROWID`,
@@ -125,15 +135,6 @@ const TABLE_DEFINITIONS: Record<string, string> = {
  */
 type OptionalTable = "drafts" | "relay_queue" | "outbox";
 const OPTIONAL_TABLES: readonly OptionalTable[] = ["drafts", "relay_queue", "outbox"];
-
-/**
- * What a new object is created with: the tables every thread writes from its first message, each
- * statement on its own (a cursor counts only the last statement of a list, so one list would hide
- * what the others write from the bench).
- */
-const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
-  .filter(([t]) => !(OPTIONAL_TABLES as readonly string[]).includes(t))
-  .map(([t, definition]) => `CREATE TABLE ${t} ${definition}`);
 
 /**
  * Migration n+1 is `MIGRATIONS[n]`: its statements, or a function running them when they depend
@@ -257,10 +258,37 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
    DELETE FROM state WHERE k = 'thread'
       AND ((json_valid(v) AND EXISTS (SELECT 1 FROM state WHERE k = 'turn'))
            OR (NOT EXISTS (SELECT 1 FROM state WHERE k = 'turn') AND EXISTS (SELECT 1 FROM pending)));`,
+  // 7: the de-duplication ids and the history in `state`, as `seen:<provider message id>` (its
+  // time) and `history:<seq, 15 digits>` (an entry) rows: two tables fewer, 4 rows written, for
+  // every new object; each row as before, read and written through its key or a key range.
+  `INSERT INTO state (k, v) SELECT 'seen:' || provider_message_id, at FROM seen;
+   INSERT INTO state (k, v) SELECT printf('history:%015d', seq), sealed FROM history;
+   DROP TABLE seen;
+   DROP TABLE history;`,
 ];
 
 /** The schema version this code reads and writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The version mark of a new object: a comment in its `state` table's definition, which SQLite
+ * keeps, word for word, in `sqlite_master` (see "Schema versions").
+ */
+const MARK = /\/\* schema version (\d+) \*\//;
+const markComment = (version: number) => `/* schema version ${version} */`;
+
+/**
+ * What a new object is created with: the tables every thread writes from its first message (the
+ * mark in `state`'s definition), each statement on its own (a cursor counts only the last
+ * statement of a list, so one list would hide what the others write from the bench).
+ */
+const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
+  .filter(([t]) => !(OPTIONAL_TABLES as readonly string[]).includes(t))
+  .map(([t, definition]) =>
+    t === "state"
+      ? `CREATE TABLE state ${definition.replace(/\) WITHOUT ROWID$/, ` ${markComment(SCHEMA_VERSION)}) WITHOUT ROWID`)}`
+      : `CREATE TABLE ${t} ${definition}`,
+  );
 
 /**
  * The `state` table: one text value per key. Ids, times and counters in the clear; the values
@@ -415,18 +443,19 @@ export class ConversationStore {
     this.staged = null;
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
-    const mark = `CREATE VIEW schema_version AS SELECT ${SCHEMA_VERSION} AS version;`;
     this.storage.transactionSync(() => {
-      // A new object: its core tables and the mark, 10 rows written as the runtime counts them
-      // (2 per CREATE; how Cloudflare bills DDL is not documented).
+      // A new object: its core tables, the mark in `state`'s, 4 rows written as the runtime
+      // counts them (2 per CREATE; how Cloudflare bills DDL is not documented).
       if (version === 0 && this.isEmpty()) {
-        for (const statement of [...CURRENT, mark]) this.sql.exec(statement);
+        for (const statement of CURRENT) this.sql.exec(statement);
       } else {
         for (const step of MIGRATIONS.slice(version)) {
           if (typeof step === "string") this.sql.exec(step);
           else step(this.sql);
         }
-        this.sql.exec(`DROP VIEW IF EXISTS schema_version;\n${mark}`);
+        this.sql.exec(
+          `DROP VIEW IF EXISTS schema_version;\nCREATE VIEW schema_version AS SELECT ${SCHEMA_VERSION} AS version;`,
+        );
       }
     });
   }
@@ -442,13 +471,21 @@ export class ConversationStore {
     );
   }
 
-  /** The version mark; 0 for an empty object or one from before versions. */
+  /**
+   * The version mark: the view a migration left, or else the comment a new object's `state` was
+   * created with; 0 for an empty object or one from before versions.
+   */
   schemaVersion(): number {
-    const marked = this.sql
-      .exec("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'schema_version'")
-      .toArray().length;
-    if (!marked) return 0;
-    return this.sql.exec<{ version: number }>("SELECT version FROM schema_version").one().version;
+    const marks = this.sql
+      .exec<{ type: string; sql: string }>(
+        "SELECT type, sql FROM sqlite_master WHERE (type = 'view' AND name = 'schema_version') OR (type = 'table' AND name = 'state')",
+      )
+      .toArray();
+    if (marks.some((m) => m.type === "view")) {
+      return this.sql.exec<{ version: number }>("SELECT version FROM schema_version").one().version;
+    }
+    const created = marks[0]?.sql.match(MARK);
+    return created ? Number(created[1]) : 0;
   }
 
   // --- state ---------------------------------------------------------------------------------
@@ -491,11 +528,9 @@ export class ConversationStore {
     /** The thread's ids, kept with this message when the store has none yet (`thread`). */
     thread: Thread | null = null,
   ): "accepted" | "duplicate" {
-    const dup = this.sql
-      .exec("SELECT 1 FROM seen WHERE provider_message_id = ?", m.providerMessageId)
-      .toArray().length;
-    if (dup) return "duplicate";
-    this.write("INSERT INTO seen (provider_message_id, at) VALUES (?, ?)", m.providerMessageId, now);
+    const seen = seenKey(m.providerMessageId);
+    if (this.sql.exec("SELECT 1 FROM state WHERE k = ?", seen).toArray().length) return "duplicate";
+    this.write("INSERT INTO state (k, v) VALUES (?, ?)", seen, now);
     // The next seq after every buffered one and after the latest turn's: never one a turn used;
     // with neither (a new or forgotten thread), from now in ms (see "Rows written").
     this.write(
@@ -722,7 +757,8 @@ export class ConversationStore {
    * case that sweep kept failing meanwhile.
    */
   prune(seenBefore: number, outboxBefore: number, stuckBefore: number): void {
-    this.write("DELETE FROM seen WHERE at < ?", seenBefore);
+    // The ids' key range (version 7): every id the thread remembers is read, as the table was.
+    this.write("DELETE FROM state WHERE k >= 'seen:' AND k < 'seen;' AND CAST(v AS INTEGER) < ?", seenBefore);
     if (!this.has("outbox")) return;
     this.write(
       `DELETE FROM outbox WHERE updated_at < ?1
@@ -734,28 +770,36 @@ export class ConversationStore {
 
   // --- history --------------------------------------------------------------------------------
 
-  /** Sealed history entries, oldest first. */
+  /** Sealed history entries, oldest first: `history:<seq>` rows of `state` (version 7). */
   history(): string[] {
     return this.sql
-      .exec<{ sealed: string }>("SELECT sealed FROM history ORDER BY seq")
+      .exec<{ v: string }>("SELECT v FROM state WHERE k >= 'history:' AND k < 'history;' ORDER BY k")
       .toArray()
-      .map((r) => r.sealed);
+      .map((r) => r.v);
   }
 
   /**
-   * Appends sealed entries and keeps only the newest `keep`. The entries' seqs are one unbroken
-   * run (each is MAX(seq) + 1, and entries only ever go oldest first or all at once, so the
-   * newest is never deleted while others stay), so the newest `keep` are those above
-   * MAX(seq) - keep: a range of the primary key that reads only what it deletes, instead of every
-   * entry.
+   * Appends sealed entries and keeps only the newest `keep`. An entry's key is `history:` and its
+   * seq in 15 digits (key order is seq order), each MAX(seq) + 1; entries only ever go oldest
+   * first or all at once, so the newest is never deleted while others stay, and the seqs kept are
+   * one unbroken run: the newest `keep` are those above MAX(seq) - keep, a key range that reads
+   * only what it deletes, instead of every entry.
    */
   appendHistory(sealed: string[], keep: number): void {
-    for (const s of sealed) this.write("INSERT INTO history (sealed) VALUES (?)", s);
-    this.write("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", keep);
+    // The newest entry's seq: the digits after `history:` (8 characters) of the range's last key.
+    const newest =
+      "(SELECT CAST(substr(MAX(k), 9) AS INTEGER) FROM state WHERE k >= 'history:' AND k < 'history;')";
+    for (const s of sealed) {
+      this.write(`INSERT INTO state (k, v) SELECT printf('history:%015d', COALESCE(${newest}, 0) + 1), ?`, s);
+    }
+    this.write(
+      `DELETE FROM state WHERE k >= 'history:' AND k <= printf('history:%015d', ${newest} - ?)`,
+      keep,
+    );
   }
 
   clearHistory(): void {
-    this.write("DELETE FROM history");
+    this.write("DELETE FROM state WHERE k >= 'history:' AND k < 'history;'");
   }
 
   // --- drafts awaiting approval ---------------------------------------------------------------
@@ -926,6 +970,11 @@ export class ConversationStore {
  */
 export function turnOutboxId(lastSeq: number): string {
   return `turn:${lastSeq}`;
+}
+
+/** A de-duplication id's key in `state` (version 7): its value is when it was seen, ms. */
+function seenKey(providerMessageId: string): string {
+  return `seen:${providerMessageId}`;
 }
 
 function isTurnId(id: string): boolean {
