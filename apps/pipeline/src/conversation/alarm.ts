@@ -208,7 +208,7 @@ async function runAlarm(host: ConversationHost): Promise<void> {
   if (host.purged) return;
   await flushRelays(env, sealed, () => host.purged);
   await flushPage(env, store, thread);
-  // Forgetting old ids reads every remembered one (seen has no index on its time): done when the
+  // Forgetting old ids reads every remembered one (no index on their time): done when the
   // conversation goes idle, and every PRUNE_EVERY messages for one that never does.
   const crossed = Math.floor((pending[0]!.seq - 1) / PRUNE_EVERY) !== Math.floor(lastSeq / PRUNE_EVERY);
   await afterTurn(host, t, crossed);
