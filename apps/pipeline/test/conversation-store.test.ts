@@ -6,7 +6,7 @@ import { sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { deliverOnce, earlierAttempt } from "../src/conversation/exactly-once.ts";
 import { ConversationDO } from "../src/conversation/object.ts";
-import { ConversationStore, SCHEMA_VERSION, turnOutboxId } from "../src/conversation/store.ts";
+import { ConversationStore, MARK, SCHEMA_VERSION, turnOutboxId } from "../src/conversation/store.ts";
 import { startTurn } from "../src/conversation/timing.ts";
 import { newAccount } from "./helpers.ts";
 
@@ -95,6 +95,19 @@ function schema(state: DurableObjectState) {
       "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
     )
     .toArray();
+}
+
+/** The storage with every SQL statement written down with its cursor (rows read and written). */
+function cursors(storage: DurableObjectStorage) {
+  const log: { query: string; cursor: SqlStorageCursor<Record<string, SqlStorageValue>> }[] = [];
+  const sql = {
+    exec: (query: string, ...bindings: SqlStorageValue[]) => {
+      const cursor = storage.sql.exec(query, ...bindings);
+      log.push({ query: query.trim(), cursor });
+      return cursor;
+    },
+  } as unknown as SqlStorage;
+  return { storage: { sql, transactionSync: storage.transactionSync.bind(storage) }, log };
 }
 
 /** The storage with every SQL statement written down. */
@@ -216,14 +229,27 @@ describe("conversation store: schema versions", () => {
       expect(queries).toHaveLength(1);
       for (const q of queries) expect(q).toMatch(/^SELECT /);
     });
-    // A migrated object's mark is its view: one more read.
+    // A migrated object's mark is its view, which wins over the comment its `state` may still
+    // carry (a new object a later migration moved on): one more read, and nothing run.
     await runInDurableObject(freshObject(), (_o, state) => {
       asVersion(state, 6);
       new ConversationStore(state.storage);
+      expect(
+        state.storage.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'state'").one()
+          .sql,
+      ).toMatch(MARK);
+      const { storage, queries } = recorded(state.storage);
+      new ConversationStore(storage);
+      expect(queries).toHaveLength(2);
+      expect(queries[0]).toMatch(/^SELECT type, sql FROM sqlite_master/);
+      expect(queries[1]).toBe("SELECT version FROM schema_version");
+    });
+    // The view says an older version than the comment: the view is what counts, and it migrates.
+    await runInDurableObject(freshObject(), (_o, state) => {
+      asVersion(state, 6);
       const { storage, queries } = recorded(state.storage);
       expect(new ConversationStore(storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(queries.slice(0, 2).map((q) => q.slice(0, 6))).toEqual(["SELECT", "SELECT"]);
-      expect(queries[1]).toBe("SELECT version FROM schema_version");
+      expect(queries.some((q) => q.startsWith("INSERT INTO state (k, v) SELECT 'seen:'"))).toBe(true);
     });
   });
 
@@ -477,7 +503,8 @@ describe("conversation store: schema versions", () => {
 
 /**
  * A fresh object's tables as version `n` (2 to 6) had them: every table (the optional ones too,
- * `seen` and `history`), `pending.thread` from version 6 on, marked `n` (a view).
+ * `seen` and `history`), `pending.thread` from version 6 on, marked `n` (a view). Its `state`
+ * keeps the comment a new object is created with: the view is the mark wherever there is one.
  */
 function asVersion(state: DurableObjectState, n: number) {
   withOptionalTables(state);
@@ -564,7 +591,7 @@ function tableShapes(state: DurableObjectState): Record<string, string> {
         .replace(/ \)/g, ")")
         .replace(/^CREATE TABLE (\w+?)(_2)? /, "CREATE TABLE $1 ")
         // A new object's version mark (a migrated object's is its view).
-        .replace(/ \/\* schema version \d+ \*\//, "")
+        .replace(new RegExp(` ${MARK.source}`), "")
         .trim(),
     ]),
   );
@@ -908,16 +935,27 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       // In key order, which is seq order (10 after 9, not before 8 as text would put it).
       expect(store.history()).toEqual(["v1.h8", "v1.h9", "v1.h10"]);
       for (const id of ["m-new", "m-old"]) expect(store.acceptMessage(message(id), now)).toBe("duplicate");
-      // The next entry follows the newest, and only the newest `keep` stay.
-      store.appendHistory(["v1.h11"], 3);
+      // The next entry follows the newest, and only the newest `keep` stay; the trim reads the
+      // newest key and what it deletes, not every entry.
+      const { storage, log } = cursors(state.storage);
+      new ConversationStore(storage).appendHistory(["v1.h11"], 3);
       expect(store.history()).toEqual(["v1.h9", "v1.h10", "v1.h11"]);
+      const trim = log.find((s) => s.query.startsWith("DELETE FROM state"))!;
+      expect(trim.cursor.rowsWritten).toBe(1);
+      expect(trim.cursor.rowsRead).toBeLessThanOrEqual(2);
       expect(sql.exec("SELECT k FROM state WHERE k LIKE 'history:%' ORDER BY k").toArray()).toEqual([
         { k: "history:000000000000009" },
         { k: "history:000000000000010" },
         { k: "history:000000000000011" },
       ]);
-      // Ids older than the cut are forgotten, and only they: every other row stays.
+      // Ids older than the cut are forgotten, and only they: every other row stays, those keyed
+      // right beside the ids' range too.
+      sql.exec("INSERT INTO state VALUES ('seen', '0'), ('seen;', '0'), ('relayed:m', '0')");
       store.prune(now - 7 * 86_400_000, 0, 0);
+      expect(
+        sql.exec("SELECT k FROM state WHERE k IN ('seen', 'seen;', 'relayed:m')").toArray(),
+      ).toHaveLength(3);
+      sql.exec("DELETE FROM state WHERE k IN ('seen', 'seen;', 'relayed:m')");
       expect(store.acceptMessage(message("m-old"), now)).toBe("accepted");
       expect(store.acceptMessage(message("m-new"), now)).toBe("duplicate");
       expect(store.get("wait_ms")).toBe("5000");
@@ -929,6 +967,28 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         { k: "seen:m-old" },
         { k: "wait_ms" },
       ]);
+    });
+  });
+
+  it("upgrades a version 6 object that version 7 had written to before a rollback: no clash, the table's history", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const sql = state.storage.sql;
+      new ConversationStore(state.storage);
+      asVersion(state, 6);
+      const now = Date.now();
+      // Left in `state` by version 7 before the rollback: an id, and a conversation's history since
+      // ended. Written by the old code after it: the same id again, and a new history from 1.
+      sql.exec(
+        "INSERT INTO state VALUES ('seen:m1', ?), ('history:000000000000001', 'v1.stale')",
+        String(now),
+      );
+      sql.exec("INSERT INTO state VALUES ('history:000000000000007', 'v1.stale-too')");
+      sql.exec("INSERT INTO seen VALUES ('m1', ?), ('m2', ?)", now, now);
+      sql.exec("INSERT INTO history VALUES (1, 'v1.new-1'), (2, 'v1.new-2')");
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(store.history()).toEqual(["v1.new-1", "v1.new-2"]);
+      for (const id of ["m1", "m2"]) expect(store.acceptMessage(message(id), now)).toBe("duplicate");
     });
   });
 

@@ -16,8 +16,9 @@
  * `sqlite_master`: the view would be 2 more rows written for every new customer. The view, where
  * there is one, is the mark (a later migration adds it to a new object too).
  *
- * The mark is schema rather than `PRAGMA user_version`, a key-value entry or a row. `PRAGMA user_version` is not among the PRAGMAs Cloudflare documents for its SQLite (D1's
- * SQL statements page: table_list, table_info, table_xinfo, index_list, index_info, index_xinfo,
+ * The mark is schema rather than `PRAGMA user_version`, a key-value entry or a row.
+ * `PRAGMA user_version` is not among the PRAGMAs Cloudflare documents for its SQLite (D1's SQL
+ * statements page: table_list, table_info, table_xinfo, index_list, index_info, index_xinfo,
  * quick_check, foreign_key_check, foreign_key_list, case_sensitive_like, ignore_check_constraints,
  * legacy_alter_table, recursive_triggers, reverse_unordered_selects, foreign_keys,
  * defer_foreign_keys, each lasting only its transaction; the Durable Objects SQL API page lists
@@ -27,8 +28,8 @@
  * deletion test lists every row and key). Schema goes with `deleteAll()` like the tables, and
  * changes in the same transaction as the tables it describes, so the two never disagree.
  *
- * Objects from before the schema had a version have today's tables (or an older subset of them)
- * and no mark: they count as version 0 and run migration 1, whose statements are all
+ * Objects from before the schema had a version have the tables of version 1 (or an older subset
+ * of them) and no mark: they count as version 0 and run migration 1, whose statements are all
  * `IF NOT EXISTS`, so their rows stay as they are and any table they lack is added.
  *
  * To change the schema: append a migration (never edit a shipped one) and make `CURRENT` what the
@@ -48,7 +49,9 @@
  * reads `drafts`, `relay_queue` and `outbox` unguarded, which a new object no longer has. Nor can
  * version 7: code before it finds no `seen` or `history` (their rows are in `state`), and reads a
  * new object, which has no view, as one from before versions, whose migrations fail or lose the
- * ids (a message delivered again would be answered again) and the history.
+ * ids (a message delivered again would be answered again), the history and a buffered message's
+ * thread (migration 3 rebuilds `pending` without it). Deployed again after such a rollback,
+ * migration 7 keeps what the old code wrote since and drops what it left behind (see there).
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
@@ -68,7 +71,9 @@
  * Since version 7 the de-duplication ids (`seen:<id>`) and the history's entries
  * (`history:<seq>`) are rows of `state`, each read and written through its key or its key range
  * as they were in tables of their own: a table is 2 rows written when an object is created, its
- * rows cost the same in either place. History entries are only deleted oldest first or all at
+ * rows cost the same in either place. (A history entry can be several KB, more than SQLite
+ * advises for a `WITHOUT ROWID` row, which an interior page then holds in part: it costs pages
+ * read per lookup, not rows billed, in a table of at most 50 entries, the ids and a few values.) History entries are only deleted oldest first or all at
  * once, so max(seq) + 1 never reuses a live entry's number.
  *
  * A turn's begin is staged (`beginTurn`) and written by the turn's first write, so a canned reply
@@ -259,9 +264,16 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
       AND ((json_valid(v) AND EXISTS (SELECT 1 FROM state WHERE k = 'turn'))
            OR (NOT EXISTS (SELECT 1 FROM state WHERE k = 'turn') AND EXISTS (SELECT 1 FROM pending)));`,
   // 7: the de-duplication ids and the history in `state`, as `seen:<provider message id>` (its
-  // time) and `history:<seq, 15 digits>` (an entry) rows: two tables fewer, 4 rows written, for
-  // every new object; each row as before, read and written through its key or a key range.
-  `INSERT INTO state (k, v) SELECT 'seen:' || provider_message_id, at FROM seen;
+  // time) and `history:<seq, 15 digits>` (an entry) rows: two tables fewer, so 4 rows fewer
+  // written for every new object; each row as before, read and written through its key or a key
+  // range. 15 digits hold any seq (a history seq counts from 1, one per entry) in key order.
+  // Such rows can be there already only if code before this version ran on an object of this one
+  // (a rollback, then this deploy again): an id is the same id either way, and the history is the
+  // table's (what `state` holds was left from before the rollback, which the old code could not
+  // clear: a conversation since ended, or numbers the table gave again).
+  `INSERT INTO state (k, v) SELECT 'seen:' || provider_message_id, at FROM seen WHERE true
+     ON CONFLICT (k) DO NOTHING;
+   DELETE FROM state WHERE k >= 'history:' AND k < 'history;';
    INSERT INTO state (k, v) SELECT printf('history:%015d', seq), sealed FROM history;
    DROP TABLE seen;
    DROP TABLE history;`,
@@ -272,10 +284,19 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * The version mark of a new object: a comment in its `state` table's definition, which SQLite
- * keeps, word for word, in `sqlite_master` (see "Schema versions").
+ * keeps, word for word, in `sqlite_master` (see "Schema versions"). `MARK` reads what
+ * `markComment` writes.
  */
-const MARK = /\/\* schema version (\d+) \*\//;
+export const MARK = /\/\* schema version (\d+) \*\//;
 const markComment = (version: number) => `/* schema version ${version} */`;
+
+/** `state`'s definition with the mark inside its parentheses; throws if it has nowhere to go. */
+function markedState(definition: string): string {
+  const marked = definition.replace(/\)( WITHOUT ROWID)?$/, ` ${markComment(SCHEMA_VERSION)})$1`);
+  // Unmarked, every new object would read as one from before versions and migrate at each start.
+  if (!MARK.test(marked)) throw new Error("the state table's definition has no place for the version mark");
+  return marked;
+}
 
 /**
  * What a new object is created with: the tables every thread writes from its first message (the
@@ -284,15 +305,13 @@ const markComment = (version: number) => `/* schema version ${version} */`;
  */
 const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
   .filter(([t]) => !(OPTIONAL_TABLES as readonly string[]).includes(t))
-  .map(([t, definition]) =>
-    t === "state"
-      ? `CREATE TABLE state ${definition.replace(/\) WITHOUT ROWID$/, ` ${markComment(SCHEMA_VERSION)}) WITHOUT ROWID`)}`
-      : `CREATE TABLE ${t} ${definition}`,
-  );
+  .map(([t, definition]) => `CREATE TABLE ${t} ${t === "state" ? markedState(definition) : definition}`);
 
 /**
  * The `state` table: one text value per key. Ids, times and counters in the clear; the values
- * marked sealed are ciphertext from `sealed.ts`.
+ * marked sealed are ciphertext from `sealed.ts`. Beside these keys, since version 7, the
+ * de-duplication ids (`seenKey`: the time each was seen) and the history's entries
+ * (`historyKey`: sealed), each read and written only through its own methods.
  */
 export type StateKey =
   /**
@@ -758,7 +777,7 @@ export class ConversationStore {
    */
   prune(seenBefore: number, outboxBefore: number, stuckBefore: number): void {
     // The ids' key range (version 7): every id the thread remembers is read, as the table was.
-    this.write("DELETE FROM state WHERE k >= 'seen:' AND k < 'seen;' AND CAST(v AS INTEGER) < ?", seenBefore);
+    this.write(`DELETE FROM state WHERE ${SEEN_RANGE} AND CAST(v AS INTEGER) < ?`, seenBefore);
     if (!this.has("outbox")) return;
     this.write(
       `DELETE FROM outbox WHERE updated_at < ?1
@@ -773,33 +792,34 @@ export class ConversationStore {
   /** Sealed history entries, oldest first: `history:<seq>` rows of `state` (version 7). */
   history(): string[] {
     return this.sql
-      .exec<{ v: string }>("SELECT v FROM state WHERE k >= 'history:' AND k < 'history;' ORDER BY k")
+      .exec<{ v: string }>(`SELECT v FROM state WHERE ${HISTORY_RANGE} ORDER BY k`)
       .toArray()
       .map((r) => r.v);
   }
 
   /**
-   * Appends sealed entries and keeps only the newest `keep`. An entry's key is `history:` and its
-   * seq in 15 digits (key order is seq order), each MAX(seq) + 1; entries only ever go oldest
-   * first or all at once, so the newest is never deleted while others stay, and the seqs kept are
-   * one unbroken run: the newest `keep` are those above MAX(seq) - keep, a key range that reads
-   * only what it deletes, instead of every entry.
+   * Appends sealed entries and keeps only the newest `keep`. An entry's seq is MAX(seq) + 1, and
+   * entries only ever go oldest first or all at once, so the newest is never deleted while others
+   * stay and the seqs kept are one unbroken run: the newest `keep` are those above MAX(seq) -
+   * keep, a key range that reads only what it deletes, instead of every entry.
    */
   appendHistory(sealed: string[], keep: number): void {
-    // The newest entry's seq: the digits after `history:` (8 characters) of the range's last key.
-    const newest =
-      "(SELECT CAST(substr(MAX(k), 9) AS INTEGER) FROM state WHERE k >= 'history:' AND k < 'history;')";
+    // One seek: the last key of the range (the cut is computed here, so that the delete's range
+    // has a constant bound, which SQLite seeks to, rather than one a subquery computes).
+    const newest = this.sql
+      .exec<{ k: string | null }>(`SELECT MAX(k) AS k FROM state WHERE ${HISTORY_RANGE}`)
+      .one().k;
+    let seq = newest === null ? 0 : Number(newest.slice(HISTORY.length));
     for (const s of sealed) {
-      this.write(`INSERT INTO state (k, v) SELECT printf('history:%015d', COALESCE(${newest}, 0) + 1), ?`, s);
+      seq += 1;
+      this.write("INSERT INTO state (k, v) VALUES (?, ?)", historyKey(seq), s);
     }
-    this.write(
-      `DELETE FROM state WHERE k >= 'history:' AND k <= printf('history:%015d', ${newest} - ?)`,
-      keep,
-    );
+    if (seq > keep)
+      this.write(`DELETE FROM state WHERE k >= '${HISTORY}' AND k <= ?`, historyKey(seq - keep));
   }
 
   clearHistory(): void {
-    this.write("DELETE FROM state WHERE k >= 'history:' AND k < 'history;'");
+    this.write(`DELETE FROM state WHERE ${HISTORY_RANGE}`);
   }
 
   // --- drafts awaiting approval ---------------------------------------------------------------
@@ -976,6 +996,23 @@ export function turnOutboxId(lastSeq: number): string {
 function seenKey(providerMessageId: string): string {
   return `seen:${providerMessageId}`;
 }
+
+/** Every de-duplication id's key (`seenKey`), a range of `state`'s primary key. */
+const SEEN_RANGE = "k >= 'seen:' AND k < 'seen;'";
+
+/** The prefix of a history entry's key in `state` (version 7). */
+const HISTORY = "history:";
+
+/**
+ * A history entry's key: `history:` and its seq in 15 digits, so that key order is seq order
+ * (migration 7 writes the same with `printf('history:%015d', seq)`).
+ */
+function historyKey(seq: number): string {
+  return `${HISTORY}${String(seq).padStart(15, "0")}`;
+}
+
+/** Every history entry's key (`historyKey`), a range of `state`'s primary key. */
+const HISTORY_RANGE = "k >= 'history:' AND k < 'history;'";
 
 function isTurnId(id: string): boolean {
   return id.startsWith("turn:");
