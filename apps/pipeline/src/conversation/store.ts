@@ -73,8 +73,9 @@
  * as they were in tables of their own: a table is 2 rows written when an object is created, its
  * rows cost the same in either place. (A history entry can be several KB, more than SQLite
  * advises for a `WITHOUT ROWID` row, which an interior page then holds in part: it costs pages
- * read per lookup, not rows billed, in a table of at most 50 entries, the ids and a few values.) History entries are only deleted oldest first or all at
- * once, so max(seq) + 1 never reuses a live entry's number.
+ * read per lookup, not rows billed, in a table of at most 50 entries, the ids and a few values.)
+ * History entries are only deleted oldest first or all at once, so max(seq) + 1 never reuses a
+ * live entry's number.
  *
  * A turn's begin is staged (`beginTurn`) and written by the turn's first write, so a canned reply
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
@@ -804,12 +805,16 @@ export class ConversationStore {
    * keep, a key range that reads only what it deletes, instead of every entry.
    */
   appendHistory(sealed: string[], keep: number): void {
-    // One seek: the last key of the range (the cut is computed here, so that the delete's range
-    // has a constant bound, which SQLite seeks to, rather than one a subquery computes).
+    // One seek: the last key of the range, read once for the inserts and the cut (a subquery in
+    // each statement read it again, and with the range's own upper bound beside the cut SQLite
+    // sought by that bound and read every entry: 7 rows read where this reads 2).
     const newest = this.sql
       .exec<{ k: string | null }>(`SELECT MAX(k) AS k FROM state WHERE ${HISTORY_RANGE}`)
       .one().k;
     let seq = newest === null ? 0 : Number(newest.slice(HISTORY.length));
+    // Every key here was written by `historyKey` or migration 7; anything else would stop every
+    // later append (the next key would be taken), so it fails loudly now instead.
+    if (!Number.isSafeInteger(seq)) throw new Error(`history key ${newest} holds no seq`);
     for (const s of sealed) {
       seq += 1;
       this.write("INSERT INTO state (k, v) VALUES (?, ?)", historyKey(seq), s);
