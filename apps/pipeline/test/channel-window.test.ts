@@ -34,6 +34,7 @@ import {
   setTurnField,
   tenantApi,
   tenantId,
+  setBufferedField,
 } from "./helpers.ts";
 
 const HOUR = 3600_000;
@@ -68,7 +69,8 @@ function written(externalId: string, customer: string, text: string, ageMs: numb
 function lastInboundAgo(stub: DurableObjectStub, ms: number) {
   return runInDurableObject(stub, (_o, state) => {
     setTurnField(state, "last_inbound_at", Date.now() - ms);
-    state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
+    // Nothing buffered is fine: a turn that finished holds no message.
+    setBufferedField(state, "sent_at", "MIN(old, ?)", [Date.now() - ms], { atLeast: 0 });
   });
 }
 

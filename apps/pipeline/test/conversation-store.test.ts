@@ -8,7 +8,7 @@ import { deliverOnce, earlierAttempt } from "../src/conversation/exactly-once.ts
 import { ConversationDO } from "../src/conversation/object.ts";
 import { ConversationStore, MARK, SCHEMA_VERSION, turnOutboxId } from "../src/conversation/store.ts";
 import { startTurn } from "../src/conversation/timing.ts";
-import { newAccount } from "./helpers.ts";
+import { BUFFERED, bufferedRows, newAccount } from "./helpers.ts";
 
 // The conversation object's own SQLite (src/conversation/store.ts), in real Durable Objects:
 // the versioned schema, de-duplication, the reply buffer and the outbox's transitions.
@@ -61,16 +61,20 @@ function expectRowsKept(
   const folded = (state: Record<string, unknown>[]) => state.filter((r) => !TURN_KEYS.includes(String(r.k)));
   const byKey = (rows: Record<string, unknown>[]) =>
     [...rows].sort((a, b) => String(a.k).localeCompare(String(b.k)));
-  const { seen, history, ...kept } = before;
+  const { seen, history, pending, ...kept } = before;
+  const key = (prefix: string, seq: unknown) => `${prefix}:${String(seq).padStart(15, "0")}`;
+  // A buffered row's value is JSON: read as such (the order of its fields is not the point).
+  const parsed = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => (String(r.k).startsWith("pending:") ? { ...r, v: JSON.parse(String(r.v)) } : r));
   // Version 6 gives each buffered row the thread's ids, none in these (no `thread` value planted);
-  // version 7 moves the ids and the history into `state`, each row as it was.
-  expect({ ...after, state: byKey(folded(after.state!).filter((r) => r.k !== "turn")) }).toEqual({
+  // version 7 moves the ids, the history and the buffered messages into `state`, each row as it was.
+  expect({ ...after, state: parsed(byKey(folded(after.state!).filter((r) => r.k !== "turn"))) }).toEqual({
     ...kept,
-    pending: before.pending!.map((r) => ({ ...r, thread: null })),
     state: byKey([
       ...folded(before.state!),
       ...seen!.map((r) => ({ k: `seen:${r.provider_message_id}`, v: String(r.at) })),
-      ...(history ?? []).map((r) => ({ k: `history:${String(r.seq).padStart(15, "0")}`, v: r.sealed })),
+      ...(history ?? []).map((r) => ({ k: key("history", r.seq), v: r.sealed })),
+      ...pending!.map(({ seq, ...r }) => ({ k: key("pending", seq), v: { ...r, thread: null } })),
     ]),
   });
   expect(store.turnState()).toEqual({ turn_seq: 0, conversation_id: "conv_old", last_activity_at: 123 });
@@ -197,8 +201,8 @@ describe("conversation store: schema versions", () => {
       await state.storage.deleteAll();
       const metered = meteredStorage(state);
       const store = new ConversationStore(metered.storage);
-      // 2 per CREATE as the runtime counts them: pending and state, the mark in state's.
-      expect(metered.take()).toBe(4);
+      // 2 per CREATE as the runtime counts them: state, the mark in its definition.
+      expect(metered.take()).toBe(2);
       expect(tableNames(state)).toEqual(CORE_TABLES);
       // An optional table's first write creates it (2), then writes its row; the next only its row.
       store.markOutbox("human:r1", "sending");
@@ -316,9 +320,9 @@ describe("conversation store: schema versions", () => {
       // As deployed before versions: the same tables and rows (the thread's ids in their own state
       // value, as before version 6), no mark.
       state.storage.sql.exec(
-        "INSERT INTO state (k, v) SELECT 'thread', thread FROM pending WHERE thread IS NOT NULL",
+        `INSERT INTO state (k, v) SELECT 'thread', json_extract(v, '$.thread') FROM state
+          WHERE ${BUFFERED} AND json_extract(v, '$.thread') IS NOT NULL`,
       );
-      state.storage.sql.exec("ALTER TABLE pending DROP COLUMN thread");
       unmarked(state);
       expect(
         state.storage.sql
@@ -333,10 +337,7 @@ describe("conversation store: schema versions", () => {
     expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
     // The turn is over: its text has left storage.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const left = await runInDurableObject(stub, (_o, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one(),
-    );
-    expect(left.n).toBe(0);
+    expect(await runInDurableObject(stub, (_o, state) => bufferedRows(state))).toEqual([]);
   });
 
   it("gives a fresh object the very tables the migrations end with", async () => {
@@ -356,8 +357,8 @@ describe("conversation store: schema versions", () => {
     for (const t of ["state", "drafts", "outbox"]) expect(fresh[t]).toMatch(/WITHOUT ROWID$/);
     // The relay queue keeps its rowid: it is its order.
     expect(fresh.relay_queue).not.toMatch(/WITHOUT ROWID/);
-    // Pending has no AUTOINCREMENT (the mark in `turn_seq` keeps its seqs from coming back).
-    expect(fresh.pending).not.toMatch(/AUTOINCREMENT/);
+    // No AUTOINCREMENT anywhere (it writes `sqlite_sequence` on every insert).
+    for (const t of Object.values(fresh)) expect(t).not.toMatch(/AUTOINCREMENT/);
   });
 
   it("upgrades a version 1 object without losing a row, history keeping its numbering", async () => {
@@ -502,28 +503,38 @@ describe("conversation store: schema versions", () => {
 });
 
 /**
- * A fresh object's tables as version `n` (2 to 6) had them: every table (the optional ones too,
- * `seen` and `history`), `pending.thread` from version 6 on, marked `n` (a view). Its `state`
- * keeps the comment a new object is created with: the view is the mark wherever there is one.
+ * A fresh object's tables as version `n` (3 to 6) had them: every table (the optional ones too,
+ * `seen`, `history` and `pending`, its `thread` from version 6 on), marked `n` (a view). Its
+ * `state` keeps the comment a new object is created with: the view is the mark wherever there is
+ * one.
  */
 function asVersion(state: DurableObjectState, n: number) {
   withOptionalTables(state);
   const sql = state.storage.sql;
   sql.exec("CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID");
   sql.exec("CREATE TABLE history (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL)");
-  if (n < 6) sql.exec("ALTER TABLE pending DROP COLUMN thread");
+  sql.exec(`CREATE TABLE pending (seq INTEGER PRIMARY KEY, provider_message_id TEXT NOT NULL, sealed TEXT NOT NULL,
+    sent_at INTEGER NOT NULL, kind TEXT NOT NULL, has_attachment INTEGER NOT NULL, accepted_at INTEGER NOT NULL)`);
+  if (n >= 6) sql.exec("ALTER TABLE pending ADD COLUMN thread TEXT");
   sql.exec("DROP VIEW IF EXISTS schema_version");
   sql.exec(`CREATE VIEW schema_version AS SELECT ${n} AS version`);
 }
 
 /**
- * The object's rows as before version 7, with no mark: `state` without its comment, and the
- * ids and the history in their own tables.
+ * The object's rows as before versions, with no mark: `state` without its comment, and the ids,
+ * the history and the buffered messages (without their thread's ids) in their own tables.
  */
 function unmarked(state: DurableObjectState) {
   state.storage.sql.exec(`
+    CREATE TABLE pending (seq INTEGER PRIMARY KEY, provider_message_id TEXT NOT NULL, sealed TEXT NOT NULL,
+      sent_at INTEGER NOT NULL, kind TEXT NOT NULL, has_attachment INTEGER NOT NULL, accepted_at INTEGER NOT NULL);
+    INSERT INTO pending SELECT CAST(substr(k, 9) AS INTEGER), json_extract(v, '$.provider_message_id'),
+      json_extract(v, '$.sealed'), json_extract(v, '$.sent_at'), json_extract(v, '$.kind'),
+      json_extract(v, '$.has_attachment'), json_extract(v, '$.accepted_at')
+      FROM state WHERE k LIKE 'pending:%';
     CREATE TABLE state_old (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
-    INSERT INTO state_old SELECT k, v FROM state WHERE k NOT LIKE 'seen:%' AND k NOT LIKE 'history:%';
+    INSERT INTO state_old SELECT k, v FROM state
+     WHERE k NOT LIKE 'seen:%' AND k NOT LIKE 'history:%' AND k NOT LIKE 'pending:%';
     CREATE TABLE seen (provider_message_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
     INSERT INTO seen SELECT substr(k, 6), CAST(v AS INTEGER) FROM state WHERE k LIKE 'seen:%';
     CREATE TABLE history (seq INTEGER PRIMARY KEY, sealed TEXT NOT NULL);
@@ -546,9 +557,9 @@ function aThread(customerId: string): Thread {
 }
 
 /** The tables every new object is created with; the others come with their first write. */
-const CORE_TABLES = ["pending", "state"];
+const CORE_TABLES = ["state"];
 /** The tables the migrations end with (the optional ones too). */
-const MIGRATED_TABLES = ["drafts", "outbox", "pending", "relay_queue", "state"];
+const MIGRATED_TABLES = ["drafts", "outbox", "relay_queue", "state"];
 
 function tableNames(state: DurableObjectState): string[] {
   return state.storage.sql
@@ -877,8 +888,10 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         thread,
       });
       expect(store.thread()).toEqual(thread);
-      expect(sql.exec("SELECT k FROM state ORDER BY k").toArray()).toEqual([{ k: "turn" }]);
-      expect(sql.exec("SELECT thread FROM pending").toArray()).toEqual([{ thread: null }]);
+      expect(sql.exec(`SELECT k FROM state WHERE NOT (${BUFFERED}) ORDER BY k`).toArray()).toEqual([
+        { k: "turn" },
+      ]);
+      expect(bufferedRows(state).map((r) => r.thread)).toEqual([null]);
     });
     // A new customer's first messages, no turn yet: the ids go into the first buffered row, and
     // from there into the turn's row when the turn begins.
@@ -891,8 +904,10 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         "INSERT INTO pending VALUES (7, 'm7', 'v1.text-7', 1, 'text', 0, 2), (8, 'm8', 'v1.text-8', 1, 'text', 0, 3)",
       );
       const store = new ConversationStore(state.storage);
-      expect(sql.exec("SELECT k FROM state ORDER BY k").toArray()).toEqual([{ k: "wait_ms" }]);
-      expect(sql.exec("SELECT seq, thread FROM pending ORDER BY seq").toArray()).toEqual([
+      expect(sql.exec(`SELECT k FROM state WHERE NOT (${BUFFERED}) ORDER BY k`).toArray()).toEqual([
+        { k: "wait_ms" },
+      ]);
+      expect(bufferedRows(state).map(({ seq, thread }) => ({ seq, thread }))).toEqual([
         { seq: 7, thread: JSON.stringify(thread) },
         { seq: 8, thread: null },
       ]);
@@ -962,7 +977,8 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.history()).toHaveLength(3);
       store.clearHistory();
       expect(store.history()).toEqual([]);
-      expect(sql.exec("SELECT k FROM state ORDER BY k").toArray()).toEqual([
+      // (and the message the forgotten id let in, buffered)
+      expect(sql.exec(`SELECT k FROM state WHERE NOT (${BUFFERED}) ORDER BY k`).toArray()).toEqual([
         { k: "seen:m-new" },
         { k: "seen:m-old" },
         { k: "wait_ms" },
@@ -999,15 +1015,14 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       const now = Date.now();
       store.acceptMessage(message("m1"), now, thread);
       store.acceptMessage(message("m2"), now, thread);
-      const rows = state.storage.sql
-        .exec<{ thread: string | null }>("SELECT thread FROM pending ORDER BY seq")
-        .toArray();
-      expect(rows.map((r) => r.thread)).toEqual([JSON.stringify(thread), null]);
-      // Beside the two ids (de-duplication), no state row.
-      expect(state.storage.sql.exec("SELECT k FROM state").toArray()).toEqual([
-        { k: "seen:m1" },
-        { k: "seen:m2" },
-      ]);
+      expect(bufferedRows(state).map((r) => r.thread)).toEqual([JSON.stringify(thread), null]);
+      // Beside the two ids (de-duplication) and the two messages, no state row.
+      expect(
+        state.storage.sql
+          .exec<{ k: string }>("SELECT k FROM state")
+          .toArray()
+          .map((r) => r.k.replace(/^pending:\d+$/, "pending")),
+      ).toEqual(["pending", "pending", "seen:m1", "seen:m2"]);
       expect(store.thread()).toEqual(thread);
       const [first, second] = store.pending(null);
       startTurn(store, first!.seq, now, {
@@ -1018,9 +1033,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.finishTurn(first!.seq);
       // The turn's row has them now; the next message adds none.
       store.acceptMessage(message("m3"), now, thread);
-      expect(state.storage.sql.exec("SELECT thread FROM pending WHERE thread IS NOT NULL").toArray()).toEqual(
-        [],
-      );
+      expect(bufferedRows(state).filter((r) => r.thread !== null)).toEqual([]);
       expect(store.thread()).toEqual(thread);
       expect(store.pending(null).map((p) => p.seq)).toEqual([second!.seq, second!.seq + 1]);
     });

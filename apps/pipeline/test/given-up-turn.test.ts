@@ -12,7 +12,7 @@ import {
 } from "@concierge/storage";
 import { injectGraphFault, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
-import { inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { inboundText, ingestApi, tenantApi, setBufferedField } from "./helpers.ts";
 import { discordMessages, uniqueChannel } from "./notify-helpers.ts";
 
 let phone = 0;
@@ -76,7 +76,7 @@ describe("a turn given up after 24 hours", () => {
 
     // A day later it still fails: given up.
     await runInDurableObject(stub, (_o, state) => {
-      state.storage.sql.exec("UPDATE pending SET accepted_at = ?", Date.now() - 25 * 3600_000);
+      setBufferedField(state, "accepted_at", "?", [Date.now() - 25 * 3600_000]);
     });
     await injectGraphFault(env.SANDBOX_URL, {
       status: 500,

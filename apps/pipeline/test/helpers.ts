@@ -139,10 +139,6 @@ export function setTurnField(
 }
 
 /**
- * Moves a state key the object already holds (a test's way to age it); throws when there is no
- * such key, so that a test cannot pass having changed nothing.
- */
-/**
  * Runs a conversation object's alarm (`instance`, from runInDurableObject) with its D1 binding
  * seen through `onPrepare`, which hears each statement the alarm prepares, before it is prepared.
  */
@@ -169,6 +165,10 @@ export async function alarmWatchingD1(instance: unknown, onPrepare: (query: stri
   }
 }
 
+/**
+ * Moves a state key the object already holds (a test's way to age it); throws when there is no
+ * such key, so that a test cannot pass having changed nothing.
+ */
 export function setStateKey(state: DurableObjectState, key: string, value: string): void {
   const cursor = state.storage.sql.exec("UPDATE state SET v = ? WHERE k = ?", value, key);
   cursor.toArray();
@@ -185,4 +185,53 @@ export async function countRows(sql: string, ...binds: unknown[]): Promise<numbe
   return (await env.DB.prepare(sql)
     .bind(...binds)
     .first<{ n: number }>())!.n;
+}
+
+/** A conversation object's buffered messages: `state` rows keyed `pending:<seq>` (store version 7). */
+export const BUFFERED = "k >= 'pending:' AND k < 'pending;'";
+
+/** A buffered message's row as the store writes it (store.ts `acceptMessage`), with its seq. */
+export type BufferedRow = {
+  seq: number;
+  provider_message_id: string;
+  sealed: string;
+  sent_at: number;
+  kind: string;
+  has_attachment: number;
+  accepted_at: number;
+  thread: string | null;
+};
+
+/** The object's buffered messages, oldest first. Inside `runInDurableObject`. */
+export function bufferedRows(state: DurableObjectState): BufferedRow[] {
+  return state.storage.sql
+    .exec<{ k: string; v: string }>(`SELECT k, v FROM state WHERE ${BUFFERED} ORDER BY k`)
+    .toArray()
+    .map((r) => ({
+      seq: Number(r.k.slice("pending:".length)),
+      ...(JSON.parse(r.v) as Omit<BufferedRow, "seq">),
+    }));
+}
+
+/**
+ * Sets `field` of the buffered messages (those `where` picks, of their fields as `json_extract`s)
+ * to the SQL `value`, which reads the old one as `old`. Answers the rows written; throws when it
+ * wrote fewer than `atLeast`, so that a test cannot pass having changed nothing.
+ */
+export function setBufferedField(
+  state: DurableObjectState,
+  field: keyof Omit<BufferedRow, "seq">,
+  value: string,
+  binds: SqlStorageValue[] = [],
+  { where = "1", atLeast = 1 }: { where?: string; atLeast?: number } = {},
+): number {
+  const old = `json_extract(v, '$.${field}')`;
+  const cursor = state.storage.sql.exec(
+    `UPDATE state SET v = json_set(v, '$.${field}', ${value.replaceAll("old", old)})
+      WHERE ${BUFFERED} AND (${where.replaceAll("old", old)})`,
+    ...binds,
+  );
+  cursor.toArray();
+  if (cursor.rowsWritten < atLeast) throw new Error(`no buffered message to set ${field} in`);
+  return cursor.rowsWritten;
 }

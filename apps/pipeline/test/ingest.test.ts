@@ -5,6 +5,7 @@ import { DEMO } from "@concierge/testing/seed";
 import { graphAttempts, injectGraphFault, sentTo, uniqueCustomer } from "@concierge/testing/sandbox-client";
 import { describe, expect, it, vi } from "vitest";
 import { newWamid } from "@concierge/testing/meta";
+import { BUFFERED, bufferedRows } from "./helpers.ts";
 
 const ingestApi = exports.MetaIngestEntrypoint;
 const operatorApi = exports.OperatorEntrypoint;
@@ -135,7 +136,7 @@ describe("MetaIngestEntrypoint.ingest", () => {
       const m = message({ text: "are you open? canary-51c2" });
       await ingestApi.ingest([m]);
       const stored = await runInDurableObject(conversationStub(m.customerId), async (_obj, state) => {
-        const rows = state.storage.sql.exec("SELECT * FROM pending").toArray();
+        const rows = bufferedRows(state);
         return JSON.stringify(rows);
       });
       expect(stored).toContain(m.providerMessageId);
@@ -145,7 +146,7 @@ describe("MetaIngestEntrypoint.ingest", () => {
       expect(await runDurableObjectAlarm(conversationStub(m.customerId))).toBe(true);
       expect(await sentTo(env.SANDBOX_URL, m.customerId)).toHaveLength(1);
       const left = await runInDurableObject(conversationStub(m.customerId), (_o, state) =>
-        state.storage.sql.exec("SELECT COUNT(*) AS n FROM pending").one(),
+        state.storage.sql.exec(`SELECT COUNT(*) AS n FROM state WHERE ${BUFFERED}`).one(),
       );
       expect(left.n).toBe(0);
     });
@@ -250,10 +251,7 @@ describe("tenant key rotation", () => {
       expect(rotated).toEqual({ ok: true, version: t!.v + 1 });
       await ingestApi.ingest([message({ customerId, text: "second, sealed with the new key" })]);
       const versions = await runInDurableObject(conversationStub(customerId), (_o, state) =>
-        state.storage.sql
-          .exec<{ sealed: string }>("SELECT sealed FROM pending ORDER BY seq")
-          .toArray()
-          .map((r) => r.sealed.split(".")[0]),
+        bufferedRows(state).map((r) => r.sealed.split(".")[0]),
       );
       expect(versions).toEqual([`v${t!.v}`, `v${t!.v + 1}`]);
       expect(await runDurableObjectAlarm(conversationStub(customerId))).toBe(true);

@@ -6,7 +6,7 @@ import { newMid, uniqueIgsid } from "@concierge/testing/instagram-fixtures";
 import { injectInstagramFault, instagramSentTo } from "@concierge/testing/sandbox-client";
 import { describe, expect, it } from "vitest";
 import { savePageToken } from "../src/channels/instagram/page-tokens.ts";
-import { ingestApi, setTurnField, tenantApi, tenantId } from "./helpers.ts";
+import { ingestApi, setTurnField, tenantApi, tenantId, setBufferedField } from "./helpers.ts";
 
 // Instagram replies through the real entry point and ConversationDO against the sandbox's fake
 // Send API (`/{page-id}/messages`). Every alarm is driven by hand; faults are scoped to each customer.
@@ -65,7 +65,7 @@ async function customerWrites(acc: Account, text: string) {
       runInDurableObject(stub, (_o, state) => {
         setTurnField(state, "last_inbound_at", Date.now() - ms);
         // A message still buffered (a turn being retried) is as old.
-        state.storage.sql.exec("UPDATE pending SET sent_at = MIN(sent_at, ?)", Date.now() - ms);
+        setBufferedField(state, "sent_at", "MIN(old, ?)", [Date.now() - ms], { atLeast: 0 });
       }),
   };
 }

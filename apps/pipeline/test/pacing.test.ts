@@ -16,7 +16,15 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { savePageToken } from "../src/channels/instagram/page-tokens.ts";
 import { type AiGateDO, aiConcurrencyCap, aiGate } from "../src/pacing/ai-gate.ts";
 import { sendPaceKey } from "../src/pacing/send-pace.ts";
-import { approvePersona, inboundText, ingestApi, newAccount, setBalance, tenantId } from "./helpers.ts";
+import {
+  approvePersona,
+  inboundText,
+  ingestApi,
+  newAccount,
+  setBalance,
+  tenantId,
+  bufferedRows,
+} from "./helpers.ts";
 
 // Pacing (README: Pacing) through the real entry points: messages accepted over RPC, turns run by
 // the conversation object's alarm, sends at the sandbox's fake Graph API, the real Rate Limiting
@@ -89,11 +97,7 @@ async function customerWrites(acc: Account, text: string) {
     customer,
     stub,
     ...alarmDriver(stub),
-    pending: () =>
-      runInDurableObject(
-        stub,
-        (_o, state) => state.storage.sql.exec("SELECT count(*) AS n FROM pending").one().n as number,
-      ),
+    pending: () => runInDurableObject(stub, (_o, state) => bufferedRows(state).length),
   };
 }
 
@@ -326,10 +330,7 @@ describe("the per-tenant cap on AI calls in flight", () => {
     const acc = await account();
     const c = await customerWrites(acc, "can I book a table for four tonight?");
     // A first run of the turn took its credit and died (a deploy; the gate forgot its lease).
-    const seq = await runInDurableObject(
-      c.stub,
-      (_o, state) => state.storage.sql.exec("SELECT MAX(seq) AS s FROM pending").one().s as number,
-    );
+    const seq = await runInDurableObject(c.stub, (_o, state) => bufferedRows(state).at(-1)!.seq);
     const thread = `${tenantId}/${acc.id}/${c.customer}`;
     expect(await debitCredit(env.DB, tenantId, `ai:${thread}:turn:${seq}:0`)).toEqual({ ok: true });
     expect(await creditBalance(env.DB, tenantId)).toBe(2);

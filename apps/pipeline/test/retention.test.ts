@@ -17,6 +17,7 @@ import {
   quarterHourCron,
   setTurnField,
   tenantApi,
+  bufferedRows,
 } from "./helpers.ts";
 
 const DAY = 86_400_000;
@@ -231,7 +232,7 @@ describe("an idle conversation object after the tenant's retention", () => {
         });
         return {
           accepted: await Promise.all(accepted),
-          pending: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
+          pending: bufferedRows(state).length,
           thread: state.storage.sql
             .exec("SELECT 1 FROM state WHERE k = 'turn' AND json_extract(v, '$.thread') IS NOT NULL")
             .toArray().length,

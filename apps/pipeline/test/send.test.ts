@@ -19,6 +19,7 @@ import {
   setTurnField,
   tenantApi,
   tenantId,
+  setBufferedField,
 } from "./helpers.ts";
 
 // Sending through the real entry point and ConversationDO against the sandbox's fake Graph API.
@@ -277,7 +278,7 @@ describe("a kept reply given up", () => {
     expect(await creditBalance(env.DB, tenantId)).toBe(2);
     // A day on, Meta still fails: the turn is given up, the reply never went out, the credit returns.
     await runInDurableObject(c.stub, (_o, state) => {
-      state.storage.sql.exec("UPDATE pending SET accepted_at = ?", Date.now() - 25 * 3600_000);
+      setBufferedField(state, "accepted_at", "?", [Date.now() - 25 * 3600_000]);
     });
     await fault();
     expect(await c.runAlarm()).toBe(true);

@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { ALARM_MAX_FAILURES, UNALERTED_REST_MS } from "../src/conversation/alarm.ts";
 import { APPROVALS_CRON } from "../src/crons.ts";
 import worker from "../src/index.ts";
-import { newAccount, operatorApi, tenantId } from "./helpers.ts";
+import { newAccount, operatorApi, tenantId, setBufferedField } from "./helpers.ts";
 
 async function health() {
   const r = await operatorApi.platformHealth();
@@ -156,9 +156,7 @@ describe("an alarm that keeps failing outside a turn", () => {
     // The thread's record is unreadable: every alarm fails before it knows which thread it is.
     await runInDurableObject(stub, (_o, state) => {
       // Before the thread's first turn its ids are in its first buffered message's row.
-      const c = state.storage.sql.exec("UPDATE pending SET thread = '{not json' WHERE thread IS NOT NULL");
-      c.toArray();
-      expect(c.rowsWritten).toBe(1);
+      expect(setBufferedField(state, "thread", "'{not json'", [], { where: "old IS NOT NULL" })).toBe(1);
     });
     const waits: number[] = [];
     for (let i = 0; i < 3; i++) {

@@ -16,7 +16,7 @@ import { BACKSTOP_MS } from "../src/conversation/accept.ts";
 import type { ConversationDO } from "../src/conversation/object.ts";
 import { SealedThread } from "../src/conversation/sealed.ts";
 import type { ConversationStore } from "../src/conversation/store.ts";
-import { alarmWatchingD1, inboundText, ingestApi, tenantApi } from "./helpers.ts";
+import { alarmWatchingD1, BUFFERED, bufferedRows, inboundText, ingestApi, tenantApi } from "./helpers.ts";
 
 // What a turn costs the conversation object's own storage (its SQL statements, through the real
 // ingest RPC and the real alarm), and the 0 s buffer's turn that runs in the accepting invocation.
@@ -32,12 +32,17 @@ const onHistory = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE") =>
   s.query.startsWith(verb) && (s.query.includes("'history:") || String(s.bindings[0]).startsWith("history:"));
 /** A statement on the de-duplication ids' rows (`seen:<id>` in `state`). */
 const onSeen = (s: Statement) => String(s.bindings[0]).startsWith("seen:") || s.query.includes("'seen:'");
-/** A write of one of the state values the store names (`StateKey`), not an id or a history entry. */
+/** A statement on the buffered messages' rows (`pending:<seq>` in `state`, store version 7). */
+const onBuffered = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE") =>
+  s.query.startsWith(verb) && s.query.includes("'pending:");
+/** A write of one of the state values the store names (`StateKey`): no id, entry or message. */
 const onStateValue = (s: Statement) =>
   /^(INSERT INTO state|DELETE FROM state)/.test(s.query) &&
   !onSeen(s) &&
   !onHistory(s, "INSERT") &&
-  !onHistory(s, "DELETE");
+  !onHistory(s, "DELETE") &&
+  !onBuffered(s, "INSERT") &&
+  !onBuffered(s, "DELETE");
 
 /** Every statement the object's store runs from now on, with its cursor (rows read and written). */
 async function recordStatements(stub: DurableObjectStub<ConversationDO>): Promise<Statement[]> {
@@ -115,7 +120,7 @@ describe("the work of one turn in the conversation object", () => {
     // Seqs count from the time in ms, and a turn whose seqs cross a multiple of 50 also forgets
     // old ids (alarm.ts PRUNE_EVERY): this turn's are set to cross none (1001 to 1003).
     await runInDurableObject(stub, (_o, state) => {
-      const c = state.storage.sql.exec("UPDATE pending SET seq = 1001");
+      const c = state.storage.sql.exec(`UPDATE state SET k = 'pending:000000000001001' WHERE ${BUFFERED}`);
       c.toArray();
       expect(c.rowsWritten).toBe(1);
     });
@@ -203,7 +208,7 @@ describe("the work of one turn in the conversation object", () => {
     expect(log.filter((s) => onHistory(s, "INSERT"))).toHaveLength(1);
     // The buffered row alone (no AUTOINCREMENT counter); accepting writes no state row (the
     // window's start is the buffered row's time until the turn takes it).
-    expect(log.find((s) => s.query.startsWith("INSERT INTO pending"))!.cursor.rowsWritten).toBe(1);
+    expect(log.find((s) => onBuffered(s, "INSERT"))!.cursor.rowsWritten).toBe(1);
     // The turn's mark, its conversation, the activity time, the window's start and its outbox
     // entry: one row, written once, just before the send, and never deleted.
     expect(stateWrites("turn").map((s) => s.query.slice(0, 6))).toEqual(["INSERT"]);
@@ -335,7 +340,7 @@ describe("the turn's row before the turn's effects", () => {
       await alarmWatchingD1(instance, (query) => {
         if (query.startsWith("INSERT OR IGNORE INTO messages")) atInsert.push(durableTurn());
       });
-      const seq = state.storage.sql.exec<{ s: number }>("SELECT MAX(seq) AS s FROM pending").one().s;
+      const seq = bufferedRows(state).at(-1)?.seq ?? null;
       return { atInsert, seq };
     });
     // The message went (its turn is over) and its row reached D1 once, the turn's row durable by then.
@@ -522,12 +527,7 @@ describe("a 0 s reply buffer", () => {
     expect(replies.length).toBeGreaterThanOrEqual(1);
     expect(replies.length).toBeLessThanOrEqual(2);
     expect(outbound?.n).toBe(replies.length);
-    expect(
-      await runInDurableObject(
-        t.stub(customer),
-        (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n,
-      ),
-    ).toBe(0);
+    expect(await runInDurableObject(t.stub(customer), (_i, state) => bufferedRows(state).length)).toBe(0);
   });
 });
 
@@ -545,10 +545,7 @@ describe("an AI turn's debit and the persona", () => {
     const customer = uniqueCustomer();
     expect(await t.send(customer, "ask: do you deliver?")).toMatchObject([{ status: "accepted" }]);
     // The first attempt took its credit and died before answering...
-    const seq = await runInDurableObject(
-      t.stub(customer),
-      (_o, state) => state.storage.sql.exec<{ s: number }>("SELECT MAX(seq) AS s FROM pending").one().s,
-    );
+    const seq = await runInDurableObject(t.stub(customer), (_o, state) => bufferedRows(state).at(-1)!.seq);
     const ref = `ai:${conversationKey(t.tenantId, t.accountId, customer)}:turn:${seq}:0`;
     expect(await debitCredit(env.DB, t.tenantId, ref)).toEqual({ ok: true });
     expect(await creditBalance(env.DB, t.tenantId)).toBe(4);

@@ -47,17 +47,18 @@
  * longer are (they are in the `turn` row or the first buffered message's), so it would find no
  * thread: its buffered messages would wait unanswered, and an idle one would be forgotten; and it
  * reads `drafts`, `relay_queue` and `outbox` unguarded, which a new object no longer has. Nor can
- * version 7: code before it finds no `seen` or `history` (their rows are in `state`), and reads a
- * new object, which has no view, as one from before versions, whose migrations fail or lose the
- * ids (a message delivered again would be answered again), the history and a buffered message's
- * thread (migration 3 rebuilds `pending` without it). Deployed again after such a rollback,
- * migration 7 keeps what the old code wrote since and drops what it left behind (see there).
+ * version 7: code before it finds no `seen`, `history` or `pending` (their rows are in `state`),
+ * so it would not answer a message buffered at the rollback, and it reads a new object, which has
+ * no view, as one from before versions, whose migrations fail or lose the ids (a message
+ * delivered again would be answered again) and the history. Deployed again after such a
+ * rollback, migration 7 keeps what the old code wrote since and drops what it left behind (see
+ * there); a message buffered before the rollback is answered then.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
- * them), paid by each thread's first message, so `CURRENT` holds only the tables every thread
- * writes, `pending` and `state`, and its mark costs nothing more; the others are created by their
- * first write (`OptionalTable`). The test holds `CURRENT` with the optional tables to the
+ * them), paid by each thread's first message, so `CURRENT` holds only the table every thread
+ * writes, `state`, and its mark costs nothing more; the others are created by their first write
+ * (`OptionalTable`). The test holds `CURRENT` with the optional tables to the
  * migrations' tables, columns and keys.
  *
  * ## Rows written
@@ -65,15 +66,16 @@
  * Durable Object SQLite bills every row written, each index entry included. So the keyed tables
  * are `WITHOUT ROWID` (a text primary key of a rowid table is a second b-tree: two rows per
  * write), the values a turn sets share one state row (`TurnState`, its outbox entry included), and
- * `pending` numbers its rows with a plain INTEGER PRIMARY KEY (AUTOINCREMENT also writes
- * `sqlite_sequence` on every insert).
+ * no table has AUTOINCREMENT (it also writes `sqlite_sequence` on every insert).
  *
- * Since version 7 the de-duplication ids (`seen:<id>`) and the history's entries
- * (`history:<seq>`) are rows of `state`, each read and written through its key or its key range
- * as they were in tables of their own: a table is 2 rows written when an object is created, its
- * rows cost the same in either place. (A history entry can be several KB, more than SQLite
- * advises for a `WITHOUT ROWID` row, which an interior page then holds in part: it costs pages
- * read per lookup, not rows billed, in a table of at most 50 entries, the ids and a few values.)
+ * Since version 7 the de-duplication ids (`seen:<id>`), the history's entries (`history:<seq>`)
+ * and the buffered messages (`pending:<seq>`, their fields as JSON) are rows of `state`, each read
+ * and written through its key or its key range as they were in tables of their own: a table is 2
+ * rows written when an object is created, its rows cost the same in either place. A range's reads
+ * (the buffer's by seq, the history's in order) stay within its prefix. (A history entry or a
+ * buffered message can be several KB, more than SQLite advises for a `WITHOUT ROWID` row, which
+ * an interior page then holds in part: it costs pages read per lookup, not rows billed, in a
+ * table of at most 50 entries, the messages buffered, the ids and a few values.)
  * History entries are only deleted oldest first or all at once, so max(seq) + 1 never reuses a
  * live entry's number.
  *
@@ -81,7 +83,7 @@
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
  * message's, then the turn's (version 6).
  *
- * A message's id (`seen:`, for de-duplication) and its buffered row (`pending`) stay two rows,
+ * A message's id (`seen:`, for de-duplication) and its buffered row (`pending:`) stay two rows,
  * each read through its own key. One row keyed by the id would save a row written per message,
  * but the buffer's reads by seq would then scan every id the thread remembers (a week of them):
  * several scans per message, which for a busy thread cost more than the row saved, and grow with
@@ -103,16 +105,6 @@ import type { Thread } from "@concierge/core";
  * with a new migration (the store test compares the two).
  */
 const TABLE_DEFINITIONS: Record<string, string> = {
-  pending: `(
-     seq INTEGER PRIMARY KEY,
-     provider_message_id TEXT NOT NULL,
-     sealed TEXT NOT NULL,
-     sent_at INTEGER NOT NULL,
-     kind TEXT NOT NULL,
-     has_attachment INTEGER NOT NULL,
-     accepted_at INTEGER NOT NULL,
-     thread TEXT
-   )`,
   state: "(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID",
   drafts: `(
      approval_id TEXT PRIMARY KEY, sealed TEXT NOT NULL, reply_to TEXT NOT NULL, created_at INTEGER NOT NULL
@@ -264,20 +256,31 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
    DELETE FROM state WHERE k = 'thread'
       AND ((json_valid(v) AND EXISTS (SELECT 1 FROM state WHERE k = 'turn'))
            OR (NOT EXISTS (SELECT 1 FROM state WHERE k = 'turn') AND EXISTS (SELECT 1 FROM pending)));`,
-  // 7: the de-duplication ids and the history in `state`, as `seen:<provider message id>` (its
-  // time) and `history:<seq, 15 digits>` (an entry) rows: two tables fewer, so 4 rows fewer
-  // written for every new object; each row as before, read and written through its key or a key
-  // range. 15 digits hold any seq (a history seq counts from 1, one per entry) in key order.
+  // 7: the de-duplication ids, the history and the buffered messages in `state`, as
+  // `seen:<provider message id>` (its time), `history:<seq, 15 digits>` (an entry) and
+  // `pending:<seq, 15 digits>` (the message's fields as JSON) rows: three tables fewer, so 6 rows
+  // fewer written for every new object; each row as before, read and written through its key or a
+  // key range. 15 digits hold any seq (a history seq counts from 1, a message's from a time in ms,
+  // 13 digits) in key order.
   // Such rows can be there already only if code before this version ran on an object of this one
   // (a rollback, then this deploy again): an id is the same id either way, and the history is the
   // table's (what `state` holds was left from before the rollback, which the old code could not
-  // clear: a conversation since ended, or numbers the table gave again).
+  // clear: a conversation since ended, or numbers the table gave again); a buffered message is
+  // kept under whichever seq had it first, so none is lost.
   `INSERT INTO state (k, v) SELECT 'seen:' || provider_message_id, at FROM seen WHERE true
      ON CONFLICT (k) DO NOTHING;
    DELETE FROM state WHERE k >= 'history:' AND k < 'history;';
    INSERT INTO state (k, v) SELECT printf('history:%015d', seq), sealed FROM history;
+   INSERT INTO state (k, v)
+     SELECT printf('pending:%015d', seq),
+            json_object('provider_message_id', provider_message_id, 'sealed', sealed, 'sent_at', sent_at,
+                        'kind', kind, 'has_attachment', has_attachment, 'accepted_at', accepted_at,
+                        'thread', thread)
+       FROM pending WHERE true
+     ON CONFLICT (k) DO NOTHING;
    DROP TABLE seen;
-   DROP TABLE history;`,
+   DROP TABLE history;
+   DROP TABLE pending;`,
 ];
 
 /** The schema version this code reads and writes. */
@@ -464,7 +467,7 @@ export class ConversationStore {
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
     this.storage.transactionSync(() => {
-      // A new object: its core tables, the mark in `state`'s, 4 rows written as the runtime
+      // A new object: its one core table, the mark in its definition, 2 rows written as the runtime
       // counts them (2 per CREATE; how Cloudflare bills DDL is not documented).
       if (version === 0 && this.isEmpty()) {
         for (const statement of CURRENT) this.sql.exec(statement);
@@ -554,9 +557,11 @@ export class ConversationStore {
     // The next seq after every buffered one and after the latest turn's: never one a turn used;
     // with neither (a new or forgotten thread), from now in ms (see "Rows written").
     this.write(
-      `INSERT INTO pending (seq, provider_message_id, sealed, sent_at, kind, has_attachment, accepted_at, thread)
-       SELECT COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7
-         FROM (SELECT (SELECT MAX(seq) FROM pending) AS p,
+      `INSERT INTO state (k, v)
+       SELECT printf('${PENDING}%015d', COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1),
+              json_object('provider_message_id', ?1, 'sealed', ?2, 'sent_at', ?3, 'kind', ?4,
+                          'has_attachment', ?5, 'accepted_at', ?6, 'thread', ?7)
+         FROM (SELECT (SELECT CAST(substr(MAX(k), ${PENDING.length + 1}) AS INTEGER) FROM state WHERE ${PENDING_RANGE}) AS p,
                       (SELECT CAST(json_extract(v, '$.turn_seq') AS INTEGER) FROM state WHERE k = 'turn') AS t) AS b`,
       m.providerMessageId,
       m.sealed,
@@ -571,31 +576,30 @@ export class ConversationStore {
 
   /** When the oldest buffered message was accepted (null: none). */
   firstAcceptedAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT MIN(accepted_at) AS at FROM pending").one().at;
+    return this.sql
+      .exec<{ at: number | null }>(
+        `SELECT MIN(json_extract(v, '$.accepted_at')) AS at FROM state WHERE ${PENDING_RANGE}`,
+      )
+      .one().at;
   }
 
   /** Buffered messages up to `lastSeq` (all of them for null), oldest first. */
   pending(lastSeq: number | null): PendingMessage[] {
     return this.sql
-      .exec<{
-        seq: number;
-        provider_message_id: string;
-        sealed: string;
-        sent_at: number;
-        kind: string;
-        has_attachment: number;
-        accepted_at: number;
-      }>("SELECT * FROM pending WHERE seq <= ? ORDER BY seq", lastSeq ?? Number.MAX_SAFE_INTEGER)
+      .exec<{ k: string; v: string }>(`SELECT k, v FROM state WHERE ${buffered(lastSeq)} ORDER BY k`)
       .toArray()
-      .map((r) => ({
-        seq: r.seq,
-        providerMessageId: r.provider_message_id,
-        sealed: r.sealed,
-        sentAt: r.sent_at,
-        kind: r.kind,
-        hasAttachment: r.has_attachment === 1,
-        acceptedAt: r.accepted_at,
-      }));
+      .map(({ k, v }) => {
+        const r = JSON.parse(v) as BufferedRow;
+        return {
+          seq: Number(k.slice(PENDING.length)),
+          providerMessageId: r.provider_message_id,
+          sealed: r.sealed,
+          sentAt: r.sent_at,
+          kind: r.kind,
+          hasAttachment: r.has_attachment === 1,
+          acceptedAt: r.accepted_at,
+        };
+      });
   }
 
   /** The last seq of the turn under way (begun and not finished: its messages are still buffered), or null. */
@@ -606,7 +610,7 @@ export class ConversationStore {
 
   /** A message up to `seq` is still buffered. */
   private buffersUpTo(seq: number): boolean {
-    return this.sql.exec("SELECT 1 FROM pending WHERE seq <= ? LIMIT 1", seq).toArray().length > 0;
+    return this.sql.exec(`SELECT 1 FROM state WHERE ${buffered(seq)} LIMIT 1`).toArray().length > 0;
   }
 
   /**
@@ -705,7 +709,10 @@ export class ConversationStore {
     const inTurn = this.turnState().thread;
     if (inTurn) return inTurn;
     const buffered = this.sql
-      .exec<{ thread: string }>("SELECT thread FROM pending WHERE thread IS NOT NULL ORDER BY seq LIMIT 1")
+      .exec<{ thread: string }>(
+        `SELECT json_extract(v, '$.thread') AS thread FROM state
+          WHERE ${PENDING_RANGE} AND json_extract(v, '$.thread') IS NOT NULL ORDER BY k LIMIT 1`,
+      )
       .toArray()[0];
     const json = buffered?.thread ?? this.get("thread");
     return json ? (JSON.parse(json) as Thread) : null;
@@ -744,14 +751,14 @@ export class ConversationStore {
   private newestBuffered(lastSeq: number | null): number | null {
     return this.sql
       .exec<{ at: number | null }>(
-        "SELECT MAX(MIN(sent_at, accepted_at)) AS at FROM pending WHERE seq <= ?",
-        lastSeq ?? Number.MAX_SAFE_INTEGER,
+        `SELECT MAX(MIN(json_extract(v, '$.sent_at'), json_extract(v, '$.accepted_at'))) AS at
+           FROM state WHERE ${buffered(lastSeq)}`,
       )
       .one().at;
   }
 
   pendingCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM state WHERE ${PENDING_RANGE}`).one().n;
   }
 
   /**
@@ -760,7 +767,7 @@ export class ConversationStore {
    * the turn's row, reads as sent from now on (`outbox`): no row is written for it.
    */
   finishTurn(lastSeq: number): void {
-    this.write("DELETE FROM pending WHERE seq <= ?", lastSeq);
+    this.write(`DELETE FROM state WHERE ${buffered(lastSeq)}`);
     // `turn_seq` stays: with these messages gone it no longer marks a turn under way, only the
     // seqs given out (see the key).
     this.write("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'kept_reply')");
@@ -1001,6 +1008,35 @@ export function turnOutboxId(lastSeq: number): string {
 function seenKey(providerMessageId: string): string {
   return `seen:${providerMessageId}`;
 }
+
+/** The prefix of a buffered message's key in `state` (version 7). */
+const PENDING = "pending:";
+
+/** Every buffered message's key, a range of `state`'s primary key. */
+const PENDING_RANGE = "k >= 'pending:' AND k < 'pending;'";
+
+/**
+ * The buffered messages up to `lastSeq` (all of them for null), as a key range of `state`: a
+ * buffered message's key is `pending:` and its seq in 15 digits, so that key order is seq order
+ * (a seq counts from a time in ms, 13 digits, one per message). The bound is written into the
+ * SQL, a safe integer's digits only, so that SQLite seeks to it.
+ */
+function buffered(lastSeq: number | null): string {
+  if (lastSeq === null) return PENDING_RANGE;
+  if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) throw new Error(`not a seq: ${lastSeq}`);
+  return `k >= '${PENDING}' AND k <= '${PENDING}${String(lastSeq).padStart(15, "0")}'`;
+}
+
+/** A buffered message's row in `state` (`acceptMessage`): what `pending` held as columns before. */
+type BufferedRow = {
+  provider_message_id: string;
+  sealed: string;
+  sent_at: number;
+  kind: string;
+  has_attachment: number;
+  accepted_at: number;
+  thread: string | null;
+};
 
 /** Every de-duplication id's key (`seenKey`), a range of `state`'s primary key. */
 const SEEN_RANGE = "k >= 'seen:' AND k < 'seen;'";
