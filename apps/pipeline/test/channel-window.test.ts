@@ -70,7 +70,7 @@ function lastInboundAgo(stub: DurableObjectStub, ms: number) {
   return runInDurableObject(stub, (_o, state) => {
     setTurnField(state, "last_inbound_at", Date.now() - ms);
     // Nothing buffered is fine: a turn that finished holds no message.
-    setBufferedField(state, "sent_at", "MIN(old, ?)", [Date.now() - ms], { atLeast: 0 });
+    setBufferedField(state, "sent_at", "MIN($old, ?)", [Date.now() - ms], { atLeast: 0 });
   });
 }
 

@@ -986,7 +986,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     });
   });
 
-  it("upgrades a version 6 object that version 7 had written to before a rollback: no clash, the table's history", async () => {
+  it("upgrades a version 6 object that version 7 had written to before a rollback: no clash, the table's history, no message lost", async () => {
     await runInDurableObject(freshObject(), (_o, state) => {
       const sql = state.storage.sql;
       new ConversationStore(state.storage);
@@ -1001,10 +1001,64 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       sql.exec("INSERT INTO state VALUES ('history:000000000000007', 'v1.stale-too')");
       sql.exec("INSERT INTO seen VALUES ('m1', ?), ('m2', ?)", now, now);
       sql.exec("INSERT INTO history VALUES (1, 'v1.new-1'), (2, 'v1.new-2')");
+      // And a message version 7 had buffered (seq 6), which the old code never saw: it took seq 6
+      // for a message of its own, buffered now, after a turn (5) it answered.
+      const buffered = (id: string, at: number) =>
+        JSON.stringify({
+          provider_message_id: id,
+          sealed: `v1.${id}`,
+          sent_at: at,
+          kind: "text",
+          has_attachment: 0,
+          accepted_at: at,
+          thread: null,
+        });
+      sql.exec("INSERT INTO state VALUES ('pending:000000000000006', ?)", buffered("m-left", 1));
+      sql.exec(
+        `INSERT INTO state VALUES ('turn', '{"turn_seq":5,"outbox":{"status":"sending","attempts":1,"provider_message_id":null}}')`,
+      );
+      sql.exec("INSERT INTO pending VALUES (6, 'm-old-code', 'v1.m-old-code', 2, 'text', 0, 2, NULL)");
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(store.history()).toEqual(["v1.new-1", "v1.new-2"]);
       for (const id of ["m1", "m2"]) expect(store.acceptMessage(message(id), now)).toBe("duplicate");
+      // Both messages stay buffered, the old code's under its seq, the one left after it.
+      expect(store.pending(null).map((p) => [p.seq, p.providerMessageId, p.sealed])).toEqual([
+        [6, "m-old-code", "v1.m-old-code"],
+        [7, "m-left", "v1.m-left"],
+      ]);
+      // No turn is under way (5 was answered): the next takes both, under a seq never used.
+      expect(store.turnUnderWay()).toBeNull();
+      store.acceptMessage(message("m-next"), now);
+      expect(store.pending(null).map((p) => p.seq)).toEqual([6, 7, 8]);
+    });
+  });
+
+  it("reads back a buffered message as it was accepted, attachment and all", async () => {
+    await withStore((store) => {
+      const now = Date.now();
+      store.acceptMessage({ ...message("with-file"), kind: "image", hasAttachment: true }, now);
+      store.acceptMessage(message("text-only"), now);
+      expect(store.pending(null).map(({ seq: _seq, ...m }) => m)).toEqual([
+        {
+          providerMessageId: "with-file",
+          sealed: "v1.sealed",
+          sentAt: 1_000,
+          kind: "image",
+          hasAttachment: true,
+          acceptedAt: now,
+        },
+        {
+          providerMessageId: "text-only",
+          sealed: "v1.sealed",
+          sentAt: 1_000,
+          kind: "text",
+          hasAttachment: false,
+          acceptedAt: now,
+        },
+      ]);
+      expect(store.firstAcceptedAt()).toBe(now);
+      expect(store.lastInboundAt()).toBe(1_000);
     });
   });
 

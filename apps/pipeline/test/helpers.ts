@@ -215,7 +215,7 @@ export function bufferedRows(state: DurableObjectState): BufferedRow[] {
 
 /**
  * Sets `field` of the buffered messages (those `where` picks, of their fields as `json_extract`s)
- * to the SQL `value`, which reads the old one as `old`. Answers the rows written; throws when it
+ * to the SQL `value`, which reads the old one as `$old`. Answers the rows written; throws when it
  * wrote fewer than `atLeast`, so that a test cannot pass having changed nothing.
  */
 export function setBufferedField(
@@ -227,8 +227,8 @@ export function setBufferedField(
 ): number {
   const old = `json_extract(v, '$.${field}')`;
   const cursor = state.storage.sql.exec(
-    `UPDATE state SET v = json_set(v, '$.${field}', ${value.replaceAll("old", old)})
-      WHERE ${BUFFERED} AND (${where.replaceAll("old", old)})`,
+    `UPDATE state SET v = json_set(v, '$.${field}', ${value.replaceAll("$old", old)})
+      WHERE ${BUFFERED} AND (${where.replaceAll("$old", old)})`,
     ...binds,
   );
   cursor.toArray();

@@ -65,7 +65,7 @@ async function customerWrites(acc: Account, text: string) {
       runInDurableObject(stub, (_o, state) => {
         setTurnField(state, "last_inbound_at", Date.now() - ms);
         // A message still buffered (a turn being retried) is as old.
-        setBufferedField(state, "sent_at", "MIN(old, ?)", [Date.now() - ms], { atLeast: 0 });
+        setBufferedField(state, "sent_at", "MIN($old, ?)", [Date.now() - ms], { atLeast: 0 });
       }),
   };
 }

@@ -156,7 +156,7 @@ describe("an alarm that keeps failing outside a turn", () => {
     // The thread's record is unreadable: every alarm fails before it knows which thread it is.
     await runInDurableObject(stub, (_o, state) => {
       // Before the thread's first turn its ids are in its first buffered message's row.
-      expect(setBufferedField(state, "thread", "'{not json'", [], { where: "old IS NOT NULL" })).toBe(1);
+      expect(setBufferedField(state, "thread", "'{not json'", [], { where: "$old IS NOT NULL" })).toBe(1);
     });
     const waits: number[] = [];
     for (let i = 0; i < 3; i++) {

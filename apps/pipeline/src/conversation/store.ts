@@ -51,8 +51,8 @@
  * so it would not answer a message buffered at the rollback, and it reads a new object, which has
  * no view, as one from before versions, whose migrations fail or lose the ids (a message
  * delivered again would be answered again) and the history. Deployed again after such a
- * rollback, migration 7 keeps what the old code wrote since and drops what it left behind (see
- * there); a message buffered before the rollback is answered then.
+ * rollback, migration 7 keeps what the old code wrote since, drops the history it left behind, and
+ * answers a message buffered before the rollback after those the old code buffered (see there).
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
@@ -262,25 +262,40 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
   // fewer written for every new object; each row as before, read and written through its key or a
   // key range. 15 digits hold any seq (a history seq counts from 1, a message's from a time in ms,
   // 13 digits) in key order.
+  //
   // Such rows can be there already only if code before this version ran on an object of this one
-  // (a rollback, then this deploy again): an id is the same id either way, and the history is the
-  // table's (what `state` holds was left from before the rollback, which the old code could not
-  // clear: a conversation since ended, or numbers the table gave again); a buffered message is
-  // kept under whichever seq had it first, so none is lost.
-  `INSERT INTO state (k, v) SELECT 'seen:' || provider_message_id, at FROM seen WHERE true
-     ON CONFLICT (k) DO NOTHING;
-   DELETE FROM state WHERE k >= 'history:' AND k < 'history;';
-   INSERT INTO state (k, v) SELECT printf('history:%015d', seq), sealed FROM history;
-   INSERT INTO state (k, v)
-     SELECT printf('pending:%015d', seq),
-            json_object('provider_message_id', provider_message_id, 'sealed', sealed, 'sent_at', sent_at,
-                        'kind', kind, 'has_attachment', has_attachment, 'accepted_at', accepted_at,
-                        'thread', thread)
-       FROM pending WHERE true
-     ON CONFLICT (k) DO NOTHING;
-   DROP TABLE seen;
-   DROP TABLE history;
-   DROP TABLE pending;`,
+  // (a rollback, then this deploy again). An id is the same id either way. The history is the
+  // table's: what `state` holds was left from before the rollback, which the old code could not
+  // clear (a conversation since ended, or numbers the table gave again). A message left buffered
+  // in `state` was never seen by the old code, which numbered its own messages from its table and
+  // its turn: it goes after all of them, in its order, so that it is answered and no seq of theirs
+  // comes back.
+  (sql) => {
+    sql.exec(`INSERT INTO state (k, v) SELECT 'seen:' || provider_message_id, at FROM seen WHERE true
+                ON CONFLICT (k) DO NOTHING`);
+    sql.exec("DELETE FROM state WHERE k >= 'history:' AND k < 'history;'");
+    sql.exec("INSERT INTO state (k, v) SELECT printf('history:%015d', seq), sealed FROM history");
+    const left = sql
+      .exec<{ v: string }>("SELECT v FROM state WHERE k >= 'pending:' AND k < 'pending;' ORDER BY k")
+      .toArray();
+    const base = sql
+      .exec<{ b: number }>(
+        `SELECT MAX(COALESCE((SELECT MAX(seq) FROM pending), 0),
+                    COALESCE((SELECT CAST(json_extract(v, '$.turn_seq') AS INTEGER) FROM state WHERE k = 'turn'), 0)) AS b`,
+      )
+      .one().b;
+    sql.exec("DELETE FROM state WHERE k >= 'pending:' AND k < 'pending;'");
+    sql.exec(`INSERT INTO state (k, v)
+       SELECT printf('pending:%015d', seq),
+              json_object('provider_message_id', provider_message_id, 'sealed', sealed, 'sent_at', sent_at,
+                          'kind', kind, 'has_attachment', has_attachment, 'accepted_at', accepted_at,
+                          'thread', thread)
+         FROM pending`);
+    left.forEach(({ v }, i) => {
+      sql.exec("INSERT INTO state (k, v) VALUES (printf('pending:%015d', ?), ?)", base + 1 + i, v);
+    });
+    sql.exec("DROP TABLE seen; DROP TABLE history; DROP TABLE pending;");
+  },
 ];
 
 /** The schema version this code reads and writes. */
@@ -1023,7 +1038,10 @@ const PENDING_RANGE = "k >= 'pending:' AND k < 'pending;'";
  */
 function buffered(lastSeq: number | null): string {
   if (lastSeq === null) return PENDING_RANGE;
-  if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) throw new Error(`not a seq: ${lastSeq}`);
+  // 15 digits: past them a key would sort below the others (seqs count from a time in ms).
+  if (!Number.isSafeInteger(lastSeq) || lastSeq < 0 || lastSeq > 999_999_999_999_999) {
+    throw new Error(`not a seq: ${lastSeq}`);
+  }
   return `k >= '${PENDING}' AND k <= '${PENDING}${String(lastSeq).padStart(15, "0")}'`;
 }
 
