@@ -179,8 +179,8 @@ function plantUnversioned(state: DurableObjectState, tables: "oldest" | "latest"
 describe("conversation store: schema versions", () => {
   it("creates the current schema in a fresh object, marked with its version, holding nothing", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
-      // The object's constructor has opened its store: the tables every thread writes (the
-      // others come with their first write), the mark a comment in `state`'s definition.
+      // The object's constructor has opened its store: the one table every thread writes,
+      // `state` (the others come with their first write), the mark a comment in `state`'s definition.
       expect(schema(state)).toEqual(CORE_TABLES.map((name) => ({ type: "table", name })));
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
       expect(SCHEMA_VERSION).toBe(7);
@@ -195,7 +195,7 @@ describe("conversation store: schema versions", () => {
     });
   });
 
-  it("creating the schema of a new object writes 4 rows (every new customer pays them once): the tables every thread writes, the others on first use", async () => {
+  it("creating the schema of a new object writes 2 rows (every new customer pays them once): the one table every thread writes, the others on first use", async () => {
     await runInDurableObject(freshObject(), async (_o, state) => {
       // The class's own start already made them: start again from nothing.
       await state.storage.deleteAll();
@@ -556,7 +556,7 @@ function aThread(customerId: string): Thread {
   };
 }
 
-/** The tables every new object is created with; the others come with their first write. */
+/** The one table every new object is created with; the others come with their first write. */
 const CORE_TABLES = ["state"];
 /** The tables the migrations end with (the optional ones too). */
 const MIGRATED_TABLES = ["drafts", "outbox", "relay_queue", "state"];
@@ -669,7 +669,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.beginTurn(b!.seq, now, "conv_1");
       store.finishTurn(b!.seq);
       expect(store.pendingCount()).toBe(0);
-      // Without AUTOINCREMENT, max(seq) + 1 of an empty table would start over: the finished
+      // Without AUTOINCREMENT, the next seq after an empty buffer (no `pending:` key) would start over: the finished
       // turn's credit reference, for a new turn. The mark says where it ended.
       store.acceptMessage(message("m3"), now);
       expect(store.pending(null).map((p) => p.seq)).toEqual([now + 3]);

@@ -159,7 +159,7 @@ describe("the work of one turn in the conversation object", () => {
     const t = await tenantWith([hours], 5);
     const customer = uniqueCustomer();
     const stub = t.stub(customer);
-    // The object's schema is created when it starts (conversation-store.test.ts counts it: 4).
+    // The object's schema is created when it starts (conversation-store.test.ts counts it: 2).
     const log = await recordStatements(stub);
     await t.send(customer, "what are your hours?");
     expect(await runDurableObjectAlarm(stub)).toBe(true);

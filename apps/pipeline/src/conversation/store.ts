@@ -318,8 +318,8 @@ function markedState(definition: string): string {
 }
 
 /**
- * What a new object is created with: the tables every thread writes from its first message (the
- * mark in `state`'s definition), each statement on its own (a cursor counts only the last
+ * What a new object is created with: the one table every thread writes from its first message,
+ * `state` (the mark in its definition), each statement on its own (a cursor counts only the last
  * statement of a list, so one list would hide what the others write from the bench).
  */
 const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
@@ -329,8 +329,9 @@ const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
 /**
  * The `state` table: one text value per key. Ids, times and counters in the clear; the values
  * marked sealed are ciphertext from `sealed.ts`. Beside these keys, since version 7, the
- * de-duplication ids (`seenKey`: the time each was seen) and the history's entries
- * (`historyKey`: sealed), each read and written only through its own methods.
+ * de-duplication ids (`seenKey`: the time each was seen), the history's entries (`historyKey`:
+ * sealed) and the buffered messages (`pending:<seq>`, a `BufferedRow` as JSON), each read and
+ * written only through its own methods.
  */
 export type StateKey =
   /**
@@ -425,8 +426,9 @@ export type TurnState = {
    */
   outbox?: { status: OutboxStatus; attempts: number; provider_message_id: string | null };
   /**
-   * The thread's ids (version 6), from the first buffered message's row (`pending.thread`) when
-   * the thread's first turn begins: no row of their own.
+   * The thread's ids (version 6), from the first buffered message's row (its `thread` field; the
+   * `pending.thread` column before version 7) when the thread's first turn begins: no row of
+   * their own.
    */
   thread?: Thread;
 };
