@@ -13,6 +13,7 @@ import {
 } from "@concierge/testing/tenant-fixtures";
 import { vi } from "vitest";
 import { APPROVALS_CRON } from "../src/crons.ts";
+import type { BufferedRow } from "../src/conversation/store.ts";
 import worker from "../src/index.ts";
 
 // One handle per named entrypoint, as each caller's service binding sees the pipeline.
@@ -191,25 +192,16 @@ export async function countRows(sql: string, ...binds: unknown[]): Promise<numbe
 export const BUFFERED = "k >= 'pending:' AND k < 'pending;'";
 
 /** A buffered message's row as the store writes it (store.ts `acceptMessage`), with its seq. */
-export type BufferedRow = {
-  seq: number;
-  provider_message_id: string;
-  sealed: string;
-  sent_at: number;
-  kind: string;
-  has_attachment: number;
-  accepted_at: number;
-  thread: string | null;
-};
+export type BufferedMessage = BufferedRow & { seq: number };
 
 /** The object's buffered messages, oldest first. Inside `runInDurableObject`. */
-export function bufferedRows(state: DurableObjectState): BufferedRow[] {
+export function bufferedRows(state: DurableObjectState): BufferedMessage[] {
   return state.storage.sql
     .exec<{ k: string; v: string }>(`SELECT k, v FROM state WHERE ${BUFFERED} ORDER BY k`)
     .toArray()
     .map((r) => ({
       seq: Number(r.k.slice("pending:".length)),
-      ...(JSON.parse(r.v) as Omit<BufferedRow, "seq">),
+      ...(JSON.parse(r.v) as BufferedRow),
     }));
 }
 
@@ -220,7 +212,7 @@ export function bufferedRows(state: DurableObjectState): BufferedRow[] {
  */
 export function setBufferedField(
   state: DurableObjectState,
-  field: keyof Omit<BufferedRow, "seq">,
+  field: keyof BufferedRow,
   value: string,
   binds: SqlStorageValue[] = [],
   { where = "1", atLeast = 1 }: { where?: string; atLeast?: number } = {},

@@ -1048,7 +1048,7 @@ function buffered(lastSeq: number | null): string {
 }
 
 /** A buffered message's row in `state` (`acceptMessage`): what `pending` held as columns before. */
-type BufferedRow = {
+export type BufferedRow = {
   provider_message_id: string;
   sealed: string;
   sent_at: number;
