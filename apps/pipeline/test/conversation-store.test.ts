@@ -406,12 +406,13 @@ describe("conversation store: schema versions", () => {
       store.markOutbox("approval:1", "sent", "wamid.out");
       store.appendHistory(["v1.a", "v1.b"], 40);
       expect(metered.take()).toBe(6);
-      // Accepting a message: its id and its buffered row (no AUTOINCREMENT counter, no state row:
-      // the customer-service window reads the buffered row's time).
+      // Accepting a message: its buffered row, its id inside (no `seen:` row until its turn is
+      // over, no AUTOINCREMENT counter, no state row: the customer-service window reads the
+      // buffered row's time).
       metered.take();
       const sentAt = Date.now() - 5_000;
       expect(store.acceptMessage({ ...message("wamid.cost"), sentAt }, Date.now())).toBe("accepted");
-      expect(metered.take()).toBe(2);
+      expect(metered.take()).toBe(1);
       expect(store.lastInboundAt()).toBe(sentAt);
       // A turn begins: its mark, its conversation, the idle gap's and the window's start, staged
       // (read at once, written by the turn's first write). It finishes (its message goes; the
@@ -429,13 +430,15 @@ describe("conversation store: schema versions", () => {
       store.markOutbox(turnOutboxId(seq), "sending");
       expect(metered.take()).toBe(1);
       expect(store.outbox(turnOutboxId(seq))).toEqual({ status: "sending", providerMessageId: null });
-      // It finishes: one row (the buffered message deleted); no row is written for its outbox
+      // It finishes: one row (the buffered message becomes its id's `seen:` row, its text gone);
+      // no row is written for its outbox
       // entry, which from now on reads as sent (a turn that is over: what it sent is out); the
       // mark stays, and the window's start.
       store.finishTurn(seq);
       expect(metered.take()).toBe(1);
       expect(store.outbox(turnOutboxId(seq))).toEqual({ status: "sent", providerMessageId: null });
       expect(store.lastInboundAt()).toBe(sentAt);
+      expect(store.acceptMessage(message("wamid.cost"), Date.now())).toBe("duplicate");
     });
   });
 
@@ -614,19 +617,62 @@ function message(providerMessageId: string) {
 
 describe("conversation store: de-duplication and the reply buffer", () => {
   it("accepts a provider message id once until it is forgotten", async () => {
-    await withStore((store) => {
+    await withStore((store, state) => {
       const now = Date.now();
       expect(store.acceptMessage(message("wamid.a"), now)).toBe("accepted");
       expect(store.acceptMessage(message("wamid.a"), now + 1)).toBe("duplicate");
       expect(store.acceptMessage(message("wamid.b"), now + 2)).toBe("accepted");
       expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["wamid.a", "wamid.b"]);
       expect(store.firstAcceptedAt()).toBe(now);
+      // While buffered, the id is its buffered row's: no `seen:` row, and no prune forgets it.
+      expect(state.storage.sql.exec(`SELECT k FROM state WHERE NOT (${BUFFERED})`).toArray()).toEqual([]);
+      store.prune(now + 10, 0, 0);
+      expect(store.acceptMessage(message("wamid.a"), now + 3)).toBe("duplicate");
+
+      // The turn over, each buffered row becomes its id's `seen:` row, valued with its acceptance,
+      // one row written each: the text goes, the id stays.
+      const [a, b] = store.pending(null);
+      store.beginTurn(b!.seq, now + 5, "conv_seen");
+      store.commitTurn();
+      const metered = meteredStorage(state);
+      new ConversationStore(metered.storage).finishTurn(b!.seq);
+      expect(metered.take()).toBe(2);
+      expect(store.pending(null)).toEqual([]);
+      expect(
+        state.storage.sql
+          .exec("SELECT k, v FROM state WHERE k >= 'seen:' AND k < 'seen;' ORDER BY k")
+          .toArray(),
+      ).toEqual([
+        { k: "seen:wamid.a", v: String(now) },
+        { k: "seen:wamid.b", v: String(now + 2) },
+      ]);
+      expect(a!.seq).toBeLessThan(b!.seq);
+      for (const id of ["wamid.a", "wamid.b"])
+        expect(store.acceptMessage(message(id), now + 6)).toBe("duplicate");
 
       // Remembered until pruned (a week, in the object), then a redelivery is new again.
       store.prune(now, 0, 0);
-      expect(store.acceptMessage(message("wamid.a"), now + 3)).toBe("duplicate");
+      expect(store.acceptMessage(message("wamid.a"), now + 7)).toBe("duplicate");
       store.prune(now + 1, 0, 0);
-      expect(store.acceptMessage(message("wamid.a"), now + 4)).toBe("accepted");
+      expect(store.acceptMessage(message("wamid.a"), now + 8)).toBe("accepted");
+      expect(store.acceptMessage(message("wamid.b"), now + 9)).toBe("duplicate");
+    });
+  });
+
+  it("finishes a turn whose message code before this accepted (its id already a seen row): one seen row, no failure", async () => {
+    await withStore((store, state) => {
+      const now = Date.now();
+      expect(store.acceptMessage(message("m-both"), now)).toBe("accepted");
+      // What the code before wrote on accepting: the id's row as well as the buffered row.
+      state.storage.sql.exec("INSERT INTO state (k, v) VALUES ('seen:m-both', ?)", now - 1);
+      const [m] = store.pending(null);
+      store.beginTurn(m!.seq, now, "conv_both");
+      store.finishTurn(m!.seq);
+      expect(store.pending(null)).toEqual([]);
+      expect(
+        state.storage.sql.exec("SELECT k, v FROM state WHERE k >= 'seen:' AND k < 'seen;'").toArray(),
+      ).toEqual([{ k: "seen:m-both", v: String(now) }]);
+      expect(store.acceptMessage(message("m-both"), now + 1)).toBe("duplicate");
     });
   });
 
@@ -977,12 +1023,12 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.history()).toHaveLength(3);
       store.clearHistory();
       expect(store.history()).toEqual([]);
-      // (and the message the forgotten id let in, buffered)
+      // (and the message the forgotten id let in, buffered: its id is in its buffered row)
       expect(sql.exec(`SELECT k FROM state WHERE NOT (${BUFFERED}) ORDER BY k`).toArray()).toEqual([
         { k: "seen:m-new" },
-        { k: "seen:m-old" },
         { k: "wait_ms" },
       ]);
+      expect(store.pending(null).map((p) => p.providerMessageId)).toEqual(["m-old"]);
     });
   });
 
@@ -1070,13 +1116,13 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.acceptMessage(message("m1"), now, thread);
       store.acceptMessage(message("m2"), now, thread);
       expect(bufferedRows(state).map((r) => r.thread)).toEqual([JSON.stringify(thread), null]);
-      // Beside the two ids (de-duplication) and the two messages, no state row.
+      // The two messages (their ids inside, for de-duplication), and no other row.
       expect(
         state.storage.sql
           .exec<{ k: string }>("SELECT k FROM state")
           .toArray()
           .map((r) => r.k.replace(/^pending:\d+$/, "pending")),
-      ).toEqual(["pending", "pending", "seen:m1", "seen:m2"]);
+      ).toEqual(["pending", "pending"]);
       expect(store.thread()).toEqual(thread);
       const [first, second] = store.pending(null);
       startTurn(store, first!.seq, now, {

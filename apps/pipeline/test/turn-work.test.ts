@@ -155,7 +155,7 @@ describe("the work of one turn in the conversation object", () => {
     expect(prunes(idle)).toHaveLength(1);
   });
 
-  it("a canned reply to a new customer writes 6 rows in the object beside its schema", async () => {
+  it("a canned reply to a new customer writes 5 rows in the object beside its schema", async () => {
     const t = await tenantWith([hours], 5);
     const customer = uniqueCustomer();
     const stub = t.stub(customer);
@@ -164,18 +164,19 @@ describe("the work of one turn in the conversation object", () => {
     await t.send(customer, "what are your hours?");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
-    // Its 5 s buffer (a 0 s one is never written), then as for a returning customer: its id, its
-    // buffered row (the thread's ids in it), the turn's row (the thread's ids, a new
+    // Its 5 s buffer (a 0 s one is never written), then as for a returning customer: its
+    // buffered row (its id and the thread's ids in it), the turn's row (the thread's ids, a new
     // conversation's id and the outbox's `sending`), the history entry, and the buffered row
-    // deleted.
+    // turned into its id's `seen:` row.
     const state = log
       .filter((s) => onStateValue(s) && s.query.startsWith("INSERT"))
       .map((s) => s.bindings[0]);
     expect(state).toEqual(["wait_ms", "turn"]);
-    expect(rowsWritten(log)).toBe(6);
+    expect(log.filter((s) => onSeen(s) && s.query.startsWith("INSERT"))).toEqual([]);
+    expect(rowsWritten(log)).toBe(5);
   });
 
-  it("a canned reply in a conversation under way writes only what it needs: 5 rows in the object", async () => {
+  it("a canned reply in a conversation under way writes only what it needs: 4 rows in the object", async () => {
     const { t, customer, stub } = await answeredOnce([hours]);
     const log = await recordStatements(stub);
     const before = Date.now();
@@ -213,9 +214,16 @@ describe("the work of one turn in the conversation object", () => {
     // entry: one row, written once, just before the send, and never deleted.
     expect(stateWrites("turn").map((s) => s.query.slice(0, 6))).toEqual(["INSERT"]);
     expect(rowsWritten(log.filter(onStateValue))).toBe(1);
-    // What is left: its id, its buffered row, the turn's row, the history entry, and the
-    // buffered row deleted when the turn finishes.
-    expect(rowsWritten(log)).toBe(5);
+    // What is left: its buffered row, the turn's row, the history entry, and the buffered row
+    // turned into its id's `seen:` row when the turn finishes (one UPDATE, one row).
+    const finish = log.filter((s) => s.query.startsWith("UPDATE OR REPLACE state") && onSeen(s));
+    expect(finish.map((s) => s.cursor.rowsWritten)).toEqual([1]);
+    expect(rowsWritten(log)).toBe(4);
+    // The id is remembered: Meta delivering the message again is not answered again.
+    const again = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ k: string }>("SELECT k FROM state WHERE k LIKE 'seen:%'").toArray(),
+    );
+    expect(again).toHaveLength(2);
     // The history a later AI turn reads holds both turns, in order.
     const history = await runInDurableObject(stub, (_i, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM state WHERE k LIKE 'history:%'").one(),

@@ -83,11 +83,11 @@
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
  * message's, then the turn's (version 6).
  *
- * A message's id (`seen:`, for de-duplication) and its buffered row (`pending:`) stay two rows,
- * each read through its own key. One row keyed by the id would save a row written per message,
- * but the buffer's reads by seq would then scan every id the thread remembers (a week of them):
- * several scans per message, which for a busy thread cost more than the row saved, and grow with
- * each message a customer sends.
+ * A message is one row from its acceptance on: buffered (`pending:<seq>`, its id inside), then,
+ * when its turn is over, its id's `seen:` row, which the buffered row becomes (an UPDATE of its
+ * key and value: one row written, as deleting it was). De-duplication reads the id's key and the
+ * buffer (the few messages of the turn to come). Keying the buffered row by the id instead would
+ * make the buffer's reads by seq scan every id the thread remembers (a week of them).
  *
  * A pending seq names its turn (`turnOutboxId`) and, through it, the turn's outbox entry, the
  * approval and the credit reference, which must never come back after the buffer empties: it
@@ -559,8 +559,10 @@ export class ConversationStore {
   // --- de-duplication and the reply buffer ----------------------------------------------------
 
   /**
-   * Remembers the provider message id and buffers the message, unless the id was seen before:
-   * the check and both inserts happen with nothing in between.
+   * Buffers the message, unless its provider id was seen before: a `seen:` row (a message whose
+   * turn is over, `finishTurn`) or a message still buffered. The check and the insert happen with
+   * nothing in between. The id is kept in the buffered row alone until the turn is over, when that
+   * row becomes its `seen:` row: one row written per message instead of two.
    */
   acceptMessage(
     m: Omit<PendingMessage, "seq" | "acceptedAt">,
@@ -568,9 +570,19 @@ export class ConversationStore {
     /** The thread's ids, kept with this message when the store has none yet (`thread`). */
     thread: Thread | null = null,
   ): "accepted" | "duplicate" {
-    const seen = seenKey(m.providerMessageId);
-    if (this.sql.exec("SELECT 1 FROM state WHERE k = ?", seen).toArray().length) return "duplicate";
-    this.write("INSERT INTO state (k, v) VALUES (?, ?)", seen, now);
+    // The id's key, then the buffer (a few rows: the messages of the turn to come, or of one
+    // being retried), each within its own key range.
+    const duplicate = this.sql
+      .exec(
+        `SELECT 1 FROM state WHERE k = ?1
+         UNION ALL
+         SELECT 1 FROM state WHERE ${PENDING_RANGE} AND json_extract(v, '$.provider_message_id') = ?2
+         LIMIT 1`,
+        seenKey(m.providerMessageId),
+        m.providerMessageId,
+      )
+      .toArray().length;
+    if (duplicate) return "duplicate";
     // The next seq after every buffered one and after the latest turn's: never one a turn used;
     // with neither (a new or forgotten thread), from now in ms (see "Rows written").
     this.write(
@@ -782,9 +794,19 @@ export class ConversationStore {
    * The turn is over (answered, or given up): its messages' text leaves storage, and with it
    * everything kept for its retries (attempts, kept reply, relayed marks). Its outbox entry, in
    * the turn's row, reads as sent from now on (`outbox`): no row is written for it.
+   *
+   * Each buffered message's row becomes its id's `seen:` row (its value: when it was accepted),
+   * which de-duplicates it from now on (`acceptMessage`): an UPDATE that changes the key, one row
+   * written, as deleting it was. `OR REPLACE`: an id that has a `seen:` row already (a message
+   * accepted by code before this, which wrote both) keeps one.
    */
   finishTurn(lastSeq: number): void {
-    this.write(`DELETE FROM state WHERE ${buffered(lastSeq)}`);
+    this.write(
+      `UPDATE OR REPLACE state
+          SET k = '${SEEN}' || json_extract(v, '$.provider_message_id'),
+              v = CAST(json_extract(v, '$.accepted_at') AS INTEGER)
+        WHERE ${buffered(lastSeq)}`,
+    );
     // `turn_seq` stays: with these messages gone it no longer marks a turn under way, only the
     // seqs given out (see the key).
     this.write("DELETE FROM state WHERE k IN ('attempts', 'slot_waits', 'kept_reply')");
@@ -1023,8 +1045,11 @@ export function turnOutboxId(lastSeq: number): string {
 
 /** A de-duplication id's key in `state` (version 7): its value is when it was seen, ms. */
 function seenKey(providerMessageId: string): string {
-  return `seen:${providerMessageId}`;
+  return `${SEEN}${providerMessageId}`;
 }
+
+/** The prefix of a de-duplication id's key in `state` (version 7). */
+const SEEN = "seen:";
 
 /** The prefix of a buffered message's key in `state` (version 7). */
 const PENDING = "pending:";
