@@ -183,11 +183,11 @@ describe("conversation store: schema versions", () => {
       // `state` (the others come with their first write), the mark a comment in `state`'s definition.
       expect(schema(state)).toEqual(CORE_TABLES.map((name) => ({ type: "table", name })));
       expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
-      expect(SCHEMA_VERSION).toBe(7);
+      expect(SCHEMA_VERSION).toBe(8);
       expect(
         state.storage.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'state'").one()
           .sql,
-      ).toBe("CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL /* schema version 7 */) WITHOUT ROWID");
+      ).toBe("CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL /* schema version 8 */) WITHOUT ROWID");
       expect(tableNames(state)).toEqual(CORE_TABLES);
       // The mark is schema, not data: an unused (or purged) object stays provably empty.
       for (const t of CORE_TABLES) expect(state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()).toEqual([]);
@@ -1172,6 +1172,197 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.history()).toEqual(["b", "c", "d", "e"]);
       store.clearHistory();
       expect(store.history()).toEqual([]);
+    });
+  });
+
+  it("writes a turn's history entry in its last message's row when it finishes, the id in its key", async () => {
+    await withStore((store, state) => {
+      const sql = state.storage.sql;
+      const now = Date.now();
+      const keys = () =>
+        sql
+          .exec<{ k: string; v: string }>("SELECT k, v FROM state WHERE k NOT IN ('turn') ORDER BY k")
+          .toArray();
+      store.appendHistory(["v1.person"], 3, now);
+      for (const id of ["m1", "m2"]) store.acceptMessage(message(id), now);
+      const [, m2] = store.pending(null);
+      store.beginTurn(m2!.seq, now, "conv_h");
+      store.markOutbox(turnOutboxId(m2!.seq), "sending");
+      // Staged, not written: nothing moves until the finish, and the turn is still under way.
+      store.stageHistory("v1.turn1", 3, now);
+      expect(store.history()).toEqual(["v1.person"]);
+      expect(store.turnUnderWay()).toBe(m2!.seq);
+      const metered = meteredStorage(state);
+      const counted = store as unknown as { sql: SqlStorage };
+      const real = counted.sql;
+      counted.sql = metered.storage.sql;
+      store.finishTurn(m2!.seq, now + 1);
+      counted.sql = real;
+      // m2's row is the entry, m1's its `seen:` row: 2 rows written for 2 messages and an entry.
+      expect(metered.take()).toBe(2);
+      expect(keys()).toEqual([
+        { k: "history:000000000000001", v: "v1.person" },
+        { k: "history:000000000000002:m2", v: "v1.turn1" },
+        { k: "seen:m1", v: String(now) },
+      ]);
+      expect(store.history()).toEqual(["v1.person", "v1.turn1"]);
+      for (const id of ["m1", "m2"]) expect(store.acceptMessage(message(id), now + 2)).toBe("duplicate");
+
+      // Two more turns: the cap (3) cuts the oldest entries, the person's (no id) deleted, the
+      // first turn's become its message's `seen:` row (valued when it was cut), 1 row each.
+      for (const [i, id] of ["m3", "m4"].entries()) {
+        store.acceptMessage(message(id), now + 3);
+        const [m] = store.pending(null);
+        store.beginTurn(m!.seq, now + 3, "conv_h");
+        store.stageHistory(`v1.turn${i + 2}`, 3, now + 3);
+        store.finishTurn(m!.seq, now + 10 + i);
+      }
+      expect(store.history()).toEqual(["v1.turn1", "v1.turn2", "v1.turn3"]);
+      store.acceptMessage(message("m5"), now + 4);
+      const [m5] = store.pending(null);
+      store.beginTurn(m5!.seq, now + 4, "conv_h");
+      store.stageHistory("v1.turn4", 3, now + 4);
+      const { storage, log } = cursors(state.storage);
+      (store as unknown as { sql: SqlStorage }).sql = storage.sql;
+      store.finishTurn(m5!.seq, now + 20);
+      (store as unknown as { sql: SqlStorage }).sql = real;
+      const cut = log.filter((s) => s.query.includes("k < 'history:"));
+      expect(cut.map((s) => s.cursor.rowsWritten)).toEqual([1, 0]);
+      // The cut reads what it cuts, not every entry.
+      // The cut reads what it cuts (the move of a key reads a row or two more), not every entry.
+      expect(cut.map((s) => s.cursor.rowsRead)).toEqual([3, 1]);
+      expect(store.history()).toEqual(["v1.turn2", "v1.turn3", "v1.turn4"]);
+      expect(keys().filter((r) => r.k.startsWith("seen:"))).toEqual([
+        { k: "seen:m1", v: String(now) },
+        { k: "seen:m2", v: String(now + 20) },
+      ]);
+      for (const id of ["m1", "m2", "m3", "m4", "m5"]) {
+        expect(store.acceptMessage(message(id), now + 5)).toBe("duplicate");
+      }
+      // A new conversation clears the history; its ids stay, as `seen:` rows.
+      store.clearHistory(now + 30);
+      expect(store.history()).toEqual([]);
+      expect(keys().map((r) => r.k)).toEqual(["seen:m1", "seen:m2", "seen:m3", "seen:m4", "seen:m5"]);
+      for (const id of ["m3", "m4", "m5"])
+        expect(store.acceptMessage(message(id), now + 6)).toBe("duplicate");
+    });
+  });
+
+  it("upgrades a version 7 object: nothing moves, and a message it accepted (id row and buffered row) is answered once", async () => {
+    await runInDurableObject(freshObject(), (_o, state) => {
+      const sql = state.storage.sql;
+      new ConversationStore(state.storage);
+      // As version 7 created it (its mark the comment), with what it wrote: an id's row beside its
+      // buffered message, and a history entry with no id.
+      sql.exec("DROP TABLE state");
+      sql.exec(
+        "CREATE TABLE state (k TEXT PRIMARY KEY, v TEXT NOT NULL /* schema version 7 */) WITHOUT ROWID",
+      );
+      const now = Date.now();
+      sql.exec("INSERT INTO state VALUES ('seen:m7', ?), ('history:000000000000001', 'v1.h1')", now);
+      sql.exec(
+        `INSERT INTO state VALUES ('pending:000000000000005', json_object('provider_message_id', 'm7',
+           'sealed', 'v1.m7', 'sent_at', 1, 'kind', 'text', 'has_attachment', 0, 'accepted_at', ?, 'thread', NULL))`,
+        now,
+      );
+      const before = sql.exec("SELECT k, v FROM state ORDER BY k").toArray();
+      const store = new ConversationStore(state.storage);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(sql.exec("SELECT k, v FROM state ORDER BY k").toArray()).toEqual(before);
+      expect(store.acceptMessage(message("m7"), now)).toBe("duplicate");
+      store.beginTurn(5, now, "conv_7");
+      store.stageHistory("v1.h2", 20, now);
+      store.finishTurn(5, now);
+      expect(sql.exec("SELECT k FROM state WHERE k <> 'turn' ORDER BY k").toArray()).toEqual([
+        { k: "history:000000000000001" },
+        { k: "history:000000000000002:m7" },
+        { k: "seen:m7" },
+      ]);
+      expect(store.history()).toEqual(["v1.h1", "v1.h2"]);
+      expect(store.acceptMessage(message("m7"), now)).toBe("duplicate");
+    });
+  });
+
+  it("cuts a long history by reading what it cuts, not every entry", async () => {
+    await withStore((store, state) => {
+      const now = Date.now();
+      for (let i = 1; i <= 40; i++) {
+        store.acceptMessage(message(`m${i}`), now);
+        const [m] = store.pending(null);
+        store.beginTurn(m!.seq, now, "conv_long");
+        store.stageHistory(`v1.turn${i}`, 40, now);
+        store.finishTurn(m!.seq, now);
+      }
+      store.acceptMessage(message("m41"), now);
+      const [m] = store.pending(null);
+      store.beginTurn(m!.seq, now, "conv_long");
+      store.stageHistory("v1.turn41", 40, now);
+      const { storage, log } = cursors(state.storage);
+      const counted = store as unknown as { sql: SqlStorage };
+      const real = counted.sql;
+      counted.sql = storage.sql;
+      store.finishTurn(m!.seq, now);
+      counted.sql = real;
+      const cut = log.filter((s) => s.query.includes("k < 'history:"));
+      expect(cut.map((s) => [s.cursor.rowsWritten, s.cursor.rowsRead])).toEqual([
+        [1, 3],
+        [0, 1],
+      ]);
+      expect(store.history()).toHaveLength(40);
+      // And a message's de-duplication reads the history's keys, at most its cap of them.
+      const accept = cursors(state.storage);
+      counted.sql = accept.storage.sql;
+      expect(store.acceptMessage(message("m41"), now)).toBe("duplicate");
+      expect(store.acceptMessage(message("m-new"), now)).toBe("accepted");
+      counted.sql = real;
+      const reads = accept.log.filter((s) => s.query.includes("'history:'")).map((s) => s.cursor.rowsRead);
+      // (the id's key and the cap's 40 entries: a row or two more than that, whatever was cut)
+      expect(reads).toHaveLength(2);
+      for (const n of reads) expect(n).toBeLessThanOrEqual(42);
+    });
+  });
+
+  it("writes a staged entry at once outside a turn, in order when a turn stages twice, and never into another turn", async () => {
+    await withStore((store, state) => {
+      const now = Date.now();
+      // No turn under way: written at once, with no id.
+      store.stageHistory("v1.alone", 5, now);
+      expect(store.history()).toEqual(["v1.alone"]);
+      store.acceptMessage(message("m1"), now);
+      const [m1] = store.pending(null);
+      store.beginTurn(m1!.seq, now, "conv_s");
+      store.stageHistory("v1.first", 5, now);
+      store.stageHistory("v1.second", 5, now);
+      // The first is written at once, the second waits for the finish: the order holds.
+      expect(store.history()).toEqual(["v1.alone", "v1.first"]);
+      store.finishTurn(m1!.seq, now);
+      expect(store.history()).toEqual(["v1.alone", "v1.first", "v1.second"]);
+      // An entry staged by a run of a turn that never finished is not written by another turn's
+      // finish (a given-up turn, say), nor kept across a forget.
+      store.acceptMessage(message("m2"), now);
+      store.acceptMessage(message("m3"), now);
+      const [m2, m3] = store.pending(null);
+      store.beginTurn(m2!.seq, now, "conv_s");
+      store.stageHistory("v1.unfinished", 5, now);
+      store.beginTurn(m3!.seq, now, "conv_s");
+      store.finishTurn(m3!.seq, now);
+      expect(store.history()).toEqual(["v1.alone", "v1.first", "v1.second"]);
+      expect(
+        state.storage.sql.exec("SELECT k FROM state WHERE k LIKE 'seen:%' ORDER BY k").toArray(),
+      ).toEqual([{ k: "seen:m2" }, { k: "seen:m3" }]);
+    });
+  });
+
+  it("reads an id-less key and a key with an id for the next seq, and fails loudly on any other", async () => {
+    await withStore((store, state) => {
+      state.storage.sql.exec("INSERT INTO state VALUES ('history:000000000000009:wamid.x:y', 'v1.9')");
+      store.appendHistory(["v1.10"], 5);
+      expect(
+        state.storage.sql.exec("SELECT k FROM state WHERE k LIKE 'history:%' ORDER BY k").toArray(),
+      ).toEqual([{ k: "history:000000000000009:wamid.x:y" }, { k: "history:000000000000010" }]);
+      expect(store.acceptMessage(message("wamid.x:y"), Date.now())).toBe("duplicate");
+      state.storage.sql.exec("INSERT INTO state VALUES ('history:00000000000001x', 'v1.bad')");
+      expect(() => store.appendHistory(["v1.11"], 5)).toThrow(/holds no seq/);
     });
   });
 

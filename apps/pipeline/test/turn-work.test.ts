@@ -28,7 +28,7 @@ type Statement = {
 };
 
 /** A statement on the history's rows (`history:<seq>` in `state`, store version 7). */
-const onHistory = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE") =>
+const onHistory = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE" | "UPDATE") =>
   s.query.startsWith(verb) && (s.query.includes("'history:") || String(s.bindings[0]).startsWith("history:"));
 /** A statement on the de-duplication ids' rows (`seen:<id>` in `state`). */
 const onSeen = (s: Statement) => String(s.bindings[0]).startsWith("seen:") || s.query.includes("'seen:'");
@@ -83,6 +83,7 @@ async function tenantWith(rules: unknown[], waitSeconds: number) {
   return {
     tenantId: created.tenantId,
     accountId: account.id,
+    externalId: account.externalId,
     send: async (customer: string, text: string) => {
       const r = await ingestApi.ingest([inboundText(account.externalId, customer, text)]);
       if (!r.ok) throw new Error(r.error.message);
@@ -134,8 +135,9 @@ describe("the work of one turn in the conversation object", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
     const turn = log.slice(accepts);
-    // The turn still remembers what was said, for a later AI reply...
-    expect(turn.some((s) => onHistory(s, "INSERT"))).toBe(true);
+    // The turn still remembers what was said, for a later AI reply, in its last message's row...
+    const entry = turn.filter((s) => onHistory(s, "UPDATE") && s.query.startsWith("UPDATE state SET k = ?"));
+    expect(entry.map((s) => s.cursor.rowsWritten)).toEqual([1]);
     // ...but a canned reply neither reads nor opens the history (its append reads only the
     // newest entry's key),
     expect(turn.filter((s) => onHistory(s, "SELECT") && !s.query.startsWith("SELECT MAX(k)"))).toEqual([]);
@@ -143,7 +145,12 @@ describe("the work of one turn in the conversation object", () => {
     expect(turn.filter((s) => /INSERT[^(]*relay_queue|DELETE FROM relay_queue/.test(s.query))).toEqual([]);
     // A history within its cap is not trimmed: no statement for it (conversation-store.test.ts
     // counts what a trim reads).
-    expect(turn.filter((s) => onHistory(s, "DELETE") && s.query.includes("k <= ?"))).toEqual([]);
+    // (A trim's range ends below an entry's key; the clear of a new conversation's empty history
+    // runs to the range's end, and finds nothing.)
+    const cuts = turn.filter(
+      (s) => /^(DELETE|UPDATE OR REPLACE)/.test(s.query) && s.query.includes("k < 'history:"),
+    );
+    expect(cuts).toEqual([]);
     expect(rowsWritten(turn)).toBeGreaterThan(0);
     // Old de-duplication ids are forgotten when the conversation goes idle, not after every turn
     // (the statement reads every remembered id).
@@ -155,7 +162,7 @@ describe("the work of one turn in the conversation object", () => {
     expect(prunes(idle)).toHaveLength(1);
   });
 
-  it("a canned reply to a new customer writes 5 rows in the object beside its schema", async () => {
+  it("a canned reply to a new customer writes 4 rows in the object beside its schema", async () => {
     const t = await tenantWith([hours], 5);
     const customer = uniqueCustomer();
     const stub = t.stub(customer);
@@ -166,17 +173,18 @@ describe("the work of one turn in the conversation object", () => {
     expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7."]);
     // Its 5 s buffer (a 0 s one is never written), then as for a returning customer: its
     // buffered row (its id and the thread's ids in it), the turn's row (the thread's ids, a new
-    // conversation's id and the outbox's `sending`), the history entry, and the buffered row
-    // turned into its id's `seen:` row.
+    // conversation's id and the outbox's `sending`), and the buffered row turned into the turn's
+    // history entry (the message's id in its key).
     const state = log
       .filter((s) => onStateValue(s) && s.query.startsWith("INSERT"))
       .map((s) => s.bindings[0]);
     expect(state).toEqual(["wait_ms", "turn"]);
     expect(log.filter((s) => onSeen(s) && s.query.startsWith("INSERT"))).toEqual([]);
-    expect(rowsWritten(log)).toBe(5);
+    expect(log.filter((s) => onHistory(s, "INSERT"))).toEqual([]);
+    expect(rowsWritten(log)).toBe(4);
   });
 
-  it("a canned reply in a conversation under way writes only what it needs: 4 rows in the object", async () => {
+  it("a canned reply in a conversation under way writes only what it needs: 3 rows in the object", async () => {
     const { t, customer, stub } = await answeredOnce([hours]);
     const log = await recordStatements(stub);
     const before = Date.now();
@@ -205,8 +213,11 @@ describe("the work of one turn in the conversation object", () => {
     expect(turnRows.map((r) => r.outbox)).toEqual([
       { status: "sending", attempts: 1, provider_message_id: null },
     ]);
-    // One history entry for the turn (the message and its reply together).
-    expect(log.filter((s) => onHistory(s, "INSERT"))).toHaveLength(1);
+    // One history entry for the turn (the message and its reply together), in the row that was
+    // its message's.
+    expect(log.filter((s) => onHistory(s, "INSERT"))).toEqual([]);
+    const entry = log.filter((s) => onHistory(s, "UPDATE") && s.query.startsWith("UPDATE state SET k = ?"));
+    expect(entry.map((s) => s.cursor.rowsWritten)).toEqual([1]);
     // The buffered row alone (no AUTOINCREMENT counter); accepting writes no state row (the
     // window's start is the buffered row's time until the turn takes it).
     expect(log.find((s) => onBuffered(s, "INSERT"))!.cursor.rowsWritten).toBe(1);
@@ -214,21 +225,67 @@ describe("the work of one turn in the conversation object", () => {
     // entry: one row, written once, just before the send, and never deleted.
     expect(stateWrites("turn").map((s) => s.query.slice(0, 6))).toEqual(["INSERT"]);
     expect(rowsWritten(log.filter(onStateValue))).toBe(1);
-    // What is left: its buffered row, the turn's row, the history entry, and the buffered row
-    // turned into its id's `seen:` row when the turn finishes (one UPDATE, one row).
-    const finish = log.filter((s) => s.query.startsWith("UPDATE OR REPLACE state") && onSeen(s));
-    expect(finish.map((s) => s.cursor.rowsWritten)).toEqual([1]);
-    expect(rowsWritten(log)).toBe(4);
-    // The id is remembered: Meta delivering the message again is not answered again.
-    const again = await runInDurableObject(stub, (_i, state) =>
-      state.storage.sql.exec<{ k: string }>("SELECT k FROM state WHERE k LIKE 'seen:%'").toArray(),
-    );
-    expect(again).toHaveLength(2);
+    // What is left: its buffered row, the turn's row, and the buffered row turned into the
+    // turn's history entry when the turn finishes (one UPDATE, one row; no `seen:` row: the
+    // entry's key holds the id).
+    const toSeen = log.filter((s) => s.query.startsWith("UPDATE OR REPLACE state") && onSeen(s));
+    expect(rowsWritten(toSeen)).toBe(0);
+    expect(rowsWritten(log)).toBe(3);
     // The history a later AI turn reads holds both turns, in order.
     const history = await runInDurableObject(stub, (_i, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM state WHERE k LIKE 'history:%'").one(),
     );
     expect(history.n).toBe(2);
+  });
+
+  it("a message delivered again is never answered twice: buffered, in the history's key, then a seen row once the conversation ended", async () => {
+    const t = await tenantWith([hours], 5);
+    const customer = uniqueCustomer();
+    const stub = t.stub(customer);
+    const deliver = async (m: ReturnType<typeof inboundText>) => {
+      const r = await ingestApi.ingest([m]);
+      if (!r.ok) throw new Error(r.error.message);
+      return r.results.map((x) => x.status);
+    };
+    const first = inboundText(t.externalId, customer, "what are your hours?");
+    const second = inboundText(t.externalId, customer, "and today?");
+    expect(await deliver(first)).toEqual(["accepted"]);
+    expect(await deliver(second)).toEqual(["accepted"]);
+    // Buffered: the ids are in the buffered rows alone.
+    expect(await deliver(first)).toEqual(["duplicate"]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // The turn over: the last message's row became the history entry (its id in the key), the
+    // other's its `seen:` row.
+    const keys = () =>
+      runInDurableObject(stub, (_i, state) =>
+        state.storage.sql
+          .exec<{ k: string }>("SELECT k FROM state WHERE k LIKE 'history:%' OR k LIKE 'seen:%' ORDER BY k")
+          .toArray()
+          .map((r) => r.k.replace(/^history:\d{15}/, "history")),
+      );
+    expect(await keys()).toEqual([`history:${second.providerMessageId}`, `seen:${first.providerMessageId}`]);
+    for (const m of [first, second]) expect(await deliver(m)).toEqual(["duplicate"]);
+    // The conversation goes idle past its gap; the next message starts a new one, whose history
+    // starts empty: the old entry's id is kept as a `seen:` row.
+    await runInDurableObject(stub, (_i, state) => {
+      const turn = JSON.parse(
+        state.storage.sql.exec<{ v: string }>("SELECT v FROM state WHERE k = 'turn'").one().v,
+      );
+      state.storage.sql.exec(
+        "UPDATE state SET v = ? WHERE k = 'turn'",
+        JSON.stringify({ ...turn, last_activity_at: Date.now() - 7 * 3_600_000 }),
+      );
+    });
+    const third = inboundText(t.externalId, customer, "hello again");
+    expect(await deliver(third)).toEqual(["accepted"]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await keys()).toEqual([
+      `history:${third.providerMessageId}`,
+      `seen:${first.providerMessageId}`,
+      `seen:${second.providerMessageId}`,
+    ]);
+    for (const m of [first, second, third]) expect(await deliver(m)).toEqual(["duplicate"]);
+    expect((await sentTo(env.SANDBOX_URL, customer)).map((m) => m.text)).toEqual(["Open 7 to 7.", "Thanks!"]);
   });
 
   it("reads a history of entries from before (one message each) and after (one turn each), in order", async () => {

@@ -1,8 +1,9 @@
 /**
  * The exactly-once rules of a conversation, and the code that keeps them.
  *
- * 1. Accepted once. A provider message id is accepted at most once while it is remembered (a
- *    week, longer than Meta redelivers): the duplicate check and the insert run with no await in
+ * 1. Accepted once. A provider message id is accepted at most once while it is remembered (in
+ *    its buffered row, then in its turn's history entry or its own `seen:` row, for a week at
+ *    least, longer than Meta redelivers): the duplicate check and the insert run with no await in
  *    between, in the thread's one object (`ConversationStore.acceptMessage`). Redeliveries,
  *    double clicks and retries of ingest are absorbed there.
  * 2. A turn is fixed when it first runs. Its messages (the pending ones up to `turn_seq`), its id

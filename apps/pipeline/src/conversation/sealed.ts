@@ -76,14 +76,27 @@ export class SealedThread {
   }
 
   /**
-   * Adds one turn's messages (the customer's and the reply) to the history as one entry, sealed
-   * once and written as one row (the object's storage bills each row written); the history keeps
-   * the newest `historyTurns` entries.
+   * Adds messages outside a turn (a person's reply) to the history as one entry, sealed once and
+   * written as one row (the object's storage bills each row written); the history keeps the
+   * newest `historyTurns` entries.
    */
   async remember(messages: ChatMessage[], historyTurns: number): Promise<void> {
     if (messages.length === 0) return;
-    const sealed = await this.seal(JSON.stringify(messages), `${this.thread.key}:history`);
-    this.store.appendHistory([sealed], historyTurns);
+    this.store.appendHistory([await this.sealEntry(messages)], historyTurns);
+  }
+
+  /**
+   * Adds the turn under way's messages (the customer's and the reply) to the history as one
+   * entry, written when the turn finishes in place of its last message's row (store
+   * `stageHistory`): no row of its own.
+   */
+  async rememberTurn(messages: ChatMessage[], historyTurns: number): Promise<void> {
+    if (messages.length === 0) return;
+    this.store.stageHistory(await this.sealEntry(messages), historyTurns);
+  }
+
+  private sealEntry(messages: ChatMessage[]): Promise<string> {
+    return this.seal(JSON.stringify(messages), `${this.thread.key}:history`);
   }
 
   /** Keeps a draft until a person approves, edits or rejects it. */

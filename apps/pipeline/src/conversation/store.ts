@@ -53,6 +53,10 @@
  * delivered again would be answered again) and the history. Deployed again after such a
  * rollback, migration 7 keeps what the old code wrote since, drops the history it left behind, and
  * answers a message buffered before the rollback after those the old code buffered (see there).
+ * Nor can version 8: code before it cannot read a history key with an id in it (every later
+ * append of the thread throws), and looks for a message's id in `seen:` rows only, so a message
+ * buffered at the rollback, or the last of a turn answered since version 8, would be answered
+ * again if the channel delivered it again.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
@@ -83,11 +87,14 @@
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
  * message's, then the turn's (version 6).
  *
- * A message is one row from its acceptance on: buffered (`pending:<seq>`, its id inside), then,
- * when its turn is over, its id's `seen:` row, which the buffered row becomes (an UPDATE of its
- * key and value: one row written, as deleting it was). De-duplication reads the id's key and the
- * buffer (the few messages of the turn to come). Keying the buffered row by the id instead would
- * make the buffer's reads by seq scan every id the thread remembers (a week of them).
+ * A message is one row from its acceptance on (version 8): buffered (`pending:<seq>`, its id
+ * inside), then, when its turn is over, the turn's history entry (the turn's last message, the
+ * id in the entry's key) or its id's `seen:` row (the others), which the buffered row becomes: an
+ * UPDATE of its key and value, one row written, as deleting it was; and an entry trimmed from the
+ * history, or cleared with it, becomes its id's `seen:` row the same way. De-duplication reads
+ * the id's key, the buffer (the few messages of the turn to come) and the history's keys (at most
+ * its cap). Keying the buffered row by the id instead would make the buffer's reads by seq scan
+ * every id the thread remembers (a week of them).
  *
  * A pending seq names its turn (`turnOutboxId`) and, through it, the turn's outbox entry, the
  * approval and the credit reference, which must never come back after the buffer empties: it
@@ -296,6 +303,11 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
     });
     sql.exec("DROP TABLE seen; DROP TABLE history; DROP TABLE pending;");
   },
+  // 8: no row moves; what the rows may hold changes. A buffered message's id is in its row alone
+  // until its turn is over (no `seen:` row beside it), and a turn's history entry takes its last
+  // message's row, its key carrying that message's id (`history:<seq>:<id>`, `finishTurn`); an
+  // entry from before has no id and reads as ever.
+  () => {},
 ];
 
 /** The schema version this code reads and writes. */
@@ -466,6 +478,9 @@ export class ConversationStore {
    */
   private staged: TurnState | null = null;
 
+  /** The turn under way's history entry, kept until its finish (`stageHistory`), or null. */
+  private stagedEntry: { lastSeq: number; sealed: string; keep: number } | null = null;
+
   /** Opens the store, creating or migrating the schema if its version is behind. */
   constructor(storage: Storage) {
     this.storage = storage;
@@ -481,6 +496,7 @@ export class ConversationStore {
   ensureSchema(): void {
     // After a forget: nothing staged before it may come back into the empty object.
     this.staged = null;
+    this.stagedEntry = null;
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
     this.storage.transactionSync(() => {
@@ -570,13 +586,16 @@ export class ConversationStore {
     /** The thread's ids, kept with this message when the store has none yet (`thread`). */
     thread: Thread | null = null,
   ): "accepted" | "duplicate" {
-    // The id's key, then the buffer (a few rows: the messages of the turn to come, or of one
-    // being retried), each within its own key range.
+    // The id's key, the buffer (a few rows: the messages of the turn to come, or of one being
+    // retried), then the history's keys (at most its `keep` entries; a key, not the sealed value,
+    // which SQLite then leaves on its overflow pages unread), each within its own key range.
     const duplicate = this.sql
       .exec(
         `SELECT 1 FROM state WHERE k = ?1
          UNION ALL
          SELECT 1 FROM state WHERE ${PENDING_RANGE} AND json_extract(v, '$.provider_message_id') = ?2
+         UNION ALL
+         SELECT 1 FROM state WHERE ${HISTORY_RANGE} AND substr(k, ${HISTORY_ID_AT + 1}) = ?2
          LIMIT 1`,
         seenKey(m.providerMessageId),
         m.providerMessageId,
@@ -795,12 +814,14 @@ export class ConversationStore {
    * everything kept for its retries (attempts, kept reply, relayed marks). Its outbox entry, in
    * the turn's row, reads as sent from now on (`outbox`): no row is written for it.
    *
-   * Each buffered message's row becomes its id's `seen:` row (its value: when it was accepted),
-   * which de-duplicates it from now on (`acceptMessage`): an UPDATE that changes the key, one row
-   * written, as deleting it was. `OR REPLACE`: an id that has a `seen:` row already (a message
-   * accepted by code before this, which wrote both) keeps one.
+   * The turn's history entry, staged (`stageHistory`), takes the last buffered message's row; each
+   * other buffered message's row becomes its id's `seen:` row (its value: when it was accepted).
+   * Either de-duplicates the message from now on (`acceptMessage`), and either is an UPDATE that
+   * changes the key, one row written, as deleting it was. `OR REPLACE`: an id that has a `seen:`
+   * row already (a message accepted by code before version 8, which wrote both) keeps one.
    */
-  finishTurn(lastSeq: number): void {
+  finishTurn(lastSeq: number, now: number = Date.now()): void {
+    this.writeStagedEntry(lastSeq, now);
     this.write(
       `UPDATE OR REPLACE state
           SET k = '${SEEN}' || json_extract(v, '$.provider_message_id'),
@@ -845,32 +866,108 @@ export class ConversationStore {
   }
 
   /**
-   * Appends sealed entries and keeps only the newest `keep`. An entry's seq is MAX(seq) + 1, and
-   * entries only ever go oldest first or all at once, so the newest is never deleted while others
-   * stay and the seqs kept are one unbroken run: the newest `keep` are those above MAX(seq) -
-   * keep, a key range that reads only what it deletes, instead of every entry.
+   * Appends sealed entries (not a turn's: a person's reply, `stageHistory` for a turn's) and keeps
+   * only the newest `keep`.
    */
-  appendHistory(sealed: string[], keep: number): void {
-    // One seek: the last key of the range, read once for the inserts and the cut (a subquery in
-    // each statement read it again, and with the range's own upper bound beside the cut SQLite
-    // sought by that bound and read every entry: 7 rows read where this reads 2).
-    const newest = this.sql
-      .exec<{ k: string | null }>(`SELECT MAX(k) AS k FROM state WHERE ${HISTORY_RANGE}`)
-      .one().k;
-    let seq = newest === null ? 0 : Number(newest.slice(HISTORY.length));
-    // Every key here was written by `historyKey` or migration 7; anything else would stop every
-    // later append (the next key would be taken), so it fails loudly now instead.
-    if (!Number.isSafeInteger(seq)) throw new Error(`history key ${newest} holds no seq`);
+  appendHistory(sealed: string[], keep: number, now: number = Date.now()): void {
+    let seq = this.newestHistorySeq();
     for (const s of sealed) {
       seq += 1;
       this.write("INSERT INTO state (k, v) VALUES (?, ?)", historyKey(seq), s);
     }
-    if (seq > keep)
-      this.write(`DELETE FROM state WHERE k >= '${HISTORY}' AND k <= ?`, historyKey(seq - keep));
+    this.trimHistory(seq, keep, now);
   }
 
-  clearHistory(): void {
-    this.write(`DELETE FROM state WHERE ${HISTORY_RANGE}`);
+  /**
+   * Keeps the turn under way's history entry (sealed) until the turn is over: `finishTurn` writes
+   * it in place of the turn's last buffered message, one row written where inserting the entry
+   * and turning that message into its `seen:` row were two. The entry's key carries that
+   * message's id, which de-duplicates it from then on (`acceptMessage`). A second entry for the
+   * same turn (none is made today) writes the first at once. Not a turn under way (a run of a
+   * turn another run finished meanwhile), or none at all: written at once.
+   *
+   * Until the finish the entry is in memory only: an object that dies in between (after the
+   * turn's send, which its retry does not repeat) loses it from the history the AI reads, as it
+   * would lose an entry not yet appended before; the reply itself and its metadata are out.
+   */
+  stageHistory(sealed: string, keep: number, now: number = Date.now()): void {
+    const lastSeq = this.turnUnderWay();
+    if (lastSeq === null) {
+      this.appendHistory([sealed], keep, now);
+      return;
+    }
+    const earlier = this.stagedEntry;
+    if (earlier?.lastSeq === lastSeq) this.appendHistory([earlier.sealed], earlier.keep, now);
+    this.stagedEntry = { lastSeq, sealed, keep };
+  }
+
+  /**
+   * Writes the staged entry of the turn ending at `lastSeq` as its last buffered message's row
+   * (an UPDATE of its key and value: one row), numbered after the newest entry, with that
+   * message's id in its key; then trims.
+   */
+  private writeStagedEntry(lastSeq: number, now: number): void {
+    const entry = this.stagedEntry;
+    this.stagedEntry = null;
+    if (!entry || entry.lastSeq !== lastSeq) return;
+    const seq = this.newestHistorySeq() + 1;
+    const last = this.sql
+      .exec<{ k: string; id: string }>(
+        `SELECT k, json_extract(v, '$.provider_message_id') AS id FROM state
+          WHERE ${buffered(lastSeq)} ORDER BY k DESC LIMIT 1`,
+      )
+      .toArray()[0];
+    if (last)
+      this.write("UPDATE state SET k = ?, v = ? WHERE k = ?", historyKey(seq, last.id), entry.sealed, last.k);
+    else this.write("INSERT INTO state (k, v) VALUES (?, ?)", historyKey(seq), entry.sealed);
+    this.trimHistory(seq, entry.keep, now);
+  }
+
+  /**
+   * The newest entry's seq, 0 with none. One seek: the last key of the range, read once for the
+   * writes and the cut (a subquery in each statement read it again, and with the range's own
+   * upper bound beside the cut SQLite sought by that bound and read every entry: 7 rows read
+   * where this reads 2).
+   */
+  private newestHistorySeq(): number {
+    const newest = this.sql
+      .exec<{ k: string | null }>(`SELECT MAX(k) AS k FROM state WHERE ${HISTORY_RANGE}`)
+      .one().k;
+    if (newest === null) return 0;
+    // Every key here was written by `historyKey` or migration 7; anything else would stop every
+    // later append (the next key would be taken), so it fails loudly now instead.
+    const seq = HISTORY_KEY.exec(newest);
+    if (!seq) throw new Error(`history key ${newest} holds no seq`);
+    return Number(seq[1]);
+  }
+
+  /**
+   * Keeps only the newest `keep` entries, `newest` being the newest's seq. An entry's seq is
+   * MAX(seq) + 1, and entries only ever go oldest first or all at once, so the newest is never
+   * deleted while others stay and the seqs kept are one unbroken run: the newest `keep` are those
+   * above `newest` - `keep`, a key range that reads only what it cuts, instead of every entry.
+   * An entry that carries a message's id becomes that id's `seen:` row, valued `now` (one row
+   * written, as deleting it was), so the message stays de-duplicated (`prune` forgets it a week
+   * on); one without goes.
+   */
+  private trimHistory(newest: number, keep: number, now: number): void {
+    if (newest <= keep) return;
+    this.forgetHistory(`k >= '${HISTORY}' AND k < '${historyKey(newest - keep + 1)}'`, now);
+  }
+
+  /** The conversation is over: its history goes, the ids its entries carry become `seen:` rows. */
+  clearHistory(now: number = Date.now()): void {
+    this.forgetHistory(HISTORY_RANGE, now);
+  }
+
+  /** Forgets the entries in `range` (within the history's), keeping their ids as `seen:` rows. */
+  private forgetHistory(range: string, now: number): void {
+    this.write(
+      `UPDATE OR REPLACE state SET k = '${SEEN}' || substr(k, ${HISTORY_ID_AT + 1}), v = CAST(? AS INTEGER)
+        WHERE ${range} AND length(k) > ${HISTORY_ID_AT}`,
+      now,
+    );
+    this.write(`DELETE FROM state WHERE ${range}`);
   }
 
   // --- drafts awaiting approval ---------------------------------------------------------------
@@ -1091,11 +1188,18 @@ const HISTORY = "history:";
 
 /**
  * A history entry's key: `history:` and its seq in 15 digits, so that key order is seq order
- * (migration 7 writes the same with `printf('history:%015d', seq)`).
+ * (migration 7 writes the same with `printf('history:%015d', seq)`), then, for a turn's entry
+ * since version 8, `:` and the id of the turn's last message (`finishTurn`), which it
+ * de-duplicates.
  */
-function historyKey(seq: number): string {
-  return `${HISTORY}${String(seq).padStart(15, "0")}`;
+function historyKey(seq: number, providerMessageId?: string): string {
+  const key = `${HISTORY}${String(seq).padStart(15, "0")}`;
+  return providerMessageId === undefined ? key : `${key}:${providerMessageId}`;
 }
+
+/** A history key's seq, and where an id in it starts (after `history:`, 15 digits and `:`). */
+const HISTORY_KEY = /^history:(\d{15})(?::|$)/;
+const HISTORY_ID_AT = HISTORY.length + 15 + 1;
 
 /** Every history entry's key (`historyKey`), a range of `state`'s primary key. */
 const HISTORY_RANGE = "k >= 'history:' AND k < 'history;'";

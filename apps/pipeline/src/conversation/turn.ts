@@ -250,11 +250,11 @@ function turnRun(
     outbound: (action: string, providerMessageId: string) =>
       meta("outbound", action, providerMessageId, Date.now()),
     /** Adds to the history the AI sees. */
-    remember: (messages: ChatMessage[]) => input.sealed.remember(messages, input.historyTurns),
+    remember: (messages: ChatMessage[]) => input.sealed.rememberTurn(messages, input.historyTurns),
     /** No reply this turn: the customer's messages are recorded, and remembered. */
     noReply: async (action: string) => {
       await recordMessages(env.DB, inbound(action));
-      await input.sealed.remember([{ role: "user", content: customerText }], input.historyTurns);
+      await input.sealed.rememberTurn([{ role: "user", content: customerText }], input.historyTurns);
     },
   };
 }
