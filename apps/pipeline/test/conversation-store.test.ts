@@ -1189,7 +1189,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.beginTurn(m2!.seq, now, "conv_h");
       store.markOutbox(turnOutboxId(m2!.seq), "sending");
       // Staged, not written: nothing moves until the finish, and the turn is still under way.
-      store.stageHistory("v1.turn1", 3, now);
+      store.stageHistory(turnOutboxId(m2!.seq), "v1.turn1", 3, now);
       expect(store.history()).toEqual(["v1.person"]);
       expect(store.turnUnderWay()).toBe(m2!.seq);
       const metered = meteredStorage(state);
@@ -1214,21 +1214,20 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         store.acceptMessage(message(id), now + 3);
         const [m] = store.pending(null);
         store.beginTurn(m!.seq, now + 3, "conv_h");
-        store.stageHistory(`v1.turn${i + 2}`, 3, now + 3);
+        store.stageHistory(turnOutboxId(m!.seq), `v1.turn${i + 2}`, 3, now + 3);
         store.finishTurn(m!.seq, now + 10 + i);
       }
       expect(store.history()).toEqual(["v1.turn1", "v1.turn2", "v1.turn3"]);
       store.acceptMessage(message("m5"), now + 4);
       const [m5] = store.pending(null);
       store.beginTurn(m5!.seq, now + 4, "conv_h");
-      store.stageHistory("v1.turn4", 3, now + 4);
+      store.stageHistory(turnOutboxId(m5!.seq), "v1.turn4", 3, now + 4);
       const { storage, log } = cursors(state.storage);
       (store as unknown as { sql: SqlStorage }).sql = storage.sql;
       store.finishTurn(m5!.seq, now + 20);
       (store as unknown as { sql: SqlStorage }).sql = real;
       const cut = log.filter((s) => s.query.includes("k < 'history:"));
       expect(cut.map((s) => s.cursor.rowsWritten)).toEqual([1, 0]);
-      // The cut reads what it cuts, not every entry.
       // The cut reads what it cuts (the move of a key reads a row or two more), not every entry.
       expect(cut.map((s) => s.cursor.rowsRead)).toEqual([3, 1]);
       expect(store.history()).toEqual(["v1.turn2", "v1.turn3", "v1.turn4"]);
@@ -1268,10 +1267,13 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       const before = sql.exec("SELECT k, v FROM state ORDER BY k").toArray();
       const store = new ConversationStore(state.storage);
       expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      // Its mark is a view now (the comment stays, and the view wins), and a start reads it.
+      expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(SCHEMA_VERSION);
+      expect(new ConversationStore(state.storage).schemaVersion()).toBe(SCHEMA_VERSION);
       expect(sql.exec("SELECT k, v FROM state ORDER BY k").toArray()).toEqual(before);
       expect(store.acceptMessage(message("m7"), now)).toBe("duplicate");
       store.beginTurn(5, now, "conv_7");
-      store.stageHistory("v1.h2", 20, now);
+      store.stageHistory(turnOutboxId(5), "v1.h2", 20, now);
       store.finishTurn(5, now);
       expect(sql.exec("SELECT k FROM state WHERE k <> 'turn' ORDER BY k").toArray()).toEqual([
         { k: "history:000000000000001" },
@@ -1290,13 +1292,13 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         store.acceptMessage(message(`m${i}`), now);
         const [m] = store.pending(null);
         store.beginTurn(m!.seq, now, "conv_long");
-        store.stageHistory(`v1.turn${i}`, 40, now);
+        store.stageHistory(turnOutboxId(m!.seq), `v1.turn${i}`, 40, now);
         store.finishTurn(m!.seq, now);
       }
       store.acceptMessage(message("m41"), now);
       const [m] = store.pending(null);
       store.beginTurn(m!.seq, now, "conv_long");
-      store.stageHistory("v1.turn41", 40, now);
+      store.stageHistory(turnOutboxId(m!.seq), "v1.turn41", 40, now);
       const { storage, log } = cursors(state.storage);
       const counted = store as unknown as { sql: SqlStorage };
       const real = counted.sql;
@@ -1322,34 +1324,86 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     });
   });
 
-  it("writes a staged entry at once outside a turn, in order when a turn stages twice, and never into another turn", async () => {
+  it("stages only the turn under way's entry, once, never into another turn, and never behind a person's reply", async () => {
     await withStore((store, state) => {
       const now = Date.now();
+      const seenIds = () =>
+        state.storage.sql
+          .exec<{ k: string }>("SELECT k FROM state WHERE k LIKE 'seen:%' ORDER BY k")
+          .toArray()
+          .map((r) => r.k);
       // No turn under way: written at once, with no id.
-      store.stageHistory("v1.alone", 5, now);
+      store.stageHistory(turnOutboxId(1), "v1.alone", 5, now);
       expect(store.history()).toEqual(["v1.alone"]);
+      // Staged again for the same turn (a run beside a stuck one, a retry): the same exchange,
+      // which replaces the first.
       store.acceptMessage(message("m1"), now);
       const [m1] = store.pending(null);
       store.beginTurn(m1!.seq, now, "conv_s");
-      store.stageHistory("v1.first", 5, now);
-      store.stageHistory("v1.second", 5, now);
-      // The first is written at once, the second waits for the finish: the order holds.
-      expect(store.history()).toEqual(["v1.alone", "v1.first"]);
+      store.stageHistory(turnOutboxId(m1!.seq), "v1.first", 5, now);
+      store.stageHistory(turnOutboxId(m1!.seq), "v1.again", 5, now);
+      expect(store.history()).toEqual(["v1.alone"]);
       store.finishTurn(m1!.seq, now);
-      expect(store.history()).toEqual(["v1.alone", "v1.first", "v1.second"]);
-      // An entry staged by a run of a turn that never finished is not written by another turn's
-      // finish (a given-up turn, say), nor kept across a forget.
+      expect(store.history()).toEqual(["v1.alone", "v1.again"]);
+
+      // A run of a turn no longer under way (another run finished it and a new turn began) writes
+      // its entry at once, into no other turn; an entry it had staged is dropped by the other
+      // turn's finish.
       store.acceptMessage(message("m2"), now);
       store.acceptMessage(message("m3"), now);
       const [m2, m3] = store.pending(null);
       store.beginTurn(m2!.seq, now, "conv_s");
-      store.stageHistory("v1.unfinished", 5, now);
+      store.stageHistory(turnOutboxId(m2!.seq), "v1.overtaken", 5, now);
       store.beginTurn(m3!.seq, now, "conv_s");
+      store.stageHistory(turnOutboxId(m2!.seq), "v1.late", 5, now);
+      expect(store.history()).toEqual(["v1.alone", "v1.again", "v1.late"]);
       store.finishTurn(m3!.seq, now);
-      expect(store.history()).toEqual(["v1.alone", "v1.first", "v1.second"]);
-      expect(
-        state.storage.sql.exec("SELECT k FROM state WHERE k LIKE 'seen:%' ORDER BY k").toArray(),
-      ).toEqual([{ k: "seen:m2" }, { k: "seen:m3" }]);
+      expect(store.history()).toEqual(["v1.alone", "v1.again", "v1.late"]);
+      expect(seenIds()).toEqual(["seen:m2", "seen:m3"]);
+
+      // A person's reply while a turn's entry is staged: the turn's entry goes first (no id, its
+      // message still buffered), then the reply; the finish adds nothing and keeps the id.
+      store.acceptMessage(message("m4"), now);
+      const [m4] = store.pending(null);
+      store.beginTurn(m4!.seq, now, "conv_s");
+      store.stageHistory(turnOutboxId(m4!.seq), "v1.turn-m4", 5, now);
+      store.appendHistory(["v1.person"], 5, now);
+      expect(store.history().slice(-2)).toEqual(["v1.turn-m4", "v1.person"]);
+      expect(store.acceptMessage(message("m4"), now)).toBe("duplicate");
+      store.finishTurn(m4!.seq, now);
+      expect(store.history().slice(-2)).toEqual(["v1.turn-m4", "v1.person"]);
+      expect(seenIds()).toEqual(["seen:m2", "seen:m3", "seen:m4"]);
+
+      // A run that fails after making its entry (alarm.ts retryLater) writes it at once, with no id
+      // (its message is still buffered, de-duplicated there): a restarted object has it.
+      store.acceptMessage(message("m5"), now);
+      const [m5] = store.pending(null);
+      store.beginTurn(m5!.seq, now, "conv_s");
+      store.stageHistory(turnOutboxId(m5!.seq), "v1.failed-after", 5, now);
+      store.writeStagedHistory(m5!.seq, now);
+      const restarted = new ConversationStore(state.storage);
+      expect(restarted.history().slice(-1)).toEqual(["v1.failed-after"]);
+      expect(restarted.acceptMessage(message("m5"), now)).toBe("duplicate");
+      // Its retry finishes with nothing staged: the message becomes its `seen:` row.
+      restarted.beginTurn(m5!.seq, now, "conv_s");
+      restarted.finishTurn(m5!.seq, now);
+      expect(restarted.history()).toEqual([
+        "v1.again",
+        "v1.late",
+        "v1.turn-m4",
+        "v1.person",
+        "v1.failed-after",
+      ]);
+      expect(restarted.acceptMessage(message("m5"), now)).toBe("duplicate");
+      // One staged for another turn is dropped by `writeStagedHistory`, not written.
+      restarted.acceptMessage(message("m6"), now);
+      const [m6] = restarted.pending(null);
+      restarted.beginTurn(m6!.seq, now, "conv_s");
+      restarted.stageHistory(turnOutboxId(m6!.seq), "v1.other", 5, now);
+      restarted.writeStagedHistory(m6!.seq + 1, now);
+      restarted.finishTurn(m6!.seq, now);
+      expect(restarted.history().slice(-1)).toEqual(["v1.failed-after"]);
+      expect(restarted.acceptMessage(message("m6"), now)).toBe("duplicate");
     });
   });
 

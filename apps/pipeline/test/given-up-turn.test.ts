@@ -49,7 +49,8 @@ describe("a turn given up after 24 hours", () => {
     await setNotifyDiscordChannel(env.DB, tid, notices);
 
     const customer = uniqueCustomer();
-    await ingestApi.ingest([inboundText(account.externalId, customer, "is my order ready? canary-gu-31")]);
+    const message = inboundText(account.externalId, customer, "is my order ready? canary-gu-31");
+    await ingestApi.ingest([message]);
     const stub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(`${tid}/${account.id}/${customer}`));
 
     // Graph keeps failing: the turn is retried.
@@ -115,5 +116,11 @@ describe("a turn given up after 24 hours", () => {
     expect(await discordMessages(notices)).toHaveLength(1);
     // Given up, the customer still waits, since when they wrote: for the person who answers.
     expect(await waitingSince()).toEqual(since);
+    // Its text gone, its id stays: Meta delivering the message again starts nothing again.
+    const again = await ingestApi.ingest([message]);
+    expect(again).toMatchObject({ ok: true, results: [{ status: "duplicate" }] });
+    await runDurableObjectAlarm(stub);
+    expect(await sentTo(env.SANDBOX_URL, customer)).toHaveLength(0);
+    expect(await discordMessages(inbox)).toHaveLength(1);
   });
 });

@@ -27,7 +27,7 @@ type Statement = {
   cursor: SqlStorageCursor<Record<string, SqlStorageValue>>;
 };
 
-/** A statement on the history's rows (`history:<seq>` in `state`, store version 7). */
+/** A statement on the history's rows (`history:<seq>[:<id>]` in `state`, store versions 7 and 8). */
 const onHistory = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE" | "UPDATE") =>
   s.query.startsWith(verb) && (s.query.includes("'history:") || String(s.bindings[0]).startsWith("history:"));
 /** A statement on the de-duplication ids' rows (`seen:<id>` in `state`). */
@@ -138,8 +138,8 @@ describe("the work of one turn in the conversation object", () => {
     // The turn still remembers what was said, for a later AI reply, in its last message's row...
     const entry = turn.filter((s) => onHistory(s, "UPDATE") && s.query.startsWith("UPDATE state SET k = ?"));
     expect(entry.map((s) => s.cursor.rowsWritten)).toEqual([1]);
-    // ...but a canned reply neither reads nor opens the history (its append reads only the
-    // newest entry's key),
+    // ...but a canned reply neither reads nor opens the history (writing its entry reads only the
+    // newest entry's key, and the turn's last buffered row),
     expect(turn.filter((s) => onHistory(s, "SELECT") && !s.query.startsWith("SELECT MAX(k)"))).toEqual([]);
     // and with nowhere to relay it, nothing is sealed into the inbox queue, read back and deleted.
     expect(turn.filter((s) => /INSERT[^(]*relay_queue|DELETE FROM relay_queue/.test(s.query))).toEqual([]);

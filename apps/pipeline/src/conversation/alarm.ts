@@ -259,6 +259,9 @@ async function retryLater(
 ): Promise<void> {
   const { store } = host;
   if (store.turnUnderWay() !== lastSeq) return finishedAlready(host);
+  // A history entry the run made before it failed is written now: the retry, perhaps in a later
+  // instance of the object, will not make it again if the reply went out (store `stageHistory`).
+  store.writeStagedHistory(lastSeq);
   const attempts = (store.number("attempts") ?? 0) + 1;
   if (Date.now() - pending[0]!.acceptedAt > GIVE_UP_AFTER_MS) {
     return giveUp(host, sealed, pending, lastSeq, attempts);

@@ -86,13 +86,13 @@ export class SealedThread {
   }
 
   /**
-   * Adds the turn under way's messages (the customer's and the reply) to the history as one
-   * entry, written when the turn finishes in place of its last message's row (store
-   * `stageHistory`): no row of its own.
+   * Adds the turn's messages (the customer's and the reply) to the history as one entry, written
+   * when the turn finishes in place of its last message's row (store `stageHistory`): no row of
+   * its own.
    */
-  async rememberTurn(messages: ChatMessage[], historyTurns: number): Promise<void> {
+  async rememberTurn(turnId: string, messages: ChatMessage[], historyTurns: number): Promise<void> {
     if (messages.length === 0) return;
-    this.store.stageHistory(await this.sealEntry(messages), historyTurns);
+    this.store.stageHistory(turnId, await this.sealEntry(messages), historyTurns);
   }
 
   private sealEntry(messages: ChatMessage[]): Promise<string> {

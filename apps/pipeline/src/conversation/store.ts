@@ -53,10 +53,15 @@
  * delivered again would be answered again) and the history. Deployed again after such a
  * rollback, migration 7 keeps what the old code wrote since, drops the history it left behind, and
  * answers a message buffered before the rollback after those the old code buffered (see there).
- * Nor can version 8: code before it cannot read a history key with an id in it (every later
- * append of the thread throws), and looks for a message's id in `seen:` rows only, so a message
- * buffered at the rollback, or the last of a turn answered since version 8, would be answered
- * again if the channel delivered it again.
+ * Nor can version 8: code before it cannot read a history key with an id in it, so on a thread
+ * whose newest entry has one every append throws, after the send it follows: each turn fails
+ * after its reply went out and is retried into `reply_outcome_unknown`, a person's reply or
+ * approved draft reports an error for a message that went out, until a new conversation clears
+ * the history. And it looks for a message's id in `seen:` rows only, so a message buffered at
+ * the rollback, or the last of a turn answered since version 8, would be answered again if the
+ * channel delivered it again. Deployed again after such a rollback, version 8 reads what the old
+ * code wrote (a `seen:` row beside a buffered message is absorbed by `finishTurn`'s `OR REPLACE`,
+ * id-less entries read as ever) and its migration moves nothing.
  *
  * A fresh object (no tables at all: every new conversation) gets `CURRENT` at once instead of
  * every migration in turn: schema statements are rows written (2 per CREATE as the runtime counts
@@ -80,8 +85,8 @@
  * buffered message can be several KB, more than SQLite advises for a `WITHOUT ROWID` row, which
  * an interior page then holds in part: it costs pages read per lookup, not rows billed, in a
  * table of at most 50 entries, the messages buffered, the ids and a few values.)
- * History entries are only deleted oldest first or all at once, so max(seq) + 1 never reuses a
- * live entry's number.
+ * History entries only go (deleted, or turned into their ids' `seen:` rows) oldest first or all
+ * at once, so max(seq) + 1 never reuses a live entry's number.
  *
  * A turn's begin is staged (`beginTurn`) and written by the turn's first write, so a canned reply
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
@@ -94,7 +99,9 @@
  * history, or cleared with it, becomes its id's `seen:` row the same way. De-duplication reads
  * the id's key, the buffer (the few messages of the turn to come) and the history's keys (at most
  * its cap). Keying the buffered row by the id instead would make the buffer's reads by seq scan
- * every id the thread remembers (a week of them).
+ * every id the thread remembers (a week of them). The buffer's part reads each buffered message's
+ * value (its id is inside): a few rows, the messages of the next turn, unless a turn is retried
+ * for long while the customer goes on writing.
  *
  * A pending seq names its turn (`turnOutboxId`) and, through it, the turn's outbox entry, the
  * approval and the credit reference, which must never come back after the buffer empties: it
@@ -306,7 +313,8 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
   // 8: no row moves; what the rows may hold changes. A buffered message's id is in its row alone
   // until its turn is over (no `seen:` row beside it), and a turn's history entry takes its last
   // message's row, its key carrying that message's id (`history:<seq>:<id>`, `finishTurn`); an
-  // entry from before has no id and reads as ever.
+  // entry from before has no id and reads as ever. An object version 7 created (marked by the
+  // comment) gets the view as its mark now: 2 rows written once, and a start reads the view.
   () => {},
 ];
 
@@ -341,7 +349,7 @@ const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
 /**
  * The `state` table: one text value per key. Ids, times and counters in the clear; the values
  * marked sealed are ciphertext from `sealed.ts`. Beside these keys, since version 7, the
- * de-duplication ids (`seenKey`: the time each was seen), the history's entries (`historyKey`:
+ * de-duplication ids (`seenKey`: when each was accepted, or its entry cut), the history's entries (`historyKey`:
  * sealed) and the buffered messages (`pending:<seq>`, a `BufferedRow` as JSON), each read and
  * written only through its own methods.
  */
@@ -479,7 +487,7 @@ export class ConversationStore {
   private staged: TurnState | null = null;
 
   /** The turn under way's history entry, kept until its finish (`stageHistory`), or null. */
-  private stagedEntry: { lastSeq: number; sealed: string; keep: number } | null = null;
+  private stagedHistory: { lastSeq: number; sealed: string; keep: number } | null = null;
 
   /** Opens the store, creating or migrating the schema if its version is behind. */
   constructor(storage: Storage) {
@@ -496,7 +504,7 @@ export class ConversationStore {
   ensureSchema(): void {
     // After a forget: nothing staged before it may come back into the empty object.
     this.staged = null;
-    this.stagedEntry = null;
+    this.stagedHistory = null;
     const version = this.schemaVersion();
     if (version >= SCHEMA_VERSION) return;
     this.storage.transactionSync(() => {
@@ -575,10 +583,12 @@ export class ConversationStore {
   // --- de-duplication and the reply buffer ----------------------------------------------------
 
   /**
-   * Buffers the message, unless its provider id was seen before: a `seen:` row (a message whose
-   * turn is over, `finishTurn`) or a message still buffered. The check and the insert happen with
-   * nothing in between. The id is kept in the buffered row alone until the turn is over, when that
-   * row becomes its `seen:` row: one row written per message instead of two.
+   * Buffers the message, unless its provider id was seen before: in a message still buffered, in
+   * a history entry's key (the last message of a turn that is over) or in a `seen:` row (the
+   * others, and an entry's once the entry was cut or cleared). The check and the insert happen
+   * with nothing in between. The id is kept in the buffered row alone until the turn is over,
+   * when that row becomes the turn's history entry or the id's `seen:` row (`finishTurn`): one
+   * row written per message instead of two.
    */
   acceptMessage(
     m: Omit<PendingMessage, "seq" | "acceptedAt">,
@@ -595,7 +605,7 @@ export class ConversationStore {
          UNION ALL
          SELECT 1 FROM state WHERE ${PENDING_RANGE} AND json_extract(v, '$.provider_message_id') = ?2
          UNION ALL
-         SELECT 1 FROM state WHERE ${HISTORY_RANGE} AND substr(k, ${HISTORY_ID_AT + 1}) = ?2
+         SELECT 1 FROM state WHERE ${HISTORY_RANGE} AND length(k) > ${HISTORY_ID_AT} AND ${HISTORY_ID_SQL} = ?2
          LIMIT 1`,
         seenKey(m.providerMessageId),
         m.providerMessageId,
@@ -844,7 +854,8 @@ export class ConversationStore {
    * case that sweep kept failing meanwhile.
    */
   prune(seenBefore: number, outboxBefore: number, stuckBefore: number): void {
-    // The ids' key range (version 7): every id the thread remembers is read, as the table was.
+    // The ids' key range (version 7): every `seen:` row is read, as the table was (an id still
+    // buffered, or in a history entry's key, stays as long as its row).
     this.write(`DELETE FROM state WHERE ${SEEN_RANGE} AND CAST(v AS INTEGER) < ?`, seenBefore);
     if (!this.has("outbox")) return;
     this.write(
@@ -857,7 +868,7 @@ export class ConversationStore {
 
   // --- history --------------------------------------------------------------------------------
 
-  /** Sealed history entries, oldest first: `history:<seq>` rows of `state` (version 7). */
+  /** Sealed history entries, oldest first: `history:<seq>[:<id>]` rows of `state` (versions 7, 8). */
   history(): string[] {
     return this.sql
       .exec<{ v: string }>(`SELECT v FROM state WHERE ${HISTORY_RANGE} ORDER BY k`)
@@ -866,10 +877,60 @@ export class ConversationStore {
   }
 
   /**
-   * Appends sealed entries (not a turn's: a person's reply, `stageHistory` for a turn's) and keeps
-   * only the newest `keep`.
+   * Appends sealed entries (not a turn's: a person's reply; `stageHistory` keeps a turn's) and
+   * keeps only the newest `keep`. A turn's entry staged meanwhile is written first, with no id in
+   * its key (its messages are still buffered, and de-duplicated there): what was said stays in
+   * the order it was said, a person's reply after the turn it followed.
    */
   appendHistory(sealed: string[], keep: number, now: number = Date.now()): void {
+    const staged = this.stagedHistory;
+    // (One staged for a turn no longer under way, which another run finished, is dropped.)
+    const turnEntry = staged && staged.lastSeq === this.turnUnderWay() ? [staged.sealed] : [];
+    this.insertHistory([...turnEntry, ...sealed], keep, now);
+    // After the insert: a failed one leaves the turn's entry staged for its finish or retry.
+    this.stagedHistory = null;
+  }
+
+  /**
+   * Keeps the history entry of the turn `turnId` (sealed) until the turn is over, if it is the
+   * turn under way: `finishTurn` writes it in place of the turn's last buffered message, one row
+   * written where inserting the entry and turning that message into its `seen:` row were two.
+   * The entry's key carries that message's id, which de-duplicates it from then on
+   * (`acceptMessage`). An entry staged again for the same turn (a run of it beside one stuck past
+   * STUCK_TURN_MS, object.ts, or its retry after a failure) is the same exchange, and replaces
+   * the first. A turn no longer under way (another run finished it): written at once.
+   *
+   * Until the finish the entry is in memory only. A run that fails after it (alarm.ts
+   * `retryLater`) writes it at once (`writeStagedHistory`), and so does a person's reply
+   * (`appendHistory`); only an object that dies between the turn's reply and its finish loses it
+   * from the history the AI reads (the turn's retry does not send again, nor make the entry
+   * again). Before version 8 the same held between the send and the entry's append, a shorter
+   * stretch. The reply itself and its metadata are out either way.
+   */
+  stageHistory(turnId: string, sealed: string, keep: number, now: number = Date.now()): void {
+    const lastSeq = this.turnUnderWay();
+    if (lastSeq === null || turnOutboxId(lastSeq) !== turnId) {
+      this.insertHistory([sealed], keep, now);
+      return;
+    }
+    this.stagedHistory = { lastSeq, sealed, keep };
+  }
+
+  /**
+   * Writes the staged entry of the turn ending at `lastSeq`, if any, at once as an entry of its
+   * own (no id in its key: its messages are still buffered, and de-duplicated there): the turn
+   * failed after making it, and is to be retried, perhaps by a later instance of the object,
+   * which would not have it. One staged for another turn (a run that another run's finish
+   * overtook) is dropped.
+   */
+  writeStagedHistory(lastSeq: number, now: number = Date.now()): void {
+    const entry = this.stagedHistory;
+    if (entry?.lastSeq === lastSeq) this.insertHistory([entry.sealed], entry.keep, now);
+    this.stagedHistory = null;
+  }
+
+  /** Inserts entries after the newest, then trims. */
+  private insertHistory(sealed: string[], keep: number, now: number): void {
     let seq = this.newestHistorySeq();
     for (const s of sealed) {
       seq += 1;
@@ -879,37 +940,16 @@ export class ConversationStore {
   }
 
   /**
-   * Keeps the turn under way's history entry (sealed) until the turn is over: `finishTurn` writes
-   * it in place of the turn's last buffered message, one row written where inserting the entry
-   * and turning that message into its `seen:` row were two. The entry's key carries that
-   * message's id, which de-duplicates it from then on (`acceptMessage`). A second entry for the
-   * same turn (none is made today) writes the first at once. Not a turn under way (a run of a
-   * turn another run finished meanwhile), or none at all: written at once.
-   *
-   * Until the finish the entry is in memory only: an object that dies in between (after the
-   * turn's send, which its retry does not repeat) loses it from the history the AI reads, as it
-   * would lose an entry not yet appended before; the reply itself and its metadata are out.
-   */
-  stageHistory(sealed: string, keep: number, now: number = Date.now()): void {
-    const lastSeq = this.turnUnderWay();
-    if (lastSeq === null) {
-      this.appendHistory([sealed], keep, now);
-      return;
-    }
-    const earlier = this.stagedEntry;
-    if (earlier?.lastSeq === lastSeq) this.appendHistory([earlier.sealed], earlier.keep, now);
-    this.stagedEntry = { lastSeq, sealed, keep };
-  }
-
-  /**
    * Writes the staged entry of the turn ending at `lastSeq` as its last buffered message's row
    * (an UPDATE of its key and value: one row), numbered after the newest entry, with that
-   * message's id in its key; then trims.
+   * message's id in its key; then trims. One staged for another turn is dropped.
    */
   private writeStagedEntry(lastSeq: number, now: number): void {
-    const entry = this.stagedEntry;
-    this.stagedEntry = null;
-    if (!entry || entry.lastSeq !== lastSeq) return;
+    const entry = this.stagedHistory;
+    if (!entry || entry.lastSeq !== lastSeq) {
+      this.stagedHistory = null;
+      return;
+    }
     const seq = this.newestHistorySeq() + 1;
     const last = this.sql
       .exec<{ k: string; id: string }>(
@@ -919,7 +959,10 @@ export class ConversationStore {
       .toArray()[0];
     if (last)
       this.write("UPDATE state SET k = ?, v = ? WHERE k = ?", historyKey(seq, last.id), entry.sealed, last.k);
+    // Defensive: a turn finishes with its messages buffered (alarm.ts checks `turnUnderWay`).
     else this.write("INSERT INTO state (k, v) VALUES (?, ?)", historyKey(seq), entry.sealed);
+    // After the write: a failed one leaves the entry staged for the turn's retry (`retryLater`).
+    this.stagedHistory = null;
     this.trimHistory(seq, entry.keep, now);
   }
 
@@ -936,7 +979,7 @@ export class ConversationStore {
     if (newest === null) return 0;
     // Every key here was written by `historyKey` or migration 7; anything else would stop every
     // later append (the next key would be taken), so it fails loudly now instead.
-    const seq = HISTORY_KEY.exec(newest);
+    const seq = HISTORY_KEY_PATTERN.exec(newest);
     if (!seq) throw new Error(`history key ${newest} holds no seq`);
     return Number(seq[1]);
   }
@@ -963,7 +1006,7 @@ export class ConversationStore {
   /** Forgets the entries in `range` (within the history's), keeping their ids as `seen:` rows. */
   private forgetHistory(range: string, now: number): void {
     this.write(
-      `UPDATE OR REPLACE state SET k = '${SEEN}' || substr(k, ${HISTORY_ID_AT + 1}), v = CAST(? AS INTEGER)
+      `UPDATE OR REPLACE state SET k = '${SEEN}' || ${HISTORY_ID_SQL}, v = CAST(? AS INTEGER)
         WHERE ${range} AND length(k) > ${HISTORY_ID_AT}`,
       now,
     );
@@ -1197,9 +1240,14 @@ function historyKey(seq: number, providerMessageId?: string): string {
   return providerMessageId === undefined ? key : `${key}:${providerMessageId}`;
 }
 
-/** A history key's seq, and where an id in it starts (after `history:`, 15 digits and `:`). */
-const HISTORY_KEY = /^history:(\d{15})(?::|$)/;
+/** A history key: its seq (15 digits), then nothing or `:` and an id. */
+const HISTORY_KEY_PATTERN = /^history:(\d{15})(?::|$)/;
+
+/** A history key's length up to its id (`history:`, 15 digits and `:`): longer keys carry one. */
 const HISTORY_ID_AT = HISTORY.length + 15 + 1;
+
+/** The id in a history key, in SQL (empty for a key without one). */
+const HISTORY_ID_SQL = `substr(k, ${HISTORY_ID_AT + 1})`;
 
 /** Every history entry's key (`historyKey`), a range of `state`'s primary key. */
 const HISTORY_RANGE = "k >= 'history:' AND k < 'history;'";

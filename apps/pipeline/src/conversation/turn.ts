@@ -42,7 +42,7 @@ const log = createLogger("pipeline.turn");
 export type TurnInput = {
   /** The thread's storage, its text sealed. */
   sealed: SealedThread;
-  /** The history, opened on demand: only an AI reply reads it (a canned one only appends). */
+  /** The history, opened on demand: only an AI reply reads it (a canned one only adds its entry). */
   history: () => Promise<ChatMessage[]>;
   handoff: HandoffPhase;
   /** 0 for the first try of this turn, then 1, 2, … for retries. */
@@ -250,11 +250,11 @@ function turnRun(
     outbound: (action: string, providerMessageId: string) =>
       meta("outbound", action, providerMessageId, Date.now()),
     /** Adds to the history the AI sees. */
-    remember: (messages: ChatMessage[]) => input.sealed.rememberTurn(messages, input.historyTurns),
+    remember: (messages: ChatMessage[]) => input.sealed.rememberTurn(turn.id, messages, input.historyTurns),
     /** No reply this turn: the customer's messages are recorded, and remembered. */
     noReply: async (action: string) => {
       await recordMessages(env.DB, inbound(action));
-      await input.sealed.rememberTurn([{ role: "user", content: customerText }], input.historyTurns);
+      await input.sealed.rememberTurn(turn.id, [{ role: "user", content: customerText }], input.historyTurns);
     },
   };
 }
