@@ -1324,7 +1324,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
     });
   });
 
-  it("stages only the turn under way's entry, once, never into another turn, and never behind a person's reply", async () => {
+  it("stages only the turn under way's entry, once, never into or out of another turn, and before a person's reply", async () => {
     await withStore((store, state) => {
       const now = Date.now();
       const seenIds = () =>
@@ -1346,20 +1346,26 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.finishTurn(m1!.seq, now);
       expect(store.history()).toEqual(["v1.alone", "v1.again"]);
 
-      // A run of a turn no longer under way (another run finished it and a new turn began) writes
-      // its entry at once, into no other turn; an entry it had staged is dropped by the other
-      // turn's finish.
+      // A run of a turn stuck beside another that finished it (they share the store), waking after
+      // the next turn staged its entry: its late finish leaves that entry alone, and its late entry
+      // is written at once, into no other turn.
       store.acceptMessage(message("m2"), now);
-      store.acceptMessage(message("m3"), now);
-      const [m2, m3] = store.pending(null);
+      const [m2] = store.pending(null);
       store.beginTurn(m2!.seq, now, "conv_s");
-      store.stageHistory(turnOutboxId(m2!.seq), "v1.overtaken", 5, now);
+      store.finishTurn(m2!.seq, now);
+      store.acceptMessage(message("m3"), now);
+      const [m3] = store.pending(null);
       store.beginTurn(m3!.seq, now, "conv_s");
+      store.stageHistory(turnOutboxId(m3!.seq), "v1.next", 5, now);
+      store.finishTurn(m2!.seq, now);
       store.stageHistory(turnOutboxId(m2!.seq), "v1.late", 5, now);
       expect(store.history()).toEqual(["v1.alone", "v1.again", "v1.late"]);
       store.finishTurn(m3!.seq, now);
-      expect(store.history()).toEqual(["v1.alone", "v1.again", "v1.late"]);
-      expect(seenIds()).toEqual(["seen:m2", "seen:m3"]);
+      expect(store.history()).toEqual(["v1.alone", "v1.again", "v1.late", "v1.next"]);
+      expect(
+        state.storage.sql.exec<{ k: string }>("SELECT k FROM state WHERE k LIKE 'history:%:m3'").toArray(),
+      ).toHaveLength(1);
+      expect(seenIds()).toEqual(["seen:m2"]);
 
       // A person's reply while a turn's entry is staged: the turn's entry goes first (no id, its
       // message still buffered), then the reply; the finish adds nothing and keeps the id.
@@ -1372,7 +1378,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.acceptMessage(message("m4"), now)).toBe("duplicate");
       store.finishTurn(m4!.seq, now);
       expect(store.history().slice(-2)).toEqual(["v1.turn-m4", "v1.person"]);
-      expect(seenIds()).toEqual(["seen:m2", "seen:m3", "seen:m4"]);
+      expect(seenIds()).toEqual(["seen:m2", "seen:m4"]);
 
       // A run that fails after making its entry (alarm.ts retryLater) writes it at once, with no id
       // (its message is still buffered, de-duplicated there): a restarted object has it.
@@ -1388,21 +1394,22 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       restarted.beginTurn(m5!.seq, now, "conv_s");
       restarted.finishTurn(m5!.seq, now);
       expect(restarted.history()).toEqual([
-        "v1.again",
         "v1.late",
+        "v1.next",
         "v1.turn-m4",
         "v1.person",
         "v1.failed-after",
       ]);
       expect(restarted.acceptMessage(message("m5"), now)).toBe("duplicate");
-      // One staged for another turn is dropped by `writeStagedHistory`, not written.
+      // One staged for another turn is left alone by `writeStagedHistory`: its own finish writes it.
       restarted.acceptMessage(message("m6"), now);
       const [m6] = restarted.pending(null);
       restarted.beginTurn(m6!.seq, now, "conv_s");
       restarted.stageHistory(turnOutboxId(m6!.seq), "v1.other", 5, now);
       restarted.writeStagedHistory(m6!.seq + 1, now);
-      restarted.finishTurn(m6!.seq, now);
       expect(restarted.history().slice(-1)).toEqual(["v1.failed-after"]);
+      restarted.finishTurn(m6!.seq, now);
+      expect(restarted.history().slice(-1)).toEqual(["v1.other"]);
       expect(restarted.acceptMessage(message("m6"), now)).toBe("duplicate");
     });
   });

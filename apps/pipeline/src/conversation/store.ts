@@ -886,9 +886,11 @@ export class ConversationStore {
     const staged = this.stagedHistory;
     // (One staged for a turn no longer under way, which another run finished, is dropped.)
     const turnEntry = staged && staged.lastSeq === this.turnUnderWay() ? [staged.sealed] : [];
-    this.insertHistory([...turnEntry, ...sealed], keep, now);
-    // After the insert: a failed one leaves the turn's entry staged for its finish or retry.
+    const newest = this.insertHistory([...turnEntry, ...sealed]);
+    // Once inserted, not before: a failed insert leaves the turn's entry staged for its finish or
+    // retry, and a failed trim leaves it written once.
     this.stagedHistory = null;
+    this.trimHistory(newest, keep, now);
   }
 
   /**
@@ -903,14 +905,16 @@ export class ConversationStore {
    * Until the finish the entry is in memory only. A run that fails after it (alarm.ts
    * `retryLater`) writes it at once (`writeStagedHistory`), and so does a person's reply
    * (`appendHistory`); only an object that dies between the turn's reply and its finish loses it
-   * from the history the AI reads (the turn's retry does not send again, nor make the entry
-   * again). Before version 8 the same held between the send and the entry's append, a shorter
-   * stretch. The reply itself and its metadata are out either way.
+   * from the history the AI reads (the retry of a turn whose reply went out does not send again,
+   * nor make the entry again). Before version 8 the same held between the send and the entry's
+   * append, a shorter stretch. The reply itself and its metadata are out either way. (A turn with
+   * no reply, retried after a failure that followed its entry, makes the entry again: the
+   * history holds it twice, as it did before version 8.)
    */
   stageHistory(turnId: string, sealed: string, keep: number, now: number = Date.now()): void {
     const lastSeq = this.turnUnderWay();
     if (lastSeq === null || turnOutboxId(lastSeq) !== turnId) {
-      this.insertHistory([sealed], keep, now);
+      this.trimHistory(this.insertHistory([sealed]), keep, now);
       return;
     }
     this.stagedHistory = { lastSeq, sealed, keep };
@@ -920,36 +924,36 @@ export class ConversationStore {
    * Writes the staged entry of the turn ending at `lastSeq`, if any, at once as an entry of its
    * own (no id in its key: its messages are still buffered, and de-duplicated there): the turn
    * failed after making it, and is to be retried, perhaps by a later instance of the object,
-   * which would not have it. One staged for another turn (a run that another run's finish
-   * overtook) is dropped.
+   * which would not have it. One staged for another turn is left alone.
    */
   writeStagedHistory(lastSeq: number, now: number = Date.now()): void {
     const entry = this.stagedHistory;
-    if (entry?.lastSeq === lastSeq) this.insertHistory([entry.sealed], entry.keep, now);
+    if (entry?.lastSeq !== lastSeq) return;
+    const newest = this.insertHistory([entry.sealed]);
     this.stagedHistory = null;
+    this.trimHistory(newest, entry.keep, now);
   }
 
-  /** Inserts entries after the newest, then trims. */
-  private insertHistory(sealed: string[], keep: number, now: number): void {
+  /** Inserts entries after the newest (no id in their keys); returns the newest seq then. */
+  private insertHistory(sealed: string[]): number {
     let seq = this.newestHistorySeq();
     for (const s of sealed) {
       seq += 1;
       this.write("INSERT INTO state (k, v) VALUES (?, ?)", historyKey(seq), s);
     }
-    this.trimHistory(seq, keep, now);
+    return seq;
   }
 
   /**
    * Writes the staged entry of the turn ending at `lastSeq` as its last buffered message's row
    * (an UPDATE of its key and value: one row), numbered after the newest entry, with that
-   * message's id in its key; then trims. One staged for another turn is dropped.
+   * message's id in its key; then trims. One staged for another turn is left alone: a run that
+   * finishes its turn late (another run finished it meanwhile, and the next turn staged its
+   * entry) must not drop the next turn's.
    */
   private writeStagedEntry(lastSeq: number, now: number): void {
     const entry = this.stagedHistory;
-    if (!entry || entry.lastSeq !== lastSeq) {
-      this.stagedHistory = null;
-      return;
-    }
+    if (entry?.lastSeq !== lastSeq) return;
     const seq = this.newestHistorySeq() + 1;
     const last = this.sql
       .exec<{ k: string; id: string }>(
