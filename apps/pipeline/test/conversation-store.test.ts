@@ -531,7 +531,7 @@ function unmarked(state: DurableObjectState) {
   state.storage.sql.exec(`
     CREATE TABLE pending (seq INTEGER PRIMARY KEY, provider_message_id TEXT NOT NULL, sealed TEXT NOT NULL,
       sent_at INTEGER NOT NULL, kind TEXT NOT NULL, has_attachment INTEGER NOT NULL, accepted_at INTEGER NOT NULL);
-    INSERT INTO pending SELECT CAST(substr(k, 9) AS INTEGER), json_extract(v, '$.provider_message_id'),
+    INSERT INTO pending SELECT CAST(substr(k, 9, 15) AS INTEGER), json_extract(v, '$.provider_message_id'),
       json_extract(v, '$.sealed'), json_extract(v, '$.sent_at'), json_extract(v, '$.kind'),
       json_extract(v, '$.has_attachment'), json_extract(v, '$.accepted_at')
       FROM state WHERE k LIKE 'pending:%';
@@ -656,6 +656,50 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.prune(now + 1, 0, 0);
       expect(store.acceptMessage(message("wamid.a"), now + 8)).toBe("accepted");
       expect(store.acceptMessage(message("wamid.b"), now + 9)).toBe("duplicate");
+    });
+  });
+
+  it("keys a buffered message by its seq, then its id: the check reads keys, a message buffered before by its value", async () => {
+    await withStore((store, state) => {
+      const sql = state.storage.sql;
+      const now = Date.now();
+      expect(store.acceptMessage(message("wamid.x:y%_'"), now)).toBe("accepted");
+      const [x] = store.pending(null);
+      expect(sql.exec<{ k: string }>(`SELECT k FROM state WHERE ${BUFFERED}`).toArray()).toEqual([
+        { k: `pending:${String(x!.seq).padStart(15, "0")}:wamid.x:y%_'` },
+      ]);
+      expect(store.acceptMessage(message("wamid.x:y%_'"), now)).toBe("duplicate");
+      // Not a prefix, nor a pattern: the id exactly.
+      expect(store.acceptMessage(message("wamid.x"), now)).toBe("accepted");
+      // A message buffered before version 8 (its key without the id): found by its value, and
+      // taken by its seq's range with the others.
+      const old = x!.seq + 10;
+      sql.exec(
+        "INSERT INTO state VALUES (?, ?)",
+        `pending:${String(old).padStart(15, "0")}`,
+        JSON.stringify({
+          provider_message_id: "m-v7",
+          sealed: "v1.v7",
+          sent_at: 1,
+          kind: "text",
+          has_attachment: 0,
+          accepted_at: now,
+          thread: null,
+        }),
+      );
+      expect(store.acceptMessage(message("m-v7"), now)).toBe("duplicate");
+      expect(store.acceptMessage(message("m-after"), now)).toBe("accepted");
+      const all = store.pending(null);
+      expect(all.map((p) => p.providerMessageId)).toEqual(["wamid.x:y%_'", "wamid.x", "m-v7", "m-after"]);
+      expect(all.map((p) => p.seq)).toEqual([x!.seq, x!.seq + 1, old, old + 1]);
+      expect(store.pending(old).map((p) => p.providerMessageId)).toEqual(["wamid.x:y%_'", "wamid.x", "m-v7"]);
+      expect(store.pending(x!.seq).map((p) => p.providerMessageId)).toEqual(["wamid.x:y%_'"]);
+      // Their turn over, every id stays, whichever key it had.
+      store.beginTurn(old + 1, now, "conv_keys");
+      store.finishTurn(old + 1, now);
+      for (const id of ["wamid.x:y%_'", "wamid.x", "m-v7", "m-after"]) {
+        expect(store.acceptMessage(message(id), now)).toBe("duplicate");
+      }
     });
   });
 
@@ -1121,7 +1165,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
         state.storage.sql
           .exec<{ k: string }>("SELECT k FROM state")
           .toArray()
-          .map((r) => r.k.replace(/^pending:\d+$/, "pending")),
+          .map((r) => r.k.replace(/^pending:\d{15}:m\d$/, "pending")),
       ).toEqual(["pending", "pending"]);
       expect(store.thread()).toEqual(thread);
       const [first, second] = store.pending(null);

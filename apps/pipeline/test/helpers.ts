@@ -200,7 +200,7 @@ export function bufferedRows(state: DurableObjectState): BufferedMessage[] {
     .exec<{ k: string; v: string }>(`SELECT k, v FROM state WHERE ${BUFFERED} ORDER BY k`)
     .toArray()
     .map((r) => ({
-      seq: Number(r.k.slice("pending:".length)),
+      seq: Number(r.k.slice("pending:".length, "pending:".length + 15)),
       ...(JSON.parse(r.v) as BufferedRow),
     }));
 }

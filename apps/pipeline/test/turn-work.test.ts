@@ -32,7 +32,7 @@ const onHistory = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE" | "UPDATE"
   s.query.startsWith(verb) && (s.query.includes("'history:") || String(s.bindings[0]).startsWith("history:"));
 /** A statement on the de-duplication ids' rows (`seen:<id>` in `state`). */
 const onSeen = (s: Statement) => String(s.bindings[0]).startsWith("seen:") || s.query.includes("'seen:'");
-/** A statement on the buffered messages' rows (`pending:<seq>` in `state`, store version 7). */
+/** A statement on the buffered messages' rows (`pending:<seq>[:<id>]` in `state`, store versions 7, 8). */
 const onBuffered = (s: Statement, verb: "INSERT" | "SELECT" | "DELETE") =>
   s.query.startsWith(verb) && s.query.includes("'pending:");
 /** A write of one of the state values the store names (`StateKey`): no id, entry or message. */
@@ -121,7 +121,9 @@ describe("the work of one turn in the conversation object", () => {
     // Seqs count from the time in ms, and a turn whose seqs cross a multiple of 50 also forgets
     // old ids (alarm.ts PRUNE_EVERY): this turn's are set to cross none (1001 to 1003).
     await runInDurableObject(stub, (_o, state) => {
-      const c = state.storage.sql.exec(`UPDATE state SET k = 'pending:000000000001001' WHERE ${BUFFERED}`);
+      const c = state.storage.sql.exec(
+        `UPDATE state SET k = 'pending:000000000001001:' || json_extract(v, '$.provider_message_id') WHERE ${BUFFERED}`,
+      );
       c.toArray();
       expect(c.rowsWritten).toBe(1);
     });

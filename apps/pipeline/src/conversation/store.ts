@@ -92,16 +92,15 @@
  * writes it with its outbox mark. The thread's ids ride in rows written anyway: the first buffered
  * message's, then the turn's (version 6).
  *
- * A message is one row from its acceptance on (version 8): buffered (`pending:<seq>`, its id
- * inside), then, when its turn is over, the turn's history entry (the turn's last message, the
+ * A message is one row from its acceptance on (version 8): buffered (`pending:<seq>:<id>`, its
+ * fields inside), then, when its turn is over, the turn's history entry (the turn's last message, the
  * id in the entry's key) or its id's `seen:` row (the others), which the buffered row becomes: an
  * UPDATE of its key and value, one row written, as deleting it was; and an entry trimmed from the
  * history, or cleared with it, becomes its id's `seen:` row the same way. De-duplication reads
  * the id's key, the buffer (the few messages of the turn to come) and the history's keys (at most
- * its cap). Keying the buffered row by the id instead would make the buffer's reads by seq scan
- * every id the thread remembers (a week of them). The buffer's part reads each buffered message's
- * value (its id is inside): a few rows, the messages of the next turn, unless a turn is retried
- * for long while the customer goes on writing.
+ * its cap), keys only: the sealed values stay unread. The id comes after the seq in the
+ * buffered key, so the buffer's reads by seq stay ranges of its own rows (keyed by the id alone,
+ * they would scan every id the thread remembers, a week of them).
  *
  * A pending seq names its turn (`turnOutboxId`) and, through it, the turn's outbox entry, the
  * approval and the credit reference, which must never come back after the buffer empties: it
@@ -596,16 +595,19 @@ export class ConversationStore {
     /** The thread's ids, kept with this message when the store has none yet (`thread`). */
     thread: Thread | null = null,
   ): "accepted" | "duplicate" {
-    // The id's key, the buffer (a few rows: the messages of the turn to come, or of one being
-    // retried), then the history's keys (at most its `keep` entries; a key, not the sealed value,
-    // which SQLite then leaves on its overflow pages unread), each within its own key range.
+    // The id's key, then the buffer's keys (the messages of the turn to come, or of one being
+    // retried; a message buffered before version 8 has its id in its value only) and the
+    // history's (at most its `keep` entries), each within its own key range: keys, not the sealed
+    // values, which SQLite then leaves unread on their overflow pages.
     const duplicate = this.sql
       .exec(
         `SELECT 1 FROM state WHERE k = ?1
          UNION ALL
-         SELECT 1 FROM state WHERE ${PENDING_RANGE} AND json_extract(v, '$.provider_message_id') = ?2
+         SELECT 1 FROM state WHERE ${PENDING_RANGE}
+            AND CASE WHEN length(k) > ${ID_AT} THEN ${ID_SQL} = ?2
+                     ELSE json_extract(v, '$.provider_message_id') = ?2 END
          UNION ALL
-         SELECT 1 FROM state WHERE ${HISTORY_RANGE} AND length(k) > ${HISTORY_ID_AT} AND ${HISTORY_ID_SQL} = ?2
+         SELECT 1 FROM state WHERE ${HISTORY_RANGE} AND length(k) > ${ID_AT} AND ${ID_SQL} = ?2
          LIMIT 1`,
         seenKey(m.providerMessageId),
         m.providerMessageId,
@@ -613,13 +615,14 @@ export class ConversationStore {
       .toArray().length;
     if (duplicate) return "duplicate";
     // The next seq after every buffered one and after the latest turn's: never one a turn used;
-    // with neither (a new or forgotten thread), from now in ms (see "Rows written").
+    // with neither (a new or forgotten thread), from now in ms (see "Rows written"). The key
+    // carries the id too (version 8), for the check above.
     this.write(
       `INSERT INTO state (k, v)
-       SELECT printf('${PENDING}%015d', COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1),
+       SELECT printf('${PENDING}%015d:', COALESCE(MAX(b.p, b.t), b.p, b.t, ?6) + 1) || ?1,
               json_object('provider_message_id', ?1, 'sealed', ?2, 'sent_at', ?3, 'kind', ?4,
                           'has_attachment', ?5, 'accepted_at', ?6, 'thread', ?7)
-         FROM (SELECT (SELECT CAST(substr(MAX(k), ${PENDING.length + 1}) AS INTEGER) FROM state WHERE ${PENDING_RANGE}) AS p,
+         FROM (SELECT (SELECT CAST(substr(MAX(k), ${PENDING.length + 1}, 15) AS INTEGER) FROM state WHERE ${PENDING_RANGE}) AS p,
                       (SELECT CAST(json_extract(v, '$.turn_seq') AS INTEGER) FROM state WHERE k = 'turn') AS t) AS b`,
       m.providerMessageId,
       m.sealed,
@@ -649,7 +652,7 @@ export class ConversationStore {
       .map(({ k, v }) => {
         const r = JSON.parse(v) as BufferedRow;
         return {
-          seq: Number(k.slice(PENDING.length)),
+          seq: Number(k.slice(PENDING.length, PENDING.length + 15)),
           providerMessageId: r.provider_message_id,
           sealed: r.sealed,
           sentAt: r.sent_at,
@@ -1010,8 +1013,8 @@ export class ConversationStore {
   /** Forgets the entries in `range` (within the history's), keeping their ids as `seen:` rows. */
   private forgetHistory(range: string, now: number): void {
     this.write(
-      `UPDATE OR REPLACE state SET k = '${SEEN}' || ${HISTORY_ID_SQL}, v = CAST(? AS INTEGER)
-        WHERE ${range} AND length(k) > ${HISTORY_ID_AT}`,
+      `UPDATE OR REPLACE state SET k = '${SEEN}' || ${ID_SQL}, v = CAST(? AS INTEGER)
+        WHERE ${range} AND length(k) > ${ID_AT}`,
       now,
     );
     this.write(`DELETE FROM state WHERE ${range}`);
@@ -1204,8 +1207,9 @@ const PENDING_RANGE = "k >= 'pending:' AND k < 'pending;'";
 /**
  * The buffered messages up to `lastSeq` (all of them for null), as a key range of `state`: a
  * buffered message's key is `pending:` and its seq in 15 digits, so that key order is seq order
- * (a seq counts from a time in ms, 13 digits, one per message). The bound is written into the
- * SQL, a safe integer's digits only, so that SQLite seeks to it.
+ * (a seq counts from a time in ms, 13 digits, one per message), then (version 8) `:` and its id.
+ * The bound is written into the SQL, a safe integer's digits only, so that SQLite seeks to it;
+ * `;` sorts just after `:`, so it takes the seq's keys with an id and without, and no other seq's.
  */
 function buffered(lastSeq: number | null): string {
   if (lastSeq === null) return PENDING_RANGE;
@@ -1213,7 +1217,7 @@ function buffered(lastSeq: number | null): string {
   if (!Number.isSafeInteger(lastSeq) || lastSeq < 0 || lastSeq > 999_999_999_999_999) {
     throw new Error(`not a seq: ${lastSeq}`);
   }
-  return `k >= '${PENDING}' AND k <= '${PENDING}${String(lastSeq).padStart(15, "0")}'`;
+  return `k >= '${PENDING}' AND k < '${PENDING}${String(lastSeq).padStart(15, "0")};'`;
 }
 
 /** A buffered message's row in `state` (`acceptMessage`): what `pending` held as columns before. */
@@ -1247,11 +1251,14 @@ function historyKey(seq: number, providerMessageId?: string): string {
 /** A history key: its seq (15 digits), then nothing or `:` and an id. */
 const HISTORY_KEY_PATTERN = /^history:(\d{15})(?::|$)/;
 
-/** A history key's length up to its id (`history:`, 15 digits and `:`): longer keys carry one. */
-const HISTORY_ID_AT = HISTORY.length + 15 + 1;
+/**
+ * A history or buffered key's length up to its id (`history:` or `pending:`, 15 digits and `:`):
+ * longer keys carry one.
+ */
+const ID_AT = HISTORY.length + 15 + 1;
 
-/** The id in a history key, in SQL (empty for a key without one). */
-const HISTORY_ID_SQL = `substr(k, ${HISTORY_ID_AT + 1})`;
+/** The id in a history or buffered key, in SQL (empty for a key without one). */
+const ID_SQL = `substr(k, ${ID_AT + 1})`;
 
 /** Every history entry's key (`historyKey`), a range of `state`'s primary key. */
 const HISTORY_RANGE = "k >= 'history:' AND k < 'history;'";
