@@ -671,6 +671,16 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.acceptMessage(message("wamid.x:y%_'"), now)).toBe("duplicate");
       // Not a prefix, nor a pattern: the id exactly.
       expect(store.acceptMessage(message("wamid.x"), now)).toBe("accepted");
+      // An id with `;` (the range's bound sorts right after `:`) or beyond ASCII, and a long one.
+      const odd = ["a;b", "ü€😀", "z".repeat(500)];
+      for (const id of odd) expect(store.acceptMessage(message(id), now)).toBe("accepted");
+      for (const id of odd) expect(store.acceptMessage(message(id), now)).toBe("duplicate");
+      expect(store.pending(null).map((p) => p.seq)).toEqual([0, 1, 2, 3, 4].map((i) => x!.seq + i));
+      expect(store.pending(x!.seq + 2).map((p) => p.providerMessageId)).toEqual([
+        "wamid.x:y%_'",
+        "wamid.x",
+        "a;b",
+      ]);
       // A message buffered before version 8 (its key without the id): found by its value, and
       // taken by its seq's range with the others.
       const old = x!.seq + 10;
@@ -690,14 +700,25 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       expect(store.acceptMessage(message("m-v7"), now)).toBe("duplicate");
       expect(store.acceptMessage(message("m-after"), now)).toBe("accepted");
       const all = store.pending(null);
-      expect(all.map((p) => p.providerMessageId)).toEqual(["wamid.x:y%_'", "wamid.x", "m-v7", "m-after"]);
-      expect(all.map((p) => p.seq)).toEqual([x!.seq, x!.seq + 1, old, old + 1]);
-      expect(store.pending(old).map((p) => p.providerMessageId)).toEqual(["wamid.x:y%_'", "wamid.x", "m-v7"]);
+      expect(all.map((p) => p.providerMessageId)).toEqual([
+        "wamid.x:y%_'",
+        "wamid.x",
+        ...odd,
+        "m-v7",
+        "m-after",
+      ]);
+      expect(all.map((p) => p.seq)).toEqual([0, 1, 2, 3, 4].map((i) => x!.seq + i).concat([old, old + 1]));
+      expect(store.pending(old).map((p) => p.providerMessageId)).toEqual([
+        "wamid.x:y%_'",
+        "wamid.x",
+        ...odd,
+        "m-v7",
+      ]);
       expect(store.pending(x!.seq).map((p) => p.providerMessageId)).toEqual(["wamid.x:y%_'"]);
       // Their turn over, every id stays, whichever key it had.
       store.beginTurn(old + 1, now, "conv_keys");
       store.finishTurn(old + 1, now);
-      for (const id of ["wamid.x:y%_'", "wamid.x", "m-v7", "m-after"]) {
+      for (const id of ["wamid.x:y%_'", "wamid.x", ...odd, "m-v7", "m-after"]) {
         expect(store.acceptMessage(message(id), now)).toBe("duplicate");
       }
     });
@@ -1160,7 +1181,7 @@ describe("conversation store: de-duplication and the reply buffer", () => {
       store.acceptMessage(message("m1"), now, thread);
       store.acceptMessage(message("m2"), now, thread);
       expect(bufferedRows(state).map((r) => r.thread)).toEqual([JSON.stringify(thread), null]);
-      // The two messages (their ids inside, for de-duplication), and no other row.
+      // The two messages (their ids in their keys, for de-duplication), and no other row.
       expect(
         state.storage.sql
           .exec<{ k: string }>("SELECT k FROM state")

@@ -188,7 +188,7 @@ export async function countRows(sql: string, ...binds: unknown[]): Promise<numbe
     .first<{ n: number }>())!.n;
 }
 
-/** A conversation object's buffered messages: `state` rows keyed `pending:<seq>` (store version 7). */
+/** A conversation object's buffered messages: `state` rows keyed `pending:<seq>[:<id>]` (store versions 7, 8). */
 export const BUFFERED = "k >= 'pending:' AND k < 'pending;'";
 
 /** A buffered message's row as the store writes it (store.ts `acceptMessage`), with its seq. */

@@ -72,7 +72,7 @@ function historyOf(c: Awaited<ReturnType<typeof objectContents>>): unknown[] {
   return (c.rows.state as { k: string }[]).filter((r) => r.k.startsWith("history:"));
 }
 
-/** An object's buffered messages: its `pending:<seq>` rows of `state` (store version 7). */
+/** An object's buffered messages: its `pending:<seq>[:<id>]` rows of `state` (store versions 7, 8). */
 function bufferedOf(c: Awaited<ReturnType<typeof objectContents>>): unknown[] {
   return (c.rows.state as { k: string }[]).filter((r) => r.k.startsWith("pending:"));
 }

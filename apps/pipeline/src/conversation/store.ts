@@ -53,7 +53,10 @@
  * delivered again would be answered again) and the history. Deployed again after such a
  * rollback, migration 7 keeps what the old code wrote since, drops the history it left behind, and
  * answers a message buffered before the rollback after those the old code buffered (see there).
- * Nor can version 8: code before it cannot read a history key with an id in it, so on a thread
+ * Nor can version 8: code before it reads no seq from a buffered key with an id in it (its
+ * `buffered` throws, and its range leaves the row out), so a message buffered by version 8 is
+ * never answered and each alarm of that thread fails, until the customer's next message; and it
+ * cannot read a history key with an id in it, so on a thread
  * whose newest entry has one every append throws, after the send it follows: each turn fails
  * after its reply went out and is retried into `reply_outcome_unknown`, a person's reply or
  * approved draft reports an error for a message that went out, until a new conversation clears
@@ -310,9 +313,10 @@ const MIGRATIONS: readonly (string | ((sql: SqlStorage) => void))[] = [
     sql.exec("DROP TABLE seen; DROP TABLE history; DROP TABLE pending;");
   },
   // 8: no row moves; what the rows may hold changes. A buffered message's id is in its row alone
-  // until its turn is over (no `seen:` row beside it), and a turn's history entry takes its last
+  // (`pending:<seq>:<id>`, after the seq) until its turn is over (no `seen:` row beside it), and a turn's history entry takes its last
   // message's row, its key carrying that message's id (`history:<seq>:<id>`, `finishTurn`); an
-  // entry from before has no id and reads as ever. An object version 7 created (marked by the
+  // entry from before has no id and reads as ever; nor has a buffered key from before
+  // (`pending:<seq>`: its id is read from its value). An object version 7 created (marked by the
   // comment) gets the view as its mark now: 2 rows written once, and a start reads the view.
   () => {},
 ];
@@ -348,9 +352,9 @@ const CURRENT: readonly string[] = Object.entries(TABLE_DEFINITIONS)
 /**
  * The `state` table: one text value per key. Ids, times and counters in the clear; the values
  * marked sealed are ciphertext from `sealed.ts`. Beside these keys, since version 7, the
- * de-duplication ids (`seenKey`: when each was accepted, or its entry cut), the history's entries (`historyKey`:
- * sealed) and the buffered messages (`pending:<seq>`, a `BufferedRow` as JSON), each read and
- * written only through its own methods.
+ * de-duplication ids (`seenKey`: when each was accepted, or its entry cut), the history's entries
+ * (`historyKey`: sealed) and the buffered messages (`pending:<seq>:<id>` since version 8, a
+ * `BufferedRow` as JSON), each read and written only through its own methods.
  */
 export type StateKey =
   /**
@@ -1198,7 +1202,7 @@ function seenKey(providerMessageId: string): string {
 /** The prefix of a de-duplication id's key in `state` (version 7). */
 const SEEN = "seen:";
 
-/** The prefix of a buffered message's key in `state` (version 7). */
+/** The prefix of a buffered message's key in `state` (version 7; its id after the seq since 8). */
 const PENDING = "pending:";
 
 /** Every buffered message's key, a range of `state`'s primary key. */
@@ -1256,6 +1260,9 @@ const HISTORY_KEY_PATTERN = /^history:(\d{15})(?::|$)/;
  * longer keys carry one.
  */
 const ID_AT = HISTORY.length + 15 + 1;
+// Both prefixes are 8 characters: one offset serves both (checked when the module loads).
+if (PENDING.length !== HISTORY.length)
+  throw new Error("the buffered and history key prefixes differ in length");
 
 /** The id in a history or buffered key, in SQL (empty for a key without one). */
 const ID_SQL = `substr(k, ${ID_AT + 1})`;
